@@ -1,0 +1,116 @@
+/**
+ * Synthetic histories for the pure engine: N commits, planted steps, a noise model and a clock,
+ * driven through the same interleaved schedule the harness uses. Shared by unit tests and bench/.
+ */
+import { BisectEngine, defaultEngineOptions, type EngineOptions, type Outcome } from '../src/bisect/engine.js';
+import { gaussian, seededRng, type Rng } from '../src/stats/rng.js';
+import { median } from '../src/stats/summary.js';
+
+export type NoiseModel = 'normal' | 'lognormal' | 'drift' | 'spikes' | 'bimodal';
+
+export interface History {
+  n: number;
+  /** Step positions (index of the first slower commit, 1..n-1; commit 0 is good) and relative sizes. */
+  steps: { at: number; size: number }[];
+  noise: NoiseModel;
+  cv: number;
+}
+
+export function levelAt(h: History, i: number): number {
+  return h.steps.reduce((lvl, s) => (i >= s.at ? lvl * (1 + s.size) : lvl), 100);
+}
+
+export function sampler(h: History, rng: Rng) {
+  let clock = 0;
+  return (i: number): number => {
+    clock++;
+    const base = levelAt(h, i);
+    const z = gaussian(rng);
+    switch (h.noise) {
+      case 'normal':
+        return base * (1 + h.cv * z);
+      case 'lognormal':
+        return base * Math.exp(h.cv * z * 1.2) * (rng() < 0.05 ? 1 + rng() : 1);
+      case 'drift':
+        // The machine slows by ~15% over 2,000 samples: interleaving must cancel it.
+        return base * (1 + h.cv * z) * (1 + 0.15 * Math.min(1, clock / 2000));
+      case 'spikes':
+        return base * (1 + h.cv * z) * (rng() < 0.03 ? 3 : 1);
+      case 'bimodal':
+        return base * (1 + h.cv * z) * (rng() < 0.3 ? 1.1 : 1);
+    }
+  };
+}
+
+export const shaOf = (i: number) => `c${String(i).padStart(5, '0')}`;
+
+export function linearCommits(n: number) {
+  // Commit 0 is the good endpoint (outside the range); 1..n-1 are the range; n-1 is bad.
+  return Array.from({ length: n - 1 }, (_, k) => ({ sha: shaOf(k + 1), parents: [shaOf(k)] }));
+}
+
+export interface SimResult {
+  outcome: Outcome;
+  culpritIdx: number[];
+  samples: number;
+  built: number;
+}
+
+export function simulateBisect(h: History, seed: number, opts: Partial<EngineOptions> = {}): SimResult {
+  const rng = seededRng(seed);
+  const sample = sampler(h, rng);
+  const engine = new BisectEngine(
+    linearCommits(h.n),
+    { good: shaOf(0), bad: shaOf(h.n - 1) },
+    { better: 'lower', deterministic: false, ...defaultEngineOptions, ...opts },
+    seededRng(seed ^ 0x9e3779b9),
+  );
+  const idx = (sha: string) => Number(sha.slice(1));
+  const built = new Set<string>();
+  let samples = 0;
+  for (;;) {
+    const step = engine.next();
+    if (step.type === 'done') {
+      return { outcome: step.outcome, culpritIdx: step.outcome.culprits.map((c) => idx(c.sha)), samples, built: built.size };
+    }
+    built.add(step.target);
+    step.refs.forEach((r) => built.add(r));
+    const got: Record<string, number[]> = {};
+    for (let r = 0; r < step.rounds; r++) {
+      for (const ref of step.refs) {
+        (got[ref] ??= []).push(sample(idx(ref)));
+        samples++;
+        (got[step.target] ??= []).push(sample(idx(step.target)));
+        samples++;
+      }
+      if (step.refs.length === 0) {
+        (got[step.target] ??= []).push(sample(idx(step.target)));
+        samples++;
+      }
+    }
+    engine.record(got);
+  }
+}
+
+/** The hand-made strategy people script around `git bisect run`: 5 runs, median vs the midpoint. */
+export function simulateBaseline(h: History, seed: number): { culpritIdx: number[]; samples: number; built: number } {
+  const rng = seededRng(seed);
+  const sample = sampler(h, rng);
+  const med = (i: number) => median(Array.from({ length: 5 }, () => sample(i)));
+  let samples = 10;
+  const good = med(0);
+  const bad = med(h.n - 1);
+  let built = 2;
+  if (bad <= good * 1.0) return { culpritIdx: [], samples, built };
+  const mid = (good + bad) / 2;
+  let lo = 0;
+  let hi = h.n - 1;
+  while (hi - lo > 1) {
+    const m = (lo + hi) >> 1;
+    samples += 5;
+    built++;
+    if (med(m) > mid) hi = m;
+    else lo = m;
+  }
+  return { culpritIdx: [hi], samples, built };
+}

@@ -1,0 +1,330 @@
+import { Bitset, CommitGraph, type RangeCommit } from './graph.js';
+import { expectedDecisions, looks } from './schedule.js';
+import { compare, type Better, type Comparison } from '../stats/compare.js';
+import { bootstrapRatioCi } from '../stats/shift.js';
+import { summarize, type Summary } from '../stats/summary.js';
+import type { Rng } from '../stats/rng.js';
+
+export interface EngineOptions {
+  better: Better;
+  deterministic: boolean;
+  /** Relative change that matters; undefined derives it from the endpoints. */
+  threshold?: number;
+  minSamples: number;
+  maxSamples: number;
+  /** Family-wise confidence that every verdict of the bisect is right. */
+  confidence: number;
+}
+
+export const defaultEngineOptions = { minSamples: 10, maxSamples: 60, confidence: 0.95 };
+
+/** What the harness should measure next: `rounds` of [ref1, target, ref2, target, ...], interleaved. */
+export interface MeasureStep {
+  type: 'measure';
+  target: string;
+  refs: string[];
+  rounds: number;
+  purpose: 'endpoints' | 'verdict';
+}
+
+export type Verdict = 'good' | 'bad' | 'between' | 'skipped' | 'inconclusive';
+
+export interface CommitVerdict {
+  sha: string;
+  verdict: Verdict;
+  /** For inconclusive commits: the side the point estimates lean to, which the search followed. */
+  lean?: 'good' | 'bad';
+  refs: string[];
+  vsGood?: Comparison;
+  vsBad?: Comparison;
+  samples: number;
+  reason?: string;
+}
+
+export interface CulpritFinding {
+  sha: string;
+  /** The commit the change is measured against: the culprit's parent when measured, else the search's good reference. */
+  before: string;
+  beforeSummary: Summary;
+  afterSummary: Summary;
+  /** Ratio of medians after/before with a bootstrap interval at the run's confidence. */
+  ratio: number;
+  ratioCi: [number, number];
+  /** Decision statistics: relative worsening (Hodges-Lehmann), its interval and the rank test's p. */
+  change: Comparison;
+}
+
+export type Status = 'found' | 'no-regression' | 'ambiguous';
+
+export interface Outcome {
+  status: Status;
+  culprits: CulpritFinding[];
+  /** Located steps smaller than the threshold (for example slow creep split into small steps). */
+  minorSteps: CulpritFinding[];
+  suspects: string[];
+  endpoints: { comparison: Comparison; ratio: number; ratioCi: [number, number]; good: Summary; bad: Summary; inconclusive: boolean };
+  verdicts: CommitVerdict[];
+  threshold: number;
+  thresholdSource: string;
+  alpha: number;
+  confidence: number;
+}
+
+export type Step = MeasureStep | { type: 'done'; outcome: Outcome };
+
+interface Search {
+  candidates: Bitset;
+  bad: number;
+  lo: string;
+  hi: string;
+  skipped: Set<number>;
+}
+
+interface Trial {
+  target: string;
+  refs: string[];
+  purpose: 'endpoints' | 'verdict';
+  look: number;
+  samples: Map<string, number[]>;
+  search?: Search;
+}
+
+/**
+ * The bisect as a pure state machine: it says what to measure, takes the samples, and decides.
+ * No git, processes or clock: the harness drives it, the simulator in bench/ drives it too.
+ */
+export class BisectEngine {
+  readonly graph: CommitGraph;
+  private readonly good: string;
+  private readonly bad: string;
+  private readonly looks: number[];
+  private readonly alpha: number;
+  private threshold: number | undefined;
+  private thresholdSource = '';
+  private readonly pooled = new Map<string, number[]>();
+  private readonly verdicts: CommitVerdict[] = [];
+  private readonly searches: Search[] = [];
+  private readonly found: { sha: number; search: Search }[] = [];
+  private readonly suspects: Set<number> = new Set();
+  private trial: Trial | undefined;
+  private endpoints: Outcome['endpoints'] | undefined;
+  private outcome: Outcome | undefined;
+
+  constructor(
+    commits: readonly RangeCommit[],
+    ends: { good: string; bad: string },
+    private readonly opts: EngineOptions,
+    private readonly rng: Rng,
+    graphOpts: { firstParent?: boolean } = {},
+  ) {
+    this.graph = new CommitGraph(commits, graphOpts);
+    this.good = ends.good;
+    this.bad = ends.bad;
+    if (!this.graph.index.has(this.bad)) throw new Error(`bad commit ${this.bad} is not in the range`);
+    const min = opts.deterministic ? 1 : Math.max(2, opts.minSamples);
+    const max = opts.deterministic ? 1 : Math.max(min, opts.maxSamples);
+    this.looks = looks(min, max);
+    // Bonferroni: over the expected decisions, the looks of each, and the two comparisons of a verdict.
+    this.alpha = (1 - opts.confidence) / (expectedDecisions(this.graph.size) * this.looks.length * 2);
+    this.threshold = opts.threshold;
+    if (opts.threshold !== undefined) this.thresholdSource = 'set with --threshold';
+    this.trial = { target: this.bad, refs: [this.good], purpose: 'endpoints', look: 0, samples: new Map() };
+  }
+
+  get perComparisonAlpha(): number {
+    return this.alpha;
+  }
+
+  /** Samples of every commit measured so far, in the order taken. */
+  samplesOf(sha: string): number[] {
+    return this.pooled.get(sha) ?? [];
+  }
+
+  next(): Step {
+    if (this.outcome) return { type: 'done', outcome: this.outcome };
+    if (!this.trial) this.startNextTrial();
+    if (this.outcome) return { type: 'done', outcome: this.outcome };
+    const t = this.trial!;
+    const want = this.looks[t.look];
+    const have = t.samples.get(t.target)?.length ?? 0;
+    // Each round takes one sample of every reference and one of the target per reference.
+    const perRound = Math.max(1, t.refs.length);
+    const rounds = Math.max(1, Math.ceil((want - have) / perRound));
+    // A deterministic metric does not drift: a reference measured once is not measured again.
+    const refs = this.opts.deterministic ? t.refs.filter((r) => !this.pooled.has(r)) : t.refs;
+    return { type: 'measure', target: t.target, refs, rounds: this.opts.deterministic ? 1 : rounds, purpose: t.purpose };
+  }
+
+  /** Samples of one measured block, keyed by commit. */
+  record(samples: Record<string, number[]>): void {
+    const t = this.trial;
+    if (!t) throw new Error('no measurement was asked for');
+    for (const [sha, values] of Object.entries(samples)) {
+      t.samples.set(sha, [...(t.samples.get(sha) ?? []), ...values]);
+      this.pooled.set(sha, [...(this.pooled.get(sha) ?? []), ...values]);
+    }
+    const have = t.samples.get(t.target)?.length ?? 0;
+    while (t.look < this.looks.length - 1 && this.looks[t.look] <= have) t.look++;
+    if (t.purpose === 'endpoints') this.decideEndpoints(t, have);
+    else this.decideVerdict(t, have);
+  }
+
+  /** The target could not be built or measured: skip it, as `git bisect skip` does. */
+  skip(reason: string): void {
+    const t = this.trial;
+    if (!t || t.purpose !== 'verdict' || !t.search) throw new Error('only a commit inside the range can be skipped');
+    t.search.skipped.add(this.graph.index.get(t.target)!);
+    this.verdicts.push({ sha: t.target, verdict: 'skipped', refs: t.refs, samples: 0, reason });
+    this.trial = undefined;
+  }
+
+  private isFinalLook(have: number): boolean {
+    return have >= this.looks[this.looks.length - 1];
+  }
+
+  private cmp(ref: string, t: Trial): Comparison {
+    const refSamples = this.opts.deterministic ? this.samplesOf(ref) : t.samples.get(ref) ?? [];
+    return compare(refSamples, t.samples.get(t.target) ?? [], {
+      threshold: this.threshold ?? 0,
+      alpha: this.alpha,
+      better: this.opts.better,
+      deterministic: this.opts.deterministic,
+    });
+  }
+
+  private decideEndpoints(t: Trial, have: number): void {
+    if (this.threshold === undefined) {
+      const probe = compare(this.samplesOf(this.good), this.samplesOf(this.bad), {
+        threshold: 0, alpha: this.alpha, better: this.opts.better, deterministic: this.opts.deterministic,
+      });
+      const delta = Math.max(0, probe.worse);
+      this.threshold = this.opts.deterministic
+        ? delta > 0 ? Math.min(0.05, delta / 2) : 0.01
+        : Math.min(0.05, Math.max(0.01, delta / 2));
+      this.thresholdSource = `default: half the good→bad change of ${(delta * 100).toFixed(1)}%, kept within ${
+        this.opts.deterministic ? '0–5%' : '1–5%'
+      }`;
+    }
+    const c = this.cmp(this.good, t);
+    const tau = this.threshold;
+    const regression = this.opts.deterministic ? c.worse >= tau && c.worse > 0 : c.lo > 0 && c.worse >= tau;
+    const none = this.opts.deterministic ? !regression : c.hi < tau;
+    const final = this.isFinalLook(have);
+    if (!regression && !none && !final) return;
+    const good = t.samples.get(this.good)!;
+    const bad = t.samples.get(this.bad)!;
+    const r = bootstrapRatioCi(good, bad, this.rng, this.opts.confidence);
+    this.endpoints = {
+      comparison: c, ratio: r.ratio, ratioCi: [r.lo, r.hi], good: summarize(good), bad: summarize(bad),
+      inconclusive: !regression && !none,
+    };
+    this.trial = undefined;
+    if (!regression) {
+      this.finish('no-regression');
+      return;
+    }
+    this.searches.push({
+      candidates: Bitset.full(this.graph.size).clone(),
+      bad: this.graph.index.get(this.bad)!,
+      lo: this.good,
+      hi: this.bad,
+      skipped: new Set(),
+    });
+    // The range may include commits not reachable from bad (never, from git rev-list) — keep ancestors of bad only.
+    this.searches[0].candidates.and(this.graph.ancestors[this.searches[0].bad]);
+  }
+
+  private decideVerdict(t: Trial, have: number): void {
+    const s = t.search!;
+    const x = this.graph.index.get(t.target)!;
+    const vsGood = this.cmp(s.lo, t);
+    const vsBad = this.cmp(s.hi, t);
+    const betterThanBad = vsBad.worse < 0;
+    const worseThanGood = vsGood.worse > 0;
+    let verdict: Verdict | undefined;
+    if (vsGood.same && vsBad.different) verdict = 'good';
+    else if (vsGood.different && vsBad.same) verdict = 'bad';
+    else if (vsGood.different && vsBad.different) {
+      if (worseThanGood && betterThanBad) verdict = 'between';
+      else if (worseThanGood) verdict = 'bad';
+      else if (betterThanBad) verdict = 'good';
+    }
+    let lean: 'good' | 'bad' | undefined;
+    if (!verdict) {
+      const bothSame = vsGood.same && vsBad.same;
+      if (!bothSame && !this.isFinalLook(have)) return;
+      // Position between the references in the point estimates: closer to good leans good.
+      const span = vsGood.worse - vsBad.worse;
+      lean = span > 0 && vsGood.worse / span >= 0.5 ? 'bad' : 'good';
+      verdict = 'inconclusive';
+    }
+    this.verdicts.push({ sha: t.target, verdict, lean, refs: t.refs, vsGood, vsBad, samples: have });
+    this.trial = undefined;
+    const effective = verdict === 'inconclusive' ? lean! : verdict;
+    if (effective === 'good') s.candidates.andNot(this.graph.ancestors[x]);
+    else if (effective === 'bad') {
+      s.candidates.and(this.graph.ancestors[x]);
+      s.bad = x;
+      s.hi = t.target;
+    } else {
+      // Between two steps: bisect both sides, each against its own references.
+      const older: Search = { candidates: s.candidates.clone(), bad: x, lo: s.lo, hi: t.target, skipped: new Set(s.skipped) };
+      older.candidates.and(this.graph.ancestors[x]);
+      s.candidates.andNot(this.graph.ancestors[x]);
+      s.lo = t.target;
+      this.searches.push(older);
+    }
+  }
+
+  private startNextTrial(): void {
+    while (this.searches.length) {
+      const s = this.searches[this.searches.length - 1];
+      const next = this.graph.midpoint(s.candidates, (i) => i === s.bad || s.skipped.has(i));
+      if (next !== undefined) {
+        this.trial = { target: this.graph.shas[next], refs: [s.lo, s.hi], purpose: 'verdict', look: 0, samples: new Map(), search: s };
+        return;
+      }
+      this.searches.pop();
+      const left = s.candidates.toArray();
+      if (left.length === 1) this.found.push({ sha: s.bad, search: s });
+      else for (const i of left) this.suspects.add(i);
+    }
+    this.finish(this.suspects.size ? 'ambiguous' : 'found');
+  }
+
+  private finding(i: number, s: Search): CulpritFinding {
+    const sha = this.graph.shas[i];
+    const parent = this.graph.parents[i][0];
+    const parentSha = parent !== undefined && this.pooled.has(this.graph.shas[parent]) ? this.graph.shas[parent] : s.lo;
+    const before = this.pooled.get(parentSha) ?? [];
+    const after = this.pooled.get(sha) ?? [];
+    const change = compare(before, after, {
+      threshold: this.threshold!, alpha: 1 - this.opts.confidence, better: this.opts.better, deterministic: this.opts.deterministic,
+    });
+    const r = bootstrapRatioCi(before, after, this.rng, this.opts.confidence);
+    return {
+      sha, before: parentSha, beforeSummary: summarize(before), afterSummary: summarize(after),
+      ratio: r.ratio, ratioCi: [r.lo, r.hi], change,
+    };
+  }
+
+  private finish(status: Status): void {
+    const all = this.found.map((f) => this.finding(f.sha, f.search)).sort((a, b) => this.graph.index.get(a.sha)! - this.graph.index.get(b.sha)!);
+    let culprits = all.filter((f) => f.change.worse >= this.threshold!);
+    if (culprits.length === 0 && all.length) culprits = [all.reduce((a, b) => (b.change.worse > a.change.worse ? b : a))];
+    const minorSteps = all.filter((f) => !culprits.includes(f));
+    const suspects = [...this.suspects].sort((a, b) => a - b).map((i) => this.graph.shas[i]);
+    this.outcome = {
+      status: status === 'found' && culprits.length === 0 ? 'ambiguous' : status,
+      culprits: status === 'no-regression' ? [] : culprits,
+      minorSteps,
+      suspects,
+      endpoints: this.endpoints!,
+      verdicts: this.verdicts,
+      threshold: this.threshold!,
+      thresholdSource: this.thresholdSource,
+      alpha: this.alpha,
+      confidence: this.opts.confidence,
+    };
+  }
+}

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { BisectEngine } from '../src/bisect/engine.js';
+import { CommitGraph } from '../src/bisect/graph.js';
+import { looks } from '../src/bisect/schedule.js';
+import { seededRng } from '../src/stats/rng.js';
+import { shaOf, simulateBaseline, simulateBisect, linearCommits } from '../bench/simulate.js';
+
+describe('commit graph', () => {
+  it('picks the middle of a linear range', () => {
+    const g = new CommitGraph(linearCommits(9));
+    const all = g.ancestors[g.size - 1].clone();
+    expect(g.shas[g.midpoint(all, (i) => i === g.size - 1)!]).toBe(shaOf(4));
+  });
+  it('orders a DAG with a merged side branch topologically', () => {
+    // g0 - a1 - a2 - M - b ; g0 - s1 - s2 - M
+    const g = new CommitGraph([
+      { sha: 'a1', parents: ['g0'] }, { sha: 'a2', parents: ['a1'] },
+      { sha: 's1', parents: ['g0'] }, { sha: 's2', parents: ['s1'] },
+      { sha: 'M', parents: ['a2', 's2'] }, { sha: 'b', parents: ['M'] },
+    ]);
+    expect(g.shas.indexOf('s1')).toBeLessThan(g.shas.indexOf('s2'));
+    expect(g.shas.indexOf('M')).toBeGreaterThan(g.shas.indexOf('a2'));
+    expect(g.ancestors[g.index.get('M')!].count()).toBe(5);
+    const fp = new CommitGraph([
+      { sha: 'a1', parents: ['g0'] }, { sha: 'M', parents: ['a1', 's1'] }, { sha: 's1', parents: ['g0'] },
+    ], { firstParent: true });
+    expect(fp.ancestors[fp.index.get('M')!].has(fp.index.get('s1')!)).toBe(false);
+  });
+  it('grows looks geometrically up to the maximum', () => {
+    expect(looks(10, 60)).toEqual([10, 16, 26, 42, 60]);
+  });
+});
+
+describe('bisect engine on simulated noisy histories', () => {
+  const h = (at: number, size: number, noise: 'normal' | 'drift' | 'spikes' = 'normal') => ({ n: 64, steps: [{ at, size }], noise, cv: 0.03 });
+
+  it('finds a 25% step exactly across seeds and positions', () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const at = 1 + ((seed * 13) % 62);
+      expect(simulateBisect(h(at, 0.25), seed).culpritIdx).toEqual([at]);
+    }
+  });
+
+  it('finds an 8% step under 3% noise with drift and spikes', () => {
+    expect(simulateBisect(h(40, 0.08, 'drift'), 3).culpritIdx).toEqual([40]);
+    expect(simulateBisect(h(17, 0.08, 'spikes'), 4).culpritIdx).toEqual([17]);
+  });
+
+  it('says no-regression when nothing changed', () => {
+    for (let seed = 1; seed <= 5; seed++) {
+      const r = simulateBisect({ n: 64, steps: [], noise: 'normal', cv: 0.03 }, seed);
+      expect(r.outcome.status).toBe('no-regression');
+      expect(r.culpritIdx).toEqual([]);
+    }
+  });
+
+  it('says no-regression for an improvement', () => {
+    expect(simulateBisect(h(30, -0.2), 7).outcome.status).toBe('no-regression');
+  });
+
+  it('reports both steps of a two-step history, in commit order', () => {
+    const r = simulateBisect({ n: 128, steps: [{ at: 20, size: 0.08 }, { at: 90, size: 0.25 }], noise: 'normal', cv: 0.03 }, 11);
+    expect(r.culpritIdx).toEqual([20, 90]);
+    expect(r.outcome.status).toBe('found');
+  });
+
+  it('builds no more than log2(N) + 3 commits for one step', () => {
+    const r = simulateBisect({ n: 128, steps: [{ at: 77, size: 0.1 }], noise: 'normal', cv: 0.03 }, 5);
+    expect(r.built).toBeLessThanOrEqual(Math.ceil(Math.log2(128)) + 3);
+  });
+
+  it('uses one sample per commit for deterministic metrics', () => {
+    const r = simulateBisect({ n: 64, steps: [{ at: 33, size: 0.3 }], noise: 'normal', cv: 0 }, 1, { deterministic: true });
+    expect(r.culpritIdx).toEqual([33]);
+    expect(r.samples).toBeLessThan(20);
+  });
+
+  it('is ambiguous when the boundary falls among skipped commits, and lists exactly the suspects', () => {
+    const commits = linearCommits(16);
+    const rng = seededRng(1);
+    const e = new BisectEngine(commits, { good: shaOf(0), bad: shaOf(15) }, { better: 'lower', deterministic: true, minSamples: 1, maxSamples: 1, confidence: 0.95 }, rng);
+    const value = (sha: string) => (Number(sha.slice(1)) >= 8 ? 200 : 100);
+    const unbuildable = new Set([shaOf(7), shaOf(8)]);
+    for (;;) {
+      const step = e.next();
+      if (step.type === 'done') {
+        expect(step.outcome.status).toBe('ambiguous');
+        expect(step.outcome.suspects).toEqual([shaOf(7), shaOf(8), shaOf(9)]);
+        break;
+      }
+      if (unbuildable.has(step.target)) { e.skip('build failed'); continue; }
+      const got: Record<string, number[]> = {};
+      for (const s of [...step.refs, step.target]) got[s] = [value(s)];
+      e.record(got);
+    }
+  });
+
+  it('beats the hand-made 5-run midpoint baseline on an 8% step', () => {
+    let ours = 0;
+    let theirs = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const hist = { n: 64, steps: [{ at: 10 + seed, size: 0.08 }], noise: 'lognormal' as const, cv: 0.05 };
+      if (simulateBisect(hist, seed).culpritIdx[0] === 10 + seed) ours++;
+      if (simulateBaseline(hist, seed).culpritIdx[0] === 10 + seed) theirs++;
+    }
+    expect(ours).toBeGreaterThan(theirs);
+    expect(ours).toBeGreaterThanOrEqual(18);
+  });
+});
