@@ -3,6 +3,7 @@ import { expectedDecisions, looks } from './schedule.js';
 import { compare, type Better, type Comparison } from '../stats/compare.js';
 import { bootstrapRatioCi } from '../stats/shift.js';
 import { summarize, type Summary } from '../stats/summary.js';
+import { zFor } from '../stats/mann-whitney.js';
 import type { Rng } from '../stats/rng.js';
 
 export interface EngineOptions {
@@ -131,6 +132,14 @@ export class BisectEngine {
     this.trial = { target: this.bad, refs: [this.good], purpose: 'endpoints', look: 0, samples: new Map() };
   }
 
+  get verdictList(): readonly CommitVerdict[] {
+    return this.verdicts;
+  }
+
+  get currentThreshold(): { value: number; source: string } | undefined {
+    return this.threshold === undefined ? undefined : { value: this.threshold, source: this.thresholdSource };
+  }
+
   get perComparisonAlpha(): number {
     return this.alpha;
   }
@@ -193,20 +202,9 @@ export class BisectEngine {
   }
 
   private decideEndpoints(t: Trial, have: number): void {
-    if (this.threshold === undefined) {
-      const probe = compare(this.samplesOf(this.good), this.samplesOf(this.bad), {
-        threshold: 0, alpha: this.alpha, better: this.opts.better, deterministic: this.opts.deterministic,
-      });
-      const delta = Math.max(0, probe.worse);
-      this.threshold = this.opts.deterministic
-        ? delta > 0 ? Math.min(0.05, delta / 2) : 0.01
-        : Math.min(0.05, Math.max(0.01, delta / 2));
-      this.thresholdSource = `default: half the good→bad change of ${(delta * 100).toFixed(1)}%, kept within ${
-        this.opts.deterministic ? '0–5%' : '1–5%'
-      }`;
-    }
+    if (this.threshold === undefined) this.deriveThreshold();
     const c = this.cmp(this.good, t);
-    const tau = this.threshold;
+    const tau = this.threshold!;
     const regression = this.opts.deterministic ? c.worse >= tau && c.worse > 0 : c.lo > 0 && c.worse >= tau;
     const none = this.opts.deterministic ? !regression : c.hi < tau;
     const final = this.isFinalLook(have);
@@ -234,25 +232,51 @@ export class BisectEngine {
     this.searches[0].candidates.and(this.graph.ancestors[this.searches[0].bad]);
   }
 
+  /**
+   * Half the good→bad change, so a commit between two steps can be told from both ends; but never
+   * below what the measured noise lets a verdict resolve by the second look (or sampling would
+   * always run to the maximum), and never above 5% unless the noise forces it.
+   */
+  private deriveThreshold(): void {
+    const good = this.samplesOf(this.good);
+    const bad = this.samplesOf(this.bad);
+    const probe = compare(good, bad, { threshold: 0, alpha: this.alpha, better: this.opts.better, deterministic: this.opts.deterministic });
+    const delta = Math.max(0, probe.worse);
+    if (this.opts.deterministic) {
+      this.threshold = delta > 0 ? Math.min(0.05, delta / 2) : 0.01;
+      this.thresholdSource = `default: half the good→bad change of ${pct(delta)}, at most 5%`;
+      return;
+    }
+    const cv = (summarize(good).cv + summarize(bad).cv) / 2;
+    const n = this.looks[Math.min(1, this.looks.length - 1)];
+    // Hodges-Lehmann's interval half-width for n target and n/2 reference samples (efficiency ~0.95 vs the mean).
+    const resolvable = zFor(this.alpha) * 1.02 * cv * Math.sqrt(1 / n + 2 / n);
+    this.threshold = Math.max(0.01, Math.min(delta / 2, Math.max(0.05, resolvable)));
+    this.thresholdSource =
+      `default: half the good→bad change of ${pct(delta)}, within 1% and ` +
+      (resolvable > 0.05 ? `the ${pct(resolvable)} the measured noise (${pct(cv)} a sample) can resolve` : '5%');
+  }
+
   private decideVerdict(t: Trial, have: number): void {
     const s = t.search!;
     const x = this.graph.index.get(t.target)!;
     const vsGood = this.cmp(s.lo, t);
     const vsBad = this.cmp(s.hi, t);
-    const betterThanBad = vsBad.worse < 0;
-    const worseThanGood = vsGood.worse > 0;
+    // One-sided questions: being faster than good is no reason to doubt "good", being slower than
+    // bad no reason to doubt "bad". Only a commit clearly unlike both sits between two steps.
+    const tau = this.threshold!;
+    const sig = (c: Comparison) => this.opts.deterministic || c.p < this.alpha;
+    const notWorseThanGood = vsGood.hi < tau;
+    const worseThanGood = vsGood.lo > tau / 2 && sig(vsGood);
+    const notBetterThanBad = vsBad.lo > -tau;
+    const betterThanBad = vsBad.hi < -tau / 2 && sig(vsBad);
     let verdict: Verdict | undefined;
-    if (vsGood.same && vsBad.different) verdict = 'good';
-    else if (vsGood.different && vsBad.same) verdict = 'bad';
-    else if (vsGood.different && vsBad.different) {
-      if (worseThanGood && betterThanBad) verdict = 'between';
-      else if (worseThanGood) verdict = 'bad';
-      else if (betterThanBad) verdict = 'good';
-    }
+    if (notWorseThanGood && betterThanBad) verdict = 'good';
+    else if (worseThanGood && notBetterThanBad) verdict = 'bad';
+    else if (worseThanGood && betterThanBad) verdict = 'between';
     let lean: 'good' | 'bad' | undefined;
     if (!verdict) {
-      const bothSame = vsGood.same && vsBad.same;
-      if (!bothSame && !this.isFinalLook(have)) return;
+      if (!this.isFinalLook(have)) return;
       // Position between the references in the point estimates: closer to good leans good.
       const span = vsGood.worse - vsBad.worse;
       lean = span > 0 && vsGood.worse / span >= 0.5 ? 'bad' : 'good';
@@ -328,3 +352,5 @@ export class BisectEngine {
     };
   }
 }
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;

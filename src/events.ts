@@ -1,0 +1,59 @@
+import type { CommitVerdict, Outcome } from './bisect/engine.js';
+import type { MetricInfo } from './probes/types.js';
+
+/**
+ * The one record of a run. The engine's driver emits these; the live UI, the plain log, the
+ * on-disk run log (runs/<id>/events.jsonl), resume and the writeup are all folds over them.
+ */
+export interface CommitMeta {
+  sha: string;
+  parents: string[];
+  subject: string;
+  author: string;
+  date: string;
+}
+
+export type Phase = 'checkout' | 'install' | 'build' | 'server' | 'measure' | 'profile';
+
+export type RunEvent =
+  | {
+      type: 'run-start';
+      runId: string;
+      time: string;
+      repo: string;
+      good: { ref: string; sha: string };
+      bad: { ref: string; sha: string };
+      probe: { name: string; kind: string };
+      metric: MetricInfo;
+      deterministic: boolean;
+      rangeSize: number;
+      runDir: string;
+      /** The command line that reproduces this run. */
+      reproduce: string;
+    }
+  | { type: 'range'; commits: CommitMeta[] }
+  | { type: 'phase'; sha: string; phase: Phase }
+  | { type: 'output'; sha: string; stage: 'build' | 'probe' | 'server'; line: string }
+  | { type: 'build-end'; sha: string; ok: boolean; seconds: number; log: string; cached: boolean; tail?: string[] }
+  | { type: 'measure-start'; target: string; refs: string[]; rounds: number; purpose: 'endpoints' | 'verdict'; cached: boolean }
+  | { type: 'sample'; sha: string; value: number; details?: Record<string, number> }
+  | { type: 'threshold'; value: number; source: string }
+  | { type: 'verdict'; verdict: CommitVerdict }
+  | { type: 'skip'; sha: string; reason: string; log?: string }
+  | { type: 'warning'; message: string }
+  | { type: 'artifact'; sha: string; kind: string; path: string }
+  | { type: 'run-end'; outcome: Outcome; resultFile: string; reportFile: string; exitCode: number }
+  | { type: 'run-error'; message: string; exitCode: number; log?: string; tail?: string[] };
+
+export type Listener = (e: RunEvent) => void;
+
+export class EventStream {
+  private readonly listeners: Listener[] = [];
+  subscribe(fn: Listener): () => void {
+    this.listeners.push(fn);
+    return () => this.listeners.splice(this.listeners.indexOf(fn), 1);
+  }
+  emit(e: RunEvent): void {
+    for (const fn of this.listeners) fn(e);
+  }
+}

@@ -1,0 +1,65 @@
+import type { Better } from '../stats/compare.js';
+
+export interface MetricInfo {
+  name: string;
+  unit: string;
+  better: Better;
+}
+
+/** One observation, with whatever else the probe saw (percentiles, per-file sizes) for the writeup. */
+export interface Sample {
+  value: number;
+  details?: Record<string, number>;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** Wall time of the process, in milliseconds. */
+  ms: number;
+}
+
+export interface ExecOptions {
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/**
+ * What the harness hands a probe for one commit. Probes never spawn processes or touch files
+ * themselves: they ask the context, which logs, times out and cleans up.
+ */
+export interface ProbeContext {
+  /** The commit's worktree, built. */
+  cwd: string;
+  sha: string;
+  /** Environment every process of this commit gets (the probe's own env merged in). */
+  env: Record<string, string>;
+  signal: AbortSignal;
+  /** Run a shell command in the worktree; output goes to the commit's probe log. */
+  exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** Append a line to the commit's probe log. */
+  log(line: string): void;
+}
+
+export interface Probe {
+  kind: string;
+  metric: MetricInfo;
+  /** One exact sample per commit (bundle bytes, query counts) instead of sequential sampling. */
+  deterministic: boolean;
+  /** Build command specific to this probe (overrides the config's top-level build). */
+  build?: string;
+  prepare?(ctx: ProbeContext): Promise<void>;
+  sample(ctx: ProbeContext): Promise<Sample>;
+  teardown?(ctx: ProbeContext): Promise<void>;
+}
+
+/** A probe kind: validates its config (user input: report every mistake with its path) and makes probes. */
+export interface ProbeKind<C = unknown> {
+  kind: string;
+  /** Throws UsageError naming `path` and what to write instead. */
+  validate(raw: Record<string, unknown>, path: string): C;
+  create(config: C, name: string): Probe;
+  /** One line for the README's table and `--help`. */
+  describe: string;
+}

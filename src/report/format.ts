@@ -1,0 +1,61 @@
+import type { MetricInfo } from '../probes/types.js';
+
+/** A metric value with its unit, at a precision a person reads (3 significant digits). */
+export function fmtValue(v: number, unit: string): string {
+  if (!Number.isFinite(v)) return '–';
+  if (unit === 'ms' && Math.abs(v) >= 1000) return `${sig(v / 1000)} s`;
+  if (unit === 'ms' && Math.abs(v) < 1) return `${sig(v * 1000)} µs`;
+  if (unit === 'ns' && Math.abs(v) >= 1e6) return `${sig(v / 1e6)} ms`;
+  if (unit === 'ns' && Math.abs(v) >= 1e3) return `${sig(v / 1e3)} µs`;
+  if (unit === 'B' || unit === 'bytes') return fmtBytes(v);
+  return unit ? `${sig(v)} ${unit}` : sig(v);
+}
+
+export function sig(v: number, digits = 3): string {
+  if (v === 0) return '0';
+  if (Math.abs(v) >= 10 ** digits) return Math.round(v).toLocaleString('en-US');
+  return Number(v.toPrecision(digits)).toString();
+}
+
+export function fmtBytes(v: number): string {
+  const a = Math.abs(v);
+  if (a >= 1024 * 1024) return `${sig(v / 1024 / 1024)} MiB`;
+  if (a >= 1024) return `${sig(v / 1024)} KiB`;
+  return `${Math.round(v)} B`;
+}
+
+/** "+12.3%" from a ratio 1.123. */
+export function fmtRatio(r: number): string {
+  if (!Number.isFinite(r)) return '–';
+  const pct = (r - 1) * 100;
+  return `${pct >= 0 ? '+' : ''}${pct.toFixed(Math.abs(pct) < 10 ? 1 : 0)}%`;
+}
+
+export function fmtPct(fraction: number): string {
+  return `${(fraction * 100).toFixed(1)}%`;
+}
+
+export function fmtP(p: number): string {
+  if (p < 1e-4) return 'p < 0.0001';
+  return `p = ${p.toPrecision(2)}`;
+}
+
+export function direction(m: MetricInfo): string {
+  return m.better === 'lower' ? 'lower is better' : 'higher is better';
+}
+
+export const short = (sha: string) => sha.slice(0, 10);
+
+/** Strip terminal control sequences and other control characters from text that came from a repository. */
+export function sanitize(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[PX^_][^\x1b]*\x1b\\|\x1b.|[\x00-\x08\x0b-\x1f\x7f\x9b]/g, '');
+}
+
+export function fmtDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '–';
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
+  const m = Math.floor(seconds / 60);
+  if (m < 60) return `${m}m ${Math.round(seconds % 60)}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}

@@ -1,0 +1,171 @@
+import type { CommitVerdict, CulpritFinding, Outcome } from '../bisect/engine.js';
+import type { CommitMeta } from '../events.js';
+import type { MetricInfo } from '../probes/types.js';
+import type { Summary } from '../stats/summary.js';
+
+/** The result JSON (`--json`, runs/<id>/result.json). Documented in docs/result-schema.md; keep it stable. */
+export interface ResultSummary {
+  median: number;
+  n: number;
+  spread: number;
+}
+
+export interface ResultChange {
+  /** median(after) / median(before). */
+  ratio: number;
+  /** Bootstrap interval of the ratio at `confidence`. */
+  ci: [number, number];
+  confidence: number;
+  /** Mann-Whitney U two-sided p-value (0 or 1 for deterministic metrics). */
+  p: number;
+  /** Relative worsening (Hodges-Lehmann shift / median before), positive = worse in the metric's direction. */
+  worse: number;
+}
+
+export interface ResultCulprit {
+  sha: string;
+  subject: string;
+  author: string;
+  date: string;
+  parent: string;
+  /** The commit the change is measured against (the parent when it was measured). */
+  baseline: string;
+  files: { file: string; added: number; removed: number }[];
+  before: ResultSummary;
+  after: ResultSummary;
+  change: ResultChange;
+  details?: { before: Record<string, number>; after: Record<string, number> };
+}
+
+export interface ResultCommit {
+  sha: string;
+  subject: string;
+  verdict: CommitVerdict['verdict'] | 'good-endpoint' | 'bad-endpoint';
+  lean?: 'good' | 'bad';
+  summary: ResultSummary;
+  vsGood?: { worse: number; lo: number; hi: number; p: number };
+  vsBad?: { worse: number; lo: number; hi: number; p: number };
+  reason?: string;
+}
+
+export interface RunCost {
+  wallSeconds: number;
+  builds: number;
+  buildSeconds: number;
+  samples: number;
+  measureSeconds: number;
+  cachedBlocks: number;
+  perCommit: Record<string, { checkout: number; build: number; measure: number; cached: boolean }>;
+}
+
+export interface RunResult {
+  schemaVersion: 1;
+  status: Outcome['status'];
+  culprit: ResultCulprit | null;
+  culprits: ResultCulprit[];
+  suspects: string[];
+  commits: ResultCommit[];
+  probe: { name: string; kind: string; metric: MetricInfo; deterministic: boolean };
+  good: { ref: string; sha: string };
+  bad: { ref: string; sha: string };
+  endpoints: { good: ResultSummary; bad: ResultSummary; change: ResultChange; inconclusive: boolean };
+  threshold: { value: number; source: string };
+  confidence: number;
+  alphaPerComparison: number;
+  minorSteps: { sha: string; change: ResultChange }[];
+  rangeSize: number;
+  runId: string;
+  runDir: string;
+  reproduce: string;
+  cost: RunCost;
+  evidence?: unknown[];
+}
+
+export const brief = (s: Summary): ResultSummary => ({ median: s.median, n: s.n, spread: s.spread });
+
+function change(f: { ratio: number; ratioCi: [number, number]; change: { p: number; worse: number } }, confidence: number): ResultChange {
+  return { ratio: f.ratio, ci: f.ratioCi, confidence, p: f.change.p, worse: f.change.worse };
+}
+
+export interface ResultInput {
+  outcome: Outcome;
+  meta: Map<string, CommitMeta>;
+  files: Map<string, { file: string; added: number; removed: number }[]>;
+  samples: (sha: string) => number[];
+  summary: (sha: string) => Summary;
+  details: (sha: string) => Record<string, number> | undefined;
+  probe: RunResult['probe'];
+  good: RunResult['good'];
+  bad: RunResult['bad'];
+  rangeSize: number;
+  runId: string;
+  runDir: string;
+  reproduce: string;
+  cost: RunCost;
+}
+
+export function buildResult(i: ResultInput): RunResult {
+  const o = i.outcome;
+  const culprit = (f: CulpritFinding): ResultCulprit => {
+    const m = i.meta.get(f.sha);
+    const before = i.details(f.before);
+    const after = i.details(f.sha);
+    return {
+      sha: f.sha,
+      subject: m?.subject ?? '',
+      author: m?.author ?? '',
+      date: m?.date ?? '',
+      parent: m?.parents[0] ?? f.before,
+      baseline: f.before,
+      files: i.files.get(f.sha) ?? [],
+      before: brief(f.beforeSummary),
+      after: brief(f.afterSummary),
+      change: change(f, o.confidence),
+      ...(before && after ? { details: { before, after } } : {}),
+    };
+  };
+  const culprits = o.culprits.map(culprit);
+  const largest = culprits.reduce<ResultCulprit | null>((a, b) => (!a || b.change.worse > a.change.worse ? b : a), null);
+  const cmp = (c?: { worse: number; lo: number; hi: number; p: number }) => c && { worse: c.worse, lo: c.lo, hi: c.hi, p: c.p };
+  const commits: ResultCommit[] = [
+    { sha: i.good.sha, subject: i.meta.get(i.good.sha)?.subject ?? '', verdict: 'good-endpoint', summary: brief(i.summary(i.good.sha)) },
+    ...o.verdicts.map((v) => ({
+      sha: v.sha,
+      subject: i.meta.get(v.sha)?.subject ?? '',
+      verdict: v.verdict,
+      ...(v.lean ? { lean: v.lean } : {}),
+      summary: brief(i.summary(v.sha)),
+      vsGood: cmp(v.vsGood),
+      vsBad: cmp(v.vsBad),
+      ...(v.reason ? { reason: v.reason } : {}),
+    })),
+    { sha: i.bad.sha, subject: i.meta.get(i.bad.sha)?.subject ?? '', verdict: 'bad-endpoint', summary: brief(i.summary(i.bad.sha)) },
+  ];
+  const e = o.endpoints;
+  return {
+    schemaVersion: 1,
+    status: o.status,
+    culprit: largest,
+    culprits,
+    suspects: o.suspects,
+    commits,
+    probe: i.probe,
+    good: i.good,
+    bad: i.bad,
+    endpoints: {
+      good: brief(e.good),
+      bad: brief(e.bad),
+      change: { ratio: e.ratio, ci: e.ratioCi, confidence: o.confidence, p: e.comparison.p, worse: e.comparison.worse },
+      inconclusive: e.inconclusive,
+    },
+    threshold: { value: o.threshold, source: o.thresholdSource },
+    confidence: o.confidence,
+    alphaPerComparison: o.alpha,
+    minorSteps: o.minorSteps.map((f) => ({ sha: f.sha, change: change(f, o.confidence) })),
+    rangeSize: i.rangeSize,
+    runId: i.runId,
+    runDir: i.runDir,
+    reproduce: i.reproduce,
+    cost: i.cost,
+  };
+}

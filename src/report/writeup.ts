@@ -1,0 +1,141 @@
+import type { CommitMeta } from '../events.js';
+import { direction, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, sanitize, short } from './format.js';
+import type { ResultCulprit, RunResult } from './result.js';
+
+export interface WriteupExtras {
+  meta: Map<string, CommitMeta>;
+  samples: (sha: string) => number[];
+}
+
+/** Text from the repository inside Markdown: no control sequences, no table breaks, no HTML. */
+export function md(text: string): string {
+  return sanitize(text).replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`);
+}
+
+/** Labels for probe detail fields (load probes report these beside their metric). */
+const detailLabels: Record<string, string> = {
+  p50: 'P50 latency', p90: 'P90 latency', p95: 'P95 latency', p99: 'P99 latency', 'p99.9': 'P99.9 latency', mean: 'Mean latency',
+  rps: 'Requests/s', errorRate: 'Error rate', non2xxRate: 'Non-2xx rate', queriesPerRequest: 'DB queries/req',
+  total: 'Total bytes', raw: 'Raw bytes', gzip: 'Gzip bytes', brotli: 'Brotli bytes',
+};
+
+function detailUnit(key: string, metricUnit: string): string {
+  if (/^p\d|^mean$/.test(key)) return 'ms';
+  if (/Rate$/.test(key)) return '%';
+  if (/bytes|raw|gzip|brotli|total/i.test(key)) return 'B';
+  if (key === 'rps') return 'req/s';
+  return metricUnit;
+}
+
+function fmtDetail(key: string, v: number, metricUnit: string): string {
+  const unit = detailUnit(key, metricUnit);
+  return unit === '%' ? `${(v * 100).toFixed(2)}%` : fmtValue(v, unit);
+}
+
+function delta(before: number, after: number): string {
+  if (before === 0) return after === 0 ? '0%' : '–';
+  return fmtRatio(after / before);
+}
+
+export function renderWriteup(r: RunResult, x: WriteupExtras): string {
+  const m = r.probe.metric;
+  const unit = m.unit;
+  const L: string[] = [];
+  const headline =
+    r.status === 'found'
+      ? `Performance regression: ${md(r.culprit!.subject)}`
+      : r.status === 'ambiguous'
+        ? `Performance regression among ${r.suspects.length} commits that could not be measured`
+        : `No regression between ${md(r.good.ref)} and ${md(r.bad.ref)}`;
+  L.push(`## ${headline}`, '');
+  L.push(`**Date:** ${new Date().toISOString().slice(0, 10)}  `);
+  L.push(`**Range:** good \`${md(r.good.ref)}\` (${short(r.good.sha)}) .. bad \`${md(r.bad.ref)}\` (${short(r.bad.sha)}), ${r.rangeSize} commits  `);
+  L.push(`**Probe:** \`${md(r.probe.name)}\` (${r.probe.kind}): ${md(m.name)}${unit ? ` in ${unit}` : ''}, ${direction(m)}  `);
+  L.push(`**Status:** ${r.status}`, '');
+
+  const e = r.endpoints;
+  L.push('### Problem', '');
+  L.push(
+    `${md(m.name)} went from ${fmtValue(e.good.median, unit)} at good to ${fmtValue(e.bad.median, unit)} at bad: ` +
+      `${fmtRatio(e.change.ratio)} (${Math.round(e.change.confidence * 100)}% interval ${fmtRatio(e.change.ci[0])} to ${fmtRatio(e.change.ci[1])}, ${fmtP(e.change.p)}; ` +
+      `${e.good.n} and ${e.bad.n} samples, measured interleaved).`,
+    '',
+  );
+  if (r.status === 'no-regression') {
+    L.push(
+      e.inconclusive
+        ? `The difference is not significant at the bisect's confidence, or smaller than the threshold of ${fmtPct(r.threshold.value)} (${md(r.threshold.source)}), after the maximum number of samples. More samples (--max-samples) or a quieter machine may resolve it.`
+        : `That is below the threshold of ${fmtPct(r.threshold.value)} (${md(r.threshold.source)}): no commit is blamed.`,
+      '',
+    );
+  }
+
+  if (r.culprits.length) {
+    L.push('### Root cause', '');
+    for (const c of r.culprits) L.push(...culpritSection(c, r, unit));
+  }
+  if (r.suspects.length) {
+    L.push('### Suspects', '', 'The regression is in one of these commits; the ones marked skipped could not be built or measured:', '');
+    for (const s of r.suspects) {
+      const v = r.commits.find((c) => c.sha === s);
+      L.push(`- \`${short(s)}\` ${md(x.meta.get(s)?.subject ?? '')}${v?.verdict === 'skipped' ? ` (skipped: ${md(v.reason ?? '')})` : ''}`);
+    }
+    L.push('');
+  }
+
+  if (r.culprits.length) {
+    const c = r.culprit!;
+    L.push('### Baseline (before)', '', '| Metric | Value |', '|--------|-------|');
+    L.push(`| ${md(m.name)} (median) | ${fmtValue(c.before.median, unit)} |`);
+    L.push(`| Spread (±MAD) | ${fmtValue(c.before.spread, unit)} |`);
+    for (const [k, v] of Object.entries(c.details?.before ?? {})) L.push(`| ${detailLabels[k] ?? k} | ${fmtDetail(k, v, unit)} |`);
+    L.push(`| Samples | ${c.before.n} |`, '');
+    L.push('### After', '', '| Metric | Before | After | Delta |', '|--------|--------|-------|-------|');
+    L.push(`| ${md(m.name)} (median) | ${fmtValue(c.before.median, unit)} | ${fmtValue(c.after.median, unit)} | ${delta(c.before.median, c.after.median)} |`);
+    for (const [k, v] of Object.entries(c.details?.before ?? {})) {
+      const a = c.details?.after[k];
+      if (a !== undefined) L.push(`| ${detailLabels[k] ?? k} | ${fmtDetail(k, v, unit)} | ${fmtDetail(k, a, unit)} | ${delta(v, a)} |`);
+    }
+    L.push(`| Samples | ${c.before.n} | ${c.after.n} | |`, '');
+  }
+
+  L.push('### How sure', '');
+  L.push(`- Verdicts compare each commit with fresh, interleaved samples of its good and bad references (Mann-Whitney U test, Hodges-Lehmann shift with its rank interval); warm-up runs are discarded.`);
+  L.push(`- Threshold: changes under ${fmtPct(r.threshold.value)} do not count (${md(r.threshold.source)}).`);
+  L.push(`- Confidence: ${Math.round(r.confidence * 100)}% that no verdict of the bisect is wrong (Bonferroni over the expected decisions, looks and comparisons: α = ${r.alphaPerComparison.toPrecision(2)} per comparison).`);
+  const inconclusive = r.commits.filter((c) => c.verdict === 'inconclusive');
+  if (inconclusive.length) L.push(`- ${inconclusive.length} commit(s) stayed inconclusive at the maximum samples; the search followed the side their estimates lean to: ${inconclusive.map((c) => `\`${short(c.sha)}\` (${c.lean})`).join(', ')}.`);
+  if (r.minorSteps.length) L.push(`- Smaller steps also located (below the threshold): ${r.minorSteps.map((s) => `\`${short(s.sha)}\` ${fmtRatio(s.change.ratio)}`).join(', ')}.`);
+  L.push('');
+  L.push('#### Commits measured', '', '| Commit | Subject | Verdict | Median | ± | n |', '|---|---|---|---|---|---|');
+  const order = new Map([...x.meta.keys()].map((s, i) => [s, i]));
+  for (const c of [...r.commits].sort((a, b) => (order.get(a.sha) ?? 0) - (order.get(b.sha) ?? 0))) {
+    const verdict = c.verdict === 'inconclusive' ? `inconclusive (leans ${c.lean})` : c.verdict;
+    L.push(`| \`${short(c.sha)}\` | ${md(c.subject).slice(0, 60)} | ${verdict} | ${fmtValue(c.summary.median, unit)} | ${fmtValue(c.summary.spread, unit)} | ${c.summary.n} |`);
+  }
+  L.push('');
+  L.push('### Reproduce', '', '```sh', r.reproduce, '```', '');
+  const co = r.cost;
+  L.push(
+    `Cost: ${fmtDuration(co.wallSeconds)} wall, ${co.builds} builds (${fmtDuration(co.buildSeconds)}), ${co.samples} probe runs (${fmtDuration(co.measureSeconds)})` +
+      `${co.cachedBlocks ? `, ${co.cachedBlocks} measurement blocks reused from the cache` : ''}. Run ${r.runId}, files in \`${r.runDir}\`.`,
+    '',
+  );
+  return L.join('\n');
+}
+
+function culpritSection(c: ResultCulprit, r: RunResult, unit: string): string[] {
+  const L = [
+    `**\`${short(c.sha)}\` ${md(c.subject)}** by ${md(c.author)}, ${c.date.slice(0, 10)}: ${fmtValue(c.before.median, unit)} → ${fmtValue(c.after.median, unit)}, ` +
+      `${fmtRatio(c.change.ratio)} (${Math.round(c.change.confidence * 100)}% interval ${fmtRatio(c.change.ci[0])} to ${fmtRatio(c.change.ci[1])}, ${fmtP(c.change.p)}; ${c.before.n} vs ${c.after.n} samples).`,
+    '',
+  ];
+  if (c.baseline !== c.parent) L.push(`(Measured against \`${short(c.baseline)}\`, the nearest measured good commit.)`, '');
+  if (c.files.length) {
+    L.push('| File changed | + | − |', '|---|---|---|');
+    for (const f of c.files.slice(0, 20)) L.push(`| ${md(f.file)} | ${f.added} | ${f.removed} |`);
+    if (c.files.length > 20) L.push(`| … ${c.files.length - 20} more | | |`);
+    L.push('');
+  }
+  return L;
+}

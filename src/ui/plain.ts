@@ -1,0 +1,80 @@
+import type { EventStream, RunEvent } from '../events.js';
+import { fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, sanitize, short } from '../report/format.js';
+import type { MetricInfo } from '../probes/types.js';
+
+/** One greppable line per event, no escape codes: for CI logs, pipes and --no-tui. */
+export function plainReporter(events: EventStream, write: (line: string) => void): () => void {
+  let metric: MetricInfo = { name: '', unit: '', better: 'lower' };
+  const subjects = new Map<string, string>();
+  const subj = (sha: string) => sanitize(subjects.get(sha) ?? '').slice(0, 70);
+  const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+  const samples = new Map<string, number>();
+  return events.subscribe((e: RunEvent) => {
+    switch (e.type) {
+      case 'run-start':
+        metric = e.metric;
+        write(`perfbisect: ${e.rangeSize} commits between ${sanitize(e.good.ref)} (${short(e.good.sha)}) and ${sanitize(e.bad.ref)} (${short(e.bad.sha)}) in ${e.repo}`);
+        write(`probe ${e.probe.name} (${e.probe.kind}): ${e.metric.name}${e.metric.unit ? ` in ${e.metric.unit}` : ''}, ${e.metric.better} is better${e.deterministic ? ', deterministic' : ''}`);
+        write(`run ${e.runId}: ${e.runDir}`);
+        break;
+      case 'range':
+        for (const c of e.commits) subjects.set(c.sha, c.subject);
+        break;
+      case 'build-end':
+        write(`build ${short(e.sha)} ${e.ok ? 'ok' : 'FAILED'} in ${fmtDuration(e.seconds)}${e.ok ? '' : ` (log: ${e.log})`}`);
+        if (!e.ok) for (const l of e.tail ?? []) write(`  | ${sanitize(l)}`);
+        break;
+      case 'measure-start':
+        write(
+          `measure ${short(e.target)}${e.refs.length ? ` against ${e.refs.map(short).join(', ')}` : ''}: ${e.rounds} round(s)${e.cached ? ' (from cache)' : ''}` +
+            `${e.purpose === 'endpoints' ? ' [endpoints]' : ` ${subj(e.target)}`}`,
+        );
+        break;
+      case 'sample':
+        samples.set(e.sha, (samples.get(e.sha) ?? 0) + 1);
+        break;
+      case 'threshold':
+        write(`threshold ${fmtPct(e.value)} (${e.source})`);
+        break;
+      case 'verdict': {
+        const v = e.verdict;
+        const g = v.vsGood;
+        const label = v.verdict === 'inconclusive' ? `inconclusive, leans ${v.lean}` : v.verdict;
+        write(
+          `verdict ${short(v.sha)} ${label}: ${g ? `${pct(g.worse)} vs good [${pct(g.lo)}, ${pct(g.hi)}] ${fmtP(g.p)}` : ''}` +
+            `${v.vsBad ? `, ${pct(v.vsBad.worse)} vs bad` : ''} (n=${v.samples}) ${subj(v.sha)}`,
+        );
+        break;
+      }
+      case 'skip':
+        write(`skip ${short(e.sha)}: ${sanitize(e.reason)}${e.log ? ` (log: ${e.log})` : ''}`);
+        break;
+      case 'warning':
+        write(`warning: ${sanitize(e.message)}`);
+        break;
+      case 'artifact':
+        write(`${e.kind} ${short(e.sha)}: ${e.path}`);
+        break;
+      case 'run-end': {
+        const o = e.outcome;
+        const ep = o.endpoints;
+        write(`endpoints: good ${fmtValue(ep.good.median, metric.unit)} → bad ${fmtValue(ep.bad.median, metric.unit)} (${fmtRatio(ep.ratio)}, ${fmtP(ep.comparison.p)})`);
+        if (o.status === 'no-regression') write(`result: no regression above ${fmtPct(o.threshold)} between good and bad`);
+        for (const c of o.culprits) {
+          write(
+            `culprit ${c.sha} ${subj(c.sha)}: ${fmtValue(c.beforeSummary.median, metric.unit)} → ${fmtValue(c.afterSummary.median, metric.unit)} ` +
+              `${fmtRatio(c.ratio)} [${fmtRatio(c.ratioCi[0])}, ${fmtRatio(c.ratioCi[1])}] ${fmtP(c.change.p)}`,
+          );
+        }
+        if (o.status === 'ambiguous') write(`result: ambiguous; the regression is in one of: ${o.suspects.map(short).join(' ')}`);
+        write(`writeup: ${e.reportFile}`);
+        write(`result json: ${e.resultFile}`);
+        break;
+      }
+      case 'run-error':
+        // Errors that end the run are printed once, on stderr, by the CLI; an interruption is news here.
+        if (e.exitCode === 130) write(`stopped: ${sanitize(e.message)}`);
+        break;
+    }
+  });
+}

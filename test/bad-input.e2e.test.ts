@@ -1,0 +1,68 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './fixtures/cli.js';
+import { FixtureRepo, linearRepo, listDirs, repoState, tempDir } from './fixtures/repo.js';
+
+const { repo } = linearRepo({ commits: 3, regressAt: [2] });
+repo.git('branch', 'other', 'good');
+repo.git('checkout', '-q', 'other');
+repo.commit('diverged');
+repo.git('checkout', '-q', 'main');
+afterAll(() => repo.cleanup());
+
+const cases: { name: string; args: string[]; config?: string; code: number; says: RegExp }[] = [
+  { name: 'no --good', args: ['--bad', 'bad', '--', 'true'], code: 2, says: /--good <ref> is required/ },
+  { name: 'nothing to measure', args: ['--good', 'good'], code: 2, says: /say what to measure/ },
+  { name: 'unknown ref', args: ['--good', 'v9.9', '--', 'true'], code: 2, says: /--good v9\.9: no such commit/ },
+  { name: 'equal refs', args: ['--good', 'bad', '--bad', 'bad', '--', 'true'], code: 2, says: /are the same commit/ },
+  { name: 'reversed refs', args: ['--good', 'bad', '--bad', 'good', '--', 'true'], code: 2, says: /Swap them/ },
+  { name: 'good not an ancestor', args: ['--good', 'other', '--bad', 'bad', '--', 'true'], code: 2, says: /merge-base/ },
+  { name: 'probe and command', args: ['--good', 'good', '--probe', 'x', '--', 'true'], code: 2, says: /not both/ },
+  { name: 'no config', args: ['--good', 'good', '--probe', 'x'], code: 2, says: /no probes\.config\.ts/ },
+  { name: 'unknown probe', args: ['--good', 'good', '--probe', 'nope'], config: `export default { probes: { bench: { kind: 'command', run: 'true' } } }`, code: 2, says: /no probe named 'nope'.*bench/ },
+  { name: 'unknown kind', args: ['--good', 'good', '--probe', 'b'], config: `export default { probes: { b: { kind: 'kaboom' } } }`, code: 2, says: /probes\.b\.kind "kaboom" is not a probe kind/ },
+  { name: 'typo in a field', args: ['--good', 'good', '--probe', 'b'], config: `export default { probes: { b: { kind: 'command', rnu: 'x' } } }`, code: 2, says: /probes\.b\.rnu is not a known field/ },
+  { name: 'config syntax error', args: ['--good', 'good', '--probe', 'b'], config: `export default { probes: {`, code: 2, says: /could not be loaded/ },
+  { name: 'bad threshold', args: ['--good', 'good', '--threshold', 'lots', '--', 'true'], code: 2, says: /--threshold lots/ },
+  { name: 'bad samples', args: ['--good', 'good', '--min-samples', '30', '--max-samples', '10', '--', 'true'], code: 2, says: /--max-samples 10 is below/ },
+  { name: 'not a repository', args: ['--good', 'good', '--repo', '/', '--', 'true'], code: 2, says: /not inside a git repository/ },
+  { name: 'unknown option', args: ['--goood', 'x'], code: 2, says: /unknown option/ },
+  { name: 'good does not build', args: ['--good', 'good', '--build', 'exit 7', '--', 'true'], code: 2, says: /--good good does not build/ },
+];
+
+describe('bad input: one line that says what to do, its exit code, nothing left behind', () => {
+  for (const c of cases) {
+    it(c.name, async () => {
+      let dir = repo.dir;
+      if (c.config) {
+        const { repo: r2 } = linearRepo({ commits: 2, regressAt: [] });
+        r2.write({ 'probes.config.ts': c.config });
+        dir = r2.dir;
+      }
+      const before = repoState(dir);
+      const cache = tempDir('pb-cache-');
+      const r = await runCli(c.args, { cwd: dir, cache });
+      expect(r.exitCode, r.all).toBe(c.code);
+      const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('  |'));
+      expect(lines.length, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(c.says);
+      expect(repoState(dir)).toEqual(before);
+      expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
+    });
+  }
+});
+
+describe('help and version', () => {
+  it('prints usage with the exit codes', async () => {
+    const r = await runCli(['--help'], { cwd: repo.dir });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('--good <ref>');
+    expect(r.stdout).toContain('Exit codes');
+  });
+  it('prints the version', async () => {
+    const r = await runCli(['--version'], { cwd: repo.dir });
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+void FixtureRepo;

@@ -1,0 +1,156 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './fixtures/cli.js';
+import { FixtureRepo, linearRepo, listDirs, repoState, sleeper, tempDir } from './fixtures/repo.js';
+import type { RunResult } from '../src/report/result.js';
+
+const cleanups: (() => void)[] = [];
+afterAll(() => cleanups.forEach((f) => f()));
+
+describe('perfbisect end to end (command probe)', () => {
+  it('finds the planted culprit in a linear history and leaves the repository untouched', async () => {
+    const { repo, shas } = linearRepo({ commits: 12, regressAt: [7] });
+    cleanups.push(() => repo.cleanup());
+    // The user has work in progress: a dirty file, a stash, a branch checked out.
+    repo.git('checkout', '-q', '-b', 'feature');
+    repo.write({ 'wip.txt': 'uncommitted\n' });
+    const before = repoState(repo.dir);
+    const cache = tempDir('pb-cache-');
+    const out = tempDir('pb-out-');
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--json', join(out, 'r.json'), '--report', join(out, 'w.md'), '--', 'sh', 'work.sh'], { cwd: repo.dir, cache });
+    expect(r.exitCode, r.all).toBe(0);
+    const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
+    expect(result.status).toBe('found');
+    expect(result.culprit?.sha).toBe(shas[7]);
+    expect(result.culprits.map((c) => c.sha)).toEqual([shas[7]]);
+    expect(result.culprit?.parent).toBe(shas[6]);
+    expect(result.culprit?.subject).toBe('change 7: make it slower');
+    expect(result.culprit?.change.ratio).toBeGreaterThan(1.5);
+    expect(result.culprit?.files.map((f) => f.file)).toContain('work.sh');
+    expect(result.commits.length).toBeGreaterThanOrEqual(4);
+    expect(result.cost.builds).toBe(0);
+    expect(result.cost.samples).toBeGreaterThan(0);
+    const md = readFileSync(join(out, 'w.md'), 'utf8');
+    expect(md).toContain('### Root cause');
+    expect(md).toContain(shas[7].slice(0, 10));
+    expect(md).toContain('### Reproduce');
+    expect(md).toContain('perfbisect --good good --bad bad -- sh work.sh');
+    expect(r.stdout).toContain(`culprit ${shas[7]}`);
+    expect(repoState(repo.dir)).toEqual(before);
+    expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
+  });
+
+  it('runs builds, skips unbuildable commits, and reports the skipped ones', async () => {
+    // Commits 3 and 4 do not build; the regression is at 9.
+    const { repo, shas } = linearRepo({
+      commits: 12, regressAt: [9],
+      extra: (i) => ({ 'build.sh': i === 3 || i === 4 ? '#!/bin/sh\necho "syntax error" >&2\nexit 1\n' : '#!/bin/sh\necho built > built.txt\n' }),
+    });
+    cleanups.push(() => repo.cleanup());
+    const r = await runCli(['--good', 'good', '--build', 'sh build.sh', '--json', 'out.json', '--', 'sh', '-c', 'test -f built.txt && sh work.sh'], { cwd: repo.dir });
+    expect(r.exitCode, r.all).toBe(0);
+    const result = JSON.parse(readFileSync(join(repo.dir, 'out.json'), 'utf8')) as RunResult;
+    expect(result.culprit?.sha).toBe(shas[9]);
+    expect(result.cost.builds).toBeGreaterThan(0);
+  });
+
+  it('is ambiguous when the boundary falls in an unbuildable stretch, and names exactly the suspects', async () => {
+    const { repo, shas } = linearRepo({
+      commits: 10, regressAt: [6],
+      extra: (i) => ({ 'build.sh': i >= 5 && i <= 6 ? '#!/bin/sh\nexit 1\n' : '#!/bin/sh\ntrue\n' }),
+    });
+    cleanups.push(() => repo.cleanup());
+    const out = tempDir('pb-out-');
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--build', 'sh build.sh', '--json', join(out, 'r.json'), '--', 'sh', 'work.sh'], { cwd: repo.dir });
+    expect(r.exitCode, r.all).toBe(3);
+    const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
+    expect(result.status).toBe('ambiguous');
+    expect(result.suspects).toEqual([shas[5], shas[6], shas[7]]);
+    expect(result.culprit).toBeNull();
+  });
+
+  it('exits 1 with the numbers when nothing regressed', async () => {
+    const { repo } = linearRepo({ commits: 6, regressAt: [] });
+    cleanups.push(() => repo.cleanup());
+    const out = tempDir('pb-out-');
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--json', join(out, 'r.json'), '--max-samples', '20', '--', 'sh', 'work.sh'], { cwd: repo.dir });
+    expect(r.exitCode, r.all).toBe(1);
+    const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
+    expect(result.status).toBe('no-regression');
+    expect(result.culprits).toEqual([]);
+    expect(result.endpoints.good.n).toBeGreaterThan(0);
+    expect(r.stdout).toContain('no regression');
+  });
+
+  it('follows a regression into a merged side branch', async () => {
+    const repo = new FixtureRepo();
+    cleanups.push(() => repo.cleanup());
+    repo.commit('initial', sleeper(20));
+    repo.tag('good');
+    repo.commit('main 1', { 'a.txt': '1' });
+    repo.git('checkout', '-q', '-b', 'side');
+    repo.commit('side 1', { 's.txt': '1' });
+    const culprit = repo.commit('side 2: slow path', sleeper(60));
+    repo.commit('side 3', { 's.txt': '3' });
+    repo.git('checkout', '-q', 'main');
+    repo.commit('main 2', { 'a.txt': '2' });
+    repo.commit('main 3', { 'a.txt': '3' });
+    repo.git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
+    repo.commit('main 4', { 'a.txt': '4' });
+    const out = tempDir('pb-out-');
+    const r = await runCli(['--good', 'good', '--bad', 'main', '--json', join(out, 'r.json'), '--', 'sh', 'work.sh'], { cwd: repo.dir });
+    expect(r.exitCode, r.all).toBe(0);
+    const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
+    expect(result.culprit?.sha).toBe(culprit);
+    // --first-parent blames the merge that brought it in.
+    const fp = await runCli(['--good', 'good', '--bad', 'main', '--first-parent', '--json', join(out, 'fp.json'), '--', 'sh', 'work.sh'], { cwd: repo.dir });
+    expect(fp.exitCode, fp.all).toBe(0);
+    const fpResult = JSON.parse(readFileSync(join(out, 'fp.json'), 'utf8')) as RunResult;
+    expect(fpResult.culprit?.subject).toBe('merge side');
+  });
+
+  it('reads probes from probes.config.ts, with defineConfig imported from perfbisect', async () => {
+    const { repo, shas } = linearRepo({ commits: 8, regressAt: [3] });
+    cleanups.push(() => repo.cleanup());
+    repo.write({
+      'probes.config.ts': `import { defineConfig } from 'perfbisect';
+export default defineConfig({
+  probes: {
+    ops: { kind: 'command', run: 'sh work.sh', metric: { name: 'ops/s', better: 'higher', pattern: 'ops/s: ([0-9.]+)' } },
+  },
+});
+`,
+    });
+    const out = tempDir('pb-out-');
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'ops', '--json', join(out, 'r.json')], { cwd: repo.dir });
+    expect(r.exitCode, r.all).toBe(0);
+    const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
+    expect(result.culprit?.sha).toBe(shas[3]);
+    expect(result.probe.metric).toEqual({ name: 'ops/s', unit: '', better: 'higher' });
+    expect(result.culprit!.change.ratio).toBeLessThan(1);
+  });
+
+  it('stops cleanly on SIGINT: no worktree, no process, the repository untouched', async () => {
+    const { repo } = linearRepo({ commits: 30, regressAt: [20], baseMs: 60 });
+    cleanups.push(() => repo.cleanup());
+    const before = repoState(repo.dir);
+    const cache = tempDir('pb-cache-');
+    const p = runCli(['--good', 'good', '--bad', 'bad', '--', 'sh', 'work.sh'], { cwd: repo.dir, cache });
+    await new Promise<void>((res) => {
+      p.stdout!.on('data', (d: Buffer) => {
+        if (d.toString().includes('measure ')) res();
+      });
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    p.kill('SIGINT');
+    const r = await p;
+    expect(r.exitCode, r.all).toBe(130);
+    expect(r.all).toContain('--resume');
+    expect(repoState(repo.dir)).toEqual(before);
+    expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
+    const { execSync } = await import('node:child_process');
+    expect(execSync('ps -eo args').toString()).not.toContain(join(cache, 'worktrees'));
+    expect(existsSync(join(cache, 'runs'))).toBe(true);
+  });
+});
