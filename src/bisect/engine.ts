@@ -102,6 +102,8 @@ export class BisectEngine {
   private readonly alpha: number;
   private threshold: number | undefined;
   private thresholdSource = '';
+  /** The good→bad change measured at the first look of the endpoints. */
+  private delta = 0;
   private readonly pooled = new Map<string, number[]>();
   private readonly verdicts: CommitVerdict[] = [];
   private readonly searches: Search[] = [];
@@ -202,7 +204,8 @@ export class BisectEngine {
   }
 
   private decideEndpoints(t: Trial, have: number): void {
-    if (this.threshold === undefined) this.deriveThreshold();
+    // Re-derived at each look of the endpoints, so the final default rests on all their samples.
+    this.deriveThreshold();
     const c = this.cmp(this.good, t);
     const tau = this.threshold!;
     const regression = this.opts.deterministic ? c.worse >= tau && c.worse > 0 : c.lo > 0 && c.worse >= tau;
@@ -242,6 +245,8 @@ export class BisectEngine {
     const bad = this.samplesOf(this.bad);
     const probe = compare(good, bad, { threshold: 0, alpha: this.alpha, better: this.opts.better, deterministic: this.opts.deterministic });
     const delta = Math.max(0, probe.worse);
+    this.delta = delta;
+    if (this.opts.threshold !== undefined) return;
     if (this.opts.deterministic) {
       this.threshold = delta > 0 ? Math.min(0.05, delta / 2) : 0.01;
       this.thresholdSource = `default: half the good→bad change of ${pct(delta)}, at most 5%`;
@@ -265,15 +270,17 @@ export class BisectEngine {
     // One-sided questions: being faster than good is no reason to doubt "good", being slower than
     // bad no reason to doubt "bad". Only a commit clearly unlike both sits between two steps.
     const tau = this.threshold!;
+    // How close to a reference counts as "like it": the threshold, or a quarter of the good→bad
+    // change when that is larger, so a 10× regression is not sampled to a 5% precision.
+    const margin = Math.max(tau, this.delta / 4);
     const sig = (c: Comparison) => this.opts.deterministic || c.p < this.alpha;
-    const notWorseThanGood = vsGood.hi < tau;
     const worseThanGood = vsGood.lo > tau / 2 && sig(vsGood);
-    const notBetterThanBad = vsBad.lo > -tau;
     const betterThanBad = vsBad.hi < -tau / 2 && sig(vsBad);
     let verdict: Verdict | undefined;
-    if (notWorseThanGood && betterThanBad) verdict = 'good';
-    else if (worseThanGood && notBetterThanBad) verdict = 'bad';
-    else if (worseThanGood && betterThanBad) verdict = 'between';
+    // Unlike both references takes precedence: that commit sits between two steps.
+    if (worseThanGood && betterThanBad) verdict = 'between';
+    else if (betterThanBad && vsGood.hi < margin) verdict = 'good';
+    else if (worseThanGood && vsBad.lo > -margin) verdict = 'bad';
     let lean: 'good' | 'bad' | undefined;
     if (!verdict) {
       if (!this.isFinalLook(have)) return;

@@ -12,6 +12,7 @@ import { environmentFingerprint, hashOf } from './fingerprint.js';
 import { Repo } from './git.js';
 import { cacheRoot } from './paths.js';
 import { runShell } from './process.js';
+import { probeContext } from './probe-context.js';
 import { RunLog } from './run-log.js';
 import { SampleStore } from './sample-store.js';
 import { Worktrees } from './worktrees.js';
@@ -139,12 +140,9 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
 
   const contextFor = (sha: string, dir: string): ProbeContext => {
     const probeLog = join(runDir, 'logs', `${sha.slice(0, 12)}-probe.log`);
+    const artifactsDir = join(runDir, 'artifacts', sha.slice(0, 12));
     const env = { ...baseEnv, PERFBISECT_COMMIT: sha };
-    return {
-      cwd: dir, sha, env, signal,
-      exec: (command, opts = {}) => runShell(command, { cwd: dir, env: { ...env, ...opts.env }, logFile: probeLog, timeoutMs: opts.timeoutMs, signal }),
-      log: (line) => writeFileSync(probeLog, line + '\n', { flag: 'a' }),
-    };
+    return probeContext({ cwd: dir, sha, env, signal, logFile: probeLog, artifactsDir, emit });
   };
 
   const ordinals = new Map<string, number>();

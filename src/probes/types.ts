@@ -40,6 +40,33 @@ export interface ProbeContext {
   exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
   /** Append a line to the commit's probe log. */
   log(line: string): void;
+  /** A folder for this commit's artifacts (profiles, heap snapshots, reports), kept with the run. */
+  artifactsDir: string;
+  /** The commit's probe log file (server output goes here too). */
+  logFile: string;
+  /**
+   * Start a long-running command (a server) in its own process group. The harness stops it at the
+   * end of the block at the latest, and on Ctrl-C: a probe cannot leak a process.
+   */
+  spawn(command: string, opts?: { env?: Record<string, string> }): RunningProcess;
+  /** A free TCP port on 127.0.0.1, picked by the OS. */
+  freePort(): Promise<number>;
+  /** Show a warning in the UI and the run log. */
+  warn(message: string): void;
+  /** Record a file the writeup should link (a profile, a report). */
+  artifact(kind: string, path: string): void;
+}
+
+export interface RunningProcess {
+  pid: number;
+  /** Resolves with the exit code when the process group's leader exits. */
+  exited: Promise<number | undefined>;
+  /** The last lines it printed (stdout and stderr), for error messages. */
+  tail(lines?: number): string[];
+  /** Called with every line it prints from now on. */
+  onLine(fn: (line: string) => void): void;
+  /** SIGTERM to the group, SIGKILL after the grace period. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export interface Probe {

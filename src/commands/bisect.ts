@@ -1,0 +1,225 @@
+import { Command, CommanderError, Option } from 'commander';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { defaultEngineOptions } from '../bisect/engine.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { EventStream } from '../events.js';
+import { runBisect } from '../harness/bisect-run.js';
+import { findConfig, loadConfig } from '../harness/config-loader.js';
+import { Repo } from '../harness/git.js';
+import { cacheRoot } from '../harness/paths.js';
+import { killAllGroups } from '../harness/process.js';
+import { createProbe, probeKinds } from '../probes/index.js';
+import { attachReporter } from '../ui/attach.js';
+
+const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+export interface CliOptions {
+  good?: string;
+  bad?: string;
+  probe?: string;
+  config?: string;
+  repo?: string;
+  build?: string;
+  json?: string;
+  report?: string;
+  firstParent?: boolean;
+  keepWorktrees?: boolean;
+  threshold?: string;
+  minSamples?: string;
+  maxSamples?: string;
+  confidence?: string;
+  warmup?: string;
+  cache: boolean;
+  tui: boolean;
+  resume?: string | boolean;
+  seed?: string;
+  buildTimeout?: string;
+}
+
+function program(): Command {
+  const p = new Command('perfbisect')
+    .usage('--good <ref> --bad <ref> (--probe <name> | -- <command> [args...]) [options]')
+    .description('Find the commit that made your software slower: a git bisect that measures each commit repeatedly and decides with statistics.')
+    .version(version, '-V, --version')
+    .option('--good <ref>', 'a commit where performance was fine (tag, branch or SHA)')
+    .option('--bad <ref>', 'a commit where it is slower (default: HEAD)')
+    .option('--probe <name>', 'the probe from probes.config.ts to measure with')
+    .option('--config <file>', 'probes config (default: probes.config.ts in the repository root)')
+    .option('--repo <dir>', 'the repository to bisect (default: the current directory)')
+    .option('--build <cmd>', 'build command run at each commit before measuring (overrides the config)')
+    .option('--json <file>', 'also write the result JSON here')
+    .option('--report <file>', 'also write the Markdown writeup here')
+    .option('--first-parent', 'follow only the first parent of merges (bisect merged PRs, not their commits)')
+    .option('--keep-worktrees', 'keep the checked-out commits after the run (for inspection)')
+    .option('--threshold <pct>', 'smallest change that matters, in percent (default: half the good→bad change, within 1–5%)')
+    .option('--min-samples <n>', `samples per commit before the first decision (default ${defaultEngineOptions.minSamples})`)
+    .option('--max-samples <n>', `samples per commit before giving up as inconclusive (default ${defaultEngineOptions.maxSamples})`)
+    .option('--confidence <level>', `family-wise confidence of all verdicts (default ${defaultEngineOptions.confidence})`)
+    .option('--warmup <n>', 'discarded warm-up runs of each commit before each measurement block (default 1)')
+    .option('--build-timeout <seconds>', 'give up on a build after this long (the commit is skipped)')
+    .option('--seed <n>', 'seed for the bootstrap intervals (default: from the bad commit)')
+    .option('--no-cache', 're-measure everything instead of reusing stored samples')
+    .option('--no-tui', 'plain line-per-event output even on a terminal')
+    .addOption(new Option('--resume [run-id]', 'continue an interrupted run (default: the last run in this repository)'))
+    .argument('[command...]', 'ad-hoc probe: after --, a command whose wall time is measured')
+    .addHelpText(
+      'after',
+      `
+Probe kinds for probes.config.ts:
+${Object.values(probeKinds).map((k) => `  ${k.kind.padEnd(18)} ${k.describe}`).join('\n')}
+
+Exit codes:
+  0  regression located          1  no regression between good and bad
+  2  usage, config or input error 3  ambiguous: the culprit is among commits that could not be measured
+  4  environment or internal error 130 interrupted (resume with --resume)
+
+Examples:
+  perfbisect --good v1.2 --bad HEAD --probe p99
+  perfbisect --good v1.2 --bad HEAD --build "npm ci && npm run build" -- node bench.js`,
+    )
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      // One line: commander's message, its suggestion folded in, and where to look.
+      writeErr: (s) => process.stderr.write(`perfbisect: ${s.trim().replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')}. See perfbisect --help.\n`),
+    });
+  return p;
+}
+
+function percent(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v.replace(/%$/, ''));
+  if (!Number.isFinite(n) || n <= 0 || n >= 1000) throw new UsageError(`${flag} ${v}: give a percentage above 0, like ${flag} 5 for 5%.`);
+  return n / 100;
+}
+
+function integer(v: string | undefined, flag: string, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} ${v}: give a whole number of at least ${min}.`);
+  return n;
+}
+
+function confidence(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  let n = Number(v.replace(/%$/, ''));
+  if (n > 1) n /= 100;
+  if (!Number.isFinite(n) || n < 0.5 || n >= 1) throw new UsageError(`--confidence ${v}: give a level between 0.5 and 0.999, like --confidence 0.95.`);
+  return n;
+}
+
+export function shellQuote(args: string[]): string {
+  return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/** The last run of this repository, for --resume without an id. */
+function lastRun(repoRoot: string): string | undefined {
+  const runs = join(cacheRoot(), 'runs');
+  if (!existsSync(runs)) return undefined;
+  return readdirSync(runs)
+    .map((id) => ({ id, file: join(runs, id, 'argv.json') }))
+    .filter((r) => existsSync(r.file) && (JSON.parse(readFileSync(r.file, 'utf8')) as { repo: string }).repo === repoRoot)
+    .sort((a, b) => statSync(a.file).mtimeMs - statSync(b.file).mtimeMs)
+    .pop()?.id;
+}
+
+/** `perfbisect --good A --bad B ...`: the bisect. */
+export async function bisectCommand(argv: string[]): Promise<number> {
+  const dash = argv.indexOf('--');
+  const ours = dash >= 0 ? argv.slice(0, dash) : argv;
+  const command = dash >= 0 ? argv.slice(dash + 1) : [];
+  const p = program();
+  try {
+    p.parse(ours, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : ExitCode.usage;
+    throw e;
+  }
+  const opts = p.opts<CliOptions>();
+  if (p.args.length && dash < 0) {
+    throw new UsageError(`unexpected argument '${p.args[0]}'. Put an ad-hoc command after --, like: perfbisect --good A --bad B -- ${shellQuote(p.args)}`);
+  }
+  if (opts.resume !== undefined) return resume(opts);
+  if (!opts.good) throw new UsageError('--good <ref> is required: a commit where performance was fine (a tag like v1.2, a branch or a SHA).');
+  const bad = opts.bad ?? 'HEAD';
+  if (opts.probe && command.length) throw new UsageError('give either --probe <name> or a command after --, not both.');
+  if (!opts.probe && !command.length) {
+    throw new UsageError('say what to measure: --probe <name> from probes.config.ts, or a command after --, like: perfbisect --good v1.2 --bad HEAD -- node bench.js');
+  }
+  const repo = await Repo.open(opts.repo ?? process.cwd());
+  let build = opts.build;
+  let env: Record<string, string> | undefined;
+  let probeName: string;
+  let rawProbe: unknown;
+  if (opts.probe) {
+    const file = findConfig(opts.config, repo.root);
+    const config = await loadConfig(file);
+    if (!(opts.probe in config.probes)) {
+      throw new UsageError(`no probe named '${opts.probe}' in ${file}. Its probes: ${Object.keys(config.probes).join(', ')}.`);
+    }
+    build ??= config.build;
+    env = config.env;
+    probeName = opts.probe;
+    rawProbe = config.probes[opts.probe];
+  } else {
+    probeName = 'command';
+    rawProbe = { kind: 'command', run: shellQuote(command) };
+  }
+  const { probe, config: probeDefinition } = createProbe(probeName, rawProbe);
+  const minSamples = integer(opts.minSamples, '--min-samples', 2) ?? defaultEngineOptions.minSamples;
+  const maxSamples = integer(opts.maxSamples, '--max-samples', 2) ?? Math.max(defaultEngineOptions.maxSamples, minSamples);
+  if (maxSamples < minSamples) throw new UsageError(`--max-samples ${maxSamples} is below --min-samples ${minSamples}: raise --max-samples.`);
+
+  const events = new EventStream();
+  const stopReporter = attachReporter(events, { tui: opts.tui });
+  const abort = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (abort.signal.aborted) {
+      killAllGroups();
+      process.exit(ExitCode.interrupted);
+    }
+    process.stderr.write(`\nperfbisect: ${sig}: stopping, cleaning up…\n`);
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const reproduce = `perfbisect ${shellQuote(ours.filter((a, i) => !['--json', '--report', '--resume'].includes(ours[i - 1] ?? '') && !['--json', '--report', '--resume'].includes(a)))}${command.length ? ` -- ${shellQuote(command)}` : ''}`;
+  try {
+    const r = await runBisect(
+      {
+        repoDir: repo.root, good: opts.good, bad, probeName, probe, probeDefinition, build, env,
+        engine: { threshold: percent(opts.threshold, '--threshold'), minSamples, maxSamples, confidence: confidence(opts.confidence) ?? defaultEngineOptions.confidence },
+        firstParent: !!opts.firstParent, keepWorktrees: !!opts.keepWorktrees,
+        warmup: integer(opts.warmup, '--warmup', 0) ?? 1, useCache: opts.cache, seed: integer(opts.seed, '--seed', 0),
+        reproduce, argv, jsonFile: opts.json, reportFile: opts.report,
+        buildTimeoutMs: opts.buildTimeout ? (integer(opts.buildTimeout, '--build-timeout', 1) ?? 0) * 1000 : undefined,
+        runId: resumeId,
+      },
+      events,
+      abort.signal,
+    );
+    return r.exitCode;
+  } finally {
+    stopReporter();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+let resumeId: string | undefined;
+
+async function resume(opts: CliOptions): Promise<number> {
+  const repo = await Repo.open(opts.repo ?? process.cwd());
+  const id = typeof opts.resume === 'string' ? opts.resume : lastRun(repo.root);
+  if (!id) throw new UsageError(`no earlier run of ${repo.root} to resume. Start one with --good and --bad.`);
+  const file = join(cacheRoot(), 'runs', id, 'argv.json');
+  if (!existsSync(file)) throw new UsageError(`--resume ${id}: no such run in ${join(cacheRoot(), 'runs')}. \`ls\` it for run ids.`);
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { argv: string[]; cwd: string };
+  if (existsSync(saved.cwd)) process.chdir(saved.cwd);
+  resumeId = id;
+  return bisectCommand(saved.argv);
+}
+

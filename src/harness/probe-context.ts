@@ -1,0 +1,75 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { RunEvent } from '../events.js';
+import type { ProbeContext, RunningProcess } from '../probes/types.js';
+import { runShell, spawnShell } from './process.js';
+
+/** The effects a probe may use for one commit, each logged, bounded and cleaned up by the harness. */
+export function probeContext(o: {
+  cwd: string;
+  sha: string;
+  env: Record<string, string>;
+  signal: AbortSignal;
+  logFile: string;
+  artifactsDir: string;
+  emit: (e: RunEvent) => void;
+}): ProbeContext {
+  const { cwd, sha, env, signal, logFile, artifactsDir, emit } = o;
+  return {
+    cwd, sha, env, signal, logFile, artifactsDir,
+    exec: (command, opts = {}) => runShell(command, { cwd, env: { ...env, ...opts.env }, logFile, timeoutMs: opts.timeoutMs, signal }),
+    log: (line) => appendFileSync(logFile, line + '\n'),
+    spawn: (command, opts = {}) => startProcess(command, { cwd, env: { ...env, ...opts.env }, logFile, signal, sha, emit }),
+    freePort,
+    warn: (message) => emit({ type: 'warning', message: `${sha.slice(0, 10)}: ${message}` }),
+    artifact: (kind, path) => {
+      mkdirSync(artifactsDir, { recursive: true });
+      emit({ type: 'artifact', sha, kind, path });
+    },
+  };
+}
+
+function startProcess(
+  command: string,
+  o: { cwd: string; env: Record<string, string>; logFile: string; signal: AbortSignal; sha: string; emit: (e: RunEvent) => void },
+): RunningProcess {
+  const lines: string[] = [];
+  const listeners: ((l: string) => void)[] = [];
+  const p = spawnShell(command, {
+    cwd: o.cwd,
+    env: o.env,
+    logFile: o.logFile,
+    onLine: (l) => {
+      lines.push(l);
+      if (lines.length > 200) lines.shift();
+      for (const fn of listeners) fn(l);
+      o.emit({ type: 'output', sha: o.sha, stage: 'server', line: l });
+    },
+  });
+  const onAbort = () => void p.stop(500);
+  o.signal.addEventListener('abort', onAbort, { once: true });
+  const exited = p.exited.then((r) => {
+    o.signal.removeEventListener('abort', onAbort);
+    return r.exitCode ?? undefined;
+  });
+  return {
+    pid: p.pid,
+    exited,
+    tail: (n = 20) => lines.slice(-n),
+    onLine: (fn) => void listeners.push(fn),
+    stop: (graceMs) => p.stop(graceMs),
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
