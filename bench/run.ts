@@ -1,0 +1,22 @@
+/**
+ * `npm run bench`: every benchmark section in turn. A section is one function from its own bench
+ * file; it takes the command-line flags and returns false when its targets fail (the exit code is then 1).
+ * To add a benchmark, import its section function and append it to `sections`.
+ *
+ *   npm run bench -- --quick
+ */
+import { accuracySection } from './accuracy.js';
+
+type Section = { name: string; run: (argv: readonly string[]) => boolean | void | Promise<boolean | void> };
+
+const sections: Section[] = [
+  { name: 'accuracy (simulated histories)', run: accuracySection },
+];
+
+const argv = process.argv.slice(2);
+let ok = true;
+for (const s of sections) {
+  console.log(`\n=== ${s.name} ===\n`);
+  if ((await s.run(argv)) === false) ok = false;
+}
+if (!ok) process.exitCode = 1;
