@@ -9,7 +9,9 @@ import { bisectCommand } from './commands/bisect.js';
  * Subcommands by their first word; anything else is the bisect itself (`perfbisect --good ...`).
  * Adding a command: a file in src/commands/ and one line here.
  */
-const subcommands: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {};
+const subcommands: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
+  cache: () => import('./commands/cache.js'),
+};
 
 export async function main(argv: string[]): Promise<number> {
   // A closed pipe (perfbisect ... | head) must not crash the run and leave worktrees behind.

@@ -1,0 +1,73 @@
+import { execa } from 'execa';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * A few long-lived worktrees moved between commits (`git checkout` of the difference), so what
+ * builds leave behind (tsc's .tsbuildinfo, bundler caches, Go's build cache) stays warm. A slot
+ * in use (leased by a measurement block or a build) is never moved; an idle one is moved least
+ * recently used first; a new slot is added only when every slot is leased. With `fresh`, every
+ * commit gets its own new worktree and no slot is ever moved.
+ * The slots live in the run's worktree folder (Worktrees.dir), removed when the run ends.
+ */
+export interface Slot {
+  id: number;
+  path: string;
+  sha?: string;
+  /** The commit is installed and built in this slot. */
+  ready: boolean;
+  /** The install key whose modules the slot holds. */
+  installKey?: string;
+  leases: number;
+  lastUsed: number;
+}
+
+export class WorktreePool {
+  private readonly slots: Slot[] = [];
+  private clock = 0;
+  private lock: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly mirror: string, private readonly dir: string, readonly fresh: boolean) {}
+
+  /** Serialize git operations on the shared mirror (its worktree metadata takes a lock). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.lock.then(fn, fn);
+    this.lock = p.catch(() => undefined);
+    return p;
+  }
+
+  /** A slot at `sha`, leased until release(). `moved` says whether the slot was checked out now. */
+  async lease(sha: string): Promise<{ slot: Slot; moved: boolean }> {
+    return this.serial(async () => {
+      let slot = this.slots.find((s) => s.sha === sha);
+      let moved = false;
+      if (!slot) {
+        const idle = this.fresh ? undefined : this.slots.filter((s) => s.leases === 0).sort((a, b) => a.lastUsed - b.lastUsed)[0];
+        if (idle) {
+          await execa('git', ['checkout', '--detach', '--force', '--quiet', sha], { cwd: idle.path });
+          Object.assign(idle, { sha, ready: false });
+          slot = idle;
+        } else {
+          const id = this.slots.length;
+          const path = join(this.dir, this.fresh ? sha.slice(0, 12) : `slot-${id}`);
+          rmSync(path, { recursive: true, force: true });
+          await execa('git', [`--git-dir=${this.mirror}`, 'worktree', 'add', '--detach', '--force', '--quiet', path, sha]);
+          slot = { id, path, sha, ready: false, leases: 0, lastUsed: 0 };
+          this.slots.push(slot);
+        }
+        moved = true;
+      }
+      slot.leases++;
+      slot.lastUsed = ++this.clock;
+      return { slot, moved };
+    });
+  }
+
+  release(slot: Slot): void {
+    slot.leases = Math.max(0, slot.leases - 1);
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+}
