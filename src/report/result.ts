@@ -35,6 +35,8 @@ export interface ResultCulprit {
   after: ResultSummary;
   change: ResultChange;
   details?: { before: Record<string, number>; after: Record<string, number> };
+  /** Why this verdict is doubtful, e.g. the build outputs are byte-identical to the baseline's. */
+  suspicious?: string;
 }
 
 export interface ResultCommit {
@@ -55,7 +57,37 @@ export interface RunCost {
   samples: number;
   measureSeconds: number;
   cachedBlocks: number;
-  perCommit: Record<string, { checkout: number; build: number; measure: number; cached: boolean }>;
+  perCommit: Record<string, CommitCost>;
+  /** Installs run, and reused (seeded from the install cache or already in the worktree). */
+  installs?: number;
+  installSeconds?: number;
+  installsReused?: number;
+  /** Builds restored from the build cache instead of built. */
+  buildsRestored?: number;
+  /** Seconds the caches saved: the original cost of what was reused, minus the reuse itself. */
+  savedSeconds?: number;
+  /** perfbisect's own time: wall time not spent in checkout, install, build, server start or measurement. */
+  overheadSeconds?: number;
+  /** Builds allowed beside a measurement (--jobs). */
+  jobs?: number;
+}
+
+/** Where one commit's time went, in seconds. */
+export interface CommitCost {
+  checkout: number;
+  build: number;
+  measure: number;
+  /** Measured blocks replayed from the sample store. */
+  cached: boolean;
+  install?: number;
+  /** Probe preparation (a server's start). */
+  server?: number;
+  overhead?: number;
+  saved?: number;
+  buildCached?: boolean;
+  installReused?: boolean;
+  /** Built ahead of the search, in the background. */
+  ahead?: boolean;
 }
 
 export interface RunResult {

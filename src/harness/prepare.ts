@@ -1,0 +1,253 @@
+import PQueue from 'p-queue';
+import { execFileSync } from 'node:child_process';
+import { cpus, platform } from 'node:os';
+import { join } from 'node:path';
+import { CommitFailure } from '../errors.js';
+import type { RunEvent } from '../events.js';
+import type { CommitCost, RunCost } from '../report/result.js';
+import { BuildCache } from './build-cache.js';
+import { hashOf } from './fingerprint.js';
+import { autoInstallCommand, InstallCache, installDirs, installKey, reconcileCommand } from './installs.js';
+import { runShell } from './process.js';
+import { WorktreePool, type Slot } from './worktree-pool.js';
+
+export interface PreparerOptions {
+  cache: string;
+  /** The shared mirror and this run's worktree folder (Worktrees.mirror / Worktrees.dir). */
+  mirror: string;
+  worktreeDir: string;
+  /** A new clean worktree per commit instead of moving pooled ones. */
+  fresh: boolean;
+  /** Install command, 'auto' (from the lockfile) or none. */
+  install?: string;
+  build?: string;
+  /** The user's env (part of the build key) and the full env processes get. */
+  env?: Record<string, string>;
+  baseEnv: Record<string, string>;
+  tree: (sha: string) => string;
+  runDir: string;
+  signal: AbortSignal;
+  emit: (e: RunEvent) => void;
+  buildTimeoutMs?: number;
+  cost: RunCost;
+  /** Builds allowed to run while a block is measured; 0 = build ahead only between measurements. */
+  jobs: number;
+}
+
+/** --jobs default: on a machine with few cores a build beside a measurement adds noise, so none. */
+export function defaultJobs(): number {
+  return cpus().length <= 2 ? 0 : 1;
+}
+
+const now = () => performance.now();
+
+type FullCost = CommitCost & Required<Pick<CommitCost, 'install' | 'server' | 'overhead' | 'saved'>>;
+
+export function costOf(cost: RunCost, sha: string): FullCost {
+  const c = (cost.perCommit[sha] ??= { checkout: 0, build: 0, measure: 0, cached: false });
+  c.install ??= 0;
+  c.server ??= 0;
+  c.overhead ??= 0;
+  c.saved ??= 0;
+  return c as FullCost;
+}
+
+/**
+ * Gets commits ready to measure, paying for each distinct thing once: worktrees from a pool,
+ * installs per lockfile key, builds per tree (restored from the build cache), and builds ahead of
+ * the search in a p-queue. The driver leases a commit's worktree for a block and releases it after.
+ */
+export class Preparer {
+  readonly pool: WorktreePool;
+  readonly failed = new Map<string, CommitFailure>();
+  /** Hash of each built commit's outputs: a culprit with its baseline's hash changed nothing that runs. */
+  readonly outputHashes = new Map<string, string>();
+  private readonly installs: InstallCache;
+  private readonly builds: BuildCache;
+  private readonly inflight = new Map<string, Promise<void>>();
+  private readonly queue: PQueue;
+  private readonly pin: string[] = [];
+
+  constructor(private readonly o: PreparerOptions) {
+    this.pool = new WorktreePool(o.mirror, o.worktreeDir, o.fresh);
+    this.installs = new InstallCache(join(o.cache, 'installs'));
+    this.builds = new BuildCache(join(o.cache, 'builds'));
+    this.queue = new PQueue({ concurrency: Math.max(1, o.jobs) });
+    o.cost.jobs = o.jobs;
+    // Builds beside a measurement stay off the last core, where the system lets us pin them.
+    if (o.jobs > 0 && cpus().length >= 2 && platform() === 'linux' && hasTaskset()) this.pin = ['taskset', '-c', `0-${cpus().length - 2}`];
+  }
+
+  /** Lease a worktree at `sha`, installed and built. Release it with `release` after measuring. */
+  async prepare(sha: string): Promise<Slot> {
+    const prior = this.failed.get(sha);
+    if (prior) throw prior;
+    await this.inflight.get(sha);
+    const again = this.failed.get(sha);
+    if (again) throw again;
+    const t0 = now();
+    this.o.emit({ type: 'phase', sha, phase: 'checkout' });
+    const { slot } = await this.pool.lease(sha);
+    costOf(this.o.cost, sha).checkout += (now() - t0) / 1000;
+    try {
+      await this.ensure(sha, slot, false);
+    } catch (e) {
+      this.pool.release(slot);
+      throw e;
+    }
+    return slot;
+  }
+
+  release(slot: Slot): void {
+    this.pool.release(slot);
+  }
+
+  /** Build these commits in the background (guesses of what the search needs next). */
+  ahead(shas: string[]): void {
+    if (!this.o.build && !this.o.install) return;
+    for (const sha of shas) {
+      if (this.failed.has(sha) || this.inflight.has(sha)) continue;
+      const p = this.queue
+        .add(async () => {
+          if (this.o.signal.aborted) return;
+          const { slot } = await this.pool.lease(sha);
+          try {
+            await this.ensure(sha, slot, true);
+          } catch {
+            /* recorded in failed; the driver sees it when it needs the commit */
+          } finally {
+            this.pool.release(slot);
+          }
+        })
+        .finally(() => this.inflight.delete(sha));
+      this.inflight.set(sha, p.then(() => undefined));
+    }
+  }
+
+  /** Around every measured block: with --jobs 0, builds ahead run only between blocks. */
+  async beginMeasure(): Promise<void> {
+    if (this.o.jobs > 0) return;
+    this.queue.pause();
+    await this.queue.onPendingZero();
+  }
+
+  endMeasure(): void {
+    this.queue.start();
+  }
+
+  /** Stop building ahead (the run is over). */
+  async close(): Promise<void> {
+    this.queue.clear();
+    await this.queue.onPendingZero().catch(() => undefined);
+  }
+
+  private async ensure(sha: string, slot: Slot, ahead: boolean): Promise<void> {
+    if (slot.ready) return;
+    const c = costOf(this.o.cost, sha);
+    const env = { ...this.o.baseEnv, PERFBISECT_COMMIT: sha };
+    const dir = slot.path;
+    const fail = (f: CommitFailure): never => {
+      this.failed.set(sha, f);
+      throw f;
+    };
+    let command = this.o.install === 'auto' ? autoInstallCommand(dir) : this.o.install;
+    if (command) {
+      const key = installKey(dir, command);
+      const entry = this.installs.get(key);
+      if (slot.installKey === key) {
+        c.installReused = true;
+        c.saved += entry?.seconds ?? 0;
+      } else {
+        if (!ahead) this.o.emit({ type: 'phase', sha, phase: 'install' });
+        const t0 = now();
+        if (entry) {
+          await this.installs.seed(key, dir, entry);
+          c.saved += Math.max(0, entry.seconds - (now() - t0) / 1000);
+          c.installReused = true;
+          this.o.cost.installsReused = (this.o.cost.installsReused ?? 0) + 1;
+        } else {
+          // Modules of another lockfile are reconciled in place, not deleted by `npm ci`.
+          if (slot.installKey) command = reconcileCommand(command);
+          const logFile = join(this.o.runDir, 'logs', `${sha.slice(0, 12)}-install.log`);
+          const r = await runShell(this.pinned(command, ahead), { cwd: dir, env, logFile, signal: this.o.signal, timeoutMs: this.o.buildTimeoutMs });
+          if (this.o.signal.aborted) throw new Error('aborted');
+          const seconds = (now() - t0) / 1000;
+          this.o.cost.installs = (this.o.cost.installs ?? 0) + 1;
+          this.o.cost.installSeconds = (this.o.cost.installSeconds ?? 0) + seconds;
+          if (r.exitCode !== 0) {
+            slot.installKey = undefined;
+            fail(new CommitFailure('build', r.timedOut ? 'the install timed out' : `the install exited with code ${r.exitCode}`, logFile, (r.stdout + '\n' + r.stderr).trim().split('\n').slice(-15)));
+          }
+          await this.installs.save(key, dir, { command, seconds, dirs: installDirs(dir) });
+        }
+        c.install += (now() - t0) / 1000;
+        slot.installKey = key;
+      }
+    }
+    const build = this.o.build;
+    if (build) {
+      const key = hashOf({ v: 1, tree: this.o.tree(sha), build, install: slot.installKey ?? null, env: this.o.env ?? null, node: process.version, platform: platform() });
+      const entry = this.builds.get(key);
+      const logFile = join(this.o.runDir, 'logs', `${sha.slice(0, 12)}-build.log`);
+      if (entry) {
+        const t0 = now();
+        this.builds.restore(entry, dir);
+        const seconds = (now() - t0) / 1000;
+        c.build += seconds;
+        c.saved += Math.max(0, entry.seconds - seconds);
+        c.buildCached = true;
+        this.o.cost.buildsRestored = (this.o.cost.buildsRestored ?? 0) + 1;
+        this.outputHashes.set(sha, entry.outputHash);
+        this.o.emit({ type: 'build-end', sha, ok: true, seconds, log: logFile, cached: true });
+      } else {
+        if (!ahead) this.o.emit({ type: 'phase', sha, phase: 'build' });
+        const t0 = now();
+        const r = await runShell(this.pinned(build, ahead), {
+          cwd: dir, env, logFile, signal: this.o.signal, timeoutMs: this.o.buildTimeoutMs,
+          onLine: (line) => this.o.emit({ type: 'output', sha, stage: 'build', line }),
+        });
+        if (this.o.signal.aborted) throw new Error('aborted');
+        const seconds = (now() - t0) / 1000;
+        this.o.cost.builds++;
+        this.o.cost.buildSeconds += seconds;
+        c.build += seconds;
+        if (ahead) c.ahead = true;
+        const tail = (r.stdout + '\n' + r.stderr).trim().split('\n').slice(-15);
+        this.o.emit({ type: 'build-end', sha, ok: r.exitCode === 0, seconds, log: logFile, cached: false, ...(r.exitCode ? { tail } : {}) });
+        if (r.exitCode !== 0) fail(new CommitFailure('build', r.timedOut ? 'the build timed out' : `the build exited with code ${r.exitCode}`, logFile, tail));
+        const saved = await this.builds.save(key, dir, installDirs(dir), seconds);
+        this.outputHashes.set(sha, saved.outputHash);
+      }
+    }
+    slot.ready = true;
+  }
+
+  private pinned(command: string, ahead: boolean): string {
+    if (!ahead || this.pin.length === 0) return command;
+    return `${this.pin.join(' ')} sh -c '${command.replace(/'/g, `'\\''`)}'`;
+  }
+}
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The commits the search may want next, both possible next midpoints, guessed from the order of
+ * the range: between the good reference and the target, and between the target and the bad one.
+ */
+export function nextMidpoints(step: { target: string; refs: string[]; purpose: string }, order: string[]): string[] {
+  const idx = (s: string) => order.indexOf(s);
+  const t = idx(step.target);
+  if (step.purpose === 'endpoints') return order.length > 2 ? [order[Math.floor((order.length - 1) / 2)]] : [];
+  const [lo, hi] = step.refs.map(idx);
+  const out: string[] = [];
+  if (lo >= 0 && t - lo > 1) out.push(order[Math.floor((lo + t) / 2)]);
+  if (hi >= 0 && hi - t > 1) out.push(order[Math.floor((t + hi) / 2)]);
+  return out;
+}
