@@ -174,7 +174,8 @@ export async function bisectCommand(argv: string[]): Promise<number> {
   if (maxSamples < minSamples) throw new UsageError(`--max-samples ${maxSamples} is below --min-samples ${minSamples}: raise --max-samples.`);
 
   const events = new EventStream();
-  const stopReporter = attachReporter(events, { tui: opts.tui });
+  // q or Ctrl-C in the live UI (raw mode: no SIGINT reaches us) stops the run exactly as SIGINT does.
+  const stopReporter = attachReporter(events, { tui: opts.tui, onQuit: () => onSignal('SIGINT') });
   const abort = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (abort.signal.aborted) {

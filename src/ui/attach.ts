@@ -1,12 +1,25 @@
 import type { EventStream } from '../events.js';
 import { plainReporter } from './plain.js';
+import { liveReporter } from './live/render.js';
+
+export interface ReporterOptions {
+  /** false with --no-tui. */
+  tui: boolean;
+  /** Called on q or Ctrl-C in the live UI: the CLI stops the run as it does on SIGINT. */
+  onQuit?: () => void;
+}
+
+/** The live UI only for a person at a terminal: not in pipes, not in CI, not with --no-tui. */
+export function wantsLiveUi(o: { tui: boolean }, stdout: { isTTY?: boolean } = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
+  return o.tui && !!stdout.isTTY && !env.CI;
+}
 
 /**
  * Pick the view of the event stream: the live terminal UI on an interactive terminal, else
  * (pipes, CI=true, --no-tui) one plain line per event. Returns a function that detaches it
- * and waits until its last frame is drawn.
+ * and draws its last frame.
  */
-export function attachReporter(events: EventStream, o: { tui: boolean }): () => void {
-  void o;
+export function attachReporter(events: EventStream, o: ReporterOptions): () => void {
+  if (wantsLiveUi(o)) return liveReporter(events, { onQuit: o.onQuit });
   return plainReporter(events, (l) => process.stdout.write(l + '\n'));
 }

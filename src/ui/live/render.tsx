@@ -1,0 +1,37 @@
+import { render } from 'ink';
+import type { EventStream } from '../../events.js';
+import { initialState, reduce, type ViewState } from '../state.js';
+import { App } from './App.js';
+
+const FRAME_MS = 100;
+
+/**
+ * Mount the Ink view on the terminal and keep it in step with the event stream: every event is
+ * folded into the view state at once, frames are drawn at most every 100 ms, and once a second
+ * for the clock. Returns the detach function, which draws the final frame.
+ */
+export function liveReporter(events: EventStream, o: { onQuit?: () => void }): () => void {
+  let s: ViewState = initialState(Date.now());
+  const app = render(<App s={s} onQuit={o.onQuit} />, { exitOnCtrlC: false, patchConsole: false });
+  let pending: NodeJS.Timeout | undefined;
+  const draw = () => {
+    pending = undefined;
+    app.rerender(<App s={s} onQuit={o.onQuit} />);
+  };
+  const unsubscribe = events.subscribe((e) => {
+    s = reduce(s, e, Date.now());
+    pending ??= setTimeout(draw, FRAME_MS);
+  });
+  const clock = setInterval(() => {
+    s = { ...s, now: Date.now() };
+    pending ??= setTimeout(draw, 0);
+  }, 1000);
+  return () => {
+    unsubscribe();
+    clearInterval(clock);
+    if (pending) clearTimeout(pending);
+    s = { ...s, now: Date.now() };
+    draw();
+    app.unmount();
+  };
+}

@@ -1,0 +1,246 @@
+import type { CommitVerdict, Outcome } from '../bisect/engine.js';
+import type { CommitMeta, Phase, RunEvent } from '../events.js';
+import type { MetricInfo } from '../probes/types.js';
+import { sanitize } from '../report/format.js';
+
+/**
+ * The live UI's view state: a pure fold over the run's events (`reduce`). The Ink view and the
+ * tests render from it; nothing here decides anything about the bisect, it only remembers what
+ * the driver said. Every text from the repository is sanitized here, once, on the way in.
+ */
+export type LadderVerdict = CommitVerdict['verdict'] | 'good-endpoint' | 'bad-endpoint';
+
+export interface CommitView {
+  sha: string;
+  subject: string;
+  author: string;
+  /** Position in the range, oldest first (the good endpoint is -1). */
+  index: number;
+  verdict?: LadderVerdict;
+  lean?: 'good' | 'bad';
+  samples: number[];
+  phase?: Phase;
+  reason?: string;
+}
+
+export interface ViewState {
+  runId: string;
+  repo: string;
+  runDir: string;
+  good: { ref: string; sha: string };
+  bad: { ref: string; sha: string };
+  probe: { name: string; kind: string };
+  metric: MetricInfo;
+  deterministic: boolean;
+  /** The range, oldest first, plus the good endpoint in front. */
+  order: string[];
+  commits: Record<string, CommitView>;
+  current?: string;
+  currentPhase?: Phase;
+  /** What the current block measures the target against (good and bad references). */
+  refs: string[];
+  /** Build output of each commit (capped), for the build tail and the full-log key. */
+  logs: Record<string, string[]>;
+  threshold?: { value: number; source: string };
+  warnings: string[];
+  /** Decisions so far: the endpoints block counts as one step, then every verdict or skip. */
+  steps: number;
+  endpointsDone: boolean;
+  startedAt: number;
+  now: number;
+  /** When the last step finished: cost per step is measured up to there, not up to now. */
+  lastStepAt?: number;
+  outcome?: Outcome;
+  resultFile?: string;
+  reportFile?: string;
+  exitCode?: number;
+  error?: { message: string; tail: string[]; interrupted: boolean };
+}
+
+const LOG_CAP = 500;
+
+export function initialState(now = 0): ViewState {
+  return {
+    runId: '', repo: '', runDir: '',
+    good: { ref: '', sha: '' }, bad: { ref: '', sha: '' },
+    probe: { name: '', kind: '' }, metric: { name: '', unit: '', better: 'lower' }, deterministic: false,
+    order: [], commits: {}, refs: [], logs: {}, warnings: [], steps: 0, endpointsDone: false,
+    startedAt: now, now,
+  };
+}
+
+const clean = (s: string) => sanitize(s);
+
+function commit(s: ViewState, sha: string): CommitView {
+  return (s.commits[sha] ??= { sha, subject: '', author: '', index: s.order.indexOf(sha) - 1, samples: [] });
+}
+
+/** Fold one event into the state. `at` is the event's time in ms (the run log records it as `t`). */
+export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
+  const s: ViewState = { ...prev, commits: { ...prev.commits }, now: Math.max(prev.now, at) };
+  const touch = (sha: string) => (s.commits[sha] = { ...commit(s, sha) });
+  switch (e.type) {
+    case 'run-start':
+      return {
+        ...initialState(at),
+        runId: e.runId, repo: clean(e.repo), runDir: e.runDir,
+        good: { ref: clean(e.good.ref), sha: e.good.sha }, bad: { ref: clean(e.bad.ref), sha: e.bad.sha },
+        probe: { name: clean(e.probe.name), kind: e.probe.kind }, metric: e.metric, deterministic: e.deterministic,
+        order: [e.good.sha],
+        commits: { [e.good.sha]: { sha: e.good.sha, subject: '', author: '', index: -1, samples: [], verdict: 'good-endpoint' } },
+      };
+    case 'range': {
+      s.order = [s.good.sha || (e.commits[0]?.parents[0] ?? ''), ...e.commits.map((c) => c.sha)];
+      e.commits.forEach((c: CommitMeta, i) => {
+        s.commits[c.sha] = { ...commit(s, c.sha), subject: clean(c.subject), author: clean(c.author), index: i };
+      });
+      if (s.bad.sha && s.commits[s.bad.sha]) s.commits[s.bad.sha].verdict = 'bad-endpoint';
+      return s;
+    }
+    case 'phase':
+      touch(e.sha).phase = e.phase;
+      if (e.phase === 'checkout' || e.phase === 'build' || e.phase === 'install' || e.phase === 'server') {
+        s.current = e.sha;
+        s.currentPhase = e.phase;
+      } else if (e.sha === s.current) {
+        s.currentPhase = e.phase;
+      }
+      return s;
+    case 'output': {
+      const log = [...(s.logs[e.sha] ?? []), clean(e.line)];
+      s.logs = { ...s.logs, [e.sha]: log.length > LOG_CAP ? log.slice(-LOG_CAP) : log };
+      return s;
+    }
+    case 'build-end':
+      if (!e.ok && e.tail?.length && !s.logs[e.sha]?.length) s.logs = { ...s.logs, [e.sha]: e.tail.map(clean) };
+      return s;
+    case 'measure-start':
+      s.current = e.target;
+      s.currentPhase = 'measure';
+      s.refs = e.refs;
+      return s;
+    case 'sample': {
+      const c = touch(e.sha);
+      c.samples = [...c.samples, e.value];
+      return s;
+    }
+    case 'threshold':
+      s.threshold = { value: e.value, source: clean(e.source) };
+      // The threshold is derived from the endpoints block: it marks the end of the first step.
+      if (!s.endpointsDone) {
+        s.endpointsDone = true;
+        s.steps++;
+        s.lastStepAt = at;
+      }
+      return s;
+    case 'verdict': {
+      const v = e.verdict;
+      const c = touch(v.sha);
+      c.verdict = v.verdict;
+      if (v.lean) c.lean = v.lean;
+      s.steps++;
+      s.lastStepAt = at;
+      return s;
+    }
+    case 'skip': {
+      const c = touch(e.sha);
+      c.verdict = 'skipped';
+      c.reason = clean(e.reason);
+      s.steps++;
+      s.lastStepAt = at;
+      return s;
+    }
+    case 'warning':
+      s.warnings = [...s.warnings, clean(e.message)].slice(-5);
+      return s;
+    case 'artifact':
+      return s;
+    case 'run-end':
+      s.outcome = e.outcome;
+      s.resultFile = e.resultFile;
+      s.reportFile = e.reportFile;
+      s.exitCode = e.exitCode;
+      s.current = undefined;
+      return s;
+    case 'run-error':
+      s.error = { message: clean(e.message), tail: (e.tail ?? []).map(clean), interrupted: e.exitCode === 130 };
+      s.exitCode = e.exitCode;
+      return s;
+    default:
+      // Event types added later (by other features) do not change this view until it learns them.
+      return s;
+  }
+}
+
+/** Fold a recorded stream (runs/<id>/events.jsonl lines carry their time as `t`). */
+export function foldEvents(events: (RunEvent & { t?: number })[], now?: number): ViewState {
+  let s = initialState(events[0]?.t ?? 0);
+  for (const e of events) s = reduce(s, e, e.t ?? s.now);
+  return now === undefined ? s : { ...s, now };
+}
+
+/** Which side of the regression a measured commit is on, following an inconclusive commit's lean. */
+function side(c: CommitView): 'good' | 'bad' | undefined {
+  if (c.verdict === 'good' || c.verdict === 'good-endpoint') return 'good';
+  if (c.verdict === 'bad' || c.verdict === 'bad-endpoint') return 'bad';
+  if (c.verdict === 'inconclusive') return c.lean;
+  return undefined;
+}
+
+/**
+ * Commits that may still hold the regression: after the newest good-side commit and up to the
+ * oldest bad-side commit after it, in range order. Exact on linear history, an estimate on merges.
+ */
+export function remaining(s: ViewState): number {
+  const cs = s.order.map((sha) => s.commits[sha]).filter(Boolean);
+  let lastGood = -1;
+  for (const c of cs) if (side(c) === 'good') lastGood = Math.max(lastGood, c.index);
+  let firstBad = cs.length - 1;
+  for (const c of cs) if (side(c) === 'bad' && c.index > lastGood) firstBad = Math.min(firstBad, c.index);
+  return Math.max(0, firstBad - lastGood);
+}
+
+export interface Progress {
+  remaining: number;
+  stepsDone: number;
+  stepsLeft: number;
+  elapsedSeconds: number;
+  /** Seconds left at the measured cost per step; undefined until a step has finished. */
+  etaSeconds?: number;
+}
+
+export function progress(s: ViewState): Progress {
+  const left = remaining(s);
+  // Halving the candidates each verdict; the endpoints block is a step of its own.
+  const stepsLeft = s.outcome ? 0 : (s.endpointsDone ? 0 : 1) + (left > 1 ? Math.ceil(Math.log2(left)) : 0);
+  const elapsedSeconds = ((s.outcome ? (s.lastStepAt ?? s.now) : s.now) - s.startedAt) / 1000;
+  const perStep = s.steps > 0 && s.lastStepAt !== undefined ? (s.lastStepAt - s.startedAt) / 1000 / s.steps : undefined;
+  return { remaining: left, stepsDone: s.steps, stepsLeft, elapsedSeconds, etaSeconds: perStep === undefined ? undefined : perStep * stepsLeft };
+}
+
+export type LadderRow =
+  | { kind: 'commit'; commit: CommitView; current: boolean }
+  | { kind: 'fold'; count: number };
+
+/**
+ * The range compressed to what matters: the endpoints, every measured or current commit, and the
+ * unmeasured stretches between them folded into one row each. Newest first, as `git log` reads.
+ */
+export function ladder(s: ViewState): LadderRow[] {
+  const rows: LadderRow[] = [];
+  let folded = 0;
+  for (const sha of [...s.order].reverse()) {
+    const c = s.commits[sha];
+    if (!c) continue;
+    const shown = c.verdict !== undefined || c.samples.length > 0 || sha === s.current;
+    if (!shown) {
+      folded++;
+      continue;
+    }
+    if (folded) rows.push({ kind: 'fold', count: folded });
+    folded = 0;
+    rows.push({ kind: 'commit', commit: c, current: sha === s.current && !s.outcome });
+  }
+  if (folded) rows.push({ kind: 'fold', count: folded });
+  return rows;
+}

@@ -1,0 +1,152 @@
+import { readFileSync } from 'node:fs';
+import { render } from 'ink-testing-library';
+import { describe, expect, it } from 'vitest';
+import type { RunEvent } from '../src/events.js';
+import { EventStream } from '../src/events.js';
+import { wantsLiveUi } from '../src/ui/attach.js';
+import { App } from '../src/ui/live/App.js';
+import { plainReporter } from '../src/ui/plain.js';
+import { foldEvents, ladder, progress, remaining, type ViewState } from '../src/ui/state.js';
+
+/**
+ * A real run's events.jsonl (a fixture bisect: 8 commits, build step, regression at "change 5",
+ * whose subject carries `<script>` and a terminal colour escape), trimmed of absolute paths. The
+ * run log leaves out build output, so two `output` lines per build were put back by hand.
+ */
+type Recorded = RunEvent & { t: number };
+const stream = readFileSync(new URL('./fixtures/ui-events.jsonl', import.meta.url), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Recorded);
+const upTo = (pred: (e: Recorded, i: number) => boolean) => stream.slice(0, stream.findIndex(pred) + 1);
+const culprit = 'fb0fc99809233f32b52790971938901c0283cc91';
+const ESC = '\x1b';
+// ink-testing-library keeps colours; strip SGR codes to look at the text itself.
+const text = (frame = '') => frame.replace(/\x1b\[[0-9;]*m/g, '');
+
+function frame(s: ViewState): string {
+  const r = render(<App s={s} />);
+  const f = r.lastFrame() ?? '';
+  r.unmount();
+  return f;
+}
+
+describe('view state (the fold over events)', () => {
+  it('tracks range, steps and remaining candidates as verdicts arrive', () => {
+    const start = foldEvents(upTo((e) => e.type === 'range'));
+    expect(start.order).toHaveLength(9);
+    expect(remaining(start)).toBe(8);
+    expect(progress(start).stepsLeft).toBe(1 + 3);
+    const afterFirst = foldEvents(upTo((e) => e.type === 'verdict'));
+    // change 4 is inconclusive leaning good: the search follows it, 4 candidates remain.
+    expect(afterFirst.commits['c5ec0c6e3af006f2e16ae1b9831bfdea61f6c6ab'].verdict).toBe('inconclusive');
+    expect(remaining(afterFirst)).toBe(4);
+    expect(afterFirst.steps).toBe(2);
+    const p = progress(afterFirst);
+    expect(p.etaSeconds).toBeGreaterThan(0);
+    expect(p.stepsLeft).toBe(2);
+    const end = foldEvents(stream);
+    expect(end.outcome?.culprits[0].sha).toBe(culprit);
+    expect(remaining(end)).toBe(1);
+    expect(progress(end).stepsLeft).toBe(0);
+  });
+
+  it('folds unmeasured stretches and sanitizes repository text on the way in', () => {
+    const s = foldEvents(stream);
+    const rows = ladder(s);
+    expect(rows.filter((r) => r.kind === 'commit')).toHaveLength(5);
+    expect(rows.filter((r) => r.kind === 'fold').map((r) => (r as { count: number }).count)).toEqual([1, 3]);
+    expect(s.commits[culprit].subject).toBe('change 5: cache everything <script>alert(1)</script> RED');
+    expect(JSON.stringify(s)).not.toContain(ESC);
+  });
+
+  it('picks the live UI only on a terminal, outside CI, without --no-tui', () => {
+    expect(wantsLiveUi({ tui: true }, { isTTY: true }, {})).toBe(true);
+    expect(wantsLiveUi({ tui: true }, { isTTY: false }, {})).toBe(false);
+    expect(wantsLiveUi({ tui: true }, { isTTY: true }, { CI: 'true' })).toBe(false);
+    expect(wantsLiveUi({ tui: false }, { isTTY: true }, {})).toBe(false);
+  });
+});
+
+describe('Ink frames from a recorded run', () => {
+  it('building: the commit, its phase and the last lines of its build log', () => {
+    const f = text(frame(foldEvents(upTo((e, i) => e.type === 'output' && i > 20))));
+    expect(f).toContain('good good (eb3e78119c) .. bad main (f874d29f10)');
+    expect(f).toContain('wall time in ms, lower is better');
+    expect(f).toMatch(/building c5ec0c6e3a change 4: unrelated/);
+    expect(f).toContain('| compiling');
+    expect(f).toContain('8 commits left');
+  });
+
+  it('measuring: samples, live median, histograms against good and bad, confidence', () => {
+    let n = 0;
+    const s = foldEvents(upTo((e) => e.type === 'sample' && e.sha === culprit && ++n === 8));
+    const f = text(frame(s));
+    expect(f).toMatch(/measuring fb0fc99809 change 5/);
+    expect(f).toMatch(/\d+ samples · median [\d.]+ ms/);
+    expect(f).toMatch(/this\s+[ ▁▂▃▄▅▆▇█]+ n=\d+/);
+    expect(f).toMatch(/good\s+[ ▁▂▃▄▅▆▇█]+ n=\d+/);
+    expect(f).toMatch(/vs good p/);
+    // The ladder: endpoints, the measured commits with verdicts, the current one marked.
+    expect(f).toMatch(/▶ fb0fc99809/);
+    expect(f).toMatch(/c5ec0c6e3a inconcl\.→good/);
+    expect(f).toMatch(/a2498ea311 bad\s+[\d.]+ ms ± [\d.]+ ms n=\d+/);
+    expect(f).toMatch(/┆ 3 unmeasured commits/);
+    expect(f).toContain('ETA');
+  });
+
+  it('done: the culprit with subject, author, change and interval, and the files', () => {
+    const f = text(frame(foldEvents(stream)));
+    expect(f).toMatch(/culprit fb0fc99809 change 5: cache everything <script>alert\(1\)<\/script> RED/);
+    expect(f).toMatch(/by Fix <f@x> · [\d.]+ ms → [\d.]+ ms \+\d+% \[\+\d+%, \+\d+%\] p/);
+    expect(f).toContain('writeup: /home/user/.cache/perfbisect/runs/20261125T105537-eb3e781-f874d29/writeup.md');
+    expect(f).toContain('result json:');
+    expect(f).toMatch(/✖ fb0fc99809/);
+    expect(f).not.toContain('ETA');
+  });
+
+  it('error: the message and the log tail, and no escape sequence from the repository', () => {
+    const events: Recorded[] = [
+      ...upTo((e) => e.type === 'range'),
+      { t: stream[1].t + 5, type: 'phase', sha: stream[0].type === 'run-start' ? stream[0].bad.sha : '', phase: 'build' },
+      { t: stream[1].t + 900, type: 'run-error', exitCode: 2, message: `--bad main does not build: the build exited with code 1${ESC}]0;pwned${ESC}\\`, tail: [`${ESC}[2Jerror: missing ;`] },
+    ];
+    const f = frame(foldEvents(events));
+    expect(text(f)).toContain('error: --bad main does not build: the build exited with code 1');
+    expect(text(f)).toContain('| error: missing ;');
+    expect(f).not.toContain(`${ESC}]0;`);
+    expect(f).not.toContain(`${ESC}[2J`);
+  });
+
+  it('the full build log opens and closes with l', async () => {
+    const s = foldEvents(upTo((e, i) => e.type === 'output' && i > 20));
+    const r = render(<App s={s} />);
+    await new Promise((ok) => setTimeout(ok, 50));
+    r.stdin.write('l');
+    await new Promise((ok) => setTimeout(ok, 50));
+    expect(text(r.lastFrame())).toMatch(/build log of c5ec0c6e3a change 4: unrelated \(1 line, l to close\)/);
+    r.stdin.write('l');
+    await new Promise((ok) => setTimeout(ok, 50));
+    expect(text(r.lastFrame())).not.toContain('build log of');
+    r.unmount();
+  });
+
+  it('q asks the CLI to stop, and decides nothing itself', async () => {
+    let quits = 0;
+    const r = render(<App s={foldEvents(stream.slice(0, 30))} onQuit={() => quits++} />);
+    await new Promise((ok) => setTimeout(ok, 50));
+    r.stdin.write('q');
+    await new Promise((ok) => setTimeout(ok, 50));
+    expect(quits).toBe(1);
+    r.unmount();
+  });
+});
+
+describe('plain output', () => {
+  it('carries the same news without escape codes', () => {
+    const events = new EventStream();
+    const lines: string[] = [];
+    plainReporter(events, (l) => lines.push(l));
+    for (const e of stream) events.emit(e);
+    const out = lines.join('\n');
+    expect(out).not.toContain(ESC);
+    expect(out).toContain(`culprit ${culprit} change 5: cache everything <script>alert(1)</script> RED`);
+  });
+});
