@@ -5,11 +5,11 @@ import { CommitFailure, EnvironmentError, ExitCode, UsageError } from '../errors
 import type { CommitMeta, EventStream, RunEvent } from '../events.js';
 import type { Probe, ProbeContext, Sample } from '../probes/types.js';
 import { buildResult, type RunCost, type RunResult } from '../report/result.js';
-import { renderWriteup } from '../report/writeup.js';
 import { seededRng } from '../stats/rng.js';
 import { summarize } from '../stats/summary.js';
 import { environmentFingerprint, hashOf } from './fingerprint.js';
 import { Repo } from './git.js';
+import { writeReport } from './report-files.js';
 import { cacheRoot } from './paths.js';
 import { runShell } from './process.js';
 import { probeContext } from './probe-context.js';
@@ -271,9 +271,9 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
     const resultFile = join(runDir, 'result.json');
     const reportFile = join(runDir, 'writeup.md');
     writeFileSync(resultFile, JSON.stringify(result, null, 2) + '\n');
-    writeFileSync(reportFile, renderWriteup(result, { meta, samples: (s) => engine.samplesOf(s) }));
+    // writeup.md with its SVG charts and writeup.html; --report gets its copy (HTML for .html).
+    writeReport(runDir, result, { meta, samples: (s) => engine.samplesOf(s) }, o.reportFile);
     if (o.jsonFile) copyOut(resultFile, o.jsonFile);
-    if (o.reportFile) copyOut(reportFile, o.reportFile);
     emit({ type: 'run-end', outcome, resultFile: o.jsonFile ? resolve(o.jsonFile) : resultFile, reportFile: o.reportFile ? resolve(o.reportFile) : reportFile, exitCode });
     return { exitCode, result };
   } catch (e) {

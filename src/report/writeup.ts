@@ -5,6 +5,8 @@ import type { ResultCulprit, RunResult } from './result.js';
 export interface WriteupExtras {
   meta: Map<string, CommitMeta>;
   samples: (sha: string) => number[];
+  /** SVG charts saved next to the writeup (src/report/svg.ts): referenced as images. */
+  charts?: { file: string; title: string; sha?: string }[];
 }
 
 /** Text from the repository inside Markdown: no control sequences, no table breaks, no HTML. */
@@ -72,7 +74,7 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
 
   if (r.culprits.length) {
     L.push('### Root cause', '');
-    for (const c of r.culprits) L.push(...culpritSection(c, r, unit));
+    for (const c of r.culprits) L.push(...culpritSection(c, r, unit), ...chartRefs(x, c.sha));
   }
   if (r.suspects.length) {
     L.push('### Suspects', '', 'The regression is in one of these commits; the ones marked skipped could not be built or measured:', '');
@@ -113,7 +115,7 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
     const verdict = c.verdict === 'inconclusive' ? `inconclusive (leans ${c.lean})` : c.verdict;
     L.push(`| \`${short(c.sha)}\` | ${md(c.subject).slice(0, 60)} | ${verdict} | ${fmtValue(c.summary.median, unit)} | ${fmtValue(c.summary.spread, unit)} | ${c.summary.n} |`);
   }
-  L.push('');
+  L.push('', ...chartRefs(x, undefined));
   L.push('### Reproduce', '', '```sh', r.reproduce, '```', '');
   const co = r.cost;
   L.push(
@@ -138,4 +140,10 @@ function culpritSection(c: ResultCulprit, r: RunResult, unit: string): string[] 
     L.push('');
   }
   return L;
+}
+
+/** Image lines for the charts of one culprit (sha) or of the whole run (undefined). */
+function chartRefs(x: WriteupExtras, sha: string | undefined): string[] {
+  const cs = (x.charts ?? []).filter((c) => c.sha === sha);
+  return cs.length ? [...cs.map((c) => `![${md(c.title)}](${c.file})`), ''] : [];
 }
