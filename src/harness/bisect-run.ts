@@ -285,6 +285,7 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
     emit({ type: 'run-error', message: (e as Error).message, exitCode, ...((e as { tail?: string[] }).tail ? { tail: (e as { tail: string[] }).tail } : {}) });
     throw e;
   } finally {
+    await o.probe.dispose?.().catch(() => undefined); // run-wide resources of the probe (a database server)
     if (!o.keepWorktrees) await worktrees.cleanup();
     unsubscribe();
     log.close();

@@ -1,7 +1,11 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { glob } from 'tinyglobby';
 import type { RunEvent } from '../events.js';
-import type { ProbeContext, RunningProcess } from '../probes/types.js';
+import type { PostgresServer, ProbeContext, RunningProcess } from '../probes/types.js';
+import { connectSql, startPostgres } from './postgres.js';
 import { runShell, spawnShell } from './process.js';
 
 /** The effects a probe may use for one commit, each logged, bounded and cleaned up by the harness. */
@@ -26,7 +30,26 @@ export function probeContext(o: {
       mkdirSync(artifactsDir, { recursive: true });
       emit({ type: 'artifact', sha, kind, path });
     },
+    glob: async (patterns) => (await glob(patterns, { cwd, onlyFiles: true, dot: false, expandDirectories: false })).sort(),
+    readFile: (path) => readFile(resolve(cwd, path)),
+    writeFile: async (path, data) => {
+      mkdirSync(dirname(resolve(cwd, path)), { recursive: true });
+      await writeFile(resolve(cwd, path), data);
+    },
+    postgres: () => sharedPostgres(dirname(logFile), signal),
+    sql: (url) => connectSql(url),
   };
+}
+
+/** One throwaway PostgreSQL per run, shared by every commit's context; the probe stops it (dispose). */
+let shared: Promise<PostgresServer> | undefined;
+function sharedPostgres(logDir: string, signal: AbortSignal): Promise<PostgresServer> {
+  if (!shared) {
+    const p = startPostgres({ logFile: `${logDir}/postgres.log`, signal });
+    shared = p.then((s) => ({ ...s, stop: async () => ((shared = undefined), await s.stop()) }));
+    p.catch(() => (shared = undefined));
+  }
+  return shared;
 }
 
 function startProcess(

@@ -1,11 +1,15 @@
 import { UsageError } from '../errors.js';
 import { isObject } from '../config/validate.js';
 import { commandProbe } from './command.js';
+import { bundleProbe } from './bundle.js';
+import { heapProbe } from './heap.js';
 import type { Probe, ProbeKind } from './types.js';
 
 /** Every probe kind, by name. Adding a kind: one file in this folder and one line here. */
 export const probeKinds: Record<string, ProbeKind<any>> = {
   command: commandProbe,
+  bundle: bundleProbe,
+  heap: heapProbe,
 };
 
 export function createProbe(name: string, raw: unknown): { probe: Probe; config: unknown } {

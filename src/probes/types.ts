@@ -55,6 +55,31 @@ export interface ProbeContext {
   warn(message: string): void;
   /** Record a file the writeup should link (a profile, a report). */
   artifact(kind: string, path: string): void;
+  /** Files under the worktree matching glob patterns (relative paths, sorted). */
+  glob?(patterns: string[]): Promise<string[]>;
+  /** Read a file; a relative path is taken from the worktree. */
+  readFile?(path: string): Promise<Buffer>;
+  /** Write a file (an evidence JSON in artifactsDir); parent folders are created. */
+  writeFile?(path: string, data: string | Buffer): Promise<void>;
+  /** The run's throwaway PostgreSQL (started on first use, stopped with the run). */
+  postgres?(): Promise<PostgresServer>;
+  /** A connection to a PostgreSQL database, for the probe's own bookkeeping queries. */
+  sql?(url: string): Promise<SqlClient>;
+}
+
+export interface SqlClient {
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+export interface PostgresServer {
+  /** Connection URL of one database on this server. */
+  url(database: string): string;
+  /** DATABASE_URL and the PG* variables for an app using `database`. */
+  env(database: string): Record<string, string>;
+  /** A new empty database with pg_stat_statements created in it; returns its URL. */
+  createDatabase(name: string): Promise<string>;
+  stop(): Promise<void>;
 }
 
 export interface RunningProcess {
@@ -79,6 +104,8 @@ export interface Probe {
   prepare?(ctx: ProbeContext): Promise<void>;
   sample(ctx: ProbeContext): Promise<Sample>;
   teardown?(ctx: ProbeContext): Promise<void>;
+  /** Release what the probe kept for the whole run (a database server); called once at the end. */
+  dispose?(): Promise<void>;
 }
 
 /** A probe kind: validates its config (user input: report every mistake with its path) and makes probes. */
