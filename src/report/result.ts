@@ -2,6 +2,7 @@ import type { CommitVerdict, CulpritFinding, Outcome } from '../bisect/engine.js
 import type { CommitMeta } from '../events.js';
 import type { MetricInfo } from '../probes/types.js';
 import type { Summary } from '../stats/summary.js';
+import type { Evidence } from '../evidence/types.js';
 
 /** The result JSON (`--json`, runs/<id>/result.json). Documented in docs/result-schema.md; keep it stable. */
 export interface ResultSummary {
@@ -43,7 +44,7 @@ export interface ResultCommit {
   sha: string;
   subject: string;
   verdict: CommitVerdict['verdict'] | 'good-endpoint' | 'bad-endpoint';
-  lean?: 'good' | 'bad';
+  lean?: 'good' | 'bad' | 'between';
   summary: ResultSummary;
   vsGood?: { worse: number; lo: number; hi: number; p: number };
   vsBad?: { worse: number; lo: number; hi: number; p: number };
@@ -96,6 +97,8 @@ export interface RunResult {
   culprit: ResultCulprit | null;
   culprits: ResultCulprit[];
   suspects: string[];
+  /** True when the change is real but could not be pinned to one commit (see `suspects`). */
+  unresolved: boolean;
   commits: ResultCommit[];
   probe: { name: string; kind: string; metric: MetricInfo; deterministic: boolean };
   good: { ref: string; sha: string };
@@ -110,7 +113,8 @@ export interface RunResult {
   runDir: string;
   reproduce: string;
   cost: RunCost;
-  evidence?: unknown[];
+  /** Per culprit: the profile diff at the culprit against its parent (docs/evidence.md). */
+  evidence?: Evidence[];
 }
 
 export const brief = (s: Summary): ResultSummary => ({ median: s.median, n: s.n, spread: s.spread });
@@ -180,6 +184,7 @@ export function buildResult(i: ResultInput): RunResult {
     culprit: largest,
     culprits,
     suspects: o.suspects,
+    unresolved: o.unresolved,
     commits,
     probe: i.probe,
     good: i.good,

@@ -1,6 +1,9 @@
 import type { CommitMeta } from '../events.js';
 import { direction, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, sanitize, short } from './format.js';
 import type { ResultCulprit, RunResult } from './result.js';
+import { benchstatSection } from './benchstat.js';
+import { costSection } from './cost.js';
+import { renderEvidence } from './evidence.js';
 
 export interface WriteupExtras {
   meta: Map<string, CommitMeta>;
@@ -77,7 +80,14 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
     for (const c of r.culprits) L.push(...culpritSection(c, r, unit), ...chartRefs(x, c.sha));
   }
   if (r.suspects.length) {
-    L.push('### Suspects', '', 'The regression is in one of these commits; the ones marked skipped could not be built or measured:', '');
+    L.push(
+      '### Suspects',
+      '',
+      r.unresolved
+        ? 'The change is real, but no single commit could be shown to carry it (verdicts stayed inconclusive, or the change is spread over several small steps). These commits came closest:'
+        : 'The regression is in one of these commits; the ones marked skipped could not be built or measured:',
+      '',
+    );
     for (const s of r.suspects) {
       const v = r.commits.find((c) => c.sha === s);
       L.push(`- \`${short(s)}\` ${md(x.meta.get(s)?.subject ?? '')}${v?.verdict === 'skipped' ? ` (skipped: ${md(v.reason ?? '')})` : ''}`);
@@ -101,6 +111,9 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
     L.push(`| Samples | ${c.before.n} | ${c.after.n} | |`, '');
   }
 
+  L.push(...renderEvidence(r.evidence));
+  // Benchmark-suite probes (issue 7): the benchstat-style view their users expect.
+  L.push(...benchstatSection(r, x.samples));
   L.push('### How sure', '');
   L.push(`- Verdicts compare each commit with fresh, interleaved samples of its good and bad references (Mann-Whitney U test, Hodges-Lehmann shift with its rank interval); warm-up runs are discarded.`);
   L.push(`- Threshold: changes under ${fmtPct(r.threshold.value)} do not count (${md(r.threshold.source)}).`);
@@ -123,6 +136,7 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
       `${co.cachedBlocks ? `, ${co.cachedBlocks} measurement blocks reused from the cache` : ''}. Run ${r.runId}, files in \`${r.runDir}\`.`,
     '',
   );
+  L.push(...costSection(r));
   return L.join('\n');
 }
 
