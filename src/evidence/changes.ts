@@ -1,0 +1,63 @@
+/** The lines a commit added, per file, from `git diff --unified=0 parent culprit`. */
+export type ChangedLines = Map<string, FileChange>;
+
+export interface FileChange {
+  added: Map<number, string>;
+  newFile: boolean;
+  /** Hunks in order, for mapping a parent's line numbers to the culprit's. */
+  hunks: { oldStart: number; oldCount: number; newStart: number; newCount: number }[];
+}
+
+export function parseUnifiedDiff(diff: string): ChangedLines {
+  const out: ChangedLines = new Map();
+  let file: string | undefined;
+  let newFile = false;
+  let line = 0;
+  for (const raw of diff.split('\n')) {
+    if (raw.startsWith('diff --git ')) {
+      file = undefined;
+      newFile = false;
+    } else if (raw.startsWith('new file mode')) newFile = true;
+    else if (raw.startsWith('+++ ')) {
+      const p = raw.slice(4).trim();
+      file = p === '/dev/null' ? undefined : p.replace(/^b\//, '');
+      if (file && !out.has(file)) out.set(file, { added: new Map(), newFile, hunks: [] });
+    } else if (raw.startsWith('@@')) {
+      const m = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(raw);
+      line = m ? Number(m[3]) : 0;
+      if (m && file) out.get(file)!.hunks.push({ oldStart: Number(m[1]), oldCount: m[2] === undefined ? 1 : Number(m[2]), newStart: line, newCount: m[4] === undefined ? 1 : Number(m[4]) });
+    } else if (file && raw.startsWith('+')) {
+      out.get(file)!.added.set(line, raw.slice(1));
+      line++;
+    } else if (file && raw.startsWith(' ')) line++;
+  }
+  return out;
+}
+
+/** A profile's file name (repository-relative, or an absolute path ending in one) matched to a diff's path. */
+export function changedFileFor(changes: ChangedLines, file: string): FileChange | undefined {
+  const exact = changes.get(file);
+  if (exact) return exact;
+  for (const [f, c] of changes) if (file.endsWith('/' + f)) return c;
+  return undefined;
+}
+
+/**
+ * Where a line of the parent's file is in the culprit's file: lines added or removed above it move it.
+ * A line inside a replaced range maps to the start of its replacement.
+ */
+export function mapParentLine(changes: ChangedLines, file: string, line: number): number {
+  const c = changedFileFor(changes, file);
+  if (!c || line <= 0) return line;
+  let offset = 0;
+  for (const h of c.hunks) {
+    if (h.oldCount === 0) {
+      // Pure insertion after line oldStart.
+      if (line > h.oldStart) offset += h.newCount;
+      else break;
+    } else if (line >= h.oldStart + h.oldCount) offset += h.newCount - h.oldCount;
+    else if (line >= h.oldStart) return h.newStart;
+    else break;
+  }
+  return line + offset;
+}

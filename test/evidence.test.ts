@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { mapParentLine, parseUnifiedDiff } from '../src/evidence/changes.js';
+import { alignToCulprit, compareProfiles, hotChangedLines, profileNoise } from '../src/evidence/compare.js';
+import { aggregateV8, relativeFile, type CpuProfile } from '../src/evidence/cpuprofile.js';
+import { buildEvidence } from '../src/evidence/evidence.js';
+import { renderDiffFlameGraph } from '../src/evidence/flamegraph.js';
+import { renderEvidence } from '../src/report/evidence.js';
+
+const root = '/wt/abc';
+const frame = (id: number, functionName: string, file: string, line0: number, children: number[] = [], positionTicks?: { line: number; ticks: number }[]) => ({
+  id, callFrame: { functionName, url: file ? `file://${root}/${file}` : '', lineNumber: line0, columnNumber: 0 }, children, ...(positionTicks ? { positionTicks } : {}),
+});
+
+/** A profile with `counts` samples (1 ms each) on the given leaf nodes. */
+function profile(nodes: CpuProfile['nodes'], counts: Record<number, number>): CpuProfile {
+  const samples = Object.entries(counts).flatMap(([id, n]) => Array<number>(n).fill(Number(id)));
+  return { nodes, startTime: 0, endTime: samples.length * 1000, samples, timeDeltas: samples.map(() => 1000) };
+}
+
+// Parent: main -> work (src/work.js:2). Culprit: main -> work (now at :3) -> checksum (src/checksum.js:2, new file).
+const parentProfile = () => profile([frame(1, '(root)', '', -1, [2, 5]), frame(2, 'main', 'bench.js', 0, [3]), frame(3, 'work', 'src/work.js', 1, [], [{ line: 4, ticks: 80 }]), frame(5, '(idle)', '', -1)], { 2: 20, 3: 80, 5: 500 });
+const culpritProfile = () =>
+  profile(
+    [frame(1, '(root)', '', -1, [2]), frame(2, 'main', 'bench.js', 0, [3]), frame(3, 'work', 'src/work.js', 2, [4], [{ line: 5, ticks: 80 }]), frame(4, 'checksum', 'src/checksum.js', 1, [], [{ line: 3, ticks: 300 }])],
+    { 2: 20, 3: 80, 4: 300 },
+  );
+
+const diff = `diff --git a/src/checksum.js b/src/checksum.js
+new file mode 100644
+--- /dev/null
++++ b/src/checksum.js
+@@ -0,0 +1,4 @@
++// helper
++function checksum(x) {
++  for (let k = 0; k < 60; k++) x = x * 31;
++}
+diff --git a/src/work.js b/src/work.js
+--- a/src/work.js
++++ b/src/work.js
+@@ -0,0 +1 @@
++const { checksum } = require('./checksum.js');
+@@ -5,0 +7 @@ function work(n) {
++    acc ^= checksum(acc);
+`;
+
+describe('evidence: pure parts', () => {
+  it('reads the lines a diff added and maps parent lines to the culprit', () => {
+    const c = parseUnifiedDiff(diff);
+    expect(c.get('src/checksum.js')?.newFile).toBe(true);
+    expect(c.get('src/checksum.js')?.added.get(2)).toBe('function checksum(x) {');
+    expect([...c.get('src/work.js')!.added.keys()]).toEqual([1, 7]);
+    expect(mapParentLine(c, 'src/work.js', 2)).toBe(3);
+    expect(mapParentLine(c, 'src/work.js', 5)).toBe(6);
+    expect(mapParentLine(c, 'src/work.js', 6)).toBe(8);
+    expect(mapParentLine(c, 'other.js', 6)).toBe(6);
+  });
+
+  it('aggregates a V8 profile: self and total per function, lines, idle left out, paths relative to the worktree', () => {
+    const a = aggregateV8([[culpritProfile()]], [root]);
+    expect(a.runs).toBe(1);
+    expect(a.totalMs).toBeCloseTo(400);
+    const work = [...a.fns.values()].find((f) => f.function === 'work')!;
+    expect(work).toMatchObject({ file: 'src/work.js', line: 3 });
+    expect(work.self).toBeCloseTo(80);
+    expect(work.total).toBeCloseTo(380);
+    expect(a.lines.get('src/checksum.js:3')?.self).toBeCloseTo(300);
+    expect(aggregateV8([[parentProfile()]], [root]).totalMs).toBeCloseTo(100);
+    expect(relativeFile('node:internal/x', [root])).toBe('node:internal/x');
+  });
+
+  it('ranks the added helper first, tied to the change, and the unchanged-but-shifted caller as modified', () => {
+    const changes = parseUnifiedDiff(diff);
+    const before = alignToCulprit(aggregateV8([[parentProfile()], [parentProfile()]], [root]), changes);
+    const after = aggregateV8([[culpritProfile()], [culpritProfile()]], [root]);
+    const { top, shrank } = compareProfiles(before, after, changes, { noise: 1 });
+    expect(top[0]).toMatchObject({ function: 'checksum', file: 'src/checksum.js', line: 2, inChange: 'added', new: true });
+    expect(top[0].delta).toBeCloseTo(75);
+    expect(top[0].deltaMs).toBeCloseTo(300);
+    const work = shrank.find((r) => r.function === 'work')!;
+    expect(work).toMatchObject({ new: false, line: 3, inChange: false });
+    expect(work.selfBefore).toBeCloseTo(80);
+    expect(hotChangedLines(after, changes)[0]).toMatchObject({ file: 'src/checksum.js', line: 3 });
+  });
+
+  it('names the changed caller of a hot function the culprit did not change', () => {
+    // The culprit changed work's loop (line 7) so it calls an old, unchanged helper far more often.
+    const d = `diff --git a/src/work.js b/src/work.js\n--- a/src/work.js\n+++ b/src/work.js\n@@ -7 +7 @@\n-    x();\n+    for (let j = 0; j < 9; j++) x();\n`;
+    const nodes = [frame(1, '(root)', '', -1, [2]), frame(2, 'work', 'src/work.js', 1, [3], [{ line: 7, ticks: 10 }]), frame(3, 'helper', 'src/h.js', 0)];
+    const changes = parseUnifiedDiff(d);
+    const before = aggregateV8([[profile(nodes, { 2: 10, 3: 10 })]], [root]);
+    const after = aggregateV8([[profile(nodes, { 2: 10, 3: 90 })]], [root]);
+    const { top } = compareProfiles(before, after, changes, { noise: 1 });
+    expect(top[0]).toMatchObject({ function: 'helper', inChange: false, calledFrom: { function: 'work', file: 'src/work.js', line: 2 } });
+  });
+
+  it('measures noise between halves of one commit and hides differences within it', () => {
+    const changes = parseUnifiedDiff('');
+    const a = aggregateV8([[culpritProfile()]], [root]);
+    const b = aggregateV8([[profile(culpritProfile().nodes, { 2: 20, 3: 100, 4: 280 })]], [root]);
+    expect(profileNoise(a, b)).toBeCloseTo(5);
+    const ev = buildEvidence({ culprit: 'c', parent: 'p', before: { all: a, halves: [a, b] }, after: { all: b, halves: [a, b] }, changes });
+    expect(ev.noise).toBeCloseTo(5);
+    expect(ev.top).toEqual([]);
+    expect(renderEvidence([ev]).join('\n')).toContain('No function');
+  });
+
+  it('draws a differential flame graph as standalone SVG with escaped names', () => {
+    const nodes = culpritProfile().nodes.map((n) => (n.id === 4 ? { ...n, callFrame: { ...n.callFrame, functionName: '<check&sum>' } } : n));
+    const after = aggregateV8([[profile(nodes, { 2: 20, 3: 80, 4: 300 })]], [root]);
+    const before = aggregateV8([[parentProfile()]], [root]);
+    const svg = renderDiffFlameGraph(before, after, { title: 't' });
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(svg).toContain('&lt;check&amp;sum&gt;');
+    expect(svg).toContain('absent (new)');
+    expect(svg).not.toMatch(/<check/);
+    expect(svg).toContain('fill="rgb(255,60,60)"');
+  });
+});
