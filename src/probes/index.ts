@@ -1,6 +1,9 @@
 import { UsageError } from '../errors.js';
 import { isObject } from '../config/validate.js';
 import { commandProbe } from './command.js';
+import { benchProbe } from './bench.js';
+import { goBenchProbe } from './go-bench.js';
+import { pytestBenchmarkProbe } from './pytest-benchmark.js';
 import { bundleProbe } from './bundle.js';
 import { heapProbe } from './heap.js';
 import type { Probe, ProbeKind } from './types.js';
@@ -8,6 +11,9 @@ import type { Probe, ProbeKind } from './types.js';
 /** Every probe kind, by name. Adding a kind: one file in this folder and one line here. */
 export const probeKinds: Record<string, ProbeKind<any>> = {
   command: commandProbe,
+  bench: benchProbe,
+  'go-bench': goBenchProbe,
+  'pytest-benchmark': pytestBenchmarkProbe,
   bundle: bundleProbe,
   heap: heapProbe,
 };

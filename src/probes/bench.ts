@@ -1,0 +1,123 @@
+import { isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CommitFailure } from '../errors.js';
+import { fail, noUnknownKeys, num, oneOf, str, strMap } from '../config/validate.js';
+import { lastJsonLine, shq, tailLines } from './bench/shell.js';
+import type { MetricInfo, Probe, ProbeContext, ProbeKind, Sample } from './types.js';
+
+const metrics = ['mean', 'p75', 'p99', 'throughput'] as const;
+type BenchMetric = (typeof metrics)[number];
+
+export interface BenchProbeConfig {
+  kind: 'bench';
+  /** The benchmark file: relative to the commit's worktree, or absolute (kept outside the repository). */
+  file: string;
+  task: string;
+  metric: BenchMetric;
+  /** tinybench time budget per task in ms, for plain task functions (a configured Bench keeps its own). */
+  time?: number;
+  iterations?: number;
+  /** Also write one V8 CPU profile per measured commit (an extra, unmeasured run). */
+  cpuProfile?: boolean;
+  build?: string;
+  env?: Record<string, string>;
+  timeout?: number;
+}
+
+/** The runner ships compiled beside this file, so it finds perfbisect's own tinybench and jiti. */
+const runnerPath = fileURLToPath(new URL('./bench/runner.js', import.meta.url));
+
+const metricInfo: Record<BenchMetric, MetricInfo> = {
+  mean: { name: 'mean latency', unit: 'ms', better: 'lower' },
+  p75: { name: 'p75 latency', unit: 'ms', better: 'lower' },
+  p99: { name: 'p99 latency', unit: 'ms', better: 'lower' },
+  throughput: { name: 'throughput', unit: 'ops/s', better: 'higher' },
+};
+
+/**
+ * A tinybench task from the user's benchmark file. One sample is one fresh Node process's figure.
+ * A missing file or task is a probe failure: an error at the endpoints, a skip in the middle.
+ */
+export const benchProbe: ProbeKind<BenchProbeConfig> = {
+  kind: 'bench',
+  describe: 'a tinybench task from your benchmark file (.ts or .js): mean, p75, p99 latency or throughput',
+  validate(raw, path) {
+    noUnknownKeys(raw, path, ['kind', 'file', 'task', 'metric', 'time', 'iterations', 'cpuProfile', 'build', 'env', 'timeout']);
+    const cpuProfile = raw.cpuProfile;
+    if (cpuProfile !== undefined && typeof cpuProfile !== 'boolean') fail(`${path}.cpuProfile`, `must be true or false, got ${JSON.stringify(cpuProfile)}`);
+    return {
+      kind: 'bench',
+      file: str(raw, 'file', path, { required: true })!,
+      task: str(raw, 'task', path, { required: true })!,
+      metric: oneOf(raw, 'metric', path, metrics) ?? 'mean',
+      time: num(raw, 'time', path, { min: 1 }),
+      iterations: num(raw, 'iterations', path, { min: 1, integer: true }),
+      cpuProfile: cpuProfile as boolean | undefined,
+      build: str(raw, 'build', path),
+      env: strMap(raw, 'env', path),
+      timeout: num(raw, 'timeout', path, { min: 0.001 }),
+    };
+  },
+  create(cfg): Probe {
+    const profiled = new Set<string>();
+    return {
+      kind: 'bench',
+      deterministic: false,
+      build: cfg.build,
+      metric: metricInfo[cfg.metric],
+      async prepare(ctx) {
+        if (!cfg.cpuProfile || profiled.has(ctx.sha)) return;
+        profiled.add(ctx.sha);
+        const dir = join(ctx.artifactsDir, 'cpu-profile');
+        const r = await ctx.exec(benchCommand(cfg, ctx, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-name=bench.cpuprofile']), execOpts(cfg, ctx));
+        if (r.exitCode === 0) ctx.artifact('cpuprofile', join(dir, 'bench.cpuprofile'));
+        else ctx.warn(`the profiled run of ${cfg.task} failed (exit ${r.exitCode}); no CPU profile for this commit`);
+      },
+      async sample(ctx): Promise<Sample> {
+        const r = await ctx.exec(benchCommand(cfg, ctx), execOpts(cfg, ctx));
+        return parseRunnerOutput(r.stdout, r.stderr, r.exitCode, cfg, ctx.sha);
+      },
+    };
+  },
+};
+
+/** The command line of one run; profiling flags go before the runner (kept in one place for issue 11). */
+export function benchCommand(cfg: BenchProbeConfig, ctx: Pick<ProbeContext, 'cwd'>, nodeFlags: string[] = []): string {
+  const file = isAbsolute(cfg.file) ? cfg.file : join(ctx.cwd, cfg.file);
+  const args = [process.execPath, ...nodeFlags, runnerPath, file, cfg.task, cfg.metric];
+  if (cfg.time !== undefined || cfg.iterations !== undefined) args.push(String(cfg.time ?? 500), String(cfg.iterations ?? 10));
+  return args.map(shq).join(' ');
+}
+
+function execOpts(cfg: BenchProbeConfig, ctx: Pick<ProbeContext, 'cwd'>) {
+  // A benchmark file kept outside the repository imports the commit's code through this path.
+  return { env: { ...cfg.env, PERFBISECT_WORKTREE: ctx.cwd }, timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined };
+}
+
+export function parseRunnerOutput(stdout: string, stderr: string, exitCode: number, cfg: BenchProbeConfig, sha: string): Sample {
+  const o = lastJsonLine(stdout);
+  const tail = tailLines(stderr || stdout);
+  if (o?.error === 'no-file') {
+    throw new CommitFailure(
+      'probe',
+      `benchmark file ${cfg.file} does not exist at commit ${sha.slice(0, 10)} (benchmarks are often added after the range's good end): ` +
+        `use a --good after the file was added, or keep the benchmark file outside the repository (an absolute "file" that imports the commit's code from process.env.PERFBISECT_WORKTREE)`,
+    );
+  }
+  if (o?.error === 'no-task') {
+    const known = (o.known as string[] | undefined) ?? [];
+    throw new CommitFailure(
+      'probe',
+      `benchmark file ${cfg.file} has no task ${JSON.stringify(cfg.task)} at commit ${sha.slice(0, 10)} (it has: ${known.length ? known.map((k) => JSON.stringify(k)).join(', ') : 'none'}): ` +
+        `use a --good after the task was added, or export it as a Bench task or a function named after it`,
+    );
+  }
+  if (o?.error) throw new CommitFailure('probe', `${cfg.file} task ${JSON.stringify(cfg.task)} failed: ${String(o.message ?? o.error).split('\n')[0]}`, undefined, tailLines(String(o.message ?? '')));
+  const value = Number(o?.value);
+  if (exitCode !== 0 || !o || !Number.isFinite(value)) {
+    throw new CommitFailure('probe', `the tinybench runner exited with code ${exitCode} without a result`, undefined, tail);
+  }
+  const details: Record<string, number> = {};
+  for (const k of ['mean', 'p75', 'p99'] as const) if (k !== cfg.metric && typeof o[k] === 'number') details[k] = o[k] as number;
+  return { value, details };
+}

@@ -1,0 +1,136 @@
+import { CommitFailure, EnvironmentError } from '../errors.js';
+import { fail, noUnknownKeys, num, oneOf, str, strMap } from '../config/validate.js';
+import { shq, tailLines } from './bench/shell.js';
+import { benchRegex, parseGoBench } from './go-bench/parse.js';
+import type { MetricInfo, Probe, ProbeContext, ProbeKind, Sample } from './types.js';
+
+export interface GoBenchProbeConfig {
+  kind: 'go-bench';
+  /** The package, as `go test` takes it (default '.'). */
+  package: string;
+  /** Benchmark name, sub-benchmarks with '/': BenchmarkDecode or BenchmarkDecode/small. */
+  bench: string;
+  /** A unit of the result line: ns/op (default), B/op, allocs/op, MB/s or a custom b.ReportMetric unit. */
+  metric: string;
+  better?: 'lower' | 'higher';
+  /** Result lines per `go test` run (-count); each line is one sample. */
+  count: number;
+  benchtime?: string;
+  /** The go command (default 'go' on PATH). */
+  go: string;
+  build?: string;
+  env?: Record<string, string>;
+  timeout?: number;
+}
+
+/**
+ * The user's own `go test -bench` benchmark. Each result line is a sample: a run with -count N
+ * yields N samples, handed out to the next N sample() calls of that commit.
+ */
+export const goBenchProbe: ProbeKind<GoBenchProbeConfig> = {
+  kind: 'go-bench',
+  describe: 'a Go benchmark (go test -bench): ns/op, B/op, allocs/op or a custom unit per result line',
+  validate(raw, path) {
+    noUnknownKeys(raw, path, ['kind', 'package', 'bench', 'metric', 'better', 'count', 'benchtime', 'go', 'build', 'env', 'timeout']);
+    const bench = str(raw, 'bench', path, { required: true })!;
+    if (!/^Benchmark/.test(bench)) fail(`${path}.bench`, `must name a benchmark function like 'BenchmarkDecode' (or 'BenchmarkDecode/small'), got ${JSON.stringify(bench)}`);
+    const benchtime = str(raw, 'benchtime', path);
+    if (benchtime !== undefined && !/^(\d+x|\d+(\.\d+)?(ns|us|µs|ms|s|m|h))$/.test(benchtime)) fail(`${path}.benchtime`, `must be a duration like '200ms' or a count like '100x', got ${JSON.stringify(benchtime)}`);
+    const metric = str(raw, 'metric', path) ?? 'ns/op';
+    if (/\s/.test(metric)) fail(`${path}.metric`, `must be one unit of the result line like 'ns/op', 'B/op' or 'allocs/op', got ${JSON.stringify(metric)}`);
+    return {
+      kind: 'go-bench',
+      package: str(raw, 'package', path) ?? '.',
+      bench,
+      metric,
+      better: oneOf(raw, 'better', path, ['lower', 'higher'] as const),
+      count: num(raw, 'count', path, { min: 1, max: 100, integer: true }) ?? 1,
+      benchtime,
+      go: str(raw, 'go', path) ?? 'go',
+      build: str(raw, 'build', path),
+      env: strMap(raw, 'env', path),
+      timeout: num(raw, 'timeout', path, { min: 0.001 }),
+    };
+  },
+  create(cfg, name): Probe {
+    const queued = new Map<string, Sample[]>();
+    let checked = false;
+    return {
+      kind: 'go-bench',
+      deterministic: false,
+      build: cfg.build,
+      metric: goMetric(cfg),
+      async prepare(ctx) {
+        if (checked) return;
+        const r = await ctx.exec(`${shq(cfg.go)} version`, { env: goEnv(cfg) });
+        if (r.exitCode !== 0) {
+          throw new EnvironmentError(`probes.${name}: \`${cfg.go} version\` failed (exit ${r.exitCode}): install Go (Debian: apt-get install golang-go) or set probes.${name}.go to the go binary`);
+        }
+        checked = true;
+        ctx.log(`go-bench: ${r.stdout.trim()}`);
+      },
+      async sample(ctx): Promise<Sample> {
+        const q = queued.get(ctx.sha);
+        if (q?.length) return q.shift()!;
+        const r = await ctx.exec(goTestCommand(cfg), { env: goEnv(cfg), timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined });
+        const samples = goSamples(r.stdout, r.stderr, r.exitCode, cfg, ctx);
+        queued.set(ctx.sha, samples.slice(1));
+        return samples[0];
+      },
+    };
+  },
+};
+
+/**
+ * The one place the `go test` command line is built (profiling flags such as -cpuprofile go in `extra`).
+ * -run '^$' runs no tests, only the benchmark.
+ */
+export function goTestCommand(cfg: GoBenchProbeConfig, extra: string[] = []): string {
+  const args = [cfg.go, 'test', '-run', '^$', '-bench', benchRegex(cfg.bench), '-benchmem', '-count', String(cfg.count)];
+  if (cfg.benchtime) args.push('-benchtime', cfg.benchtime);
+  args.push(...extra, cfg.package);
+  return args.map(shq).join(' ');
+}
+
+/** Worktrees have a .git file, not a directory: VCS stamping must not get in the way; never fetch a toolchain. */
+function goEnv(cfg: GoBenchProbeConfig): Record<string, string> {
+  return { GOFLAGS: '-buildvcs=false', GOTOOLCHAIN: 'local', ...cfg.env };
+}
+
+export function goMetric(cfg: Pick<GoBenchProbeConfig, 'metric' | 'better'>): MetricInfo {
+  const better = cfg.better ?? (/\/s$/.test(cfg.metric) ? 'higher' : 'lower');
+  const unit = cfg.metric === 'ns/op' ? 'ns' : cfg.metric === 'B/op' ? 'B' : cfg.metric === 'allocs/op' ? 'allocs' : cfg.metric;
+  return { name: cfg.metric, unit, better };
+}
+
+export function goSamples(stdout: string, stderr: string, exitCode: number, cfg: GoBenchProbeConfig, ctx: Pick<ProbeContext, 'sha'>): Sample[] {
+  const at = `at commit ${ctx.sha.slice(0, 10)}`;
+  const tail = tailLines(`${stdout}\n${stderr}`, 15);
+  if (exitCode !== 0) {
+    const text = `${stdout}\n${stderr}`;
+    if (/no Go files|cannot find package|directory not found|is not in (GOROOT|std)|matched no packages/.test(text)) {
+      throw new CommitFailure('probe', `Go package ${cfg.package} does not exist ${at}: use a --good after it was added`, undefined, tail);
+    }
+    throw new CommitFailure('probe', `\`go test -bench\` for ${cfg.bench} exited with code ${exitCode} ${at}`, undefined, tail);
+  }
+  const lines = parseGoBench(stdout);
+  const mine = lines.filter((l) => l.name === cfg.bench);
+  if (mine.length === 0) {
+    const names = [...new Set(lines.map((l) => l.name))];
+    throw new CommitFailure(
+      'probe',
+      names.length
+        ? `no result line for ${cfg.bench} ${at}, only ${names.join(', ')}: name one of them in "bench"`
+        : `no benchmark ${cfg.bench} in package ${cfg.package} ${at} (benchmarks are often added after the range's good end): use a --good after it was added`,
+      undefined,
+      tail,
+    );
+  }
+  return mine.map((l) => {
+    const value = l.values[cfg.metric];
+    if (value === undefined) {
+      throw new CommitFailure('probe', `the result line of ${cfg.bench} has no ${cfg.metric} ${at} (it has ${Object.keys(l.values).join(', ')}): set "metric" to one of them`, undefined, tail);
+    }
+    return { value };
+  });
+}

@@ -1,0 +1,127 @@
+import { join } from 'node:path';
+import { CommitFailure, EnvironmentError } from '../errors.js';
+import { noUnknownKeys, num, oneOf, str, strList, strMap } from '../config/validate.js';
+import { lastJsonLine, shq, tailLines } from './bench/shell.js';
+import type { MetricInfo, Probe, ProbeContext, ProbeKind, Sample } from './types.js';
+
+const metrics = ['min', 'median', 'mean', 'max', 'stddev', 'iqr', 'ops'] as const;
+type PyMetric = (typeof metrics)[number];
+
+export interface PytestBenchmarkProbeConfig {
+  kind: 'pytest-benchmark';
+  /** One pytest node id: tests/test_perf.py::test_tokenize. */
+  test: string;
+  metric: PyMetric;
+  /** The interpreter; default: the first of python3, /usr/bin/python3, python that has pytest-benchmark. */
+  python?: string;
+  /** Extra pytest arguments, e.g. ['--benchmark-max-time=0.2']. */
+  args?: string[];
+  build?: string;
+  env?: Record<string, string>;
+  timeout?: number;
+}
+
+const candidates = ['python3', '/usr/bin/python3', 'python'];
+
+/**
+ * The user's pytest-benchmark test. One sample is one pytest run's statistic (pytest-benchmark's own
+ * rounds are summarized inside the run; perfbisect measures run-to-run noise across runs).
+ */
+export const pytestBenchmarkProbe: ProbeKind<PytestBenchmarkProbeConfig> = {
+  kind: 'pytest-benchmark',
+  describe: 'a pytest-benchmark test: its min, median, mean, stddev or ops per run',
+  validate(raw, path) {
+    noUnknownKeys(raw, path, ['kind', 'test', 'metric', 'python', 'args', 'build', 'env', 'timeout']);
+    return {
+      kind: 'pytest-benchmark',
+      test: str(raw, 'test', path, { required: true })!,
+      metric: oneOf(raw, 'metric', path, metrics) ?? 'median',
+      python: str(raw, 'python', path),
+      args: strList(raw, 'args', path),
+      build: str(raw, 'build', path),
+      env: strMap(raw, 'env', path),
+      timeout: num(raw, 'timeout', path, { min: 0.001 }),
+    };
+  },
+  create(cfg, name): Probe {
+    let python: string | undefined;
+    return {
+      kind: 'pytest-benchmark',
+      deterministic: false,
+      build: cfg.build,
+      metric: pyMetric(cfg.metric),
+      async prepare(ctx) {
+        python ??= await findPython(cfg, name, ctx);
+      },
+      async sample(ctx): Promise<Sample> {
+        python ??= await findPython(cfg, name, ctx);
+        const json = join(ctx.artifactsDir, 'pytest-benchmark.json');
+        const r = await ctx.exec(pytestCommand(cfg, python, json), { env: pyEnv(cfg), timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined });
+        return pytestSample(r.stdout, r.stderr, r.exitCode, cfg, ctx);
+      },
+    };
+  },
+};
+
+/**
+ * The one place the pytest command line is built (profiling flags go in `extra`). pytest's own output
+ * goes to stderr (the log keeps it); stdout carries only the JSON report, read back with `cat`.
+ */
+export function pytestCommand(cfg: PytestBenchmarkProbeConfig, python: string, jsonFile: string, extra: string[] = []): string {
+  const args = [python, '-m', 'pytest', cfg.test, '--benchmark-only', `--benchmark-json=${jsonFile}`, '-q', '-p', 'no:cacheprovider', ...(cfg.args ?? []), ...extra];
+  const dir = jsonFile.slice(0, jsonFile.lastIndexOf('/'));
+  return `mkdir -p ${shq(dir)} && rm -f ${shq(jsonFile)} && { ${args.map(shq).join(' ')} 1>&2; rc=$?; cat ${shq(jsonFile)} 2>/dev/null | tr -d '\\n'; echo; exit $rc; }`;
+}
+
+/** No .pyc files or caches in the worktree: they would dirty it and could leak between commits. */
+function pyEnv(cfg: PytestBenchmarkProbeConfig): Record<string, string> {
+  return { PYTHONDONTWRITEBYTECODE: '1', ...cfg.env };
+}
+
+function pyMetric(m: PyMetric): MetricInfo {
+  return m === 'ops' ? { name: 'ops', unit: 'ops/s', better: 'higher' } : { name: `${m} time`, unit: 'ms', better: 'lower' };
+}
+
+/** The first interpreter that imports pytest and pytest_benchmark; said in the UI, since it matters. */
+async function findPython(cfg: PytestBenchmarkProbeConfig, name: string, ctx: ProbeContext): Promise<string> {
+  const tried: string[] = [];
+  for (const py of cfg.python ? [cfg.python] : candidates) {
+    const r = await ctx.exec(`${shq(py)} -c ${shq('import sys, pytest, pytest_benchmark; print(sys.executable); print(getattr(pytest_benchmark, "__version__", "?"))')}`, { env: pyEnv(cfg) });
+    const [exe, version] = r.stdout.trim().split('\n');
+    if (r.exitCode === 0 && exe) {
+      ctx.warn(`pytest-benchmark ${version} with ${exe}${cfg.python ? '' : ` (the first of ${candidates.join(', ')} that has it; set probes.${name}.python to choose)`}`);
+      // The resolved path: a pyenv shim costs seconds per run on a busy machine.
+      return exe;
+    }
+    tried.push(r.exitCode === 127 ? `${py} (not found)` : py);
+  }
+  throw new EnvironmentError(
+    `probes.${name}: pytest-benchmark is not installed for ${tried.join(', ')}: install Debian's python3-pytest-benchmark (apt-get install python3-pytest-benchmark) or \`pip install pytest-benchmark\`, or set probes.${name}.python to an interpreter that has it`,
+  );
+}
+
+export function pytestSample(stdout: string, stderr: string, exitCode: number, cfg: PytestBenchmarkProbeConfig, ctx: Pick<ProbeContext, 'sha'>): Sample {
+  const at = `at commit ${ctx.sha.slice(0, 10)}`;
+  const tail = tailLines(stderr, 15);
+  if (/file or directory not found|ERROR: not found:|no match in any of/.test(stderr)) {
+    throw new CommitFailure('probe', `test ${cfg.test} does not exist ${at} (benchmarks are often added after the range's good end): use a --good after it was added`, undefined, tail);
+  }
+  if (exitCode !== 0) throw new CommitFailure('probe', `pytest ${cfg.test} exited with code ${exitCode} ${at}`, undefined, tail);
+  const report = lastJsonLine(stdout) as { benchmarks?: { fullname?: string; name?: string; stats?: Record<string, number> }[] } | undefined;
+  const list = report?.benchmarks ?? [];
+  if (list.length === 0) {
+    throw new CommitFailure('probe', `${cfg.test} ran no benchmark ${at}: it must use the \`benchmark\` fixture`, undefined, tail);
+  }
+  const b = list.length === 1 ? list[0] : list.find((x) => x.fullname === cfg.test);
+  if (!b?.stats) {
+    throw new CommitFailure('probe', `${cfg.test} selects ${list.length} benchmarks ${at} (${list.map((x) => x.fullname).join(', ')}): name one test in "test"`, undefined, tail);
+  }
+  const st = b.stats;
+  const raw = st[cfg.metric];
+  if (typeof raw !== 'number') throw new CommitFailure('probe', `the pytest-benchmark report has no ${cfg.metric} ${at}`, undefined, tail);
+  if (cfg.metric === 'ops') return { value: raw };
+  // Seconds in the report; ms reads better and formats down to µs. The other timings go beside it.
+  const details: Record<string, number> = {};
+  for (const k of ['min', 'mean', 'stddev'] as const) if (k !== cfg.metric && typeof st[k] === 'number') details[k] = st[k] * 1000;
+  return { value: raw * 1000, details };
+}

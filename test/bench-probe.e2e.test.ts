@@ -1,0 +1,121 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { runCli } from './fixtures/cli.js';
+import { FixtureRepo, listDirs, repoState, tempDir } from './fixtures/repo.js';
+import type { RunResult } from '../src/report/result.js';
+
+/**
+ * The `bench` probe (tinybench) on a real Node repository: `parse()` blocks the thread for `ms`
+ * (Atomics.wait, so CPU load barely moves it); the planted regression quadruples it.
+ */
+const cleanups: (() => void)[] = [];
+afterAll(() => cleanups.forEach((f) => f()));
+vi.setConfig({ testTimeout: 240_000 });
+
+const lib = (ms: number) => ({
+  'src/parse.js': `export function parse(s) {\n  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${ms});\n  return s.length;\n}\n`,
+});
+// TypeScript, plain task functions keyed by task name (names may have spaces).
+const benchFile = {
+  'bench/parse.bench.ts': `import { parse } from '../src/parse.js';\nconst input: string = 'a small input';\nexport default { 'parse small': (): number => parse(input) };\n`,
+};
+const config = (file: string) => ({
+  'probes.config.ts': `export default { probes: { parse: { kind: 'bench', file: ${JSON.stringify(file)}, task: 'parse small', metric: 'mean', time: 20, iterations: 5 } } };\n`,
+});
+const fast = ['--min-samples', '5', '--max-samples', '20', '--warmup', '0'];
+
+/** commits 0..n; `benchAt(i)` says whether the bench file exists at commit i; regression (2 ms → 8 ms) at `regressAt`. */
+function nodeRepo(n: number, regressAt: number, benchAt: (i: number) => boolean) {
+  const r = new FixtureRepo();
+  cleanups.push(() => r.cleanup());
+  const shas: string[] = [];
+  for (let i = 0; i <= n; i++) {
+    const files: Record<string, string> = { 'package.json': '{ "type": "module" }\n', ...(i === 0 || i === regressAt ? lib(i >= regressAt ? 8 : 2) : { [`notes/${i}.txt`]: `${i}\n` }) };
+    if (benchAt(i)) Object.assign(files, benchFile);
+    else if (i > 0 && benchAt(i - 1)) r.git('rm', '-q', 'bench/parse.bench.ts');
+    shas.push(r.commit(i === regressAt ? `change ${i}: slower parse` : `change ${i}`, files));
+  }
+  r.tag('good', shas[0]);
+  r.tag('bad', shas[n]);
+  return { repo: r, shas };
+}
+
+describe('bench probe (tinybench)', () => {
+  it('finds the culprit from a TypeScript benchmark file, one fresh process per sample', async () => {
+    const { repo, shas } = nodeRepo(2, 1, () => true);
+    repo.write(config('bench/parse.bench.ts'));
+    const out = tempDir('pb-out-');
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'parse', ...fast, '--json', join(out, 'r.json'), '--report', join(out, 'w.md')], { cwd: repo.dir });
+    expect(r.exitCode, r.all).toBe(0);
+    const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
+    expect(result.culprit?.sha).toBe(shas[1]);
+    expect(result.probe).toMatchObject({ kind: 'bench', metric: { name: 'mean latency', unit: 'ms', better: 'lower' } });
+    expect(result.culprit!.change.ratio).toBeGreaterThan(1.8);
+    expect(readFileSync(join(out, 'w.md'), 'utf8')).toContain('P99 latency');
+  });
+
+  it('errors at the good end when the file does not exist there, and a file kept outside the repository fixes it', async () => {
+    const { repo, shas } = nodeRepo(2, 2, (i) => i >= 1);
+    repo.write(config('bench/parse.bench.ts'));
+    const before = repoState(repo.dir);
+    const cache = tempDir('pb-cache-');
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'parse', ...fast], { cwd: repo.dir, cache });
+    expect(r.exitCode, r.all).toBe(2);
+    const line = r.stderr.split('\n').find((l) => l.includes('does not exist'));
+    // (The harness names the block's target as the endpoint; the probe names the commit it failed at.)
+    expect(line, r.all).toContain(`cannot be measured: benchmark file bench/parse.bench.ts does not exist at commit ${shas[0].slice(0, 10)}`);
+    expect(line).toContain('use a --good after the file was added');
+    expect(line).toContain('outside the repository');
+    expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
+    expect(repoState(repo.dir)).toEqual(before);
+
+    // The same benchmark kept outside the repository, as a configured Bench, imports each commit's code.
+    const outside = tempDir('pb-benchfile-');
+    const file = join(outside, 'parse.bench.ts');
+    writeFileSync(
+      file,
+      `import { Bench } from 'tinybench';\nimport { join } from 'node:path';\nimport { pathToFileURL } from 'node:url';\n` +
+        `const { parse } = await import(pathToFileURL(join(process.env.PERFBISECT_WORKTREE!, 'src/parse.js')).href);\n` +
+        `export const bench = new Bench({ time: 20, iterations: 5, warmupIterations: 1 });\nbench.add('parse small', () => parse('x')).add('other', () => 1);\n`,
+    );
+    repo.write(config(file));
+    const out = tempDir('pb-out-');
+    const ok = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'parse', ...fast, '--json', join(out, 'r.json')], { cwd: repo.dir });
+    expect(ok.exitCode, ok.all).toBe(0);
+    expect((JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult).culprit?.sha).toBe(shas[2]);
+  });
+
+  it('skips a commit in the middle where the file is missing, and names it among the suspects', async () => {
+    // The file is gone at commit 1, exactly where the regression lands: the culprit cannot be pinned.
+    const { repo, shas } = nodeRepo(2, 1, (i) => i !== 1);
+    repo.write(config('bench/parse.bench.ts'));
+    const out = tempDir('pb-out-');
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'parse', ...fast, '--json', join(out, 'r.json')], { cwd: repo.dir });
+    expect(r.exitCode, r.all).toBe(3);
+    const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
+    expect(result.status).toBe('ambiguous');
+    expect(result.suspects).toEqual([shas[1], shas[2]]);
+    const skipped = result.commits.find((c) => c.sha === shas[1]);
+    expect(skipped?.verdict).toBe('skipped');
+    expect(skipped?.reason).toContain(`does not exist at commit ${shas[1].slice(0, 10)}`);
+  });
+
+  it('rejects config mistakes with one line naming the field', async () => {
+    const repo = new FixtureRepo();
+    cleanups.push(() => repo.cleanup());
+    repo.commit('a');
+    repo.commit('b');
+    repo.write({ 'probes.config.ts': `export default { probes: { parse: { kind: 'bench', file: 'b.ts', task: 't', metric: 'median' } } };\n` });
+    const cache = tempDir('pb-cache-');
+    const r = await runCli(['--good', 'HEAD~1', '--bad', 'HEAD', '--probe', 'parse'], { cwd: repo.dir, cache });
+    expect(r.exitCode, r.all).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain("probes.parse.metric must be one of 'mean', 'p75', 'p99', 'throughput'");
+    expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
+    repo.write({ 'probes.config.ts': `export default { probes: { parse: { kind: 'bench', file: 'b.ts' } } };\n` });
+    const r2 = await runCli(['--good', 'HEAD~1', '--bad', 'HEAD', '--probe', 'parse'], { cwd: repo.dir, cache });
+    expect(r2.exitCode, r2.all).toBe(2);
+    expect(r2.stderr).toContain('probes.parse.task is required');
+  });
+});
