@@ -3,19 +3,17 @@ import { dirname, join, resolve } from 'node:path';
 import { BisectEngine, type EngineOptions } from '../bisect/engine.js';
 import { CommitFailure, EnvironmentError, ExitCode, UsageError } from '../errors.js';
 import type { CommitMeta, EventStream, RunEvent } from '../events.js';
-import type { Probe, ProbeContext, Sample } from '../probes/types.js';
-import { buildResult, type RunCost, type RunResult } from '../report/result.js';
+import type { Probe } from '../probes/types.js';
+import { buildResult, type RunResult } from '../report/result.js';
 import { seededRng } from '../stats/rng.js';
 import { summarize } from '../stats/summary.js';
-import { environmentFingerprint, hashOf } from './fingerprint.js';
+import { collectEvidence } from './evidence-run.js';
 import { Repo } from './git.js';
 import { writeReport } from './report-files.js';
+import { Interrupted, Measurer } from './measurer.js';
+import { finishCost, flagIdenticalBuilds } from './prepare.js';
 import { cacheRoot } from './paths.js';
-import { runShell } from './process.js';
-import { probeContext } from './probe-context.js';
 import { RunLog } from './run-log.js';
-import { SampleStore } from './sample-store.js';
-import { Worktrees } from './worktrees.js';
 
 export interface BisectOptions {
   repoDir: string;
@@ -40,6 +38,12 @@ export interface BisectOptions {
   reportFile?: string;
   buildTimeoutMs?: number;
   runId?: string;
+  /** Profile each culprit against its parent for the evidence (default on; --no-profile turns it off). */
+  profile?: boolean;
+  /** Issue 10: a new worktree per commit (--fresh), the install command or 'auto', builds beside measurement (--jobs). */
+  fresh?: boolean;
+  install?: string;
+  jobs?: number;
 }
 
 export interface BisectRunResult {
@@ -83,13 +87,6 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
     seededRng(o.seed ?? parseInt(bad.slice(0, 8), 16)),
     { firstParent: o.firstParent },
   );
-  const fp = environmentFingerprint();
-  const store = new SampleStore(join(cache, 'samples', `${hashOf([repo.root, fp.hash])}.jsonl`));
-  const buildCommand = probe.build ?? o.build;
-  const baseEnv = { ...(process.env as Record<string, string>), ...o.env };
-  const details = new Map<string, Record<string, number>[]>();
-  const cost: RunCost = { wallSeconds: 0, builds: 0, buildSeconds: 0, samples: 0, measureSeconds: 0, cachedBlocks: 0, perCommit: {} };
-  const costOf = (sha: string) => (cost.perCommit[sha] ??= { checkout: 0, build: 0, measure: 0, cached: false });
   const emit = (e: RunEvent) => events.emit(e);
 
   emit({
@@ -100,131 +97,18 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
   });
   emit({ type: 'range', commits: range.map(({ tree: _t, ...c }) => c) });
 
-  const worktrees = await Worktrees.create(cache, repo.root, runId);
-  const failed = new Map<string, CommitFailure>();
-  const ready = new Set<string>();
-
-  const prepareCommit = async (sha: string): Promise<string> => {
-    const t0 = performance.now();
-    emit({ type: 'phase', sha, phase: 'checkout' });
-    const dir = await worktrees.checkout(sha);
-    costOf(sha).checkout += (performance.now() - t0) / 1000;
-    if (ready.has(sha) || !buildCommand) {
-      ready.add(sha);
-      return dir;
-    }
-    const prior = failed.get(sha);
-    if (prior) throw prior;
-    emit({ type: 'phase', sha, phase: 'build' });
-    const logFile = join(runDir, 'logs', `${sha.slice(0, 12)}-build.log`);
-    const b0 = performance.now();
-    const r = await runShell(buildCommand, {
-      cwd: dir, env: { ...baseEnv, PERFBISECT_COMMIT: sha }, logFile, signal, timeoutMs: o.buildTimeoutMs,
-      onLine: (line) => emit({ type: 'output', sha, stage: 'build', line }),
-    });
-    if (signal.aborted) throw new Interrupted();
-    const seconds = (performance.now() - b0) / 1000;
-    cost.builds++;
-    cost.buildSeconds += seconds;
-    costOf(sha).build += seconds;
-    const tail = (r.stdout + '\n' + r.stderr).trim().split('\n').slice(-15);
-    emit({ type: 'build-end', sha, ok: r.exitCode === 0, seconds, log: logFile, cached: false, ...(r.exitCode ? { tail } : {}) });
-    if (r.exitCode !== 0) {
-      const f = new CommitFailure('build', r.timedOut ? `the build timed out` : `the build exited with code ${r.exitCode}`, logFile, tail);
-      failed.set(sha, f);
-      throw f;
-    }
-    ready.add(sha);
-    return dir;
-  };
-
-  const contextFor = (sha: string, dir: string): ProbeContext => {
-    const probeLog = join(runDir, 'logs', `${sha.slice(0, 12)}-probe.log`);
-    const artifactsDir = join(runDir, 'artifacts', sha.slice(0, 12));
-    const env = { ...baseEnv, PERFBISECT_COMMIT: sha };
-    return probeContext({ cwd: dir, sha, env, signal, logFile: probeLog, artifactsDir, emit });
-  };
-
-  const ordinals = new Map<string, number>();
+  const measurer = await Measurer.create({
+    cache, repoRoot: repo.root, runId, runDir, meta, probe, probeDefinition: o.probeDefinition, build: o.build, env: o.env,
+    warmup: o.warmup, useCache: o.useCache, buildTimeoutMs: o.buildTimeoutMs, signal, emit,
+    fresh: o.fresh, install: o.install, jobs: o.jobs,
+  });
+  const { cost, details, failed, worktrees } = measurer;
   const endpointError = (sha: string, f: CommitFailure): never => {
     const which = sha === good ? `--good ${o.good}` : sha === bad ? `--bad ${o.bad}` : `reference ${sha.slice(0, 12)}`;
     const what = f.stage === 'build' ? 'does not build' : 'cannot be measured';
     throw Object.assign(new UsageError(`${which} ${what}: ${f.message}. Fix the ${f.stage === 'build' ? 'build command' : 'probe'} or pick ${sha === good ? 'a --good' : 'a --bad'} where it works${f.logFile ? ` (log: ${f.logFile})` : ''}.`), { tail: f.logTail });
   };
-
-  const measureBlock = async (target: string, refs: string[], rounds: number, purpose: 'endpoints' | 'verdict'): Promise<Record<string, number[]>> => {
-    const commits = [...refs, target];
-    const sig = `${target}|${refs.join(',')}`;
-    const ordinal = ordinals.get(sig) ?? 0;
-    ordinals.set(sig, ordinal + 1);
-    const key = hashOf({
-      v: 1, probe: o.probeDefinition, build: buildCommand ?? null, env: o.env ?? null, fp: fp.hash,
-      target: meta.get(target)!.tree, refs: refs.map((r) => meta.get(r)!.tree), ordinal, rounds, warmup: o.warmup,
-    });
-    const stored = o.useCache ? store.get(key) : undefined;
-    if (stored) {
-      cost.cachedBlocks++;
-      costOf(target).cached = true;
-      emit({ type: 'measure-start', target, refs, rounds, purpose, cached: true });
-      const out: Record<string, number[]> = {};
-      for (const sha of commits) {
-        out[sha] = stored.samples[meta.get(sha)!.tree] ?? [];
-        const d = stored.details?.[meta.get(sha)!.tree] ?? [];
-        out[sha].forEach((value, k) => emit({ type: 'sample', sha, value, ...(d[k] ? { details: d[k] } : {}) }));
-        details.set(sha, [...(details.get(sha) ?? []), ...d]);
-      }
-      return out;
-    }
-    const dirs = new Map<string, string>();
-    for (const sha of commits) dirs.set(sha, await prepareCommit(sha));
-    const ctxs = new Map(commits.map((sha) => [sha, contextFor(sha, dirs.get(sha)!)]));
-    emit({ type: 'measure-start', target, refs, rounds, purpose, cached: false });
-    const out: Record<string, number[]> = {};
-    const outDetails: Record<string, Record<string, number>[]> = {};
-    const prepared: string[] = [];
-    try {
-      for (const sha of commits) {
-        emit({ type: 'phase', sha, phase: 'measure' });
-        await probe.prepare?.(ctxs.get(sha)!);
-        prepared.push(sha);
-      }
-      const take = async (sha: string, keep: boolean) => {
-        const t0 = performance.now();
-        let s: Sample;
-        try {
-          s = await probe.sample(ctxs.get(sha)!);
-        } finally {
-          costOf(sha).measure += (performance.now() - t0) / 1000;
-          cost.measureSeconds += (performance.now() - t0) / 1000;
-        }
-        if (signal.aborted) throw new Interrupted();
-        cost.samples++;
-        if (!keep) return;
-        (out[sha] ??= []).push(s.value);
-        (outDetails[sha] ??= []).push(s.details ?? {});
-        emit({ type: 'sample', sha, value: s.value, ...(s.details ? { details: s.details } : {}) });
-      };
-      if (!probe.deterministic) for (let w = 0; w < o.warmup; w++) for (const sha of commits) await take(sha, false);
-      for (let r = 0; r < rounds; r++) {
-        for (const ref of refs) {
-          await take(ref, true);
-          await take(target, true);
-        }
-        if (refs.length === 0) await take(target, true);
-      }
-    } finally {
-      for (const sha of prepared) await probe.teardown?.(ctxs.get(sha)!).catch(() => undefined);
-    }
-    for (const sha of commits) details.set(sha, [...(details.get(sha) ?? []), ...(outDetails[sha] ?? [])]);
-    const byTree: Record<string, number[]> = {};
-    const detailsByTree: Record<string, Record<string, number>[]> = {};
-    for (const sha of commits) {
-      byTree[meta.get(sha)!.tree] = out[sha] ?? [];
-      detailsByTree[meta.get(sha)!.tree] = outDetails[sha] ?? [];
-    }
-    store.put({ key, samples: byTree, details: detailsByTree, time: new Date().toISOString() });
-    return out;
-  };
+  const measureBlock = (target: string, refs: string[], rounds: number, purpose: 'endpoints' | 'verdict') => measurer.measureBlock(target, refs, rounds, purpose);
 
   try {
     let seenVerdicts = 0;
@@ -233,6 +117,7 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
       if (signal.aborted) throw new Interrupted();
       const step = engine.next();
       if (step.type === 'done') break;
+      measurer.ahead(step, [good, ...range.map((c) => c.sha)]);
       try {
         const samples = await measureBlock(step.target, step.refs, step.rounds, step.purpose);
         engine.record(samples);
@@ -268,6 +153,16 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
       good: { ref: o.good, sha: good }, bad: { ref: o.bad, sha: bad },
       rangeSize: range.length, runId, runDir, reproduce: o.reproduce, cost,
     });
+    flagIdenticalBuilds(result, measurer.preparer.outputHashes);
+    // Evidence at the culprit (docs/evidence.md): profile parent and culprit, diff, tie to the change.
+    if (o.profile !== false && outcome.culprits.length) {
+      result.evidence = await collectEvidence({
+        culprits: result.culprits.map((c) => ({ sha: c.sha, parent: c.parent })),
+        probe, prepare: (s) => measurer.prepareCommit(s), repo, runDir, env: o.env, signal, emit,
+      });
+    }
+    await measurer.close();
+    finishCost(cost, (performance.now() - started) / 1000);
     const resultFile = join(runDir, 'result.json');
     const reportFile = join(runDir, 'writeup.md');
     writeFileSync(resultFile, JSON.stringify(result, null, 2) + '\n');
@@ -285,6 +180,7 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
     emit({ type: 'run-error', message: (e as Error).message, exitCode, ...((e as { tail?: string[] }).tail ? { tail: (e as { tail: string[] }).tail } : {}) });
     throw e;
   } finally {
+    await measurer.close();
     await o.probe.dispose?.().catch(() => undefined); // run-wide resources of the probe (a database server)
     if (!o.keepWorktrees) await worktrees.cleanup();
     unsubscribe();
@@ -292,11 +188,7 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
   }
 }
 
-export class Interrupted extends Error {
-  constructor() {
-    super('interrupted');
-  }
-}
+export { Interrupted };
 
 function copyOut(from: string, to: string): void {
   const dir = dirname(resolve(to));

@@ -1,0 +1,214 @@
+import { join } from 'node:path';
+import { CommitFailure } from '../errors.js';
+import type { CommitMeta, RunEvent } from '../events.js';
+import type { Probe, ProbeContext, Sample } from '../probes/types.js';
+import type { RunCost } from '../report/result.js';
+import { environmentFingerprint, hashOf } from './fingerprint.js';
+import { runShell } from './process.js';
+import { probeContext } from './probe-context.js';
+import { SampleStore } from './sample-store.js';
+import { Worktrees } from './worktrees.js';
+import { costOf, defaultJobs, nextMidpoints, Preparer } from './prepare.js';
+import type { Slot } from './worktree-pool.js';
+
+export interface MeasurerOptions {
+  cache: string;
+  repoRoot: string;
+  runId: string;
+  runDir: string;
+  /** Every commit the run may measure, with its tree (cache keys are by tree). Callers may add to it. */
+  meta: Map<string, CommitMeta & { tree: string }>;
+  probe: Probe;
+  /** The probe's validated config: part of every cache key. */
+  probeDefinition: unknown;
+  build?: string;
+  env?: Record<string, string>;
+  warmup: number;
+  useCache: boolean;
+  buildTimeoutMs?: number;
+  signal: AbortSignal;
+  emit: (e: RunEvent) => void;
+  /** A new clean worktree per commit instead of the pool (--fresh). */
+  fresh?: boolean;
+  /** Install command or 'auto' (from the lockfile); installed once per lockfile key (issue 10). */
+  install?: string;
+  /** Builds ahead allowed beside a measurement (--jobs); default from the core count. */
+  jobs?: number;
+}
+
+/**
+ * The one measuring path: check out and build commits, measure interleaved blocks with a probe,
+ * replay blocks stored earlier on this machine, and emit every step. The bisect and the drift
+ * check both drive it, so both get the same builds, interleaving and sample store.
+ */
+export class Measurer {
+  readonly fp = environmentFingerprint();
+  readonly cost: RunCost = { wallSeconds: 0, builds: 0, buildSeconds: 0, samples: 0, measureSeconds: 0, cachedBlocks: 0, perCommit: {} };
+  /** Sample details of every commit measured or replayed, for the before/after table. */
+  readonly details = new Map<string, Record<string, number>[]>();
+  readonly failed: Map<string, CommitFailure>;
+  /** Worktree pool, install and build caches, builds ahead (prepare.ts). */
+  readonly preparer: Preparer;
+  /** Worktrees leased by prepareCommit, released after the block that needed them. */
+  private readonly leases = new Map<string, Slot>();
+  readonly buildCommand: string | undefined;
+  private readonly store: SampleStore;
+  private readonly baseEnv: Record<string, string>;
+  private readonly ordinals = new Map<string, number>();
+
+  private constructor(private readonly o: MeasurerOptions, readonly worktrees: Worktrees) {
+    this.store = new SampleStore(join(o.cache, 'samples', `${hashOf([o.repoRoot, this.fp.hash])}.jsonl`));
+    this.buildCommand = o.probe.build ?? o.build;
+    this.baseEnv = { ...(process.env as Record<string, string>), ...o.env };
+    this.preparer = new Preparer({
+      cache: o.cache, mirror: worktrees.mirror, worktreeDir: worktrees.dir, fresh: !!o.fresh, install: o.install, build: this.buildCommand,
+      env: o.env, baseEnv: this.baseEnv, tree: (sha) => o.meta.get(sha)!.tree, runDir: o.runDir, signal: o.signal, emit: o.emit,
+      buildTimeoutMs: o.buildTimeoutMs, cost: this.cost, jobs: o.jobs ?? defaultJobs(),
+    });
+    this.failed = this.preparer.failed;
+  }
+
+  static async create(o: MeasurerOptions): Promise<Measurer> {
+    return new Measurer(o, await Worktrees.create(o.cache, o.repoRoot, o.runId));
+  }
+
+  private costOf(sha: string) {
+    return (this.cost.perCommit[sha] ??= { checkout: 0, build: 0, measure: 0, cached: false });
+  }
+
+  /** The commit's worktree, installed and built; leased until the block that needed it ends. */
+  async prepareCommit(sha: string): Promise<string> {
+    const held = this.leases.get(sha);
+    if (held) return held.path;
+    try {
+      const slot = await this.preparer.prepare(sha);
+      this.leases.set(sha, slot);
+      return slot.path;
+    } catch (e) {
+      if (this.o.signal.aborted) throw new Interrupted();
+      throw e;
+    }
+  }
+
+  private releaseAll(): void {
+    for (const slot of this.leases.values()) this.preparer.release(slot);
+    this.leases.clear();
+  }
+
+  /** Build what the search may need after this step while it is measured (both next midpoints). */
+  ahead(step: { target: string; refs: string[]; purpose: string }, order: string[]): void {
+    this.preparer.ahead(nextMidpoints(step, order).filter((s) => !this.failed.has(s)), [step.target, ...step.refs]);
+  }
+
+  /** Stop building ahead; the run is over. */
+  close(): Promise<void> {
+    this.releaseAll();
+    return this.preparer.close();
+  }
+
+  private contextFor(sha: string, dir: string): ProbeContext {
+    const o = this.o;
+    const probeLog = join(o.runDir, 'logs', `${sha.slice(0, 12)}-probe.log`);
+    const artifactsDir = join(o.runDir, 'artifacts', sha.slice(0, 12));
+    const env = { ...this.baseEnv, PERFBISECT_COMMIT: sha };
+    return probeContext({ cwd: dir, sha, env, signal: o.signal, logFile: probeLog, artifactsDir, emit: o.emit });
+  }
+
+  /** `rounds` of [ref1, target, ref2, target, ...] (warm-up first), or replayed from the store. */
+  async measureBlock(target: string, refs: string[], rounds: number, purpose: 'endpoints' | 'verdict'): Promise<Record<string, number[]>> {
+    const { o, store, meta, emit, probe, signal } = { o: this.o, store: this.store, meta: this.o.meta, emit: this.o.emit, probe: this.o.probe, signal: this.o.signal };
+    const { cost, details } = this;
+    const commits = [...refs, target];
+    const sig = `${target}|${refs.join(',')}`;
+    const ordinal = this.ordinals.get(sig) ?? 0;
+    this.ordinals.set(sig, ordinal + 1);
+    const key = hashOf({
+      v: 1, probe: o.probeDefinition, build: this.buildCommand ?? null, env: o.env ?? null, fp: this.fp.hash,
+      target: meta.get(target)!.tree, refs: refs.map((r) => meta.get(r)!.tree), ordinal, rounds, warmup: o.warmup,
+    });
+    const stored = o.useCache ? store.get(key) : undefined;
+    if (stored) {
+      cost.cachedBlocks++;
+      this.costOf(target).cached = true;
+      costOf(cost, target).saved += (stored.seconds ?? 0) + (stored.prepareSeconds ?? 0);
+      emit({ type: 'measure-start', target, refs, rounds, purpose, cached: true });
+      const out: Record<string, number[]> = {};
+      for (const sha of commits) {
+        out[sha] = stored.samples[meta.get(sha)!.tree] ?? [];
+        const d = stored.details?.[meta.get(sha)!.tree] ?? [];
+        out[sha].forEach((value, k) => emit({ type: 'sample', sha, value, ...(d[k] ? { details: d[k] } : {}) }));
+        details.set(sha, [...(details.get(sha) ?? []), ...d]);
+      }
+      return out;
+    }
+    const dirs = new Map<string, string>();
+    const b0 = performance.now();
+    try {
+      for (const sha of commits) dirs.set(sha, await this.prepareCommit(sha));
+    } catch (e) {
+      this.releaseAll();
+      throw e;
+    }
+    // With --jobs 0 a build ahead never runs beside a measurement: wait for it here.
+    await this.preparer.beginMeasure();
+    const m0 = performance.now();
+    const ctxs = new Map(commits.map((sha) => [sha, this.contextFor(sha, dirs.get(sha)!)]));
+    emit({ type: 'measure-start', target, refs, rounds, purpose, cached: false });
+    const out: Record<string, number[]> = {};
+    const outDetails: Record<string, Record<string, number>[]> = {};
+    const prepared: string[] = [];
+    try {
+      for (const sha of commits) {
+        emit({ type: 'phase', sha, phase: 'measure' });
+        const s0 = performance.now();
+        await probe.prepare?.(ctxs.get(sha)!);
+        costOf(cost, sha).server += (performance.now() - s0) / 1000;
+        prepared.push(sha);
+      }
+      const take = async (sha: string, keep: boolean) => {
+        const t0 = performance.now();
+        let s: Sample;
+        try {
+          s = await probe.sample(ctxs.get(sha)!);
+        } finally {
+          this.costOf(sha).measure += (performance.now() - t0) / 1000;
+          cost.measureSeconds += (performance.now() - t0) / 1000;
+        }
+        if (signal.aborted) throw new Interrupted();
+        cost.samples++;
+        if (!keep) return;
+        (out[sha] ??= []).push(s.value);
+        (outDetails[sha] ??= []).push(s.details ?? {});
+        emit({ type: 'sample', sha, value: s.value, ...(s.details ? { details: s.details } : {}) });
+      };
+      if (!probe.deterministic) for (let w = 0; w < o.warmup; w++) for (const sha of commits) await take(sha, false);
+      for (let r = 0; r < rounds; r++) {
+        for (const ref of refs) {
+          await take(ref, true);
+          await take(target, true);
+        }
+        if (refs.length === 0) await take(target, true);
+      }
+    } finally {
+      for (const sha of prepared) await probe.teardown?.(ctxs.get(sha)!).catch(() => undefined);
+      this.preparer.endMeasure();
+      this.releaseAll();
+    }
+    for (const sha of commits) details.set(sha, [...(details.get(sha) ?? []), ...(outDetails[sha] ?? [])]);
+    const byTree: Record<string, number[]> = {};
+    const detailsByTree: Record<string, Record<string, number>[]> = {};
+    for (const sha of commits) {
+      byTree[meta.get(sha)!.tree] = out[sha] ?? [];
+      detailsByTree[meta.get(sha)!.tree] = outDetails[sha] ?? [];
+    }
+    // seconds: what replaying this block saves a later run (its measurement, without the builds).
+    store.put({ key, samples: byTree, details: detailsByTree, time: new Date().toISOString(), seconds: (performance.now() - m0) / 1000, prepareSeconds: (m0 - b0) / 1000 });
+    return out;
+  }
+}
+
+export class Interrupted extends Error {
+  constructor() {
+    super('interrupted');
+  }
+}
