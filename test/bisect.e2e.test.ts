@@ -122,9 +122,15 @@ export default defineConfig({
 });
 `,
     });
+    // The user is in the middle of their own git bisect: it must survive ours untouched.
+    repo.git('bisect', 'start', 'bad', 'good');
+    const before = repoState(repo.dir);
+    const bisectLog = repo.git('bisect', 'log');
     const out = tempDir('pb-out-');
     const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'ops', '--json', join(out, 'r.json')], { cwd: repo.dir });
     expect(r.exitCode, r.all).toBe(0);
+    expect(repoState(repo.dir)).toEqual(before);
+    expect(repo.git('bisect', 'log')).toBe(bisectLog);
     const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
     expect(result.culprit?.sha).toBe(shas[3]);
     expect(result.probe.metric).toEqual({ name: 'ops/s', unit: '', better: 'higher' });
