@@ -45,6 +45,7 @@ describe('view state (the fold over events)', () => {
     const end = foldEvents(stream);
     expect(end.outcome?.culprits[0].sha).toBe(culprit);
     expect(remaining(end)).toBe(1);
+    expect(progress(end).remaining).toBe(0);
     expect(progress(end).stepsLeft).toBe(0);
   });
 

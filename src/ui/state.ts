@@ -17,7 +17,7 @@ export interface CommitView {
   /** Position in the range, oldest first (the good endpoint is -1). */
   index: number;
   verdict?: LadderVerdict;
-  lean?: 'good' | 'bad';
+  lean?: 'good' | 'bad' | 'between';
   samples: number[];
   phase?: Phase;
   reason?: string;
@@ -50,6 +50,7 @@ export interface ViewState {
   now: number;
   /** When the last step finished: cost per step is measured up to there, not up to now. */
   lastStepAt?: number;
+  endedAt?: number;
   outcome?: Outcome;
   resultFile?: string;
   reportFile?: string;
@@ -99,7 +100,9 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
     }
     case 'phase':
       touch(e.sha).phase = e.phase;
-      if (e.phase === 'checkout' || e.phase === 'build' || e.phase === 'install' || e.phase === 'server') {
+      // A block checks out its references again (a no-op when their worktrees exist): only real
+      // work moves the focus; the block's measure-start then points it at the block's target.
+      if (e.phase === 'build' || e.phase === 'install' || e.phase === 'server') {
         s.current = e.sha;
         s.currentPhase = e.phase;
       } else if (e.sha === s.current) {
@@ -161,10 +164,12 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
       s.reportFile = e.reportFile;
       s.exitCode = e.exitCode;
       s.current = undefined;
+      s.endedAt = at;
       return s;
     case 'run-error':
       s.error = { message: clean(e.message), tail: (e.tail ?? []).map(clean), interrupted: e.exitCode === 130 };
       s.exitCode = e.exitCode;
+      s.endedAt = at;
       return s;
     default:
       // Event types added later (by other features) do not change this view until it learns them.
@@ -183,7 +188,7 @@ export function foldEvents(events: (RunEvent & { t?: number })[], now?: number):
 function side(c: CommitView): 'good' | 'bad' | undefined {
   if (c.verdict === 'good' || c.verdict === 'good-endpoint') return 'good';
   if (c.verdict === 'bad' || c.verdict === 'bad-endpoint') return 'bad';
-  if (c.verdict === 'inconclusive') return c.lean;
+  if (c.verdict === 'inconclusive') return c.lean === 'between' ? undefined : c.lean;
   return undefined;
 }
 
@@ -210,10 +215,10 @@ export interface Progress {
 }
 
 export function progress(s: ViewState): Progress {
-  const left = remaining(s);
+  const left = s.outcome ? 0 : remaining(s);
   // Halving the candidates each verdict; the endpoints block is a step of its own.
   const stepsLeft = s.outcome ? 0 : (s.endpointsDone ? 0 : 1) + (left > 1 ? Math.ceil(Math.log2(left)) : 0);
-  const elapsedSeconds = ((s.outcome ? (s.lastStepAt ?? s.now) : s.now) - s.startedAt) / 1000;
+  const elapsedSeconds = ((s.endedAt ?? s.now) - s.startedAt) / 1000;
   const perStep = s.steps > 0 && s.lastStepAt !== undefined ? (s.lastStepAt - s.startedAt) / 1000 / s.steps : undefined;
   return { remaining: left, stepsDone: s.steps, stepsLeft, elapsedSeconds, etaSeconds: perStep === undefined ? undefined : perStep * stepsLeft };
 }
