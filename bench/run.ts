@@ -6,11 +6,13 @@
  *   npm run bench -- --quick
  */
 import { accuracySection } from './accuracy.js';
+import { speedSection } from './speed.js';
 
 type Section = { name: string; run: (argv: readonly string[]) => boolean | void | Promise<boolean | void> };
 
 const sections: Section[] = [
   { name: 'accuracy (simulated histories)', run: accuracySection },
+  { name: 'speed (perfbisect vs a git bisect run loop)', run: speedSection },
 ];
 
 const argv = process.argv.slice(2);

@@ -80,7 +80,7 @@ export class BuildCache {
     const entry: BuildEntry = { key, files, bytes, outputHash: hash, seconds, time: new Date().toISOString() };
     const final = join(this.root, key);
     if (existsSync(join(final, 'meta.json'))) return entry;
-    const tmp = `${final}.tmp-${process.pid}`;
+    const tmp = `${final}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(join(tmp, 'files'), { recursive: true });
     for (const f of files) copyEntry(join(worktree, f), join(tmp, 'files', f));

@@ -111,7 +111,7 @@ export class InstallCache {
   async save(key: string, worktree: string, entry: Omit<InstallEntry, 'key' | 'time'>): Promise<void> {
     const final = join(this.root, key);
     if (existsSync(join(final, 'meta.json'))) return;
-    const tmp = `${final}.tmp-${process.pid}`;
+    const tmp = `${final}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
     for (const d of entry.dirs) if (existsSync(join(worktree, d))) await copyTree(join(worktree, d), join(tmp, d), seedStrategy());

@@ -6,6 +6,7 @@ import { CommitFailure } from '../errors.js';
 import type { RunEvent } from '../events.js';
 import type { CommitCost, RunCost } from '../report/result.js';
 import { BuildCache } from './build-cache.js';
+import { evict } from './cache-store.js';
 import { hashOf } from './fingerprint.js';
 import { autoInstallCommand, InstallCache, installDirs, installKey, reconcileCommand } from './installs.js';
 import { runShell } from './process.js';
@@ -65,8 +66,12 @@ export class Preparer {
   private readonly installs: InstallCache;
   private readonly builds: BuildCache;
   private readonly inflight = new Map<string, Promise<void>>();
+  private readonly installing = new Map<string, Promise<void>>();
   private readonly queue: PQueue;
   private readonly pin: string[] = [];
+  /** Commits whose worktrees a build ahead must not take: the current block's. */
+  private keep = new Set<string>();
+  private closed = false;
 
   constructor(private readonly o: PreparerOptions) {
     this.pool = new WorktreePool(o.mirror, o.worktreeDir, o.fresh);
@@ -103,14 +108,15 @@ export class Preparer {
   }
 
   /** Build these commits in the background (guesses of what the search needs next). */
-  ahead(shas: string[]): void {
+  ahead(shas: string[], keep: string[] = []): void {
     if (!this.o.build && !this.o.install) return;
+    this.keep = new Set(keep);
     for (const sha of shas) {
       if (this.failed.has(sha) || this.inflight.has(sha)) continue;
       const p = this.queue
         .add(async () => {
           if (this.o.signal.aborted) return;
-          const { slot } = await this.pool.lease(sha);
+          const { slot } = await this.pool.lease(sha, this.keep);
           try {
             await this.ensure(sha, slot, true);
           } catch {
@@ -137,8 +143,15 @@ export class Preparer {
 
   /** Stop building ahead (the run is over). */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     this.queue.clear();
     await this.queue.onPendingZero().catch(() => undefined);
+    try {
+      evict(this.o.cache); // keep the caches within their limit, least recently used first
+    } catch {
+      /* a cache entry removed under us by `perfbisect cache clean` */
+    }
   }
 
   private async ensure(sha: string, slot: Slot, ahead: boolean): Promise<void> {
@@ -153,6 +166,8 @@ export class Preparer {
     let command = this.o.install === 'auto' ? autoInstallCommand(dir) : this.o.install;
     if (command) {
       const key = installKey(dir, command);
+      // Another worktree is installing this key right now (a build ahead): wait and seed from it.
+      await this.installing.get(key);
       const entry = this.installs.get(key);
       if (slot.installKey === key) {
         c.installReused = true;
@@ -168,17 +183,24 @@ export class Preparer {
         } else {
           // Modules of another lockfile are reconciled in place, not deleted by `npm ci`.
           if (slot.installKey) command = reconcileCommand(command);
+          let done = () => {};
+          this.installing.set(key, new Promise<void>((r) => (done = r)));
           const logFile = join(this.o.runDir, 'logs', `${sha.slice(0, 12)}-install.log`);
-          const r = await runShell(this.pinned(command, ahead), { cwd: dir, env, logFile, signal: this.o.signal, timeoutMs: this.o.buildTimeoutMs });
-          if (this.o.signal.aborted) throw new Error('aborted');
-          const seconds = (now() - t0) / 1000;
-          this.o.cost.installs = (this.o.cost.installs ?? 0) + 1;
-          this.o.cost.installSeconds = (this.o.cost.installSeconds ?? 0) + seconds;
-          if (r.exitCode !== 0) {
-            slot.installKey = undefined;
-            fail(new CommitFailure('build', r.timedOut ? 'the install timed out' : `the install exited with code ${r.exitCode}`, logFile, (r.stdout + '\n' + r.stderr).trim().split('\n').slice(-15)));
+          try {
+            const r = await runShell(this.pinned(command, ahead), { cwd: dir, env, logFile, signal: this.o.signal, timeoutMs: this.o.buildTimeoutMs });
+            if (this.o.signal.aborted) throw new Error('aborted');
+            const seconds = (now() - t0) / 1000;
+            this.o.cost.installs = (this.o.cost.installs ?? 0) + 1;
+            this.o.cost.installSeconds = (this.o.cost.installSeconds ?? 0) + seconds;
+            if (r.exitCode !== 0) {
+              slot.installKey = undefined;
+              fail(new CommitFailure('build', r.timedOut ? 'the install timed out' : `the install exited with code ${r.exitCode}`, logFile, (r.stdout + '\n' + r.stderr).trim().split('\n').slice(-15)));
+            }
+            await this.installs.save(key, dir, { command, seconds, dirs: installDirs(dir) });
+          } finally {
+            this.installing.delete(key);
+            done();
           }
-          await this.installs.save(key, dir, { command, seconds, dirs: installDirs(dir) });
         }
         c.install += (now() - t0) / 1000;
         slot.installKey = key;
@@ -250,4 +272,39 @@ export function nextMidpoints(step: { target: string; refs: string[]; purpose: s
   if (lo >= 0 && t - lo > 1) out.push(order[Math.floor((lo + t) / 2)]);
   if (hi >= 0 && hi - t > 1) out.push(order[Math.floor((t + hi) / 2)]);
   return out;
+}
+
+/**
+ * Fill in where the time went once the run is over: perfbisect's own overhead is the wall time
+ * not spent checking out, installing, building, starting servers or measuring, shared evenly
+ * among the commits the run touched; the savings are what the reused installs, builds and blocks
+ * originally cost.
+ */
+export function finishCost(cost: RunCost, wallSeconds: number): void {
+  cost.wallSeconds = wallSeconds;
+  const shas = Object.keys(cost.perCommit);
+  let work = 0;
+  let saved = 0;
+  for (const sha of shas) {
+    const c = costOf(cost, sha);
+    // A build ahead ran beside other work: it is not on the run's critical path.
+    if (!c.ahead) work += c.checkout + c.install + c.build;
+    work += c.server + c.measure;
+    saved += c.saved;
+  }
+  const overhead = Math.max(0, wallSeconds - work);
+  const measured = shas.filter((sha) => cost.perCommit[sha].measure > 0 || cost.perCommit[sha].cached);
+  for (const sha of measured) costOf(cost, sha).overhead = overhead / measured.length;
+  cost.overheadSeconds = overhead;
+  cost.savedSeconds = saved;
+}
+
+/** A culprit whose build output is byte-identical to its baseline's cannot have changed the built program. */
+export function flagIdenticalBuilds(result: { culprits: { sha: string; baseline: string; suspicious?: string }[]; culprit: { sha: string; suspicious?: string } | null }, hashes: Map<string, string>): void {
+  for (const c of result.culprits) {
+    const a = hashes.get(c.sha);
+    if (a && a === hashes.get(c.baseline)) {
+      c.suspicious = `the build output is byte-identical to ${c.baseline.slice(0, 12)}'s: the change cannot have altered the built program (unless it runs its sources directly); suspect noise or the environment`;
+    }
+  }
 }

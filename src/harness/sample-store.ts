@@ -13,6 +13,9 @@ export interface StoredBlock {
   samples: Record<string, number[]>;
   details?: Record<string, Record<string, number>[]>;
   time: string;
+  /** Seconds measuring the block and preparing its commits took: what a replay saves. */
+  seconds?: number;
+  prepareSeconds?: number;
 }
 
 export class SampleStore {

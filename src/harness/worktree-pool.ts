@@ -36,13 +36,16 @@ export class WorktreePool {
     return p;
   }
 
-  /** A slot at `sha`, leased until release(). `moved` says whether the slot was checked out now. */
-  async lease(sha: string): Promise<{ slot: Slot; moved: boolean }> {
+  /**
+   * A slot at `sha`, leased until release(). `moved` says whether the slot was checked out now.
+   * Slots holding a commit in `keep` (the references the next blocks measure) are not moved.
+   */
+  async lease(sha: string, keep: ReadonlySet<string> = new Set()): Promise<{ slot: Slot; moved: boolean }> {
     return this.serial(async () => {
       let slot = this.slots.find((s) => s.sha === sha);
       let moved = false;
       if (!slot) {
-        const idle = this.fresh ? undefined : this.slots.filter((s) => s.leases === 0).sort((a, b) => a.lastUsed - b.lastUsed)[0];
+        const idle = this.fresh ? undefined : this.slots.filter((s) => s.leases === 0 && !(s.sha && keep.has(s.sha))).sort((a, b) => a.lastUsed - b.lastUsed)[0];
         if (idle) {
           await execa('git', ['checkout', '--detach', '--force', '--quiet', sha], { cwd: idle.path });
           Object.assign(idle, { sha, ready: false });

@@ -1,0 +1,165 @@
+/**
+ * Issue 10 end to end: resume after a kill, a second run that reuses everything, one install per
+ * distinct lockfile, builds restored by tree, byte-identical builds flagged, and the cache command.
+ */
+import { execa } from 'execa';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cliPath, runCli } from './fixtures/cli.js';
+import { linearRepo, listDirs, tempDir } from './fixtures/repo.js';
+import type { RunResult } from '../src/report/result.js';
+
+const cleanups: (() => void)[] = [];
+afterAll(() => cleanups.forEach((f) => f()));
+
+/** The planted regressions are 3× on a 100 ms sleep: a few samples decide them even on a loaded machine. */
+const fast = ['--min-samples', '5', '--max-samples', '12'];
+const readJson = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as RunResult;
+const events = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : []);
+const storeKeys = (cache: string) =>
+  listDirs(join(cache, 'samples')).flatMap((f) => readFileSync(join(cache, 'samples', f), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { key: string }).key));
+
+/** A build whose output (dist/out.txt) is the same at every commit: the program is work.sh itself. */
+const constantBuild = () => ({ 'build.sh': '#!/bin/sh\nmkdir -p dist && echo "built" > dist/out.txt\n' });
+
+describe('a fast bisect (issue 10)', () => {
+  it('resumes a run killed halfway, measures no block twice, and finds the same culprit', async () => {
+    const { repo, shas } = linearRepo({ commits: 8, regressAt: [5], baseMs: 100, extra: constantBuild });
+    cleanups.push(() => repo.cleanup());
+    const cache = tempDir('pb-cache-');
+    const args = ['--good', 'good', '--bad', 'bad', '--build', 'sh build.sh', ...fast, '--json', 'out.json', '--', 'sh', 'work.sh'];
+    const child = execa('node', [cliPath, ...args], { cwd: repo.dir, reject: false, env: { CI: 'true', PERFBISECT_CACHE_DIR: cache }, stdin: 'ignore' });
+    // Kill it (no chance to clean up) once two blocks are stored: the endpoints and the first verdict.
+    const deadline = Date.now() + 90_000;
+    while (storeKeys(cache).length < 2 && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGKILL');
+    await child;
+    const before = storeKeys(cache);
+    expect(before.length).toBeGreaterThanOrEqual(2);
+    const [runId] = readdirSync(join(cache, 'runs'));
+
+    const r = await runCli(['--resume'], { cwd: repo.dir, cache });
+    expect(r.exitCode, r.all).toBe(0);
+    const result = readJson(join(repo.dir, 'out.json'));
+    expect(result.runId).toBe(runId);
+    expect(result.culprit?.sha).toBe(shas[5]);
+    // Every block stored before the kill is replayed, none is measured and stored again.
+    expect(result.cost.cachedBlocks).toBe(before.length);
+    const after = storeKeys(cache);
+    expect(new Set(after).size).toBe(after.length);
+    // The build output is identical at every commit, so the verdict is flagged.
+    expect(result.culprit?.suspicious).toMatch(/byte-identical/);
+    // The killed run's worktrees are gone after the resumed one.
+    expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
+  });
+
+  // Shared by the next two tests: a first run, then runs that reuse its caches.
+  const { repo: reuseRepo, shas } = linearRepo({ commits: 6, regressAt: [4], baseMs: 100, extra: (i) => ({ 'build.sh': `#!/bin/sh\nmkdir -p dist && echo "build of change ${i}" > dist/out.txt\n` }) });
+  cleanups.push(() => reuseRepo.cleanup());
+  const cache = tempDir('pb-cache-');
+  const out = tempDir('pb-out-');
+  const args = (f: string, ...more: string[]) => ['--good', 'good', '--bad', 'bad', '--build', 'sh build.sh', ...fast, '--json', join(out, f), ...more, '--', 'sh', 'work.sh'];
+
+  it('a second identical run reuses every block and builds nothing', async () => {
+    const repo = reuseRepo;
+    const first = await runCli(args('1.json'), { cwd: repo.dir, cache });
+    expect(first.exitCode, first.all).toBe(0);
+    const r1 = readJson(join(out, '1.json'));
+    expect(r1.culprit?.sha).toBe(shas[4]);
+    expect(r1.culprit?.suspicious).toBeUndefined();
+    expect(r1.cost.builds).toBeGreaterThan(0);
+
+    const second = await runCli(args('2.json'), { cwd: repo.dir, cache });
+    expect(second.exitCode, second.all).toBe(0);
+    const r2 = readJson(join(out, '2.json'));
+    expect(r2.culprit?.sha).toBe(shas[4]);
+    expect(r2.cost.builds).toBe(0);
+    expect(r2.cost.samples).toBe(0);
+    expect(r2.cost.cachedBlocks).toBeGreaterThan(0);
+    expect(r2.cost.savedSeconds).toBeGreaterThan(0);
+  });
+
+  it('with --no-cache it measures again but restores builds by tree; cache info and clean', async () => {
+    const repo = reuseRepo;
+
+    const third = await runCli(args('3.json', '--no-cache'), { cwd: repo.dir, cache });
+    expect(third.exitCode, third.all).toBe(0);
+    const r3 = readJson(join(out, '3.json'));
+    expect(r3.culprit?.sha).toBe(shas[4]);
+    expect(r3.cost.builds).toBe(0);
+    expect(r3.cost.buildsRestored).toBeGreaterThan(0);
+    expect(r3.cost.samples).toBeGreaterThan(0);
+    for (const c of Object.values(r3.cost.perCommit)) expect(c.overhead).toBeGreaterThanOrEqual(0);
+    expect(readFileSync(join(r3.runDir, 'writeup.md'), 'utf8')).toContain('#### Where the time went');
+
+    // cache info shows every kind; clean --older-than keeps fresh entries; clean removes them.
+    const info = await runCli(['cache', 'info'], { cwd: repo.dir, cache });
+    expect(info.exitCode, info.all).toBe(0);
+    for (const kind of ['builds', 'samples', 'runs', 'installs']) expect(info.stdout).toMatch(new RegExp(`^\\s+${kind}\\s+\\S+`, 'm'));
+    const keep = await runCli(['cache', 'clean', '--older-than', '30d'], { cwd: repo.dir, cache });
+    expect(keep.stdout).toContain('removed 0 entries');
+    expect(listDirs(join(cache, 'builds')).length).toBeGreaterThan(0);
+    const clean = await runCli(['cache', 'clean'], { cwd: repo.dir, cache });
+    expect(clean.exitCode, clean.all).toBe(0);
+    expect(listDirs(join(cache, 'builds'))).toEqual([]);
+    expect(listDirs(join(cache, 'samples'))).toEqual([]);
+    expect(listDirs(join(cache, 'runs'))).toEqual([]);
+  });
+
+  it('installs once per distinct lockfile, with a local file: dependency (no network)', async () => {
+    // The lockfile changes at commit 3 (a second local dependency); the regression is at 5.
+    const pkg = (deps: Record<string, string>) => JSON.stringify({ name: 'app', version: '1.0.0', dependencies: deps }, null, 2);
+    const lock = (deps: string[]) =>
+      JSON.stringify({
+        name: 'app', version: '1.0.0', lockfileVersion: 3, requires: true,
+        packages: {
+          '': { name: 'app', version: '1.0.0', dependencies: Object.fromEntries(deps.map((d) => [d, `file:deps/${d}`])) },
+          ...Object.fromEntries(deps.flatMap((d) => [[`deps/${d}`, { version: '1.0.0' }], [`node_modules/${d}`, { resolved: `deps/${d}`, link: true }]])),
+        },
+      }, null, 2);
+    const depFiles = (d: string) => ({ [`deps/${d}/package.json`]: JSON.stringify({ name: d, version: '1.0.0', main: 'index.js' }), [`deps/${d}/index.js`]: `module.exports = '${d}';\n` });
+    const { repo, shas } = linearRepo({
+      commits: 6, regressAt: [5], baseMs: 100,
+      extra: (i) => {
+        const deps = i < 3 ? ['a'] : ['a', 'b'];
+        return { 'package.json': pkg(Object.fromEntries(deps.map((d) => [d, `file:deps/${d}`]))), 'package-lock.json': lock(deps), ...depFiles('a'), ...depFiles('b'), ...constantBuild() };
+      },
+    });
+    cleanups.push(() => repo.cleanup());
+    const cache = tempDir('pb-cache-');
+    const r = await runCli(
+      ['--good', 'good', '--bad', 'bad', '--install', 'auto', '--build', 'sh build.sh', ...fast, '--json', 'out.json', '--', 'sh', '-c', 'test -e node_modules/a/index.js && sh work.sh'],
+      { cwd: repo.dir, cache },
+    );
+    expect(r.exitCode, r.all).toBe(0);
+    const result = readJson(join(repo.dir, 'out.json'));
+    expect(result.culprit?.sha).toBe(shas[5]);
+    expect(result.cost.installs).toBe(2);
+    expect(listDirs(join(cache, 'installs')).filter((d) => !d.includes('.tmp-')).length).toBe(2);
+  });
+
+  it('rejects bad input with one line and leaves nothing behind', async () => {
+    const { repo } = linearRepo({ commits: 3, regressAt: [] });
+    cleanups.push(() => repo.cleanup());
+    const cache = tempDir('pb-cache-');
+    const resume = await runCli(['--resume', 'nonexistent'], { cwd: repo.dir, cache });
+    expect(resume.exitCode).toBe(2);
+    expect(resume.stderr.trim().split('\n')).toHaveLength(1);
+    expect(resume.stderr).toContain('--resume nonexistent');
+    expect(listDirs(join(cache, 'runs'))).toEqual([]);
+    const banana = await runCli(['cache', 'clean', '--older-than', 'banana'], { cwd: repo.dir, cache });
+    expect(banana.exitCode).toBe(2);
+    expect(banana.stderr.trim().split('\n')).toHaveLength(1);
+    expect(banana.stderr).toContain('--older-than banana');
+    const size = await runCli(['cache', 'clean', '--max-size', 'lots'], { cwd: repo.dir, cache });
+    expect(size.exitCode).toBe(2);
+    expect(size.stderr).toContain('--max-size lots');
+    const jobs = await runCli(['--good', 'good', '--jobs', '-1', '--', 'sh', 'work.sh'], { cwd: repo.dir, cache });
+    expect(jobs.exitCode).toBe(2);
+    expect(jobs.stderr).toContain('--jobs -1');
+    const empty = await runCli(['--resume'], { cwd: repo.dir, cache });
+    expect(empty.exitCode).toBe(2);
+    expect(empty.stderr).toContain('no earlier run');
+  });
+});
