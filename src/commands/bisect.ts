@@ -37,6 +37,9 @@ export interface CliOptions {
   resume?: string | boolean;
   seed?: string;
   buildTimeout?: string;
+  install?: string;
+  fresh?: boolean;
+  jobs?: string;
 }
 
 function program(): Command {
@@ -59,6 +62,9 @@ function program(): Command {
     .option('--max-samples <n>', `samples per commit before giving up as inconclusive (default ${defaultEngineOptions.maxSamples})`)
     .option('--confidence <level>', `family-wise confidence of all verdicts (default ${defaultEngineOptions.confidence})`)
     .option('--warmup <n>', 'discarded warm-up runs of each commit before each measurement block (default 1)')
+    .option('--install <cmd>', "dependency install before the build, run once per distinct lockfile ('auto': from the lockfile)")
+    .option('--fresh', 'a new clean worktree per commit (for builds that cannot be trusted incrementally)')
+    .option('--jobs <n>', 'builds ahead allowed while a commit is measured (default 0 on 2 cores: only between measurements)')
     .option('--build-timeout <seconds>', 'give up on a build after this long (the commit is skipped)')
     .option('--seed <n>', 'seed for the bootstrap intervals (default: from the bad commit)')
     .option('--no-cache', 're-measure everything instead of reusing stored samples')
@@ -151,6 +157,7 @@ export async function bisectCommand(argv: string[]): Promise<number> {
   }
   const repo = await Repo.open(opts.repo ?? process.cwd());
   let build = opts.build;
+  let install = opts.install;
   let env: Record<string, string> | undefined;
   let probeName: string;
   let rawProbe: unknown;
@@ -161,6 +168,7 @@ export async function bisectCommand(argv: string[]): Promise<number> {
       throw new UsageError(`no probe named '${opts.probe}' in ${file}. Its probes: ${Object.keys(config.probes).join(', ')}.`);
     }
     build ??= config.build;
+    install ??= config.install;
     env = config.env;
     probeName = opts.probe;
     rawProbe = config.probes[opts.probe];
@@ -198,6 +206,7 @@ export async function bisectCommand(argv: string[]): Promise<number> {
         reproduce, argv, jsonFile: opts.json, reportFile: opts.report,
         buildTimeoutMs: opts.buildTimeout ? (integer(opts.buildTimeout, '--build-timeout', 1) ?? 0) * 1000 : undefined,
         runId: resumeId,
+        install, fresh: !!opts.fresh, jobs: integer(opts.jobs, '--jobs', 0),
       },
       events,
       abort.signal,
