@@ -1,0 +1,51 @@
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './fixtures/cli.js';
+import { artifactJson, heapRepo, probesConfig, runArtifacts } from './fixtures/bundle-queries-heap.js';
+import { tempDir } from './fixtures/repo.js';
+import type { RunResult } from '../src/report/result.js';
+import type { HeapDiffRow } from '../src/probes/heap/snapshot-diff.js';
+
+const cleanups: (() => void)[] = [];
+afterAll(() => cleanups.forEach((f) => f()));
+
+describe('heap probe end to end', () => {
+  it('finds the leaking commit, with two heap snapshots and a constructor diff', async () => {
+    const { repo, shas } = heapRepo({ commits: 6, regressAt: 3 });
+    cleanups.push(() => repo.cleanup());
+    repo.write({ 'probes.config.ts': probesConfig(`heap: { kind: 'heap', scenario: 'scenario.mjs', iterations: 5000 }`) });
+    const out = tempDir('pb-out-');
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'heap', '--json', join(out, 'r.json')], { cwd: repo.dir });
+    expect(r.exitCode, r.all).toBe(0);
+    const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
+    expect(result.culprit?.sha).toBe(shas[3]);
+    const snaps = runArtifacts(result.runDir).filter((a) => a.sha === shas[3] && a.kind === 'heap-snapshot').map((a) => a.path);
+    expect(snaps).toHaveLength(2);
+    for (const s of snaps) {
+      expect(s).toMatch(/-(before|after)\.heapsnapshot$/);
+      expect(JSON.parse(readFileSync(s, 'utf8')).snapshot.meta.node_fields).toContain('self_size');
+    }
+    type Diff = { constructors: HeapDiffRow[] };
+    const leaky = artifactJson<Diff>(result.runDir, shas[3], 'heap-diff').constructors;
+    // Among the constructors that grew most (its label strings grow alongside it).
+    expect(leaky.slice(0, 3).map((c) => c.name)).toContain('LeakyEntry');
+    expect(leaky.find((c) => c.name === 'LeakyEntry')!.countDelta).toBeGreaterThanOrEqual(4500);
+    const clean = artifactJson<Diff>(result.runDir, shas[2], 'heap-diff').constructors;
+    expect(clean.find((c) => c.name === 'LeakyEntry')?.countDelta ?? 0).toBeLessThan(100);
+  });
+
+  it('rejects a scenario that is not a JavaScript module, and one that cannot run', async () => {
+    const { repo } = heapRepo({ commits: 2, regressAt: 1 });
+    cleanups.push(() => repo.cleanup());
+    repo.write({ 'probes.config.ts': probesConfig(`heap: { kind: 'heap', scenario: 'scenario.ts' }`) });
+    let r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'heap'], { cwd: repo.dir });
+    expect(r.exitCode, r.all).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/probes\.heap\.scenario must be a JavaScript module/);
+    repo.write({ 'probes.config.ts': probesConfig(`heap: { kind: 'heap', scenario: 'missing.mjs', iterations: 100 }`) });
+    r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'heap'], { cwd: repo.dir });
+    expect(r.exitCode, r.all).toBe(2);
+    expect(r.stderr).toMatch(/cannot be measured: the heap scenario missing\.mjs exited with code 1/);
+  });
+});
