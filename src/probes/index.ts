@@ -5,6 +5,7 @@ import { benchProbe } from './bench.js';
 import { goBenchProbe } from './go-bench.js';
 import { pytestBenchmarkProbe } from './pytest-benchmark.js';
 import { bundleProbe } from './bundle.js';
+import { queriesProbe } from './queries.js';
 import { heapProbe } from './heap.js';
 import type { Probe, ProbeKind } from './types.js';
 
@@ -16,6 +17,7 @@ export const probeKinds: Record<string, ProbeKind<any>> = {
   'pytest-benchmark': pytestBenchmarkProbe,
   bundle: bundleProbe,
   heap: heapProbe,
+  queries: queriesProbe,
 };
 
 export function createProbe(name: string, raw: unknown): { probe: Probe; config: unknown } {

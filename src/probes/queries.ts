@@ -1,0 +1,195 @@
+import { join } from 'node:path';
+import { CommitFailure, UsageError } from '../errors.js';
+import { fail, isObject, noUnknownKeys, num, str } from '../config/validate.js';
+import { readServerConfig, readUrl, serverFields, serverSlot, startServer, type ServerConfig } from './server.js';
+import type { Probe, ProbeContext, ProbeKind, Sample, SqlClient } from './types.js';
+
+export interface QueriesProbeConfig extends ServerConfig {
+  kind: 'queries';
+  build?: string;
+  /** The endpoint requested, with `{port}`. */
+  url: string;
+  requests: number;
+  /** A deterministic app issues the same statements every time: one sample per commit. */
+  deterministic: boolean;
+  database: { setup?: string; url?: string };
+}
+
+/** One statement's counters in pg_stat_statements (artifact kind 'queries-statements'). */
+export interface StatementStat {
+  query: string;
+  calls: number;
+  rows: number;
+  meanMs: number;
+  totalMs: number;
+}
+
+/**
+ * Database statements per request, counted by pg_stat_statements: catches an N+1 (a JOIN turned into
+ * one query per row) that CPU timing on a small dataset hides. Against a throwaway PostgreSQL (a fresh
+ * database per commit, the setup command run in it) or the user's own database (`database.url`).
+ */
+export const queriesProbe: ProbeKind<QueriesProbeConfig> = {
+  kind: 'queries',
+  describe: 'database statements per request (pg_stat_statements on a throwaway PostgreSQL), with EXPLAIN evidence',
+  validate(raw, path) {
+    noUnknownKeys(raw, path, ['kind', 'build', 'url', 'requests', 'deterministic', 'database', ...serverFields]);
+    const db = raw.database ?? {};
+    if (!isObject(db)) fail(`${path}.database`, `must be an object like { setup: 'npm run db:migrate && npm run db:seed' } or { url: 'postgres://…' }`);
+    noUnknownKeys(db, `${path}.database`, ['setup', 'url']);
+    const dbUrl = str(db, 'url', `${path}.database`);
+    if (dbUrl && !/^postgres(ql)?:\/\//.test(dbUrl)) fail(`${path}.database.url`, `must be a PostgreSQL url like 'postgresql://user@127.0.0.1:5432/app', got ${JSON.stringify(dbUrl)}`);
+    return {
+      kind: 'queries',
+      ...readServerConfig(raw, path),
+      build: str(raw, 'build', path),
+      url: readUrl(raw, 'url', path)!,
+      requests: num(raw, 'requests', path, { min: 1, max: 100_000, integer: true }) ?? 20,
+      deterministic: flag(raw, 'deterministic', path) ?? true,
+      database: { setup: str(db, 'setup', `${path}.database`), url: dbUrl },
+    };
+  },
+  create(cfg, name): Probe {
+    const field = `probes.${name}.database.url`;
+    const servers = serverSlot();
+    const dbOf = new WeakMap<ProbeContext, string>();
+    const evidenceFor = new Set<string>();
+    let pg: Awaited<ReturnType<NonNullable<ProbeContext['postgres']>>> | undefined;
+    let dbCount = 0;
+    return {
+      kind: 'queries',
+      deterministic: cfg.deterministic,
+      build: cfg.build,
+      metric: { name: 'queries/request', unit: '', better: 'lower' },
+      async prepare(ctx) {
+        let url: string;
+        let env: Record<string, string>;
+        if (cfg.database.url) {
+          url = cfg.database.url;
+          env = { DATABASE_URL: url };
+          await checkExtension(ctx, url, field);
+        } else {
+          pg = await ctx.postgres!();
+          const name = `pb_${ctx.sha.slice(0, 12)}_${++dbCount}`;
+          url = await pg.createDatabase(name);
+          env = pg.env(name);
+          ctx.log(`[perfbisect] database ${name} at ${url}`);
+          if (cfg.database.setup) {
+            const r = await ctx.exec(cfg.database.setup, { env: { ...cfg.env, ...env } });
+            if (r.exitCode !== 0) {
+              throw new CommitFailure('probe', `database.setup (\`${cfg.database.setup}\`) exited with code ${r.exitCode}`, ctx.logFile, (r.stderr || r.stdout).trimEnd().split('\n').slice(-10));
+            }
+          }
+        }
+        dbOf.set(ctx, url);
+        servers.set(ctx, await startServer(ctx, cfg, { url: cfg.url, env }));
+      },
+      async sample(ctx): Promise<Sample> {
+        const server = servers.get(ctx);
+        const sql = await ctx.sql!(dbOf.get(ctx)!);
+        try {
+          await sql.query('select pg_stat_statements_reset()');
+          const target = server.url(cfg.url);
+          for (let i = 0; i < cfg.requests; i++) {
+            const r = await fetch(target, { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(30_000)]) }).catch((e: Error) => {
+              server.check('during the requests');
+              throw new CommitFailure('probe', `GET ${target} failed: ${e.message}`, ctx.logFile, server.tail());
+            });
+            await r.arrayBuffer();
+            if (r.status >= 400) throw new CommitFailure('probe', `GET ${target} answered ${r.status}`, ctx.logFile, server.tail());
+          }
+          const stats = await readStatements(sql);
+          const total = stats.reduce((a, s) => a + s.calls, 0);
+          if (!evidenceFor.has(ctx.sha)) {
+            evidenceFor.add(ctx.sha);
+            await writeEvidence(ctx, sql, stats, cfg.requests);
+          }
+          return { value: total / cfg.requests, details: { queries: total, statements: stats.length, requests: cfg.requests } };
+        } finally {
+          await sql.close();
+        }
+      },
+      async teardown(ctx) {
+        await servers.stop(ctx);
+      },
+      async dispose() {
+        await pg?.stop();
+        pg = undefined;
+      },
+    };
+  },
+};
+
+/** The app's statements since the reset, without perfbisect's own bookkeeping. */
+async function readStatements(sql: SqlClient): Promise<StatementStat[]> {
+  const rows = await sql.query<{ query: string; calls: string; rows: string; mean: number; total: number }>(
+    `select query, calls::text, rows::text, mean_exec_time as mean, total_exec_time as total
+       from pg_stat_statements
+      where dbid = (select oid from pg_database where datname = current_database())
+        and query not ilike '%pg_stat_statements%'
+      order by calls desc, total_exec_time desc`,
+  );
+  return rows.map((r) => ({ query: r.query, calls: Number(r.calls), rows: Number(r.rows), meanMs: r.mean, totalMs: r.total }));
+}
+
+/**
+ * statements JSON (every statement's counters) and EXPLAIN (ANALYZE, BUFFERS) of the most-called one.
+ * pg_stat_statements keeps statements with $n placeholders: those are explained as a generic plan,
+ * the parameters bound to NULL (PostgreSQL 15 has no EXPLAIN (GENERIC_PLAN)).
+ */
+async function writeEvidence(ctx: ProbeContext, sql: SqlClient, stats: StatementStat[], requests: number): Promise<void> {
+  const file = join(ctx.artifactsDir, 'queries-statements.json');
+  await ctx.writeFile!(file, JSON.stringify({ requests, statements: stats }, null, 2) + '\n');
+  ctx.artifact('queries-statements', file);
+  const top = stats.find((s) => /^\s*(select|with)\b/i.test(s.query));
+  if (!top) return;
+  const text = await explain(sql, top.query).catch((e: Error) => `EXPLAIN failed: ${e.message}`);
+  const out = join(ctx.artifactsDir, 'queries-explain.txt');
+  await ctx.writeFile!(out, `-- ${top.calls} calls over ${requests} requests, mean ${top.meanMs.toFixed(3)} ms\n${top.query}\n\n${text}\n`);
+  ctx.artifact('queries-explain', out);
+}
+
+export async function explain(sql: SqlClient, query: string): Promise<string> {
+  const params = [...query.matchAll(/\$(\d+)/g)].reduce((m, x) => Math.max(m, Number(x[1])), 0);
+  const lines = async (q: string) => (await sql.query<{ 'QUERY PLAN': string }>(q)).map((r) => r['QUERY PLAN']).join('\n');
+  if (params === 0) return lines(`explain (analyze, buffers) ${query}`);
+  await sql.query(`set plan_cache_mode = force_generic_plan`);
+  await sql.query(`prepare perfbisect_top as ${query}`);
+  try {
+    const plan = await lines(`explain (analyze, buffers) execute perfbisect_top(${Array(params).fill('null').join(', ')})`);
+    return `(generic plan; parameters bound to NULL)\n${plan}`;
+  } finally {
+    await sql.query('deallocate perfbisect_top').catch(() => undefined);
+  }
+}
+
+async function checkExtension(ctx: ProbeContext, url: string, field: string): Promise<void> {
+  let sql: SqlClient;
+  try {
+    sql = await ctx.sql!(url);
+  } catch (e) {
+    throw new UsageError(`invalid config: ${field}: cannot connect to ${redact(url)} (${(e as Error).message}); start that database or drop database.url to let perfbisect run its own`);
+  }
+  try {
+    const has = await sql.query(`select 1 from pg_extension where extname = 'pg_stat_statements'`);
+    const loaded = await sql.query<{ setting: string }>(`select setting from pg_settings where name = 'shared_preload_libraries'`);
+    if (has.length === 0 || !/pg_stat_statements/.test(loaded[0]?.setting ?? '')) {
+      throw new UsageError(
+        `invalid config: ${field}: pg_stat_statements is not enabled in ${redact(url)}: set shared_preload_libraries = 'pg_stat_statements' in postgresql.conf, restart, and run CREATE EXTENSION pg_stat_statements (or drop database.url to let perfbisect run its own PostgreSQL)`,
+      );
+    }
+  } finally {
+    await sql.close();
+  }
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+function flag(raw: Record<string, unknown>, key: string, path: string): boolean | undefined {
+  const v = raw[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'boolean') fail(`${path}.${key}`, `must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
