@@ -102,7 +102,7 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
       touch(e.sha).phase = e.phase;
       // A block checks out its references again (a no-op when their worktrees exist): only real
       // work moves the focus; the block's measure-start then points it at the block's target.
-      if (e.phase === 'build' || e.phase === 'install' || e.phase === 'server') {
+      if (e.phase === 'build' || e.phase === 'install' || e.phase === 'server' || e.phase === 'profile') {
         s.current = e.sha;
         s.currentPhase = e.phase;
       } else if (e.sha === s.current) {
