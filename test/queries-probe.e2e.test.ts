@@ -7,6 +7,7 @@ import { artifactJson, probesConfig, queriesRepo, runArtifacts } from './fixture
 import { listDirs, tempDir } from './fixtures/repo.js';
 import type { RunResult } from '../src/report/result.js';
 import type { StatementStat } from '../src/probes/queries.js';
+import { connectSql, startPostgres } from '../src/harness/postgres.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((f) => f()));
@@ -77,7 +78,7 @@ describe('queries probe end to end (real PostgreSQL)', () => {
     expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
   });
 
-  it('gives one-line errors for a non-PostgreSQL database url, a bad app url, and a database without pg_stat_statements', async () => {
+  it('gives one-line errors for a non-PostgreSQL database url, a bad app url, and zero requests', async () => {
     const { repo } = queriesRepo({ commits: 2, regressAt: 1 });
     cleanups.push(() => repo.cleanup());
     const run = async (probe: string) => {
@@ -92,5 +93,26 @@ describe('queries probe end to end (real PostgreSQL)', () => {
     );
     expect(await run(`q: { kind: 'queries', start: 'node server.cjs', url: '127.0.0.1/api' }`)).toMatch(/probes\.q\.url must be an http\(s\) url/);
     expect(await run(`q: { kind: 'queries', start: 'node server.cjs', url: 'http://127.0.0.1:{port}/api/tasks', requests: 0 }`)).toMatch(/probes\.q\.requests must be at least 1/);
+  });
+
+  it("says so when the user's own database has no pg_stat_statements", async () => {
+    const { repo } = queriesRepo({ commits: 2, regressAt: 1 });
+    cleanups.push(() => repo.cleanup());
+    const pg = await startPostgres({ logFile: join(tempDir('pb-pglog-'), 'postgres.log') });
+    try {
+      const url = await pg.createDatabase('plain');
+      const sql = await connectSql(url);
+      await sql.query('drop extension pg_stat_statements');
+      await sql.close();
+      repo.write({ 'probes.config.ts': probesConfig(`q: { kind: 'queries', start: 'node server.cjs', url: 'http://127.0.0.1:{port}/api/tasks', database: { url: '${url}' } }`) });
+      const cache = tempDir('pb-cache-');
+      const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'q'], { cwd: repo.dir, env, cache });
+      expect(r.exitCode, r.all).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/probes\.q\.database\.url: pg_stat_statements is not enabled in .*CREATE EXTENSION pg_stat_statements/);
+      expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
+    } finally {
+      await pg.stop();
+    }
   });
 });
