@@ -43,7 +43,15 @@ export type RunEvent =
   | { type: 'warning'; message: string }
   | { type: 'artifact'; sha: string; kind: string; path: string }
   | { type: 'run-end'; outcome: Outcome; resultFile: string; reportFile: string; exitCode: number }
-  | { type: 'run-error'; message: string; exitCode: number; log?: string; tail?: string[] };
+  | { type: 'run-error'; message: string; exitCode: number; log?: string; tail?: string[] }
+  /** Evidence at a culprit (profile diff): the top functions whose share of time grew. */
+  | {
+      type: 'evidence';
+      sha: string;
+      profiler: string;
+      top: { function: string; file: string; line: number; delta: number; inChange: 'added' | 'modified' | false }[];
+      note?: string;
+    };
 
 export type Listener = (e: RunEvent) => void;
 

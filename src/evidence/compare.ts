@@ -52,6 +52,19 @@ export function alignToCulprit(a: ProfileAggregate, changes: ChangedLines): Prof
   return { ...a, fns, fnLines, lines, callers, ...(a.tree ? { tree: tree(a.tree) } : {}) };
 }
 
+/**
+ * For profilers without line numbers (cProfile): the lines from a function's definition to the next
+ * function defined in the same file, a stand-in for its body.
+ */
+function bodyLines(f: FnStat, a: ProfileAggregate): number[] {
+  if (f.line <= 0) return [];
+  let end = Infinity;
+  for (const g of a.fns.values()) if (g.file === f.file && g.line > f.line && g.line < end) end = g.line;
+  const out: number[] = [];
+  for (let l = f.line; l < Math.min(end, f.line + 2000); l++) out.push(l);
+  return out;
+}
+
 /** Whether the culprit added the function (its definition line) or changed a line that carries its time. */
 export function inChangeOf(fn: { file: string; line: number }, lines: Iterable<number>, changes: ChangedLines): InChange {
   const c = changedFileFor(changes, fn.file);
@@ -80,7 +93,7 @@ export function compareProfiles(before: ProfileAggregate, after: ProfileAggregat
     let v = changedFn.get(key);
     if (v === undefined) {
       const f = a.fns.get(key) ?? before.fns.get(key);
-      v = f ? inChangeOf(f, [...(after.fnLines.get(key)?.keys() ?? [])], changes) : false;
+      v = f ? inChangeOf(f, after.fnLines.get(key)?.keys() ?? bodyLines(f, after), changes) : false;
       changedFn.set(key, v);
     }
     return v;

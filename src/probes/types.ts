@@ -106,6 +106,18 @@ export interface Probe {
   teardown?(ctx: ProbeContext): Promise<void>;
   /** Release what the probe kept for the whole run (a database server); called once at the end. */
   dispose?(): Promise<void>;
+  /**
+   * How to take one sample under this probe's native CPU profiler, for the evidence at the culprit.
+   * Without it, the harness profiles every Node.js process the probe starts (V8, through NODE_OPTIONS).
+   */
+  profile?: ProbeProfiler;
+}
+
+/** A probe's own knowledge of how to run itself under a profiler (src/evidence reads what it writes). */
+export interface ProbeProfiler {
+  profiler: 'v8' | 'cprofile' | 'pprof';
+  /** One sample with the profiler on, its profile file(s) written into `outDir` (which exists). */
+  sample(ctx: ProbeContext, outDir: string): Promise<Sample>;
 }
 
 /** A probe kind: validates its config (user input: report every mistake with its path) and makes probes. */

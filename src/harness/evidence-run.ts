@@ -1,0 +1,161 @@
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CommitFailure } from '../errors.js';
+import type { RunEvent } from '../events.js';
+import { parseUnifiedDiff } from '../evidence/changes.js';
+import { alignToCulprit } from '../evidence/compare.js';
+import { aggregateV8, isCpuProfile, type CpuProfile } from '../evidence/cpuprofile.js';
+import { buildEvidence, halves } from '../evidence/evidence.js';
+import { renderDiffFlameGraph } from '../evidence/flamegraph.js';
+import { aggregatePstats, isPstatsDump, type PstatsDump } from '../evidence/pstats.js';
+import type { Evidence, ProfileAggregate } from '../evidence/types.js';
+import type { Probe, ProbeContext } from '../probes/types.js';
+import type { Repo } from './git.js';
+import { nodeProfilerEnv } from './node-profiler.js';
+import { pythonProfilerEnv } from './python-profiler.js';
+import { probeContext } from './probe-context.js';
+
+export interface EvidenceOptions {
+  culprits: { sha: string; parent: string }[];
+  probe: Probe;
+  /** Check out (again, if the worktree was recycled) and build a commit; returns its worktree. */
+  prepare: (sha: string) => Promise<string>;
+  repo: Repo;
+  runDir: string;
+  env?: Record<string, string>;
+  signal: AbortSignal;
+  emit: (e: RunEvent) => void;
+  /** Profiled runs per side: at least `minRuns`, more until `minSamples` samples per side, at most `maxRuns`. */
+  minRuns?: number;
+  maxRuns?: number;
+  minSamples?: number;
+  /** Stop adding runs after this long per culprit (the bisect already answered; this is extra). */
+  budgetMs?: number;
+}
+
+/**
+ * After the verdict: profile the probe at each culprit's parent and at the culprit (interleaved,
+ * several runs each), and turn the two profiles and `git diff parent..culprit` into evidence.
+ * A failure here never changes the bisect's answer: it becomes a note in the evidence.
+ */
+export async function collectEvidence(o: EvidenceOptions): Promise<Evidence[]> {
+  const out: Evidence[] = [];
+  for (const c of o.culprits) {
+    if (o.signal.aborted) break;
+    o.emit({ type: 'phase', sha: c.sha, phase: 'profile' });
+    let ev: Evidence;
+    try {
+      ev = await evidenceFor(o, c);
+    } catch (e) {
+      if (o.signal.aborted) throw e;
+      const why = e instanceof CommitFailure ? `${e.stage} failed: ${e.message}` : (e as Error).message;
+      ev = { culprit: c.sha, parent: c.parent, profiler: 'none', top: [], shrank: [], lines: [], note: `profiling failed: ${why}` };
+      o.emit({ type: 'warning', message: `evidence for ${c.sha.slice(0, 10)}: ${ev.note}` });
+    }
+    o.emit({ type: 'evidence', sha: c.sha, profiler: ev.profiler, top: ev.top.slice(0, 3).map((r) => ({ function: r.function, file: r.file, line: r.line, delta: r.delta, inChange: r.inChange })), ...(ev.note ? { note: ev.note } : {}) });
+    out.push(ev);
+  }
+  return out;
+}
+
+async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string }): Promise<Evidence> {
+  const minRuns = o.minRuns ?? 4;
+  const maxRuns = o.maxRuns ?? 8;
+  const minSamples = o.minSamples ?? 2000;
+  const budget = o.budgetMs ?? 120_000;
+  const dir = join(o.runDir, 'evidence', c.sha.slice(0, 12));
+  mkdirSync(dir, { recursive: true });
+  const own = o.probe.profile?.profiler;
+  if (own && own !== 'v8' && own !== 'cprofile') {
+    // Probes with their own profiler (go-bench: pprof) plug in through Probe.profile; not read yet.
+    return { culprit: c.sha, parent: c.parent, profiler: 'none', top: [], shrank: [], lines: [], note: `the ${own} profiler of the ${o.probe.kind} probe is not read yet` };
+  }
+  // Every Node.js and Python process the probe starts profiles itself into the run's folder.
+  const base = { ...process.env, ...o.env };
+  const nodeEnv = nodeProfilerEnv(dir, base.NODE_OPTIONS);
+  const pyEnv = pythonProfilerEnv(dir, base.PYTHONPATH);
+  const profEnv = (runDir: string) => ({ ...nodeEnv(runDir), ...pyEnv(runDir) });
+  type SideRuns = { sha: string; v8: CpuProfile[][]; py: PstatsDump[][]; files: string[][] };
+  const sides: Record<'before' | 'after', SideRuns> = { before: { sha: c.parent, v8: [], py: [], files: [] }, after: { sha: c.sha, v8: [], py: [], files: [] } };
+  const contexts = new Map<string, ProbeContext>();
+  for (const s of Object.values(sides)) {
+    const cwd = await o.prepare(s.sha);
+    const env = { ...(process.env as Record<string, string>), ...o.env, PERFBISECT_COMMIT: s.sha };
+    contexts.set(s.sha, probeContext({
+      cwd, sha: s.sha, env, signal: o.signal, emit: o.emit,
+      logFile: join(o.runDir, 'logs', `${s.sha.slice(0, 12)}-profile.log`), artifactsDir: dir,
+    }));
+  }
+  const roots = [...contexts.values()].map((x) => x.cwd);
+  const v8Samples = (s: SideRuns) => s.v8.reduce((n, r) => n + r.reduce((m, p) => m + p.samples.length, 0), 0);
+  const started = Date.now();
+  const prepared: ProbeContext[] = [];
+  try {
+    for (const ctx of contexts.values()) {
+      await o.probe.prepare?.(ctx);
+      prepared.push(ctx);
+    }
+    for (let run = 0; run < maxRuns; run++) {
+      // Enough when the sampled side has the samples for a stable top (cProfile counts every call: runs suffice).
+      const enough = run >= minRuns && Object.values(sides).every((s) => s.v8.every((r) => r.length === 0) || v8Samples(s) >= minSamples);
+      if (enough || (run >= minRuns && Date.now() - started > budget)) break;
+      for (const [name, s] of Object.entries(sides)) {
+        const ctx = contexts.get(s.sha)!;
+        const runDir = join(dir, name, `run-${run + 1}`);
+        mkdirSync(runDir, { recursive: true });
+        const env = profEnv(runDir);
+        const profiled: ProbeContext = { ...ctx, env: { ...ctx.env, ...env }, exec: (cmd, eo = {}) => ctx.exec(cmd, { ...eo, env: { ...env, ...eo.env } }), spawn: (cmd, so = {}) => ctx.spawn(cmd, { ...so, env: { ...env, ...so.env } }) };
+        await (o.probe.profile ? o.probe.profile.sample(profiled, runDir) : o.probe.sample(profiled));
+        if (o.signal.aborted) throw new Error('interrupted');
+        const files = readdirSync(runDir).map((f) => join(runDir, f));
+        const read = (f: string): unknown => { try { return JSON.parse(readFileSync(f, 'utf8')); } catch { return undefined; } };
+        s.v8.push(files.filter((f) => f.endsWith('.cpuprofile')).map(read).filter(isCpuProfile));
+        s.py.push(files.filter((f) => f.endsWith('.pstats.json')).map(read).filter(isPstatsDump));
+        s.files.push(files);
+      }
+      if (run === 1 && Object.values(sides).every((s) => s.files.every((f) => f.length === 0))) {
+        return {
+          culprit: c.sha, parent: c.parent, profiler: 'none', top: [], shrank: [], lines: [],
+          note: `no Node.js or Python process ran under the ${o.probe.kind} probe, and this probe kind has no other profiler: no profile to compare`,
+        };
+      }
+    }
+  } finally {
+    for (const ctx of prepared) await o.probe.teardown?.(ctx).catch(() => undefined);
+  }
+  const fold = (s: SideRuns, profiler: 'v8' | 'cprofile') => {
+    const agg = (runs: number[]) => (profiler === 'v8' ? aggregateV8(runs.map((k) => s.v8[k]), roots) : aggregatePstats(runs.map((k) => s.py[k]), roots));
+    const idx = s.v8.map((_, k) => k);
+    const [a, b] = halves(idx);
+    return { all: agg(idx), halves: [agg(a), agg(b)] as [ProfileAggregate, ProfileAggregate] };
+  };
+  // The profiler that saw the program: the one with more time at the culprit (a Node script may start Python, or the reverse).
+  const v8Time = fold(sides.after, 'v8').all.totalMs;
+  const pyTime = fold(sides.after, 'cprofile').all.totalMs;
+  const profiler: 'v8' | 'cprofile' = own === 'cprofile' || pyTime > v8Time ? 'cprofile' : 'v8';
+  const before = fold(sides.before, profiler);
+  const after = fold(sides.after, profiler);
+  const changes = parseUnifiedDiff(await o.repo.diff(c.parent, c.sha));
+  const ev = buildEvidence({ culprit: c.sha, parent: c.parent, before, after, changes });
+  // One representative run per side, under a stable name: the run with the median profiled time.
+  const ext = profiler === 'v8' ? '.cpuprofile' : '.pstats';
+  const keep = (s: SideRuns, name: string) => {
+    const ranked = s.files.map((files, k) => ({ files, ms: profiler === 'v8' ? aggregateV8([s.v8[k]], roots).totalMs : aggregatePstats([s.py[k]], roots).totalMs })).sort((x, y) => x.ms - y.ms);
+    const pick = ranked[Math.floor(ranked.length / 2)]?.files.find((f) => f.endsWith(ext));
+    if (!pick) return undefined;
+    const to = join(dir, `${name}${ext}`);
+    copyFileSync(pick, to);
+    o.emit({ type: 'artifact', sha: s.sha, kind: `${profiler === 'v8' ? 'cpu profile' : 'pstats'} (${name})`, path: to });
+    return to;
+  };
+  ev.before = keep(sides.before, 'before');
+  ev.after = keep(sides.after, 'after');
+  ev.files = { before: sides.before.files.flat().filter((f) => f.endsWith(ext)), after: sides.after.files.flat().filter((f) => f.endsWith(ext)) };
+  if (after.all.tree) {
+    const svg = join(dir, 'flamegraph.svg');
+    writeFileSync(svg, renderDiffFlameGraph(alignToCulprit(before.all, changes), after.all, { title: `${c.sha.slice(0, 10)} against its parent ${c.parent.slice(0, 10)}: differential flame graph` }));
+    o.emit({ type: 'artifact', sha: c.sha, kind: 'differential flame graph', path: svg });
+    ev.flamegraph = svg;
+  }
+  return ev;
+}

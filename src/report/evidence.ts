@@ -1,0 +1,66 @@
+import type { Evidence, EvidenceRow } from '../evidence/types.js';
+import { fmtValue, sanitize, short } from './format.js';
+
+const md = (text: string) => sanitize(text).replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`);
+const pts = (d: number) => `${d >= 0 ? '+' : ''}${d.toFixed(1)} pts`;
+const ms = (v: number) => fmtValue(v, 'ms');
+const pct = (f: number) => `${(f * 100).toFixed(f < 0.1 ? 1 : 0)}%`;
+const profilerName = { v8: "V8's sampling profiler", cprofile: "Python's cProfile", pprof: "Go's pprof", none: 'no profiler' } as const;
+
+/** "src/checksum.js:2, added by this commit", or how the row relates to the change. */
+export function changeNote(r: EvidenceRow): string {
+  if (r.inChange === 'added') return 'added by this commit';
+  if (r.inChange === 'modified') return 'modified by this commit';
+  if (r.calledFrom) return `called from \`${md(r.calledFrom.function)}\` (${md(r.calledFrom.file)}:${r.calledFrom.line}), changed by this commit`;
+  return '';
+}
+
+const where = (r: { file: string; line: number }) => (r.file ? `${md(r.file)}${r.line ? `:${r.line}` : ''}` : '(native)');
+
+/** The writeup's "Why it is slower" section: the profile diff at each culprit, tied to its diff. */
+export function renderEvidence(list: Evidence[] | undefined): string[] {
+  if (!list || list.length === 0) return [];
+  const L: string[] = ['### Why it is slower', ''];
+  for (const e of list) {
+    if (list.length > 1) L.push(`#### \`${short(e.culprit)}\``, '');
+    if (e.profiler === 'none') {
+      L.push(`No profile: ${md(e.note ?? 'this probe kind has no profiler')}.`, '');
+      continue;
+    }
+    L.push(
+      `Profiled with ${profilerName[e.profiler]}: ${e.runs?.before} runs at the parent \`${short(e.parent)}\` and ${e.runs?.after} at the culprit ` +
+        `(${e.samples?.before} and ${e.samples?.after} samples). Times are per probe run. Differences smaller than ${(e.noise ?? 0).toFixed(1)} points of the ` +
+        `time, the largest difference between two halves of the same commit's runs, are not shown.`,
+      '',
+    );
+    const first = e.top[0];
+    if (first) {
+      const note = changeNote(first);
+      L.push(`**\`${md(first.function)}\`** (${where(first)}${note ? `, ${note}` : ''}): ${pct(first.shareAfter)} of the time at the culprit, ${pct(first.shareBefore)} before (${pts(first.delta)}, ${first.deltaMs >= 0 ? '+' : ''}${ms(first.deltaMs)} per run).`, '');
+    } else {
+      L.push('No function\'s share of the time changed by more than the noise between profiles of the same commit: the cost is spread evenly, or outside the profiled processes.', '');
+    }
+    if (e.top.length) {
+      L.push('| Function | Where | Self before | Self after | Total before → after | Δ share | Δ self/run | Change |', '|---|---|---|---|---|---|---|---|');
+      for (const r of e.top) {
+        L.push(`| \`${md(r.function)}\`${r.new ? ' (new)' : ''} | ${where(r)} | ${ms(r.selfBefore)} | ${ms(r.selfAfter)} | ${ms(r.totalBefore)} → ${ms(r.totalAfter)} | ${pts(r.delta)} | ${r.deltaMs >= 0 ? '+' : ''}${ms(r.deltaMs)} | ${changeNote(r)} |`);
+      }
+      L.push('');
+    }
+    if (e.shrank.length) {
+      L.push(`Shrank: ${e.shrank.map((r) => `\`${md(r.function)}\` ${where(r)} ${pts(r.delta)}`).join(', ')}.`, '');
+    }
+    if (e.lines.length) {
+      L.push('Changed lines that carry the cost, from the diff:', '', '```diff');
+      for (const l of e.lines) L.push(`# ${sanitize(l.file)}:${l.line}: ${pct(l.share)} of the time, ${ms(l.msPerRun)} per run`, `+${sanitize(l.text).replace(/```/g, "'''")}`);
+      L.push('```', '');
+    }
+    const links = [
+      e.before && `[parent profile](${e.before})`,
+      e.after && `[culprit profile](${e.after})`,
+      e.flamegraph && `[differential flame graph](${e.flamegraph})`,
+    ].filter(Boolean);
+    if (links.length) L.push(`Profiles: ${links.join(' · ')}. ${e.profiler === 'v8' ? 'The .cpuprofile files open in Chrome DevTools (Performance → Load profile) and in speedscope.' : ''}`, '');
+  }
+  return L;
+}
