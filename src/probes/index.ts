@@ -1,6 +1,10 @@
 import { UsageError } from '../errors.js';
 import { isObject } from '../config/validate.js';
 import { commandProbe } from './command.js';
+import { httpProbe } from './http.js';
+import { k6Probe } from './k6.js';
+import { artilleryProbe } from './artillery.js';
+import { eventLoopProbe } from './event-loop.js';
 import { benchProbe } from './bench.js';
 import { goBenchProbe } from './go-bench.js';
 import { pytestBenchmarkProbe } from './pytest-benchmark.js';
@@ -12,6 +16,10 @@ import type { Probe, ProbeKind } from './types.js';
 /** Every probe kind, by name. Adding a kind: one file in this folder and one line here. */
 export const probeKinds: Record<string, ProbeKind<any>> = {
   command: commandProbe,
+  http: httpProbe,
+  k6: k6Probe,
+  artillery: artilleryProbe,
+  'event-loop': eventLoopProbe,
   bench: benchProbe,
   'go-bench': goBenchProbe,
   'pytest-benchmark': pytestBenchmarkProbe,

@@ -1,0 +1,97 @@
+import { fileURLToPath } from 'node:url';
+import { CommitFailure } from '../errors.js';
+import { fail, noUnknownKeys, num, str } from '../config/validate.js';
+import { loadFields, readLoadConfig, type LoadConfig } from './http/config.js';
+import { measuredLoad, startLoaded } from './http.js';
+import { readServerConfig, serverFields, serverSlot, type ServerConfig, type StartedServer } from './server.js';
+import type { Probe, ProbeContext, ProbeKind, Sample } from './types.js';
+
+const loopMetrics = ['p50', 'p90', 'p99', 'max', 'mean', 'blocks'] as const;
+type LoopMetric = (typeof loopMetrics)[number];
+
+export interface EventLoopProbeConfig extends ServerConfig, LoadConfig {
+  kind: 'event-loop';
+  metric: LoopMetric;
+  /** A delay over this many ms counts as a block (default 50). */
+  blockThreshold: number;
+  build?: string;
+}
+
+interface LoopReport {
+  samples: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+  blocks: number;
+  longestBlock: number;
+}
+
+/** The preload module, compiled next to this file. */
+const preload = new URL('./event-loop/preload.js', import.meta.url).href;
+
+/**
+ * Event-loop delay of a Node server under load: the app is started with a small preloaded module
+ * (NODE_OPTIONS=--import) that records perf_hooks.monitorEventLoopDelay during each load run.
+ */
+export const eventLoopProbe: ProbeKind<EventLoopProbeConfig> = {
+  kind: 'event-loop',
+  describe: 'start a Node app with a preloaded monitor, load it: event-loop delay p99/max or blocks',
+  validate(raw, path) {
+    noUnknownKeys(raw, path, ['kind', 'metric', 'blockThreshold', 'build', ...serverFields, ...loadFields]);
+    const metric = str(raw, 'metric', path) ?? 'p99';
+    if (!(loopMetrics as readonly string[]).includes(metric)) fail(`${path}.metric`, `must be one of ${loopMetrics.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(metric)}`);
+    return {
+      kind: 'event-loop', metric: metric as LoopMetric, build: str(raw, 'build', path),
+      blockThreshold: num(raw, 'blockThreshold', path, { min: 1 }) ?? 50,
+      ...readServerConfig(raw, path), ...readLoadConfig(raw, path),
+    };
+  },
+  create(cfg): Probe {
+    const controls = new WeakMap<StartedServer, number>();
+    const start = async (ctx: ProbeContext) => {
+      const port = await ctx.freePort();
+      const nodeOptions = [cfg.env?.NODE_OPTIONS ?? ctx.env.NODE_OPTIONS, `--import=${preload}`].filter(Boolean).join(' ');
+      const s = await startLoaded(ctx, cfg, { NODE_OPTIONS: nodeOptions, PERFBISECT_LOOP_PORT: String(port), PERFBISECT_LOOP_BLOCK_MS: String(cfg.blockThreshold) });
+      controls.set(s, port);
+      return s;
+    };
+    const servers = serverSlot(start);
+    return {
+      kind: 'event-loop',
+      deterministic: false,
+      build: cfg.build,
+      metric: cfg.metric === 'blocks' ? { name: `event-loop blocks over ${cfg.blockThreshold} ms`, unit: '', better: 'lower' } : { name: `event-loop delay ${cfg.metric}`, unit: 'ms', better: 'lower' },
+      prepare: (ctx) => servers.prepare(ctx),
+      sample: (ctx) =>
+        servers.use(ctx, async (s): Promise<Sample> => {
+          const control = `http://127.0.0.1:${controls.get(s)}`;
+          await ask(ctx, s, `${control}/reset`);
+          const load = await measuredLoad(ctx, cfg, s);
+          const loop = (await ask(ctx, s, `${control}/report`)) as LoopReport;
+          return {
+            value: loop[cfg.metric],
+            details: { loopP50: loop.p50, loopP99: loop.p99, loopMax: loop.max, loopBlocks: loop.blocks, p50: load.p50, p99: load.p99, rps: load.rps },
+          };
+        }),
+      teardown: (ctx) => servers.stop(ctx),
+    };
+  },
+};
+
+/** A request to the preloaded monitor; no answer means the app is not a Node process we could preload. */
+async function ask(ctx: ProbeContext, s: StartedServer, url: string): Promise<unknown> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    return await r.json();
+  } catch {
+    s.check('during the load');
+    throw new CommitFailure(
+      'server',
+      `the event-loop monitor did not answer: is the start command a Node.js process that reads NODE_OPTIONS and listens on PORT? (the monitor is ${fileURLToPath(preload)})`,
+      ctx.logFile,
+      s.tail(),
+    );
+  }
+}
