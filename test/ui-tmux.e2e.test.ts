@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliPath } from './fixtures/cli.js';
@@ -111,5 +111,13 @@ describe('live terminal UI in tmux', () => {
     expect(alive(pid)).toBe(false);
     expect(processesUnder(cache)).toEqual([]);
     expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
+    // A partial result of what was known when q was pressed.
+    const partialFile = end.replace(/\s+/g, '').match(/partialresult:(\S+?partial\.json)/)?.[1];
+    expect(partialFile, end).toBeTruthy();
+    // (Stopped inside the first block: nothing decided yet, so no verdicts and no summaries.)
+    const partial = JSON.parse(readFileSync(partialFile!, 'utf8')) as { status: string; good: { ref: string }; commits: unknown[] };
+    expect(partial.status).toBe('interrupted');
+    expect(partial.good.ref).toBe('good');
+    expect(partial.commits).toEqual([]);
   });
 });

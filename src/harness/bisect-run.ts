@@ -9,7 +9,7 @@ import { seededRng } from '../stats/rng.js';
 import { summarize } from '../stats/summary.js';
 import { collectEvidence } from './evidence-run.js';
 import { Repo } from './git.js';
-import { writeReport } from './report-files.js';
+import { writePartial, writeReport } from './report-files.js';
 import { Interrupted, Measurer } from './measurer.js';
 import { finishCost, flagIdenticalBuilds } from './prepare.js';
 import { cacheRoot } from './paths.js';
@@ -173,7 +173,12 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
     return { exitCode, result };
   } catch (e) {
     if (e instanceof Interrupted || signal.aborted) {
-      emit({ type: 'run-error', message: `interrupted; measured samples are kept: continue with perfbisect --resume ${runId}`, exitCode: ExitCode.interrupted });
+      // What was decided so far, for the person who pressed q (the samples stay in the cache for --resume).
+      const partial = writePartial(runDir, {
+        runId, good: { ref: o.good, sha: good }, bad: { ref: o.bad, sha: bad }, probe: { name: o.probeName, kind: probe.kind, metric: probe.metric },
+        threshold: engine.currentThreshold, verdicts: engine.verdictList, meta, samples: (s) => engine.samplesOf(s),
+      });
+      emit({ type: 'run-error', message: `interrupted; measured samples are kept: continue with perfbisect --resume ${runId} (partial result: ${partial})`, exitCode: ExitCode.interrupted });
       return { exitCode: ExitCode.interrupted };
     }
     const exitCode = e instanceof UsageError ? ExitCode.usage : ExitCode.environment;
