@@ -67,6 +67,10 @@ describe('view state (the fold over events)', () => {
 });
 
 describe('Ink frames from a recorded run', () => {
+  it('draws nothing before the run starts (early usage errors go to stderr alone)', () => {
+    expect(text(frame(foldEvents([])))).toBe('');
+  });
+
   it('building: the commit, its phase and the last lines of its build log', () => {
     const f = text(frame(foldEvents(upTo((e, i) => e.type === 'output' && i > 20))));
     expect(f).toContain('good good (eb3e78119c) .. bad main (f874d29f10)');

@@ -24,6 +24,8 @@ export function App({ s, onQuit }: AppProps) {
     },
     { isActive: !!isRawModeSupported },
   );
+  // Before run-start (refs resolving, config errors) there is nothing to show: errors go to stderr.
+  if (!s.runId) return null;
   const culprits = new Set(s.outcome?.culprits.map((c) => c.sha) ?? []);
   const live = !s.outcome && !s.error;
   return (
