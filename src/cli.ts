@@ -11,6 +11,9 @@ import { bisectCommand } from './commands/bisect.js';
  */
 const subcommands: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
   cache: () => import('./commands/cache.js'),
+  drift: () => import('./commands/drift.js'),
+  history: () => import('./commands/history.js'),
+  init: () => import('./commands/init.js'),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -16,6 +16,7 @@ export interface CommitMeta {
 export type Phase = 'checkout' | 'install' | 'build' | 'server' | 'measure' | 'profile';
 
 export type RunEvent =
+  | DriftEvent
   | {
       type: 'run-start';
       runId: string;
@@ -52,6 +53,13 @@ export type RunEvent =
       top: { function: string; file: string; line: number; delta: number; inChange: 'added' | 'modified' | false }[];
       note?: string;
     };
+
+/** Drift checks (src/harness/drift-run.ts): progress lines, the measured series, each step found, the end. */
+export type DriftEvent =
+  | { type: 'drift-note'; message: string }
+  | { type: 'drift-series'; points: { sha: string; value: number; n: number }[] }
+  | { type: 'drift-change'; change: import('./report/drift.js').DriftChange }
+  | { type: 'drift-end'; exitCode: number; resultFile: string; reportFile: string };
 
 export type Listener = (e: RunEvent) => void;
 

@@ -1,0 +1,166 @@
+import { Command, CommanderError } from 'commander';
+import { join } from 'node:path';
+import { defaultEngineOptions } from '../bisect/engine.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { EventStream, type RunEvent } from '../events.js';
+import { findConfig, loadConfig } from '../harness/config-loader.js';
+import { runDrift } from '../harness/drift-run.js';
+import { openStore, type DriftStore } from '../harness/drift-store.js';
+import { Repo } from '../harness/git.js';
+import { cacheRoot } from '../harness/paths.js';
+import { killAllGroups } from '../harness/process.js';
+import { createProbe } from '../probes/index.js';
+import { sanitize, short } from '../report/format.js';
+import { plainReporter } from '../ui/plain.js';
+
+/** Where drift checks keep their history unless --store says otherwise. */
+export const defaultStore = () => join(cacheRoot(), 'drift-store');
+
+/** One-line errors in the house style, whatever commander reports. */
+export function commandErrors(p: Command): Command {
+  return p.exitOverride().configureOutput({
+    writeErr: (s) => process.stderr.write(`perfbisect: ${s.trim().replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')}. See perfbisect ${p.name()} --help.\n`),
+  });
+}
+
+export function parseWith(p: Command, argv: string[]): number | undefined {
+  try {
+    p.parse(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : ExitCode.usage;
+    throw e;
+  }
+  return undefined;
+}
+
+export function wholeNumber(v: string | undefined, flag: string, min: number, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} ${v}: give a whole number of at least ${min}.`);
+  return n;
+}
+
+export async function openStoreFor(spec: string | undefined, repoDir: string | undefined): Promise<{ repo: Repo; store: DriftStore }> {
+  const repo = await Repo.open(repoDir ?? process.cwd());
+  return { repo, store: openStore(spec ?? defaultStore(), { repoRoot: repo.root, cache: cacheRoot() }) };
+}
+
+interface DriftCli {
+  probe?: string; since?: string; branch: string; points: string; store?: string; config?: string; repo?: string;
+  json?: string; report?: string; threshold?: string; minSamples?: string; maxSamples?: string; confidence?: string;
+  warmup?: string; cache: boolean; buildTimeout?: string;
+}
+
+function program(): Command {
+  return commandErrors(
+    new Command('drift')
+      .usage('--probe <name> [--since <ref|date>] [--branch main] [--points 16] [--store <dir|git:branch>] [options]\n       perfbisect drift ack <id> [--store <dir|git:branch>]')
+      .description("Scheduled drift check: measure the commits since the last check, find the steps, confirm and bisect each one, and call out gradual drift.")
+      .option('--probe <name>', 'the probe from probes.config.ts to measure with')
+      .option('--since <ref|date>', 'start of the window (default: the end of the last check in the store, else 7 days ago)')
+      .option('--branch <ref>', 'the branch whose first-parent history is checked', 'main')
+      .option('--points <n>', 'about how many commits of the window to measure, both ends included', '16')
+      .option('--store <dir|git:branch>', `history of checks: a folder (default ${defaultStore()}) or git:<branch> on the origin remote`)
+      .option('--config <file>', 'probes config (default: probes.config.ts in the repository root)')
+      .option('--repo <dir>', 'the repository (default: the current directory)')
+      .option('--json <file>', 'also write the result JSON here')
+      .option('--report <file>', 'also write the Markdown writeup here (series.svg beside it)')
+      .option('--threshold <pct>', 'smallest step that counts, in percent (default 5)')
+      .option('--min-samples <n>', 'samples per point and per first look of a bisect (default 10)')
+      .option('--max-samples <n>', `samples per commit before a bisect verdict gives up (default ${defaultEngineOptions.maxSamples})`)
+      .option('--confidence <level>', `family-wise confidence of each bisect (default ${defaultEngineOptions.confidence})`)
+      .option('--warmup <n>', 'discarded warm-up runs before each block (default 1)')
+      .option('--build-timeout <seconds>', 'give up on a build after this long')
+      .option('--no-cache', 're-measure everything instead of reusing stored samples')
+      .addHelpText('after', `
+Exit codes:
+  0  nothing new above the threshold   5  a new regression or gradual drift was found
+  2  usage, config or input error      4  environment or internal error`),
+  );
+}
+
+/** `perfbisect drift ...` and `perfbisect drift ack <id>`. */
+export async function run(argv: string[]): Promise<number> {
+  if (argv[0] === 'ack') return ack(argv.slice(1));
+  const p = program();
+  const early = parseWith(p, argv);
+  if (early !== undefined) return early;
+  if (p.args.length) throw new UsageError(`unexpected argument '${p.args[0]}'. Did you mean perfbisect drift ack ${p.args[0]}?`);
+  const opts = p.opts<DriftCli>();
+  if (!opts.probe) throw new UsageError('--probe <name> is required: the probe from probes.config.ts that the check measures.');
+  const points = wholeNumber(opts.points, '--points', 3, 16);
+  const threshold = opts.threshold === undefined ? 0.05 : Number(opts.threshold.replace(/%$/, '')) / 100;
+  if (!Number.isFinite(threshold) || threshold <= 0 || threshold >= 10) throw new UsageError(`--threshold ${opts.threshold}: give a percentage above 0, like --threshold 5 for 5%.`);
+  const minSamples = wholeNumber(opts.minSamples, '--min-samples', 2, defaultEngineOptions.minSamples);
+  const maxSamples = wholeNumber(opts.maxSamples, '--max-samples', 2, Math.max(defaultEngineOptions.maxSamples, minSamples));
+  if (maxSamples < minSamples) throw new UsageError(`--max-samples ${maxSamples} is below --min-samples ${minSamples}: raise --max-samples.`);
+  let confidence = opts.confidence === undefined ? defaultEngineOptions.confidence : Number(opts.confidence.replace(/%$/, ''));
+  if (confidence > 1) confidence /= 100;
+  if (!Number.isFinite(confidence) || confidence < 0.5 || confidence >= 1) throw new UsageError(`--confidence ${opts.confidence}: give a level between 0.5 and 0.999, like --confidence 0.95.`);
+  const { repo, store } = await openStoreFor(opts.store, opts.repo);
+  const file = findConfig(opts.config, repo.root);
+  const config = await loadConfig(file);
+  if (!(opts.probe in config.probes)) throw new UsageError(`no probe named '${opts.probe}' in ${file}. Its probes: ${Object.keys(config.probes).join(', ')}.`);
+  const { probe, config: probeDefinition } = createProbe(opts.probe, config.probes[opts.probe]);
+
+  const events = new EventStream();
+  const write = (l: string) => process.stdout.write(l + '\n');
+  const stopPlain = plainReporter(events, write);
+  const stopDrift = events.subscribe((e) => driftLine(e, write));
+  const abort = new AbortController();
+  const onSignal = () => {
+    if (abort.signal.aborted) {
+      killAllGroups();
+      process.exit(ExitCode.interrupted);
+    }
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const r = await runDrift(
+      {
+        repoDir: repo.root, branch: opts.branch, since: opts.since, points, store, probeName: opts.probe, probe, probeDefinition,
+        build: config.build, install: config.install, env: config.env, threshold, minSamples, maxSamples, confidence,
+        warmup: wholeNumber(opts.warmup, '--warmup', 0, 1), useCache: opts.cache, jsonFile: opts.json, reportFile: opts.report,
+        buildTimeoutMs: opts.buildTimeout ? wholeNumber(opts.buildTimeout, '--build-timeout', 1, 0) * 1000 : undefined,
+      },
+      events, abort.signal,
+    );
+    return r.exitCode;
+  } finally {
+    stopPlain();
+    stopDrift();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+
+/** The drift check's own lines; the plain reporter prints builds, blocks and verdicts. */
+function driftLine(e: RunEvent, write: (l: string) => void): void {
+  if (e.type === 'drift-note') write(`drift: ${e.message}`);
+  else if (e.type === 'drift-series') write(`series: ${e.points.map((p) => `${short(p.sha).slice(0, 7)}=${p.value.toPrecision(3)}`).join(' ')}`);
+  else if (e.type === 'drift-change') {
+    const c = e.change;
+    const status = c.acked ? 'acknowledged' : c.known ? 'known' : c.confirmed ? 'new' : 'not confirmed';
+    write(`change ${c.id}: ${c.kind} ${pct(c.change)} at ${c.culprit ? `${short(c.culprit)} ${sanitize(c.subject).slice(0, 60)}` : 'no single commit'} (${status})`);
+  } else if (e.type === 'drift-end') write(`result: exit ${e.exitCode}; writeup: ${e.reportFile}; result json: ${e.resultFile}`);
+}
+
+/** `perfbisect drift ack <id>`: accept a change so later checks do not alert on it. */
+async function ack(argv: string[]): Promise<number> {
+  const p = commandErrors(new Command('drift ack').argument('<id>', 'change id, as the report shows it (probe@culprit)').option('--store <dir|git:branch>').option('--repo <dir>'));
+  const early = parseWith(p, argv);
+  if (early !== undefined) return early;
+  const id = p.args[0];
+  if (!/^[\w.-]+@[\w-]+$/.test(id)) throw new UsageError(`drift ack ${id}: not a change id. Ids look like p99@1a2b3c4d5e6f; the drift report lists them.`);
+  const opts = p.opts<{ store?: string; repo?: string }>();
+  const { store } = await openStoreFor(opts.store, opts.repo);
+  const known = (await store.load()).some((r) => r.type === 'change' && r.id === id);
+  if (!known) throw new UsageError(`drift ack ${id}: no change with that id in ${store.where}. \`perfbisect history --probe <name>\` lists them.`);
+  await store.add(`ack-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${process.pid}`, [{ type: 'ack', id, time: new Date().toISOString() }]);
+  process.stdout.write(`acknowledged ${id} in ${store.where}: later checks will not alert on it\n`);
+  return 0;
+}
