@@ -1,4 +1,4 @@
-import { Box, Text } from 'ink';
+import { Box, Text, useStdout } from 'ink';
 import { fmtP, fmtValue, short } from '../../report/format.js';
 import { mannWhitney } from '../../stats/mann-whitney.js';
 import type { ViewState } from '../state.js';
@@ -6,6 +6,8 @@ import { histograms, mid, sparkline } from './text.js';
 
 /** The commit being worked on: its build log tail, or its samples against the references. */
 export function Current({ s, fullLog }: { s: ViewState; fullLog: boolean }) {
+  // The full log fits the terminal: a frame taller than the screen makes Ink redraw it all, flickering.
+  const rows = useStdout().stdout.rows || 40;
   const sha = s.current;
   if (!sha || s.outcome || s.error) return null;
   const c = s.commits[sha];
@@ -15,7 +17,7 @@ export function Current({ s, fullLog }: { s: ViewState; fullLog: boolean }) {
     return (
       <Box flexDirection="column" borderStyle="single" paddingX={1}>
         <Text bold>build log of {title} ({log.length} line{log.length === 1 ? "" : "s"}, l to close)</Text>
-        {log.slice(-200).map((l, i) => <Text key={i} wrap="truncate">{l}</Text>)}
+        {log.slice(-Math.max(5, rows - 16)).map((l, i) => <Text key={i} wrap="truncate">{l}</Text>)}
       </Box>
     );
   }

@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { fmtP, fmtRatio, fmtValue, short } from '../../report/format.js';
+import { fmtP, fmtRatio, fmtValue, sanitize, short } from '../../report/format.js';
 import type { ViewState } from '../state.js';
 
 /** The end: culprits with what changed, or the error, and where the writeup and JSON are. */
@@ -34,8 +34,8 @@ export function Done({ s }: { s: ViewState }) {
           </Box>
         );
       })}
-      <Text>writeup: {s.reportFile}</Text>
-      <Text>result json: {s.resultFile}</Text>
+      <Text>writeup: {sanitize(s.reportFile ?? '')}</Text>
+      <Text>result json: {sanitize(s.resultFile ?? '')}</Text>
     </Box>
   );
 }
