@@ -3,7 +3,7 @@
  * distinct lockfile, builds restored by tree, byte-identical builds flagged, and the cache command.
  */
 import { execa } from 'execa';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliPath, runCli } from './fixtures/cli.js';
@@ -158,6 +158,22 @@ describe('a fast bisect (issue 10)', () => {
     const jobs = await runCli(['--good', 'good', '--jobs', '-1', '--', 'sh', 'work.sh'], { cwd: repo.dir, cache });
     expect(jobs.exitCode).toBe(2);
     expect(jobs.stderr).toContain('--jobs -1');
+    // A run still going (its worktree folder names a live pid: this test's) cannot be resumed twice.
+    mkdirSync(join(cache, 'runs', 'live'), { recursive: true });
+    writeFileSync(join(cache, 'runs', 'live', 'argv.json'), JSON.stringify({ argv: ['--good', 'good', '--', 'sh', 'work.sh'], cwd: repo.dir, repo: repo.dir }));
+    mkdirSync(join(cache, 'worktrees', 'live'), { recursive: true });
+    writeFileSync(join(cache, 'worktrees', 'live', '.pid'), String(process.pid));
+    const live = await runCli(['--resume', 'live'], { cwd: repo.dir, cache });
+    expect(live.exitCode).toBe(2);
+    expect(live.stderr).toContain('still going');
+    mkdirSync(join(cache, 'runs', 'broken'), { recursive: true });
+    writeFileSync(join(cache, 'runs', 'broken', 'argv.json'), '{"argv": [');
+    const broken = await runCli(['--resume', 'broken'], { cwd: repo.dir, cache });
+    expect(broken.exitCode).toBe(2);
+    expect(broken.stderr.trim().split('\n')).toHaveLength(1);
+    expect(broken.stderr).toContain('damaged');
+    rmSync(join(cache, 'runs'), { recursive: true, force: true });
+    rmSync(join(cache, 'worktrees'), { recursive: true, force: true });
     const empty = await runCli(['--resume'], { cwd: repo.dir, cache });
     expect(empty.exitCode).toBe(2);
     expect(empty.stderr).toContain('no earlier run');

@@ -10,6 +10,7 @@ import { runBisect } from '../harness/bisect-run.js';
 import { findConfig, loadConfig } from '../harness/config-loader.js';
 import { Repo } from '../harness/git.js';
 import { cacheRoot } from '../harness/paths.js';
+import { isAlive } from '../harness/worktrees.js';
 import { killAllGroups } from '../harness/process.js';
 import { createProbe, probeKinds } from '../probes/index.js';
 import { attachReporter } from '../ui/attach.js';
@@ -33,7 +34,6 @@ export interface CliOptions {
   confidence?: string;
   warmup?: string;
   cache: boolean;
-  profile?: boolean;
   tui: boolean;
   resume?: string | boolean;
   seed?: string;
@@ -69,7 +69,6 @@ function program(): Command {
     .option('--build-timeout <seconds>', 'give up on a build after this long (the commit is skipped)')
     .option('--seed <n>', 'seed for the bootstrap intervals (default: from the bad commit)')
     .option('--no-cache', 're-measure everything instead of reusing stored samples')
-    .option('--no-profile', 'skip profiling the culprit against its parent (the "Why it is slower" evidence)')
     .option('--no-tui', 'plain line-per-event output even on a terminal')
     .addOption(new Option('--resume [run-id]', 'continue an interrupted run (default: the last run in this repository)'))
     .argument('[command...]', 'ad-hoc probe: after --, a command whose wall time is measured')
@@ -203,7 +202,7 @@ export async function bisectCommand(argv: string[]): Promise<number> {
       {
         repoDir: repo.root, good: opts.good, bad, probeName, probe, probeDefinition, build, env,
         engine: { threshold: percent(opts.threshold, '--threshold'), minSamples, maxSamples, confidence: confidence(opts.confidence) ?? defaultEngineOptions.confidence },
-        firstParent: !!opts.firstParent, keepWorktrees: !!opts.keepWorktrees, profile: opts.profile,
+        firstParent: !!opts.firstParent, keepWorktrees: !!opts.keepWorktrees,
         warmup: integer(opts.warmup, '--warmup', 0) ?? 1, useCache: opts.cache, seed: integer(opts.seed, '--seed', 0),
         reproduce, argv, jsonFile: opts.json, reportFile: opts.report,
         buildTimeoutMs: opts.buildTimeout ? (integer(opts.buildTimeout, '--build-timeout', 1) ?? 0) * 1000 : undefined,
@@ -228,8 +227,20 @@ async function resume(opts: CliOptions): Promise<number> {
   const id = typeof opts.resume === 'string' ? opts.resume : lastRun(repo.root);
   if (!id) throw new UsageError(`no earlier run of ${repo.root} to resume. Start one with --good and --bad.`);
   const file = join(cacheRoot(), 'runs', id, 'argv.json');
-  if (!existsSync(file)) throw new UsageError(`--resume ${id}: no such run in ${join(cacheRoot(), 'runs')}. \`ls\` it for run ids.`);
-  const saved = JSON.parse(readFileSync(file, 'utf8')) as { argv: string[]; cwd: string };
+  if (!/^[\w-][\w.-]*$/.test(id) || !existsSync(file)) throw new UsageError(`--resume ${id}: no such run in ${join(cacheRoot(), 'runs')}. \`ls\` it for run ids.`);
+  // Two processes on one run id would share its worktrees: refuse while the run is still going.
+  const pidFile = join(cacheRoot(), 'worktrees', id, '.pid');
+  const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : NaN;
+  if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+    throw new UsageError(`--resume ${id}: that run is still going (pid ${pid}). Wait for it to end, or stop it first (kill ${pid}).`);
+  }
+  let saved: { argv: string[]; cwd: string };
+  try {
+    saved = JSON.parse(readFileSync(file, 'utf8')) as { argv: string[]; cwd: string };
+    if (!Array.isArray(saved.argv)) throw new Error('no argv');
+  } catch {
+    throw new UsageError(`--resume ${id}: ${file} is damaged. Start the bisect again with --good and --bad (stored samples are still reused).`);
+  }
   if (existsSync(saved.cwd)) process.chdir(saved.cwd);
   resumeId = id;
   return bisectCommand(saved.argv);

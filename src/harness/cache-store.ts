@@ -1,6 +1,7 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { isAlive } from './worktrees.js';
 
 /**
  * The disk perfbisect's caches use, per kind, and their bounds: entries are folders (installs,
@@ -86,12 +87,8 @@ function inUse(root: string, e: CacheEntry): boolean {
   if (e.kind === 'repos') return true; // the shared mirror: cheap (objects are borrowed) and shared by runs
   const pidFile = e.kind === 'worktrees' ? join(e.path, '.pid') : e.kind === 'runs' ? join(root, 'worktrees', e.path.split('/').pop()!, '.pid') : '';
   if (!pidFile || !existsSync(pidFile)) return false;
-  try {
-    process.kill(Number(readFileSync(pidFile, 'utf8')), 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid);
 }
 
 /** Remove entries unused for `olderThanMs` (all when undefined), except those of live runs. */
