@@ -64,7 +64,7 @@ describe('evidence at the culprit (profile diff tied to the changed lines)', () 
       expect(statSync(shot).size).toBeGreaterThan(2000);
     }
     expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
-  }, 240_000);
+  }, 420_000);
 
   it('Python: cProfile through sitecustomize names the helper the culprit added, and saves pstats', async () => {
     const { repo, shas } = pythonEvidenceRepo();
@@ -85,14 +85,14 @@ describe('evidence at the culprit (profile diff tied to the changed lines)', () 
     const md = readFileSync(join(out, 'w.md'), 'utf8');
     expect(md).toContain("Profiled with Python's cProfile");
     expect(md).toContain('src/checksum.py:2, added by this commit');
-  }, 240_000);
+  }, 420_000);
 
   it('says so when the probe runs no Node.js process, and --no-profile skips the step', async () => {
-    const { repo, shas } = linearRepo({ commits: 4, regressAt: [2], factor: 4 });
+    const { repo, shas } = linearRepo({ commits: 4, regressAt: [2], baseMs: 100, factor: 4 });
     cleanups.push(() => repo.cleanup());
     const out = tempDir('pb-out-');
     mkdirSync(out, { recursive: true });
-    const r = await runCli(['--good', 'good', '--bad', 'bad', '--min-samples', '5', '--max-samples', '12', '--json', join(out, 'a.json'), '--report', join(out, 'a.md'), '--', 'sh', 'work.sh'], { cwd: repo.dir });
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--max-samples', '20', '--json', join(out, 'a.json'), '--report', join(out, 'a.md'), '--', 'sh', 'work.sh'], { cwd: repo.dir });
     expect(r.exitCode, r.all).toBe(0);
     const a = JSON.parse(readFileSync(join(out, 'a.json'), 'utf8')) as RunResult;
     expect(a.culprit?.sha).toBe(shas[2]);
@@ -100,12 +100,12 @@ describe('evidence at the culprit (profile diff tied to the changed lines)', () 
     expect(a.evidence?.[0].note).toContain('no Node.js or Python process ran');
     expect(readFileSync(join(out, 'a.md'), 'utf8')).toMatch(/### Why it is slower\n\nNo profile: no Node\.js or Python process ran/);
 
-    const n = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--min-samples', '5', '--max-samples', '12', '--json', join(out, 'b.json'), '--report', join(out, 'b.md'), '--', 'sh', 'work.sh'], { cwd: repo.dir });
+    const n = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--max-samples', '20', '--json', join(out, 'b.json'), '--report', join(out, 'b.md'), '--', 'sh', 'work.sh'], { cwd: repo.dir });
     expect(n.exitCode, n.all).toBe(0);
     const b = JSON.parse(readFileSync(join(out, 'b.json'), 'utf8')) as RunResult;
     expect(b.culprit?.sha).toBe(shas[2]);
     expect(b.evidence).toBeUndefined();
     expect(readFileSync(join(out, 'b.md'), 'utf8')).not.toContain('Why it is slower');
     expect(n.stdout).not.toContain('profiling culprit');
-  }, 180_000);
+  }, 300_000);
 });

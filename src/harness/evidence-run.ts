@@ -65,6 +65,7 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
   const budget = o.budgetMs ?? 120_000;
   const dir = join(o.runDir, 'evidence', c.sha.slice(0, 12));
   mkdirSync(dir, { recursive: true });
+  mkdirSync(join(o.runDir, 'logs'), { recursive: true });
   const own = o.probe.profile?.profiler;
   if (own && own !== 'v8' && own !== 'cprofile') {
     // Probes with their own profiler (go-bench: pprof) plug in through Probe.profile; not read yet.
