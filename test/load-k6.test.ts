@@ -5,7 +5,7 @@
  * `k6` executable that loads the real fixture server and writes a summary export.
  */
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseK6Metric, readK6Summary } from '../src/probes/k6/summary.js';
 import { runCli } from './fixtures/cli.js';
@@ -168,7 +168,7 @@ describe('k6 probe with a stand-in k6 executable', { timeout: 150_000 }, () => {
   it('says k6 is missing and how to point at one (k6Path), exit 4, nothing left behind', async () => {
     const { repo } = k6Repo();
     const cache = tempDir('pb-cache-');
-    const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'k6'], { cwd: repo.dir, cache, env: { PATH: '/usr/bin:/bin' } });
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'k6'], { cwd: repo.dir, cache, env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin` } });
     expect(r.exitCode, r.all).toBe(4);
     expect(r.stderr).toContain("k6 is not on PATH: install it (https://grafana.com/docs/k6/latest/set-up/install-k6/; there is no npm package of the binary) or point perfbisect at it with k6Path: '/path/to/k6' in probes.k6.");
     expect(processesUnder(cache)).toEqual([]);

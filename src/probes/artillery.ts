@@ -68,7 +68,7 @@ export const artilleryProbe: ProbeKind<ArtilleryProbeConfig> = {
       sample: (ctx) =>
         servers.use(ctx, async (server) => {
           const out = join(ctx.artifactsDir, `artillery-report-${++runs}.json`);
-          const cmd = [shellQuote([await binOf(ctx), 'run', '--target', server.baseUrl, '--output', out]), cfg.args ?? '', shellQuote([cfg.script])].filter(Boolean).join(' ');
+          const cmd = [`mkdir -p ${shellQuote([ctx.artifactsDir])} &&`, shellQuote([await binOf(ctx), 'run', '--target', server.baseUrl, '--output', out]), cfg.args ?? '', shellQuote([cfg.script])].filter(Boolean).join(' ');
           // Telemetry goes to an outside host; where that is unreachable it only costs time.
           const r = await ctx.exec(cmd, { env: { ARTILLERY_DISABLE_TELEMETRY: 'true', BASE_URL: server.baseUrl } });
           server.check('during the Artillery run');

@@ -74,6 +74,7 @@ export const k6Probe: ProbeKind<K6ProbeConfig> = {
         servers.use(ctx, async (server) => {
           const out = join(ctx.artifactsDir, `k6-summary-${++runs}.json`);
           const cmd = [
+            `mkdir -p ${shellQuote([ctx.artifactsDir])} &&`,
             shellQuote([cfg.k6Path ?? 'k6', 'run', '--quiet', '--no-color', '--summary-export', out, '--summary-trend-stats', trendStats(ref).join(','), '-e', `BASE_URL=${server.baseUrl}`]),
             cfg.args ?? '',
             shellQuote([cfg.script]),
