@@ -33,5 +33,7 @@ export function liveReporter(events: EventStream, o: { onQuit?: () => void }): (
     s = { ...s, now: Date.now() };
     draw();
     app.unmount();
+    // Ink leaves the cursor at the end of its last line: what the shell or the CLI prints next starts on its own line.
+    process.stdout.write('\n');
   };
 }
