@@ -134,7 +134,9 @@ export async function runDrift(o: DriftOptions, events: EventStream, signal: Abo
       changes.push(change);
       emit({ type: 'drift-change', change });
     }
-    const confirmedSteps = cps.filter((_, i) => changes[i].confirmed);
+    // The bisect's culprit-vs-parent change, not the series' segment means: a segment that holds
+    // creep would make its step look larger and hide the drift.
+    const confirmedSteps = cps.flatMap((cp, i) => (changes[i].confirmed ? [{ ...cp, worse: changes[i].change }] : []));
     const drift = gradualDrift(values, confirmedSteps, { threshold: o.threshold, better, commits: commits.length - 1 });
     const driftOut = drift && {
       total: drift.total, unexplained: drift.unexplained, commits: drift.commits, largestStep: drift.largestStep,

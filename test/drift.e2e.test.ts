@@ -1,0 +1,129 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { runCli } from './fixtures/cli.js';
+import { driftRepo } from './fixtures/drift-repo.js';
+import { git, repoState, tempDir } from './fixtures/repo.js';
+
+// Large steps (×2.5, ×0.5, ×2.9) and +5% a commit of creep on a sleeping program: certain on a loaded machine.
+const sampling = ['--points', '21', '--min-samples', '4', '--max-samples', '10', '--threshold', '10'];
+
+describe('perfbisect drift end to end', () => {
+  const f = driftRepo();
+  const cache = tempDir('pb-cache-');
+  const store = tempDir('pb-store-');
+  const out = tempDir('pb-out-');
+  afterAll(() => f.repo.cleanup());
+
+  it('finds both regressions, reports the improvement and the creep, exits 5; a second run measures nothing and exits 0', async () => {
+    const before = repoState(f.repo.dir);
+    const r = await runCli(['drift', '--probe', 'work', '--since', '60 days ago', '--store', store, '--json', join(out, 'r.json'), '--report', join(out, 'r.md'), ...sampling], { cwd: f.repo.dir, cache });
+    expect(r.exitCode, r.all).toBe(5);
+    const res = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8'));
+    const culprits = res.changes.filter((c: { confirmed: boolean }) => c.confirmed).map((c: { culprit: string; kind: string }) => [c.culprit, c.kind]);
+    expect(culprits, r.all).toContainEqual([f.regressions[0], 'regression']);
+    expect(culprits, r.all).toContainEqual([f.regressions[1], 'regression']);
+    expect(culprits, r.all).toContainEqual([f.improvement, 'improvement']);
+    for (const c of res.changes) expect(c.id).toMatch(/^work@[0-9a-f]{12}$|^work@/);
+    expect(res.drift, r.all).not.toBeNull();
+    expect(res.drift.total).toBeGreaterThan(0);
+    expect(readFileSync(join(out, 'r.md'), 'utf8')).toMatch(/Gradual drift/);
+    expect(existsSync(join(out, 'series.svg'))).toBe(true);
+    expect(readdirSync(store).filter((x) => x.endsWith('.jsonl'))).toHaveLength(1);
+    expect(repoState(f.repo.dir)).toEqual(before);
+
+    const again = await runCli(['drift', '--probe', 'work', '--store', store, ...sampling], { cwd: f.repo.dir, cache });
+    expect(again.exitCode, again.all).toBe(0);
+    expect(again.all).toMatch(/no new commits/);
+    expect(again.all).not.toMatch(/^measure /m);
+
+    const h = await runCli(['history', '--probe', 'work', '--store', store, '--svg', join(out, 'h.svg')], { cwd: f.repo.dir, cache });
+    expect(h.exitCode, h.all).toBe(0);
+    expect(h.all).toContain(`work@${f.regressions[1].slice(0, 12)}`);
+    expect(readFileSync(join(out, 'h.svg'), 'utf8')).toMatch(/^<svg/);
+
+    const id = res.changes.find((c: { culprit: string }) => c.culprit === f.regressions[1]).id;
+    const ack = await runCli(['drift', 'ack', id, '--store', store], { cwd: f.repo.dir, cache });
+    expect(ack.exitCode, ack.all).toBe(0);
+    const h2 = await runCli(['history', '--probe', 'work', '--store', store, '--svg', join(out, 'h.svg')], { cwd: f.repo.dir, cache });
+    expect(h2.all).toMatch(new RegExp(`${id}.*acknowledged`));
+  });
+});
+
+describe('perfbisect drift: user mistakes', () => {
+  const f = driftRepo();
+  afterAll(() => f.repo.cleanup());
+  const cases: [string, string[], RegExp][] = [
+    ['no probe', ['drift'], /--probe <name> is required/],
+    ['unknown probe', ['drift', '--probe', 'nope'], /no probe named 'nope'.*Its probes: work/],
+    ['bad --points', ['drift', '--probe', 'work', '--points', '1'], /--points 1: give a whole number of at least 3/],
+    ['bad --since', ['drift', '--probe', 'work', '--since', 'v9.9'], /--since v9.9: no such commit/],
+    ['bad --branch', ['drift', '--probe', 'work', '--branch', 'nope'], /--branch nope: no such commit/],
+    ['bad --threshold', ['drift', '--probe', 'work', '--threshold', 'x'], /--threshold x: give a percentage/],
+    ['git store without origin', ['drift', '--probe', 'work', '--store', 'git:perf-data'], /remote 'origin'.*git remote add origin/],
+    ['ack of an unknown id', ['drift', 'ack', 'work@abc'], /no change with that id/],
+    ['history without checks', ['history', '--probe', 'work'], /no drift checks of probe 'work'/],
+    ['init of something else', ['init', 'cd'], /only thing init sets up is 'ci'/],
+  ];
+  for (const [name, args, msg] of cases) {
+    it(`${name}: one line, exit 2, nothing left behind`, async () => {
+      const cache = tempDir('pb-cache-');
+      const before = repoState(f.repo.dir);
+      const r = await runCli(args, { cwd: f.repo.dir, cache });
+      expect(r.exitCode, r.all).toBe(2);
+      expect(r.stderr.trim().split('\n'), r.all).toHaveLength(1);
+      expect(r.stderr).toMatch(msg);
+      expect(repoState(f.repo.dir)).toEqual(before);
+      expect(readdirSync(cache).filter((d) => d === 'worktrees' && readdirSync(join(cache, d)).length)).toEqual([]);
+    });
+  }
+});
+
+describe('perfbisect drift: the store on a git branch', () => {
+  it('pushes one file per run to an orphan branch of origin, retrying on a push race, without touching the checkout', async () => {
+    const f = driftRepo({ baseMs: 20 });
+    const remote = tempDir('pb-remote-');
+    git(remote, 'init', '-q', '--bare');
+    f.repo.git('remote', 'add', 'origin', remote);
+    const cache = tempDir('pb-cache-');
+    const before = repoState(f.repo.dir);
+    // Two checks of a short window at once: both files must land on the branch (the loser of the push race retries).
+    const args = ['drift', '--probe', 'work', '--since', f.shas[38], '--store', 'git:perf-data', '--points', '3', '--min-samples', '2', '--max-samples', '4', '--threshold', '500'];
+    const [a, b] = await Promise.all([runCli(args, { cwd: f.repo.dir, cache }), runCli(args, { cwd: f.repo.dir, cache: tempDir('pb-cache-') })]);
+    expect(a.exitCode, a.all).toBe(0);
+    expect(b.exitCode, b.all).toBe(0);
+    const files = git(remote, 'ls-tree', '-r', '--name-only', 'perf-data').split('\n');
+    expect(files.filter((x) => x.startsWith('runs/') && x.endsWith('.jsonl'))).toHaveLength(2);
+    expect(git(remote, 'rev-list', '--max-parents=0', 'perf-data').split('\n')).toHaveLength(1);
+    expect(repoState(f.repo.dir)).toEqual(before);
+    const h = await runCli(['history', '--probe', 'work', '--store', 'git:perf-data', '--svg', join(cache, 'h.svg')], { cwd: f.repo.dir, cache });
+    expect(h.exitCode, h.all).toBe(0);
+    expect(h.all).toMatch(/2 check\(s\)/);
+    f.repo.cleanup();
+  });
+});
+
+describe('perfbisect init ci', () => {
+  it('writes a valid weekly workflow whose commands are the ones tested here', async () => {
+    const f = driftRepo({ baseMs: 5 });
+    const cache = tempDir('pb-cache-');
+    const r = await runCli(['init', 'ci', '--probe', 'work'], { cwd: f.repo.dir, cache });
+    expect(r.exitCode, r.all).toBe(0);
+    const file = join(f.repo.dir, '.github/workflows/perfbisect-drift.yml');
+    const wf = parse(readFileSync(file, 'utf8'));
+    expect(wf.on.schedule[0].cron).toMatch(/^\S+ \S+ \S+ \S+ \S+$/);
+    expect(wf.on).toHaveProperty('workflow_dispatch');
+    expect(wf.permissions.contents).toBe('write');
+    const steps = wf.jobs.drift.steps as { uses?: string; run?: string; with?: Record<string, unknown> }[];
+    expect(steps.find((s) => s.uses?.startsWith('actions/checkout'))?.with?.['fetch-depth']).toBe(0);
+    expect(steps.some((s) => s.uses?.startsWith('actions/setup-node'))).toBe(true);
+    const drift = steps.find((s) => s.run?.includes('perfbisect drift'))!.run!;
+    // The same flags the end-to-end test above runs: --probe, --branch, --store git:<branch>, --report, --json.
+    expect(drift).toBe('npx perfbisect drift --probe work --branch main --store git:perfbisect-data --report perfbisect-drift/report.md --json perfbisect-drift/result.json');
+    const again = await runCli(['init', 'ci'], { cwd: f.repo.dir, cache });
+    expect(again.exitCode).toBe(2);
+    expect(again.stderr).toMatch(/already exists: pass --force/);
+    f.repo.cleanup();
+  });
+});
