@@ -139,7 +139,7 @@ describe('a fast bisect (issue 10)', () => {
     expect(listDirs(join(cache, 'installs')).filter((d) => !d.includes('.tmp-')).length).toBe(2);
   });
 
-  it('rejects bad input with one line and leaves nothing behind', async () => {
+  it('rejects bad --resume input with one line and leaves nothing behind', async () => {
     const { repo } = linearRepo({ commits: 3, regressAt: [] });
     cleanups.push(() => repo.cleanup());
     const cache = tempDir('pb-cache-');
@@ -148,16 +148,6 @@ describe('a fast bisect (issue 10)', () => {
     expect(resume.stderr.trim().split('\n')).toHaveLength(1);
     expect(resume.stderr).toContain('--resume nonexistent');
     expect(listDirs(join(cache, 'runs'))).toEqual([]);
-    const banana = await runCli(['cache', 'clean', '--older-than', 'banana'], { cwd: repo.dir, cache });
-    expect(banana.exitCode).toBe(2);
-    expect(banana.stderr.trim().split('\n')).toHaveLength(1);
-    expect(banana.stderr).toContain('--older-than banana');
-    const size = await runCli(['cache', 'clean', '--max-size', 'lots'], { cwd: repo.dir, cache });
-    expect(size.exitCode).toBe(2);
-    expect(size.stderr).toContain('--max-size lots');
-    const jobs = await runCli(['--good', 'good', '--jobs', '-1', '--', 'sh', 'work.sh'], { cwd: repo.dir, cache });
-    expect(jobs.exitCode).toBe(2);
-    expect(jobs.stderr).toContain('--jobs -1');
     // A run still going (its worktree folder names a live pid: this test's) cannot be resumed twice.
     mkdirSync(join(cache, 'runs', 'live'), { recursive: true });
     writeFileSync(join(cache, 'runs', 'live', 'argv.json'), JSON.stringify({ argv: ['--good', 'good', '--', 'sh', 'work.sh'], cwd: repo.dir, repo: repo.dir }));
@@ -177,5 +167,21 @@ describe('a fast bisect (issue 10)', () => {
     const empty = await runCli(['--resume'], { cwd: repo.dir, cache });
     expect(empty.exitCode).toBe(2);
     expect(empty.stderr).toContain('no earlier run');
+  });
+
+  it('rejects bad cache and --jobs input with one line', async () => {
+    const { repo } = linearRepo({ commits: 3, regressAt: [] });
+    cleanups.push(() => repo.cleanup());
+    const cache = tempDir('pb-cache-');
+    const banana = await runCli(['cache', 'clean', '--older-than', 'banana'], { cwd: repo.dir, cache });
+    expect(banana.exitCode).toBe(2);
+    expect(banana.stderr.trim().split('\n')).toHaveLength(1);
+    expect(banana.stderr).toContain('--older-than banana');
+    const size = await runCli(['cache', 'clean', '--max-size', 'lots'], { cwd: repo.dir, cache });
+    expect(size.exitCode).toBe(2);
+    expect(size.stderr).toContain('--max-size lots');
+    const jobs = await runCli(['--good', 'good', '--jobs', '-1', '--', 'sh', 'work.sh'], { cwd: repo.dir, cache });
+    expect(jobs.exitCode).toBe(2);
+    expect(jobs.stderr).toContain('--jobs -1');
   });
 });
