@@ -7,12 +7,14 @@
  */
 import { accuracySection } from './accuracy.js';
 import { speedSection } from './speed.js';
+import { driftSection } from './drift.js';
 
 type Section = { name: string; run: (argv: readonly string[]) => boolean | void | Promise<boolean | void> };
 
 const sections: Section[] = [
   { name: 'accuracy (simulated histories)', run: accuracySection },
   { name: 'speed (perfbisect vs a git bisect run loop)', run: speedSection },
+  { name: 'drift change points (simulated series)', run: driftSection },
 ];
 
 const argv = process.argv.slice(2);
