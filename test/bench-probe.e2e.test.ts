@@ -11,7 +11,7 @@ import type { RunResult } from '../src/report/result.js';
  */
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((f) => f()));
-vi.setConfig({ testTimeout: 240_000 });
+vi.setConfig({ testTimeout: 400_000 });
 
 const lib = (ms: number) => ({
   'src/parse.js': `export function parse(s) {\n  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${ms});\n  return s.length;\n}\n`,
@@ -56,7 +56,8 @@ describe('bench probe (tinybench)', () => {
   });
 
   it('errors at the good end when the file does not exist there, and a file kept outside the repository fixes it', async () => {
-    const { repo, shas } = nodeRepo(2, 2, (i) => i >= 1);
+    // Adjacent commits keep it short: only the endpoints are measured.
+    const { repo, shas } = nodeRepo(1, 1, (i) => i >= 1);
     repo.write(config('bench/parse.bench.ts'));
     const before = repoState(repo.dir);
     const cache = tempDir('pb-cache-');
@@ -83,7 +84,7 @@ describe('bench probe (tinybench)', () => {
     const out = tempDir('pb-out-');
     const ok = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'parse', ...fast, '--json', join(out, 'r.json')], { cwd: repo.dir });
     expect(ok.exitCode, ok.all).toBe(0);
-    expect((JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult).culprit?.sha).toBe(shas[2]);
+    expect((JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult).culprit?.sha).toBe(shas[1]);
   });
 
   it('skips a commit in the middle where the file is missing, and names it among the suspects', async () => {

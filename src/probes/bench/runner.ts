@@ -102,6 +102,11 @@ async function main(): Promise<void> {
     latency?: { mean: number; p75: number; p99: number; samplesCount?: number };
     throughput?: { mean: number };
   };
+  // tinybench 2 (a project's own Bench) reports flat fields in ms and hz instead of latency/throughput.
+  const flat = r as unknown as { mean?: number; p75?: number; p99?: number; hz?: number };
+  if ((!r.latency || !r.throughput) && typeof flat.mean === 'number') {
+    out({ value: { mean: flat.mean, p75: flat.p75, p99: flat.p99, throughput: flat.hz }[metric as 'mean'], mean: flat.mean, p75: flat.p75, p99: flat.p99, throughput: flat.hz });
+  }
   if (!r.latency || !r.throughput) out({ error: 'failed', message: `task ended in state ${r.state}${r.error ? `: ${String((r.error as Error).stack ?? r.error)}` : ''}` }, 4);
   const figures = { mean: r.latency.mean, p75: r.latency.p75, p99: r.latency.p99, throughput: r.throughput.mean };
   out({ value: figures[metric as keyof typeof figures], ...figures });
