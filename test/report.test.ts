@@ -53,21 +53,21 @@ describe('writeup files of a real run with a hostile commit message', () => {
     cleanups.push(() => repo.cleanup());
     const shas = [repo.commit('initial', sleeper(20))];
     repo.tag('good');
-    for (let i = 1; i <= 6; i++) shas.push(repo.commit(i === 4 ? hostile : `change ${i}: unrelated`, i === 4 ? sleeper(120) : { [`n/${i}`]: `${i}` }));
+    for (let i = 1; i <= 4; i++) shas.push(repo.commit(i === 3 ? hostile : `change ${i}: unrelated`, i === 3 ? sleeper(150) : { [`n/${i}`]: `${i}` }));
     const cache = tempDir('pb-cache-');
     const out = tempDir('pb-out-');
     cleanups.push(() => execFileSync('rm', ['-rf', cache, out]));
-    const r = await runCli(['--good', 'good', '--bad', 'HEAD', '--max-samples', '20', '--json', join(out, 'r.json'), '--report', join(out, 'report.html'), '--', 'sh', 'work.sh'], { cwd: repo.dir, cache });
+    const r = await runCli(['--good', 'good', '--bad', 'HEAD', '--min-samples', '6', '--max-samples', '14', '--json', join(out, 'r.json'), '--report', join(out, 'report.html'), '--', 'sh', 'work.sh'], { cwd: repo.dir, cache });
     expect(r.exitCode, r.all).toBe(0);
     const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
-    expect(result.culprit?.sha).toBe(shas[4]);
+    expect(result.culprit?.sha).toBe(shas[3]);
     // Plain output (CI=true): the news, no escape sequence from the commit message.
-    expect(r.stdout).toContain(`culprit ${shas[4]}`);
+    expect(r.stdout).toContain(`culprit ${shas[3]}`);
     expect(r.all).not.toContain(ESC);
 
     const runDir = result.runDir;
     const md = readFileSync(join(runDir, 'writeup.md'), 'utf8');
-    const short7 = shas[4].slice(0, 7);
+    const short7 = shas[3].slice(0, 7);
     expect(md).toContain(`](chart-before-after-${short7}.svg)`);
     expect(md).toContain('](chart-commits.svg)');
     for (const f of [`chart-before-after-${short7}.svg`, 'chart-commits.svg']) {
