@@ -46,7 +46,7 @@ describe('http probe end to end (autocannon against a real server per commit)', 
   });
 
   it('finds the commit where throughput drops (rps, higher is better)', async () => {
-    const { repo, shas } = serverRepo({ commits: 3, at: { 2: { busyMs: 8 } }, config });
+    const { repo, shas } = serverRepo({ commits: 2, at: { 2: { busyMs: 8 } }, config });
     cleanups.push(() => repo.cleanup());
     const { r, cache, read } = await bisect(repo.dir, 'rps');
     expect(r.exitCode, r.all).toBe(0);

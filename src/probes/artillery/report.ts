@@ -55,7 +55,7 @@ function num(v: unknown): number {
 
 function lookup(counters: Record<string, unknown>, rates: Record<string, unknown>, summaries: Record<string, unknown>, metric: string): number | undefined {
   for (const src of [counters, rates]) if (typeof src[metric] === 'number') return src[metric] as number;
-  const m = /^(.*)\.(p99\.9|\w+)$/.exec(metric);
+  const m = /^(.*?)\.(p99\.9|\w+)$/.exec(metric);
   if (!m) return undefined;
   const s = summaries[m[1]];
   let stat = m[2];
