@@ -83,6 +83,14 @@ describe('writeup files of a real run with a hostile commit message', () => {
     expect(html).not.toContain(ESC);
     expect(html.match(/<svg /g)?.length).toBe(2);
     expect(readdirSync(out).sort()).toEqual(['r.json', 'report.html']);
+    // --report x.md: the Markdown, with its charts next to it so the image references resolve
+    // (the same run again: every block comes from the sample cache).
+    const mdOut = tempDir('pb-md-');
+    cleanups.push(() => execFileSync('rm', ['-rf', mdOut]));
+    const again = await runCli(['--good', 'good', '--bad', 'HEAD', '--min-samples', '6', '--max-samples', '14', '--report', join(mdOut, 'w.md'), '--', 'sh', 'work.sh'], { cwd: repo.dir, cache });
+    expect(again.exitCode, again.all).toBe(0);
+    expect(readdirSync(mdOut).sort()).toEqual([`chart-before-after-${short7}.svg`, 'chart-commits.svg', 'w.md']);
+    expect(readFileSync(join(mdOut, 'w.md'), 'utf8')).toContain(`](chart-before-after-${short7}.svg)`);
 
     // The HTML opened in headless Chromium: it renders (a real screenshot), offline.
     const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync);
