@@ -5,6 +5,7 @@ import { aggregateV8, relativeFile, type CpuProfile } from '../src/evidence/cpup
 import { buildEvidence } from '../src/evidence/evidence.js';
 import { renderDiffFlameGraph } from '../src/evidence/flamegraph.js';
 import { renderEvidence } from '../src/report/evidence.js';
+import { aggregatePprof } from '../src/evidence/pprof.js';
 
 const root = '/wt/abc';
 const frame = (id: number, functionName: string, file: string, line0: number, children: number[] = [], positionTicks?: { line: number; ticks: number }[]) => ({
@@ -115,4 +116,37 @@ describe('evidence: pure parts', () => {
     expect(svg).not.toMatch(/<check/);
     expect(svg).toContain('fill="rgb(255,60,60)"');
   });
+
+  it('folds `go tool pprof -raw` text: inlined frames, preemption billed to the caller, lines per function', () => {
+    // The shape of Go 1.19's output for a culprit that added checksum() (inlined into Work) in checksum.go.
+    const raw = (checksumMs: number) => `PeriodType: cpu nanoseconds
+Period: 10000000
+Samples:
+samples/count cpu/nanoseconds
+         30  ${checksumMs * 1e6}: 1 2
+         29  290000000: 4 5 2
+          5   50000000: 6 2
+Locations
+     1: 0x4f4ff0 M=1 example.com/gob.checksum ${root}/checksum.go:6 s=0
+             example.com/gob.Work ${root}/work.go:7 s=0
+     2: 0x4ac5e1 M=1 testing.(*B).runN /usr/lib/go-1.19/src/testing/benchmark.go:193 s=0
+     4: 0x4677e0 M=1 runtime.asyncPreempt /usr/lib/go-1.19/src/runtime/preempt_amd64.s:7 s=0
+     5: 0x4f4fef M=1 example.com/gob.checksum ${root}/checksum.go:6 s=0
+             example.com/gob.Work ${root}/work.go:7 s=0
+     6: 0x4f4fea M=1 example.com/gob.Work ${root}/work.go:5 s=0
+Mappings
+1: 0x400000/0x4f6000/0x0 /tmp/go-build/b001/gob.test
+`;
+    const a = aggregatePprof([[raw(300)]], [root]);
+    const byName = (n: string) => [...a.fns.values()].find((f) => f.function === n)!;
+    expect(a.totalMs).toBeCloseTo(640);
+    expect(byName('example.com/gob.checksum')).toMatchObject({ file: 'checksum.go', self: 590, total: 590 });
+    expect(byName('example.com/gob.Work')).toMatchObject({ file: 'work.go', self: 50, total: 640 });
+    expect([...a.fns.values()].some((f) => f.function === 'runtime.asyncPreempt')).toBe(false);
+    const changes = parseUnifiedDiff(`diff --git a/checksum.go b/checksum.go\nnew file mode 100644\n--- /dev/null\n+++ b/checksum.go\n@@ -0,0 +1,10 @@\n+package gob\n`);
+    const before = aggregatePprof([[raw(0).replace(/^.*: 1 2\n/m, '').replace(/^.*: 4 5 2\n/m, '')]], [root]);
+    const { top } = compareProfiles(before, a, changes, { noise: 1 });
+    expect(top[0]).toMatchObject({ function: 'example.com/gob.checksum', file: 'checksum.go', inChange: 'added', new: true });
+  });
 });
+

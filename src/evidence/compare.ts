@@ -120,6 +120,8 @@ export function compareProfiles(before: ProfileAggregate, after: ProfileAggregat
       new: !b,
       inChange: inChange(key, after),
     };
+    // No definition line (Go's pprof): a function new at the culprit whose time is in added lines was added.
+    if (row.new && row.inChange === 'modified' && f.line === 0) row.inChange = 'added';
     const lines = after.fnLines.get(key);
     if (lines && lines.size) {
       const [line, ms] = [...lines].sort((x, y) => y[1] - x[1])[0];

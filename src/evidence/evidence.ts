@@ -1,4 +1,4 @@
-import type { ChangedLines } from './changes.js';
+import { changedFileFor, type ChangedLines } from './changes.js';
 import { alignToCulprit, compareProfiles, hotChangedLines, profileNoise } from './compare.js';
 import type { Evidence, ProfileAggregate } from './types.js';
 
@@ -15,17 +15,26 @@ export interface Side {
 export function buildEvidence(i: { culprit: string; parent: string; before: Side; after: Side; changes: ChangedLines; limit?: number }): Evidence {
   const noise = Math.max(profileNoise(...i.before.halves), profileNoise(...i.after.halves));
   const { top, shrank } = compareProfiles(alignToCulprit(i.before.all, i.changes), i.after.all, i.changes, { noise, limit: i.limit });
-  return {
+  const ev: Evidence = {
     culprit: i.culprit,
     parent: i.parent,
     profiler: i.after.all.profiler,
     runs: { before: i.before.all.runs, after: i.after.all.runs },
-    samples: { before: i.before.all.samples, after: i.after.all.samples },
+    // cProfile counts every call: there are no samples to report.
+    ...(i.after.all.profiler === 'cprofile' ? {} : { samples: { before: i.before.all.samples, after: i.after.all.samples } }),
     noise,
     top,
     shrank,
     lines: hotChangedLines(i.after.all, i.changes),
   };
+  // Profilers without lines (cProfile): quote the added definitions of the rows tied to the change.
+  if (ev.lines.length === 0) {
+    for (const r of top) {
+      const text = r.inChange ? changedFileFor(i.changes, r.file)?.added.get(r.line) : undefined;
+      if (text !== undefined) ev.lines.push({ file: r.file, line: r.line, text, share: r.shareAfter, msPerRun: r.selfAfter });
+    }
+  }
+  return ev;
 }
 
 /** Split runs into the two halves (alternating, so drift over time falls into both). */

@@ -29,7 +29,7 @@ export function renderEvidence(list: Evidence[] | undefined): string[] {
     }
     L.push(
       `Profiled with ${profilerName[e.profiler]}: ${e.runs?.before} runs at the parent \`${short(e.parent)}\` and ${e.runs?.after} at the culprit ` +
-        `(${e.samples?.before} and ${e.samples?.after} samples). Times are per probe run. Differences smaller than ${(e.noise ?? 0).toFixed(1)} points of the ` +
+        `${e.samples ? `(${e.samples.before} and ${e.samples.after} samples)` : '(every call counted)'}. Times are per probe run. Differences smaller than ${(e.noise ?? 0).toFixed(1)} points of the ` +
         `time, the largest difference between two halves of the same commit's runs, are not shown.`,
       '',
     );
