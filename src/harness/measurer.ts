@@ -97,8 +97,10 @@ export class Measurer {
 
   /** Build what the search may need after this step while it is measured (both next midpoints). */
   ahead(step: { target: string; refs: string[]; purpose: string }, order: string[]): void {
-    this.preparer.ahead(nextMidpoints(step, order).filter((s) => !this.failed.has(s)), [step.target, ...step.refs]);
+    // Started only when the block is really measured: a replayed block needs no builds at all.
+    this.pendingAhead = () => this.preparer.ahead(nextMidpoints(step, order).filter((s) => !this.failed.has(s)), [step.target, ...step.refs]);
   }
+  private pendingAhead?: () => void;
 
   /** Stop building ahead; the run is over. */
   close(): Promise<void> {
@@ -141,6 +143,8 @@ export class Measurer {
       }
       return out;
     }
+    this.pendingAhead?.();
+    this.pendingAhead = undefined;
     const dirs = new Map<string, string>();
     const b0 = performance.now();
     try {

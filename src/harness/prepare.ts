@@ -134,7 +134,9 @@ export class Preparer {
   async beginMeasure(): Promise<void> {
     if (this.o.jobs > 0) return;
     this.queue.pause();
+    const t0 = now();
     await this.queue.onPendingZero();
+    this.o.cost.aheadWaitSeconds = (this.o.cost.aheadWaitSeconds ?? 0) + (now() - t0) / 1000;
   }
 
   endMeasure(): void {
@@ -283,7 +285,8 @@ export function nextMidpoints(step: { target: string; refs: string[]; purpose: s
 export function finishCost(cost: RunCost, wallSeconds: number): void {
   cost.wallSeconds = wallSeconds;
   const shas = Object.keys(cost.perCommit);
-  let work = 0;
+  // Waiting for builds ahead before a block (--jobs 0) is build time on the critical path.
+  let work = cost.aheadWaitSeconds ?? 0;
   let saved = 0;
   for (const sha of shas) {
     const c = costOf(cost, sha);

@@ -71,6 +71,8 @@ export interface RunCost {
   overheadSeconds?: number;
   /** Builds allowed beside a measurement (--jobs). */
   jobs?: number;
+  /** Time blocks waited for builds ahead to finish (with --jobs 0 they never overlap a measurement). */
+  aheadWaitSeconds?: number;
 }
 
 /** Where one commit's time went, in seconds. */
