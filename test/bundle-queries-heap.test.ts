@@ -120,7 +120,10 @@ describe('config validation (one line, field named)', () => {
     expect(err({ kind: 'heap', scenario: 'leak.js', iterations: 10 })).toMatch(/probes\.p\.iterations must be at least 100/);
     expect(err({ kind: 'heap', scenario: 'leak.js', snapshots: 'yes' })).toMatch(/probes\.p\.snapshots must be true or false/);
     expect(err({ kind: 'heap' })).toMatch(/probes\.p\.scenario is required/);
-    for (const raw of [{ kind: 'bundle', preset: 'vite' }, { kind: 'queries', start: 'x', url: 'http://127.0.0.1:{port}/' }, { kind: 'heap', scenario: 's.mjs' }]) {
+    expect(err({ kind: 'heap', scenario: 's.mjs', start: 'node server.js', url: 'http://127.0.0.1:{port}/' })).toMatch(/probes\.p\.scenario and probes\.p\.start both given/);
+    expect(err({ kind: 'heap', start: 'node server.js' })).toMatch(/probes\.p\.url is required/);
+    expect(err({ kind: 'heap', start: 'node server.js', url: 'http://127.0.0.1:{port}/', timeout: 5 })).toMatch(/probes\.p\.timeout is not a known field/);
+    for (const raw of [{ kind: 'heap', start: 'node server.js', url: 'http://127.0.0.1:{port}/' }, { kind: 'bundle', preset: 'vite' }, { kind: 'queries', start: 'x', url: 'http://127.0.0.1:{port}/' }, { kind: 'heap', scenario: 's.mjs' }]) {
       expect(err(raw)).toBe('no error');
     }
   });

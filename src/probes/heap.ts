@@ -3,14 +3,17 @@ import { fileURLToPath } from 'node:url';
 import { CommitFailure } from '../errors.js';
 import { fail, noUnknownKeys, num, str, strMap } from '../config/validate.js';
 import { diffSnapshots, slope } from './heap/snapshot-diff.js';
+import { readServerConfig, readUrl, serverFields, startServer, type ServerConfig } from './server.js';
 import type { Probe, ProbeContext, ProbeKind, Sample } from './types.js';
 
 export interface HeapProbeConfig {
   kind: 'heap';
   build?: string;
   /** Module (in the worktree) whose default export is one unit of work. */
-  scenario: string;
+  scenario?: string;
   iterations: number;
+  /** Server form: the app, the url requested `iterations` times, heap and RSS after GC at checkpoints. */
+  server?: ServerConfig & { url: string };
   checkpoints: number;
   /** Slopes below this (bytes per 1,000 iterations) read as this: leak-free commits compare equal. */
   noiseFloor: number;
@@ -21,6 +24,8 @@ export interface HeapProbeConfig {
 }
 
 const runner = fileURLToPath(new URL('./heap/runner.js', import.meta.url));
+const preload = new URL('./heap/preload.js', import.meta.url).href;
+const scenarioFields = ['kind', 'build', 'scenario', 'iterations', 'checkpoints', 'noiseFloor', 'deterministic', 'snapshots', 'env', 'timeout'];
 
 /**
  * Heap retained per 1,000 iterations of a scenario, from a robust (Theil–Sen) fit of the heap after forced
@@ -29,11 +34,14 @@ const runner = fileURLToPath(new URL('./heap/runner.js', import.meta.url));
  */
 export const heapProbe: ProbeKind<HeapProbeConfig> = {
   kind: 'heap',
-  describe: 'heap retained per 1,000 iterations of a scenario after forced GC (leaks), with a heap snapshot diff',
+  describe: 'heap retained per 1,000 iterations of a scenario (or requests to a server) after forced GC: leaks, with a heap snapshot diff',
   validate(raw, path) {
-    noUnknownKeys(raw, path, ['kind', 'build', 'scenario', 'iterations', 'checkpoints', 'noiseFloor', 'deterministic', 'snapshots', 'env', 'timeout']);
-    const scenario = str(raw, 'scenario', path, { required: true })!;
-    if (!/\.(m?js|cjs)$/.test(scenario)) fail(`${path}.scenario`, `must be a JavaScript module (.js, .mjs or .cjs; build TypeScript first), got ${JSON.stringify(scenario)}`);
+    const serverForm = raw.start !== undefined;
+    if (serverForm && raw.scenario !== undefined) fail(`${path}.scenario`, `and ${path}.start both given: a heap probe runs either a scenario module or a server (start + url)`);
+    noUnknownKeys(raw, path, serverForm ? [...scenarioFields.filter((k) => k !== 'scenario' && k !== 'timeout'), ...serverFields, 'url'] : scenarioFields);
+    if (!serverForm && raw.scenario === undefined) fail(`${path}.scenario`, `is required: a module whose default export is one unit of work, like scenario: 'dist/leak-scenario.js' (or start + url for a server)`);
+    const scenario = serverForm ? undefined : str(raw, 'scenario', path, { required: true })!;
+    if (scenario && !/\.(m?js|cjs)$/.test(scenario)) fail(`${path}.scenario`, `must be a JavaScript module (.js, .mjs or .cjs; build TypeScript first), got ${JSON.stringify(scenario)}`);
     for (const k of ['deterministic', 'snapshots']) {
       if (raw[k] !== undefined && typeof raw[k] !== 'boolean') fail(`${path}.${k}`, `must be true or false, got ${JSON.stringify(raw[k])}`);
     }
@@ -41,10 +49,12 @@ export const heapProbe: ProbeKind<HeapProbeConfig> = {
       kind: 'heap',
       build: str(raw, 'build', path),
       scenario,
-      iterations: num(raw, 'iterations', path, { min: 100, integer: true }) ?? 20_000,
+      server: serverForm ? { ...readServerConfig(raw, path), url: readUrl(raw, 'url', path)! } : undefined,
+      iterations: num(raw, 'iterations', path, { min: serverForm ? 10 : 100, integer: true }) ?? (serverForm ? 2000 : 20_000),
       checkpoints: num(raw, 'checkpoints', path, { min: 3, max: 200, integer: true }) ?? 10,
       noiseFloor: num(raw, 'noiseFloor', path, { min: 0 }) ?? 1024,
-      deterministic: (raw.deterministic as boolean | undefined) ?? true,
+      // A scenario run is exact enough for one run per commit; a server's heap moves with its sockets and buffers.
+      deterministic: (raw.deterministic as boolean | undefined) ?? !serverForm,
       snapshots: (raw.snapshots as boolean | undefined) ?? true,
       env: strMap(raw, 'env', path),
       timeout: num(raw, 'timeout', path, { min: 0.001 }),
@@ -56,12 +66,21 @@ export const heapProbe: ProbeKind<HeapProbeConfig> = {
       kind: 'heap',
       deterministic: cfg.deterministic,
       build: cfg.build,
-      metric: { name: 'heap retained per 1k iterations', unit: 'B', better: 'lower' },
+      metric: { name: cfg.server ? 'heap retained per 1k requests' : 'heap retained per 1k iterations', unit: 'B', better: 'lower' },
       async sample(ctx): Promise<Sample> {
+        if (cfg.server) {
+          const snap = cfg.snapshots && !snapshotted.has(ctx.sha);
+          const r = await serverSample(ctx, cfg, cfg.server, snap);
+          if (snap) {
+            snapshotted.add(ctx.sha);
+            await evidence(ctx, r.snapshots);
+          }
+          return r.sample;
+        }
         const snap = cfg.snapshots && !snapshotted.has(ctx.sha);
         const prefix = snap ? join(ctx.artifactsDir, `heap-${ctx.sha.slice(0, 12)}`) : '';
         if (snap) await ctx.writeFile!(join(ctx.artifactsDir, '.keep'), '');
-        const cmd = [process.execPath, '--expose-gc', runner, cfg.scenario, String(cfg.iterations), String(cfg.checkpoints), prefix].map(q).join(' ');
+        const cmd = [process.execPath, '--expose-gc', runner, cfg.scenario!, String(cfg.iterations), String(cfg.checkpoints), prefix].map(q).join(' ');
         const r = await ctx.exec(cmd, { env: cfg.env, timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined });
         const lines = r.stdout.trim().split('\n');
         if (r.exitCode !== 0) throw new CommitFailure('probe', `the heap scenario ${cfg.scenario} exited with code ${r.exitCode}`, ctx.logFile, (r.stderr || r.stdout).trimEnd().split('\n').slice(-10));
@@ -78,14 +97,70 @@ export const heapProbe: ProbeKind<HeapProbeConfig> = {
           snapshotted.add(ctx.sha);
           await evidence(ctx, out.snapshots);
         }
-        return {
-          value: Math.round(Math.max(perThousand, cfg.noiseFloor)),
-          details: { slope: Math.round(perThousand), heapStart: first, heapEnd: last, iterations: out.points[out.points.length - 1][0] },
-        };
+        return floored(cfg, perThousand, { heapStart: first, heapEnd: last, iterations: out.points[out.points.length - 1][0] });
       },
     };
   },
 };
+
+function floored(cfg: HeapProbeConfig, perThousand: number, details: Record<string, number>): Sample {
+  return { value: Math.round(Math.max(perThousand, cfg.noiseFloor)), details: { slope: Math.round(perThousand), ...details } };
+}
+
+/**
+ * The server form: the app runs with a preload (NODE_OPTIONS=--import) that forces GC and records
+ * heap and RSS when asked through a trigger file; the probe sends the requests in `checkpoints`
+ * slices and asks after each. A fresh server per sample, so every sample starts from the same state.
+ */
+async function serverSample(ctx: ProbeContext, cfg: HeapProbeConfig, srv: ServerConfig & { url: string }, snap: boolean): Promise<{ sample: Sample; snapshots: string[] }> {
+  const dir = join(ctx.artifactsDir, `heap-server-${Date.now().toString(36)}`);
+  await ctx.writeFile!(join(dir, 'heap.jsonl'), '');
+  const nodeOptions = [ctx.env.NODE_OPTIONS, srv.env?.NODE_OPTIONS, `--import ${preload}`].filter(Boolean).join(' ');
+  const env = { NODE_OPTIONS: nodeOptions, PERFBISECT_HEAP_DIR: dir, PERFBISECT_HEAP_LAST: String(cfg.checkpoints), PERFBISECT_HEAP_SNAPSHOTS: snap ? '1' : '0' };
+  const server = await startServer(ctx, srv, { url: srv.url, env });
+  try {
+    const readings = async (n: number) => {
+      await ctx.writeFile!(join(dir, 'trigger'), String(n));
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const lines = (await ctx.readFile!(join(dir, 'heap.jsonl'))).toString('utf8').trim().split('\n').filter(Boolean);
+        const got = lines.map((l) => JSON.parse(l) as { pid: number; n: number; heapUsed: number; rss: number; snapshot?: string }).filter((x) => x.n === n);
+        if (got.length) return got;
+        server.check('while perfbisect waited for a heap reading');
+        if (Date.now() > deadline) throw new CommitFailure('probe', `the app did not report its heap within 60 s: is it a Node.js process that keeps NODE_OPTIONS (${preload})?`, ctx.logFile, server.tail());
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const per = Math.max(1, Math.ceil(cfg.iterations / cfg.checkpoints));
+    const target = server.url(srv.url);
+    const send = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const r = await fetch(target, { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(30_000)]) }).catch((e: Error) => {
+          server.check('during the requests');
+          throw new CommitFailure('probe', `GET ${target} failed: ${e.message}`, ctx.logFile, server.tail());
+        });
+        await r.arrayBuffer();
+        if (r.status >= 400) throw new CommitFailure('probe', `GET ${target} answered ${r.status}`, ctx.logFile, server.tail());
+      }
+    };
+    // Warm-up: the first requests fill pools, parsers and JIT caches once; that is not a leak.
+    await send(per);
+    const all = [...(await readings(0))];
+    for (let c = 1; c <= cfg.checkpoints; c++) {
+      await send(per);
+      all.push(...(await readings(c)));
+    }
+    // A wrapper (npm start) loads the preload too: the app is the process whose heap is largest at the end.
+    const lastOf = all.filter((x) => x.n === cfg.checkpoints).sort((a, b) => b.heapUsed - a.heapUsed)[0];
+    const mine = all.filter((x) => x.pid === lastOf.pid);
+    const points = mine.map((x) => [x.n * per, x.heapUsed] as [number, number]);
+    const rssSlope = slope(mine.map((x) => [x.n * per, x.rss] as [number, number])) * 1000;
+    const sample = floored(cfg, slope(points) * 1000, { heapStart: points[0][1], heapEnd: points[points.length - 1][1], rssSlope: Math.round(rssSlope), requests: per * cfg.checkpoints });
+    return { sample, snapshots: mine.map((x) => x.snapshot).filter((x): x is string => !!x) };
+  } finally {
+    await server.stop();
+  }
+}
 
 /** Snapshots open in Chrome DevTools (Memory → Load); the diff JSON is what the writeup renders. */
 async function evidence(ctx: ProbeContext, snapshots: string[]): Promise<void> {
