@@ -30,7 +30,7 @@ async function bisect(repoDir: string, probe: string, extra: string[] = []) {
 
 describe('http probe end to end (autocannon against a real server per commit)', { timeout: 240_000 }, () => {
   it('finds the commit that adds a tail-latency spike: median unchanged, p99 many times worse', async () => {
-    const { repo, shas } = serverRepo({ commits: 3, at: { 2: { spikeMs: 400, spikeEvery: 10 } }, config });
+    const { repo, shas } = serverRepo({ commits: 2, at: { 2: { spikeMs: 400, spikeEvery: 10 } }, config });
     cleanups.push(() => repo.cleanup());
     const { r, cache, read, writeup } = await bisect(repo.dir, 'p99');
     expect(r.exitCode, r.all).toBe(0);
