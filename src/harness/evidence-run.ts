@@ -7,6 +7,7 @@ import { alignToCulprit } from '../evidence/compare.js';
 import { aggregateV8, isCpuProfile, type CpuProfile } from '../evidence/cpuprofile.js';
 import { buildEvidence, halves } from '../evidence/evidence.js';
 import { renderDiffFlameGraph } from '../evidence/flamegraph.js';
+import { aggregatePprof } from '../evidence/pprof.js';
 import { aggregatePstats, isPstatsDump, type PstatsDump } from '../evidence/pstats.js';
 import type { Evidence, ProfileAggregate } from '../evidence/types.js';
 import type { Probe, ProbeContext } from '../probes/types.js';
@@ -67,17 +68,13 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
   mkdirSync(dir, { recursive: true });
   mkdirSync(join(o.runDir, 'logs'), { recursive: true });
   const own = o.probe.profile?.profiler;
-  if (own && own !== 'v8' && own !== 'cprofile') {
-    // Probes with their own profiler (go-bench: pprof) plug in through Probe.profile; not read yet.
-    return { culprit: c.sha, parent: c.parent, profiler: 'none', top: [], shrank: [], lines: [], note: `the ${own} profiler of the ${o.probe.kind} probe is not read yet` };
-  }
   // Every Node.js and Python process the probe starts profiles itself into the run's folder.
   const base = { ...process.env, ...o.env };
   const nodeEnv = nodeProfilerEnv(dir, base.NODE_OPTIONS);
   const pyEnv = pythonProfilerEnv(dir, base.PYTHONPATH);
   const profEnv = (runDir: string) => ({ ...nodeEnv(runDir), ...pyEnv(runDir) });
-  type SideRuns = { sha: string; v8: CpuProfile[][]; py: PstatsDump[][]; files: string[][] };
-  const sides: Record<'before' | 'after', SideRuns> = { before: { sha: c.parent, v8: [], py: [], files: [] }, after: { sha: c.sha, v8: [], py: [], files: [] } };
+  type SideRuns = { sha: string; v8: CpuProfile[][]; py: PstatsDump[][]; go: string[][]; files: string[][] };
+  const sides: Record<'before' | 'after', SideRuns> = { before: { sha: c.parent, v8: [], py: [], go: [], files: [] }, after: { sha: c.sha, v8: [], py: [], go: [], files: [] } };
   const contexts = new Map<string, ProbeContext>();
   for (const s of Object.values(sides)) {
     const cwd = await o.prepare(s.sha);
@@ -112,6 +109,13 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
         const read = (f: string): unknown => { try { return JSON.parse(readFileSync(f, 'utf8')); } catch { return undefined; } };
         s.v8.push(files.filter((f) => f.endsWith('.cpuprofile')).map(read).filter(isCpuProfile));
         s.py.push(files.filter((f) => f.endsWith('.pstats.json')).map(read).filter(isPstatsDump));
+        // Go CPU profiles are protobuf: `go tool pprof -raw` turns them into text we parse.
+        const raws: string[] = [];
+        for (const f of files.filter((x) => x.endsWith('.pprof'))) {
+          const r = await ctx.exec(`go tool pprof -raw ${shq(f)}`);
+          if (r.exitCode === 0) raws.push(r.stdout);
+        }
+        s.go.push(raws);
         s.files.push(files);
       }
       if (run === 1 && Object.values(sides).every((s) => s.files.every((f) => f.length === 0))) {
@@ -124,8 +128,9 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
   } finally {
     for (const ctx of prepared) await o.probe.teardown?.(ctx).catch(() => undefined);
   }
-  const fold = (s: SideRuns, profiler: 'v8' | 'cprofile') => {
-    const agg = (runs: number[]) => (profiler === 'v8' ? aggregateV8(runs.map((k) => s.v8[k]), roots) : aggregatePstats(runs.map((k) => s.py[k]), roots));
+  const fold = (s: SideRuns, profiler: 'v8' | 'cprofile' | 'pprof') => {
+    const agg = (runs: number[]) =>
+      profiler === 'v8' ? aggregateV8(runs.map((k) => s.v8[k]), roots) : profiler === 'pprof' ? aggregatePprof(runs.map((k) => s.go[k]), roots) : aggregatePstats(runs.map((k) => s.py[k]), roots);
     const idx = s.v8.map((_, k) => k);
     const [a, b] = halves(idx);
     return { all: agg(idx), halves: [agg(a), agg(b)] as [ProfileAggregate, ProfileAggregate] };
@@ -133,25 +138,30 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
   // The profiler that saw the program: the one with more time at the culprit (a Node script may start Python, or the reverse).
   const v8Time = fold(sides.after, 'v8').all.totalMs;
   const pyTime = fold(sides.after, 'cprofile').all.totalMs;
-  const profiler: 'v8' | 'cprofile' = own === 'cprofile' || pyTime > v8Time ? 'cprofile' : 'v8';
+  const profiler: 'v8' | 'cprofile' | 'pprof' = own === 'pprof' ? 'pprof' : own === 'cprofile' || pyTime > v8Time ? 'cprofile' : 'v8';
   const before = fold(sides.before, profiler);
   const after = fold(sides.after, profiler);
   const changes = parseUnifiedDiff(await o.repo.diff(c.parent, c.sha));
   const ev = buildEvidence({ culprit: c.sha, parent: c.parent, before, after, changes });
   // One representative run per side, under a stable name: the run with the median profiled time.
-  const ext = profiler === 'v8' ? '.cpuprofile' : '.pstats';
+  const ext = profiler === 'v8' ? '.cpuprofile' : profiler === 'pprof' ? '.pprof' : '.pstats';
   const keep = (s: SideRuns, name: string) => {
-    const ranked = s.files.map((files, k) => ({ files, ms: profiler === 'v8' ? aggregateV8([s.v8[k]], roots).totalMs : aggregatePstats([s.py[k]], roots).totalMs })).sort((x, y) => x.ms - y.ms);
+    const ranked = s.files.map((files, k) => ({ files, ms: fold({ ...s, v8: [s.v8[k]], py: [s.py[k]], go: [s.go[k]] }, profiler).all.totalMs })).sort((x, y) => x.ms - y.ms);
     const pick = ranked[Math.floor(ranked.length / 2)]?.files.find((f) => f.endsWith(ext));
     if (!pick) return undefined;
     const to = join(dir, `${name}${ext}`);
     copyFileSync(pick, to);
-    o.emit({ type: 'artifact', sha: s.sha, kind: `${profiler === 'v8' ? 'cpu profile' : 'pstats'} (${name})`, path: to });
+    o.emit({ type: 'artifact', sha: s.sha, kind: `${profiler === 'v8' ? 'cpu profile' : profiler === 'pprof' ? 'pprof' : 'pstats'} (${name})`, path: to });
     return to;
   };
   ev.before = keep(sides.before, 'before');
   ev.after = keep(sides.after, 'after');
   ev.files = { before: sides.before.files.flat().filter((f) => f.endsWith(ext)), after: sides.after.files.flat().filter((f) => f.endsWith(ext)) };
+  if (profiler === 'pprof' && ev.before && ev.after) {
+    // Go users read pprof's own differential view too: saved beside the profiles.
+    const r = await contexts.get(c.sha)!.exec(`go tool pprof -top -diff_base=${shq(ev.before)} ${shq(ev.after)}`);
+    if (r.exitCode === 0) writeFileSync(join(dir, 'pprof-diff.txt'), r.stdout + '\n');
+  }
   if (after.all.tree) {
     const svg = join(dir, 'flamegraph.svg');
     writeFileSync(svg, renderDiffFlameGraph(alignToCulprit(before.all, changes), after.all, { title: `${c.sha.slice(0, 10)} against its parent ${c.parent.slice(0, 10)}: differential flame graph` }));
@@ -160,3 +170,6 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
   }
   return ev;
 }
+
+/** One shell word. */
+const shq = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);

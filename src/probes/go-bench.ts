@@ -77,6 +77,14 @@ export const goBenchProbe: ProbeKind<GoBenchProbeConfig> = {
         queued.set(ctx.sha, samples.slice(1));
         return samples[0];
       },
+      // Evidence at the culprit (docs/evidence.md): the same benchmark with Go's CPU profiler on.
+      profile: {
+        profiler: 'pprof',
+        async sample(ctx, outDir): Promise<Sample> {
+          const r = await ctx.exec(goTestCommand(cfg, ['-cpuprofile', `${outDir}/cpu.pprof`]), { env: goEnv(cfg), timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined });
+          return goSamples(r.stdout, r.stderr, r.exitCode, cfg, ctx)[0];
+        },
+      },
     };
   },
 };

@@ -61,7 +61,7 @@ export function plainReporter(events: EventStream, write: (line: string) => void
       case 'evidence':
         if (e.note) write(`evidence ${short(e.sha)}: ${sanitize(e.note)}`);
         e.top.forEach((r, k) =>
-          write(`evidence ${short(e.sha)} #${k + 1}: ${sanitize(r.function)} ${sanitize(r.file)}:${r.line} ${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(1)} pts of the time${r.inChange ? `, ${r.inChange} by this commit` : ''}`),
+          write(`evidence ${short(e.sha)} #${k + 1}: ${sanitize(r.function)} ${sanitize(r.file)}${r.line ? `:${r.line}` : ''} ${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(1)} pts of the time${r.inChange ? `, ${r.inChange} by this commit` : ''}`),
         );
         break;
       case 'run-end': {
