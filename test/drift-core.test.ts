@@ -31,6 +31,12 @@ describe('drift core', () => {
     expect(cps.map((c) => [c.index, c.kind])).toEqual([[6, 'regression'], [11, 'improvement'], [16, 'regression']]);
   });
 
+  it('finds a regression that is undone later (a bump), not only the largest step', () => {
+    const levels = [...Array(4).fill(100), ...Array(3).fill(180), ...Array(3).fill(100), ...Array(5).fill(270)];
+    const cps = changePoints(series(levels, 0.03, 5), opts);
+    expect(cps.map((c) => [c.index, c.kind])).toEqual([[4, 'regression'], [7, 'improvement'], [10, 'regression']]);
+  });
+
   it('reports improvements for a higher-is-better metric as improvements', () => {
     const levels = [...Array(8).fill(100), ...Array(8).fill(150)];
     const cps = changePoints(series(levels, 0.02), { ...opts, better: 'higher' });

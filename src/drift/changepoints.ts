@@ -11,7 +11,7 @@ export interface SeriesPoint {
 }
 
 export interface ChangePointOptions {
-  /** Significance of a split (Welch t-test on the point values), Hunter/Otava's default 0.001. */
+  /** Significance of a split (Student t-test on the point values), Hunter/Otava's default 0.001. */
   pValue: number;
   /** Points required on each side of a step. */
   minPoints: number;
@@ -39,7 +39,7 @@ export interface ChangePoint {
 
 /**
  * E-Divisive means (Matteson & James 2014) as Hunter/Otava use it: the split that maximises the
- * energy statistic of the point values, accepted when a Welch t-test of the two sides is below
+ * energy statistic of the point values, accepted when a t-test of the two sides is below
  * `pValue` (deterministic, no permutations), applied recursively; then a second pass re-tests each
  * step between its neighbouring steps and drops the ones that no longer hold. Guards the users of
  * those tools asked for: `minPoints` on each side, a minimum magnitude, and each step's samples
@@ -49,9 +49,10 @@ export function changePoints(series: readonly SeriesPoint[], o: ChangePointOptio
   const x = series.map((p) => median(p.samples));
   const found = new Set<number>();
   const split = (lo: number, hi: number) => {
-    const best = bestSplit(x, lo, hi, o.minPoints);
-    if (best === undefined) return;
-    if (tTest(x.slice(lo, best), x.slice(best, hi)) > o.pValue) return;
+    const cut = bestSplit(x, lo, hi, o.minPoints);
+    if (!cut) return;
+    const best = cut.tau;
+    if (tTest(x.slice(lo, best), x.slice(best, cut.kappa)) > o.pValue) return;
     found.add(best);
     split(lo, best);
     split(best, hi);
@@ -97,15 +98,22 @@ function accept(series: readonly SeriesPoint[], x: number[], lo: number, c: numb
   return cmp.p <= o.sampleAlpha && Math.abs(cmp.worse) >= o.minMagnitude / 2;
 }
 
-/** The split of x[lo..hi) with the largest E-Divisive (energy, alpha = 1) statistic. */
-export function bestSplit(x: readonly number[], lo: number, hi: number, minPoints: number): number | undefined {
-  let best: number | undefined;
+/**
+ * Matteson & James's estimate: the (tau, kappa) with the largest energy statistic between
+ * x[lo..tau) and x[tau..kappa). Letting the right side end before `hi` is what finds a step
+ * followed by a step back (a regression later undone), which a single split of the whole
+ * segment averages away.
+ */
+export function bestSplit(x: readonly number[], lo: number, hi: number, minPoints: number): { tau: number; kappa: number } | undefined {
+  let best: { tau: number; kappa: number } | undefined;
   let bestQ = -Infinity;
   for (let t = lo + minPoints; t <= hi - minPoints; t++) {
-    const q = energyQ(x.slice(lo, t), x.slice(t, hi));
-    if (q > bestQ) {
-      bestQ = q;
-      best = t;
+    for (let k = t + minPoints; k <= hi; k++) {
+      const q = energyQ(x.slice(lo, t), x.slice(t, k));
+      if (q > bestQ) {
+        bestQ = q;
+        best = { tau: t, kappa: k };
+      }
     }
   }
   return best;
@@ -127,18 +135,20 @@ export function energyQ(a: readonly number[], b: readonly number[]): number {
   return ((m * n) / (m + n)) * (2 * between - within(a) - within(b));
 }
 
-/** Two-sided Welch t-test p-value; identical constant sides give 1 (or 0 when their values differ). */
+/**
+ * Two-sided Student t-test p-value with pooled variance, as Hunter's tester does
+ * (scipy's ttest_ind_from_stats, equal_var default): with 2–4 points a side Welch's degrees of
+ * freedom collapse and no step would ever pass p ≤ 0.001. Constant sides give 1, or 0 when they differ.
+ */
 export function tTest(a: readonly number[], b: readonly number[]): number {
   if (a.length < 2 || b.length < 2) return 1;
   const ma = mean(a);
   const mb = mean(b);
-  const va = variance(a, ma) / a.length;
-  const vb = variance(b, mb) / b.length;
-  const se = Math.sqrt(va + vb);
+  const df = a.length + b.length - 2;
+  const pooled = ((a.length - 1) * variance(a, ma) + (b.length - 1) * variance(b, mb)) / df;
+  const se = Math.sqrt(pooled * (1 / a.length + 1 / b.length));
   if (se === 0) return ma === mb ? 1 : 0;
-  const t = Math.abs(ma - mb) / se;
-  const df = (va + vb) ** 2 / ((va ** 2) / (a.length - 1) + (vb ** 2) / (b.length - 1));
-  return Math.min(1, 2 * (1 - jStat.studentt.cdf(t, Math.max(1, df))));
+  return Math.min(1, 2 * (1 - jStat.studentt.cdf(Math.abs(ma - mb) / se, df)));
 }
 
 export const mean = (v: readonly number[]) => v.reduce((s, x) => s + x, 0) / (v.length || 1);
