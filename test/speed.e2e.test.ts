@@ -24,11 +24,12 @@ const storeKeys = (cache: string) =>
 const constantBuild = () => ({ 'build.sh': '#!/bin/sh\nmkdir -p dist && echo "built" > dist/out.txt\n' });
 
 describe('a fast bisect (issue 10)', () => {
-  it('resumes a run killed halfway, measures no block twice, and finds the same culprit', async () => {
+  it('resumes a --no-cache run killed halfway, measures no block twice, and finds the same culprit', async () => {
     const { repo, shas } = linearRepo({ commits: 8, regressAt: [5], baseMs: 100, extra: constantBuild });
     cleanups.push(() => repo.cleanup());
     const cache = tempDir('pb-cache-');
-    const args = ['--good', 'good', '--bad', 'bad', '--build', 'sh build.sh', ...fast, '--json', 'out.json', '--', 'sh', 'work.sh'];
+    // --no-cache: the resumed run must still replay this run's own blocks (and nothing else).
+    const args = ['--good', 'good', '--bad', 'bad', '--build', 'sh build.sh', ...fast, '--no-cache', '--json', 'out.json', '--', 'sh', 'work.sh'];
     const child = execa('node', [cliPath, ...args], { cwd: repo.dir, reject: false, env: { CI: 'true', PERFBISECT_CACHE_DIR: cache }, stdin: 'ignore' });
     // Kill it (no chance to clean up) once two blocks are stored: the endpoints and the first verdict.
     const deadline = Date.now() + 90_000;

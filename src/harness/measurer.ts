@@ -128,7 +128,9 @@ export class Measurer {
       v: 1, probe: o.probeDefinition, build: this.buildCommand ?? null, env: o.env ?? null, fp: this.fp.hash,
       target: meta.get(target)!.tree, refs: refs.map((r) => meta.get(r)!.tree), ordinal, rounds, warmup: o.warmup,
     });
-    const stored = o.useCache ? store.get(key) : undefined;
+    // --no-cache still replays this very run's blocks: that is how a resumed --no-cache run measures nothing twice.
+    const hit = store.get(key);
+    const stored = hit && (o.useCache || hit.runId === o.runId) ? hit : undefined;
     if (stored) {
       cost.cachedBlocks++;
       this.costOf(target).cached = true;
@@ -206,7 +208,7 @@ export class Measurer {
       detailsByTree[meta.get(sha)!.tree] = outDetails[sha] ?? [];
     }
     // seconds: what replaying this block saves a later run (its measurement, without the builds).
-    store.put({ key, samples: byTree, details: detailsByTree, time: new Date().toISOString(), seconds: (performance.now() - m0) / 1000, prepareSeconds: (m0 - b0) / 1000 });
+    store.put({ key, runId: o.runId, samples: byTree, details: detailsByTree, time: new Date().toISOString(), seconds: (performance.now() - m0) / 1000, prepareSeconds: (m0 - b0) / 1000 });
     return out;
   }
 }

@@ -16,6 +16,8 @@ export interface StoredBlock {
   /** Seconds measuring the block and preparing its commits took: what a replay saves. */
   seconds?: number;
   prepareSeconds?: number;
+  /** The run that measured it (a resumed --no-cache run replays only its own blocks). */
+  runId?: string;
 }
 
 export class SampleStore {
