@@ -34,6 +34,7 @@ export interface CliOptions {
   confidence?: string;
   warmup?: string;
   cache: boolean;
+  profile?: boolean;
   tui: boolean;
   resume?: string | boolean;
   seed?: string;
@@ -69,6 +70,7 @@ function program(): Command {
     .option('--build-timeout <seconds>', 'give up on a build after this long (the commit is skipped)')
     .option('--seed <n>', 'seed for the bootstrap intervals (default: from the bad commit)')
     .option('--no-cache', 're-measure everything instead of reusing stored samples')
+    .option('--no-profile', 'skip profiling the culprit against its parent (the "Why it is slower" evidence)')
     .option('--no-tui', 'plain line-per-event output even on a terminal')
     .addOption(new Option('--resume [run-id]', 'continue an interrupted run (default: the last run in this repository)'))
     .argument('[command...]', 'ad-hoc probe: after --, a command whose wall time is measured')
@@ -202,7 +204,7 @@ export async function bisectCommand(argv: string[]): Promise<number> {
       {
         repoDir: repo.root, good: opts.good, bad, probeName, probe, probeDefinition, build, env,
         engine: { threshold: percent(opts.threshold, '--threshold'), minSamples, maxSamples, confidence: confidence(opts.confidence) ?? defaultEngineOptions.confidence },
-        firstParent: !!opts.firstParent, keepWorktrees: !!opts.keepWorktrees,
+        firstParent: !!opts.firstParent, keepWorktrees: !!opts.keepWorktrees, profile: opts.profile,
         warmup: integer(opts.warmup, '--warmup', 0) ?? 1, useCache: opts.cache, seed: integer(opts.seed, '--seed', 0),
         reproduce, argv, jsonFile: opts.json, reportFile: opts.report,
         buildTimeoutMs: opts.buildTimeout ? (integer(opts.buildTimeout, '--build-timeout', 1) ?? 0) * 1000 : undefined,

@@ -1,0 +1,34 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RunResult } from '../src/report/result.js';
+import { runCli } from './fixtures/cli.js';
+import { pythonEvidenceRepo } from './fixtures/evidence-repos.js';
+import { tempDir } from './fixtures/repo.js';
+
+const cleanups: (() => void)[] = [];
+afterAll(() => cleanups.forEach((f) => f()));
+
+describe('evidence at the culprit (python)', () => {
+  it('Python: cProfile through sitecustomize names the helper the culprit added, and saves pstats', async () => {
+    const { repo, shas } = pythonEvidenceRepo();
+    cleanups.push(() => repo.cleanup());
+    const out = tempDir('pb-out-');
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'work', '--min-samples', '5', '--max-samples', '12', '--json', join(out, 'r.json'), '--report', join(out, 'w.md')], { cwd: repo.dir });
+    expect(r.exitCode, r.all).toBe(0);
+    const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
+    expect(result.culprit?.sha).toBe(shas[2]);
+    const ev = result.evidence![0];
+    expect(ev.profiler).toBe('cprofile');
+    expect(ev.top[0], JSON.stringify(ev.top.slice(0, 3))).toMatchObject({ function: 'checksum', file: 'src/checksum.py', line: 2, inChange: 'added', new: true });
+    // pstats files load with Python's own pstats module.
+    for (const f of [ev.before!, ev.after!]) {
+      expect(f.endsWith('.pstats')).toBe(true);
+      execFileSync('python3', ['-c', 'import pstats, sys; pstats.Stats(sys.argv[1])', f]);
+    }
+    const md = readFileSync(join(out, 'w.md'), 'utf8');
+    expect(md).toContain("Profiled with Python's cProfile");
+    expect(md).toContain('src/checksum.py:2, added by this commit');
+  }, 420_000);
+});
