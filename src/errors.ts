@@ -24,6 +24,8 @@ export class EnvironmentError extends Error {
 
 /** A commit could not be built or measured; in the middle of a range it is skipped. */
 export class CommitFailure extends Error {
+  /** The commit that failed, set by the harness where it knows (a block measures several commits). */
+  sha?: string;
   constructor(
     readonly stage: 'build' | 'probe' | 'server',
     message: string,

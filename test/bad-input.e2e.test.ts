@@ -28,6 +28,8 @@ const cases: { name: string; args: string[]; config?: string; code: number; says
   { name: 'not a repository', args: ['--good', 'good', '--repo', '/', '--', 'true'], code: 2, says: /not inside a git repository/ },
   { name: 'unknown option', args: ['--goood', 'x'], code: 2, says: /unknown option/ },
   { name: 'good does not build', args: ['--good', 'good', '--build', 'exit 7', '--', 'true'], code: 2, says: /--good good does not build/ },
+  // notes/1.txt exists from the first commit after good on: only good fails, and the error must name good.
+  { name: 'good cannot be measured', args: ['--good', 'good', '--bad', 'bad', '--', 'test', '-f', 'notes/1.txt'], code: 2, says: /--good good cannot be measured/ },
 ];
 
 describe('bad input: one line that says what to do, its exit code, nothing left behind', () => {

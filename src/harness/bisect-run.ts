@@ -123,7 +123,7 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
         engine.record(samples);
       } catch (e) {
         if (!(e instanceof CommitFailure)) throw e;
-        const culpritSha = e.stage === 'build' ? [step.target, ...step.refs].find((s) => failed.has(s)) ?? step.target : step.target;
+        const culpritSha = e.sha ?? (e.stage === 'build' ? [step.target, ...step.refs].find((s) => failed.has(s)) ?? step.target : step.target);
         if (step.purpose === 'verdict' && culpritSha === step.target) {
           emit({ type: 'skip', sha: step.target, reason: `${e.stage} failed: ${e.message}`, ...(e.logFile ? { log: e.logFile } : {}) });
           engine.skip(`${e.stage} failed: ${e.message}`);

@@ -167,7 +167,7 @@ export class Measurer {
       for (const sha of commits) {
         emit({ type: 'phase', sha, phase: 'measure' });
         const s0 = performance.now();
-        await probe.prepare?.(ctxs.get(sha)!);
+        await probe.prepare?.(ctxs.get(sha)!).catch((e) => blame(e, sha));
         costOf(cost, sha).server += (performance.now() - s0) / 1000;
         prepared.push(sha);
       }
@@ -175,7 +175,7 @@ export class Measurer {
         const t0 = performance.now();
         let s: Sample;
         try {
-          s = await probe.sample(ctxs.get(sha)!);
+          s = await probe.sample(ctxs.get(sha)!).catch((e) => blame(e, sha));
         } finally {
           this.costOf(sha).measure += (performance.now() - t0) / 1000;
           cost.measureSeconds += (performance.now() - t0) / 1000;
@@ -217,4 +217,10 @@ export class Interrupted extends Error {
   constructor() {
     super('interrupted');
   }
+}
+
+/** Name the commit a failure belongs to: a block measures its target and references alike. */
+function blame(e: unknown, sha: string): never {
+  if (e instanceof CommitFailure && !e.sha) e.sha = sha;
+  throw e;
 }
