@@ -19,7 +19,8 @@ describe('perfbisect drift end to end', () => {
 
   it('finds both regressions, reports the improvement and the creep, exits 5; a second run measures nothing and exits 0', async () => {
     const before = repoState(f.repo.dir);
-    const r = await runCli(['drift', '--probe', 'work', '--since', '60 days ago', '--store', store, '--json', join(out, 'r.json'), '--report', join(out, 'r.md'), ...sampling], { cwd: f.repo.dir, cache });
+    const summary = join(out, 'step-summary.md');
+    const r = await runCli(['drift', '--probe', 'work', '--since', '60 days ago', '--store', store, '--json', join(out, 'r.json'), '--report', join(out, 'r.md'), ...sampling], { cwd: f.repo.dir, cache, env: { GITHUB_STEP_SUMMARY: summary } });
     expect(r.exitCode, r.all).toBe(5);
     const res = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8'));
     const culprits = res.changes.filter((c: { confirmed: boolean }) => c.confirmed).map((c: { culprit: string; kind: string }) => [c.culprit, c.kind]);
@@ -31,6 +32,7 @@ describe('perfbisect drift end to end', () => {
     expect(res.drift.total).toBeGreaterThan(0);
     expect(readFileSync(join(out, 'r.md'), 'utf8')).toMatch(/Gradual drift/);
     expect(existsSync(join(out, 'series.svg'))).toBe(true);
+    expect(readFileSync(summary, 'utf8')).toMatch(/# perfbisect drift: work on main[\s\S]*Change points/);
     expect(readdirSync(store).filter((x) => x.endsWith('.jsonl'))).toHaveLength(1);
     expect(repoState(f.repo.dir)).toEqual(before);
 

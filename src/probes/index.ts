@@ -16,6 +16,9 @@ import type { Probe, ProbeKind } from './types.js';
 /** Every probe kind, by name. Adding a kind: one file in this folder and one line here. */
 export const probeKinds: Record<string, ProbeKind<any>> = {
   command: commandProbe,
+  bundle: bundleProbe,
+  queries: queriesProbe,
+  heap: heapProbe,
   http: httpProbe,
   k6: k6Probe,
   artillery: artilleryProbe,
@@ -23,9 +26,6 @@ export const probeKinds: Record<string, ProbeKind<any>> = {
   bench: benchProbe,
   'go-bench': goBenchProbe,
   'pytest-benchmark': pytestBenchmarkProbe,
-  bundle: bundleProbe,
-  heap: heapProbe,
-  queries: queriesProbe,
 };
 
 export function createProbe(name: string, raw: unknown): { probe: Probe; config: unknown } {
