@@ -107,6 +107,27 @@ describe('Ink frames from a recorded run', () => {
     expect(f).not.toContain('ETA');
   });
 
+  it('profiling the culprit, then the top of its profile diff on the final screen', () => {
+    const end = stream.findIndex((e) => e.type === 'run-end');
+    const t = stream[end].t;
+    const profiling = foldEvents([...stream.slice(0, end), { t, type: 'phase', sha: culprit, phase: 'profile' }]);
+    expect(text(frame(profiling))).toMatch(/profiling \(against its parent\) fb0fc99809 change 5/);
+    const evidence: Recorded = {
+      t: t + 1, type: 'evidence', sha: culprit, profiler: 'v8',
+      top: [
+        { function: `cacheAll${ESC}[31m`, file: 'src/cache.js', line: 12, delta: 41.5, inChange: 'added' },
+        { function: 'hash', file: 'src/hash.js', line: 3, delta: 7.25, inChange: false },
+        { function: 'a', file: 'a.js', line: 1, delta: 2, inChange: false },
+        { function: 'fourth', file: 'b.js', line: 1, delta: 1, inChange: false },
+      ],
+    };
+    const f = frame(foldEvents([...stream.slice(0, end), { t, type: 'phase', sha: culprit, phase: 'profile' }, evidence, ...stream.slice(end)]));
+    expect(text(f)).toMatch(/\+41\.5 pts cacheAll src\/cache\.js:12 \(added by this commit\)/);
+    expect(text(f)).toMatch(/\+7\.3 pts hash src\/hash\.js:3\n/);
+    expect(text(f)).not.toContain('fourth');
+    expect(f).not.toContain(`${ESC}[31m`);
+  });
+
   it('error: the message and the log tail, and no escape sequence from the repository', () => {
     const events: Recorded[] = [
       ...upTo((e) => e.type === 'range'),

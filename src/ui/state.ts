@@ -56,6 +56,14 @@ export interface ViewState {
   reportFile?: string;
   exitCode?: number;
   error?: { message: string; tail: string[]; interrupted: boolean };
+  /** The profile diff at each culprit, as the evidence step reported it. */
+  evidence: Record<string, EvidenceView>;
+}
+
+export interface EvidenceView {
+  profiler: string;
+  top: { function: string; where: string; delta: number; inChange: 'added' | 'modified' | false }[];
+  note?: string;
 }
 
 const LOG_CAP = 500;
@@ -65,7 +73,7 @@ export function initialState(now = 0): ViewState {
     runId: '', repo: '', runDir: '',
     good: { ref: '', sha: '' }, bad: { ref: '', sha: '' },
     probe: { name: '', kind: '' }, metric: { name: '', unit: '', better: 'lower' }, deterministic: false,
-    order: [], commits: {}, refs: [], logs: {}, warnings: [], steps: 0, endpointsDone: false,
+    order: [], commits: {}, refs: [], logs: {}, warnings: [], steps: 0, endpointsDone: false, evidence: {},
     startedAt: now, now,
   };
 }
@@ -157,6 +165,16 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
       s.warnings = [...s.warnings, clean(e.message)].slice(-5);
       return s;
     case 'artifact':
+      return s;
+    case 'evidence':
+      s.evidence = {
+        ...s.evidence,
+        [e.sha]: {
+          profiler: e.profiler,
+          note: e.note === undefined ? undefined : clean(e.note),
+          top: e.top.map((r) => ({ function: clean(r.function), where: clean(r.file) + (r.line ? `:${r.line}` : ''), delta: r.delta, inChange: r.inChange })),
+        },
+      };
       return s;
     case 'run-end':
       s.outcome = e.outcome;

@@ -31,11 +31,29 @@ export function Done({ s }: { s: ViewState }) {
             <Text>
               {'  '}by {m?.author ?? '?'} · {fmtValue(c.beforeSummary.median, unit)} → {fmtValue(c.afterSummary.median, unit)} {fmtRatio(c.ratio)} [{fmtRatio(c.ratioCi[0])}, {fmtRatio(c.ratioCi[1])}] {fmtP(c.change.p)}
             </Text>
+            <Evidence e={s.evidence[c.sha]} />
           </Box>
         );
       })}
       <Text>writeup: {sanitize(s.reportFile ?? '')}</Text>
       <Text>result json: {sanitize(s.resultFile ?? '')}</Text>
+    </Box>
+  );
+}
+
+/** The top of the profile diff at a culprit: where the time went, and whether this commit touched it. */
+function Evidence({ e }: { e: ViewState['evidence'][string] | undefined }) {
+  if (!e) return null;
+  if (!e.top.length) return e.note ? <Text dimColor>{`  profile: ${e.note}`}</Text> : null;
+  return (
+    <Box flexDirection="column">
+      {e.top.slice(0, 3).map((r, i) => (
+        <Text key={i}>
+          {'  '}
+          <Text color="yellow">{r.delta >= 0 ? '+' : ''}{r.delta.toFixed(1)} pts</Text> {r.function} <Text dimColor>{r.where}</Text>
+          {r.inChange ? <Text color="red"> ({r.inChange} by this commit)</Text> : null}
+        </Text>
+      ))}
     </Box>
   );
 }
