@@ -40,7 +40,7 @@ export async function runRealAccuracy(flags: string[]): Promise<boolean> {
     const out = join(cache, 'r.json');
     const t0 = Date.now();
     try {
-      execFileSync('node', [cli, '--good', 'good', '--bad', 'bad', '--no-cache', '--json', out, '--', 'node', 'work.js'], {
+      execFileSync('node', [cli, '--good', 'good', '--bad', 'bad', '--no-cache', '--no-profile', '--json', out, '--', 'node', 'work.js'], {
         cwd: repo.dir, env: { ...process.env, CI: 'true', PERFBISECT_CACHE_DIR: cache }, stdio: 'ignore',
       });
     } catch {

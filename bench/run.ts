@@ -3,9 +3,12 @@
  * file; it takes the command-line flags and returns false when its targets fail (the exit code is then 1).
  * To add a benchmark, import its section function and append it to `sections`.
  *
+ * The sections that run the CLI use dist/: the npm script builds it first.
+ *
  *   npm run bench -- --quick
  */
 import { accuracySection } from './accuracy.js';
+import { runRealAccuracy } from './real-accuracy.js';
 import { speedSection } from './speed.js';
 import { driftSection } from './drift.js';
 
@@ -13,6 +16,7 @@ type Section = { name: string; run: (argv: readonly string[]) => boolean | void 
 
 const sections: Section[] = [
   { name: 'accuracy (simulated histories)', run: accuracySection },
+  { name: 'accuracy (real processes on this machine)', run: runRealAccuracy },
   { name: 'speed (perfbisect vs a git bisect run loop)', run: speedSection },
   { name: 'drift change points (simulated series)', run: driftSection },
 ];

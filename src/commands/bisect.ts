@@ -56,7 +56,7 @@ function program(): Command {
     .option('--repo <dir>', 'the repository to bisect (default: the current directory)')
     .option('--build <cmd>', 'build command run at each commit before measuring (overrides the config)')
     .option('--json <file>', 'also write the result JSON here')
-    .option('--report <file>', 'also write the Markdown writeup here')
+    .option('--report <file>', 'also write the writeup here (Markdown, or HTML when <file> ends in .html)')
     .option('--first-parent', 'follow only the first parent of merges (bisect merged PRs, not their commits)')
     .option('--keep-worktrees', 'keep the checked-out commits after the run (for inspection)')
     .option('--threshold <pct>', 'smallest change that matters, in percent (default: half the good→bad change, within 1–5%)')
