@@ -30,6 +30,9 @@ describe('bundle probe end to end', () => {
     // The source map attributes the growth to the new module.
     expect(Object.keys(before.sources['dist/app.js'])).toEqual(['src/a.js', 'src/b.js', '[unmapped]']);
     expect(after.sources['dist/app.js']['src/charts.js']).toBeGreaterThan(15_000);
+    // The writeup says it too: the file that grew and the module that made it grow.
+    const writeup = readFileSync(join(result.runDir, 'writeup.md'), 'utf8');
+    expect(writeup).toMatch(/What the probe saw at `[0-9a-f]+`[\s\S]*`dist\/app\.js`[\s\S]*`src\/charts\.js` \(new\)/);
   });
 
   it('gives a one-line error naming the field for config mistakes, and leaves nothing behind', async () => {

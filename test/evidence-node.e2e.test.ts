@@ -57,6 +57,9 @@ describe('evidence at the culprit (node)', () => {
     const svg = readFileSync(ev!.flamegraph!, 'utf8');
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg).toContain('checksum src/checksum.js:2');
+    // The writeup shows it as an image; the self-contained HTML inlines it.
+    expect(md).toContain(`![Differential flame graph at ${shas[2].slice(0, 10)}](${ev!.flamegraph})`);
+    expect(readFileSync(join(result.runDir, 'writeup.html'), 'utf8')).toContain('checksum src/checksum.js:2');
     if (chromium) {
       const shot = join(out, 'flame.png');
       const profileDir = tempDir('pb-chromium-');
@@ -67,11 +70,13 @@ describe('evidence at the culprit (node)', () => {
   }, 420_000);
 
   it('says so when the probe runs no Node.js process, and --no-profile skips the step', async () => {
-    const { repo, shas } = linearRepo({ commits: 4, regressAt: [2], baseMs: 100, factor: 4 });
+    const { repo, shas } = linearRepo({ commits: 4, regressAt: [2], baseMs: 30, factor: 4 });
     cleanups.push(() => repo.cleanup());
     const out = tempDir('pb-out-');
     mkdirSync(out, { recursive: true });
-    const r = await runCli(['--good', 'good', '--bad', 'bad', '--max-samples', '20', '--json', join(out, 'a.json'), '--report', join(out, 'a.md'), '--', 'sh', 'work.sh'], { cwd: repo.dir });
+    // One cache for both runs: the second replays the first's samples, only the evidence step differs.
+    const cache = tempDir('pb-cache-');
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--max-samples', '20', '--json', join(out, 'a.json'), '--report', join(out, 'a.md'), '--', 'sh', 'work.sh'], { cwd: repo.dir, cache });
     expect(r.exitCode, r.all).toBe(0);
     const a = JSON.parse(readFileSync(join(out, 'a.json'), 'utf8')) as RunResult;
     expect(a.culprit?.sha).toBe(shas[2]);
@@ -79,7 +84,7 @@ describe('evidence at the culprit (node)', () => {
     expect(a.evidence?.[0].note).toContain('no Node.js or Python process ran');
     expect(readFileSync(join(out, 'a.md'), 'utf8')).toMatch(/### Why it is slower\n\nNo profile: no Node\.js or Python process ran/);
 
-    const n = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--max-samples', '20', '--json', join(out, 'b.json'), '--report', join(out, 'b.md'), '--', 'sh', 'work.sh'], { cwd: repo.dir });
+    const n = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--max-samples', '20', '--json', join(out, 'b.json'), '--report', join(out, 'b.md'), '--', 'sh', 'work.sh'], { cwd: repo.dir, cache });
     expect(n.exitCode, n.all).toBe(0);
     const b = JSON.parse(readFileSync(join(out, 'b.json'), 'utf8')) as RunResult;
     expect(b.culprit?.sha).toBe(shas[2]);

@@ -33,6 +33,7 @@ describe('heap probe end to end', () => {
     expect(leaky.find((c) => c.name === 'LeakyEntry')!.countDelta).toBeGreaterThanOrEqual(4500);
     const clean = artifactJson<Diff>(result.runDir, shas[2], 'heap-diff').constructors;
     expect(clean.find((c) => c.name === 'LeakyEntry')?.countDelta ?? 0).toBeLessThan(100);
+    expect(readFileSync(join(result.runDir, 'writeup.md'), 'utf8')).toMatch(/What the probe saw[\s\S]*\| `LeakyEntry` \|/);
   });
 
   it('rejects a scenario that is not a JavaScript module, and one that cannot run', async () => {

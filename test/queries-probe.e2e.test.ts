@@ -52,6 +52,9 @@ describe('queries probe end to end (real PostgreSQL)', () => {
     expect(explain(shas[4])).toMatch(/select name from users where id = \$1[\s\S]*generic plan[\s\S]*on users/);
     expect(explain(shas[3])).toMatch(/Join[\s\S]*Buffers|Join/);
     expect(explain(shas[3])).toMatch(/Execution Time/);
+    const writeup = readFileSync(join(result.runDir, 'writeup.md'), 'utf8');
+    expect(writeup).toMatch(/Statements per request: 1 before, 21 at the culprit/);
+    expect(writeup).toMatch(/select name from users where id = \$1` \| 0 \| 20 \|[^\n]*N\+1/);
     expect(newTemps(before)).toEqual([]);
   });
 

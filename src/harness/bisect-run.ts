@@ -14,6 +14,8 @@ import { Interrupted, Measurer } from './measurer.js';
 import { finishCost, flagIdenticalBuilds } from './prepare.js';
 import { cacheRoot } from './paths.js';
 import { RunLog } from './run-log.js';
+import { readProbeArtifacts } from './probe-evidence.js';
+import { hasProbeEvidence } from '../report/evidence/probe.js';
 
 export interface BisectOptions {
   repoDir: string;
@@ -167,7 +169,10 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
     const reportFile = join(runDir, 'writeup.md');
     writeFileSync(resultFile, JSON.stringify(result, null, 2) + '\n');
     // writeup.md with its SVG charts and writeup.html; --report gets its copy (HTML for .html).
-    writeReport(runDir, result, { meta, samples: (s) => engine.samplesOf(s) }, o.reportFile);
+    const probeEvidence = result.culprits
+      .map((c) => ({ culprit: c.sha, baseline: c.baseline, before: readProbeArtifacts(runDir, c.baseline), after: readProbeArtifacts(runDir, c.sha) }))
+      .filter((p) => hasProbeEvidence(p.after));
+    writeReport(runDir, result, { meta, samples: (s) => engine.samplesOf(s), probeEvidence }, o.reportFile);
     if (o.jsonFile) copyOut(resultFile, o.jsonFile);
     emit({ type: 'run-end', outcome, resultFile: o.jsonFile ? resolve(o.jsonFile) : resultFile, reportFile: o.reportFile ? resolve(o.reportFile) : reportFile, exitCode });
     return { exitCode, result };

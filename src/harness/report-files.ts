@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import type { CommitVerdict } from '../bisect/engine.js';
 import type { CommitMeta } from '../events.js';
@@ -18,7 +18,11 @@ export function writeReport(runDir: string, result: RunResult, x: WriteupExtras,
   const charts = reportCharts(result, x);
   const markdown = renderWriteup(result, { ...x, charts });
   const title = markdown.split('\n')[0].replace(/^#+ /, '').replace(/\\(.)/g, '$1');
-  const html = renderHtml(markdown, charts, title);
+  // The differential flame graphs (evidence step) are SVG files of the run: inline in the HTML too.
+  const flames = (result.evidence ?? [])
+    .filter((e) => e.flamegraph && existsSync(e.flamegraph))
+    .map((e) => ({ file: e.flamegraph!, title: 'differential flame graph', sha: e.culprit, svg: readFileSync(e.flamegraph!, 'utf8') }));
+  const html = renderHtml(markdown, [...charts, ...flames], title);
   const put = (dir: string) => {
     mkdirSync(dir, { recursive: true });
     for (const c of charts) writeFileSync(join(dir, c.file), c.svg);

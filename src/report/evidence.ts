@@ -17,10 +17,10 @@ export function changeNote(r: EvidenceRow): string {
 
 const where = (r: { file: string; line: number }) => (r.file ? `${md(r.file)}${r.line ? `:${r.line}` : ''}` : '(native)');
 
-/** The writeup's "Why it is slower" section: the profile diff at each culprit, tied to its diff. */
+/** The body of the writeup's "Why it is slower" section: the profile diff at each culprit, tied to its diff. */
 export function renderEvidence(list: Evidence[] | undefined): string[] {
   if (!list || list.length === 0) return [];
-  const L: string[] = ['### Why it is slower', ''];
+  const L: string[] = [];
   for (const e of list) {
     if (list.length > 1) L.push(`#### \`${short(e.culprit)}\``, '');
     if (e.profiler === 'none') {
@@ -61,6 +61,8 @@ export function renderEvidence(list: Evidence[] | undefined): string[] {
       e.flamegraph && `[differential flame graph](${e.flamegraph})`,
     ].filter(Boolean);
     if (links.length) L.push(`Profiles: ${links.join(' · ')}. ${e.profiler === 'v8' ? 'The .cpuprofile files open in Chrome DevTools (Performance → Load profile) and in speedscope.' : ''}`, '');
+    // Red where the culprit spends more of its time than the parent did; the HTML writeup inlines it.
+    if (e.flamegraph && !/[\s()]/.test(e.flamegraph)) L.push(`![Differential flame graph at ${short(e.culprit)}](${e.flamegraph})`, '');
   }
   return L;
 }

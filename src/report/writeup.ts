@@ -4,12 +4,15 @@ import type { ResultCulprit, RunResult } from './result.js';
 import { benchstatSection } from './benchstat.js';
 import { costSection } from './cost.js';
 import { renderEvidence } from './evidence.js';
+import { renderProbeEvidence, type ProbeEvidenceItem } from './evidence/probe.js';
 
 export interface WriteupExtras {
   meta: Map<string, CommitMeta>;
   samples: (sha: string) => number[];
   /** SVG charts saved next to the writeup (src/report/svg.ts): referenced as images. */
   charts?: { file: string; title: string; sha?: string }[];
+  /** What the probe itself saved at each culprit and its baseline (bundle sizes, statements, heap diff). */
+  probeEvidence?: ProbeEvidenceItem[];
 }
 
 /** Text from the repository inside Markdown: no control sequences, no table breaks, no HTML. */
@@ -21,10 +24,11 @@ export function md(text: string): string {
 const detailLabels: Record<string, string> = {
   p50: 'P50 latency', p90: 'P90 latency', p95: 'P95 latency', p99: 'P99 latency', 'p99.9': 'P99.9 latency', mean: 'Mean latency',
   rps: 'Requests/s', errorRate: 'Error rate', non2xxRate: 'Non-2xx rate', queriesPerRequest: 'DB queries/req',
-  total: 'Total bytes', raw: 'Raw bytes', gzip: 'Gzip bytes', brotli: 'Brotli bytes',
+  total: 'Total bytes', raw: 'Raw bytes', gzip: 'Gzip bytes', brotli: 'Brotli bytes', files: 'Files',
 };
 
 function detailUnit(key: string, metricUnit: string): string {
+  if (key === 'files' || key === 'iterations') return '';
   if (/^p\d|^mean$/.test(key)) return 'ms';
   if (/Rate$/.test(key)) return '%';
   if (/bytes|raw|gzip|brotli|total/i.test(key)) return 'B';
@@ -111,7 +115,13 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
     L.push(`| Samples | ${c.before.n} | ${c.after.n} | |`, '');
   }
 
-  L.push(...renderEvidence(r.evidence));
+  // A probe with its own evidence needs no "no profiler" note for the same culprit.
+  const own = new Set((x.probeEvidence ?? []).map((p) => p.culprit));
+  const profiles = renderEvidence(r.evidence?.filter((e) => !(e.profiler === 'none' && own.has(e.culprit))));
+  const probeSaw = renderProbeEvidence(x.probeEvidence ?? []);
+  // Bytes (bundle, heap) grow rather than slow down: the same section, headed for what was measured.
+  const why = m.unit === 'B' ? (m.better === 'higher' ? '### Why it is smaller' : '### Why it is larger') : '### Why it is slower';
+  if (profiles.length || probeSaw.length) L.push(why, '', ...profiles, ...probeSaw);
   // Benchmark-suite probes (issue 7): the benchstat-style view their users expect.
   L.push(...benchstatSection(r, x.samples));
   L.push('### How sure', '');
@@ -143,7 +153,7 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
 function culpritSection(c: ResultCulprit, r: RunResult, unit: string): string[] {
   const L = [
     `**\`${short(c.sha)}\` ${md(c.subject)}** by ${md(c.author)}, ${c.date.slice(0, 10)}: ${fmtValue(c.before.median, unit)} → ${fmtValue(c.after.median, unit)}, ` +
-      `${fmtRatio(c.change.ratio)} (${Math.round(c.change.confidence * 100)}% interval ${fmtRatio(c.change.ci[0])} to ${fmtRatio(c.change.ci[1])}, ${fmtP(c.change.p)}; ${c.before.n} vs ${c.after.n} samples).`,
+      `${fmtRatio(c.change.ratio)} ${r.probe.deterministic ? '(a deterministic probe: one exact measurement of each).' : `(${Math.round(c.change.confidence * 100)}% interval ${fmtRatio(c.change.ci[0])} to ${fmtRatio(c.change.ci[1])}, ${fmtP(c.change.p)}; ${c.before.n} vs ${c.after.n} samples).`}`,
     '',
   ];
   if (c.baseline !== c.parent) L.push(`(Measured against \`${short(c.baseline)}\`, the nearest measured good commit.)`, '');
