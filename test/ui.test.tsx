@@ -111,7 +111,7 @@ describe('Ink frames from a recorded run', () => {
     const end = stream.findIndex((e) => e.type === 'run-end');
     const t = stream[end].t;
     const profiling = foldEvents([...stream.slice(0, end), { t, type: 'phase', sha: culprit, phase: 'profile' }]);
-    expect(text(frame(profiling))).toMatch(/profiling \(against its parent\) fb0fc99809 change 5/);
+    expect(text(frame(profiling))).toMatch(/profiling culprit \(against its parent\) fb0fc99809 change 5/);
     const evidence: Recorded = {
       t: t + 1, type: 'evidence', sha: culprit, profiler: 'v8',
       top: [

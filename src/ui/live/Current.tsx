@@ -23,7 +23,7 @@ export function Current({ s, fullLog }: { s: ViewState; fullLog: boolean }) {
   }
   const phase = s.currentPhase ?? 'checkout';
   if (phase !== 'measure') {
-    const what = phase === 'server' ? 'starting the server' : phase === 'build' || phase === 'install' ? 'building' : phase === 'checkout' ? 'checking out' : phase === 'profile' ? 'profiling (against its parent)' : phase;
+    const what = phase === 'server' ? 'starting the server' : phase === 'build' || phase === 'install' ? 'building' : phase === 'checkout' ? 'checking out' : phase === 'profile' ? 'profiling culprit (against its parent)' : phase;
     return (
       <Box flexDirection="column" borderStyle="single" paddingX={1}>
         <Text>
