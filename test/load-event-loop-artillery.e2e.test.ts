@@ -10,6 +10,8 @@ import type { RunEvent } from '../src/events.js';
 import { runCli } from './fixtures/cli.js';
 import { tempDir } from './fixtures/repo.js';
 import { processesUnder, serverRepo } from './fixtures/servers.js';
+import { artifactJson } from './fixtures/bundle-queries-heap.js';
+import type { LoopBlocksFile } from '../src/probes/event-loop.js';
 import type { RunResult } from '../src/report/result.js';
 
 const cleanups: (() => void)[] = [];
@@ -24,11 +26,17 @@ describe('event-loop probe (a preloaded monitor in the real server)', { timeout:
     cleanups.push(() => repo.cleanup());
     const cache = tempDir('pb-cache-');
     const out = tempDir('pb-out-');
-    const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'loop', '--min-samples', '4', '--max-samples', '8', '--json', join(out, 'r.json')], { cwd: repo.dir, cache });
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'loop', '--min-samples', '4', '--max-samples', '8', '--no-profile', '--json', join(out, 'r.json')], { cwd: repo.dir, cache });
     expect(r.exitCode, r.all).toBe(0);
     const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
     expect(result.culprit?.sha).toBe(shas[2]);
     expect(result.culprit!.details!.after.loopMax).toBeGreaterThan(250);
+    // The stacks sampled inside the blocks name the function that blocks, in the artifact and the writeup.
+    const blocks = artifactJson<LoopBlocksFile>(result.runDir, shas[2], 'event-loop-blocks');
+    expect(blocks.blocks).toBeGreaterThan(0);
+    expect(blocks.stacks[0].frames[0]).toMatch(/^blockLoop \S*server\.js:\d+$/);
+    const writeup = readFileSync(join(result.runDir, 'writeup.md'), 'utf8');
+    expect(writeup).toMatch(/Where the loop was blocked[\s\S]*\| `blockLoop \S*server\.js:\d+`/);
     expect(processesUnder(cache)).toEqual([]);
   });
 

@@ -15,6 +15,13 @@ export function str(raw: Record<string, unknown>, key: string, path: string, opt
   return v;
 }
 
+export function bool(raw: Record<string, unknown>, key: string, path: string): boolean | undefined {
+  const v = raw[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') fail(`${path}.${key}`, `must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
 export function num(raw: Record<string, unknown>, key: string, path: string, opts: { min?: number; max?: number; integer?: boolean } = {}): number | undefined {
   const v = raw[key];
   if (v === undefined || v === null) return undefined;

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ProbeArtifacts } from '../report/evidence/probe.js';
 
-const files = { bundle: 'bundle-sizes.json', statements: 'queries-statements.json', heapDiff: 'heap-diff.json' } as const;
+const files = { bundle: 'bundle-sizes.json', statements: 'queries-statements.json', heapDiff: 'heap-diff.json', loopBlocks: 'event-loop-blocks.json' } as const;
 
 /**
  * The evidence files a probe wrote for one commit (runs/<id>/artifacts/<sha12>/). A commit whose

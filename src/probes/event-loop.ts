@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { CommitFailure } from '../errors.js';
-import { fail, noUnknownKeys, num, str } from '../config/validate.js';
+import { join } from 'node:path';
+import { bool, fail, noUnknownKeys, num, str } from '../config/validate.js';
 import { loadFields, readLoadConfig, type LoadConfig } from './http/config.js';
 import { measuredLoad, startLoaded } from './http.js';
 import { readServerConfig, serverFields, serverSlot, type ServerConfig, type StartedServer } from './server.js';
@@ -14,6 +15,8 @@ export interface EventLoopProbeConfig extends ServerConfig, LoadConfig {
   metric: LoopMetric;
   /** A delay over this many ms counts as a block (default 50). */
   blockThreshold: number;
+  /** Sample the stacks that block (V8 profiler at 10 ms during the load; default true). */
+  blockStacks: boolean;
   build?: string;
 }
 
@@ -26,6 +29,20 @@ interface LoopReport {
   mean: number;
   blocks: number;
   longestBlock: number;
+  blockStacks?: BlockStack[];
+}
+
+export interface BlockStack {
+  /** Innermost first: "name file:line". */
+  frames: string[];
+  samples: number;
+}
+
+/** What a commit's event-loop-blocks.json holds (artifact kind 'event-loop-blocks'): the stacks sampled inside blocks, over all its samples. */
+export interface LoopBlocksFile {
+  blockMs: number;
+  blocks: number;
+  stacks: BlockStack[];
 }
 
 /** The preload module, compiled next to this file. */
@@ -39,12 +56,13 @@ export const eventLoopProbe: ProbeKind<EventLoopProbeConfig> = {
   kind: 'event-loop',
   describe: 'start a Node app with a preloaded monitor, load it: event-loop delay p99/max or blocks',
   validate(raw, path) {
-    noUnknownKeys(raw, path, ['kind', 'metric', 'blockThreshold', 'build', ...serverFields, ...loadFields]);
+    noUnknownKeys(raw, path, ['kind', 'metric', 'blockThreshold', 'blockStacks', 'build', ...serverFields, ...loadFields]);
     const metric = str(raw, 'metric', path) ?? 'p99';
     if (!(loopMetrics as readonly string[]).includes(metric)) fail(`${path}.metric`, `must be one of ${loopMetrics.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(metric)}`);
     return {
       kind: 'event-loop', metric: metric as LoopMetric, build: str(raw, 'build', path),
       blockThreshold: num(raw, 'blockThreshold', path, { min: 1 }) ?? 50,
+      blockStacks: bool(raw, 'blockStacks', path) ?? true,
       ...readServerConfig(raw, path), ...readLoadConfig(raw, path),
     };
   },
@@ -53,11 +71,29 @@ export const eventLoopProbe: ProbeKind<EventLoopProbeConfig> = {
     const start = async (ctx: ProbeContext) => {
       const port = await ctx.freePort();
       const nodeOptions = [cfg.env?.NODE_OPTIONS ?? ctx.env.NODE_OPTIONS, `--import=${preload}`].filter(Boolean).join(' ');
-      const s = await startLoaded(ctx, cfg, { NODE_OPTIONS: nodeOptions, PERFBISECT_LOOP_PORT: String(port), PERFBISECT_LOOP_BLOCK_MS: String(cfg.blockThreshold) });
+      const s = await startLoaded(ctx, cfg, { NODE_OPTIONS: nodeOptions, PERFBISECT_LOOP_PORT: String(port), PERFBISECT_LOOP_BLOCK_MS: String(cfg.blockThreshold), PERFBISECT_LOOP_STACKS: cfg.blockStacks ? '1' : '0' });
       controls.set(s, port);
       return s;
     };
     const servers = serverSlot(start);
+    const seen = new Map<string, LoopBlocksFile>();
+    /** Stacks add up over a commit's samples; the file is rewritten after each, so an interrupted run keeps what it saw. */
+    const keepStacks = async (ctx: ProbeContext, loop: LoopReport) => {
+      const first = !seen.has(ctx.sha);
+      const f = seen.get(ctx.sha) ?? { blockMs: cfg.blockThreshold, blocks: 0, stacks: [] };
+      f.blocks += loop.blocks;
+      for (const b of loop.blockStacks ?? []) {
+        const same = f.stacks.find((x) => x.frames.join('\n') === b.frames.join('\n'));
+        if (same) same.samples += b.samples;
+        else f.stacks.push({ frames: b.frames, samples: b.samples });
+      }
+      f.stacks.sort((a, b) => b.samples - a.samples);
+      f.stacks = f.stacks.slice(0, 10);
+      seen.set(ctx.sha, f);
+      const file = join(ctx.artifactsDir, 'event-loop-blocks.json');
+      await ctx.writeFile!(file, JSON.stringify(f, null, 2) + '\n');
+      if (first) ctx.artifact('event-loop-blocks', file);
+    };
     return {
       kind: 'event-loop',
       deterministic: false,
@@ -70,6 +106,7 @@ export const eventLoopProbe: ProbeKind<EventLoopProbeConfig> = {
           await ask(ctx, s, `${control}/reset`);
           const load = await measuredLoad(ctx, cfg, s);
           const loop = (await ask(ctx, s, `${control}/report`)) as LoopReport;
+          if (cfg.blockStacks) await keepStacks(ctx, loop);
           return {
             value: loop[cfg.metric],
             details: { loopP50: loop.p50, loopP99: loop.p99, loopMax: loop.max, loopBlocks: loop.blocks, p50: load.p50, p99: load.p99, rps: load.rps },

@@ -1,6 +1,8 @@
 import type { BundleSizes } from '../../probes/bundle.js';
 import { short } from '../format.js';
+import type { LoopBlocksFile } from '../../probes/event-loop.js';
 import { renderBundleEvidence } from './bundle.js';
+import { renderLoopEvidence } from './event-loop.js';
 import { renderHeapEvidence, type HeapDiffFile } from './heap.js';
 import { renderQueriesEvidence, type StatementsFile } from './queries.js';
 
@@ -10,6 +12,7 @@ export interface ProbeArtifacts {
   statements?: StatementsFile;
   explain?: string;
   heapDiff?: HeapDiffFile;
+  loopBlocks?: LoopBlocksFile;
 }
 
 export interface ProbeEvidenceItem {
@@ -32,6 +35,7 @@ export function renderProbeEvidence(items: ProbeEvidenceItem[]): string[] {
     if (a.bundle && b.bundle) part.push(...renderBundleEvidence(b.bundle, a.bundle));
     if (a.statements && b.statements) part.push(...renderQueriesEvidence(b.statements, a.statements, { before: b.explain, after: a.explain }));
     if (a.heapDiff) part.push(...renderHeapEvidence(b.heapDiff, a.heapDiff));
+    if (a.loopBlocks) part.push(...renderLoopEvidence(b.loopBlocks, a.loopBlocks));
     if (!part.length) continue;
     L.push(`#### What the probe saw at \`${short(it.culprit)}\` (against \`${short(it.baseline)}\`)`, '', ...part);
   }
@@ -39,5 +43,5 @@ export function renderProbeEvidence(items: ProbeEvidenceItem[]): string[] {
 }
 
 export function hasProbeEvidence(a: ProbeArtifacts): boolean {
-  return Boolean(a.bundle || a.statements || a.heapDiff);
+  return Boolean(a.bundle || a.statements || a.heapDiff || a.loopBlocks);
 }
