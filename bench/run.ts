@@ -11,6 +11,7 @@ import { accuracySection } from './accuracy.js';
 import { runRealAccuracy } from './real-accuracy.js';
 import { speedSection } from './speed.js';
 import { driftSection } from './drift.js';
+import { evidenceSection } from './evidence.js';
 
 type Section = { name: string; run: (argv: readonly string[]) => boolean | void | Promise<boolean | void> };
 
@@ -19,6 +20,7 @@ const sections: Section[] = [
   { name: 'accuracy (real processes on this machine)', run: runRealAccuracy },
   { name: 'speed (perfbisect vs a git bisect run loop)', run: speedSection },
   { name: 'drift change points (simulated series)', run: driftSection },
+  { name: 'evidence: is the top entry the planted function?', run: evidenceSection },
 ];
 
 const argv = process.argv.slice(2);

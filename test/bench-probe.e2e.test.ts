@@ -23,7 +23,7 @@ const benchFile = {
 const config = (file: string) => ({
   'probes.config.ts': `export default { probes: { parse: { kind: 'bench', file: ${JSON.stringify(file)}, task: 'parse small', metric: 'mean', time: 20, iterations: 5 } } };\n`,
 });
-const fast = ['--min-samples', '5', '--max-samples', '20', '--warmup', '0'];
+const fast = ['--min-samples', '5', '--max-samples', '20', '--warmup', '0', '--no-profile'];
 
 /** commits 0..n; `benchAt(i)` says whether the bench file exists at commit i; regression (2 ms → 8 ms) at `regressAt`. */
 function nodeRepo(n: number, regressAt: number, benchAt: (i: number) => boolean) {

@@ -22,7 +22,7 @@ const benchTest = {
 const config = (extra = '') => ({
   'probes.config.ts': `export default { probes: { decode: { kind: 'go-bench', package: './internal/codec', bench: 'BenchmarkDecode', metric: 'ns/op', count: 5, benchtime: '5x'${extra} } } };\n`,
 });
-const fast = ['--min-samples', '5', '--max-samples', '20', '--warmup', '0'];
+const fast = ['--min-samples', '5', '--max-samples', '20', '--warmup', '0', '--no-profile'];
 
 function goRepo(n: number, regressAt: number, benchFrom = 0) {
   const r = new FixtureRepo();

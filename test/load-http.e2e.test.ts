@@ -18,7 +18,8 @@ const config = `export default { probes: {
   p99: { kind: 'http', ${load}, metric: 'p99' },
   rps: { kind: 'http', ${load}, metric: 'rps' },
 } };\n`;
-const fast = ['--min-samples', '5', '--max-samples', '12'];
+// The evidence step (profiling the server) is tested in evidence-*.e2e: skipped here.
+const fast = ['--min-samples', '5', '--max-samples', '12', '--no-profile'];
 
 async function bisect(repoDir: string, probe: string, extra: string[] = []) {
   const cache = tempDir('pb-cache-');

@@ -138,7 +138,7 @@ describe('k6 probe with a stand-in k6 executable', { timeout: 240_000 }, () => {
     const { repo, shas } = k6Repo();
     const cache = tempDir('pb-cache-');
     const out = tempDir('pb-out-');
-    const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'k6', '--min-samples', '5', '--max-samples', '12', '--json', join(out, 'r.json')], {
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'k6', '--min-samples', '5', '--max-samples', '12', '--no-profile', '--json', join(out, 'r.json')], {
       cwd: repo.dir, cache, env: { PATH: `${standInBin()}:${process.env.PATH}` },
     });
     expect(r.exitCode, r.all).toBe(0);
@@ -153,14 +153,14 @@ describe('k6 probe with a stand-in k6 executable', { timeout: 240_000 }, () => {
     const { repo } = k6Repo();
     const bin = standInBin();
     const env = { PATH: `${bin}:${process.env.PATH}`, STANDIN_THRESHOLD: '1' };
-    const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'k6', '--min-samples', '3', '--max-samples', '4'], { cwd: repo.dir, env });
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'k6', '--min-samples', '3', '--max-samples', '4', '--no-profile'], { cwd: repo.dir, env });
     expect([0, 1, 3], r.all).toContain(r.exitCode);
     expect(r.all).toContain('warning: ');
     expect(r.all).toContain('k6 thresholds failed: http_req_duration: p(99)<1');
 
     const strict = k6Repo(', failOnThresholds: true');
     const cache = tempDir('pb-cache-');
-    const s = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'k6', '--min-samples', '3', '--max-samples', '4'], { cwd: strict.repo.dir, env, cache });
+    const s = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'k6', '--min-samples', '3', '--max-samples', '4', '--no-profile'], { cwd: strict.repo.dir, env, cache });
     expect(s.exitCode, s.all).toBe(2);
     expect(s.stderr).toContain('cannot be measured: k6 thresholds failed: http_req_duration: p(99)<1');
     expect(processesUnder(cache)).toEqual([]);

@@ -20,7 +20,7 @@ const config = (extra = '') => ({
     `export default { probes: { tokens: { kind: 'pytest-benchmark', test: 'tests/test_perf.py::test_tokenize', metric: 'median', ` +
     `args: ['--benchmark-min-rounds=5', '--benchmark-max-time=0.02']${extra} } } };\n`,
 });
-const fast = ['--min-samples', '5', '--max-samples', '20', '--warmup', '0'];
+const fast = ['--min-samples', '5', '--max-samples', '20', '--warmup', '0', '--no-profile'];
 
 function pyRepo(n: number, regressAt: number, testFrom = 0) {
   const r = new FixtureRepo();
