@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs on a fresh machine (Debian, root): nothing is assumed to be there.
-# Safe to run again: it installs only what is missing.
+# Installs what the test suite needs on a fresh machine (Debian, as root or with sudo): nothing is
+# assumed to be there. `npm test` runs it first (pretest), `.ci/run` too. Safe to run again: it
+# installs only what is missing, and only says what is missing where it cannot install.
 set -euo pipefail
 
 need=()
@@ -14,13 +15,18 @@ if ! python3 -c 'import pytest_benchmark' 2>/dev/null && ! /usr/bin/python3 -c '
 fi
 
 if [ ${#need[@]} -gt 0 ]; then
-  echo "ci-deps: installing ${need[*]}"
-  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  if [ "$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo"; else SUDO="none"; fi
+  if [ "$SUDO" = none ] || ! command -v apt-get >/dev/null; then
+    # npm test runs this too: on a machine where we may not install, say what the tests will miss.
+    echo "ci-deps: missing ${need[*]}: install them (Debian: apt-get install ${need[*]}); the tests that need them will fail" >&2
+  else
+    echo "ci-deps: installing ${need[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
 fi
 
 # Fixture repositories commit with their own identity, but `git merge` and friends read it from config too.
-git config --global user.name >/dev/null || git config --global user.name "perfbisect tests"
-git config --global user.email >/dev/null || git config --global user.email "tests@perfbisect.invalid"
+git config --global user.name >/dev/null || git config --global user.name "perfbisect tests" || echo "ci-deps: set a git identity (git config --global user.name …)" >&2
+git config --global user.email >/dev/null || git config --global user.email "tests@perfbisect.invalid" || echo "ci-deps: set a git identity (git config --global user.email …)" >&2
 echo "ci-deps: ready"
