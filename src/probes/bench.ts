@@ -1,7 +1,7 @@
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommitFailure } from '../errors.js';
-import { fail, noUnknownKeys, num, oneOf, str, strMap } from '../config/validate.js';
+import { bool, fail, noUnknownKeys, num, oneOf, str, strMap } from '../config/validate.js';
 import { lastJsonLine, shq, tailLines } from './bench/shell.js';
 import type { MetricInfo, Probe, ProbeContext, ProbeKind, Sample } from './types.js';
 
@@ -43,8 +43,6 @@ export const benchProbe: ProbeKind<BenchProbeConfig> = {
   describe: 'a tinybench task from your benchmark file (.ts or .js): mean, p75, p99 latency or throughput',
   validate(raw, path) {
     noUnknownKeys(raw, path, ['kind', 'file', 'task', 'metric', 'time', 'iterations', 'cpuProfile', 'build', 'env', 'timeout']);
-    const cpuProfile = raw.cpuProfile;
-    if (cpuProfile !== undefined && typeof cpuProfile !== 'boolean') fail(`${path}.cpuProfile`, `must be true or false, got ${JSON.stringify(cpuProfile)}`);
     return {
       kind: 'bench',
       file: str(raw, 'file', path, { required: true })!,
@@ -52,7 +50,7 @@ export const benchProbe: ProbeKind<BenchProbeConfig> = {
       metric: oneOf(raw, 'metric', path, metrics) ?? 'mean',
       time: num(raw, 'time', path, { min: 1 }),
       iterations: num(raw, 'iterations', path, { min: 1, integer: true }),
-      cpuProfile: cpuProfile as boolean | undefined,
+      cpuProfile: bool(raw, 'cpuProfile', path),
       build: str(raw, 'build', path),
       env: strMap(raw, 'env', path),
       timeout: num(raw, 'timeout', path, { min: 0.001 }),

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommitFailure } from '../errors.js';
-import { fail, noUnknownKeys, num, str, strMap } from '../config/validate.js';
+import { bool, fail, noUnknownKeys, num, str, strMap } from '../config/validate.js';
 import { diffSnapshots, slope } from './heap/snapshot-diff.js';
 import { readServerConfig, readUrl, serverFields, startServer, type ServerConfig } from './server.js';
 import type { Probe, ProbeContext, ProbeKind, Sample } from './types.js';
@@ -42,9 +42,6 @@ export const heapProbe: ProbeKind<HeapProbeConfig> = {
     if (!serverForm && raw.scenario === undefined) fail(`${path}.scenario`, `is required: a module whose default export is one unit of work, like scenario: 'dist/leak-scenario.js' (or start + url for a server)`);
     const scenario = serverForm ? undefined : str(raw, 'scenario', path, { required: true })!;
     if (scenario && !/\.(m?js|cjs)$/.test(scenario)) fail(`${path}.scenario`, `must be a JavaScript module (.js, .mjs or .cjs; build TypeScript first), got ${JSON.stringify(scenario)}`);
-    for (const k of ['deterministic', 'snapshots']) {
-      if (raw[k] !== undefined && typeof raw[k] !== 'boolean') fail(`${path}.${k}`, `must be true or false, got ${JSON.stringify(raw[k])}`);
-    }
     return {
       kind: 'heap',
       build: str(raw, 'build', path),
@@ -54,8 +51,8 @@ export const heapProbe: ProbeKind<HeapProbeConfig> = {
       checkpoints: num(raw, 'checkpoints', path, { min: 3, max: 200, integer: true }) ?? 10,
       noiseFloor: num(raw, 'noiseFloor', path, { min: 0 }) ?? 1024,
       // A scenario run is exact enough for one run per commit; a server's heap moves with its sockets and buffers.
-      deterministic: (raw.deterministic as boolean | undefined) ?? !serverForm,
-      snapshots: (raw.snapshots as boolean | undefined) ?? true,
+      deterministic: bool(raw, 'deterministic', path) ?? !serverForm,
+      snapshots: bool(raw, 'snapshots', path) ?? true,
       env: strMap(raw, 'env', path),
       timeout: num(raw, 'timeout', path, { min: 0.001 }),
     };

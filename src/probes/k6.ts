@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { CommitFailure, EnvironmentError } from '../errors.js';
-import { fail, noUnknownKeys, oneOf, str } from '../config/validate.js';
+import { bool, fail, noUnknownKeys, oneOf, str } from '../config/validate.js';
 import { parseK6Metric, readK6Summary, trendStats, type K6MetricRef } from './k6/summary.js';
 import { readServerConfig, readUrl, serverFields, serverSlot, startServer, type ServerConfig } from './server.js';
 import type { Probe, ProbeContext, ProbeKind } from './types.js';
@@ -40,7 +40,6 @@ export const k6Probe: ProbeKind<K6ProbeConfig> = {
     const metric = str(raw, 'metric', path) ?? 'http_req_duration.p(95)';
     if (!/^[\w.{}:\-"' ]+(\.[\w()\d.]+)?$/.test(metric)) fail(`${path}.metric`, `must name a k6 metric and stat like 'http_req_duration.p(99)', got ${JSON.stringify(metric)}`);
     const ref = parseK6Metric(metric);
-    if (raw.failOnThresholds !== undefined && typeof raw.failOnThresholds !== 'boolean') fail(`${path}.failOnThresholds`, 'must be true or false');
     const trend = ref.stat ? /^(avg|min|med|max|p\()/.test(ref.stat) : false;
     return {
       kind: 'k6',
@@ -51,7 +50,7 @@ export const k6Probe: ProbeKind<K6ProbeConfig> = {
       url: readUrl(raw, 'url', path, false),
       k6Path: str(raw, 'k6Path', path),
       args: str(raw, 'args', path),
-      failOnThresholds: raw.failOnThresholds as boolean | undefined,
+      failOnThresholds: bool(raw, 'failOnThresholds', path),
       build: str(raw, 'build', path),
       ...readServerConfig(raw, path),
     };

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { CommitFailure, UsageError } from '../errors.js';
-import { fail, isObject, noUnknownKeys, num, str } from '../config/validate.js';
+import { bool, fail, isObject, noUnknownKeys, num, str } from '../config/validate.js';
 import { readServerConfig, readUrl, serverFields, serverSlot, startServer, type ServerConfig } from './server.js';
 import type { Probe, ProbeContext, ProbeKind, Sample, SqlClient } from './types.js';
 
@@ -45,7 +45,7 @@ export const queriesProbe: ProbeKind<QueriesProbeConfig> = {
       build: str(raw, 'build', path),
       url: readUrl(raw, 'url', path)!,
       requests: num(raw, 'requests', path, { min: 1, max: 100_000, integer: true }) ?? 20,
-      deterministic: flag(raw, 'deterministic', path) ?? true,
+      deterministic: bool(raw, 'deterministic', path) ?? true,
       database: { setup: str(db, 'setup', `${path}.database`), url: dbUrl },
     };
   },
@@ -187,9 +187,4 @@ function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }
 
-function flag(raw: Record<string, unknown>, key: string, path: string): boolean | undefined {
-  const v = raw[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'boolean') fail(`${path}.${key}`, `must be true or false, got ${JSON.stringify(v)}`);
-  return v;
-}
+
