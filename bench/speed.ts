@@ -24,6 +24,8 @@ interface Cost {
   builds: number;
   samples: number;
   cachedBlocks: number;
+  buildSeconds?: number;
+  measureSeconds?: number;
   installs?: number;
   installsReused?: number;
   buildsRestored?: number;
@@ -170,6 +172,8 @@ export async function speedSection(argv: readonly string[]): Promise<boolean> {
     row('perfbisect, first run, --jobs 1', jobs1.seconds, jobs1.culprit === culprit ? 'right' : 'WRONG');
 
     const c = first.cost!;
+    // Where the first run's time went, against the hand loop's 5 runs per commit.
+    console.log(`\nfirst run: ${c.samples} probe runs (${(c.measureSeconds ?? 0).toFixed(1)} s measuring), ${c.builds} builds (${(c.buildSeconds ?? 0).toFixed(1)} s), ${c.installs} installs; the hand loop ran the probe 5 times per commit`);
     const measured = Object.values(c.perCommit).filter((x) => x.measure > 0).length;
     const overhead = (c.overheadSeconds ?? 0) / Math.max(1, measured);
     const checks: [string, boolean, string][] = [
