@@ -77,7 +77,9 @@ export class Preparer {
     this.pool = new WorktreePool(o.mirror, o.worktreeDir, o.fresh);
     this.installs = new InstallCache(join(o.cache, 'installs'));
     this.builds = new BuildCache(join(o.cache, 'builds'));
-    this.queue = new PQueue({ concurrency: Math.max(1, o.jobs) });
+    // --jobs 0: the queue runs only between blocks, when no measurement can be disturbed, so it may
+    // use every core (both candidate midpoints build side by side instead of one after the other).
+    this.queue = new PQueue({ concurrency: o.jobs > 0 ? o.jobs : Math.max(1, cpus().length) });
     o.cost.jobs = o.jobs;
     // Builds beside a measurement stay off the last core, where the system lets us pin them.
     if (o.jobs > 0 && cpus().length >= 2 && platform() === 'linux' && hasTaskset()) this.pin = ['taskset', '-c', `0-${cpus().length - 2}`];
