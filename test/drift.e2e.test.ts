@@ -1,4 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -20,8 +22,20 @@ describe('perfbisect drift end to end', () => {
   it('finds both regressions, reports the improvement and the creep, exits 5; a second run measures nothing and exits 0', async () => {
     const before = repoState(f.repo.dir);
     const summary = join(out, 'step-summary.md');
-    const r = await runCli(['drift', '--probe', 'work', '--since', '60 days ago', '--store', store, '--json', join(out, 'r.json'), '--report', join(out, 'r.md'), ...sampling], { cwd: f.repo.dir, cache, env: { GITHUB_STEP_SUMMARY: summary } });
+    // A real receiver on 127.0.0.1 for the alert (--webhook); its URL comes through the environment, as a CI secret would.
+    const posted: { text: string; regressions: { culprit: string }[] }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => (posted.push(JSON.parse(body)), res.end('ok')));
+    });
+    await new Promise<void>((ok) => receiver.listen(0, '127.0.0.1', ok));
+    const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const r = await runCli(['drift', '--probe', 'work', '--since', '60 days ago', '--store', store, '--json', join(out, 'r.json'), '--report', join(out, 'r.md'), ...sampling], { cwd: f.repo.dir, cache, env: { GITHUB_STEP_SUMMARY: summary, PERFBISECT_WEBHOOK: hook } });
     expect(r.exitCode, r.all).toBe(5);
+    expect(posted, r.all).toHaveLength(1);
+    expect(posted[0].text).toMatch(/^perfbisect drift: work on main got slower: 2 new regression\(s\) and gradual drift/);
+    expect(posted[0].regressions.map((x) => x.culprit).sort()).toEqual([...f.regressions].sort());
     const res = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8'));
     const culprits = res.changes.filter((c: { confirmed: boolean }) => c.confirmed).map((c: { culprit: string; kind: string }) => [c.culprit, c.kind]);
     expect(culprits, r.all).toContainEqual([f.regressions[0], 'regression']);
@@ -36,8 +50,10 @@ describe('perfbisect drift end to end', () => {
     expect(readdirSync(store).filter((x) => x.endsWith('.jsonl'))).toHaveLength(1);
     expect(repoState(f.repo.dir)).toEqual(before);
 
-    const again = await runCli(['drift', '--probe', 'work', '--store', store, ...sampling], { cwd: f.repo.dir, cache });
+    const again = await runCli(['drift', '--probe', 'work', '--store', store, ...sampling], { cwd: f.repo.dir, cache, env: { PERFBISECT_WEBHOOK: hook } });
     expect(again.exitCode, again.all).toBe(0);
+    expect(posted).toHaveLength(1); // nothing new: no alert
+    receiver.close();
     expect(again.all).toMatch(/no new commits/);
     expect(again.all).not.toMatch(/^measure /m);
 
@@ -69,6 +85,7 @@ describe('perfbisect drift: user mistakes', () => {
     ['ack of an unknown id', ['drift', 'ack', 'work@abc'], /no change with that id/],
     ['history without checks', ['history', '--probe', 'work'], /no drift checks of probe 'work'/],
     ['init of something else', ['init', 'cd'], /only thing init sets up is 'ci'/],
+    ['bad --webhook', ['drift', '--probe', 'work', '--webhook', 'hooks.slack.com/x'], /--webhook must be an http\(s\) URL/],
   ];
   for (const [name, args, msg] of cases) {
     it(`${name}: one line, exit 2, nothing left behind`, async () => {
@@ -125,6 +142,7 @@ describe('perfbisect init ci', () => {
     const drift = steps.find((s) => s.run?.includes('perfbisect drift'))!.run!;
     // The same flags the end-to-end test above runs: --probe, --branch, --store git:<branch>, --report, --json.
     expect(drift).toBe('npx perfbisect drift --probe work --branch main --store git:perfbisect-data --report perfbisect-drift/report.md --json perfbisect-drift/result.json');
+    expect(steps.find((s) => s.run?.includes('perfbisect drift'))!).toMatchObject({ env: { PERFBISECT_WEBHOOK: '${{ secrets.PERFBISECT_WEBHOOK }}' } });
     const again = await runCli(['init', 'ci'], { cwd: f.repo.dir, cache });
     expect(again.exitCode).toBe(2);
     expect(again.stderr).toMatch(/already exists: pass --force/);

@@ -48,7 +48,7 @@ export async function openStoreFor(spec: string | undefined, repoDir: string | u
 interface DriftCli {
   probe?: string; since?: string; branch: string; points: string; store?: string; config?: string; repo?: string;
   json?: string; report?: string; threshold?: string; minSamples?: string; maxSamples?: string; confidence?: string;
-  warmup?: string; cache: boolean; buildTimeout?: string;
+  warmup?: string; cache: boolean; buildTimeout?: string; webhook?: string;
 }
 
 function program(): Command {
@@ -72,6 +72,7 @@ function program(): Command {
       .option('--warmup <n>', 'discarded warm-up runs before each block (default 1)')
       .option('--build-timeout <seconds>', 'give up on a build after this long')
       .option('--no-cache', 're-measure everything instead of reusing stored samples')
+      .option('--webhook <url>', 'POST the alert (Slack-compatible JSON) here when something is found (default: $PERFBISECT_WEBHOOK)')
       .addHelpText('after', `
 Exit codes:
   0  nothing new above the threshold   5  a new regression or gradual drift was found
@@ -97,6 +98,7 @@ export async function run(argv: string[]): Promise<number> {
   let confidence = opts.confidence === undefined ? defaultEngineOptions.confidence : Number(opts.confidence.replace(/%$/, ''));
   if (confidence > 1) confidence /= 100;
   if (!Number.isFinite(confidence) || confidence < 0.5 || confidence >= 1) throw new UsageError(`--confidence ${opts.confidence}: give a level between 0.5 and 0.999, like --confidence 0.95.`);
+  const webhook = webhookUrl(opts.webhook ?? process.env.PERFBISECT_WEBHOOK);
   const { repo, store } = await openStoreFor(opts.store, opts.repo);
   const file = findConfig(opts.config, repo.root);
   const config = await loadConfig(file);
@@ -124,6 +126,7 @@ export async function run(argv: string[]): Promise<number> {
         build: config.build, install: config.install, env: config.env, threshold, minSamples, maxSamples, confidence,
         warmup: wholeNumber(opts.warmup, '--warmup', 0, 1), useCache: opts.cache, jsonFile: opts.json, reportFile: opts.report,
         buildTimeoutMs: opts.buildTimeout ? wholeNumber(opts.buildTimeout, '--build-timeout', 1, 0) * 1000 : undefined,
+        webhook,
       },
       events, abort.signal,
     );
@@ -134,6 +137,19 @@ export async function run(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** A webhook must be an http(s) URL: checked before anything is measured, so a typo does not waste the run. */
+function webhookUrl(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new UsageError(`--webhook must be an http(s) URL, like https://hooks.slack.com/services/…, got ${JSON.stringify(raw)}`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`--webhook must be an http(s) URL, got ${JSON.stringify(raw)}`);
+  return u.href;
 }
 
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;

@@ -37,6 +37,9 @@ jobs:
       - run: npm ci
       - run: git config user.name "perfbisect" && git config user.email "perfbisect@users.noreply.github.com"
       - run: npx perfbisect drift --probe ${o.probe} --branch ${o.branch} --store git:${o.storeBranch} --report perfbisect-drift/report.md --json perfbisect-drift/result.json
+        env:
+          # Optional: an incoming-webhook URL (Slack or any JSON receiver) in the repository's secrets gets the alert.
+          PERFBISECT_WEBHOOK: \${{ secrets.PERFBISECT_WEBHOOK }}
       - if: always()
         uses: actions/upload-artifact@v4
         with:

@@ -16,6 +16,8 @@ import { hashOf } from './fingerprint.js';
 import { Repo } from './git.js';
 import { Interrupted, Measurer } from './measurer.js';
 import { cacheRoot } from './paths.js';
+import { postWebhook } from './webhook.js';
+import { webhookPayload } from '../report/webhook.js';
 import { RunLog } from './run-log.js';
 
 export interface DriftOptions {
@@ -39,6 +41,8 @@ export interface DriftOptions {
   jsonFile?: string;
   reportFile?: string;
   buildTimeoutMs?: number;
+  /** POST the alert here when the check finds something (exit 5): src/report/webhook.ts. */
+  webhook?: string;
 }
 
 type Meta = CommitMeta & { tree: string };
@@ -170,6 +174,11 @@ export async function runDrift(o: DriftOptions, events: EventStream, signal: Abo
       writeOut(join(dirname(resolve(o.reportFile)), 'series.svg'), svg);
     }
     if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, renderDriftReport(result, {}) + '\n');
+    if (o.webhook && exitCode === ExitCode.driftFound) {
+      const failed = await postWebhook(o.webhook, webhookPayload(result, o.reportFile ? resolve(o.reportFile) : join(runDir, 'writeup.md')));
+      if (failed) emit({ type: 'warning', message: `${failed}; the alert was not delivered (the result stands)` });
+      else note('alert posted to the webhook');
+    }
     emit({ type: 'drift-end', exitCode, resultFile: o.jsonFile ? resolve(o.jsonFile) : join(runDir, 'result.json'), reportFile: o.reportFile ? resolve(o.reportFile) : join(runDir, 'writeup.md') });
     return { exitCode, result };
   } catch (e) {

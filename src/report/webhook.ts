@@ -1,0 +1,38 @@
+import { fmtValue, sanitize, short } from './format.js';
+import type { DriftResult } from './drift.js';
+
+/** What `perfbisect drift --webhook` posts: Slack-compatible `text`, plus the facts for other receivers. */
+export interface WebhookPayload {
+  text: string;
+  probe: string;
+  branch: string;
+  exitCode: number;
+  regressions: { id: string; culprit: string | null; subject: string; change: number; before: number; after: number }[];
+  drift: DriftResult['drift'];
+  runId: string;
+  report?: string;
+}
+
+const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+
+/** The alert of a drift check that found something: one line per new regression, and the drift. Pure. */
+export function webhookPayload(r: DriftResult, report?: string): WebhookPayload {
+  const unit = r.probe.metric.unit;
+  const alerted = r.changes.filter((c) => r.alerts.includes(c.id));
+  const lines = [
+    `perfbisect drift: ${sanitize(r.probe.name)} on ${sanitize(r.branch)} got slower: ${alerted.length} new regression(s)${r.drift ? ` and gradual drift of ${pct(r.drift.total)}` : ''} in ${r.window.commits} commits (${short(r.window.from)}..${short(r.window.to)}).`,
+    ...alerted.map((c) => `• ${pct(c.change)} (${fmtValue(c.before, unit)} → ${fmtValue(c.after, unit)}) at ${c.culprit ? `${short(c.culprit)} ${sanitize(c.subject).slice(0, 80)}` : 'an unresolved commit'} [${c.id}]`),
+    ...(r.drift ? [`• drift ${pct(r.drift.total)} over ${r.drift.commits} commits, no single step above the threshold accounts for ${pct(r.drift.unexplained)} of it`] : []),
+    ...(report ? [`Report: ${report}`] : []),
+  ];
+  return {
+    text: lines.join('\n'),
+    probe: r.probe.name,
+    branch: r.branch,
+    exitCode: r.exitCode,
+    regressions: alerted.map((c) => ({ id: c.id, culprit: c.culprit, subject: c.subject, change: c.change, before: c.before, after: c.after })),
+    drift: r.drift,
+    runId: r.runId,
+    ...(report ? { report } : {}),
+  };
+}
