@@ -10,7 +10,7 @@ import { Repo } from '../harness/git.js';
 import { cacheRoot } from '../harness/paths.js';
 import { killAllGroups } from '../harness/process.js';
 import { createProbe } from '../probes/index.js';
-import { sanitize, short } from '../report/format.js';
+import { fmtSignedPct as pct, sanitize, short } from '../report/format.js';
 import { plainReporter } from '../ui/plain.js';
 
 /** Where drift checks keep their history unless --store says otherwise. */
@@ -151,8 +151,6 @@ function webhookUrl(raw: string | undefined): string | undefined {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`--webhook must be an http(s) URL, got ${JSON.stringify(raw)}`);
   return u.href;
 }
-
-const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 
 /** The drift check's own lines; the plain reporter prints builds, blocks and verdicts. */
 function driftLine(e: RunEvent, write: (l: string) => void): void {

@@ -10,23 +10,28 @@ const files = { bundle: 'bundle-sizes.json', statements: 'queries-statements.jso
  */
 export function readProbeArtifacts(runDir: string, sha: string): ProbeArtifacts {
   const key = sha.slice(0, 12);
+  const own = readFolder(join(runDir, 'artifacts', key));
+  if (Object.keys(own).length) return own;
   const runs = dirname(runDir);
-  const others = existsSync(runs)
-    ? readdirSync(runs)
-        .map((n) => join(runs, n))
-        .filter((d) => d !== runDir && existsSync(join(d, 'artifacts', key)))
-        .sort((x, y) => statSync(y).mtimeMs - statSync(x).mtimeMs)
-    : [];
-  for (const dir of [runDir, ...others].map((d) => join(d, 'artifacts', key))) {
-    const out: ProbeArtifacts = {};
-    for (const [k, f] of Object.entries(files) as [keyof typeof files, string][]) {
-      const v = readJson(join(dir, f));
-      if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-    }
-    if (out.statements && existsSync(join(dir, 'queries-explain.txt'))) out.explain = readFileSync(join(dir, 'queries-explain.txt'), 'utf8');
+  const earlier = readdirSync(runs)
+    .map((n) => join(runs, n))
+    .filter((d) => d !== runDir && existsSync(join(d, 'artifacts', key)))
+    .sort((x, y) => statSync(y).mtimeMs - statSync(x).mtimeMs);
+  for (const d of earlier) {
+    const out = readFolder(join(d, 'artifacts', key));
     if (Object.keys(out).length) return out;
   }
   return {};
+}
+
+function readFolder(dir: string): ProbeArtifacts {
+  const out: ProbeArtifacts = {};
+  for (const [k, f] of Object.entries(files) as [keyof typeof files, string][]) {
+    const v = readJson(join(dir, f));
+    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  }
+  if (out.statements && existsSync(join(dir, 'queries-explain.txt'))) out.explain = readFileSync(join(dir, 'queries-explain.txt'), 'utf8');
+  return out;
 }
 
 function readJson(file: string): unknown {

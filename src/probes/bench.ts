@@ -1,7 +1,7 @@
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommitFailure } from '../errors.js';
-import { bool, fail, noUnknownKeys, num, oneOf, str, strMap } from '../config/validate.js';
+import { bool, noUnknownKeys, num, oneOf, str, strMap } from '../config/validate.js';
 import { lastJsonLine, shq, tailLines } from './bench/shell.js';
 import type { MetricInfo, Probe, ProbeContext, ProbeKind, Sample } from './types.js';
 

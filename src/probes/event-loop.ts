@@ -1,6 +1,6 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommitFailure } from '../errors.js';
-import { join } from 'node:path';
 import { bool, fail, noUnknownKeys, num, str } from '../config/validate.js';
 import { loadFields, readLoadConfig, type LoadConfig } from './http/config.js';
 import { measuredLoad, startLoaded } from './http.js';

@@ -186,5 +186,3 @@ async function checkExtension(ctx: ProbeContext, url: string, field: string): Pr
 function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }
-
-

@@ -1,6 +1,6 @@
 import type { MetricInfo } from '../probes/types.js';
 import type { RunCost } from './result.js';
-import { direction, fmtP, fmtValue, sanitize, short } from './format.js';
+import { direction, fmtP, fmtSignedPct as pct, fmtValue, sanitize, short } from './format.js';
 
 /** One step of a drift check, as the JSON result, the store and the writeup show it. */
 export interface DriftChange {
@@ -40,8 +40,6 @@ export interface DriftResult {
   store: string;
   cost: RunCost;
 }
-
-const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 
 /** The writeup of a drift check: series chart, each step with its culprit, gradual drift, how sure. */
 export function renderDriftReport(r: DriftResult, o: { svgFile?: string }): string {

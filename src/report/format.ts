@@ -31,6 +31,11 @@ export function fmtRatio(r: number): string {
   return `${pct >= 0 ? '+' : ''}${pct.toFixed(Math.abs(pct) < 10 ? 1 : 0)}%`;
 }
 
+/** A relative change with its sign: +12.3%, -4.0%. */
+export function fmtSignedPct(fraction: number): string {
+  return `${fraction >= 0 ? '+' : ''}${(fraction * 100).toFixed(1)}%`;
+}
+
 export function fmtPct(fraction: number): string {
   return `${(fraction * 100).toFixed(1)}%`;
 }

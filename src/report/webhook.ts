@@ -1,4 +1,4 @@
-import { fmtValue, sanitize, short } from './format.js';
+import { fmtSignedPct as pct, fmtValue, sanitize, short } from './format.js';
 import type { DriftResult } from './drift.js';
 
 /** What `perfbisect drift --webhook` posts: Slack-compatible `text`, plus the facts for other receivers. */
@@ -12,8 +12,6 @@ export interface WebhookPayload {
   runId: string;
   report?: string;
 }
-
-const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 
 /** The alert of a drift check that found something: one line per new regression, and the drift. Pure. */
 export function webhookPayload(r: DriftResult, report?: string): WebhookPayload {

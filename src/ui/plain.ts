@@ -1,5 +1,5 @@
 import type { EventStream, RunEvent } from '../events.js';
-import { fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, sanitize, short } from '../report/format.js';
+import { fmtDuration, fmtP, fmtPct, fmtRatio, fmtSignedPct as pct, fmtValue, sanitize, short } from '../report/format.js';
 import type { MetricInfo } from '../probes/types.js';
 
 /** One greppable line per event, no escape codes: for CI logs, pipes and --no-tui. */
@@ -7,7 +7,6 @@ export function plainReporter(events: EventStream, write: (line: string) => void
   let metric: MetricInfo = { name: '', unit: '', better: 'lower' };
   const subjects = new Map<string, string>();
   const subj = (sha: string) => sanitize(subjects.get(sha) ?? '').slice(0, 70);
-  const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
   const samples = new Map<string, number>();
   return events.subscribe((e: RunEvent) => {
     switch (e.type) {

@@ -1,6 +1,6 @@
 import type { BundleSizes } from '../../probes/bundle.js';
-import { short } from '../format.js';
 import type { LoopBlocksFile } from '../../probes/event-loop.js';
+import { short } from '../format.js';
 import { renderBundleEvidence } from './bundle.js';
 import { renderLoopEvidence } from './event-loop.js';
 import { renderHeapEvidence, type HeapDiffFile } from './heap.js';
