@@ -105,6 +105,17 @@ describe('evidence: pure parts', () => {
     expect(renderEvidence([ev]).join('\n')).toContain('No function');
   });
 
+  it('takes the noise floor from the side with samples enough to measure it', () => {
+    const changes = parseUnifiedDiff('');
+    const a = aggregateV8([[culpritProfile()]], [root]);
+    const b = aggregateV8([[profile(culpritProfile().nodes, { 2: 20, 3: 100, 4: 280 })]], [root]);
+    // A parent with one sample a half, each in a different function: its "noise" would be 100 points.
+    const thin = (n: number) => aggregateV8([[profile(culpritProfile().nodes, { [n]: 1 })]], [root]);
+    const ev = buildEvidence({ culprit: 'c', parent: 'p', before: { all: thin(2), halves: [thin(2), thin(3)] }, after: { all: b, halves: [a, b] }, changes });
+    expect(thin(2).samples).toBe(1);
+    expect(ev.noise).toBeCloseTo(5);
+  });
+
   it('draws a differential flame graph as standalone SVG with escaped names', () => {
     const nodes = culpritProfile().nodes.map((n) => (n.id === 4 ? { ...n, callFrame: { ...n.callFrame, functionName: '<check&sum>' } } : n));
     const after = aggregateV8([[profile(nodes, { 2: 20, 3: 80, 4: 300 })]], [root]);

@@ -8,12 +8,25 @@ export interface Side {
   halves: [ProfileAggregate, ProfileAggregate];
 }
 
+/** Below this many samples in a half, one sample moves a share by 5 points or more: no noise to measure. */
+const MIN_HALF_SAMPLES = 20;
+
+/**
+ * The noise floor one commit's profiles can measure: the largest share difference between its two
+ * halves, or nothing when a half holds too few samples (a parent whose benchmark runs for a few
+ * milliseconds gets a handful of samples; their shares jump by tens of points and would hide everything).
+ */
+function sideNoise(s: Side): number | undefined {
+  return Math.min(s.halves[0].samples, s.halves[1].samples) >= MIN_HALF_SAMPLES ? profileNoise(...s.halves) : undefined;
+}
+
 /**
  * The evidence for one culprit from the profiles of its parent and itself: the noise floor measured
  * at both commits, the rows beyond it, and the changed lines that carry the time.
  */
 export function buildEvidence(i: { culprit: string; parent: string; before: Side; after: Side; changes: ChangedLines; limit?: number }): Evidence {
-  const noise = Math.max(profileNoise(...i.before.halves), profileNoise(...i.after.halves));
+  const measured = [sideNoise(i.before), sideNoise(i.after)].filter((n): n is number => n !== undefined);
+  const noise = measured.length ? Math.max(...measured) : Math.max(profileNoise(...i.before.halves), profileNoise(...i.after.halves));
   const { top, shrank } = compareProfiles(alignToCulprit(i.before.all, i.changes), i.after.all, i.changes, { noise, limit: i.limit });
   const ev: Evidence = {
     culprit: i.culprit,
