@@ -186,7 +186,7 @@ export async function bisectCommand(argv: string[]): Promise<number> {
 
   const events = new EventStream();
   // q or Ctrl-C in the live UI (raw mode: no SIGINT reaches us) stops the run exactly as SIGINT does.
-  const stopReporter = attachReporter(events, { tui: opts.tui, onQuit: () => onSignal('SIGINT') });
+  const stopReporter = await attachReporter(events, { tui: opts.tui, onQuit: () => onSignal('SIGINT') });
   const abort = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (abort.signal.aborted) {

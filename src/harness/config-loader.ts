@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createJiti } from 'jiti';
 import { UsageError } from '../errors.js';
 import { validateConfig, type ValidConfig } from '../config/config.js';
 
@@ -28,6 +27,7 @@ export function findConfig(explicit: string | undefined, repoRoot: string): stri
 
 /** Load probes.config.ts (TypeScript or JavaScript) with jiti and validate its shape. */
 export async function loadConfig(file: string): Promise<ValidConfig> {
+  const { createJiti } = await import('jiti');
   const jiti = createJiti(import.meta.url, { alias: { perfbisect: selfEntry() }, moduleCache: false, fsCache: false });
   let mod: unknown;
   try {

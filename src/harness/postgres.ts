@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { EnvironmentError } from '../errors.js';
 import type { PostgresServer, SqlClient } from '../probes/types.js';
 import { freePort } from './probe-context.js';
@@ -127,8 +127,14 @@ export async function startPostgres(o: { logFile: string; signal?: AbortSignal }
   }
 }
 
+/** pg is loaded on first use: a run without a database probe should not pay for it at start-up. */
+async function client(config: pg.ClientConfig): Promise<pg.Client> {
+  const { default: driver } = await import('pg');
+  return new driver.Client(config);
+}
+
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  const c = await client({ connectionString: url, connectionTimeoutMillis: 5000 });
   await c.connect();
   try {
     return await fn(c);
@@ -139,7 +145,7 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
 
 /** One connection for a probe's own statements (resetting and reading pg_stat_statements, EXPLAIN). */
 export async function connectSql(url: string): Promise<SqlClient> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  const c = await client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   c.on('error', () => undefined);
   await c.connect();
   return {

@@ -1,6 +1,5 @@
 import type { EventStream } from '../events.js';
 import { plainReporter } from './plain.js';
-import { liveReporter } from './live/render.js';
 
 export interface ReporterOptions {
   /** false with --no-tui. */
@@ -19,7 +18,11 @@ export function wantsLiveUi(o: { tui: boolean }, stdout: { isTTY?: boolean } = p
  * (pipes, CI=true, --no-tui) one plain line per event. Returns a function that detaches it
  * and draws its last frame.
  */
-export function attachReporter(events: EventStream, o: ReporterOptions): () => void {
-  if (wantsLiveUi(o)) return liveReporter(events, { onQuit: o.onQuit });
+export async function attachReporter(events: EventStream, o: ReporterOptions): Promise<() => void> {
+  if (wantsLiveUi(o)) {
+    // Ink and React load only for the live UI: CI and piped runs start without them.
+    const { liveReporter } = await import('./live/render.js');
+    return liveReporter(events, { onQuit: o.onQuit });
+  }
   return plainReporter(events, (l) => process.stdout.write(l + '\n'));
 }

@@ -3,7 +3,7 @@
  * milliseconds (a fast loopback server reads p99 = 0 or 1 ms), so every response's fractional
  * time is recorded from the 'response' event and the percentiles are computed here.
  */
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
 import { quantileSorted, sorted } from '../../stats/summary.js';
 
 export interface LoadRequest {
@@ -80,8 +80,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
     ? weightedSequence(o.requests).map(({ weight: _w, ...r }) => ({ ...r, method: (r.method ?? o.method ?? 'GET') as autocannon.Request['method'] }))
     : undefined;
   let onAbort = () => {};
+  // Loaded on first use: autocannon costs a quarter of a second at start-up, which only load probes need.
+  const { default: load } = await import('autocannon');
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(
+    const instance = load(
       {
         url: o.url,
         connections: o.connections,
