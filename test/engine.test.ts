@@ -75,6 +75,24 @@ describe('bisect engine on simulated noisy histories', () => {
     expect(r.samples).toBeLessThan(20);
   });
 
+  it('names the commits the search measures next, whichever way the current verdict goes', () => {
+    const e = new BisectEngine(linearCommits(16), { good: shaOf(0), bad: shaOf(15) }, { better: 'lower', deterministic: true, minSamples: 1, maxSamples: 1, confidence: 0.95 }, seededRng(1));
+    const value = (sha: string) => (Number(sha.slice(1)) >= 5 ? 200 : 100);
+    const run = () => {
+      const step = e.next();
+      if (step.type !== 'measure') throw new Error('expected a measurement');
+      const got: Record<string, number[]> = {};
+      for (const s of [...step.refs, step.target]) got[s] = [value(s)];
+      e.record(got);
+    };
+    expect(e.nextTargets()).toEqual([shaOf(7)]);
+    run(); // the endpoints
+    expect((e.next() as { target: string }).target).toBe(shaOf(7));
+    expect(e.nextTargets()).toEqual([shaOf(11), shaOf(3)]); // if c7 is good, if it is bad
+    run(); // c7 is bad
+    expect((e.next() as { target: string }).target).toBe(shaOf(3));
+  });
+
   it('is ambiguous when the boundary falls among skipped commits, and lists exactly the suspects', () => {
     const commits = linearCommits(16);
     const rng = seededRng(1);

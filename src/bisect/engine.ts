@@ -148,6 +148,29 @@ export class BisectEngine {
     return this.alpha;
   }
 
+  /**
+   * The commits the search will measure next, whichever way the current trial goes (good or bad):
+   * what a harness can build while the trial is measured.
+   */
+  nextTargets(): string[] {
+    const t = this.trial;
+    if (!t) return [];
+    const exclude = (s: Search, bad: number) => (i: number) => i === bad || s.skipped.has(i);
+    if (t.purpose === 'endpoints') {
+      const bad = this.graph.index.get(this.bad)!;
+      const next = this.graph.midpoint(this.graph.ancestors[bad], (i) => i === bad);
+      return next === undefined ? [] : [this.graph.shas[next]];
+    }
+    const s = t.search!;
+    const x = this.graph.index.get(t.target)!;
+    const ifGood = s.candidates.clone();
+    ifGood.andNot(this.graph.ancestors[x]);
+    const ifBad = s.candidates.clone();
+    ifBad.and(this.graph.ancestors[x]);
+    const out = [this.graph.midpoint(ifGood, exclude(s, s.bad)), this.graph.midpoint(ifBad, exclude(s, x))];
+    return out.filter((i): i is number => i !== undefined).map((i) => this.graph.shas[i]);
+  }
+
   /** Samples of every commit measured so far, in the order taken. */
   samplesOf(sha: string): number[] {
     return this.pooled.get(sha) ?? [];

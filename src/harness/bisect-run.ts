@@ -119,7 +119,7 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
       if (signal.aborted) throw new Interrupted();
       const step = engine.next();
       if (step.type === 'done') break;
-      measurer.ahead(step, [good, ...range.map((c) => c.sha)]);
+      measurer.ahead(step, engine.nextTargets());
       try {
         const samples = await measureBlock(step.target, step.refs, step.rounds, step.purpose);
         engine.record(samples);

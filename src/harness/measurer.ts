@@ -8,7 +8,7 @@ import { runShell } from './process.js';
 import { probeContext } from './probe-context.js';
 import { SampleStore } from './sample-store.js';
 import { Worktrees } from './worktrees.js';
-import { costOf, defaultJobs, nextMidpoints, Preparer } from './prepare.js';
+import { costOf, defaultJobs, Preparer } from './prepare.js';
 import type { Slot } from './worktree-pool.js';
 
 export interface MeasurerOptions {
@@ -55,6 +55,8 @@ export class Measurer {
   private readonly store: SampleStore;
   private readonly baseEnv: Record<string, string>;
   private readonly ordinals = new Map<string, number>();
+  /** Commits the block just before ran for real (not replayed): they are warm already. */
+  private lastRun = new Set<string>();
 
   private constructor(private readonly o: MeasurerOptions, readonly worktrees: Worktrees) {
     this.store = new SampleStore(join(o.cache, 'samples', `${hashOf([o.repoRoot, this.fp.hash])}.jsonl`));
@@ -95,10 +97,10 @@ export class Measurer {
     this.leases.clear();
   }
 
-  /** Build what the search may need after this step while it is measured (both next midpoints). */
-  ahead(step: { target: string; refs: string[]; purpose: string }, order: string[]): void {
+  /** Build what the search may need after this step (`next`: the engine's next targets either way). */
+  ahead(step: { target: string; refs: string[] }, next: string[]): void {
     // Started only when the block is really measured: a replayed block needs no builds at all.
-    this.pendingAhead = () => this.preparer.ahead(nextMidpoints(step, order).filter((s) => !this.failed.has(s)), [step.target, ...step.refs]);
+    this.pendingAhead = () => this.preparer.ahead(next.filter((s) => !this.failed.has(s)), [step.target, ...step.refs]);
   }
   private pendingAhead?: () => void;
 
@@ -132,6 +134,7 @@ export class Measurer {
     const hit = store.get(key);
     const stored = hit && (o.useCache || hit.runId === o.runId) ? hit : undefined;
     if (stored) {
+      this.lastRun = new Set();
       cost.cachedBlocks++;
       this.costOf(target).cached = true;
       costOf(cost, target).saved += (stored.seconds ?? 0) + (stored.prepareSeconds ?? 0);
@@ -145,6 +148,8 @@ export class Measurer {
       }
       return out;
     }
+    // The block's own commits build side by side (good and bad at the start), then the next targets.
+    this.preparer.ahead(commits, commits);
     this.pendingAhead?.();
     this.pendingAhead = undefined;
     const dirs = new Map<string, string>();
@@ -187,7 +192,12 @@ export class Measurer {
         (outDetails[sha] ??= []).push(s.details ?? {});
         emit({ type: 'sample', sha, value: s.value, ...(s.details ? { details: s.details } : {}) });
       };
-      if (!probe.deterministic) for (let w = 0; w < o.warmup; w++) for (const sha of commits) await take(sha, false);
+      // A command run in the block just before is warm (hyperfine, too, warms up once per command), so
+      // it skips its warm-up; a probe with a prepare step (a server, a benchmark runner) starts afresh
+      // for every block, so its warm-up stays.
+      const cold = commits.filter((sha) => probe.prepare || !this.lastRun.has(sha));
+      this.lastRun = new Set();
+      if (!probe.deterministic) for (let w = 0; w < o.warmup; w++) for (const sha of cold) await take(sha, false);
       for (let r = 0; r < rounds; r++) {
         for (const ref of refs) {
           await take(ref, true);
@@ -195,6 +205,7 @@ export class Measurer {
         }
         if (refs.length === 0) await take(target, true);
       }
+      this.lastRun = new Set(commits);
     } finally {
       for (const sha of prepared) await probe.teardown?.(ctxs.get(sha)!).catch(() => undefined);
       this.preparer.endMeasure();

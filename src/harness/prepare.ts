@@ -89,7 +89,13 @@ export class Preparer {
   async prepare(sha: string): Promise<Slot> {
     const prior = this.failed.get(sha);
     if (prior) throw prior;
-    await this.inflight.get(sha);
+    const building = this.inflight.get(sha);
+    if (building) {
+      // Waiting for a build that runs in the background is build time on the run's critical path.
+      const w0 = now();
+      await building;
+      this.o.cost.aheadWaitSeconds = (this.o.cost.aheadWaitSeconds ?? 0) + (now() - w0) / 1000;
+    }
     const again = this.failed.get(sha);
     if (again) throw again;
     const t0 = now();
@@ -261,21 +267,6 @@ function hasTaskset(): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * The commits the search may want next, both possible next midpoints, guessed from the order of
- * the range: between the good reference and the target, and between the target and the bad one.
- */
-export function nextMidpoints(step: { target: string; refs: string[]; purpose: string }, order: string[]): string[] {
-  const idx = (s: string) => order.indexOf(s);
-  const t = idx(step.target);
-  if (step.purpose === 'endpoints') return order.length > 2 ? [order[Math.floor((order.length - 1) / 2)]] : [];
-  const [lo, hi] = step.refs.map(idx);
-  const out: string[] = [];
-  if (lo >= 0 && t - lo > 1) out.push(order[Math.floor((lo + t) / 2)]);
-  if (hi >= 0 && hi - t > 1) out.push(order[Math.floor((t + hi) / 2)]);
-  return out;
 }
 
 /**
