@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { seededRng } from '../src/stats/rng.js';
 import { simulateBaseline, simulateBisect, type History, type NoiseModel } from './simulate.js';
 
-export const NOISES: NoiseModel[] = ['normal', 'lognormal', 'drift', 'spikes', 'bimodal'];
+export const NOISES: NoiseModel[] = ['normal', 'lognormal', 'drift', 'spikes', 'bimodal', 'jump', 'wiggle'];
 export const SIZES = [32, 128, 2000];
 export const DELTAS = [0.02, 0.05, 0.08, 0.25, 1.0];
 /** The two-step case: a small step first, a big one later. */

@@ -6,7 +6,7 @@ import { BisectEngine, defaultEngineOptions, type EngineOptions, type Outcome } 
 import { gaussian, seededRng, type Rng } from '../src/stats/rng.js';
 import { median } from '../src/stats/summary.js';
 
-export type NoiseModel = 'normal' | 'lognormal' | 'drift' | 'spikes' | 'bimodal';
+export type NoiseModel = 'normal' | 'lognormal' | 'drift' | 'spikes' | 'bimodal' | 'jump' | 'wiggle';
 
 export interface History {
   n: number;
@@ -22,8 +22,13 @@ export function levelAt(h: History, i: number): number {
 
 export function sampler(h: History, rng: Rng) {
   let clock = 0;
+  // Another job starts on the machine at a random moment of the run: everything is 20% slower after.
+  const jumpAt = h.noise === 'jump' ? 40 + Math.floor(rng() * 400) : Infinity;
+  // A shared machine's speed wanders: a new ±3% level every 25 samples (about one block).
+  let speed = 1;
   return (i: number): number => {
     clock++;
+    if (h.noise === 'wiggle' && clock % 25 === 0) speed = 1 + 0.03 * gaussian(rng);
     const base = levelAt(h, i);
     const z = gaussian(rng);
     switch (h.noise) {
@@ -38,6 +43,10 @@ export function sampler(h: History, rng: Rng) {
         return base * (1 + h.cv * z) * (rng() < 0.03 ? 3 : 1);
       case 'bimodal':
         return base * (1 + h.cv * z) * (rng() < 0.3 ? 1.1 : 1);
+      case 'wiggle':
+        return base * (1 + h.cv * z) * speed;
+      case 'jump':
+        return base * (1 + h.cv * z) * (clock > jumpAt ? 1.2 : 1);
     }
   };
 }

@@ -113,6 +113,56 @@ describe('bisect engine on simulated noisy histories', () => {
     }
   });
 
+  it('decides a clear change at the first look, with the references\' samples from the trial before', () => {
+    const r = simulateBisect({ n: 64, steps: [{ at: 41, size: 1 }], noise: 'normal', cv: 0.03 }, 2);
+    expect(r.culpritIdx).toEqual([41]);
+    // Five fresh samples a side cannot reach the bisect-wide alpha: without the earlier ones every verdict
+    // took 16. (Now and then a reference's fresh samples differ from its earlier ones by chance, and that
+    // verdict takes its second look with fresh samples only.)
+    const atFirstLook = r.outcome.verdicts.filter((v) => v.samples === 10).length;
+    expect(atFirstLook).toBeGreaterThanOrEqual(r.outcome.verdicts.length - 1);
+  });
+
+  it('does not let a verdict rest on earlier samples when the machine changed speed between trials', () => {
+    const e = new BisectEngine(linearCommits(16), { good: shaOf(0), bad: shaOf(15) }, { better: 'lower', deterministic: false, minSamples: 10, maxSamples: 60, confidence: 0.95 }, seededRng(1));
+    const rng = seededRng(7);
+    let machine = 1;
+    const value = (sha: string) => (Number(sha.slice(1)) >= 12 ? 200 : 100) * machine * (1 + 0.01 * (rng() - 0.5));
+    const first = e.next();
+    if (first.type !== 'measure') throw new Error('expected the endpoints');
+    const measure = (step: typeof first, rounds = step.rounds) => {
+      const got: Record<string, number[]> = {};
+      // As the harness does: each round takes each reference, then the target, in turn.
+      for (let i = 0; i < rounds; i++) for (const ref of step.refs) for (const s of [ref, step.target]) (got[s] ??= []).push(value(s));
+      e.record(got);
+    };
+    // Many earlier samples (as after a verdict that took several looks) would outweigh five fresh ones.
+    measure(first, 40);
+    machine = 1.3; // another job started: everything after the endpoints is 30% slower
+    const step = e.next();
+    if (step.type !== 'measure') throw new Error('expected a verdict');
+    while (e.verdictList.length === 0) measure(e.next() as typeof first);
+    // Pooled with the endpoints' samples, good's would be 30% faster than the commit: 'between'.
+    expect(e.verdictList[0]).toMatchObject({ sha: step.target, verdict: 'good' });
+  });
+
+  it('measures a culprit against its parent side by side, so a machine that changed speed mid-run cannot hide it', () => {
+    // A history whose machine gets 20% slower partway: the culprit used to be lost to pooled samples.
+    const at = 1 + ((12 * 37) % 126);
+    const r = simulateBisect({ n: 128, steps: [{ at, size: 0.08 }], noise: 'jump', cv: 0.03 }, 1000 + 12 * 7919);
+    expect(r.outcome.status).toBe('found');
+    expect(r.culpritIdx).toEqual([at]);
+  });
+
+  it('moves the good reference to the nearest good commit, so the culprit is measured beside its parent', () => {
+    // The machine's speed wanders by ~3% every few blocks: compared with the far good endpoint, or
+    // with its parent measured in another trial, this culprit's 8% change was lost.
+    const r = simulateBisect({ n: 128, steps: [{ at: 112, size: 0.08 }], noise: 'wiggle', cv: 0.03 }, 1000 + 3 * 7919);
+    expect(r.culpritIdx).toEqual([112]);
+    const last = r.outcome.verdicts.at(-1)!;
+    expect(last.refs[0]).toBe(shaOf(111));
+  });
+
   it('beats the hand-made 5-run midpoint baseline on an 8% step', () => {
     let ours = 0;
     let theirs = 0;

@@ -90,6 +90,8 @@ interface Trial {
   look: number;
   samples: Map<string, number[]>;
   search?: Search;
+  /** Counts trials from 0 (the endpoints), so a reference's samples from the trial before can be found. */
+  index: number;
 }
 
 /**
@@ -107,6 +109,9 @@ export class BisectEngine {
   /** The good→bad change measured at the first look of the endpoints. */
   private delta = 0;
   private readonly pooled = new Map<string, number[]>();
+  /** Every commit's samples with the trial that took them. */
+  private readonly taken = new Map<string, { trial: number; values: number[] }[]>();
+  private trials = 0;
   private readonly verdicts: CommitVerdict[] = [];
   private readonly searches: Search[] = [];
   private readonly found: { sha: number; search: Search }[] = [];
@@ -133,7 +138,7 @@ export class BisectEngine {
     this.alpha = (1 - opts.confidence) / (expectedDecisions(this.graph.size) * this.looks.length * 2);
     this.threshold = opts.threshold;
     if (opts.threshold !== undefined) this.thresholdSource = 'set with --threshold';
-    this.trial = { target: this.bad, refs: [this.good], purpose: 'endpoints', look: 0, samples: new Map() };
+    this.trial = { target: this.bad, refs: [this.good], purpose: 'endpoints', look: 0, samples: new Map(), index: this.trials++ };
   }
 
   get verdictList(): readonly CommitVerdict[] {
@@ -198,6 +203,9 @@ export class BisectEngine {
     for (const [sha, values] of Object.entries(samples)) {
       t.samples.set(sha, [...(t.samples.get(sha) ?? []), ...values]);
       this.pooled.set(sha, [...(this.pooled.get(sha) ?? []), ...values]);
+      const taken = this.taken.get(sha) ?? [];
+      taken.push({ trial: t.index, values });
+      this.taken.set(sha, taken);
     }
     const have = t.samples.get(t.target)?.length ?? 0;
     while (t.look < this.looks.length - 1 && this.looks[t.look] <= have) t.look++;
@@ -218,8 +226,25 @@ export class BisectEngine {
     return have >= this.looks[this.looks.length - 1];
   }
 
+  /**
+   * A reference's samples for a verdict: this trial's fresh, interleaved ones; at the first look also
+   * those the trial just before took of it. The commit measured last is nearly always a reference of
+   * the next, and five fresh samples a side cannot reach the bisect-wide alpha: with them a clear
+   * change is decided at the first look instead of the second. Only at the first look, because those
+   * samples helped decide the last verdict (they lean its way) and a change that needs more looks is
+   * small enough for that lean to matter; never older ones (slow drift). decideVerdict checks that
+   * the fresh samples alone point the same way (the machine may have changed speed in between).
+   */
+  private refSamples(ref: string, t: Trial): number[] {
+    if (this.opts.deterministic) return this.samplesOf(ref);
+    const fresh = t.samples.get(ref) ?? [];
+    if ((t.samples.get(t.target)?.length ?? 0) > this.looks[0]) return fresh;
+    const recent = (this.taken.get(ref) ?? []).filter((b) => b.trial === t.index - 1).flatMap((b) => b.values);
+    return [...recent, ...fresh];
+  }
+
   private cmp(ref: string, t: Trial): Comparison {
-    const refSamples = this.opts.deterministic ? this.samplesOf(ref) : t.samples.get(ref) ?? [];
+    const refSamples = this.refSamples(ref, t);
     return compare(refSamples, t.samples.get(t.target) ?? [], {
       threshold: this.threshold ?? 0,
       alpha: this.alpha,
@@ -307,6 +332,15 @@ export class BisectEngine {
     if (worseThanGood && betterThanBad) verdict = 'between';
     else if (betterThanBad && vsGood.hi < margin) verdict = 'good';
     else if (worseThanGood && vsBad.lo > -margin) verdict = 'bad';
+    // A verdict resting on the trial before's samples stands only if this trial's own fresh samples
+    // point the same way: if the machine changed speed between the trials, they would not.
+    if (verdict && !this.opts.deterministic && t.look <= 1) {
+      const fresh = (ref: string) => compare(t.samples.get(ref) ?? [], t.samples.get(t.target) ?? [], { threshold: tau, alpha: this.alpha, better: this.opts.better }).worse;
+      const g = fresh(s.lo);
+      const b = fresh(s.hi);
+      const agrees = verdict === 'between' ? g > tau / 2 && b < -tau / 2 : verdict === 'good' ? b < -tau / 2 && g < margin : g > tau / 2 && b > -margin;
+      if (!agrees) verdict = undefined;
+    }
     let lean: 'good' | 'bad' | 'between' | undefined;
     if (!verdict) {
       if (!this.isFinalLook(have)) return;
@@ -320,7 +354,12 @@ export class BisectEngine {
     this.verdicts.push({ sha: t.target, verdict, lean, refs: t.refs, vsGood, vsBad, samples: have });
     this.trial = undefined;
     const effective = verdict === 'inconclusive' ? lean! : verdict;
-    if (effective === 'good') s.candidates.andNot(this.graph.ancestors[x]);
+    if (effective === 'good') {
+      s.candidates.andNot(this.graph.ancestors[x]);
+      // The nearest good commit is the good reference from now on, as the nearest bad one is the bad:
+      // the last trials then measure neighbours side by side, and the culprit beside its parent.
+      s.lo = t.target;
+    }
     else if (effective === 'bad') {
       s.candidates.and(this.graph.ancestors[x]);
       s.bad = x;
@@ -340,7 +379,7 @@ export class BisectEngine {
       const s = this.searches[this.searches.length - 1];
       const next = this.graph.midpoint(s.candidates, (i) => i === s.bad || s.skipped.has(i));
       if (next !== undefined) {
-        this.trial = { target: this.graph.shas[next], refs: [s.lo, s.hi], purpose: 'verdict', look: 0, samples: new Map(), search: s };
+        this.trial = { target: this.graph.shas[next], refs: [s.lo, s.hi], purpose: 'verdict', look: 0, samples: new Map(), search: s, index: this.trials++ };
         return;
       }
       this.searches.pop();
@@ -355,8 +394,7 @@ export class BisectEngine {
     const sha = this.graph.shas[i];
     const parent = this.graph.parents[i][0];
     const parentSha = parent !== undefined && this.pooled.has(this.graph.shas[parent]) ? this.graph.shas[parent] : s.lo;
-    const before = this.pooled.get(parentSha) ?? [];
-    const after = this.pooled.get(sha) ?? [];
+    const [before, after] = this.sideBySide(parentSha, sha);
     const change = compare(before, after, {
       threshold: this.threshold!, alpha: 1 - this.opts.confidence, better: this.opts.better, deterministic: this.opts.deterministic,
     });
@@ -365,6 +403,21 @@ export class BisectEngine {
       sha, before: parentSha, beforeSummary: summarize(before), afterSummary: summarize(after),
       ratio: r.ratio, ratioCi: [r.lo, r.hi], change,
     };
+  }
+
+  /**
+   * Two commits' samples from the trials that measured both, interleaved, so a machine that changed
+   * speed between trials cannot make a step look larger or smaller; all their samples if none did.
+   */
+  private sideBySide(a: string, b: string): [number[], number[]] {
+    const all: [number[], number[]] = [this.samplesOf(a), this.samplesOf(b)];
+    if (this.opts.deterministic) return all;
+    const ta = this.taken.get(a) ?? [];
+    const tb = this.taken.get(b) ?? [];
+    const shared = new Set(ta.map((x) => x.trial).filter((i) => tb.some((y) => y.trial === i)));
+    if (!shared.size) return all;
+    const pick = (blocks: typeof ta) => blocks.filter((x) => shared.has(x.trial)).flatMap((x) => x.values);
+    return [pick(ta), pick(tb)];
   }
 
   private finish(status: Status): void {
