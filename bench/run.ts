@@ -6,6 +6,7 @@
  * The sections that run the CLI use dist/: the npm script builds it first.
  *
  *   npm run bench -- --quick
+ *   npm run bench -- --only speed     (the sections whose name contains the word)
  */
 import { accuracySection } from './accuracy.js';
 import { runRealAccuracy } from './real-accuracy.js';
@@ -24,8 +25,14 @@ const sections: Section[] = [
 ];
 
 const argv = process.argv.slice(2);
+const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] ?? '' : '';
+const chosen = sections.filter((x) => x.name.includes(only));
+if (!chosen.length) {
+  console.error(`no bench section matches --only ${only}; sections: ${sections.map((x) => x.name).join('; ')}`);
+  process.exit(2);
+}
 let ok = true;
-for (const s of sections) {
+for (const s of chosen) {
   console.log(`\n=== ${s.name} ===\n`);
   if ((await s.run(argv)) === false) ok = false;
 }
