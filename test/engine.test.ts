@@ -163,6 +163,32 @@ describe('bisect engine on simulated noisy histories', () => {
     expect(last.refs[0]).toBe(shaOf(111));
   });
 
+  it('keeps the good reference across a merge whose other branch made things faster', () => {
+    // g0 - s1 (20% faster) - s2 ; g0 - c1 - c2 (50% slower) ; both merged into M, then b.
+    const commits = [
+      { sha: 's1', parents: ['g0'] }, { sha: 's2', parents: ['s1'] },
+      { sha: 'c1', parents: ['g0'] }, { sha: 'c2', parents: ['c1'] },
+      { sha: 'M', parents: ['c2', 's2'] }, { sha: 'b', parents: ['M'] },
+    ];
+    const level: Record<string, number> = { g0: 1, s1: 0.8, s2: 0.8, c1: 1, c2: 1.5, M: 1.2, b: 1.2 };
+    const e = new BisectEngine(commits, { good: 'g0', bad: 'b' }, { better: 'lower', deterministic: false, minSamples: 10, maxSamples: 60, confidence: 0.95 }, seededRng(1));
+    const noise = seededRng(101);
+    for (;;) {
+      const step = e.next();
+      if (step.type === 'done') {
+        // Compared with s2, c1 would look 25% slower: a false 'between' and a false culprit.
+        expect(step.outcome.culprits.map((c) => c.sha)).toEqual(['c2']);
+        expect(step.outcome.culprits[0].before).toBe('c1');
+        expect(step.outcome.verdicts.filter((v) => v.verdict === 'between')).toEqual([]);
+        break;
+      }
+      const got: Record<string, number[]> = {};
+      const take = (s: string) => (got[s] ??= []).push(level[s] * (1 + 0.03 * (noise() - 0.5)));
+      for (let r = 0; r < step.rounds; r++) for (const ref of step.refs) { take(ref); take(step.target); }
+      e.record(got);
+    }
+  });
+
   it('beats the hand-made 5-run midpoint baseline on an 8% step', () => {
     let ours = 0;
     let theirs = 0;

@@ -238,7 +238,7 @@ export class BisectEngine {
   private refSamples(ref: string, t: Trial): number[] {
     if (this.opts.deterministic) return this.samplesOf(ref);
     const fresh = t.samples.get(ref) ?? [];
-    if ((t.samples.get(t.target)?.length ?? 0) > this.looks[0]) return fresh;
+    if (t.look > 1) return fresh;
     const recent = (this.taken.get(ref) ?? []).filter((b) => b.trial === t.index - 1).flatMap((b) => b.values);
     return [...recent, ...fresh];
   }
@@ -357,8 +357,10 @@ export class BisectEngine {
     if (effective === 'good') {
       s.candidates.andNot(this.graph.ancestors[x]);
       // The nearest good commit is the good reference from now on, as the nearest bad one is the bad:
-      // the last trials then measure neighbours side by side, and the culprit beside its parent.
-      s.lo = t.target;
+      // the last trials then measure neighbours side by side, and the culprit beside its parent. Only
+      // if every commit left descends from it: across a merge, a good commit on the other branch may
+      // carry an improvement the remaining commits never had.
+      if (s.candidates.toArray().every((c) => this.graph.ancestors[c].has(x))) s.lo = t.target;
     }
     else if (effective === 'bad') {
       s.candidates.and(this.graph.ancestors[x]);
@@ -393,7 +395,8 @@ export class BisectEngine {
   private finding(i: number, s: Search): CulpritFinding {
     const sha = this.graph.shas[i];
     const parent = this.graph.parents[i][0];
-    const parentSha = parent !== undefined && this.pooled.has(this.graph.shas[parent]) ? this.graph.shas[parent] : s.lo;
+    // A culprit whose parents are all outside the range sits right after the good endpoint.
+    const parentSha = parent === undefined ? this.good : this.pooled.has(this.graph.shas[parent]) ? this.graph.shas[parent] : s.lo;
     const [before, after] = this.sideBySide(parentSha, sha);
     const change = compare(before, after, {
       threshold: this.threshold!, alpha: 1 - this.opts.confidence, better: this.opts.better, deterministic: this.opts.deterministic,
