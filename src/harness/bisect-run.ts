@@ -164,7 +164,7 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
       });
     }
     await measurer.close();
-    finishCost(cost, (performance.now() - started) / 1000);
+    finishCost(cost, (performance.now() - started) / 1000, measurer.prepareOverlap);
     const resultFile = join(runDir, 'result.json');
     const reportFile = join(runDir, 'writeup.md');
     writeFileSync(resultFile, JSON.stringify(result, null, 2) + '\n');

@@ -8,7 +8,7 @@ import { runShell } from './process.js';
 import { probeContext } from './probe-context.js';
 import { SampleStore } from './sample-store.js';
 import { Worktrees } from './worktrees.js';
-import { costOf, defaultJobs, Preparer } from './prepare.js';
+import { costOf, defaultJobs, preparationCounted, Preparer } from './prepare.js';
 import type { Slot } from './worktree-pool.js';
 
 export interface MeasurerOptions {
@@ -55,6 +55,8 @@ export class Measurer {
   private readonly store: SampleStore;
   private readonly baseEnv: Record<string, string>;
   private readonly ordinals = new Map<string, number>();
+  /** Preparation counted per commit minus the wall time it took, summed over blocks (see finishCost). */
+  prepareOverlap = 0;
   /** Commits the block just before ran for real (not replayed): they are warm already. */
   private lastRun = new Set<string>();
 
@@ -88,7 +90,8 @@ export class Measurer {
       return slot.path;
     } catch (e) {
       if (this.o.signal.aborted) throw new Interrupted();
-      throw e;
+      // Commits are prepared side by side: name the one that failed.
+      blame(e, sha);
     }
   }
 
@@ -148,18 +151,22 @@ export class Measurer {
       }
       return out;
     }
-    // The block's own commits build side by side (good and bad at the start), then the next targets.
-    this.preparer.ahead(commits, commits);
     this.pendingAhead?.();
     this.pendingAhead = undefined;
     const dirs = new Map<string, string>();
     const b0 = performance.now();
-    try {
-      for (const sha of commits) dirs.set(sha, await this.prepareCommit(sha));
-    } catch (e) {
+    // The block's own commits are prepared side by side (good and bad build together at the start);
+    // a failure is reported for the first failing commit in block order, as one at a time would.
+    const before = preparationCounted(cost);
+    const leased = await Promise.allSettled(commits.map((sha) => this.prepareCommit(sha)));
+    // Each commit's checkout, install and build is counted on its own; side by side they took this wall time.
+    this.prepareOverlap += preparationCounted(cost) - before - (performance.now() - b0) / 1000;
+    const failure = leased.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) {
       this.releaseAll();
-      throw e;
+      throw failure.reason;
     }
+    commits.forEach((sha, k) => dirs.set(sha, (leased[k] as PromiseFulfilledResult<string>).value));
     // With --jobs 0 a build ahead never runs beside a measurement: wait for it here.
     await this.preparer.beginMeasure();
     const m0 = performance.now();

@@ -167,6 +167,8 @@ export class Preparer {
   private async ensure(sha: string, slot: Slot, ahead: boolean): Promise<void> {
     if (slot.ready) return;
     const c = costOf(this.o.cost, sha);
+    // Prepared in the background: off the critical path, except the wait for it (aheadWaitSeconds).
+    if (ahead) c.ahead = true;
     const env = { ...this.o.baseEnv, PERFBISECT_COMMIT: sha };
     const dir = slot.path;
     const fail = (f: CommitFailure): never => {
@@ -176,8 +178,11 @@ export class Preparer {
     let command = this.o.install === 'auto' ? autoInstallCommand(dir) : this.o.install;
     if (command) {
       const key = installKey(dir, command);
-      // Another worktree is installing this key right now (a build ahead): wait and seed from it.
-      await this.installing.get(key);
+      // Another worktree is installing this key right now: wait and seed from it. (A loop, not one
+      // await: two commits prepared side by side must not both start the install.)
+      const w0 = now();
+      while (this.installing.has(key)) await this.installing.get(key);
+      c.install += (now() - w0) / 1000;
       const entry = this.installs.get(key);
       if (slot.installKey === key) {
         c.installReused = true;
@@ -243,11 +248,12 @@ export class Preparer {
         this.o.cost.builds++;
         this.o.cost.buildSeconds += seconds;
         c.build += seconds;
-        if (ahead) c.ahead = true;
         const tail = (r.stdout + '\n' + r.stderr).trim().split('\n').slice(-15);
         this.o.emit({ type: 'build-end', sha, ok: r.exitCode === 0, seconds, log: logFile, cached: false, ...(r.exitCode ? { tail } : {}) });
         if (r.exitCode !== 0) fail(new CommitFailure('build', r.timedOut ? 'the build timed out' : `the build exited with code ${r.exitCode}`, logFile, tail));
+        const s0 = now();
         const saved = await this.builds.save(key, dir, installDirs(dir), seconds);
+        c.build += (now() - s0) / 1000; // storing the output is part of preparing the commit
         this.outputHashes.set(sha, saved.outputHash);
       }
     }
@@ -269,17 +275,28 @@ function hasTaskset(): boolean {
   }
 }
 
+/** Preparation time the cost counts so far: checkout, install and build on the critical path, and waits for builds ahead. */
+export function preparationCounted(cost: RunCost): number {
+  let t = cost.aheadWaitSeconds ?? 0;
+  for (const sha of Object.keys(cost.perCommit)) {
+    const c = costOf(cost, sha);
+    if (!c.ahead) t += c.checkout + c.install + c.build;
+  }
+  return t;
+}
+
 /**
  * Fill in where the time went once the run is over: perfbisect's own overhead is the wall time
  * not spent checking out, installing, building, starting servers or measuring, shared evenly
  * among the commits the run touched; the savings are what the reused installs, builds and blocks
  * originally cost.
  */
-export function finishCost(cost: RunCost, wallSeconds: number): void {
+export function finishCost(cost: RunCost, wallSeconds: number, prepareOverlap = 0): void {
   cost.wallSeconds = wallSeconds;
   const shas = Object.keys(cost.perCommit);
-  // Waiting for builds ahead before a block (--jobs 0) is build time on the critical path.
-  let work = cost.aheadWaitSeconds ?? 0;
+  // Waiting for builds ahead before a block (--jobs 0) is build time on the critical path; a block's
+  // commits prepared side by side count their wall time, not the sum of their times.
+  let work = (cost.aheadWaitSeconds ?? 0) - prepareOverlap;
   let saved = 0;
   for (const sha of shas) {
     const c = costOf(cost, sha);
