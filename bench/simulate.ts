@@ -65,6 +65,20 @@ export interface SimResult {
   built: number;
 }
 
+/** One block measured as the harness does: each round takes each reference, then the target, in turn. */
+export function interleaved(step: { target: string; refs: string[]; rounds: number }, sample: (sha: string) => number): Record<string, number[]> {
+  const got: Record<string, number[]> = {};
+  const take = (sha: string) => (got[sha] ??= []).push(sample(sha));
+  for (let r = 0; r < step.rounds; r++) {
+    for (const ref of step.refs) {
+      take(ref);
+      take(step.target);
+    }
+    if (step.refs.length === 0) take(step.target);
+  }
+  return got;
+}
+
 export function simulateBisect(h: History, seed: number, opts: Partial<EngineOptions> = {}): SimResult {
   const rng = seededRng(seed);
   const sample = sampler(h, rng);
@@ -84,19 +98,8 @@ export function simulateBisect(h: History, seed: number, opts: Partial<EngineOpt
     }
     built.add(step.target);
     step.refs.forEach((r) => built.add(r));
-    const got: Record<string, number[]> = {};
-    for (let r = 0; r < step.rounds; r++) {
-      for (const ref of step.refs) {
-        (got[ref] ??= []).push(sample(idx(ref)));
-        samples++;
-        (got[step.target] ??= []).push(sample(idx(step.target)));
-        samples++;
-      }
-      if (step.refs.length === 0) {
-        (got[step.target] ??= []).push(sample(idx(step.target)));
-        samples++;
-      }
-    }
+    const got = interleaved(step, (sha) => sample(idx(sha)));
+    samples += Object.values(got).reduce((n, v) => n + v.length, 0);
     engine.record(got);
   }
 }

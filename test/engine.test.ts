@@ -3,7 +3,7 @@ import { BisectEngine } from '../src/bisect/engine.js';
 import { CommitGraph } from '../src/bisect/graph.js';
 import { looks } from '../src/bisect/schedule.js';
 import { seededRng } from '../src/stats/rng.js';
-import { shaOf, simulateBaseline, simulateBisect, linearCommits } from '../bench/simulate.js';
+import { interleaved, shaOf, simulateBaseline, simulateBisect, linearCommits } from '../bench/simulate.js';
 
 describe('commit graph', () => {
   it('picks the middle of a linear range', () => {
@@ -130,12 +130,7 @@ describe('bisect engine on simulated noisy histories', () => {
     const value = (sha: string) => (Number(sha.slice(1)) >= 12 ? 200 : 100) * machine * (1 + 0.01 * (rng() - 0.5));
     const first = e.next();
     if (first.type !== 'measure') throw new Error('expected the endpoints');
-    const measure = (step: typeof first, rounds = step.rounds) => {
-      const got: Record<string, number[]> = {};
-      // As the harness does: each round takes each reference, then the target, in turn.
-      for (let i = 0; i < rounds; i++) for (const ref of step.refs) for (const s of [ref, step.target]) (got[s] ??= []).push(value(s));
-      e.record(got);
-    };
+    const measure = (step: typeof first, rounds = step.rounds) => e.record(interleaved({ ...step, rounds }, value));
     // Many earlier samples (as after a verdict that took several looks) would outweigh five fresh ones.
     measure(first, 40);
     machine = 1.3; // another job started: everything after the endpoints is 30% slower
@@ -182,10 +177,7 @@ describe('bisect engine on simulated noisy histories', () => {
         expect(step.outcome.verdicts.filter((v) => v.verdict === 'between')).toEqual([]);
         break;
       }
-      const got: Record<string, number[]> = {};
-      const take = (s: string) => (got[s] ??= []).push(level[s] * (1 + 0.03 * (noise() - 0.5)));
-      for (let r = 0; r < step.rounds; r++) for (const ref of step.refs) { take(ref); take(step.target); }
-      e.record(got);
+      e.record(interleaved(step, (s) => level[s] * (1 + 0.03 * (noise() - 0.5))));
     }
   });
 

@@ -108,8 +108,7 @@ export class BisectEngine {
   private thresholdSource = '';
   /** The good→bad change measured at the first look of the endpoints. */
   private delta = 0;
-  private readonly pooled = new Map<string, number[]>();
-  /** Every commit's samples with the trial that took them. */
+  /** Every commit's samples, block by block, with the trial that took them. */
   private readonly taken = new Map<string, { trial: number; values: number[] }[]>();
   private trials = 0;
   private readonly verdicts: CommitVerdict[] = [];
@@ -160,7 +159,6 @@ export class BisectEngine {
   nextTargets(): string[] {
     const t = this.trial;
     if (!t) return [];
-    const exclude = (s: Search, bad: number) => (i: number) => i === bad || s.skipped.has(i);
     if (t.purpose === 'endpoints') {
       const bad = this.graph.index.get(this.bad)!;
       const next = this.graph.midpoint(this.graph.ancestors[bad], (i) => i === bad);
@@ -172,13 +170,13 @@ export class BisectEngine {
     ifGood.andNot(this.graph.ancestors[x]);
     const ifBad = s.candidates.clone();
     ifBad.and(this.graph.ancestors[x]);
-    const out = [this.graph.midpoint(ifGood, exclude(s, s.bad)), this.graph.midpoint(ifBad, exclude(s, x))];
+    const out = [this.midpointOf(ifGood, s.bad, s.skipped), this.midpointOf(ifBad, x, s.skipped)];
     return out.filter((i): i is number => i !== undefined).map((i) => this.graph.shas[i]);
   }
 
   /** Samples of every commit measured so far, in the order taken. */
   samplesOf(sha: string): number[] {
-    return this.pooled.get(sha) ?? [];
+    return (this.taken.get(sha) ?? []).flatMap((b) => b.values);
   }
 
   next(): Step {
@@ -192,7 +190,7 @@ export class BisectEngine {
     const perRound = Math.max(1, t.refs.length);
     const rounds = Math.max(1, Math.ceil((want - have) / perRound));
     // A deterministic metric does not drift: a reference measured once is not measured again.
-    const refs = this.opts.deterministic ? t.refs.filter((r) => !this.pooled.has(r)) : t.refs;
+    const refs = this.opts.deterministic ? t.refs.filter((r) => !this.taken.has(r)) : t.refs;
     return { type: 'measure', target: t.target, refs, rounds: this.opts.deterministic ? 1 : rounds, purpose: t.purpose };
   }
 
@@ -202,10 +200,7 @@ export class BisectEngine {
     if (!t) throw new Error('no measurement was asked for');
     for (const [sha, values] of Object.entries(samples)) {
       t.samples.set(sha, [...(t.samples.get(sha) ?? []), ...values]);
-      this.pooled.set(sha, [...(this.pooled.get(sha) ?? []), ...values]);
-      const taken = this.taken.get(sha) ?? [];
-      taken.push({ trial: t.index, values });
-      this.taken.set(sha, taken);
+      this.taken.set(sha, [...(this.taken.get(sha) ?? []), { trial: t.index, values }]);
     }
     const have = t.samples.get(t.target)?.length ?? 0;
     while (t.look < this.looks.length - 1 && this.looks[t.look] <= have) t.look++;
@@ -325,21 +320,19 @@ export class BisectEngine {
     // hid an 8% step inside a 35% change: bench/accuracy.ts.)
     const margin = Math.max(tau, this.delta / 8);
     const sig = (c: Comparison) => this.opts.deterministic || c.p < this.alpha;
-    const worseThanGood = vsGood.lo > tau / 2 && sig(vsGood);
-    const betterThanBad = vsBad.hi < -tau / 2 && sig(vsBad);
-    let verdict: Verdict | undefined;
     // Unlike both references takes precedence: that commit sits between two steps.
-    if (worseThanGood && betterThanBad) verdict = 'between';
-    else if (betterThanBad && vsGood.hi < margin) verdict = 'good';
-    else if (worseThanGood && vsBad.lo > -margin) verdict = 'bad';
+    let verdict: Verdict | undefined = decided({
+      worseThanGood: vsGood.lo > tau / 2 && sig(vsGood), betterThanBad: vsBad.hi < -tau / 2 && sig(vsBad),
+      likeGood: vsGood.hi < margin, likeBad: vsBad.lo > -margin,
+    });
     // A verdict resting on the trial before's samples stands only if this trial's own fresh samples
-    // point the same way: if the machine changed speed between the trials, they would not.
+    // point the same way (the same rule on their estimates): if the machine changed speed between
+    // the trials, they would not.
     if (verdict && !this.opts.deterministic && t.look <= 1) {
       const fresh = (ref: string) => compare(t.samples.get(ref) ?? [], t.samples.get(t.target) ?? [], { threshold: tau, alpha: this.alpha, better: this.opts.better }).worse;
       const g = fresh(s.lo);
       const b = fresh(s.hi);
-      const agrees = verdict === 'between' ? g > tau / 2 && b < -tau / 2 : verdict === 'good' ? b < -tau / 2 && g < margin : g > tau / 2 && b > -margin;
-      if (!agrees) verdict = undefined;
+      if (!holds(verdict, { worseThanGood: g > tau / 2, betterThanBad: b < -tau / 2, likeGood: g < margin, likeBad: b > -margin })) verdict = undefined;
     }
     let lean: 'good' | 'bad' | 'between' | undefined;
     if (!verdict) {
@@ -376,10 +369,15 @@ export class BisectEngine {
     }
   }
 
+  /** The search's next commit among `candidates`: never its bad commit, nor one that was skipped. */
+  private midpointOf(candidates: Bitset, bad: number, skipped: ReadonlySet<number>): number | undefined {
+    return this.graph.midpoint(candidates, (i) => i === bad || skipped.has(i));
+  }
+
   private startNextTrial(): void {
     while (this.searches.length) {
       const s = this.searches[this.searches.length - 1];
-      const next = this.graph.midpoint(s.candidates, (i) => i === s.bad || s.skipped.has(i));
+      const next = this.midpointOf(s.candidates, s.bad, s.skipped);
       if (next !== undefined) {
         this.trial = { target: this.graph.shas[next], refs: [s.lo, s.hi], purpose: 'verdict', look: 0, samples: new Map(), search: s, index: this.trials++ };
         return;
@@ -396,7 +394,7 @@ export class BisectEngine {
     const sha = this.graph.shas[i];
     const parent = this.graph.parents[i][0];
     // A culprit whose parents are all outside the range sits right after the good endpoint.
-    const parentSha = parent === undefined ? this.good : this.pooled.has(this.graph.shas[parent]) ? this.graph.shas[parent] : s.lo;
+    const parentSha = parent === undefined ? this.good : this.taken.has(this.graph.shas[parent]) ? this.graph.shas[parent] : s.lo;
     const [before, after] = this.sideBySide(parentSha, sha);
     const change = compare(before, after, {
       threshold: this.threshold!, alpha: 1 - this.opts.confidence, better: this.opts.better, deterministic: this.opts.deterministic,
@@ -451,6 +449,26 @@ export class BisectEngine {
       confidence: this.opts.confidence,
     };
   }
+}
+
+/** What a trial shows of its commit against its good and bad references. */
+interface Facts {
+  worseThanGood: boolean;
+  betterThanBad: boolean;
+  /** Not worse than good by more than the margin. */
+  likeGood: boolean;
+  /** Not better than bad by more than the margin. */
+  likeBad: boolean;
+}
+
+/** What each verdict needs. */
+function holds(v: 'between' | 'good' | 'bad', f: Facts): boolean {
+  return v === 'between' ? f.worseThanGood && f.betterThanBad : v === 'good' ? f.betterThanBad && f.likeGood : f.worseThanGood && f.likeBad;
+}
+
+/** The first verdict that holds, in order of precedence. */
+function decided(f: Facts): 'between' | 'good' | 'bad' | undefined {
+  return (['between', 'good', 'bad'] as const).find((v) => holds(v, f));
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;

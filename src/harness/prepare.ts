@@ -275,7 +275,11 @@ function hasTaskset(): boolean {
   }
 }
 
-/** Preparation time the cost counts so far: checkout, install and build on the critical path, and waits for builds ahead. */
+/**
+ * Preparation time on the run's critical path so far: checkout, install and build of commits
+ * prepared when a block needed them, and the waits for builds ahead (those ran beside other work,
+ * so their own time is not counted).
+ */
 export function preparationCounted(cost: RunCost): number {
   let t = cost.aheadWaitSeconds ?? 0;
   for (const sha of Object.keys(cost.perCommit)) {
@@ -294,14 +298,11 @@ export function preparationCounted(cost: RunCost): number {
 export function finishCost(cost: RunCost, wallSeconds: number, prepareOverlap = 0): void {
   cost.wallSeconds = wallSeconds;
   const shas = Object.keys(cost.perCommit);
-  // Waiting for builds ahead before a block (--jobs 0) is build time on the critical path; a block's
-  // commits prepared side by side count their wall time, not the sum of their times.
-  let work = (cost.aheadWaitSeconds ?? 0) - prepareOverlap;
+  // A block's commits prepared side by side count their wall time, not the sum of their times.
+  let work = preparationCounted(cost) - prepareOverlap;
   let saved = 0;
   for (const sha of shas) {
     const c = costOf(cost, sha);
-    // A build ahead ran beside other work: it is not on the run's critical path.
-    if (!c.ahead) work += c.checkout + c.install + c.build;
     work += c.server + c.measure;
     saved += c.saved;
   }
