@@ -65,17 +65,10 @@ export interface SimResult {
   built: number;
 }
 
-/** One block measured as the harness does: each round takes each reference, then the target, in turn. */
-export function interleaved(step: { target: string; refs: string[]; rounds: number }, sample: (sha: string) => number): Record<string, number[]> {
+/** One block measured as the harness does: one run of each commit of the step's order, in that order. */
+export function interleaved(step: { order: readonly string[] }, sample: (sha: string) => number): Record<string, number[]> {
   const got: Record<string, number[]> = {};
-  const take = (sha: string) => (got[sha] ??= []).push(sample(sha));
-  for (let r = 0; r < step.rounds; r++) {
-    for (const ref of step.refs) {
-      take(ref);
-      take(step.target);
-    }
-    if (step.refs.length === 0) take(step.target);
-  }
+  for (const sha of step.order) (got[sha] ??= []).push(sample(sha));
   return got;
 }
 
@@ -99,7 +92,7 @@ export function simulateBisect(h: History, seed: number, opts: Partial<EngineOpt
     built.add(step.target);
     step.refs.forEach((r) => built.add(r));
     const got = interleaved(step, (sha) => sample(idx(sha)));
-    samples += Object.values(got).reduce((n, v) => n + v.length, 0);
+    samples += step.order.length;
     engine.record(got);
   }
 }

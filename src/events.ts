@@ -1,4 +1,4 @@
-import type { CommitVerdict, Outcome } from './bisect/engine.js';
+import type { CommitVerdict, Outcome, Purpose } from './bisect/engine.js';
 import type { MetricInfo } from './probes/types.js';
 
 /**
@@ -36,7 +36,7 @@ export type RunEvent =
   | { type: 'phase'; sha: string; phase: Phase }
   | { type: 'output'; sha: string; stage: 'build' | 'probe' | 'server'; line: string }
   | { type: 'build-end'; sha: string; ok: boolean; seconds: number; log: string; cached: boolean; tail?: string[] }
-  | { type: 'measure-start'; target: string; refs: string[]; rounds: number; purpose: 'endpoints' | 'verdict'; cached: boolean }
+  | { type: 'measure-start'; target: string; refs: string[]; rounds: number; purpose: Purpose; cached: boolean }
   | { type: 'sample'; sha: string; value: number; details?: Record<string, number> }
   | { type: 'threshold'; value: number; source: string }
   | { type: 'verdict'; verdict: CommitVerdict }

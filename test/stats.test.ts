@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compare } from '../src/stats/compare.js';
-import { mannWhitney } from '../src/stats/mann-whitney.js';
+import { exactCdf, mannWhitney } from '../src/stats/mann-whitney.js';
 import { gaussian, seededRng } from '../src/stats/rng.js';
 import { bootstrapRatioCi, hodgesLehmann } from '../src/stats/shift.js';
 import { countOutliers, median, summarize } from '../src/stats/summary.js';
@@ -28,6 +28,26 @@ describe('mann-whitney', () => {
   it('handles all-tied samples', () => {
     expect(mannWhitney([5, 5, 5], [5, 5, 5]).p).toBe(1);
   });
+  // Reference values: scipy 1.17 `mannwhitneyu(b, a, method='exact')`, two-sided and alternative='greater'.
+  it.each([
+    { a: [1.1, 2.2, 3.3, 4.4, 5.5], b: [6.1, 7.2, 8.3, 9.4, 10.5], u: 25, p: 0.007936507936507936, above: 0.003968253968253968 },
+    {
+      a: [19.2, 20.1, 21.7, 22.4, 18.9, 20.8, 21.1, 19.7, 20.3, 22.0], b: [21.5, 23.9, 22.8, 24.6, 23.1, 22.2, 25.0, 23.7, 24.1, 21.9],
+      u: 94, p: 0.00032475264673407085, above: 0.00016237632336703542,
+    },
+    { a: [3.1, 4.2, 5.0, 6.3], b: [4.9, 6.8, 7.7, 8.1, 9.4, 10.2], u: 22, p: 0.0380952380952381, above: 0.01904761904761905 },
+    { a: [10.0, 11.5, 9.8, 10.7, 12.1, 10.3, 11.0], b: [10.9, 12.4, 11.8, 13.0, 12.2, 11.1, 12.9, 13.5], u: 50, p: 0.009324009324009324, above: 0.004662004662004662 },
+  ])('gives exact p-values where samples are few (U = $u)', ({ a, b, u, p, above }) => {
+    const r = mannWhitney(a, b);
+    expect(r.exact).toBe(true);
+    expect(r.u).toBe(u);
+    expect(r.p).toBeCloseTo(p, 12);
+    expect(r.pAbove).toBeCloseTo(above, 12);
+  });
+  it('counts the exact null distribution of U', () => {
+    // n = m = 3: 20 arrangements with U = 0..9 in 1, 1, 2, 3, 3, 3, 3, 2, 1, 1 ways.
+    expect(Array.from(exactCdf(3, 3), (x) => Math.round(x * 20))).toEqual([1, 2, 4, 7, 10, 13, 16, 18, 19, 20]);
+  });
 });
 
 describe('hodges-lehmann and bootstrap intervals', () => {
@@ -38,6 +58,18 @@ describe('hodges-lehmann and bootstrap intervals', () => {
     const b = bootstrapRatioCi(noisy(7, 40, 100, 0.03), noisy(8, 40, 108, 0.03), seededRng(9));
     expect(b.lo).toBeLessThan(1.08);
     expect(b.hi).toBeGreaterThan(1.08);
+  });
+  // Reference values: the exact Moses interval, critical value found by enumerating all C(n+m, n)
+  // rank arrangements in Python, the bound read off the sorted pairwise differences.
+  it('gives the exact distribution-free (Moses) interval where samples are few', () => {
+    const small = hodgesLehmann([3.1, 4.2, 5.0, 6.3], [4.9, 6.8, 7.7, 8.1, 9.4, 10.2], 0.05);
+    expect(small.shift).toBeCloseTo(3.3, 10);
+    expect(small.lo).toBeCloseTo(0.5, 10);
+    expect(small.hi).toBeCloseTo(6.0, 10);
+    const larger = hodgesLehmann([10.0, 11.5, 9.8, 10.7, 12.1, 10.3, 11.0], [10.9, 12.4, 11.8, 13.0, 12.2, 11.1, 12.9, 13.5], 0.05);
+    expect(larger.shift).toBeCloseTo(1.45, 10);
+    expect(larger.lo).toBeCloseTo(0.3, 10);
+    expect(larger.hi).toBeCloseTo(2.6, 10);
   });
   it('gives an unbounded interval when there are too few samples to decide at that alpha', () => {
     const hl = hodgesLehmann([1, 2], [3, 4], 1e-4);

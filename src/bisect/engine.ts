@@ -1,9 +1,11 @@
 import { Bitset, CommitGraph, type RangeCommit } from './graph.js';
-import { expectedDecisions, looks } from './schedule.js';
-import { compare, type Better, type Comparison } from '../stats/compare.js';
+import { blockOrder, fewestDecisive, looks } from './schedule.js';
+import { ErrorBudget, plannedDecisions } from './error-budget.js';
+import { decide, factsOf, holds, lean, positionOf, type Side, type VerdictLevels } from './verdict.js';
+import { compare, Relative, type Better, type Comparison } from '../stats/compare.js';
 import { bootstrapRatioCi } from '../stats/shift.js';
-import { summarize, type Summary } from '../stats/summary.js';
-import { zFor } from '../stats/mann-whitney.js';
+import { median, quantileSorted, sorted, summarize, type Summary } from '../stats/summary.js';
+import { mannWhitney, zFor } from '../stats/mann-whitney.js';
 import type { Rng } from '../stats/rng.js';
 
 export interface EngineOptions {
@@ -11,22 +13,46 @@ export interface EngineOptions {
   deterministic: boolean;
   /** Relative change that matters; undefined derives it from the endpoints. */
   threshold?: number;
+  /** Target samples before the first decision; the engine takes more when fewer could not decide. */
   minSamples: number;
   maxSamples: number;
   /** Family-wise confidence that every verdict of the bisect is right. */
   confidence: number;
+  /**
+   * Chance of missing a further step of at least the minimum step at one commit (the lenient level of
+   * "like the other reference"); default 0.05.
+   */
+  beta?: number;
 }
 
-export const defaultEngineOptions = { minSamples: 10, maxSamples: 60, confidence: 0.95 };
+export const defaultEngineOptions = { minSamples: 4, maxSamples: 60, confidence: 0.95 };
+const DEFAULT_BETA = 0.05;
+/**
+ * Fresh samples of each reference at a verdict's first look. Its earlier samples carry the test; the
+ * fresh ones are interleaved with the target's, so the verdict can be checked against them alone: one
+ * is too easily an outlier on a machine whose speed wanders (bench/accuracy.ts, the wiggle model).
+ */
+const FRESH_AT_FIRST_LOOK = 2;
+/** Samples a side that make a side-by-side measurement of a culprit and its parent worth reporting alone. */
+const SIDE_BY_SIDE_ENOUGH = 5;
 
-/** What the harness should measure next: `rounds` of [ref1, target, ref2, target, ...], interleaved. */
+/** What the harness should measure next: the commits of `order`, one run each, in that order. */
 export interface MeasureStep {
   type: 'measure';
   target: string;
   refs: string[];
+  /** Every run of the block in order: the target's and the references' samples interleaved and shuffled. */
+  order: string[];
+  /** Rounds the order spans (for display). */
   rounds: number;
-  purpose: 'endpoints' | 'verdict';
+  purpose: Purpose;
 }
+
+/**
+ * endpoints: is there a regression at all; verdict: which side of the step is a commit on; confirm:
+ * a located step measured beside its parent until its size is clearly above or below the threshold.
+ */
+export type Purpose = 'endpoints' | 'verdict' | 'confirm';
 
 export type Verdict = 'good' | 'bad' | 'between' | 'skipped' | 'inconclusive';
 
@@ -40,6 +66,12 @@ export interface CommitVerdict {
   vsBad?: Comparison;
   samples: number;
   reason?: string;
+  /** Which decision of the bisect this was (the endpoints are 1) and the error rate its tests spent. */
+  decision?: number;
+  alpha?: number;
+  /** The look that decided (1 = the first), and whether references' earlier samples counted. */
+  look?: number;
+  pooled?: boolean;
 }
 
 export interface CulpritFinding {
@@ -69,8 +101,17 @@ export interface Outcome {
   verdicts: CommitVerdict[];
   threshold: number;
   thresholdSource: string;
+  /** Smallest further step between two references that was looked for (relative to good). */
+  minStep: number;
+  /** Chance of missing a further step of at least minStep at one measured commit. */
+  beta: number;
+  /** The error rate of a typical decision's last look (for reference; each decision has its own). */
   alpha: number;
+  /** Requested family-wise confidence, held however many decisions the search made. */
   confidence: number;
+  /** Decisions made (the endpoints included) and the error rate their tests spent: confidence ≥ 1 − spent. */
+  decisions: number;
+  alphaSpent: number;
 }
 
 export type Step = MeasureStep | { type: 'done'; outcome: Outcome };
@@ -86,11 +127,17 @@ interface Search {
 interface Trial {
   target: string;
   refs: string[];
-  purpose: 'endpoints' | 'verdict';
+  purpose: Purpose;
+  /** The decision this trial makes (1-based; the endpoints are 1). */
+  decision: number;
+  /** Target sample counts at which to look, and the next look's index. */
+  looks: number[];
   look: number;
+  /** Fresh samples a reference gets by the first look (later looks: half the target's count). */
+  freshAtFirst: number;
   samples: Map<string, number[]>;
   search?: Search;
-  /** Counts trials from 0 (the endpoints), so a reference's samples from the trial before can be found. */
+  /** Counts trials from 0 (the endpoints), so a reference's samples from earlier trials can be told apart. */
   index: number;
 }
 
@@ -102,18 +149,21 @@ export class BisectEngine {
   readonly graph: CommitGraph;
   private readonly good: string;
   private readonly bad: string;
-  private readonly looks: number[];
-  private readonly alpha: number;
+  private readonly minSamples: number;
+  private readonly maxSamples: number;
+  private readonly beta: number;
+  private readonly budget: ErrorBudget;
   private threshold: number | undefined;
   private thresholdSource = '';
-  /** The good→bad change measured at the first look of the endpoints. */
+  /** The good→bad change measured at the endpoints. */
   private delta = 0;
   /** Every commit's samples, block by block, with the trial that took them. */
   private readonly taken = new Map<string, { trial: number; values: number[] }[]>();
   private trials = 0;
+  private decisions = 0;
   private readonly verdicts: CommitVerdict[] = [];
   private readonly searches: Search[] = [];
-  private readonly found: { sha: number; search: Search }[] = [];
+  private readonly found: { sha: number; search: Search; confirmed?: boolean }[] = [];
   private readonly suspects: Set<number> = new Set();
   private trial: Trial | undefined;
   private endpoints: Outcome['endpoints'] | undefined;
@@ -130,14 +180,22 @@ export class BisectEngine {
     this.good = ends.good;
     this.bad = ends.bad;
     if (!this.graph.index.has(this.bad)) throw new Error(`bad commit ${this.bad} is not in the range`);
-    const min = opts.deterministic ? 1 : Math.max(2, opts.minSamples);
-    const max = opts.deterministic ? 1 : Math.max(min, opts.maxSamples);
-    this.looks = looks(min, max);
-    // Bonferroni: over the expected decisions, the looks of each, and the two comparisons of a verdict.
-    this.alpha = (1 - opts.confidence) / (expectedDecisions(this.graph.size) * this.looks.length * 2);
+    this.minSamples = opts.deterministic ? 1 : Math.max(2, opts.minSamples);
+    this.maxSamples = opts.deterministic ? 1 : Math.max(this.minSamples, opts.maxSamples);
+    this.beta = opts.beta ?? DEFAULT_BETA;
+    this.budget = new ErrorBudget(1 - opts.confidence, plannedDecisions(this.graph.size));
     this.threshold = opts.threshold;
     if (opts.threshold !== undefined) this.thresholdSource = 'set with --threshold';
-    this.trial = { target: this.bad, refs: [this.good], purpose: 'endpoints', look: 0, samples: new Map(), index: this.trials++ };
+    this.trial = this.newTrial(this.bad, [this.good], 'endpoints');
+  }
+
+  /**
+   * The fewest samples a side with which the endpoints could be decided at all (a rank test of n
+   * samples against n cannot reach p below 1 / C(2n, n)): a --max-samples below it can never find a
+   * regression. 1 for deterministic metrics.
+   */
+  get samplesNeeded(): number {
+    return this.opts.deterministic ? 1 : fewestDecisive(this.budget.decision(1), 2, 1000);
   }
 
   get verdictList(): readonly CommitVerdict[] {
@@ -148,8 +206,16 @@ export class BisectEngine {
     return this.threshold === undefined ? undefined : { value: this.threshold, source: this.thresholdSource };
   }
 
+  /** The smallest further step looked for between two references, once the endpoints are known. */
+  get minStep(): number | undefined {
+    return this.threshold === undefined ? undefined : Math.max(this.threshold, this.delta / 8);
+  }
+
+  /** The error rate of a planned decision's last look: what the threshold's resolution is worked out at. */
   get perComparisonAlpha(): number {
-    return this.alpha;
+    const k = this.budget.planned;
+    const n = looks(this.minSamples, this.maxSamples).length;
+    return this.budget.look(k, n - 1, n);
   }
 
   /**
@@ -184,14 +250,22 @@ export class BisectEngine {
     if (!this.trial) this.startNextTrial();
     if (this.outcome) return { type: 'done', outcome: this.outcome };
     const t = this.trial!;
-    const want = this.looks[t.look];
-    const have = t.samples.get(t.target)?.length ?? 0;
-    // Each round takes one sample of every reference and one of the target per reference.
-    const perRound = Math.max(1, t.refs.length);
-    const rounds = Math.max(1, Math.ceil((want - have) / perRound));
-    // A deterministic metric does not drift: a reference measured once is not measured again.
-    const refs = this.opts.deterministic ? t.refs.filter((r) => !this.taken.has(r)) : t.refs;
-    return { type: 'measure', target: t.target, refs, rounds: this.opts.deterministic ? 1 : rounds, purpose: t.purpose };
+    const want = t.looks[t.look];
+    const count = (sha: string) => t.samples.get(sha)?.length ?? 0;
+    if (this.opts.deterministic) {
+      // A deterministic metric does not drift: a reference measured once is not measured again.
+      const refs = t.refs.filter((r) => !this.taken.has(r));
+      return { type: 'measure', target: t.target, refs, order: [...refs, t.target], rounds: 1, purpose: t.purpose };
+    }
+    // The endpoints take as many of each; a verdict's references take a few fresh samples at the first
+    // look (their earlier samples count too) and half the target's count after.
+    const refWant = t.purpose !== 'verdict' ? want : t.look === 0 ? t.freshAtFirst : Math.ceil(want / 2);
+    const counts: [string, number][] = [
+      ...t.refs.map((r) => [r, Math.max(0, refWant - count(r))] as [string, number]),
+      [t.target, Math.max(1, want - count(t.target))],
+    ];
+    const order = blockOrder(counts.filter(([, c]) => c > 0), this.rng);
+    return { type: 'measure', target: t.target, refs: t.refs, order, rounds: Math.max(...counts.map(([, c]) => c)), purpose: t.purpose };
   }
 
   /** Samples of one measured block, keyed by commit. */
@@ -199,13 +273,20 @@ export class BisectEngine {
     const t = this.trial;
     if (!t) throw new Error('no measurement was asked for');
     for (const [sha, values] of Object.entries(samples)) {
+      if (!values.length) continue;
       t.samples.set(sha, [...(t.samples.get(sha) ?? []), ...values]);
       this.taken.set(sha, [...(this.taken.get(sha) ?? []), { trial: t.index, values }]);
     }
     const have = t.samples.get(t.target)?.length ?? 0;
-    while (t.look < this.looks.length - 1 && this.looks[t.look] <= have) t.look++;
-    if (t.purpose === 'endpoints') this.decideEndpoints(t, have);
-    else this.decideVerdict(t, have);
+    // Looks the samples have reached; the last one reached is the one evaluated.
+    let look = t.look;
+    while (look < t.looks.length - 1 && t.looks[look + 1] <= have) look++;
+    t.look = look;
+    if (have < t.looks[look] && !this.opts.deterministic) return;
+    if (t.purpose === 'endpoints') this.decideEndpoints(t);
+    else if (t.purpose === 'confirm') this.decideConfirm(t);
+    else this.decideVerdict(t);
+    if (this.trial === t) t.look = Math.min(t.look + 1, t.looks.length - 1);
   }
 
   /** The target could not be built or measured: skip it, as `git bisect skip` does. */
@@ -214,54 +295,80 @@ export class BisectEngine {
     if (!t || t.purpose !== 'verdict' || !t.search) throw new Error('only a commit inside the range can be skipped');
     t.search.skipped.add(this.graph.index.get(t.target)!);
     this.verdicts.push({ sha: t.target, verdict: 'skipped', refs: t.refs, samples: 0, reason });
+    // A skipped commit decided nothing: its decision number goes to the next trial.
+    this.decisions--;
     this.trial = undefined;
   }
 
-  private isFinalLook(have: number): boolean {
-    return have >= this.looks[this.looks.length - 1];
+  private isFinalLook(t: Trial): boolean {
+    return t.look >= t.looks.length - 1;
   }
 
   /**
-   * A reference's samples for a verdict: this trial's fresh, interleaved ones; at the first look also
-   * those the trial just before took of it. The commit measured last is nearly always a reference of
-   * the next, and five fresh samples a side cannot reach the bisect-wide alpha: with them a clear
-   * change is decided at the first look instead of the second. Only at the first look, because those
-   * samples helped decide the last verdict (they lean its way) and a change that needs more looks is
-   * small enough for that lean to matter; never older ones (slow drift). decideVerdict checks that
-   * the fresh samples alone point the same way (the machine may have changed speed in between).
+   * A new trial and its looks. The first look is the fewest target samples that could decide at that
+   * look's error rate against what the references have (a rank test of 3 samples against 5 cannot reach
+   * p = 0.001 whatever they show), and never fewer than --min-samples.
    */
-  private refSamples(ref: string, t: Trial): number[] {
-    if (this.opts.deterministic) return this.samplesOf(ref);
+  private newTrial(target: string, refs: string[], purpose: Trial['purpose'], search?: Search): Trial {
+    const decision = ++this.decisions;
+    const index = this.trials++;
+    const trial: Trial = { target, refs, purpose, decision, looks: [1], look: 0, freshAtFirst: 0, samples: new Map(), search, index };
+    if (this.opts.deterministic) return trial;
+    const planned = looks(this.minSamples, this.maxSamples).length;
+    const alpha = this.budget.look(decision, 0, planned);
+    let first: number;
+    if (purpose === 'endpoints') {
+      first = fewestDecisive(alpha, this.minSamples, this.maxSamples);
+    } else if (purpose === 'confirm') {
+      first = Math.min(this.maxSamples, Math.max(this.minSamples, 2 * SIDE_BY_SIDE_ENOUGH));
+    } else {
+      trial.freshAtFirst = FRESH_AT_FIRST_LOOK;
+      const known = Math.min(...refs.map((r) => this.samplesOf(r).length)) + trial.freshAtFirst;
+      first = fewestDecisive(alpha, this.minSamples, this.maxSamples, known);
+    }
+    trial.looks = looks(first, this.maxSamples);
+    return trial;
+  }
+
+  /**
+   * A reference's samples for a verdict: all it has, earlier trials' too, so a clear change is decided
+   * in a handful of the target's samples. Earlier samples are left out when this trial's fresh ones
+   * say the machine changed speed since (see `moved`); a verdict on pooled samples must also be borne
+   * out by the fresh samples alone (decideVerdict).
+   */
+  private refSamples(ref: string, t: Trial): { values: number[]; pooled: boolean } {
+    if (this.opts.deterministic) return { values: this.samplesOf(ref), pooled: false };
     const fresh = t.samples.get(ref) ?? [];
-    if (t.look > 1) return fresh;
-    const recent = (this.taken.get(ref) ?? []).filter((b) => b.trial === t.index - 1).flatMap((b) => b.values);
-    return [...recent, ...fresh];
+    const earlier = (this.taken.get(ref) ?? []).filter((b) => b.trial !== t.index).flatMap((b) => b.values);
+    if (!earlier.length || moved(earlier, fresh)) return { values: fresh, pooled: false };
+    return { values: [...earlier, ...fresh], pooled: true };
   }
 
-  private cmp(ref: string, t: Trial): Comparison {
-    const refSamples = this.refSamples(ref, t);
-    return compare(refSamples, t.samples.get(t.target) ?? [], {
-      threshold: this.threshold ?? 0,
-      alpha: this.alpha,
-      better: this.opts.better,
-      deterministic: this.opts.deterministic,
-    });
+  private rel(ref: readonly number[], cand: readonly number[]): Relative {
+    return new Relative(ref, cand, this.opts.better, this.opts.deterministic);
   }
 
-  private decideEndpoints(t: Trial, have: number): void {
+  private lookAlpha(t: Trial): number {
+    return this.opts.deterministic ? 0 : this.budget.look(t.decision, t.look, t.looks.length);
+  }
+
+  private decideEndpoints(t: Trial): void {
     // Re-derived at each look of the endpoints, so the final default rests on all their samples.
     this.deriveThreshold();
-    const c = this.cmp(this.good, t);
-    const tau = this.threshold!;
-    const regression = this.opts.deterministic ? c.worse >= tau && c.worse > 0 : c.lo > 0 && c.worse >= tau;
-    const none = this.opts.deterministic ? !regression : c.hi < tau;
-    const final = this.isFinalLook(have);
-    if (!regression && !none && !final) return;
+    const alpha = this.lookAlpha(t);
+    this.budget.spend(alpha);
     const good = t.samples.get(this.good)!;
     const bad = t.samples.get(this.bad)!;
-    const r = bootstrapRatioCi(good, bad, this.rng, this.opts.confidence);
+    const r = this.rel(good, bad);
+    const tau = this.threshold!;
+    // Two disjoint questions share the look's error rate: is bad worse than good (regression), or
+    // not worse by the threshold (none)? At most one of them can be wrongly answered.
+    const regression = this.opts.deterministic ? r.worse >= tau && r.worse > 0 : r.worseAtLeast(alpha) > 0 && r.worse >= tau;
+    const none = this.opts.deterministic ? !regression : r.worseAtMost(alpha) < tau;
+    if (!regression && !none && !this.isFinalLook(t)) return;
+    const ratio = bootstrapRatioCi(good, bad, this.rng, this.opts.confidence);
     this.endpoints = {
-      comparison: c, ratio: r.ratio, ratioCi: [r.lo, r.hi], good: summarize(good), bad: summarize(bad),
+      comparison: r.summary(2 * alpha, tau), ratio: ratio.ratio, ratioCi: [ratio.lo, ratio.hi], good: summarize(good), bad: summarize(bad),
       inconclusive: !regression && !none,
     };
     this.trial = undefined;
@@ -269,15 +376,11 @@ export class BisectEngine {
       this.finish('no-regression');
       return;
     }
-    this.searches.push({
-      candidates: Bitset.full(this.graph.size).clone(),
-      bad: this.graph.index.get(this.bad)!,
-      lo: this.good,
-      hi: this.bad,
-      skipped: new Set(),
-    });
-    // The range may include commits not reachable from bad (never, from git rev-list) — keep ancestors of bad only.
-    this.searches[0].candidates.and(this.graph.ancestors[this.searches[0].bad]);
+    const badIndex = this.graph.index.get(this.bad)!;
+    const candidates = Bitset.full(this.graph.size).clone();
+    // The range may include commits not reachable from bad (never, from git rev-list): keep ancestors of bad only.
+    candidates.and(this.graph.ancestors[badIndex]);
+    this.searches.push({ candidates, bad: badIndex, lo: this.good, hi: this.bad, skipped: new Set() });
   }
 
   /**
@@ -288,8 +391,7 @@ export class BisectEngine {
   private deriveThreshold(): void {
     const good = this.samplesOf(this.good);
     const bad = this.samplesOf(this.bad);
-    const probe = compare(good, bad, { threshold: 0, alpha: this.alpha, better: this.opts.better, deterministic: this.opts.deterministic });
-    const delta = Math.max(0, probe.worse);
+    const delta = Math.max(0, this.rel(good, bad).worse);
     this.delta = delta;
     if (this.opts.threshold !== undefined) return;
     if (this.opts.deterministic) {
@@ -298,55 +400,50 @@ export class BisectEngine {
       return;
     }
     const cv = (summarize(good).cv + summarize(bad).cv) / 2;
-    const n = this.looks[this.looks.length - 1];
-    // Hodges-Lehmann's interval half-width for n target and n/2 reference samples (efficiency ~0.95 vs the mean).
-    const resolvable = zFor(this.alpha) * 1.02 * cv * Math.sqrt(1 / n + 2 / n);
+    const n = this.maxSamples;
+    // Hodges-Lehmann's one-sided bound for n target and n/2 reference samples (efficiency ~0.95 vs the mean).
+    const resolvable = zFor(2 * this.perComparisonAlpha) * 1.02 * cv * Math.sqrt(1 / n + 2 / n);
     this.threshold = Math.max(0.01, Math.min(delta / 2, Math.max(0.05, resolvable)));
     this.thresholdSource =
       `default: half the good→bad change of ${pct(delta)}, within 1% and ` +
       (resolvable > 0.05 ? `the ${pct(resolvable)} the measured noise (${pct(cv)} a sample) can resolve` : '5%');
   }
 
-  private decideVerdict(t: Trial, have: number): void {
+  private decideVerdict(t: Trial): void {
     const s = t.search!;
     const x = this.graph.index.get(t.target)!;
-    const vsGood = this.cmp(s.lo, t);
-    const vsBad = this.cmp(s.hi, t);
-    // One-sided questions: being faster than good is no reason to doubt "good", being slower than
-    // bad no reason to doubt "bad". Only a commit clearly unlike both sits between two steps.
-    const tau = this.threshold!;
-    // How close to a reference counts as "like it": the threshold, or an eighth of the good→bad
-    // change when that is larger, so a 10× regression is not sampled to a 5% precision. (A quarter
-    // hid an 8% step inside a 35% change: bench/accuracy.ts.)
-    const margin = Math.max(tau, this.delta / 8);
-    const sig = (c: Comparison) => this.opts.deterministic || c.p < this.alpha;
-    // Unlike both references takes precedence: that commit sits between two steps.
-    let verdict: Verdict | undefined = decided({
-      worseThanGood: vsGood.lo > tau / 2 && sig(vsGood), betterThanBad: vsBad.hi < -tau / 2 && sig(vsBad),
-      likeGood: vsGood.hi < margin, likeBad: vsBad.lo > -margin,
-    });
-    // A verdict resting on the trial before's samples stands only if this trial's own fresh samples
-    // point the same way (the same rule on their estimates): if the machine changed speed between
-    // the trials, they would not.
-    if (verdict && !this.opts.deterministic && t.look <= 1) {
-      const fresh = (ref: string) => compare(t.samples.get(ref) ?? [], t.samples.get(t.target) ?? [], { threshold: tau, alpha: this.alpha, better: this.opts.better }).worse;
-      const g = fresh(s.lo);
-      const b = fresh(s.hi);
-      if (!holds(verdict, { worseThanGood: g > tau / 2, betterThanBad: b < -tau / 2, likeGood: g < margin, likeBad: b > -margin })) verdict = undefined;
+    const target = t.samples.get(t.target) ?? [];
+    const lo = this.refSamples(s.lo, t);
+    const hi = this.refSamples(s.hi, t);
+    const vsLo = this.rel(lo.values, target);
+    const vsHi = this.rel(hi.values, target);
+    const alpha = this.lookAlpha(t);
+    this.budget.spend(alpha);
+    const levels: VerdictLevels = { alpha, beta: this.beta, threshold: this.threshold!, minStep: this.minStep! };
+    const facts = factsOf(vsLo, vsHi, levels);
+    let verdict: Side | undefined = decide(facts);
+    // A verdict resting on the references' earlier samples stands only if this trial's fresh samples
+    // alone put the commit on the same side of the midpoint (for a step on each side: unlike both by
+    // half the threshold): if the machine changed speed since, they would not.
+    if (verdict && (lo.pooled || hi.pooled)) {
+      const g = this.rel(t.samples.get(s.lo) ?? [], target).worse;
+      const b = this.rel(t.samples.get(s.hi) ?? [], target).worse;
+      const p = positionOf(g, b);
+      const ok = verdict === 'between' ? g > levels.threshold / 2 && b < -levels.threshold / 2 : verdict === 'bad' ? p > 0.5 : p < 0.5;
+      if (!ok) verdict = undefined;
     }
-    let lean: 'good' | 'bad' | 'between' | undefined;
+    let leaning: Side | undefined;
     if (!verdict) {
-      if (!this.isFinalLook(have)) return;
-      // Significantly unlike both ends (if not by the margin) still means a step on each side:
-      // splitting costs a sub-search, leaning would lose a step for good.
-      const span = vsGood.worse - vsBad.worse;
-      if (vsGood.lo > 0 && vsBad.hi < 0 && sig(vsGood) && sig(vsBad)) lean = 'between';
-      else lean = span > 0 && vsGood.worse / span >= 0.5 ? 'bad' : 'good';
-      verdict = 'inconclusive';
+      if (!this.isFinalLook(t)) return;
+      leaning = lean(facts);
     }
-    this.verdicts.push({ sha: t.target, verdict, lean, refs: t.refs, vsGood, vsBad, samples: have });
+    this.verdicts.push({
+      sha: t.target, verdict: verdict ?? 'inconclusive', lean: leaning, refs: t.refs,
+      vsGood: vsLo.summary(2 * alpha, levels.threshold), vsBad: vsHi.summary(2 * alpha, levels.threshold),
+      samples: target.length, decision: t.decision, alpha, look: t.look + 1, pooled: lo.pooled || hi.pooled,
+    });
     this.trial = undefined;
-    const effective = verdict === 'inconclusive' ? lean! : verdict;
+    const effective = verdict ?? leaning!;
     if (effective === 'good') {
       s.candidates.andNot(this.graph.ancestors[x]);
       // The nearest good commit is the good reference from now on, as the nearest bad one is the bad:
@@ -354,8 +451,7 @@ export class BisectEngine {
       // if every commit left descends from it: across a merge, a good commit on the other branch may
       // carry an improvement the remaining commits never had.
       if (s.candidates.toArray().every((c) => this.graph.ancestors[c].has(x))) s.lo = t.target;
-    }
-    else if (effective === 'bad') {
+    } else if (effective === 'bad') {
       s.candidates.and(this.graph.ancestors[x]);
       s.bad = x;
       s.hi = t.target;
@@ -369,6 +465,20 @@ export class BisectEngine {
     }
   }
 
+  /**
+   * A located step whose interval (at the run's confidence) holds the threshold: whether it is a
+   * culprit or a minor step rests on noise, so it is measured beside its parent until that is clear.
+   */
+  private straddles(f: CulpritFinding): boolean {
+    return f.change.lo < this.threshold! && f.change.hi >= this.threshold!;
+  }
+
+  private decideConfirm(t: Trial): void {
+    const [before, after] = this.sideBySide(t.refs[0], t.target);
+    const change = compare(before, after, { threshold: this.threshold!, alpha: 1 - this.opts.confidence, better: this.opts.better });
+    if (this.isFinalLook(t) || !(change.lo < this.threshold! && change.hi >= this.threshold!)) this.trial = undefined;
+  }
+
   /** The search's next commit among `candidates`: never its bad commit, nor one that was skipped. */
   private midpointOf(candidates: Bitset, bad: number, skipped: ReadonlySet<number>): number | undefined {
     return this.graph.midpoint(candidates, (i) => i === bad || skipped.has(i));
@@ -379,13 +489,21 @@ export class BisectEngine {
       const s = this.searches[this.searches.length - 1];
       const next = this.midpointOf(s.candidates, s.bad, s.skipped);
       if (next !== undefined) {
-        this.trial = { target: this.graph.shas[next], refs: [s.lo, s.hi], purpose: 'verdict', look: 0, samples: new Map(), search: s, index: this.trials++ };
+        this.trial = this.newTrial(this.graph.shas[next], [s.lo, s.hi], 'verdict', s);
         return;
       }
       this.searches.pop();
       const left = s.candidates.toArray();
       if (left.length === 1) this.found.push({ sha: s.bad, search: s });
       else for (const i of left) this.suspects.add(i);
+    }
+    const unsure = this.opts.deterministic ? undefined : this.found.find((f) => !f.confirmed && this.straddles(this.finding(f.sha, f.search)));
+    if (unsure) {
+      unsure.confirmed = true;
+      const f = this.finding(unsure.sha, unsure.search);
+      this.decisions--; // a step's size is reported, not decided: it spends nothing of the error budget
+      this.trial = this.newTrial(f.sha, [f.before], 'confirm');
+      return;
     }
     this.finish(this.suspects.size ? 'ambiguous' : 'found');
   }
@@ -408,7 +526,9 @@ export class BisectEngine {
 
   /**
    * Two commits' samples from the trials that measured both, interleaved, so a machine that changed
-   * speed between trials cannot make a step look larger or smaller; all their samples if none did.
+   * speed between trials cannot make a step look larger or smaller. When those trials hold only a
+   * few samples of either (a verdict decided at its first look, on the references' earlier samples
+   * too), all their samples: the ones the verdict rested on.
    */
   private sideBySide(a: string, b: string): [number[], number[]] {
     const all: [number[], number[]] = [this.samplesOf(a), this.samplesOf(b)];
@@ -416,9 +536,9 @@ export class BisectEngine {
     const ta = this.taken.get(a) ?? [];
     const tb = this.taken.get(b) ?? [];
     const shared = new Set(ta.map((x) => x.trial).filter((i) => tb.some((y) => y.trial === i)));
-    if (!shared.size) return all;
     const pick = (blocks: typeof ta) => blocks.filter((x) => shared.has(x.trial)).flatMap((x) => x.values);
-    return [pick(ta), pick(tb)];
+    const [sa, sb] = [pick(ta), pick(tb)];
+    return Math.min(sa.length, sb.length) >= SIDE_BY_SIDE_ENOUGH ? [sa, sb] : all;
   }
 
   private finish(status: Status): void {
@@ -445,30 +565,30 @@ export class BisectEngine {
       verdicts: this.verdicts,
       threshold: this.threshold!,
       thresholdSource: this.thresholdSource,
-      alpha: this.alpha,
+      minStep: this.minStep ?? this.threshold!,
+      beta: this.beta,
+      alpha: this.perComparisonAlpha,
       confidence: this.opts.confidence,
+      decisions: this.decisions,
+      alphaSpent: this.budget.spent,
     };
   }
 }
 
-/** What a trial shows of its commit against its good and bad references. */
-interface Facts {
-  worseThanGood: boolean;
-  betterThanBad: boolean;
-  /** Not worse than good by more than the margin. */
-  likeGood: boolean;
-  /** Not better than bad by more than the margin. */
-  likeBad: boolean;
-}
-
-/** What each verdict needs. */
-function holds(v: 'between' | 'good' | 'bad', f: Facts): boolean {
-  return v === 'between' ? f.worseThanGood && f.betterThanBad : v === 'good' ? f.betterThanBad && f.likeGood : f.worseThanGood && f.likeBad;
-}
-
-/** The first verdict that holds, in order of precedence. */
-function decided(f: Facts): 'between' | 'good' | 'bad' | undefined {
-  return (['between', 'good', 'bad'] as const).find((v) => holds(v, f));
+/**
+ * The machine changed speed since a reference's earlier samples: at least two fresh samples, all
+ * beyond the earlier ones' far-out fences (3 IQR past the quartiles) on one side, or, with enough
+ * fresh samples to tell, a rank test that says the two differ (p < 0.01). One sample out there is an
+ * outlier, not a new speed. Mixing them would bias the comparison.
+ */
+function moved(earlier: readonly number[], fresh: readonly number[]): boolean {
+  if (fresh.length < 2 || earlier.length < 4) return false;
+  const s = sorted(earlier);
+  const q1 = quantileSorted(s, 0.25);
+  const q3 = quantileSorted(s, 0.75);
+  const [above, below] = [q3 + 3 * (q3 - q1), q1 - 3 * (q3 - q1)];
+  if (fresh.every((v) => v > above) || fresh.every((v) => v < below)) return true;
+  return fresh.length >= 4 && mannWhitney(earlier, fresh).p < 0.01;
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;

@@ -60,7 +60,7 @@ function program(): Command {
     .option('--first-parent', 'follow only the first parent of merges (bisect merged PRs, not their commits)')
     .option('--keep-worktrees', 'keep the checked-out commits after the run (for inspection)')
     .option('--threshold <pct>', 'smallest change that matters, in percent (default: half the good→bad change, within 1–5%)')
-    .option('--min-samples <n>', `samples per commit before the first decision (default ${defaultEngineOptions.minSamples})`)
+    .option('--min-samples <n>', `samples per commit before the first decision, at least (default ${defaultEngineOptions.minSamples}; more where fewer could not decide)`)
     .option('--max-samples <n>', `samples per commit before giving up as inconclusive (default ${defaultEngineOptions.maxSamples})`)
     .option('--confidence <level>', `family-wise confidence of all verdicts (default ${defaultEngineOptions.confidence})`)
     .option('--warmup <n>', 'discarded warm-up runs of each commit before each measurement block (default 1)')
@@ -180,8 +180,9 @@ export async function bisectCommand(argv: string[]): Promise<number> {
     rawProbe = { kind: 'command', run: shellQuote(command) };
   }
   const { probe, config: probeDefinition } = createProbe(probeName, rawProbe);
-  const minSamples = integer(opts.minSamples, '--min-samples', 2) ?? defaultEngineOptions.minSamples;
-  const maxSamples = integer(opts.maxSamples, '--max-samples', 2) ?? Math.max(defaultEngineOptions.maxSamples, minSamples);
+  const givenMax = integer(opts.maxSamples, '--max-samples', 2);
+  const minSamples = integer(opts.minSamples, '--min-samples', 2) ?? Math.min(defaultEngineOptions.minSamples, givenMax ?? Infinity);
+  const maxSamples = givenMax ?? Math.max(defaultEngineOptions.maxSamples, minSamples);
   if (maxSamples < minSamples) throw new UsageError(`--max-samples ${maxSamples} is below --min-samples ${minSamples}: raise --max-samples.`);
 
   const events = new EventStream();

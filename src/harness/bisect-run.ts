@@ -73,14 +73,6 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
   const goodMeta = await repo.meta(good);
   const meta = new Map<string, CommitMeta & { tree: string }>([[good, goodMeta], ...range.map((c) => [c.sha, c] as const)]);
 
-  const cache = cacheRoot();
-  const runId = o.runId ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${good.slice(0, 7)}-${bad.slice(0, 7)}`;
-  const runDir = join(cache, 'runs', runId);
-  mkdirSync(join(runDir, 'logs'), { recursive: true });
-  writeFileSync(join(runDir, 'argv.json'), JSON.stringify({ argv: o.argv, cwd: process.cwd(), repo: repo.root }));
-  const log = new RunLog(join(runDir, 'events.jsonl'));
-  const unsubscribe = events.subscribe((e) => log.write(e));
-
   const probe = o.probe;
   const engine = new BisectEngine(
     range.map((c) => ({ sha: c.sha, parents: c.parents })),
@@ -89,8 +81,22 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
     seededRng(o.seed ?? parseInt(bad.slice(0, 8), 16)),
     { firstParent: o.firstParent },
   );
-  const emit = (e: RunEvent) => events.emit(e);
+  if (engine.samplesNeeded > o.engine.maxSamples) {
+    throw new UsageError(
+      `--max-samples ${o.engine.maxSamples} is too few to decide at --confidence ${o.engine.confidence} over ${range.length} commits: ` +
+        `a rank test needs at least ${engine.samplesNeeded} samples a side. Raise --max-samples to ${engine.samplesNeeded} or lower --confidence.`,
+    );
+  }
 
+  const cache = cacheRoot();
+  const runId = o.runId ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${good.slice(0, 7)}-${bad.slice(0, 7)}`;
+  const runDir = join(cache, 'runs', runId);
+  mkdirSync(join(runDir, 'logs'), { recursive: true });
+  writeFileSync(join(runDir, 'argv.json'), JSON.stringify({ argv: o.argv, cwd: process.cwd(), repo: repo.root }));
+  const log = new RunLog(join(runDir, 'events.jsonl'));
+  const unsubscribe = events.subscribe((e) => log.write(e));
+
+  const emit = (e: RunEvent) => events.emit(e);
   emit({
     type: 'run-start', runId, time: new Date().toISOString(), repo: repo.root,
     good: { ref: o.good, sha: good }, bad: { ref: o.bad, sha: bad },
@@ -110,7 +116,6 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
     const what = f.stage === 'build' ? 'does not build' : 'cannot be measured';
     throw Object.assign(new UsageError(`${which} ${what}: ${f.message}. Fix the ${f.stage === 'build' ? 'build command' : 'probe'} or pick ${sha === good ? 'a --good' : 'a --bad'} where it works${f.logFile ? ` (log: ${f.logFile})` : ''}.`), { tail: f.logTail });
   };
-  const measureBlock = (target: string, refs: string[], rounds: number, purpose: 'endpoints' | 'verdict') => measurer.measureBlock(target, refs, rounds, purpose);
 
   try {
     let seenVerdicts = 0;
@@ -121,7 +126,7 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
       if (step.type === 'done') break;
       measurer.ahead(step, engine.nextTargets());
       try {
-        const samples = await measureBlock(step.target, step.refs, step.rounds, step.purpose);
+        const samples = await measurer.measureBlock(step);
         engine.record(samples);
       } catch (e) {
         if (!(e instanceof CommitFailure)) throw e;

@@ -1,4 +1,5 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { alternating } from '../bisect/schedule.js';
 import { dirname, join, resolve } from 'node:path';
 import { BisectEngine } from '../bisect/engine.js';
 import { changePoints, defaultChangePointOptions, type SeriesPoint } from '../drift/changepoints.js';
@@ -95,7 +96,7 @@ export async function runDrift(o: DriftOptions, events: EventStream, signal: Abo
       if (signal.aborted) throw new Interrupted();
       let s: Record<string, number[]>;
       try {
-        s = await measurer.measureBlock(sha, [base], o.minSamples, 'verdict');
+        s = await measurer.measureBlock({ target: sha, refs: [base], order: alternating(sha, [base], o.minSamples), rounds: o.minSamples, purpose: 'verdict' });
       } catch (e) {
         if (!(e instanceof CommitFailure)) throw e;
         if (sha === base || measurer.failed.has(base)) throw new UsageError(`the window's start ${base.slice(0, 10)} ${e.stage === 'build' ? 'does not build' : 'cannot be measured'}: ${e.message}. Pick another start with --since.`);
@@ -245,7 +246,7 @@ async function bisectStep(
       };
     }
     try {
-      engine.record(await measurer.measureBlock(step.target, step.refs, step.rounds, step.purpose));
+      engine.record(await measurer.measureBlock(step));
     } catch (e) {
       if (!(e instanceof CommitFailure) || step.purpose !== 'verdict') throw e;
       emit({ type: 'skip', sha: step.target, reason: `${e.stage} failed: ${e.message}` });

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { CommitFailure } from '../errors.js';
 import type { CommitMeta, RunEvent } from '../events.js';
+import type { Purpose } from '../bisect/engine.js';
 import type { Probe, ProbeContext, Sample } from '../probes/types.js';
 import type { RunCost } from '../report/result.js';
 import { environmentFingerprint, hashOf } from './fingerprint.js';
@@ -121,8 +122,9 @@ export class Measurer {
     return probeContext({ cwd: dir, sha, env, signal: o.signal, logFile: probeLog, artifactsDir, emit: o.emit });
   }
 
-  /** `rounds` of [ref1, target, ref2, target, ...] (warm-up first), or replayed from the store. */
-  async measureBlock(target: string, refs: string[], rounds: number, purpose: 'endpoints' | 'verdict'): Promise<Record<string, number[]>> {
+  /** One run of each commit of `order`, in that order (warm-ups first), or the block replayed from the store. */
+  async measureBlock(block: Block): Promise<Record<string, number[]>> {
+    const { target, refs, order, rounds, purpose } = block;
     const { o, store, meta, emit, probe, signal } = { o: this.o, store: this.store, meta: this.o.meta, emit: this.o.emit, probe: this.o.probe, signal: this.o.signal };
     const { cost, details } = this;
     const commits = [...refs, target];
@@ -130,8 +132,10 @@ export class Measurer {
     const ordinal = this.ordinals.get(sig) ?? 0;
     this.ordinals.set(sig, ordinal + 1);
     const key = hashOf({
-      v: 1, probe: o.probeDefinition, build: this.buildCommand ?? null, env: o.env ?? null, fp: this.fp.hash,
-      target: meta.get(target)!.tree, refs: refs.map((r) => meta.get(r)!.tree), ordinal, rounds, warmup: o.warmup,
+      v: 2, probe: o.probeDefinition, build: this.buildCommand ?? null, env: o.env ?? null, fp: this.fp.hash,
+      target: meta.get(target)!.tree, refs: refs.map((r) => meta.get(r)!.tree), ordinal, warmup: o.warmup,
+      // The order as positions in [target, ...refs]: the same block measured in another order is another block.
+      order: order.map((sha) => commits.indexOf(sha)),
     });
     // --no-cache still replays this very run's blocks: that is how a resumed --no-cache run measures nothing twice.
     const hit = store.get(key);
@@ -205,13 +209,7 @@ export class Measurer {
       const cold = commits.filter((sha) => probe.prepare || !this.lastRun.has(sha));
       this.lastRun = new Set();
       if (!probe.deterministic) for (let w = 0; w < o.warmup; w++) for (const sha of cold) await take(sha, false);
-      for (let r = 0; r < rounds; r++) {
-        for (const ref of refs) {
-          await take(ref, true);
-          await take(target, true);
-        }
-        if (refs.length === 0) await take(target, true);
-      }
+      for (const sha of order) await take(sha, true);
       this.lastRun = new Set(commits);
     } finally {
       for (const sha of prepared) await probe.teardown?.(ctxs.get(sha)!).catch(() => undefined);
@@ -229,6 +227,15 @@ export class Measurer {
     store.put({ key, runId: o.runId, samples: byTree, details: detailsByTree, time: new Date().toISOString(), seconds: (performance.now() - m0) / 1000, prepareSeconds: (m0 - b0) / 1000 });
     return out;
   }
+}
+
+/** A block the engine asked for: its commits, and every run in the order to take them. */
+export interface Block {
+  target: string;
+  refs: string[];
+  order: readonly string[];
+  rounds: number;
+  purpose: Purpose;
 }
 
 export class Interrupted extends Error {

@@ -1,4 +1,4 @@
-import { hodgesLehmann } from './shift.js';
+import { Shift } from './shift.js';
 import { mannWhitney } from './mann-whitney.js';
 import { median } from './summary.js';
 
@@ -32,22 +32,63 @@ export interface Comparison {
   different: boolean;
 }
 
-export function compare(ref: readonly number[], cand: readonly number[], o: CompareOptions): Comparison {
-  const scale = Math.abs(median(ref)) || 1;
-  const sign = o.better === 'lower' ? 1 : -1;
-  if (o.deterministic) {
-    const worse = (sign * (median(cand) - median(ref))) / scale;
-    const same = Math.abs(worse) <= o.threshold;
-    return { worse, lo: worse, hi: worse, p: same ? 1 : 0, same, different: !same };
+/**
+ * A candidate against a reference, as a relative change oriented so that + is worse, with one-sided
+ * bounds at any level: what the verdict rule asks ("worse than good, at the strict level?", "within
+ * the minimum step of bad, at the lenient level?"). Deterministic metrics have exact bounds.
+ */
+export class Relative {
+  /** Relative change of the candidate (Hodges-Lehmann shift / |reference median|), + = worse. */
+  readonly worse: number;
+  private readonly shift: Shift | undefined;
+  private readonly scale: number;
+  private readonly sign: number;
+
+  constructor(
+    readonly ref: readonly number[],
+    readonly cand: readonly number[],
+    better: Better,
+    readonly deterministic = false,
+  ) {
+    this.scale = Math.abs(median(ref)) || 1;
+    this.sign = better === 'lower' ? 1 : -1;
+    if (deterministic) {
+      this.worse = (this.sign * (median(cand) - median(ref))) / this.scale;
+    } else {
+      this.shift = new Shift(ref, cand);
+      this.worse = (this.sign * this.shift.estimate) / this.scale;
+    }
   }
-  const hl = hodgesLehmann(ref, cand, o.alpha);
-  const a = (sign * hl.lo) / scale;
-  const b = (sign * hl.hi) / scale;
-  const lo = Math.min(a, b);
-  const hi = Math.max(a, b);
-  const worse = (sign * hl.shift) / scale;
-  const { p } = mannWhitney(ref, cand);
-  const same = lo > -o.threshold && hi < o.threshold;
-  const different = (lo > o.threshold / 2 || hi < -o.threshold / 2) && p < o.alpha;
-  return { worse, lo, hi, p, same, different };
+
+  /** The candidate is worse by at least this much, with probability 1 − alpha. */
+  worseAtLeast(alpha: number): number {
+    if (!this.shift) return this.worse;
+    const raw = this.sign > 0 ? this.shift.lower(alpha) : this.shift.upper(alpha);
+    return (this.sign * raw) / this.scale;
+  }
+
+  /** The candidate is worse by at most this much (better by at least its negative), with probability 1 − alpha. */
+  worseAtMost(alpha: number): number {
+    if (!this.shift) return this.worse;
+    const raw = this.sign > 0 ? this.shift.upper(alpha) : this.shift.lower(alpha);
+    return (this.sign * raw) / this.scale;
+  }
+
+  /** The two-sided summary at level 1 − alpha, for reports. */
+  summary(alpha: number, threshold: number): Comparison {
+    const lo = this.worseAtLeast(alpha / 2);
+    const hi = this.worseAtMost(alpha / 2);
+    if (this.deterministic) {
+      const same = Math.abs(this.worse) <= threshold;
+      return { worse: this.worse, lo, hi, p: same ? 1 : 0, same, different: !same };
+    }
+    const { p } = mannWhitney(this.ref, this.cand);
+    const same = lo > -threshold && hi < threshold;
+    const different = (lo > threshold / 2 || hi < -threshold / 2) && p < alpha;
+    return { worse: this.worse, lo, hi, p, same, different };
+  }
+}
+
+export function compare(ref: readonly number[], cand: readonly number[], o: CompareOptions): Comparison {
+  return new Relative(ref, cand, o.better, o.deterministic).summary(o.alpha, o.threshold);
 }

@@ -1,24 +1,44 @@
-import { median, quantileSorted, sorted } from './summary.js';
+import { quantileSorted, sorted } from './summary.js';
 import type { Rng } from './rng.js';
-import { zFor } from './mann-whitney.js';
+import { boundRank } from './mann-whitney.js';
 
 /**
- * Hodges-Lehmann estimate of the shift b - a with its distribution-free (Moses) interval.
- * The interval comes from the Mann-Whitney U distribution, so it stays valid at the very small
- * per-look alphas a sequential, Bonferroni-corrected bisect needs (a bootstrap cannot resolve those tails).
+ * The Hodges-Lehmann shift of b against a (the median of all pairwise differences b − a) with its
+ * distribution-free (Moses) bounds. The bounds come from the Mann-Whitney U distribution (exact for
+ * few samples), so they stay valid at the very small alphas a Bonferroni-corrected bisect needs,
+ * where a bootstrap cannot resolve the tails.
  */
+export class Shift {
+  readonly estimate: number;
+  private readonly diffs: Float64Array;
+
+  constructor(private readonly a: readonly number[], private readonly b: readonly number[]) {
+    const diffs = new Float64Array(a.length * b.length);
+    let k = 0;
+    for (const y of b) for (const x of a) diffs[k++] = y - x;
+    diffs.sort();
+    this.diffs = diffs;
+    const n = diffs.length;
+    this.estimate = n === 0 ? NaN : n % 2 ? diffs[(n - 1) >> 1] : (diffs[n / 2 - 1] + diffs[n / 2]) / 2;
+  }
+
+  /** A lower bound of the shift that holds with probability 1 − alpha (−Infinity if the samples cannot give one). */
+  lower(alpha: number): number {
+    const c = boundRank(this.a.length, this.b.length, alpha);
+    return c < 1 ? -Infinity : this.diffs[c - 1];
+  }
+
+  /** An upper bound of the shift that holds with probability 1 − alpha. */
+  upper(alpha: number): number {
+    const c = boundRank(this.a.length, this.b.length, alpha);
+    return c < 1 ? Infinity : this.diffs[this.diffs.length - c];
+  }
+}
+
+/** Hodges-Lehmann estimate of the shift b − a with its two-sided (Moses) interval at level 1 − alpha. */
 export function hodgesLehmann(a: readonly number[], b: readonly number[], alpha: number): { shift: number; lo: number; hi: number } {
-  const n = a.length;
-  const m = b.length;
-  const diffs = new Float64Array(n * m);
-  let k = 0;
-  for (let j = 0; j < m; j++) for (let i = 0; i < n; i++) diffs[k++] = b[j] - a[i];
-  diffs.sort();
-  const N = diffs.length;
-  const shift = N % 2 ? diffs[(N - 1) >> 1] : (diffs[N / 2 - 1] + diffs[N / 2]) / 2;
-  const c = Math.floor((n * m) / 2 - zFor(alpha) * Math.sqrt((n * m * (n + m + 1)) / 12));
-  if (c < 1) return { shift, lo: -Infinity, hi: Infinity };
-  return { shift, lo: diffs[c - 1], hi: diffs[N - c] };
+  const s = new Shift(a, b);
+  return { shift: s.estimate, lo: s.lower(alpha / 2), hi: s.upper(alpha / 2) };
 }
 
 /** Percentile bootstrap interval of median(b) / median(a): the figure people read in a report. */
@@ -29,8 +49,8 @@ export function bootstrapRatioCi(
   confidence = 0.95,
   resamples = 2000,
 ): { ratio: number; lo: number; hi: number } {
-  const ma = median(a);
-  const ratio = ma === 0 ? NaN : median(b) / ma;
+  const ma = quantileSorted(sorted(a), 0.5);
+  const ratio = ma === 0 ? NaN : quantileSorted(sorted(b), 0.5) / ma;
   if (a.length < 2 || b.length < 2) return { ratio, lo: NaN, hi: NaN };
   const ratios: number[] = [];
   const bufA = new Array<number>(a.length);

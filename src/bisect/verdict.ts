@@ -1,0 +1,98 @@
+import type { Relative } from '../stats/compare.js';
+
+/**
+ * The verdict rule: which side of the step is this commit on?
+ *
+ * A commit is compared with its two references, the nearest good commit (`lo`) and the nearest bad
+ * one (`hi`). Two kinds of question are asked, at two levels:
+ *
+ * - "Is it unlike this reference?" at the strict level (the bisect's error budget): a verdict rests
+ *   on it, and a wrong one blames the wrong commit. The commit must be worse than good (or better than
+ *   bad) by more than half the threshold, with probability 1 − alpha.
+ * - "Is it like the other reference, within the minimum further step?" at the lenient level beta:
+ *   this only decides whether to look for a second step between the two references. Getting it wrong
+ *   misses a further step of at least `minStep` with probability at most beta at this commit; it
+ *   never blames a wrong commit. A strict equivalence proof here is what made small margins cost
+ *   hundreds of samples: the lenient one costs samples only where the data hint at a further step.
+ *
+ * good    = better than hi (strict) and like lo (lenient)
+ * bad     = worse than lo (strict) and like hi (lenient)
+ * between = worse than lo and better than hi (both strict), and like neither: a step on each side,
+ *           each at least about `minStep`, so both sides are bisected.
+ */
+export interface VerdictLevels {
+  /** Strict one-sided error rate of this look. */
+  alpha: number;
+  /** Lenient one-sided level of "like the other reference". */
+  beta: number;
+  /** Smallest relative change that matters. */
+  threshold: number;
+  /** Smallest further step between the references that is looked for. */
+  minStep: number;
+}
+
+/** What a look shows of the commit against its references. */
+export interface Facts {
+  worseThanLo: boolean;
+  betterThanHi: boolean;
+  likeLo: boolean;
+  likeHi: boolean;
+  /** Worse than lo / better than hi at the strict level, by any amount (what a last look leans on). */
+  aboveLo: boolean;
+  belowHi: boolean;
+  /** Where the commit sits between the references: 0 at lo, 1 at hi (point estimates). */
+  position: number;
+  /** The references lie less than two minimum steps apart (point estimates). */
+  close: boolean;
+}
+
+export type Side = 'good' | 'bad' | 'between';
+
+export function factsOf(vsLo: Relative, vsHi: Relative, l: VerdictLevels): Facts {
+  return {
+    worseThanLo: vsLo.worseAtLeast(l.alpha) > l.threshold / 2,
+    betterThanHi: vsHi.worseAtMost(l.alpha) < -l.threshold / 2,
+    likeLo: vsLo.worseAtMost(l.beta) < l.minStep,
+    likeHi: vsHi.worseAtLeast(l.beta) > -l.minStep,
+    aboveLo: vsLo.worseAtLeast(l.alpha) > 0,
+    belowHi: vsHi.worseAtMost(l.alpha) < 0,
+    position: positionOf(vsLo.worse, vsHi.worse),
+    close: Math.abs(vsLo.worse - vsHi.worse) < 2 * l.minStep,
+  };
+}
+
+/** 0 at the good reference, 1 at the bad one, from the two estimates. */
+export function positionOf(worseThanLo: number, worseThanHi: number): number {
+  const span = worseThanLo - worseThanHi;
+  return span > 0 ? worseThanLo / span : worseThanLo > 0 ? 1 : 0;
+}
+
+export function holds(v: Side, f: Facts): boolean {
+  if (v === 'between') return f.worseThanLo && f.betterThanHi && !f.likeLo && !f.likeHi;
+  return v === 'good' ? f.betterThanHi && f.likeLo : f.worseThanLo && f.likeHi;
+}
+
+/**
+ * The verdict the facts support, if any. When both sides qualify, or the commit is like both
+ * references (they are closer together than two minimum steps: an earlier verdict was a chance one,
+ * or the step between them is too small to look for), the nearer side wins: no step of `minStep`
+ * lies on either side of it, so either answer keeps every step worth finding in the search, and
+ * sampling on would only prove what the references already show.
+ */
+export function decide(f: Facts): Side | undefined {
+  if (holds('between', f)) return 'between';
+  const good = holds('good', f);
+  const bad = holds('bad', f);
+  if ((good && bad) || (f.likeLo && f.likeHi && f.close)) return f.position < 0.5 ? 'good' : 'bad';
+  return good ? 'good' : bad ? 'bad' : undefined;
+}
+
+/**
+ * After the final look without a verdict: the side the estimates lean to, which the search follows.
+ * Significantly unlike both ends still means a step on each side: splitting costs a sub-search,
+ * leaning would lose a step for good.
+ */
+export function lean(f: Facts): Side {
+  if (f.aboveLo && f.belowHi) return 'between';
+  return f.position >= 0.5 ? 'bad' : 'good';
+}
