@@ -11,12 +11,16 @@ action_dir="${GITHUB_ACTION_PATH:?GITHUB_ACTION_PATH is not set: run this from a
 cli="$action_dir/dist/cli.js"
 out="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/perfbisect-report"
 
-# One line the Actions log shows as an error annotation.
+# One line the Actions log shows as an error (or warning) annotation.
 annotate() { echo "::error title=perfbisect::$1"; }
+warn() { echo "::warning title=perfbisect::$1"; }
 
 install() {
-  if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
-    annotate "perfbisect needs Node.js 20.19 or newer (found $(node --version 2>/dev/null || echo none)): add actions/setup-node before this action."
+  local check='const [a, b] = process.versions.node.split(".").map(Number);
+    process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'
+  if ! node -e "$check"; then
+    annotate "perfbisect needs Node.js 20.19 or newer (found $(node --version 2>/dev/null || echo none)): \
+add actions/setup-node before this action."
     exit 4
   fi
   if [ -f "$cli" ]; then return 0; fi
@@ -48,15 +52,15 @@ run() {
     args=(--good "$PB_GOOD" --bad "${PB_BAD:-HEAD}" --no-tui)
     [ -n "${PB_PROBE:-}" ] && args+=(--probe "$PB_PROBE")
     [ "${PB_COMMENT:-false}" = true ] && args+=(--github-comment)
-    [ "${PB_ISSUE:-false}" = true ] && echo "::warning title=perfbisect::the issue input applies to drift checks (no good commit given); ignored"
+    [ "${PB_ISSUE:-false}" = true ] && warn "the issue input applies to drift checks (no good commit given); ignored"
   else
     mode=drift
     args=(drift --probe "${PB_PROBE:-}" --branch "${PB_BRANCH:-main}")
     [ -n "${PB_SINCE:-}" ] && args+=(--since "$PB_SINCE")
     [ -n "${PB_STORE:-}" ] && args+=(--store "$PB_STORE")
     [ "${PB_ISSUE:-false}" = true ] && args+=(--github-issue)
-    [ "${PB_COMMENT:-false}" = true ] && echo "::warning title=perfbisect::the comment input applies to a bisect (give good); ignored"
-    [ -n "${PB_COMMAND:-}" ] && echo "::warning title=perfbisect::the command input applies to a bisect; a drift check measures a probe"
+    [ "${PB_COMMENT:-false}" = true ] && warn "the comment input applies to a bisect (give good); ignored"
+    [ -n "${PB_COMMAND:-}" ] && warn "the command input applies to a bisect; a drift check measures a probe"
   fi
   output mode "$mode"
   [ -n "${PB_CONFIG:-}" ] && args+=(--config "$PB_CONFIG")
@@ -81,7 +85,8 @@ run() {
     node -e '
       const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
       const drift = Array.isArray(r.alerts);
-      const culprit = drift ? (r.changes.find((c) => r.alerts.includes(c.id)) || {}).culprit : r.culprit && r.culprit.sha;
+      const alerted = drift && r.changes.find((c) => r.alerts.includes(c.id));
+      const culprit = drift ? alerted && alerted.culprit : r.culprit && r.culprit.sha;
       const status = drift ? (r.exitCode === 5 ? "regression" : "clean") : r.status;
       process.stdout.write(`status=${status}\nculprit=${culprit || ""}\n`);
     ' "$out/result.json" >> "${GITHUB_OUTPUT:-/dev/null}"

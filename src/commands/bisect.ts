@@ -76,7 +76,7 @@ function program(): Command {
     .option('--no-cache', 're-measure everything instead of reusing stored samples')
     .option('--no-profile', 'skip profiling the culprit against its parent (the "Why it is slower" evidence)')
     .option('--no-tui', 'plain line-per-event output even on a terminal')
-    .option('--github-comment', "comment the result on the culprit's pull request (or commit); needs GITHUB_TOKEN, GITHUB_REPOSITORY")
+    .option('--github-comment', "comment the result on the culprit's pull request (or commit); needs GITHUB_TOKEN")
     .addOption(new Option('--resume [run-id]', 'continue an interrupted run (default: the last run in this repository)'))
     .argument('[command...]', 'ad-hoc probe: after --, a command whose wall time is measured')
     .addHelpText(

@@ -76,7 +76,7 @@ function program(): Command {
       .option('--build-timeout <seconds>', 'give up on a build after this long')
       .option('--no-cache', 're-measure everything instead of reusing stored samples')
       .option('--webhook <url>', 'POST the alert (Slack-compatible JSON) here when something is found (default: $PERFBISECT_WEBHOOK)')
-      .option('--github-issue', "open an issue per new regression, assigned to the culprit's author; needs GITHUB_TOKEN, GITHUB_REPOSITORY")
+      .option('--github-issue', "an issue per new regression, assigned to the culprit's author; needs GITHUB_TOKEN")
       .addHelpText('after', `
 Exit codes:
   0  nothing new above the threshold   5  a new regression or gradual drift was found
@@ -146,7 +146,8 @@ export async function run(argv: string[]): Promise<number> {
     // Acks made without --github-issue still close their issues here; an unreadable store only skips that.
     const history = await store.load().catch(() => []);
     const acked = new Set(history.flatMap((x) => (x.type === 'ack' ? [x.id] : [])));
-    await syncDriftIssues(github, r.result, { ...cliOutput, acked, authorOf: async (sha) => (await repo.meta(sha)).author });
+    const authorOf = async (sha: string) => (await repo.meta(sha)).author;
+    await syncDriftIssues(github, r.result, { ...cliOutput, acked, authorOf });
   }
   return r.exitCode;
 }

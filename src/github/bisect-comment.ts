@@ -28,17 +28,21 @@ export interface Posted {
  * (the merged one first, as GitHub lists it), else the commit itself. A comment that opens with the
  * same marker is edited instead of a new one added, so re-runs never pile up comments.
  */
-export async function upsertCulpritComment(gh: GitHubClient, sha: string, marker: string, body: string): Promise<Posted> {
+export async function upsertCulpritComment(
+  gh: GitHubClient, sha: string, marker: string, body: string,
+): Promise<Posted> {
   const pulls = await gh.get<PullRequest[]>(gh.repoPath(`/commits/${sha}/pulls`));
   const pull = pulls.find((p) => p.merged_at) ?? pulls.find((p) => p.state === 'open') ?? pulls[0];
   if (pull) {
-    const existing = (await gh.list<Comment>(gh.repoPath(`/issues/${pull.number}/comments`))).find((c) => hasMarker(c.body, marker));
+    const comments = await gh.list<Comment>(gh.repoPath(`/issues/${pull.number}/comments`));
+    const existing = comments.find((c) => hasMarker(c.body, marker));
     const c = existing
       ? await gh.patch<Comment>(gh.repoPath(`/issues/comments/${existing.id}`), { body })
       : await gh.post<Comment>(gh.repoPath(`/issues/${pull.number}/comments`), { body });
     return { on: 'pull request', number: pull.number, url: c.html_url, action: existing ? 'updated' : 'created' };
   }
-  const existing = (await gh.list<Comment>(gh.repoPath(`/commits/${sha}/comments`))).find((c) => hasMarker(c.body, marker));
+  const comments = await gh.list<Comment>(gh.repoPath(`/commits/${sha}/comments`));
+  const existing = comments.find((c) => hasMarker(c.body, marker));
   const c = existing
     ? await gh.patch<Comment>(gh.repoPath(`/comments/${existing.id}`), { body })
     : await gh.post<Comment>(gh.repoPath(`/commits/${sha}/comments`), { body });
@@ -62,7 +66,8 @@ export async function commentOnCulprits(
     const body = renderBisectComment(result, c, settings);
     try {
       const p = await upsertCulpritComment(gh, c.sha, bisectCommentMarker(result.probe.name, c.sha), body);
-      out.say(`github: ${p.action} the comment on ${p.on === 'pull request' ? `pull request #${p.number}` : `commit ${c.sha.slice(0, 10)}`}: ${p.url}`);
+      const on = p.on === 'pull request' ? `pull request #${p.number}` : `commit ${c.sha.slice(0, 10)}`;
+      out.say(`github: ${p.action} the comment on ${on}: ${p.url}`);
     } catch (e) {
       out.warn(githubWarning(e, `the comment on ${c.sha.slice(0, 10)} was not posted`, settings));
     }

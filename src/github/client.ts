@@ -71,7 +71,9 @@ export class GitHubClient {
     return out;
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; data: T; link?: string }> {
+  async request<T>(
+    method: string, path: string, body?: unknown,
+  ): Promise<{ status: number; data: T; link?: string }> {
     const url = /^https?:/.test(path) ? path : `${this.settings.apiUrl}${path}`;
     const shown = path.replace(/^https?:\/\/[^/]+/, '').replace(/[?&]per_page=100/, '');
     for (let attempt = 0; ; attempt++) {
@@ -98,13 +100,16 @@ export class GitHubClient {
       }
       const text = await res.text();
       if (res.ok) {
-        return { status: res.status, data: (text ? JSON.parse(text) : undefined) as T, link: res.headers.get('link') ?? undefined };
+        const data = (text ? JSON.parse(text) : undefined) as T;
+        return { status: res.status, data, link: res.headers.get('link') ?? undefined };
       }
       const detail = errorDetail(text, res.statusText);
       const wait = this.retryWait(res, detail, attempt);
       if (wait === undefined || attempt >= this.retries) throw new GitHubError(res.status, method, shown, detail);
       if (wait > this.maxWaitMs) {
-        throw new GitHubError(res.status, method, shown, `${detail} (the limit lifts at ${new Date(this.now() + wait).toISOString().slice(11, 16)} UTC; not waiting that long)`);
+        const lifts = new Date(this.now() + wait).toISOString().slice(11, 16);
+        const why = `${detail} (the limit lifts at ${lifts} UTC; not waiting that long)`;
+        throw new GitHubError(res.status, method, shown, why);
       }
       await this.sleep(wait);
     }
@@ -117,13 +122,14 @@ export class GitHubClient {
   /** How long to wait before trying again, or undefined when the answer is final. */
   private retryWait(res: Response, detail: string, attempt: number): number | undefined {
     const h = res.headers;
-    const limited = (res.status === 403 || res.status === 429) &&
-      (h.get('x-ratelimit-remaining') === '0' || h.has('retry-after') || res.status === 429 || /rate limit/i.test(detail));
+    const exhausted = h.get('x-ratelimit-remaining') === '0';
+    const hinted = exhausted || h.has('retry-after') || /rate limit/i.test(detail);
+    const limited = res.status === 429 || (res.status === 403 && hinted);
     if (limited) {
       const after = Number(h.get('retry-after'));
       if (h.has('retry-after') && Number.isFinite(after)) return Math.max(after * 1000, this.backoff(attempt));
       const reset = Number(h.get('x-ratelimit-reset'));
-      if (h.get('x-ratelimit-remaining') === '0' && Number.isFinite(reset)) return Math.max(reset * 1000 - this.now(), this.backoff(attempt));
+      if (exhausted && Number.isFinite(reset)) return Math.max(reset * 1000 - this.now(), this.backoff(attempt));
       // A secondary limit without a hint: GitHub asks for at least a minute.
       return Math.max(60_000, this.backoff(attempt));
     }
@@ -135,7 +141,8 @@ export class GitHubClient {
 /** GitHub's error body: `{ message, errors?: [{ message?, code?, field? }] }`. */
 function errorDetail(text: string, statusText: string): string {
   try {
-    const j = JSON.parse(text) as { message?: string; errors?: { message?: string; code?: string; field?: string }[] };
+    type Body = { message?: string; errors?: { message?: string; code?: string; field?: string }[] };
+    const j = JSON.parse(text) as Body;
     const first = j.errors?.[0];
     const extra = first ? first.message ?? [first.field, first.code].filter(Boolean).join(' ') : '';
     return [j.message, extra].filter(Boolean).join(': ').replace(/\s+/g, ' ').slice(0, 300);
@@ -157,13 +164,14 @@ function nextLink(link: string | undefined, apiUrl: string): string | undefined 
  */
 export function githubWarning(e: unknown, notDone: string, settings: GitHubSettings): string {
   if (!(e instanceof GitHubError)) return `GitHub: ${(e as Error).message}: ${notDone} (the result stands)`;
-  const hint =
-    e.status === 401 ? ' Check the token in GITHUB_TOKEN.'
-      : e.status === 403 ? ' The token may lack a permission: in Actions give the job `permissions:` pull-requests: write and contents: write (comments) or issues: write (issues).'
-        : e.status === 404 ? ` Check GITHUB_REPOSITORY=${settings.owner}/${settings.repo} and that the token can see it.`
-          : e.status === 422 ? ' Is the commit pushed to GitHub?'
-            : '';
-  return `${e.message}: ${notDone} (the result stands).${hint}`;
+  const hints: Record<number, string> = {
+    401: ' Check the token in GITHUB_TOKEN.',
+    403: ' The token may lack a permission: in Actions give the job `permissions:` pull-requests: write and ' +
+      'contents: write (comments) or issues: write (issues).',
+    404: ` Check GITHUB_REPOSITORY=${settings.owner}/${settings.repo} and that the token can see it.`,
+    422: ' Is the commit pushed to GitHub?',
+  };
+  return `${e.message}: ${notDone} (the result stands).${hints[e.status] ?? ''}`;
 }
 
 /** Lines about posting to GitHub, after the run's own output; a failure is a warning, never an exit code. */

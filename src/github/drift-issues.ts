@@ -5,7 +5,11 @@ import { GitHubClient, GitHubError, githubWarning, type ClientOptions } from './
 import type { GitHubSettings } from './settings.js';
 
 /** Every issue perfbisect opens carries this label: it is how a later run finds them. */
-export const issueLabel = { name: 'perfbisect', color: 'd93f0b', description: 'A performance regression found by perfbisect drift' };
+export const issueLabel = {
+  name: 'perfbisect',
+  color: 'd93f0b',
+  description: 'A performance regression found by perfbisect drift',
+};
 
 interface Issue {
   number: number;
@@ -74,9 +78,15 @@ async function closeWithNote(gh: GitHubClient, issue: Issue, id: string): Promis
  */
 export async function syncDriftIssues(
   settings: GitHubSettings, result: DriftResult,
-  o: Output & { acked: ReadonlySet<string>; authorOf: (sha: string) => Promise<string>; client?: ClientOptions; now?: Date },
+  o: Output & {
+    acked: ReadonlySet<string>;
+    authorOf: (sha: string) => Promise<string>;
+    client?: ClientOptions;
+    now?: Date;
+  },
 ): Promise<void> {
-  const regressions = result.changes.filter((c) => c.confirmed && c.kind === 'regression' && !c.acked && !o.acked.has(c.id));
+  const open = (c: DriftChange) => c.confirmed && c.kind === 'regression' && !c.acked && !o.acked.has(c.id);
+  const regressions = result.changes.filter(open);
   const acked = new Set([...o.acked, ...result.changes.filter((c) => c.acked).map((c) => c.id)]);
   if (!regressions.length && !acked.size) return;
   const gh = new GitHubClient(settings, o.client);
@@ -97,8 +107,8 @@ export async function syncDriftIssues(
 }
 
 async function upsertIssue(
-  gh: GitHubClient, settings: GitHubSettings, result: DriftResult, c: DriftChange, existing: Issue | undefined, seen: string,
-  o: Output & { authorOf: (sha: string) => Promise<string> },
+  gh: GitHubClient, settings: GitHubSettings, result: DriftResult, c: DriftChange, existing: Issue | undefined,
+  seen: string, o: Output & { authorOf: (sha: string) => Promise<string> },
 ): Promise<void> {
   const name = c.culprit ? await o.authorOf(c.culprit).catch(() => '') : '';
   if (existing) {
@@ -112,15 +122,21 @@ async function upsertIssue(
     o.say(`github: change ${c.id} was reported by an earlier check without an issue: not opening one now`);
     return;
   }
-  const author = c.culprit ? await authorAccount(gh, c.culprit, name) : { name, unassigned: 'no single commit carries the change' };
+  const author = c.culprit
+    ? await authorAccount(gh, c.culprit, name)
+    : { name, unassigned: 'no single commit carries the change' };
   const { title, body } = renderDriftIssue(result, c, settings, author, seen);
   await ensureLabel(gh);
-  const issue = await gh.post<Issue>(gh.repoPath('/issues'), { title, body, labels: [issueLabel.name], assignees: author.login ? [author.login] : [] });
-  o.say(`github: opened issue #${issue.number} for change ${c.id}${author.login ? `, assigned to ${author.login}` : ''}: ${issue.html_url}`);
+  const assignees = author.login ? [author.login] : [];
+  const issue = await gh.post<Issue>(gh.repoPath('/issues'), { title, body, labels: [issueLabel.name], assignees });
+  const to = author.login ? `, assigned to ${author.login}` : '';
+  o.say(`github: opened issue #${issue.number} for change ${c.id}${to}: ${issue.html_url}`);
 }
 
 /** `drift ack <id> --github-issue`: close the change's issue with a note. */
-export async function closeDriftIssue(settings: GitHubSettings, id: string, o: Output & { client?: ClientOptions }): Promise<void> {
+export async function closeDriftIssue(
+  settings: GitHubSettings, id: string, o: Output & { client?: ClientOptions },
+): Promise<void> {
   const gh = new GitHubClient(settings, o.client);
   try {
     const issue = (await ourIssues(gh)).find((i) => hasMarker(i.body, driftIssueMarker(id)));

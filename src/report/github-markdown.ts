@@ -64,7 +64,8 @@ export function ghTitle(text: string, max = 256): string {
  */
 export function hiddenMarker(kind: string, fields: Record<string, string>): string {
   const safe = (v: string) => v.replace(/[^\w.@/:-]+/g, '_').replace(/-{2,}/g, '-');
-  return `<!-- perfbisect:${safe(kind)} ${Object.entries(fields).map(([k, v]) => `${safe(k)}=${safe(v)}`).join(' ')} -->`;
+  const pairs = Object.entries(fields).map(([k, v]) => `${safe(k)}=${safe(v)}`);
+  return `<!-- perfbisect:${safe(kind)} ${pairs.join(' ')} -->`;
 }
 
 /** Whether a comment or issue body is the one a marker names: the marker opens the body. */
@@ -77,5 +78,6 @@ export function fitBody(lines: string[], limit = 65_000): string {
   const body = lines.join('\n');
   if (body.length <= limit) return body;
   const cut = body.slice(0, limit - 80);
-  return `${cut.slice(0, cut.lastIndexOf('\n'))}\n\n… (cut to fit GitHub's size limit: the full writeup is linked above)\n`;
+  const note = "… (cut to fit GitHub's size limit: the full writeup is linked above)";
+  return `${cut.slice(0, cut.lastIndexOf('\n'))}\n\n${note}\n`;
 }
