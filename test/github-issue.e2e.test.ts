@@ -13,7 +13,7 @@ const shas: string[] = [];
 const start = Date.now() - 20 * 86_400_000;
 repo.write({ 'probes.config.ts': "export default { probes: { work: { kind: 'command', run: 'sh work.sh' } } };\n" });
 for (let i = 0; i < 16; i++) {
-  repo.write({ ...sleeper(i >= 8 ? 120 : 30), 'notes.txt': `change ${i}\n` });
+  repo.write({ ...sleeper(i >= 8 ? 200 : 40), 'notes.txt': `change ${i}\n` });
   execFileSync('git', ['add', '-A'], { cwd: repo.dir });
   const date = new Date(start + i * 86_400_000).toISOString();
   const subject = i === 8 ? 'parser: re-read the whole file per token @octocat' : `change ${i}: unrelated`;
@@ -30,7 +30,7 @@ const store = tempDir('pb-store-');
 const fake = new FakeGitHub();
 let api: { url: string; close: () => Promise<void> };
 const env = () => ({ GITHUB_TOKEN: fake.token, GITHUB_REPOSITORY: fake.fullName, GITHUB_API_URL: api.url, GITHUB_RUN_ID: '9', PERFBISECT_GITHUB_BACKOFF_MS: '1' });
-const sampling = ['--since', '30 days ago', '--points', '16', '--min-samples', '5', '--max-samples', '10', '--warmup', '0', '--threshold', '10'];
+const sampling = ['--since', '30 days ago', '--points', '16', '--min-samples', '6', '--max-samples', '16', '--warmup', '0', '--threshold', '10'];
 
 beforeAll(async () => {
   api = await serveFake(() => fake.handlers());
