@@ -14,6 +14,9 @@ import { isAlive } from '../harness/worktrees.js';
 import { killAllGroups } from '../harness/process.js';
 import { createProbe, probeKinds } from '../probes/index.js';
 import { attachReporter } from '../ui/attach.js';
+import { commentOnCulprits } from '../github/bisect-comment.js';
+import { cliOutput } from '../github/client.js';
+import { githubSettings } from '../github/settings.js';
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -42,6 +45,7 @@ export interface CliOptions {
   install?: string;
   fresh?: boolean;
   jobs?: string;
+  githubComment?: boolean;
 }
 
 function program(): Command {
@@ -72,6 +76,7 @@ function program(): Command {
     .option('--no-cache', 're-measure everything instead of reusing stored samples')
     .option('--no-profile', 'skip profiling the culprit against its parent (the "Why it is slower" evidence)')
     .option('--no-tui', 'plain line-per-event output even on a terminal')
+    .option('--github-comment', "comment the result on the culprit's pull request (or commit); needs GITHUB_TOKEN")
     .addOption(new Option('--resume [run-id]', 'continue an interrupted run (default: the last run in this repository)'))
     .argument('[command...]', 'ad-hoc probe: after --, a command whose wall time is measured')
     .addHelpText(
@@ -158,6 +163,8 @@ export async function bisectCommand(argv: string[]): Promise<number> {
   if (!opts.probe && !command.length) {
     throw new UsageError('say what to measure: --probe <name> from probes.config.ts, or a command after --, like: perfbisect --good v1.2 --bad HEAD -- node bench.js');
   }
+  // Checked before anything is measured: a result that cannot be posted is found out now, not in an hour.
+  const github = opts.githubComment ? githubSettings('--github-comment') : undefined;
   const repo = await Repo.open(opts.repo ?? process.cwd());
   let build = opts.build;
   let install = opts.install;
@@ -200,8 +207,9 @@ export async function bisectCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const reproduce = `perfbisect ${shellQuote(ours.filter((a, i) => !['--json', '--report', '--resume'].includes(ours[i - 1] ?? '') && !['--json', '--report', '--resume'].includes(a)))}${command.length ? ` -- ${shellQuote(command)}` : ''}`;
+  let r: Awaited<ReturnType<typeof runBisect>>;
   try {
-    const r = await runBisect(
+    r = await runBisect(
       {
         repoDir: repo.root, good: opts.good, bad, probeName, probe, probeDefinition, build, env,
         engine: { threshold: percent(opts.threshold, '--threshold'), minSamples, maxSamples, confidence: confidence(opts.confidence) ?? defaultEngineOptions.confidence },
@@ -215,12 +223,13 @@ export async function bisectCommand(argv: string[]): Promise<number> {
       events,
       abort.signal,
     );
-    return r.exitCode;
   } finally {
     stopReporter();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  if (github && r.result) await commentOnCulprits(github, r.result, cliOutput);
+  return r.exitCode;
 }
 
 let resumeId: string | undefined;

@@ -12,6 +12,9 @@ import { killAllGroups } from '../harness/process.js';
 import { createProbe } from '../probes/index.js';
 import { fmtSignedPct as pct, sanitize, short } from '../report/format.js';
 import { plainReporter } from '../ui/plain.js';
+import { closeDriftIssue, syncDriftIssues } from '../github/drift-issues.js';
+import { githubSettings } from '../github/settings.js';
+import { cliOutput } from '../github/client.js';
 
 /** Where drift checks keep their history unless --store says otherwise. */
 export const defaultStore = () => join(cacheRoot(), 'drift-store');
@@ -48,7 +51,7 @@ export async function openStoreFor(spec: string | undefined, repoDir: string | u
 interface DriftCli {
   probe?: string; since?: string; branch: string; points: string; store?: string; config?: string; repo?: string;
   json?: string; report?: string; threshold?: string; minSamples?: string; maxSamples?: string; confidence?: string;
-  warmup?: string; cache: boolean; buildTimeout?: string; webhook?: string;
+  warmup?: string; cache: boolean; buildTimeout?: string; webhook?: string; githubIssue?: boolean;
 }
 
 function program(): Command {
@@ -73,6 +76,7 @@ function program(): Command {
       .option('--build-timeout <seconds>', 'give up on a build after this long')
       .option('--no-cache', 're-measure everything instead of reusing stored samples')
       .option('--webhook <url>', 'POST the alert (Slack-compatible JSON) here when something is found (default: $PERFBISECT_WEBHOOK)')
+      .option('--github-issue', "an issue per new regression, assigned to the culprit's author; needs GITHUB_TOKEN")
       .addHelpText('after', `
 Exit codes:
   0  nothing new above the threshold   5  a new regression or gradual drift was found
@@ -99,6 +103,7 @@ export async function run(argv: string[]): Promise<number> {
   if (confidence > 1) confidence /= 100;
   if (!Number.isFinite(confidence) || confidence < 0.5 || confidence >= 1) throw new UsageError(`--confidence ${opts.confidence}: give a level between 0.5 and 0.999, like --confidence 0.95.`);
   const webhook = webhookUrl(opts.webhook ?? process.env.PERFBISECT_WEBHOOK);
+  const github = opts.githubIssue ? githubSettings('--github-issue') : undefined;
   const { repo, store } = await openStoreFor(opts.store, opts.repo);
   const file = findConfig(opts.config, repo.root);
   const config = await loadConfig(file);
@@ -119,8 +124,9 @@ export async function run(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let r: Awaited<ReturnType<typeof runDrift>>;
   try {
-    const r = await runDrift(
+    r = await runDrift(
       {
         repoDir: repo.root, branch: opts.branch, since: opts.since, points, store, probeName: opts.probe, probe, probeDefinition,
         build: config.build, install: config.install, env: config.env, threshold, minSamples, maxSamples, confidence,
@@ -130,13 +136,20 @@ export async function run(argv: string[]): Promise<number> {
       },
       events, abort.signal,
     );
-    return r.exitCode;
   } finally {
     stopPlain();
     stopDrift();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  if (github && r.result) {
+    // Acks made without --github-issue still close their issues here; an unreadable store only skips that.
+    const history = await store.load().catch(() => []);
+    const acked = new Set(history.flatMap((x) => (x.type === 'ack' ? [x.id] : [])));
+    const authorOf = async (sha: string) => (await repo.meta(sha)).author;
+    await syncDriftIssues(github, r.result, { ...cliOutput, acked, authorOf });
+  }
+  return r.exitCode;
 }
 
 /** A webhook must be an http(s) URL: checked before anything is measured, so a typo does not waste the run. */
@@ -165,16 +178,24 @@ function driftLine(e: RunEvent, write: (l: string) => void): void {
 
 /** `perfbisect drift ack <id>`: accept a change so later checks do not alert on it. */
 async function ack(argv: string[]): Promise<number> {
-  const p = commandErrors(new Command('drift ack').argument('<id>', 'change id, as the report shows it (probe@culprit)').option('--store <dir|git:branch>').option('--repo <dir>'));
+  const p = commandErrors(
+    new Command('drift ack')
+      .argument('<id>', 'change id, as the report shows it (probe@culprit)')
+      .option('--store <dir|git:branch>')
+      .option('--repo <dir>')
+      .option('--github-issue', "close the change's issue with a note; needs GITHUB_TOKEN, GITHUB_REPOSITORY"),
+  );
   const early = parseWith(p, argv);
   if (early !== undefined) return early;
   const id = p.args[0];
   if (!/^[\w.-]+@[\w-]+$/.test(id)) throw new UsageError(`drift ack ${id}: not a change id. Ids look like p99@1a2b3c4d5e6f; the drift report lists them.`);
-  const opts = p.opts<{ store?: string; repo?: string }>();
+  const opts = p.opts<{ store?: string; repo?: string; githubIssue?: boolean }>();
+  const github = opts.githubIssue ? githubSettings('--github-issue') : undefined;
   const { store } = await openStoreFor(opts.store, opts.repo);
   const known = (await store.load()).some((r) => r.type === 'change' && r.id === id);
   if (!known) throw new UsageError(`drift ack ${id}: no change with that id in ${store.where}. \`perfbisect history --probe <name>\` lists them.`);
   await store.add(`ack-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${process.pid}`, [{ type: 'ack', id, time: new Date().toISOString() }]);
   process.stdout.write(`acknowledged ${id} in ${store.where}: later checks will not alert on it\n`);
+  if (github) await closeDriftIssue(github, id, cliOutput);
   return 0;
 }

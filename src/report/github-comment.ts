@@ -1,0 +1,128 @@
+import type { Evidence, EvidenceRow } from '../evidence/types.js';
+import { fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
+import { fitBody, ghCode, ghCodeBlock, ghText, hiddenMarker } from './github-markdown.js';
+import type { ResultCulprit, RunResult } from './result.js';
+
+/** What a GitHub post links to: commits on the web, and where the full writeup can be read. */
+export interface GitHubLinks {
+  serverUrl: string;
+  owner: string;
+  repo: string;
+  /** The Actions run (job summary, artifacts) or PERFBISECT_REPORT_URL; absent outside CI. */
+  reportUrl?: string;
+}
+
+export const commitUrl = (l: GitHubLinks, sha: string) => `${l.serverUrl}/${l.owner}/${l.repo}/commit/${sha}`;
+
+/** The same probe blaming the same commit is the same finding: a re-run updates its comment. */
+export function bisectCommentMarker(probe: string, culprit: string): string {
+  return hiddenMarker('bisect', { probe, culprit });
+}
+
+const profilerName = { v8: "V8's sampling profiler", cprofile: "Python's cProfile", pprof: "Go's pprof" } as const;
+const pts = (d: number) => `${d >= 0 ? '+' : ''}${d.toFixed(1)} pts`;
+const share = (f: number) => `${(f * 100).toFixed(f < 0.1 ? 1 : 0)}%`;
+const ms = (v: number) => `${v >= 0 ? '+' : ''}${fmtValue(v, 'ms')}`;
+
+/**
+ * The comment on the culprit's pull request (or commit): the writeup's summary — the culprit, its
+ * change with interval and p, the top of the evidence — and a link to the full writeup. Pure.
+ */
+export function renderBisectComment(r: RunResult, c: ResultCulprit, links: GitHubLinks): string {
+  const m = r.probe.metric;
+  const L: string[] = [bisectCommentMarker(r.probe.name, c.sha)];
+  L.push(`### Performance regression: ${ghText(m.name)} ${fmtRatio(c.change.ratio)} at ${short(c.sha)}`, '');
+  L.push(
+    `perfbisect bisected ${ghCode(r.good.ref)}..${ghCode(r.bad.ref)} (${r.rangeSize} commits) ` +
+      `with the probe ${ghCode(r.probe.name)} (${r.probe.kind}) and blames this change.`,
+    '',
+  );
+  const link = `[${ghCode(short(c.sha))}](${commitUrl(links, c.sha)})`;
+  L.push(`**Culprit:** ${link} ${ghText(c.subject)} by ${ghText(c.author, 80)}, ${c.date.slice(0, 10)}  `);
+  const ci = `${fmtRatio(c.change.ci[0])} to ${fmtRatio(c.change.ci[1])}`;
+  const how = r.probe.deterministic
+    ? 'one exact measurement of each'
+    : `${Math.round(c.change.confidence * 100)}% interval ${ci}, ${fmtP(c.change.p)}; ` +
+      `${c.before.n} vs ${c.after.n} samples, interleaved`;
+  const values = `${fmtValue(c.before.median, m.unit)} → ${fmtValue(c.after.median, m.unit)}`;
+  L.push(`**Change:** ${ghText(m.name)} ${values}, **${fmtRatio(c.change.ratio)}** (${how})  `);
+  const e = r.endpoints;
+  L.push(
+    `**Whole range:** ${fmtValue(e.good.median, m.unit)} at good → ${fmtValue(e.bad.median, m.unit)} at bad ` +
+      `(${fmtRatio(e.change.ratio)}); threshold ${fmtPct(r.threshold.value)}, ` +
+      `${Math.round(r.confidence * 100)}% confidence over the whole bisect`,
+    '',
+  );
+  if (c.baseline !== c.parent) {
+    L.push(`Measured against ${ghCode(short(c.baseline))}, the nearest measured good commit, not the parent.`, '');
+  }
+  if (c.suspicious) L.push(`**Doubtful:** ${ghText(c.suspicious, 400)}`, '');
+  const others = r.culprits.filter((o) => o.sha !== c.sha);
+  if (others.length) {
+    const list = others.map((o) => `${ghCode(short(o.sha))} ${ghText(o.subject, 80)} ${fmtRatio(o.change.ratio)}`);
+    L.push(`This bisect found ${r.culprits.length} culprits; the others: ${list.join(', ')}.`, '');
+  }
+  L.push(...evidenceSummary(r.evidence?.find((x) => x.culprit === c.sha)));
+  if (c.files.length) {
+    const shown = c.files.slice(0, 5).map((f) => `${ghCode(f.file)} +${f.added} −${f.removed}`);
+    const more = c.files.length > 5 ? `, and ${c.files.length - 5} more` : '';
+    L.push(`**Files changed:** ${shown.join(', ')}${more}`, '');
+  }
+  L.push(writeupLink(links, `${r.runDir}/writeup.md`), '');
+  L.push('<details><summary>Reproduce</summary>', '', ...ghCodeBlock(r.reproduce, 'sh'), '', '</details>', '');
+  L.push(`<sub>Posted by perfbisect (run ${ghText(r.runId, 80)}). Running this bisect again updates it.</sub>`);
+  return fitBody(L);
+}
+
+/** The line that sends a reader to the full writeup: the workflow run, another URL, or a local path. */
+export function writeupLink(links: GitHubLinks, localPath?: string): string {
+  if (links.reportUrl) {
+    const name = links.reportUrl.includes('/actions/runs/') ? 'the workflow run' : 'report';
+    return `**Full writeup:** [${name}](${links.reportUrl}) (the job summary, and its artifacts).`;
+  }
+  return localPath
+    ? `**Full writeup:** ${ghCode(localPath)} on the machine that ran it.`
+    : '**Full writeup:** in the run folder on the machine that ran it.';
+}
+
+/** The top of the evidence: the function that took the time, and the next two, or why there is no profile. */
+function evidenceSummary(e: Evidence | undefined): string[] {
+  if (!e) return [];
+  const L = ['#### Why it is slower', ''];
+  if (e.profiler === 'none') {
+    return [...L, `No profile: ${ghText(e.note ?? 'this probe kind has no profiler', 300)}.`, ''];
+  }
+  const by = `Profiled with ${profilerName[e.profiler]}`;
+  const first = e.top[0];
+  if (!first) {
+    const none = "no function's share of the time changed by more than the noise between profiles of one commit";
+    return [...L, `${by}: ${none}.`, ''];
+  }
+  const how = note(first) ? `, ${note(first)}` : '';
+  L.push(
+    `${by} at the parent and the culprit. ${ghCode(first.function)} (${where(first)}${how}) takes ` +
+      `${share(first.shareAfter)} of the time at the culprit, ${share(first.shareBefore)} before ` +
+      `(${pts(first.delta)}, ${ms(first.deltaMs)} per run).`,
+    '',
+  );
+  if (e.top.length > 1) {
+    L.push('| Function | Where | Δ share | Δ self/run | Change |', '|---|---|---|---|---|');
+    for (const row of e.top.slice(0, 3)) {
+      const fn = `${ghCode(row.function, { inTable: true })}${row.new ? ' (new)' : ''}`;
+      L.push(`| ${fn} | ${where(row, true)} | ${pts(row.delta)} | ${ms(row.deltaMs)} | ${note(row, true)} |`);
+    }
+    L.push('');
+  }
+  return L;
+}
+
+function where(r: EvidenceRow, inTable = false): string {
+  return r.file ? ghCode(`${r.file}${r.line ? `:${r.line}` : ''}`, { inTable }) : '(native)';
+}
+
+function note(r: EvidenceRow, inTable = false): string {
+  if (r.inChange === 'added') return 'added by this commit';
+  if (r.inChange === 'modified') return 'modified by this commit';
+  if (r.calledFrom) return `called from ${ghCode(r.calledFrom.function, { inTable })}, changed by this commit`;
+  return '';
+}

@@ -1,0 +1,80 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './fixtures/cli.js';
+import { FakeGitHub, serveFake } from './fixtures/github-api.js';
+import { FixtureRepo, sleeper, tempDir } from './fixtures/repo.js';
+
+/**
+ * `perfbisect drift --github-issue` and `drift ack --github-issue` with the real CLI on a real
+ * repository: two weeks of dated commits with one ×4 step, GitHub's API stood in for on 127.0.0.1.
+ */
+const repo = new FixtureRepo();
+const shas: string[] = [];
+const start = Date.now() - 20 * 86_400_000;
+repo.write({ 'probes.config.ts': "export default { probes: { work: { kind: 'command', run: 'sh work.sh' } } };\n" });
+for (let i = 0; i < 16; i++) {
+  repo.write({ ...sleeper(i >= 8 ? 200 : 40), 'notes.txt': `change ${i}\n` });
+  execFileSync('git', ['add', '-A'], { cwd: repo.dir });
+  const date = new Date(start + i * 86_400_000).toISOString();
+  const subject = i === 8 ? 'parser: re-read the whole file per token @octocat' : `change ${i}: unrelated`;
+  execFileSync('git', ['commit', '-q', '-m', subject], {
+    cwd: repo.dir,
+    env: { ...process.env, GIT_AUTHOR_NAME: 'Ada', GIT_AUTHOR_EMAIL: 'ada@example.com', GIT_COMMITTER_NAME: 'Ada', GIT_COMMITTER_EMAIL: 'ada@example.com', GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+  });
+  shas.push(repo.git('rev-parse', 'HEAD'));
+}
+const culprit = shas[8];
+const id = `work@${culprit.slice(0, 12)}`;
+const cache = tempDir('pb-cache-');
+const store = tempDir('pb-store-');
+const fake = new FakeGitHub();
+let api: { url: string; close: () => Promise<void> };
+const env = () => ({ GITHUB_TOKEN: fake.token, GITHUB_REPOSITORY: fake.fullName, GITHUB_API_URL: api.url, GITHUB_RUN_ID: '9', PERFBISECT_GITHUB_BACKOFF_MS: '1' });
+const sampling = ['--since', '30 days ago', '--points', '16', '--min-samples', '6', '--max-samples', '16', '--warmup', '0', '--threshold', '10'];
+
+beforeAll(async () => {
+  api = await serveFake(() => fake.handlers());
+  for (const s of shas) fake.commit(s, s === culprit ? 'ada' : null);
+  fake.assignable.add('ada');
+});
+afterAll(async () => {
+  await api.close();
+  repo.cleanup();
+});
+
+describe('perfbisect drift --github-issue end to end', () => {
+  it('opens one labelled issue assigned to the author, updates it on a re-run, and closes it on drift ack', async () => {
+    const first = await runCli(['drift', '--probe', 'work', '--store', store, '--github-issue', ...sampling], { cwd: repo.dir, cache, env: env() });
+    expect(first.exitCode, first.all).toBe(5);
+    expect(first.stdout).toContain(`github: opened issue #1 for change ${id}, assigned to ada: https://github.com/octo-org/service/issues/1`);
+    expect(fake.ourIssues()).toHaveLength(1);
+    const [issue] = fake.ourIssues();
+    expect(issue).toMatchObject({ state: 'open', labels: ['perfbisect'], assignees: ['ada'] });
+    expect(issue.title).toMatch(new RegExp(`^perfbisect: work \\+\\d+\\.\\d% \\(wall time\\) at ${culprit.slice(0, 10)} parser: re-read the whole file per token @octocat$`));
+    expect(issue.body).toContain(`<!-- perfbisect:drift id=${id} -->`);
+    expect(issue.body).toContain('parser: re\\-read the whole file per token @\u200boctocat by Ada');
+    expect(issue.body).toContain('[the workflow run](https://github.com/octo-org/service/actions/runs/9)');
+
+    // The same window again: the change is known now; its issue is updated, not duplicated.
+    const again = await runCli(['drift', '--probe', 'work', '--store', store, '--github-issue', ...sampling], { cwd: repo.dir, cache, env: env() });
+    expect([0, 5], again.all).toContain(again.exitCode);
+    expect(again.stdout).toContain(`github: updated issue #1 (open) of change ${id}`);
+    expect(fake.ourIssues()).toHaveLength(1);
+    expect(fake.ourIssues()[0].body).toContain('(already reported by an earlier check)');
+
+    const ack = await runCli(['drift', 'ack', id, '--store', store, '--github-issue'], { cwd: repo.dir, cache, env: env() });
+    expect(ack.exitCode, ack.all).toBe(0);
+    expect(ack.stdout).toContain(`github: closed issue #1 of change ${id}`);
+    expect(fake.ourIssues()[0]).toMatchObject({ state: 'closed', state_reason: 'not_planned' });
+    expect(fake.commentsOn(1).map((c) => c.body)).toEqual([`Acknowledged with \`perfbisect drift ack ${id}\`: later drift checks do not alert on this change. Closing.`]);
+  }, 300_000);
+
+  it('without a token: exit 2 before measuring, for the check and for ack', async () => {
+    const e = { ...env(), GITHUB_TOKEN: '', GH_TOKEN: '' };
+    const r = await runCli(['drift', '--probe', 'work', '--store', tempDir('pb-store-'), '--github-issue', ...sampling], { cwd: repo.dir, cache: tempDir('pb-cache-'), env: e });
+    expect(r.exitCode, r.all).toBe(2);
+    expect(r.all.trim()).toMatch(/^perfbisect: error: --github-issue needs a token in GITHUB_TOKEN[^\n]*$/);
+    const a = await runCli(['drift', 'ack', id, '--store', store, '--github-issue'], { cwd: repo.dir, cache, env: e });
+    expect(a.exitCode, a.all).toBe(2);
+  });
+});

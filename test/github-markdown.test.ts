@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { fitBody, ghCode, ghCodeBlock, ghText, ghTitle, hasMarker, hiddenMarker } from '../src/report/github-markdown.js';
+
+/** Text a hostile commit could carry into a comment: every construct GitHub Markdown would act on. */
+const hostile =
+  '**bold** _em_ [click](https://evil.example) ![x](y.png) <img src=x onerror=alert(1)> <!-- a | b | ' +
+  '@octocat #12 octo/repo#3 GH-9 $x^2$ ~~gone~~ &amp; `code` \x1b[31mred\x1b[0m \u202egnp.exe\nsecond line';
+const specials = /[\\`*_{}[\]()<>#+\-!|~&$=]/;
+
+/** Every Markdown-significant character is backslash-escaped (the escape itself included). */
+function allEscaped(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '\\') {
+      if (!specials.test(s[i + 1] ?? '')) return false;
+      i++;
+    } else if (specials.test(s[i])) return false;
+  }
+  return true;
+}
+
+describe('GitHub Markdown escaping of repository text', () => {
+  it('leaves no Markdown, HTML, mention, reference, control sequence or bidi override active', () => {
+    const t = ghText(hostile);
+    expect(allEscaped(t), t).toBe(true);
+    expect(t).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069\n]/);
+    // GitHub finds mentions and references after rendering: a zero-width space breaks them, a backslash does not.
+    expect(t).toContain('@\u200boctocat');
+    expect(t).toContain('\\#\u200b12');
+    expect(t).toContain('repo\\#\u200b3');
+    expect(t).toContain('GH\\-\u200b9');
+    expect(t).not.toMatch(/@[a-z]/);
+    // Readable text stays readable.
+    expect(t.replace(/\\(.)/g, '$1').replace(/\u200b/g, '')).toBe(
+      '**bold** _em_ [click](https://evil.example) ![x](y.png) <img src=x onerror=alert(1)> <!-- a | b | @octocat #12 octo/repo#3 GH-9 ' +
+        '$x^2$ ~~gone~~ &amp; `code` red gnp.exe second line',
+    );
+  });
+
+  it('keeps a line from starting a list, a heading or a quote, and cuts long text', () => {
+    expect(ghText('1. first')).toBe('1\\. first');
+    expect(ghText('- item')).toBe('\\- item');
+    expect(ghText('# title')).toBe('\\# title');
+    expect(ghText('> quote')).toBe('\\> quote');
+    expect(ghText('x'.repeat(300), 50)).toHaveLength(50);
+    expect(ghText('plain words, commas: fine.')).toBe('plain words, commas: fine.');
+  });
+
+  it('puts names in a code span whose fence outgrows any backticks inside; in tables | stays escaped', () => {
+    expect(ghCode('src/a.js')).toBe('`src/a.js`');
+    expect(ghCode('a`b')).toBe('``a`b``');
+    expect(ghCode('`edge`')).toBe('`` `edge` ``');
+    expect(ghCode('a|b', { inTable: true })).toBe('`a\\|b`');
+    expect(ghCode('line\nbreak @octocat')).toBe('`line break @octocat`');
+    expect(ghCode('')).toBe('');
+  });
+
+  it('fences a command with more backticks than it holds', () => {
+    expect(ghCodeBlock('echo ```hi```', 'sh')).toEqual(['````sh', 'echo ```hi```', '````']);
+    expect(ghCodeBlock('ls')).toEqual(['```', 'ls', '```']);
+  });
+
+  it('titles are one plain line within 256 characters', () => {
+    expect(ghTitle('a\nb\x1b[1m c')).toBe('a b c');
+    expect(ghTitle('y'.repeat(400))).toHaveLength(256);
+  });
+
+  it('markers cannot be closed or forged by a probe name, and are found only at the top of a body', () => {
+    const m = hiddenMarker('bisect', { probe: 'p99 --> <b>', culprit: 'abc' });
+    expect(m).toBe('<!-- perfbisect:bisect probe=p99_-_b_ culprit=abc -->');
+    expect(hasMarker(`${m}\nbody`, m)).toBe(true);
+    expect(hasMarker(`> quoted\n${m}`, m)).toBe(false);
+    expect(hasMarker(null, m)).toBe(false);
+  });
+
+  it('cuts a body over GitHub\'s limit at a line, keeping the top', () => {
+    const body = fitBody(['<!-- m -->', ...Array.from({ length: 3000 }, (_, i) => `line ${i} ${'x'.repeat(30)}`)], 10_000);
+    expect(body.length).toBeLessThanOrEqual(10_000);
+    expect(body.startsWith('<!-- m -->')).toBe(true);
+    expect(body).toMatch(/cut to fit GitHub's size limit/);
+  });
+});
