@@ -11,6 +11,7 @@
 import { accuracySection } from './accuracy.js';
 import { runRealAccuracy } from './real-accuracy.js';
 import { speedSection } from './speed.js';
+import { verdictCostSection } from './verdict-cost.js';
 import { driftSection } from './drift.js';
 import { evidenceSection } from './evidence.js';
 
@@ -19,6 +20,7 @@ type Section = { name: string; run: (argv: readonly string[]) => boolean | void 
 const sections: Section[] = [
   { name: 'accuracy (simulated histories)', run: accuracySection },
   { name: 'accuracy (real processes on this machine)', run: runRealAccuracy },
+  { name: 'verdict cost on real processes (perfbisect vs a git bisect run loop, idle and busy)', run: verdictCostSection },
   { name: 'speed (perfbisect vs a git bisect run loop)', run: speedSection },
   { name: 'drift change points (simulated series)', run: driftSection },
   { name: 'evidence: is the top entry the planted function?', run: evidenceSection },

@@ -89,6 +89,8 @@ export function simulateBisect(h: History, seed: number, opts: Partial<EngineOpt
     if (step.type === 'done') {
       return { outcome: step.outcome, culpritIdx: step.outcome.culprits.map((c) => idx(c.sha)), samples, built: built.size };
     }
+    // As the harness does: ask what to build ahead while this block is measured.
+    engine.nextTargets();
     built.add(step.target);
     step.refs.forEach((r) => built.add(r));
     const got = interleaved(step, (sha) => sample(idx(sha)));

@@ -26,6 +26,8 @@ const cases: { name: string; args: string[]; config?: string; code: number; says
   { name: 'bad threshold', args: ['--good', 'good', '--threshold', 'lots', '--', 'true'], code: 2, says: /--threshold lots/ },
   { name: 'bad samples', args: ['--good', 'good', '--min-samples', '30', '--max-samples', '10', '--', 'true'], code: 2, says: /--max-samples 10 is below/ },
   { name: 'too few samples to decide', args: ['--good', 'good', '--max-samples', '3', '--', 'true'], code: 2, says: /--max-samples 3 is too few .* at least 5 samples a side/ },
+  { name: 'nonsense budget', args: ['--good', 'good', '--budget', 'soon', '--', 'true'], code: 2, says: /--budget soon: give the minutes/ },
+  { name: 'unknown metric', args: ['--good', 'good', '--metric', 'joules', '--', 'true'], code: 2, says: /--metric joules: give wall or cpu/ },
   { name: 'not a repository', args: ['--good', 'good', '--repo', '/', '--', 'true'], code: 2, says: /not inside a git repository/ },
   { name: 'unknown option', args: ['--goood', 'x'], code: 2, says: /unknown option/ },
   { name: 'good does not build', args: ['--good', 'good', '--build', 'exit 7', '--', 'true'], code: 2, says: /--good good does not build/ },

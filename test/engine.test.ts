@@ -151,6 +151,13 @@ describe('bisect engine on simulated noisy histories', () => {
     expect(r.samples).toBeLessThan(20);
   });
 
+  it('measures a one-commit range, its culprit beside good until its size is clear', () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const r = simulateBisect({ n: 2, steps: [{ at: 1, size: 0.06 }], noise: 'normal', cv: 0.03 }, seed);
+      expect(r.outcome.status).not.toBe('no-regression');
+    }
+  });
+
   it('names the commits the search measures next, whichever way the current verdict goes', () => {
     const e = new BisectEngine(linearCommits(16), { good: shaOf(0), bad: shaOf(15) }, { better: 'lower', deterministic: true, minSamples: 1, maxSamples: 1, confidence: 0.95 }, seededRng(1));
     const value = (sha: string) => (Number(sha.slice(1)) >= 5 ? 200 : 100);

@@ -1,7 +1,8 @@
 import { Bitset, CommitGraph, type RangeCommit } from './graph.js';
 import { blockOrder, fewestDecisive, looks } from './schedule.js';
 import { ErrorBudget, plannedDecisions } from './error-budget.js';
-import { decide, factsOf, holds, lean, positionOf, type Side, type VerdictLevels } from './verdict.js';
+import type { ForecastInput } from './forecast.js';
+import { decide, factsOf, lean, positionOf, type Facts, type Side, type VerdictLevels } from './verdict.js';
 import { compare, Relative, type Better, type Comparison } from '../stats/compare.js';
 import { bootstrapRatioCi } from '../stats/shift.js';
 import { median, quantileSorted, sorted, summarize, type Summary } from '../stats/summary.js';
@@ -72,6 +73,11 @@ export interface CommitVerdict {
   /** The look that decided (1 = the first), and whether references' earlier samples counted. */
   look?: number;
   pooled?: boolean;
+  /**
+   * A further step on the commit's side up to this size could not be ruled out: the noise kept the
+   * lenient bound wide and the estimate did not hint at one (src/bisect/verdict.ts).
+   */
+  unresolved?: number;
 }
 
 export interface CulpritFinding {
@@ -155,8 +161,9 @@ export class BisectEngine {
   private readonly budget: ErrorBudget;
   private threshold: number | undefined;
   private thresholdSource = '';
-  /** The good→bad change measured at the endpoints. */
+  /** The good→bad change measured at the endpoints, and their noise a sample (MAD / median). */
   private delta = 0;
+  private noise = 0;
   /** Every commit's samples, block by block, with the trial that took them. */
   private readonly taken = new Map<string, { trial: number; values: number[] }[]>();
   private trials = 0;
@@ -166,6 +173,9 @@ export class BisectEngine {
   private readonly found: { sha: number; search: Search; confirmed?: boolean }[] = [];
   private readonly suspects: Set<number> = new Set();
   private trial: Trial | undefined;
+  /** Out of time (--budget): every trial ends at its current look. */
+  private hurried = false;
+  private confidence: number;
   private endpoints: Outcome['endpoints'] | undefined;
   private outcome: Outcome | undefined;
 
@@ -183,6 +193,7 @@ export class BisectEngine {
     this.minSamples = opts.deterministic ? 1 : Math.max(2, opts.minSamples);
     this.maxSamples = opts.deterministic ? 1 : Math.max(this.minSamples, opts.maxSamples);
     this.beta = opts.beta ?? DEFAULT_BETA;
+    this.confidence = opts.confidence;
     this.budget = new ErrorBudget(1 - opts.confidence, plannedDecisions(this.graph.size));
     this.threshold = opts.threshold;
     if (opts.threshold !== undefined) this.thresholdSource = 'set with --threshold';
@@ -198,6 +209,38 @@ export class BisectEngine {
     return this.opts.deterministic ? 1 : fewestDecisive(this.budget.decision(1), 2, 1000);
   }
 
+  /**
+   * The endpoints' figures once they are decided, for the forecast of what the noise will cost
+   * (src/bisect/forecast.ts): noise a sample, the good→bad change, and the verdicts still to make.
+   */
+  forecastInput(secondsPerRun: number, secondsPerBuild: number): ForecastInput | undefined {
+    if (!this.endpoints || this.opts.deterministic) return undefined;
+    const cv = (this.endpoints.good.cv + this.endpoints.bad.cv) / 2;
+    const planned = this.budget.planned;
+    return {
+      cv, delta: this.delta, threshold: this.threshold!, alpha: this.budget.look(planned, 0, 2),
+      verdicts: Math.max(1, planned - this.decisions), secondsPerRun, secondsPerBuild,
+      minSamples: fewestDecisive(this.budget.look(planned, 0, 2), this.minSamples, this.maxSamples, 2 * this.minSamples),
+      maxSamples: this.maxSamples,
+    };
+  }
+
+  get currentConfidence(): number {
+    return this.confidence;
+  }
+
+  /** Trade certainty for time (--budget): the decisions from now on may spend up to 1 − confidence. */
+  relax(confidence: number): void {
+    if (confidence >= this.confidence) return;
+    this.confidence = confidence;
+    this.budget.raise(1 - confidence);
+  }
+
+  /** Out of time (--budget): every trial from now on ends at its next look, inconclusive if it must. */
+  hurry(): void {
+    this.hurried = true;
+  }
+
   get verdictList(): readonly CommitVerdict[] {
     return this.verdicts;
   }
@@ -207,8 +250,16 @@ export class BisectEngine {
   }
 
   /** The smallest further step looked for between two references, once the endpoints are known. */
+  /**
+   * The threshold; an eighth of the good→bad change, so a 10× regression is not sampled to a 5%
+   * precision (a quarter hid an 8% step inside a 35% change: bench/accuracy.ts); and what the noise
+   * lets a verdict resolve at the lenient level by its second look (about 10 target samples against
+   * 20 of a reference), so that looking for a further step costs samples only where the data hint at one.
+   */
   get minStep(): number | undefined {
-    return this.threshold === undefined ? undefined : Math.max(this.threshold, this.delta / 8);
+    if (this.threshold === undefined) return undefined;
+    const resolvable = this.opts.deterministic ? 0 : zFor(2 * this.beta) * 1.02 * this.noise * Math.sqrt(1 / 10 + 1 / 20);
+    return Math.max(this.threshold, this.delta / 8, resolvable);
   }
 
   /** The error rate of a planned decision's last look: what the threshold's resolution is worked out at. */
@@ -230,7 +281,8 @@ export class BisectEngine {
       const next = this.graph.midpoint(this.graph.ancestors[bad], (i) => i === bad);
       return next === undefined ? [] : [this.graph.shas[next]];
     }
-    const s = t.search!;
+    const s = t.search;
+    if (!s) return [];
     const x = this.graph.index.get(t.target)!;
     const ifGood = s.candidates.clone();
     ifGood.andNot(this.graph.ancestors[x]);
@@ -301,7 +353,7 @@ export class BisectEngine {
   }
 
   private isFinalLook(t: Trial): boolean {
-    return t.look >= t.looks.length - 1;
+    return this.hurried || t.look >= t.looks.length - 1;
   }
 
   /**
@@ -366,7 +418,7 @@ export class BisectEngine {
     const regression = this.opts.deterministic ? r.worse >= tau && r.worse > 0 : r.worseAtLeast(alpha) > 0 && r.worse >= tau;
     const none = this.opts.deterministic ? !regression : r.worseAtMost(alpha) < tau;
     if (!regression && !none && !this.isFinalLook(t)) return;
-    const ratio = bootstrapRatioCi(good, bad, this.rng, this.opts.confidence);
+    const ratio = bootstrapRatioCi(good, bad, this.rng, this.confidence);
     this.endpoints = {
       comparison: r.summary(2 * alpha, tau), ratio: ratio.ratio, ratioCi: [ratio.lo, ratio.hi], good: summarize(good), bad: summarize(bad),
       inconclusive: !regression && !none,
@@ -393,13 +445,14 @@ export class BisectEngine {
     const bad = this.samplesOf(this.bad);
     const delta = Math.max(0, this.rel(good, bad).worse);
     this.delta = delta;
+    const cv = (summarize(good).cv + summarize(bad).cv) / 2;
+    this.noise = cv;
     if (this.opts.threshold !== undefined) return;
     if (this.opts.deterministic) {
       this.threshold = delta > 0 ? Math.min(0.05, delta / 2) : 0.01;
       this.thresholdSource = `default: half the good→bad change of ${pct(delta)}, at most 5%`;
       return;
     }
-    const cv = (summarize(good).cv + summarize(bad).cv) / 2;
     const n = this.maxSamples;
     // Hodges-Lehmann's one-sided bound for n target and n/2 reference samples (efficiency ~0.95 vs the mean).
     const resolvable = zFor(2 * this.perComparisonAlpha) * 1.02 * cv * Math.sqrt(1 / n + 2 / n);
@@ -419,7 +472,7 @@ export class BisectEngine {
     const vsHi = this.rel(hi.values, target);
     const alpha = this.lookAlpha(t);
     this.budget.spend(alpha);
-    const levels: VerdictLevels = { alpha, beta: this.beta, threshold: this.threshold!, minStep: this.minStep! };
+    const levels: VerdictLevels = { alpha, beta: this.beta, threshold: this.threshold!, minStep: this.minStep!, settled: t.look >= 2 };
     const facts = factsOf(vsLo, vsHi, levels);
     let verdict: Side | undefined = decide(facts);
     // A verdict resting on the references' earlier samples stands only if this trial's fresh samples
@@ -441,6 +494,7 @@ export class BisectEngine {
       sha: t.target, verdict: verdict ?? 'inconclusive', lean: leaning, refs: t.refs,
       vsGood: vsLo.summary(2 * alpha, levels.threshold), vsBad: vsHi.summary(2 * alpha, levels.threshold),
       samples: target.length, decision: t.decision, alpha, look: t.look + 1, pooled: lo.pooled || hi.pooled,
+      ...(open(verdict, facts) ? { unresolved: open(verdict, facts) } : {}),
     });
     this.trial = undefined;
     const effective = verdict ?? leaning!;
@@ -475,7 +529,7 @@ export class BisectEngine {
 
   private decideConfirm(t: Trial): void {
     const [before, after] = this.sideBySide(t.refs[0], t.target);
-    const change = compare(before, after, { threshold: this.threshold!, alpha: 1 - this.opts.confidence, better: this.opts.better });
+    const change = compare(before, after, { threshold: this.threshold!, alpha: 1 - this.confidence, better: this.opts.better });
     if (this.isFinalLook(t) || !(change.lo < this.threshold! && change.hi >= this.threshold!)) this.trial = undefined;
   }
 
@@ -515,9 +569,9 @@ export class BisectEngine {
     const parentSha = parent === undefined ? this.good : this.taken.has(this.graph.shas[parent]) ? this.graph.shas[parent] : s.lo;
     const [before, after] = this.sideBySide(parentSha, sha);
     const change = compare(before, after, {
-      threshold: this.threshold!, alpha: 1 - this.opts.confidence, better: this.opts.better, deterministic: this.opts.deterministic,
+      threshold: this.threshold!, alpha: 1 - this.confidence, better: this.opts.better, deterministic: this.opts.deterministic,
     });
-    const r = bootstrapRatioCi(before, after, this.rng, this.opts.confidence);
+    const r = bootstrapRatioCi(before, after, this.rng, this.confidence);
     return {
       sha, before: parentSha, beforeSummary: summarize(before), afterSummary: summarize(after),
       ratio: r.ratio, ratioCi: [r.lo, r.hi], change,
@@ -568,11 +622,16 @@ export class BisectEngine {
       minStep: this.minStep ?? this.threshold!,
       beta: this.beta,
       alpha: this.perComparisonAlpha,
-      confidence: this.opts.confidence,
+      confidence: this.confidence,
       decisions: this.decisions,
       alphaSpent: this.budget.spent,
     };
   }
+}
+
+/** The further step a good or bad verdict left open on its own side, if any. */
+function open(verdict: Side | undefined, f: Facts): number {
+  return verdict === 'good' ? f.openLo : verdict === 'bad' ? f.openHi : 0;
 }
 
 /**

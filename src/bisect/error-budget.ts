@@ -19,15 +19,27 @@ export class ErrorBudget {
   private spentSoFar = 0;
 
   constructor(
-    readonly total: number,
+    private totalRate: number,
     readonly planned: number,
   ) {}
+
+  get total(): number {
+    return this.totalRate;
+  }
+
+  /**
+   * Spend up to `total` from now on (a larger rate, for a time budget): decisions already made spent
+   * less than their new share, so the sum still stays within it.
+   */
+  raise(total: number): void {
+    this.totalRate = Math.max(this.totalRate, total);
+  }
 
   /** The share of decision k (1-based). */
   decision(k: number): number {
     const d = this.planned;
-    if (k <= d) return (this.total * 0.8) / d;
-    return (this.total * 0.2 * (d + 1)) / (k * (k + 1));
+    if (k <= d) return (this.totalRate * 0.8) / d;
+    return (this.totalRate * 0.2 * (d + 1)) / (k * (k + 1));
   }
 
   /** The error rate of look j (0-based) of decision k when it has `looks` looks in all. */

@@ -19,6 +19,11 @@ import type { Relative } from '../stats/compare.js';
  * bad     = worse than lo (strict) and like hi (lenient)
  * between = worse than lo and better than hi (both strict), and like neither: a step on each side,
  *           each at least about `minStep`, so both sides are bisected.
+ *
+ * From the third look on, a commit whose estimate sits within half the minimum step of a reference
+ * counts as like it even where the noise keeps the lenient bound wide: the data do not hint at a
+ * further step there, and on a busy machine proving its absence could take every sample allowed.
+ * The verdict then records the largest further step it could not rule out (`unresolved`).
  */
 export interface VerdictLevels {
   /** Strict one-sided error rate of this look. */
@@ -29,6 +34,8 @@ export interface VerdictLevels {
   threshold: number;
   /** Smallest further step between the references that is looked for. */
   minStep: number;
+  /** The third look or later: an estimate with no hint of a further step is enough (see above). */
+  settled?: boolean;
 }
 
 /** What a look shows of the commit against its references. */
@@ -44,16 +51,30 @@ export interface Facts {
   position: number;
   /** The references lie less than two minimum steps apart (point estimates). */
   close: boolean;
+  /**
+   * Where "like" rests on the estimate alone: the largest further step towards each reference that the
+   * lenient bound could not rule out (0 where it could).
+   */
+  openLo: number;
+  openHi: number;
 }
 
 export type Side = 'good' | 'bad' | 'between';
 
 export function factsOf(vsLo: Relative, vsHi: Relative, l: VerdictLevels): Facts {
+  const upLo = vsLo.worseAtMost(l.beta);
+  const downHi = -vsHi.worseAtLeast(l.beta);
+  const provenLo = upLo < l.minStep;
+  const provenHi = downHi < l.minStep;
+  const quietLo = !!l.settled && vsLo.worse < l.minStep / 2;
+  const quietHi = !!l.settled && -vsHi.worse < l.minStep / 2;
   return {
     worseThanLo: vsLo.worseAtLeast(l.alpha) > l.threshold / 2,
     betterThanHi: vsHi.worseAtMost(l.alpha) < -l.threshold / 2,
-    likeLo: vsLo.worseAtMost(l.beta) < l.minStep,
-    likeHi: vsHi.worseAtLeast(l.beta) > -l.minStep,
+    likeLo: provenLo || quietLo,
+    likeHi: provenHi || quietHi,
+    openLo: provenLo ? 0 : upLo,
+    openHi: provenHi ? 0 : downHi,
     aboveLo: vsLo.worseAtLeast(l.alpha) > 0,
     belowHi: vsHi.worseAtMost(l.alpha) < 0,
     position: positionOf(vsLo.worse, vsHi.worse),

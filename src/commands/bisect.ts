@@ -46,6 +46,8 @@ export interface CliOptions {
   fresh?: boolean;
   jobs?: string;
   githubComment?: boolean;
+  metric?: string;
+  budget?: string;
 }
 
 function program(): Command {
@@ -63,9 +65,11 @@ function program(): Command {
     .option('--report <file>', 'also write the writeup here (Markdown, or HTML when <file> ends in .html)')
     .option('--first-parent', 'follow only the first parent of merges (bisect merged PRs, not their commits)')
     .option('--keep-worktrees', 'keep the checked-out commits after the run (for inspection)')
+    .option('--metric <wall|cpu>', "ad-hoc command: its wall time (default) or its CPU time (user + system of all it starts: steadier on a busy machine)")
     .option('--threshold <pct>', 'smallest change that matters, in percent (default: half the good→bad change, within 1–5%)')
     .option('--min-samples <n>', `samples per commit before the first decision, at least (default ${defaultEngineOptions.minSamples}; more where fewer could not decide)`)
     .option('--max-samples <n>', `samples per commit before giving up as inconclusive (default ${defaultEngineOptions.maxSamples})`)
+    .option('--budget <minutes>', 'time the bisect may take: after the endpoints it lowers the confidence to fit (stated), and ends the last verdicts early if time runs out')
     .option('--confidence <level>', `family-wise confidence of all verdicts (default ${defaultEngineOptions.confidence})`)
     .option('--warmup <n>', 'discarded warm-up runs of each commit before each measurement block (default 1)')
     .option('--install <cmd>', "dependency install before the build, run once per distinct lockfile ('auto': from the lockfile)")
@@ -117,6 +121,13 @@ function integer(v: string | undefined, flag: string, min: number): number | und
   return n;
 }
 
+function minutes(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v.replace(/m(in)?$/, ''));
+  if (!Number.isFinite(n) || n <= 0 || n > 7 * 24 * 60) throw new UsageError(`--budget ${v}: give the minutes the bisect may take, like --budget 10.`);
+  return n;
+}
+
 function confidence(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   let n = Number(v.replace(/%$/, ''));
@@ -160,6 +171,7 @@ export async function bisectCommand(argv: string[]): Promise<number> {
   if (!opts.good) throw new UsageError('--good <ref> is required: a commit where performance was fine (a tag like v1.2, a branch or a SHA).');
   const bad = opts.bad ?? 'HEAD';
   if (opts.probe && command.length) throw new UsageError('give either --probe <name> or a command after --, not both.');
+  if (opts.probe && opts.metric) throw new UsageError(`--metric is for an ad-hoc command; probe '${opts.probe}' sets its metric in probes.config.ts.`);
   if (!opts.probe && !command.length) {
     throw new UsageError('say what to measure: --probe <name> from probes.config.ts, or a command after --, like: perfbisect --good v1.2 --bad HEAD -- node bench.js');
   }
@@ -184,7 +196,10 @@ export async function bisectCommand(argv: string[]): Promise<number> {
     rawProbe = config.probes[opts.probe];
   } else {
     probeName = 'command';
-    rawProbe = { kind: 'command', run: shellQuote(command) };
+    if (opts.metric !== undefined && opts.metric !== 'wall' && opts.metric !== 'cpu') {
+      throw new UsageError(`--metric ${opts.metric}: give wall or cpu (a named probe sets its metric in probes.config.ts).`);
+    }
+    rawProbe = { kind: 'command', run: shellQuote(command), ...(opts.metric ? { metric: opts.metric } : {}) };
   }
   const { probe, config: probeDefinition } = createProbe(probeName, rawProbe);
   const givenMax = integer(opts.maxSamples, '--max-samples', 2);
@@ -218,7 +233,7 @@ export async function bisectCommand(argv: string[]): Promise<number> {
         reproduce, argv, jsonFile: opts.json, reportFile: opts.report,
         buildTimeoutMs: opts.buildTimeout ? (integer(opts.buildTimeout, '--build-timeout', 1) ?? 0) * 1000 : undefined,
         runId: resumeId,
-        install, fresh: !!opts.fresh, jobs: integer(opts.jobs, '--jobs', 0),
+        install, fresh: !!opts.fresh, jobs: integer(opts.jobs, '--jobs', 0), budgetMinutes: minutes(opts.budget),
       },
       events,
       abort.signal,

@@ -1,12 +1,14 @@
 import { mkdirSync, writeFileSync, copyFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { BisectEngine, type EngineOptions } from '../bisect/engine.js';
+import { confidenceWithin, forecast } from '../bisect/forecast.js';
+import { isLoaded, machineLoad } from './machine-load.js';
 import { CommitFailure, EnvironmentError, ExitCode, UsageError } from '../errors.js';
-import type { CommitMeta, EventStream, RunEvent } from '../events.js';
+import type { CommitMeta, EventStream, NoiseReport, RunEvent } from '../events.js';
 import type { Probe } from '../probes/types.js';
 import { buildResult, type RunResult } from '../report/result.js';
 import { seededRng } from '../stats/rng.js';
-import { summarize } from '../stats/summary.js';
+import { median, summarize } from '../stats/summary.js';
 import { collectEvidence } from './evidence-run.js';
 import { Repo } from './git.js';
 import { writePartial, writeReport } from './report-files.js';
@@ -46,6 +48,8 @@ export interface BisectOptions {
   fresh?: boolean;
   install?: string;
   jobs?: number;
+  /** --budget: minutes the run may take; certainty is traded for time to fit (src/bisect/forecast.ts). */
+  budgetMinutes?: number;
 }
 
 export interface BisectRunResult {
@@ -107,7 +111,7 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
 
   const measurer = await Measurer.create({
     cache, repoRoot: repo.root, runId, runDir, meta, probe, probeDefinition: o.probeDefinition, build: o.build, env: o.env,
-    warmup: o.warmup, useCache: o.useCache, buildTimeoutMs: o.buildTimeoutMs, signal, emit,
+    warmup: o.warmup, useCache: o.useCache, buildTimeoutMs: o.buildTimeoutMs, signal, emit, hush: (on) => events.hush(on),
     fresh: o.fresh, install: o.install, jobs: o.jobs,
   });
   const { cost, details, failed, worktrees } = measurer;
@@ -120,8 +124,15 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
   try {
     let seenVerdicts = 0;
     let thresholdShown = false;
+    let noise: NoiseReport | undefined;
+    let hurried = false;
     for (;;) {
       if (signal.aborted) throw new Interrupted();
+      if (o.budgetMinutes && !hurried && (performance.now() - started) / 60_000 > o.budgetMinutes) {
+        hurried = true;
+        engine.hurry();
+        emit({ type: 'warning', message: `--budget ${o.budgetMinutes} min used up: the verdicts left end at their next look, inconclusive where they must (the writeup says which)` });
+      }
       const step = engine.next();
       if (step.type === 'done') break;
       measurer.ahead(step, engine.nextTargets());
@@ -143,6 +154,10 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
         thresholdShown = true;
         emit({ type: 'threshold', value: t.value, source: t.source });
       }
+      if (!noise && step.purpose === 'endpoints' && engine.forecastInput(1, 0)) {
+        noise = await noiseReport(engine, measurer, [good, bad], o.budgetMinutes, (performance.now() - started) / 60_000);
+        emit({ type: 'noise', noise });
+      }
       const vs = engine.verdictList;
       for (; seenVerdicts < vs.length; seenVerdicts++) if (vs[seenVerdicts].verdict !== 'skipped') emit({ type: 'verdict', verdict: vs[seenVerdicts] });
     }
@@ -158,7 +173,7 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
       details: (s) => medianDetails(details.get(s)),
       probe: { name: o.probeName, kind: probe.kind, metric: probe.metric, deterministic: probe.deterministic },
       good: { ref: o.good, sha: good }, bad: { ref: o.bad, sha: bad },
-      rangeSize: range.length, runId, runDir, reproduce: o.reproduce, cost,
+      rangeSize: range.length, runId, runDir, reproduce: o.reproduce, cost, noise,
     });
     flagIdenticalBuilds(result, measurer.preparer.outputHashes);
     // Evidence at the culprit (docs/evidence.md): profile parent and culprit, diff, tie to the change.
@@ -204,6 +219,38 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
 }
 
 export { Interrupted };
+
+/**
+ * After the endpoints: the noise they showed, what it will cost (src/bisect/forecast.ts), how busy the
+ * machine is, and, with --budget, the confidence that fits the time left (the engine is relaxed to it).
+ */
+async function noiseReport(engine: BisectEngine, measurer: Measurer, ends: string[], budget: number | undefined, elapsedMinutes: number): Promise<NoiseReport> {
+  const { cost, details } = measurer;
+  const secondsPerRun = cost.samples ? cost.measureSeconds / cost.samples : 0;
+  const built = ends.map((s) => cost.perCommit[s]?.build ?? 0);
+  const input = engine.forecastInput(secondsPerRun, built.reduce((a, b) => a + b, 0) / ends.length)!;
+  const cpu = ends.map((s) => (details.get(s) ?? []).map((d) => d.cpu).filter((v): v is number => typeof v === 'number'));
+  const withCpu = cpu.every((v) => v.length >= 3);
+  const cpuCv = withCpu ? cpu.reduce((a, v) => a + summarize(v).cv, 0) / cpu.length : undefined;
+  const wall = ends.map((s) => (details.get(s) ?? []).map((d) => d.wall).filter((v): v is number => typeof v === 'number'));
+  const cpuShare = withCpu && wall.every((v) => v.length) ? median(cpu.flat()) / median(wall.flat()) : undefined;
+  let f = forecast(input);
+  let budgetNote: NoiseReport['budget'];
+  if (budget) {
+    const asked = engine.currentConfidence;
+    const at = (c: number) => forecast({ ...input, alpha: (input.alpha * (1 - c)) / (1 - asked) });
+    const fits = confidenceWithin(budget - elapsedMinutes, asked, at) ?? 0.5;
+    if (fits < asked) engine.relax(fits);
+    f = at(fits);
+    budgetNote = { minutes: budget, confidence: fits, asked };
+  }
+  const load = await machineLoad();
+  return {
+    cv: input.cv, cpuCv, cpuShare, samplesFor5pct: f.samplesFor5pct, samplesForThisStep: f.samplesForThisStep, delta: input.delta,
+    minutes: f.minutes, verdicts: input.verdicts, cores: load.cores, load: load.load, busy: load.busy, loaded: isLoaded(load),
+    ...(budgetNote ? { budget: budgetNote } : {}),
+  };
+}
 
 function copyOut(from: string, to: string): void {
   const dir = dirname(resolve(to));

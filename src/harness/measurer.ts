@@ -29,6 +29,8 @@ export interface MeasurerOptions {
   buildTimeoutMs?: number;
   signal: AbortSignal;
   emit: (e: RunEvent) => void;
+  /** Tell views a sample is being timed (true) or done (false): they hold their redraws meanwhile. */
+  hush?: (on: boolean) => void;
   /** A new clean worktree per commit instead of the pool (--fresh). */
   fresh?: boolean;
   /** Install command or 'auto' (from the lockfile); installed once per lockfile key (issue 10). */
@@ -191,8 +193,10 @@ export class Measurer {
         const t0 = performance.now();
         let s: Sample;
         try {
+          o.hush?.(true);
           s = await probe.sample(ctxs.get(sha)!).catch((e) => blame(e, sha));
         } finally {
+          o.hush?.(false);
           this.costOf(sha).measure += (performance.now() - t0) / 1000;
           cost.measureSeconds += (performance.now() - t0) / 1000;
         }

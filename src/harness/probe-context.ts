@@ -6,7 +6,8 @@ import { glob } from 'tinyglobby';
 import type { RunEvent } from '../events.js';
 import type { PostgresServer, ProbeContext, RunningProcess } from '../probes/types.js';
 import { connectSql, startPostgres } from './postgres.js';
-import { runShell, spawnShell } from './process.js';
+import { spawnShell } from './process.js';
+import { runTimed } from './timed-run.js';
 
 /** The effects a probe may use for one commit, each logged, bounded and cleaned up by the harness. */
 export function probeContext(o: {
@@ -21,7 +22,7 @@ export function probeContext(o: {
   const { cwd, sha, env, signal, logFile, artifactsDir, emit } = o;
   return {
     cwd, sha, env, signal, logFile, artifactsDir,
-    exec: (command, opts = {}) => runShell(command, { cwd, env: { ...env, ...opts.env }, logFile, timeoutMs: opts.timeoutMs, signal }),
+    exec: (command, opts = {}) => runTimed(command, { cwd, env: { ...env, ...opts.env }, logFile, timeoutMs: opts.timeoutMs, signal }),
     log: (line) => appendFileSync(logFile, line + '\n'),
     spawn: (command, opts = {}) => startProcess(command, { cwd, env: { ...env, ...opts.env }, logFile, signal, sha, emit }),
     freePort,

@@ -45,6 +45,15 @@ export function groupAlive(pid: number): boolean {
   }
 }
 
+/** Register a process group started elsewhere, so Ctrl-C and exit kill it too; `untrack` when it exited. */
+export function track(pid: number): void {
+  liveGroups.add(pid);
+}
+
+export function untrack(pid: number): void {
+  liveGroups.delete(pid);
+}
+
 export function killAllGroups(): void {
   for (const pid of liveGroups) {
     killGroup(pid, 'SIGTERM');

@@ -18,6 +18,8 @@ export interface ExecResult {
   stderr: string;
   /** Wall time of the process, in milliseconds. */
   ms: number;
+  /** User + system CPU time of the process and everything it started, in milliseconds, where known. */
+  cpuMs?: number;
 }
 
 export interface ExecOptions {

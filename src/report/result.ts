@@ -1,5 +1,5 @@
 import type { CommitVerdict, CulpritFinding, Outcome } from '../bisect/engine.js';
-import type { CommitMeta } from '../events.js';
+import type { CommitMeta, NoiseReport } from '../events.js';
 import type { MetricInfo } from '../probes/types.js';
 import type { Summary } from '../stats/summary.js';
 import type { Evidence } from '../evidence/types.js';
@@ -49,6 +49,8 @@ export interface ResultCommit {
   vsGood?: { worse: number; lo: number; hi: number; p: number };
   vsBad?: { worse: number; lo: number; hi: number; p: number };
   reason?: string;
+  /** A further step on the commit's side up to this size could not be ruled out at the run's noise. */
+  unresolved?: number;
 }
 
 export interface RunCost {
@@ -107,8 +109,18 @@ export interface RunResult {
   bad: { ref: string; sha: string };
   endpoints: { good: ResultSummary; bad: ResultSummary; change: ResultChange; inconclusive: boolean };
   threshold: { value: number; source: string };
+  /** Family-wise confidence the verdicts were held to (lowered by --budget when it had to be). */
   confidence: number;
   alphaPerComparison: number;
+  /**
+   * The decisions the search made (the endpoints are one) and the error rate their tests spent: the
+   * verdicts are all right with probability at least 1 − alphaSpent. A further step smaller than
+   * minStep between two measured commits is not looked for; one of at least minStep is missed at a
+   * commit with probability at most beta.
+   */
+  decisions: { count: number; alphaSpent: number; minStep: number; beta: number };
+  /** What the endpoints' noise implied, and how busy the machine was (see the noise event). */
+  noise?: NoiseReport;
   minorSteps: { sha: string; change: ResultChange }[];
   rangeSize: number;
   runId: string;
@@ -140,6 +152,7 @@ export interface ResultInput {
   runDir: string;
   reproduce: string;
   cost: RunCost;
+  noise?: NoiseReport;
 }
 
 export function buildResult(i: ResultInput): RunResult {
@@ -176,6 +189,7 @@ export function buildResult(i: ResultInput): RunResult {
       vsGood: cmp(v.vsGood),
       vsBad: cmp(v.vsBad),
       ...(v.reason ? { reason: v.reason } : {}),
+      ...(v.unresolved ? { unresolved: v.unresolved } : {}),
     })),
     { sha: i.bad.sha, subject: i.meta.get(i.bad.sha)?.subject ?? '', verdict: 'bad-endpoint', summary: brief(i.summary(i.bad.sha)) },
   ];
@@ -200,6 +214,8 @@ export function buildResult(i: ResultInput): RunResult {
     threshold: { value: o.threshold, source: o.thresholdSource },
     confidence: o.confidence,
     alphaPerComparison: o.alpha,
+    decisions: { count: o.decisions, alphaSpent: o.alphaSpent, minStep: o.minStep, beta: o.beta },
+    ...(i.noise ? { noise: i.noise } : {}),
     minorSteps: o.minorSteps.map((f) => ({ sha: f.sha, change: change(f, o.confidence) })),
     rangeSize: i.rangeSize,
     runId: i.runId,

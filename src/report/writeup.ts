@@ -2,6 +2,7 @@ import type { CommitMeta } from '../events.js';
 import { direction, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, sanitize, short } from './format.js';
 import type { ResultCulprit, RunResult } from './result.js';
 import { benchstatSection } from './benchstat.js';
+import { noiseLines } from './noise.js';
 import { costSection } from './cost.js';
 import { renderEvidence } from './evidence.js';
 import { renderProbeEvidence, type ProbeEvidenceItem } from './evidence/probe.js';
@@ -125,12 +126,7 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
   // Benchmark-suite probes (issue 7): the benchstat-style view their users expect.
   L.push(...benchstatSection(r, x.samples));
   L.push('### How sure', '');
-  L.push(`- Verdicts compare each commit with fresh, interleaved samples of its good and bad references (Mann-Whitney U test, Hodges-Lehmann shift with its rank interval); warm-up runs are discarded.`);
-  L.push(`- Threshold: changes under ${fmtPct(r.threshold.value)} do not count (${md(r.threshold.source)}).`);
-  L.push(`- Confidence: ${Math.round(r.confidence * 100)}% that no verdict of the bisect is wrong (Bonferroni over the expected decisions, looks and comparisons: α = ${r.alphaPerComparison.toPrecision(2)} per comparison).`);
-  const inconclusive = r.commits.filter((c) => c.verdict === 'inconclusive');
-  if (inconclusive.length) L.push(`- ${inconclusive.length} commit(s) stayed inconclusive at the maximum samples; the search followed the side their estimates lean to: ${inconclusive.map((c) => `\`${short(c.sha)}\` (${c.lean})`).join(', ')}.`);
-  if (r.minorSteps.length) L.push(`- Smaller steps also located (below the threshold): ${r.minorSteps.map((s) => `\`${short(s.sha)}\` ${fmtRatio(s.change.ratio)}`).join(', ')}.`);
+  L.push(...howSure(r).map((l) => `- ${l}`));
   L.push('');
   L.push('#### Commits measured', '', '| Commit | Subject | Verdict | Median | ± | n |', '|---|---|---|---|---|---|');
   const order = new Map([...x.meta.keys()].map((s, i) => [s, i]));
@@ -148,6 +144,48 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
   );
   L.push(...costSection(r));
   return L.join('\n');
+}
+
+/** The decision rule, the confidence over the decisions actually made, and what it does not cover. */
+function howSure(r: RunResult): string[] {
+  const d = r.decisions;
+  const out = [
+    r.probe.deterministic
+      ? 'One exact measurement of each commit (a deterministic probe): a commit is placed on the side of the step whose value it shares.'
+      : 'Each commit is placed on one side of the step by comparing it with interleaved samples of its nearest good and bad ' +
+        'references (Mann-Whitney U, exact where samples are few; Hodges-Lehmann shift with its rank interval). It is on the bad ' +
+        `side when it is worse than good by more than half the threshold at the strict level, and within ${fmtPct(d.minStep)} of bad at ` +
+        `a lenient level (${fmtPct(1 - d.beta)}); the other way round for good. The references' earlier samples count too, checked against fresh ones.`,
+    `Threshold: changes under ${fmtPct(r.threshold.value)} do not count (${md(r.threshold.source)}).`,
+  ];
+  if (!r.probe.deterministic) {
+    out.push(
+      `Confidence: the ${d.count} decisions of this bisect (the endpoints and every verdict) are all right with probability at least ` +
+        `${fmtPct(1 - d.alphaSpent)} (${fmtPct(r.noise?.budget?.asked ?? r.confidence)} was required` +
+        `${r.noise?.budget && r.noise.budget.confidence < r.noise.budget.asked ? `, lowered to ${fmtPct(r.confidence)} to fit --budget ${r.noise.budget.minutes} min` : ''}` +
+        '; the error rate is spent over the decisions actually made, however many there are).',
+      `A further step smaller than ${fmtPct(d.minStep)} between two measured commits is not looked for; one at least that large is missed at a ` +
+        `measured commit with probability at most ${fmtPct(d.beta)}.`,
+    );
+  }
+  const open = r.commits.filter((c) => c.unresolved);
+  if (open.length) {
+    out.push(
+      `At ${open.length} commit(s) the noise left a further step of up to ${fmtPct(Math.max(...open.map((c) => c.unresolved!)))} on the commit's side ` +
+        'not ruled out; the estimates gave no hint of one, so the search went on without more samples.',
+    );
+  }
+  const inconclusive = r.commits.filter((c) => c.verdict === 'inconclusive');
+  if (inconclusive.length) {
+    out.push(
+      `${inconclusive.length} commit(s) stayed inconclusive at the maximum samples${r.noise?.budget ? ' or when the time budget ran out' : ''}; the search ` +
+        `followed the side their estimates lean to: ${inconclusive.map((c) => `\`${short(c.sha)}\` (${c.lean})`).join(', ')}. The confidence above ` +
+        'does not cover those guesses: if one is wrong, the culprit lies on its other side.',
+    );
+  }
+  if (r.minorSteps.length) out.push(`Smaller steps also located (below the threshold): ${r.minorSteps.map((s) => `\`${short(s.sha)}\` ${fmtRatio(s.change.ratio)}`).join(', ')}.`);
+  if (r.noise) out.push(...noiseLines(r.noise, r.probe.metric.name).map((l) => md(l.charAt(0).toUpperCase() + l.slice(1)) + '.'));
+  return out;
 }
 
 function culpritSection(c: ResultCulprit, r: RunResult, unit: string): string[] {

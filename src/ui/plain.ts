@@ -1,6 +1,7 @@
 import type { EventStream, RunEvent } from '../events.js';
 import { fmtDuration, fmtP, fmtPct, fmtRatio, fmtSignedPct as pct, fmtValue, sanitize, short } from '../report/format.js';
 import type { MetricInfo } from '../probes/types.js';
+import { noiseLines } from '../report/noise.js';
 
 /** One greppable line per event, no escape codes: for CI logs, pipes and --no-tui. */
 export function plainReporter(events: EventStream, write: (line: string) => void): () => void {
@@ -34,6 +35,9 @@ export function plainReporter(events: EventStream, write: (line: string) => void
         break;
       case 'threshold':
         write(`threshold ${fmtPct(e.value)} (${e.source})`);
+        break;
+      case 'noise':
+        for (const l of noiseLines(e.noise, metric.name)) write(l);
         break;
       case 'verdict': {
         const v = e.verdict;

@@ -2,6 +2,7 @@ import type { CommitVerdict, Outcome } from '../bisect/engine.js';
 import type { CommitMeta, Phase, RunEvent } from '../events.js';
 import type { MetricInfo } from '../probes/types.js';
 import { sanitize } from '../report/format.js';
+import { noiseLines } from '../report/noise.js';
 
 /**
  * The live UI's view state: a pure fold over the run's events (`reduce`). The Ink view and the
@@ -42,6 +43,8 @@ export interface ViewState {
   /** Build output of each commit (capped), for the build tail and the full-log key. */
   logs: Record<string, string[]>;
   threshold?: { value: number; source: string };
+  /** What the endpoints' noise will cost, in words (src/report/noise.ts). */
+  noise: string[];
   warnings: string[];
   /** Decisions so far: the endpoints block counts as one step, then every verdict or skip. */
   steps: number;
@@ -73,7 +76,7 @@ export function initialState(now = 0): ViewState {
     runId: '', repo: '', runDir: '',
     good: { ref: '', sha: '' }, bad: { ref: '', sha: '' },
     probe: { name: '', kind: '' }, metric: { name: '', unit: '', better: 'lower' }, deterministic: false,
-    order: [], commits: {}, refs: [], logs: {}, warnings: [], steps: 0, endpointsDone: false, evidence: {},
+    order: [], commits: {}, refs: [], logs: {}, noise: [], warnings: [], steps: 0, endpointsDone: false, evidence: {},
     startedAt: now, now,
   };
 }
@@ -163,6 +166,9 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
     }
     case 'warning':
       s.warnings = [...s.warnings, clean(e.message)].slice(-5);
+      return s;
+    case 'noise':
+      s.noise = noiseLines(e.noise, s.metric.name);
       return s;
     case 'artifact':
       return s;

@@ -32,6 +32,7 @@ export function App({ s, onQuit }: AppProps) {
     <Box flexDirection="column">
       <Header s={s} />
       <Progress s={s} />
+      {s.noise.map((l, i) => <Text key={`n${i}`} dimColor>{l}</Text>)}
       {s.warnings.map((w, i) => <Text key={i} color="yellow">{`warning: ${w}`}</Text>)}
       <Box marginTop={1} flexDirection="column">
         <Ladder s={s} culprits={culprits} />

@@ -8,7 +8,7 @@ const FRAME_MS = 100;
 /**
  * Mount the Ink view on the terminal and keep it in step with the event stream: every event is
  * folded into the view state at once, frames are drawn at most every 100 ms, and once a second
- * for the clock. Returns the detach function, which draws the final frame.
+ * for the clock, never while a sample is being timed. Returns the detach function, which draws the final frame.
  */
 export function liveReporter(events: EventStream, o: { onQuit?: () => void }): () => void {
   let s: ViewState = initialState(Date.now());
@@ -18,13 +18,14 @@ export function liveReporter(events: EventStream, o: { onQuit?: () => void }): (
     pending = undefined;
     app.rerender(<App s={s} onQuit={o.onQuit} />);
   };
+  const later = (ms: number) => (pending ??= setTimeout(() => events.whenQuiet(draw), ms));
   const unsubscribe = events.subscribe((e) => {
     s = reduce(s, e, Date.now());
-    pending ??= setTimeout(draw, FRAME_MS);
+    later(FRAME_MS);
   });
   const clock = setInterval(() => {
     s = { ...s, now: Date.now() };
-    pending ??= setTimeout(draw, 0);
+    later(0);
   }, 1000);
   return () => {
     unsubscribe();

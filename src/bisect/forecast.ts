@@ -1,0 +1,68 @@
+import { zFor } from '../stats/mann-whitney.js';
+
+/**
+ * What the measured noise will cost, worked out from the endpoints before the search starts: how
+ * many samples a commit needs for a step of a given size, and roughly how long the range will take.
+ * The figures follow the verdict rule (src/bisect/verdict.ts): a commit on one side of a step of size
+ * s must be worse (or better) than the other side's reference by more than half the threshold, with
+ * the strict error rate, and the references bring about twice the target's samples.
+ */
+export interface ForecastInput {
+  /** Relative noise of one sample (MAD / median). */
+  cv: number;
+  /** The good→bad change. */
+  delta: number;
+  threshold: number;
+  /** One-sided error rate of a typical verdict's look. */
+  alpha: number;
+  /** Verdicts still to make. */
+  verdicts: number;
+  secondsPerRun: number;
+  secondsPerBuild: number;
+  /** Samples a verdict takes at least (its first look) and at most. */
+  minSamples: number;
+  maxSamples: number;
+}
+
+export interface Forecast {
+  /** Target samples a commit needs to place it beside a 5% step, and beside this run's step. */
+  samplesFor5pct: number;
+  samplesForThisStep: number;
+  /** Probe runs a verdict costs at this step (target, fresh reference samples, warm-up). */
+  runsPerVerdict: number;
+  minutes: number;
+}
+
+/** Target samples for a commit a step of `step` away from a reference, under noise `cv`. */
+export function samplesFor(step: number, i: Pick<ForecastInput, 'cv' | 'threshold' | 'alpha'>): number {
+  const margin = step - i.threshold / 2;
+  if (margin <= 0) return Infinity;
+  // Hodges-Lehmann's one-sided bound, n target against 2n reference samples (efficiency ~0.95 vs the mean).
+  const z = zFor(2 * i.alpha);
+  return Math.ceil(1.5 * ((z * 1.02 * i.cv) / margin) ** 2);
+}
+
+export function forecast(i: ForecastInput): Forecast {
+  const clamp = (n: number) => Math.min(i.maxSamples, Math.max(i.minSamples, n));
+  const samplesFor5pct = samplesFor(0.05, i);
+  const samplesForThisStep = samplesFor(i.delta, i);
+  const n = clamp(samplesForThisStep);
+  // At the first look the references take two fresh samples each; past it, half the target's count each.
+  const refs = n <= i.minSamples ? 4 : n;
+  const runsPerVerdict = n + refs + 1;
+  const minutes = (i.verdicts * (runsPerVerdict * i.secondsPerRun + i.secondsPerBuild)) / 60;
+  return { samplesFor5pct, samplesForThisStep, runsPerVerdict, minutes };
+}
+
+/**
+ * The highest confidence, from the one asked for down to 0.5, whose forecast fits in `minutes`: what
+ * --budget trades for time. Undefined when even 0.5 does not fit.
+ */
+export function confidenceWithin(
+  minutes: number,
+  asked: number,
+  at: (confidence: number) => Forecast,
+): number | undefined {
+  const levels = [asked, 0.9, 0.8, 0.7, 0.6, 0.5].filter((c) => c <= asked);
+  return levels.find((c) => at(c).minutes <= minutes);
+}

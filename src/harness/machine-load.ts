@@ -1,0 +1,60 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+
+/** How busy the machine is besides perfbisect: the load average, and the processes using a core. */
+export interface MachineLoad {
+  cores: number;
+  /** One-minute load average (0 where the platform has none). */
+  load: number;
+  /** Other processes using at least half a core over the sampling window (Linux only). */
+  busy: { pid: number; name: string; cpu: number }[];
+}
+
+/** Sample the machine for `windowMs`: /proc where there is one, the load average everywhere. */
+export async function machineLoad(windowMs = 300, own: ReadonlySet<number> = new Set([process.pid])): Promise<MachineLoad> {
+  const cores = availableParallelism();
+  const load = loadavg()[0];
+  const before = cpuTimes();
+  if (!before) return { cores, load, busy: [] };
+  await new Promise((r) => setTimeout(r, windowMs));
+  const after = cpuTimes() ?? new Map();
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  const busy: MachineLoad['busy'] = [];
+  for (const [pid, a] of after) {
+    const b = before.get(pid);
+    if (!b || own.has(pid) || a.ppid === process.pid) continue;
+    const cpu = (a.ticks - b.ticks) / ticksPerSecond / (windowMs / 1000);
+    if (cpu >= 0.5) busy.push({ pid, name: a.name, cpu });
+  }
+  busy.sort((x, y) => y.cpu - x.cpu);
+  return { cores, load, busy: busy.slice(0, 3) };
+}
+
+/** utime + stime of every process, in clock ticks; undefined without /proc. */
+function cpuTimes(): Map<number, { name: string; ppid: number; ticks: number }> | undefined {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return undefined;
+  }
+  const out = new Map<number, { name: string; ppid: number; ticks: number }>();
+  for (const p of pids) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      // The name is in parentheses and may itself hold spaces or parentheses: split after the last ')'.
+      const close = stat.lastIndexOf(')');
+      const name = stat.slice(stat.indexOf('(') + 1, close);
+      const f = stat.slice(close + 2).split(' ');
+      out.set(Number(p), { name, ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+    } catch {
+      /* the process ended meanwhile */
+    }
+  }
+  return out;
+}
+
+/** A machine busy enough to say so: load above 70% of the cores, or another process using a core. */
+export function isLoaded(m: MachineLoad): boolean {
+  return m.load > 0.7 * m.cores || m.busy.some((b) => b.cpu >= 0.8);
+}

@@ -1,0 +1,30 @@
+import type { NoiseReport } from '../events.js';
+import { fmtDuration, fmtPct, fmtSignedPct, sanitize } from './format.js';
+
+const count = (n: number) => (Number.isFinite(n) ? `about ${n}` : 'more than any budget of');
+
+/**
+ * The noise report in words, for the plain log, the live view and the writeup: what a sample's noise
+ * costs, how busy the machine is, and what would make it cheaper.
+ */
+export function noiseLines(n: NoiseReport, metricName: string): string[] {
+  const out = [
+    `noise ${fmtPct(n.cv)} a sample (${sanitize(metricName)}): a 5% step needs ${count(n.samplesFor5pct)} samples a commit, ` +
+      `this ${fmtSignedPct(n.delta)} step ${count(n.samplesForThisStep)}; about ${fmtDuration(n.minutes * 60)} for the ${n.verdicts} verdicts to come`,
+  ];
+  if (n.loaded) {
+    const who = n.busy.map((b) => `${sanitize(b.name)} (pid ${b.pid}, ${Math.round(b.cpu * 100)}% of a core)`).join(', ');
+    out.push(`machine busy: load ${n.load.toFixed(1)} on ${n.cores} cores${who ? `; ${who}` : ''}: wall time is noisier and verdicts take longer`);
+  }
+  // Only where the run is mostly CPU work: a sleeping or waiting command's CPU time says little.
+  if (n.cpuCv !== undefined && n.cpuCv > 0 && (n.cpuShare ?? 0) >= 0.2 && n.cv > 0.02 && n.cpuCv < n.cv / 2) {
+    out.push(
+      `CPU time varies ${fmtPct(n.cpuCv)} a sample here against ${fmtPct(n.cv)} for wall time: --metric cpu (or metric: 'cpu' in probes.config.ts) ` +
+        `would need about ${Math.min(1000, Math.round((n.cv / n.cpuCv) ** 2))}× fewer samples, if the regression is in CPU work`,
+    );
+  }
+  if (n.budget && n.budget.confidence < n.budget.asked) {
+    out.push(`--budget ${n.budget.minutes} min: confidence lowered from ${fmtPct(n.budget.asked)} to ${fmtPct(n.budget.confidence)} to fit`);
+  }
+  return out;
+}

@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './fixtures/cli.js';
+import { FixtureRepo, linearRepo, tempDir } from './fixtures/repo.js';
+import type { RunResult } from '../src/report/result.js';
+
+const cleanups: (() => void)[] = [];
+afterAll(() => cleanups.forEach((f) => f()));
+
+/**
+ * A program whose CPU work grows ×4 at one commit while its wall time is blurred by a random sleep
+ * of up to 80 ms: wall time is noisy, CPU time is not.
+ */
+function jitterRepo(commits: number, at: number): { repo: FixtureRepo; culprit: string } {
+  const repo = new FixtureRepo();
+  const work = (n: number) =>
+    `let s = 0;\nfor (let i = 0; i < ${n}; i++) s += Math.sqrt(i);\n` +
+    `setTimeout(() => console.log(s > 0 ? 'ok' : 'ok'), Math.floor(Math.random() * 80));\n`;
+  repo.commit('initial', { 'work.js': work(3e6) });
+  repo.tag('good');
+  let culprit = '';
+  for (let i = 1; i <= commits; i++) {
+    const sha = repo.commit(`change ${i}`, i === at ? { 'work.js': work(12e6) } : { [`notes/${i}`]: `${i}` });
+    if (i === at) culprit = sha;
+  }
+  repo.tag('bad');
+  cleanups.push(() => repo.cleanup());
+  return { repo, culprit };
+}
+
+describe('verdicts at the cost the evidence needs', () => {
+  it('says what the noise costs after the endpoints, and finds a CPU regression with --metric cpu', async () => {
+    const { repo, culprit } = jitterRepo(8, 5);
+    const out = tempDir('pb-out-');
+    const wall = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--max-samples', '12', '--json', join(out, 'wall.json'), '--', 'node', 'work.js'], { cwd: repo.dir });
+    const w = JSON.parse(readFileSync(join(out, 'wall.json'), 'utf8')) as RunResult;
+    expect(wall.stdout).toMatch(/^noise \d+\.\d% a sample \(wall time\): a 5% step needs/m);
+    expect(w.noise?.cpuCv).toBeLessThan(w.noise!.cv);
+    // The random sleep blurs wall time far more than CPU time: the run says so and names the remedy.
+    expect(wall.stdout).toMatch(/CPU time varies .* --metric cpu/);
+
+    const cpu = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--metric', 'cpu', '--json', join(out, 'cpu.json'), '--', 'node', 'work.js'], { cwd: repo.dir });
+    expect(cpu.exitCode, cpu.all).toBe(0);
+    const c = JSON.parse(readFileSync(join(out, 'cpu.json'), 'utf8')) as RunResult;
+    expect(c.probe.metric.name).toBe('CPU time');
+    expect(c.culprits.map((x) => x.sha)).toEqual([culprit]);
+    expect(c.commits.filter((v) => v.verdict === 'inconclusive')).toEqual([]);
+    expect(c.decisions.count).toBeGreaterThanOrEqual(4);
+    expect(c.decisions.alphaSpent).toBeLessThanOrEqual(0.05);
+    const md = readFileSync(join(c.runDir, 'writeup.md'), 'utf8');
+    expect(md).toMatch(/decisions of this bisect .* are all right with probability at least/);
+  });
+
+  it('fits a --budget by lowering the confidence, says so, and still names an obvious culprit', async () => {
+    const { repo, shas } = linearRepo({ commits: 10, regressAt: [6] });
+    cleanups.push(() => repo.cleanup());
+    const out = tempDir('pb-out-');
+    // 0.01 minutes: used up before the endpoints are decided.
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--budget', '0.01', '--json', join(out, 'r.json'), '--', 'sh', 'work.sh'], { cwd: repo.dir });
+    expect(r.exitCode, r.all).toBe(0);
+    const res = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
+    expect(res.confidence).toBe(0.5);
+    expect(res.noise?.budget).toMatchObject({ minutes: 0.01, asked: 0.95, confidence: 0.5 });
+    expect(r.stdout).toContain('--budget 0.01 min: confidence lowered from 95.0% to 50.0% to fit');
+    expect(r.stdout).toMatch(/--budget 0\.01 min used up/);
+    expect(res.culprits.map((c) => c.sha)).toEqual([shas[6]]);
+    expect(readFileSync(join(res.runDir, 'writeup.md'), 'utf8')).toContain('(95.0% was required');
+  });
+});
