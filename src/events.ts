@@ -17,6 +17,7 @@ export type Phase = 'checkout' | 'install' | 'build' | 'server' | 'measure' | 'p
 
 export type RunEvent =
   | DriftEvent
+  | DepEvent
   | {
       type: 'run-start';
       runId: string;
@@ -60,6 +61,28 @@ export type DriftEvent =
   | { type: 'drift-series'; points: { sha: string; value: number; n: number }[] }
   | { type: 'drift-change'; change: import('./report/drift.js').DriftChange }
   | { type: 'drift-end'; exitCode: number; resultFile: string; reportFile: string };
+
+/**
+ * The descent into a culprit's dependency changes (src/harness/dep-descent.ts): each level
+ * bisects synthetic commits (the parent with upgrades applied) with the same measuring loop, so
+ * its blocks and samples are ordinary measure-start and sample events.
+ */
+export type DepEvent =
+  | {
+      type: 'dep-level';
+      culprit: string;
+      level: import('./deps/result.js').DepLevel;
+      /** What is bisected, e.g. "3 upgrade groups in package-lock.json" or "left-pad 1.1.0 → 1.3.0". */
+      title: string;
+      good: { label: string; sha: string };
+      /** What each candidate applies, oldest first; the last is the bad end. */
+      candidates: string[];
+    }
+  /** A candidate's synthetic commit exists (made up front, or when the search first needs it). */
+  | { type: 'dep-commit'; level: import('./deps/result.js').DepLevel; sha: string; label: string }
+  | { type: 'dep-verdict'; level: import('./deps/result.js').DepLevel; label: string; verdict: CommitVerdict }
+  | { type: 'dep-end'; culprit: string; level: import('./deps/result.js').DepLevel; found?: string; ratio?: number; stopped?: string }
+  | { type: 'dep-result'; culprit: string; dependency?: import('./deps/result.js').DependencyFinding; stopped?: string };
 
 export type Listener = (e: RunEvent) => void;
 

@@ -5,6 +5,7 @@ import { benchstatSection } from './benchstat.js';
 import { costSection } from './cost.js';
 import { renderEvidence } from './evidence.js';
 import { renderProbeEvidence, type ProbeEvidenceItem } from './evidence/probe.js';
+import { dependencySection } from './dependency.js';
 
 export interface WriteupExtras {
   meta: Map<string, CommitMeta>;
@@ -81,7 +82,7 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
 
   if (r.culprits.length) {
     L.push('### Root cause', '');
-    for (const c of r.culprits) L.push(...culpritSection(c, r, unit), ...chartRefs(x, c.sha));
+    for (const c of r.culprits) L.push(...culpritSection(c, r, unit), ...dependencySection(c, md), ...chartRefs(x, c.sha));
   }
   if (r.suspects.length) {
     L.push(
