@@ -114,7 +114,8 @@ export async function descend(culprit: { sha: string; parent: string; date: stri
     const found = pkg.outcome?.status === 'found' ? pkg.outcome.culprits : [];
     const idx = (sha: string) => chain.findIndex((c) => c.id === sha);
     if (found.length) pkgLevel.found = found.map((f) => chain[idx(f.sha)].label).join('; ');
-    descent.levels.push(withChange(pkgLevel, found[0]));
+    Object.assign(pkgLevel, withChange(pkgLevel, found[0]));
+    descent.levels.push(pkgLevel);
     endLevel(o, culprit.sha, 'package', pkgLevel, pkg.stopped ?? levelStopped(pkg.outcome, 'the upgrades alone do not make it slower'));
     if (!found.length) {
       stop(pkg.stopped ?? levelStopped(pkg.outcome, 'the upgrades alone do not make it slower: the regression is in the rest of the change'));
@@ -364,7 +365,8 @@ async function versionLevel(
   const f = run.outcome?.status === 'found' ? run.outcome.culprits[0] : undefined;
   const k = f ? cands.findIndex((c) => c.id === f.sha) : -1;
   if (k >= 0) level.found = versions[k];
-  descent.levels.push(withChange(level, f));
+  Object.assign(level, withChange(level, f));
+  descent.levels.push(level);
   const stopped = run.stopped ?? levelStopped(run.outcome, `${change.name} ${to} is not slower than ${from} on its own`);
   endLevel(o, culprit.sha, 'version', level, stopped);
   if (k < 0) throw new Stop(stopped);
@@ -426,7 +428,8 @@ async function commitLevel(
   const f = run.outcome?.status === 'found' ? run.outcome.culprits[0] : undefined;
   const c = f ? commits.find((x) => x.sha === f.sha) : undefined;
   if (c) level.found = `${c.sha.slice(0, 10)} ${c.subject}`;
-  descent.levels.push(withChange(level, f));
+  Object.assign(level, withChange(level, f));
+  descent.levels.push(level);
   const stopped = run.stopped ?? levelStopped(run.outcome, `${name} built from ${badTag.name} is not slower than from ${goodTag.name}`);
   endLevel(o, culprit.sha, 'commit', level, stopped);
   if (!c) throw new Stop(stopped);
