@@ -276,7 +276,9 @@ async function bisectCandidates(level: DepLevel, culprit: string, title: string,
     } else {
       const real = (id: string) => byId.get(id)?.sha ?? id;
       const block = { target: real(step.target), refs: step.refs.map(real), order: step.order.map(real), rounds: step.rounds, purpose: step.purpose };
-      o.measurer.ahead(block, engine.nextTargets().map((id) => byId.get(id)?.sha).filter((s): s is string => !!s));
+      // A confirm trial has no search to guess the next step of (the engine's nextTargets would throw).
+      const next = step.purpose === 'confirm' ? [] : engine.nextTargets();
+      o.measurer.ahead(block, next.map((id) => byId.get(id)?.sha).filter((s): s is string => !!s));
       try {
         const samples = await o.measurer.measureBlock(block);
         engine.record(Object.fromEntries(Object.entries(samples).map(([sha, v]) => [bySha.get(sha) ?? sha, v])));
