@@ -1,5 +1,6 @@
 import type { CommitVerdict, Outcome, Purpose } from './bisect/engine.js';
 import type { MetricInfo } from './probes/types.js';
+import type { DependencyFinding, DepLevel } from './deps/result.js';
 
 /**
  * The one record of a run. The engine's driver emits these; the live UI, the plain log, the
@@ -71,7 +72,7 @@ export type DepEvent =
   | {
       type: 'dep-level';
       culprit: string;
-      level: import('./deps/result.js').DepLevel;
+      level: DepLevel;
       /** What is bisected, e.g. "3 upgrade groups in package-lock.json" or "left-pad 1.1.0 → 1.3.0". */
       title: string;
       good: { label: string; sha: string };
@@ -79,10 +80,10 @@ export type DepEvent =
       candidates: string[];
     }
   /** A candidate's synthetic commit exists (made up front, or when the search first needs it). */
-  | { type: 'dep-commit'; level: import('./deps/result.js').DepLevel; sha: string; label: string }
-  | { type: 'dep-verdict'; level: import('./deps/result.js').DepLevel; label: string; verdict: CommitVerdict }
-  | { type: 'dep-end'; culprit: string; level: import('./deps/result.js').DepLevel; found?: string; ratio?: number; stopped?: string }
-  | { type: 'dep-result'; culprit: string; dependency?: import('./deps/result.js').DependencyFinding; stopped?: string };
+  | { type: 'dep-commit'; level: DepLevel; sha: string; label: string }
+  | { type: 'dep-verdict'; level: DepLevel; label: string; verdict: CommitVerdict }
+  | { type: 'dep-end'; culprit: string; level: DepLevel; found?: string; ratio?: number; stopped?: string }
+  | { type: 'dep-result'; culprit: string; dependency?: DependencyFinding; stopped?: string };
 
 export type Listener = (e: RunEvent) => void;
 

@@ -54,8 +54,12 @@ function projectRepo(): { repo: FixtureRepo; bump: string } {
   const repo = new FixtureRepo();
   cleanups.push(() => repo.cleanup());
   const env = npmEnv(registry.url);
-  const manifest = (deps: Record<string, string>) => JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies: deps }, null, 2) + '\n';
-  repo.write({ 'package.json': manifest({ 'fast-a': '1.0.0', 'slow-c': '1.0.0' }), 'probe.js': probeScript(['fast-a', 'slow-c']) });
+  const manifest = (deps: Record<string, string>) =>
+    JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies: deps }, null, 2) + '\n';
+  repo.write({
+    'package.json': manifest({ 'fast-a': '1.0.0', 'slow-c': '1.0.0' }),
+    'probe.js': probeScript(['fast-a', 'slow-c']),
+  });
   lock(repo, env);
   repo.commit('initial');
   repo.tag('good');
@@ -75,7 +79,25 @@ describe('descent into a dependency bump: versions from a real registry, commits
   let project: { repo: FixtureRepo; bump: string };
   const bisect = (out: string, extra: string[], env: Record<string, string>) =>
     runCli(
-      ['--good', 'good', '--bad', 'bad', '--install', 'auto', '--no-profile', '--max-samples', '20', ...extra, '--json', join(out, 'r.json'), '--report', join(out, 'w.md'), '--', 'node', 'probe.js'],
+      [
+        '--good',
+        'good',
+        '--bad',
+        'bad',
+        '--install',
+        'auto',
+        '--no-profile',
+        '--max-samples',
+        '20',
+        ...extra,
+        '--json',
+        join(out, 'r.json'),
+        '--report',
+        join(out, 'w.md'),
+        '--',
+        'node',
+        'probe.js',
+      ],
       { cwd: project.repo.dir, cache, env },
     );
 
@@ -91,52 +113,83 @@ describe('descent into a dependency bump: versions from a real registry, commits
     expect(result.culprit?.dependency, r.all).toMatchObject({ ecosystem: 'npm', name: 'slow-c', from: '1.0.0', to: '1.3.0', firstBadVersion: '1.2.0', lastGoodVersion: '1.1.0' });
     expect(result.culprit?.dependency?.commit).toBeUndefined();
     const levels = result.culprit!.descent!.levels;
-    expect(levels.map((l) => [l.level, l.candidates, l.found])).toEqual([['package', 2, 'slow-c 1.0.0 → 1.3.0'], ['version', 3, '1.2.0']]);
+    expect(levels.map((l) => [l.level, l.candidates, l.found])).toEqual([
+      ['package', 2, 'slow-c 1.0.0 → 1.3.0'],
+      ['version', 3, '1.2.0'],
+    ]);
     expect(levels.every((l) => (l.ratio ?? 0) > 1.5)).toBe(true);
-    expect(result.culprit!.descent!.stopped).toBe('the commit level needs the repository of slow-c: --dep-repo slow-c=<path|url>');
+    expect(result.culprit!.descent!.stopped).toBe(
+      'the commit level needs the repository of slow-c: --dep-repo slow-c=<path|url>',
+    );
     const md = readFileSync(join(out, 'w.md'), 'utf8');
     expect(md).toContain('slow-c 1.0.0 → 1.3.0; first slow version 1.2.0');
-    expect(md).toContain('Went as far as the version level and stopped: the commit level needs the repository of slow-c');
+    expect(md).toContain(
+      'Went as far as the version level and stopped: the commit level needs the repository of slow-c',
+    );
     expect(r.stdout).toContain('deps version: found 1.2.0');
-    const events = readFileSync(join(result.runDir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RunEvent);
-    expect(events.filter((e) => e.type === 'dep-level').map((e) => (e as { level: string }).level)).toEqual(['package', 'version']);
+    const events = readFileSync(join(result.runDir, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as RunEvent);
+    expect(events.filter((e) => e.type === 'dep-level').map((e) => (e as { level: string }).level)).toEqual([
+      'package',
+      'version',
+    ]);
     expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
   });
 
-  it('with --dep-repo, names the commit between the two tags; the levels above are replayed, not measured again', async () => {
+  it('with --dep-repo, names the commit between the two tags; the levels above are replayed', async () => {
     const depBefore = repoState(dep.repo.dir);
     const out = tempDir('pb-out-');
     const r = await bisect(out, ['--dep-repo', `slow-c=${dep.repo.dir}`], npmEnv(registry.url));
     expect(r.exitCode, r.all).toBe(0);
     const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
     expect(result.culprit?.dependency, r.all).toMatchObject({
-      name: 'slow-c', firstBadVersion: '1.2.0', lastGoodVersion: '1.1.0', commit: dep.slowCommit, commitSubject: 'cache lookups',
+      name: 'slow-c',
+      firstBadVersion: '1.2.0',
+      lastGoodVersion: '1.1.0',
+      commit: dep.slowCommit,
+      commitSubject: 'cache lookups',
     });
     const levels = result.culprit!.descent!.levels;
-    expect(levels.map((l) => [l.level, l.candidates])).toEqual([['package', 2], ['version', 3], ['commit', 4]]);
+    expect(levels.map((l) => [l.level, l.candidates])).toEqual([
+      ['package', 2],
+      ['version', 3],
+      ['commit', 4],
+    ]);
     expect(levels[2].ratio).toBeGreaterThan(1.5);
     expect(result.culprit!.descent!.stopped).toBeUndefined();
     expect(result.cost.cachedBlocks).toBeGreaterThan(5);
     const md = readFileSync(join(out, 'w.md'), 'utf8');
-    expect(md).toContain(`slow-c 1.0.0 → 1.3.0; first slow version 1.2.0; commit ${dep.slowCommit.slice(0, 10)} cache lookups`);
+    expect(md).toContain(
+      `slow-c 1.0.0 → 1.3.0; first slow version 1.2.0; commit ${dep.slowCommit.slice(0, 10)} cache lookups`,
+    );
     // The dependency's repository is only read.
     expect(repoState(dep.repo.dir)).toEqual(depBefore);
     expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
   });
 
-  it('when the registry cannot be reached, keeps the commit-level result and exit code and says where it stopped', async () => {
+  it('without the registry, keeps the commit-level result and exit code and says where it stopped', async () => {
     await registry.stop();
     const out = tempDir('pb-out-');
     // A new npm cache, so npm cannot answer from what it saw before; perfbisect's install cache still
     // seeds the installs of the commits and of the package level, whose samples are replayed.
-    const r = await bisect(out, [], npmEnv(registry.url, { npm_config_fetch_retries: '0', npm_config_cache: tempDir('pb-npm-cache-') }));
+    const r = await bisect(
+      out,
+      [],
+      npmEnv(registry.url, { npm_config_fetch_retries: '0', npm_config_cache: tempDir('pb-npm-cache-') }),
+    );
     expect(r.exitCode, r.all).toBe(0);
     const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
     expect(result.culprit?.sha).toBe(project.bump);
     expect(result.culprit?.dependency).toMatchObject({ name: 'slow-c', from: '1.0.0', to: '1.3.0' });
     expect(result.culprit?.dependency?.firstBadVersion).toBeUndefined();
-    expect(result.culprit?.descent?.stopped).toMatch(/the registry has no versions of slow-c to bisect \(npm view slow-c versions: .*ECONNREFUSED/);
-    expect(readFileSync(join(out, 'w.md'), 'utf8')).toMatch(/Went as far as the package level and stopped: the registry has no versions of slow-c/);
+    expect(result.culprit?.descent?.stopped).toMatch(
+      /the registry has no versions of slow-c to bisect \(npm view slow-c versions: .*ECONNREFUSED/,
+    );
+    expect(readFileSync(join(out, 'w.md'), 'utf8')).toMatch(
+      /Went as far as the package level and stopped: the registry has no versions of slow-c/,
+    );
     expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
   });
 });

@@ -11,15 +11,32 @@ import { foldEvents, type ViewState } from '../src/ui/state.js';
  * whose culprit is followed by dependency events in the shapes src/events.ts gives them.
  */
 type Recorded = RunEvent & { t: number };
-const recorded = readFileSync(new URL('./fixtures/ui-events.jsonl', import.meta.url), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Recorded);
+const recorded = readFileSync(new URL('./fixtures/ui-events.jsonl', import.meta.url), 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l) as Recorded);
 const runEnd = recorded.findIndex((e) => e.type === 'run-end');
 const culprit = 'fb0fc99809233f32b52790971938901c0283cc91';
 const parent = 'c5ec0c6e3af006f2e16ae1b9831bfdea61f6c6ab';
 const [s1, s2] = ['1'.repeat(40), '2'.repeat(40)];
 const t = recorded[runEnd].t;
-const verdict = (sha: string, v: 'good' | 'bad') => ({ sha, verdict: v, refs: [parent, s2], samples: 6, vsGood: { worse: v === 'good' ? 0.01 : 1.2, lo: 0, hi: 0.1, p: 0.01, n: 6 } });
+const verdict = (sha: string, v: 'good' | 'bad') => ({
+  sha,
+  verdict: v,
+  refs: [parent, s2],
+  samples: 6,
+  vsGood: { worse: v === 'good' ? 0.01 : 1.2, lo: 0, hi: 0.1, p: 0.01, n: 6 },
+});
 const descent: Recorded[] = [
-  { t, type: 'dep-level', culprit, level: 'package', title: '2 packages changed in package-lock.json, in 2 upgrade groups', good: { label: 'parent', sha: parent }, candidates: ['fast-a 1.0.0 → 1.1.0', 'slow-c 1.0.0 → 1.3.0'] },
+  {
+    t,
+    type: 'dep-level',
+    culprit,
+    level: 'package',
+    title: '2 packages changed in package-lock.json, in 2 upgrade groups',
+    good: { label: 'parent', sha: parent },
+    candidates: ['fast-a 1.0.0 → 1.1.0', 'slow-c 1.0.0 → 1.3.0'],
+  },
   { t, type: 'dep-commit', level: 'package', sha: s1, label: 'fast-a 1.0.0 → 1.1.0' },
   { t, type: 'dep-commit', level: 'package', sha: s2, label: 'slow-c 1.0.0 → 1.3.0' },
   { t, type: 'measure-start', target: s1, refs: [parent, s2], rounds: 4, purpose: 'verdict', cached: false },
@@ -29,7 +46,13 @@ const descent: Recorded[] = [
 const decided: Recorded[] = [
   { t, type: 'dep-verdict', level: 'package', label: 'fast-a 1.0.0 → 1.1.0', verdict: verdict(s1, 'good') },
   { t, type: 'dep-end', culprit, level: 'package', found: 'slow-c 1.0.0 → 1.3.0', ratio: 3.1 },
-  { t, type: 'dep-result', culprit, dependency: { ecosystem: 'npm', name: 'slow-c', from: '1.0.0', to: '1.3.0', firstBadVersion: '1.2.0', lastGoodVersion: '1.1.0' }, stopped: 'the commit level needs the repository of slow-c: --dep-repo slow-c=<path|url>' },
+  {
+    t,
+    type: 'dep-result',
+    culprit,
+    dependency: { ecosystem: 'npm', name: 'slow-c', from: '1.0.0', to: '1.3.0', firstBadVersion: '1.2.0', lastGoodVersion: '1.1.0' },
+    stopped: 'the commit level needs the repository of slow-c: --dep-repo slow-c=<path|url>',
+  },
 ] as Recorded[];
 const events = [...recorded.slice(0, runEnd), ...descent, ...decided, ...recorded.slice(runEnd)];
 
@@ -56,7 +79,10 @@ describe('the dependency descent in the views', () => {
   it('live, at the end: the dependency under its culprit, and why it went no deeper', () => {
     // A long line wraps at the test terminal's width.
     const end = text(foldEvents(events)).replace(/\s+/g, ' ');
-    expect(end).toContain('dependency slow-c 1.0.0 → 1.3.0; first slow version 1.2.0 · went no deeper: the commit level needs the repository of slow-c');
+    expect(end).toContain(
+      'dependency slow-c 1.0.0 → 1.3.0; first slow version 1.2.0 · ' +
+        'went no deeper: the commit level needs the repository of slow-c',
+    );
     expect(end).not.toContain('inside fb0fc99809');
   });
 
@@ -65,11 +91,15 @@ describe('the dependency descent in the views', () => {
     const lines: string[] = [];
     plainReporter(stream, (l) => lines.push(l));
     for (const e of events) stream.emit(e);
-    expect(lines).toContain('deps: package level of culprit fb0fc99809: 2 packages changed in package-lock.json, in 2 upgrade groups');
+    expect(lines).toContain(
+      'deps: package level of culprit fb0fc99809: 2 packages changed in package-lock.json, in 2 upgrade groups',
+    );
     expect(lines.some((l) => /^measure 1111111111 against .*fast-a 1\.0\.0 → 1\.1\.0$/.test(l))).toBe(true);
     expect(lines).toContain('deps package: fast-a 1.0.0 → 1.1.0 good: +1.0% vs good p = 0.010');
     expect(lines).toContain('deps package: found slow-c 1.0.0 → 1.3.0 +210%');
     expect(lines).toContain('dependency: slow-c 1.0.0 → 1.3.0; first slow version 1.2.0');
-    expect(lines).toContain('dependency descent stopped: the commit level needs the repository of slow-c: --dep-repo slow-c=<path|url>');
+    expect(lines).toContain(
+      'dependency descent stopped: the commit level needs the repository of slow-c: --dep-repo slow-c=<path|url>',
+    );
   });
 });

@@ -78,7 +78,12 @@ function program(): Command {
     .option('--seed <n>', 'seed for the bootstrap intervals (default: from the bad commit)')
     .option('--no-cache', 're-measure everything instead of reusing stored samples')
     .option('--no-deps', "don't descend into a culprit's lockfile change (package, version, commit)")
-    .option('--dep-repo <name=path|url>', "a dependency's repository, to find the commit inside it that made it slower (repeatable)", (v: string, all: string[]) => [...all, v], [] as string[])
+    .option(
+      '--dep-repo <name=path|url>',
+      "a dependency's repository, to find the commit inside it that made it slower (repeatable)",
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .option('--no-profile', 'skip profiling the culprit against its parent (the "Why it is slower" evidence)')
     .option('--no-tui', 'plain line-per-event output even on a terminal')
     .option('--github-comment', "comment the result on the culprit's pull request (or commit); needs GITHUB_TOKEN")
@@ -170,7 +175,9 @@ export async function bisectCommand(argv: string[]): Promise<number> {
   }
   // Checked before anything is measured: a result that cannot be posted is found out now, not in an hour.
   const github = opts.githubComment ? githubSettings('--github-comment') : undefined;
-  if (!opts.deps && opts.depRepo.length) throw new UsageError('--dep-repo needs the descent into dependencies, which --no-deps turns off: drop one of them.');
+  if (!opts.deps && opts.depRepo.length) {
+    throw new UsageError('--dep-repo needs the descent into dependencies, which --no-deps turns off: drop one.');
+  }
   const depRepos = parseDepRepos(opts.depRepo);
   const repo = await Repo.open(opts.repo ?? process.cwd());
   let build = opts.build;

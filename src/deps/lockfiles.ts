@@ -12,7 +12,16 @@ const byName: Record<string, LockFormat<any>> = {
 };
 
 /** Lockfiles of other ecosystems: a culprit that changes only these is named, not descended into. */
-const unread = ['go.sum', 'go.mod', 'poetry.lock', 'uv.lock', 'Pipfile.lock', 'Cargo.lock', 'Gemfile.lock', 'composer.lock'];
+const unread = [
+  'go.sum',
+  'go.mod',
+  'poetry.lock',
+  'uv.lock',
+  'Pipfile.lock',
+  'Cargo.lock',
+  'Gemfile.lock',
+  'composer.lock',
+];
 
 const base = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 

@@ -3,7 +3,14 @@
  * overrides/resolutions, which pin versions too) as the newer manifest has them, everything
  * else as the older one has it.
  */
-const fields = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies', 'overrides', 'resolutions'] as const;
+const fields = [
+  'dependencies',
+  'devDependencies',
+  'optionalDependencies',
+  'peerDependencies',
+  'overrides',
+  'resolutions',
+] as const;
 
 type Json = Record<string, unknown>;
 
@@ -35,7 +42,10 @@ function patchFields(older: Json, newer: Json, names: ReadonlySet<string>): Json
   const pa = older.pnpm as Json | undefined;
   const pb = newer.pnpm as Json | undefined;
   if (pa?.overrides || pb?.overrides) {
-    out.pnpm = { ...(pa ?? {}), ...patchFields({ overrides: pa?.overrides ?? {} }, { overrides: pb?.overrides ?? {} }, names) };
+    out.pnpm = {
+      ...(pa ?? {}),
+      ...patchFields({ overrides: pa?.overrides ?? {} }, { overrides: pb?.overrides ?? {} }, names),
+    };
   }
   return out;
 }
@@ -52,6 +62,7 @@ export function patchManifest(older: string, newer: string, names: ReadonlySet<s
 export function manifestRequirements(text: string): Record<string, string> {
   const m = JSON.parse(text) as Json;
   const out: Record<string, string> = {};
-  for (const f of ['dependencies', 'devDependencies', 'optionalDependencies'] as const) Object.assign(out, (m[f] ?? {}) as Record<string, string>);
+  for (const f of ['dependencies', 'devDependencies', 'optionalDependencies'] as const)
+    Object.assign(out, (m[f] ?? {}) as Record<string, string>);
   return out;
 }

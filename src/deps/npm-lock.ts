@@ -53,15 +53,21 @@ function parse(text: string): NpmLock {
     throw new LockfileError(`not valid JSON (${(e as Error).message})`);
   }
   const v = Number(doc?.lockfileVersion);
-  if (v === 1 || !doc.packages) throw new LockfileError(`lockfileVersion ${doc?.lockfileVersion ?? '?'} (npm 6) is not read: regenerate it with npm 7 or later`);
-  if (v !== 2 && v !== 3) throw new LockfileError(`lockfileVersion ${doc.lockfileVersion} is not one perfbisect knows (2 or 3)`);
+  if (v === 1 || !doc.packages)
+    throw new LockfileError(
+      `lockfileVersion ${doc?.lockfileVersion ?? '?'} (npm 6) is not read: regenerate it with npm 7 or later`,
+    );
+  if (v !== 2 && v !== 3)
+    throw new LockfileError(`lockfileVersion ${doc.lockfileVersion} is not one perfbisect knows (2 or 3)`);
   const indent = /^\{\n(\s+)"/.exec(text)?.[1] ?? '  ';
   return { doc, indent };
 }
 
 /** npm's own key order: the project first, then locations in locale order. */
 function sortedPackages(p: Record<string, NpmEntry>): Record<string, NpmEntry> {
-  return Object.fromEntries(Object.entries(p).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b, 'en'))));
+  return Object.fromEntries(
+    Object.entries(p).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b, 'en'))),
+  );
 }
 
 function apply(old: NpmLock, neu: NpmLock, names: ReadonlySet<string>): NpmLock {
@@ -75,7 +81,9 @@ function apply(old: NpmLock, neu: NpmLock, names: ReadonlySet<string>): NpmLock 
   };
   for (const [path, e] of Object.entries(from)) if (!moving(path)) out[path] = e;
   // Outermost first, so a nested location is taken only where its parent now exists.
-  const incoming = Object.keys(to).filter((p) => p.includes(NM) && moving(p)).sort((a, b) => a.split(NM).length - b.split(NM).length);
+  const incoming = Object.keys(to)
+    .filter((p) => p.includes(NM) && moving(p))
+    .sort((a, b) => a.split(NM).length - b.split(NM).length);
   for (const path of incoming) if (out[parentOf(path)] !== undefined || parentOf(path) === '') out[path] = to[path];
   for (const path of Object.keys(out).filter(isImporter)) {
     const target = to[path];
@@ -126,7 +134,8 @@ function broken(lock: NpmLock): Edge[] {
     for (const f of fields) {
       for (const [name, spec] of Object.entries(e[f] ?? {})) {
         const at = resolveFrom(packages, path, name);
-        const optional = f === 'optionalDependencies' || (f === 'peerDependencies' && e.peerDependenciesMeta?.[name]?.optional);
+        const optional =
+          f === 'optionalDependencies' || (f === 'peerDependencies' && e.peerDependenciesMeta?.[name]?.optional);
         if (!at) {
           if (!optional) out.push({ from, to: name });
           continue;
@@ -166,7 +175,8 @@ export const npmLock: LockFormat<NpmLock> = {
   peers(lock) {
     const out: Edge[] = [];
     for (const [path, e] of Object.entries(lock.doc.packages)) {
-      if (isPackage(path, e)) for (const n of Object.keys(e.peerDependencies ?? {})) out.push({ from: nameAt(path), to: n });
+      if (isPackage(path, e))
+        for (const n of Object.keys(e.peerDependencies ?? {})) out.push({ from: nameAt(path), to: n });
     }
     return out;
   },
@@ -181,7 +191,8 @@ export const npmLock: LockFormat<NpmLock> = {
   localFiles(lock) {
     const out = new Set<string>();
     for (const e of Object.values(lock.doc.packages)) {
-      if (typeof e.resolved === 'string' && e.resolved.startsWith('file:') && !e.link) out.add(e.resolved.slice(5).replace(/^\.\//, ''));
+      if (typeof e.resolved === 'string' && e.resolved.startsWith('file:') && !e.link)
+        out.add(e.resolved.slice(5).replace(/^\.\//, ''));
     }
     return [...out];
   },

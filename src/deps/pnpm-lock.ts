@@ -35,7 +35,10 @@ function parse(text: string): PnpmLock {
     throw new LockfileError(`not valid YAML (${(e as Error).message.split('\n')[0]})`);
   }
   const major = Math.floor(Number(doc?.lockfileVersion));
-  if (major !== 6 && major !== 9) throw new LockfileError(`lockfileVersion ${String(doc?.lockfileVersion)} is not read (6 and 9 are: pnpm 8 and later)`);
+  if (major !== 6 && major !== 9)
+    throw new LockfileError(
+      `lockfileVersion ${String(doc?.lockfileVersion)} is not read (6 and 9 are: pnpm 8 and later)`,
+    );
   return { doc, major };
 }
 
@@ -48,7 +51,8 @@ function importersOf(lock: PnpmLock): Record<string, Importer> {
 }
 
 /** The entries with dependencies: `snapshots` in version 9, `packages` in version 6. */
-const entriesOf = (lock: PnpmLock) => ((lock.major === 9 ? lock.doc.snapshots : lock.doc.packages) ?? {}) as Record<string, Entry>;
+const entriesOf = (lock: PnpmLock) =>
+  ((lock.major === 9 ? lock.doc.snapshots : lock.doc.packages) ?? {}) as Record<string, Entry>;
 
 /** The entry key a dependency's resolved reference points at; undefined for links to folders. */
 function keyOf(lock: PnpmLock, name: string, ref: string): string | undefined {
@@ -80,11 +84,17 @@ function refs(lock: PnpmLock, deps: (Deps | undefined)[]): { name: string; key: 
 }
 
 const importerRefs = (lock: PnpmLock, imp: Importer) =>
-  refs(lock, importerFields.map((f) => (imp[f] ? Object.fromEntries(Object.entries(imp[f]!).map(([n, v]) => [n, v.version])) : undefined)));
+  refs(
+    lock,
+    importerFields.map((f) =>
+      imp[f] ? Object.fromEntries(Object.entries(imp[f]!).map(([n, v]) => [n, v.version])) : undefined,
+    ),
+  );
 
 const entryRefs = (lock: PnpmLock, e: Entry) => refs(lock, [e.dependencies, e.optionalDependencies]);
 
-const sortKeys = <T>(o: Record<string, T>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b, 'en')));
+const sortKeys = <T>(o: Record<string, T>) =>
+  Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b, 'en')));
 
 function apply(old: PnpmLock, neu: PnpmLock, names: ReadonlySet<string>): PnpmLock {
   const oldImp = importersOf(old);
@@ -127,10 +137,11 @@ function apply(old: PnpmLock, neu: PnpmLock, names: ReadonlySet<string>): PnpmLo
   }
   const doc: Record<string, unknown> = { ...old.doc };
   if (old.doc.importers) doc.importers = importers;
-  else for (const f of importerFields) {
-    if (importers['.'][f]) doc[f] = importers['.'][f];
-    else delete doc[f];
-  }
+  else
+    for (const f of importerFields) {
+      if (importers['.'][f]) doc[f] = importers['.'][f];
+      else delete doc[f];
+    }
   if (old.major === 9) {
     doc.snapshots = sortKeys(reached);
     const meta: Record<string, Entry> = {};
@@ -138,7 +149,9 @@ function apply(old: PnpmLock, neu: PnpmLock, names: ReadonlySet<string>): PnpmLo
     const newMeta = (neu.doc.packages ?? {}) as Record<string, Entry>;
     for (const key of Object.keys(reached)) {
       const base = key.replace(/\(.*$/, '');
-      const m = moving(base, oldMeta[base] ?? newMeta[base]) ? (newMeta[base] ?? oldMeta[base]) : (oldMeta[base] ?? newMeta[base]);
+      const m = moving(base, oldMeta[base] ?? newMeta[base])
+        ? (newMeta[base] ?? oldMeta[base])
+        : (oldMeta[base] ?? newMeta[base]);
       if (m) meta[base] = m;
     }
     doc.packages = sortKeys(meta);
@@ -151,7 +164,8 @@ function apply(old: PnpmLock, neu: PnpmLock, names: ReadonlySet<string>): PnpmLo
 function broken(lock: PnpmLock): Edge[] {
   const entries = entriesOf(lock);
   const out: Edge[] = [];
-  for (const imp of Object.values(importersOf(lock))) for (const r of importerRefs(lock, imp)) if (!entries[r.key]) out.push({ from: '', to: r.name });
+  for (const imp of Object.values(importersOf(lock)))
+    for (const r of importerRefs(lock, imp)) if (!entries[r.key]) out.push({ from: '', to: r.name });
   for (const [key, e] of Object.entries(entries)) {
     for (const r of entryRefs(lock, e)) if (!entries[r.key]) out.push({ from: nameVersion(key, e).name, to: r.name });
   }
@@ -174,7 +188,8 @@ export const pnpmLock: LockFormat<PnpmLock> = {
   },
   direct(lock) {
     const s = new Set<string>();
-    for (const imp of Object.values(importersOf(lock))) for (const f of importerFields) for (const n of Object.keys(imp[f] ?? {})) s.add(n);
+    for (const imp of Object.values(importersOf(lock)))
+      for (const f of importerFields) for (const n of Object.keys(imp[f] ?? {})) s.add(n);
     return s;
   },
   apply,

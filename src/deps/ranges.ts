@@ -35,7 +35,9 @@ export function versionsBetween(published: readonly string[], from: string, to: 
   const down = semver.gt(from, to, loose);
   const inside = published.filter((v) => {
     if (!semver.valid(v, loose) || (!pre && semver.prerelease(v, loose) && v !== to)) return false;
-    return down ? semver.lt(v, from, loose) && semver.gte(v, to, loose) : semver.gt(v, from, loose) && semver.lte(v, to, loose);
+    return down
+      ? semver.lt(v, from, loose) && semver.gte(v, to, loose)
+      : semver.gt(v, from, loose) && semver.lte(v, to, loose);
   });
   const list = sortVersions(new Set(inside));
   return down ? list.reverse() : list;

@@ -34,7 +34,11 @@ export interface UpgradePlan {
 }
 
 /** Packages whose resolved versions differ, by name. */
-export function packageChanges(older: Map<string, Set<string>>, newer: Map<string, Set<string>>, direct: Set<string>): PackageChange[] {
+export function packageChanges(
+  older: Map<string, Set<string>>,
+  newer: Map<string, Set<string>>,
+  direct: Set<string>,
+): PackageChange[] {
   const names = [...new Set([...older.keys(), ...newer.keys()])].sort((a, b) => a.localeCompare(b, 'en'));
   const out: PackageChange[] = [];
   for (const name of names) {
@@ -98,12 +102,17 @@ export function planUpgrades(input: UpgradeInput): UpgradePlan {
   const format = lockFormatFor(input.lockfile);
   if (!format) throw new LockfileError(`${input.lockfile} is not a lockfile perfbisect reads`);
   const [older, newer] = parseBoth(format, input);
-  const changes = packageChanges(format.versions(older), format.versions(newer), new Set([...format.direct(older), ...format.direct(newer)]));
+  const changes = packageChanges(
+    format.versions(older),
+    format.versions(newer),
+    new Set([...format.direct(older), ...format.direct(newer)]),
+  );
   const changed = new Set(changes.map((c) => c.name));
   const uf = new UnionFind();
   const why = new Map<string, string>();
   for (const e of [...format.peers(older), ...format.peers(newer)]) {
-    if (changed.has(e.from) && changed.has(e.to) && uf.union(e.from, e.to)) why.set(`${e.from}|${e.to}`, `${e.from} has ${e.to} as a peer`);
+    if (changed.has(e.from) && changed.has(e.to) && uf.union(e.from, e.to))
+      why.set(`${e.from}|${e.to}`, `${e.from} has ${e.to} as a peer`);
   }
   const groupsNow = () => {
     const by = new Map<string, string[]>();
@@ -112,7 +121,7 @@ export function planUpgrades(input: UpgradeInput): UpgradePlan {
   };
   // Requirements already unmet at either end are not ours to fix.
   const known = new Set([...format.broken(older), ...format.broken(newer)].map((e) => `${e.from}|${e.to}`));
-  for (let merged = true; merged; ) {
+  for (let merged = true; merged;) {
     merged = false;
     const groups = groupsNow();
     const names = new Set<string>();
@@ -131,7 +140,11 @@ export function planUpgrades(input: UpgradeInput): UpgradePlan {
   const byName = new Map(changes.map((c) => [c.name, c]));
   const groups: UpgradeGroup[] = groupsNow().map((names) => {
     const reasons = [...why.entries()].filter(([k]) => names.includes(k.split('|')[0])).map(([, v]) => v);
-    return { names, changes: names.map((n) => byName.get(n)!), ...(reasons.length ? { reason: reasons.join('; ') } : {}) };
+    return {
+      names,
+      changes: names.map((n) => byName.get(n)!),
+      ...(reasons.length ? { reason: reasons.join('; ') } : {}),
+    };
   });
   const steps: UpgradeStep[] = [];
   const moving = new Set<string>();
@@ -141,7 +154,19 @@ export function planUpgrades(input: UpgradeInput): UpgradePlan {
     const lock = format.apply(older, newer, moving);
     const files: Record<string, string> = { [input.lockfile]: format.serialize(lock) };
     for (const m of input.manifests) files[m.path] = patchManifest(m.older, m.newer, moving);
-    steps.push({ group, label: group.changes.map(changeLabel).join(', '), files, localFiles: format.localFiles(lock).map((f) => joinPath(dir, f)) });
+    steps.push({
+      group,
+      label: group.changes.map(changeLabel).join(', '),
+      files,
+      localFiles: format.localFiles(lock).map((f) => joinPath(dir, f)),
+    });
   }
-  return { format: format.id, lockfile: input.lockfile, changes, groups, steps, sources: Object.fromEntries(format.sources(newer)) };
+  return {
+    format: format.id,
+    lockfile: input.lockfile,
+    changes,
+    groups,
+    steps,
+    sources: Object.fromEntries(format.sources(newer)),
+  };
 }

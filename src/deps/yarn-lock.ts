@@ -36,7 +36,8 @@ const descriptorRange = (d: string) => {
 };
 
 function parse(text: string): YarnLock {
-  if (/^__metadata:/m.test(text)) throw new LockfileError('a Yarn 2+ (Berry) lockfile: only yarn.lock version 1 is read');
+  if (/^__metadata:/m.test(text))
+    throw new LockfileError('a Yarn 2+ (Berry) lockfile: only yarn.lock version 1 is read');
   const header: string[] = [];
   const entries: YarnEntry[] = [];
   let cur: YarnEntry | undefined;
@@ -49,7 +50,10 @@ function parse(text: string): YarnLock {
     if (line.trim() === '' || line.startsWith('#')) continue;
     if (!line.startsWith(' ')) {
       if (!line.endsWith(':')) throw new LockfileError(`unexpected line ${JSON.stringify(line.slice(0, 60))}`);
-      const descriptors = line.slice(0, -1).split(/,\s*/).map((d) => unquote(d.trim()));
+      const descriptors = line
+        .slice(0, -1)
+        .split(/,\s*/)
+        .map((d) => unquote(d.trim()));
       cur = { descriptors, name: descriptorName(descriptors[0]), version: '', body: [], deps: {} };
       entries.push(cur);
       section = '';

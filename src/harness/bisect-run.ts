@@ -175,7 +175,8 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
           const d = await descend({ sha: c.sha, parent: c.parent, date: c.date, files: c.files.map((f) => f.file) }, {
             measurer, meta, mirror: worktrees.mirror, cache, signal, emit,
             engine: { ...o.engine, better: probe.metric.better, deterministic: probe.deterministic },
-            seed: o.seed ?? parseInt(bad.slice(0, 8), 16), env: { ...(process.env as Record<string, string>), ...o.env },
+            seed: o.seed ?? parseInt(bad.slice(0, 8), 16),
+            env: { ...(process.env as Record<string, string>), ...o.env },
             depRepos: o.depRepos ?? {}, scratch: join(worktrees.dir, `deps-${c.sha.slice(0, 12)}`),
           });
           if (d) Object.assign(c, { descent: d.descent }, d.dependency ? { dependency: d.dependency } : {});
@@ -184,7 +185,8 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
           // The descent only adds to the result: the commit-level verdict and exit code stand.
           const message = `the descent into the dependency change failed: ${(e as Error).message.split('\n')[0]}`;
           emit({ type: 'warning', message });
-          c.descent = { lockfile: c.files.map((f) => f.file).find((f) => /lock|shrinkwrap/.test(f)) ?? '', changes: [], groups: 0, levels: [], stopped: message };
+          const lockfile = c.files.map((f) => f.file).find((f) => /lock|shrinkwrap/.test(f)) ?? '';
+          c.descent = { lockfile, changes: [], groups: 0, levels: [], stopped: message };
         }
       }
     }

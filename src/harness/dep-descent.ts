@@ -62,16 +62,32 @@ interface LevelRun {
 
 class Stop extends Error {}
 
-export async function descend(culprit: { sha: string; parent: string; date: string; files: string[] }, o: DescentOptions): Promise<DescentOutcome | undefined> {
+export async function descend(
+  culprit: { sha: string; parent: string; date: string; files: string[] },
+  ctx: DescentOptions,
+): Promise<DescentOutcome | undefined> {
   const { read, unread } = lockfilesAmong(culprit.files);
-  const git = new SyntheticCommits(o.mirror);
+  const git = new SyntheticCommits(ctx.mirror);
   const result = (descent: DependencyDescent, dependency?: DependencyFinding): DescentOutcome => {
-    o.emit({ type: 'dep-result', culprit: culprit.sha, ...(dependency ? { dependency } : {}), ...(descent.stopped ? { stopped: descent.stopped } : {}) });
+    ctx.emit({
+      type: 'dep-result',
+      culprit: culprit.sha,
+      ...(dependency ? { dependency } : {}),
+      ...(descent.stopped ? { stopped: descent.stopped } : {}),
+    });
     return { descent, ...(dependency ? { dependency } : {}) };
   };
   if (!read.length) {
     if (!unread.length) return undefined;
-    return result({ lockfile: unread[0], changes: [], groups: 0, levels: [], stopped: `${unread.join(', ')} changed: perfbisect reads package-lock.json, npm-shrinkwrap.json, pnpm-lock.yaml and yarn.lock only` });
+    return result({
+      lockfile: unread[0],
+      changes: [],
+      groups: 0,
+      levels: [],
+      stopped:
+        `${unread.join(', ')} changed: perfbisect reads package-lock.json, npm-shrinkwrap.json, ` +
+        'pnpm-lock.yaml and yarn.lock only',
+    });
   }
   const lockfile = [...read].sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b))[0];
   const others = read.filter((f) => f !== lockfile);
@@ -79,7 +95,7 @@ export async function descend(culprit: { sha: string; parent: string; date: stri
   const stop = (why: string) => {
     descent.stopped = others.length ? `${why} (${others.join(', ')} changed too and was not descended into)` : why;
   };
-  mkdirSync(o.scratch, { recursive: true });
+  mkdirSync(ctx.scratch, { recursive: true });
   try {
     // 1. List: the packages whose resolved versions changed.
     let plan: UpgradePlan;
@@ -101,24 +117,46 @@ export async function descend(culprit: { sha: string; parent: string; date: stri
     const chain: Candidate[] = [];
     let prev = culprit.parent;
     for (const step of plan.steps) {
-      const files: Record<string, FileSource> = Object.fromEntries(Object.entries(step.files).map(([p, text]) => [p, { text }]));
-      for (const f of step.localFiles) if (!(await git.exists(culprit.parent, f)) && (await git.exists(culprit.sha, f))) files[f] = { from: culprit.sha };
-      const c = await git.commit({ base: culprit.parent, parent: prev, files, message: `perfbisect: ${step.label}`, date: culprit.date });
-      register(o, c, prev, step.label, culprit.date);
+      const files: Record<string, FileSource> = Object.fromEntries(
+        Object.entries(step.files).map(([p, text]) => [p, { text }]),
+      );
+      for (const f of step.localFiles)
+        if (!(await git.exists(culprit.parent, f)) && (await git.exists(culprit.sha, f)))
+          files[f] = { from: culprit.sha };
+      const c = await git.commit({
+        base: culprit.parent,
+        parent: prev,
+        files,
+        message: `perfbisect: ${step.label}`,
+        date: culprit.date,
+      });
+      register(ctx, c, prev, step.label, culprit.date);
       chain.push({ id: c.sha, sha: c.sha, parents: [prev], label: step.label });
       prev = c.sha;
     }
-    const title = `${plan.changes.length} package${plan.changes.length === 1 ? '' : 's'} changed in ${lockfile}, in ${plan.groups.length} upgrade group${plan.groups.length === 1 ? '' : 's'}`;
-    const pkg = await bisectCandidates('package', culprit.sha, title, { sha: culprit.parent, label: 'parent' }, chain, o);
+    const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+    const groups = plural(plan.groups.length, 'upgrade group');
+    const title = `${plural(plan.changes.length, 'package')} changed in ${lockfile}, in ${groups}`;
+    const pkg = await bisectCandidates(
+      'package',
+      culprit.sha,
+      title,
+      { sha: culprit.parent, label: 'parent' },
+      chain,
+      ctx,
+    );
     const pkgLevel = levelOf('package', chain.length, pkg);
     const found = pkg.outcome?.status === 'found' ? pkg.outcome.culprits : [];
     const idx = (sha: string) => chain.findIndex((c) => c.id === sha);
     if (found.length) pkgLevel.found = found.map((f) => chain[idx(f.sha)].label).join('; ');
     Object.assign(pkgLevel, withChange(pkgLevel, found[0]));
     descent.levels.push(pkgLevel);
-    endLevel(o, culprit.sha, 'package', pkgLevel, pkg.stopped ?? levelStopped(pkg.outcome, 'the upgrades alone do not make it slower'));
+    const pkgStop =
+      pkg.stopped ??
+      levelStopped(pkg.outcome, 'the upgrades alone do not make it slower: the regression is in the rest of the change');
+    endLevel(ctx, culprit.sha, 'package', pkgLevel, pkgStop);
     if (!found.length) {
-      stop(pkg.stopped ?? levelStopped(pkg.outcome, 'the upgrades alone do not make it slower: the regression is in the rest of the change'));
+      stop(pkgStop);
       return result(descent);
     }
     const findings = found
@@ -132,7 +170,10 @@ export async function descend(culprit: { sha: string; parent: string; date: stri
     const goodEnd = main.k === 0 ? culprit.parent : chain[main.k - 1].sha!;
     const badEnd = chain[main.k].sha!;
     if (plan.groups[main.k].names.length > 1) {
-      stop(`${plan.groups[main.k].names.join(', ')} move together (${plan.groups[main.k].reason ?? 'one group'}): the version level takes one package at a time`);
+      stop(
+        `${plan.groups[main.k].names.join(', ')} move together (${plan.groups[main.k].reason ?? 'one group'}): ` +
+          'the version level takes one package at a time',
+      );
       return result(descent, dependency);
     }
     if (plan.format !== 'npm') {
@@ -141,25 +182,31 @@ export async function descend(culprit: { sha: string; parent: string; date: stri
     }
     const source = plan.sources[change.name];
     if (source) {
-      stop(`${change.name} ${change.to[0] ?? ''} is installed from ${source}, not from a registry: there are no published versions to bisect`);
+      stop(
+        `${change.name} ${change.to[0] ?? ''} is installed from ${source}, not from a registry: ` +
+          'there are no published versions to bisect',
+      );
       return result(descent, dependency);
     }
     if (change.from.length !== 1 || change.to.length !== 1) {
-      stop(`${change.name} is ${change.from.length ? 'installed' : 'added'} at ${change.from.length} version(s) before and ${change.to.length} after: the version level needs one on each side`);
+      stop(
+        `${change.name} is ${change.from.length ? 'installed' : 'added'} at ${change.from.length} version(s) before ` +
+          `and ${change.to.length} after: the version level needs one on each side`,
+      );
       return result(descent, dependency);
     }
     // 3. The version: the published versions between from and to, each pinned on the good end.
-    const resolver = new Resolver(git, o, goodEnd, lockfile);
+    const resolver = new Resolver(git, ctx, goodEnd, lockfile);
     try {
-      const lastGood = await versionLevel(o, culprit, resolver, change, goodEnd, badEnd, dependency, descent);
+      const lastGood = await versionLevel(ctx, culprit, resolver, change, goodEnd, badEnd, dependency, descent);
       if (!lastGood) return result(descent, dependency);
       // 4. The commit: the package's repository between the two versions' tags.
-      const repoSpec = o.depRepos[change.name];
+      const repoSpec = ctx.depRepos[change.name];
       if (!repoSpec) {
         stop(`the commit level needs the repository of ${change.name}: --dep-repo ${change.name}=<path|url>`);
         return result(descent, dependency);
       }
-      await commitLevel(o, culprit, resolver, change.name, repoSpec, lastGood, dependency, descent);
+      await commitLevel(ctx, culprit, resolver, change.name, repoSpec, lastGood, dependency, descent);
     } catch (e) {
       if (!(e instanceof Stop)) throw e;
       stop(e.message);
@@ -168,20 +215,30 @@ export async function descend(culprit: { sha: string; parent: string; date: stri
     }
     return result(descent, dependency);
   } finally {
-    rmSync(o.scratch, { recursive: true, force: true });
+    rmSync(ctx.scratch, { recursive: true, force: true });
   }
 }
 
-async function readPlan(git: SyntheticCommits, culprit: { sha: string; parent: string }, lockfile: string): Promise<UpgradePlan> {
+async function readPlan(
+  git: SyntheticCommits,
+  culprit: { sha: string; parent: string },
+  lockfile: string,
+): Promise<UpgradePlan> {
   const older = await git.show(culprit.parent, lockfile);
   const newer = await git.show(culprit.sha, lockfile);
-  if (older === undefined) throw new LockfileError(`the culprit adds ${lockfile}: there is no older lockfile to compare with`);
+  if (older === undefined)
+    throw new LockfileError(`the culprit adds ${lockfile}: there is no older lockfile to compare with`);
   if (newer === undefined) throw new LockfileError(`the culprit deletes ${lockfile}`);
   const dir = dirOf(lockfile);
   const files = await git.changedPaths(culprit.parent, culprit.sha);
   const manifests: { path: string; older: string; newer: string }[] = [];
   const root = joinPath(dir, 'package.json');
-  for (const path of new Set([root, ...files.filter((f) => f.endsWith('package.json') && (dir === '' || f.startsWith(`${dir}/`)) && !f.includes('node_modules/'))])) {
+  for (const path of new Set([
+    root,
+    ...files.filter(
+      (f) => f.endsWith('package.json') && (dir === '' || f.startsWith(`${dir}/`)) && !f.includes('node_modules/'),
+    ),
+  ])) {
     const a = await git.show(culprit.parent, path);
     const b = await git.show(culprit.sha, path);
     if (a !== undefined && b !== undefined) manifests.push({ path, older: a, newer: b });
@@ -194,15 +251,26 @@ async function readPlan(git: SyntheticCommits, culprit: { sha: string; parent: s
   }
 }
 
-function register(o: DescentOptions, c: { sha: string; tree: string }, parent: string, label: string, date: string): void {
-  if (!o.meta.has(c.sha)) o.meta.set(c.sha, { sha: c.sha, parents: [parent], subject: label, author: 'perfbisect', date, tree: c.tree });
+function register(
+  ctx: DescentOptions,
+  c: { sha: string; tree: string },
+  parent: string,
+  label: string,
+  date: string,
+): void {
+  if (!ctx.meta.has(c.sha))
+    ctx.meta.set(c.sha, { sha: c.sha, parents: [parent], subject: label, author: 'perfbisect', date, tree: c.tree });
 }
 
 function findingOf(changes: PackageChange[], ratio: number): DependencyFinding {
   const c = changes[0];
   return {
-    ecosystem: 'npm', name: c.name, from: c.from.join(', '), to: c.to.join(', '),
-    ...(changes.length > 1 ? { group: changes.map((x) => x.name) } : {}), ratio,
+    ecosystem: 'npm',
+    name: c.name,
+    from: c.from.join(', '),
+    to: c.to.join(', '),
+    ...(changes.length > 1 ? { group: changes.map((x) => x.name) } : {}),
+    ratio,
   };
 }
 
@@ -217,36 +285,57 @@ function withChange(l: DescentLevel, f: Outcome['culprits'][number] | undefined)
 function levelStopped(outcome: Outcome | undefined, noRegression: string): string {
   if (!outcome) return 'stopped';
   if (outcome.status === 'no-regression') return `${noRegression} (${fmtRatio(outcome.endpoints.ratio)} at the ends)`;
-  if (outcome.status === 'ambiguous') return outcome.unresolved ? 'no single step could be shown to carry the change' : 'the step is among candidates that could not be installed or measured';
+  if (outcome.status === 'ambiguous')
+    return outcome.unresolved
+      ? 'no single step could be shown to carry the change'
+      : 'the step is among candidates that could not be installed or measured';
   return '';
 }
 
 const fmtRatio = (r: number) => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(0)}%`;
 
-function endLevel(o: DescentOptions, culprit: string, level: DepLevel, l: DescentLevel, stopped: string): void {
-  o.emit({ type: 'dep-end', culprit, level, ...(l.found ? { found: l.found, ratio: l.ratio } : { stopped }) });
+function endLevel(ctx: DescentOptions, culprit: string, level: DepLevel, l: DescentLevel, stopped: string): void {
+  ctx.emit({ type: 'dep-end', culprit, level, ...(l.found ? { found: l.found, ratio: l.ratio } : { stopped }) });
 }
 
 /** Run one level: a BisectEngine over the candidates, each made into a commit when first needed. */
-async function bisectCandidates(level: DepLevel, culprit: string, title: string, good: { sha: string; label: string }, cands: Candidate[], o: DescentOptions): Promise<LevelRun> {
-  o.emit({ type: 'dep-level', culprit, level, title, good, candidates: cands.map((c) => c.label) });
-  for (const c of cands) if (c.sha) o.emit({ type: 'dep-commit', level, sha: c.sha, label: c.label });
+async function bisectCandidates(
+  level: DepLevel,
+  culprit: string,
+  title: string,
+  good: { sha: string; label: string },
+  cands: Candidate[],
+  ctx: DescentOptions,
+): Promise<LevelRun> {
+  ctx.emit({ type: 'dep-level', culprit, level, title, good, candidates: cands.map((c) => c.label) });
+  for (const c of cands) if (c.sha) ctx.emit({ type: 'dep-commit', level, sha: c.sha, label: c.label });
   const bad = cands[cands.length - 1];
-  const engine = new BisectEngine(cands.map((c) => ({ sha: c.id, parents: c.parents })), { good: good.sha, bad: bad.id }, o.engine, seededRng(o.seed));
+  const engine = new BisectEngine(
+    cands.map((c) => ({ sha: c.id, parents: c.parents })),
+    { good: good.sha, bad: bad.id },
+    ctx.engine,
+    seededRng(ctx.seed),
+  );
   const byId = new Map(cands.map((c) => [c.id, c]));
   const making = new Map<string, Promise<string>>();
-  const bySha = new Map<string, string>([[good.sha, good.sha], ...cands.filter((c) => c.sha).map((c) => [c.sha!, c.id] as const)]);
+  const bySha = new Map<string, string>([
+    [good.sha, good.sha],
+    ...cands.filter((c) => c.sha).map((c) => [c.sha!, c.id] as const),
+  ]);
   const ensure = (id: string): Promise<string> => {
     if (id === good.sha) return Promise.resolve(id);
     const c = byId.get(id)!;
     if (c.sha) return Promise.resolve(c.sha);
     if (!making.has(id)) {
-      making.set(id, c.make!().then((sha) => {
-        c.sha = sha;
-        bySha.set(sha, id);
-        o.emit({ type: 'dep-commit', level, sha, label: c.label });
-        return sha;
-      }));
+      making.set(
+        id,
+        c.make!().then((sha) => {
+          c.sha = sha;
+          bySha.set(sha, id);
+          ctx.emit({ type: 'dep-commit', level, sha, label: c.label });
+          return sha;
+        }),
+      );
     }
     return making.get(id)!;
   };
@@ -254,7 +343,7 @@ async function bisectCandidates(level: DepLevel, culprit: string, title: string,
   const run: LevelRun = { engine, measured: 0 };
   let seen = 0;
   for (;;) {
-    if (o.signal.aborted) throw new Interrupted();
+    if (ctx.signal.aborted) throw new Interrupted();
     const step = engine.next();
     if (step.type === 'done') {
       run.outcome = step.outcome;
@@ -265,7 +354,7 @@ async function bisectCandidates(level: DepLevel, culprit: string, title: string,
     const failed = made.findIndex((m) => m.status === 'rejected');
     if (failed >= 0) {
       const reason = (made[failed] as PromiseRejectedResult).reason as unknown;
-      if (o.signal.aborted) throw new Interrupted();
+      if (ctx.signal.aborted) throw new Interrupted();
       if (!(reason instanceof NpmDependencyError)) throw reason;
       if (step.purpose === 'verdict' && ids[failed] === step.target) {
         engine.skip(reason.message);
@@ -275,12 +364,21 @@ async function bisectCandidates(level: DepLevel, culprit: string, title: string,
       }
     } else {
       const real = (id: string) => byId.get(id)?.sha ?? id;
-      const block = { target: real(step.target), refs: step.refs.map(real), order: step.order.map(real), rounds: step.rounds, purpose: step.purpose };
+      const block = {
+        target: real(step.target),
+        refs: step.refs.map(real),
+        order: step.order.map(real),
+        rounds: step.rounds,
+        purpose: step.purpose,
+      };
       // A confirm trial has no search to guess the next step of (the engine's nextTargets would throw).
       const next = step.purpose === 'confirm' ? [] : engine.nextTargets();
-      o.measurer.ahead(block, next.map((id) => byId.get(id)?.sha).filter((s): s is string => !!s));
+      ctx.measurer.ahead(
+        block,
+        next.map((id) => byId.get(id)?.sha).filter((s): s is string => !!s),
+      );
       try {
-        const samples = await o.measurer.measureBlock(block);
+        const samples = await ctx.measurer.measureBlock(block);
         engine.record(Object.fromEntries(Object.entries(samples).map(([sha, v]) => [bySha.get(sha) ?? sha, v])));
       } catch (e) {
         if (!(e instanceof CommitFailure)) throw e;
@@ -288,13 +386,20 @@ async function bisectCandidates(level: DepLevel, culprit: string, title: string,
         if (step.purpose === 'verdict' && failedId === step.target) {
           engine.skip(`${e.stage} failed: ${e.message}`);
         } else {
-          run.stopped = `${label(failedId)} ${e.stage === 'build' ? 'does not install or build' : 'cannot be measured'}: ${e.message}${e.logFile ? ` (log: ${e.logFile})` : ''}`;
+          const what = e.stage === 'build' ? 'does not install or build' : 'cannot be measured';
+          run.stopped = `${label(failedId)} ${what}: ${e.message}${e.logFile ? ` (log: ${e.logFile})` : ''}`;
           break;
         }
       }
     }
     const vs = engine.verdictList;
-    for (; seen < vs.length; seen++) o.emit({ type: 'dep-verdict', level, label: label(vs[seen].sha), verdict: { ...vs[seen], sha: byId.get(vs[seen].sha)?.sha ?? vs[seen].sha } });
+    for (; seen < vs.length; seen++)
+      ctx.emit({
+        type: 'dep-verdict',
+        level,
+        label: label(vs[seen].sha),
+        verdict: { ...vs[seen], sha: byId.get(vs[seen].sha)?.sha ?? vs[seen].sha },
+      });
   }
   run.measured = [good.sha, ...cands.map((c) => c.id)].filter((id) => engine.samplesOf(id).length > 0).length;
   return run;
@@ -306,28 +411,56 @@ async function bisectCandidates(level: DepLevel, culprit: string, title: string,
  */
 class Resolver {
   private dir?: string;
-  constructor(readonly git: SyntheticCommits, private readonly o: DescentOptions, readonly base: string, readonly lockfile: string) {}
+  constructor(
+    readonly git: SyntheticCommits,
+    private readonly ctx: DescentOptions,
+    readonly base: string,
+    readonly lockfile: string,
+  ) {}
 
   async checkout(): Promise<string> {
-    if (!this.dir) this.dir = await this.git.checkout(this.base, join(this.o.scratch, 'resolve'));
-    else await execa('git', ['reset', '--hard', '--quiet'], { cwd: this.dir }).then(() => execa('git', ['clean', '-fdq'], { cwd: this.dir }));
+    if (!this.dir) this.dir = await this.git.checkout(this.base, join(this.ctx.scratch, 'resolve'));
+    else
+      await execa('git', ['reset', '--hard', '--quiet'], { cwd: this.dir }).then(() =>
+        execa('git', ['clean', '-fdq'], { cwd: this.dir }),
+      );
     return this.dir;
   }
 
   /** The good end with `name` pinned to `spec` (a version, or `file:` a tarball put in the tree). */
-  async commit(name: string, spec: string, label: string, date: string, tarball?: { file: string; path: string }): Promise<string> {
+  async commit(
+    name: string,
+    spec: string,
+    label: string,
+    date: string,
+    tarball?: { file: string; path: string },
+  ): Promise<string> {
     const dir = await this.checkout();
     if (tarball) {
       mkdirSync(dirname(join(dir, tarball.path)), { recursive: true });
       copyFileSync(tarball.file, join(dir, tarball.path));
     }
     const texts = await pinPackage({
-      checkout: dir, lockDir: dirOf(this.lockfile), lockfile: this.lockfile, name, spec, env: this.o.env, signal: this.o.signal,
+      checkout: dir,
+      lockDir: dirOf(this.lockfile),
+      lockfile: this.lockfile,
+      name,
+      spec,
+      env: this.ctx.env,
+      signal: this.ctx.signal,
     });
-    const files: Record<string, FileSource> = Object.fromEntries(Object.entries(texts).map(([p, text]) => [p, { text }]));
+    const files: Record<string, FileSource> = Object.fromEntries(
+      Object.entries(texts).map(([p, text]) => [p, { text }]),
+    );
     if (tarball) files[tarball.path] = { file: tarball.file };
-    const c = await this.git.commit({ base: this.base, parent: this.base, files, message: `perfbisect: ${label}`, date });
-    register(this.o, c, this.base, label, date);
+    const c = await this.git.commit({
+      base: this.base,
+      parent: this.base,
+      files,
+      message: `perfbisect: ${label}`,
+      date,
+    });
+    register(this.ctx, c, this.base, label, date);
     return c.sha;
   }
 
@@ -338,19 +471,28 @@ class Resolver {
 
 /** The version level. Returns the last good version (for the commit level), or undefined where it stopped. */
 async function versionLevel(
-  o: DescentOptions, culprit: { sha: string; date: string }, resolver: Resolver, change: PackageChange,
-  goodEnd: string, badEnd: string, dependency: DependencyFinding, descent: DependencyDescent,
+  ctx: DescentOptions,
+  culprit: { sha: string; date: string },
+  resolver: Resolver,
+  change: PackageChange,
+  goodEnd: string,
+  badEnd: string,
+  dependency: DependencyFinding,
+  descent: DependencyDescent,
 ): Promise<string | undefined> {
   const [from, to] = [change.from[0], change.to[0]];
   let published: string[];
   try {
-    published = await publishedVersions(await resolver.checkout(), change.name, { env: o.env, signal: o.signal });
+    published = await publishedVersions(await resolver.checkout(), change.name, { env: ctx.env, signal: ctx.signal });
   } catch (e) {
     if (!(e instanceof NpmDependencyError)) throw e;
     throw new Stop(`the registry has no versions of ${change.name} to bisect (${e.message})`);
   }
   const versions = versionsBetween(published, from, to);
-  if (!versions.includes(to)) throw new Stop(`the registry does not publish ${change.name} ${to}: the version level bisects published versions only`);
+  if (!versions.includes(to))
+    throw new Stop(
+      `the registry does not publish ${change.name} ${to}: the version level bisects published versions only`,
+    );
   if (versions.length === 1) {
     Object.assign(dependency, { firstBadVersion: to, lastGoodVersion: from });
     descent.levels.push({ level: 'version', candidates: 1, measured: 0, found: to });
@@ -358,19 +500,29 @@ async function versionLevel(
   }
   const cands: Candidate[] = versions.map((v, i) => ({
     id: i === versions.length - 1 ? badEnd : `${change.name}@${v}`,
-    ...(i === versions.length - 1 ? { sha: badEnd } : { make: () => resolver.commit(change.name, v, `${change.name} ${v}`, culprit.date) }),
+    ...(i === versions.length - 1
+      ? { sha: badEnd }
+      : { make: () => resolver.commit(change.name, v, `${change.name} ${v}`, culprit.date) }),
     parents: [i === 0 ? goodEnd : `${change.name}@${versions[i - 1]}`],
     label: `${change.name} ${v}`,
   }));
-  const run = await bisectCandidates('version', culprit.sha, `${change.name} ${from} → ${to}: ${versions.length} published versions`, { sha: goodEnd, label: `${change.name} ${from}` }, cands, o);
+  const run = await bisectCandidates(
+    'version',
+    culprit.sha,
+    `${change.name} ${from} → ${to}: ${versions.length} published versions`,
+    { sha: goodEnd, label: `${change.name} ${from}` },
+    cands,
+    ctx,
+  );
   const level = levelOf('version', cands.length, run);
   const f = run.outcome?.status === 'found' ? run.outcome.culprits[0] : undefined;
   const k = f ? cands.findIndex((c) => c.id === f.sha) : -1;
   if (k >= 0) level.found = versions[k];
   Object.assign(level, withChange(level, f));
   descent.levels.push(level);
-  const stopped = run.stopped ?? levelStopped(run.outcome, `${change.name} ${to} is not slower than ${from} on its own`);
-  endLevel(o, culprit.sha, 'version', level, stopped);
+  const stopped =
+    run.stopped ?? levelStopped(run.outcome, `${change.name} ${to} is not slower than ${from} on its own`);
+  endLevel(ctx, culprit.sha, 'version', level, stopped);
   if (k < 0) throw new Stop(stopped);
   const lastGood = k === 0 ? from : versions[k - 1];
   Object.assign(dependency, { firstBadVersion: versions[k], lastGoodVersion: lastGood, ratio: f!.ratio });
@@ -379,11 +531,17 @@ async function versionLevel(
 
 /** The commit level: the package's repository between the tags of the last good and first bad versions. */
 async function commitLevel(
-  o: DescentOptions, culprit: { sha: string; date: string }, resolver: Resolver, name: string, repoSpec: string,
-  lastGood: string, dependency: DependencyFinding, descent: DependencyDescent,
+  ctx: DescentOptions,
+  culprit: { sha: string; date: string },
+  resolver: Resolver,
+  name: string,
+  repoSpec: string,
+  lastGood: string,
+  dependency: DependencyFinding,
+  descent: DependencyDescent,
 ): Promise<void> {
   const firstBad = dependency.firstBadVersion ?? dependency.to;
-  const repo = await openDepRepo(repoSpec, o);
+  const repo = await openDepRepo(repoSpec, ctx);
   const goodTag = await findTag(repo.gitDir, name, lastGood);
   const badTag = await findTag(repo.gitDir, name, firstBad);
   const looked = (v: string) => `v${v}, ${v}, ${name}@${v}`;
@@ -393,23 +551,28 @@ async function commitLevel(
   if ((await g(['merge-base', '--is-ancestor', goodTag.sha, badTag.sha])).exitCode !== 0) {
     throw new Stop(`${goodTag.name} is not an ancestor of ${badTag.name} in ${repoSpec}`);
   }
-  const log = (await g(['log', '--topo-order', '--reverse', '--format=%H%x1f%P%x1f%s', `${badTag.sha}`, `^${goodTag.sha}`])).stdout;
-  const commits = log.split('\n').filter(Boolean).map((l) => {
-    const [sha, parents, subject] = l.split('\x1f');
-    return { sha, parents: parents ? parents.split(' ') : [], subject: subject ?? '' };
-  });
+  const log = (
+    await g(['log', '--topo-order', '--reverse', '--format=%H%x1f%P%x1f%s', `${badTag.sha}`, `^${goodTag.sha}`])
+  ).stdout;
+  const commits = log
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [sha, parents, subject] = l.split('\x1f');
+      return { sha, parents: parents ? parents.split(' ') : [], subject: subject ?? '' };
+    });
   if (!commits.length) throw new Stop(`${goodTag.name} and ${badTag.name} are the same commit`);
   const lockDir = dirOf(resolver.lockfile);
   const make = async (sha: string, label: string): Promise<string> => {
-    const src = join(o.scratch, `src-${sha.slice(0, 12)}`);
+    const src = join(ctx.scratch, `src-${sha.slice(0, 12)}`);
     mkdirSync(src, { recursive: true });
-    const tar = join(o.scratch, `src-${sha.slice(0, 12)}.tar`);
+    const tar = join(ctx.scratch, `src-${sha.slice(0, 12)}.tar`);
     const r = await g(['archive', '--format=tar', '-o', tar, sha]);
     if (r.exitCode !== 0) throw new NpmDependencyError(`git archive ${sha.slice(0, 12)}: ${r.stderr}`);
     await execa('tar', ['-xf', tar, '-C', src]);
-    const packs = join(o.scratch, 'packs');
+    const packs = join(ctx.scratch, 'packs');
     mkdirSync(packs, { recursive: true });
-    const tgz = await packFolder(join(src, repo.prefix), packs, { env: o.env, signal: o.signal });
+    const tgz = await packFolder(join(src, repo.prefix), packs, { env: ctx.env, signal: ctx.signal });
     const stable = join(packs, `${safe(name)}-${sha.slice(0, 12)}.tgz`);
     renameSync(tgz, stable);
     rmSync(src, { recursive: true, force: true });
@@ -424,16 +587,30 @@ async function commitLevel(
     if (!(e instanceof NpmDependencyError)) throw e;
     throw new Stop(`${name} at ${goodTag.name} could not be packed and installed: ${e.message}`);
   }
-  const cands: Candidate[] = commits.map((c) => ({ id: c.sha, parents: c.parents, label: labelOf(c), make: () => make(c.sha, labelOf(c)) }));
-  const run = await bisectCandidates('commit', culprit.sha, `${name} ${goodTag.name}..${badTag.name}: ${commits.length} commits`, { sha: goodSha, label: `${name} ${goodTag.name}` }, cands, o);
+  const cands: Candidate[] = commits.map((c) => ({
+    id: c.sha,
+    parents: c.parents,
+    label: labelOf(c),
+    make: () => make(c.sha, labelOf(c)),
+  }));
+  const run = await bisectCandidates(
+    'commit',
+    culprit.sha,
+    `${name} ${goodTag.name}..${badTag.name}: ${commits.length} commits`,
+    { sha: goodSha, label: `${name} ${goodTag.name}` },
+    cands,
+    ctx,
+  );
   const level = levelOf('commit', cands.length, run);
   const f = run.outcome?.status === 'found' ? run.outcome.culprits[0] : undefined;
   const c = f ? commits.find((x) => x.sha === f.sha) : undefined;
   if (c) level.found = `${c.sha.slice(0, 10)} ${c.subject}`;
   Object.assign(level, withChange(level, f));
   descent.levels.push(level);
-  const stopped = run.stopped ?? levelStopped(run.outcome, `${name} built from ${badTag.name} is not slower than from ${goodTag.name}`);
-  endLevel(o, culprit.sha, 'commit', level, stopped);
+  const stopped =
+    run.stopped ??
+    levelStopped(run.outcome, `${name} built from ${badTag.name} is not slower than from ${goodTag.name}`);
+  endLevel(ctx, culprit.sha, 'commit', level, stopped);
   if (!c) throw new Stop(stopped);
   Object.assign(dependency, { commit: c.sha, commitSubject: c.subject, ratio: f!.ratio });
 }
@@ -441,17 +618,23 @@ async function commitLevel(
 const safe = (name: string) => name.replace(/^@/, '').replace(/\//g, '-');
 
 /** The dependency's repository: a local one read in place (read-only), or a URL cloned into the cache. */
-async function openDepRepo(spec: string, o: DescentOptions): Promise<{ gitDir: string; prefix: string }> {
+async function openDepRepo(spec: string, ctx: DescentOptions): Promise<{ gitDir: string; prefix: string }> {
   if (isUrl(spec)) {
-    const dir = join(o.cache, 'dep-repos', `${createHash('sha256').update(spec).digest('hex').slice(0, 16)}.git`);
+    const dir = join(ctx.cache, 'dep-repos', `${createHash('sha256').update(spec).digest('hex').slice(0, 16)}.git`);
     const r = existsSync(join(dir, 'HEAD'))
-      ? await execa('git', [`--git-dir=${dir}`, 'fetch', '--quiet', '--tags', '--force', 'origin'], { reject: false, cancelSignal: o.signal })
-      : await execa('git', ['clone', '--bare', '--quiet', spec, dir], { reject: false, cancelSignal: o.signal });
+      ? await execa('git', [`--git-dir=${dir}`, 'fetch', '--quiet', '--tags', '--force', 'origin'], {
+          reject: false,
+          cancelSignal: ctx.signal,
+        })
+      : await execa('git', ['clone', '--bare', '--quiet', spec, dir], { reject: false, cancelSignal: ctx.signal });
     if (r.exitCode !== 0) throw new Stop(`could not clone ${spec}: ${r.stderr.split('\n')[0]}`);
     return { gitDir: dir, prefix: '' };
   }
   const path = resolve(spec);
-  const r = await execa('git', ['rev-parse', '--path-format=absolute', '--git-common-dir', '--show-prefix'], { cwd: path, reject: false });
+  const r = await execa('git', ['rev-parse', '--path-format=absolute', '--git-common-dir', '--show-prefix'], {
+    cwd: path,
+    reject: false,
+  });
   if (r.exitCode !== 0) throw new Stop(`${spec} is not a git repository`);
   const [gitDir, prefix] = r.stdout.split('\n');
   return { gitDir, prefix: (prefix ?? '').replace(/\/$/, '') };
@@ -459,10 +642,25 @@ async function openDepRepo(spec: string, o: DescentOptions): Promise<{ gitDir: s
 
 export const isUrl = (s: string) => /^(https?|ssh|git|file):\/\//.test(s) || /^[\w.-]+@[\w.-]+:/.test(s);
 
-async function findTag(gitDir: string, name: string, version: string): Promise<{ name: string; sha: string } | undefined> {
+async function findTag(
+  gitDir: string,
+  name: string,
+  version: string,
+): Promise<{ name: string; sha: string } | undefined> {
   const short = name.includes('/') ? name.slice(name.indexOf('/') + 1) : name;
-  for (const t of [`v${version}`, version, `${name}@${version}`, `${short}@${version}`, `${short}-v${version}`, `${name}-v${version}`]) {
-    const r = await execa('git', [`--git-dir=${gitDir}`, 'rev-parse', '--verify', '--quiet', `refs/tags/${t}^{commit}`], { reject: false });
+  for (const t of [
+    `v${version}`,
+    version,
+    `${name}@${version}`,
+    `${short}@${version}`,
+    `${short}-v${version}`,
+    `${name}-v${version}`,
+  ]) {
+    const r = await execa(
+      'git',
+      [`--git-dir=${gitDir}`, 'rev-parse', '--verify', '--quiet', `refs/tags/${t}^{commit}`],
+      { reject: false },
+    );
     if (r.exitCode === 0) return { name: t, sha: r.stdout.trim() };
   }
   return undefined;

@@ -14,10 +14,15 @@ export function parseDepRepos(values: readonly string[]): Record<string, string>
     const name = eq > 0 ? v.slice(0, eq).trim() : '';
     const where = eq > 0 ? v.slice(eq + 1).trim() : '';
     if (!name || !where || !/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/i.test(name)) {
-      throw new UsageError(`--dep-repo ${v}: give a package and its repository, like --dep-repo left-pad=../left-pad or --dep-repo left-pad=https://github.com/left-pad/left-pad.git`);
+      throw new UsageError(
+        `--dep-repo ${v}: give a package and its repository, like --dep-repo left-pad=../left-pad ` +
+          'or --dep-repo left-pad=https://github.com/left-pad/left-pad.git',
+      );
     }
     if (!isUrl(where) && !existsSync(resolve(where))) {
-      throw new UsageError(`--dep-repo ${v}: ${where} does not exist. Give a local clone of ${name}'s repository or its git URL.`);
+      throw new UsageError(
+        `--dep-repo ${v}: ${where} does not exist. Give a local clone of ${name}'s repository or its git URL.`,
+      );
     }
     out[name] = isUrl(where) ? where : resolve(where);
   }
@@ -30,7 +35,9 @@ export async function checkDepRepoNames(repo: Repo, commits: string[], names: st
   const known = new Set<string>();
   const lockfiles = new Set<string>();
   for (const sha of commits) {
-    const files = (await repo.raw(['ls-tree', '-r', '--name-only', sha])).split('\n').filter((f) => f && !f.includes('node_modules/') && lockFormatFor(f));
+    const files = (await repo.raw(['ls-tree', '-r', '--name-only', sha]))
+      .split('\n')
+      .filter((f) => f && !f.includes('node_modules/') && lockFormatFor(f));
     for (const f of files) {
       lockfiles.add(f);
       const format = lockFormatFor(f)!;
@@ -52,6 +59,9 @@ export async function checkDepRepoNames(repo: Repo, commits: string[], names: st
     if (known.has(name)) continue;
     const where = lockfiles.size ? [...lockfiles].join(', ') : 'no lockfile';
     const close = [...known].filter((k) => k.includes(name) || name.includes(k)).slice(0, 3);
-    throw new UsageError(`--dep-repo ${name}=…: no package named '${name}' at good or bad (read ${where})${close.length ? `; did you mean ${close.join(', ')}?` : ''}.`);
+    throw new UsageError(
+      `--dep-repo ${name}=…: no package named '${name}' at good or bad (read ${where})` +
+        `${close.length ? `; did you mean ${close.join(', ')}?` : ''}.`,
+    );
   }
 }

@@ -21,7 +21,10 @@ export class SyntheticCommits {
 
   /** A file's text at a commit, or undefined where it does not exist. */
   async show(sha: string, path: string): Promise<string | undefined> {
-    const r = await execa('git', [`--git-dir=${this.gitDir}`, 'show', `${sha}:${path}`], { reject: false, stripFinalNewline: false });
+    const r = await execa('git', [`--git-dir=${this.gitDir}`, 'show', `${sha}:${path}`], {
+      reject: false,
+      stripFinalNewline: false,
+    });
     return r.exitCode === 0 ? r.stdout : undefined;
   }
 
@@ -36,12 +39,18 @@ export class SyntheticCommits {
   }
 
   /** `base` with `files` written (paths from the repository root), as a child of `parent`. */
-  async commit(o: { base: string; parent: string; files: Record<string, FileSource>; message: string; date: string }): Promise<{ sha: string; tree: string }> {
+  async commit(spec: {
+    base: string;
+    parent: string;
+    files: Record<string, FileSource>;
+    message: string;
+    date: string;
+  }): Promise<{ sha: string; tree: string }> {
     const tmp = mkdtempSync(join(tmpdir(), 'pb-index-'));
     const env = { GIT_INDEX_FILE: join(tmp, 'index') };
     try {
-      await this.git(['read-tree', o.base], { env });
-      for (const [path, src] of Object.entries(o.files)) {
+      await this.git(['read-tree', spec.base], { env });
+      for (const [path, src] of Object.entries(spec.files)) {
         const blob =
           'text' in src
             ? await this.git(['hash-object', '-w', '--stdin'], { input: src.text })
@@ -52,9 +61,11 @@ export class SyntheticCommits {
         await this.git(['update-index', '--add', '--cacheinfo', `${mode},${blob},${path}`], { env });
       }
       const tree = await this.git(['write-tree'], { env });
-      const who = { NAME: 'perfbisect', EMAIL: 'perfbisect@localhost', DATE: o.date };
-      const idEnv = Object.fromEntries(['AUTHOR', 'COMMITTER'].flatMap((r) => Object.entries(who).map(([k, v]) => [`GIT_${r}_${k}`, v])));
-      const sha = await this.git(['commit-tree', tree, '-p', o.parent, '-m', o.message], { env: idEnv });
+      const who = { NAME: 'perfbisect', EMAIL: 'perfbisect@localhost', DATE: spec.date };
+      const idEnv = Object.fromEntries(
+        ['AUTHOR', 'COMMITTER'].flatMap((r) => Object.entries(who).map(([k, v]) => [`GIT_${r}_${k}`, v])),
+      );
+      const sha = await this.git(['commit-tree', tree, '-p', spec.parent, '-m', spec.message], { env: idEnv });
       return { sha, tree };
     } finally {
       rmSync(tmp, { recursive: true, force: true });

@@ -82,7 +82,9 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
 
   if (r.culprits.length) {
     L.push('### Root cause', '');
-    for (const c of r.culprits) L.push(...culpritSection(c, r, unit), ...dependencySection(c, md), ...chartRefs(x, c.sha));
+    for (const c of r.culprits) {
+      L.push(...culpritSection(c, r, unit), ...dependencySection(c, md), ...chartRefs(x, c.sha));
+    }
   }
   if (r.suspects.length) {
     L.push(

@@ -90,11 +90,13 @@ export function plainReporter(events: EventStream, write: (line: string) => void
         const v = e.verdict;
         const g = v.vsGood;
         const label = v.verdict === 'inconclusive' ? `inconclusive, leans ${v.lean}` : v.verdict;
-        write(`deps ${e.level}: ${sanitize(e.label)} ${label}${g ? `: ${pct(g.worse)} vs good ${fmtP(g.p)}` : ''}${v.reason ? ` (${sanitize(v.reason)})` : ''}`);
+        const vsGood = g ? `: ${pct(g.worse)} vs good ${fmtP(g.p)}` : '';
+        write(`deps ${e.level}: ${sanitize(e.label)} ${label}${vsGood}${v.reason ? ` (${sanitize(v.reason)})` : ''}`);
         break;
       }
       case 'dep-end':
-        write(`deps ${e.level}: ${e.found ? `found ${sanitize(e.found)}${e.ratio ? ` ${fmtRatio(e.ratio)}` : ''}` : `stopped: ${sanitize(e.stopped ?? '')}`}`);
+        if (e.found) write(`deps ${e.level}: found ${sanitize(e.found)}${e.ratio ? ` ${fmtRatio(e.ratio)}` : ''}`);
+        else write(`deps ${e.level}: stopped: ${sanitize(e.stopped ?? '')}`);
         break;
       case 'dep-result':
         if (e.dependency) write(`dependency: ${dependencyLine(e.dependency)}`);

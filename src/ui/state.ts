@@ -89,7 +89,8 @@ export function initialState(now = 0): ViewState {
     runId: '', repo: '', runDir: '',
     good: { ref: '', sha: '' }, bad: { ref: '', sha: '' },
     probe: { name: '', kind: '' }, metric: { name: '', unit: '', better: 'lower' }, deterministic: false,
-    order: [], commits: {}, refs: [], logs: {}, warnings: [], steps: 0, endpointsDone: false, evidence: {}, depResults: {},
+    order: [], commits: {}, refs: [], logs: {}, warnings: [], steps: 0, endpointsDone: false, evidence: {},
+    depResults: {},
     startedAt: now, now,
   };
 }
@@ -194,7 +195,10 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
       return s;
     case 'dep-level': {
       const ended = prev.deps?.culprit === e.culprit ? prev.deps.ended : [];
-      const rows: DepView['rows'] = [{ label: clean(e.good.label), sha: e.good.sha, verdict: 'good-endpoint' }, ...e.candidates.map((l) => ({ label: clean(l) }))];
+      const rows: DepView['rows'] = [
+        { label: clean(e.good.label), sha: e.good.sha, verdict: 'good-endpoint' },
+        ...e.candidates.map((l) => ({ label: clean(l) })),
+      ];
       rows[rows.length - 1].verdict = 'bad-endpoint';
       s.deps = { culprit: e.culprit, level: e.level, title: clean(e.title), rows, ended };
       return s;
@@ -202,24 +206,32 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
     case 'dep-commit':
       // The synthetic commit's "subject" is what it applies: the block view shows it while measuring.
       s.commits[e.sha] = { ...commit(s, e.sha), subject: clean(e.label) };
-      if (s.deps) s.deps = { ...s.deps, rows: s.deps.rows.map((r) => (r.label === clean(e.label) ? { ...r, sha: e.sha } : r)) };
+      if (s.deps) {
+        const label = clean(e.label);
+        s.deps = { ...s.deps, rows: s.deps.rows.map((r) => (r.label === label ? { ...r, sha: e.sha } : r)) };
+      }
       return s;
     case 'dep-verdict':
       if (s.deps) {
         const v = e.verdict;
-        s.deps = { ...s.deps, rows: s.deps.rows.map((r) => (r.label === clean(e.label) ? { ...r, verdict: v.verdict, ...(v.lean ? { lean: v.lean } : {}) } : r)) };
+        const label = clean(e.label);
+        const decided = (r: DepView['rows'][number]) => ({ ...r, verdict: v.verdict, lean: v.lean });
+        s.deps = { ...s.deps, rows: s.deps.rows.map((r) => (r.label === label ? decided(r) : r)) };
       }
       return s;
     case 'dep-end':
       if (s.deps) {
-        const how = e.found ? `found ${clean(e.found)}${e.ratio ? ` (×${e.ratio.toFixed(2)})` : ''}` : `stopped: ${clean(e.stopped ?? '')}`;
+        const ratio = e.ratio ? ` (×${e.ratio.toFixed(2)})` : '';
+        const how = e.found ? `found ${clean(e.found)}${ratio}` : `stopped: ${clean(e.stopped ?? '')}`;
         s.deps = { ...s.deps, ended: [...s.deps.ended, `${e.level}: ${how}`] };
       }
       return s;
     case 'dep-result':
       s.depResults = {
         ...s.depResults,
-        [e.culprit]: [e.dependency ? dependencyLine(e.dependency) : '', e.stopped ? `went no deeper: ${clean(e.stopped)}` : ''].filter(Boolean).join(' · '),
+        [e.culprit]: [e.dependency && dependencyLine(e.dependency), e.stopped && `went no deeper: ${clean(e.stopped)}`]
+          .filter(Boolean)
+          .join(' · '),
       };
       return s;
     case 'run-end':
