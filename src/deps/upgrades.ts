@@ -130,7 +130,7 @@ export function planUpgrades(input: UpgradeInput): UpgradePlan {
       for (const e of format.broken(format.apply(older, newer, names))) {
         if (known.has(`${e.from}|${e.to}`) || !changed.has(e.from) || !changed.has(e.to)) continue;
         if (uf.union(e.from, e.to)) {
-          why.set(`${e.from}|${e.to}`, `${e.from} needs the other side's ${e.to}`);
+          why.set(`${e.from}|${e.to}`, `${e.from}'s requirement of ${e.to} is met only when both move`);
           merged = true;
         }
       }
