@@ -131,7 +131,8 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
       if (signal.aborted) throw new Interrupted();
       const step = engine.next();
       if (step.type === 'done') break;
-      measurer.ahead(step, engine.nextTargets());
+      // A confirm trial has no search to guess ahead for (the engine's nextTargets throws there).
+      measurer.ahead(step, step.purpose === 'confirm' ? [] : engine.nextTargets());
       try {
         const samples = await measurer.measureBlock(step);
         engine.record(samples);
