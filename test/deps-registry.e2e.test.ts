@@ -19,8 +19,9 @@ afterAll(async () => {
 });
 
 /**
- * slow-c's own repository: 1.0.0 and 1.1.0 are fast; between the tags v1.1.0 and v1.2.0 the
- * commit "cache lookups" makes a call 5 ms → 150 ms. Every tag is published to the local registry.
+ * slow-c's own repository: 1.0.0 to 1.1.2 are fast (1.1.1 does not install); between the tags v1.1.2
+ * and v1.2.0 the commit "cache lookups" makes a call 5 ms → 150 ms. Every tag is published to the
+ * local registry.
  */
 function slowPackageRepo(): { repo: FixtureRepo; slowCommit: string } {
   const repo = new FixtureRepo();
@@ -32,6 +33,11 @@ function slowPackageRepo(): { repo: FixtureRepo; slowCommit: string } {
   };
   release('1.0.0', 5);
   release('1.1.0', 5);
+  // A version that cannot be installed: it needs a package the registry does not have.
+  repo.commit('release 1.1.1', packageSource('slow-c', '1.1.1', 5, { dependencies: { 'no-such-package': '^1.0.0' } }));
+  repo.tag('v1.1.1');
+  registry.publish(repo.dir);
+  release('1.1.2', 5);
   repo.commit('refactor the lookup table', { 'NOTES.md': 'refactor\n' });
   const slowCommit = repo.commit('cache lookups', { 'index.js': packageSource('slow-c', '1.1.0', 150)['index.js'] });
   repo.commit('tidy', { 'NOTES.md': 'tidy\n' });
@@ -101,21 +107,25 @@ describe('descent into a dependency bump: versions from a real registry, commits
       { cwd: project.repo.dir, cache, env },
     );
 
-  it('names the package and the first slow published version', async () => {
+  // Publishing the versions and locking the project take a while: set up once, before the runs.
+  beforeAll(() => {
     dep = slowPackageRepo();
     fastPackage();
     project = projectRepo();
+  }, 120_000);
+
+  it('names the package and the first slow published version', async () => {
     const out = tempDir('pb-out-');
     const r = await bisect(out, [], npmEnv(registry.url));
     expect(r.exitCode, r.all).toBe(0);
     const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
     expect(result.culprit?.sha).toBe(project.bump);
-    expect(result.culprit?.dependency, r.all).toMatchObject({ ecosystem: 'npm', name: 'slow-c', from: '1.0.0', to: '1.3.0', firstBadVersion: '1.2.0', lastGoodVersion: '1.1.0' });
+    expect(result.culprit?.dependency, r.all).toMatchObject({ ecosystem: 'npm', name: 'slow-c', from: '1.0.0', to: '1.3.0', firstBadVersion: '1.2.0', lastGoodVersion: '1.1.2' });
     expect(result.culprit?.dependency?.commit).toBeUndefined();
     const levels = result.culprit!.descent!.levels;
     expect(levels.map((l) => [l.level, l.candidates, l.found])).toEqual([
       ['package', 2, 'slow-c 1.0.0 → 1.3.0'],
-      ['version', 3, '1.2.0'],
+      ['version', 5, '1.2.0'],
     ]);
     expect(levels.every((l) => (l.ratio ?? 0) > 1.5)).toBe(true);
     expect(result.culprit!.descent!.stopped).toBe(
@@ -135,6 +145,10 @@ describe('descent into a dependency bump: versions from a real registry, commits
       'package',
       'version',
     ]);
+    // The version that does not install is skipped, as git bisect skips a commit that does not build.
+    const skipped = events.filter((e) => e.type === 'dep-verdict' && e.verdict.verdict === 'skipped');
+    expect(skipped.map((e) => (e as { label: string }).label)).toEqual(['slow-c 1.1.1']);
+    expect(JSON.stringify(skipped[0])).toMatch(/npm could not resolve slow-c@1\.1\.1: .*404/);
     expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
   });
 
@@ -147,14 +161,14 @@ describe('descent into a dependency bump: versions from a real registry, commits
     expect(result.culprit?.dependency, r.all).toMatchObject({
       name: 'slow-c',
       firstBadVersion: '1.2.0',
-      lastGoodVersion: '1.1.0',
+      lastGoodVersion: '1.1.2',
       commit: dep.slowCommit,
       commitSubject: 'cache lookups',
     });
     const levels = result.culprit!.descent!.levels;
     expect(levels.map((l) => [l.level, l.candidates])).toEqual([
       ['package', 2],
-      ['version', 3],
+      ['version', 5],
       ['commit', 4],
     ]);
     expect(levels[2].ratio).toBeGreaterThan(1.5);
