@@ -1,5 +1,6 @@
 import type { CommitVerdict, Outcome, Purpose } from './bisect/engine.js';
 import type { MetricInfo } from './probes/types.js';
+import type { DependencyFinding, DepLevel } from './deps/result.js';
 
 /**
  * The one record of a run. The engine's driver emits these; the live UI, the plain log, the
@@ -17,6 +18,7 @@ export type Phase = 'checkout' | 'install' | 'build' | 'server' | 'measure' | 'p
 
 export type RunEvent =
   | DriftEvent
+  | DepEvent
   | {
       type: 'run-start';
       runId: string;
@@ -85,6 +87,28 @@ export type DriftEvent =
   | { type: 'drift-series'; points: { sha: string; value: number; n: number }[] }
   | { type: 'drift-change'; change: import('./report/drift.js').DriftChange }
   | { type: 'drift-end'; exitCode: number; resultFile: string; reportFile: string };
+
+/**
+ * The descent into a culprit's dependency changes (src/harness/dep-descent.ts): each level
+ * bisects synthetic commits (the parent with upgrades applied) with the same measuring loop, so
+ * its blocks and samples are ordinary measure-start and sample events.
+ */
+export type DepEvent =
+  | {
+      type: 'dep-level';
+      culprit: string;
+      level: DepLevel;
+      /** What is bisected, e.g. "3 upgrade groups in package-lock.json" or "left-pad 1.1.0 → 1.3.0". */
+      title: string;
+      good: { label: string; sha: string };
+      /** What each candidate applies, oldest first; the last is the bad end. */
+      candidates: string[];
+    }
+  /** A candidate's synthetic commit exists (made up front, or when the search first needs it). */
+  | { type: 'dep-commit'; level: DepLevel; sha: string; label: string }
+  | { type: 'dep-verdict'; level: DepLevel; label: string; verdict: CommitVerdict }
+  | { type: 'dep-end'; culprit: string; level: DepLevel; found?: string; ratio?: number; stopped?: string }
+  | { type: 'dep-result'; culprit: string; dependency?: DependencyFinding; stopped?: string };
 
 export type Listener = (e: RunEvent) => void;
 

@@ -17,6 +17,7 @@ import { attachReporter } from '../ui/attach.js';
 import { commentOnCulprits } from '../github/bisect-comment.js';
 import { cliOutput } from '../github/client.js';
 import { githubSettings } from '../github/settings.js';
+import { parseDepRepos } from '../harness/dep-repos.js';
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -48,6 +49,8 @@ export interface CliOptions {
   githubComment?: boolean;
   metric?: string;
   budget?: string;
+  deps: boolean;
+  depRepo: string[];
 }
 
 function program(): Command {
@@ -78,6 +81,13 @@ function program(): Command {
     .option('--build-timeout <seconds>', 'give up on a build after this long (the commit is skipped)')
     .option('--seed <n>', 'seed for the bootstrap intervals (default: from the bad commit)')
     .option('--no-cache', 're-measure everything instead of reusing stored samples')
+    .option('--no-deps', "don't descend into a culprit's lockfile change (package, version, commit)")
+    .option(
+      '--dep-repo <name=path|url>',
+      "a dependency's repository, to find the commit inside it that made it slower (repeatable)",
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .option('--no-profile', 'skip profiling the culprit against its parent (the "Why it is slower" evidence)')
     .option('--no-tui', 'plain line-per-event output even on a terminal')
     .option('--github-comment', "comment the result on the culprit's pull request (or commit); needs GITHUB_TOKEN")
@@ -177,6 +187,10 @@ export async function bisectCommand(argv: string[]): Promise<number> {
   }
   // Checked before anything is measured: a result that cannot be posted is found out now, not in an hour.
   const github = opts.githubComment ? githubSettings('--github-comment') : undefined;
+  if (!opts.deps && opts.depRepo.length) {
+    throw new UsageError('--dep-repo needs the descent into dependencies, which --no-deps turns off: drop one.');
+  }
+  const depRepos = parseDepRepos(opts.depRepo);
   const repo = await Repo.open(opts.repo ?? process.cwd());
   let build = opts.build;
   let install = opts.install;
@@ -234,6 +248,7 @@ export async function bisectCommand(argv: string[]): Promise<number> {
         buildTimeoutMs: opts.buildTimeout ? (integer(opts.buildTimeout, '--build-timeout', 1) ?? 0) * 1000 : undefined,
         runId: resumeId,
         install, fresh: !!opts.fresh, jobs: integer(opts.jobs, '--jobs', 0), budgetMinutes: minutes(opts.budget),
+        deps: opts.deps, depRepos,
       },
       events,
       abort.signal,

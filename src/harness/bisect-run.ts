@@ -17,6 +17,8 @@ import { finishCost, flagIdenticalBuilds } from './prepare.js';
 import { cacheRoot } from './paths.js';
 import { RunLog } from './run-log.js';
 import { readProbeArtifacts } from './probe-evidence.js';
+import { descend } from './dep-descent.js';
+import { checkDepRepoNames } from './dep-repos.js';
 import { hasProbeEvidence } from '../report/evidence/probe.js';
 
 export interface BisectOptions {
@@ -50,6 +52,10 @@ export interface BisectOptions {
   jobs?: number;
   /** --budget: minutes the run may take; certainty is traded for time to fit (src/bisect/forecast.ts). */
   budgetMinutes?: number;
+  /** Descend into a culprit's lockfile change (default on; --no-deps turns it off). */
+  deps?: boolean;
+  /** --dep-repo: package name → repository (local path or URL), for the commit level. */
+  depRepos?: Record<string, string>;
 }
 
 export interface BisectRunResult {
@@ -73,6 +79,7 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
     }
     throw new UsageError(`--good ${o.good} is not an ancestor of --bad ${o.bad}. Use their merge base as good: --good $(git merge-base ${o.good} ${o.bad}).`);
   }
+  await checkDepRepoNames(repo, [good, bad], Object.keys(o.depRepos ?? {}));
   const range = await repo.range(good, bad, o.firstParent);
   const goodMeta = await repo.meta(good);
   const meta = new Map<string, CommitMeta & { tree: string }>([[good, goodMeta], ...range.map((c) => [c.sha, c] as const)]);
@@ -176,6 +183,28 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
       rangeSize: range.length, runId, runDir, reproduce: o.reproduce, cost, noise,
     });
     flagIdenticalBuilds(result, measurer.preparer.outputHashes);
+    // A culprit that changed a lockfile: which package, which version, which commit (docs/dependencies.md).
+    if (o.deps !== false && outcome.status === 'found') {
+      for (const c of result.culprits) {
+        try {
+          const d = await descend({ sha: c.sha, parent: c.parent, date: c.date, files: c.files.map((f) => f.file) }, {
+            measurer, meta, mirror: worktrees.mirror, cache, signal, emit,
+            engine: { ...o.engine, better: probe.metric.better, deterministic: probe.deterministic },
+            seed: o.seed ?? parseInt(bad.slice(0, 8), 16),
+            env: { ...(process.env as Record<string, string>), ...o.env },
+            depRepos: o.depRepos ?? {}, scratch: join(worktrees.dir, `deps-${c.sha.slice(0, 12)}`),
+          });
+          if (d) Object.assign(c, { descent: d.descent }, d.dependency ? { dependency: d.dependency } : {});
+        } catch (e) {
+          if (e instanceof Interrupted || signal.aborted) throw e;
+          // The descent only adds to the result: the commit-level verdict and exit code stand.
+          const message = `the descent into the dependency change failed: ${(e as Error).message.split('\n')[0]}`;
+          emit({ type: 'warning', message });
+          const lockfile = c.files.map((f) => f.file).find((f) => /lock|shrinkwrap/.test(f)) ?? '';
+          c.descent = { lockfile, changes: [], groups: 0, levels: [], stopped: message };
+        }
+      }
+    }
     // Evidence at the culprit (docs/evidence.md): profile parent and culprit, diff, tie to the change.
     if (o.profile !== false && outcome.culprits.length) {
       result.evidence = await collectEvidence({

@@ -3,6 +3,7 @@ import type { CommitMeta, NoiseReport } from '../events.js';
 import type { MetricInfo } from '../probes/types.js';
 import type { Summary } from '../stats/summary.js';
 import type { Evidence } from '../evidence/types.js';
+import type { DependencyDescent, DependencyFinding } from '../deps/result.js';
 
 /** The result JSON (`--json`, runs/<id>/result.json). Documented in docs/result-schema.md; keep it stable. */
 export interface ResultSummary {
@@ -38,6 +39,10 @@ export interface ResultCulprit {
   details?: { before: Record<string, number>; after: Record<string, number> };
   /** Why this verdict is doubtful, e.g. the build outputs are byte-identical to the baseline's. */
   suspicious?: string;
+  /** The package (version, commit) of a lockfile change that carries the regression (docs/dependencies.md). */
+  dependency?: DependencyFinding;
+  /** How far the descent into the culprit's lockfile change went, and why it stopped. */
+  descent?: DependencyDescent;
 }
 
 export interface ResultCommit {

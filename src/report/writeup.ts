@@ -6,6 +6,7 @@ import { noiseLines } from './noise.js';
 import { costSection } from './cost.js';
 import { renderEvidence } from './evidence.js';
 import { renderProbeEvidence, type ProbeEvidenceItem } from './evidence/probe.js';
+import { dependencySection } from './dependency.js';
 
 export interface WriteupExtras {
   meta: Map<string, CommitMeta>;
@@ -82,7 +83,9 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
 
   if (r.culprits.length) {
     L.push('### Root cause', '');
-    for (const c of r.culprits) L.push(...culpritSection(c, r, unit), ...chartRefs(x, c.sha));
+    for (const c of r.culprits) {
+      L.push(...culpritSection(c, r, unit), ...dependencySection(c, md), ...chartRefs(x, c.sha));
+    }
   }
   if (r.suspects.length) {
     L.push(

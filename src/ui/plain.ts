@@ -2,6 +2,7 @@ import type { EventStream, RunEvent } from '../events.js';
 import { fmtDuration, fmtP, fmtPct, fmtRatio, fmtSignedPct as pct, fmtValue, sanitize, short } from '../report/format.js';
 import type { MetricInfo } from '../probes/types.js';
 import { noiseLines } from '../report/noise.js';
+import { dependencyLine } from '../report/dependency.js';
 
 /** One greppable line per event, no escape codes: for CI logs, pipes and --no-tui. */
 export function plainReporter(events: EventStream, write: (line: string) => void): () => void {
@@ -83,6 +84,28 @@ export function plainReporter(events: EventStream, write: (line: string) => void
         write(`result json: ${e.resultFile}`);
         break;
       }
+      case 'dep-level':
+        write(`deps: ${e.level} level of culprit ${short(e.culprit)}: ${sanitize(e.title)}`);
+        break;
+      case 'dep-commit':
+        subjects.set(e.sha, e.label);
+        break;
+      case 'dep-verdict': {
+        const v = e.verdict;
+        const g = v.vsGood;
+        const label = v.verdict === 'inconclusive' ? `inconclusive, leans ${v.lean}` : v.verdict;
+        const vsGood = g ? `: ${pct(g.worse)} vs good ${fmtP(g.p)}` : '';
+        write(`deps ${e.level}: ${sanitize(e.label)} ${label}${vsGood}${v.reason ? ` (${sanitize(v.reason)})` : ''}`);
+        break;
+      }
+      case 'dep-end':
+        if (e.found) write(`deps ${e.level}: found ${sanitize(e.found)}${e.ratio ? ` ${fmtRatio(e.ratio)}` : ''}`);
+        else write(`deps ${e.level}: stopped: ${sanitize(e.stopped ?? '')}`);
+        break;
+      case 'dep-result':
+        if (e.dependency) write(`dependency: ${dependencyLine(e.dependency)}`);
+        if (e.stopped) write(`dependency descent stopped: ${sanitize(e.stopped)}`);
+        break;
       case 'run-error':
         // Errors that end the run are printed once, on stderr, by the CLI; an interruption is news here.
         if (e.exitCode === 130) write(`stopped: ${sanitize(e.message)}`);

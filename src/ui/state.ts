@@ -3,6 +3,8 @@ import type { CommitMeta, Phase, RunEvent } from '../events.js';
 import type { MetricInfo } from '../probes/types.js';
 import { sanitize } from '../report/format.js';
 import { noiseLines } from '../report/noise.js';
+import { dependencyLine } from '../report/dependency.js';
+import type { DepLevel } from '../deps/result.js';
 
 /**
  * The live UI's view state: a pure fold over the run's events (`reduce`). The Ink view and the
@@ -61,6 +63,20 @@ export interface ViewState {
   error?: { message: string; tail: string[]; interrupted: boolean };
   /** The profile diff at each culprit, as the evidence step reported it. */
   evidence: Record<string, EvidenceView>;
+  /** The descent into a culprit's lockfile change, while it runs and after. */
+  deps?: DepView;
+  /** Per culprit: the dependency found inside it, or why the descent stopped. */
+  depResults: Record<string, string>;
+}
+
+/** One level of the dependency descent: its candidates (the good end first) and what was decided. */
+export interface DepView {
+  culprit: string;
+  level: DepLevel;
+  title: string;
+  rows: { label: string; sha?: string; verdict?: LadderVerdict; lean?: 'good' | 'bad' | 'between' }[];
+  /** How each finished level ended: "package: found slow-c 1.0.0 → 1.1.0" or why it stopped. */
+  ended: string[];
 }
 
 export interface EvidenceView {
@@ -77,6 +93,7 @@ export function initialState(now = 0): ViewState {
     good: { ref: '', sha: '' }, bad: { ref: '', sha: '' },
     probe: { name: '', kind: '' }, metric: { name: '', unit: '', better: 'lower' }, deterministic: false,
     order: [], commits: {}, refs: [], logs: {}, noise: [], warnings: [], steps: 0, endpointsDone: false, evidence: {},
+    depResults: {},
     startedAt: now, now,
   };
 }
@@ -180,6 +197,47 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
           note: e.note === undefined ? undefined : clean(e.note),
           top: e.top.map((r) => ({ function: clean(r.function), where: clean(r.file) + (r.line ? `:${r.line}` : ''), delta: r.delta, inChange: r.inChange })),
         },
+      };
+      return s;
+    case 'dep-level': {
+      const ended = prev.deps?.culprit === e.culprit ? prev.deps.ended : [];
+      const rows: DepView['rows'] = [
+        { label: clean(e.good.label), sha: e.good.sha, verdict: 'good-endpoint' },
+        ...e.candidates.map((l) => ({ label: clean(l) })),
+      ];
+      rows[rows.length - 1].verdict = 'bad-endpoint';
+      s.deps = { culprit: e.culprit, level: e.level, title: clean(e.title), rows, ended };
+      return s;
+    }
+    case 'dep-commit':
+      // The synthetic commit's "subject" is what it applies: the block view shows it while measuring.
+      s.commits[e.sha] = { ...commit(s, e.sha), subject: clean(e.label) };
+      if (s.deps) {
+        const label = clean(e.label);
+        s.deps = { ...s.deps, rows: s.deps.rows.map((r) => (r.label === label ? { ...r, sha: e.sha } : r)) };
+      }
+      return s;
+    case 'dep-verdict':
+      if (s.deps) {
+        const v = e.verdict;
+        const label = clean(e.label);
+        const decided = (r: DepView['rows'][number]) => ({ ...r, verdict: v.verdict, lean: v.lean });
+        s.deps = { ...s.deps, rows: s.deps.rows.map((r) => (r.label === label ? decided(r) : r)) };
+      }
+      return s;
+    case 'dep-end':
+      if (s.deps) {
+        const ratio = e.ratio ? ` (×${e.ratio.toFixed(2)})` : '';
+        const how = e.found ? `found ${clean(e.found)}${ratio}` : `stopped: ${clean(e.stopped ?? '')}`;
+        s.deps = { ...s.deps, ended: [...s.deps.ended, `${e.level}: ${how}`] };
+      }
+      return s;
+    case 'dep-result':
+      s.depResults = {
+        ...s.depResults,
+        [e.culprit]: [e.dependency && dependencyLine(e.dependency), e.stopped && `went no deeper: ${clean(e.stopped)}`]
+          .filter(Boolean)
+          .join(' · '),
       };
       return s;
     case 'run-end':
