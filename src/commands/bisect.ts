@@ -17,6 +17,7 @@ import { attachReporter } from '../ui/attach.js';
 import { commentOnCulprits } from '../github/bisect-comment.js';
 import { cliOutput } from '../github/client.js';
 import { githubSettings } from '../github/settings.js';
+import { termText } from '../report/escape.js';
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -98,7 +99,7 @@ Examples:
     .exitOverride()
     .configureOutput({
       // One line: commander's message, its suggestion folded in, and where to look.
-      writeErr: (s) => process.stderr.write(`perfbisect: ${s.trim().replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')}. See perfbisect --help.\n`),
+      writeErr: (s) => process.stderr.write(`perfbisect: ${termText(s.trim()).replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')}. See perfbisect --help.\n`),
     });
   return p;
 }

@@ -1,4 +1,4 @@
-import { sanitize } from './format.js';
+import { termText as sanitize } from './escape.js';
 
 /*
  * Text from a repository (commit subjects, author names, file and function names) inside GitHub

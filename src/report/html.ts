@@ -1,5 +1,5 @@
 import type { Chart } from './svg.js';
-import { esc } from './svg.js';
+import { xmlText as esc } from './escape.js';
 
 /**
  * The HTML writeup: the same text as the Markdown writeup (rendered from it, so the two never

@@ -1,5 +1,6 @@
 import type { CommitMeta } from '../events.js';
-import { direction, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, sanitize, short } from './format.js';
+import { direction, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
+import { md, mdCode, mdFenced } from './escape.js';
 import type { ResultCulprit, RunResult } from './result.js';
 import { benchstatSection } from './benchstat.js';
 import { costSection } from './cost.js';
@@ -15,10 +16,6 @@ export interface WriteupExtras {
   probeEvidence?: ProbeEvidenceItem[];
 }
 
-/** Text from the repository inside Markdown: no control sequences, no table breaks, no HTML. */
-export function md(text: string): string {
-  return sanitize(text).replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`);
-}
 
 /** Labels for probe detail fields (load probes report these beside their metric). */
 const detailLabels: Record<string, string> = {
@@ -58,8 +55,8 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
         : `No regression between ${md(r.good.ref)} and ${md(r.bad.ref)}`;
   L.push(`## ${headline}`, '');
   L.push(`**Date:** ${new Date().toISOString().slice(0, 10)}  `);
-  L.push(`**Range:** good \`${md(r.good.ref)}\` (${short(r.good.sha)}) .. bad \`${md(r.bad.ref)}\` (${short(r.bad.sha)}), ${r.rangeSize} commits  `);
-  L.push(`**Probe:** \`${md(r.probe.name)}\` (${r.probe.kind}): ${md(m.name)}${unit ? ` in ${unit}` : ''}, ${direction(m)}  `);
+  L.push(`**Range:** good \`${mdCode(r.good.ref)}\` (${short(r.good.sha)}) .. bad \`${mdCode(r.bad.ref)}\` (${short(r.bad.sha)}), ${r.rangeSize} commits  `);
+  L.push(`**Probe:** \`${mdCode(r.probe.name)}\` (${r.probe.kind}): ${md(m.name)}${unit ? ` in ${md(unit)}` : ''}, ${direction(m)}  `);
   L.push(`**Status:** ${r.status}`, '');
 
   const e = r.endpoints;
@@ -136,14 +133,14 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
   const order = new Map([...x.meta.keys()].map((s, i) => [s, i]));
   for (const c of [...r.commits].sort((a, b) => (order.get(a.sha) ?? 0) - (order.get(b.sha) ?? 0))) {
     const verdict = c.verdict === 'inconclusive' ? `inconclusive (leans ${c.lean})` : c.verdict;
-    L.push(`| \`${short(c.sha)}\` | ${md(c.subject).slice(0, 60)} | ${verdict} | ${fmtValue(c.summary.median, unit)} | ${fmtValue(c.summary.spread, unit)} | ${c.summary.n} |`);
+    L.push(`| \`${short(c.sha)}\` | ${md(c.subject.slice(0, 60))} | ${verdict} | ${fmtValue(c.summary.median, unit)} | ${fmtValue(c.summary.spread, unit)} | ${c.summary.n} |`);
   }
   L.push('', ...chartRefs(x, undefined));
-  L.push('### Reproduce', '', '```sh', r.reproduce, '```', '');
+  L.push('### Reproduce', '', '```sh', mdFenced(r.reproduce), '```', '');
   const co = r.cost;
   L.push(
     `Cost: ${fmtDuration(co.wallSeconds)} wall, ${co.builds} builds (${fmtDuration(co.buildSeconds)}), ${co.samples} probe runs (${fmtDuration(co.measureSeconds)})` +
-      `${co.cachedBlocks ? `, ${co.cachedBlocks} measurement blocks reused from the cache` : ''}. Run ${r.runId}, files in \`${r.runDir}\`.`,
+      `${co.cachedBlocks ? `, ${co.cachedBlocks} measurement blocks reused from the cache` : ''}. Run ${md(r.runId)}, files in \`${mdCode(r.runDir)}\`.`,
     '',
   );
   L.push(...costSection(r));

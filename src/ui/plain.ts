@@ -1,18 +1,23 @@
 import type { EventStream, RunEvent } from '../events.js';
-import { fmtDuration, fmtP, fmtPct, fmtRatio, fmtSignedPct as pct, fmtValue, sanitize, short } from '../report/format.js';
+import { fmtDuration, fmtP, fmtPct, fmtRatio, fmtSignedPct as pct, fmtValue, short } from '../report/format.js';
+import { termText } from '../report/escape.js';
 import type { MetricInfo } from '../probes/types.js';
 
-/** One greppable line per event, no escape codes: for CI logs, pipes and --no-tui. */
-export function plainReporter(events: EventStream, write: (line: string) => void): () => void {
+/**
+ * One greppable line per event, no escape codes: for CI logs, pipes and --no-tui. Every line goes
+ * through the terminal escaper, whatever part of it came from the repository.
+ */
+export function plainReporter(events: EventStream, writeLine: (line: string) => void): () => void {
+  const write = (line: string) => writeLine(termText(line).replace(/\s*\n\s*/g, ' '));
   let metric: MetricInfo = { name: '', unit: '', better: 'lower' };
   const subjects = new Map<string, string>();
-  const subj = (sha: string) => sanitize(subjects.get(sha) ?? '').slice(0, 70);
+  const subj = (sha: string) => (subjects.get(sha) ?? '').slice(0, 70);
   const samples = new Map<string, number>();
   return events.subscribe((e: RunEvent) => {
     switch (e.type) {
       case 'run-start':
         metric = e.metric;
-        write(`perfbisect: ${e.rangeSize} commits between ${sanitize(e.good.ref)} (${short(e.good.sha)}) and ${sanitize(e.bad.ref)} (${short(e.bad.sha)}) in ${e.repo}`);
+        write(`perfbisect: ${e.rangeSize} commits between ${e.good.ref} (${short(e.good.sha)}) and ${e.bad.ref} (${short(e.bad.sha)}) in ${e.repo}`);
         write(`probe ${e.probe.name} (${e.probe.kind}): ${e.metric.name}${e.metric.unit ? ` in ${e.metric.unit}` : ''}, ${e.metric.better} is better${e.deterministic ? ', deterministic' : ''}`);
         write(`run ${e.runId}: ${e.runDir}`);
         break;
@@ -21,7 +26,7 @@ export function plainReporter(events: EventStream, write: (line: string) => void
         break;
       case 'build-end':
         write(`build ${short(e.sha)} ${e.ok ? 'ok' : 'FAILED'} in ${fmtDuration(e.seconds)}${e.ok ? '' : ` (log: ${e.log})`}`);
-        if (!e.ok) for (const l of e.tail ?? []) write(`  | ${sanitize(l)}`);
+        if (!e.ok) for (const l of e.tail ?? []) write(`  | ${l}`);
         break;
       case 'measure-start':
         write(
@@ -46,10 +51,10 @@ export function plainReporter(events: EventStream, write: (line: string) => void
         break;
       }
       case 'skip':
-        write(`skip ${short(e.sha)}: ${sanitize(e.reason)}${e.log ? ` (log: ${e.log})` : ''}`);
+        write(`skip ${short(e.sha)}: ${e.reason}${e.log ? ` (log: ${e.log})` : ''}`);
         break;
       case 'warning':
-        write(`warning: ${sanitize(e.message)}`);
+        write(`warning: ${e.message}`);
         break;
       case 'artifact':
         write(`${e.kind} ${short(e.sha)}: ${e.path}`);
@@ -58,9 +63,9 @@ export function plainReporter(events: EventStream, write: (line: string) => void
         if (e.phase === 'profile') write(`profiling culprit ${short(e.sha)} against its parent…`);
         break;
       case 'evidence':
-        if (e.note) write(`evidence ${short(e.sha)}: ${sanitize(e.note)}`);
+        if (e.note) write(`evidence ${short(e.sha)}: ${e.note}`);
         e.top.forEach((r, k) =>
-          write(`evidence ${short(e.sha)} #${k + 1}: ${sanitize(r.function)} ${sanitize(r.file)}${r.line ? `:${r.line}` : ''} ${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(1)} pts of the time${r.inChange ? `, ${r.inChange} by this commit` : ''}`),
+          write(`evidence ${short(e.sha)} #${k + 1}: ${r.function} ${r.file}${r.line ? `:${r.line}` : ''} ${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(1)} pts of the time${r.inChange ? `, ${r.inChange} by this commit` : ''}`),
         );
         break;
       case 'run-end': {
@@ -81,7 +86,7 @@ export function plainReporter(events: EventStream, write: (line: string) => void
       }
       case 'run-error':
         // Errors that end the run are printed once, on stderr, by the CLI; an interruption is news here.
-        if (e.exitCode === 130) write(`stopped: ${sanitize(e.message)}`);
+        if (e.exitCode === 130) write(`stopped: ${e.message}`);
         break;
     }
   });

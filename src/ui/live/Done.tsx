@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
-import { fmtP, fmtRatio, fmtValue, sanitize, short } from '../../report/format.js';
+import { fmtP, fmtRatio, fmtValue, short } from '../../report/format.js';
+import { termText } from '../../report/escape.js';
 import type { ViewState } from '../state.js';
 
 /** The end: culprits with what changed, or the error, and where the writeup and JSON are. */
@@ -35,8 +36,8 @@ export function Done({ s }: { s: ViewState }) {
           </Box>
         );
       })}
-      <Text>writeup: {sanitize(s.reportFile ?? '')}</Text>
-      <Text>result json: {sanitize(s.resultFile ?? '')}</Text>
+      <Text>writeup: {termText(s.reportFile ?? '')}</Text>
+      <Text>result json: {termText(s.resultFile ?? '')}</Text>
     </Box>
   );
 }
