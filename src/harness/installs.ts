@@ -48,6 +48,13 @@ export function reconcileCommand(command: string): string {
   return command.replace(/\bnpm ci\b/, 'npm install --no-save');
 }
 
+/**
+ * What installs write into a worktree: kept when a worktree is cleaned for the next commit (an
+ * install reconciles them, or the install cache restores them) and never part of a build's output.
+ * Anything else untracked is removed before every build.
+ */
+export const dependencyFolders = ['node_modules', '.venv', 'venv', '.yarn', '.pnp.cjs', '.pnp.loader.mjs'] as const;
+
 /** Folders an install writes, which can be cached and seeded. Other ecosystems keep their own caches. */
 export function installDirs(dir: string): string[] {
   return detectManager(dir) ? ['node_modules'] : [];

@@ -8,9 +8,9 @@ import type { CommitCost, RunCost } from '../report/result.js';
 import { BuildCache } from './build-cache.js';
 import { evict } from './cache-store.js';
 import { hashOf } from './fingerprint.js';
-import { autoInstallCommand, InstallCache, installDirs, installKey, reconcileCommand } from './installs.js';
+import { autoInstallCommand, dependencyFolders, InstallCache, installDirs, installKey, reconcileCommand } from './installs.js';
 import { runShell } from './process.js';
-import { WorktreePool, type Slot } from './worktree-pool.js';
+import { cleanWorktree, WorktreePool, type Slot } from './worktree-pool.js';
 
 export interface PreparerOptions {
   cache: string;
@@ -175,6 +175,11 @@ export class Preparer {
       this.failed.set(sha, f);
       throw f;
     };
+    // A pooled worktree still holds what the previous commit's build and probe left: the build must
+    // see only this commit's tree, and the build cache must store only what this build produced.
+    const k0 = now();
+    await cleanWorktree(dir, dependencyFolders);
+    c.checkout += (now() - k0) / 1000;
     let command = this.o.install === 'auto' ? autoInstallCommand(dir) : this.o.install;
     if (command) {
       const key = installKey(dir, command);
@@ -223,7 +228,8 @@ export class Preparer {
     }
     const build = this.o.build;
     if (build) {
-      const key = hashOf({ v: 1, tree: this.o.tree(sha), build, install: slot.installKey ?? null, env: this.o.env ?? null, node: process.version, platform: platform() });
+      // Version 2: entries written before worktrees were cleaned may hold other commits' outputs.
+      const key = hashOf({ v: 2, tree: this.o.tree(sha), build, install: slot.installKey ?? null, env: this.o.env ?? null, node: process.version, platform: platform() });
       const entry = this.builds.get(key);
       const logFile = join(this.o.runDir, 'logs', `${sha.slice(0, 12)}-build.log`);
       if (entry) {
@@ -252,7 +258,7 @@ export class Preparer {
         this.o.emit({ type: 'build-end', sha, ok: r.exitCode === 0, seconds, log: logFile, cached: false, ...(r.exitCode ? { tail } : {}) });
         if (r.exitCode !== 0) fail(new CommitFailure('build', r.timedOut ? 'the build timed out' : `the build exited with code ${r.exitCode}`, logFile, tail));
         const s0 = now();
-        const saved = await this.builds.save(key, dir, installDirs(dir), seconds);
+        const saved = await this.builds.save(key, dir, [...dependencyFolders], seconds);
         c.build += (now() - s0) / 1000; // storing the output is part of preparing the commit
         this.outputHashes.set(sha, saved.outputHash);
       }
