@@ -36,6 +36,8 @@ export type RunEvent =
   | { type: 'phase'; sha: string; phase: Phase }
   | { type: 'output'; sha: string; stage: 'build' | 'probe' | 'server'; line: string }
   | { type: 'build-end'; sha: string; ok: boolean; seconds: number; log: string; cached: boolean; tail?: string[] }
+  /** An install that ran, or a seed from the install cache (`seeded`); modules reused in place emit none. */
+  | { type: 'install-end'; sha: string; ok: boolean; seconds: number; log: string; seeded: boolean; tail?: string[] }
   | { type: 'measure-start'; target: string; refs: string[]; rounds: number; purpose: Purpose; cached: boolean }
   | { type: 'sample'; sha: string; value: number; details?: Record<string, number> }
   | { type: 'threshold'; value: number; source: string }

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { CommitFailure } from '../errors.js';
 import type { RunEvent } from '../events.js';
 import type { CommitCost, RunCost } from '../report/result.js';
-import { BuildCache } from './build-cache.js';
+import { BuildCache, untrackedFiles } from './build-cache.js';
 import { evict } from './cache-store.js';
 import { hashOf } from './fingerprint.js';
-import { autoInstallCommand, dependencyFolders, InstallCache, installDirs, installKey, reconcileCommand } from './installs.js';
+import { autoInstallCommand, dependencyFolders, InstallCache, installDirs, installKey, installStamp, reconcileCommand } from './installs.js';
 import { runShell } from './process.js';
 import { cleanWorktree, WorktreePool, type Slot } from './worktree-pool.js';
 
@@ -72,6 +72,8 @@ export class Preparer {
   /** Commits whose worktrees a build ahead must not take: the current block's. */
   private keep = new Set<string>();
   private closed = false;
+  private warnedRewrite = false;
+  private warnedExtras = false;
 
   constructor(private readonly o: PreparerOptions) {
     this.pool = new WorktreePool(o.mirror, o.worktreeDir, o.fresh);
@@ -180,52 +182,8 @@ export class Preparer {
     const k0 = now();
     await cleanWorktree(dir, dependencyFolders);
     c.checkout += (now() - k0) / 1000;
-    let command = this.o.install === 'auto' ? autoInstallCommand(dir) : this.o.install;
-    if (command) {
-      const key = installKey(dir, command);
-      // Another worktree is installing this key right now: wait and seed from it. (A loop, not one
-      // await: two commits prepared side by side must not both start the install.)
-      const w0 = now();
-      while (this.installing.has(key)) await this.installing.get(key);
-      c.install += (now() - w0) / 1000;
-      const entry = this.installs.get(key);
-      if (slot.installKey === key) {
-        c.installReused = true;
-        c.saved += entry?.seconds ?? 0;
-      } else {
-        if (!ahead) this.o.emit({ type: 'phase', sha, phase: 'install' });
-        const t0 = now();
-        if (entry) {
-          await this.installs.seed(key, dir, entry);
-          c.saved += Math.max(0, entry.seconds - (now() - t0) / 1000);
-          c.installReused = true;
-          this.o.cost.installsReused = (this.o.cost.installsReused ?? 0) + 1;
-        } else {
-          // Modules of another lockfile are reconciled in place, not deleted by `npm ci`.
-          if (slot.installKey) command = reconcileCommand(command);
-          let done = () => {};
-          this.installing.set(key, new Promise<void>((r) => (done = r)));
-          const logFile = join(this.o.runDir, 'logs', `${sha.slice(0, 12)}-install.log`);
-          try {
-            const r = await runShell(this.pinned(command, ahead), { cwd: dir, env, logFile, signal: this.o.signal, timeoutMs: this.o.buildTimeoutMs });
-            if (this.o.signal.aborted) throw new Error('aborted');
-            const seconds = (now() - t0) / 1000;
-            this.o.cost.installs = (this.o.cost.installs ?? 0) + 1;
-            this.o.cost.installSeconds = (this.o.cost.installSeconds ?? 0) + seconds;
-            if (r.exitCode !== 0) {
-              slot.installKey = undefined;
-              fail(new CommitFailure('build', r.timedOut ? 'the install timed out' : `the install exited with code ${r.exitCode}`, logFile, (r.stdout + '\n' + r.stderr).trim().split('\n').slice(-15)));
-            }
-            await this.installs.save(key, dir, { command, seconds, dirs: installDirs(dir) });
-          } finally {
-            this.installing.delete(key);
-            done();
-          }
-        }
-        c.install += (now() - t0) / 1000;
-        slot.installKey = key;
-      }
-    }
+    const command = this.o.install === 'auto' ? autoInstallCommand(dir) : this.o.install;
+    if (command) await this.install(sha, slot, command, ahead, env, fail);
     const build = this.o.build;
     if (build) {
       // Version 2: entries written before worktrees were cleaned may hold other commits' outputs.
@@ -254,6 +212,7 @@ export class Preparer {
         this.o.cost.builds++;
         this.o.cost.buildSeconds += seconds;
         c.build += seconds;
+        if (ahead) c.builtAhead = true;
         const tail = (r.stdout + '\n' + r.stderr).trim().split('\n').slice(-15);
         this.o.emit({ type: 'build-end', sha, ok: r.exitCode === 0, seconds, log: logFile, cached: false, ...(r.exitCode ? { tail } : {}) });
         if (r.exitCode !== 0) fail(new CommitFailure('build', r.timedOut ? 'the build timed out' : `the build exited with code ${r.exitCode}`, logFile, tail));
@@ -264,6 +223,87 @@ export class Preparer {
       }
     }
     slot.ready = true;
+  }
+
+  /**
+   * The commit's dependencies, paid once per install key: kept in the worktree when it holds the
+   * key's modules untouched since they were installed, else seeded from the install cache (a
+   * copy), else installed and saved to the cache.
+   */
+  private async install(sha: string, slot: Slot, command: string, ahead: boolean, env: Record<string, string>, fail: (f: CommitFailure) => never): Promise<void> {
+    const c = costOf(this.o.cost, sha);
+    const dir = slot.path;
+    const key = installKey(dir, command);
+    // Another worktree is installing this key right now: wait and seed from it. (A loop, not one
+    // await: two commits prepared side by side must not both start the install.)
+    const w0 = now();
+    while (this.installing.has(key)) await this.installing.get(key);
+    c.install += (now() - w0) / 1000;
+    const entry = this.installs.get(key);
+    const dirs = entry?.dirs ?? installDirs(dir);
+    if (slot.installKey === key) {
+      if (slot.installStamp === installStamp(dir, dirs)) {
+        c.installReused = true;
+        c.saved += entry?.seconds ?? 0;
+        return;
+      }
+      // A build, a probe or a script wrote into the installed folders: the next commit must not inherit that.
+      if (!this.warnedRewrite) this.o.emit({ type: 'warning', message: `${sha.slice(0, 10)}: ${dirs.join(', ')} changed after it was installed (a build or a probe wrote into it): installed again from the install cache, before every commit that finds it changed` });
+      this.warnedRewrite = true;
+    }
+    if (!ahead) this.o.emit({ type: 'phase', sha, phase: 'install' });
+    const t0 = now();
+    const logFile = join(this.o.runDir, 'logs', `${sha.slice(0, 12)}-install.log`);
+    if (entry) {
+      await this.installs.seed(key, dir, entry);
+      const seconds = (now() - t0) / 1000;
+      c.saved += Math.max(0, entry.seconds - seconds);
+      c.installReused = true;
+      this.o.cost.installsReused = (this.o.cost.installsReused ?? 0) + 1;
+      this.o.emit({ type: 'install-end', sha, ok: true, seconds, log: logFile, seeded: true });
+    } else {
+      let done = () => {};
+      this.installing.set(key, new Promise<void>((r) => (done = r)));
+      try {
+        // Modules of another lockfile are reconciled in place, not deleted by `npm ci`.
+        const run = slot.installKey ? reconcileCommand(command) : command;
+        const r = await runShell(this.pinned(run, ahead), { cwd: dir, env, logFile, signal: this.o.signal, timeoutMs: this.o.buildTimeoutMs });
+        if (this.o.signal.aborted) throw new Error('aborted');
+        const seconds = (now() - t0) / 1000;
+        this.o.cost.installs = (this.o.cost.installs ?? 0) + 1;
+        this.o.cost.installSeconds = (this.o.cost.installSeconds ?? 0) + seconds;
+        const tail = (r.stdout + '\n' + r.stderr).trim().split('\n').slice(-15);
+        this.o.emit({ type: 'install-end', sha, ok: r.exitCode === 0, seconds, log: logFile, seeded: false, ...(r.exitCode ? { tail } : {}) });
+        if (r.exitCode !== 0) {
+          slot.installKey = undefined;
+          fail(new CommitFailure('build', r.timedOut ? 'the install timed out' : `the install exited with code ${r.exitCode}`, logFile, tail));
+        }
+        await this.dropInstallExtras(sha, dir);
+        await this.installs.save(key, dir, { command, seconds, dirs: installDirs(dir) });
+      } finally {
+        this.installing.delete(key);
+        done();
+      }
+    }
+    c.install += (now() - t0) / 1000;
+    if (ahead) c.installedAhead = true;
+    slot.installKey = key;
+    slot.installStamp = installStamp(dir, dirs);
+  }
+
+  /**
+   * Files an install wrote outside the dependency folders (a `prepare` script's build, git hooks)
+   * are not in the install cache, so commits that reuse the install would not have them: removed
+   * here too, so every commit sees the same, and said once.
+   */
+  private async dropInstallExtras(sha: string, dir: string): Promise<void> {
+    const extras = await untrackedFiles(dir, dependencyFolders);
+    if (!extras.length) return;
+    await cleanWorktree(dir, dependencyFolders);
+    if (this.warnedExtras) return;
+    this.warnedExtras = true;
+    const shown = extras.slice(0, 5).join(', ') + (extras.length > 5 ? `, … (${extras.length} in all)` : '');
+    this.o.emit({ type: 'warning', message: `${sha.slice(0, 10)}: the install wrote ${shown} outside the dependency folders (a prepare or postinstall script?); commits that reuse the install would not have them, so they are removed for every commit: put build steps in the build command` });
   }
 
   private pinned(command: string, ahead: boolean): string {

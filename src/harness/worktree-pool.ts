@@ -17,8 +17,9 @@ export interface Slot {
   sha?: string;
   /** The commit is installed and built in this slot. */
   ready: boolean;
-  /** The install key whose modules the slot holds. */
+  /** The install key whose modules the slot holds, and their state when installed (installStamp). */
   installKey?: string;
+  installStamp?: string;
   leases: number;
   lastUsed: number;
 }

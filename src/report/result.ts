@@ -89,8 +89,11 @@ export interface CommitCost {
   saved?: number;
   buildCached?: boolean;
   installReused?: boolean;
-  /** Built ahead of the search, in the background. */
+  /** Prepared ahead of the search, in the background (off the critical path). */
   ahead?: boolean;
+  /** What ran ahead: an install (or a seed from the install cache), a build (not a restore). */
+  installedAhead?: boolean;
+  builtAhead?: boolean;
 }
 
 export interface RunResult {

@@ -28,6 +28,11 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         write(`build ${short(e.sha)} ${e.ok ? 'ok' : 'FAILED'} in ${fmtDuration(e.seconds)}${e.ok ? '' : ` (log: ${e.log})`}`);
         if (!e.ok) for (const l of e.tail ?? []) write(`  | ${l}`);
         break;
+      case 'install-end':
+        if (e.seeded) write(`install ${short(e.sha)}: copied from the install cache in ${fmtDuration(e.seconds)}`);
+        else write(`install ${short(e.sha)} ${e.ok ? 'ok' : 'FAILED'} in ${fmtDuration(e.seconds)}${e.ok ? '' : ` (log: ${e.log})`}`);
+        if (!e.ok) for (const l of e.tail ?? []) write(`  | ${l}`);
+        break;
       case 'measure-start':
         write(
           `measure ${short(e.target)}${e.refs.length ? ` against ${e.refs.map(short).join(', ')}` : ''}: ${e.rounds} round(s)${e.cached ? ' (from cache)' : ''}` +
