@@ -39,7 +39,8 @@ export type RunEvent =
   /** An install that ran, or a seed from the install cache (`seeded`); modules reused in place emit none. */
   | { type: 'install-end'; sha: string; ok: boolean; seconds: number; log: string; seeded: boolean; tail?: string[] }
   | { type: 'measure-start'; target: string; refs: string[]; rounds: number; purpose: Purpose; cached: boolean }
-  | { type: 'sample'; sha: string; value: number; details?: Record<string, number> }
+  /** `censored`: the run was stopped at the probe's timeout; `value` is the timeout, a lower bound. */
+  | { type: 'sample'; sha: string; value: number; details?: Record<string, number>; censored?: true }
   | { type: 'threshold'; value: number; source: string }
   | { type: 'verdict'; verdict: CommitVerdict }
   | { type: 'skip'; sha: string; reason: string; log?: string }

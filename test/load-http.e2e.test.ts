@@ -78,7 +78,7 @@ describe('http probe end to end (autocannon against a real server per commit)', 
     cleanups.push(() => repo.cleanup());
     const { r, cache } = await bisect(repo.dir, 'p99');
     expect(r.exitCode, r.all).toBe(2);
-    expect(r.stderr).toMatch(/--bad bad cannot be measured: the server \(`node server.js`\) exited with code 7 before it was ready/);
+    expect(r.stderr).toMatch(/--bad bad cannot be measured: the server crashed: the server \(`node server.js`\) exited with code 7 before it was ready/);
     expect(r.stderr).toContain('fatal: config missing');
     expect(processesUnder(cache)).toEqual([]);
   });

@@ -162,7 +162,7 @@ describe('k6 probe with a stand-in k6 executable', { timeout: 240_000 }, () => {
     const cache = tempDir('pb-cache-');
     const s = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'k6', '--min-samples', '3', '--max-samples', '4', '--no-profile'], { cwd: strict.repo.dir, env, cache });
     expect(s.exitCode, s.all).toBe(2);
-    expect(s.stderr).toContain('cannot be measured: k6 thresholds failed: http_req_duration: p(99)<1');
+    expect(s.stderr).toContain('cannot be measured: the probe failed: k6 thresholds failed: http_req_duration: p(99)<1');
     expect(processesUnder(cache)).toEqual([]);
   });
 

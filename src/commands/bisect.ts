@@ -43,6 +43,7 @@ export interface CliOptions {
   resume?: string | boolean;
   seed?: string;
   buildTimeout?: string;
+  timeout?: string;
   install?: string;
   fresh?: boolean;
   jobs?: string;
@@ -73,6 +74,7 @@ function program(): Command {
     .option('--fresh', 'a new clean worktree per commit (for builds that cannot be trusted incrementally)')
     .option('--jobs <n>', 'builds ahead allowed while a commit is measured (default 0 on 2 cores: only between measurements)')
     .option('--build-timeout <seconds>', 'give up on a build after this long (the commit is skipped)')
+    .option('--timeout <seconds>', "stop a run of the command after -- after this long: it was too slow, and counts as at least this long (a censored sample)")
     .option('--seed <n>', 'seed for the bootstrap intervals (default: from the bad commit)')
     .option('--no-cache', 're-measure everything instead of reusing stored samples')
     .option('--no-profile', 'skip profiling the culprit against its parent (the "Why it is slower" evidence)')
@@ -115,6 +117,12 @@ function integer(v: string | undefined, flag: string, min: number): number | und
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} ${v}: give a whole number of at least ${min}.`);
+  return n;
+}
+
+function seconds(v: string, flag: string): number {
+  const n = Number(v.replace(/s$/, ''));
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} ${v}: give a number of seconds above 0, like ${flag} 30.`);
   return n;
 }
 
@@ -185,7 +193,10 @@ export async function bisectCommand(argv: string[]): Promise<number> {
     rawProbe = config.probes[opts.probe];
   } else {
     probeName = 'command';
-    rawProbe = { kind: 'command', run: shellQuote(command) };
+    rawProbe = { kind: 'command', run: shellQuote(command), ...(opts.timeout !== undefined ? { timeout: seconds(opts.timeout, '--timeout') } : {}) };
+  }
+  if (opts.probe && opts.timeout !== undefined) {
+    throw new UsageError(`--timeout is for a command after --; for --probe ${opts.probe}, set its timeout in probes.config.ts (probes.${opts.probe}.timeout, in seconds).`);
   }
   const { probe, config: probeDefinition } = createProbe(probeName, rawProbe);
   const givenMax = integer(opts.maxSamples, '--max-samples', 2);

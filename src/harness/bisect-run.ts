@@ -114,7 +114,8 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
   const endpointError = (sha: string, f: CommitFailure): never => {
     const which = sha === good ? `--good ${o.good}` : sha === bad ? `--bad ${o.bad}` : `reference ${sha.slice(0, 12)}`;
     const what = f.stage === 'build' ? 'does not build' : 'cannot be measured';
-    throw Object.assign(new UsageError(`${which} ${what}: ${f.message}. Fix the ${f.stage === 'build' ? 'build command' : 'probe'} or pick ${sha === good ? 'a --good' : 'a --bad'} where it works${f.logFile ? ` (log: ${f.logFile})` : ''}.`), { tail: f.logTail });
+    const fix = f.kind === 'too slow' ? `Raise the ${f.stage === 'build' ? '--build-timeout' : "probe's timeout"}` : `Fix the ${f.stage === 'build' ? 'build command' : 'probe'}`;
+    throw Object.assign(new UsageError(`${which} ${what}: ${f.headline}: ${f.message}. ${fix} or pick ${sha === good ? 'a --good' : 'a --bad'} where it works${f.logFile ? ` (log: ${f.logFile})` : ''}.`), { tail: f.logTail });
   };
 
   try {
@@ -132,8 +133,8 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
         if (!(e instanceof CommitFailure)) throw e;
         const culpritSha = e.sha ?? (e.stage === 'build' ? [step.target, ...step.refs].find((s) => failed.has(s)) ?? step.target : step.target);
         if (step.purpose === 'verdict' && culpritSha === step.target) {
-          emit({ type: 'skip', sha: step.target, reason: `${e.stage} failed: ${e.message}`, ...(e.logFile ? { log: e.logFile } : {}) });
-          engine.skip(`${e.stage} failed: ${e.message}`);
+          emit({ type: 'skip', sha: step.target, reason: `${e.headline}: ${e.message}`, ...(e.logFile ? { log: e.logFile } : {}) });
+          engine.skip(`${e.headline}: ${e.message}`);
         } else {
           endpointError(culpritSha, e);
         }
@@ -156,6 +157,7 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
       samples: (s) => engine.samplesOf(s),
       summary: (s) => summarize(engine.samplesOf(s)),
       details: (s) => medianDetails(details.get(s)),
+      censored: { count: (s) => measurer.censored.get(s) ?? 0, at: measurer.censoredAt },
       probe: { name: o.probeName, kind: probe.kind, metric: probe.metric, deterministic: probe.deterministic },
       good: { ref: o.good, sha: good }, bad: { ref: o.bad, sha: bad },
       rangeSize: range.length, runId, runDir, reproduce: o.reproduce, cost,

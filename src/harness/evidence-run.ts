@@ -49,7 +49,7 @@ export async function collectEvidence(o: EvidenceOptions): Promise<Evidence[]> {
       ev = await evidenceFor(o, c);
     } catch (e) {
       if (o.signal.aborted) throw e;
-      const why = e instanceof CommitFailure ? `${e.stage} failed: ${e.message}` : (e as Error).message;
+      const why = e instanceof CommitFailure ? `${e.headline}: ${e.message}` : (e as Error).message;
       ev = { culprit: c.sha, parent: c.parent, profiler: 'none', top: [], shrank: [], lines: [], note: `profiling failed: ${why}` };
       o.emit({ type: 'warning', message: `evidence for ${c.sha.slice(0, 10)}: ${ev.note}` });
     }

@@ -215,7 +215,11 @@ export class Preparer {
         if (ahead) c.builtAhead = true;
         const tail = (r.stdout + '\n' + r.stderr).trim().split('\n').slice(-15);
         this.o.emit({ type: 'build-end', sha, ok: r.exitCode === 0, seconds, log: logFile, cached: false, ...(r.exitCode ? { tail } : {}) });
-        if (r.exitCode !== 0) fail(new CommitFailure('build', r.timedOut ? 'the build timed out' : `the build exited with code ${r.exitCode}`, logFile, tail));
+        if (r.exitCode !== 0) {
+          fail(r.timedOut
+            ? new CommitFailure('build', `the build ran past --build-timeout ${this.timeoutText()} and was stopped`, logFile, tail, 'too slow')
+            : new CommitFailure('build', `the build exited with code ${r.exitCode}`, logFile, tail, 'crashed'));
+        }
         const s0 = now();
         const saved = await this.builds.save(key, dir, [...dependencyFolders], seconds);
         c.build += (now() - s0) / 1000; // storing the output is part of preparing the commit
@@ -276,7 +280,9 @@ export class Preparer {
         this.o.emit({ type: 'install-end', sha, ok: r.exitCode === 0, seconds, log: logFile, seeded: false, ...(r.exitCode ? { tail } : {}) });
         if (r.exitCode !== 0) {
           slot.installKey = undefined;
-          fail(new CommitFailure('build', r.timedOut ? 'the install timed out' : `the install exited with code ${r.exitCode}`, logFile, tail));
+          fail(r.timedOut
+            ? new CommitFailure('build', `the install ran past --build-timeout ${this.timeoutText()} and was stopped`, logFile, tail, 'too slow')
+            : new CommitFailure('build', `the install exited with code ${r.exitCode}`, logFile, tail, 'crashed'));
         }
         await this.dropInstallExtras(sha, dir);
         await this.installs.save(key, dir, { command, seconds, dirs: installDirs(dir) });
@@ -304,6 +310,10 @@ export class Preparer {
     this.warnedExtras = true;
     const shown = extras.slice(0, 5).join(', ') + (extras.length > 5 ? `, … (${extras.length} in all)` : '');
     this.o.emit({ type: 'warning', message: `${sha.slice(0, 10)}: the install wrote ${shown} outside the dependency folders (a prepare or postinstall script?); commits that reuse the install would not have them, so they are removed for every commit: put build steps in the build command` });
+  }
+
+  private timeoutText(): string {
+    return `${(this.o.buildTimeoutMs ?? 0) / 1000} s`;
   }
 
   private pinned(command: string, ahead: boolean): string {

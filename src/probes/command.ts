@@ -1,4 +1,4 @@
-import { CommitFailure } from '../errors.js';
+import { CommitFailure, ProbeTooSlow } from '../errors.js';
 import { fail, isObject, noUnknownKeys, num, oneOf, str, strMap } from '../config/validate.js';
 import type { Probe, ProbeKind, Sample } from './types.js';
 
@@ -13,7 +13,9 @@ export interface CommandProbeConfig {
 
 /**
  * Any command: its wall time, or a number it prints (a regex's first group, or a field of a JSON
- * last line). The command failing is a probe failure: the commit is skipped, as with `git bisect run`.
+ * last line). The command crashing is a probe failure: the commit is skipped, as with `git bisect
+ * run`. A run stopped at the timeout is too slow: for wall time, a censored sample (at least the
+ * timeout); a printed number it never printed cannot be bounded, so that run is reported too slow.
  */
 export const commandProbe: ProbeKind<CommandProbeConfig> = {
   kind: 'command',
@@ -55,9 +57,15 @@ export const commandProbe: ProbeKind<CommandProbeConfig> = {
       build: cfg.build,
       metric: m ? { name: m.name, unit: m.unit, better: m.better } : { name: 'wall time', unit: 'ms', better: 'lower' },
       async sample(ctx): Promise<Sample> {
-        const r = await ctx.exec(cfg.run, { env: cfg.env, timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined });
+        let r;
+        try {
+          r = await ctx.exec(cfg.run, { env: cfg.env, timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined });
+        } catch (e) {
+          if (!m && e instanceof ProbeTooSlow) return { value: e.timeoutMs, censored: true };
+          throw e;
+        }
         if (r.exitCode !== 0) {
-          throw new CommitFailure('probe', `\`${cfg.run}\` exited with code ${r.exitCode}`, undefined, tail(r.stderr || r.stdout));
+          throw new CommitFailure('probe', `\`${cfg.run}\` exited with code ${r.exitCode}`, undefined, tail(r.stderr || r.stdout), 'crashed');
         }
         if (!m) return { value: r.ms };
         return { value: parseMetric(r.stdout, m) };

@@ -49,6 +49,8 @@ export interface ResultCommit {
   vsGood?: { worse: number; lo: number; hi: number; p: number };
   vsBad?: { worse: number; lo: number; hi: number; p: number };
   reason?: string;
+  /** Samples of this commit stopped at the probe's timeout (counted as `censoredAt`, a lower bound). */
+  censored?: number;
 }
 
 export interface RunCost {
@@ -120,6 +122,11 @@ export interface RunResult {
   cost: RunCost;
   /** Per culprit: the profile diff at the culprit against its parent (docs/evidence.md). */
   evidence?: Evidence[];
+  /**
+   * The value given to probe runs stopped at the probe's timeout (the timeout): such a sample means
+   * "at least this". Present when any sample of the run was censored; see each commit's `censored`.
+   */
+  censoredAt?: number;
 }
 
 export const brief = (s: Summary): ResultSummary => ({ median: s.median, n: s.n, spread: s.spread });
@@ -135,6 +142,8 @@ export interface ResultInput {
   samples: (sha: string) => number[];
   summary: (sha: string) => Summary;
   details: (sha: string) => Record<string, number> | undefined;
+  /** Censored samples per commit, and the value they were given (the probe's timeout). */
+  censored?: { count: (sha: string) => number; at?: number };
   probe: RunResult['probe'];
   good: RunResult['good'];
   bad: RunResult['bad'];
@@ -168,8 +177,12 @@ export function buildResult(i: ResultInput): RunResult {
   const culprits = o.culprits.map(culprit);
   const largest = culprits.reduce<ResultCulprit | null>((a, b) => (!a || b.change.worse > a.change.worse ? b : a), null);
   const cmp = (c?: { worse: number; lo: number; hi: number; p: number }) => c && { worse: c.worse, lo: c.lo, hi: c.hi, p: c.p };
+  const cut = (sha: string) => {
+    const n = i.censored?.count(sha) ?? 0;
+    return n ? { censored: n } : {};
+  };
   const commits: ResultCommit[] = [
-    { sha: i.good.sha, subject: i.meta.get(i.good.sha)?.subject ?? '', verdict: 'good-endpoint', summary: brief(i.summary(i.good.sha)) },
+    { sha: i.good.sha, subject: i.meta.get(i.good.sha)?.subject ?? '', verdict: 'good-endpoint', summary: brief(i.summary(i.good.sha)), ...cut(i.good.sha) },
     ...o.verdicts.map((v) => ({
       sha: v.sha,
       subject: i.meta.get(v.sha)?.subject ?? '',
@@ -179,8 +192,9 @@ export function buildResult(i: ResultInput): RunResult {
       vsGood: cmp(v.vsGood),
       vsBad: cmp(v.vsBad),
       ...(v.reason ? { reason: v.reason } : {}),
+      ...cut(v.sha),
     })),
-    { sha: i.bad.sha, subject: i.meta.get(i.bad.sha)?.subject ?? '', verdict: 'bad-endpoint', summary: brief(i.summary(i.bad.sha)) },
+    { sha: i.bad.sha, subject: i.meta.get(i.bad.sha)?.subject ?? '', verdict: 'bad-endpoint', summary: brief(i.summary(i.bad.sha)), ...cut(i.bad.sha) },
   ];
   const e = o.endpoints;
   return {
@@ -209,5 +223,6 @@ export function buildResult(i: ResultInput): RunResult {
     runDir: i.runDir,
     reproduce: i.reproduce,
     cost: i.cost,
+    ...(i.censored?.at !== undefined ? { censoredAt: i.censored.at } : {}),
   };
 }

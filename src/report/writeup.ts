@@ -43,9 +43,24 @@ function delta(before: number, after: number): string {
   return fmtRatio(after / before);
 }
 
+/** A median or value: "≥" when it is a sample stopped at the probe's timeout (a lower bound). */
+function valueOf(r: RunResult): (v: number) => string {
+  const unit = r.probe.metric.unit;
+  return (v) => `${isCensored(r, v) ? '≥ ' : ''}${fmtValue(v, unit)}`;
+}
+
+const isCensored = (r: RunResult, v: number) => r.censoredAt !== undefined && v >= r.censoredAt;
+
+/** A change between two medians, bounded on the side whose median is censored. */
+function ratioOf(r: RunResult, before: number, after: number, ratio: number): string {
+  const bound = isCensored(r, after) === isCensored(r, before) ? '' : isCensored(r, after) ? 'at least ' : 'at most ';
+  return `${bound}${fmtRatio(ratio)}`;
+}
+
 export function renderWriteup(r: RunResult, x: WriteupExtras): string {
   const m = r.probe.metric;
   const unit = m.unit;
+  const val = valueOf(r);
   const L: string[] = [];
   const headline =
     r.status === 'found'
@@ -62,9 +77,9 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
   const e = r.endpoints;
   L.push('### Problem', '');
   L.push(
-    `${md(m.name)} went from ${fmtValue(e.good.median, unit)} at good to ${fmtValue(e.bad.median, unit)} at bad: ` +
-      `${fmtRatio(e.change.ratio)} (${Math.round(e.change.confidence * 100)}% interval ${fmtRatio(e.change.ci[0])} to ${fmtRatio(e.change.ci[1])}, ${fmtP(e.change.p)}; ` +
-      `${e.good.n} and ${e.bad.n} samples, measured interleaved).`,
+    `${md(m.name)} went from ${val(e.good.median)} at good to ${val(e.bad.median)} at bad: ` +
+      `${ratioOf(r, e.good.median, e.bad.median, e.change.ratio)} (${Math.round(e.change.confidence * 100)}% interval ${fmtRatio(e.change.ci[0])} to ${fmtRatio(e.change.ci[1])}, ${fmtP(e.change.p)}; ` +
+      `all ${e.good.n} and ${e.bad.n} samples of the two, measured interleaved).`,
     '',
   );
   if (r.status === 'no-regression') {
@@ -78,7 +93,7 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
 
   if (r.culprits.length) {
     L.push('### Root cause', '');
-    for (const c of r.culprits) L.push(...culpritSection(c, r, unit), ...chartRefs(x, c.sha));
+    for (const c of r.culprits) L.push(...culpritSection(c, r), ...chartRefs(x, c.sha));
   }
   if (r.suspects.length) {
     L.push(
@@ -98,13 +113,14 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
 
   if (r.culprits.length) {
     const c = r.culprit!;
-    L.push('### Baseline (before)', '', '| Metric | Value |', '|--------|-------|');
-    L.push(`| ${md(m.name)} (median) | ${fmtValue(c.before.median, unit)} |`);
+    L.push('### Baseline (before)', '', `The same samples as the root cause: \`${short(c.baseline)}\` and the culprit from the blocks that measured them side by side.`, '');
+    L.push('| Metric | Value |', '|--------|-------|');
+    L.push(`| ${md(m.name)} (median) | ${val(c.before.median)} |`);
     L.push(`| Spread (±MAD) | ${fmtValue(c.before.spread, unit)} |`);
     for (const [k, v] of Object.entries(c.details?.before ?? {})) L.push(`| ${detailLabels[k] ?? k} | ${fmtDetail(k, v, unit)} |`);
     L.push(`| Samples | ${c.before.n} |`, '');
     L.push('### After', '', '| Metric | Before | After | Delta |', '|--------|--------|-------|-------|');
-    L.push(`| ${md(m.name)} (median) | ${fmtValue(c.before.median, unit)} | ${fmtValue(c.after.median, unit)} | ${delta(c.before.median, c.after.median)} |`);
+    L.push(`| ${md(m.name)} (median) | ${val(c.before.median)} | ${val(c.after.median)} | ${delta(c.before.median, c.after.median)} |`);
     for (const [k, v] of Object.entries(c.details?.before ?? {})) {
       const a = c.details?.after[k];
       if (a !== undefined) L.push(`| ${detailLabels[k] ?? k} | ${fmtDetail(k, v, unit)} | ${fmtDetail(k, a, unit)} | ${delta(v, a)} |`);
@@ -128,12 +144,16 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
   const inconclusive = r.commits.filter((c) => c.verdict === 'inconclusive');
   if (inconclusive.length) L.push(`- ${inconclusive.length} commit(s) stayed inconclusive at the maximum samples; the search followed the side their estimates lean to: ${inconclusive.map((c) => `\`${short(c.sha)}\` (${c.lean})`).join(', ')}.`);
   if (r.minorSteps.length) L.push(`- Smaller steps also located (below the threshold): ${r.minorSteps.map((s) => `\`${short(s.sha)}\` ${fmtRatio(s.change.ratio)}`).join(', ')}.`);
+  L.push(...censoredNote(r));
   L.push('');
-  L.push('#### Commits measured', '', '| Commit | Subject | Verdict | Median | ± | n |', '|---|---|---|---|---|---|');
+  L.push('#### Commits measured', '');
+  L.push('Each commit\'s median, spread and n pool every sample it got in the run (as the commit measured and as a reference); the root cause compares only the blocks that measured the culprit beside its baseline, so its numbers can differ.', '');
+  L.push('| Commit | Subject | Verdict | Median (all samples) | ± | n |', '|---|---|---|---|---|---|');
   const order = new Map([...x.meta.keys()].map((s, i) => [s, i]));
   for (const c of [...r.commits].sort((a, b) => (order.get(a.sha) ?? 0) - (order.get(b.sha) ?? 0))) {
     const verdict = c.verdict === 'inconclusive' ? `inconclusive (leans ${c.lean})` : c.verdict;
-    L.push(`| \`${short(c.sha)}\` | ${md(c.subject.slice(0, 60))} | ${verdict} | ${fmtValue(c.summary.median, unit)} | ${fmtValue(c.summary.spread, unit)} | ${c.summary.n} |`);
+    const n = c.censored ? `${c.summary.n} (${c.censored} timed out)` : `${c.summary.n}`;
+    L.push(`| \`${short(c.sha)}\` | ${md(c.subject.slice(0, 60))} | ${verdict} | ${val(c.summary.median)} | ${fmtValue(c.summary.spread, unit)} | ${n} |`);
   }
   L.push('', ...chartRefs(x, undefined));
   L.push('### Reproduce', '', '```sh', mdFenced(r.reproduce), '```', '');
@@ -147,10 +167,12 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
   return L.join('\n');
 }
 
-function culpritSection(c: ResultCulprit, r: RunResult, unit: string): string[] {
+function culpritSection(c: ResultCulprit, r: RunResult): string[] {
+  const val = valueOf(r);
+  const samples = `${c.before.n} samples of \`${short(c.baseline)}\` and ${c.after.n} of the culprit, from the blocks that measured them side by side`;
   const L = [
-    `**\`${short(c.sha)}\` ${md(c.subject)}** by ${md(c.author)}, ${c.date.slice(0, 10)}: ${fmtValue(c.before.median, unit)} → ${fmtValue(c.after.median, unit)}, ` +
-      `${fmtRatio(c.change.ratio)} ${r.probe.deterministic ? '(a deterministic probe: one exact measurement of each).' : `(${Math.round(c.change.confidence * 100)}% interval ${fmtRatio(c.change.ci[0])} to ${fmtRatio(c.change.ci[1])}, ${fmtP(c.change.p)}; ${c.before.n} vs ${c.after.n} samples).`}`,
+    `**\`${short(c.sha)}\` ${md(c.subject)}** by ${md(c.author)}, ${c.date.slice(0, 10)}: ${val(c.before.median)} → ${val(c.after.median)}, ` +
+      `${ratioOf(r, c.before.median, c.after.median, c.change.ratio)} ${r.probe.deterministic ? '(a deterministic probe: one exact measurement of each).' : `(${Math.round(c.change.confidence * 100)}% interval ${fmtRatio(c.change.ci[0])} to ${fmtRatio(c.change.ci[1])}, ${fmtP(c.change.p)}; ${samples}).`}`,
     '',
   ];
   if (c.baseline !== c.parent) L.push(`(Measured against \`${short(c.baseline)}\`, the nearest measured good commit.)`, '');
@@ -161,6 +183,19 @@ function culpritSection(c: ResultCulprit, r: RunResult, unit: string): string[] 
     L.push('');
   }
   return L;
+}
+
+/** What the run did with probe runs stopped at the timeout: too slow, counted, not skipped. */
+function censoredNote(r: RunResult): string[] {
+  const cut = r.commits.filter((c) => c.censored);
+  if (r.censoredAt === undefined || !cut.length) return [];
+  const at = fmtValue(r.censoredAt, r.probe.metric.unit);
+  const total = cut.reduce((n, c) => n + (c.censored ?? 0), 0);
+  return [
+    `- Timeouts: ${total} probe run(s) ran past the probe's timeout and were stopped. The probe was too slow there, it did not crash: ` +
+      `each such run counts as a censored sample of at least ${at}, ranked at or above every run that finished, and a median shown as ≥ ${at} is a lower bound. ` +
+      `Commits: ${cut.map((c) => `\`${short(c.sha)}\` ${c.censored} of ${c.summary.n}`).join(', ')}.`,
+  ];
 }
 
 /** Image lines for the charts of one culprit (sha) or of the whole run (undefined). */

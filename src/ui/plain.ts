@@ -51,7 +51,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         const label = v.verdict === 'inconclusive' ? `inconclusive, leans ${v.lean}` : v.verdict;
         write(
           `verdict ${short(v.sha)} ${label}: ${g ? `${pct(g.worse)} vs good [${pct(g.lo)}, ${pct(g.hi)}] ${fmtP(g.p)}` : ''}` +
-            `${v.vsBad ? `, ${pct(v.vsBad.worse)} vs bad` : ''} (n=${v.samples}) ${subj(v.sha)}`,
+            `${v.vsBad ? `, ${pct(v.vsBad.worse)} vs bad` : ''} (n=${v.samples}, this verdict's blocks) ${subj(v.sha)}`,
         );
         break;
       }
@@ -81,7 +81,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         for (const c of o.culprits) {
           write(
             `culprit ${c.sha} ${subj(c.sha)}: ${fmtValue(c.beforeSummary.median, metric.unit)} → ${fmtValue(c.afterSummary.median, metric.unit)} ` +
-              `${fmtRatio(c.ratio)} [${fmtRatio(c.ratioCi[0])}, ${fmtRatio(c.ratioCi[1])}] ${fmtP(c.change.p)}`,
+              `${fmtRatio(c.ratio)} [${fmtRatio(c.ratioCi[0])}, ${fmtRatio(c.ratioCi[1])}] ${fmtP(c.change.p)} (measured beside ${short(c.before)})`,
           );
         }
         if (o.status === 'ambiguous') write(`result: ambiguous; the regression is in one of: ${o.suspects.map(short).join(' ')}`);
