@@ -55,6 +55,8 @@ export type RunEvent =
       profiler: string;
       top: { function: string; file: string; line: number; delta: number; inChange: 'added' | 'modified' | false }[];
       note?: string;
+      /** Stored by an earlier run for the same culprit, parent, probe and machine: not profiled again. */
+      cached?: true;
     };
 
 /** Drift checks (src/harness/drift-run.ts): progress lines, the measured series, each step found, the end. */

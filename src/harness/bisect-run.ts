@@ -11,7 +11,9 @@ import { collectEvidence } from './evidence-run.js';
 import { Repo } from './git.js';
 import { writePartial, writeReport } from './report-files.js';
 import { Interrupted, Measurer } from './measurer.js';
-import { finishCost, flagIdenticalBuilds } from './prepare.js';
+import { costOf, finishCost, flagIdenticalBuilds, preparationCounted } from './prepare.js';
+import { EvidenceStore } from './evidence-store.js';
+import { hashOf } from './fingerprint.js';
 import { cacheRoot } from './paths.js';
 import { RunLog } from './run-log.js';
 import { readProbeArtifacts } from './probe-evidence.js';
@@ -165,10 +167,32 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
     flagIdenticalBuilds(result, measurer.preparer.outputHashes);
     // Evidence at the culprit (docs/evidence.md): profile parent and culprit, diff, tie to the change.
     if (o.profile !== false && outcome.culprits.length) {
+      const p0 = performance.now();
+      const prepared = preparationCounted(cost);
+      const evidenceStore = new EvidenceStore(join(cache, 'evidence'));
+      const key = async (c: { sha: string; parent: string }) => hashOf({
+        v: 1, probe: o.probeDefinition, build: measurer.buildCommand ?? null, env: o.env ?? null, fp: measurer.fp.hash,
+        culprit: (await repo.raw(['rev-parse', `${c.sha}^{tree}`])).trim(), parent: (await repo.raw(['rev-parse', `${c.parent}^{tree}`])).trim(),
+      });
+      const keys = new Map<string, string>();
+      let profiled = 0;
+      for (const c of result.culprits) keys.set(c.sha, await key(c));
       result.evidence = await collectEvidence({
         culprits: result.culprits.map((c) => ({ sha: c.sha, parent: c.parent })),
         probe, prepare: (s) => measurer.prepareCommit(s), repo, runDir, env: o.env, signal, emit,
+        store: {
+          // --no-cache profiles again, as it measures again.
+          get: (c, dir) => {
+            const hit = o.useCache ? evidenceStore.get(keys.get(c.sha)!, dir) : undefined;
+            if (hit) costOf(cost, c.sha).saved += hit.seconds;
+            else profiled++;
+            return hit?.evidence;
+          },
+          put: (c, ev, seconds) => evidenceStore.put(keys.get(c.sha)!, ev, seconds),
+        },
       });
+      // Profiling is its own line of the cost: its wall time, less the builds it needed (counted as builds).
+      if (profiled) cost.profileSeconds = Math.max(0, (performance.now() - p0) / 1000 - (preparationCounted(cost) - prepared));
     }
     await measurer.close();
     finishCost(cost, (performance.now() - started) / 1000, measurer.prepareOverlap);

@@ -44,7 +44,10 @@ export interface MeasurerOptions {
  */
 export class Measurer {
   readonly fp = environmentFingerprint();
-  readonly cost: RunCost = { wallSeconds: 0, builds: 0, buildSeconds: 0, samples: 0, measureSeconds: 0, cachedBlocks: 0, perCommit: {} };
+  readonly cost: RunCost = {
+    wallSeconds: 0, builds: 0, buildSeconds: 0, samples: 0, measureSeconds: 0, cachedBlocks: 0, perCommit: {},
+    installs: 0, installSeconds: 0, installsReused: 0, buildsRestored: 0, profileSeconds: 0,
+  };
   /** Sample details of every commit measured or replayed, for the before/after table. */
   readonly details = new Map<string, Record<string, number>[]>();
   /** Samples per commit stopped at the probe's timeout (their value: the timeout, a lower bound). */

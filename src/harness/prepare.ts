@@ -347,15 +347,15 @@ export function preparationCounted(cost: RunCost): number {
 
 /**
  * Fill in where the time went once the run is over: perfbisect's own overhead is the wall time
- * not spent checking out, installing, building, starting servers or measuring, shared evenly
- * among the commits the run touched; the savings are what the reused installs, builds and blocks
- * originally cost.
+ * not spent checking out, installing, building, starting servers, measuring or profiling, shared
+ * evenly among the commits measured; the savings are what the reused installs, builds, blocks and
+ * evidence originally cost.
  */
 export function finishCost(cost: RunCost, wallSeconds: number, prepareOverlap = 0): void {
   cost.wallSeconds = wallSeconds;
   const shas = Object.keys(cost.perCommit);
   // A block's commits prepared side by side count their wall time, not the sum of their times.
-  let work = preparationCounted(cost) - prepareOverlap;
+  let work = preparationCounted(cost) - prepareOverlap + (cost.profileSeconds ?? 0);
   let saved = 0;
   for (const sha of shas) {
     const c = costOf(cost, sha);

@@ -69,8 +69,13 @@ export interface RunCost {
   buildsRestored?: number;
   /** Seconds the caches saved: the original cost of what was reused, minus the reuse itself. */
   savedSeconds?: number;
-  /** perfbisect's own time: wall time not spent in checkout, install, build, server start or measurement. */
+  /**
+   * perfbisect's own time: wall time not spent in checkout, install, build, server start,
+   * measurement or profiling.
+   */
   overheadSeconds?: number;
+  /** Profiling the culprits against their parents (the evidence step), preparation excluded; 0 when replayed. */
+  profileSeconds?: number;
   /** Builds allowed beside a measurement (--jobs). */
   jobs?: number;
   /** Time blocks waited for builds ahead to finish (with --jobs 0 they never overlap a measurement). */

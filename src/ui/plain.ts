@@ -68,6 +68,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         if (e.phase === 'profile') write(`profiling culprit ${short(e.sha)} against its parent…`);
         break;
       case 'evidence':
+        if (e.cached) write(`evidence ${short(e.sha)}: from the cache (profiled by an earlier run)`);
         if (e.note) write(`evidence ${short(e.sha)}: ${e.note}`);
         e.top.forEach((r, k) =>
           write(`evidence ${short(e.sha)} #${k + 1}: ${r.function} ${r.file}${r.line ? `:${r.line}` : ''} ${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(1)} pts of the time${r.inChange ? `, ${r.inChange} by this commit` : ''}`),

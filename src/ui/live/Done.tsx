@@ -31,6 +31,7 @@ export function Done({ s }: { s: ViewState }) {
             </Text>
             <Text>
               {'  '}by {m?.author ?? '?'} · {fmtValue(c.beforeSummary.median, unit)} → {fmtValue(c.afterSummary.median, unit)} {fmtRatio(c.ratio)} [{fmtRatio(c.ratioCi[0])}, {fmtRatio(c.ratioCi[1])}] {fmtP(c.change.p)}
+              <Text dimColor> (measured beside {short(c.before)})</Text>
             </Text>
             <Evidence e={s.evidence[c.sha]} />
           </Box>
