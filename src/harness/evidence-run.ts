@@ -158,7 +158,13 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
   const before = fold(sides.before, profiler);
   const after = fold(sides.after, profiler);
   const changes = parseUnifiedDiff(await o.repo.diff(c.parent, c.sha));
-  const ev = buildEvidence({ culprit: c.sha, parent: c.parent, before, after, changes });
+  // The culprit's changed files, where functions built with eval or new Function are looked up.
+  const sources = new Map<string, string>();
+  for (const file of [...changes.keys()].slice(0, 200)) {
+    const text = await o.repo.show(c.sha, file);
+    if (text !== undefined) sources.set(file, text);
+  }
+  const ev = buildEvidence({ culprit: c.sha, parent: c.parent, before, after, changes, sources });
   // One representative run per side, under a stable name: the run with the median profiled time.
   const ext = profiler === 'v8' ? '.cpuprofile' : profiler === 'pprof' ? '.pprof' : '.pstats';
   const keep = (s: SideRuns, name: string) => {

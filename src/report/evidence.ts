@@ -8,13 +8,17 @@ const profilerName = { v8: "V8's sampling profiler", cprofile: "Python's cProfil
 
 /** "src/checksum.js:2, added by this commit", or how the row relates to the change. */
 export function changeNote(r: EvidenceRow): string {
-  if (r.inChange === 'added') return 'added by this commit';
-  if (r.inChange === 'modified') return 'modified by this commit';
+  // Evaluated code has no file in the profile: say where its source text is.
+  const where = r.evaluated ? ` in ${md(r.file)}:${r.line}` : '';
+  if (r.inChange === 'added') return `added by this commit${where}`;
+  if (r.inChange === 'modified') return `modified by this commit${where}`;
+  if (r.evaluated) return `run through eval or new Function, defined in ${md(r.file)}:${r.line}`;
   if (r.calledFrom) return `called from \`${mdCode(r.calledFrom.function)}\` (${md(r.calledFrom.file)}:${r.calledFrom.line}), changed by this commit`;
   return '';
 }
 
-const where = (r: { file: string; line: number }) => (r.file ? `${md(r.file)}${r.line ? `:${r.line}` : ''}` : '(native)');
+/** Where a row's function is: its file, or for code with no file, evaluated text (eval, new Function) or native. */
+const where = (r: { file: string; line: number }) => (r.file ? `${md(r.file)}${r.line ? `:${r.line}` : ''}` : r.line ? `(evaluated code):${r.line}` : '(native)');
 
 /** The body of the writeup's "Why it is slower" section: the profile diff at each culprit, tied to its diff. */
 export function renderEvidence(list: Evidence[] | undefined): string[] {
@@ -35,7 +39,8 @@ export function renderEvidence(list: Evidence[] | undefined): string[] {
     const first = e.top[0];
     if (first) {
       const note = changeNote(first);
-      L.push(`**\`${mdCode(first.function)}\`** (${where(first)}${note ? `, ${note}` : ''}): ${pct(first.shareAfter)} of the time at the culprit, ${pct(first.shareBefore)} before (${pts(first.delta)}, ${first.deltaMs >= 0 ? '+' : ''}${ms(first.deltaMs)} per run).`, '');
+      const place = first.evaluated ? note : `${where(first)}${note ? `, ${note}` : ''}`;
+      L.push(`**\`${mdCode(first.function)}\`** (${place}): ${pct(first.shareAfter)} of the time at the culprit, ${pct(first.shareBefore)} before (${pts(first.delta)}, ${first.deltaMs >= 0 ? '+' : ''}${ms(first.deltaMs)} per run).`, '');
     } else {
       L.push('No function\'s share of the time changed by more than the noise between profiles of the same commit: the cost is spread evenly, or outside the profiled processes.', '');
     }
