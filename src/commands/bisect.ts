@@ -71,7 +71,7 @@ function program(): Command {
     .option('--confidence <level>', `family-wise confidence of all verdicts (default ${defaultEngineOptions.confidence})`)
     .option('--warmup <n>', 'discarded warm-up runs of each commit before each measurement block (default 1)')
     .option('--install <cmd>', "dependency install before the build, run once per distinct lockfile ('auto': from the lockfile)")
-    .option('--fresh', 'a new clean worktree per commit (for builds that cannot be trusted incrementally)')
+    .option('--fresh', 'a new worktree per commit instead of moving pooled ones (every build starts from a clean tree either way)')
     .option('--jobs <n>', 'builds ahead allowed while a commit is measured (default 0 on 2 cores: only between measurements)')
     .option('--build-timeout <seconds>', 'give up on a build after this long (the commit is skipped)')
     .option('--timeout <seconds>', "stop a run of the command after -- after this long: it was too slow, and counts as at least this long (a censored sample)")
