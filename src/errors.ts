@@ -54,6 +54,7 @@ export class CommitFailure extends Error {
  */
 export class ProbeTooSlow extends CommitFailure {
   constructor(readonly command: string, readonly timeoutMs: number, logFile?: string, logTail: string[] = []) {
-    super('probe', `\`${command}\` ran past its ${timeoutMs / 1000} s timeout and was stopped`, logFile, logTail, 'too slow');
+    const message = `\`${command}\` ran past its ${timeoutMs / 1000} s timeout and was stopped`;
+    super('probe', message, logFile, logTail, 'too slow');
   }
 }

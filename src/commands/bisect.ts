@@ -71,10 +71,10 @@ function program(): Command {
     .option('--confidence <level>', `family-wise confidence of all verdicts (default ${defaultEngineOptions.confidence})`)
     .option('--warmup <n>', 'discarded warm-up runs of each commit before each measurement block (default 1)')
     .option('--install <cmd>', "dependency install before the build, run once per distinct lockfile ('auto': from the lockfile)")
-    .option('--fresh', 'a new worktree per commit instead of moving pooled ones (every build starts from a clean tree either way)')
+    .option('--fresh', 'a new worktree per commit instead of moving pooled ones (every build starts clean either way)')
     .option('--jobs <n>', 'builds ahead allowed while a commit is measured (default 0 on 2 cores: only between measurements)')
     .option('--build-timeout <seconds>', 'give up on a build after this long (the commit is skipped)')
-    .option('--timeout <seconds>', "stop a run of the command after -- after this long: it was too slow, and counts as at least this long (a censored sample)")
+    .option('--timeout <seconds>', 'stop a run of the command after -- after this long: too slow, counted as at least this long')
     .option('--seed <n>', 'seed for the bootstrap intervals (default: from the bad commit)')
     .option('--no-cache', 're-measure everything instead of reusing stored samples')
     .option('--no-profile', 'skip profiling the culprit against its parent (the "Why it is slower" evidence)')
@@ -122,7 +122,9 @@ function integer(v: string | undefined, flag: string, min: number): number | und
 
 function seconds(v: string, flag: string): number {
   const n = Number(v.replace(/s$/, ''));
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} ${v}: give a number of seconds above 0, like ${flag} 30.`);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new UsageError(`${flag} ${v}: give a number of seconds above 0, like ${flag} 30.`);
+  }
   return n;
 }
 
@@ -193,10 +195,13 @@ export async function bisectCommand(argv: string[]): Promise<number> {
     rawProbe = config.probes[opts.probe];
   } else {
     probeName = 'command';
-    rawProbe = { kind: 'command', run: shellQuote(command), ...(opts.timeout !== undefined ? { timeout: seconds(opts.timeout, '--timeout') } : {}) };
+    const timeout = opts.timeout !== undefined ? { timeout: seconds(opts.timeout, '--timeout') } : {};
+    rawProbe = { kind: 'command', run: shellQuote(command), ...timeout };
   }
   if (opts.probe && opts.timeout !== undefined) {
-    throw new UsageError(`--timeout is for a command after --; for --probe ${opts.probe}, set its timeout in probes.config.ts (probes.${opts.probe}.timeout, in seconds).`);
+    throw new UsageError(
+      `--timeout is for a command after --; for --probe ${opts.probe}, set probes.${opts.probe}.timeout (seconds) in probes.config.ts.`,
+    );
   }
   const { probe, config: probeDefinition } = createProbe(probeName, rawProbe);
   const givenMax = integer(opts.maxSamples, '--max-samples', 2);

@@ -54,7 +54,9 @@ export interface EvalLocation {
  * few lines a wrapper (`new Function`, a module wrapper) adds: the definition's text matched
  * where the profile's line says the function starts.
  */
-export function locateEvaluated(agg: ProfileAggregate, sources: ReadonlyMap<string, string>): Map<string, EvalLocation> {
+export function locateEvaluated(
+  agg: ProfileAggregate, sources: ReadonlyMap<string, string>,
+): Map<string, EvalLocation> {
   const out = new Map<string, EvalLocation>();
   for (const [key, f] of agg.fns) {
     if (!isEvaluatedFile(f.file) || notFunctions.has(f.function) || f.line <= 0) continue;
@@ -106,7 +108,9 @@ export function attributeEvaluated(agg: ProfileAggregate, where: ReadonlyMap<str
     }
     fnLines.set(moved(k), shifted);
   }
-  const callers = new Map([...agg.callers].map(([k, m]) => [moved(k), new Map([...m].map(([ck, ms]) => [moved(ck), ms]))] as const));
+  const callers = new Map(
+    [...agg.callers].map(([k, m]) => [moved(k), new Map([...m].map(([ck, ms]) => [moved(ck), ms]))] as const),
+  );
   const tree = (n: FlameNode): FlameNode => ({ ...n, key: moved(n.key), children: n.children.map(tree) });
   return { ...agg, fns, fnLines, lines, callers, ...(agg.tree ? { tree: tree(agg.tree) } : {}) };
 }

@@ -39,7 +39,8 @@ export function buildEvidence(i: {
   const noise = measured.length ? Math.max(...measured) : Math.max(profileNoise(...i.before.halves), profileNoise(...i.after.halves));
   const located = (a: ProfileAggregate) => (i.sources ? attributeEvaluated(a, locateEvaluated(a, i.sources)) : a);
   const after = located(i.after.all);
-  const { top, shrank } = compareProfiles(located(alignToCulprit(i.before.all, i.changes)), after, i.changes, { noise, limit: i.limit });
+  const before = located(alignToCulprit(i.before.all, i.changes));
+  const { top, shrank } = compareProfiles(before, after, i.changes, { noise, limit: i.limit });
   const ev: Evidence = {
     culprit: i.culprit,
     parent: i.parent,

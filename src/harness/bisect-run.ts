@@ -170,9 +170,10 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
       const p0 = performance.now();
       const prepared = preparationCounted(cost);
       const evidenceStore = new EvidenceStore(join(cache, 'evidence'));
+      const tree = async (sha: string) => (await repo.raw(['rev-parse', `${sha}^{tree}`])).trim();
       const key = async (c: { sha: string; parent: string }) => hashOf({
         v: 1, probe: o.probeDefinition, build: measurer.buildCommand ?? null, env: o.env ?? null, fp: measurer.fp.hash,
-        culprit: (await repo.raw(['rev-parse', `${c.sha}^{tree}`])).trim(), parent: (await repo.raw(['rev-parse', `${c.parent}^{tree}`])).trim(),
+        culprit: await tree(c.sha), parent: await tree(c.parent),
       });
       const keys = new Map<string, string>();
       let profiled = 0;
@@ -192,7 +193,8 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
         },
       });
       // Profiling is its own line of the cost: its wall time, less the builds it needed (counted as builds).
-      if (profiled) cost.profileSeconds = Math.max(0, (performance.now() - p0) / 1000 - (preparationCounted(cost) - prepared));
+      const spent = (performance.now() - p0) / 1000 - (preparationCounted(cost) - prepared);
+      if (profiled) cost.profileSeconds = Math.max(0, spent);
     }
     await measurer.close();
     finishCost(cost, (performance.now() - started) / 1000, measurer.prepareOverlap);

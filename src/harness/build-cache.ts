@@ -30,7 +30,8 @@ export async function untrackedFiles(worktree: string, exclude: readonly string[
 
 /** What the build produced or changed in the worktree, except the install's folders. */
 export async function buildOutputs(worktree: string, exclude: readonly string[]): Promise<string[]> {
-  const modified = (await execa('git', ['ls-files', '-z', '--modified'], { cwd: worktree })).stdout.split('\0').filter(Boolean);
+  const listed = await execa('git', ['ls-files', '-z', '--modified'], { cwd: worktree });
+  const modified = listed.stdout.split('\0').filter(Boolean);
   return [...new Set([...(await untrackedFiles(worktree, exclude)), ...modified])].sort();
 }
 

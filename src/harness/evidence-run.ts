@@ -50,7 +50,8 @@ export async function collectEvidence(o: EvidenceOptions): Promise<Evidence[]> {
     if (o.signal.aborted) break;
     const stored = o.store?.get(c, join(o.runDir, 'evidence', c.sha.slice(0, 12)));
     if (stored) {
-      o.emit({ type: 'evidence', sha: c.sha, profiler: stored.profiler, top: brief(stored), cached: true, ...(stored.note ? { note: stored.note } : {}) });
+      const note = stored.note ? { note: stored.note } : {};
+      o.emit({ type: 'evidence', sha: c.sha, profiler: stored.profiler, top: brief(stored), cached: true, ...note });
       out.push(stored);
       continue;
     }
@@ -73,7 +74,8 @@ export async function collectEvidence(o: EvidenceOptions): Promise<Evidence[]> {
 }
 
 /** The top rows of the evidence, as the event carries them. */
-const brief = (ev: Evidence) => ev.top.slice(0, 3).map((r) => ({ function: r.function, file: r.file, line: r.line, delta: r.delta, inChange: r.inChange }));
+const brief = (ev: Evidence) =>
+  ev.top.slice(0, 3).map((r) => ({ function: r.function, file: r.file, line: r.line, delta: r.delta, inChange: r.inChange }));
 
 async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string }): Promise<Evidence> {
   const minRuns = o.minRuns ?? 4;

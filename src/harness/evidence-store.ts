@@ -1,4 +1,6 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Evidence } from '../evidence/types.js';
 

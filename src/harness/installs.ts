@@ -94,7 +94,8 @@ function folderHashes(dir: string): [string, string][] {
 export function installKey(dir: string, command: string): string {
   const files = [...lockfilesIn(dir), ...installSettings.filter((f) => existsSync(join(dir, f)))];
   // Without a lockfile, package.json decides what npm installs.
-  if (!files.some((f) => /lock|shrinkwrap/.test(f)) && existsSync(join(dir, 'package.json'))) files.push('package.json');
+  const hasLockfile = files.some((f) => /lock|shrinkwrap/.test(f));
+  if (!hasLockfile && existsSync(join(dir, 'package.json'))) files.push('package.json');
   // Version 2: entries written before installs were copied (not hardlinked) may have been rewritten in place.
   return hashOf({
     v: 2, files: files.map((f) => [f, hashOf(readFileSync(join(dir, f), 'utf8'))]), manifest: installManifest(dir),

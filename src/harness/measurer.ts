@@ -140,8 +140,9 @@ export class Measurer {
     const at = `${value} ${this.o.probe.metric.unit}`.trim();
     this.o.emit({
       type: 'warning',
-      message: `${sha.slice(0, 10)}: a probe run ran past the probe's timeout and was stopped: the probe was too slow (it did not crash). ` +
-        `The run counts as a censored sample, at least ${at}; later runs of this commit that time out count the same way.`,
+      message: `${sha.slice(0, 10)}: a probe run ran past the probe's timeout and was stopped: ` +
+        `the probe was too slow (it did not crash). The run counts as a censored sample, at least ${at}; ` +
+        'later runs of this commit that time out count the same way.',
     });
   }
 
@@ -233,7 +234,8 @@ export class Measurer {
           (outCensored[sha] ??= []).push(out[sha].length - 1);
           this.noteCensored(sha, s.value);
         }
-        emit({ type: 'sample', sha, value: s.value, ...(s.censored ? { censored: true as const } : {}), ...(s.details ? { details: s.details } : {}) });
+        const marks = { ...(s.censored ? { censored: true as const } : {}), ...(s.details ? { details: s.details } : {}) };
+        emit({ type: 'sample', sha, value: s.value, ...marks });
       };
       // A command run in the block just before is warm (hyperfine, too, warms up once per command), so
       // it skips its warm-up; a probe with a prepare step (a server, a benchmark runner) starts afresh
@@ -258,7 +260,8 @@ export class Measurer {
       if (outCensored[sha]) censoredByTree[meta.get(sha)!.tree] = outCensored[sha];
     }
     // seconds: what replaying this block saves a later run (its measurement, without the builds).
-    store.put({ key, runId: o.runId, samples: byTree, details: detailsByTree, ...(Object.keys(censoredByTree).length ? { censored: censoredByTree } : {}), time: new Date().toISOString(), seconds: (performance.now() - m0) / 1000, prepareSeconds: (m0 - b0) / 1000 });
+    const censored = Object.keys(censoredByTree).length ? { censored: censoredByTree } : {};
+    store.put({ key, runId: o.runId, samples: byTree, details: detailsByTree, ...censored, time: new Date().toISOString(), seconds: (performance.now() - m0) / 1000, prepareSeconds: (m0 - b0) / 1000 });
     return out;
   }
 }

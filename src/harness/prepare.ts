@@ -8,7 +8,9 @@ import type { CommitCost, RunCost } from '../report/result.js';
 import { BuildCache, untrackedFiles } from './build-cache.js';
 import { evict } from './cache-store.js';
 import { hashOf } from './fingerprint.js';
-import { autoInstallCommand, dependencyFolders, InstallCache, installDirs, installKey, installStamp, reconcileCommand } from './installs.js';
+import {
+  autoInstallCommand, dependencyFolders, InstallCache, installDirs, installKey, installStamp, reconcileCommand,
+} from './installs.js';
 import { runShell } from './process.js';
 import { cleanWorktree, WorktreePool, type Slot } from './worktree-pool.js';
 
@@ -187,7 +189,9 @@ export class Preparer {
     const build = this.o.build;
     if (build) {
       // Version 2: entries written before worktrees were cleaned may hold other commits' outputs.
-      const key = hashOf({ v: 2, tree: this.o.tree(sha), build, install: slot.installKey ?? null, env: this.o.env ?? null, node: process.version, platform: platform() });
+      const key = hashOf({
+        v: 2, tree: this.o.tree(sha), build, install: slot.installKey ?? null, env: this.o.env ?? null, node: process.version, platform: platform(),
+      });
       const entry = this.builds.get(key);
       const logFile = join(this.o.runDir, 'logs', `${sha.slice(0, 12)}-build.log`);
       if (entry) {
@@ -216,9 +220,7 @@ export class Preparer {
         const tail = (r.stdout + '\n' + r.stderr).trim().split('\n').slice(-15);
         this.o.emit({ type: 'build-end', sha, ok: r.exitCode === 0, seconds, log: logFile, cached: false, ...(r.exitCode ? { tail } : {}) });
         if (r.exitCode !== 0) {
-          fail(r.timedOut
-            ? new CommitFailure('build', `the build ran past --build-timeout ${this.timeoutText()} and was stopped`, logFile, tail, 'too slow')
-            : new CommitFailure('build', `the build exited with code ${r.exitCode}`, logFile, tail, 'crashed'));
+          fail(this.stageFailure('build', r, logFile, tail));
         }
         const s0 = now();
         const saved = await this.builds.save(key, dir, [...dependencyFolders], seconds);
@@ -234,7 +236,9 @@ export class Preparer {
    * key's modules untouched since they were installed, else seeded from the install cache (a
    * copy), else installed and saved to the cache.
    */
-  private async install(sha: string, slot: Slot, command: string, ahead: boolean, env: Record<string, string>, fail: (f: CommitFailure) => never): Promise<void> {
+  private async install(
+    sha: string, slot: Slot, command: string, ahead: boolean, env: Record<string, string>, fail: (f: CommitFailure) => never,
+  ): Promise<void> {
     const c = costOf(this.o.cost, sha);
     const dir = slot.path;
     const key = installKey(dir, command);
@@ -252,7 +256,11 @@ export class Preparer {
         return;
       }
       // A build, a probe or a script wrote into the installed folders: the next commit must not inherit that.
-      if (!this.warnedRewrite) this.o.emit({ type: 'warning', message: `${sha.slice(0, 10)}: ${dirs.join(', ')} changed after it was installed (a build or a probe wrote into it): installed again from the install cache, before every commit that finds it changed` });
+      if (!this.warnedRewrite) {
+        const message = `${sha.slice(0, 10)}: ${dirs.join(', ')} changed after it was installed (a build or a probe wrote into it): ` +
+          'copied again from the install cache, for this and every later commit that finds it changed';
+        this.o.emit({ type: 'warning', message });
+      }
       this.warnedRewrite = true;
     }
     if (!ahead) this.o.emit({ type: 'phase', sha, phase: 'install' });
@@ -271,18 +279,19 @@ export class Preparer {
       try {
         // Modules of another lockfile are reconciled in place, not deleted by `npm ci`.
         const run = slot.installKey ? reconcileCommand(command) : command;
-        const r = await runShell(this.pinned(run, ahead), { cwd: dir, env, logFile, signal: this.o.signal, timeoutMs: this.o.buildTimeoutMs });
+        const r = await runShell(this.pinned(run, ahead), {
+          cwd: dir, env, logFile, signal: this.o.signal, timeoutMs: this.o.buildTimeoutMs,
+        });
         if (this.o.signal.aborted) throw new Error('aborted');
         const seconds = (now() - t0) / 1000;
         this.o.cost.installs = (this.o.cost.installs ?? 0) + 1;
         this.o.cost.installSeconds = (this.o.cost.installSeconds ?? 0) + seconds;
         const tail = (r.stdout + '\n' + r.stderr).trim().split('\n').slice(-15);
-        this.o.emit({ type: 'install-end', sha, ok: r.exitCode === 0, seconds, log: logFile, seeded: false, ...(r.exitCode ? { tail } : {}) });
+        const ok = r.exitCode === 0;
+        this.o.emit({ type: 'install-end', sha, ok, seconds, log: logFile, seeded: false, ...(ok ? {} : { tail }) });
         if (r.exitCode !== 0) {
           slot.installKey = undefined;
-          fail(r.timedOut
-            ? new CommitFailure('build', `the install ran past --build-timeout ${this.timeoutText()} and was stopped`, logFile, tail, 'too slow')
-            : new CommitFailure('build', `the install exited with code ${r.exitCode}`, logFile, tail, 'crashed'));
+          fail(this.stageFailure('install', r, logFile, tail));
         }
         await this.dropInstallExtras(sha, dir);
         await this.installs.save(key, dir, { command, seconds, dirs: installDirs(dir) });
@@ -309,11 +318,18 @@ export class Preparer {
     if (this.warnedExtras) return;
     this.warnedExtras = true;
     const shown = extras.slice(0, 5).join(', ') + (extras.length > 5 ? `, … (${extras.length} in all)` : '');
-    this.o.emit({ type: 'warning', message: `${sha.slice(0, 10)}: the install wrote ${shown} outside the dependency folders (a prepare or postinstall script?); commits that reuse the install would not have them, so they are removed for every commit: put build steps in the build command` });
+    const message = `${sha.slice(0, 10)}: the install wrote ${shown} outside the dependency folders (a prepare or postinstall ` +
+      'script?); commits that reuse the install would not have them, so they are removed for every commit: put build steps in the build command';
+    this.o.emit({ type: 'warning', message });
   }
 
-  private timeoutText(): string {
-    return `${(this.o.buildTimeoutMs ?? 0) / 1000} s`;
+  /** A failed install or build: stopped at --build-timeout (too slow), or exited non-zero (crashed). */
+  private stageFailure(
+    what: 'install' | 'build', r: { timedOut: boolean; exitCode: number }, logFile: string, tail: string[],
+  ): CommitFailure {
+    if (!r.timedOut) return new CommitFailure('build', `the ${what} exited with code ${r.exitCode}`, logFile, tail, 'crashed');
+    const limit = `${(this.o.buildTimeoutMs ?? 0) / 1000} s`;
+    return new CommitFailure('build', `the ${what} ran past --build-timeout ${limit} and was stopped`, logFile, tail, 'too slow');
   }
 
   private pinned(command: string, ahead: boolean): string {

@@ -23,9 +23,12 @@ export function probeContext(o: {
   return {
     cwd, sha, env, signal, logFile, artifactsDir,
     exec: async (command, opts = {}) => {
-      const r = await runShell(command, { cwd, env: { ...env, ...opts.env }, logFile, timeoutMs: opts.timeoutMs, signal });
+      const { timeoutMs } = opts;
+      const r = await runShell(command, { cwd, env: { ...env, ...opts.env }, logFile, timeoutMs, signal });
       // Stopped at its timeout: too slow, which every probe reports as such (never as an exit code).
-      if (r.timedOut && !r.aborted && opts.timeoutMs) throw new ProbeTooSlow(command, opts.timeoutMs, logFile, (r.stderr || r.stdout).trimEnd().split('\n').slice(-10));
+      if (r.timedOut && !r.aborted && timeoutMs) {
+        throw new ProbeTooSlow(command, timeoutMs, logFile, (r.stderr || r.stdout).trimEnd().split('\n').slice(-10));
+      }
       return r;
     },
     log: (line) => appendFileSync(logFile, line + '\n'),

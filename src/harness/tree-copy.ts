@@ -23,7 +23,8 @@ function systemCopyArgs(): string[] | null {
   if (systemCp !== undefined) return systemCp;
   systemCp = null;
   try {
-    if (/GNU coreutils/.test(execFileSync('cp', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))) systemCp = ['-a', '--reflink=auto'];
+    const version = execFileSync('cp', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    if (/GNU coreutils/.test(version)) systemCp = ['-a', '--reflink=auto'];
   } catch {
     if (platform() === 'darwin') systemCp = ['-c', '-R', '-p'];
   }
@@ -40,7 +41,8 @@ export async function copyTree(from: string, to: string, method: CopyMethod = 's
     rmSync(to, { recursive: true, force: true });
   }
   // COPYFILE_FICLONE: a copy-on-write clone where the file system supports it, else a copy.
-  cpSync(from, to, { recursive: true, mode: constants.COPYFILE_FICLONE, verbatimSymlinks: true, preserveTimestamps: true });
+  const mode = constants.COPYFILE_FICLONE;
+  cpSync(from, to, { recursive: true, mode, verbatimSymlinks: true, preserveTimestamps: true });
 }
 
 /**
@@ -52,7 +54,9 @@ export function treeStamp(root: string, skip: readonly string[] = []): string | 
   if (!existsSync(root)) return undefined;
   const h = createHash('sha256');
   const walk = (dir: string, rel: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    const entries = readdirSync(dir, { withFileTypes: true }).sort(byName);
+    for (const e of entries) {
       const path = rel ? `${rel}/${e.name}` : e.name;
       if (skip.includes(path)) continue;
       const st = lstatSync(join(dir, e.name));

@@ -19,7 +19,8 @@ function notes(c: CommitCost): string {
  */
 export function costSection(r: RunResult): string[] {
   const co = r.cost;
-  const rows = Object.entries(co.perCommit).filter(([, c]) => c.measure > 0 || c.cached || c.build > 0 || c.buildCached);
+  const worked = (c: CommitCost) => c.measure > 0 || c.cached || c.build > 0 || !!c.buildCached;
+  const rows = Object.entries(co.perCommit).filter(([, c]) => worked(c));
   if (rows.length === 0) return [];
   const s = (v?: number) => (!v ? '–' : v < 1 ? `${Math.round(v * 1000)} ms` : fmtDuration(v));
   const L = ['#### Where the time went', ''];
@@ -33,9 +34,11 @@ export function costSection(r: RunResult): string[] {
     `the caches saved ${s(co.savedSeconds)}`,
   ];
   L.push(parts.join(', ') + '.', '');
-  L.push('| Commit | Checkout | Install | Build | Server start | Measure | Overhead | Saved | Notes |', '|---|---|---|---|---|---|---|---|---|');
+  L.push('| Commit | Checkout | Install | Build | Server start | Measure | Overhead | Saved | Notes |');
+  L.push('|---|---|---|---|---|---|---|---|---|');
   for (const [sha, c] of rows) {
-    L.push(`| \`${short(sha)}\` | ${s(c.checkout)} | ${s(c.install)} | ${s(c.build)} | ${s(c.server)} | ${s(c.measure)} | ${s(c.overhead)} | ${s(c.saved)} | ${notes(c) || '–'} |`);
+    const times = [c.checkout, c.install, c.build, c.server, c.measure, c.overhead, c.saved].map(s);
+    L.push(`| \`${short(sha)}\` | ${times.join(' | ')} | ${notes(c) || '–'} |`);
   }
   L.push('');
   return L;

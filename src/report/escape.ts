@@ -9,7 +9,17 @@
  */
 
 /* eslint-disable no-control-regex */
-const ESCAPE_SEQUENCE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b]*(?:\x1b\\)?|\x1b[@-Z\\-_]?/g;
+/** CSI (colours, cursor moves), OSC (titles, hyperlinks), DCS/PM/APC strings, and two-character escapes. */
+const ESCAPE_SEQUENCE = new RegExp(
+  [
+    '\\x1b\\[[0-?]*[ -/]*[@-~]',
+    '\\x1b\\][^\\x07\\x1b]*(?:\\x07|\\x1b\\\\)?',
+    '\\x1b[PX^_][^\\x1b]*(?:\\x1b\\\\)?',
+    '\\x1b[@-Z\\\\-_]?',
+  ].join('|'),
+  'g',
+);
+
 /** C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides ("Trojan source"). */
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
 /* eslint-enable no-control-regex */
