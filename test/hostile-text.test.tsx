@@ -7,11 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { EventStream } from '../src/events.js';
 import { renderDiffFlameGraph } from '../src/evidence/flamegraph.js';
 import { emptyAggregate, fnKey } from '../src/evidence/types.js';
-import { md, mdCode, mdFenced, slackText, termText, xmlText } from '../src/report/escape.js';
+import { md, mdCode, mdFence, slackText, termText, xmlText } from '../src/report/escape.js';
 import { renderDriftReport, renderSeriesSvg } from '../src/report/drift.js';
 import { markdownToHtml, renderHtml } from '../src/report/html.js';
 import { reportCharts } from '../src/report/svg.js';
 import { webhookPayload } from '../src/report/webhook.js';
+import { renderBisectComment } from '../src/report/github-comment.js';
+import { renderDriftIssue } from '../src/report/github-issue.js';
 import { renderWriteup } from '../src/report/writeup.js';
 import { renderProbeEvidence } from '../src/report/evidence/probe.js';
 import { App } from '../src/ui/live/App.js';
@@ -37,16 +39,27 @@ function cells(row: string): number {
 function expectMarkdownSafe(text: string): void {
   expectTerminalSafe(text);
   const lines = text.split('\n');
-  const outsideFences = lines.filter((_, i) => lines.slice(0, i).filter((l) => l.startsWith('```')).length % 2 === 0 && !lines[i].startsWith('```'));
+  // Lines outside fenced blocks; a block ends at a line of backticks at least as long as its opening fence.
+  const outsideFences: string[] = [];
+  let fence = '';
+  for (const l of lines) {
+    if (fence) {
+      if (l.startsWith(fence) && /^`+\s*$/.test(l)) fence = '';
+    } else if (/^`{3,}/.test(l)) fence = /^`+/.exec(l)![0];
+    else outsideFences.push(l);
+  }
   for (let i = 0; i < outsideFences.length; i++) {
     if (!outsideFences[i].startsWith('|') || outsideFences[i - 1]?.startsWith('|')) continue;
     const width = cells(outsideFences[i]);
     for (let k = i; k < outsideFences.length && outsideFences[k].startsWith('|'); k++) expect(cells(outsideFences[k]), outsideFences[k]).toBe(width);
   }
   for (const line of outsideFences) {
-    const prose = line.replace(/(?<!\\)`[^`]*`/g, '');
+    // Code spans (a run of backticks to the next run of the same length) show their text literally.
+    const prose = line.replace(/(?<![`\\])(`+)(?!`).*?(?<!`)\1(?!`)/g, '');
     expect(prose, line).not.toMatch(/(?<!\\)<[a-zA-Z!/?@]/);
     expect(prose, line).not.toMatch(/(?<!\\)\[/);
+    // Nobody is mentioned outside code (GitHub links @names and #numbers after rendering).
+    expect(prose, line).not.toMatch(/@[A-Za-z]|(?<!&)#\d/);
     expect(line.startsWith('lines'), line).toBe(false);
   }
   expectHtmlSafe(markdownToHtml(text));
@@ -71,8 +84,13 @@ describe('one escaper per output kind', () => {
   });
 
   it('Markdown text, code spans and fenced code cannot break out of their context', () => {
-    expectMarkdownSafe(`| a | b |\n|---|---|\n| ${md(HOSTILE)} | \`${mdCode(HOSTILE)}\` |\n\n${md(HOSTILE)}\n\n\`\`\`\n${mdFenced(HOSTILE)}\n\`\`\`\n`);
-    expect(mdFenced(HOSTILE)).not.toContain('```');
+    const fence = mdFence(`${HOSTILE}\n\`\`\`\n${HOSTILE}`);
+    expectMarkdownSafe([`| a | b |`, '|---|---|', `| ${md(HOSTILE)} | ${mdCode(HOSTILE, { inTable: true })} |`, '', md(HOSTILE), '', ...fence, ''].join('\n'));
+    // The fence outgrows the backticks inside, so the block cannot be closed from within.
+    expect(fence[0]).toBe('````');
+    expect(fence.at(-1)).toBe('````');
+    // Nobody is mentioned, nothing is referenced: GitHub links those after rendering.
+    expect(md('@octocat fixed #12')).toBe('@\u200boctocat fixed \\#\u200b12');
   });
 
   it('Slack text escapes &, < and > as Slack requires', () => {
@@ -109,6 +127,18 @@ describe('every renderer, fed hostile text in every field', () => {
     const d = hostileDrift();
     expectMarkdownSafe(renderDriftReport(d, { svgFile: 'series.svg' }).replace('![series](series.svg)', ''));
     expectHtmlSafe(renderSeriesSvg(d.series, d.changes, d.probe.metric), SVG_TAGS);
+  });
+
+  it('GitHub comments and issues (the same Markdown escaper)', () => {
+    const links = { serverUrl: 'https://github.com', owner: 'o', repo: 'r' };
+    const r = hostileResult();
+    // Their own HTML (a hidden marker, a details block) is perfbisect's; repository text adds none.
+    const own = (text: string) => text.replace(/<!-- perfbisect:[^>]*-->|<\/?(details|summary|sub)>/g, '');
+    expectMarkdownSafe(own(renderBisectComment(r, r.culprit!, links)).replace(/\[`[0-9a-f]+`\]\(https:\/\/github\.com\/[^)]*\)/g, ''));
+    const d = hostileDrift();
+    const issue = renderDriftIssue(d, d.changes[0], links, { name: HOSTILE }, '2026-01-01T00:00:00Z');
+    expectMarkdownSafe(own(issue.body).replace(/\[`[0-9a-f]+`\]\(https:\/\/github\.com\/[^)]*\)/g, ''));
+    expectTerminalSafe(issue.title);
   });
 
   it('the Slack-compatible webhook payload', () => {

@@ -65,7 +65,7 @@ export function renderDriftReport(r: DriftResult, o: { svgFile?: string }): stri
     for (const c of r.changes) {
       const status = c.acked ? 'acknowledged' : c.known ? 'known (alerted before)' : c.confirmed && c.kind === 'regression' ? '**new**' : c.confirmed ? 'improvement' : 'not confirmed';
       out.push(
-        `| \`${mdCode(c.id)}\` | ${c.kind} | ${c.culprit ? `\`${short(c.culprit)}\` ${md(c.subject.slice(0, 60))}` : '–'} | ${fmtValue(c.before, m.unit)} | ${fmtValue(c.after, m.unit)} | ${pct(c.change)} (${fmtP(c.p)}) | ${c.confirmed ? 'yes' : 'no'} | ${status} |`,
+        `| ${mdCode(c.id, { inTable: true })} | ${c.kind} | ${c.culprit ? `\`${short(c.culprit)}\` ${md(c.subject.slice(0, 60))}` : '–'} | ${fmtValue(c.before, m.unit)} | ${fmtValue(c.after, m.unit)} | ${pct(c.change)} (${fmtP(c.p)}) | ${c.confirmed ? 'yes' : 'no'} | ${status} |`,
       );
     }
     out.push('', 'Each step was re-measured at its two neighbouring points, interleaved, before it was bisected; a step that did not hold up is listed as not confirmed and raises no alert.', '');
@@ -79,7 +79,7 @@ export function renderDriftReport(r: DriftResult, o: { svgFile?: string }): stri
       out.push('');
     }
   }
-  out.push(`Acknowledge a change so later checks stop alerting on it: \`perfbisect drift ack <id> --store ${mdCode(r.store)}\`.`, '');
+  out.push(`Acknowledge a change so later checks stop alerting on it: ${mdCode(`perfbisect drift ack <id> --store ${r.store}`, { max: 1000 })}.`, '');
   return out.join('\n');
 }
 

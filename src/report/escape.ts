@@ -3,7 +3,7 @@
  * logs) is untrusted: each output kind has exactly one escaper here, and every renderer uses it.
  *
  * - terminal (plain lines, the live UI, CLI errors and log tails): termText
- * - Markdown (the writeup, drift reports, $GITHUB_STEP_SUMMARY): md, mdCode, mdFenced
+ * - Markdown (the writeup, drift reports, $GITHUB_STEP_SUMMARY, GitHub comments and issues): md, mdCode, mdFence
  * - Slack-compatible webhook text: slackText
  * - SVG, XML and HTML: xmlText
  */
@@ -29,28 +29,48 @@ export function termText(text: string): string {
   return String(text).replace(ESCAPE_SEQUENCE, '').replace(CONTROL, '');
 }
 
-/** One line of terminal text: newlines become spaces, so a value cannot forge a line of its own. */
-const oneLine = (text: string) => termText(text).replace(/\s*\n\s*/g, ' ');
+/** One line of plain text (an issue title, a Slack line): terminal-clean, line breaks folded into spaces. */
+export function plainLine(text: string): string {
+  return termText(String(text).replace(/\s*[\r\n]+\s*/g, ' '));
+}
+
+const zwsp = '\u200b';
+const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 /**
- * Markdown text (a paragraph or a table cell): every character Markdown or HTML could read as
- * markup is backslash-escaped (tags, links, emphasis, table pipes, entities), on one line.
+ * Markdown text (a paragraph, a heading, a table cell) that renders as exactly that text, on one
+ * line, at most `max` characters: no emphasis, link, image, HTML, entity, math, heading, list
+ * marker or broken table. GitHub finds @mentions and #123 references after rendering, where a
+ * backslash no longer counts, so those get a zero-width space: nobody is notified by a subject.
  */
-export function md(text: string): string {
-  return oneLine(text).replace(/[\\`*_[\]<>|~&!#]/g, (c) => `\\${c}`);
+export function md(text: string, max = 200): string {
+  return cut(plainLine(text), max)
+    .replace(/@(?=[\w-])/g, `@${zwsp}`)
+    .replace(/#(?=\d)/g, `#${zwsp}`)
+    .replace(/\b(GH-)(?=\d)/gi, `$1${zwsp}`)
+    .replace(/[\\`*_{}[\]()<>#+\-!|~&$=]/g, (c) => `\\${c}`)
+    .replace(/^(\d+)\./, '$1\\.');
 }
 
 /**
- * The content of an inline code span (`…`): shown literally, so only the characters that end the
- * span or a table cell need care (a backtick cannot be escaped inside a span: it becomes ').
+ * A name (a ref, a file, a function, a query) as a whole inline code span: shown literally, so
+ * nothing inside is Markdown, a mention or a link. The fence is one backtick longer than any run
+ * inside; in a table cell `|` still needs its escape (`inTable`).
  */
-export function mdCode(text: string): string {
-  return oneLine(text).replace(/`/g, "'").replace(/\|/g, '\\|');
+export function mdCode(text: string, o: { inTable?: boolean; max?: number } = {}): string {
+  let t = cut(plainLine(text), o.max ?? 200);
+  if (!t) return '';
+  if (o.inTable) t = t.replace(/\|/g, '\\|');
+  const fence = '`'.repeat(Math.max(0, ...[...t.matchAll(/`+/g)].map((m) => m[0].length)) + 1);
+  const pad = /^[`\s]|[`\s]$/.test(t) ? ' ' : '';
+  return `${fence}${pad}${t}${pad}${fence}`;
 }
 
-/** The content of a fenced code block: a line of three backticks would end the block. */
-export function mdFenced(text: string): string {
-  return termText(text).replace(/```/g, "'''");
+/** A fenced code block holding `text` as it is (a command line, a log): its fence outgrows any run of backticks inside. */
+export function mdFence(text: string, lang = ''): string[] {
+  const clean = termText(String(text).replace(/\r\n?/g, '\n'));
+  const fence = '`'.repeat(Math.max(3, ...[...clean.matchAll(/`+/g)].map((m) => m[0].length + 1)));
+  return [`${fence}${lang}`, clean, fence];
 }
 
 /**
@@ -58,7 +78,7 @@ export function mdFenced(text: string): string {
  * `<!channel>`, `<@U123>` and `<https://x|text>` in a commit subject stay text.
  */
 export function slackText(text: string): string {
-  return oneLine(text).replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
+  return plainLine(text).replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
 }
 
 /** SVG, XML and HTML text or attribute values: markup escaped, characters XML 1.0 forbids removed. */

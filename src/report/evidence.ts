@@ -1,6 +1,6 @@
 import type { Evidence, EvidenceRow } from '../evidence/types.js';
 import { fmtValue, short } from './format.js';
-import { md, mdCode, mdFenced } from './escape.js';
+import { md, mdCode, mdFence } from './escape.js';
 const pts = (d: number) => `${d >= 0 ? '+' : ''}${d.toFixed(1)} pts`;
 const ms = (v: number) => fmtValue(v, 'ms');
 const pct = (f: number) => `${(f * 100).toFixed(f < 0.1 ? 1 : 0)}%`;
@@ -13,7 +13,7 @@ export function changeNote(r: EvidenceRow): string {
   if (r.inChange === 'added') return `added by this commit${where}`;
   if (r.inChange === 'modified') return `modified by this commit${where}`;
   if (r.evaluated) return `run through eval or new Function, defined in ${md(r.file)}:${r.line}`;
-  if (r.calledFrom) return `called from \`${mdCode(r.calledFrom.function)}\` (${md(r.calledFrom.file)}:${r.calledFrom.line}), changed by this commit`;
+  if (r.calledFrom) return `called from ${mdCode(r.calledFrom.function, { inTable: true })} (${md(r.calledFrom.file)}:${r.calledFrom.line}), changed by this commit`;
   return '';
 }
 
@@ -40,24 +40,23 @@ export function renderEvidence(list: Evidence[] | undefined): string[] {
     if (first) {
       const note = changeNote(first);
       const place = first.evaluated ? note : `${where(first)}${note ? `, ${note}` : ''}`;
-      L.push(`**\`${mdCode(first.function)}\`** (${place}): ${pct(first.shareAfter)} of the time at the culprit, ${pct(first.shareBefore)} before (${pts(first.delta)}, ${first.deltaMs >= 0 ? '+' : ''}${ms(first.deltaMs)} per run).`, '');
+      L.push(`**${mdCode(first.function)}** (${place}): ${pct(first.shareAfter)} of the time at the culprit, ${pct(first.shareBefore)} before (${pts(first.delta)}, ${first.deltaMs >= 0 ? '+' : ''}${ms(first.deltaMs)} per run).`, '');
     } else {
       L.push('No function\'s share of the time changed by more than the noise between profiles of the same commit: the cost is spread evenly, or outside the profiled processes.', '');
     }
     if (e.top.length) {
       L.push('| Function | Where | Self before | Self after | Total before → after | Δ share | Δ self/run | Change |', '|---|---|---|---|---|---|---|---|');
       for (const r of e.top) {
-        L.push(`| \`${mdCode(r.function)}\`${r.new ? ' (new)' : ''} | ${where(r)} | ${ms(r.selfBefore)} | ${ms(r.selfAfter)} | ${ms(r.totalBefore)} → ${ms(r.totalAfter)} | ${pts(r.delta)} | ${r.deltaMs >= 0 ? '+' : ''}${ms(r.deltaMs)} | ${changeNote(r)} |`);
+        L.push(`| ${mdCode(r.function, { inTable: true })}${r.new ? ' (new)' : ''} | ${where(r)} | ${ms(r.selfBefore)} | ${ms(r.selfAfter)} | ${ms(r.totalBefore)} → ${ms(r.totalAfter)} | ${pts(r.delta)} | ${r.deltaMs >= 0 ? '+' : ''}${ms(r.deltaMs)} | ${changeNote(r)} |`);
       }
       L.push('');
     }
     if (e.shrank.length) {
-      L.push(`Shrank: ${e.shrank.map((r) => `\`${mdCode(r.function)}\` ${where(r)} ${pts(r.delta)}`).join(', ')}.`, '');
+      L.push(`Shrank: ${e.shrank.map((r) => `${mdCode(r.function)} ${where(r)} ${pts(r.delta)}`).join(', ')}.`, '');
     }
     if (e.lines.length) {
-      L.push('Changed lines that carry the cost, from the diff:', '', '```diff');
-      for (const l of e.lines) L.push(`# ${mdFenced(l.file)}:${l.line}: ${pct(l.share)} of the time, ${ms(l.msPerRun)} per run`, `+${mdFenced(l.text)}`);
-      L.push('```', '');
+      const diff = e.lines.flatMap((l) => [`# ${l.file}:${l.line}: ${pct(l.share)} of the time, ${ms(l.msPerRun)} per run`, `+${l.text}`]);
+      L.push('Changed lines that carry the cost, from the diff:', '', ...mdFence(diff.join('\n'), 'diff'), '');
     }
     const links = [
       e.before && `[parent profile](${e.before})`,

@@ -1,6 +1,6 @@
 import type { CommitMeta } from '../events.js';
 import { direction, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
-import { md, mdCode, mdFenced } from './escape.js';
+import { md, mdCode, mdFence } from './escape.js';
 import type { ResultCulprit, RunResult } from './result.js';
 import { benchstatSection } from './benchstat.js';
 import { costSection } from './cost.js';
@@ -70,8 +70,8 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
         : `No regression between ${md(r.good.ref)} and ${md(r.bad.ref)}`;
   L.push(`## ${headline}`, '');
   L.push(`**Date:** ${new Date().toISOString().slice(0, 10)}  `);
-  L.push(`**Range:** good \`${mdCode(r.good.ref)}\` (${short(r.good.sha)}) .. bad \`${mdCode(r.bad.ref)}\` (${short(r.bad.sha)}), ${r.rangeSize} commits  `);
-  L.push(`**Probe:** \`${mdCode(r.probe.name)}\` (${r.probe.kind}): ${md(m.name)}${unit ? ` in ${md(unit)}` : ''}, ${direction(m)}  `);
+  L.push(`**Range:** good ${mdCode(r.good.ref)} (${short(r.good.sha)}) .. bad ${mdCode(r.bad.ref)} (${short(r.bad.sha)}), ${r.rangeSize} commits  `);
+  L.push(`**Probe:** ${mdCode(r.probe.name)} (${r.probe.kind}): ${md(m.name)}${unit ? ` in ${md(unit)}` : ''}, ${direction(m)}  `);
   L.push(`**Status:** ${r.status}`, '');
 
   const e = r.endpoints;
@@ -156,11 +156,11 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
     L.push(`| \`${short(c.sha)}\` | ${md(c.subject.slice(0, 60))} | ${verdict} | ${val(c.summary.median)} | ${fmtValue(c.summary.spread, unit)} | ${n} |`);
   }
   L.push('', ...chartRefs(x, undefined));
-  L.push('### Reproduce', '', '```sh', mdFenced(r.reproduce), '```', '');
+  L.push('### Reproduce', '', ...mdFence(r.reproduce, 'sh'), '');
   const co = r.cost;
   L.push(
     `Cost: ${fmtDuration(co.wallSeconds)} wall, ${co.builds} builds (${fmtDuration(co.buildSeconds)}), ${co.samples} probe runs (${fmtDuration(co.measureSeconds)})` +
-      `${co.cachedBlocks ? `, ${co.cachedBlocks} measurement blocks reused from the cache` : ''}. Run ${md(r.runId)}, files in \`${mdCode(r.runDir)}\`.`,
+      `${co.cachedBlocks ? `, ${co.cachedBlocks} measurement blocks reused from the cache` : ''}. Run ${md(r.runId)}, files in ${mdCode(r.runDir, { max: 1000 })}.`,
     '',
   );
   L.push(...costSection(r));
