@@ -38,8 +38,11 @@ export type RunEvent =
   | { type: 'phase'; sha: string; phase: Phase }
   | { type: 'output'; sha: string; stage: 'build' | 'probe' | 'server'; line: string }
   | { type: 'build-end'; sha: string; ok: boolean; seconds: number; log: string; cached: boolean; tail?: string[] }
+  /** An install that ran, or a seed from the install cache (`seeded`); modules reused in place emit none. */
+  | { type: 'install-end'; sha: string; ok: boolean; seconds: number; log: string; seeded: boolean; tail?: string[] }
   | { type: 'measure-start'; target: string; refs: string[]; rounds: number; purpose: Purpose; cached: boolean }
-  | { type: 'sample'; sha: string; value: number; details?: Record<string, number> }
+  /** `censored`: the run was stopped at the probe's timeout; `value` is the timeout, a lower bound. */
+  | { type: 'sample'; sha: string; value: number; details?: Record<string, number>; censored?: true }
   | { type: 'threshold'; value: number; source: string }
   /** After the endpoints: what the measured noise will cost, and how busy the machine is. */
   | { type: 'noise'; noise: NoiseReport }
@@ -56,6 +59,8 @@ export type RunEvent =
       profiler: string;
       top: { function: string; file: string; line: number; delta: number; inChange: 'added' | 'modified' | false }[];
       note?: string;
+      /** Stored by an earlier run for the same culprit, parent, probe and machine: not profiled again. */
+      cached?: true;
     };
 
 /** What the endpoints' noise implies for the rest of the run (src/bisect/forecast.ts), as plain data. */

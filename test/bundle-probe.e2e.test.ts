@@ -57,7 +57,7 @@ describe('bundle probe end to end', () => {
     const cache = tempDir('pb-cache-');
     const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'size'], { cwd: repo.dir, cache });
     expect(r.exitCode, r.all).toBe(2);
-    expect(r.stderr).toMatch(/cannot be measured: no build output matches build\/\*\*\/\*\.js/);
+    expect(r.stderr).toMatch(/cannot be measured: the probe failed: no build output matches build\/\*\*\/\*\.js/);
     expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
   });
 });

@@ -47,6 +47,6 @@ describe('heap probe end to end', () => {
     repo.write({ 'probes.config.ts': probesConfig(`heap: { kind: 'heap', scenario: 'missing.mjs', iterations: 100 }`) });
     r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'heap'], { cwd: repo.dir });
     expect(r.exitCode, r.all).toBe(2);
-    expect(r.stderr).toMatch(/cannot be measured: the heap scenario missing\.mjs exited with code 1/);
+    expect(r.stderr).toMatch(/cannot be measured: the probe crashed: the heap scenario missing\.mjs exited with code 1/);
   });
 });

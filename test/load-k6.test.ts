@@ -12,6 +12,7 @@ import { runCli } from './fixtures/cli.js';
 import { tempDir } from './fixtures/repo.js';
 import { processesUnder, serverRepo } from './fixtures/servers.js';
 import type { RunResult } from '../src/report/result.js';
+import { onLinux } from './fixtures/platform.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((f) => f()));
@@ -133,7 +134,7 @@ function k6Repo(extra = '') {
   return { repo, shas };
 }
 
-describe('k6 probe with a stand-in k6 executable', { timeout: 240_000 }, () => {
+describe.runIf(onLinux)('k6 probe with a stand-in k6 executable [Linux: processes from /proc]', { timeout: 240_000 }, () => {
   it('runs the script against the started server at each commit and finds the tail-latency culprit', async () => {
     const { repo, shas } = k6Repo();
     const cache = tempDir('pb-cache-');
@@ -162,7 +163,7 @@ describe('k6 probe with a stand-in k6 executable', { timeout: 240_000 }, () => {
     const cache = tempDir('pb-cache-');
     const s = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'k6', '--min-samples', '3', '--max-samples', '4', '--no-profile'], { cwd: strict.repo.dir, env, cache });
     expect(s.exitCode, s.all).toBe(2);
-    expect(s.stderr).toContain('cannot be measured: k6 thresholds failed: http_req_duration: p(99)<1');
+    expect(s.stderr).toContain('cannot be measured: the probe failed: k6 thresholds failed: http_req_duration: p(99)<1');
     expect(processesUnder(cache)).toEqual([]);
   });
 

@@ -18,6 +18,7 @@ import { commentOnCulprits } from '../github/bisect-comment.js';
 import { cliOutput } from '../github/client.js';
 import { githubSettings } from '../github/settings.js';
 import { parseDepRepos } from '../harness/dep-repos.js';
+import { termText } from '../report/escape.js';
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -43,6 +44,7 @@ export interface CliOptions {
   resume?: string | boolean;
   seed?: string;
   buildTimeout?: string;
+  timeout?: string;
   install?: string;
   fresh?: boolean;
   jobs?: string;
@@ -76,9 +78,10 @@ function program(): Command {
     .option('--confidence <level>', `family-wise confidence of all verdicts (default ${defaultEngineOptions.confidence})`)
     .option('--warmup <n>', 'discarded warm-up runs of each commit before each measurement block (default 1)')
     .option('--install <cmd>', "dependency install before the build, run once per distinct lockfile ('auto': from the lockfile)")
-    .option('--fresh', 'a new clean worktree per commit (for builds that cannot be trusted incrementally)')
+    .option('--fresh', 'a new worktree per commit instead of moving pooled ones (every build starts clean either way)')
     .option('--jobs <n>', 'builds ahead allowed while a commit is measured (default 0 on 2 cores: only between measurements)')
     .option('--build-timeout <seconds>', 'give up on a build after this long (the commit is skipped)')
+    .option('--timeout <seconds>', 'stop a run of the command after -- after this long: too slow, counted as at least this long')
     .option('--seed <n>', 'seed for the bootstrap intervals (default: from the bad commit)')
     .option('--no-cache', 're-measure everything instead of reusing stored samples')
     .option('--no-deps', "don't descend into a culprit's lockfile change (package, version, commit)")
@@ -112,7 +115,7 @@ Examples:
     .exitOverride()
     .configureOutput({
       // One line: commander's message, its suggestion folded in, and where to look.
-      writeErr: (s) => process.stderr.write(`perfbisect: ${s.trim().replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')}. See perfbisect --help.\n`),
+      writeErr: (s) => process.stderr.write(`perfbisect: ${termText(s.trim()).replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')}. See perfbisect --help.\n`),
     });
   return p;
 }
@@ -135,6 +138,14 @@ function minutes(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v.replace(/m(in)?$/, ''));
   if (!Number.isFinite(n) || n <= 0 || n > 7 * 24 * 60) throw new UsageError(`--budget ${v}: give the minutes the bisect may take, like --budget 10.`);
+  return n;
+}
+
+function seconds(v: string, flag: string): number {
+  const n = Number(v.replace(/s$/, ''));
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new UsageError(`${flag} ${v}: give a number of seconds above 0, like ${flag} 30.`);
+  }
   return n;
 }
 
@@ -213,7 +224,13 @@ export async function bisectCommand(argv: string[]): Promise<number> {
     if (opts.metric !== undefined && opts.metric !== 'wall' && opts.metric !== 'cpu') {
       throw new UsageError(`--metric ${opts.metric}: give wall or cpu (a named probe sets its metric in probes.config.ts).`);
     }
-    rawProbe = { kind: 'command', run: shellQuote(command), ...(opts.metric ? { metric: opts.metric } : {}) };
+    const timeout = opts.timeout !== undefined ? { timeout: seconds(opts.timeout, '--timeout') } : {};
+    rawProbe = { kind: 'command', run: shellQuote(command), ...(opts.metric ? { metric: opts.metric } : {}), ...timeout };
+  }
+  if (opts.probe && opts.timeout !== undefined) {
+    throw new UsageError(
+      `--timeout is for a command after --; for --probe ${opts.probe}, set probes.${opts.probe}.timeout (seconds) in probes.config.ts.`,
+    );
   }
   const { probe, config: probeDefinition } = createProbe(probeName, rawProbe);
   const givenMax = integer(opts.maxSamples, '--max-samples', 2);

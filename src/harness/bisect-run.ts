@@ -13,7 +13,9 @@ import { collectEvidence } from './evidence-run.js';
 import { Repo } from './git.js';
 import { writePartial, writeReport } from './report-files.js';
 import { Interrupted, Measurer } from './measurer.js';
-import { finishCost, flagIdenticalBuilds } from './prepare.js';
+import { costOf, finishCost, flagIdenticalBuilds, preparationCounted } from './prepare.js';
+import { EvidenceStore } from './evidence-store.js';
+import { hashOf } from './fingerprint.js';
 import { cacheRoot } from './paths.js';
 import { RunLog } from './run-log.js';
 import { readProbeArtifacts } from './probe-evidence.js';
@@ -125,7 +127,8 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
   const endpointError = (sha: string, f: CommitFailure): never => {
     const which = sha === good ? `--good ${o.good}` : sha === bad ? `--bad ${o.bad}` : `reference ${sha.slice(0, 12)}`;
     const what = f.stage === 'build' ? 'does not build' : 'cannot be measured';
-    throw Object.assign(new UsageError(`${which} ${what}: ${f.message}. Fix the ${f.stage === 'build' ? 'build command' : 'probe'} or pick ${sha === good ? 'a --good' : 'a --bad'} where it works${f.logFile ? ` (log: ${f.logFile})` : ''}.`), { tail: f.logTail });
+    const fix = f.kind === 'too slow' ? `Raise the ${f.stage === 'build' ? '--build-timeout' : "probe's timeout"}` : `Fix the ${f.stage === 'build' ? 'build command' : 'probe'}`;
+    throw Object.assign(new UsageError(`${which} ${what}: ${f.headline}: ${f.message}. ${fix} or pick ${sha === good ? 'a --good' : 'a --bad'} where it works${f.logFile ? ` (log: ${f.logFile})` : ''}.`), { tail: f.logTail });
   };
 
   try {
@@ -150,8 +153,8 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
         if (!(e instanceof CommitFailure)) throw e;
         const culpritSha = e.sha ?? (e.stage === 'build' ? [step.target, ...step.refs].find((s) => failed.has(s)) ?? step.target : step.target);
         if (step.purpose === 'verdict' && culpritSha === step.target) {
-          emit({ type: 'skip', sha: step.target, reason: `${e.stage} failed: ${e.message}`, ...(e.logFile ? { log: e.logFile } : {}) });
-          engine.skip(`${e.stage} failed: ${e.message}`);
+          emit({ type: 'skip', sha: step.target, reason: `${e.headline}: ${e.message}`, ...(e.logFile ? { log: e.logFile } : {}) });
+          engine.skip(`${e.headline}: ${e.message}`);
         } else {
           endpointError(culpritSha, e);
         }
@@ -178,6 +181,7 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
       samples: (s) => engine.samplesOf(s),
       summary: (s) => summarize(engine.samplesOf(s)),
       details: (s) => medianDetails(details.get(s)),
+      censored: { count: (s) => measurer.censored.get(s) ?? 0, at: measurer.censoredAt },
       probe: { name: o.probeName, kind: probe.kind, metric: probe.metric, deterministic: probe.deterministic },
       good: { ref: o.good, sha: good }, bad: { ref: o.bad, sha: bad },
       rangeSize: range.length, runId, runDir, reproduce: o.reproduce, cost, noise,
@@ -207,10 +211,34 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
     }
     // Evidence at the culprit (docs/evidence.md): profile parent and culprit, diff, tie to the change.
     if (o.profile !== false && outcome.culprits.length) {
+      const p0 = performance.now();
+      const prepared = preparationCounted(cost);
+      const evidenceStore = new EvidenceStore(join(cache, 'evidence'));
+      const tree = async (sha: string) => (await repo.raw(['rev-parse', `${sha}^{tree}`])).trim();
+      const key = async (c: { sha: string; parent: string }) => hashOf({
+        v: 1, probe: o.probeDefinition, build: measurer.buildCommand ?? null, env: o.env ?? null, fp: measurer.fp.hash,
+        culprit: await tree(c.sha), parent: await tree(c.parent),
+      });
+      const keys = new Map<string, string>();
+      let profiled = 0;
+      for (const c of result.culprits) keys.set(c.sha, await key(c));
       result.evidence = await collectEvidence({
         culprits: result.culprits.map((c) => ({ sha: c.sha, parent: c.parent })),
         probe, prepare: (s) => measurer.prepareCommit(s), repo, runDir, env: o.env, signal, emit,
+        store: {
+          // --no-cache profiles again, as it measures again.
+          get: (c, dir) => {
+            const hit = o.useCache ? evidenceStore.get(keys.get(c.sha)!, dir) : undefined;
+            if (hit) costOf(cost, c.sha).saved += hit.seconds;
+            else profiled++;
+            return hit?.evidence;
+          },
+          put: (c, ev, seconds) => evidenceStore.put(keys.get(c.sha)!, ev, seconds),
+        },
       });
+      // Profiling is its own line of the cost: its wall time, less the builds it needed (counted as builds).
+      const spent = (performance.now() - p0) / 1000 - (preparationCounted(cost) - prepared);
+      if (profiled) cost.profileSeconds = Math.max(0, spent);
     }
     await measurer.close();
     finishCost(cost, (performance.now() - started) / 1000, measurer.prepareOverlap);

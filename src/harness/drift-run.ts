@@ -99,8 +99,8 @@ export async function runDrift(o: DriftOptions, events: EventStream, signal: Abo
         s = await measurer.measureBlock({ target: sha, refs: [base], order: alternating(sha, [base], o.minSamples), rounds: o.minSamples, purpose: 'verdict' });
       } catch (e) {
         if (!(e instanceof CommitFailure)) throw e;
-        if (sha === base || measurer.failed.has(base)) throw new UsageError(`the window's start ${base.slice(0, 10)} ${e.stage === 'build' ? 'does not build' : 'cannot be measured'}: ${e.message}. Pick another start with --since.`);
-        emit({ type: 'skip', sha, reason: `${e.stage} failed: ${e.message}` });
+        if (sha === base || measurer.failed.has(base)) throw new UsageError(`the window's start ${base.slice(0, 10)} ${e.stage === 'build' ? 'does not build' : 'cannot be measured'}: ${e.headline}: ${e.message}. Pick another start with --since.`);
+        emit({ type: 'skip', sha, reason: `${e.headline}: ${e.message}` });
         continue;
       }
       const b = s[base] ?? [];
@@ -249,8 +249,8 @@ async function bisectStep(
       engine.record(await measurer.measureBlock(step));
     } catch (e) {
       if (!(e instanceof CommitFailure) || step.purpose !== 'verdict') throw e;
-      emit({ type: 'skip', sha: step.target, reason: `${e.stage} failed: ${e.message}` });
-      engine.skip(`${e.stage} failed: ${e.message}`);
+      emit({ type: 'skip', sha: step.target, reason: `${e.headline}: ${e.message}` });
+      engine.skip(`${e.headline}: ${e.message}`);
     }
     const vs = engine.verdictList;
     for (; seen < vs.length; seen++) if (vs[seen].verdict !== 'skipped') emit({ type: 'verdict', verdict: vs[seen] });

@@ -32,6 +32,11 @@ export interface EvidenceOptions {
   minSamples?: number;
   /** Stop adding runs after this long per culprit (the bisect already answered; this is extra). */
   budgetMs?: number;
+  /** Evidence an earlier run stored for a culprit (its files copied into `dir`), and where new evidence is kept. */
+  store?: {
+    get(c: { sha: string; parent: string }, dir: string): Evidence | undefined;
+    put(c: { sha: string; parent: string }, ev: Evidence, seconds: number): void;
+  };
 }
 
 /**
@@ -43,21 +48,34 @@ export async function collectEvidence(o: EvidenceOptions): Promise<Evidence[]> {
   const out: Evidence[] = [];
   for (const c of o.culprits) {
     if (o.signal.aborted) break;
+    const stored = o.store?.get(c, join(o.runDir, 'evidence', c.sha.slice(0, 12)));
+    if (stored) {
+      const note = stored.note ? { note: stored.note } : {};
+      o.emit({ type: 'evidence', sha: c.sha, profiler: stored.profiler, top: brief(stored), cached: true, ...note });
+      out.push(stored);
+      continue;
+    }
     o.emit({ type: 'phase', sha: c.sha, phase: 'profile' });
     let ev: Evidence;
+    const t0 = performance.now();
     try {
       ev = await evidenceFor(o, c);
+      o.store?.put(c, ev, (performance.now() - t0) / 1000);
     } catch (e) {
       if (o.signal.aborted) throw e;
-      const why = e instanceof CommitFailure ? `${e.stage} failed: ${e.message}` : (e as Error).message;
+      const why = e instanceof CommitFailure ? `${e.headline}: ${e.message}` : (e as Error).message;
       ev = { culprit: c.sha, parent: c.parent, profiler: 'none', top: [], shrank: [], lines: [], note: `profiling failed: ${why}` };
       o.emit({ type: 'warning', message: `evidence for ${c.sha.slice(0, 10)}: ${ev.note}` });
     }
-    o.emit({ type: 'evidence', sha: c.sha, profiler: ev.profiler, top: ev.top.slice(0, 3).map((r) => ({ function: r.function, file: r.file, line: r.line, delta: r.delta, inChange: r.inChange })), ...(ev.note ? { note: ev.note } : {}) });
+    o.emit({ type: 'evidence', sha: c.sha, profiler: ev.profiler, top: brief(ev), ...(ev.note ? { note: ev.note } : {}) });
     out.push(ev);
   }
   return out;
 }
+
+/** The top rows of the evidence, as the event carries them. */
+const brief = (ev: Evidence) =>
+  ev.top.slice(0, 3).map((r) => ({ function: r.function, file: r.file, line: r.line, delta: r.delta, inChange: r.inChange }));
 
 async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string }): Promise<Evidence> {
   const minRuns = o.minRuns ?? 4;
@@ -142,7 +160,13 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
   const before = fold(sides.before, profiler);
   const after = fold(sides.after, profiler);
   const changes = parseUnifiedDiff(await o.repo.diff(c.parent, c.sha));
-  const ev = buildEvidence({ culprit: c.sha, parent: c.parent, before, after, changes });
+  // The culprit's changed files, where functions built with eval or new Function are looked up.
+  const sources = new Map<string, string>();
+  for (const file of [...changes.keys()].slice(0, 200)) {
+    const text = await o.repo.show(c.sha, file);
+    if (text !== undefined) sources.set(file, text);
+  }
+  const ev = buildEvidence({ culprit: c.sha, parent: c.parent, before, after, changes, sources });
   // One representative run per side, under a stable name: the run with the median profiled time.
   const ext = profiler === 'v8' ? '.cpuprofile' : profiler === 'pprof' ? '.pprof' : '.pstats';
   const keep = (s: SideRuns, name: string) => {

@@ -46,9 +46,15 @@ export interface MeasurerOptions {
  */
 export class Measurer {
   readonly fp = environmentFingerprint();
-  readonly cost: RunCost = { wallSeconds: 0, builds: 0, buildSeconds: 0, samples: 0, measureSeconds: 0, cachedBlocks: 0, perCommit: {} };
+  readonly cost: RunCost = {
+    wallSeconds: 0, builds: 0, buildSeconds: 0, samples: 0, measureSeconds: 0, cachedBlocks: 0, perCommit: {},
+    installs: 0, installSeconds: 0, installsReused: 0, buildsRestored: 0, profileSeconds: 0,
+  };
   /** Sample details of every commit measured or replayed, for the before/after table. */
   readonly details = new Map<string, Record<string, number>[]>();
+  /** Samples per commit stopped at the probe's timeout (their value: the timeout, a lower bound). */
+  readonly censored = new Map<string, number>();
+  censoredAt?: number;
   readonly failed: Map<string, CommitFailure>;
   /** Worktree pool, install and build caches, builds ahead (prepare.ts). */
   readonly preparer: Preparer;
@@ -124,6 +130,24 @@ export class Measurer {
     return probeContext({ cwd: dir, sha, env, signal: o.signal, logFile: probeLog, artifactsDir, emit: o.emit });
   }
 
+  /**
+   * A probe run stopped at its timeout: counted, and said once per commit. It is a measurement
+   * (at least the timeout, ranked at or above every run that finished), not a failure.
+   */
+  private noteCensored(sha: string, value: number): void {
+    const n = (this.censored.get(sha) ?? 0) + 1;
+    this.censored.set(sha, n);
+    this.censoredAt = value;
+    if (n > 1) return;
+    const at = `${value} ${this.o.probe.metric.unit}`.trim();
+    this.o.emit({
+      type: 'warning',
+      message: `${sha.slice(0, 10)}: a probe run ran past the probe's timeout and was stopped: ` +
+        `the probe was too slow (it did not crash). The run counts as a censored sample, at least ${at}; ` +
+        'later runs of this commit that time out count the same way.',
+    });
+  }
+
   /** One run of each commit of `order`, in that order (warm-ups first), or the block replayed from the store. */
   async measureBlock(block: Block): Promise<Record<string, number[]>> {
     const { target, refs, order, rounds, purpose } = block;
@@ -152,7 +176,11 @@ export class Measurer {
       for (const sha of commits) {
         out[sha] = stored.samples[meta.get(sha)!.tree] ?? [];
         const d = stored.details?.[meta.get(sha)!.tree] ?? [];
-        out[sha].forEach((value, k) => emit({ type: 'sample', sha, value, ...(d[k] ? { details: d[k] } : {}) }));
+        const cut = new Set(stored.censored?.[meta.get(sha)!.tree] ?? []);
+        out[sha].forEach((value, k) => {
+          if (cut.has(k)) this.noteCensored(sha, value);
+          emit({ type: 'sample', sha, value, ...(cut.has(k) ? { censored: true as const } : {}), ...(d[k] ? { details: d[k] } : {}) });
+        });
         details.set(sha, [...(details.get(sha) ?? []), ...d]);
       }
       return out;
@@ -180,6 +208,7 @@ export class Measurer {
     emit({ type: 'measure-start', target, refs, rounds, purpose, cached: false });
     const out: Record<string, number[]> = {};
     const outDetails: Record<string, Record<string, number>[]> = {};
+    const outCensored: Record<string, number[]> = {};
     const prepared: string[] = [];
     try {
       for (const sha of commits) {
@@ -205,7 +234,12 @@ export class Measurer {
         if (!keep) return;
         (out[sha] ??= []).push(s.value);
         (outDetails[sha] ??= []).push(s.details ?? {});
-        emit({ type: 'sample', sha, value: s.value, ...(s.details ? { details: s.details } : {}) });
+        if (s.censored) {
+          (outCensored[sha] ??= []).push(out[sha].length - 1);
+          this.noteCensored(sha, s.value);
+        }
+        const marks = { ...(s.censored ? { censored: true as const } : {}), ...(s.details ? { details: s.details } : {}) };
+        emit({ type: 'sample', sha, value: s.value, ...marks });
       };
       // A command run in the block just before is warm (hyperfine, too, warms up once per command), so
       // it skips its warm-up; a probe with a prepare step (a server, a benchmark runner) starts afresh
@@ -223,12 +257,15 @@ export class Measurer {
     for (const sha of commits) details.set(sha, [...(details.get(sha) ?? []), ...(outDetails[sha] ?? [])]);
     const byTree: Record<string, number[]> = {};
     const detailsByTree: Record<string, Record<string, number>[]> = {};
+    const censoredByTree: Record<string, number[]> = {};
     for (const sha of commits) {
       byTree[meta.get(sha)!.tree] = out[sha] ?? [];
       detailsByTree[meta.get(sha)!.tree] = outDetails[sha] ?? [];
+      if (outCensored[sha]) censoredByTree[meta.get(sha)!.tree] = outCensored[sha];
     }
     // seconds: what replaying this block saves a later run (its measurement, without the builds).
-    store.put({ key, runId: o.runId, samples: byTree, details: detailsByTree, time: new Date().toISOString(), seconds: (performance.now() - m0) / 1000, prepareSeconds: (m0 - b0) / 1000 });
+    const censored = Object.keys(censoredByTree).length ? { censored: censoredByTree } : {};
+    store.put({ key, runId: o.runId, samples: byTree, details: detailsByTree, ...censored, time: new Date().toISOString(), seconds: (performance.now() - m0) / 1000, prepareSeconds: (m0 - b0) / 1000 });
     return out;
   }
 }

@@ -72,7 +72,7 @@ export const artilleryProbe: ProbeKind<ArtilleryProbeConfig> = {
           // Telemetry goes to an outside host; where that is unreachable it only costs time.
           const r = await ctx.exec(cmd, { env: { ARTILLERY_DISABLE_TELEMETRY: 'true', BASE_URL: server.baseUrl } });
           server.check('during the Artillery run');
-          if (r.exitCode !== 0) throw new CommitFailure('probe', `artillery exited with code ${r.exitCode}`, ctx.logFile, tail(r.stderr || r.stdout));
+          if (r.exitCode !== 0) throw new CommitFailure('probe', `artillery exited with code ${r.exitCode}`, ctx.logFile, tail(r.stderr || r.stdout), 'crashed');
           try {
             return readArtilleryReport(JSON.parse((await readText(ctx, out)) ?? 'null'), cfg.metric);
           } catch (e) {

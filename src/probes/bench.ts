@@ -113,7 +113,7 @@ export function parseRunnerOutput(stdout: string, stderr: string, exitCode: numb
   if (o?.error) throw new CommitFailure('probe', `${cfg.file} task ${JSON.stringify(cfg.task)} failed: ${String(o.message ?? o.error).split('\n')[0]}`, undefined, tailLines(String(o.message ?? '')));
   const value = Number(o?.value);
   if (exitCode !== 0 || !o || !Number.isFinite(value)) {
-    throw new CommitFailure('probe', `the tinybench runner exited with code ${exitCode} without a result`, undefined, tail);
+    throw new CommitFailure('probe', `the tinybench runner exited with code ${exitCode} without a result`, undefined, tail, exitCode ? 'crashed' : 'failed');
   }
   const details: Record<string, number> = {};
   for (const k of ['mean', 'p75', 'p99'] as const) if (k !== cfg.metric && typeof o[k] === 'number') details[k] = o[k] as number;

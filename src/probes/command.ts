@@ -1,4 +1,4 @@
-import { CommitFailure } from '../errors.js';
+import { CommitFailure, ProbeTooSlow } from '../errors.js';
 import { fail, isObject, noUnknownKeys, num, oneOf, str, strMap } from '../config/validate.js';
 import type { Probe, ProbeKind, Sample } from './types.js';
 
@@ -14,7 +14,9 @@ export interface CommandProbeConfig {
 
 /**
  * Any command: its wall time, or a number it prints (a regex's first group, or a field of a JSON
- * last line). The command failing is a probe failure: the commit is skipped, as with `git bisect run`.
+ * last line). The command crashing is a probe failure: the commit is skipped, as with `git bisect
+ * run`. A run stopped at the timeout is too slow: for wall time, a censored sample (at least the
+ * timeout); a printed number it never printed cannot be bounded, so that run is reported too slow.
  */
 export const commandProbe: ProbeKind<CommandProbeConfig> = {
   kind: 'command',
@@ -59,9 +61,15 @@ export const commandProbe: ProbeKind<CommandProbeConfig> = {
       build: cfg.build,
       metric: m === 'wall' ? { name: 'wall time', unit: 'ms', better: 'lower' } : m === 'cpu' ? { name: 'CPU time', unit: 'ms', better: 'lower' } : { name: m.name, unit: m.unit, better: m.better },
       async sample(ctx): Promise<Sample> {
-        const r = await ctx.exec(cfg.run, { env: cfg.env, timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined });
+        let r;
+        try {
+          r = await ctx.exec(cfg.run, { env: cfg.env, timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined });
+        } catch (e) {
+          if (m === 'wall' && e instanceof ProbeTooSlow) return { value: e.timeoutMs, censored: true };
+          throw e;
+        }
         if (r.exitCode !== 0) {
-          throw new CommitFailure('probe', `\`${cfg.run}\` exited with code ${r.exitCode}`, undefined, tail(r.stderr || r.stdout));
+          throw new CommitFailure('probe', `\`${cfg.run}\` exited with code ${r.exitCode}`, undefined, tail(r.stderr || r.stdout), 'crashed');
         }
         // Wall and CPU time are both kept: the noise report compares them, and says when CPU time would decide sooner.
         const details: Record<string, number> = r.cpuMs === undefined ? { wall: r.ms } : { wall: r.ms, cpu: r.cpuMs };

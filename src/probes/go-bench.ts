@@ -119,7 +119,7 @@ export function goSamples(stdout: string, stderr: string, exitCode: number, cfg:
     if (/no Go files|cannot find package|directory not found|is not in (GOROOT|std)|matched no packages/.test(text)) {
       throw new CommitFailure('probe', `Go package ${cfg.package} does not exist ${at}: use a --good after it was added`, undefined, tail);
     }
-    throw new CommitFailure('probe', `\`go test -bench\` for ${cfg.bench} exited with code ${exitCode} ${at}`, undefined, tail);
+    throw new CommitFailure('probe', `\`go test -bench\` for ${cfg.bench} exited with code ${exitCode} ${at}`, undefined, tail, 'crashed');
   }
   const lines = parseGoBench(stdout);
   const mine = lines.filter((l) => l.name === cfg.bench);

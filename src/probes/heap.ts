@@ -80,7 +80,7 @@ export const heapProbe: ProbeKind<HeapProbeConfig> = {
         const cmd = [process.execPath, '--expose-gc', runner, cfg.scenario!, String(cfg.iterations), String(cfg.checkpoints), prefix].map(q).join(' ');
         const r = await ctx.exec(cmd, { env: cfg.env, timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined });
         const lines = r.stdout.trim().split('\n');
-        if (r.exitCode !== 0) throw new CommitFailure('probe', `the heap scenario ${cfg.scenario} exited with code ${r.exitCode}`, ctx.logFile, (r.stderr || r.stdout).trimEnd().split('\n').slice(-10));
+        if (r.exitCode !== 0) throw new CommitFailure('probe', `the heap scenario ${cfg.scenario} exited with code ${r.exitCode}`, ctx.logFile, (r.stderr || r.stdout).trimEnd().split('\n').slice(-10), 'crashed');
         let out: { points: [number, number][]; snapshots: string[] };
         try {
           out = JSON.parse(lines[lines.length - 1]);

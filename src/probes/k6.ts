@@ -80,7 +80,7 @@ export const k6Probe: ProbeKind<K6ProbeConfig> = {
           ].filter(Boolean).join(' ');
           const r = await ctx.exec(cmd, { env: { BASE_URL: server.baseUrl } });
           server.check('during the k6 run');
-          if (r.exitCode !== 0 && r.exitCode !== 99) throw new CommitFailure('probe', `k6 exited with code ${r.exitCode}`, ctx.logFile, tail(r.stderr || r.stdout));
+          if (r.exitCode !== 0 && r.exitCode !== 99) throw new CommitFailure('probe', `k6 exited with code ${r.exitCode}`, ctx.logFile, tail(r.stderr || r.stdout), 'crashed');
           let figures;
           try {
             figures = readK6Summary(JSON.parse((await readText(ctx, out)) ?? 'null'), ref);

@@ -106,7 +106,7 @@ export function pytestSample(stdout: string, stderr: string, exitCode: number, c
   if (/file or directory not found|ERROR: not found:|no match in any of/.test(stderr)) {
     throw new CommitFailure('probe', `test ${cfg.test} does not exist ${at} (benchmarks are often added after the range's good end): use a --good after it was added`, undefined, tail);
   }
-  if (exitCode !== 0) throw new CommitFailure('probe', `pytest ${cfg.test} exited with code ${exitCode} ${at}`, undefined, tail);
+  if (exitCode !== 0) throw new CommitFailure('probe', `pytest ${cfg.test} exited with code ${exitCode} ${at}`, undefined, tail, 'crashed');
   const report = lastJsonLine(stdout) as { benchmarks?: { fullname?: string; name?: string; stats?: Record<string, number> }[] } | undefined;
   const list = report?.benchmarks ?? [];
   if (list.length === 0) {

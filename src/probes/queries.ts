@@ -77,7 +77,7 @@ export const queriesProbe: ProbeKind<QueriesProbeConfig> = {
           if (cfg.database.setup) {
             const r = await ctx.exec(cfg.database.setup, { env: { ...cfg.env, ...env } });
             if (r.exitCode !== 0) {
-              throw new CommitFailure('probe', `database.setup (\`${cfg.database.setup}\`) exited with code ${r.exitCode}`, ctx.logFile, (r.stderr || r.stdout).trimEnd().split('\n').slice(-10));
+              throw new CommitFailure('probe', `database.setup (\`${cfg.database.setup}\`) exited with code ${r.exitCode}`, ctx.logFile, (r.stderr || r.stdout).trimEnd().split('\n').slice(-10), 'crashed');
             }
           }
         }

@@ -105,7 +105,7 @@ export async function startServer(ctx: ProbeContext, cfg: ServerConfig, o: { url
   const graceMs = (cfg.stopGrace ?? 2) * 1000;
   const tail = (n = 20) => proc.tail(n);
   const died = (during: string) =>
-    new CommitFailure('server', `the server (\`${cfg.start}\`) exited${exitCode === undefined ? ' on a signal' : ` with code ${exitCode}`} ${during}`, ctx.logFile, tail());
+    new CommitFailure('server', `the server (\`${cfg.start}\`) exited${exitCode === undefined ? ' on a signal' : ` with code ${exitCode}`} ${during}`, ctx.logFile, tail(), 'crashed');
   const server: StartedServer = {
     port,
     baseUrl: `http://127.0.0.1:${port}`,
@@ -148,7 +148,7 @@ async function waitReady(ctx: ProbeContext, cfg: ServerConfig, s: StartedServer,
     if (cfg.readyPattern ? matched : await answers(s.url(probeUrl!))) return;
     if (Date.now() > deadline) {
       const what = cfg.readyPattern ? `printed nothing matching /${cfg.readyPattern}/` : `did not answer at ${s.url(probeUrl!)}`;
-      throw new CommitFailure('server', `the server (\`${cfg.start}\`) ${what} within ${timeoutMs / 1000} s (raise readyTimeout if it is just slow)`, ctx.logFile, s.tail());
+      throw new CommitFailure('server', `the server (\`${cfg.start}\`) ${what} within ${timeoutMs / 1000} s (raise readyTimeout if it is just slow)`, ctx.logFile, s.tail(), 'too slow');
     }
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -10,6 +10,11 @@ export interface MetricInfo {
 export interface Sample {
   value: number;
   details?: Record<string, number>;
+  /**
+   * The run was stopped at its timeout: `value` is the timeout, a lower bound of the true value
+   * (a right-censored sample). Only for metrics that are the run's own duration, lower is better.
+   */
+  censored?: true;
 }
 
 export interface ExecResult {
@@ -38,7 +43,10 @@ export interface ProbeContext {
   /** Environment every process of this commit gets (the probe's own env merged in). */
   env: Record<string, string>;
   signal: AbortSignal;
-  /** Run a shell command in the worktree; output goes to the commit's probe log. */
+  /**
+   * Run a shell command in the worktree; output goes to the commit's probe log. A run stopped at
+   * `timeoutMs` throws ProbeTooSlow instead of returning.
+   */
   exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
   /** Append a line to the commit's probe log. */
   log(line: string): void;

@@ -1,6 +1,7 @@
 import type { DependencyDescent, DependencyFinding, DescentLevel } from '../deps/result.js';
 import { changeLabel } from '../deps/upgrades.js';
-import { fmtP, fmtRatio, sanitize, short } from './format.js';
+import { fmtP, fmtRatio, short } from './format.js';
+import { termText } from './escape.js';
 
 /** "left-pad 1.1.0 → 1.3.0; first slow version 1.2.1; commit 1a2b3c4d5e make it faster" (plain text). */
 export function dependencyLine(d: DependencyFinding): string {
@@ -8,7 +9,7 @@ export function dependencyLine(d: DependencyFinding): string {
   if (d.group && d.group.length > 1) parts[0] += ` (moves with ${d.group.filter((n) => n !== d.name).join(', ')})`;
   if (d.firstBadVersion) parts.push(`first slow version ${d.firstBadVersion}`);
   if (d.commit) parts.push(`commit ${short(d.commit)}${d.commitSubject ? ` ${d.commitSubject}` : ''}`);
-  return sanitize(parts.join('; '));
+  return termText(parts.join('; '));
 }
 
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;

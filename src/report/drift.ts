@@ -1,6 +1,7 @@
 import type { MetricInfo } from '../probes/types.js';
 import type { RunCost } from './result.js';
-import { direction, fmtP, fmtSignedPct as pct, fmtValue, sanitize, short } from './format.js';
+import { direction, fmtP, fmtSignedPct as pct, fmtValue, short } from './format.js';
+import { md, mdCode, xmlText } from './escape.js';
 
 /** One step of a drift check, as the JSON result, the store and the writeup show it. */
 export interface DriftChange {
@@ -46,16 +47,16 @@ export function renderDriftReport(r: DriftResult, o: { svgFile?: string }): stri
   const m = r.probe.metric;
   const out: string[] = [];
   const found = r.alerts.length > 0 || r.drift !== null;
-  out.push(`# perfbisect drift: ${sanitize(r.probe.name)} on ${sanitize(r.branch)}`, '');
+  out.push(`# perfbisect drift: ${md(r.probe.name)} on ${md(r.branch)}`, '');
   out.push(
     found ? `**Slower:** ${r.alerts.length} new regression(s)${r.drift ? ' and gradual drift' : ''} in ${r.window.commits} commits (${short(r.window.from)}..${short(r.window.to)}).`
       : `**Nothing new above ${(r.threshold * 100).toFixed(1)}%** in ${r.window.commits} commits (${short(r.window.from)}..${short(r.window.to)}).`,
     '',
   );
-  out.push(`Metric: ${m.name}${m.unit ? ` (${m.unit})` : ''}, ${direction(m)}. Threshold ${(r.threshold * 100).toFixed(1)}%. Machine: ${r.fingerprint.cpu}, ${r.fingerprint.cores} cores, ${r.fingerprint.os}, Node ${r.fingerprint.node}.`, '');
+  out.push(`Metric: ${md(m.name)}${m.unit ? ` (${md(m.unit)})` : ''}, ${direction(m)}. Threshold ${(r.threshold * 100).toFixed(1)}%. Machine: ${md(r.fingerprint.cpu)}, ${r.fingerprint.cores} cores, ${md(r.fingerprint.os)}, Node ${md(r.fingerprint.node)}.`, '');
   if (o.svgFile) out.push(`![series](${o.svgFile})`, '');
-  out.push('## Series', '', '| # | commit | date | ' + m.name + ' | n |', '|---|---|---|---|---|');
-  r.series.forEach((p, i) => out.push(`| ${i} | \`${short(p.sha)}\` ${sanitize(p.subject).slice(0, 60)} | ${p.date.slice(0, 10)} | ${fmtValue(p.value, m.unit)} | ${p.n} |`));
+  out.push('## Series', '', `| # | commit | date | ${md(m.name)} | n |`, '|---|---|---|---|---|');
+  r.series.forEach((p, i) => out.push(`| ${i} | \`${short(p.sha)}\` ${md(p.subject.slice(0, 60))} | ${md(p.date.slice(0, 10))} | ${fmtValue(p.value, m.unit)} | ${p.n} |`));
   out.push('', `Every point was measured interleaved with the window's start (${short(r.window.from)}), re-measured in this run on this machine.`, '');
   out.push('## Change points', '');
   if (!r.changes.length) out.push('None: no step passed the t-test (p ≤ 0.001), the 2-points-a-side guard and the threshold.', '');
@@ -64,7 +65,7 @@ export function renderDriftReport(r: DriftResult, o: { svgFile?: string }): stri
     for (const c of r.changes) {
       const status = c.acked ? 'acknowledged' : c.known ? 'known (alerted before)' : c.confirmed && c.kind === 'regression' ? '**new**' : c.confirmed ? 'improvement' : 'not confirmed';
       out.push(
-        `| \`${c.id}\` | ${c.kind} | ${c.culprit ? `\`${short(c.culprit)}\` ${sanitize(c.subject).slice(0, 60)}` : '–'} | ${fmtValue(c.before, m.unit)} | ${fmtValue(c.after, m.unit)} | ${pct(c.change)} (${fmtP(c.p)}) | ${c.confirmed ? 'yes' : 'no'} | ${status} |`,
+        `| ${mdCode(c.id, { inTable: true })} | ${c.kind} | ${c.culprit ? `\`${short(c.culprit)}\` ${md(c.subject.slice(0, 60))}` : '–'} | ${fmtValue(c.before, m.unit)} | ${fmtValue(c.after, m.unit)} | ${pct(c.change)} (${fmtP(c.p)}) | ${c.confirmed ? 'yes' : 'no'} | ${status} |`,
       );
     }
     out.push('', 'Each step was re-measured at its two neighbouring points, interleaved, before it was bisected; a step that did not hold up is listed as not confirmed and raises no alert.', '');
@@ -78,7 +79,7 @@ export function renderDriftReport(r: DriftResult, o: { svgFile?: string }): stri
       out.push('');
     }
   }
-  out.push(`Acknowledge a change so later checks stop alerting on it: \`perfbisect drift ack <id> --store ${r.store}\`.`, '');
+  out.push(`Acknowledge a change so later checks stop alerting on it: ${mdCode(`perfbisect drift ack <id> --store ${r.store}`, { max: 1000 })}.`, '');
   return out.join('\n');
 }
 
@@ -103,8 +104,8 @@ export function renderSeriesSvg(series: { sha: string; value: number }[], change
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif">`,
     `<rect width="${w}" height="${h}" fill="white"/>`,
-    `<text x="${pad}" y="14" font-size="12">${escapeXml(m.name)} (${direction(m)})</text>`,
-    `<text x="4" y="${y(hi) + 4}" font-size="10">${escapeXml(fmtValue(hi, m.unit))}</text><text x="4" y="${y(lo) + 4}" font-size="10">${escapeXml(fmtValue(lo, m.unit))}</text>`,
+    `<text x="${pad}" y="14" font-size="12">${xmlText(m.name)} (${direction(m)})</text>`,
+    `<text x="4" y="${y(hi) + 4}" font-size="10">${xmlText(fmtValue(hi, m.unit))}</text><text x="4" y="${y(lo) + 4}" font-size="10">${xmlText(fmtValue(lo, m.unit))}</text>`,
     ...marks,
     `<path d="${path}" fill="none" stroke="#2c3e50" stroke-width="1.5"/>`,
     ...dots,
@@ -113,5 +114,3 @@ export function renderSeriesSvg(series: { sha: string; value: number }[], change
     '',
   ].join('\n');
 }
-
-const escapeXml = (s: string) => s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);

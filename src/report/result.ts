@@ -56,6 +56,8 @@ export interface ResultCommit {
   reason?: string;
   /** A further step on the commit's side up to this size could not be ruled out at the run's noise. */
   unresolved?: number;
+  /** Samples of this commit stopped at the probe's timeout (counted as `censoredAt`, a lower bound). */
+  censored?: number;
 }
 
 export interface RunCost {
@@ -74,8 +76,13 @@ export interface RunCost {
   buildsRestored?: number;
   /** Seconds the caches saved: the original cost of what was reused, minus the reuse itself. */
   savedSeconds?: number;
-  /** perfbisect's own time: wall time not spent in checkout, install, build, server start or measurement. */
+  /**
+   * perfbisect's own time: wall time not spent in checkout, install, build, server start,
+   * measurement or profiling.
+   */
   overheadSeconds?: number;
+  /** Profiling the culprits against their parents (the evidence step), preparation excluded; 0 when replayed. */
+  profileSeconds?: number;
   /** Builds allowed beside a measurement (--jobs). */
   jobs?: number;
   /** Time blocks waited for builds ahead to finish (with --jobs 0 they never overlap a measurement). */
@@ -96,8 +103,11 @@ export interface CommitCost {
   saved?: number;
   buildCached?: boolean;
   installReused?: boolean;
-  /** Built ahead of the search, in the background. */
+  /** Prepared ahead of the search, in the background (off the critical path). */
   ahead?: boolean;
+  /** What ran ahead: an install (or a seed from the install cache), a build (not a restore). */
+  installedAhead?: boolean;
+  builtAhead?: boolean;
 }
 
 export interface RunResult {
@@ -134,6 +144,11 @@ export interface RunResult {
   cost: RunCost;
   /** Per culprit: the profile diff at the culprit against its parent (docs/evidence.md). */
   evidence?: Evidence[];
+  /**
+   * The value given to probe runs stopped at the probe's timeout (the timeout): such a sample means
+   * "at least this". Present when any sample of the run was censored; see each commit's `censored`.
+   */
+  censoredAt?: number;
 }
 
 export const brief = (s: Summary): ResultSummary => ({ median: s.median, n: s.n, spread: s.spread });
@@ -149,6 +164,8 @@ export interface ResultInput {
   samples: (sha: string) => number[];
   summary: (sha: string) => Summary;
   details: (sha: string) => Record<string, number> | undefined;
+  /** Censored samples per commit, and the value they were given (the probe's timeout). */
+  censored?: { count: (sha: string) => number; at?: number };
   probe: RunResult['probe'];
   good: RunResult['good'];
   bad: RunResult['bad'];
@@ -183,8 +200,12 @@ export function buildResult(i: ResultInput): RunResult {
   const culprits = o.culprits.map(culprit);
   const largest = culprits.reduce<ResultCulprit | null>((a, b) => (!a || b.change.worse > a.change.worse ? b : a), null);
   const cmp = (c?: { worse: number; lo: number; hi: number; p: number }) => c && { worse: c.worse, lo: c.lo, hi: c.hi, p: c.p };
+  const cut = (sha: string) => {
+    const n = i.censored?.count(sha) ?? 0;
+    return n ? { censored: n } : {};
+  };
   const commits: ResultCommit[] = [
-    { sha: i.good.sha, subject: i.meta.get(i.good.sha)?.subject ?? '', verdict: 'good-endpoint', summary: brief(i.summary(i.good.sha)) },
+    { sha: i.good.sha, subject: i.meta.get(i.good.sha)?.subject ?? '', verdict: 'good-endpoint', summary: brief(i.summary(i.good.sha)), ...cut(i.good.sha) },
     ...o.verdicts.map((v) => ({
       sha: v.sha,
       subject: i.meta.get(v.sha)?.subject ?? '',
@@ -195,8 +216,9 @@ export function buildResult(i: ResultInput): RunResult {
       vsBad: cmp(v.vsBad),
       ...(v.reason ? { reason: v.reason } : {}),
       ...(v.unresolved ? { unresolved: v.unresolved } : {}),
+      ...cut(v.sha),
     })),
-    { sha: i.bad.sha, subject: i.meta.get(i.bad.sha)?.subject ?? '', verdict: 'bad-endpoint', summary: brief(i.summary(i.bad.sha)) },
+    { sha: i.bad.sha, subject: i.meta.get(i.bad.sha)?.subject ?? '', verdict: 'bad-endpoint', summary: brief(i.summary(i.bad.sha)), ...cut(i.bad.sha) },
   ];
   const e = o.endpoints;
   return {
@@ -227,5 +249,6 @@ export function buildResult(i: ResultInput): RunResult {
     runDir: i.runDir,
     reproduce: i.reproduce,
     cost: i.cost,
+    ...(i.censored?.at !== undefined ? { censoredAt: i.censored.at } : {}),
   };
 }

@@ -1,20 +1,25 @@
 import type { EventStream, RunEvent } from '../events.js';
-import { fmtDuration, fmtP, fmtPct, fmtRatio, fmtSignedPct as pct, fmtValue, sanitize, short } from '../report/format.js';
+import { fmtDuration, fmtP, fmtPct, fmtRatio, fmtSignedPct as pct, fmtValue, short } from '../report/format.js';
+import { termText } from '../report/escape.js';
 import type { MetricInfo } from '../probes/types.js';
 import { noiseLines } from '../report/noise.js';
 import { dependencyLine } from '../report/dependency.js';
 
-/** One greppable line per event, no escape codes: for CI logs, pipes and --no-tui. */
-export function plainReporter(events: EventStream, write: (line: string) => void): () => void {
+/**
+ * One greppable line per event, no escape codes: for CI logs, pipes and --no-tui. Every line goes
+ * through the terminal escaper, whatever part of it came from the repository.
+ */
+export function plainReporter(events: EventStream, writeLine: (line: string) => void): () => void {
+  const write = (line: string) => writeLine(termText(line).replace(/\s*\n\s*/g, ' '));
   let metric: MetricInfo = { name: '', unit: '', better: 'lower' };
   const subjects = new Map<string, string>();
-  const subj = (sha: string) => sanitize(subjects.get(sha) ?? '').slice(0, 70);
+  const subj = (sha: string) => (subjects.get(sha) ?? '').slice(0, 70);
   const samples = new Map<string, number>();
   return events.subscribe((e: RunEvent) => {
     switch (e.type) {
       case 'run-start':
         metric = e.metric;
-        write(`perfbisect: ${e.rangeSize} commits between ${sanitize(e.good.ref)} (${short(e.good.sha)}) and ${sanitize(e.bad.ref)} (${short(e.bad.sha)}) in ${e.repo}`);
+        write(`perfbisect: ${e.rangeSize} commits between ${e.good.ref} (${short(e.good.sha)}) and ${e.bad.ref} (${short(e.bad.sha)}) in ${e.repo}`);
         write(`probe ${e.probe.name} (${e.probe.kind}): ${e.metric.name}${e.metric.unit ? ` in ${e.metric.unit}` : ''}, ${e.metric.better} is better${e.deterministic ? ', deterministic' : ''}`);
         write(`run ${e.runId}: ${e.runDir}`);
         break;
@@ -23,7 +28,12 @@ export function plainReporter(events: EventStream, write: (line: string) => void
         break;
       case 'build-end':
         write(`build ${short(e.sha)} ${e.ok ? 'ok' : 'FAILED'} in ${fmtDuration(e.seconds)}${e.ok ? '' : ` (log: ${e.log})`}`);
-        if (!e.ok) for (const l of e.tail ?? []) write(`  | ${sanitize(l)}`);
+        if (!e.ok) for (const l of e.tail ?? []) write(`  | ${l}`);
+        break;
+      case 'install-end':
+        if (e.seeded) write(`install ${short(e.sha)}: copied from the install cache in ${fmtDuration(e.seconds)}`);
+        else write(`install ${short(e.sha)} ${e.ok ? 'ok' : 'FAILED'} in ${fmtDuration(e.seconds)}${e.ok ? '' : ` (log: ${e.log})`}`);
+        if (!e.ok) for (const l of e.tail ?? []) write(`  | ${l}`);
         break;
       case 'measure-start':
         write(
@@ -46,15 +56,15 @@ export function plainReporter(events: EventStream, write: (line: string) => void
         const label = v.verdict === 'inconclusive' ? `inconclusive, leans ${v.lean}` : v.verdict;
         write(
           `verdict ${short(v.sha)} ${label}: ${g ? `${pct(g.worse)} vs good [${pct(g.lo)}, ${pct(g.hi)}] ${fmtP(g.p)}` : ''}` +
-            `${v.vsBad ? `, ${pct(v.vsBad.worse)} vs bad` : ''} (n=${v.samples}) ${subj(v.sha)}`,
+            `${v.vsBad ? `, ${pct(v.vsBad.worse)} vs bad` : ''} (n=${v.samples}, this verdict's blocks) ${subj(v.sha)}`,
         );
         break;
       }
       case 'skip':
-        write(`skip ${short(e.sha)}: ${sanitize(e.reason)}${e.log ? ` (log: ${e.log})` : ''}`);
+        write(`skip ${short(e.sha)}: ${e.reason}${e.log ? ` (log: ${e.log})` : ''}`);
         break;
       case 'warning':
-        write(`warning: ${sanitize(e.message)}`);
+        write(`warning: ${e.message}`);
         break;
       case 'artifact':
         write(`${e.kind} ${short(e.sha)}: ${e.path}`);
@@ -63,9 +73,10 @@ export function plainReporter(events: EventStream, write: (line: string) => void
         if (e.phase === 'profile') write(`profiling culprit ${short(e.sha)} against its parent…`);
         break;
       case 'evidence':
-        if (e.note) write(`evidence ${short(e.sha)}: ${sanitize(e.note)}`);
+        if (e.cached) write(`evidence ${short(e.sha)}: from the cache (profiled by an earlier run)`);
+        if (e.note) write(`evidence ${short(e.sha)}: ${e.note}`);
         e.top.forEach((r, k) =>
-          write(`evidence ${short(e.sha)} #${k + 1}: ${sanitize(r.function)} ${sanitize(r.file)}${r.line ? `:${r.line}` : ''} ${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(1)} pts of the time${r.inChange ? `, ${r.inChange} by this commit` : ''}`),
+          write(`evidence ${short(e.sha)} #${k + 1}: ${r.function} ${r.file}${r.line ? `:${r.line}` : ''} ${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(1)} pts of the time${r.inChange ? `, ${r.inChange} by this commit` : ''}`),
         );
         break;
       case 'run-end': {
@@ -76,7 +87,7 @@ export function plainReporter(events: EventStream, write: (line: string) => void
         for (const c of o.culprits) {
           write(
             `culprit ${c.sha} ${subj(c.sha)}: ${fmtValue(c.beforeSummary.median, metric.unit)} → ${fmtValue(c.afterSummary.median, metric.unit)} ` +
-              `${fmtRatio(c.ratio)} [${fmtRatio(c.ratioCi[0])}, ${fmtRatio(c.ratioCi[1])}] ${fmtP(c.change.p)}`,
+              `${fmtRatio(c.ratio)} [${fmtRatio(c.ratioCi[0])}, ${fmtRatio(c.ratioCi[1])}] ${fmtP(c.change.p)} (measured beside ${short(c.before)})`,
           );
         }
         if (o.status === 'ambiguous') write(`result: ambiguous; the regression is in one of: ${o.suspects.map(short).join(' ')}`);
@@ -85,7 +96,7 @@ export function plainReporter(events: EventStream, write: (line: string) => void
         break;
       }
       case 'dep-level':
-        write(`deps: ${e.level} level of culprit ${short(e.culprit)}: ${sanitize(e.title)}`);
+        write(`deps: ${e.level} level of culprit ${short(e.culprit)}: ${termText(e.title)}`);
         break;
       case 'dep-commit':
         subjects.set(e.sha, e.label);
@@ -95,20 +106,20 @@ export function plainReporter(events: EventStream, write: (line: string) => void
         const g = v.vsGood;
         const label = v.verdict === 'inconclusive' ? `inconclusive, leans ${v.lean}` : v.verdict;
         const vsGood = g ? `: ${pct(g.worse)} vs good ${fmtP(g.p)}` : '';
-        write(`deps ${e.level}: ${sanitize(e.label)} ${label}${vsGood}${v.reason ? ` (${sanitize(v.reason)})` : ''}`);
+        write(`deps ${e.level}: ${termText(e.label)} ${label}${vsGood}${v.reason ? ` (${termText(v.reason)})` : ''}`);
         break;
       }
       case 'dep-end':
-        if (e.found) write(`deps ${e.level}: found ${sanitize(e.found)}${e.ratio ? ` ${fmtRatio(e.ratio)}` : ''}`);
-        else write(`deps ${e.level}: stopped: ${sanitize(e.stopped ?? '')}`);
+        if (e.found) write(`deps ${e.level}: found ${termText(e.found)}${e.ratio ? ` ${fmtRatio(e.ratio)}` : ''}`);
+        else write(`deps ${e.level}: stopped: ${termText(e.stopped ?? '')}`);
         break;
       case 'dep-result':
         if (e.dependency) write(`dependency: ${dependencyLine(e.dependency)}`);
-        if (e.stopped) write(`dependency descent stopped: ${sanitize(e.stopped)}`);
+        if (e.stopped) write(`dependency descent stopped: ${termText(e.stopped)}`);
         break;
       case 'run-error':
         // Errors that end the run are printed once, on stderr, by the CLI; an interruption is news here.
-        if (e.exitCode === 130) write(`stopped: ${sanitize(e.message)}`);
+        if (e.exitCode === 130) write(`stopped: ${e.message}`);
         break;
     }
   });

@@ -1,7 +1,7 @@
 import type { CommitVerdict, Outcome } from '../bisect/engine.js';
 import type { CommitMeta, Phase, RunEvent } from '../events.js';
 import type { MetricInfo } from '../probes/types.js';
-import { sanitize } from '../report/format.js';
+import { termText } from '../report/escape.js';
 import { noiseLines } from '../report/noise.js';
 import { dependencyLine } from '../report/dependency.js';
 import type { DepLevel } from '../deps/result.js';
@@ -9,7 +9,7 @@ import type { DepLevel } from '../deps/result.js';
 /**
  * The live UI's view state: a pure fold over the run's events (`reduce`). The Ink view and the
  * tests render from it; nothing here decides anything about the bisect, it only remembers what
- * the driver said. Every text from the repository is sanitized here, once, on the way in.
+ * the driver said. Every text from the repository is cleaned of terminal escapes here, once, on the way in.
  */
 export type LadderVerdict = CommitVerdict['verdict'] | 'good-endpoint' | 'bad-endpoint';
 
@@ -98,7 +98,7 @@ export function initialState(now = 0): ViewState {
   };
 }
 
-const clean = (s: string) => sanitize(s);
+const clean = (s: string) => termText(s);
 
 function commit(s: ViewState, sha: string): CommitView {
   return (s.commits[sha] ??= { sha, subject: '', author: '', index: s.order.indexOf(sha) - 1, samples: [] });
@@ -112,9 +112,9 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
     case 'run-start':
       return {
         ...initialState(at),
-        runId: e.runId, repo: clean(e.repo), runDir: e.runDir,
+        runId: e.runId, repo: clean(e.repo), runDir: clean(e.runDir),
         good: { ref: clean(e.good.ref), sha: e.good.sha }, bad: { ref: clean(e.bad.ref), sha: e.bad.sha },
-        probe: { name: clean(e.probe.name), kind: e.probe.kind }, metric: e.metric, deterministic: e.deterministic,
+        probe: { name: clean(e.probe.name), kind: e.probe.kind }, metric: { ...e.metric, name: clean(e.metric.name), unit: clean(e.metric.unit) }, deterministic: e.deterministic,
         order: [e.good.sha],
         commits: { [e.good.sha]: { sha: e.good.sha, subject: '', author: '', index: -1, samples: [], verdict: 'good-endpoint' } },
       };

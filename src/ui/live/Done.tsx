@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
-import { fmtP, fmtRatio, fmtValue, sanitize, short } from '../../report/format.js';
+import { fmtP, fmtRatio, fmtValue, short } from '../../report/format.js';
+import { termText } from '../../report/escape.js';
 import type { ViewState } from '../state.js';
 
 /** The end: culprits with what changed, or the error, and where the writeup and JSON are. */
@@ -30,14 +31,15 @@ export function Done({ s }: { s: ViewState }) {
             </Text>
             <Text>
               {'  '}by {m?.author ?? '?'} · {fmtValue(c.beforeSummary.median, unit)} → {fmtValue(c.afterSummary.median, unit)} {fmtRatio(c.ratio)} [{fmtRatio(c.ratioCi[0])}, {fmtRatio(c.ratioCi[1])}] {fmtP(c.change.p)}
+              <Text dimColor> (measured beside {short(c.before)})</Text>
             </Text>
             {s.depResults[c.sha] ? <Text>{'  '}<Text color="red">dependency</Text> {s.depResults[c.sha]}</Text> : null}
             <Evidence e={s.evidence[c.sha]} />
           </Box>
         );
       })}
-      <Text>writeup: {sanitize(s.reportFile ?? '')}</Text>
-      <Text>result json: {sanitize(s.resultFile ?? '')}</Text>
+      <Text>writeup: {termText(s.reportFile ?? '')}</Text>
+      <Text>result json: {termText(s.resultFile ?? '')}</Text>
     </Box>
   );
 }
