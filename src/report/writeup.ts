@@ -169,7 +169,9 @@ function howSure(r: RunResult): string[] {
   const d = r.decisions;
   const out = [
     r.probe.deterministic
-      ? 'One exact measurement of each commit (a deterministic probe): a commit is placed on the side of the step whose value it shares.'
+      ? 'One exact measurement of each commit (a deterministic probe): a commit is placed on the side of the step whose value it shares. ' +
+        `Steps smaller than ${fmtPct(d.minStep)} of the good value (the threshold, or an eighth of the whole change) are not split out: ` +
+        'they are not culprits.'
       : 'Each commit is placed on one side of the step by comparing it with interleaved samples of its nearest good and bad ' +
         'references (Mann-Whitney U, exact where samples are few; Hodges-Lehmann shift with its rank interval). It is on the bad ' +
         `side when it is worse than good by more than half the threshold at the strict level, and within ${fmtPct(d.minStep)} of bad at ` +
