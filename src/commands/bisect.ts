@@ -76,7 +76,7 @@ function program(): Command {
     .option('--max-samples <n>', `samples per commit before giving up as inconclusive (default ${defaultEngineOptions.maxSamples})`)
     .option('--budget <minutes>', 'time the bisect may take: after the endpoints it lowers the confidence to fit (stated), and ends the last verdicts early if time runs out')
     .option('--confidence <level>', `family-wise confidence of all verdicts (default ${defaultEngineOptions.confidence})`)
-    .option('--warmup <n>', 'discarded warm-up runs of each commit before each measurement block (default 1)')
+    .option('--warmup <n>', 'discarded warm-up runs of each commit before each block (default: one run, kept as a sample unless it stands out from the rest, as a cold first run does)')
     .option('--install <cmd>', "dependency install before the build, run once per distinct lockfile ('auto': from the lockfile)")
     .option('--fresh', 'a new worktree per commit instead of moving pooled ones (every build starts clean either way)')
     .option('--jobs <n>', 'builds ahead allowed while a commit is measured (default 0 on 2 cores: only between measurements)')
@@ -260,7 +260,7 @@ export async function bisectCommand(argv: string[]): Promise<number> {
         repoDir: repo.root, good: opts.good, bad, probeName, probe, probeDefinition, build, env,
         engine: { threshold: percent(opts.threshold, '--threshold'), minSamples, maxSamples, confidence: confidence(opts.confidence) ?? defaultEngineOptions.confidence },
         firstParent: !!opts.firstParent, keepWorktrees: !!opts.keepWorktrees, profile: opts.profile,
-        warmup: integer(opts.warmup, '--warmup', 0) ?? 1, useCache: opts.cache, seed: integer(opts.seed, '--seed', 0),
+        warmup: integer(opts.warmup, '--warmup', 0) ?? 'auto', useCache: opts.cache, seed: integer(opts.seed, '--seed', 0),
         reproduce, argv, jsonFile: opts.json, reportFile: opts.report,
         buildTimeoutMs: opts.buildTimeout ? (integer(opts.buildTimeout, '--build-timeout', 1) ?? 0) * 1000 : undefined,
         runId: resumeId,

@@ -36,7 +36,7 @@ export interface BisectOptions {
   engine: Omit<EngineOptions, 'better' | 'deterministic'>;
   firstParent: boolean;
   keepWorktrees: boolean;
-  warmup: number;
+  warmup: number | 'auto';
   useCache: boolean;
   seed?: number;
   reproduce: string;

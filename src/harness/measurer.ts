@@ -9,6 +9,7 @@ import { runShell } from './process.js';
 import { probeContext } from './probe-context.js';
 import { SampleStore } from './sample-store.js';
 import { Worktrees } from './worktrees.js';
+import { quantileSorted, sorted } from '../stats/summary.js';
 import { costOf, defaultJobs, preparationCounted, Preparer } from './prepare.js';
 import type { Slot } from './worktree-pool.js';
 
@@ -24,7 +25,12 @@ export interface MeasurerOptions {
   probeDefinition: unknown;
   build?: string;
   env?: Record<string, string>;
-  warmup: number;
+  /**
+   * Warm-up runs of a commit not measured in the block just before: a number of discarded runs, or
+   * 'auto' (the default): one run, kept as a sample unless it stands out from the commit's other
+   * samples in the block, as a cold first run does.
+   */
+  warmup: number | 'auto';
   useCache: boolean;
   buildTimeoutMs?: number;
   signal: AbortSignal;
@@ -218,7 +224,7 @@ export class Measurer {
         costOf(cost, sha).server += (performance.now() - s0) / 1000;
         prepared.push(sha);
       }
-      const take = async (sha: string, keep: boolean) => {
+      const take = async (sha: string, keep: 'yes' | 'no' | 'held') => {
         const t0 = performance.now();
         let s: Sample;
         try {
@@ -231,23 +237,34 @@ export class Measurer {
         }
         if (signal.aborted) throw new Interrupted();
         cost.samples++;
-        if (!keep) return;
-        (out[sha] ??= []).push(s.value);
-        (outDetails[sha] ??= []).push(s.details ?? {});
+        if (keep === 'held') held.set(sha, s);
+        else if (keep === 'yes') keepSample(sha, s);
+      };
+      const keepSample = (sha: string, s: Sample, first = false) => {
+        const at = first ? 0 : (out[sha] ?? []).length;
+        (out[sha] ??= []).splice(at, 0, s.value);
+        (outDetails[sha] ??= []).splice(at, 0, s.details ?? {});
+        if (first && outCensored[sha]) outCensored[sha] = outCensored[sha].map((i) => i + 1);
         if (s.censored) {
-          (outCensored[sha] ??= []).push(out[sha].length - 1);
+          (outCensored[sha] ??= []).push(at);
           this.noteCensored(sha, s.value);
         }
         const marks = { ...(s.censored ? { censored: true as const } : {}), ...(s.details ? { details: s.details } : {}) };
         emit({ type: 'sample', sha, value: s.value, ...marks });
       };
+      const held = new Map<string, Sample>();
       // A command run in the block just before is warm (hyperfine, too, warms up once per command), so
       // it skips its warm-up; a probe with a prepare step (a server, a benchmark runner) starts afresh
       // for every block, so its warm-up stays.
       const cold = commits.filter((sha) => probe.prepare || !this.lastRun.has(sha));
       this.lastRun = new Set();
-      if (!probe.deterministic) for (let w = 0; w < o.warmup; w++) for (const sha of cold) await take(sha, false);
-      for (const sha of order) await take(sha, true);
+      if (!probe.deterministic) {
+        if (o.warmup === 'auto') for (const sha of cold) await take(sha, 'held');
+        else for (let w = 0; w < o.warmup; w++) for (const sha of cold) await take(sha, 'no');
+      }
+      for (const sha of order) await take(sha, 'yes');
+      // The warm-up run counts when it looks like the commit's other runs: a cold first run stands out.
+      for (const [sha, s] of held) if (!s.censored && unremarkable(s.value, out[sha] ?? [])) keepSample(sha, s, true);
       this.lastRun = new Set(commits);
     } finally {
       for (const sha of prepared) await probe.teardown?.(ctxs.get(sha)!).catch(() => undefined);
@@ -283,6 +300,18 @@ export class Interrupted extends Error {
   constructor() {
     super('interrupted');
   }
+}
+
+/**
+ * A value inside the far-out fences (3 IQR past the quartiles) of at least four others: nothing marks
+ * it as a cold or disturbed run.
+ */
+function unremarkable(value: number, others: readonly number[]): boolean {
+  if (others.length < 4) return false;
+  const s = sorted(others);
+  const q1 = quantileSorted(s, 0.25);
+  const q3 = quantileSorted(s, 0.75);
+  return value >= q1 - 3 * (q3 - q1) && value <= q3 + 3 * (q3 - q1);
 }
 
 /** Name the commit a failure belongs to: a block measures its target and references alike. */
