@@ -22,6 +22,7 @@ export interface WriteupExtras {
 /** Labels for probe detail fields (load probes report these beside their metric). */
 const detailLabels: Record<string, string> = {
   p50: 'P50 latency', p90: 'P90 latency', p95: 'P95 latency', p99: 'P99 latency', 'p99.9': 'P99.9 latency', mean: 'Mean latency',
+  wall: 'Wall time', cpu: 'CPU time (user + system)',
   rps: 'Requests/s', errorRate: 'Error rate', non2xxRate: 'Non-2xx rate', queriesPerRequest: 'DB queries/req',
   total: 'Total bytes', raw: 'Raw bytes', gzip: 'Gzip bytes', brotli: 'Brotli bytes', files: 'Files',
 };
