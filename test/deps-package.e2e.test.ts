@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './fixtures/cli.js';
 import { lock, npmEnv, packPackage, probeScript } from './fixtures/dep-packages.js';
-import { FixtureRepo, listDirs, repoState, tempDir } from './fixtures/repo.js';
+import { FixtureRepo, listDirs, readRendered, repoState, tempDir } from './fixtures/repo.js';
 import type { RunResult } from '../src/report/result.js';
 import type { RunEvent } from '../src/events.js';
 
@@ -82,8 +82,7 @@ describe('descent into a dependency bump: the package level', () => {
       /slow-c 1\.1\.0 is installed from file:vendor\/slow-c-1\.1\.0\.tgz, not from a registry/,
     );
     expect(result.status).toBe('found');
-    // As a reader sees it: the writeup escapes every Markdown character of repository text.
-    const md = readFileSync(join(out, 'w.md'), 'utf8').replace(/\\([\\`*_{}[\]()<>#+\-!|~&$=.])/g, '$1');
+    const md = readRendered(join(out, 'w.md'));
     expect(md).toContain('slow-c 1.0.0 → 1.1.0');
     expect(md).toContain('Inside the dependency change');
     expect(md).toMatch(/stopped: slow-c 1\.1\.0 is installed from/);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './fixtures/cli.js';
 import { lock, npmEnv, packageSource, probeScript } from './fixtures/dep-packages.js';
 import { startRegistry, type LocalRegistry } from './fixtures/registry.js';
-import { FixtureRepo, listDirs, repoState, tempDir } from './fixtures/repo.js';
+import { FixtureRepo, listDirs, readRendered, repoState, tempDir } from './fixtures/repo.js';
 import type { RunResult } from '../src/report/result.js';
 import type { RunEvent } from '../src/events.js';
 
@@ -127,11 +127,12 @@ describe('descent into a dependency bump: versions from a real registry, commits
       ['package', 2, 'slow-c 1.0.0 → 1.3.0'],
       ['version', 5, '1.2.0'],
     ]);
-    expect(levels.every((l) => (l.ratio ?? 0) > 1.5)).toBe(true);
+    expect(levels.map((l) => l.ratio), JSON.stringify(levels)).toEqual([expect.any(Number), expect.any(Number)]);
+    expect(levels.every((l) => (l.ratio ?? 0) > 1.5), JSON.stringify(levels)).toBe(true);
     expect(result.culprit!.descent!.stopped).toBe(
       'the commit level needs the repository of slow-c: --dep-repo slow-c=<path|url>',
     );
-    const md = readFileSync(join(out, 'w.md'), 'utf8');
+    const md = readRendered(join(out, 'w.md'));
     expect(md).toContain('slow-c 1.0.0 → 1.3.0; first slow version 1.2.0');
     expect(md).toContain(
       'Went as far as the version level and stopped: the commit level needs the repository of slow-c',
@@ -174,7 +175,7 @@ describe('descent into a dependency bump: versions from a real registry, commits
     expect(levels[2].ratio).toBeGreaterThan(1.5);
     expect(result.culprit!.descent!.stopped).toBeUndefined();
     expect(result.cost.cachedBlocks).toBeGreaterThan(5);
-    const md = readFileSync(join(out, 'w.md'), 'utf8');
+    const md = readRendered(join(out, 'w.md'));
     expect(md).toContain(
       `slow-c 1.0.0 → 1.3.0; first slow version 1.2.0; commit ${dep.slowCommit.slice(0, 10)} cache lookups`,
     );
@@ -201,7 +202,7 @@ describe('descent into a dependency bump: versions from a real registry, commits
     expect(result.culprit?.descent?.stopped).toMatch(
       /the registry has no versions of slow-c to bisect \(npm view slow-c versions: .*ECONNREFUSED/,
     );
-    expect(readFileSync(join(out, 'w.md'), 'utf8')).toMatch(
+    expect(readRendered(join(out, 'w.md'))).toMatch(
       /Went as far as the package level and stopped: the registry has no versions of slow-c/,
     );
     expect(listDirs(join(cache, 'worktrees'))).toEqual([]);

@@ -154,14 +154,14 @@ describe.runIf(onLinux)('k6 probe with a stand-in k6 executable [Linux: processe
     const { repo } = k6Repo();
     const bin = standInBin();
     const env = { PATH: `${bin}:${process.env.PATH}`, STANDIN_THRESHOLD: '1' };
-    const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'k6', '--min-samples', '3', '--max-samples', '4', '--no-profile'], { cwd: repo.dir, env });
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'k6', '--min-samples', '3', '--max-samples', '6', '--no-profile'], { cwd: repo.dir, env });
     expect([0, 1, 3], r.all).toContain(r.exitCode);
     expect(r.all).toContain('warning: ');
     expect(r.all).toContain('k6 thresholds failed: http_req_duration: p(99)<1');
 
     const strict = k6Repo(', failOnThresholds: true');
     const cache = tempDir('pb-cache-');
-    const s = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'k6', '--min-samples', '3', '--max-samples', '4', '--no-profile'], { cwd: strict.repo.dir, env, cache });
+    const s = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'k6', '--min-samples', '3', '--max-samples', '6', '--no-profile'], { cwd: strict.repo.dir, env, cache });
     expect(s.exitCode, s.all).toBe(2);
     expect(s.stderr).toContain('cannot be measured: the probe failed: k6 thresholds failed: http_req_duration: p(99)<1');
     expect(processesUnder(cache)).toEqual([]);
