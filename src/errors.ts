@@ -58,3 +58,8 @@ export class ProbeTooSlow extends CommitFailure {
     super('probe', message, logFile, logTail, 'too slow');
   }
 }
+
+/** The last lines of a process's output, for an error's log tail. */
+export function tailLines(text: string, lines = 10): string[] {
+  return text.trimEnd().split('\n').slice(-lines);
+}

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { glob } from 'tinyglobby';
-import { ProbeTooSlow } from '../errors.js';
+import { ProbeTooSlow, tailLines } from '../errors.js';
 import type { RunEvent } from '../events.js';
 import type { PostgresServer, ProbeContext, RunningProcess } from '../probes/types.js';
 import { connectSql, startPostgres } from './postgres.js';
@@ -28,7 +28,7 @@ export function probeContext(o: {
       const r = await runTimed(command, { cwd, env: { ...env, ...opts.env }, logFile, timeoutMs, signal });
       // Stopped at its timeout: too slow, which every probe reports as such (never as an exit code).
       if (r.timedOut && !r.aborted && timeoutMs) {
-        throw new ProbeTooSlow(command, timeoutMs, logFile, (r.stderr || r.stdout).trimEnd().split('\n').slice(-10));
+        throw new ProbeTooSlow(command, timeoutMs, logFile, tailLines(r.stderr || r.stdout));
       }
       return r;
     },
