@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { median } from '../src/stats/summary.js';
 
 const cli = new URL('../dist/cli.js', import.meta.url).pathname;
 const now = () => performance.now() / 1000;
@@ -121,8 +122,9 @@ interface Result {
 
 /** The run's measurement noise: the median over measured commits of spread / median. */
 function noiseOf(r: Result): number | undefined {
-  const cvs = r.commits.filter((c) => c.summary.n > 1 && c.summary.median > 0).map((c) => c.summary.spread / c.summary.median).sort((a, b) => a - b);
-  return cvs.length ? cvs[Math.floor(cvs.length / 2)] : undefined;
+  const measured = r.commits.filter((c) => c.summary.n > 1 && c.summary.median > 0);
+  const cvs = measured.map((c) => c.summary.spread / c.summary.median);
+  return cvs.length ? median(cvs) : undefined;
 }
 
 function blocks(cache: string): string[] {

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CommitFailure, ProbeTooSlow } from '../src/errors.js';
 import type { RunEvent } from '../src/events.js';
 import { probeContext } from '../src/harness/probe-context.js';
-import { commandProbe } from '../src/probes/command.js';
+import { createProbe } from '../src/probes/index.js';
 import type { RunResult } from '../src/report/result.js';
 import { runCli } from './fixtures/cli.js';
 import { FixtureRepo, listDirs, sleeper, tempDir } from './fixtures/repo.js';
@@ -30,16 +30,17 @@ function context() {
 describe('the command probe and a run past its timeout', () => {
   it('wall time: a censored sample at the timeout; a printed metric: too slow; a non-zero exit: crashed', async () => {
     const { ctx } = context();
-    const wall = commandProbe.create(commandProbe.validate({ kind: 'command', run: 'sleep 30', timeout: 0.2 }, 'probes.w'), 'w');
+    const wall = createProbe('w', { kind: 'command', run: 'sleep 30', timeout: 0.2 }).probe;
     expect(await wall.sample(ctx)).toEqual({ value: 200, censored: true });
 
-    const printed = commandProbe.create(commandProbe.validate({ kind: 'command', run: 'sleep 30; echo "ops/s: 5"', timeout: 0.2, metric: { name: 'ops/s', better: 'higher', pattern: 'ops/s: ([0-9.]+)' } }, 'probes.p'), 'p');
+    const metric = { name: 'ops/s', better: 'higher', pattern: 'ops/s: ([0-9.]+)' };
+    const printed = createProbe('p', { kind: 'command', run: 'sleep 30; echo "ops/s: 5"', timeout: 0.2, metric }).probe;
     const slow = await printed.sample(ctx).catch((e: unknown) => e);
     expect(slow).toBeInstanceOf(ProbeTooSlow);
     expect((slow as CommitFailure).headline).toBe('the probe was too slow');
     expect((slow as CommitFailure).message).toBe('`sleep 30; echo "ops/s: 5"` ran past its 0.2 s timeout and was stopped');
 
-    const crash = commandProbe.create(commandProbe.validate({ kind: 'command', run: 'exit 3', timeout: 5 }, 'probes.c'), 'c');
+    const crash = createProbe('c', { kind: 'command', run: 'exit 3', timeout: 5 }).probe;
     const crashed = await crash.sample(ctx).catch((e: unknown) => e);
     expect(crashed).toBeInstanceOf(CommitFailure);
     expect(crashed).not.toBeInstanceOf(ProbeTooSlow);

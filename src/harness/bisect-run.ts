@@ -320,8 +320,8 @@ export function medianDetails(list?: Record<string, number>[]): Record<string, n
   if (!list || list.length === 0 || Object.keys(list[0]).length === 0) return undefined;
   const out: Record<string, number> = {};
   for (const k of Object.keys(list[0])) {
-    const v = list.map((d) => d[k]).filter((x) => typeof x === 'number').sort((a, b) => a - b);
-    if (v.length) out[k] = v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    const v = list.map((d) => d[k]).filter((x) => typeof x === 'number');
+    if (v.length) out[k] = median(v);
   }
   return out;
 }

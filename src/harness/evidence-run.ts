@@ -91,7 +91,7 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
   const nodeEnv = nodeProfilerEnv(dir, base.NODE_OPTIONS);
   const pyEnv = pythonProfilerEnv(dir, base.PYTHONPATH);
   const profEnv = (runDir: string) => ({ ...nodeEnv(runDir), ...pyEnv(runDir) });
-  type SideRuns = { sha: string; v8: CpuProfile[][]; py: PstatsDump[][]; go: string[][]; files: string[][] };
+  type SideRuns = { sha: string; v8: CpuProfile[][]; py: PstatsDump[][]; go: Uint8Array[][]; files: string[][] };
   const sides: Record<'before' | 'after', SideRuns> = { before: { sha: c.parent, v8: [], py: [], go: [], files: [] }, after: { sha: c.sha, v8: [], py: [], go: [], files: [] } };
   const contexts = new Map<string, ProbeContext>();
   for (const s of Object.values(sides)) {
@@ -127,13 +127,8 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
         const read = (f: string): unknown => { try { return JSON.parse(readFileSync(f, 'utf8')); } catch { return undefined; } };
         s.v8.push(files.filter((f) => f.endsWith('.cpuprofile')).map(read).filter(isCpuProfile));
         s.py.push(files.filter((f) => f.endsWith('.pstats.json')).map(read).filter(isPstatsDump));
-        // Go CPU profiles are protobuf: `go tool pprof -raw` turns them into text we parse.
-        const raws: string[] = [];
-        for (const f of files.filter((x) => x.endsWith('.pprof'))) {
-          const r = await ctx.exec(`go tool pprof -raw ${shq(f)}`);
-          if (r.exitCode === 0) raws.push(r.stdout);
-        }
-        s.go.push(raws);
+        // Go CPU profiles: pprof's protobuf, read as bytes (src/evidence/pprof.ts decodes them).
+        s.go.push(files.filter((f) => f.endsWith('.pprof')).map((f) => readFileSync(f)));
         s.files.push(files);
       }
       if (run === 1 && Object.values(sides).every((s) => s.files.every((f) => f.length === 0))) {
