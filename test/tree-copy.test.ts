@@ -11,7 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { copyTree, treeStamp } from '../src/harness/tree-copy.js';
 import { tempDir } from './fixtures/repo.js';
 
-const dist = fileURLToPath(new URL('../dist/harness/tree-copy.js', import.meta.url));
+// A fresh process (the cp on its PATH is looked up once per process) runs the source through jiti.
+const root = fileURLToPath(new URL('..', import.meta.url));
+const copyInProcess = (from: string, to: string, env: NodeJS.ProcessEnv) =>
+  execFileSync(join(root, 'node_modules/.bin/jiti'), [join(root, 'test/fixtures/copy-tree.ts'), from, to], { env });
 
 /** A small node_modules: a file, an executable, a relative symlink (as .bin has), an old mtime. */
 function tree(): string {
@@ -58,8 +61,7 @@ describe('copies of installed trees', () => {
       chmodSync(join(bin, 'cp'), 0o755);
       const from = tree();
       const to = join(tempDir('pb-copy-'), 'node_modules');
-      const script = `import(${JSON.stringify(dist)}).then((m) => m.copyTree(${JSON.stringify(from)}, ${JSON.stringify(to)}))`;
-      execFileSync(process.execPath, ['-e', script], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+      copyInProcess(from, to, { ...process.env, PATH: `${bin}:${process.env.PATH}` });
       expectSameTree(from, to);
     }
   });
