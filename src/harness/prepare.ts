@@ -2,7 +2,7 @@ import PQueue from 'p-queue';
 import { execFileSync } from 'node:child_process';
 import { cpus, platform } from 'node:os';
 import { join } from 'node:path';
-import { CommitFailure } from '../errors.js';
+import { CommitFailure, tailLines } from '../errors.js';
 import type { RunEvent } from '../events.js';
 import type { CommitCost, RunCost } from '../report/result.js';
 import { BuildCache, untrackedFiles } from './build-cache.js';
@@ -217,7 +217,7 @@ export class Preparer {
         this.o.cost.buildSeconds += seconds;
         c.build += seconds;
         if (ahead) c.builtAhead = true;
-        const tail = (r.stdout + '\n' + r.stderr).trim().split('\n').slice(-15);
+        const tail = tailLines((r.stdout + '\n' + r.stderr).trim(), 15);
         this.o.emit({ type: 'build-end', sha, ok: r.exitCode === 0, seconds, log: logFile, cached: false, ...(r.exitCode ? { tail } : {}) });
         if (r.exitCode !== 0) {
           fail(this.stageFailure('build', r, logFile, tail));
@@ -286,7 +286,7 @@ export class Preparer {
         const seconds = (now() - t0) / 1000;
         this.o.cost.installs = (this.o.cost.installs ?? 0) + 1;
         this.o.cost.installSeconds = (this.o.cost.installSeconds ?? 0) + seconds;
-        const tail = (r.stdout + '\n' + r.stderr).trim().split('\n').slice(-15);
+        const tail = tailLines((r.stdout + '\n' + r.stderr).trim(), 15);
         const ok = r.exitCode === 0;
         this.o.emit({ type: 'install-end', sha, ok, seconds, log: logFile, seeded: false, ...(ok ? {} : { tail }) });
         if (r.exitCode !== 0) {
