@@ -113,6 +113,8 @@ export interface RoundSimOptions {
 export interface RoundSimResult extends SimResult {
   rounds: number;
   jobs: number;
+  /** Probe runs of each job, round by round (the endpoints are round 1). */
+  perRound: number[][];
 }
 
 /**
@@ -133,12 +135,14 @@ export function simulateRounds(h: History, seed: number, o: RoundSimOptions, opt
   const built = new Set<string>();
   let samples = 0;
   let jobs = 0;
+  const perRound: number[][] = [];
   for (let round = 0; ; round++) {
     const step = engine.nextRound(o.runners);
     if (step.type === 'done') {
       const culpritIdx = step.outcome.culprits.map((c) => idx(c.sha));
-      return { outcome: step.outcome, culpritIdx, samples, built: built.size, rounds: round, jobs };
+      return { outcome: step.outcome, culpritIdx, samples, built: built.size, rounds: round, jobs, perRound };
     }
+    perRound.push(step.steps.map((s) => s.order.length));
     const results = step.steps.map((s) => {
       jobs++;
       const machine = o.machines === 'one' ? 'here' : `runner-${jobs}`;

@@ -40,6 +40,14 @@ const DEFAULT_BETA = 0.05;
  */
 const FRESH_AT_FIRST_LOOK = 2;
 /** Samples a side that make a side-by-side measurement of a culprit and its parent worth reporting alone. */
+/**
+ * Jobs on a fleet are sized for one look at 1.5 times the endpoints' noise (MAD / median understates
+ * the spread of skewed and bimodal noise): in simulation that keeps an 8% step at 3% noise to about
+ * one round more than the k-ary search needs (bench/fleet.ts).
+ */
+const ONE_ROUND_NOISE = 1.5;
+/** Samples a side of the endpoints on a fleet: their noise sizes every later job. */
+const FLEET_ENDPOINT_SAMPLES = 16;
 const SIDE_BY_SIDE_ENOUGH = 5;
 
 /** What the harness should measure next: the commits of `order`, one run each, in that order. */
@@ -470,8 +478,13 @@ export class BisectEngine {
 
   private planRound(k: number): Trial[] {
     if (this.trial) {
-      this.trial.fresh = true;
-      return [this.trial];
+      const t = this.trial;
+      if (!t.fresh && !t.samples.size && !this.opts.deterministic && t.purpose === 'endpoints') {
+        // The endpoints' samples set the noise every later job is sized by: more of them at once on a fleet.
+        t.looks = looks(Math.max(t.looks[0], FLEET_ENDPOINT_SAMPLES), this.maxSamples);
+      }
+      t.fresh = true;
+      return [t];
     }
     // A search with nothing left to measure ends here, as in startNextTrial.
     for (const s of [...this.searches]) {
@@ -573,8 +586,9 @@ export class BisectEngine {
     } else if (purpose === 'confirm') {
       first = Math.min(this.maxSamples, Math.max(this.minSamples, 2 * SIDE_BY_SIDE_ENOUGH));
     } else if (fresh) {
-      // A job on a machine not known in advance: no earlier samples to lean on, as many of each.
-      first = fewestDecisive(alpha, this.minSamples, this.maxSamples);
+      // A job on a machine not known in advance: no earlier samples to lean on, as many of each;
+      // and enough that the verdict is likely decided in this one round (a further look costs a round).
+      first = Math.min(this.maxSamples, Math.max(fewestDecisive(alpha, this.minSamples, this.maxSamples), this.oneRoundSamples(alpha)));
     } else {
       trial.freshAtFirst = FRESH_AT_FIRST_LOOK;
       const known = Math.min(...refs.map((r) => this.samplesOf(r).length)) + trial.freshAtFirst;
@@ -582,6 +596,22 @@ export class BisectEngine {
     }
     trial.looks = looks(first, this.maxSamples);
     return trial;
+  }
+
+  /**
+   * Samples a side with which a commit at either level is likely (90%) decided at the first look,
+   * under the noise the endpoints showed: strictly unlike the other level by more than half the
+   * threshold, and like its own level within the minimum step at the lenient level. On a fleet a
+   * look that cannot decide costs a whole round (builds included), samples cost seconds.
+   */
+  private oneRoundSamples(alpha: number): number {
+    const tau = this.threshold ?? 0;
+    const minStep = this.minStep ?? tau;
+    const noise = Math.max(this.noise, 0.001) * 1.02 * ONE_ROUND_NOISE;
+    const power = zFor(2 * 0.1);
+    const strict = this.delta - tau / 2 > 0 ? 2 * (((zFor(2 * alpha) + power) * noise) / (this.delta - tau / 2)) ** 2 : 0;
+    const lenient = minStep > 0 ? 2 * (((zFor(2 * this.beta) + power) * noise) / minStep) ** 2 : 0;
+    return Math.ceil(Math.max(strict, lenient));
   }
 
   /**
