@@ -22,10 +22,36 @@ async function fleetRun(fake: FakeActions, dir: string, extra: string[] = [], en
   const out = tempDir('pb-out-');
   const cache = tempDir('pb-cache-');
   const r = await runCli(
-    ['--good', 'good', '--bad', 'bad', '--runner', 'github-actions', '--runners', '3', '--no-profile', '--json', join(out, 'r.json'), ...extra, '--', 'sh', 'work.sh'],
+    [
+      '--good',
+      'good',
+      '--bad',
+      'bad',
+      '--runner',
+      'github-actions',
+      '--runners',
+      '3',
+      '--max-samples',
+      '20',
+      '--no-profile',
+      '--json',
+      join(out, 'r.json'),
+      ...extra,
+      '--',
+      'sh',
+      'work.sh',
+    ],
     {
-      cwd: dir, cache,
-      env: { GITHUB_TOKEN: fake.token, GITHUB_REPOSITORY: fake.fullName, GITHUB_API_URL: server.url, PERFBISECT_FLEET_POLL_MS: '40', PERFBISECT_GITHUB_BACKOFF_MS: '10', ...env },
+      cwd: dir,
+      cache,
+      env: {
+        GITHUB_TOKEN: fake.token,
+        GITHUB_REPOSITORY: fake.fullName,
+        GITHUB_API_URL: server.url,
+        PERFBISECT_FLEET_POLL_MS: '40',
+        PERFBISECT_GITHUB_BACKOFF_MS: '10',
+        ...env,
+      },
     },
   );
   await fake.settled();
@@ -40,7 +66,7 @@ describe('bisect in rounds on GitHub Actions (workflow_dispatch, a matrix of job
     cleanups.push(() => repo.repo.cleanup());
   });
 
-  it('dispatches a run a round, waits for it, downloads each job\'s artifact, and names the culprit', async () => {
+  it("dispatches a run a round, waits for it, downloads each job's artifact, and names the culprit", async () => {
     const fake = new FakeActions(repo.repo.dir);
     fake.workflow('perfbisect-fleet.yml');
     const { r, result } = await fleetRun(fake, repo.repo.dir);
@@ -57,7 +83,9 @@ describe('bisect in rounds on GitHub Actions (workflow_dispatch, a matrix of job
     const machines = result!.fleet!.machines;
     expect(machines.length).toBeGreaterThanOrEqual(3);
     expect(machines.every((m) => m.jobs.length === 1 && m.name.startsWith('GitHub Actions'))).toBe(true);
-    expect(machines.flatMap((m) => m.jobs.map((j) => j.where ?? '')).every((w) => w.includes('/actions/runs/'))).toBe(true);
+    expect(machines.flatMap((m) => m.jobs.map((j) => j.where ?? '')).every((w) => w.includes('/actions/runs/'))).toBe(
+      true,
+    );
     expect(fake.cancelled).toEqual([]);
   });
 
@@ -100,7 +128,9 @@ describe('bisect in rounds on GitHub Actions (workflow_dispatch, a matrix of job
     const missing = await fleetRun(fake, repo.repo.dir);
     expect(missing.r.exitCode).toBe(2);
     expect(missing.r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(missing.r.stderr).toContain('has no workflow perfbisect-fleet.yml: write it with perfbisect init fleet --runner github-actions');
+    expect(missing.r.stderr).toContain(
+      'has no workflow perfbisect-fleet.yml: write it with perfbisect init fleet --runner github-actions',
+    );
     expect(fake.runs).toEqual([]);
     expect(listDirs(join(missing.cache, 'runs'))).toEqual([]);
     fake.workflow('perfbisect-fleet.yml');
@@ -111,7 +141,15 @@ describe('bisect in rounds on GitHub Actions (workflow_dispatch, a matrix of job
   });
 
   it('writes a workflow whose inputs, matrix and artifact names are the ones the runner uses', async () => {
-    const wf = parse(fleetWorkflowYaml({ runsOn: ['self-hosted', 'linux', 'bench'], node: '20', setup: 'npm ci', perfbisect: 'npx perfbisect', timeout: 120 }));
+    const wf = parse(
+      fleetWorkflowYaml({
+        runsOn: ['self-hosted', 'linux', 'bench'],
+        node: '20',
+        setup: 'npm ci',
+        perfbisect: 'npx perfbisect',
+        timeout: 120,
+      }),
+    );
     expect(Object.keys(wf.on.workflow_dispatch.inputs).sort()).toEqual(['id', 'jobs', 'plan']);
     expect(wf['run-name']).toContain('${{ inputs.id }}');
     const job = wf.jobs.job;
@@ -119,25 +157,54 @@ describe('bisect in rounds on GitHub Actions (workflow_dispatch, a matrix of job
     expect(job.strategy.matrix.index).toBe('${{ fromJSON(inputs.jobs) }}');
     expect(job.name).toBe('perfbisect job ${{ matrix.index }}');
     const upload = job.steps.find((s: { uses?: string }) => s.uses?.startsWith('actions/upload-artifact'));
-    expect(upload.with.name.replace('${{ inputs.id }}', 'R').replace('${{ matrix.index }}', '2')).toBe(artifactName('R', 2));
-    expect(job.steps.find((s: { uses?: string }) => s.uses?.startsWith('actions/checkout')).with['fetch-depth']).toBe(0);
+    expect(upload.with.name.replace('${{ inputs.id }}', 'R').replace('${{ matrix.index }}', '2')).toBe(
+      artifactName('R', 2),
+    );
+    expect(job.steps.find((s: { uses?: string }) => s.uses?.startsWith('actions/checkout')).with['fetch-depth']).toBe(
+      0,
+    );
     const dir = tempDir('pb-init-');
     const { FixtureRepo } = await import('./fixtures/repo.js');
     const r0 = new FixtureRepo(dir);
     r0.commit('initial');
-    const r = await runCli(['init', 'fleet', '--runner', 'github-actions', '--runs-on', 'self-hosted,bench'], { cwd: dir });
+    const r = await runCli(['init', 'fleet', '--runner', 'github-actions', '--runs-on', 'self-hosted,bench'], {
+      cwd: dir,
+    });
     expect(r.exitCode, r.all).toBe(0);
-    expect(parse(readFileSync(join(dir, '.github/workflows/perfbisect-fleet.yml'), 'utf8')).jobs.job['runs-on']).toEqual(['self-hosted', 'bench']);
-    const k8s = await runCli(['init', 'fleet', '--runner', 'kubernetes', '--image', 'ghcr.io/octo-org/service-bench:1', '--cpu', '2', '--memory', '4Gi'], { cwd: dir });
+    expect(
+      parse(readFileSync(join(dir, '.github/workflows/perfbisect-fleet.yml'), 'utf8')).jobs.job['runs-on'],
+    ).toEqual(['self-hosted', 'bench']);
+    const k8s = await runCli(
+      [
+        'init',
+        'fleet',
+        '--runner',
+        'kubernetes',
+        '--image',
+        'ghcr.io/octo-org/service-bench:1',
+        '--cpu',
+        '2',
+        '--memory',
+        '4Gi',
+      ],
+      { cwd: dir },
+    );
     expect(k8s.exitCode, k8s.all).toBe(0);
-    expect(parse(readFileSync(join(dir, 'perfbisect.fleet.yml'), 'utf8')).kubernetes.resources.limits).toEqual({ cpu: '2', memory: '4Gi' });
+    expect(parse(readFileSync(join(dir, 'perfbisect.fleet.yml'), 'utf8')).kubernetes.resources.limits).toEqual({
+      cpu: '2',
+      memory: '4Gi',
+    });
   });
 });
 
 describe("--artifacts: CI's build of a commit instead of building it", () => {
   it('downloads the build where the CI workflow has one for the commit and builds the others', async () => {
     // The build writes built.txt; the probe needs it. CI built every other commit (its artifact holds built.txt).
-    const { repo, shas } = linearRepo({ commits: 8, regressAt: [5], extra: () => ({ 'build.sh': '#!/bin/sh\necho local > built.txt\n' }) });
+    const { repo, shas } = linearRepo({
+      commits: 8,
+      regressAt: [5],
+      extra: () => ({ 'build.sh': '#!/bin/sh\necho local > built.txt\n' }),
+    });
     cleanups.push(() => repo.cleanup());
     const fake = new FakeActions(repo.dir);
     fake.workflow('ci.yml');
@@ -148,18 +215,41 @@ describe("--artifacts: CI's build of a commit instead of building it", () => {
     cleanups.push(server.close);
     const out = tempDir('pb-out-');
     const r = await runCli(
-      ['--good', 'good', '--bad', 'bad', '--build', 'sh build.sh', '--artifacts', 'github-actions:ci.yml/dist', '--no-profile', '--json', join(out, 'r.json'), '--', 'sh', '-c', 'test -f built.txt && sh work.sh'],
-      { cwd: repo.dir, env: { GITHUB_TOKEN: fake.token, GITHUB_REPOSITORY: fake.fullName, GITHUB_API_URL: server.url } },
+      [
+        '--good',
+        'good',
+        '--bad',
+        'bad',
+        '--build',
+        'sh build.sh',
+        '--artifacts',
+        'github-actions:ci.yml/dist',
+        '--no-profile',
+        '--json',
+        join(out, 'r.json'),
+        '--',
+        'sh',
+        '-c',
+        'test -f built.txt && sh work.sh',
+      ],
+      {
+        cwd: repo.dir,
+        env: { GITHUB_TOKEN: fake.token, GITHUB_REPOSITORY: fake.fullName, GITHUB_API_URL: server.url },
+      },
     );
     expect(r.exitCode, r.all).toBe(0);
     const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
     expect(result.culprits.map((c) => c.sha)).toEqual([shas[5]]);
     expect(result.cost.buildsFetched).toBeGreaterThan(0);
-    const fetched = Object.entries(result.cost.perCommit).filter(([, c]) => c.buildFetched).map(([sha]) => shas.indexOf(sha));
+    const fetched = Object.entries(result.cost.perCommit)
+      .filter(([, c]) => c.buildFetched)
+      .map(([sha]) => shas.indexOf(sha));
     expect(fetched.every((i) => i % 2 === 0)).toBe(true);
     // The commits CI has no artifact for were built here.
     expect(result.cost.builds).toBeGreaterThan(0);
-    const bad = await runCli(['--good', 'good', '--artifacts', 'ci.yml/dist', '--', 'sh', 'work.sh'], { cwd: repo.dir });
+    const bad = await runCli(['--good', 'good', '--artifacts', 'ci.yml/dist', '--', 'sh', 'work.sh'], {
+      cwd: repo.dir,
+    });
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain('give github-actions:<workflow>/<artifact>');
   });

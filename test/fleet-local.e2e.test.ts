@@ -10,7 +10,10 @@ const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((f) => f()));
 
 const events = (runDir: string) =>
-  readFileSync(join(runDir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RunEvent);
+  readFileSync(join(runDir, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as RunEvent);
 
 describe('bisect in rounds through the job contract (--runner local --runners k)', () => {
   it('names the culprit of 120 commits in at most ⌈log4 120⌉ + 2 rounds of 3 jobs, and says which machine measured what', async () => {
@@ -19,7 +22,26 @@ describe('bisect in rounds through the job contract (--runner local --runners k)
     const before = repoState(repo.dir);
     const cache = tempDir('pb-cache-');
     const out = tempDir('pb-out-');
-    const args = ['--good', 'good', '--bad', 'bad', '--runner', 'local', '--runners', '3', '--no-profile', '--json', join(out, 'r.json'), '--report', join(out, 'w.md'), '--', 'sh', 'work.sh'];
+    const args = [
+      '--good',
+      'good',
+      '--bad',
+      'bad',
+      '--runner',
+      'local',
+      '--runners',
+      '3',
+      '--max-samples',
+      '20',
+      '--no-profile',
+      '--json',
+      join(out, 'r.json'),
+      '--report',
+      join(out, 'w.md'),
+      '--',
+      'sh',
+      'work.sh',
+    ];
     const r = await runCli(args, { cwd: repo.dir, cache });
     expect(r.exitCode, r.all).toBe(0);
     const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
@@ -31,7 +53,11 @@ describe('bisect in rounds through the job contract (--runner local --runners k)
     const jobs = result.fleet!.machines[0].jobs;
     expect(jobs.length).toBeGreaterThan(result.cost.rounds!);
     expect(Math.max(...jobs.map((j) => j.index))).toBe(2);
-    expect(result.commits.filter((c) => c.verdict === 'good' || c.verdict === 'bad').every((c) => c.machine === result.fleet!.machines[0].key)).toBe(true);
+    expect(
+      result.commits
+        .filter((c) => c.verdict === 'good' || c.verdict === 'bad')
+        .every((c) => c.machine === result.fleet!.machines[0].key),
+    ).toBe(true);
     const log = events(result.runDir);
     expect(log.filter((e) => e.type === 'round')).toHaveLength(result.cost.rounds!);
     expect(log.some((e) => e.type === 'sample' && e.machine === result.fleet!.machines[0].key)).toBe(true);
@@ -54,13 +80,35 @@ describe('bisect in rounds through the job contract (--runner local --runners k)
 
   it('skips the commits a job could not build, as the sequential bisect does', async () => {
     const { repo, shas } = linearRepo({
-      commits: 16, regressAt: [11],
-      extra: (i) => ({ 'build.sh': i === 4 || i === 8 ? '#!/bin/sh\necho "syntax error" >&2\nexit 1\n' : '#!/bin/sh\necho built > built.txt\n' }),
+      commits: 16,
+      regressAt: [11],
+      extra: (i) => ({
+        'build.sh':
+          i === 4 || i === 8 ? '#!/bin/sh\necho "syntax error" >&2\nexit 1\n' : '#!/bin/sh\necho built > built.txt\n',
+      }),
     });
     cleanups.push(() => repo.cleanup());
     const out = tempDir('pb-out-');
     const r = await runCli(
-      ['--good', 'good', '--bad', 'bad', '--runners', '3', '--build', 'sh build.sh', '--no-profile', '--json', join(out, 'r.json'), '--', 'sh', '-c', 'test -f built.txt && sh work.sh'],
+      [
+        '--good',
+        'good',
+        '--bad',
+        'bad',
+        '--runners',
+        '3',
+        '--max-samples',
+        '20',
+        '--build',
+        'sh build.sh',
+        '--no-profile',
+        '--json',
+        join(out, 'r.json'),
+        '--',
+        'sh',
+        '-c',
+        'test -f built.txt && sh work.sh',
+      ],
       { cwd: repo.dir },
     );
     expect(r.exitCode, r.all).toBe(0);
@@ -80,7 +128,11 @@ describe('bisect in rounds through the job contract (--runner local --runners k)
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
     expect(unknown.stderr).toContain('--runner slurm: not a runner. Runners: local, github-actions, kubernetes.');
-    const noToken = await runCli(['--runner', 'github-actions', ...base], { cwd: repo.dir, cache, env: { GITHUB_TOKEN: '', GITHUB_REPOSITORY: 'octo-org/service' } });
+    const noToken = await runCli(['--runner', 'github-actions', ...base], {
+      cwd: repo.dir,
+      cache,
+      env: { GITHUB_TOKEN: '', GITHUB_REPOSITORY: 'octo-org/service' },
+    });
     expect(noToken.exitCode).toBe(2);
     expect(noToken.stderr.trim().split('\n')).toHaveLength(1);
     expect(noToken.stderr).toContain('needs a token in GITHUB_TOKEN');
@@ -94,26 +146,47 @@ describe('bisect in rounds through the job contract (--runner local --runners k)
   });
 
   it('runs one job of a plan by hand, and says what is wrong with a plan it cannot use', async () => {
-    const { repo, shas } = linearRepo({ commits: 2, regressAt: [2] });
+    const { repo, shas } = linearRepo({ commits: 2, regressAt: [2], baseMs: 50, factor: 4 });
     cleanups.push(() => repo.cleanup());
     const dir = tempDir('pb-job-');
     const plan = {
-      schema: 'perfbisect-round/1', runId: 'by-hand', round: 1, probe: { name: 'command', definition: { kind: 'command', run: 'sh work.sh' } },
-      warmup: 1, useCache: true,
-      // 20 ms against 60 ms of sleep: the medians of three are ordered on a loaded machine too.
-      jobs: [{ index: 0, trial: 0, key: 'k', target: shas[2], refs: [shas[0]], order: [0, 1, 0, 1, 1, 0], rounds: 3, purpose: 'endpoints', ordinal: 0 }],
+      schema: 'perfbisect-round/1',
+      runId: 'by-hand',
+      round: 1,
+      probe: { name: 'command', definition: { kind: 'command', run: 'sh work.sh' } },
+      warmup: 1,
+      useCache: true,
+      // 50 ms against 200 ms of sleep: the medians of five are ordered on a loaded machine too.
+      jobs: [
+        {
+          index: 0,
+          trial: 0,
+          key: 'k',
+          target: shas[2],
+          refs: [shas[0]],
+          order: [0, 1, 0, 1, 1, 0, 0, 1, 1, 0],
+          rounds: 5,
+          purpose: 'endpoints',
+          ordinal: 0,
+        },
+      ],
     };
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(dir, 'plan.json'), JSON.stringify(plan));
-    const r = await runCli(['job', join(dir, 'plan.json'), '--out', join(dir, 'out')], { cwd: repo.dir, env: { PERFBISECT_MACHINE: 'bench-7' } });
+    const r = await runCli(['job', join(dir, 'plan.json'), '--out', join(dir, 'out')], {
+      cwd: repo.dir,
+      env: { PERFBISECT_MACHINE: 'bench-7' },
+    });
     expect(r.exitCode, r.all).toBe(0);
     const result = JSON.parse(readFileSync(join(dir, 'out', 'result.json'), 'utf8'));
     expect(result.machine.name).toBe('bench-7');
-    expect(result.samples[shas[2]]).toHaveLength(3);
-    expect(result.samples[shas[0]]).toHaveLength(3);
-    const median = (v: number[]) => [...v].sort((a, b) => a - b)[1];
+    expect(result.samples[shas[2]]).toHaveLength(5);
+    expect(result.samples[shas[0]]).toHaveLength(5);
+    const median = (v: number[]) => [...v].sort((a, b) => a - b)[2];
     expect(median(result.samples[shas[2]])).toBeGreaterThan(median(result.samples[shas[0]]));
-    const wrongIndex = await runCli(['job', join(dir, 'plan.json'), '--out', join(dir, 'o2'), '--index', '3'], { cwd: repo.dir });
+    const wrongIndex = await runCli(['job', join(dir, 'plan.json'), '--out', join(dir, 'o2'), '--index', '3'], {
+      cwd: repo.dir,
+    });
     expect(wrongIndex.exitCode).toBe(2);
     expect(wrongIndex.stderr).toContain('--index 3 is not one of them');
     writeFileSync(join(dir, 'bad.json'), '{"schema":"something-else"}');

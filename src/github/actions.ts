@@ -62,10 +62,15 @@ export class ActionsApi {
   async dispatch(workflow: string, ref: string, inputs: Record<string, string>): Promise<number | undefined> {
     const path = this.path(`/workflows/${encodeURIComponent(workflow)}/dispatches`);
     try {
-      const r = await this.client.post<{ workflow_run_id?: number } | undefined>(path, { ref, inputs, return_run_details: true });
+      const r = await this.client.post<{ workflow_run_id?: number } | undefined>(path, {
+        ref,
+        inputs,
+        return_run_details: true,
+      });
       return r?.workflow_run_id;
     } catch (e) {
-      if (!(e instanceof GitHubError) || ![400, 422].includes(e.status) || !/return_run_details/.test(e.detail)) throw e;
+      if (!(e instanceof GitHubError) || ![400, 422].includes(e.status) || !/return_run_details/.test(e.detail))
+        throw e;
       await this.client.post(path, { ref, inputs });
       return undefined;
     }
@@ -75,7 +80,9 @@ export class ActionsApi {
   async dispatchedRuns(workflow: string, since: Date): Promise<WorkflowRun[]> {
     const created = encodeURIComponent(`>=${since.toISOString().replace(/\.\d+Z$/, 'Z')}`);
     const r = await this.client.get<{ workflow_runs: WorkflowRun[] }>(
-      this.path(`/workflows/${encodeURIComponent(workflow)}/runs?event=workflow_dispatch&created=${created}&per_page=50`),
+      this.path(
+        `/workflows/${encodeURIComponent(workflow)}/runs?event=workflow_dispatch&created=${created}&per_page=50`,
+      ),
     );
     return r.workflow_runs;
   }
@@ -99,7 +106,9 @@ export class ActionsApi {
 
   async artifacts(runId: number, name?: string): Promise<Artifact[]> {
     const q = name ? `&name=${encodeURIComponent(name)}` : '';
-    const r = await this.client.get<{ artifacts: Artifact[] }>(this.path(`/runs/${runId}/artifacts?per_page=100${q}`));
+    const r = await this.client.get<{ artifacts: Artifact[] }>(
+      this.path(`/runs/${runId}/artifacts?per_page=100${q}`),
+    );
     return r.artifacts;
   }
 
@@ -120,8 +129,17 @@ export class ActionsApi {
   async download(artifact: Artifact): Promise<Buffer> {
     const path = this.path(`/artifacts/${artifact.id}/zip`);
     const s = this.client.settings;
-    const headers = { accept: 'application/vnd.github+json', authorization: `Bearer ${s.token}`, 'x-github-api-version': '2022-11-28', 'user-agent': 'perfbisect' };
-    const first = await fetch(`${s.apiUrl}${path}`, { headers, redirect: 'manual', signal: AbortSignal.timeout(60_000) });
+    const headers = {
+      accept: 'application/vnd.github+json',
+      authorization: `Bearer ${s.token}`,
+      'x-github-api-version': '2022-11-28',
+      'user-agent': 'perfbisect',
+    };
+    const first = await fetch(`${s.apiUrl}${path}`, {
+      headers,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(60_000),
+    });
     let res = first;
     if (first.status >= 300 && first.status < 400) {
       const location = first.headers.get('location');

@@ -52,18 +52,32 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
   const cache = cacheRoot();
   const worktrees = measurer.worktrees;
   const files = new Map<string, { file: string; added: number; removed: number }[]>();
-  for (const c of outcome.culprits) files.set(c.sha, await repo.changedFiles(meta.get(c.sha)?.parents[0] ?? c.before, c.sha));
+  for (const c of outcome.culprits)
+    files.set(c.sha, await repo.changedFiles(meta.get(c.sha)?.parents[0] ?? c.before, c.sha));
   cost.wallSeconds = (performance.now() - started) / 1000;
-  const exitCode = outcome.status === 'found' ? ExitCode.found : outcome.status === 'no-regression' ? ExitCode.noRegression : ExitCode.ambiguous;
+  const exitCode =
+    outcome.status === 'found'
+      ? ExitCode.found
+      : outcome.status === 'no-regression'
+        ? ExitCode.noRegression
+        : ExitCode.ambiguous;
   const result = buildResult({
-    outcome, meta, files,
+    outcome,
+    meta,
+    files,
     samples: x.samples,
     summary: (s) => summarize(x.samples(s)),
     details: (s) => medianDetails(details.get(s)),
     censored: { count: (s) => measurer.censored.get(s) ?? 0, at: measurer.censoredAt },
     probe: { name: o.probeName, kind: probe.kind, metric: probe.metric, deterministic: probe.deterministic },
-    good: { ref: o.good, sha: good }, bad: { ref: o.bad, sha: bad },
-    rangeSize: x.rangeSize, runId, runDir, reproduce: o.reproduce, cost, noise,
+    good: { ref: o.good, sha: good },
+    bad: { ref: o.bad, sha: bad },
+    rangeSize: x.rangeSize,
+    runId,
+    runDir,
+    reproduce: o.reproduce,
+    cost,
+    noise,
   });
   flagIdenticalBuilds(result, measurer.preparer.outputHashes);
   x.extend?.(result);
@@ -71,13 +85,22 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
   if (o.deps !== false && outcome.status === 'found') {
     for (const c of result.culprits) {
       try {
-        const d = await descend({ sha: c.sha, parent: c.parent, date: c.date, files: c.files.map((f) => f.file) }, {
-          measurer, meta, mirror: worktrees.mirror, cache, signal, emit,
-          engine: { ...o.engine, better: probe.metric.better, deterministic: probe.deterministic },
-          seed: o.seed ?? parseInt(bad.slice(0, 8), 16),
-          env: { ...(process.env as Record<string, string>), ...o.env },
-          depRepos: o.depRepos ?? {}, scratch: join(worktrees.dir, `deps-${c.sha.slice(0, 12)}`),
-        });
+        const d = await descend(
+          { sha: c.sha, parent: c.parent, date: c.date, files: c.files.map((f) => f.file) },
+          {
+            measurer,
+            meta,
+            mirror: worktrees.mirror,
+            cache,
+            signal,
+            emit,
+            engine: { ...o.engine, better: probe.metric.better, deterministic: probe.deterministic },
+            seed: o.seed ?? parseInt(bad.slice(0, 8), 16),
+            env: { ...(process.env as Record<string, string>), ...o.env },
+            depRepos: o.depRepos ?? {},
+            scratch: join(worktrees.dir, `deps-${c.sha.slice(0, 12)}`),
+          },
+        );
         if (d) Object.assign(c, { descent: d.descent }, d.dependency ? { dependency: d.dependency } : {});
       } catch (e) {
         if (e instanceof Interrupted || signal.aborted) throw e;
@@ -95,16 +118,28 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
     const prepared = preparationCounted(cost);
     const evidenceStore = new EvidenceStore(join(cache, 'evidence'));
     const tree = async (sha: string) => (await repo.raw(['rev-parse', `${sha}^{tree}`])).trim();
-    const key = async (c: { sha: string; parent: string }) => hashOf({
-      v: 1, probe: o.probeDefinition, build: measurer.buildCommand ?? null, env: o.env ?? null, fp: measurer.fp.hash,
-      culprit: await tree(c.sha), parent: await tree(c.parent),
-    });
+    const key = async (c: { sha: string; parent: string }) =>
+      hashOf({
+        v: 1,
+        probe: o.probeDefinition,
+        build: measurer.buildCommand ?? null,
+        env: o.env ?? null,
+        fp: measurer.fp.hash,
+        culprit: await tree(c.sha),
+        parent: await tree(c.parent),
+      });
     const keys = new Map<string, string>();
     let profiled = 0;
     for (const c of result.culprits) keys.set(c.sha, await key(c));
     result.evidence = await collectEvidence({
       culprits: result.culprits.map((c) => ({ sha: c.sha, parent: c.parent })),
-      probe, prepare: (s) => measurer.prepareCommit(s), repo, runDir, env: o.env, signal, emit,
+      probe,
+      prepare: (s) => measurer.prepareCommit(s),
+      repo,
+      runDir,
+      env: o.env,
+      signal,
+      emit,
       store: {
         // --no-cache profiles again, as it measures again.
         get: (c, dir) => {
@@ -127,11 +162,22 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
   writeFileSync(resultFile, JSON.stringify(result, null, 2) + '\n');
   // writeup.md with its SVG charts and writeup.html; --report gets its copy (HTML for .html).
   const probeEvidence = result.culprits
-    .map((c) => ({ culprit: c.sha, baseline: c.baseline, before: readProbeArtifacts(runDir, c.baseline), after: readProbeArtifacts(runDir, c.sha) }))
+    .map((c) => ({
+      culprit: c.sha,
+      baseline: c.baseline,
+      before: readProbeArtifacts(runDir, c.baseline),
+      after: readProbeArtifacts(runDir, c.sha),
+    }))
     .filter((p) => hasProbeEvidence(p.after));
   writeReport(runDir, result, { meta, samples: x.samples, probeEvidence }, o.reportFile);
   if (o.jsonFile) copyOut(resultFile, o.jsonFile);
-  emit({ type: 'run-end', outcome, resultFile: o.jsonFile ? resolve(o.jsonFile) : resultFile, reportFile: o.reportFile ? resolve(o.reportFile) : reportFile, exitCode });
+  emit({
+    type: 'run-end',
+    outcome,
+    resultFile: o.jsonFile ? resolve(o.jsonFile) : resultFile,
+    reportFile: o.reportFile ? resolve(o.reportFile) : reportFile,
+    exitCode,
+  });
   return { exitCode, result };
 }
 
@@ -139,11 +185,26 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
  * A reference (an endpoint, or a commit decided earlier) that fails to build or measure: the bisect
  * cannot go on without it, so the run ends with what to change (exit 2).
  */
-export function referenceFailure(o: { good: string; bad: string }, ends: { good: string; bad: string }, sha: string, f: CommitFailure): never {
-  const which = sha === ends.good ? `--good ${o.good}` : sha === ends.bad ? `--bad ${o.bad}` : `reference ${sha.slice(0, 12)}`;
+export function referenceFailure(
+  o: { good: string; bad: string },
+  ends: { good: string; bad: string },
+  sha: string,
+  f: CommitFailure,
+): never {
+  const which =
+    sha === ends.good ? `--good ${o.good}` : sha === ends.bad ? `--bad ${o.bad}` : `reference ${sha.slice(0, 12)}`;
   const what = f.stage === 'build' ? 'does not build' : 'cannot be measured';
-  const fix = f.kind === 'too slow' ? `Raise the ${f.stage === 'build' ? '--build-timeout' : "probe's timeout"}` : `Fix the ${f.stage === 'build' ? 'build command' : 'probe'}`;
-  throw Object.assign(new UsageError(`${which} ${what}: ${f.headline}: ${f.message}. ${fix} or pick ${sha === ends.good ? 'a --good' : 'a --bad'} where it works${f.logFile ? ` (log: ${f.logFile})` : ''}.`), { tail: f.logTail });
+  const fix =
+    f.kind === 'too slow'
+      ? `Raise the ${f.stage === 'build' ? '--build-timeout' : "probe's timeout"}`
+      : `Fix the ${f.stage === 'build' ? 'build command' : 'probe'}`;
+  throw Object.assign(
+    new UsageError(
+      `${which} ${what}: ${f.headline}: ${f.message}. ` +
+        `${fix} or pick ${sha === ends.good ? 'a --good' : 'a --bad'} where it works${f.logFile ? ` (log: ${f.logFile})` : ''}.`,
+    ),
+    { tail: f.logTail },
+  );
 }
 
 export function copyOut(from: string, to: string): void {
@@ -157,7 +218,10 @@ export function medianDetails(list?: Record<string, number>[]): Record<string, n
   if (!list || list.length === 0 || Object.keys(list[0]).length === 0) return undefined;
   const out: Record<string, number> = {};
   for (const k of Object.keys(list[0])) {
-    const v = list.map((d) => d[k]).filter((x) => typeof x === 'number').sort((a, b) => a - b);
+    const v = list
+      .map((d) => d[k])
+      .filter((x) => typeof x === 'number')
+      .sort((a, b) => a - b);
     if (v.length) out[k] = v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   }
   return out;

@@ -13,7 +13,8 @@ export function extractZip(zip: Uint8Array, dir: string): string[] {
   for (const [name, data] of Object.entries(entries)) {
     if (name.endsWith('/')) continue;
     const rel = normalize(name);
-    if (isAbsolute(rel) || rel === '..' || rel.startsWith(`..${sep}`)) throw new Error(`the archive holds a path outside its folder: ${name}`);
+    if (isAbsolute(rel) || rel === '..' || rel.startsWith(`..${sep}`))
+      throw new Error(`the archive holds a path outside its folder: ${name}`);
     const file = join(dir, rel);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, data);

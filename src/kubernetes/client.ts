@@ -23,7 +23,11 @@ export interface KubeAccess {
 
 /** A Kubernetes API error: its Status object's reason and message (Forbidden, Invalid, NotFound …). */
 export class KubeError extends Error {
-  constructor(readonly status: number, readonly reason: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -36,19 +40,24 @@ const serviceAccount = '/var/run/secrets/kubernetes.io/serviceaccount';
  * service account of the pod this runs in.
  */
 export function kubeAccess(env: NodeJS.ProcessEnv = process.env): KubeAccess {
-  const file = (env.KUBECONFIG?.split(delimiter).find((f) => f && existsSync(f))) ?? join(env.HOME ?? homedir(), '.kube', 'config');
+  const file =
+    env.KUBECONFIG?.split(delimiter).find((f) => f && existsSync(f)) ??
+    join(env.HOME ?? homedir(), '.kube', 'config');
   if (existsSync(file)) return fromKubeconfig(file, env);
   if (env.KUBERNETES_SERVICE_HOST && existsSync(join(serviceAccount, 'token'))) {
     const port = env.KUBERNETES_SERVICE_PORT ?? '443';
+    const host = env.KUBERNETES_SERVICE_HOST;
     return {
-      server: `https://${env.KUBERNETES_SERVICE_HOST.includes(':') ? `[${env.KUBERNETES_SERVICE_HOST}]` : env.KUBERNETES_SERVICE_HOST}:${port}`,
+      server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
       token: readFileSync(join(serviceAccount, 'token'), 'utf8').trim(),
       ca: readFileSync(join(serviceAccount, 'ca.crt')),
       namespace: readFileSync(join(serviceAccount, 'namespace'), 'utf8').trim(),
-      source: 'the pod\'s service account',
+      source: "the pod's service account",
     };
   }
-  throw new UsageError('--runner kubernetes: no cluster found: set KUBECONFIG (or ~/.kube/config), or run perfbisect in a pod.');
+  throw new UsageError(
+    '--runner kubernetes: no cluster found: set KUBECONFIG (or ~/.kube/config), or run perfbisect in a pod.',
+  );
 }
 
 type Named<T> = { name: string } & T;
@@ -60,7 +69,14 @@ function fromKubeconfig(file: string, env: NodeJS.ProcessEnv): KubeAccess {
   let k: {
     'current-context'?: string;
     contexts?: Named<{ context: { cluster: string; user?: string; namespace?: string } }>[];
-    clusters?: Named<{ cluster: { server: string; 'certificate-authority'?: string; 'certificate-authority-data'?: string; 'insecure-skip-tls-verify'?: boolean } }>[];
+    clusters?: Named<{
+      cluster: {
+        server: string;
+        'certificate-authority'?: string;
+        'certificate-authority-data'?: string;
+        'insecure-skip-tls-verify'?: boolean;
+      };
+    }>[];
     users?: Named<{ user: Record<string, unknown> }>[];
   };
   try {
@@ -69,11 +85,16 @@ function fromKubeconfig(file: string, env: NodeJS.ProcessEnv): KubeAccess {
     return bad(`not valid YAML (${(e as Error).message.split('\n')[0]})`);
   }
   const ctxName = env.PERFBISECT_KUBE_CONTEXT || k['current-context'];
-  const ctx = k.contexts?.find((c) => c.name === ctxName)?.context ?? bad(ctxName ? `no context ${ctxName}` : 'no current-context');
+  const ctx =
+    k.contexts?.find((c) => c.name === ctxName)?.context ??
+    bad(ctxName ? `no context ${ctxName}` : 'no current-context');
   const cluster = k.clusters?.find((c) => c.name === ctx.cluster)?.cluster ?? bad(`no cluster ${ctx.cluster}`);
-  const user = (k.users?.find((u) => u.name === ctx.user)?.user ?? {}) as Record<string, string | undefined> & { exec?: ExecConfig };
+  const user = (k.users?.find((u) => u.name === ctx.user)?.user ?? {}) as Record<string, string | undefined> & {
+    exec?: ExecConfig;
+  };
   const rel = (p: string) => (isAbsolute(p) ? p : join(dirname(file), p));
-  const data = (inline?: string, path?: string) => (inline ? Buffer.from(inline, 'base64') : path ? readFileSync(rel(path)) : undefined);
+  const data = (inline?: string, path?: string) =>
+    inline ? Buffer.from(inline, 'base64') : path ? readFileSync(rel(path)) : undefined;
   const access: KubeAccess = {
     server: cluster.server.replace(/\/+$/, ''),
     ca: data(cluster['certificate-authority-data'], cluster['certificate-authority']),
@@ -94,17 +115,27 @@ interface ExecConfig {
   env?: { name: string; value: string }[] | null;
 }
 
-/** A client-go credential plugin (aws eks get-token, gke-gcloud-auth-plugin …): its ExecCredential's token or certificate. */
+/**
+ * A client-go credential plugin (aws eks get-token, gke-gcloud-auth-plugin …): its ExecCredential's
+ * token or certificate.
+ */
 function execCredential(exec: ExecConfig, env: NodeJS.ProcessEnv): Partial<KubeAccess> {
   let out: string;
   try {
     out = execFileSync(exec.command, exec.args ?? [], {
-      env: { ...env, ...Object.fromEntries((exec.env ?? []).map((e) => [e.name, e.value])) }, encoding: 'utf8', timeout: 60_000,
+      env: { ...env, ...Object.fromEntries((exec.env ?? []).map((e) => [e.name, e.value])) },
+      encoding: 'utf8',
+      timeout: 60_000,
     });
   } catch (e) {
-    throw new UsageError(`--runner kubernetes: the kubeconfig's credential plugin ${exec.command} failed: ${(e as Error).message.split('\n')[0]}`);
+    throw new UsageError(
+      `--runner kubernetes: the kubeconfig's credential plugin ${exec.command} failed: ` +
+        (e as Error).message.split('\n')[0],
+    );
   }
-  const status = (JSON.parse(out) as { status?: { token?: string; clientCertificateData?: string; clientKeyData?: string } }).status ?? {};
+  const status =
+    (JSON.parse(out) as { status?: { token?: string; clientCertificateData?: string; clientKeyData?: string } })
+      .status ?? {};
   return {
     token: status.token,
     cert: status.clientCertificateData ? Buffer.from(status.clientCertificateData) : undefined,
@@ -112,7 +143,10 @@ function execCredential(exec: ExecConfig, env: NodeJS.ProcessEnv): Partial<KubeA
   };
 }
 
-/** The few API calls a fleet makes, over node's http(s) (a cluster's own CA and client certificates need its TLS options). */
+/**
+ * The few API calls a fleet makes, over node's http(s) (a cluster's own CA and client certificates
+ * need its TLS options).
+ */
 export class KubeClient {
   constructor(readonly access: KubeAccess) {}
 
@@ -164,21 +198,30 @@ export class KubeClient {
     const url = new URL(`${a.server}${path}`);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = {
-      accept: 'application/json', 'user-agent': 'perfbisect',
+      accept: 'application/json',
+      'user-agent': 'perfbisect',
       ...(a.token ? { authorization: `Bearer ${a.token}` } : {}),
-      ...(payload ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}),
+      ...(payload
+        ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }
+        : {}),
     };
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     return new Promise((resolve, reject) => {
-      const req = send(url, { method, headers, ca: a.ca, cert: a.cert, key: a.key, rejectUnauthorized: !a.insecure, timeout: 60_000 }, (res) => {
-        if ((res.statusCode ?? 0) < 400) return resolve(res);
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => reject(statusError(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
-        res.on('error', reject);
-      });
+      const req = send(
+        url,
+        { method, headers, ca: a.ca, cert: a.cert, key: a.key, rejectUnauthorized: !a.insecure, timeout: 60_000 },
+        (res) => {
+          if ((res.statusCode ?? 0) < 400) return resolve(res);
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => reject(statusError(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
+          res.on('error', reject);
+        },
+      );
       req.on('timeout', () => req.destroy(new Error('no answer in 60 s')));
-      req.on('error', (e: NodeJS.ErrnoException) => reject(new KubeError(0, e.code ?? 'Unreachable', `could not reach ${url.host} (${e.code ?? e.message})`)));
+      req.on('error', (e: NodeJS.ErrnoException) =>
+        reject(new KubeError(0, e.code ?? 'Unreachable', `could not reach ${url.host} (${e.code ?? e.message})`)),
+      );
       if (payload) req.write(payload);
       req.end();
     });

@@ -16,16 +16,31 @@ export function jobName(plan: RoundPlan): string {
  * ($JOB_COMPLETION_INDEX, which `perfbisect job` reads). The plan travels in an environment
  * variable; the node's name becomes the machine's name, so two pods on one node count as one machine.
  */
-export function jobManifest(plan: RoundPlan, c: KubernetesConfig, name: string, namespace: string): Record<string, unknown> {
+export function jobManifest(
+  plan: RoundPlan,
+  c: KubernetesConfig,
+  name: string,
+  namespace: string,
+): Record<string, unknown> {
   const k = plan.jobs.length;
-  const out = typeof c.results === 'string' ? '/tmp/perfbisect-out' : `${c.results.mount}/${plan.runId}/r${plan.round}/job-$JOB_COMPLETION_INDEX`;
+  const out =
+    typeof c.results === 'string'
+      ? '/tmp/perfbisect-out'
+      : `${c.results.mount}/${plan.runId}/r${plan.round}/job-$JOB_COMPLETION_INDEX`;
   const script = [
     'set -e',
     ...(c.clone ? ['git clone --quiet "$PERFBISECT_CLONE" /tmp/perfbisect-repo', 'cd /tmp/perfbisect-repo'] : []),
     'printf \'%s\' "$PERFBISECT_PLAN" > /tmp/perfbisect-plan.json',
     `exec ${c.perfbisect} job /tmp/perfbisect-plan.json --out "${out}"${c.results === 'logs' ? ' --print-result' : ''}`,
   ].join('\n');
-  const labels = { ...managedBy, 'perfbisect.dev/run': plan.runId.slice(0, 63).replace(/[^\w.-]/g, '-').replace(/^[^a-zA-Z0-9]+|[^a-zA-Z0-9]+$/g, '') || 'run' };
+  const labels = {
+    ...managedBy,
+    'perfbisect.dev/run':
+      plan.runId
+        .slice(0, 63)
+        .replace(/[^\w.-]/g, '-')
+        .replace(/^[^a-zA-Z0-9]+|[^a-zA-Z0-9]+$/g, '') || 'run',
+  };
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -45,20 +60,26 @@ export function jobManifest(plan: RoundPlan, c: KubernetesConfig, name: string, 
           restartPolicy: 'Never',
           ...(c['service-account'] ? { serviceAccountName: c['service-account'] } : {}),
           ...(c['node-selector'] ? { nodeSelector: c['node-selector'] } : {}),
-          containers: [{
-            name: 'perfbisect',
-            image: c.image,
-            ...(c.workdir ? { workingDir: c.workdir } : {}),
-            command: ['sh', '-c', script],
-            env: [
-              { name: 'PERFBISECT_PLAN', value: encodePlan(plan) },
-              { name: 'PERFBISECT_MACHINE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
-              ...(c.clone ? [{ name: 'PERFBISECT_CLONE', value: c.clone }] : []),
-            ],
-            ...(c.resources ? { resources: c.resources } : {}),
-            ...(typeof c.results === 'string' ? {} : { volumeMounts: [{ name: 'results', mountPath: c.results.mount }] }),
-          }],
-          ...(typeof c.results === 'string' ? {} : { volumes: [{ name: 'results', persistentVolumeClaim: { claimName: c.results.claim } }] }),
+          containers: [
+            {
+              name: 'perfbisect',
+              image: c.image,
+              ...(c.workdir ? { workingDir: c.workdir } : {}),
+              command: ['sh', '-c', script],
+              env: [
+                { name: 'PERFBISECT_PLAN', value: encodePlan(plan) },
+                { name: 'PERFBISECT_MACHINE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+                ...(c.clone ? [{ name: 'PERFBISECT_CLONE', value: c.clone }] : []),
+              ],
+              ...(c.resources ? { resources: c.resources } : {}),
+              ...(typeof c.results === 'string'
+                ? {}
+                : { volumeMounts: [{ name: 'results', mountPath: c.results.mount }] }),
+            },
+          ],
+          ...(typeof c.results === 'string'
+            ? {}
+            : { volumes: [{ name: 'results', persistentVolumeClaim: { claimName: c.results.claim } }] }),
         },
       },
     },
@@ -75,7 +96,14 @@ export async function validateJobManifest(manifest: Record<string, unknown>): Pr
   try {
     new Job(manifest as ConstructorParameters<typeof Job>[0]).validate();
   } catch (e) {
-    const why = (e as Error).message.replace(/\bdata\//g, '').split(', ').slice(0, 3).join('; ');
-    throw new UsageError(`--runner kubernetes: the Job perfbisect would create is not valid Kubernetes (check perfbisect.fleet.yml): ${why}.`);
+    const why = (e as Error).message
+      .replace(/\bdata\//g, '')
+      .split(', ')
+      .slice(0, 3)
+      .join('; ');
+    throw new UsageError(
+      '--runner kubernetes: the Job perfbisect would create is not valid Kubernetes ' +
+        `(check perfbisect.fleet.yml): ${why}.`,
+    );
   }
 }

@@ -17,7 +17,9 @@ export function bundleFolder(dir: string): Record<string, string> {
       if (st.isDirectory()) walk(p);
       else if (st.isFile()) {
         const buf = readFileSync(p);
-        out[relative(dir, p)] = (buf.length > MAX_FILE ? buf.subarray(buf.length - MAX_FILE) : buf).toString('base64');
+        out[relative(dir, p)] = (buf.length > MAX_FILE ? buf.subarray(buf.length - MAX_FILE) : buf).toString(
+          'base64',
+        );
       }
     }
   };
@@ -29,7 +31,8 @@ export function bundleFolder(dir: string): Record<string, string> {
 export function unbundleFolder(bundle: Record<string, string>, dir: string): void {
   for (const [rel, content] of Object.entries(bundle)) {
     const clean = normalize(rel);
-    if (clean.startsWith(`..${sep}`) || clean === '..' || clean.startsWith(sep)) throw new Error(`a job's bundle holds a path outside its folder: ${rel}`);
+    if (clean.startsWith(`..${sep}`) || clean === '..' || clean.startsWith(sep))
+      throw new Error(`a job's bundle holds a path outside its folder: ${rel}`);
     const file = join(dir, clean);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, Buffer.from(content, 'base64'));

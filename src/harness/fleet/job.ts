@@ -14,7 +14,15 @@ import { ciBuildSource } from '../ci-artifacts.js';
 export function machineInfo(env: NodeJS.ProcessEnv = process.env): MachineInfo {
   const fp = environmentFingerprint();
   const host = hostname();
-  return { name: env.PERFBISECT_MACHINE || host, hostname: host, cpu: fp.cpu, cores: fp.cores, os: fp.os, node: fp.node, fingerprint: fp.hash };
+  return {
+    name: env.PERFBISECT_MACHINE || host,
+    hostname: host,
+    cpu: fp.cpu,
+    cores: fp.cores,
+    os: fp.os,
+    node: fp.node,
+    fingerprint: fp.hash,
+  };
 }
 
 export interface JobOptions {
@@ -35,7 +43,10 @@ export interface JobOptions {
  */
 export async function runJob(plan: RoundPlan, index: number, o: JobOptions): Promise<JobResult> {
   const job = plan.jobs[index];
-  if (!job) throw new UsageError(`the plan has ${plan.jobs.length} job(s): --index ${index} is not one of them (0 to ${plan.jobs.length - 1}).`);
+  if (!job)
+    throw new UsageError(
+      `the plan has ${plan.jobs.length} job(s): --index ${index} is not one of them (0 to ${plan.jobs.length - 1}).`,
+    );
   const started = new Date().toISOString();
   const t0 = performance.now();
   const repo = await Repo.open(o.repoDir);
@@ -60,25 +71,59 @@ export async function runJob(plan: RoundPlan, index: number, o: JobOptions): Pro
   };
   const fetchBuild = plan.artifacts ? ciBuildSource(plan.artifacts, o.env ?? process.env) : undefined;
   const measurer = await Measurer.create({
-    cache: o.cache, repoRoot: repo.root, runId: `${plan.runId}-r${plan.round}-j${index}`, runDir: o.out, meta, probe,
-    probeDefinition: config, build: plan.build, env: plan.env, warmup: plan.warmup, useCache: plan.useCache,
-    buildTimeoutMs: plan.buildTimeoutMs, signal: o.signal, emit, fresh: plan.fresh, install: plan.install, jobs: 0, fetchBuild,
+    cache: o.cache,
+    repoRoot: repo.root,
+    runId: `${plan.runId}-r${plan.round}-j${index}`,
+    runDir: o.out,
+    meta,
+    probe,
+    probeDefinition: config,
+    build: plan.build,
+    env: plan.env,
+    warmup: plan.warmup,
+    useCache: plan.useCache,
+    buildTimeoutMs: plan.buildTimeoutMs,
+    signal: o.signal,
+    emit,
+    fresh: plan.fresh,
+    install: plan.install,
+    jobs: 0,
+    fetchBuild,
   });
   const result: JobResult = {
-    schema: 'perfbisect-job/1', runId: plan.runId, round: plan.round, index, key: job.key, target: job.target,
-    machine: machineInfo(o.env), cost: { seconds: 0, builds: 0, buildSeconds: 0, samples: 0, measureSeconds: 0, perCommit: {} },
-    started, ended: started,
+    schema: 'perfbisect-job/1',
+    runId: plan.runId,
+    round: plan.round,
+    index,
+    key: job.key,
+    target: job.target,
+    machine: machineInfo(o.env),
+    cost: { seconds: 0, builds: 0, buildSeconds: 0, samples: 0, measureSeconds: 0, perCommit: {} },
+    started,
+    ended: started,
   };
   try {
     const order = job.order.map((k) => commits[k]);
-    const samples = await measurer.measureBlock({ target: job.target, refs: job.refs, order, rounds: job.rounds, purpose: job.purpose, ordinal: job.ordinal });
+    const samples = await measurer.measureBlock({
+      target: job.target,
+      refs: job.refs,
+      order,
+      rounds: job.rounds,
+      purpose: job.purpose,
+      ordinal: job.ordinal,
+    });
     result.samples = samples;
     result.details = Object.fromEntries(commits.map((sha) => [sha, measurer.details.get(sha) ?? []]));
-    if (Object.keys(measurer.lastCensored).length) Object.assign(result, { censored: measurer.lastCensored, censoredAt: measurer.censoredAt });
+    if (Object.keys(measurer.lastCensored).length)
+      Object.assign(result, { censored: measurer.lastCensored, censoredAt: measurer.censoredAt });
   } catch (e) {
     if (!(e instanceof CommitFailure)) throw e;
     result.failure = {
-      sha: e.sha ?? job.target, stage: e.stage, kind: e.kind, message: e.message, tail: e.logTail,
+      sha: e.sha ?? job.target,
+      stage: e.stage,
+      kind: e.kind,
+      message: e.message,
+      tail: e.logTail,
       ...(e.logFile ? { log: relative(o.out, e.logFile) } : {}),
     };
   } finally {
@@ -90,8 +135,14 @@ export async function runJob(plan: RoundPlan, index: number, o: JobOptions): Pro
   const c = measurer.cost;
   result.outputs = Object.fromEntries(measurer.preparer.outputHashes);
   result.cost = {
-    seconds: (performance.now() - t0) / 1000, builds: c.builds, buildSeconds: c.buildSeconds, samples: c.samples, measureSeconds: c.measureSeconds,
-    perCommit: Object.fromEntries(Object.entries(c.perCommit).map(([sha, pc]) => [sha, { build: pc.build, measure: pc.measure }])),
+    seconds: (performance.now() - t0) / 1000,
+    builds: c.builds,
+    buildSeconds: c.buildSeconds,
+    samples: c.samples,
+    measureSeconds: c.measureSeconds,
+    perCommit: Object.fromEntries(
+      Object.entries(c.perCommit).map(([sha, pc]) => [sha, { build: pc.build, measure: pc.measure }]),
+    ),
   };
   result.ended = new Date().toISOString();
   writeFileSync(join(o.out, 'result.json'), JSON.stringify(result, null, 2) + '\n');

@@ -86,7 +86,14 @@ export interface JobResult {
   /** Hash of each built commit's outputs (a culprit whose build equals its parent's changed nothing that runs). */
   outputs?: Record<string, string>;
   /** Seconds: per commit, and the whole job. */
-  cost: { seconds: number; builds: number; buildSeconds: number; samples: number; measureSeconds: number; perCommit: Record<string, { build: number; measure: number }> };
+  cost: {
+    seconds: number;
+    builds: number;
+    buildSeconds: number;
+    samples: number;
+    measureSeconds: number;
+    perCommit: Record<string, { build: number; measure: number }>;
+  };
   started: string;
   ended: string;
 }
@@ -115,12 +122,17 @@ export function encodePlan(plan: RoundPlan): string {
   return json.length < 4000 ? json : gzipSync(json).toString('base64');
 }
 
-/** A plan from JSON (or its gzip + base64 form), checked field by field: a runner that mangled it is caught before anything is built. */
+/**
+ * A plan from JSON (or its gzip + base64 form), checked field by field: a runner that mangled it is
+ * caught before anything is built.
+ */
 export function parseRoundPlan(text: string, where: string): RoundPlan {
   let p: RoundPlan;
   try {
     const trimmed = text.trim();
-    p = JSON.parse(trimmed.startsWith('H4sI') ? gunzipSync(Buffer.from(trimmed, 'base64')).toString('utf8') : trimmed) as RoundPlan;
+    p = JSON.parse(
+      trimmed.startsWith('H4sI') ? gunzipSync(Buffer.from(trimmed, 'base64')).toString('utf8') : trimmed,
+    ) as RoundPlan;
   } catch (e) {
     throw new UsageError(`${where} is not a round plan: ${(e as Error).message}.`);
   }
@@ -136,7 +148,8 @@ export function parseRoundPlan(text: string, where: string): RoundPlan {
   p.jobs.forEach((j, i) => {
     const sha = (s: unknown) => typeof s === 'string' && /^[0-9a-f]{40}$/.test(s);
     if (j.index !== i || !sha(j.target) || !Array.isArray(j.refs) || !j.refs.every(sha)) bad(`jobs[${i}]`);
-    if (!Array.isArray(j.order) || !j.order.every((k) => Number.isInteger(k) && k >= 0 && k <= j.refs.length)) bad(`jobs[${i}].order`);
+    if (!Array.isArray(j.order) || !j.order.every((k) => Number.isInteger(k) && k >= 0 && k <= j.refs.length))
+      bad(`jobs[${i}].order`);
     if (!['endpoints', 'verdict', 'confirm'].includes(j.purpose) || typeof j.key !== 'string') bad(`jobs[${i}]`);
   });
   return p;
@@ -148,6 +161,7 @@ export function parseJobResult(text: string, where: string): JobResult {
   if (r?.schema !== 'perfbisect-job/1' || typeof r.key !== 'string' || !r.machine?.fingerprint) {
     throw new Error(`${where} is not a perfbisect job result`);
   }
-  if (!r.failure && (!r.samples || typeof r.samples !== 'object')) throw new Error(`${where} has neither samples nor a failure`);
+  if (!r.failure && (!r.samples || typeof r.samples !== 'object'))
+    throw new Error(`${where} has neither samples nor a failure`);
   return r;
 }

@@ -67,26 +67,65 @@ export async function runRounds(o: RoundsOptions): Promise<RoundsSummary> {
       const order = s.order.map((sha) => commits.indexOf(sha));
       const tree = (sha: string) => o.meta.get(sha)!.tree;
       const key = hashOf({
-        v: 1, probe: o.plan.probe.definition, build: measurer.buildCommand ?? null, install: o.plan.install ?? null, env: o.plan.env ?? null,
-        artifacts: o.plan.artifacts ?? null, warmup: o.plan.warmup, target: tree(s.target), refs: s.refs.map(tree), order, ordinal,
+        v: 1,
+        probe: o.plan.probe.definition,
+        build: measurer.buildCommand ?? null,
+        install: o.plan.install ?? null,
+        env: o.plan.env ?? null,
+        artifacts: o.plan.artifacts ?? null,
+        warmup: o.plan.warmup,
+        target: tree(s.target),
+        refs: s.refs.map(tree),
+        order,
+        ordinal,
       });
-      return { index, trial: s.trial, key, target: s.target, refs: s.refs, order, rounds: s.rounds, purpose: s.purpose, ordinal };
+      return {
+        index,
+        trial: s.trial,
+        key,
+        target: s.target,
+        refs: s.refs,
+        order,
+        rounds: s.rounds,
+        purpose: s.purpose,
+        ordinal,
+      };
     });
     // --no-cache still replays this very run's jobs: that is how a resumed --no-cache run sends nothing out twice.
-    const stored = new Map(jobs.flatMap((j) => {
-      const hit = store.get(j.key);
-      return hit && (o.plan.useCache || hit.storedBy === o.runId) ? [[j.index, hit] as const] : [];
-    }));
+    const stored = new Map(
+      jobs.flatMap((j) => {
+        const hit = store.get(j.key);
+        return hit && (o.plan.useCache || hit.storedBy === o.runId) ? [[j.index, hit] as const] : [];
+      }),
+    );
     emit({
-      type: 'round', round, runner: o.runner.name,
-      jobs: jobs.map((j) => ({ index: j.index, target: j.target, refs: j.refs, purpose: j.purpose, cached: stored.has(j.index) })),
+      type: 'round',
+      round,
+      runner: o.runner.name,
+      jobs: jobs.map((j) => ({
+        index: j.index,
+        target: j.target,
+        refs: j.refs,
+        purpose: j.purpose,
+        cached: stored.has(j.index),
+      })),
     });
     const toRun = jobs.filter((j) => !stored.has(j.index));
     const outcomes = new Map<number, JobOutcome>();
     if (toRun.length) {
       // The plan's indexes are the runner's (a matrix entry, a completion index): 0..m-1 for the jobs sent out.
-      const plan: RoundPlan = { schema: 'perfbisect-round/1', runId: o.runId, round, ...o.plan, jobs: toRun.map((j, index) => ({ ...j, index })) };
-      const back = await o.runner.runRound(plan, { dir: join(o.runDir, 'rounds', `r${round}`), signal: o.signal, emit });
+      const plan: RoundPlan = {
+        schema: 'perfbisect-round/1',
+        runId: o.runId,
+        round,
+        ...o.plan,
+        jobs: toRun.map((j, index) => ({ ...j, index })),
+      };
+      const back = await o.runner.runRound(plan, {
+        dir: join(o.runDir, 'rounds', `r${round}`),
+        signal: o.signal,
+        emit,
+      });
       if (o.signal.aborted) throw new Interrupted();
       for (const b of back) outcomes.set(toRun[b.index].index, b);
     }
@@ -99,33 +138,73 @@ export async function runRounds(o: RoundsOptions): Promise<RoundsSummary> {
         const n = (attempts.get(job.trial) ?? 0) + 1;
         attempts.set(job.trial, n);
         const why = got?.lost ?? 'the runner did not run it';
-        emit({ type: 'job-end', round, index: job.index, target: job.target, lost: why, cached: false, ...(got?.where ? { where: got.where } : {}) });
+        emit({
+          type: 'job-end',
+          round,
+          index: job.index,
+          target: job.target,
+          lost: why,
+          cached: false,
+          ...(got?.where ? { where: got.where } : {}),
+        });
         if (n >= ATTEMPTS) {
           throw new EnvironmentError(
             `${o.runner.name}: the job measuring ${job.target.slice(0, 12)} brought no result back ${n} times: ${why}` +
               `${got?.where ? ` (${got.where})` : ''}${got?.dir ? ` (its files: ${got.dir})` : ''}`,
           );
         }
-        emit({ type: 'warning', message: `round ${round}, job ${job.index}: ${why}; it runs again next round (attempt ${n + 1} of ${ATTEMPTS})` });
+        emit({
+          type: 'warning',
+          message:
+            `round ${round}, job ${job.index}: ${why}; ` +
+            `it runs again next round (attempt ${n + 1} of ${ATTEMPTS})`,
+        });
         continue;
       }
       if (!hit) store.put(result, o.runId);
       cost.fleetJobs! += 1;
       if (hit) cost.fleetJobsCached! += 1;
-      if (got?.dir && existsSync(join(got.dir, 'artifacts'))) cpSync(join(got.dir, 'artifacts'), join(o.runDir, 'artifacts'), { recursive: true });
+      if (got?.dir && existsSync(join(got.dir, 'artifacts')))
+        cpSync(join(got.dir, 'artifacts'), join(o.runDir, 'artifacts'), { recursive: true });
       const machine = machineKey(result.machine);
       const m = machines.get(machine) ?? {
-        key: machine, name: result.machine.name, cpu: result.machine.cpu, cores: result.machine.cores, os: result.machine.os, jobs: [],
+        key: machine,
+        name: result.machine.name,
+        cpu: result.machine.cpu,
+        cores: result.machine.cores,
+        os: result.machine.os,
+        jobs: [],
       };
       machines.set(machine, m);
-      m.jobs.push({ round, index: job.index, target: job.target, refs: job.refs, purpose: job.purpose, ...(got?.where ? { where: got.where } : {}) });
+      m.jobs.push({
+        round,
+        index: job.index,
+        target: job.target,
+        refs: job.refs,
+        purpose: job.purpose,
+        ...(got?.where ? { where: got.where } : {}),
+      });
       addCost(measurer, result, !!hit);
-      emit({ type: 'measure-start', target: job.target, refs: job.refs, rounds: job.rounds, purpose: job.purpose, cached: !!hit });
+      emit({
+        type: 'measure-start',
+        target: job.target,
+        refs: job.refs,
+        rounds: job.rounds,
+        purpose: job.purpose,
+        cached: !!hit,
+      });
       for (const [sha, values] of Object.entries(result.samples ?? {})) {
         const cut = new Set(result.censored?.[sha] ?? []);
         values.forEach((value, k) => {
           const details = result.details?.[sha]?.[k];
-          emit({ type: 'sample', sha, value, machine, ...(cut.has(k) ? { censored: true as const } : {}), ...(details ? { details } : {}) });
+          emit({
+            type: 'sample',
+            sha,
+            value,
+            machine,
+            ...(cut.has(k) ? { censored: true as const } : {}),
+            ...(details ? { details } : {}),
+          });
         });
         measurer.details.set(sha, [...(measurer.details.get(sha) ?? []), ...(result.details?.[sha] ?? [])]);
         if (cut.size) measurer.censored.set(sha, (measurer.censored.get(sha) ?? 0) + cut.size);
@@ -134,8 +213,16 @@ export async function runRounds(o: RoundsOptions): Promise<RoundsSummary> {
       for (const [sha, hash] of Object.entries(result.outputs ?? {})) measurer.preparer.outputHashes.set(sha, hash);
       const f = result.failure;
       emit({
-        type: 'job-end', round, index: job.index, target: job.target, machine, seconds: result.cost.seconds, cached: !!hit,
-        ...(got?.where ? { where: got.where } : {}), ...(got?.dir ? { dir: got.dir } : {}), ...(f ? { failed: `${f.sha.slice(0, 12)}: ${f.message}` } : {}),
+        type: 'job-end',
+        round,
+        index: job.index,
+        target: job.target,
+        machine,
+        seconds: result.cost.seconds,
+        cached: !!hit,
+        ...(got?.where ? { where: got.where } : {}),
+        ...(got?.dir ? { dir: got.dir } : {}),
+        ...(f ? { failed: `${f.sha.slice(0, 12)}: ${f.message}` } : {}),
       });
       if (f) {
         const log = f.log && got?.dir ? join(got.dir, f.log) : undefined;

@@ -73,10 +73,13 @@ export function validateFleetConfig(raw: unknown, where: string): FleetConfig {
     return v as Record<string, unknown>;
   };
   const only = (v: Record<string, unknown>, path: string, keys: string[]) => {
-    for (const k of Object.keys(v)) if (!keys.includes(k)) bad(`${path}.${k}`, `is not a field (known: ${keys.join(', ')})`);
+    for (const k of Object.keys(v))
+      if (!keys.includes(k)) bad(`${path}.${k}`, `is not a field (known: ${keys.join(', ')})`);
   };
-  const str = (v: unknown, path: string) => (typeof v === 'string' && v.trim() ? v : bad(path, 'must be a non-empty string'));
-  const minutes = (v: unknown, path: string) => (typeof v === 'number' && v > 0 ? v : bad(path, 'must be a number of minutes above 0'));
+  const str = (v: unknown, path: string) =>
+    typeof v === 'string' && v.trim() ? v : bad(path, 'must be a non-empty string');
+  const minutes = (v: unknown, path: string) =>
+    typeof v === 'number' && v > 0 ? v : bad(path, 'must be a number of minutes above 0');
   const strings = (v: unknown, path: string) => {
     const m = obj(v, path);
     for (const [k, x] of Object.entries(m)) str(x, `${path}.${k}`);
@@ -92,17 +95,34 @@ export function validateFleetConfig(raw: unknown, where: string): FleetConfig {
       ...ghDefaults,
       ...(g.workflow !== undefined ? { workflow: str(g.workflow, 'github-actions.workflow') } : {}),
       ...(g.ref !== undefined ? { ref: str(g.ref, 'github-actions.ref') } : {}),
-      ...(g['timeout-minutes'] !== undefined ? { 'timeout-minutes': minutes(g['timeout-minutes'], 'github-actions.timeout-minutes') } : {}),
+      ...(g['timeout-minutes'] !== undefined
+        ? { 'timeout-minutes': minutes(g['timeout-minutes'], 'github-actions.timeout-minutes') }
+        : {}),
     };
   }
   if (top.kubernetes !== undefined) {
     const k = obj(top.kubernetes, 'kubernetes');
-    only(k, 'kubernetes', ['image', 'namespace', 'resources', 'node-selector', 'service-account', 'workdir', 'clone', 'perfbisect', 'results', 'timeout-minutes']);
+    only(k, 'kubernetes', [
+      'image',
+      'namespace',
+      'resources',
+      'node-selector',
+      'service-account',
+      'workdir',
+      'clone',
+      'perfbisect',
+      'results',
+      'timeout-minutes',
+    ]);
     let results: KubernetesConfig['results'] = 'logs';
     if (k.results !== undefined && k.results !== 'logs') {
       const r = obj(k.results, 'kubernetes.results');
       only(r, 'kubernetes.results', ['claim', 'mount', 'local']);
-      results = { claim: str(r.claim, 'kubernetes.results.claim'), mount: str(r.mount, 'kubernetes.results.mount'), local: str(r.local, 'kubernetes.results.local') };
+      results = {
+        claim: str(r.claim, 'kubernetes.results.claim'),
+        mount: str(r.mount, 'kubernetes.results.mount'),
+        local: str(r.local, 'kubernetes.results.local'),
+      };
     }
     const resources = k.resources === undefined ? undefined : obj(k.resources, 'kubernetes.resources');
     if (resources) only(resources, 'kubernetes.resources', ['requests', 'limits']);
@@ -110,19 +130,31 @@ export function validateFleetConfig(raw: unknown, where: string): FleetConfig {
       ...k8sDefaults,
       image: str(k.image, 'kubernetes.image'),
       ...(k.namespace !== undefined ? { namespace: str(k.namespace, 'kubernetes.namespace') } : {}),
-      ...(resources ? {
-        resources: {
-          ...(resources.requests !== undefined ? { requests: strings(resources.requests, 'kubernetes.resources.requests') } : {}),
-          ...(resources.limits !== undefined ? { limits: strings(resources.limits, 'kubernetes.resources.limits') } : {}),
-        },
-      } : {}),
-      ...(k['node-selector'] !== undefined ? { 'node-selector': strings(k['node-selector'], 'kubernetes.node-selector') } : {}),
-      ...(k['service-account'] !== undefined ? { 'service-account': str(k['service-account'], 'kubernetes.service-account') } : {}),
+      ...(resources
+        ? {
+            resources: {
+              ...(resources.requests !== undefined
+                ? { requests: strings(resources.requests, 'kubernetes.resources.requests') }
+                : {}),
+              ...(resources.limits !== undefined
+                ? { limits: strings(resources.limits, 'kubernetes.resources.limits') }
+                : {}),
+            },
+          }
+        : {}),
+      ...(k['node-selector'] !== undefined
+        ? { 'node-selector': strings(k['node-selector'], 'kubernetes.node-selector') }
+        : {}),
+      ...(k['service-account'] !== undefined
+        ? { 'service-account': str(k['service-account'], 'kubernetes.service-account') }
+        : {}),
       ...(k.workdir !== undefined ? { workdir: str(k.workdir, 'kubernetes.workdir') } : {}),
       ...(k.clone !== undefined ? { clone: str(k.clone, 'kubernetes.clone') } : {}),
       ...(k.perfbisect !== undefined ? { perfbisect: str(k.perfbisect, 'kubernetes.perfbisect') } : {}),
       results,
-      ...(k['timeout-minutes'] !== undefined ? { 'timeout-minutes': minutes(k['timeout-minutes'], 'kubernetes.timeout-minutes') } : {}),
+      ...(k['timeout-minutes'] !== undefined
+        ? { 'timeout-minutes': minutes(k['timeout-minutes'], 'kubernetes.timeout-minutes') }
+        : {}),
     };
   }
   return out;

@@ -55,12 +55,23 @@ export class GitHubActionsRunner implements Runner {
     const wf = await this.call(() => this.api.workflow(workflow), 'look up the workflow');
     if (!wf) {
       throw new UsageError(
-        `github-actions: ${this.where} has no workflow ${workflow}: write it with perfbisect init fleet --runner github-actions, ` +
+        `github-actions: ${this.where} has no workflow ${workflow}: ` +
+          'write it with perfbisect init fleet --runner github-actions, ' +
           'commit and push it to the default branch (or name yours in perfbisect.fleet.yml, github-actions.workflow).',
       );
     }
-    if (wf.state !== 'active') throw new UsageError(`github-actions: the workflow ${workflow} in ${this.where} is ${wf.state.replace(/_/g, ' ')}: enable it first.`);
-    this.ref = this.o.config.ref ?? (await this.call(() => this.api.client.get<{ default_branch: string }>(this.api.client.repoPath('')), 'read the repository')).default_branch;
+    if (wf.state !== 'active')
+      throw new UsageError(
+        `github-actions: the workflow ${workflow} in ${this.where} is ${wf.state.replace(/_/g, ' ')}: enable it first.`,
+      );
+    this.ref =
+      this.o.config.ref ??
+      (
+        await this.call(
+          () => this.api.client.get<{ default_branch: string }>(this.api.client.repoPath('')),
+          'read the repository',
+        )
+      ).default_branch;
   }
 
   async runRound(plan: RoundPlan, ctx: RoundContext): Promise<JobOutcome[]> {
@@ -68,9 +79,15 @@ export class GitHubActionsRunner implements Runner {
     const roundId = `${plan.runId}-r${plan.round}-${randomBytes(3).toString('hex')}`;
     const inputs = { plan: encodePlan(plan), jobs: JSON.stringify(plan.jobs.map((j) => j.index)), id: roundId };
     const size = Object.values(inputs).reduce((n, v) => n + v.length, 0);
-    if (size > INPUTS_LIMIT) throw new EnvironmentError(`github-actions: the round's plan takes ${size} characters, more than a workflow_dispatch holds (${INPUTS_LIMIT}): use fewer --runners.`);
+    if (size > INPUTS_LIMIT)
+      throw new EnvironmentError(
+        `github-actions: the round's plan takes ${size} characters, ` +
+          `more than a workflow_dispatch holds (${INPUTS_LIMIT}): use fewer --runners.`,
+      );
     const since = new Date(Date.now() - 2 * 60_000); // GitHub's clock and this one may differ a little
-    const id = (await this.call(() => this.api.dispatch(this.o.config.workflow, this.ref!, inputs), 'start the workflow')) ?? (await this.findRun(roundId, since, ctx.signal));
+    const id =
+      (await this.call(() => this.api.dispatch(this.o.config.workflow, this.ref!, inputs), 'start the workflow')) ??
+      (await this.findRun(roundId, since, ctx.signal));
     const deadline = Date.now() + this.o.config['timeout-minutes'] * 60_000;
     let run: WorkflowRun | undefined;
     try {
@@ -79,9 +96,16 @@ export class GitHubActionsRunner implements Runner {
       if (!run) await this.api.cancel(id).catch(() => undefined);
     }
     if (run.status !== 'completed') {
-      return plan.jobs.map((j) => ({ index: j.index, lost: `the run did not finish in ${this.o.config['timeout-minutes']} minutes and was cancelled`, where: run!.html_url }));
+      return plan.jobs.map((j) => ({
+        index: j.index,
+        lost: `the run did not finish in ${this.o.config['timeout-minutes']} minutes and was cancelled`,
+        where: run!.html_url,
+      }));
     }
-    const [jobs, artifacts] = await Promise.all([this.call(() => this.api.jobs(id), 'list the run\'s jobs'), this.call(() => this.api.artifacts(id), 'list the run\'s artifacts')]);
+    const [jobs, artifacts] = await Promise.all([
+      this.call(() => this.api.jobs(id), "list the run's jobs"),
+      this.call(() => this.api.artifacts(id), "list the run's artifacts"),
+    ]);
     const out: JobOutcome[] = [];
     for (const j of plan.jobs) {
       const job = jobs.find((x) => x.name === `perfbisect job ${j.index}` || x.name.endsWith(`(${j.index})`));
@@ -89,7 +113,13 @@ export class GitHubActionsRunner implements Runner {
       const art = artifacts.find((a) => a.name === artifactName(roundId, j.index));
       if (!art || art.expired) {
         const state = job ? `the job ended ${job.conclusion ?? job.status}` : `the run ended ${run.conclusion}`;
-        out.push({ index: j.index, lost: `${state} and uploaded no artifact ${artifactName(roundId, j.index)}${art?.expired ? ' (it expired)' : ''}`, where });
+        out.push({
+          index: j.index,
+          lost:
+            `${state} and uploaded no artifact ${artifactName(roundId, j.index)}` +
+            (art?.expired ? ' (it expired)' : ''),
+          where,
+        });
         continue;
       }
       const dir = join(ctx.dir, `job-${j.index}`);
@@ -111,13 +141,17 @@ export class GitHubActionsRunner implements Runner {
   private async findRun(roundId: string, since: Date, signal: AbortSignal): Promise<number> {
     const until = Date.now() + 3 * 60_000;
     for (let wait = this.pollMs; ; wait = Math.min(wait * 2, 12 * this.pollMs)) {
-      const runs = await this.call(() => this.api.dispatchedRuns(this.o.config.workflow, since), 'list the workflow\'s runs');
+      const runs = await this.call(
+        () => this.api.dispatchedRuns(this.o.config.workflow, since),
+        "list the workflow's runs",
+      );
       const run = runs.find((r) => r.display_title.includes(roundId));
       if (run) return run.id;
       if (signal.aborted) throw new Interrupted();
       if (Date.now() > until) {
         throw new EnvironmentError(
-          `github-actions: the workflow ${this.o.config.workflow} was started but no run titled with ${roundId} appeared in 3 minutes: ` +
+          `github-actions: the workflow ${this.o.config.workflow} was started ` +
+            `but no run titled with ${roundId} appeared in 3 minutes: ` +
             'its run-name must include ${{ inputs.id }} (perfbisect init fleet writes it so).',
         );
       }
@@ -134,15 +168,23 @@ export class GitHubActionsRunner implements Runner {
     }
   }
 
-  /** A GitHub call that failed for good, as one line that says what was being done (exit 4; 401/404 are the user's to fix: exit 2). */
+  /**
+   * A GitHub call that failed for good, as one line that says what was being done (exit 4; a refused
+   * token or a repository not found are the user's to fix: exit 2).
+   */
   private async call<T>(fn: () => Promise<T>, what: string): Promise<T> {
     try {
       return await fn();
     } catch (e) {
       if (!(e instanceof GitHubError)) throw e;
-      const hint = e.status === 401 ? ' Check the token in GITHUB_TOKEN.'
-        : e.status === 403 ? ' The token needs actions: write (to start runs) and actions: read.'
-        : e.status === 404 ? ` Check GITHUB_REPOSITORY=${this.where} and that the token can see it.` : '';
+      const hint =
+        e.status === 401
+          ? ' Check the token in GITHUB_TOKEN.'
+          : e.status === 403
+            ? ' The token needs actions: write (to start runs) and actions: read.'
+            : e.status === 404
+              ? ` Check GITHUB_REPOSITORY=${this.where} and that the token can see it.`
+              : '';
       const Err = e.status === 401 || e.status === 404 ? UsageError : EnvironmentError;
       throw new Err(`github-actions: could not ${what}: ${e.message}.${hint}`);
     }

@@ -23,13 +23,18 @@ export function createRunner(name: string, s: RunnerSetup): Runner {
     case 'github-actions': {
       const config = githubActionsConfig(loadFleetConfig(s.configFile, s.repoRoot));
       const poll = env.PERFBISECT_FLEET_POLL_MS ? Number(env.PERFBISECT_FLEET_POLL_MS) : undefined;
-      return new GitHubActionsRunner({ settings: githubSettings('--runner github-actions', env), config, pollMs: poll });
+      return new GitHubActionsRunner({
+        settings: githubSettings('--runner github-actions', env),
+        config,
+        pollMs: poll,
+      });
     }
     case 'kubernetes': {
       const config = loadFleetConfig(s.configFile, s.repoRoot).kubernetes;
       if (!config) {
         throw new UsageError(
-          '--runner kubernetes needs a kubernetes section in perfbisect.fleet.yml (at least its image): write one with ' +
+          '--runner kubernetes needs a kubernetes section in perfbisect.fleet.yml (at least its image): ' +
+            'write one with ' +
             'perfbisect init fleet --runner kubernetes --image <image>.',
         );
       }

@@ -78,8 +78,25 @@ export class KubernetesRunner implements Runner {
   async check(): Promise<void> {
     const api = this.api();
     const sample: RoundPlan = {
-      schema: 'perfbisect-round/1', runId: 'check', round: 1, probe: { name: 'check', definition: {} }, warmup: 0, useCache: true,
-      jobs: [{ index: 0, trial: 0, key: '', target: '0'.repeat(40), refs: [], order: [0], rounds: 1, purpose: 'endpoints', ordinal: 0 }],
+      schema: 'perfbisect-round/1',
+      runId: 'check',
+      round: 1,
+      probe: { name: 'check', definition: {} },
+      warmup: 0,
+      useCache: true,
+      jobs: [
+        {
+          index: 0,
+          trial: 0,
+          key: '',
+          target: '0'.repeat(40),
+          refs: [],
+          order: [0],
+          rounds: 1,
+          purpose: 'endpoints',
+          ordinal: 0,
+        },
+      ],
     };
     await validateJobManifest(jobManifest(sample, this.o.config, 'perfbisect-check', this.namespace));
     await this.call(() => api.get(`${this.jobsPath()}?limit=1`), 'list Jobs');
@@ -96,7 +113,12 @@ export class KubernetesRunner implements Runner {
       return await this.collect(plan, job, ctx);
     } finally {
       // Background propagation deletes the pods too: nothing of the round is left running.
-      await api.delete(`${this.jobsPath(name)}?propagationPolicy=Background`, { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' })
+      await api
+        .delete(`${this.jobsPath(name)}?propagationPolicy=Background`, {
+          kind: 'DeleteOptions',
+          apiVersion: 'v1',
+          propagationPolicy: 'Background',
+        })
         .catch(() => undefined);
     }
   }
@@ -104,22 +126,27 @@ export class KubernetesRunner implements Runner {
   /** Watch the Job until its Complete or Failed condition (the watch is opened again when the server ends it). */
   private async waitFor(name: string, signal: AbortSignal): Promise<JobObject> {
     const api = this.api();
-    const done = (j: JobObject) => (j.status?.conditions ?? []).some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+    const done = (j: JobObject) =>
+      (j.status?.conditions ?? []).some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
     for (let wait = this.pollMs; ; wait = Math.min(wait * 2, 12 * this.pollMs)) {
       if (signal.aborted) throw new Interrupted();
       const job = await this.call(() => api.get<JobObject>(this.jobsPath(name)), `read the Job ${name}`);
       if (done(job)) return job;
       let last = job;
-      const q = `fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}&watch=true&timeoutSeconds=${Math.max(1, Math.round(wait / 1000))}` +
+      const q =
+        `fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}&watch=true` +
+        `&timeoutSeconds=${Math.max(1, Math.round(wait / 1000))}` +
         (job.metadata.resourceVersion ? `&resourceVersion=${job.metadata.resourceVersion}` : '');
-      const finished = await api.watch<JobObject>(`${this.jobsPath()}?${q}`, (e) => {
-        if (e.type === 'ADDED' || e.type === 'MODIFIED') last = e.object;
-        return done(last);
-      }).catch((e: unknown) => {
-        // 410 Gone (the resource version is too old) or a dropped stream: read the Job again.
-        if (e instanceof KubeError && (e.status === 410 || e.status === 0)) return false;
-        throw e;
-      });
+      const finished = await api
+        .watch<JobObject>(`${this.jobsPath()}?${q}`, (e) => {
+          if (e.type === 'ADDED' || e.type === 'MODIFIED') last = e.object;
+          return done(last);
+        })
+        .catch((e: unknown) => {
+          // 410 Gone (the resource version is too old) or a dropped stream: read the Job again.
+          if (e instanceof KubeError && (e.status === 410 || e.status === 0)) return false;
+          throw e;
+        });
       if (finished) return last;
       if (signal.aborted) throw new Interrupted();
       await abortableSleep(Math.min(wait, 1000), signal);
@@ -130,7 +157,15 @@ export class KubernetesRunner implements Runner {
   private async collect(plan: RoundPlan, job: JobObject, ctx: RoundContext): Promise<JobOutcome[]> {
     const api = this.api();
     const selector = encodeURIComponent(`batch.kubernetes.io/job-name=${job.metadata.name}`);
-    const pods = (await this.call(() => api.get<{ items: PodObject[] }>(`/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods?labelSelector=${selector}`), 'list the Job\'s pods')).items;
+    const pods = (
+      await this.call(
+        () =>
+          api.get<{ items: PodObject[] }>(
+            `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods?labelSelector=${selector}`,
+          ),
+        "list the Job's pods",
+      )
+    ).items;
     const failedCondition = job.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
     const out: JobOutcome[] = [];
     for (const j of plan.jobs) {
@@ -138,30 +173,57 @@ export class KubernetesRunner implements Runner {
         .filter((p) => p.metadata.annotations?.[indexAnnotation] === String(j.index))
         .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''));
       const pod = mine.find((p) => p.status?.phase === 'Succeeded') ?? mine.at(-1);
-      const where = pod ? `pod ${pod.metadata.name}${pod.spec?.nodeName ? ` on node ${pod.spec.nodeName}` : ''}` : `Job ${job.metadata.name}`;
+      const where = pod
+        ? `pod ${pod.metadata.name}${pod.spec?.nodeName ? ` on node ${pod.spec.nodeName}` : ''}`
+        : `Job ${job.metadata.name}`;
       const dir = join(ctx.dir, `job-${j.index}`);
       mkdirSync(dir, { recursive: true });
       if (!pod || pod.status?.phase !== 'Succeeded') {
         const t = pod?.status?.containerStatuses?.[0]?.state?.terminated;
-        const why = t ? `${t.reason ?? 'exited'} with code ${t.exitCode}` : pod?.status?.reason ?? failedCondition?.reason ?? 'no pod ran';
+        const why = t
+          ? `${t.reason ?? 'exited'} with code ${t.exitCode}`
+          : (pod?.status?.reason ?? failedCondition?.reason ?? 'no pod ran');
         out.push({ index: j.index, lost: `the pod failed (${why})`, where, dir });
         continue;
       }
       const results = this.o.config.results;
       if (typeof results !== 'string') {
         const from = join(results.local, plan.runId, `r${plan.round}`, `job-${j.index}`);
-        out.push(existsSync(join(from, 'result.json')) ? readJobFolder(j.index, from, undefined, where)
-          : { index: j.index, lost: `no result in ${from} (is ${results.claim} mounted at ${results.local} here?)`, where });
+        out.push(
+          existsSync(join(from, 'result.json'))
+            ? readJobFolder(j.index, from, undefined, where)
+            : {
+                index: j.index,
+                lost: `no result in ${from} (is ${results.claim} mounted at ${results.local} here?)`,
+                where,
+              },
+        );
         continue;
       }
-      const log = await this.call(() => api.text(`/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods/${pod.metadata.name}/log?container=perfbisect`), 'read a pod\'s log');
-      const line = log.split('\n').reverse().find((l) => l.startsWith(marker));
+      const log = await this.call(
+        () =>
+          api.text(
+            `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods/${pod.metadata.name}` +
+              '/log?container=perfbisect',
+          ),
+        "read a pod's log",
+      );
+      const line = log
+        .split('\n')
+        .reverse()
+        .find((l) => l.startsWith(marker));
       if (!line) {
         out.push({ index: j.index, lost: 'its log holds no result line (was it cut short?)', where, dir });
         continue;
       }
       try {
-        unbundleFolder(JSON.parse(gunzipSync(Buffer.from(line.slice(marker.length).trim(), 'base64')).toString('utf8')) as Record<string, string>, dir);
+        unbundleFolder(
+          JSON.parse(gunzipSync(Buffer.from(line.slice(marker.length).trim(), 'base64')).toString('utf8')) as Record<
+            string,
+            string
+          >,
+          dir,
+        );
       } catch (e) {
         out.push({ index: j.index, lost: `its result line could not be read: ${(e as Error).message}`, where, dir });
         continue;
@@ -180,10 +242,18 @@ export class KubernetesRunner implements Runner {
       const where = `namespace ${this.namespace} at ${this.client?.access.server}`;
       if (e.status === 0) throw new EnvironmentError(`kubernetes: could not ${what}: ${e.message}.`);
       const verb = refusing ? 'the cluster refused' : 'the cluster answered';
-      const hint = e.status === 401 ? ' Check the kubeconfig\'s credentials.'
-        : e.status === 403 ? ' The account needs create, get, list, watch and delete on jobs, and get and list on pods and pods/log, in the namespace.'
-        : e.status === 404 && /namespace/i.test(e.message) ? ' Set kubernetes.namespace in perfbisect.fleet.yml.' : '';
-      throw new EnvironmentError(`kubernetes: could not ${what} in ${where}: ${verb} ${e.status} ${e.reason}: ${e.message}.${hint}`);
+      const hint =
+        e.status === 401
+          ? " Check the kubeconfig's credentials."
+          : e.status === 403
+            ? ' The account needs create, get, list, watch and delete on jobs, ' +
+              'and get and list on pods and pods/log, in the namespace.'
+            : e.status === 404 && /namespace/i.test(e.message)
+              ? ' Set kubernetes.namespace in perfbisect.fleet.yml.'
+              : '';
+      throw new EnvironmentError(
+        `kubernetes: could not ${what} in ${where}: ${verb} ${e.status} ${e.reason}: ${e.message}.${hint}`,
+      );
     }
   }
 }

@@ -36,13 +36,24 @@ export class LocalRunner implements Runner {
       if (ctx.signal.aborted) break;
       const dir = join(ctx.dir, `job-${job.index}`);
       mkdirSync(dir, { recursive: true });
-      const r = await execa(process.execPath, [cliEntry(), 'job', planFile, '--index', String(job.index), '--out', dir], {
-        cwd: this.o.repoRoot, reject: false, all: true, cancelSignal: ctx.signal, forceKillAfterDelay: 3000,
-        env: { ...this.o.env, PERFBISECT_CACHE_DIR: this.o.cache },
-        stdin: 'ignore',
-      });
+      const r = await execa(
+        process.execPath,
+        [cliEntry(), 'job', planFile, '--index', String(job.index), '--out', dir],
+        {
+          cwd: this.o.repoRoot,
+          reject: false,
+          all: true,
+          cancelSignal: ctx.signal,
+          forceKillAfterDelay: 3000,
+          env: { ...this.o.env, PERFBISECT_CACHE_DIR: this.o.cache },
+          stdin: 'ignore',
+        },
+      );
       writeFileSync(join(dir, 'job.log'), r.all ?? '');
-      const lost = r.exitCode === 0 ? undefined : `the job exited with code ${r.exitCode ?? r.signal}: ${(r.all ?? '').trim().split('\n').pop()}`;
+      const lost =
+        r.exitCode === 0
+          ? undefined
+          : `the job exited with code ${r.exitCode ?? r.signal}: ${(r.all ?? '').trim().split('\n').pop()}`;
       out.push(readJobFolder(job.index, dir, lost, 'a process on this machine'));
     }
     return out;
