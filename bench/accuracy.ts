@@ -13,7 +13,9 @@
  */
 import { pathToFileURL } from 'node:url';
 import { seededRng } from '../src/stats/rng.js';
-import { simulateBaseline, simulateBisect, simulateRounds, type History, type NoiseModel, type RoundSimOptions } from './simulate.js';
+import {
+  simulateBaseline, simulateBisect, simulateRounds, type History, type NoiseModel, type RoundSimOptions,
+} from './simulate.js';
 
 export const NOISES: NoiseModel[] = ['normal', 'lognormal', 'drift', 'spikes', 'bimodal', 'jump', 'wiggle'];
 export const SIZES = [32, 128, 2000];
@@ -78,7 +80,9 @@ export function parseAccuracyArgs(argv: readonly string[]): Partial<AccuracyOpti
       o.cv = v >= 1 ? v / 100 : v;
     } else if (a === '--seed') o.seed = num(a, i++);
     else if (a === '--verbose') o.verbose = true;
-    else if (a === '--runners') o.rounds = { machines: 'fleet', ...o.rounds, runners: Math.max(1, Math.round(num(a, i++))) };
+    else if (a === '--runners') {
+      o.rounds = { machines: 'fleet', ...o.rounds, runners: Math.max(1, Math.round(num(a, i++))) };
+    }
     else if (a === '--machines') {
       const m = argv[++i];
       if (m !== 'one' && m !== 'fleet') throw new Error('--machines needs one or fleet');
@@ -158,7 +162,9 @@ export interface Row {
   ms: number;
 }
 
-const emptyFigures = (): Figures => ({ runs: 0, hits: 0, falses: 0, misses: 0, samples: 0, built: 0, maxBuilt: 0, rounds: 0, maxRounds: 0 });
+const emptyFigures = (): Figures => ({
+  runs: 0, hits: 0, falses: 0, misses: 0, samples: 0, built: 0, maxBuilt: 0, rounds: 0, maxRounds: 0,
+});
 
 function score(f: Figures, h: History, culprits: number[], samples: number, built: number, rounds = 0): boolean {
   const planted = h.steps.map((s) => s.at);
@@ -299,7 +305,7 @@ export function runAccuracy(partial: Partial<AccuracyOptions> = {}): AccuracyRes
   log(`Simulated accuracy: engine vs baseline (5 runs per commit, midpoint threshold), noise cv ${(o.cv * 100).toFixed(1)}%, seed ${o.seed}`);
   if (o.rounds) {
     const where = o.rounds.machines === 'one' ? 'all on one machine' : 'each job on its own machine, ±10% apart';
-    log(`In rounds of ${o.rounds.runners} jobs (${where}); "built" counts every commit a job built (its references too).`);
+    log(`In rounds of ${o.rounds.runners} jobs (${where}); "built" counts every commit a job built (references too).`);
   }
   log(`Histories per config: ${o.targetRuns} for targets (*), ${o.gridRuns} for N ≤ 128, ${o.bigRuns} for N = 2000.`);
   log('hit = exact culprit (one step) or both steps found (two steps); false = a commit that is no planted step was blamed;');

@@ -122,7 +122,9 @@ export interface RoundSimResult extends SimResult {
  * machine; on a fleet every job gets a machine of another speed, so a verdict that compared samples
  * across machines would see runner differences as steps.
  */
-export function simulateRounds(h: History, seed: number, o: RoundSimOptions, opts: Partial<EngineOptions> = {}): RoundSimResult {
+export function simulateRounds(
+  h: History, seed: number, o: RoundSimOptions, opts: Partial<EngineOptions> = {},
+): RoundSimResult {
   const rng = seededRng(seed);
   const engine = new BisectEngine(
     linearCommits(h.n),

@@ -38,7 +38,10 @@ export type RunEvent =
   | { type: 'phase'; sha: string; phase: Phase }
   | { type: 'output'; sha: string; stage: 'build' | 'probe' | 'server'; line: string }
   /** `fetched`: the build output was downloaded from there (--artifacts) instead of built. */
-  | { type: 'build-end'; sha: string; ok: boolean; seconds: number; log: string; cached: boolean; tail?: string[]; fetched?: string }
+  | {
+      type: 'build-end'; sha: string; ok: boolean; seconds: number; log: string; cached: boolean; tail?: string[];
+      fetched?: string;
+    }
   /** An install that ran, or a seed from the install cache (`seeded`); modules reused in place emit none. */
   | { type: 'install-end'; sha: string; ok: boolean; seconds: number; log: string; seeded: boolean; tail?: string[] }
   | { type: 'measure-start'; target: string; refs: string[]; rounds: number; purpose: Purpose; cached: boolean }
@@ -48,7 +51,10 @@ export type RunEvent =
    */
   | { type: 'sample'; sha: string; value: number; details?: Record<string, number>; censored?: true; machine?: string }
   /** A round of jobs on a fleet (`--runner`): each job measures its target beside its references on one machine. */
-  | { type: 'round'; round: number; runner: string; jobs: { index: number; target: string; refs: string[]; purpose: Purpose; cached: boolean }[] }
+  | {
+      type: 'round'; round: number; runner: string;
+      jobs: { index: number; target: string; refs: string[]; purpose: Purpose; cached: boolean }[];
+    }
   /** One job came back (or did not: `lost` says why), with the machine that ran it and where to look. */
   | {
       type: 'job-end'; round: number; index: number; target: string; machine?: string; seconds?: number;

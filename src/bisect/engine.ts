@@ -76,7 +76,9 @@ export type RoundResult =
   /** The target could not be built or measured on the job's machine: skipped, as `skip` does. */
   | { trial: number; skipped: string };
 
-export type RoundStep = { type: 'round'; steps: (MeasureStep & { trial: number })[] } | { type: 'done'; outcome: Outcome };
+export type RoundStep =
+  | { type: 'round'; steps: (MeasureStep & { trial: number })[] }
+  | { type: 'done'; outcome: Outcome };
 
 /**
  * endpoints: is there a regression at all; verdict: which side of the step is a commit on; confirm:
@@ -338,7 +340,8 @@ export class BisectEngine {
 
   /** Samples of every commit measured so far, in the order taken (only those `machine` took, when given). */
   samplesOf(sha: string, machine?: string): number[] {
-    return (this.taken.get(sha) ?? []).filter((b) => machine === undefined || b.machine === machine).flatMap((b) => b.values);
+    const blocks = (this.taken.get(sha) ?? []).filter((b) => machine === undefined || b.machine === machine);
+    return blocks.flatMap((b) => b.values);
   }
 
   /** The machines that measured a commit, in the order they first did. */
@@ -524,7 +527,8 @@ export class BisectEngine {
     const gaps: { s: Search; lo: number; hi: number; free: { x: number; below: number }[]; n: number }[] = [];
     for (const s of this.searches) {
       const below = (x: number) => this.graph.ancestors[x].countAnd(s.candidates);
-      const points = [0, s.candidates.count(), ...[...busyAt].filter((x) => s.candidates.has(x)).map(below)].sort((a, b) => a - b);
+      const inside = [...busyAt].filter((x) => s.candidates.has(x)).map(below);
+      const points = [0, s.candidates.count(), ...inside].sort((a, b) => a - b);
       const free = s.candidates.toArray()
         .filter((x) => x !== s.bad && !s.skipped.has(x) && !busyAt.has(x))
         .map((x) => ({ x, below: below(x) }));
@@ -588,7 +592,8 @@ export class BisectEngine {
     } else if (fresh) {
       // A job on a machine not known in advance: no earlier samples to lean on, as many of each;
       // and enough that the verdict is likely decided in this one round (a further look costs a round).
-      first = Math.min(this.maxSamples, Math.max(fewestDecisive(alpha, this.minSamples, this.maxSamples), this.oneRoundSamples(alpha)));
+      const decisive = fewestDecisive(alpha, this.minSamples, this.maxSamples);
+      first = Math.min(this.maxSamples, Math.max(decisive, this.oneRoundSamples(alpha)));
     } else {
       trial.freshAtFirst = FRESH_AT_FIRST_LOOK;
       const known = Math.min(...refs.map((r) => this.samplesOf(r).length)) + trial.freshAtFirst;
@@ -609,7 +614,8 @@ export class BisectEngine {
     const minStep = this.minStep ?? tau;
     const noise = Math.max(this.noise, 0.001) * 1.02 * ONE_ROUND_NOISE;
     const power = zFor(2 * 0.1);
-    const strict = this.delta - tau / 2 > 0 ? 2 * (((zFor(2 * alpha) + power) * noise) / (this.delta - tau / 2)) ** 2 : 0;
+    const margin = this.delta - tau / 2;
+    const strict = margin > 0 ? 2 * (((zFor(2 * alpha) + power) * noise) / margin) ** 2 : 0;
     const lenient = minStep > 0 ? 2 * (((zFor(2 * this.beta) + power) * noise) / minStep) ** 2 : 0;
     return Math.ceil(Math.max(strict, lenient));
   }
@@ -812,7 +818,8 @@ export class BisectEngine {
     const sha = this.graph.shas[i];
     const parent = this.graph.parents[i][0];
     // A culprit whose parents are all outside the range sits right after the good endpoint.
-    const preferred = parent === undefined ? this.good : this.taken.has(this.graph.shas[parent]) ? this.graph.shas[parent] : s.lo;
+    const measuredParent = parent !== undefined && this.taken.has(this.graph.shas[parent]) ? this.graph.shas[parent] : s.lo;
+    const preferred = parent === undefined ? this.good : measuredParent;
     // Before and after must come from one machine: on a fleet the parent may have been measured on
     // another runner than the culprit, then the nearest good commit measured beside it stands in.
     const parentSha = [preferred, s.lo, ...this.goodAncestors(i)].find((g) => this.sideBySide(g, sha)) ?? preferred;
@@ -857,9 +864,10 @@ export class BisectEngine {
 
   /** Measured commits before commit i at the good side of a step (the good endpoint last), nearest first. */
   private goodAncestors(i: number): string[] {
-    const good = new Set(this.verdicts.filter((v) => v.verdict === 'good' || v.verdict === 'between' || v.lean === 'good').map((v) => v.sha));
-    const near = this.graph.ancestors[i].toArray().reverse().map((k) => this.graph.shas[k]).filter((sha) => good.has(sha));
-    return [...near, this.good];
+    const goodSide = (v: CommitVerdict) => v.verdict === 'good' || v.verdict === 'between' || v.lean === 'good';
+    const good = new Set(this.verdicts.filter(goodSide).map((v) => v.sha));
+    const near = this.graph.ancestors[i].toArray().reverse().map((k) => this.graph.shas[k]);
+    return [...near.filter((sha) => good.has(sha)), this.good];
   }
 
   private finish(status: Status): void {

@@ -182,8 +182,10 @@ function fleetSection(r: RunResult): string[] {
     '| Machine | CPU | Round.job: measured (against) |', '|---|---|---|',
   ];
   for (const m of f.machines) {
-    const jobs = m.jobs.map((j) => `${j.round}.${j.index}: \`${short(j.target)}\` (${j.refs.map((x) => `\`${short(x)}\``).join(', ')})`).join('<br>');
-    L.push(`| ${md(m.name)} \`${md(m.key.split('/').pop() ?? '')}\` | ${md(m.cpu)}, ${m.cores} cores, ${md(m.os)} | ${jobs} |`);
+    const refs = (shas: string[]) => shas.map((x) => `\`${short(x)}\``).join(', ');
+    const jobs = m.jobs.map((j) => `${j.round}.${j.index}: \`${short(j.target)}\` (${refs(j.refs)})`).join('<br>');
+    const machine = `${md(m.name)} \`${md(m.key.split('/').pop() ?? '')}\``;
+    L.push(`| ${machine} | ${md(m.cpu)}, ${m.cores} cores, ${md(m.os)} | ${jobs} |`);
   }
   return [...L, ''];
 }
