@@ -14,6 +14,7 @@ import { speedSection } from './speed.js';
 import { verdictCostSection } from './verdict-cost.js';
 import { driftSection } from './drift.js';
 import { evidenceSection } from './evidence.js';
+import { fleetSection } from './fleet.js';
 
 type Section = { name: string; run: (argv: readonly string[]) => boolean | void | Promise<boolean | void> };
 
@@ -24,6 +25,7 @@ const sections: Section[] = [
   { name: 'speed (perfbisect vs a git bisect run loop)', run: speedSection },
   { name: 'drift change points (simulated series)', run: driftSection },
   { name: 'evidence: is the top entry the planted function?', run: evidenceSection },
+  { name: 'fleet: rounds of k jobs beside the sequential bisect', run: fleetSection },
 ];
 
 const argv = process.argv.slice(2);

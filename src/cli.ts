@@ -15,6 +15,7 @@ const subcommands: Record<string, () => Promise<{ run(argv: string[]): Promise<n
   drift: () => import('./commands/drift.js'),
   history: () => import('./commands/history.js'),
   init: () => import('./commands/init.js'),
+  job: () => import('./commands/job.js'),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -37,12 +37,29 @@ export type RunEvent =
   | { type: 'range'; commits: CommitMeta[] }
   | { type: 'phase'; sha: string; phase: Phase }
   | { type: 'output'; sha: string; stage: 'build' | 'probe' | 'server'; line: string }
-  | { type: 'build-end'; sha: string; ok: boolean; seconds: number; log: string; cached: boolean; tail?: string[] }
+  /** `fetched`: the build output was downloaded from there (--artifacts) instead of built. */
+  | {
+      type: 'build-end'; sha: string; ok: boolean; seconds: number; log: string; cached: boolean; tail?: string[];
+      fetched?: string;
+    }
   /** An install that ran, or a seed from the install cache (`seeded`); modules reused in place emit none. */
   | { type: 'install-end'; sha: string; ok: boolean; seconds: number; log: string; seeded: boolean; tail?: string[] }
   | { type: 'measure-start'; target: string; refs: string[]; rounds: number; purpose: Purpose; cached: boolean }
-  /** `censored`: the run was stopped at the probe's timeout; `value` is the timeout, a lower bound. */
-  | { type: 'sample'; sha: string; value: number; details?: Record<string, number>; censored?: true }
+  /**
+   * `censored`: the run was stopped at the probe's timeout; `value` is the timeout, a lower bound.
+   * `machine`: the fleet machine that took it (absent: this machine).
+   */
+  | { type: 'sample'; sha: string; value: number; details?: Record<string, number>; censored?: true; machine?: string }
+  /** A round of jobs on a fleet (`--runner`): each job measures its target beside its references on one machine. */
+  | {
+      type: 'round'; round: number; runner: string;
+      jobs: { index: number; target: string; refs: string[]; purpose: Purpose; cached: boolean }[];
+    }
+  /** One job came back (or did not: `lost` says why), with the machine that ran it and where to look. */
+  | {
+      type: 'job-end'; round: number; index: number; target: string; machine?: string; seconds?: number;
+      where?: string; dir?: string; lost?: string; cached: boolean; failed?: string;
+    }
   | { type: 'threshold'; value: number; source: string }
   /** After the endpoints: what the measured noise will cost, and how busy the machine is. */
   | { type: 'noise'; noise: NoiseReport }

@@ -6,7 +6,10 @@ import { createRequire } from 'node:module';
 import { defaultEngineOptions } from '../bisect/engine.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { EventStream } from '../events.js';
-import { runBisect } from '../harness/bisect-run.js';
+import { runBisect, type BisectOptions } from '../harness/bisect-run.js';
+import { parseArtifactsSource } from '../harness/ci-artifacts.js';
+import { createRunner } from '../harness/runners/index.js';
+import { runnerNames } from '../harness/runners/types.js';
 import { findConfig, loadConfig } from '../harness/config-loader.js';
 import { Repo } from '../harness/git.js';
 import { cacheRoot } from '../harness/paths.js';
@@ -53,6 +56,10 @@ export interface CliOptions {
   budget?: string;
   deps: boolean;
   depRepo: string[];
+  runner?: string;
+  runners?: string;
+  fleetConfig?: string;
+  artifacts?: string;
 }
 
 function program(): Command {
@@ -92,6 +99,10 @@ function program(): Command {
       [] as string[],
     )
     .option('--no-profile', 'skip profiling the culprit against its parent (the "Why it is slower" evidence)')
+    .option('--runner <name>', `where commits are measured: ${runnerNames.join(', ')} (default local; see docs/fleet.md)`)
+    .option('--runners <k>', 'commits measured at once, one job each, in rounds (default 1 for local, 4 for a fleet)')
+    .option('--fleet-config <file>', 'the fleet config for --runner github-actions or kubernetes (default: perfbisect.fleet.yml in the repository root)')
+    .option('--artifacts <source>', "use CI's build of each commit where it has one: github-actions:<workflow>/<artifact>")
     .option('--no-tui', 'plain line-per-event output even on a terminal')
     .option('--github-comment', "comment the result on the culprit's pull request (or commit); needs GITHUB_TOKEN")
     .addOption(new Option('--resume [run-id]', 'continue an interrupted run (default: the last run in this repository)'))
@@ -203,6 +214,11 @@ export async function bisectCommand(argv: string[]): Promise<number> {
   }
   const depRepos = parseDepRepos(opts.depRepo);
   const repo = await Repo.open(opts.repo ?? process.cwd());
+  const fleet = await fleetFrom(opts, repo.root);
+  if (opts.artifacts !== undefined) {
+    parseArtifactsSource(opts.artifacts);
+    githubSettings('--artifacts');
+  }
   let build = opts.build;
   let install = opts.install;
   let env: Record<string, string> | undefined;
@@ -265,7 +281,7 @@ export async function bisectCommand(argv: string[]): Promise<number> {
         buildTimeoutMs: opts.buildTimeout ? (integer(opts.buildTimeout, '--build-timeout', 1) ?? 0) * 1000 : undefined,
         runId: resumeId,
         install, fresh: !!opts.fresh, jobs: integer(opts.jobs, '--jobs', 0), budgetMinutes: minutes(opts.budget),
-        deps: opts.deps, depRepos,
+        deps: opts.deps, depRepos, fleet, artifacts: opts.artifacts,
       },
       events,
       abort.signal,
@@ -277,6 +293,23 @@ export async function bisectCommand(argv: string[]): Promise<number> {
   }
   if (github && r.result) await commentOnCulprits(github, r.result, cliOutput);
   return r.exitCode;
+}
+
+/**
+ * --runner / --runners: the runner, set up and checked (token, workflow, cluster) before anything
+ * is measured. `--runner local` with one job a round is the sequential bisect itself.
+ */
+async function fleetFrom(opts: CliOptions, repoRoot: string): Promise<BisectOptions['fleet']> {
+  if (opts.runner === undefined && opts.runners === undefined) {
+    if (opts.fleetConfig !== undefined) throw new UsageError('--fleet-config is for --runner github-actions or kubernetes: add --runner.');
+    return undefined;
+  }
+  const name = opts.runner ?? 'local';
+  const k = integer(opts.runners, '--runners', 1) ?? (name === 'local' ? 1 : 4);
+  const runner = createRunner(name, { repoRoot, cache: cacheRoot(), configFile: opts.fleetConfig });
+  if (name === 'local' && k === 1) return undefined;
+  await runner.check();
+  return { runner, runners: k };
 }
 
 let resumeId: string | undefined;

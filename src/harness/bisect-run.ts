@@ -1,27 +1,24 @@
-import { mkdirSync, writeFileSync, copyFileSync, existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { BisectEngine, type EngineOptions } from '../bisect/engine.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BisectEngine, type EngineOptions, type Outcome } from '../bisect/engine.js';
+import { finishBisect, referenceFailure } from './finish-bisect.js';
+import { ciBuildSource } from './ci-artifacts.js';
+import { fleetResult, runRounds } from './fleet/rounds.js';
+import type { Runner } from './runners/types.js';
 import { confidenceWithin, forecast } from '../bisect/forecast.js';
 import { isLoaded, machineLoad } from './machine-load.js';
-import { CommitFailure, EnvironmentError, ExitCode, UsageError } from '../errors.js';
+import { CommitFailure, ExitCode, UsageError } from '../errors.js';
 import type { CommitMeta, EventStream, NoiseReport, RunEvent } from '../events.js';
 import type { Probe } from '../probes/types.js';
-import { buildResult, type RunResult } from '../report/result.js';
+import type { RunResult } from '../report/result.js';
 import { seededRng } from '../stats/rng.js';
 import { median, summarize } from '../stats/summary.js';
-import { collectEvidence } from './evidence-run.js';
 import { Repo } from './git.js';
-import { writePartial, writeReport } from './report-files.js';
+import { writePartial } from './report-files.js';
 import { Interrupted, Measurer } from './measurer.js';
-import { costOf, finishCost, flagIdenticalBuilds, preparationCounted } from './prepare.js';
-import { EvidenceStore } from './evidence-store.js';
-import { hashOf } from './fingerprint.js';
 import { cacheRoot } from './paths.js';
 import { RunLog } from './run-log.js';
-import { readProbeArtifacts } from './probe-evidence.js';
-import { descend } from './dep-descent.js';
 import { checkDepRepoNames } from './dep-repos.js';
-import { hasProbeEvidence } from '../report/evidence/probe.js';
 
 export interface BisectOptions {
   repoDir: string;
@@ -58,6 +55,10 @@ export interface BisectOptions {
   deps?: boolean;
   /** --dep-repo: package name → repository (local path or URL), for the commit level. */
   depRepos?: Record<string, string>;
+  /** --runner / --runners: bisect in rounds of jobs on a fleet instead of one commit at a time here. */
+  fleet?: { runner: Runner; runners: number };
+  /** --artifacts github-actions:<workflow>/<artifact>: CI's build of a commit instead of building it. */
+  artifacts?: string;
 }
 
 export interface BisectRunResult {
@@ -90,7 +91,7 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
   const engine = new BisectEngine(
     range.map((c) => ({ sha: c.sha, parents: c.parents })),
     { good, bad },
-    { ...o.engine, better: probe.metric.better, deterministic: probe.deterministic },
+    { ...o.engine, better: probe.metric.better, deterministic: probe.deterministic, width: o.fleet?.runners ?? 1 },
     seededRng(o.seed ?? parseInt(bad.slice(0, 8), 16)),
     { firstParent: o.firstParent },
   );
@@ -121,28 +122,48 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
   const measurer = await Measurer.create({
     cache, repoRoot: repo.root, runId, runDir, meta, probe, probeDefinition: o.probeDefinition, build: o.build, env: o.env,
     warmup: o.warmup, useCache: o.useCache, buildTimeoutMs: o.buildTimeoutMs, signal, emit, hush: (on) => events.hush(on),
-    fresh: o.fresh, install: o.install, jobs: o.jobs,
+    fresh: o.fresh, install: o.install, jobs: o.jobs, fetchBuild: o.artifacts ? ciBuildSource(o.artifacts) : undefined,
   });
-  const { cost, details, failed, worktrees } = measurer;
-  const endpointError = (sha: string, f: CommitFailure): never => {
-    const which = sha === good ? `--good ${o.good}` : sha === bad ? `--bad ${o.bad}` : `reference ${sha.slice(0, 12)}`;
-    const what = f.stage === 'build' ? 'does not build' : 'cannot be measured';
-    const fix = f.kind === 'too slow' ? `Raise the ${f.stage === 'build' ? '--build-timeout' : "probe's timeout"}` : `Fix the ${f.stage === 'build' ? 'build command' : 'probe'}`;
-    throw Object.assign(new UsageError(`${which} ${what}: ${f.headline}: ${f.message}. ${fix} or pick ${sha === good ? 'a --good' : 'a --bad'} where it works${f.logFile ? ` (log: ${f.logFile})` : ''}.`), { tail: f.logTail });
-  };
+  const { failed, worktrees } = measurer;
+  const endpointError = (sha: string, f: CommitFailure): never => referenceFailure(o, { good, bad }, sha, f);
 
   try {
     let seenVerdicts = 0;
     let thresholdShown = false;
     let noise: NoiseReport | undefined;
     let hurried = false;
-    for (;;) {
-      if (signal.aborted) throw new Interrupted();
-      if (o.budgetMinutes && !hurried && (performance.now() - started) / 60_000 > o.budgetMinutes) {
-        hurried = true;
-        engine.hurry();
-        emit({ type: 'warning', message: `--budget ${o.budgetMinutes} min used up: the verdicts left end at their next look, inconclusive where they must (the writeup says which)` });
+    const outOfTime = () => {
+      if (!o.budgetMinutes || hurried || (performance.now() - started) / 60_000 <= o.budgetMinutes) return;
+      hurried = true;
+      engine.hurry();
+      emit({ type: 'warning', message: `--budget ${o.budgetMinutes} min used up: the verdicts left end at their next look, inconclusive where they must (the writeup says which)` });
+    };
+    const progress = () => {
+      const t = engine.currentThreshold;
+      if (!thresholdShown && t) {
+        thresholdShown = true;
+        emit({ type: 'threshold', value: t.value, source: t.source });
       }
+      const vs = engine.verdictList;
+      for (; seenVerdicts < vs.length; seenVerdicts++) if (vs[seenVerdicts].verdict !== 'skipped') emit({ type: 'verdict', verdict: vs[seenVerdicts] });
+    };
+    // On a fleet: rounds of jobs, each on a machine of its own (src/harness/fleet/rounds.ts).
+    const fleet = o.fleet && await runRounds({
+      engine, runner: o.fleet.runner, runners: o.fleet.runners, measurer, meta, cache, repoRoot: repo.root, runId, runDir, emit, signal,
+      plan: {
+        probe: { name: o.probeName, definition: o.probeDefinition }, build: o.build, install: o.install, env: o.env, warmup: o.warmup,
+        buildTimeoutMs: o.buildTimeoutMs, fresh: o.fresh, useCache: o.useCache, artifacts: o.artifacts,
+      },
+      referenceFailed: endpointError,
+      afterRound: () => {
+        progress();
+        outOfTime();
+      },
+    });
+    for (;;) {
+      if (fleet) break;
+      if (signal.aborted) throw new Interrupted();
+      outOfTime();
       const step = engine.next();
       if (step.type === 'done') break;
       measurer.ahead(step, engine.nextTargets());
@@ -159,100 +180,19 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
           endpointError(culpritSha, e);
         }
       }
-      const t = engine.currentThreshold;
-      if (!thresholdShown && t) {
-        thresholdShown = true;
-        emit({ type: 'threshold', value: t.value, source: t.source });
-      }
       if (!noise && step.purpose === 'endpoints' && engine.forecastInput(1, 0)) {
         noise = await noiseReport(engine, measurer, [good, bad], o.budgetMinutes, (performance.now() - started) / 60_000);
         emit({ type: 'noise', noise });
       }
-      const vs = engine.verdictList;
-      for (; seenVerdicts < vs.length; seenVerdicts++) if (vs[seenVerdicts].verdict !== 'skipped') emit({ type: 'verdict', verdict: vs[seenVerdicts] });
+      progress();
     }
-    const outcome = (engine.next() as { type: 'done'; outcome: import('../bisect/engine.js').Outcome }).outcome;
-    const files = new Map<string, { file: string; added: number; removed: number }[]>();
-    for (const c of outcome.culprits) files.set(c.sha, await repo.changedFiles(meta.get(c.sha)?.parents[0] ?? c.before, c.sha));
-    cost.wallSeconds = (performance.now() - started) / 1000;
-    const exitCode = outcome.status === 'found' ? ExitCode.found : outcome.status === 'no-regression' ? ExitCode.noRegression : ExitCode.ambiguous;
-    const result = buildResult({
-      outcome, meta, files,
-      samples: (s) => engine.samplesOf(s),
-      summary: (s) => summarize(engine.samplesOf(s)),
-      details: (s) => medianDetails(details.get(s)),
-      censored: { count: (s) => measurer.censored.get(s) ?? 0, at: measurer.censoredAt },
-      probe: { name: o.probeName, kind: probe.kind, metric: probe.metric, deterministic: probe.deterministic },
-      good: { ref: o.good, sha: good }, bad: { ref: o.bad, sha: bad },
-      rangeSize: range.length, runId, runDir, reproduce: o.reproduce, cost, noise,
+    const outcome = (engine.next() as { type: 'done'; outcome: Outcome }).outcome;
+    return await finishBisect({
+      o, outcome, repo, meta, measurer, runDir, runId, good, bad, rangeSize: range.length, started, noise, emit,
+      // On a fleet a commit's samples come from several machines: each is shown with the machine that decided it.
+      samples: fleet ? (s) => engine.samplesOf(s, decidingMachine(engine, s)) : (s) => engine.samplesOf(s), signal,
+      extend: fleet ? (r) => fleetResult(r, o.fleet!.runner.name, o.fleet!.runners, fleet) : undefined,
     });
-    flagIdenticalBuilds(result, measurer.preparer.outputHashes);
-    // A culprit that changed a lockfile: which package, which version, which commit (docs/dependencies.md).
-    if (o.deps !== false && outcome.status === 'found') {
-      for (const c of result.culprits) {
-        try {
-          const d = await descend({ sha: c.sha, parent: c.parent, date: c.date, files: c.files.map((f) => f.file) }, {
-            measurer, meta, mirror: worktrees.mirror, cache, signal, emit,
-            engine: { ...o.engine, better: probe.metric.better, deterministic: probe.deterministic },
-            seed: o.seed ?? parseInt(bad.slice(0, 8), 16),
-            env: { ...(process.env as Record<string, string>), ...o.env },
-            depRepos: o.depRepos ?? {}, scratch: join(worktrees.dir, `deps-${c.sha.slice(0, 12)}`),
-          });
-          if (d) Object.assign(c, { descent: d.descent }, d.dependency ? { dependency: d.dependency } : {});
-        } catch (e) {
-          if (e instanceof Interrupted || signal.aborted) throw e;
-          // The descent only adds to the result: the commit-level verdict and exit code stand.
-          const message = `the descent into the dependency change failed: ${(e as Error).message.split('\n')[0]}`;
-          emit({ type: 'warning', message });
-          const lockfile = c.files.map((f) => f.file).find((f) => /lock|shrinkwrap/.test(f)) ?? '';
-          c.descent = { lockfile, changes: [], groups: 0, levels: [], stopped: message };
-        }
-      }
-    }
-    // Evidence at the culprit (docs/evidence.md): profile parent and culprit, diff, tie to the change.
-    if (o.profile !== false && outcome.culprits.length) {
-      const p0 = performance.now();
-      const prepared = preparationCounted(cost);
-      const evidenceStore = new EvidenceStore(join(cache, 'evidence'));
-      const tree = async (sha: string) => (await repo.raw(['rev-parse', `${sha}^{tree}`])).trim();
-      const key = async (c: { sha: string; parent: string }) => hashOf({
-        v: 1, probe: o.probeDefinition, build: measurer.buildCommand ?? null, env: o.env ?? null, fp: measurer.fp.hash,
-        culprit: await tree(c.sha), parent: await tree(c.parent),
-      });
-      const keys = new Map<string, string>();
-      let profiled = 0;
-      for (const c of result.culprits) keys.set(c.sha, await key(c));
-      result.evidence = await collectEvidence({
-        culprits: result.culprits.map((c) => ({ sha: c.sha, parent: c.parent })),
-        probe, prepare: (s) => measurer.prepareCommit(s), repo, runDir, env: o.env, signal, emit,
-        store: {
-          // --no-cache profiles again, as it measures again.
-          get: (c, dir) => {
-            const hit = o.useCache ? evidenceStore.get(keys.get(c.sha)!, dir) : undefined;
-            if (hit) costOf(cost, c.sha).saved += hit.seconds;
-            else profiled++;
-            return hit?.evidence;
-          },
-          put: (c, ev, seconds) => evidenceStore.put(keys.get(c.sha)!, ev, seconds),
-        },
-      });
-      // Profiling is its own line of the cost: its wall time, less the builds it needed (counted as builds).
-      const spent = (performance.now() - p0) / 1000 - (preparationCounted(cost) - prepared);
-      if (profiled) cost.profileSeconds = Math.max(0, spent);
-    }
-    await measurer.close();
-    finishCost(cost, (performance.now() - started) / 1000, measurer.prepareOverlap);
-    const resultFile = join(runDir, 'result.json');
-    const reportFile = join(runDir, 'writeup.md');
-    writeFileSync(resultFile, JSON.stringify(result, null, 2) + '\n');
-    // writeup.md with its SVG charts and writeup.html; --report gets its copy (HTML for .html).
-    const probeEvidence = result.culprits
-      .map((c) => ({ culprit: c.sha, baseline: c.baseline, before: readProbeArtifacts(runDir, c.baseline), after: readProbeArtifacts(runDir, c.sha) }))
-      .filter((p) => hasProbeEvidence(p.after));
-    writeReport(runDir, result, { meta, samples: (s) => engine.samplesOf(s), probeEvidence }, o.reportFile);
-    if (o.jsonFile) copyOut(resultFile, o.jsonFile);
-    emit({ type: 'run-end', outcome, resultFile: o.jsonFile ? resolve(o.jsonFile) : resultFile, reportFile: o.reportFile ? resolve(o.reportFile) : reportFile, exitCode });
-    return { exitCode, result };
   } catch (e) {
     if (e instanceof Interrupted || signal.aborted) {
       // What was decided so far, for the person who pressed q (the samples stay in the cache for --resume).
@@ -276,6 +216,11 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
 }
 
 export { Interrupted };
+
+/** The machine whose samples decided a commit's verdict (the endpoints': the machine that measured them first). */
+function decidingMachine(engine: BisectEngine, sha: string): string | undefined {
+  return engine.verdictList.find((v) => v.sha === sha && v.machine)?.machine ?? engine.machinesOf(sha)[0];
+}
 
 /**
  * After the endpoints: the noise they showed, what it will cost (src/bisect/forecast.ts), how busy the
@@ -307,21 +252,4 @@ async function noiseReport(engine: BisectEngine, measurer: Measurer, ends: strin
     minutes: f.minutes, verdicts: input.verdicts, cores: load.cores, load: load.load, busy: load.busy, loaded: isLoaded(load),
     ...(budgetNote ? { budget: budgetNote } : {}),
   };
-}
-
-function copyOut(from: string, to: string): void {
-  const dir = dirname(resolve(to));
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-  copyFileSync(from, to);
-}
-
-/** Per-field medians of a commit's sample details (p50, p99, rps …) for the before/after table. */
-export function medianDetails(list?: Record<string, number>[]): Record<string, number> | undefined {
-  if (!list || list.length === 0 || Object.keys(list[0]).length === 0) return undefined;
-  const out: Record<string, number> = {};
-  for (const k of Object.keys(list[0])) {
-    const v = list.map((d) => d[k]).filter((x) => typeof x === 'number');
-    if (v.length) out[k] = median(v);
-  }
-  return out;
 }

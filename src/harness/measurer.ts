@@ -10,7 +10,7 @@ import { probeContext } from './probe-context.js';
 import { SampleStore } from './sample-store.js';
 import { Worktrees } from './worktrees.js';
 import { quantileSorted, sorted } from '../stats/summary.js';
-import { costOf, defaultJobs, preparationCounted, Preparer } from './prepare.js';
+import { costOf, defaultJobs, preparationCounted, Preparer, type FetchBuild } from './prepare.js';
 import type { Slot } from './worktree-pool.js';
 
 export interface MeasurerOptions {
@@ -43,6 +43,8 @@ export interface MeasurerOptions {
   install?: string;
   /** Builds ahead allowed beside a measurement (--jobs); default from the core count. */
   jobs?: number;
+  /** A commit's build from elsewhere (--artifacts: CI's build output), tried before building it. */
+  fetchBuild?: FetchBuild;
 }
 
 /**
@@ -60,6 +62,8 @@ export class Measurer {
   readonly details = new Map<string, Record<string, number>[]>();
   /** Samples per commit stopped at the probe's timeout (their value: the timeout, a lower bound). */
   readonly censored = new Map<string, number>();
+  /** Positions of the censored samples of the last block, by commit. */
+  lastCensored: Record<string, number[]> = {};
   censoredAt?: number;
   readonly failed: Map<string, CommitFailure>;
   /** Worktree pool, install and build caches, builds ahead (prepare.ts). */
@@ -82,7 +86,7 @@ export class Measurer {
     this.preparer = new Preparer({
       cache: o.cache, mirror: worktrees.mirror, worktreeDir: worktrees.dir, fresh: !!o.fresh, install: o.install, build: this.buildCommand,
       env: o.env, baseEnv: this.baseEnv, tree: (sha) => o.meta.get(sha)!.tree, runDir: o.runDir, signal: o.signal, emit: o.emit,
-      buildTimeoutMs: o.buildTimeoutMs, cost: this.cost, jobs: o.jobs ?? defaultJobs(),
+      buildTimeoutMs: o.buildTimeoutMs, cost: this.cost, jobs: o.jobs ?? defaultJobs(), fetchBuild: o.fetchBuild,
     });
     this.failed = this.preparer.failed;
   }
@@ -161,7 +165,7 @@ export class Measurer {
     const { cost, details } = this;
     const commits = [...refs, target];
     const sig = `${target}|${refs.join(',')}`;
-    const ordinal = this.ordinals.get(sig) ?? 0;
+    const ordinal = block.ordinal ?? this.ordinals.get(sig) ?? 0;
     this.ordinals.set(sig, ordinal + 1);
     const key = hashOf({
       v: 2, probe: o.probeDefinition, build: this.buildCommand ?? null, env: o.env ?? null, fp: this.fp.hash,
@@ -272,6 +276,7 @@ export class Measurer {
       this.releaseAll();
     }
     for (const sha of commits) details.set(sha, [...(details.get(sha) ?? []), ...(outDetails[sha] ?? [])]);
+    this.lastCensored = outCensored;
     const byTree: Record<string, number[]> = {};
     const detailsByTree: Record<string, Record<string, number>[]> = {};
     const censoredByTree: Record<string, number[]> = {};
@@ -294,6 +299,8 @@ export interface Block {
   order: readonly string[];
   rounds: number;
   purpose: Purpose;
+  /** Blocks of these commits asked for before in the run, when the caller counts them (a job of a round). */
+  ordinal?: number;
 }
 
 export class Interrupted extends Error {

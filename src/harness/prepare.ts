@@ -1,7 +1,8 @@
 import PQueue from 'p-queue';
 import { execFileSync } from 'node:child_process';
 import { cpus, platform } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CommitFailure, tailLines } from '../errors.js';
 import type { RunEvent } from '../events.js';
 import type { CommitCost, RunCost } from '../report/result.js';
@@ -35,7 +36,14 @@ export interface PreparerOptions {
   cost: RunCost;
   /** Builds allowed to run while a block is measured; 0 = build ahead only between measurements. */
   jobs: number;
+  fetchBuild?: FetchBuild;
 }
+
+/**
+ * A commit's build output from somewhere else, put into its worktree (CI's artifacts, --artifacts):
+ * what it brought, or undefined where there is none (the commit is built as usual).
+ */
+export type FetchBuild = (sha: string, dir: string, signal: AbortSignal) => Promise<{ source: string } | undefined>;
 
 /** --jobs default: on a machine with few cores a build beside a measurement adds noise, so none. */
 export function defaultJobs(): number {
@@ -191,6 +199,8 @@ export class Preparer {
       // Version 2: entries written before worktrees were cleaned may hold other commits' outputs.
       const key = hashOf({
         v: 2, tree: this.o.tree(sha), build, install: slot.installKey ?? null, env: this.o.env ?? null, node: process.version, platform: platform(),
+        // Outputs downloaded from CI are not this machine's build: they are cached apart.
+        ...(this.o.fetchBuild ? { fetched: true } : {}),
       });
       const entry = this.builds.get(key);
       const logFile = join(this.o.runDir, 'logs', `${sha.slice(0, 12)}-build.log`);
@@ -204,6 +214,8 @@ export class Preparer {
         this.o.cost.buildsRestored = (this.o.cost.buildsRestored ?? 0) + 1;
         this.outputHashes.set(sha, entry.outputHash);
         this.o.emit({ type: 'build-end', sha, ok: true, seconds, log: logFile, cached: true });
+      } else if (await this.fetched(sha, dir, key, logFile)) {
+        // The build output came from CI: nothing to build here.
       } else {
         if (!ahead) this.o.emit({ type: 'phase', sha, phase: 'build' });
         const t0 = now();
@@ -229,6 +241,25 @@ export class Preparer {
       }
     }
     slot.ready = true;
+  }
+
+  /** Put CI's build of the commit into its worktree, if there is one (--artifacts); saved to the build cache like a build. */
+  private async fetched(sha: string, dir: string, key: string, logFile: string): Promise<boolean> {
+    if (!this.o.fetchBuild) return false;
+    const t0 = now();
+    const got = await this.o.fetchBuild(sha, dir, this.o.signal);
+    if (!got) return false;
+    const seconds = (now() - t0) / 1000;
+    const c = costOf(this.o.cost, sha);
+    c.build += seconds;
+    c.buildFetched = true;
+    this.o.cost.buildsFetched = (this.o.cost.buildsFetched ?? 0) + 1;
+    mkdirSync(dirname(logFile), { recursive: true });
+    writeFileSync(logFile, `build output downloaded from ${got.source}\n`);
+    this.o.emit({ type: 'build-end', sha, ok: true, seconds, log: logFile, cached: false, fetched: got.source });
+    const saved = await this.builds.save(key, dir, [...dependencyFolders], seconds);
+    this.outputHashes.set(sha, saved.outputHash);
+    return true;
   }
 
   /**

@@ -58,6 +58,19 @@ export interface ResultCommit {
   unresolved?: number;
   /** Samples of this commit stopped at the probe's timeout (counted as `censoredAt`, a lower bound). */
   censored?: number;
+  /** On a fleet: the machine whose samples decided the verdict. */
+  machine?: string;
+}
+
+/** A machine of a fleet and the jobs it ran: which commits it measured beside which references. */
+export interface FleetMachine {
+  /** The engine's key for it (name/fingerprint): samples are compared only among one key's. */
+  key: string;
+  name: string;
+  cpu: string;
+  cores: number;
+  os: string;
+  jobs: { round: number; index: number; target: string; refs: string[]; purpose: string; where?: string }[];
 }
 
 export interface RunCost {
@@ -74,6 +87,12 @@ export interface RunCost {
   installsReused?: number;
   /** Builds restored from the build cache instead of built. */
   buildsRestored?: number;
+  /** Builds downloaded from CI's artifacts (--artifacts) instead of built. */
+  buildsFetched?: number;
+  /** On a fleet (--runner): rounds of jobs, the jobs run, and the jobs replayed from the cache. */
+  rounds?: number;
+  fleetJobs?: number;
+  fleetJobsCached?: number;
   /** Seconds the caches saved: the original cost of what was reused, minus the reuse itself. */
   savedSeconds?: number;
   /**
@@ -102,6 +121,8 @@ export interface CommitCost {
   overhead?: number;
   saved?: number;
   buildCached?: boolean;
+  /** The build output was downloaded from CI (--artifacts). */
+  buildFetched?: boolean;
   installReused?: boolean;
   /** Prepared ahead of the search, in the background (off the critical path). */
   ahead?: boolean;
@@ -149,6 +170,8 @@ export interface RunResult {
    * "at least this". Present when any sample of the run was censored; see each commit's `censored`.
    */
   censoredAt?: number;
+  /** A bisect in rounds on a fleet (--runner): the runner, jobs a round, rounds, and which machine measured what. */
+  fleet?: { runner: string; runners: number; rounds: number; machines: FleetMachine[] };
 }
 
 export const brief = (s: Summary): ResultSummary => ({ median: s.median, n: s.n, spread: s.spread });
@@ -216,6 +239,7 @@ export function buildResult(i: ResultInput): RunResult {
       vsBad: cmp(v.vsBad),
       ...(v.reason ? { reason: v.reason } : {}),
       ...(v.unresolved ? { unresolved: v.unresolved } : {}),
+      ...(v.machine ? { machine: v.machine } : {}),
       ...cut(v.sha),
     })),
     { sha: i.bad.sha, subject: i.meta.get(i.bad.sha)?.subject ?? '', verdict: 'bad-endpoint', summary: brief(i.summary(i.bad.sha)), ...cut(i.bad.sha) },

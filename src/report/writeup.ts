@@ -154,6 +154,7 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
     L.push(`| \`${short(c.sha)}\` | ${md(c.subject.slice(0, 60))} | ${verdict} | ${val(c.summary.median)} | ${fmtValue(c.summary.spread, unit)} | ${n} |`);
   }
   L.push('', ...chartRefs(x, undefined));
+  L.push(...fleetSection(r));
   L.push('### Reproduce', '', ...mdFence(r.reproduce, 'sh'), '');
   const co = r.cost;
   L.push(
@@ -163,6 +164,30 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
   );
   L.push(...costSection(r));
   return L.join('\n');
+}
+
+/**
+ * A bisect in rounds on a fleet: which machine measured which commits. Each job measured its commit
+ * beside its references on its own machine, and verdicts compare only what one machine measured.
+ */
+function fleetSection(r: RunResult): string[] {
+  const f = r.fleet;
+  if (!f) return [];
+  const L = [
+    '#### Where it was measured', '',
+    `${f.rounds} round${f.rounds === 1 ? '' : 's'} of up to ${f.runners} jobs on ${md(f.runner)}. Each job built its commit and the round's ` +
+      'references and measured them interleaved on its own machine; a verdict compares only samples one machine took, so ' +
+      'differences between machines cannot pass for a step. Above, each commit\'s figures are those of the machine whose ' +
+      'samples decided its verdict.', '',
+    '| Machine | CPU | Round.job: measured (against) |', '|---|---|---|',
+  ];
+  for (const m of f.machines) {
+    const refs = (shas: string[]) => shas.map((x) => `\`${short(x)}\``).join(', ');
+    const jobs = m.jobs.map((j) => `${j.round}.${j.index}: \`${short(j.target)}\` (${refs(j.refs)})`).join('<br>');
+    const machine = `${md(m.name)} \`${md(m.key.split('/').pop() ?? '')}\``;
+    L.push(`| ${machine} | ${md(m.cpu)}, ${m.cores} cores, ${md(m.os)} | ${jobs} |`);
+  }
+  return [...L, ''];
 }
 
 /** The decision rule, the confidence over the decisions actually made, and what it does not cover. */

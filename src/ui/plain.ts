@@ -44,6 +44,20 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
       case 'sample':
         samples.set(e.sha, (samples.get(e.sha) ?? 0) + 1);
         break;
+      case 'round': {
+        const cached = e.jobs.filter((j) => j.cached).length;
+        const targets = e.jobs.map((j) => short(j.target)).join(', ');
+        write(`round ${e.round} on ${e.runner}: ${e.jobs.length} job(s), measuring ${targets}${cached ? ` (${cached} from the cache)` : ''}`);
+        break;
+      }
+      case 'job-end':
+        if (e.lost) write(`job ${e.round}.${e.index} ${short(e.target)}: no result: ${e.lost}${e.where ? ` (${e.where})` : ''}`);
+        else {
+          const took = e.seconds !== undefined ? ` in ${fmtDuration(e.seconds)}` : '';
+          const note = `${e.cached ? ' (from the cache)' : ''}${e.failed ? `: ${e.failed}` : ''}`;
+          write(`job ${e.round}.${e.index} ${short(e.target)} measured on ${e.machine}${took}${note}`);
+        }
+        break;
       case 'threshold':
         write(`threshold ${fmtPct(e.value)} (${e.source})`);
         break;
