@@ -6,6 +6,7 @@ export const ExitCode = {
   ambiguous: 3,
   environment: 4,
   driftFound: 5,
+  undecided: 6,
   interrupted: 130,
 } as const;
 

@@ -131,6 +131,14 @@ describe('bisect engine on simulated noisy histories', () => {
     }
   });
 
+  it('says undecided, not no-regression, when the noise neither shows nor rules out a change worth bisecting', () => {
+    // +6% under 20% noise with at most 12 samples: not significant, and not shown below 5% either.
+    const r = simulateBisect({ n: 16, steps: [{ at: 5, size: 0.06 }], noise: 'normal', cv: 0.2 }, 3, { maxSamples: 12 });
+    expect(r.outcome.status).toBe('undecided');
+    expect(r.outcome.culprits).toEqual([]);
+    expect(r.outcome.noRegressionBelow).toBeGreaterThanOrEqual(0.05);
+  });
+
   it('says no-regression for an improvement', () => {
     expect(simulateBisect(h(30, -0.2), 7).outcome.status).toBe('no-regression');
   });

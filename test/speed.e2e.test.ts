@@ -140,6 +140,14 @@ describe('a fast bisect (issue 10)', () => {
     expect(result.culprit?.sha).toBe(shas[5]);
     expect(result.cost.installs).toBe(2);
     expect(listDirs(join(cache, 'installs')).filter((d) => !d.includes('.tmp-')).length).toBe(2);
+    // The same bisect without the install measures something else: nothing stored is replayed for it
+    // (without node_modules the probe fails at good).
+    const bare = await runCli(
+      ['--good', 'good', '--bad', 'bad', '--build', 'sh build.sh', ...fast, '--', 'sh', '-c', 'test -e node_modules/a/index.js && sh work.sh'],
+      { cwd: repo.dir, cache },
+    );
+    expect(bare.exitCode, bare.all).toBe(2);
+    expect(bare.stderr).toMatch(/--good good cannot be measured/);
   });
 
   it('rejects bad --resume input with one line and leaves nothing behind', async () => {

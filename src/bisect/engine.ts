@@ -126,7 +126,12 @@ export interface CulpritFinding {
   change: Comparison;
 }
 
-export type Status = 'found' | 'no-regression' | 'ambiguous';
+/**
+ * found: culprits located; no-regression: bad is not worse than good by a change worth bisecting;
+ * ambiguous: the culprit is among commits that could not be measured, or could not be pinned to one;
+ * undecided: the noise hides whether bad is worse by that much (neither shown nor ruled out).
+ */
+export type Status = 'found' | 'no-regression' | 'ambiguous' | 'undecided';
 
 export interface Outcome {
   status: Status;
@@ -140,6 +145,8 @@ export interface Outcome {
   verdicts: CommitVerdict[];
   threshold: number;
   thresholdSource: string;
+  /** The change below which "no regression" is claimed (status no-regression or undecided). */
+  noRegressionBelow: number;
   /** Smallest further step between two references that was looked for (relative to good). */
   minStep: number;
   /** Chance of missing a further step of at least minStep at one measured commit. */
@@ -204,6 +211,8 @@ export class BisectEngine {
   private thresholdSource = '';
   /** The good→bad change measured at the endpoints, and their noise a sample (MAD / median). */
   private delta = 0;
+  /** Below this change bad counts as no regression (see deriveThreshold). */
+  private noneBar = 0.05;
   private noise = 0;
   /** Every commit's samples, block by block, with the trial that took them. */
   private readonly taken = new Map<string, { trial: number; machine: string; values: number[] }[]>();
@@ -654,7 +663,7 @@ export class BisectEngine {
     // Two disjoint questions share the look's error rate: is bad worse than good (regression), or
     // not worse by the threshold (none)? At most one of them can be wrongly answered.
     const regression = this.opts.deterministic ? r.worse >= tau && r.worse > 0 : r.worseAtLeast(alpha) > 0 && r.worse >= tau;
-    const none = this.opts.deterministic ? !regression : r.worseAtMost(alpha) < tau;
+    const none = this.opts.deterministic ? !regression : r.worseAtMost(alpha) < this.noneBar;
     if (!regression && !none && !this.isFinalLook(t)) return;
     const ratio = bootstrapRatioCi(good, bad, this.rng, this.confidence);
     this.endpoints = {
@@ -664,7 +673,7 @@ export class BisectEngine {
     this.trial = undefined;
     t.done = true;
     if (!regression) {
-      this.finish('no-regression');
+      this.finish(none ? 'no-regression' : 'undecided');
       return;
     }
     const badIndex = this.graph.index.get(this.bad)!;
@@ -686,18 +695,21 @@ export class BisectEngine {
     this.delta = delta;
     const cv = (summarize(good).cv + summarize(bad).cv) / 2;
     this.noise = cv;
+    const n = this.maxSamples;
+    // Hodges-Lehmann's one-sided bound for n target and n/2 reference samples (efficiency ~0.95 vs the mean).
+    const resolvable = zFor(2 * this.perComparisonAlpha) * 1.02 * cv * Math.sqrt(1 / n + 2 / n);
+    // "No regression" is claimed only below a change worth bisecting: the threshold when given, else 5%
+    // or what the noise can resolve. Short of that and not a significant regression: undecided.
+    this.noneBar = this.opts.threshold ?? (this.opts.deterministic ? 0 : Math.max(0.05, resolvable));
     if (this.opts.threshold !== undefined) return;
     if (this.opts.deterministic) {
       this.threshold = delta > 0 ? Math.min(0.05, delta / 2) : 0.01;
       this.thresholdSource = `default: half the good→bad change of ${pct(delta)}, at most 5%`;
       return;
     }
-    const n = this.maxSamples;
-    // Hodges-Lehmann's one-sided bound for n target and n/2 reference samples (efficiency ~0.95 vs the mean).
-    const resolvable = zFor(2 * this.perComparisonAlpha) * 1.02 * cv * Math.sqrt(1 / n + 2 / n);
     this.threshold = Math.max(0.01, Math.min(delta / 2, Math.max(0.05, resolvable)));
     this.thresholdSource =
-      `default: half the good→bad change of ${pct(delta)}, within 1% and ` +
+      `default: half the good→bad shift of ${pct(delta)} (Hodges-Lehmann), within 1% and ` +
       (resolvable > 0.05 ? `the ${pct(resolvable)} the measured noise (${pct(cv)} a sample) can resolve` : '5%');
   }
 
@@ -886,7 +898,7 @@ export class BisectEngine {
     const suspects = [...this.suspects].sort((a, b) => a - b).map((i) => this.graph.shas[i]);
     this.outcome = {
       status: status === 'found' && (culprits.length === 0 || unresolved) ? 'ambiguous' : status,
-      culprits: status === 'no-regression' ? [] : culprits,
+      culprits: status === 'no-regression' || status === 'undecided' ? [] : culprits,
       minorSteps: unresolved ? [] : minorSteps,
       unresolved,
       suspects,
@@ -894,6 +906,7 @@ export class BisectEngine {
       verdicts: this.verdicts,
       threshold: this.threshold!,
       thresholdSource: this.thresholdSource,
+      noRegressionBelow: this.noneBar,
       minStep: this.minStep ?? this.threshold!,
       beta: this.beta,
       alpha: this.perComparisonAlpha,

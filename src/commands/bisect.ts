@@ -116,7 +116,8 @@ ${Object.values(probeKinds).map((k) => `  ${k.kind.padEnd(18)} ${k.describe}`).j
 Exit codes:
   0  regression located          1  no regression between good and bad
   2  usage, config or input error 3  ambiguous: the culprit is among commits that could not be measured
-  4  environment or internal error 130 interrupted (resume with --resume)
+  4  environment or internal error 6  undecided: the noise hides whether bad is slower
+  130 interrupted (resume with --resume)
 
 Examples:
   perfbisect --good v1.2 --bad HEAD --probe p99

@@ -55,12 +55,9 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
   for (const c of outcome.culprits)
     files.set(c.sha, await repo.changedFiles(meta.get(c.sha)?.parents[0] ?? c.before, c.sha));
   cost.wallSeconds = (performance.now() - started) / 1000;
-  const exitCode =
-    outcome.status === 'found'
-      ? ExitCode.found
-      : outcome.status === 'no-regression'
-        ? ExitCode.noRegression
-        : ExitCode.ambiguous;
+  const exitCode = {
+    found: ExitCode.found, 'no-regression': ExitCode.noRegression, ambiguous: ExitCode.ambiguous, undecided: ExitCode.undecided,
+  }[outcome.status];
   const result = buildResult({
     outcome,
     meta,

@@ -167,8 +167,9 @@ export class Measurer {
     const sig = `${target}|${refs.join(',')}`;
     const ordinal = block.ordinal ?? this.ordinals.get(sig) ?? 0;
     this.ordinals.set(sig, ordinal + 1);
+    // Everything that decides what a sample measures: the probe, how each commit is installed and built.
     const key = hashOf({
-      v: 2, probe: o.probeDefinition, build: this.buildCommand ?? null, env: o.env ?? null, fp: this.fp.hash,
+      v: 3, probe: o.probeDefinition, build: this.buildCommand ?? null, install: o.install ?? null, env: o.env ?? null, fp: this.fp.hash,
       target: meta.get(target)!.tree, refs: refs.map((r) => meta.get(r)!.tree), ordinal, warmup: o.warmup,
       // The order as positions in [target, ...refs]: the same block measured in another order is another block.
       order: order.map((sha) => commits.indexOf(sha)),

@@ -29,3 +29,11 @@ export function noiseLines(n: NoiseReport, metricName: string): string[] {
   }
   return out;
 }
+
+/** What an undecided run means and what to try, in one line (plain log, live view, writeup). */
+export function undecidedText(bar: number): string {
+  return (
+    `undecided: the noise hides whether bad is slower than good by ${fmtPct(bar)} or more (not shown, not ruled out); ` +
+    'try --metric cpu for a command, more samples (--max-samples), a quieter machine, or --threshold for a larger change'
+  );
+}

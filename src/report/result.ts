@@ -145,6 +145,8 @@ export interface RunResult {
   bad: { ref: string; sha: string };
   endpoints: { good: ResultSummary; bad: ResultSummary; change: ResultChange; inconclusive: boolean };
   threshold: { value: number; source: string };
+  /** The change below which "no regression" is claimed: status no-regression below it, undecided when not shown either way. */
+  noRegressionBelow: number;
   /** Family-wise confidence the verdicts were held to (lowered by --budget when it had to be). */
   confidence: number;
   alphaPerComparison: number;
@@ -263,6 +265,7 @@ export function buildResult(i: ResultInput): RunResult {
       inconclusive: e.inconclusive,
     },
     threshold: { value: o.threshold, source: o.thresholdSource },
+    noRegressionBelow: o.noRegressionBelow,
     confidence: o.confidence,
     alphaPerComparison: o.alpha,
     decisions: { count: o.decisions, alphaSpent: o.alphaSpent, minStep: o.minStep, beta: o.beta },

@@ -3,7 +3,7 @@ import { direction, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, short } from 
 import { md, mdCode, mdFence } from './escape.js';
 import type { ResultCulprit, RunResult } from './result.js';
 import { benchstatSection } from './benchstat.js';
-import { noiseLines } from './noise.js';
+import { noiseLines, undecidedText } from './noise.js';
 import { costSection } from './cost.js';
 import { renderEvidence } from './evidence.js';
 import { renderProbeEvidence, type ProbeEvidenceItem } from './evidence/probe.js';
@@ -70,7 +70,9 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
       ? `Performance regression: ${md(r.culprit!.subject)}`
       : r.status === 'ambiguous'
         ? `Performance regression among ${r.suspects.length} commits that could not be measured`
-        : `No regression between ${md(r.good.ref)} and ${md(r.bad.ref)}`;
+        : r.status === 'undecided'
+          ? `Undecided: no regression shown or ruled out between ${md(r.good.ref)} and ${md(r.bad.ref)}`
+          : `No regression between ${md(r.good.ref)} and ${md(r.bad.ref)}`;
   L.push(`## ${headline}`, '');
   L.push(`**Date:** ${new Date().toISOString().slice(0, 10)}  `);
   L.push(`**Range:** good ${mdCode(r.good.ref)} (${short(r.good.sha)}) .. bad ${mdCode(r.bad.ref)} (${short(r.bad.sha)}), ${r.rangeSize} commits  `);
@@ -85,14 +87,8 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
       `all ${e.good.n} and ${e.bad.n} samples of the two, measured interleaved).`,
     '',
   );
-  if (r.status === 'no-regression') {
-    L.push(
-      e.inconclusive
-        ? `The difference is not significant at the bisect's confidence, or smaller than the threshold of ${fmtPct(r.threshold.value)} (${md(r.threshold.source)}), after the maximum number of samples. More samples (--max-samples) or a quieter machine may resolve it.`
-        : `That is below the threshold of ${fmtPct(r.threshold.value)} (${md(r.threshold.source)}): no commit is blamed.`,
-      '',
-    );
-  }
+  if (r.status === 'no-regression') L.push(`That is below ${fmtPct(r.noRegressionBelow)}, the smallest change worth bisecting here: no commit is blamed.`, '');
+  if (r.status === 'undecided') L.push(`${md(undecidedText(r.noRegressionBelow), 1000)}.`, '');
 
   if (r.culprits.length) {
     L.push('### Root cause', '');

@@ -2,7 +2,7 @@ import type { EventStream, RunEvent } from '../events.js';
 import { fmtDuration, fmtP, fmtPct, fmtRatio, fmtSignedPct as pct, fmtValue, short } from '../report/format.js';
 import { termText } from '../report/escape.js';
 import type { MetricInfo } from '../probes/types.js';
-import { noiseLines } from '../report/noise.js';
+import { noiseLines, undecidedText } from '../report/noise.js';
 import { dependencyLine } from '../report/dependency.js';
 
 /**
@@ -97,7 +97,8 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         const o = e.outcome;
         const ep = o.endpoints;
         write(`endpoints: good ${fmtValue(ep.good.median, metric.unit)} → bad ${fmtValue(ep.bad.median, metric.unit)} (${fmtRatio(ep.ratio)}, ${fmtP(ep.comparison.p)})`);
-        if (o.status === 'no-regression') write(`result: no regression above ${fmtPct(o.threshold)} between good and bad`);
+        if (o.status === 'no-regression') write(`result: no regression above ${fmtPct(o.noRegressionBelow)} between good and bad`);
+        if (o.status === 'undecided') write(`result: ${undecidedText(o.noRegressionBelow)}`);
         for (const c of o.culprits) {
           write(
             `culprit ${c.sha} ${subj(c.sha)}: ${fmtValue(c.beforeSummary.median, metric.unit)} → ${fmtValue(c.afterSummary.median, metric.unit)} ` +

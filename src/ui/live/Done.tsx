@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink';
 import { fmtP, fmtRatio, fmtValue, short } from '../../report/format.js';
 import { termText } from '../../report/escape.js';
+import { undecidedText } from '../../report/noise.js';
 import type { ViewState } from '../state.js';
 
 /** The end: culprits with what changed, or the error, and where the writeup and JSON are. */
@@ -21,6 +22,7 @@ export function Done({ s }: { s: ViewState }) {
   return (
     <Box flexDirection="column">
       {o.status === 'no-regression' ? <Text bold color="green">No regression between good and bad above the threshold.</Text> : null}
+      {o.status === 'undecided' ? <Text bold color="yellow">{undecidedText(o.noRegressionBelow)}</Text> : null}
       {o.status === 'ambiguous' ? <Text bold color="yellow">Ambiguous: the regression is in one of {o.suspects.map(short).join(' ')}</Text> : null}
       {o.culprits.map((c) => {
         const m = s.commits[c.sha];
