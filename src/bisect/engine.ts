@@ -4,7 +4,7 @@ import { ErrorBudget, plannedDecisions } from './error-budget.js';
 import type { ForecastInput } from './forecast.js';
 import { decide, factsOf, lean, positionOf, type Facts, type Side, type VerdictLevels } from './verdict.js';
 import { compare, Relative, type Better, type Comparison } from '../stats/compare.js';
-import { bootstrapRatioCi } from '../stats/shift.js';
+import { Shift } from '../stats/shift.js';
 import { median, quantileSorted, sorted, summarize, type Summary } from '../stats/summary.js';
 import { mannWhitney, zFor } from '../stats/mann-whitney.js';
 import type { Rng } from '../stats/rng.js';
@@ -103,6 +103,8 @@ export interface CommitVerdict {
   alpha?: number;
   /** The look that decided (1 = the first), and whether references' earlier samples counted. */
   look?: number;
+  /** The minimum further step this verdict looked for (a smaller difference from a reference is no step). */
+  minStep?: number;
   pooled?: boolean;
   /** The machine whose samples decided it (rounds on a fleet; absent for one machine). */
   machine?: string;
@@ -119,7 +121,7 @@ export interface CulpritFinding {
   before: string;
   beforeSummary: Summary;
   afterSummary: Summary;
-  /** Ratio of medians after/before with a bootstrap interval at the run's confidence. */
+  /** after / before (1 + the Hodges-Lehmann shift over before's median) with its Moses interval at the run's confidence. */
   ratio: number;
   ratioCi: [number, number];
   /** Decision statistics: relative worsening (Hodges-Lehmann), its interval and the rank test's p. */
@@ -269,11 +271,13 @@ export class BisectEngine {
    * (src/bisect/forecast.ts): noise a sample, the good→bad change, and the verdicts still to make.
    */
   forecastInput(secondsPerRun: number, secondsPerBuild: number): ForecastInput | undefined {
-    if (!this.endpoints || this.opts.deterministic) return undefined;
-    const cv = (this.endpoints.good.cv + this.endpoints.bad.cv) / 2;
+    // From the endpoints' first look on (their noise is what a user can act on early, as --metric cpu),
+    // until the run is over: a run that ends at its endpoints has nothing to forecast.
+    if (this.threshold === undefined || !this.taken.has(this.bad) || this.outcome || this.opts.deterministic) return undefined;
+    const cv = this.noise;
     const planned = this.budget.planned;
     return {
-      cv, delta: this.delta, threshold: this.threshold!, alpha: this.budget.look(planned, 0, 2),
+      cv, delta: this.delta, threshold: this.threshold, alpha: this.budget.look(planned, 0, 2),
       verdicts: Math.max(1, planned - this.decisions), secondsPerRun, secondsPerBuild,
       minSamples: fewestDecisive(this.budget.look(planned, 0, 2), this.minSamples, this.maxSamples, 2 * this.minSamples),
       maxSamples: this.maxSamples,
@@ -665,7 +669,7 @@ export class BisectEngine {
     const regression = this.opts.deterministic ? r.worse >= tau && r.worse > 0 : r.worseAtLeast(alpha) > 0 && r.worse >= tau;
     const none = this.opts.deterministic ? !regression : r.worseAtMost(alpha) < this.noneBar;
     if (!regression && !none && !this.isFinalLook(t)) return;
-    const ratio = bootstrapRatioCi(good, bad, this.rng, this.confidence);
+    const ratio = this.ratioOf(good, bad);
     this.endpoints = {
       comparison: r.summary(2 * alpha, tau), ratio: ratio.ratio, ratioCi: [ratio.lo, ratio.hi], good: summarize(good), bad: summarize(bad),
       inconclusive: !regression && !none,
@@ -747,7 +751,7 @@ export class BisectEngine {
     this.verdicts.push({
       sha: t.target, verdict: verdict ?? 'inconclusive', lean: leaning, refs: t.refs,
       vsGood: vsLo.summary(2 * alpha, levels.threshold), vsBad: vsHi.summary(2 * alpha, levels.threshold),
-      samples: target.length, decision: t.decision, alpha, look: t.look + 1, pooled: lo.pooled || hi.pooled,
+      samples: target.length, decision: t.decision, alpha, look: t.look + 1, pooled: lo.pooled || hi.pooled, minStep: levels.minStep,
       ...(open(verdict, facts) ? { unresolved: open(verdict, facts) } : {}),
       ...(t.machine !== LOCAL ? { machine: t.machine } : {}),
     });
@@ -839,11 +843,26 @@ export class BisectEngine {
     const change = compare(before, after, {
       threshold: this.threshold!, alpha: 1 - this.confidence, better: this.opts.better, deterministic: this.opts.deterministic,
     });
-    const r = bootstrapRatioCi(before, after, this.rng, this.confidence);
+    const r = this.ratioOf(before, after);
     return {
       sha, before: parentSha, beforeSummary: summarize(before), afterSummary: summarize(after),
       ratio: r.ratio, ratioCi: [r.lo, r.hi], change,
     };
+  }
+
+  /**
+   * after / before as people read it, with its interval at the run's confidence: the Hodges-Lehmann
+   * shift and its distribution-free (Moses) bounds over before's median, the same rank statistics as
+   * the p-value beside it (a bootstrap of the medians could put zero in the interval next to p = 0.001).
+   */
+  private ratioOf(before: readonly number[], after: readonly number[]): { ratio: number; lo: number; hi: number } {
+    const m = median(before);
+    if (this.opts.deterministic || before.length < 2 || after.length < 2 || m === 0) {
+      return { ratio: m === 0 ? NaN : median(after) / m, lo: NaN, hi: NaN };
+    }
+    const s = new Shift(before, after);
+    const tail = (1 - this.confidence) / 2;
+    return { ratio: 1 + s.estimate / m, lo: 1 + s.lower(tail) / m, hi: 1 + s.upper(tail) / m };
   }
 
   /**

@@ -89,7 +89,7 @@ function program(): Command {
     .option('--jobs <n>', 'builds ahead allowed while a commit is measured (default 0 on 2 cores: only between measurements)')
     .option('--build-timeout <seconds>', 'give up on a build after this long (the commit is skipped)')
     .option('--timeout <seconds>', 'stop a run of the command after -- after this long: too slow, counted as at least this long')
-    .option('--seed <n>', 'seed for the bootstrap intervals (default: from the bad commit)')
+    .option('--seed <n>', 'seed of the shuffled measurement order (default: from the bad commit)')
     .option('--no-cache', 're-measure everything instead of reusing stored samples')
     .option('--no-deps', "don't descend into a culprit's lockfile change (package, version, commit)")
     .option(
@@ -242,7 +242,9 @@ export async function bisectCommand(argv: string[]): Promise<number> {
       throw new UsageError(`--metric ${opts.metric}: give wall or cpu (a named probe sets its metric in probes.config.ts).`);
     }
     const timeout = opts.timeout !== undefined ? { timeout: seconds(opts.timeout, '--timeout') } : {};
-    rawProbe = { kind: 'command', run: shellQuote(command), ...(opts.metric ? { metric: opts.metric } : {}), ...timeout };
+    // One quoted word with spaces (`-- "node bench.js --fast"`, as hyperfine takes it) is a command line.
+    const run = command.length === 1 && /\s/.test(command[0]) ? command[0] : shellQuote(command);
+    rawProbe = { kind: 'command', run, ...(opts.metric ? { metric: opts.metric } : {}), ...timeout };
   }
   if (opts.probe && opts.timeout !== undefined) {
     throw new UsageError(

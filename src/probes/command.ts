@@ -76,7 +76,7 @@ export const commandProbe: ProbeKind<typeof commandSchema> = {
         }
         if (r.exitCode !== 0) {
           const tail = tailLines(r.stderr || r.stdout);
-          throw new CommitFailure('probe', `\`${cfg.run}\` exited with code ${r.exitCode}`, undefined, tail, 'crashed');
+          throw new CommitFailure('probe', `\`${cfg.run}\` exited with code ${r.exitCode}${exitHint(r.exitCode)}`, undefined, tail, 'crashed');
         }
         // Wall and CPU time are both kept: the noise report compares them, and says when CPU time would decide sooner.
         const details: Record<string, number> = r.cpuMs === undefined ? { wall: r.ms } : { wall: r.ms, cpu: r.cpuMs };
@@ -90,6 +90,13 @@ export const commandProbe: ProbeKind<typeof commandSchema> = {
     };
   },
 };
+
+/** What a user usually means by an exit code a probe should not have. */
+function exitHint(code: number): string {
+  if (code === 127) return ' (command not found: check PATH, or give the command as separate words after --)';
+  if (code === 126) return ' (not executable: run it through its interpreter, like sh script.sh)';
+  return ' (if a non-zero exit is normal for it, as for a linter with findings, measure `… || true`)';
+}
 
 export function parseMetric(stdout: string, m: { name: string; pattern?: string; field?: string }): number {
   if (m.pattern) {

@@ -31,7 +31,7 @@ export function costSection(r: RunResult): string[] {
     `${co.cachedBlocks} blocks replayed`,
     ...(co.profileSeconds ? [`profiling the culprit${r.culprits.length > 1 ? 's' : ''} ${s(co.profileSeconds)}`] : []),
     `perfbisect's own overhead ${s(co.overheadSeconds)}`,
-    `the caches saved ${s(co.savedSeconds)}`,
+    `reusing installs, builds and measured blocks saved ${s(co.savedSeconds)} (what redoing them for each commit would have cost)`,
   ];
   L.push(parts.join(', ') + '.', '');
   L.push('| Commit | Checkout | Install | Build | Server start | Measure | Overhead | Saved | Notes |');

@@ -33,6 +33,8 @@ export function fmtRatio(r: number): string {
 
 /** A relative change with its sign: +12.3%, -4.0%. */
 export function fmtSignedPct(fraction: number): string {
+  // An unbounded interval end (too few samples for a bound at that level) reads as "unbounded".
+  if (!Number.isFinite(fraction)) return Number.isNaN(fraction) ? '–' : fraction > 0 ? '+∞' : '−∞';
   return `${fraction >= 0 ? '+' : ''}${(fraction * 100).toFixed(1)}%`;
 }
 

@@ -15,7 +15,7 @@ export interface ResultSummary {
 export interface ResultChange {
   /** median(after) / median(before). */
   ratio: number;
-  /** Bootstrap interval of the ratio at `confidence`. */
+  /** Interval of the ratio at `confidence`: the Hodges-Lehmann shift's distribution-free (Moses) bounds over the median before. */
   ci: [number, number];
   confidence: number;
   /** Mann-Whitney U two-sided p-value (0 or 1 for deterministic metrics). */

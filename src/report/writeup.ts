@@ -36,6 +36,12 @@ function detailUnit(key: string, metricUnit: string): string {
   return metricUnit;
 }
 
+/** A probe's detail fields for the tables, without the one that is the metric itself (wall or CPU time). */
+function shownDetails(d: Record<string, number> | undefined, metric: string): [string, number][] {
+  const same: Record<string, string> = { wall: 'wall time', cpu: 'CPU time' };
+  return Object.entries(d ?? {}).filter(([k]) => same[k] !== metric);
+}
+
 function fmtDetail(key: string, v: number, metricUnit: string): string {
   const unit = detailUnit(key, metricUnit);
   return unit === '%' ? `${(v * 100).toFixed(2)}%` : fmtValue(v, unit);
@@ -67,7 +73,9 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
   const L: string[] = [];
   const headline =
     r.status === 'found'
-      ? `Performance regression: ${md(r.culprit!.subject)}`
+      ? r.culprits.length > 1
+        ? `Performance regressions: ${md(r.culprit!.subject)} and ${r.culprits.length - 1} more`
+        : `Performance regression: ${md(r.culprit!.subject)}`
       : r.status === 'ambiguous'
         ? `Performance regression among ${r.suspects.length} commits that could not be measured`
         : r.status === 'undecided'
@@ -116,11 +124,11 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
     L.push('| Metric | Value |', '|--------|-------|');
     L.push(`| ${md(m.name)} (median) | ${val(c.before.median)} |`);
     L.push(`| Spread (±MAD) | ${fmtValue(c.before.spread, unit)} |`);
-    for (const [k, v] of Object.entries(c.details?.before ?? {})) L.push(`| ${detailLabels[k] ?? k} | ${fmtDetail(k, v, unit)} |`);
+    for (const [k, v] of shownDetails(c.details?.before, m.name)) L.push(`| ${detailLabels[k] ?? k} | ${fmtDetail(k, v, unit)} |`);
     L.push(`| Samples | ${c.before.n} |`, '');
     L.push('### After', '', '| Metric | Before | After | Delta |', '|--------|--------|-------|-------|');
     L.push(`| ${md(m.name)} (median) | ${val(c.before.median)} | ${val(c.after.median)} | ${delta(c.before.median, c.after.median)} |`);
-    for (const [k, v] of Object.entries(c.details?.before ?? {})) {
+    for (const [k, v] of shownDetails(c.details?.before, m.name)) {
       const a = c.details?.after[k];
       if (a !== undefined) L.push(`| ${detailLabels[k] ?? k} | ${fmtDetail(k, v, unit)} | ${fmtDetail(k, a, unit)} | ${delta(v, a)} |`);
     }

@@ -1,3 +1,4 @@
+import type { CommitVerdict } from '../bisect/engine.js';
 import type { EventStream, RunEvent } from '../events.js';
 import { fmtDuration, fmtP, fmtPct, fmtRatio, fmtSignedPct as pct, fmtValue, short } from '../report/format.js';
 import { termText } from '../report/escape.js';
@@ -70,7 +71,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         const label = v.verdict === 'inconclusive' ? `inconclusive, leans ${v.lean}` : v.verdict;
         write(
           `verdict ${short(v.sha)} ${label}: ${g ? `${pct(g.worse)} vs good [${pct(g.lo)}, ${pct(g.hi)}] ${fmtP(g.p)}` : ''}` +
-            `${v.vsBad ? `, ${pct(v.vsBad.worse)} vs bad` : ''} (n=${v.samples}, this verdict's blocks) ${subj(v.sha)}`,
+            `${v.vsBad ? `, ${pct(v.vsBad.worse)} vs bad` : ''} (n=${v.samples}, this verdict's blocks)${underMinStep(v)} ${subj(v.sha)}`,
         );
         break;
       }
@@ -105,6 +106,10 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
               `${fmtRatio(c.ratio)} [${fmtRatio(c.ratioCi[0])}, ${fmtRatio(c.ratioCi[1])}] ${fmtP(c.change.p)} (measured beside ${short(c.before)})`,
           );
         }
+        const guesses = o.verdicts.filter((v) => v.verdict === 'inconclusive');
+        if (o.culprits.length && guesses.length) {
+          write(`note: the search followed the lean of ${guesses.length} inconclusive verdict(s) (${guesses.map((v) => `${short(v.sha)} ${v.lean}`).join(', ')}); the confidence does not cover those guesses (see the writeup)`);
+        }
         if (o.status === 'ambiguous') write(`result: ambiguous; the regression is in one of: ${o.suspects.map(short).join(' ')}`);
         write(`writeup: ${e.reportFile}`);
         write(`result json: ${e.resultFile}`);
@@ -138,4 +143,14 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         break;
     }
   });
+}
+
+/**
+ * A good commit measurably worse than good (or a bad one measurably better than bad) is still on that
+ * side: the difference is under the minimum further step. Said, so the line does not read as a contradiction.
+ */
+function underMinStep(v: CommitVerdict): string {
+  const step = v.minStep;
+  const off = v.verdict === 'good' ? (v.vsGood?.lo ?? 0) > 0 : v.verdict === 'bad' ? (v.vsBad?.hi ?? 0) < 0 : false;
+  return step && off ? `, a difference under the ${fmtPct(step)} minimum further step` : '';
 }
