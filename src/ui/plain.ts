@@ -22,6 +22,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         write(`perfbisect: ${e.rangeSize} commits between ${e.good.ref} (${short(e.good.sha)}) and ${e.bad.ref} (${short(e.bad.sha)}) in ${e.repo}`);
         write(`probe ${e.probe.name} (${e.probe.kind}): ${e.metric.name}${e.metric.unit ? ` in ${e.metric.unit}` : ''}, ${e.metric.better} is better${e.deterministic ? ', deterministic' : ''}`);
         write(`run ${e.runId}: ${e.runDir}`);
+        if (e.resumed) write(`resuming: the ${e.resumed.blocks} block(s) of its run log go back to the engine first, not measured again`);
         break;
       case 'range':
         for (const c of e.commits) subjects.set(c.sha, c.subject);
@@ -37,7 +38,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         break;
       case 'measure-start':
         write(
-          `measure ${short(e.target)}${e.refs.length ? ` against ${e.refs.map(short).join(', ')}` : ''}: ${e.rounds} round(s)${e.cached ? ' (from cache)' : ''}` +
+          `measure ${short(e.target)}${e.refs.length ? ` against ${e.refs.map(short).join(', ')}` : ''}: ${e.rounds} round(s)${e.replayed ? ' (from the run log)' : e.cached ? ' (from cache)' : ''}` +
             `${e.purpose === 'endpoints' ? ' [endpoints]' : ` ${subj(e.target)}`}`,
         );
         break;
@@ -70,7 +71,8 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         const label = v.verdict === 'inconclusive' ? `inconclusive, leans ${v.lean}` : v.verdict;
         write(
           `verdict ${short(v.sha)} ${label}: ${g ? `${pct(g.worse)} vs good [${pct(g.lo)}, ${pct(g.hi)}] ${fmtP(g.p)}` : ''}` +
-            `${v.vsBad ? `, ${pct(v.vsBad.worse)} vs bad` : ''} (n=${v.samples}, this verdict's blocks) ${subj(v.sha)}`,
+            `${v.vsBad ? `, ${pct(v.vsBad.worse)} vs bad` : ''}${v.left !== undefined ? `, ${v.left} commit(s) left` : ''}` +
+            ` (n=${v.samples}, this verdict's blocks) ${subj(v.sha)}`,
         );
         break;
       }
