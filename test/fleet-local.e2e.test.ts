@@ -83,12 +83,13 @@ describe('bisect in rounds through the job contract (--runner local --runners k)
     expect(second.cost.samples).toBe(0);
   });
 
-  it('resumes from the run log: the rounds it holds are not sent out again, with the job store and samples gone', async () => {
+  it('resumes from the run log: its rounds are not sent out again, with the job store and samples gone', async () => {
     const { repo, shas } = linearRepo({ commits: 40, regressAt: [29] });
     cleanups.push(() => repo.cleanup());
     const cache = tempDir('pb-cache-');
     const out = tempDir('pb-out-');
-    const args = ['--good', 'good', '--bad', 'bad', '--runners', '3', '--max-samples', '20', '--no-profile', '--no-cache'];
+    const args = ['--good', 'good', '--bad', 'bad', '--runners', '3', '--max-samples', '20'];
+    args.push('--no-profile', '--no-cache');
     const r = await runCli([...args, '--json', join(out, 'r.json'), '--', 'sh', 'work.sh'], { cwd: repo.dir, cache });
     expect(r.exitCode, r.all).toBe(0);
     const { runId, runDir, cost } = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;

@@ -20,7 +20,8 @@ const fast = ['--min-samples', '5', '--max-samples', '12'];
 const read = (f: string) => readFileSync(f, 'utf8');
 const logOf = (runDir: string) =>
   read(join(runDir, 'events.jsonl')).trim().split('\n').map((l) => JSON.parse(l) as RunEvent);
-const blocksIn = (file: string) => (existsSync(file) ? read(file).split('\n').filter((l) => l.includes('"type":"block"')).length : 0);
+const blocksIn = (file: string) =>
+  existsSync(file) ? read(file).split('\n').filter((l) => l.includes('"type":"block"')).length : 0;
 
 describe('the run log is the record', () => {
   // Change 4 does not build (skipped), change 6 is the culprit: the writeup has a skip, a build and details.
@@ -28,7 +29,9 @@ describe('the run log is the record', () => {
     commits: 8,
     regressAt: [6],
     baseMs: 100,
-    extra: (i) => ({ 'build.sh': i === 4 ? '#!/bin/sh\necho "syntax error" >&2\nexit 1\n' : '#!/bin/sh\necho built > built.txt\n' }),
+    extra: (i) => ({
+      'build.sh': i === 4 ? '#!/bin/sh\necho "syntax error" >&2\nexit 1\n' : '#!/bin/sh\necho built > built.txt\n',
+    }),
   });
   cleanups.push(() => repo.cleanup());
   const cache = tempDir('pb-cache-');
@@ -84,7 +87,7 @@ describe('the run log is the record', () => {
     expect(read(join(out, 'md', 'chart-commits.svg'))).toBe(read(join(runDir, 'chart-commits.svg')));
   });
 
-  it('report refuses a run it cannot rebuild in one line, exit 2: unknown, not ended, ended in an error, damaged', async () => {
+  it('report refuses in one line, exit 2, a run it cannot rebuild: unknown, not ended, failed, damaged', async () => {
     const runs = join(cache, 'runs');
     const lines = read(join(runDir, 'events.jsonl')).trimEnd().split('\n');
     const plant = (id: string, text: string) => {
@@ -141,7 +144,9 @@ describe('the run log is the record', () => {
     // Stopped (as q or Ctrl-C stops it) once the endpoints and a verdict's block are in the log.
     const logFile = () => join(own, 'runs', listDirs(join(own, 'runs'))[0] ?? '-', 'events.jsonl');
     const deadline = Date.now() + 90_000;
-    while (blocksIn(logFile()) < 2 && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    while (blocksIn(logFile()) < 2 && Date.now() < deadline && child.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     child.kill('SIGINT');
     const stopped = await child;
     expect(stopped.exitCode, stopped.all).toBe(130);
@@ -154,7 +159,8 @@ describe('the run log is the record', () => {
     rmSync(join(own, 'samples'), { recursive: true, force: true });
 
     const elsewhere = tempDir('pb-cwd-');
-    const r = await runCli(['--resume', id, '--repo', repo.dir, '--no-cache', '--json', 'b.json'], { cwd: elsewhere, cache: own });
+    const resume = ['--resume', id, '--repo', repo.dir, '--no-cache', '--json', 'b.json'];
+    const r = await runCli(resume, { cwd: elsewhere, cache: own });
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toContain(`resuming: the ${logged} block(s) of its run log go back to the engine first`);
     // The output asked for now, where it was asked for; not the interrupted run's --json.
@@ -169,21 +175,24 @@ describe('the run log is the record', () => {
     const replayed = log.filter((e) => e.type === 'measure-start' && e.replayed).length;
     expect(replayed).toBe(measured);
     expect(log.filter((e) => e.type === 'build-end' && e.sha === shas[4])).toHaveLength(logged > measured ? 0 : 1);
-    const stored = listDirs(join(own, 'samples')).flatMap((f) => read(join(own, 'samples', f)).split('\n').filter(Boolean));
+    const samples = join(own, 'samples');
+    const stored = listDirs(samples).flatMap((f) => read(join(samples, f)).split('\n').filter(Boolean));
     expect(stored.length).toBe(log.filter((e) => e.type === 'block' && !e.failure).length - replayed);
     expect(listDirs(join(own, 'worktrees'))).toEqual([]);
 
     // The resumed run's log is the whole record too.
-    const rebuilt = await runCli(['report', id, '--json', join(elsewhere, 'again.json')], { cwd: elsewhere, cache: own });
+    const again = join(elsewhere, 'again.json');
+    const rebuilt = await runCli(['report', id, '--json', again], { cwd: elsewhere, cache: own });
     expect(rebuilt.exitCode, rebuilt.all).toBe(0);
-    expect(read(join(elsewhere, 'again.json'))).toBe(read(join(elsewhere, 'b.json')));
+    expect(read(again)).toBe(read(join(elsewhere, 'b.json')));
     expect(rebuilt.stdout + '\n').toBe(read(join(result.runDir, 'writeup.md')));
 
     // It has ended: nothing to resume; and what a run measures cannot change on --resume.
     const ended = await runCli(['--resume', id], { cwd: repo.dir, cache: own });
     expect(ended.exitCode).toBe(2);
     expect(ended.stderr.trim().split('\n')).toHaveLength(1);
-    expect(ended.stderr).toContain(`that run has ended (exit 0); nothing to continue. Its writeup: perfbisect report ${id}`);
+    expect(ended.stderr).toContain('that run has ended (exit 0); nothing to continue.');
+    expect(ended.stderr).toContain(`Its writeup: perfbisect report ${id}`);
     for (const extra of [['--threshold', '5'], ['--', 'sh', 'other.sh']]) {
       const changed = await runCli(['--resume', id, ...extra], { cwd: repo.dir, cache: own });
       expect(changed.exitCode).toBe(2);

@@ -333,12 +333,15 @@ async function resume(opts: CliOptions, p: Command, command: string[]): Promise<
   if (!id) throw new UsageError(`no earlier run of ${repo.root} to resume. Start one with --good and --bad.`);
   const file = join(cacheRoot(), 'runs', id, 'argv.json');
   if (!/^[\w-][\w.-]*$/.test(id) || !existsSync(file)) throw new UsageError(`--resume ${id}: no such run in ${join(cacheRoot(), 'runs')}. \`ls\` it for run ids.`);
-  const fixed = p.options.find((opt) => !withResume.includes(opt.attributeName()) && p.getOptionValueSource(opt.attributeName()) === 'cli');
+  const fixed = p.options.find(
+    (opt) => !withResume.includes(opt.attributeName()) && p.getOptionValueSource(opt.attributeName()) === 'cli',
+  );
   if (fixed || command.length) {
     const what = fixed ? fixed.long : 'a command after --';
     throw new UsageError(
       `--resume ${id} continues the run as it was started: ${what} cannot be given with it ` +
-        '(only --json, --report, --no-tui, --github-comment, --no-cache and --keep-worktrees can). Start a new bisect to change it.',
+        '(only --json, --report, --no-tui, --github-comment, --no-cache and --keep-worktrees can). ' +
+        'Start a new bisect to change it.',
     );
   }
   // Two processes on one run id would share its worktrees: refuse while the run is still going.
@@ -358,11 +361,16 @@ async function resume(opts: CliOptions, p: Command, command: string[]): Promise<
   // A crash in mid-write leaves a torn last line: the events before it are the record.
   const { events } = readRunLog(logFile);
   if (!events.some((e) => e.type === 'run-start')) {
-    throw new UsageError(`--resume ${id}: its run log (${logFile}) is missing or damaged. Start the bisect again with --good and --bad.`);
+    throw new UsageError(
+      `--resume ${id}: its run log (${logFile}) is missing or damaged. Start the bisect again with --good and --bad.`,
+    );
   }
   const ended = events.find((e) => e.type === 'run-end');
   if (ended) {
-    throw new UsageError(`--resume ${id}: that run has ended (exit ${ended.exitCode}); nothing to continue. Its writeup: perfbisect report ${id}`);
+    throw new UsageError(
+      `--resume ${id}: that run has ended (exit ${ended.exitCode}); nothing to continue. ` +
+        `Its writeup: perfbisect report ${id}`,
+    );
   }
   // The outputs asked for now, relative to where --resume is run (the run goes on in its own folder).
   const given = (name: string) => p.getOptionValueSource(name) === 'cli';

@@ -17,7 +17,10 @@ export async function run(argv: string[]): Promise<number> {
       .usage('<run-id> [--out <file>] [--html] [--json <file>]')
       .description("Rebuild a bisect's writeup and result JSON from its run log (runs/<id>/events.jsonl) alone.")
       .argument('<run-id>', 'the run: an id from the runs folder of the cache, or the path of a run folder')
-      .option('--out <file>', 'write the writeup here instead of printing it (Markdown with its charts beside it; HTML for .html)')
+      .option(
+        '--out <file>',
+        'write the writeup here instead of printing it (Markdown with its charts beside it; HTML for .html)',
+      )
       .option('--html', 'the self-contained HTML writeup (charts inline) instead of Markdown')
       .option('--json <file>', 'also write the result JSON here'),
   );
@@ -46,10 +49,13 @@ function runFolder(id: string): string {
   if (existsSync(id) && statSync(id).isDirectory() && existsSync(join(id, 'events.jsonl'))) return resolve(id);
   const runs = join(cacheRoot(), 'runs');
   if (/^[\w-][\w.-]*$/.test(id) && existsSync(join(runs, id))) {
-    if (!existsSync(join(runs, id, 'events.jsonl'))) throw new UsageError(`report ${id}: the run has no run log (${join(runs, id, 'events.jsonl')}).`);
+    const log = join(runs, id, 'events.jsonl');
+    if (!existsSync(log)) throw new UsageError(`report ${id}: the run has no run log (${log}).`);
     return join(runs, id);
   }
-  throw new UsageError(`report ${id}: no such run in ${runs}. \`ls\` it for run ids, or give the path of a run folder.`);
+  throw new UsageError(
+    `report ${id}: no such run in ${runs}. \`ls\` it for run ids, or give the path of a run folder.`,
+  );
 }
 
 /** Fold the log, or say in one line why it cannot be: no end yet, an error instead of an end, damage. */
@@ -60,14 +66,17 @@ function rebuild(id: string, dir: string): RenderedRun {
   if (!end && (!badLine || torn) && events.some((e) => e.type === 'run-start')) {
     const error = events.filter((e) => e.type === 'run-error').pop();
     if (error?.type === 'run-error' && error.exitCode !== 130) {
-      throw new UsageError(`report ${id}: that run ended with an error and has no result (${error.message.split('\n')[0]}).`);
+      const why = error.message.split('\n')[0];
+      throw new UsageError(`report ${id}: that run ended with an error and has no result (${why}).`);
     }
     throw new UsageError(
-      `report ${id}: that run has no end yet: it is still going, or it was interrupted (continue it: perfbisect --resume ${id}).`,
+      `report ${id}: that run has no end yet: it is still going, or it was interrupted ` +
+        `(continue it: perfbisect --resume ${id}).`,
     );
   }
   if (events.some((e) => e.type.startsWith('drift-'))) {
-    throw new UsageError(`report ${id}: that is a drift check, not a bisect; its writeup is ${join(dir, 'writeup.md')}.`);
+    const writeup = join(dir, 'writeup.md');
+    throw new UsageError(`report ${id}: that is a drift check, not a bisect; its writeup is ${writeup}.`);
   }
   if (badLine) throw new UsageError(`report ${id}: its run log is damaged at line ${badLine} (${file}).`);
   try {

@@ -219,7 +219,8 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
       }
       if (!noise && step.purpose === 'endpoints' && engine.forecastInput(1, 0)) {
         // Resumed: what the interrupted run said here (and, with --budget, the confidence it relaxed to).
-        noise = replay?.noise ?? await noiseReport(engine, measurer, [good, bad], o.budgetMinutes, (performance.now() - budgetStart) / 60_000);
+        const elapsed = (performance.now() - budgetStart) / 60_000;
+        noise = replay?.noise ?? (await noiseReport(engine, measurer, [good, bad], o.budgetMinutes, elapsed));
         if (replay?.noise?.budget) engine.relax(replay.noise.budget.confidence);
         emit({ type: 'noise', noise });
       }

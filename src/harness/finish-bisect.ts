@@ -55,7 +55,9 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
   }
   emit({
     type: 'search-end',
-    culprits: culprits.map((c) => ({ sha: c.sha, files: c.files, ...(c.suspicious ? { suspicious: c.suspicious } : {}) })),
+    culprits: culprits.map((c) => ({
+      sha: c.sha, files: c.files, ...(c.suspicious ? { suspicious: c.suspicious } : {}),
+    })),
   });
   const exitCode = {
     found: ExitCode.found, 'no-regression': ExitCode.noRegression, ambiguous: ExitCode.ambiguous,
@@ -152,14 +154,15 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
     time: new Date().toISOString(),
   };
   // The result and writeup are the fold over the log as it stands once the run-end is in it.
-  const result = writeRunOutputs(runDir, [...x.record(), asLogged(end)], { jsonFile: o.jsonFile, reportFile: o.reportFile });
+  const copies = { jsonFile: o.jsonFile, reportFile: o.reportFile };
+  const result = writeRunOutputs(runDir, [...x.record(), asLogged(end)], copies);
   emit(end);
   return { exitCode, result };
 }
 
 const identicalBuild = (baseline: string) =>
-  `the build output is byte-identical to ${baseline.slice(0, 12)}'s: the change cannot have altered the built program ` +
-  '(unless it runs its sources directly); suspect noise or the environment';
+  `the build output is byte-identical to ${baseline.slice(0, 12)}'s: the change cannot have altered the built ` +
+  'program (unless it runs its sources directly); suspect noise or the environment';
 
 /**
  * A reference (an endpoint, or a commit decided earlier) that fails to build or measure: the bisect

@@ -181,7 +181,8 @@ export class Measurer {
           sha: e.sha ?? target, stage: e.stage, kind: e.kind, message: e.message, tail: e.logTail,
           ...(e.logFile ? { log: e.logFile } : {}),
         };
-        this.o.emit({ type: 'block', target, refs, order: [...block.order], purpose: block.purpose, samples: {}, failure });
+        const { purpose } = block;
+        this.o.emit({ type: 'block', target, refs, order: [...block.order], purpose, samples: {}, failure });
       }
       throw e;
     }
@@ -209,7 +210,8 @@ export class Measurer {
       const cut = new Set(logged.censored?.[sha] ?? []);
       values.forEach((value, k) => {
         if (cut.has(k)) this.noteCensored(sha, value);
-        emit({ type: 'sample', sha, value, ...(cut.has(k) ? { censored: true as const } : {}), ...(d[k] ? { details: d[k] } : {}) });
+        const marks = { ...(cut.has(k) ? { censored: true as const } : {}), ...(d[k] ? { details: d[k] } : {}) };
+        emit({ type: 'sample', sha, value, ...marks });
       });
       this.details.set(sha, [...(this.details.get(sha) ?? []), ...d]);
     }
@@ -254,7 +256,9 @@ export class Measurer {
         const cut = stored.censored?.[meta.get(sha)!.tree];
         return cut?.length ? [[sha, cut]] : [];
       }));
-      const storedDetails = Object.fromEntries(commits.map((sha) => [sha, stored.details?.[meta.get(sha)!.tree] ?? []]));
+      const storedDetails = Object.fromEntries(
+        commits.map((sha) => [sha, stored.details?.[meta.get(sha)!.tree] ?? []]),
+      );
       emit(blockRecord(block, out, storedDetails, censored, (stored.seconds ?? 0) + (stored.prepareSeconds ?? 0)));
       return out;
     }
@@ -351,7 +355,10 @@ export class Measurer {
     // seconds: what replaying this block saves a later run (its measurement, without the builds).
     const censored = Object.keys(censoredByTree).length ? { censored: censoredByTree } : {};
     const seconds = (performance.now() - m0) / 1000;
-    store.put({ key, runId: o.runId, samples: byTree, details: detailsByTree, ...censored, time: new Date().toISOString(), seconds, prepareSeconds: (m0 - b0) / 1000 });
+    store.put({
+      key, runId: o.runId, samples: byTree, details: detailsByTree, ...censored, time: new Date().toISOString(),
+      seconds, prepareSeconds: (m0 - b0) / 1000,
+    });
     emit(blockRecord(block, out, outDetails, outCensored, seconds + (m0 - b0) / 1000));
     return out;
   }
@@ -368,7 +375,8 @@ function blockRecord(
   const hasDetails = Object.values(details).some((list) => list.some((d) => Object.keys(d).length));
   const cut = Object.fromEntries(Object.entries(censored).filter(([, at]) => at.length));
   return {
-    type: 'block', target: block.target, refs: [...block.refs], order: [...block.order], purpose: block.purpose, samples,
+    type: 'block', target: block.target, refs: [...block.refs], order: [...block.order], purpose: block.purpose,
+    samples,
     ...(hasDetails ? { details } : {}), ...(Object.keys(cut).length ? { censored: cut } : {}), seconds,
   };
 }

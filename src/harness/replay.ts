@@ -29,7 +29,8 @@ export class Replay {
     private readonly hooks: { warn: (message: string) => void; done: () => void },
   ) {
     this.queue = events.filter(
-      (e): e is BlockRecord | Extract<RunEvent, { type: 'out-of-time' }> => e.type === 'block' || e.type === 'out-of-time',
+      (e): e is BlockRecord | Extract<RunEvent, { type: 'out-of-time' }> =>
+        e.type === 'block' || e.type === 'out-of-time',
     );
     for (const e of events) if (e.type === 'job-end' && !e.lost) this.jobEnds.set(`${e.round}.${e.index}`, e);
     this.noise = events.find((e): e is Extract<RunEvent, { type: 'noise' }> => e.type === 'noise')?.noise;
@@ -105,5 +106,7 @@ export class Replay {
 
 function sameBlock(b: BlockRecord, asked: BlockAsked): boolean {
   const same = (x: readonly string[], y: readonly string[]) => x.length === y.length && x.every((v, i) => v === y[i]);
-  return b.target === asked.target && b.purpose === asked.purpose && same(b.refs, asked.refs) && same(b.order, asked.order);
+  return (
+    b.target === asked.target && b.purpose === asked.purpose && same(b.refs, asked.refs) && same(b.order, asked.order)
+  );
 }

@@ -79,7 +79,9 @@ export function readRunLog(file: string): ReadLog {
  * {"$number": "NaN"} so the fold over the log sees the numbers the run saw.
  */
 export function encodeEvent(e: LoggedEvent): string {
-  return JSON.stringify(e, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? { $number: String(v) } : v));
+  return JSON.stringify(e, (_k, v: unknown) =>
+    typeof v === 'number' && !Number.isFinite(v) ? { $number: String(v) } : v,
+  );
 }
 
 /** An event as a read of the log would give it back. */

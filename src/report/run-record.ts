@@ -85,7 +85,8 @@ export function foldRun(events: readonly RunEvent[]): RunRecord {
   const deciding = start.fleet ? (sha: string) => decidingMachine(outcome, taken, sha) : () => undefined;
   const samples = (sha: string) => {
     const machine = deciding(sha);
-    return (taken.samples.get(sha) ?? []).filter((b) => machine === undefined || b.machine === machine).flatMap((b) => b.values);
+    const blocks = taken.samples.get(sha) ?? [];
+    return blocks.filter((b) => machine === undefined || b.machine === machine).flatMap((b) => b.values);
   };
   const result = buildResult({
     outcome,
@@ -139,7 +140,9 @@ function samplesOf(blocks: readonly BlockRecord[]): Taken {
       out.censored.set(sha, (out.censored.get(sha) ?? 0) + cut.length);
       out.censoredAt = values[cut[cut.length - 1]];
     }
-    for (const [sha, list] of Object.entries(b.details ?? {})) out.details.set(sha, [...(out.details.get(sha) ?? []), ...list]);
+    for (const [sha, list] of Object.entries(b.details ?? {})) {
+      out.details.set(sha, [...(out.details.get(sha) ?? []), ...list]);
+    }
   }
   return out;
 }
