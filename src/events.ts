@@ -89,6 +89,8 @@ export type RunEvent =
       outputs?: Record<string, string>;
     }
   | { type: 'threshold'; value: number; source: string }
+  /** The first decision: good against bad (the change, its interval and p), and whether it was inconclusive. */
+  | { type: 'endpoints'; endpoints: Outcome['endpoints'] }
   /** After the endpoints: what the measured noise will cost, and how busy the machine is. */
   | { type: 'noise'; noise: NoiseReport }
   | { type: 'verdict'; verdict: CommitVerdict }

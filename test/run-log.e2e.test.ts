@@ -57,6 +57,9 @@ describe('the run log is the record', () => {
     const verdicts = log.flatMap((e) => (e.type === 'verdict' ? [e.verdict] : []));
     expect(verdicts.length).toBeGreaterThan(0);
     expect(verdicts.every((v) => typeof v.left === 'number' && typeof v.spent === 'number')).toBe(true);
+    const ends = log.flatMap((e) => (e.type === 'endpoints' ? [e.endpoints] : []));
+    expect(ends).toHaveLength(1);
+    expect(ends[0].comparison.worse).toBeGreaterThan(0.5);
     const searches = log.flatMap((e) => (e.type === 'search' ? [e.progress] : []));
     expect(searches[0]).toMatchObject({ endpoints: false, remaining: 8 });
     expect(searches[searches.length - 1].remaining).toBe(1);

@@ -344,6 +344,11 @@ export class BisectEngine {
     };
   }
 
+  /** The endpoints' decision (the first of the bisect), once it is made. */
+  get endpointsDecision(): Outcome['endpoints'] | undefined {
+    return this.endpoints;
+  }
+
   get currentThreshold(): { value: number; source: string } | undefined {
     return this.threshold === undefined ? undefined : { value: this.threshold, source: this.thresholdSource };
   }

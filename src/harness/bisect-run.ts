@@ -170,8 +170,10 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
     const progress = () => {
       const search = engine.progress();
       const t = engine.currentThreshold;
-      if (!thresholdShown && t && search.endpoints) {
+      const ends = engine.endpointsDecision;
+      if (!thresholdShown && t && ends) {
         thresholdShown = true;
+        emit({ type: 'endpoints', endpoints: ends });
         emit({ type: 'threshold', value: t.value, source: t.source });
       }
       const vs = engine.verdictList;
