@@ -176,7 +176,8 @@ export class Measurer {
     try {
       return await this.measureOrReuse(block, ordinal);
     } catch (e) {
-      if (e instanceof CommitFailure) {
+      // A probe stopped by q or Ctrl-C did not fail: nothing is recorded, the resumed run measures it.
+      if (e instanceof CommitFailure && !this.o.signal.aborted) {
         const failure = {
           sha: e.sha ?? target, stage: e.stage, kind: e.kind, message: e.message, tail: e.logTail,
           ...(e.logFile ? { log: e.logFile } : {}),
