@@ -16,6 +16,7 @@ const subcommands: Record<string, () => Promise<{ run(argv: string[]): Promise<n
   history: () => import('./commands/history.js'),
   init: () => import('./commands/init.js'),
   job: () => import('./commands/job.js'),
+  report: () => import('./commands/report.js'),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -57,6 +57,59 @@ describe('commit graph', () => {
   });
 });
 
+describe('where the search stands (what the views and the run log show)', () => {
+  it('counts the commits left in each search and the error budget spent, as git bisect would halve them', () => {
+    // 32 commits, a 2x step at commit 21, a deterministic metric: every verdict is decided at its first look.
+    const e = new BisectEngine(linearCommits(33), { good: shaOf(0), bad: shaOf(32) }, {
+      better: 'lower', deterministic: true, minSamples: 1, maxSamples: 1, confidence: 0.95,
+    }, seededRng(1));
+    const before = e.progress();
+    expect(before).toMatchObject({ endpoints: false, searches: [], remaining: 32, verdictsLeft: 5, done: false });
+    expect(before.budget).toBeCloseTo(0.05, 12);
+    const seen: number[] = [];
+    for (let step = e.next(); step.type === 'measure'; step = e.next()) {
+      e.record(Object.fromEntries(step.order.map((sha) => [sha, [Number(sha.slice(1)) >= 21 ? 200 : 100]])));
+      const p = e.progress();
+      if (!p.endpoints) continue;
+      seen.push(p.remaining);
+      expect(p.searches).toHaveLength(1);
+      expect(p.remaining).toBe(p.searches[0].candidates);
+      // The verdict just made says what it left, and what the tests had spent by then.
+      const last = e.verdictList[e.verdictList.length - 1];
+      if (last) expect(last.left).toBe(p.remaining);
+      if (last) expect(last.spent).toBe(p.spent);
+      expect(p.verdictsLeft).toBe(p.remaining > 1 ? Math.ceil(Math.log2(p.remaining)) : 0);
+      expect(p.spent).toBeLessThanOrEqual(0.05);
+    }
+    // 32 commits in question after the endpoints, then halved by each verdict down to the culprit.
+    expect(seen).toEqual([32, 16, 8, 4, 2, 1]);
+    expect(e.progress()).toMatchObject({ done: true, remaining: 0, verdictsLeft: 0 });
+    expect(e.verdictList.map((v) => v.left)).toEqual([16, 8, 4, 2, 1]);
+  });
+
+  it('splits the count in two when a commit lies between two steps, and counts k+1 parts a round on a fleet', () => {
+    const e = new BisectEngine(linearCommits(17), { good: shaOf(0), bad: shaOf(16) }, {
+      better: 'lower', deterministic: true, minSamples: 1, maxSamples: 1, confidence: 0.95,
+    }, seededRng(1));
+    // Steps at 4 and 12: the midpoint 8 sits between them.
+    const value = (sha: string) => 100 * (Number(sha.slice(1)) >= 4 ? 2 : 1) * (Number(sha.slice(1)) >= 12 ? 2 : 1);
+    for (let i = 0; i < 2; i++) {
+      const step = e.next();
+      if (step.type !== 'measure') throw new Error('expected a block');
+      e.record(Object.fromEntries(step.order.map((sha) => [sha, [value(sha)]])));
+    }
+    expect(e.verdictList[0]).toMatchObject({ sha: shaOf(8), verdict: 'between', left: 16 });
+    const p = e.progress();
+    expect(p.searches.map((s) => s.candidates).sort((a, b) => a - b)).toEqual([8, 8]);
+    expect(p.searches.map((s) => [s.good, s.bad]).sort()).toEqual([[shaOf(0), shaOf(8)], [shaOf(8), shaOf(16)]]);
+    expect(p).toMatchObject({ remaining: 16, verdictsLeft: 6 });
+    const fleet = new BisectEngine(linearCommits(121), { good: shaOf(0), bad: shaOf(120) }, {
+      better: 'lower', deterministic: true, minSamples: 1, maxSamples: 1, confidence: 0.95, width: 3,
+    }, seededRng(1));
+    expect(fleet.progress()).toMatchObject({ remaining: 120, verdictsLeft: 4 }); // ⌈log4 120⌉ rounds
+  });
+});
+
 describe('error budget', () => {
   it('never spends more than 1 - confidence, however many decisions a search makes', () => {
     const b = new ErrorBudget(0.05, plannedDecisions(127));

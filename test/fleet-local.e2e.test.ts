@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './fixtures/cli.js';
@@ -62,6 +62,11 @@ describe('bisect in rounds through the job contract (--runner local --runners k)
     expect(log.filter((e) => e.type === 'round')).toHaveLength(result.cost.rounds!);
     expect(log.some((e) => e.type === 'sample' && e.machine === result.fleet!.machines[0].key)).toBe(true);
     expect(log.filter((e) => e.type === 'job-end' && !e.lost)).toHaveLength(jobs.length);
+    // The log is the record of a fleet run too: the result (machines, jobs, rounds) rebuilt from it alone.
+    const rebuilt = await runCli(['report', result.runId, '--json', join(out, 'again.json')], { cwd: repo.dir, cache });
+    expect(rebuilt.exitCode, rebuilt.all).toBe(0);
+    expect(readFileSync(join(out, 'again.json'), 'utf8')).toBe(readFileSync(join(out, 'r.json'), 'utf8'));
+    expect(rebuilt.stdout + '\n').toBe(readFileSync(join(result.runDir, 'writeup.md'), 'utf8'));
     const md = readFileSync(join(out, 'w.md'), 'utf8');
     expect(md).toContain('#### Where it was measured');
     expect(md).toContain(shas[77].slice(0, 10));
@@ -76,6 +81,42 @@ describe('bisect in rounds through the job contract (--runner local --runners k)
     expect(second.culprits.map((c) => c.sha)).toEqual([shas[77]]);
     expect(second.cost.fleetJobsCached).toBe(second.cost.fleetJobs);
     expect(second.cost.samples).toBe(0);
+  });
+
+  it('resumes from the run log: its rounds are not sent out again, with the job store and samples gone', async () => {
+    const { repo, shas } = linearRepo({ commits: 40, regressAt: [29] });
+    cleanups.push(() => repo.cleanup());
+    const cache = tempDir('pb-cache-');
+    const out = tempDir('pb-out-');
+    const args = ['--good', 'good', '--bad', 'bad', '--runners', '3', '--max-samples', '20'];
+    args.push('--no-profile', '--no-cache');
+    const r = await runCli([...args, '--json', join(out, 'r.json'), '--', 'sh', 'work.sh'], { cwd: repo.dir, cache });
+    expect(r.exitCode, r.all).toBe(0);
+    const { runId, runDir, cost } = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
+    expect(cost.rounds).toBeGreaterThanOrEqual(3);
+    // The log as a run interrupted in its third round leaves it: two rounds' jobs in it, then the stop.
+    const lines = readFileSync(join(runDir, 'events.jsonl'), 'utf8').trimEnd().split('\n');
+    const third = lines.findIndex((l) => l.includes('"type":"round"') && l.includes('"round":3,'));
+    const kept = lines.slice(0, third);
+    const stop = { t: Date.now(), type: 'run-error', message: 'interrupted', exitCode: 130 };
+    writeFileSync(join(runDir, 'events.jsonl'), [...kept, JSON.stringify(stop)].join('\n') + '\n');
+    const logged = kept.filter((l) => l.includes('"type":"job-end"') && !l.includes('"lost"')).length;
+    rmSync(join(cache, 'fleet'), { recursive: true, force: true });
+    rmSync(join(cache, 'samples'), { recursive: true, force: true });
+
+    const resumed = await runCli(['--resume', runId, '--json', join(out, 'resumed.json')], { cwd: repo.dir, cache });
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    const result = JSON.parse(readFileSync(join(out, 'resumed.json'), 'utf8')) as RunResult;
+    expect(result.culprits.map((c) => c.sha)).toEqual([shas[29]]);
+    expect(result.cost.fleetJobsCached).toBe(logged);
+    const rounds = events(runDir).flatMap((e) => (e.type === 'round' ? [e] : []));
+    expect(rounds.slice(0, 2).every((e) => e.jobs.every((j) => j.cached))).toBe(true);
+    expect(rounds.slice(2).some((e) => e.jobs.some((j) => !j.cached))).toBe(true);
+    expect(result.fleet!.machines.flatMap((m) => m.jobs)).toHaveLength(result.cost.fleetJobs!);
+    const rebuilt = await runCli(['report', runId, '--json', join(out, 'again.json')], { cwd: repo.dir, cache });
+    expect(rebuilt.exitCode, rebuilt.all).toBe(0);
+    expect(readFileSync(join(out, 'again.json'), 'utf8')).toBe(readFileSync(join(out, 'resumed.json'), 'utf8'));
+    expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
   });
 
   it('skips the commits a job could not build, as the sequential bisect does', async () => {

@@ -113,6 +113,33 @@ export interface CommitVerdict {
    * lenient bound wide and the estimate did not hint at one (src/bisect/verdict.ts).
    */
   unresolved?: number;
+  /** The error rate the bisect's tests had spent when this verdict was made (of 1 − confidence). */
+  spent?: number;
+  /** Commits still in question in this verdict's search once it was applied (absent: it changed nothing). */
+  left?: number;
+}
+
+/**
+ * Where the search stands, as plain data for the views and the run log: they show it, they do not
+ * work it out again.
+ */
+export interface SearchProgress {
+  /** The endpoints are decided (a regression to look for, or none). */
+  endpoints: boolean;
+  /** Each search still open: its references and the commits in question between them (its bad one included). */
+  searches: { good: string; bad: string; candidates: number }[];
+  /** Commits still in question over all searches; the whole range before the endpoints are decided. */
+  remaining: number;
+  /**
+   * Verdicts still to come, about: each search's candidates split in k+1 parts per round of k
+   * (halved for the sequential bisect), until one is left.
+   */
+  verdictsLeft: number;
+  /** Decisions made so far (the endpoints are one), and the error rate their tests spent of `budget`. */
+  decisions: number;
+  spent: number;
+  budget: number;
+  done: boolean;
 }
 
 export interface CulpritFinding {
@@ -302,6 +329,28 @@ export class BisectEngine {
 
   get verdictList(): readonly CommitVerdict[] {
     return this.verdicts;
+  }
+
+  progress(): SearchProgress {
+    const base = { decisions: this.decisions - this.unmade, spent: this.budget.spent, budget: this.budget.total };
+    if (this.outcome) return { endpoints: true, searches: [], remaining: 0, verdictsLeft: 0, ...base, done: true };
+    const parts = (this.opts.width ?? 1) + 1;
+    // Rounded first, as in plannedDecisions: log(n) / log(k+1) is not exact for powers of k+1.
+    const verdictsFor = (n: number) => (n > 1 ? Math.ceil(Number((Math.log(n) / Math.log(parts)).toFixed(9))) : 0);
+    if (!this.endpoints) {
+      const all = this.graph.ancestors[this.graph.index.get(this.bad)!].count();
+      return { endpoints: false, searches: [], remaining: all, verdictsLeft: verdictsFor(all), ...base, done: false };
+    }
+    const searches = this.searches.map((s) => ({ good: s.lo, bad: s.hi, candidates: s.candidates.count() }));
+    return {
+      endpoints: true, searches, remaining: searches.reduce((n, s) => n + s.candidates, 0),
+      verdictsLeft: searches.reduce((n, s) => n + verdictsFor(s.candidates), 0), ...base, done: false,
+    };
+  }
+
+  /** The endpoints' decision (the first of the bisect), once it is made. */
+  get endpointsDecision(): Outcome['endpoints'] | undefined {
+    return this.endpoints;
   }
 
   get currentThreshold(): { value: number; source: string } | undefined {
@@ -754,6 +803,7 @@ export class BisectEngine {
       samples: target.length, decision: t.decision, alpha, look: t.look + 1, pooled: lo.pooled || hi.pooled, minStep: levels.minStep,
       ...(open(verdict, facts) ? { unresolved: open(verdict, facts) } : {}),
       ...(t.machine !== LOCAL ? { machine: t.machine } : {}),
+      spent: this.budget.spent,
     });
     if (this.trial === t) this.trial = undefined;
     t.done = true;
@@ -764,6 +814,7 @@ export class BisectEngine {
   /** What a verdict says about the search: the culprit is after a good commit, at or before a bad one. */
   private applyVerdict(s: Search, target: string, effective: Side): void {
     const x = this.graph.index.get(target)!;
+    let older: Search | undefined;
     if (effective === 'good') {
       s.candidates.andNot(this.graph.ancestors[x]);
       // The nearest good commit is the good reference from now on, as the nearest bad one is the bad:
@@ -777,12 +828,14 @@ export class BisectEngine {
       s.hi = target;
     } else {
       // Between two steps: bisect both sides, each against its own references.
-      const older: Search = { candidates: s.candidates.clone(), bad: x, lo: s.lo, hi: target, skipped: new Set(s.skipped) };
+      older = { candidates: s.candidates.clone(), bad: x, lo: s.lo, hi: target, skipped: new Set(s.skipped) };
       older.candidates.and(this.graph.ancestors[x]);
       s.candidates.andNot(this.graph.ancestors[x]);
       s.lo = target;
       this.searches.push(older);
     }
+    const verdict = lastVerdictOf(this.verdicts, target);
+    if (verdict) verdict.left = s.candidates.count() + (older?.candidates.count() ?? 0);
   }
 
   /**
@@ -934,6 +987,11 @@ export class BisectEngine {
       alphaSpent: this.budget.spent,
     };
   }
+}
+
+function lastVerdictOf(verdicts: CommitVerdict[], sha: string): CommitVerdict | undefined {
+  for (let i = verdicts.length - 1; i >= 0; i--) if (verdicts[i].sha === sha) return verdicts[i];
+  return undefined;
 }
 
 /** The further step a good or bad verdict left open on its own side, if any. */

@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { defaultEngineOptions } from '../bisect/engine.js';
 import { ExitCode, UsageError } from '../errors.js';
@@ -22,6 +22,7 @@ import { cliOutput } from '../github/client.js';
 import { githubSettings } from '../github/settings.js';
 import { parseDepRepos } from '../harness/dep-repos.js';
 import { termText } from '../report/escape.js';
+import { readRunLog, type LoggedEvent } from '../harness/run-log.js';
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -184,8 +185,14 @@ function lastRun(repoRoot: string): string | undefined {
     .pop()?.id;
 }
 
+/** A run to continue (--resume): its id, and its run log as the interrupted run left it. */
+interface Resuming {
+  runId: string;
+  events: LoggedEvent[];
+}
+
 /** `perfbisect --good A --bad B ...`: the bisect. */
-export async function bisectCommand(argv: string[]): Promise<number> {
+export async function bisectCommand(argv: string[], resuming?: Resuming): Promise<number> {
   const dash = argv.indexOf('--');
   const ours = dash >= 0 ? argv.slice(0, dash) : argv;
   const command = dash >= 0 ? argv.slice(dash + 1) : [];
@@ -200,7 +207,7 @@ export async function bisectCommand(argv: string[]): Promise<number> {
   if (p.args.length && dash < 0) {
     throw new UsageError(`unexpected argument '${p.args[0]}'. Put an ad-hoc command after --, like: perfbisect --good A --bad B -- ${shellQuote(p.args)}`);
   }
-  if (opts.resume !== undefined) return resume(opts);
+  if (opts.resume !== undefined) return resume(opts, p, command);
   if (!opts.good) throw new UsageError('--good <ref> is required: a commit where performance was fine (a tag like v1.2, a branch or a SHA).');
   const bad = opts.bad ?? 'HEAD';
   if (opts.probe && command.length) throw new UsageError('give either --probe <name> or a command after --, not both.');
@@ -282,7 +289,7 @@ export async function bisectCommand(argv: string[]): Promise<number> {
         warmup: integer(opts.warmup, '--warmup', 0) ?? 'auto', useCache: opts.cache, seed: integer(opts.seed, '--seed', 0),
         reproduce, argv, jsonFile: opts.json, reportFile: opts.report,
         buildTimeoutMs: opts.buildTimeout ? (integer(opts.buildTimeout, '--build-timeout', 1) ?? 0) * 1000 : undefined,
-        runId: resumeId,
+        runId: resuming?.runId, resume: resuming && { events: resuming.events },
         install, fresh: !!opts.fresh, jobs: integer(opts.jobs, '--jobs', 0), budgetMinutes: minutes(opts.budget),
         deps: opts.deps, depRepos, fleet, artifacts: opts.artifacts,
       },
@@ -315,14 +322,30 @@ async function fleetFrom(opts: CliOptions, repoRoot: string): Promise<BisectOpti
   return { runner, runners: k };
 }
 
-let resumeId: string | undefined;
+/** What may be given with --resume: where the outputs go and how the run is shown, not what it measures. */
+const withResume = ['resume', 'repo', 'json', 'report', 'tui', 'githubComment', 'cache', 'keepWorktrees'];
 
-async function resume(opts: CliOptions): Promise<number> {
+/**
+ * --resume: the interrupted run's command line again, with the output options given now in place of
+ * its own, and its run log, whose blocks go back to the engine before anything is measured.
+ */
+async function resume(opts: CliOptions, p: Command, command: string[]): Promise<number> {
   const repo = await Repo.open(opts.repo ?? process.cwd());
   const id = typeof opts.resume === 'string' ? opts.resume : lastRun(repo.root);
   if (!id) throw new UsageError(`no earlier run of ${repo.root} to resume. Start one with --good and --bad.`);
   const file = join(cacheRoot(), 'runs', id, 'argv.json');
   if (!/^[\w-][\w.-]*$/.test(id) || !existsSync(file)) throw new UsageError(`--resume ${id}: no such run in ${join(cacheRoot(), 'runs')}. \`ls\` it for run ids.`);
+  const fixed = p.options.find(
+    (opt) => !withResume.includes(opt.attributeName()) && p.getOptionValueSource(opt.attributeName()) === 'cli',
+  );
+  if (fixed || command.length) {
+    const what = fixed ? fixed.long : 'a command after --';
+    throw new UsageError(
+      `--resume ${id} continues the run as it was started: ${what} cannot be given with it ` +
+        '(only --json, --report, --no-tui, --github-comment, --no-cache and --keep-worktrees can). ' +
+        'Start a new bisect to change it.',
+    );
+  }
   // Two processes on one run id would share its worktrees: refuse while the run is still going.
   const pidFile = join(cacheRoot(), 'worktrees', id, '.pid');
   const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : NaN;
@@ -336,8 +359,48 @@ async function resume(opts: CliOptions): Promise<number> {
   } catch {
     throw new UsageError(`--resume ${id}: ${file} is damaged. Start the bisect again with --good and --bad (stored samples are still reused).`);
   }
+  const logFile = join(cacheRoot(), 'runs', id, 'events.jsonl');
+  // A crash in mid-write leaves a torn last line: the events before it are the record.
+  const { events } = readRunLog(logFile);
+  if (!events.some((e) => e.type === 'run-start')) {
+    throw new UsageError(
+      `--resume ${id}: its run log (${logFile}) is missing or damaged. Start the bisect again with --good and --bad.`,
+    );
+  }
+  const ended = events.find((e) => e.type === 'run-end');
+  if (ended) {
+    throw new UsageError(
+      `--resume ${id}: that run has ended (exit ${ended.exitCode}); nothing to continue. ` +
+        `Its writeup: perfbisect report ${id}`,
+    );
+  }
+  // The outputs asked for now, relative to where --resume is run (the run goes on in its own folder).
+  const given = (name: string) => p.getOptionValueSource(name) === 'cli';
+  const savedOwn = saved.argv.includes('--') ? saved.argv.slice(0, saved.argv.indexOf('--')) : saved.argv;
+  const switches = [
+    given('tui') && !opts.tui && '--no-tui',
+    given('githubComment') && '--github-comment',
+    given('cache') && !opts.cache && '--no-cache',
+    given('keepWorktrees') && '--keep-worktrees',
+  ].filter((flag): flag is string => !!flag && !savedOwn.includes(flag));
+  const outputs = [
+    ...(given('json') ? ['--json', resolve(opts.json!)] : []),
+    ...(given('report') ? ['--report', resolve(opts.report!)] : []),
+    ...switches,
+  ];
+  const replaced = [given('json') && '--json', given('report') && '--report'].filter((f): f is string => !!f);
   if (existsSync(saved.cwd)) process.chdir(saved.cwd);
-  resumeId = id;
-  return bisectCommand(saved.argv);
+  return bisectCommand(withOptions(saved.argv, replaced, outputs), { runId: id, events });
 }
 
+/** A command line with the options `replaced` taken out (with their values) and `added` put in before its `--`. */
+function withOptions(argv: readonly string[], replaced: readonly string[], added: readonly string[]): string[] {
+  const dash = argv.indexOf('--');
+  const ours = dash >= 0 ? argv.slice(0, dash) : [...argv];
+  const kept: string[] = [];
+  for (let i = 0; i < ours.length; i++) {
+    if (replaced.includes(ours[i])) i++;
+    else if (!replaced.some((flag) => ours[i].startsWith(`${flag}=`))) kept.push(ours[i]);
+  }
+  return [...kept, ...added, ...(dash >= 0 ? argv.slice(dash) : [])];
+}

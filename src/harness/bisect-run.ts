@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BisectEngine, type EngineOptions, type Outcome } from '../bisect/engine.js';
 import { finishBisect, referenceFailure } from './finish-bisect.js';
 import { ciBuildSource } from './ci-artifacts.js';
-import { fleetResult, runRounds } from './fleet/rounds.js';
+import { runRounds } from './fleet/rounds.js';
 import type { Runner } from './runners/types.js';
 import { confidenceWithin, forecast } from '../bisect/forecast.js';
 import { isLoaded, machineLoad } from './machine-load.js';
@@ -11,13 +11,14 @@ import { CommitFailure, ExitCode, UsageError } from '../errors.js';
 import type { CommitMeta, EventStream, NoiseReport, RunEvent } from '../events.js';
 import type { Probe } from '../probes/types.js';
 import type { RunResult } from '../report/result.js';
+import { Replay } from './replay.js';
 import { seededRng } from '../stats/rng.js';
 import { median, summarize } from '../stats/summary.js';
 import { Repo } from './git.js';
 import { writePartial } from './report-files.js';
 import { Interrupted, Measurer } from './measurer.js';
 import { cacheRoot } from './paths.js';
-import { RunLog } from './run-log.js';
+import { RunLog, type LoggedEvent } from './run-log.js';
 import { checkDepRepoNames } from './dep-repos.js';
 
 export interface BisectOptions {
@@ -59,6 +60,11 @@ export interface BisectOptions {
   fleet?: { runner: Runner; runners: number };
   /** --artifacts github-actions:<workflow>/<artifact>: CI's build of a commit instead of building it. */
   artifacts?: string;
+  /**
+   * --resume: the interrupted run's log. Its good and bad commits are bisected again (not what the
+   * refs name now), and its blocks are fed back to the engine before anything is measured.
+   */
+  resume?: { events: LoggedEvent[] };
 }
 
 export interface BisectRunResult {
@@ -73,8 +79,9 @@ export interface BisectRunResult {
 export async function runBisect(o: BisectOptions, events: EventStream, signal: AbortSignal): Promise<BisectRunResult> {
   const started = performance.now();
   const repo = await Repo.open(o.repoDir);
-  const good = await repo.resolve(o.good, '--good');
-  const bad = await repo.resolve(o.bad, '--bad');
+  const recorded = o.resume?.events.find((e): e is Extract<RunEvent, { type: 'run-start' }> => e.type === 'run-start');
+  const good = await repo.resolve(recorded?.good.sha ?? o.good, '--good');
+  const bad = await repo.resolve(recorded?.bad.sha ?? o.bad, '--bad');
   if (good === bad) throw new UsageError(`--good ${o.good} and --bad ${o.bad} are the same commit (${good.slice(0, 12)}): give a good commit older than the bad one.`);
   if (!(await repo.isAncestor(good, bad))) {
     if (await repo.isAncestor(bad, good)) {
@@ -107,22 +114,32 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
   const runDir = join(cache, 'runs', runId);
   mkdirSync(join(runDir, 'logs'), { recursive: true });
   writeFileSync(join(runDir, 'argv.json'), JSON.stringify({ argv: o.argv, cwd: process.cwd(), repo: repo.root }));
-  const log = new RunLog(join(runDir, 'events.jsonl'));
+  const logFile = join(runDir, 'events.jsonl');
+  // A resumed run writes its log anew; the interrupted run's log stays in place until its blocks are replayed.
+  const log = new RunLog(logFile, { hold: !!o.resume });
   const unsubscribe = events.subscribe((e) => log.write(e));
 
   const emit = (e: RunEvent) => events.emit(e);
+  const replay = o.resume && new Replay(o.resume.events, {
+    warn: (message) => emit({ type: 'warning', message }),
+    done: () => log.release(),
+  });
   emit({
     type: 'run-start', runId, time: new Date().toISOString(), repo: repo.root,
-    good: { ref: o.good, sha: good }, bad: { ref: o.bad, sha: bad },
+    good: { ref: recorded?.good.ref ?? o.good, sha: good }, bad: { ref: recorded?.bad.ref ?? o.bad, sha: bad },
     probe: { name: o.probeName, kind: probe.kind }, metric: probe.metric, deterministic: probe.deterministic,
     rangeSize: range.length, runDir, reproduce: o.reproduce,
+    ...(o.fleet ? { fleet: { runner: o.fleet.runner.name, runners: o.fleet.runners } } : {}),
+    ...(replay ? { resumed: { blocks: replay.blocks } } : {}),
   });
-  emit({ type: 'range', commits: range.map(({ tree: _t, ...c }) => c) });
+  const { tree: _tree, ...goodCommit } = goodMeta;
+  emit({ type: 'range', commits: range.map(({ tree: _t, ...c }) => c), good: goodCommit });
 
   const measurer = await Measurer.create({
     cache, repoRoot: repo.root, runId, runDir, meta, probe, probeDefinition: o.probeDefinition, build: o.build, env: o.env,
     warmup: o.warmup, useCache: o.useCache, buildTimeoutMs: o.buildTimeoutMs, signal, emit, hush: (on) => events.hush(on),
     fresh: o.fresh, install: o.install, jobs: o.jobs, fetchBuild: o.artifacts ? ciBuildSource(o.artifacts) : undefined,
+    replay,
   });
   const { failed, worktrees } = measurer;
   const endpointError = (sha: string, f: CommitFailure): never => referenceFailure(o, { good, bad }, sha, f);
@@ -130,23 +147,44 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
   try {
     let seenVerdicts = 0;
     let thresholdShown = false;
+    let shownSearch = '';
     let noise: NoiseReport | undefined;
     let hurried = false;
-    const outOfTime = () => {
-      if (!o.budgetMinutes || hurried || (performance.now() - started) / 60_000 <= o.budgetMinutes) return;
+    // --budget counts the minutes the interrupted run had been going too.
+    const budgetStart = started - (replay?.minutes ?? 0) * 60_000;
+    const hurry = () => {
       hurried = true;
       engine.hurry();
+      emit({ type: 'out-of-time', minutes: o.budgetMinutes ?? 0 });
       emit({ type: 'warning', message: `--budget ${o.budgetMinutes} min used up: the verdicts left end at their next look, inconclusive where they must (the writeup says which)` });
     };
+    const outOfTime = () => {
+      if (hurried) return;
+      // While the log is fed back, the budget ran out where the interrupted run says it did.
+      if (replay?.replaying) {
+        if (replay.outOfTime()) hurry();
+        return;
+      }
+      if (o.budgetMinutes && (performance.now() - budgetStart) / 60_000 > o.budgetMinutes) hurry();
+    };
     const progress = () => {
+      const search = engine.progress();
       const t = engine.currentThreshold;
-      if (!thresholdShown && t) {
+      const ends = engine.endpointsDecision;
+      if (!thresholdShown && t && ends) {
         thresholdShown = true;
+        emit({ type: 'endpoints', endpoints: ends });
         emit({ type: 'threshold', value: t.value, source: t.source });
       }
       const vs = engine.verdictList;
       for (; seenVerdicts < vs.length; seenVerdicts++) if (vs[seenVerdicts].verdict !== 'skipped') emit({ type: 'verdict', verdict: vs[seenVerdicts] });
+      const shown = JSON.stringify(search);
+      if (shown !== shownSearch) {
+        shownSearch = shown;
+        emit({ type: 'search', progress: search });
+      }
     };
+    progress();
     // On a fleet: rounds of jobs, each on a machine of its own (src/harness/fleet/rounds.ts).
     const fleet = o.fleet && await runRounds({
       engine, runner: o.fleet.runner, runners: o.fleet.runners, measurer, meta, cache, repoRoot: repo.root, runId, runDir, emit, signal,
@@ -154,6 +192,7 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
         probe: { name: o.probeName, definition: o.probeDefinition }, build: o.build, install: o.install, env: o.env, warmup: o.warmup,
         buildTimeoutMs: o.buildTimeoutMs, fresh: o.fresh, useCache: o.useCache, artifacts: o.artifacts,
       },
+      replay,
       referenceFailed: endpointError,
       afterRound: () => {
         progress();
@@ -181,17 +220,22 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
         }
       }
       if (!noise && step.purpose === 'endpoints' && engine.forecastInput(1, 0)) {
-        noise = await noiseReport(engine, measurer, [good, bad], o.budgetMinutes, (performance.now() - started) / 60_000);
+        // Resumed: what the interrupted run said here (and, with --budget, the confidence it relaxed to).
+        const elapsed = (performance.now() - budgetStart) / 60_000;
+        noise = replay?.noise ?? (await noiseReport(engine, measurer, [good, bad], o.budgetMinutes, elapsed));
+        if (replay?.noise?.budget) engine.relax(replay.noise.budget.confidence);
         emit({ type: 'noise', noise });
       }
       progress();
     }
     const outcome = (engine.next() as { type: 'done'; outcome: Outcome }).outcome;
     return await finishBisect({
-      o, outcome, repo, meta, measurer, runDir, runId, good, bad, rangeSize: range.length, started, noise, emit,
-      // On a fleet a commit's samples come from several machines: each is shown with the machine that decided it.
-      samples: fleet ? (s) => engine.samplesOf(s, decidingMachine(engine, s)) : (s) => engine.samplesOf(s), signal,
-      extend: fleet ? (r) => fleetResult(r, o.fleet!.runner.name, o.fleet!.runners, fleet) : undefined,
+      o, outcome, repo, meta, measurer, runDir, good, bad, started, emit, signal,
+      record: () => {
+        replay?.finish();
+        log.release();
+        return RunLog.read(logFile);
+      },
     });
   } catch (e) {
     if (e instanceof Interrupted || signal.aborted) {
@@ -216,11 +260,6 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
 }
 
 export { Interrupted };
-
-/** The machine whose samples decided a commit's verdict (the endpoints': the machine that measured them first). */
-function decidingMachine(engine: BisectEngine, sha: string): string | undefined {
-  return engine.verdictList.find((v) => v.sha === sha && v.machine)?.machine ?? engine.machinesOf(sha)[0];
-}
 
 /**
  * After the endpoints: the noise they showed, what it will cost (src/bisect/forecast.ts), how busy the

@@ -74,6 +74,7 @@ export async function descend(
       culprit: culprit.sha,
       ...(dependency ? { dependency } : {}),
       ...(descent.stopped ? { stopped: descent.stopped } : {}),
+      descent,
     });
     return { descent, ...(dependency ? { dependency } : {}) };
   };

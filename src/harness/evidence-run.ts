@@ -51,7 +51,8 @@ export async function collectEvidence(o: EvidenceOptions): Promise<Evidence[]> {
     const stored = o.store?.get(c, join(o.runDir, 'evidence', c.sha.slice(0, 12)));
     if (stored) {
       const note = stored.note ? { note: stored.note } : {};
-      o.emit({ type: 'evidence', sha: c.sha, profiler: stored.profiler, top: brief(stored), cached: true, ...note });
+      const { profiler } = stored;
+      o.emit({ type: 'evidence', sha: c.sha, profiler, top: brief(stored), cached: true, ...note, evidence: stored });
       out.push(stored);
       continue;
     }
@@ -67,7 +68,8 @@ export async function collectEvidence(o: EvidenceOptions): Promise<Evidence[]> {
       ev = { culprit: c.sha, parent: c.parent, profiler: 'none', top: [], shrank: [], lines: [], note: `profiling failed: ${why}` };
       o.emit({ type: 'warning', message: `evidence for ${c.sha.slice(0, 10)}: ${ev.note}` });
     }
-    o.emit({ type: 'evidence', sha: c.sha, profiler: ev.profiler, top: brief(ev), ...(ev.note ? { note: ev.note } : {}) });
+    const note = ev.note ? { note: ev.note } : {};
+    o.emit({ type: 'evidence', sha: c.sha, profiler: ev.profiler, top: brief(ev), ...note, evidence: ev });
     out.push(ev);
   }
   return out;

@@ -1,11 +1,8 @@
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Outcome } from '../bisect/engine.js';
 import { type CommitFailure, ExitCode, UsageError } from '../errors.js';
-import type { CommitMeta, NoiseReport, RunEvent } from '../events.js';
-import { hasProbeEvidence } from '../report/evidence/probe.js';
-import { buildResult, type RunResult } from '../report/result.js';
-import { median, summarize } from '../stats/summary.js';
+import type { CommitMeta, RunEvent } from '../events.js';
+import type { RunResult } from '../report/result.js';
 import type { BisectOptions } from './bisect-run.js';
 import { descend } from './dep-descent.js';
 import { collectEvidence } from './evidence-run.js';
@@ -13,10 +10,11 @@ import { EvidenceStore } from './evidence-store.js';
 import { hashOf } from './fingerprint.js';
 import type { Repo } from './git.js';
 import { Interrupted, type Measurer } from './measurer.js';
-import { costOf, finishCost, flagIdenticalBuilds, preparationCounted } from './prepare.js';
+import { costOf, finishCost, preparationCounted } from './prepare.js';
 import { cacheRoot } from './paths.js';
-import { readProbeArtifacts } from './probe-evidence.js';
-import { writeReport } from './report-files.js';
+import { adoptProbeArtifacts } from './probe-evidence.js';
+import { writeRunOutputs } from './report-files.js';
+import { asLogged, type LoggedEvent } from './run-log.js';
 
 export interface FinishContext {
   o: BisectOptions;
@@ -26,63 +24,50 @@ export interface FinishContext {
   /** The measuring path of this machine: its cost, details and builds (for the evidence step too). */
   measurer: Measurer;
   runDir: string;
-  runId: string;
   good: string;
   bad: string;
-  rangeSize: number;
   started: number;
-  noise?: NoiseReport;
   emit: (e: RunEvent) => void;
-  /** A commit's samples for the result and the charts. */
-  samples: (sha: string) => number[];
+  /** The run's log as written so far: the result and the writeup are folded from it. */
+  record: () => LoggedEvent[];
   signal: AbortSignal;
-  /** Which machine measured what, on a fleet (the result's `machines`). */
-  extend?: (result: RunResult) => void;
 }
 
 /**
- * After the search: the result, the descent into a dependency change, the evidence at each
- * culprit, the writeup and the run-end event. The sequential bisect and the bisect in rounds on a
- * fleet end the same way.
+ * After the search: what the harness adds to each culprit, the descent into a dependency change, the
+ * evidence at each culprit, the cost; then the result and writeup, folded from the run log, and the
+ * run-end event. The sequential bisect and the bisect in rounds on a fleet end the same way.
  */
 export async function finishBisect(x: FinishContext): Promise<{ exitCode: number; result: RunResult }> {
-  const { o, outcome, repo, meta, measurer, runDir, runId, good, bad, started, noise, emit, signal } = x;
-  const { cost, details } = measurer;
+  const { o, outcome, repo, meta, measurer, runDir, bad, started, emit, signal } = x;
+  const { cost } = measurer;
   const probe = o.probe;
   const cache = cacheRoot();
   const worktrees = measurer.worktrees;
-  const files = new Map<string, { file: string; added: number; removed: number }[]>();
-  for (const c of outcome.culprits)
-    files.set(c.sha, await repo.changedFiles(meta.get(c.sha)?.parents[0] ?? c.before, c.sha));
-  cost.wallSeconds = (performance.now() - started) / 1000;
-  const exitCode = {
-    found: ExitCode.found, 'no-regression': ExitCode.noRegression, ambiguous: ExitCode.ambiguous, undecided: ExitCode.undecided,
-  }[outcome.status];
-  const result = buildResult({
-    outcome,
-    meta,
-    files,
-    samples: x.samples,
-    summary: (s) => summarize(x.samples(s)),
-    details: (s) => medianDetails(details.get(s)),
-    censored: { count: (s) => measurer.censored.get(s) ?? 0, at: measurer.censoredAt },
-    probe: { name: o.probeName, kind: probe.kind, metric: probe.metric, deterministic: probe.deterministic },
-    good: { ref: o.good, sha: good },
-    bad: { ref: o.bad, sha: bad },
-    rangeSize: x.rangeSize,
-    runId,
-    runDir,
-    reproduce: o.reproduce,
-    cost,
-    noise,
+  const outputs = measurer.preparer.outputHashes;
+  const culprits = [];
+  for (const c of outcome.culprits) {
+    const m = meta.get(c.sha);
+    const files = await repo.changedFiles(m?.parents[0] ?? c.before, c.sha);
+    const built = outputs.get(c.sha);
+    const suspicious = built && built === outputs.get(c.before) ? identicalBuild(c.before) : undefined;
+    culprits.push({ sha: c.sha, parent: m?.parents[0] ?? c.before, date: m?.date ?? '', files, suspicious });
+  }
+  emit({
+    type: 'search-end',
+    culprits: culprits.map((c) => ({
+      sha: c.sha, files: c.files, ...(c.suspicious ? { suspicious: c.suspicious } : {}),
+    })),
   });
-  flagIdenticalBuilds(result, measurer.preparer.outputHashes);
-  x.extend?.(result);
+  const exitCode = {
+    found: ExitCode.found, 'no-regression': ExitCode.noRegression, ambiguous: ExitCode.ambiguous,
+    undecided: ExitCode.undecided,
+  }[outcome.status];
   // A culprit that changed a lockfile: which package, which version, which commit (docs/dependencies.md).
   if (o.deps !== false && outcome.status === 'found') {
-    for (const c of result.culprits) {
+    for (const c of culprits) {
       try {
-        const d = await descend(
+        await descend(
           { sha: c.sha, parent: c.parent, date: c.date, files: c.files.map((f) => f.file) },
           {
             measurer,
@@ -98,19 +83,21 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
             scratch: join(worktrees.dir, `deps-${c.sha.slice(0, 12)}`),
           },
         );
-        if (d) Object.assign(c, { descent: d.descent }, d.dependency ? { dependency: d.dependency } : {});
       } catch (e) {
         if (e instanceof Interrupted || signal.aborted) throw e;
         // The descent only adds to the result: the commit-level verdict and exit code stand.
         const message = `the descent into the dependency change failed: ${(e as Error).message.split('\n')[0]}`;
         emit({ type: 'warning', message });
         const lockfile = c.files.map((f) => f.file).find((f) => /lock|shrinkwrap/.test(f)) ?? '';
-        c.descent = { lockfile, changes: [], groups: 0, levels: [], stopped: message };
+        emit({
+          type: 'dep-result', culprit: c.sha, stopped: message,
+          descent: { lockfile, changes: [], groups: 0, levels: [], stopped: message },
+        });
       }
     }
   }
   // Evidence at the culprit (docs/evidence.md): profile parent and culprit, diff, tie to the change.
-  if (o.profile !== false && outcome.culprits.length) {
+  if (o.profile !== false && culprits.length) {
     const p0 = performance.now();
     const prepared = preparationCounted(cost);
     const evidenceStore = new EvidenceStore(join(cache, 'evidence'));
@@ -127,9 +114,9 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
       });
     const keys = new Map<string, string>();
     let profiled = 0;
-    for (const c of result.culprits) keys.set(c.sha, await key(c));
-    result.evidence = await collectEvidence({
-      culprits: result.culprits.map((c) => ({ sha: c.sha, parent: c.parent })),
+    for (const c of culprits) keys.set(c.sha, await key(c));
+    await collectEvidence({
+      culprits: culprits.map((c) => ({ sha: c.sha, parent: c.parent })),
       probe,
       prepare: (s) => measurer.prepareCommit(s),
       repo,
@@ -148,35 +135,34 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
         put: (c, ev, seconds) => evidenceStore.put(keys.get(c.sha)!, ev, seconds),
       },
     });
+    if (signal.aborted) throw new Interrupted();
     // Profiling is its own line of the cost: its wall time, less the builds it needed (counted as builds).
     const spent = (performance.now() - p0) / 1000 - (preparationCounted(cost) - prepared);
     if (profiled) cost.profileSeconds = Math.max(0, spent);
   }
   await measurer.close();
   finishCost(cost, (performance.now() - started) / 1000, measurer.prepareOverlap);
-  const resultFile = join(runDir, 'result.json');
-  const reportFile = join(runDir, 'writeup.md');
-  writeFileSync(resultFile, JSON.stringify(result, null, 2) + '\n');
-  // writeup.md with its SVG charts and writeup.html; --report gets its copy (HTML for .html).
-  const probeEvidence = result.culprits
-    .map((c) => ({
-      culprit: c.sha,
-      baseline: c.baseline,
-      before: readProbeArtifacts(runDir, c.baseline),
-      after: readProbeArtifacts(runDir, c.sha),
-    }))
-    .filter((p) => hasProbeEvidence(p.after));
-  writeReport(runDir, result, { meta, samples: x.samples, probeEvidence }, o.reportFile);
-  if (o.jsonFile) copyOut(resultFile, o.jsonFile);
-  emit({
+  emit({ type: 'cost', cost });
+  // What the probe saved at a culprit and its baseline, when an earlier run measured them: into this run's folder.
+  for (const c of outcome.culprits) for (const sha of [c.before, c.sha]) adoptProbeArtifacts(runDir, sha);
+  const end: RunEvent = {
     type: 'run-end',
     outcome,
-    resultFile: o.jsonFile ? resolve(o.jsonFile) : resultFile,
-    reportFile: o.reportFile ? resolve(o.reportFile) : reportFile,
+    resultFile: o.jsonFile ? resolve(o.jsonFile) : join(runDir, 'result.json'),
+    reportFile: o.reportFile ? resolve(o.reportFile) : join(runDir, 'writeup.md'),
     exitCode,
-  });
+    time: new Date().toISOString(),
+  };
+  // The result and writeup are the fold over the log as it stands once the run-end is in it.
+  const copies = { jsonFile: o.jsonFile, reportFile: o.reportFile };
+  const result = writeRunOutputs(runDir, [...x.record(), asLogged(end)], copies);
+  emit(end);
   return { exitCode, result };
 }
+
+const identicalBuild = (baseline: string) =>
+  `the build output is byte-identical to ${baseline.slice(0, 12)}'s: the change cannot have altered the built ` +
+  'program (unless it runs its sources directly); suspect noise or the environment';
 
 /**
  * A reference (an endpoint, or a commit decided earlier) that fails to build or measure: the bisect
@@ -202,21 +188,4 @@ export function referenceFailure(
     ),
     { tail: f.logTail },
   );
-}
-
-export function copyOut(from: string, to: string): void {
-  const dir = dirname(resolve(to));
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-  copyFileSync(from, to);
-}
-
-/** Per-field medians of a commit's sample details (p50, p99, rps …) for the before/after table. */
-export function medianDetails(list?: Record<string, number>[]): Record<string, number> | undefined {
-  if (!list || list.length === 0 || Object.keys(list[0]).length === 0) return undefined;
-  const out: Record<string, number> = {};
-  for (const k of Object.keys(list[0])) {
-    const v = list.map((d) => d[k]).filter((x) => typeof x === 'number');
-    if (v.length) out[k] = median(v);
-  }
-  return out;
 }

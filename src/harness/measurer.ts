@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { CommitFailure } from '../errors.js';
-import type { CommitMeta, RunEvent } from '../events.js';
+import type { BlockRecord, CommitMeta, RunEvent } from '../events.js';
 import type { Purpose } from '../bisect/engine.js';
 import type { Probe, ProbeContext, Sample } from '../probes/types.js';
-import type { RunCost } from '../report/result.js';
+import type { RunCost } from '../run-cost.js';
 import { environmentFingerprint, hashOf } from './fingerprint.js';
 import { runShell } from './process.js';
 import { probeContext } from './probe-context.js';
@@ -12,6 +12,7 @@ import { Worktrees } from './worktrees.js';
 import { quantileSorted, sorted } from '../stats/summary.js';
 import { costOf, defaultJobs, preparationCounted, Preparer, type FetchBuild } from './prepare.js';
 import type { Slot } from './worktree-pool.js';
+import type { Replay } from './replay.js';
 
 export interface MeasurerOptions {
   cache: string;
@@ -45,6 +46,8 @@ export interface MeasurerOptions {
   jobs?: number;
   /** A commit's build from elsewhere (--artifacts: CI's build output), tried before building it. */
   fetchBuild?: FetchBuild;
+  /** --resume: the interrupted run's blocks, taken from its log instead of measured again. */
+  replay?: Replay;
 }
 
 /**
@@ -158,15 +161,71 @@ export class Measurer {
     });
   }
 
-  /** One run of each commit of `order`, in that order (warm-ups first), or the block replayed from the store. */
+  /**
+   * One run of each commit of `order`, in that order (warm-ups first); or the block as the run log of
+   * a resumed run holds it, or as the sample store does. Every block ends with a `block` event: the
+   * samples as the engine takes them, or why the block could not be measured.
+   */
   async measureBlock(block: Block): Promise<Record<string, number[]>> {
+    const { target, refs } = block;
+    const sig = `${target}|${refs.join(',')}`;
+    const ordinal = block.ordinal ?? this.ordinals.get(sig) ?? 0;
+    this.ordinals.set(sig, ordinal + 1);
+    const logged = this.o.replay?.take(block);
+    if (logged) return this.replayLogged(block, logged);
+    try {
+      return await this.measureOrReuse(block, ordinal);
+    } catch (e) {
+      // A probe stopped by q or Ctrl-C did not fail: nothing is recorded, the resumed run measures it.
+      if (e instanceof CommitFailure && !this.o.signal.aborted) {
+        const failure = {
+          sha: e.sha ?? target, stage: e.stage, kind: e.kind, message: e.message, tail: e.logTail,
+          ...(e.logFile ? { log: e.logFile } : {}),
+        };
+        const { purpose } = block;
+        this.o.emit({ type: 'block', target, refs, order: [...block.order], purpose, samples: {}, failure });
+      }
+      throw e;
+    }
+  }
+
+  /** A block of the interrupted run, from its log: its samples go to the views and the engine as they were. */
+  private replayLogged(block: Block, logged: BlockRecord): Record<string, number[]> {
+    const { target, refs, rounds, purpose } = block;
+    const { emit } = this.o;
+    this.lastRun = new Set();
+    const f = logged.failure;
+    if (f) {
+      // It failed before it measured anything: it fails again, without building or measuring.
+      emit(logged);
+      const failure = Object.assign(new CommitFailure(f.stage, f.message, f.log, f.tail, f.kind), { sha: f.sha });
+      if (f.stage === 'build') this.failed.set(f.sha, failure);
+      throw failure;
+    }
+    this.cost.cachedBlocks++;
+    this.costOf(target).cached = true;
+    costOf(this.cost, target).saved += logged.seconds ?? 0;
+    emit({ type: 'measure-start', target, refs, rounds, purpose, cached: true, replayed: true });
+    for (const [sha, values] of Object.entries(logged.samples)) {
+      const d = logged.details?.[sha] ?? [];
+      const cut = new Set(logged.censored?.[sha] ?? []);
+      values.forEach((value, k) => {
+        if (cut.has(k)) this.noteCensored(sha, value);
+        const marks = { ...(cut.has(k) ? { censored: true as const } : {}), ...(d[k] ? { details: d[k] } : {}) };
+        emit({ type: 'sample', sha, value, ...marks });
+      });
+      this.details.set(sha, [...(this.details.get(sha) ?? []), ...d]);
+    }
+    emit(logged);
+    return logged.samples;
+  }
+
+  /** The block measured here, or replayed from the sample store. */
+  private async measureOrReuse(block: Block, ordinal: number): Promise<Record<string, number[]>> {
     const { target, refs, order, rounds, purpose } = block;
     const { o, store, meta, emit, probe, signal } = { o: this.o, store: this.store, meta: this.o.meta, emit: this.o.emit, probe: this.o.probe, signal: this.o.signal };
     const { cost, details } = this;
     const commits = [...refs, target];
-    const sig = `${target}|${refs.join(',')}`;
-    const ordinal = block.ordinal ?? this.ordinals.get(sig) ?? 0;
-    this.ordinals.set(sig, ordinal + 1);
     // Everything that decides what a sample measures: the probe, how each commit is installed and built.
     const key = hashOf({
       v: 3, probe: o.probeDefinition, build: this.buildCommand ?? null, install: o.install ?? null, env: o.env ?? null, fp: this.fp.hash,
@@ -194,6 +253,14 @@ export class Measurer {
         });
         details.set(sha, [...(details.get(sha) ?? []), ...d]);
       }
+      const censored = Object.fromEntries(commits.flatMap((sha) => {
+        const cut = stored.censored?.[meta.get(sha)!.tree];
+        return cut?.length ? [[sha, cut]] : [];
+      }));
+      const storedDetails = Object.fromEntries(
+        commits.map((sha) => [sha, stored.details?.[meta.get(sha)!.tree] ?? []]),
+      );
+      emit(blockRecord(block, out, storedDetails, censored, (stored.seconds ?? 0) + (stored.prepareSeconds ?? 0)));
       return out;
     }
     this.pendingAhead?.();
@@ -288,9 +355,31 @@ export class Measurer {
     }
     // seconds: what replaying this block saves a later run (its measurement, without the builds).
     const censored = Object.keys(censoredByTree).length ? { censored: censoredByTree } : {};
-    store.put({ key, runId: o.runId, samples: byTree, details: detailsByTree, ...censored, time: new Date().toISOString(), seconds: (performance.now() - m0) / 1000, prepareSeconds: (m0 - b0) / 1000 });
+    const seconds = (performance.now() - m0) / 1000;
+    store.put({
+      key, runId: o.runId, samples: byTree, details: detailsByTree, ...censored, time: new Date().toISOString(),
+      seconds, prepareSeconds: (m0 - b0) / 1000,
+    });
+    emit(blockRecord(block, out, outDetails, outCensored, seconds + (m0 - b0) / 1000));
     return out;
   }
+}
+
+/** A block's `block` event: details only where the probe records any, censored positions only where there are some. */
+function blockRecord(
+  block: Block,
+  samples: Record<string, number[]>,
+  details: Record<string, Record<string, number>[]>,
+  censored: Record<string, number[]>,
+  seconds: number,
+): BlockRecord {
+  const hasDetails = Object.values(details).some((list) => list.some((d) => Object.keys(d).length));
+  const cut = Object.fromEntries(Object.entries(censored).filter(([, at]) => at.length));
+  return {
+    type: 'block', target: block.target, refs: [...block.refs], order: [...block.order], purpose: block.purpose,
+    samples,
+    ...(hasDetails ? { details } : {}), ...(Object.keys(cut).length ? { censored: cut } : {}), seconds,
+  };
 }
 
 /** A block the engine asked for: its commits, and every run in the order to take them. */

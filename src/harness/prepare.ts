@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CommitFailure, tailLines } from '../errors.js';
 import type { RunEvent } from '../events.js';
-import type { CommitCost, RunCost } from '../report/result.js';
+import type { CommitCost, RunCost } from '../run-cost.js';
 import { BuildCache, untrackedFiles } from './build-cache.js';
 import { evict } from './cache-store.js';
 import { hashOf } from './fingerprint.js';
@@ -414,14 +414,4 @@ export function finishCost(cost: RunCost, wallSeconds: number, prepareOverlap = 
   for (const sha of measured) costOf(cost, sha).overhead = overhead / measured.length;
   cost.overheadSeconds = overhead;
   cost.savedSeconds = saved;
-}
-
-/** A culprit whose build output is byte-identical to its baseline's cannot have changed the built program. */
-export function flagIdenticalBuilds(result: { culprits: { sha: string; baseline: string; suspicious?: string }[]; culprit: { sha: string; suspicious?: string } | null }, hashes: Map<string, string>): void {
-  for (const c of result.culprits) {
-    const a = hashes.get(c.sha);
-    if (a && a === hashes.get(c.baseline)) {
-      c.suspicious = `the build output is byte-identical to ${c.baseline.slice(0, 12)}'s: the change cannot have altered the built program (unless it runs its sources directly); suspect noise or the environment`;
-    }
-  }
 }

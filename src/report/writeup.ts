@@ -16,6 +16,8 @@ export interface WriteupExtras {
   charts?: { file: string; title: string; sha?: string }[];
   /** What the probe itself saved at each culprit and its baseline (bundle sizes, statements, heap diff). */
   probeEvidence?: ProbeEvidenceItem[];
+  /** When the run ended (ISO 8601), from its log: a writeup rebuilt later carries the same date. */
+  date?: string;
 }
 
 
@@ -82,7 +84,7 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
           ? `Undecided: no regression shown or ruled out between ${md(r.good.ref)} and ${md(r.bad.ref)}`
           : `No regression between ${md(r.good.ref)} and ${md(r.bad.ref)}`;
   L.push(`## ${headline}`, '');
-  L.push(`**Date:** ${new Date().toISOString().slice(0, 10)}  `);
+  L.push(`**Date:** ${(x.date ?? new Date().toISOString()).slice(0, 10)}  `);
   L.push(`**Range:** good ${mdCode(r.good.ref)} (${short(r.good.sha)}) .. bad ${mdCode(r.bad.ref)} (${short(r.bad.sha)}), ${r.rangeSize} commits  `);
   L.push(`**Probe:** ${mdCode(r.probe.name)} (${r.probe.kind}): ${md(m.name)}${unit ? ` in ${md(unit)}` : ''}, ${direction(m)}  `);
   L.push(`**Status:** ${r.status}`, '');

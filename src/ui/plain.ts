@@ -23,6 +23,10 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         write(`perfbisect: ${e.rangeSize} commits between ${e.good.ref} (${short(e.good.sha)}) and ${e.bad.ref} (${short(e.bad.sha)}) in ${e.repo}`);
         write(`probe ${e.probe.name} (${e.probe.kind}): ${e.metric.name}${e.metric.unit ? ` in ${e.metric.unit}` : ''}, ${e.metric.better} is better${e.deterministic ? ', deterministic' : ''}`);
         write(`run ${e.runId}: ${e.runDir}`);
+        if (e.resumed) {
+          const blocks = e.resumed.blocks;
+          write(`resuming: the ${blocks} block(s) of its run log go back to the engine first, not measured again`);
+        }
         break;
       case 'range':
         for (const c of e.commits) subjects.set(c.sha, c.subject);
@@ -36,12 +40,15 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         else write(`install ${short(e.sha)} ${e.ok ? 'ok' : 'FAILED'} in ${fmtDuration(e.seconds)}${e.ok ? '' : ` (log: ${e.log})`}`);
         if (!e.ok) for (const l of e.tail ?? []) write(`  | ${l}`);
         break;
-      case 'measure-start':
+      case 'measure-start': {
+        const from = e.replayed ? ' (from the run log)' : e.cached ? ' (from cache)' : '';
         write(
-          `measure ${short(e.target)}${e.refs.length ? ` against ${e.refs.map(short).join(', ')}` : ''}: ${e.rounds} round(s)${e.cached ? ' (from cache)' : ''}` +
+          `measure ${short(e.target)}${e.refs.length ? ` against ${e.refs.map(short).join(', ')}` : ''}: ` +
+            `${e.rounds} round(s)${from}` +
             `${e.purpose === 'endpoints' ? ' [endpoints]' : ` ${subj(e.target)}`}`,
         );
         break;
+      }
       case 'sample':
         samples.set(e.sha, (samples.get(e.sha) ?? 0) + 1);
         break;
@@ -71,7 +78,9 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         const label = v.verdict === 'inconclusive' ? `inconclusive, leans ${v.lean}` : v.verdict;
         write(
           `verdict ${short(v.sha)} ${label}: ${g ? `${pct(g.worse)} vs good [${pct(g.lo)}, ${pct(g.hi)}] ${fmtP(g.p)}` : ''}` +
-            `${v.vsBad ? `, ${pct(v.vsBad.worse)} vs bad` : ''} (n=${v.samples}, this verdict's blocks)${underMinStep(v)} ${subj(v.sha)}`,
+            `${v.vsBad ? `, ${pct(v.vsBad.worse)} vs bad` : ''}` +
+            `${v.left !== undefined ? `, ${v.left} commit(s) left` : ''}` +
+            ` (n=${v.samples}, this verdict's blocks)${underMinStep(v)} ${subj(v.sha)}`,
         );
         break;
       }

@@ -1,4 +1,4 @@
-import type { CommitVerdict, Outcome } from '../bisect/engine.js';
+import type { CommitVerdict, Outcome, SearchProgress } from '../bisect/engine.js';
 import type { CommitMeta, Phase, RunEvent } from '../events.js';
 import type { MetricInfo } from '../probes/types.js';
 import { termText } from '../report/escape.js';
@@ -45,6 +45,8 @@ export interface ViewState {
   /** Build output of each commit (capped), for the build tail and the full-log key. */
   logs: Record<string, string[]>;
   threshold?: { value: number; source: string };
+  /** Where the search stands, as the engine last said (candidates left, verdicts to come). */
+  search?: SearchProgress;
   /** What the endpoints' noise will cost, in words (src/report/noise.ts). */
   noise: string[];
   warnings: string[];
@@ -157,8 +159,11 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
     }
     case 'threshold':
       s.threshold = { value: e.value, source: clean(e.source) };
-      // The threshold is derived from the endpoints block: it marks the end of the first step.
-      if (!s.endpointsDone) {
+      return s;
+    case 'search':
+      s.search = e.progress;
+      // The endpoints' decision is the first step.
+      if (e.progress.endpoints && !s.endpointsDone) {
         s.endpointsDone = true;
         s.steps++;
         s.lastStepAt = at;
@@ -266,25 +271,9 @@ export function foldEvents(events: (RunEvent & { t?: number })[], now?: number):
   return now === undefined ? s : { ...s, now };
 }
 
-/** Which side of the regression a measured commit is on, following an inconclusive commit's lean. */
-function side(c: CommitView): 'good' | 'bad' | undefined {
-  if (c.verdict === 'good' || c.verdict === 'good-endpoint') return 'good';
-  if (c.verdict === 'bad' || c.verdict === 'bad-endpoint') return 'bad';
-  if (c.verdict === 'inconclusive') return c.lean === 'between' ? undefined : c.lean;
-  return undefined;
-}
-
-/**
- * Commits that may still hold the regression: after the newest good-side commit and up to the
- * oldest bad-side commit after it, in range order. Exact on linear history, an estimate on merges.
- */
+/** Commits that may still hold the regression, as the engine counted them (before it says: the range). */
 export function remaining(s: ViewState): number {
-  const cs = s.order.map((sha) => s.commits[sha]).filter(Boolean);
-  let lastGood = -1;
-  for (const c of cs) if (side(c) === 'good') lastGood = Math.max(lastGood, c.index);
-  let firstBad = cs.length - 1;
-  for (const c of cs) if (side(c) === 'bad' && c.index > lastGood) firstBad = Math.min(firstBad, c.index);
-  return Math.max(0, firstBad - lastGood);
+  return s.search?.remaining ?? Math.max(0, s.order.length - 1);
 }
 
 export interface Progress {
@@ -298,8 +287,8 @@ export interface Progress {
 
 export function progress(s: ViewState): Progress {
   const left = s.outcome ? 0 : remaining(s);
-  // Halving the candidates each verdict; the endpoints block is a step of its own.
-  const stepsLeft = s.outcome ? 0 : (s.endpointsDone ? 0 : 1) + (left > 1 ? Math.ceil(Math.log2(left)) : 0);
+  // The verdicts the engine expects still; the endpoints block is a step of its own.
+  const stepsLeft = s.outcome ? 0 : (s.endpointsDone ? 0 : 1) + (s.search?.verdictsLeft ?? 0);
   const elapsedSeconds = ((s.endedAt ?? s.now) - s.startedAt) / 1000;
   const perStep = s.steps > 0 && s.lastStepAt !== undefined ? (s.lastStepAt - s.startedAt) / 1000 / s.steps : undefined;
   return { remaining: left, stepsDone: s.steps, stepsLeft, elapsedSeconds, etaSeconds: perStep === undefined ? undefined : perStep * stepsLeft };

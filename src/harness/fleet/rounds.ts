@@ -2,11 +2,11 @@ import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BisectEngine, RoundResult } from '../../bisect/engine.js';
 import { CommitFailure, EnvironmentError } from '../../errors.js';
-import type { CommitMeta, RunEvent } from '../../events.js';
-import type { FleetMachine, RunResult } from '../../report/result.js';
+import type { BlockRecord, CommitMeta, RunEvent } from '../../events.js';
 import { hashOf } from '../fingerprint.js';
 import { Interrupted, type Measurer } from '../measurer.js';
 import { costOf } from '../prepare.js';
+import type { Replay } from '../replay.js';
 import type { JobOutcome, Runner } from '../runners/types.js';
 import { machineKey, type JobPlan, type JobResult, type RoundPlan } from './plan.js';
 import { JobStore } from './store.js';
@@ -27,6 +27,8 @@ export interface RoundsOptions {
   plan: Omit<RoundPlan, 'schema' | 'runId' | 'round' | 'jobs'>;
   emit: (e: RunEvent) => void;
   signal: AbortSignal;
+  /** --resume: the interrupted run's log, whose jobs' results are used instead of running them again. */
+  replay?: Replay;
   /** A reference that failed on a job's machine: the bisect cannot go on (as in the sequential bisect). */
   referenceFailed: (sha: string, f: CommitFailure) => never;
   /** After each round: verdicts and the threshold to the views. */
@@ -35,7 +37,6 @@ export interface RoundsOptions {
 
 export interface RoundsSummary {
   rounds: number;
-  machines: FleetMachine[];
 }
 
 /**
@@ -49,7 +50,6 @@ export async function runRounds(o: RoundsOptions): Promise<RoundsSummary> {
   const store = new JobStore(join(o.cache, 'fleet', `${hashOf([o.repoRoot, o.runner.name])}.jsonl`));
   const ordinals = new Map<string, number>();
   const attempts = new Map<number, number>();
-  const machines = new Map<string, FleetMachine>();
   const cost = measurer.cost;
   cost.rounds = 0;
   cost.fleetJobs = 0;
@@ -91,13 +91,16 @@ export async function runRounds(o: RoundsOptions): Promise<RoundsSummary> {
         ordinal,
       };
     });
-    // --no-cache still replays this very run's jobs: that is how a resumed --no-cache run sends nothing out twice.
+    // A resumed run takes its jobs' results from its log; --no-cache still replays this very run's jobs.
     const stored = new Map(
       jobs.flatMap((j) => {
+        const logged = o.replay?.takeJob(j.key);
+        if (logged) return [[j.index, jobFromLog(j, logged.block, logged.end)] as const];
         const hit = store.get(j.key);
         return hit && (o.plan.useCache || hit.storedBy === o.runId) ? [[j.index, hit] as const] : [];
       }),
     );
+    if (stored.size < jobs.length) o.replay?.missedJobs();
     emit({
       type: 'round',
       round,
@@ -167,23 +170,6 @@ export async function runRounds(o: RoundsOptions): Promise<RoundsSummary> {
       if (got?.dir && existsSync(join(got.dir, 'artifacts')))
         cpSync(join(got.dir, 'artifacts'), join(o.runDir, 'artifacts'), { recursive: true });
       const machine = machineKey(result.machine);
-      const m = machines.get(machine) ?? {
-        key: machine,
-        name: result.machine.name,
-        cpu: result.machine.cpu,
-        cores: result.machine.cores,
-        os: result.machine.os,
-        jobs: [],
-      };
-      machines.set(machine, m);
-      m.jobs.push({
-        round,
-        index: job.index,
-        target: job.target,
-        refs: job.refs,
-        purpose: job.purpose,
-        ...(got?.where ? { where: got.where } : {}),
-      });
       addCost(measurer, result, !!hit);
       emit({
         type: 'measure-start',
@@ -212,6 +198,22 @@ export async function runRounds(o: RoundsOptions): Promise<RoundsSummary> {
       if (result.censoredAt !== undefined) measurer.censoredAt = result.censoredAt;
       for (const [sha, hash] of Object.entries(result.outputs ?? {})) measurer.preparer.outputHashes.set(sha, hash);
       const f = result.failure;
+      const block: BlockRecord = {
+        type: 'block',
+        target: job.target,
+        refs: job.refs,
+        order: job.order.map((k) => [job.target, ...job.refs][k]),
+        purpose: job.purpose,
+        samples: f ? {} : result.samples!,
+        ...(result.details && !f ? { details: result.details } : {}),
+        ...(result.censored && !f ? { censored: result.censored } : {}),
+        seconds: result.cost.seconds,
+        machine,
+        job: { round, index: job.index, key: job.key },
+        ...(f ? { failure: { ...f, ...(f.log && got?.dir ? { log: join(got.dir, f.log) } : {}) } } : {}),
+      };
+      emit(block);
+      const { name, cpu, cores, os } = result.machine;
       emit({
         type: 'job-end',
         round,
@@ -223,6 +225,8 @@ export async function runRounds(o: RoundsOptions): Promise<RoundsSummary> {
         ...(got?.where ? { where: got.where } : {}),
         ...(got?.dir ? { dir: got.dir } : {}),
         ...(f ? { failed: `${f.sha.slice(0, 12)}: ${f.message}` } : {}),
+        host: { name, cpu, cores, os },
+        ...(result.outputs ? { outputs: result.outputs } : {}),
       });
       if (f) {
         const log = f.log && got?.dir ? join(got.dir, f.log) : undefined;
@@ -238,7 +242,7 @@ export async function runRounds(o: RoundsOptions): Promise<RoundsSummary> {
     engine.recordRound(results);
     o.afterRound();
   }
-  return { rounds: cost.rounds, machines: [...machines.values()] };
+  return { rounds: cost.rounds };
 }
 
 /** A job's builds, probe runs and seconds into the run's cost, as if measured here (replayed jobs as saved time). */
@@ -260,7 +264,30 @@ function addCost(measurer: Measurer, r: JobResult, replayed: boolean): void {
   }
 }
 
-/** The result's fleet section and each commit's samples from the machine that decided it. */
-export function fleetResult(result: RunResult, runner: string, runners: number, summary: RoundsSummary): void {
-  result.fleet = { runner, runners, rounds: summary.rounds, machines: summary.machines };
+/**
+ * A job of the interrupted run, as its log holds it, in the shape a job comes back in. A job that
+ * failed there fails here too, from the log: it is skipped, or ends the run, as it did.
+ */
+function jobFromLog(
+  job: JobPlan,
+  block: BlockRecord,
+  end: Extract<RunEvent, { type: 'job-end' }> | undefined,
+): JobResult & { storedBy: string } {
+  const host = end?.host ?? { name: block.machine ?? '', cpu: '', cores: 0, os: '' };
+  const key = block.machine ?? '/';
+  const [name, fingerprint] = [key.slice(0, key.lastIndexOf('/')), key.slice(key.lastIndexOf('/') + 1)];
+  const f = block.failure;
+  const censored = block.censored ?? {};
+  const cut = Object.entries(censored).find(([, at]) => at.length);
+  return {
+    schema: 'perfbisect-job/1', runId: '', round: block.job!.round, index: job.index, key: job.key, target: job.target,
+    // The machine key (name/fingerprint) is what the engine compares by: the log's, as it was.
+    machine: { ...host, name, hostname: host.name, node: '', fingerprint },
+    ...(f ? { failure: { sha: f.sha, stage: f.stage, kind: f.kind, message: f.message, tail: f.tail } } : {}),
+    ...(f ? {} : { samples: block.samples, details: block.details, censored: block.censored }),
+    ...(cut ? { censoredAt: block.samples[cut[0]][cut[1][cut[1].length - 1]] } : {}),
+    ...(end?.outputs ? { outputs: end.outputs } : {}),
+    cost: { seconds: block.seconds ?? 0, builds: 0, buildSeconds: 0, samples: 0, measureSeconds: 0, perCommit: {} },
+    started: '', ended: '', storedBy: '',
+  };
 }
