@@ -14,7 +14,7 @@ interface Frame {
  * stack, leaf first. A location holds one frame per inlined function, the function they were inlined
  * into last. Go 1.19 writes no function start lines, so functions are keyed by name and file.
  */
-export function readPprof(data: Uint8Array, roots: string[]): { ms: number; stack: Frame[] }[] {
+export function readPprof(data: Uint8Array, roots: string[]): { ms: number; count: number; stack: Frame[] }[] {
   const gzipped = data[0] === 0x1f && data[1] === 0x8b;
   const profile = Profile.decode(gzipped ? gunzipSync(data) : data);
   const text = (index: number | bigint) => profile.stringTable.strings[Number(index)] ?? '';
@@ -23,6 +23,8 @@ export function readPprof(data: Uint8Array, roots: string[]): { ms: number; stac
   const nanos = units.indexOf('nanoseconds');
   const valueAt = nanos >= 0 ? nanos : units.length - 1;
   const scale = nanos >= 0 ? 1e-6 : 1;
+  // pprof merges samples with the same stack: the 'samples'/'count' value says how many ticks a row holds.
+  const counts = profile.sampleType.findIndex((t) => ['samples', 'count'].includes(text(t.type)));
   const functions = new Map(profile.function.map((f) => [Number(f.id), f]));
   const locations = new Map(
     profile.location.map((loc) => [
@@ -39,7 +41,7 @@ export function readPprof(data: Uint8Array, roots: string[]): { ms: number; stac
   return profile.sample.map((sample) => {
     const stack = sample.locationId.flatMap((id) => locations.get(Number(id)) ?? []);
     while (stack.length > 1 && preempt(stack[0])) stack.shift();
-    return { ms: Number(sample.value[valueAt] ?? 0) * scale, stack };
+    return { ms: Number(sample.value[valueAt] ?? 0) * scale, count: counts >= 0 ? Number(sample.value[counts] ?? 1) : 1, stack };
   });
 }
 
@@ -50,10 +52,10 @@ export function aggregatePprof(runs: Uint8Array[][], roots: string[]): ProfileAg
   for (const run of runs) {
     agg.runs++;
     for (const data of run) {
-      for (const { ms, stack } of readPprof(data, roots)) {
+      for (const { ms, count, stack } of readPprof(data, roots)) {
         if (!stack.length) continue;
         agg.totalMs += ms;
-        agg.samples++;
+        agg.samples += count;
         const keys = stack.map((f) => fnKey({ function: f.function, file: f.file, line: 0 }));
         const leaf = stack[0];
         const leafKey = keys[0];

@@ -7,7 +7,7 @@ import { alignToCulprit } from '../evidence/compare.js';
 import { aggregateV8, isCpuProfile, type CpuProfile } from '../evidence/cpuprofile.js';
 import { buildEvidence, halves } from '../evidence/evidence.js';
 import { renderDiffFlameGraph } from '../evidence/flamegraph.js';
-import { aggregatePprof } from '../evidence/pprof.js';
+import { aggregatePprof, readPprof } from '../evidence/pprof.js';
 import { aggregatePstats, isPstatsDump, type PstatsDump } from '../evidence/pstats.js';
 import type { Evidence, ProfileAggregate } from '../evidence/types.js';
 import type { Probe, ProbeContext } from '../probes/types.js';
@@ -105,7 +105,13 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
     }));
   }
   const roots = [...contexts.values()].map((x) => x.cwd);
+  // Sampling profilers: V8 samples about every millisecond, Go's pprof at 100 Hz; both want ~2 s of CPU a side.
   const v8Samples = (s: SideRuns) => s.v8.reduce((n, r) => n + r.reduce((m, p) => m + p.samples.length, 0), 0);
+  const goTicks = (p: Uint8Array) => readPprof(p, []).reduce((n, x) => n + x.count, 0);
+  const goSamples = (s: SideRuns) => s.go.reduce((n, r) => n + r.reduce((m, p) => m + goTicks(p), 0), 0);
+  const sampledEnough = (s: SideRuns) =>
+    (s.v8.every((r) => r.length === 0) || v8Samples(s) >= minSamples) &&
+    (s.go.every((r) => r.length === 0) || goSamples(s) >= minSamples / 10);
   const started = Date.now();
   const prepared: ProbeContext[] = [];
   try {
@@ -115,7 +121,7 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
     }
     for (let run = 0; run < maxRuns; run++) {
       // Enough when the sampled side has the samples for a stable top (cProfile counts every call: runs suffice).
-      const enough = run >= minRuns && Object.values(sides).every((s) => s.v8.every((r) => r.length === 0) || v8Samples(s) >= minSamples);
+      const enough = run >= minRuns && Object.values(sides).every(sampledEnough);
       if (enough || (run >= minRuns && Date.now() - started > budget)) break;
       for (const [name, s] of Object.entries(sides)) {
         const ctx = contexts.get(s.sha)!;

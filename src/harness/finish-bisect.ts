@@ -104,7 +104,8 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
     const tree = async (sha: string) => (await repo.raw(['rev-parse', `${sha}^{tree}`])).trim();
     const key = async (c: { sha: string; parent: string }) =>
       hashOf({
-        v: 1,
+        // Bumped when how evidence is gathered changes (how long Go profiles run), so old entries are not replayed.
+        v: 2,
         probe: o.probeDefinition,
         build: measurer.buildCommand ?? null,
         env: o.env ?? null,

@@ -79,7 +79,8 @@ export const goBenchProbe: ProbeKind<typeof goBenchSchema> = {
       profile: {
         profiler: 'pprof',
         async sample(ctx, outDir): Promise<Sample> {
-          const r = await ctx.exec(goTestCommand(cfg, ['-cpuprofile', `${outDir}/cpu.pprof`]), { env: goEnv(cfg), timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined });
+          const profiled = { ...cfg, count: 1, benchtime: profileBenchtime(cfg.benchtime) };
+          const r = await ctx.exec(goTestCommand(profiled, ['-cpuprofile', `${outDir}/cpu.pprof`]), { env: goEnv(cfg), timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined });
           return goSamples(r.stdout, r.stderr, r.exitCode, cfg, ctx)[0];
         },
       },
@@ -96,6 +97,18 @@ export function goTestCommand(cfg: GoBenchProbeConfig, extra: string[] = []): st
   if (cfg.benchtime) args.push('-benchtime', cfg.benchtime);
   args.push(...extra, cfg.package);
   return args.map(shq).join(' ');
+}
+
+/**
+ * A profiled run lasts at least Go's default second: the profiler samples at 100 Hz, and a benchmark
+ * run for a fixed few iterations (`40x`) or milliseconds leaves a handful of samples, too few to rank
+ * functions by. A longer duration the user chose is kept.
+ */
+export function profileBenchtime(benchtime: string | undefined): string {
+  const m = benchtime ? /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)$/.exec(benchtime) : null;
+  if (!m) return '1s';
+  const seconds = Number(m[1]) * { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 }[m[2]]!;
+  return seconds >= 1 ? benchtime! : '1s';
 }
 
 /** Worktrees have a .git file, not a directory: VCS stamping must not get in the way; never fetch a toolchain. */
