@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import type { NoiseReport } from '../src/events.js';
+import { noiseLines } from '../src/report/noise.js';
+
+const base: NoiseReport = {
+  cv: 0.3, cpuCv: 0.03, cpuShare: 0.6, samplesFor5pct: 400, samplesForThisStep: 12, delta: 0.25,
+  minutes: 1.5, verdicts: 3, cores: 2, load: 0.4, busy: [], loaded: false,
+};
+const hint = (n: NoiseReport) => noiseLines(n, 'wall time').find((l) => l.startsWith('CPU time varies'));
+
+describe('noise lines', () => {
+  it('suggests CPU time where it is much steadier than wall time and the run is mostly CPU work', () => {
+    expect(hint(base)).toMatch(/CPU time varies 3\.0% .* 30\.0% .* about 100× fewer samples/);
+  });
+
+  it('stays quiet where CPU time is as noisy, the command mostly waits, or wall time is steady already', () => {
+    expect(hint({ ...base, cpuCv: 0.2 })).toBeUndefined();
+    expect(hint({ ...base, cpuShare: 0.1 })).toBeUndefined();
+    expect(hint({ ...base, cv: 0.015, cpuCv: 0.001 })).toBeUndefined();
+    expect(hint({ ...base, cpuCv: undefined })).toBeUndefined();
+  });
+
+  it('names a busy machine and what it costs', () => {
+    const lines = noiseLines({ ...base, loaded: true, load: 3.2, busy: [{ pid: 42, name: 'node', cpu: 0.98 }] }, 'wall time');
+    expect(lines).toContainEqual(expect.stringMatching(/^machine busy: load 3\.2 on 2 cores; node \(pid 42, 98% of a core\)/));
+  });
+});
