@@ -58,11 +58,11 @@ function program(): Command {
   return commandErrors(
     new Command('drift')
       .usage('--probe <name> [--since <ref|date>] [--branch main] [--points 16] [--store <dir|git:branch>] [options]\n       perfbisect drift ack <id> [--store <dir|git:branch>]')
-      .description("Scheduled drift check: measure the commits since the last check, find the steps, confirm and bisect each one, and call out gradual drift.")
+      .description('Scheduled drift check: measure the commits since the last check, find candidate steps, confirm each by re-measuring its neighbours, bisect the confirmed ones, and call out creep no step explains.')
       .option('--probe <name>', 'the probe from probes.config.ts to measure with')
       .option('--since <ref|date>', 'start of the window (default: the end of the last check in the store, else 7 days ago)')
       .option('--branch <ref>', 'the branch whose first-parent history is checked', 'main')
-      .option('--points <n>', 'about how many commits of the window to measure, both ends included', '16')
+      .option('--points <n>', 'about how many commits of the window to measure first, both ends included; up to as many again are added where the series moves', '16')
       .option('--store <dir|git:branch>', `history of checks: a folder (default ${defaultStore()}) or git:<branch> on the origin remote`)
       .option('--config <file>', 'probes config (default: probes.config.ts in the repository root)')
       .option('--repo <dir>', 'the repository (default: the current directory)')
@@ -168,10 +168,13 @@ function webhookUrl(raw: string | undefined): string | undefined {
 /** The drift check's own lines; the plain reporter prints builds, blocks and verdicts. */
 function driftLine(e: RunEvent, write: (l: string) => void): void {
   if (e.type === 'drift-note') write(`drift: ${e.message}`);
-  else if (e.type === 'drift-series') write(`series: ${e.points.map((p) => `${short(p.sha).slice(0, 7)}=${p.value.toPrecision(3)}`).join(' ')}`);
-  else if (e.type === 'drift-change') {
+  else if (e.type === 'drift-series') write(`series: ${e.points.map((p) => `${short(p.sha).slice(0, 7)}${p.added ? '+' : ''}=${p.value.toPrecision(3)}`).join(' ')}`);
+  else if (e.type === 'drift-candidate') {
+    const c = e.candidate;
+    if (c.status === 'rejected') write(`candidate ${short(c.from)}..${short(c.to)} rejected: ${c.reason}`);
+  } else if (e.type === 'drift-change') {
     const c = e.change;
-    const status = c.acked ? 'acknowledged' : c.known ? 'known' : c.confirmed ? 'new' : 'not confirmed';
+    const status = c.acked ? 'acknowledged' : c.known ? 'known' : c.kind === 'regression' ? 'new' : 'improvement';
     write(`change ${c.id}: ${c.kind} ${pct(c.change)} at ${c.culprit ? `${short(c.culprit)} ${sanitize(c.subject).slice(0, 60)}` : 'no single commit'} (${status})`);
   } else if (e.type === 'drift-end') write(`result: exit ${e.exitCode}; writeup: ${e.reportFile}; result json: ${e.resultFile}`);
 }
@@ -188,11 +191,11 @@ async function ack(argv: string[]): Promise<number> {
   const early = parseWith(p, argv);
   if (early !== undefined) return early;
   const id = p.args[0];
-  if (!/^[\w.-]+@[\w-]+$/.test(id)) throw new UsageError(`drift ack ${id}: not a change id. Ids look like p99@1a2b3c4d5e6f; the drift report lists them.`);
+  if (!/^[\w.-]+@[\w-]+$/.test(id)) throw new UsageError(`drift ack ${id}: not a change id. Ids look like p99@1a2b3c4d5e6f (a step) or p99@creep-1a2b3c4d-5e6f7a8b; the drift report lists them.`);
   const opts = p.opts<{ store?: string; repo?: string; githubIssue?: boolean }>();
   const github = opts.githubIssue ? githubSettings('--github-issue') : undefined;
   const { store } = await openStoreFor(opts.store, opts.repo);
-  const known = (await store.load()).some((r) => r.type === 'change' && r.id === id);
+  const known = (await store.load()).some((r) => (r.type === 'change' || r.type === 'creep') && r.id === id);
   if (!known) throw new UsageError(`drift ack ${id}: no change with that id in ${store.where}. \`perfbisect history --probe <name>\` lists them.`);
   await store.add(`ack-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${process.pid}`, [{ type: 'ack', id, time: new Date().toISOString() }]);
   process.stdout.write(`acknowledged ${id} in ${store.where}: later checks will not alert on it\n`);

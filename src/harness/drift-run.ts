@@ -1,17 +1,14 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { alternating } from '../bisect/schedule.js';
 import { dirname, join, resolve } from 'node:path';
-import { BisectEngine } from '../bisect/engine.js';
-import { changePoints, defaultChangePointOptions, type SeriesPoint } from '../drift/changepoints.js';
-import { changeId, gradualDrift } from '../drift/drift.js';
+import { DriftCheck, type CandidateResult, type DriftOutcome, type DriftProgress } from '../drift/check.js';
+import { changeId, creepId as creepIdOf } from '../drift/drift.js';
 import { looksLikeDate, spreadPoints } from '../drift/window.js';
 import { CommitFailure, ExitCode, UsageError } from '../errors.js';
 import type { CommitMeta, EventStream, RunEvent } from '../events.js';
 import type { Probe } from '../probes/types.js';
-import type { Better } from '../stats/compare.js';
 import { seededRng } from '../stats/rng.js';
-import { median } from '../stats/summary.js';
-import { renderDriftReport, renderSeriesSvg, type DriftResult, type DriftChange } from '../report/drift.js';
+import { candidateReason, renderDriftReport, renderSeriesSvg, type DriftCandidate, type DriftChange, type DriftResult } from '../report/drift.js';
+import { fmtSignedPct as pct, short } from '../report/format.js';
 import type { DriftStore, StoreRecord } from './drift-store.js';
 import { hashOf } from './fingerprint.js';
 import { Repo } from './git.js';
@@ -47,7 +44,6 @@ export interface DriftOptions {
 }
 
 type Meta = CommitMeta & { tree: string };
-const flip = (b: Better): Better => (b === 'lower' ? 'higher' : 'lower');
 
 /**
  * The scheduled check: measure a spread of the window's first-parent commits against its start
@@ -68,9 +64,8 @@ export async function runDrift(o: DriftOptions, events: EventStream, signal: Abo
   }
   const { start, commits } = window;
   const meta = new Map<string, Meta>(commits.map((c) => [c.sha, c]));
-  const idx = spreadPoints(commits.length, o.points);
-  const pts = idx.map((i) => commits[i].sha);
-  note(`window ${start.slice(0, 10)}..${tip.slice(0, 10)}: ${commits.length - 1} commits on ${o.branch}, measuring ${pts.length} of them`);
+  const first = spreadPoints(commits.length, o.points).length;
+  note(`window ${start.slice(0, 10)}..${tip.slice(0, 10)}: ${commits.length - 1} commits on ${o.branch}, measuring ${first} of them first`);
 
   const cache = cacheRoot();
   const runId = `drift-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${tip.slice(0, 7)}-${process.pid}`;
@@ -85,83 +80,98 @@ export async function runDrift(o: DriftOptions, events: EventStream, signal: Abo
   });
   const better = o.probe.metric.better;
   try {
-    // Series: every point interleaved with the baseline, and scaled by the baseline of its own
-    // block, so the machine getting slower during the run does not read as a trend.
-    const base = pts[0];
-    const baseAll: number[] = [];
-    const series: SeriesPoint[] = [];
-    const raw = new Map<string, number[]>();
-    const blockBase = new Map<string, number[]>();
-    for (const sha of pts.slice(1)) {
+    const check = new DriftCheck(
+      commits.map((c) => ({ sha: c.sha, parents: c.parents })),
+      {
+        threshold: o.threshold, better, deterministic: !!o.probe.deterministic, minSamples: o.minSamples, maxSamples: o.maxSamples,
+        confidence: o.confidence, points: o.points, extraPoints: o.points,
+      },
+      seededRng(parseInt(tip.slice(0, 8), 16)),
+    );
+    const known = new Set(history.flatMap((r) => ((r.type === 'change' || r.type === 'creep') && r.probe === o.probeName) || r.type === 'ack' ? [r.id] : []));
+    const acked = new Set(history.flatMap((r) => (r.type === 'ack' ? [r.id] : [])));
+    const show = (p: DriftProgress) => {
+      if (p.type === 'points-added') note(`the series moved: measuring ${p.shas.length} more point(s) inside the intervals that changed`);
+      else if (p.type === 'series') {
+        emit({ type: 'drift-series', points: p.series.map((x) => ({ sha: x.sha, value: x.value, n: x.samples.length, added: x.added })) });
+        note(`${p.candidates} candidate step(s): re-measuring each one's two points side by side before bisecting it`);
+      } else if (p.type === 'confirming') note(`candidate ${p.candidate.kind} of ${pct(p.candidate.interval)} between ${short(p.from)} and ${short(p.to)} (${p.candidate.sources.join(', ')}): confirming`);
+      else if (p.type === 'verdict') emit({ type: 'verdict', verdict: p.verdict });
+    };
+    let outcome: DriftOutcome;
+    for (;;) {
       if (signal.aborted) throw new Interrupted();
-      let s: Record<string, number[]>;
+      const step = check.next();
+      if (step.type === 'done') {
+        outcome = step.outcome;
+        break;
+      }
+      measurer.ahead(step, check.nextTargets());
       try {
-        s = await measurer.measureBlock({ target: sha, refs: [base], order: alternating(sha, [base], o.minSamples), rounds: o.minSamples, purpose: 'verdict' });
+        check.record(await measurer.measureBlock(step.target, step.refs, step.rounds, step.purpose));
       } catch (e) {
         if (!(e instanceof CommitFailure)) throw e;
-        if (sha === base || measurer.failed.has(base)) throw new UsageError(`the window's start ${base.slice(0, 10)} ${e.stage === 'build' ? 'does not build' : 'cannot be measured'}: ${e.message}. Pick another start with --since.`);
+        const sha = e.sha ?? step.target;
+        if (sha === start) throw new UsageError(`the window's start ${start.slice(0, 10)} ${e.stage === 'build' ? 'does not build' : 'cannot be measured'}: ${e.message}. Pick another start with --since.`);
         emit({ type: 'skip', sha, reason: `${e.stage} failed: ${e.message}` });
-        continue;
+        check.skip(sha, `${e.stage} failed: ${e.message}`);
       }
-      const b = s[base] ?? [];
-      baseAll.push(...b);
-      raw.set(sha, s[sha] ?? []);
-      blockBase.set(sha, b);
+      check.drain().forEach(show);
     }
-    const baseMedian = median(baseAll);
-    series.push({ sha: base, samples: baseAll });
-    for (const sha of pts.slice(1)) {
-      const v = raw.get(sha);
-      if (!v) continue;
-      const scale = baseMedian / (median(blockBase.get(sha)!) || baseMedian || 1);
-      series.push({ sha, samples: v.map((x) => x * scale) });
-    }
-    const values = series.map((p) => median(p.samples));
-    emit({ type: 'drift-series', points: series.map((p, i) => ({ sha: p.sha, value: values[i], n: p.samples.length })) });
+    check.drain().forEach(show);
+    const series = outcome.series;
+    if (series.length < 2) throw new UsageError(`no commit of the window ${start.slice(0, 10)}..${tip.slice(0, 10)} could be measured besides its start: see the skipped commits above.`);
 
-    const cps = changePoints(series, { ...defaultChangePointOptions, better, minMagnitude: o.threshold });
-    const known = new Set(history.flatMap((r) => (r.type === 'change' && r.probe === o.probeName && r.culprit ? [r.id] : r.type === 'ack' ? [r.id] : [])));
-    const acked = new Set(history.flatMap((r) => (r.type === 'ack' ? [r.id] : [])));
     const changes: DriftChange[] = [];
-    for (const cp of cps) {
-      const from = series[cp.index - 1].sha;
-      const to = series[cp.index].sha;
-      note(`step ${cp.kind} of ${(cp.worse * 100).toFixed(1)}% between ${from.slice(0, 10)} and ${to.slice(0, 10)}: confirming, then bisecting`);
-      const found = await bisectStep(repo, measurer, meta, from, to, cp.kind === 'improvement' ? flip(better) : better, o, signal, emit);
-      const id = found.culprit ? changeId(o.probeName, found.culprit) : changeId(o.probeName, `${from.slice(0, 6)}-${to.slice(0, 6)}`);
-      const change: DriftChange = {
-        id, from, to, culprit: found.culprit ?? null, kind: cp.kind,
-        change: cp.kind === 'improvement' ? -found.worse : found.worse,
-        confirmed: found.confirmed, known: known.has(id), acked: acked.has(id),
-        subject: found.culprit ? meta.get(found.culprit)?.subject ?? '' : '',
-        before: found.before, after: found.after, p: found.p,
-      };
-      changes.push(change);
-      emit({ type: 'drift-change', change });
+    const candidates: DriftCandidate[] = [];
+    for (const c of outcome.candidates) {
+      const located = c.steps.map((st): DriftChange => {
+        const id = changeId(o.probeName, st.culprit);
+        return {
+          id, from: c.from, to: c.to, culprit: st.culprit, subject: meta.get(st.culprit)?.subject ?? '', kind: st.kind, change: st.change,
+          confirmed: true, known: known.has(id), acked: acked.has(id), before: st.before, after: st.after, p: st.p,
+        };
+      });
+      const candidate = driftCandidate(c, located.map((x) => x.id), o.threshold);
+      candidates.push(candidate);
+      emit({ type: 'drift-candidate', candidate });
+      for (const change of located) {
+        changes.push(change);
+        emit({ type: 'drift-change', change });
+      }
     }
-    // The bisect's culprit-vs-parent change, not the series' segment means: a segment that holds
-    // creep would make its step look larger and hide the drift.
-    const confirmedSteps = cps.flatMap((cp, i) => (changes[i].confirmed ? [{ ...cp, worse: changes[i].change }] : []));
-    const drift = gradualDrift(values, confirmedSteps, { threshold: o.threshold, better, commits: commits.length - 1 });
-    const driftOut = drift && {
-      total: drift.total, unexplained: drift.unexplained, commits: drift.commits, largestStep: drift.largestStep,
-      contributors: drift.contributors.map((c) => ({ from: series[c.from].sha, to: series[c.to].sha, change: c.worse })),
-    };
-    const alerts = changes.filter((c) => c.confirmed && c.kind === 'regression' && !c.known && !c.acked);
-    const exitCode = alerts.length || driftOut ? ExitCode.driftFound : ExitCode.found;
+    const creep = outcome.creep;
+    const creepId = creepIdOf(o.probeName, start, tip);
+    const driftOut: DriftResult['drift'] = creep?.found
+      ? {
+        id: creepId, total: creep.total, unexplained: creep.unexplained, lo: creep.confirmation.lo, hi: creep.confirmation.hi, p: creep.confirmation.p,
+        commits: commits.length - 1, largestStep: creep.largestInterval, known: known.has(creepId), acked: acked.has(creepId),
+        contributors: creep.contributors.map((x) => ({ from: series[x.from].sha, to: series[x.to].sha, change: x.worse })),
+      }
+      : null;
+    const creepCheck: DriftResult['creepCheck'] = creep && creep.confirmation.verdict !== 'more'
+      ? { verdict: creep.confirmation.verdict, total: creep.total, unexplained: creep.unexplained, lo: creep.confirmation.lo, hi: creep.confirmation.hi, p: creep.confirmation.p, alpha: creep.confirmation.alpha, n: creep.confirmation.n }
+      : null;
+    if (creep) note(creep.found ? `creep: ${pct(creep.unexplained)} left once the located steps are divided out (${creepCheck?.n.join('+')} samples of the end against the start)` : `creep: none above the threshold (${pct(creep.unexplained)} left once the located steps are divided out)`);
+    const alerts = [
+      ...changes.filter((c) => c.kind === 'regression' && !c.known && !c.acked).map((c) => c.id),
+      ...(driftOut && !driftOut.known && !driftOut.acked ? [driftOut.id] : []),
+    ];
+    const exitCode = alerts.length ? ExitCode.driftFound : ExitCode.found;
     const result: DriftResult = {
       schemaVersion: 1, runId, probe: { name: o.probeName, kind: o.probe.kind, metric: o.probe.metric }, branch: o.branch,
       window: { from: start, to: tip, commits: commits.length - 1 }, threshold: o.threshold, fingerprint: measurer.fp,
-      series: series.map((p, i) => ({ sha: p.sha, subject: meta.get(p.sha)?.subject ?? '', date: meta.get(p.sha)?.date ?? '', value: values[i], n: p.samples.length })),
-      changes, drift: driftOut ?? null, alerts: alerts.map((c) => c.id), exitCode, store: o.store.where, cost: measurer.cost,
+      series: series.map((p) => ({ sha: p.sha, subject: meta.get(p.sha)?.subject ?? '', date: meta.get(p.sha)?.date ?? '', value: p.value, n: p.samples.length, added: p.added })),
+      changes, candidates, drift: driftOut, creepCheck, alerts, exitCode, store: o.store.where, cost: measurer.cost,
     };
     const records: StoreRecord[] = [
       { type: 'run', runId, probe: o.probeName, branch: o.branch, from: start, to: tip, fingerprint: measurer.fp.hash, probeHash, time: new Date().toISOString() },
-      ...series.map((p, i): StoreRecord => ({
+      ...series.map((p): StoreRecord => ({
         type: 'point', runId, probe: o.probeName, sha: p.sha, tree: meta.get(p.sha)!.tree, fingerprint: measurer.fp.hash, probeHash,
-        samples: p.samples, value: values[i], date: meta.get(p.sha)!.date, subject: meta.get(p.sha)!.subject,
+        samples: p.samples, value: p.value, date: meta.get(p.sha)!.date, subject: meta.get(p.sha)!.subject,
       })),
       ...changes.map((c): StoreRecord => ({ type: 'change', runId, probe: o.probeName, id: c.id, from: c.from, to: c.to, culprit: c.culprit ?? undefined, change: c.change, kind: c.kind, confirmed: c.confirmed })),
+      ...(driftOut ? [{ type: 'creep', runId, probe: o.probeName, id: driftOut.id, from: start, to: tip, total: driftOut.total, unexplained: driftOut.unexplained } satisfies StoreRecord] : []),
     ];
     await o.store.add(runId, records);
     const svg = renderSeriesSvg(result.series, changes, o.probe.metric);
@@ -219,42 +229,21 @@ async function selectWindow(repo: Repo, tip: string, o: DriftOptions, history: S
   return { start, commits: [await repo.meta(start), ...range] };
 }
 
-/** Confirm a step with an interleaved re-measurement of its neighbours, then bisect it: both are the bisect engine's. */
-async function bisectStep(
-  repo: Repo, measurer: Measurer, meta: Map<string, Meta>, from: string, to: string, better: Better,
-  o: DriftOptions, signal: AbortSignal, emit: (e: RunEvent) => void,
-): Promise<{ confirmed: boolean; culprit?: string; worse: number; before: number; after: number; p: number }> {
-  const range = await repo.range(from, to, true);
-  for (const c of range) if (!meta.has(c.sha)) meta.set(c.sha, c);
-  const engine = new BisectEngine(
-    range.map((c) => ({ sha: c.sha, parents: c.parents })), { good: from, bad: to },
-    { threshold: o.threshold, minSamples: o.minSamples, maxSamples: o.maxSamples, confidence: o.confidence, better, deterministic: o.probe.deterministic },
-    seededRng(parseInt(to.slice(0, 8), 16)), { firstParent: true },
-  );
-  let seen = 0;
-  for (;;) {
-    if (signal.aborted) throw new Interrupted();
-    const step = engine.next();
-    if (step.type === 'done') {
-      const out = step.outcome;
-      const ep = out.endpoints;
-      const c = out.culprits[0];
-      return {
-        confirmed: out.status !== 'no-regression', culprit: out.status === 'no-regression' ? undefined : c?.sha,
-        worse: c ? c.change.worse : ep.comparison.worse, before: c ? c.beforeSummary.median : ep.good.median, after: c ? c.afterSummary.median : ep.bad.median,
-        p: c ? c.change.p : ep.comparison.p,
-      };
-    }
-    try {
-      engine.record(await measurer.measureBlock(step));
-    } catch (e) {
-      if (!(e instanceof CommitFailure) || step.purpose !== 'verdict') throw e;
-      emit({ type: 'skip', sha: step.target, reason: `${e.stage} failed: ${e.message}` });
-      engine.skip(`${e.stage} failed: ${e.message}`);
-    }
-    const vs = engine.verdictList;
-    for (; seen < vs.length; seen++) if (vs[seen].verdict !== 'skipped') emit({ type: 'verdict', verdict: vs[seen] });
-  }
+/** A candidate as the JSON result shows it: changes oriented + = worse in the metric's own direction. */
+function driftCandidate(c: CandidateResult, steps: string[], threshold: number): DriftCandidate {
+  // The check measured an improvement with the direction flipped.
+  const sign = c.kind === 'improvement' ? -1 : 1;
+  const f = c.confirmation;
+  const confirmation: DriftCandidate['confirmation'] = f && f.verdict !== 'more'
+    ? { verdict: f.verdict, change: sign * f.worse, lo: sign > 0 ? f.lo : -f.hi, hi: sign > 0 ? f.hi : -f.lo, p: f.p, alpha: f.alpha, n: f.n }
+    : null;
+  const largest = c.bisect?.largest;
+  const base = {
+    from: c.from, to: c.to, kind: c.kind, interval: c.interval, sources: c.sources, split: c.split ?? null, status: c.status,
+    rejectedBy: c.rejectedBy ?? null, confirmation,
+    bisect: c.bisect ? { status: c.bisect.status, commits: c.bisect.commits, largest: largest ? { culprit: largest.culprit, change: largest.change, p: largest.p } : null } : null,
+  };
+  return { ...base, steps, reason: c.failure ? `a measurement failed: ${c.failure}` : candidateReason(base, threshold) };
 }
 
 function writeOut(file: string, text: string): void {
