@@ -90,6 +90,24 @@ export async function runDrift(o: DriftOptions, events: EventStream, signal: Abo
     );
     const known = new Set(history.flatMap((r) => ((r.type === 'change' || r.type === 'creep') && r.probe === o.probeName) || r.type === 'ack' ? [r.id] : []));
     const acked = new Set(history.flatMap((r) => (r.type === 'ack' ? [r.id] : [])));
+    const changes: DriftChange[] = [];
+    const candidates: DriftCandidate[] = [];
+    const decided = (c: CandidateResult) => {
+      const located = c.steps.map((st): DriftChange => {
+        const id = changeId(o.probeName, st.culprit);
+        return {
+          id, from: c.from, to: c.to, culprit: st.culprit, subject: meta.get(st.culprit)?.subject ?? '', kind: st.kind, change: st.change,
+          confirmed: true, known: known.has(id), acked: acked.has(id), before: st.before, after: st.after, p: st.p,
+        };
+      });
+      const candidate = driftCandidate(c, located.map((x) => x.id), o.threshold);
+      candidates.push(candidate);
+      emit({ type: 'drift-candidate', candidate });
+      for (const change of located) {
+        changes.push(change);
+        emit({ type: 'drift-change', change });
+      }
+    };
     const show = (p: DriftProgress) => {
       if (p.type === 'points-added') note(`the series moved: measuring ${p.shas.length} more point(s) inside the intervals that changed`);
       else if (p.type === 'series') {
@@ -97,11 +115,13 @@ export async function runDrift(o: DriftOptions, events: EventStream, signal: Abo
         note(`${p.candidates} candidate step(s): re-measuring each one's two points side by side before bisecting it`);
       } else if (p.type === 'confirming') note(`candidate ${p.candidate.kind} of ${pct(p.candidate.interval)} between ${short(p.from)} and ${short(p.to)} (${p.candidate.sources.join(', ')}): confirming`);
       else if (p.type === 'verdict') emit({ type: 'verdict', verdict: p.verdict });
+      else if (p.type === 'candidate') decided(p.result);
     };
     let outcome: DriftOutcome;
     for (;;) {
       if (signal.aborted) throw new Interrupted();
       const step = check.next();
+      check.drain().forEach(show);
       if (step.type === 'done') {
         outcome = step.outcome;
         break;
@@ -118,28 +138,13 @@ export async function runDrift(o: DriftOptions, events: EventStream, signal: Abo
       }
       check.drain().forEach(show);
     }
-    check.drain().forEach(show);
     const series = outcome.series;
     if (series.length < 2) throw new UsageError(`no commit of the window ${start.slice(0, 10)}..${tip.slice(0, 10)} could be measured besides its start: see the skipped commits above.`);
 
-    const changes: DriftChange[] = [];
-    const candidates: DriftCandidate[] = [];
-    for (const c of outcome.candidates) {
-      const located = c.steps.map((st): DriftChange => {
-        const id = changeId(o.probeName, st.culprit);
-        return {
-          id, from: c.from, to: c.to, culprit: st.culprit, subject: meta.get(st.culprit)?.subject ?? '', kind: st.kind, change: st.change,
-          confirmed: true, known: known.has(id), acked: acked.has(id), before: st.before, after: st.after, p: st.p,
-        };
-      });
-      const candidate = driftCandidate(c, located.map((x) => x.id), o.threshold);
-      candidates.push(candidate);
-      emit({ type: 'drift-candidate', candidate });
-      for (const change of located) {
-        changes.push(change);
-        emit({ type: 'drift-change', change });
-      }
-    }
+    // In window order, whichever was confirmed first (spans are confirmed after the other candidates).
+    const order = new Map(commits.map((c, i) => [c.sha, i]));
+    changes.sort((a, b) => order.get(a.culprit ?? a.to)! - order.get(b.culprit ?? b.to)!);
+    candidates.sort((a, b) => order.get(a.to)! - order.get(b.to)! || order.get(a.from)! - order.get(b.from)!);
     const creep = outcome.creep;
     const creepId = creepIdOf(o.probeName, start, tip);
     const driftOut: DriftResult['drift'] = creep?.found
