@@ -97,7 +97,7 @@ describe('drift core: the series and its candidates', () => {
 describe('drift core: confirmation', () => {
   const rng = seededRng(4);
   const draw = (level: number, n: number, cv = 0.03) => Array.from({ length: n }, () => level * (1 + cv * gaussian(rng)));
-  const o = { threshold: 0.05, alpha: 0.001, better: 'lower' as const, deterministic: false, final: false };
+  const o = { threshold: 0.05, alpha: 0.001, better: 'lower' as const, deterministic: false, first: true, final: false };
 
   it('confirms a 15% step on ten samples a side, with its figures', () => {
     const c = confirmStep(draw(100, 10), draw(115, 10), o);
@@ -111,6 +111,13 @@ describe('drift core: confirmation', () => {
     expect(confirmStep(draw(100, 4), draw(100, 4), o).verdict).toBe('more');
     expect(confirmStep(draw(100, 40), draw(100, 40), o).verdict).toBe('below-threshold');
     expect(confirmStep(draw(100, 4), draw(106, 4), { ...o, final: true }).verdict).toBe('inconclusive');
+  });
+
+  it('past the first look, gives up on an estimate under half the threshold before its interval is narrow', () => {
+    const before = draw(100, 10, 0.1);
+    const after = before.map((x) => x * 1.01);
+    expect(confirmStep(before, after, o).verdict).toBe('more');
+    expect(confirmStep(before, after, { ...o, first: false }).verdict).toBe('too-small');
   });
 
   it('does not confirm a real change smaller than half the threshold, however many samples', () => {
@@ -149,7 +156,7 @@ describe('drift core: the whole check on simulated histories', () => {
     expect(rejected.length).toBeGreaterThan(0);
     for (const c of rejected) {
       expect(['confirmation', 'bisect']).toContain(c.rejectedBy);
-      if (c.rejectedBy === 'confirmation') expect(c.confirmation?.verdict).toMatch(/below-threshold|inconclusive/);
+      if (c.rejectedBy === 'confirmation') expect(c.confirmation?.verdict).toMatch(/below-threshold|too-small|inconclusive/);
       else expect(c.bisect).toBeDefined();
     }
   });

@@ -27,7 +27,7 @@ export interface CandidateOptions {
   splitP: number;
 }
 
-/** Detection is lenient on purpose: a false candidate costs one confirming measurement, a missed step costs the check. */
+/** Lenient on purpose: a false candidate costs one confirming measurement, a missed step costs the check. */
 export const defaultSplitP = 0.05;
 
 /** Relative change from a to b, + = worse. */
@@ -46,9 +46,13 @@ export function findCandidates(series: readonly SeriesPoint[], o: CandidateOptio
   const found = new Map<number, Candidate>();
   for (let i = 1; i < values.length; i++) {
     const interval = worseBy(values[i - 1], values[i], o.better);
-    if (Math.abs(interval) > o.threshold) found.set(i, { at: i, before: i - 1, kind: interval > 0 ? 'regression' : 'improvement', interval, sources: ['interval'] });
+    if (Math.abs(interval) <= o.threshold) continue;
+    const kind = interval > 0 ? 'regression' : 'improvement';
+    found.set(i, { at: i, before: i - 1, kind, interval, sources: ['interval'] });
   }
-  const splits = changePoints(series, { pValue: o.splitP, minPoints: 2, minMagnitude: o.threshold / 2, better: o.better, sampleAlpha: o.splitP });
+  const splits = changePoints(series, {
+    pValue: o.splitP, minPoints: 2, minMagnitude: o.threshold / 2, better: o.better, sampleAlpha: o.splitP,
+  });
   for (const s of splits) {
     const split = { p: s.p, change: s.worse };
     const known = found.get(s.index);
@@ -58,7 +62,8 @@ export function findCandidates(series: readonly SeriesPoint[], o: CandidateOptio
       // The segments say more about the direction than one interval does.
       known.kind = s.kind;
     } else {
-      found.set(s.index, { at: s.index, before: s.index - 1, kind: s.kind, interval: worseBy(values[s.index - 1], values[s.index], o.better), sources: ['split'], split });
+      const interval = worseBy(values[s.index - 1], values[s.index], o.better);
+      found.set(s.index, { at: s.index, before: s.index - 1, kind: s.kind, interval, sources: ['split'], split });
     }
   }
   return [...found.values()].sort((a, b) => a.at - b.at);
@@ -77,7 +82,8 @@ export function spanCandidates(series: readonly SeriesPoint[], o: { threshold: n
     const second = worseBy(values[i - 1], values[i], o.better);
     const span = worseBy(values[i - 2], values[i], o.better);
     if (Math.sign(first) !== Math.sign(second) || Math.abs(span) <= o.threshold) continue;
-    out.push({ at: i, before: i - 2, kind: span > 0 ? 'regression' : 'improvement', interval: span, sources: ['span'] });
+    const kind = span > 0 ? 'regression' : 'improvement';
+    out.push({ at: i, before: i - 2, kind, interval: span, sources: ['span'] });
   }
   return out;
 }
@@ -98,7 +104,9 @@ export function pointsToAdd(
     const lo = positions[i - 1];
     const hi = positions[i];
     if (hi - lo < 2) continue;
-    const c = compare(series[i - 1].samples, series[i].samples, { threshold: o.threshold, alpha: o.alpha, better: o.better, deterministic: o.deterministic });
+    const c = compare(series[i - 1].samples, series[i].samples, {
+      threshold: o.threshold, alpha: o.alpha, better: o.better, deterministic: o.deterministic,
+    });
     const moved = Math.abs(c.worse) >= o.threshold / 2 && (o.deterministic || c.p < o.alpha);
     if (moved || flagged.has(i)) out.push({ at: Math.floor((lo + hi) / 2), moved: Math.abs(c.worse) });
   }

@@ -6,7 +6,7 @@ import { seededRng, type Rng } from '../stats/rng.js';
 import { median } from '../stats/summary.js';
 import { defaultSplitP, findCandidates, pointsToAdd, spanCandidates, worseBy, type Candidate } from './candidates.js';
 import type { SeriesPoint } from './changepoints.js';
-import { confirmCreep, confirmStep, type Confirmation } from './confirm.js';
+import { confirmCreep, confirmStep, type Decided } from './confirm.js';
 import { creepContributors } from './drift.js';
 import { spreadPoints } from './window.js';
 
@@ -29,7 +29,7 @@ export interface DriftCheckOptions {
 /** What the harness measures next: `rounds` of [ref, target] interleaved, as a bisect block. */
 export interface DriftMeasure {
   type: 'measure';
-  /** Spread and added points against the start; a candidate's neighbours; a bisect inside a confirmed step; the creep. */
+  /** Points against the start; a candidate's two points; a bisect inside a confirmed step; the window's ends. */
   stage: 'series' | 'confirm' | 'bisect' | 'creep';
   target: string;
   refs: string[];
@@ -66,9 +66,9 @@ export interface CandidateResult extends Candidate {
   from: string;
   to: string;
   /** The interleaved re-measurement of `from` and `to` (absent when one of them could not be measured again). */
-  confirmation?: Confirmation;
+  confirmation?: Decided;
   status: 'step' | 'rejected';
-  /** The test that rejected it: the confirmation, the bisect (no single commit carries the change), or a failed measurement. */
+  /** What rejected it: the confirmation, the bisect (no single commit carries the change), a failed measurement. */
   rejectedBy?: 'confirmation' | 'bisect' | 'measurement';
   /** Figures of the bisect when it ran: its status and the largest commit-to-commit change it saw, + = worse. */
   bisect?: { status: Outcome['status']; largest?: LocatedStep; commits: number };
@@ -82,7 +82,7 @@ export interface CreepResult {
   total: number;
   /** What the located steps do not account for. */
   unexplained: number;
-  confirmation: Confirmation;
+  confirmation: Decided;
   found: boolean;
   /** The largest intervals outside the located steps, worst first (positions in the series). */
   contributors: { from: number; to: number; worse: number }[];
@@ -117,7 +117,7 @@ interface Pending {
   engine: BisectEngine;
   /** The commit the engine's current block measures (a failure there is the engine's to skip). */
   target?: string;
-  confirmation?: Confirmation;
+  confirmation?: Decided;
   seenVerdicts: number;
 }
 
@@ -150,7 +150,11 @@ export class DriftCheck {
   private readonly progress: DriftProgress[] = [];
   private outcome: DriftOutcome | undefined;
 
-  constructor(private readonly commits: readonly RangeCommit[], private readonly o: DriftCheckOptions, private readonly rng: Rng) {
+  constructor(
+    private readonly commits: readonly RangeCommit[],
+    private readonly o: DriftCheckOptions,
+    private readonly rng: Rng,
+  ) {
     if (commits.length < 2) throw new Error('a drift window needs its start and at least one commit');
     const min = o.deterministic ? 1 : Math.max(2, o.minSamples);
     this.looks = o.deterministic ? [1] : looks(min, Math.max(min, o.maxSamples));
@@ -246,14 +250,14 @@ export class DriftCheck {
       case 'series':
         if (this.queue.length) {
           const sha = this.commits[this.queue[0]].sha;
-          return { type: 'measure', stage: 'series', target: sha, refs: [this.start], rounds: this.looks[0], purpose: 'verdict' };
+          return this.block('series', sha, this.start, this.looks[0], 'verdict');
         }
         this.endSeriesRound();
         return undefined;
       case 'confirm': {
         const p = this.pending!;
         const rounds = Math.max(1, this.looks[p.look] - p.after.length);
-        return { type: 'measure', stage: 'confirm', target: this.commits[p.toPos].sha, refs: [this.commits[p.fromPos].sha], rounds, purpose: 'endpoints' };
+        return this.block('confirm', this.commits[p.toPos].sha, this.commits[p.fromPos].sha, rounds, 'endpoints');
       }
       case 'bisect': {
         const p = this.pending!;
@@ -268,11 +272,15 @@ export class DriftCheck {
       case 'creep': {
         const c = this.creepSamples;
         const rounds = Math.max(1, this.looks[c.look] - c.end.length);
-        return { type: 'measure', stage: 'creep', target: this.series[this.series.length - 1].sha, refs: [this.start], rounds, purpose: 'endpoints' };
+        return this.block('creep', this.series[this.series.length - 1].sha, this.start, rounds, 'endpoints');
       }
       default:
         return undefined;
     }
+  }
+
+  private block(stage: Stage, target: string, ref: string, rounds: number, purpose: Purpose): DriftMeasure {
+    return { type: 'measure', stage, target, refs: [ref], rounds, purpose };
   }
 
   /** The series so far, every point scaled by the start's median in its own block. */
@@ -286,7 +294,8 @@ export class DriftCheck {
       // The machine getting slower during the run must not read as a trend: each point against its own block's start.
       const scale = baseMedian / (median(b.base) || baseMedian || 1);
       const samples = b.samples.map((x) => x * scale);
-      out.push({ position: pos, sha: this.commits[pos].sha, samples, value: median(samples), added: this.added.has(pos) });
+      const sha = this.commits[pos].sha;
+      out.push({ position: pos, sha, samples, value: median(samples), added: this.added.has(pos) });
     }
     return out;
   }
@@ -369,23 +378,28 @@ export class DriftCheck {
     const better = p.candidate.kind === 'improvement' ? flip(this.o.better) : this.o.better;
     const c = confirmStep(p.before, p.after, {
       threshold: this.o.threshold, alpha: p.engine.perComparisonAlpha, better, deterministic: this.o.deterministic,
-      final: have >= this.looks[this.looks.length - 1],
+      first: have < (this.looks[1] ?? Infinity), final: have >= this.looks[this.looks.length - 1],
     });
     if (c.verdict === 'more') return;
-    p.confirmation = c;
+    p.confirmation = { ...c, verdict: c.verdict };
     if (c.verdict !== 'confirmed') {
       this.finishCandidate(p, { status: 'rejected', rejectedBy: 'confirmation', steps: [] });
       return;
     }
     // The confirming block is the bisect's first: the engine starts from its samples.
     const first = p.engine.next();
-    if (first.type === 'measure') p.engine.record({ [this.commits[p.fromPos].sha]: p.before, [this.commits[p.toPos].sha]: p.after });
+    if (first.type === 'measure') {
+      p.engine.record({ [this.commits[p.fromPos].sha]: p.before, [this.commits[p.toPos].sha]: p.after });
+    }
     this.stage = 'bisect';
   }
 
   private drainVerdicts(p: Pending): void {
     const vs = p.engine.verdictList;
-    for (; p.seenVerdicts < vs.length; p.seenVerdicts++) if (vs[p.seenVerdicts].verdict !== 'skipped') this.progress.push({ type: 'verdict', verdict: vs[p.seenVerdicts] });
+    for (; p.seenVerdicts < vs.length; p.seenVerdicts++) {
+      const verdict = vs[p.seenVerdicts];
+      if (verdict.verdict !== 'skipped') this.progress.push({ type: 'verdict', verdict });
+    }
   }
 
   /**
@@ -397,9 +411,13 @@ export class DriftCheck {
     this.drainVerdicts(p);
     const sign = p.candidate.kind === 'improvement' ? -1 : 1;
     const located = out.culprits.concat(out.minorSteps).map((c) => this.locatedStep(c, p.candidate.kind, sign));
-    const largest = located.reduce<LocatedStep | undefined>((a, b) => (!a || Math.abs(b.change) > Math.abs(a.change) ? b : a), undefined);
+    const largest = located.reduce<LocatedStep | undefined>(
+      (a, b) => (!a || Math.abs(b.change) > Math.abs(a.change) ? b : a),
+      undefined,
+    );
     const carries = (s: LocatedStep) => s.p < 0.05 && sign * s.change >= this.o.threshold;
-    const steps = out.status === 'no-regression' || out.unresolved ? [] : out.culprits.map((c) => this.locatedStep(c, p.candidate.kind, sign)).filter(carries);
+    const culprits = out.status === 'no-regression' || out.unresolved ? [] : out.culprits;
+    const steps = culprits.map((c) => this.locatedStep(c, p.candidate.kind, sign)).filter(carries);
     const bisect = { status: out.status, largest, commits: p.toPos - p.fromPos };
     if (steps.length) this.finishCandidate(p, { status: 'step', steps, bisect });
     else this.finishCandidate(p, { status: 'rejected', rejectedBy: 'bisect', steps: [], bisect });
@@ -414,7 +432,7 @@ export class DriftCheck {
     };
   }
 
-  private finishCandidate(p: Pending, r: Omit<CandidateResult, keyof Candidate | 'from' | 'to' | 'confirmation'>): void {
+  private finishCandidate(p: Pending, r: Decision): void {
     const result: CandidateResult = {
       ...p.candidate, from: this.commits[p.fromPos].sha, to: this.commits[p.toPos].sha,
       ...(p.confirmation ? { confirmation: p.confirmation } : {}), ...r,
@@ -449,14 +467,19 @@ export class DriftCheck {
     const explained = this.explained();
     const confirmation = confirmCreep(c.start, c.end, explained, {
       threshold: this.o.threshold, better: this.o.better, deterministic: this.o.deterministic,
-      alpha: this.creepAlpha(), final: have >= this.looks[this.looks.length - 1],
+      alpha: this.creepAlpha(),
+      first: have < (this.looks[1] ?? Infinity),
+      final: have >= this.looks[this.looks.length - 1],
     });
     if (confirmation.verdict === 'more') return;
+    const decided: Decided = { ...confirmation, verdict: confirmation.verdict };
     const stepAts = new Set(this.results.filter((r) => r.status === 'step').flatMap((r) => [r.at, r.before + 1]));
     const contributors = creepContributors(this.series.map((p) => p.value), stepAts, this.o.better);
     this.creep = {
-      total: (1 + confirmation.worse) * explained - 1, unexplained: confirmation.worse, confirmation,
-      found: confirmation.verdict === 'confirmed', contributors: contributors.slice(0, 3), largestInterval: contributors[0]?.worse ?? 0,
+      total: (1 + decided.worse) * explained - 1, unexplained: decided.worse, confirmation: decided,
+      found: decided.verdict === 'confirmed',
+      contributors: contributors.slice(0, 3),
+      largestInterval: contributors[0]?.worse ?? 0,
     };
     this.progress.push({ type: 'creep', creep: this.creep });
     this.finish();
@@ -469,8 +492,13 @@ export class DriftCheck {
 
   private finish(): void {
     this.stage = 'done';
-    this.outcome = { series: this.series, candidates: this.results, ...(this.creep ? { creep: this.creep } : {}), skipped: this.skipped };
+    const creep = this.creep ? { creep: this.creep } : {};
+    this.outcome = { series: this.series, candidates: this.results, ...creep, skipped: this.skipped };
   }
 }
 
 const flip = (b: Better): Better => (b === 'lower' ? 'higher' : 'lower');
+type Stage = DriftMeasure['stage'];
+type Purpose = DriftMeasure['purpose'];
+/** What deciding a candidate adds to it. */
+type Decision = Omit<CandidateResult, keyof Candidate | 'from' | 'to' | 'confirmation'>;

@@ -1,12 +1,12 @@
 import { compare, type Better, type Comparison } from '../stats/compare.js';
 
-/** What an interleaved re-measurement says about a candidate (or about the creep left once the steps are divided out). */
+/** What an interleaved re-measurement says about a candidate, or about the creep the steps leave unexplained. */
 export interface Confirmation {
-  verdict: 'confirmed' | 'below-threshold' | 'inconclusive' | 'more';
+  verdict: 'confirmed' | 'below-threshold' | 'too-small' | 'inconclusive' | 'more';
   /** Relative change, + = worse, and the rank test's p. */
   worse: number;
   p: number;
-  /** The interval the verdict rests on: at `alpha` when confirmed or inconclusive, at `rejectAlpha` when below the threshold. */
+  /** The interval the verdict rests on: at `rejectAlpha` when below the threshold, else at `alpha`. */
   lo: number;
   hi: number;
   /** Per-comparison error rate of a confirmation: the bisect's. */
@@ -15,12 +15,17 @@ export interface Confirmation {
   n: [number, number];
 }
 
+/** A confirmation that has decided. */
+export type Decided = Confirmation & { verdict: Exclude<Confirmation['verdict'], 'more'> };
+
 export interface ConfirmOptions {
   threshold: number;
   /** Per-comparison error rate: the bisect's, so a step is confirmed at the level it is then bisected at. */
   alpha: number;
   better: Better;
   deterministic: boolean;
+  /** The first look: too few samples to give up on an estimate. */
+  first: boolean;
   /** No more samples will come: decide now. */
   final: boolean;
 }
@@ -38,11 +43,12 @@ export const rejectAlpha = 0.01;
  * src/stats/compare.ts defines one: the bisect engine's endpoint rule asks only for more than
  * nothing, but a drift check tests many intervals, and in creep each one moves a little, so one of
  * them would soon be measured above the threshold by chance); rejected when the interval at
- * `rejectAlpha` lies below the threshold; otherwise more samples, and at the last look
- * inconclusive (rejected: an alert needs the evidence).
+ * `rejectAlpha` lies below the threshold, or past the first look when the estimate is under half
+ * the threshold; otherwise more samples, and at the last look inconclusive (rejected: an alert
+ * needs the evidence).
  */
 export function confirmStep(before: readonly number[], after: readonly number[], o: ConfirmOptions): Confirmation {
-  const at = (alpha: number) => compare(before, after, { threshold: o.threshold, alpha, better: o.better, deterministic: o.deterministic });
+  const at = (alpha: number) => compare(before, after, { ...o, alpha });
   return decide(at(o.alpha), at(rejectAlpha), (x) => x, o, [before.length, after.length]);
 }
 
@@ -50,16 +56,29 @@ export function confirmStep(before: readonly number[], after: readonly number[],
  * Creep confirmed: the window's end re-measured against its start changed by more than the located
  * steps explain (`explained`: the product of 1 + each step's change), by the same rule as a step.
  */
-export function confirmCreep(start: readonly number[], end: readonly number[], explained: number, o: ConfirmOptions): Confirmation {
-  const at = (alpha: number) => compare(start, end, { threshold: o.threshold, alpha, better: o.better, deterministic: o.deterministic });
+export function confirmCreep(
+  start: readonly number[], end: readonly number[], explained: number, o: ConfirmOptions,
+): Confirmation {
+  const at = (alpha: number) => compare(start, end, { ...o, alpha });
   return decide(at(o.alpha), at(rejectAlpha), (x) => (1 + x) / explained - 1, o, [start.length, end.length]);
 }
 
-function decide(strict: Comparison, lenient: Comparison, left: (x: number) => number, o: ConfirmOptions, n: [number, number]): Confirmation {
+function decide(
+  strict: Comparison, lenient: Comparison, left: (x: number) => number, o: ConfirmOptions, n: [number, number],
+): Confirmation {
   const base = { worse: left(strict.worse), p: strict.p, alpha: o.alpha, n };
   const strictFigures = { lo: left(strict.lo), hi: left(strict.hi) };
-  if (o.deterministic) return { verdict: base.worse >= o.threshold ? 'confirmed' : 'below-threshold', ...base, ...strictFigures };
-  if (strictFigures.lo > o.threshold / 2 && base.worse >= o.threshold) return { verdict: 'confirmed', ...base, ...strictFigures };
-  if (left(lenient.hi) < o.threshold) return { verdict: 'below-threshold', ...base, lo: left(lenient.lo), hi: left(lenient.hi) };
+  if (o.deterministic) {
+    return { verdict: base.worse >= o.threshold ? 'confirmed' : 'below-threshold', ...base, ...strictFigures };
+  }
+  if (strictFigures.lo > o.threshold / 2 && base.worse >= o.threshold) {
+    return { verdict: 'confirmed', ...base, ...strictFigures };
+  }
+  if (left(lenient.hi) < o.threshold) {
+    return { verdict: 'below-threshold', ...base, lo: left(lenient.lo), hi: left(lenient.hi) };
+  }
+  // Futility: past the first look, an estimate under half the threshold would need the noise to turn
+  // around by more than it moved to confirm; on a noisy machine waiting for the interval costs 40+ samples a side.
+  if (!o.first && base.worse < o.threshold / 2) return { verdict: 'too-small', ...base, ...strictFigures };
   return { verdict: o.final ? 'inconclusive' : 'more', ...base, ...strictFigures };
 }

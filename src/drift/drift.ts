@@ -6,7 +6,9 @@ import { worseBy } from './candidates.js';
  * located steps (`stepAts`: the series position after each step), worst first. `from`/`to` are
  * series positions.
  */
-export function creepContributors(values: readonly number[], stepAts: ReadonlySet<number>, better: Better): { from: number; to: number; worse: number }[] {
+export function creepContributors(
+  values: readonly number[], stepAts: ReadonlySet<number>, better: Better,
+): { from: number; to: number; worse: number }[] {
   return values
     .slice(1)
     .map((v, i) => ({ from: i, to: i + 1, worse: worseBy(values[i], v, better) }))
@@ -19,7 +21,7 @@ export function changeId(probe: string, culprit: string): string {
   return `${probe.replace(/[^\w.-]+/g, '_')}@${culprit.slice(0, 12)}`;
 }
 
-/** Stable id of the creep found in one window: a re-run of the same window finds the same creep and does not alert again. */
+/** Stable id of the creep of one window: a re-run of the same window finds the same creep and does not alert again. */
 export function creepId(probe: string, from: string, to: string): string {
   return `${probe.replace(/[^\w.-]+/g, '_')}@creep-${from.slice(0, 8)}-${to.slice(0, 8)}`;
 }

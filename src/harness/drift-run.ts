@@ -1,13 +1,15 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { DriftCheck, type CandidateResult, type DriftOutcome, type DriftProgress } from '../drift/check.js';
-import { changeId, creepId as creepIdOf } from '../drift/drift.js';
+import { DriftCheck } from '../drift/check.js';
+import type { CandidateResult, DriftOutcome, DriftProgress, LocatedStep } from '../drift/check.js';
+import { changeId, creepId } from '../drift/drift.js';
 import { looksLikeDate, spreadPoints } from '../drift/window.js';
 import { CommitFailure, ExitCode, UsageError } from '../errors.js';
 import type { CommitMeta, EventStream, RunEvent } from '../events.js';
 import type { Probe } from '../probes/types.js';
 import { seededRng } from '../stats/rng.js';
-import { candidateReason, renderDriftReport, renderSeriesSvg, type DriftCandidate, type DriftChange, type DriftResult } from '../report/drift.js';
+import { candidateReason, renderDriftReport, renderSeriesSvg } from '../report/drift.js';
+import type { DriftCandidate, DriftChange, DriftResult } from '../report/drift.js';
 import { fmtSignedPct as pct, short } from '../report/format.js';
 import type { DriftStore, StoreRecord } from './drift-store.js';
 import { hashOf } from './fingerprint.js';
@@ -46,11 +48,14 @@ export interface DriftOptions {
 type Meta = CommitMeta & { tree: string };
 
 /**
- * The scheduled check: measure a spread of the window's first-parent commits against its start
- * (re-measured here, on this machine), find the steps, confirm and bisect each with the bisect
- * engine, call out gradual drift, and append the run to the store.
+ * The scheduled check: the pure DriftCheck (src/drift/check.ts) says what to measure (a spread of
+ * the window against its start, points where the series moved, each candidate's two points side
+ * by side, a bisect inside each confirmed step, the window's ends for creep), this measures it
+ * through the one Measurer, then writes the result, the writeup and the store records.
  */
-export async function runDrift(o: DriftOptions, events: EventStream, signal: AbortSignal): Promise<{ exitCode: number; result?: DriftResult }> {
+export async function runDrift(
+  o: DriftOptions, events: EventStream, signal: AbortSignal,
+): Promise<{ exitCode: number; result?: DriftResult }> {
   const emit = (e: RunEvent) => events.emit(e);
   const note = (message: string) => emit({ type: 'drift-note', message });
   const repo = await Repo.open(o.repoDir);
@@ -65,7 +70,7 @@ export async function runDrift(o: DriftOptions, events: EventStream, signal: Abo
   const { start, commits } = window;
   const meta = new Map<string, Meta>(commits.map((c) => [c.sha, c]));
   const first = spreadPoints(commits.length, o.points).length;
-  note(`window ${start.slice(0, 10)}..${tip.slice(0, 10)}: ${commits.length - 1} commits on ${o.branch}, measuring ${first} of them first`);
+  note(`window ${short(start)}..${short(tip)}: ${commits.length - 1} commits on ${o.branch}, measuring ${first} first`);
 
   const cache = cacheRoot();
   const runId = `drift-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${tip.slice(0, 7)}-${process.pid}`;
@@ -75,31 +80,31 @@ export async function runDrift(o: DriftOptions, events: EventStream, signal: Abo
   const unsubscribe = events.subscribe((e) => log.write(e));
   emit({ type: 'range', commits: commits.map(({ tree: _t, ...c }) => c) });
   const measurer = await Measurer.create({
-    cache, repoRoot: repo.root, runId, runDir, meta, probe: o.probe, probeDefinition: o.probeDefinition, build: o.build, install: o.install, env: o.env,
-    warmup: o.warmup, useCache: o.useCache, buildTimeoutMs: o.buildTimeoutMs, signal, emit,
+    cache, repoRoot: repo.root, runId, runDir, meta, probe: o.probe, probeDefinition: o.probeDefinition, build: o.build,
+    install: o.install, env: o.env, warmup: o.warmup, useCache: o.useCache, buildTimeoutMs: o.buildTimeoutMs,
+    signal, emit,
   });
   const better = o.probe.metric.better;
   try {
     const check = new DriftCheck(
       commits.map((c) => ({ sha: c.sha, parents: c.parents })),
       {
-        threshold: o.threshold, better, deterministic: !!o.probe.deterministic, minSamples: o.minSamples, maxSamples: o.maxSamples,
-        confidence: o.confidence, points: o.points, extraPoints: o.points,
+        threshold: o.threshold, better, deterministic: !!o.probe.deterministic, minSamples: o.minSamples,
+        maxSamples: o.maxSamples, confidence: o.confidence, points: o.points, extraPoints: o.points,
       },
       seededRng(parseInt(tip.slice(0, 8), 16)),
     );
-    const known = new Set(history.flatMap((r) => ((r.type === 'change' || r.type === 'creep') && r.probe === o.probeName) || r.type === 'ack' ? [r.id] : []));
+    // What earlier checks stored (alerted on) or someone acknowledged is not alerted on again.
+    const seen = new Set(history.flatMap((r) => {
+      if (r.type === 'ack') return [r.id];
+      return (r.type === 'change' || r.type === 'creep') && r.probe === o.probeName ? [r.id] : [];
+    }));
     const acked = new Set(history.flatMap((r) => (r.type === 'ack' ? [r.id] : [])));
+    const status = (id: string) => ({ known: seen.has(id), acked: acked.has(id) });
     const changes: DriftChange[] = [];
     const candidates: DriftCandidate[] = [];
     const decided = (c: CandidateResult) => {
-      const located = c.steps.map((st): DriftChange => {
-        const id = changeId(o.probeName, st.culprit);
-        return {
-          id, from: c.from, to: c.to, culprit: st.culprit, subject: meta.get(st.culprit)?.subject ?? '', kind: st.kind, change: st.change,
-          confirmed: true, known: known.has(id), acked: acked.has(id), before: st.before, after: st.after, p: st.p,
-        };
-      });
+      const located = c.steps.map((st) => locatedChange(c, st, meta, o.probeName, status));
       const candidate = driftCandidate(c, located.map((x) => x.id), o.threshold);
       candidates.push(candidate);
       emit({ type: 'drift-candidate', candidate });
@@ -109,74 +114,64 @@ export async function runDrift(o: DriftOptions, events: EventStream, signal: Abo
       }
     };
     const show = (p: DriftProgress) => {
-      if (p.type === 'points-added') note(`the series moved: measuring ${p.shas.length} more point(s) inside the intervals that changed`);
+      if (p.type === 'points-added') note(`the series moved: ${p.shas.length} more point(s) where it changed`);
       else if (p.type === 'series') {
-        emit({ type: 'drift-series', points: p.series.map((x) => ({ sha: x.sha, value: x.value, n: x.samples.length, added: x.added })) });
+        const points = p.series.map((x) => ({ sha: x.sha, value: x.value, n: x.samples.length, added: x.added }));
+        emit({ type: 'drift-series', points });
         note(`${p.candidates} candidate step(s): re-measuring each one's two points side by side before bisecting it`);
-      } else if (p.type === 'confirming') note(`candidate ${p.candidate.kind} of ${pct(p.candidate.interval)} between ${short(p.from)} and ${short(p.to)} (${p.candidate.sources.join(', ')}): confirming`);
-      else if (p.type === 'verdict') emit({ type: 'verdict', verdict: p.verdict });
+      } else if (p.type === 'confirming') {
+        const c = p.candidate;
+        const between = `between ${short(p.from)} and ${short(p.to)} (${c.sources.join(', ')})`;
+        note(`candidate ${c.kind} of ${pct(c.interval)} ${between}: confirming`);
+      } else if (p.type === 'verdict') emit({ type: 'verdict', verdict: p.verdict });
       else if (p.type === 'candidate') decided(p.result);
     };
-    let outcome: DriftOutcome;
-    for (;;) {
-      if (signal.aborted) throw new Interrupted();
-      const step = check.next();
-      check.drain().forEach(show);
-      if (step.type === 'done') {
-        outcome = step.outcome;
-        break;
-      }
-      measurer.ahead(step, check.nextTargets());
-      try {
-        check.record(await measurer.measureBlock(step.target, step.refs, step.rounds, step.purpose));
-      } catch (e) {
-        if (!(e instanceof CommitFailure)) throw e;
-        const sha = e.sha ?? step.target;
-        if (sha === start) throw new UsageError(`the window's start ${start.slice(0, 10)} ${e.stage === 'build' ? 'does not build' : 'cannot be measured'}: ${e.message}. Pick another start with --since.`);
-        emit({ type: 'skip', sha, reason: `${e.stage} failed: ${e.message}` });
-        check.skip(sha, `${e.stage} failed: ${e.message}`);
-      }
-      check.drain().forEach(show);
-    }
+    const outcome = await measureCheck(check, measurer, start, signal, show, emit);
     const series = outcome.series;
-    if (series.length < 2) throw new UsageError(`no commit of the window ${start.slice(0, 10)}..${tip.slice(0, 10)} could be measured besides its start: see the skipped commits above.`);
-
+    if (series.length < 2) {
+      const window = `${short(start)}..${short(tip)}`;
+      throw new UsageError(`no commit of the window ${window} could be measured but its start: see the skipped commits.`);
+    }
     // In window order, whichever was confirmed first (spans are confirmed after the other candidates).
     const order = new Map(commits.map((c, i) => [c.sha, i]));
     changes.sort((a, b) => order.get(a.culprit ?? a.to)! - order.get(b.culprit ?? b.to)!);
     candidates.sort((a, b) => order.get(a.to)! - order.get(b.to)! || order.get(a.from)! - order.get(b.from)!);
-    const creep = outcome.creep;
-    const creepId = creepIdOf(o.probeName, start, tip);
-    const driftOut: DriftResult['drift'] = creep?.found
-      ? {
-        id: creepId, total: creep.total, unexplained: creep.unexplained, lo: creep.confirmation.lo, hi: creep.confirmation.hi, p: creep.confirmation.p,
-        commits: commits.length - 1, largestStep: creep.largestInterval, known: known.has(creepId), acked: acked.has(creepId),
-        contributors: creep.contributors.map((x) => ({ from: series[x.from].sha, to: series[x.to].sha, change: x.worse })),
-      }
-      : null;
-    const creepCheck: DriftResult['creepCheck'] = creep && creep.confirmation.verdict !== 'more'
-      ? { verdict: creep.confirmation.verdict, total: creep.total, unexplained: creep.unexplained, lo: creep.confirmation.lo, hi: creep.confirmation.hi, p: creep.confirmation.p, alpha: creep.confirmation.alpha, n: creep.confirmation.n }
-      : null;
-    if (creep) note(creep.found ? `creep: ${pct(creep.unexplained)} left once the located steps are divided out (${creepCheck?.n.join('+')} samples of the end against the start)` : `creep: none above the threshold (${pct(creep.unexplained)} left once the located steps are divided out)`);
+    const creep = creepOf(outcome, { id: creepId(o.probeName, start, tip), commits: commits.length - 1, status });
+    if (outcome.creep) {
+      const left = pct(outcome.creep.unexplained);
+      note(outcome.creep.found ? `creep: ${left} that the located steps do not explain` : `creep: none (${left} left)`);
+    }
     const alerts = [
-      ...changes.filter((c) => c.kind === 'regression' && !c.known && !c.acked).map((c) => c.id),
-      ...(driftOut && !driftOut.known && !driftOut.acked ? [driftOut.id] : []),
+      ...changes.filter((c) => c.kind === 'regression' && !c.known).map((c) => c.id),
+      ...(creep.drift && !creep.drift.known ? [creep.drift.id] : []),
     ];
     const exitCode = alerts.length ? ExitCode.driftFound : ExitCode.found;
     const result: DriftResult = {
-      schemaVersion: 1, runId, probe: { name: o.probeName, kind: o.probe.kind, metric: o.probe.metric }, branch: o.branch,
+      schemaVersion: 1, runId, probe: { name: o.probeName, kind: o.probe.kind, metric: o.probe.metric },
+      branch: o.branch,
       window: { from: start, to: tip, commits: commits.length - 1 }, threshold: o.threshold, fingerprint: measurer.fp,
-      series: series.map((p) => ({ sha: p.sha, subject: meta.get(p.sha)?.subject ?? '', date: meta.get(p.sha)?.date ?? '', value: p.value, n: p.samples.length, added: p.added })),
-      changes, candidates, drift: driftOut, creepCheck, alerts, exitCode, store: o.store.where, cost: measurer.cost,
+      series: series.map((p) => ({
+        sha: p.sha, subject: meta.get(p.sha)?.subject ?? '', date: meta.get(p.sha)?.date ?? '', value: p.value,
+        n: p.samples.length, added: p.added,
+      })),
+      changes, candidates, drift: creep.drift, creepCheck: creep.check, alerts, exitCode, store: o.store.where,
+      cost: measurer.cost,
     };
+    const fingerprint = measurer.fp.hash;
     const records: StoreRecord[] = [
-      { type: 'run', runId, probe: o.probeName, branch: o.branch, from: start, to: tip, fingerprint: measurer.fp.hash, probeHash, time: new Date().toISOString() },
+      {
+        type: 'run', runId, probe: o.probeName, branch: o.branch, from: start, to: tip, fingerprint, probeHash,
+        time: new Date().toISOString(),
+      },
       ...series.map((p): StoreRecord => ({
-        type: 'point', runId, probe: o.probeName, sha: p.sha, tree: meta.get(p.sha)!.tree, fingerprint: measurer.fp.hash, probeHash,
+        type: 'point', runId, probe: o.probeName, sha: p.sha, tree: meta.get(p.sha)!.tree, fingerprint, probeHash,
         samples: p.samples, value: p.value, date: meta.get(p.sha)!.date, subject: meta.get(p.sha)!.subject,
       })),
-      ...changes.map((c): StoreRecord => ({ type: 'change', runId, probe: o.probeName, id: c.id, from: c.from, to: c.to, culprit: c.culprit ?? undefined, change: c.change, kind: c.kind, confirmed: c.confirmed })),
-      ...(driftOut ? [{ type: 'creep', runId, probe: o.probeName, id: driftOut.id, from: start, to: tip, total: driftOut.total, unexplained: driftOut.unexplained } satisfies StoreRecord] : []),
+      ...changes.map((c): StoreRecord => ({
+        type: 'change', runId, probe: o.probeName, id: c.id, from: c.from, to: c.to, culprit: c.culprit ?? undefined,
+        change: c.change, kind: c.kind, confirmed: c.confirmed,
+      })),
+      ...(creep.drift ? [creepRecord(creep.drift, { runId, probe: o.probeName, from: start, to: tip })] : []),
     ];
     await o.store.add(runId, records);
     const svg = renderSeriesSvg(result.series, changes, o.probe.metric);
@@ -234,21 +229,93 @@ async function selectWindow(repo: Repo, tip: string, o: DriftOptions, history: S
   return { start, commits: [await repo.meta(start), ...range] };
 }
 
+/** Every block the pure check asks for, measured; a commit that fails is skipped, unless it is the window's start. */
+async function measureCheck(
+  check: DriftCheck, measurer: Measurer, start: string, signal: AbortSignal,
+  show: (p: DriftProgress) => void, emit: (e: RunEvent) => void,
+): Promise<DriftOutcome> {
+  for (;;) {
+    if (signal.aborted) throw new Interrupted();
+    const step = check.next();
+    check.drain().forEach(show);
+    if (step.type === 'done') return step.outcome;
+    measurer.ahead(step, check.nextTargets());
+    try {
+      check.record(await measurer.measureBlock(step.target, step.refs, step.rounds, step.purpose));
+    } catch (e) {
+      if (!(e instanceof CommitFailure)) throw e;
+      const sha = e.sha ?? step.target;
+      if (sha === start) {
+        const what = e.stage === 'build' ? 'does not build' : 'cannot be measured';
+        throw new UsageError(`the window's start ${short(start)} ${what}: ${e.message}. Pick another with --since.`);
+      }
+      emit({ type: 'skip', sha, reason: `${e.stage} failed: ${e.message}` });
+      check.skip(sha, `${e.stage} failed: ${e.message}`);
+    }
+    check.drain().forEach(show);
+  }
+}
+
+type Seen = { known: boolean; acked: boolean };
+
+/** A located step as the result, the store and the alert show it. */
+function locatedChange(
+  c: CandidateResult, st: LocatedStep, meta: Map<string, Meta>, probe: string, status: (id: string) => Seen,
+): DriftChange {
+  const id = changeId(probe, st.culprit);
+  return {
+    id, from: c.from, to: c.to, culprit: st.culprit, subject: meta.get(st.culprit)?.subject ?? '', kind: st.kind,
+    change: st.change, confirmed: true, ...status(id), before: st.before, after: st.after, p: st.p,
+  };
+}
+
+type CreepFound = NonNullable<DriftResult['drift']>;
+
+function creepRecord(d: CreepFound, o: { runId: string; probe: string; from: string; to: string }): StoreRecord {
+  return { type: 'creep', ...o, id: d.id, total: d.total, unexplained: d.unexplained };
+}
+
+/** The creep the result shows: found (with its id, for the store and the alert), and the check's figures either way. */
+function creepOf(
+  outcome: DriftOutcome, o: { id: string; commits: number; status: (id: string) => Seen },
+): { drift: DriftResult['drift']; check: DriftResult['creepCheck'] } {
+  const creep = outcome.creep;
+  if (!creep) return { drift: null, check: null };
+  const f = creep.confirmation;
+  const figures = { lo: f.lo, hi: f.hi, p: f.p };
+  const check = {
+    verdict: f.verdict, total: creep.total, unexplained: creep.unexplained, ...figures, alpha: f.alpha, n: f.n,
+  };
+  if (!creep.found) return { drift: null, check };
+  const sha = (i: number) => outcome.series[i].sha;
+  const drift = {
+    id: o.id, total: creep.total, unexplained: creep.unexplained, ...figures, commits: o.commits,
+    largestStep: creep.largestInterval, ...o.status(o.id),
+    contributors: creep.contributors.map((x) => ({ from: sha(x.from), to: sha(x.to), change: x.worse })),
+  };
+  return { drift, check };
+}
+
 /** A candidate as the JSON result shows it: changes oriented + = worse in the metric's own direction. */
 function driftCandidate(c: CandidateResult, steps: string[], threshold: number): DriftCandidate {
   // The check measured an improvement with the direction flipped.
   const sign = c.kind === 'improvement' ? -1 : 1;
   const f = c.confirmation;
-  const confirmation: DriftCandidate['confirmation'] = f && f.verdict !== 'more'
-    ? { verdict: f.verdict, change: sign * f.worse, lo: sign > 0 ? f.lo : -f.hi, hi: sign > 0 ? f.hi : -f.lo, p: f.p, alpha: f.alpha, n: f.n }
+  const [lo, hi] = f ? (sign > 0 ? [f.lo, f.hi] : [-f.hi, -f.lo]) : [0, 0];
+  const confirmation: DriftCandidate['confirmation'] = f
+    ? { verdict: f.verdict, change: sign * f.worse, lo, hi, p: f.p, alpha: f.alpha, n: f.n }
     : null;
   const largest = c.bisect?.largest;
-  const base = {
-    from: c.from, to: c.to, kind: c.kind, interval: c.interval, sources: c.sources, split: c.split ?? null, status: c.status,
-    rejectedBy: c.rejectedBy ?? null, confirmation,
-    bisect: c.bisect ? { status: c.bisect.status, commits: c.bisect.commits, largest: largest ? { culprit: largest.culprit, change: largest.change, p: largest.p } : null } : null,
+  const bisect = c.bisect && {
+    status: c.bisect.status, commits: c.bisect.commits,
+    largest: largest ? { culprit: largest.culprit, change: largest.change, p: largest.p } : null,
   };
-  return { ...base, steps, reason: c.failure ? `a measurement failed: ${c.failure}` : candidateReason(base, threshold) };
+  const base = {
+    from: c.from, to: c.to, kind: c.kind, interval: c.interval, sources: c.sources, split: c.split ?? null,
+    status: c.status, rejectedBy: c.rejectedBy ?? null, confirmation, bisect: bisect ?? null,
+  };
+  const reason = c.failure ? `a measurement failed: ${c.failure}` : candidateReason(base, threshold);
+  return { ...base, steps, reason };
 }
 
 function writeOut(file: string, text: string): void {

@@ -2,7 +2,7 @@ import type { MetricInfo } from '../probes/types.js';
 import type { RunCost } from './result.js';
 import { direction, fmtP, fmtSignedPct as pct, fmtValue, sanitize, short } from './format.js';
 
-/** One located step of a drift check (a confirmed candidate bisected to its culprit), as the JSON result, the store and the writeup show it. */
+/** A located step of a drift check (a confirmed candidate bisected to its culprit): result, store and writeup. */
 export interface DriftChange {
   /** Stable: probe + culprit. A later check does not alert on a known or acknowledged id. */
   id: string;
@@ -23,6 +23,17 @@ export interface DriftChange {
   p: number;
 }
 
+/** How a re-measurement side by side decided: + = worse, its interval and p, samples a side. */
+export interface DriftConfirmation {
+  verdict: 'confirmed' | 'below-threshold' | 'too-small' | 'inconclusive';
+  change: number;
+  lo: number;
+  hi: number;
+  p: number;
+  alpha: number;
+  n: [number, number];
+}
+
 /** Every candidate step, located or rejected, with the test that decided it and its figures. */
 export interface DriftCandidate {
   /** The measured points either side. */
@@ -36,11 +47,9 @@ export interface DriftCandidate {
   split: { p: number; change: number } | null;
   status: 'step' | 'rejected';
   rejectedBy: 'confirmation' | 'bisect' | 'measurement' | null;
-  /** The two points re-measured side by side; change + = worse, interval and p, samples a side. */
-  confirmation: {
-    verdict: 'confirmed' | 'below-threshold' | 'inconclusive'; change: number; lo: number; hi: number; p: number; alpha: number; n: [number, number];
-  } | null;
-  /** The bisect inside the confirmed candidate: its status, commits, and the largest single-commit change it located. */
+  /** The two points re-measured side by side. */
+  confirmation: DriftConfirmation | null;
+  /** The bisect inside the confirmed candidate: status, commits, the largest single-commit change it located. */
   bisect: { status: string; commits: number; largest: { culprit: string; change: number; p: number } | null } | null;
   /** Located steps' ids. */
   steps: string[];
@@ -63,11 +72,11 @@ export interface DriftResult {
   candidates: DriftCandidate[];
   /** Creep the located steps do not account for, confirmed on the window's ends re-measured side by side. */
   drift: {
-    id: string; total: number; unexplained: number; lo: number; hi: number; p: number; commits: number; largestStep: number;
-    contributors: { from: string; to: string; change: number }[]; known: boolean; acked: boolean;
+    id: string; total: number; unexplained: number; lo: number; hi: number; p: number; commits: number;
+    largestStep: number; contributors: { from: string; to: string; change: number }[]; known: boolean; acked: boolean;
   } | null;
   /** The creep check when it ran (the series left more than half the threshold unexplained), found or not. */
-  creepCheck: { verdict: 'confirmed' | 'below-threshold' | 'inconclusive'; total: number; unexplained: number; lo: number; hi: number; p: number; alpha: number; n: [number, number] } | null;
+  creepCheck: (Omit<DriftConfirmation, 'change'> & { total: number; unexplained: number }) | null;
   /** Ids of what this run alerts on: new located regressions, new creep. */
   alerts: string[];
   exitCode: number;
@@ -75,102 +84,150 @@ export interface DriftResult {
   cost: RunCost;
 }
 
-const interval = (lo: number, hi: number) => `${Number.isFinite(lo) ? pct(lo) : '−∞'} … ${Number.isFinite(hi) ? pct(hi) : '+∞'}`;
+const bound = (x: number, infinity: string) => (Number.isFinite(x) ? pct(x) : infinity);
+const interval = (lo: number, hi: number) => `${bound(lo, '−∞')} … ${bound(hi, '+∞')}`;
 const alphaText = (a: number) => (a >= 0.001 ? a.toFixed(3) : a.toExponential(1));
+const threshold = (t: number) => pct(t).replace('+', '');
 
 /** Which test decided a candidate, with its figures: the sentence the writeup and the CLI show. */
-export function candidateReason(c: Omit<DriftCandidate, 'reason' | 'steps'> & { steps?: string[] }, threshold: number): string {
+export function candidateReason(c: Omit<DriftCandidate, 'reason' | 'steps'>, thresholdValue: number): string {
   const f = c.confirmation;
-  const measured = f && `${pct(f.change)} (interval ${interval(f.lo, f.hi)}, ${fmtP(f.p)}, ${f.n[0]}+${f.n[1]} samples)`;
-  const t = pct(threshold).replace('+', '');
+  const t = threshold(thresholdValue);
   if (c.rejectedBy === 'measurement' || !f) return 'a measurement failed: the candidate could not be re-measured';
-  if (c.rejectedBy === 'confirmation') {
-    if (f.verdict === 'below-threshold') return `confirmation: the two points re-measured side by side differ by ${measured}: below the ${t} threshold at 99% confidence`;
-    return `confirmation: ${measured}, not shown to be a change above half the threshold at the bisect's level (α = ${alphaText(f.alpha)}) within --max-samples`;
-  }
+  const measured = `${pct(f.change)} (interval ${interval(f.lo, f.hi)}, ${fmtP(f.p)}, ${f.n[0]}+${f.n[1]} samples)`;
+  const sideBySide = `confirmation: the two points re-measured side by side differ by ${measured}`;
   const largest = c.bisect?.largest;
-  if (c.rejectedBy === 'bisect') {
-    const biggest = largest ? `the largest single commit, ${short(largest.culprit)}, changed ${pct(largest.change)} (${fmtP(largest.p)})` : 'no single commit was located';
-    return `bisect: confirmed ${measured}, but ${biggest}: the change is spread over the ${c.bisect?.commits ?? 0} commits (creep), not one step of ${t} or more`;
+  switch (c.rejectedBy) {
+    case 'confirmation':
+      if (f.verdict === 'below-threshold') return `${sideBySide}: below the ${t} threshold at 99% confidence`;
+      if (f.verdict === 'too-small') return `${sideBySide}: under half the ${t} threshold past the first look`;
+      return `${sideBySide}: not above half the threshold at the bisect's α = ${alphaText(f.alpha)} by --max-samples`;
+    case 'bisect': {
+      const biggest = largest
+        ? `the largest single commit, ${short(largest.culprit)}, changed ${pct(largest.change)} (${fmtP(largest.p)})`
+        : 'no single commit was located';
+      const commits = c.bisect?.commits ?? 0;
+      return `bisect: confirmed ${measured}, but ${biggest}: spread over ${commits} commits (creep), no step of ${t}`;
+    }
+    default:
+      return `confirmed ${measured} at α = ${alphaText(f.alpha)}; bisected to ${short(largest?.culprit ?? '–')}`;
   }
-  return `confirmed ${measured} at α = ${alphaText(f.alpha)}; bisected to ${largest ? short(largest.culprit) : 'its culprit'}`;
 }
 
 /** The writeup of a drift check: series chart, each step with its culprit, every rejected candidate and why, creep. */
 export function renderDriftReport(r: DriftResult, o: { svgFile?: string }): string {
   const m = r.probe.metric;
-  const out: string[] = [];
+  const t = threshold(r.threshold);
+  const span = `${r.window.commits} commits (${short(r.window.from)}..${short(r.window.to)})`;
   const newRegressions = r.changes.filter((c) => r.alerts.includes(c.id)).length;
   const newCreep = r.drift !== null && r.alerts.includes(r.drift.id);
-  const t = pct(r.threshold).replace('+', '');
-  out.push(`# perfbisect drift: ${sanitize(r.probe.name)} on ${sanitize(r.branch)}`, '');
+  const machine = `${r.fingerprint.cpu}, ${r.fingerprint.cores} cores, ${r.fingerprint.os}, Node ${r.fingerprint.node}`;
+  const out: string[] = [`# perfbisect drift: ${sanitize(r.probe.name)} on ${sanitize(r.branch)}`, ''];
   out.push(
     r.alerts.length
-      ? `**Slower:** ${newRegressions} new regression(s)${newCreep ? ' and creep' : ''} in ${r.window.commits} commits (${short(r.window.from)}..${short(r.window.to)}).`
-      : `**Nothing new above ${t}** in ${r.window.commits} commits (${short(r.window.from)}..${short(r.window.to)}).`,
+      ? `**Slower:** ${newRegressions} new regression(s)${newCreep ? ' and creep' : ''} in ${span}.`
+      : `**Nothing new above ${t}** in ${span}.`,
+    '',
+    `Metric: ${m.name}${m.unit ? ` (${m.unit})` : ''}, ${direction(m)}. Threshold ${t}. Machine: ${machine}.`,
     '',
   );
-  out.push(`Metric: ${m.name}${m.unit ? ` (${m.unit})` : ''}, ${direction(m)}. Threshold ${t}. Machine: ${r.fingerprint.cpu}, ${r.fingerprint.cores} cores, ${r.fingerprint.os}, Node ${r.fingerprint.node}.`, '');
   if (o.svgFile) out.push(`![series](${o.svgFile})`, '');
+  out.push(...stepsSection(r), ...candidatesSection(r, t), ...creepSection(r, t, newCreep), ...seriesSection(r));
+  const ids = [...r.changes.map((c) => c.id), ...(r.drift ? [r.drift.id] : [])];
+  const ack = `\`perfbisect drift ack <id> --store ${r.store}\``;
+  if (ids.length) out.push(`Acknowledge a change so later checks stop alerting on it: ${ack}.`, '');
+  return out.join('\n');
+}
 
-  out.push('## Steps', '');
-  if (!r.changes.length) out.push(r.candidates.length ? `None: no candidate held up (each is listed below with the test that rejected it).` : 'None: no candidate.', '');
-  else {
-    out.push('| id | kind | culprit | before | after | change | status |', '|---|---|---|---|---|---|---|');
-    for (const c of r.changes) {
-      const status = c.acked ? 'acknowledged' : c.known ? 'known (alerted before)' : c.kind === 'regression' ? '**new**' : 'improvement';
-      out.push(
-        `| \`${c.id}\` | ${c.kind} | ${c.culprit ? `\`${short(c.culprit)}\` ${sanitize(c.subject).slice(0, 60)}` : '–'} | ${fmtValue(c.before, m.unit)} | ${fmtValue(c.after, m.unit)} | ${pct(c.change)} (${fmtP(c.p)}) | ${status} |`,
-      );
-    }
-    out.push('', 'Each step is the culprit commit measured beside its parent, after its two neighbouring points were re-measured side by side and the change confirmed.', '');
+function stepsSection(r: DriftResult): string[] {
+  const unit = r.probe.metric.unit;
+  const out = ['## Steps', ''];
+  if (!r.changes.length) {
+    out.push(r.candidates.length ? 'None: no candidate held up (see below what rejected each).' : 'None.', '');
+    return out;
   }
-
-  out.push('## Candidates', '');
-  if (!r.candidates.length) out.push(`None: no interval between measured points moved more than ${t}, and no split of the series held at p ≤ 0.05.`, '');
-  else {
-    out.push('| between | flagged by | outcome | why |', '|---|---|---|---|');
-    for (const c of r.candidates) {
-      const flagged = c.sources.map((s) => (s === 'split' && c.split ? `split (p = ${c.split.p.toPrecision(2)}, ${pct(c.split.change)})` : s === 'span' ? `two intervals, ${pct(c.interval)}` : `interval ${pct(c.interval)}`));
-      const outcome = c.status === 'step' ? `${c.kind} located` : `rejected by the ${c.rejectedBy}`;
-      out.push(`| \`${short(c.from)}\`..\`${short(c.to)}\` | ${flagged.join(', ')} | ${outcome} | ${c.reason} |`);
-    }
-    out.push(
-      '',
-      `Candidates are lenient on purpose: any interval between neighbouring points above ${t}, two neighbouring intervals that move the same way by more than ${t} together, and any split of the series at p ≤ 0.05. ` +
-        'Each is confirmed by re-measuring its two points side by side at the bisect\'s level, and only then bisected; a step is a commit whose own change reaches the threshold.',
-      '',
-    );
+  out.push('| id | kind | culprit | before | after | change | status |', '|---|---|---|---|---|---|---|');
+  for (const c of r.changes) {
+    const fresh = c.kind === 'regression' ? '**new**' : 'improvement';
+    const status = c.acked ? 'acknowledged' : c.known ? 'known (alerted before)' : fresh;
+    const culprit = c.culprit ? `\`${short(c.culprit)}\` ${sanitize(c.subject).slice(0, 60)}` : '–';
+    const values = `${fmtValue(c.before, unit)} | ${fmtValue(c.after, unit)} | ${pct(c.change)} (${fmtP(c.p)})`;
+    out.push(`| \`${c.id}\` | ${c.kind} | ${culprit} | ${values} | ${status} |`);
   }
+  out.push('', 'Each step: its culprit beside its parent, bisected once re-measuring its two points confirmed it.', '');
+  return out;
+}
 
-  out.push('## Creep', '');
+function candidatesSection(r: DriftResult, t: string): string[] {
+  const out = ['## Candidates', ''];
+  if (!r.candidates.length) {
+    out.push(`None: no interval between measured points moved over ${t}, no split held at p ≤ 0.05.`, '');
+    return out;
+  }
+  out.push('| between | flagged by | outcome | why |', '|---|---|---|---|');
+  for (const c of r.candidates) {
+    const flagged = c.sources.map((s) => {
+      if (s === 'split' && c.split) return `split (p = ${c.split.p.toPrecision(2)}, ${pct(c.split.change)})`;
+      return s === 'span' ? `two intervals, ${pct(c.interval)}` : `interval ${pct(c.interval)}`;
+    });
+    const outcome = c.status === 'step' ? `${c.kind} located` : `rejected by the ${c.rejectedBy}`;
+    out.push(`| \`${short(c.from)}\`..\`${short(c.to)}\` | ${flagged.join(', ')} | ${outcome} | ${c.reason} |`);
+  }
+  out.push(
+    '',
+    `Candidates are lenient on purpose: any interval between neighbouring points above ${t}, two ` +
+      `neighbouring intervals that move the same way by more than ${t} together, and any split of the series at ` +
+      "p ≤ 0.05. Each is confirmed by re-measuring its two points side by side at the bisect's level, and only " +
+      'then bisected; a step is a commit whose own change reaches the threshold.',
+    '',
+  );
+  return out;
+}
+
+function creepSection(r: DriftResult, t: string, alerted: boolean): string[] {
+  const out = ['## Creep', ''];
+  const d = r.drift;
   const cc = r.creepCheck;
-  if (r.drift) {
-    const d = r.drift;
+  if (d) {
+    const status = alerted ? '' : d.acked ? ' (acknowledged)' : ' (known: alerted before)';
     out.push(
-      `${pct(d.total)} over ${d.commits} commits (the window's end re-measured against its start), ${pct(d.unexplained)} of it (interval ${interval(d.lo, d.hi)}) not explained by the located steps${newCreep ? '' : d.acked ? ' (acknowledged)' : ' (known: alerted before)'}. ` +
+      `${pct(d.total)} over ${d.commits} commits (the window's end re-measured against its start), ` +
+        `${pct(d.unexplained)} of it ` +
+        `(interval ${interval(d.lo, d.hi)}) not explained by the located steps${status}. ` +
         `The largest measured interval outside the steps: ${pct(d.largestStep)}.`,
       '',
     );
     if (d.contributors.length) {
-      out.push('Largest contributors:', '');
-      for (const c of d.contributors) out.push(`- ${short(c.from)}..${short(c.to)}: ${pct(c.change)}`);
-      out.push('');
+      const lines = d.contributors.map((c) => `- ${short(c.from)}..${short(c.to)}: ${pct(c.change)}`);
+      out.push('Largest contributors:', '', ...lines, '');
     }
   } else if (cc) {
-    out.push(`None above ${t}: the window's end re-measured against its start changed ${pct(cc.total)}, leaving ${pct(cc.unexplained)} (interval ${interval(cc.lo, cc.hi)}, ${cc.n[0]}+${cc.n[1]} samples) once the located steps are divided out.`, '');
-  } else out.push(`None: once the located steps are divided out, the series leaves less than half the ${t} threshold.`, '');
-  out.push('## Series', '', '| # | commit | date | ' + m.name + ' | n |', '|---|---|---|---|---|');
-  r.series.forEach((p, i) => out.push(`| ${i} | \`${short(p.sha)}\` ${sanitize(p.subject).slice(0, 60)} | ${p.date.slice(0, 10)} | ${fmtValue(p.value, m.unit)} | ${p.n}${p.added ? ' (added)' : ''} |`));
+    out.push(
+      `None above ${t}: the window's end re-measured against its start changed ${pct(cc.total)}, ` +
+        `leaving ${pct(cc.unexplained)} ` +
+        `(interval ${interval(cc.lo, cc.hi)}, ${cc.n[0]}+${cc.n[1]} samples) once the located steps are divided out.`,
+      '',
+    );
+  } else out.push(`None: once the located steps are divided out, the series leaves under half the ${t} threshold.`, '');
+  return out;
+}
+
+function seriesSection(r: DriftResult): string[] {
+  const m = r.probe.metric;
+  const out = ['## Series', '', `| # | commit | date | ${m.name} | n |`, '|---|---|---|---|---|'];
+  r.series.forEach((p, i) => {
+    const commit = `\`${short(p.sha)}\` ${sanitize(p.subject).slice(0, 60)}`;
+    const n = `${p.n}${p.added ? ' (added)' : ''}`;
+    out.push(`| ${i} | ${commit} | ${p.date.slice(0, 10)} | ${fmtValue(p.value, m.unit)} | ${n} |`);
+  });
   out.push(
     '',
-    `Every point was measured interleaved with the window's start (${short(r.window.from)}), re-measured in this run on this machine, and scaled by the start's median in its own block. ` +
-      'Points marked "added" were measured after the first spread, inside intervals that moved.',
+    `Every point was measured interleaved with the window's start (${short(r.window.from)}), in this run on this ` +
+      "machine, and scaled by the start's median in its own block. Points marked \"added\" were measured after the " +
+      'first spread, inside intervals that moved.',
     '',
   );
-  const ids = [...r.changes.map((c) => c.id), ...(r.drift ? [r.drift.id] : [])];
-  if (ids.length) out.push(`Acknowledge a change so later checks stop alerting on it: \`perfbisect drift ack <id> --store ${r.store}\`.`, '');
-  return out.join('\n');
+  return out;
 }
 
 /** A line chart of the metric along the commits, with the located steps marked. */

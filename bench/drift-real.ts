@@ -1,0 +1,163 @@
+/**
+ * Drift checks on real processes on this machine: repositories of the issue's shape whose CPU-bound
+ * program does 13–20% more work twice, 10% less between, and creeps +1.2% a commit at the end, each
+ * checked by the built CLI with its defaults (16 points, 5% threshold), once on an otherwise idle
+ * machine and once with one core kept busy by a spinning process; then the same window is checked
+ * again (a re-run: it must measure nothing new and alert nothing). Flat repositories count false alarms.
+ *
+ *   node_modules/.bin/jiti bench/drift-real.ts [--quick]
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DriftResult } from '../src/report/drift.js';
+import { seededRng, type Rng } from '../src/stats/rng.js';
+import { FixtureRepo, tempDir } from '../test/fixtures/repo.js';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+/**
+ * The program: a CPU-bound loop in the shell (dash runs `[` and arithmetic as builtins, no forks),
+ * so its time is all CPU work and grows with the iteration count exactly; a Node program's start-up
+ * would dwarf a step of a few milliseconds on a loaded machine.
+ */
+const program = (n: number) => `i=0\nwhile [ $i -lt ${n} ]; do i=$((i + 1)); done\necho ok\n`;
+const COMMITS = 40;
+/** Iterations of the fastest commit: about 100 ms on this machine (the calibration says). */
+const BASE_ITERATIONS = 150_000;
+
+/** What one iteration costs here (the fastest of five runs): for the record, the plan is in iterations. */
+function calibrate(): { msPerIteration: number } {
+  const dir = tempDir('pb-calibrate-');
+  writeFileSync(join(dir, 'work.sh'), program(BASE_ITERATIONS));
+  const once = () => {
+    const t0 = performance.now();
+    execFileSync('sh', ['work.sh'], { cwd: dir });
+    return performance.now() - t0;
+  };
+  const ms = Math.min(...Array.from({ length: 5 }, once));
+  rmSync(dir, { recursive: true, force: true });
+  return { msPerIteration: ms / BASE_ITERATIONS };
+}
+
+interface Plan {
+  /** Work of each commit relative to the window's start (index 0). */
+  work: number[];
+  regressions: number[];
+  improvement?: number;
+  creep: boolean;
+}
+
+function issuePlan(rng: Rng): Plan {
+  const pick = (lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
+  const a = pick(6, 10), b = pick(15, 19), c = pick(24, 28), creepFrom = pick(31, 33);
+  const sizeA = 0.13 + 0.07 * rng(), sizeC = 0.13 + 0.07 * rng();
+  const work = Array.from({ length: COMMITS + 1 }, (_, i) => {
+    let w = 1;
+    if (i >= a) w *= 1 + sizeA;
+    if (i >= b) w *= 0.9;
+    if (i >= c) w *= 1 + sizeC;
+    if (i >= creepFrom) w *= 1.012 ** (i - creepFrom + 1);
+    return w;
+  });
+  return { work, regressions: [a, c], improvement: b, creep: true };
+}
+
+const flatPlan = (): Plan => ({ work: Array(COMMITS + 1).fill(1), regressions: [], creep: false });
+
+function makeRepo(plan: Plan) {
+  const r = new FixtureRepo();
+  const iterations = (w: number) => Math.round(BASE_ITERATIONS * w);
+  const config = { 'probes.config.ts': `export default { probes: { work: { kind: 'command', run: 'sh work.sh' } } };\n` };
+  const shas = [r.commit('start', { ...config, 'work.sh': program(iterations(plan.work[0])) })];
+  for (let i = 1; i <= COMMITS; i++) {
+    const changed = plan.work[i] !== plan.work[i - 1];
+    shas.push(r.commit(`change ${i}`, changed ? { 'work.sh': program(iterations(plan.work[i])) } : { [`notes/${i}.txt`]: `${i}\n` }));
+  }
+  return { repo: r, shas };
+}
+
+interface Outcome {
+  line: string;
+  stepsExact: boolean;
+  improvementExact: boolean;
+  creep: boolean;
+  falseSteps: number;
+  alerted: boolean;
+  rerunQuiet: boolean;
+}
+
+async function checkOnce(plan: Plan, busy: boolean, label: string): Promise<Outcome> {
+  const { repo, shas } = makeRepo(plan);
+  const cache = tempDir('pb-bench-cache-');
+  const store = join(cache, 'store');
+  const run = (json: string) => {
+    try {
+      execFileSync('node', [cli, 'drift', '--probe', 'work', '--since', shas[0], '--store', store, '--json', json], {
+        cwd: repo.dir, env: { ...process.env, CI: 'true', PERFBISECT_CACHE_DIR: cache }, stdio: 'ignore',
+      });
+    } catch {
+      /* exit 5 is an outcome, read from the JSON */
+    }
+    return JSON.parse(readFileSync(json, 'utf8')) as DriftResult;
+  };
+  // One core kept busy for the whole check, as another job on the machine would.
+  const spinner: ChildProcess | undefined = busy ? spawn('node', ['-e', 'for(;;);'], { stdio: 'ignore' }) : undefined;
+  const t0 = Date.now();
+  let r: DriftResult;
+  let again: DriftResult;
+  try {
+    r = run(join(cache, 'r.json'));
+    again = run(join(cache, 'again.json'));
+  } finally {
+    if (spinner?.pid) process.kill(spinner.pid);
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  const at = (sha: string | null) => (sha ? shas.indexOf(sha) : -1);
+  const located = r.changes.map((c) => ({ at: at(c.culprit), kind: c.kind }));
+  const stepsExact = plan.regressions.every((i) => located.some((s) => s.at === i && s.kind === 'regression'));
+  const improvementExact = plan.improvement === undefined || located.some((s) => s.at === plan.improvement && s.kind === 'improvement');
+  const planted = new Set([...plan.regressions, ...(plan.improvement !== undefined ? [plan.improvement] : [])]);
+  const falseSteps = located.filter((s) => !planted.has(s.at)).length;
+  const rerunQuiet = again.cost.samples === 0 && again.alerts.length === 0 && again.exitCode === 0;
+  const line =
+    `${label}: planted ${plan.regressions.length ? `${plan.regressions.join(', ')} (+), ${plan.improvement} (−), creep` : 'nothing'}; ` +
+    `located ${located.map((s) => `${s.at}${s.kind === 'regression' ? '+' : '−'}`).join(' ') || 'nothing'}; creep ${r.drift ? `${(r.drift.unexplained * 100).toFixed(1)}%` : 'none'}; ` +
+    `exit ${r.exitCode}; ${r.series.length} points, ${r.candidates.length} candidates, ${r.cost.samples} runs; ` +
+    `re-run: exit ${again.exitCode}, ${again.cost.samples} new runs, ${again.alerts.length} alerts; ${seconds.toFixed(0)} s`;
+  repo.cleanup();
+  rmSync(cache, { recursive: true, force: true });
+  return { line, stepsExact, improvementExact, creep: !!r.drift, falseSteps, alerted: r.exitCode === 5, rerunQuiet };
+}
+
+export async function driftRealSection(argv: readonly string[]): Promise<boolean> {
+  const quick = argv.includes('--quick');
+  const cal = calibrate();
+  console.log(`${COMMITS} commits a window; the start's program runs ${BASE_ITERATIONS} loop iterations, ${(cal.msPerIteration * BASE_ITERATIONS).toFixed(0)} ms at best here\n`);
+  const shapes = quick ? 1 : 3;
+  const rng = seededRng(2026);
+  const results: { busy: boolean; flat: boolean; o: Outcome }[] = [];
+  for (const busy of [false, true]) {
+    for (let k = 0; k < shapes; k++) {
+      const o = await checkOnce(issuePlan(rng), busy, `${busy ? 'busy core' : 'idle'} #${k + 1}`);
+      console.log(o.line);
+      results.push({ busy, flat: false, o });
+    }
+    const o = await checkOnce(flatPlan(), busy, `${busy ? 'busy core' : 'idle'} flat`);
+    console.log(o.line);
+    results.push({ busy, flat: true, o });
+  }
+  const shaped = results.filter((x) => !x.flat);
+  const flat = results.filter((x) => x.flat);
+  const count = (xs: typeof results, f: (o: Outcome) => boolean) => `${xs.filter((x) => f(x.o)).length}/${xs.length}`;
+  console.log(
+    `\nboth steps exact ${count(shaped, (o) => o.stepsExact)}, improvement exact ${count(shaped, (o) => o.improvementExact)}, creep ${count(shaped, (o) => o.creep)}, ` +
+      `false steps ${shaped.reduce((n, x) => n + x.o.falseSteps, 0)}; flat: false alarms ${count(flat, (o) => o.alerted)}; re-runs quiet ${count(results, (o) => o.rerunQuiet)}`,
+  );
+  return shaped.every((x) => x.o.stepsExact) && flat.every((x) => !x.o.alerted) && results.every((x) => x.o.rerunQuiet);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  execFileSync('npm', ['run', 'build'], { stdio: 'ignore', cwd: fileURLToPath(new URL('..', import.meta.url)) });
+  driftRealSection(process.argv.slice(2)).then((ok) => process.exit(ok ? 0 : 1));
+}
