@@ -68,11 +68,13 @@ const flatPlan = (): Plan => ({ work: Array(COMMITS + 1).fill(1), regressions: [
 function makeRepo(plan: Plan) {
   const r = new FixtureRepo();
   const iterations = (w: number) => Math.round(BASE_ITERATIONS * w);
-  const config = { 'probes.config.ts': `export default { probes: { work: { kind: 'command', run: 'sh work.sh' } } };\n` };
+  const probe = "{ work: { kind: 'command', run: 'sh work.sh' } }";
+  const config = { 'probes.config.ts': `export default { probes: ${probe} };\n` };
   const shas = [r.commit('start', { ...config, 'work.sh': program(iterations(plan.work[0])) })];
   for (let i = 1; i <= COMMITS; i++) {
     const changed = plan.work[i] !== plan.work[i - 1];
-    shas.push(r.commit(`change ${i}`, changed ? { 'work.sh': program(iterations(plan.work[i])) } : { [`notes/${i}.txt`]: `${i}\n` }));
+    const files = changed ? { 'work.sh': program(iterations(plan.work[i])) } : { [`notes/${i}.txt`]: `${i}\n` };
+    shas.push(r.commit(`change ${i}`, files));
   }
   return { repo: r, shas };
 }
@@ -116,15 +118,19 @@ async function checkOnce(plan: Plan, busy: boolean, label: string): Promise<Outc
   const at = (sha: string | null) => (sha ? shas.indexOf(sha) : -1);
   const located = r.changes.map((c) => ({ at: at(c.culprit), kind: c.kind }));
   const stepsExact = plan.regressions.every((i) => located.some((s) => s.at === i && s.kind === 'regression'));
-  const improvementExact = plan.improvement === undefined || located.some((s) => s.at === plan.improvement && s.kind === 'improvement');
+  const improved = located.some((s) => s.at === plan.improvement && s.kind === 'improvement');
+  const improvementExact = plan.improvement === undefined || improved;
   const planted = new Set([...plan.regressions, ...(plan.improvement !== undefined ? [plan.improvement] : [])]);
   const falseSteps = located.filter((s) => !planted.has(s.at)).length;
   const rerunQuiet = again.cost.samples === 0 && again.alerts.length === 0 && again.exitCode === 0;
+  const what = plan.regressions.length ? `${plan.regressions.join(', ')} (+), ${plan.improvement} (−), creep` : '–';
+  const found = located.map((s) => `${s.at}${s.kind === 'regression' ? '+' : '−'}`).join(' ') || 'nothing';
+  const creep = r.drift ? `${(r.drift.unexplained * 100).toFixed(1)}%` : 'none';
   const line =
-    `${label}: planted ${plan.regressions.length ? `${plan.regressions.join(', ')} (+), ${plan.improvement} (−), creep` : 'nothing'}; ` +
-    `located ${located.map((s) => `${s.at}${s.kind === 'regression' ? '+' : '−'}`).join(' ') || 'nothing'}; creep ${r.drift ? `${(r.drift.unexplained * 100).toFixed(1)}%` : 'none'}; ` +
-    `exit ${r.exitCode}; ${r.series.length} points, ${r.candidates.length} candidates, ${r.cost.samples} runs; ` +
-    `re-run: exit ${again.exitCode}, ${again.cost.samples} new runs, ${again.alerts.length} alerts; ${seconds.toFixed(0)} s`;
+    `${label}: planted ${what}; located ${found}; creep ${creep}; exit ${r.exitCode}; ` +
+    `${r.series.length} points, ${r.candidates.length} candidates, ${r.cost.samples} runs; ` +
+    `re-run: exit ${again.exitCode}, ${again.cost.samples} new runs, ${again.alerts.length} alerts; ` +
+    `${seconds.toFixed(0)} s`;
   repo.cleanup();
   rmSync(cache, { recursive: true, force: true });
   return { line, stepsExact, improvementExact, creep: !!r.drift, falseSteps, alerted: r.exitCode === 5, rerunQuiet };
@@ -133,7 +139,8 @@ async function checkOnce(plan: Plan, busy: boolean, label: string): Promise<Outc
 export async function driftRealSection(argv: readonly string[]): Promise<boolean> {
   const quick = argv.includes('--quick');
   const cal = calibrate();
-  console.log(`${COMMITS} commits a window; the start's program runs ${BASE_ITERATIONS} loop iterations, ${(cal.msPerIteration * BASE_ITERATIONS).toFixed(0)} ms at best here\n`);
+  const best = (cal.msPerIteration * BASE_ITERATIONS).toFixed(0);
+  console.log(`${COMMITS} commits a window; the start runs ${BASE_ITERATIONS} loop iterations, ${best} ms at best\n`);
   const shapes = quick ? 1 : 3;
   const rng = seededRng(2026);
   const results: { busy: boolean; flat: boolean; o: Outcome }[] = [];
@@ -150,9 +157,12 @@ export async function driftRealSection(argv: readonly string[]): Promise<boolean
   const shaped = results.filter((x) => !x.flat);
   const flat = results.filter((x) => x.flat);
   const count = (xs: typeof results, f: (o: Outcome) => boolean) => `${xs.filter((x) => f(x.o)).length}/${xs.length}`;
+  const falseSteps = shaped.reduce((n, x) => n + x.o.falseSteps, 0);
   console.log(
-    `\nboth steps exact ${count(shaped, (o) => o.stepsExact)}, improvement exact ${count(shaped, (o) => o.improvementExact)}, creep ${count(shaped, (o) => o.creep)}, ` +
-      `false steps ${shaped.reduce((n, x) => n + x.o.falseSteps, 0)}; flat: false alarms ${count(flat, (o) => o.alerted)}; re-runs quiet ${count(results, (o) => o.rerunQuiet)}`,
+    `\nboth steps exact ${count(shaped, (o) => o.stepsExact)}, ` +
+      `improvement exact ${count(shaped, (o) => o.improvementExact)}, creep ${count(shaped, (o) => o.creep)}, ` +
+      `false steps ${falseSteps}; flat: false alarms ${count(flat, (o) => o.alerted)}; ` +
+      `re-runs quiet ${count(results, (o) => o.rerunQuiet)}`,
   );
   return shaped.every((x) => x.o.stepsExact) && flat.every((x) => !x.o.alerted) && results.every((x) => x.o.rerunQuiet);
 }

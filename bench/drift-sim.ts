@@ -38,7 +38,9 @@ export interface SimDrift {
   replayed: number;
 }
 
-export function simulateDrift(h: DriftHistory, seed: number, o: DriftCheckOptions, store: BlockStore = new Map()): SimDrift {
+export function simulateDrift(
+  h: DriftHistory, seed: number, o: DriftCheckOptions, store: BlockStore = new Map(),
+): SimDrift {
   const rng = seededRng(seed);
   const sample = sampler({ n: h.n, steps: h.steps, noise: h.noise, cv: h.cv } satisfies History, rng);
   const check = new DriftCheck(windowCommits(h.n), o, seededRng(seed ^ 0x5bd1e995));
@@ -95,7 +97,8 @@ export function flatShape(n: number, noise: NoiseModel, cv: number): DriftHistor
 /** How a check did on a history: each planted step located exactly, and what it alerted on. */
 export function score(h: DriftHistory, out: DriftOutcome) {
   const located = out.candidates.flatMap((c) => c.steps);
-  const at = (kind: 'regression' | 'improvement', i: number) => located.some((s) => s.kind === kind && position(s.culprit) === i);
+  const at = (kind: 'regression' | 'improvement', i: number) =>
+    located.some((s) => s.kind === kind && position(s.culprit) === i);
   const planted = new Set([...h.truth.regressions, ...h.truth.improvements]);
   return {
     regressions: h.truth.regressions.filter((i) => at('regression', i)).length,

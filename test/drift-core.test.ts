@@ -1,19 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { changePoints, defaultChangePointOptions, energyQ, tTest, type SeriesPoint } from '../src/drift/changepoints.js';
+import { changePoints, defaultChangePointOptions, energyQ, tTest } from '../src/drift/changepoints.js';
+import type { SeriesPoint } from '../src/drift/changepoints.js';
 import { findCandidates, pointsToAdd, spanCandidates } from '../src/drift/candidates.js';
 import { DriftCheck } from '../src/drift/check.js';
 import { confirmCreep, confirmStep } from '../src/drift/confirm.js';
 import { changeId, creepContributors, creepId } from '../src/drift/drift.js';
 import { spreadPoints } from '../src/drift/window.js';
 import { gaussian, seededRng } from '../src/stats/rng.js';
-import { flatShape, score, simulateDrift, windowCommits, type BlockStore, type DriftHistory } from '../bench/drift-sim.js';
+import { flatShape, score, simulateDrift, windowCommits } from '../bench/drift-sim.js';
+import type { BlockStore, DriftHistory } from '../bench/drift-sim.js';
 
 function series(levels: number[], noise: number, seed = 1, samples = 8): SeriesPoint[] {
   const rng = seededRng(seed);
-  return levels.map((l, i) => ({ sha: `c${i}`, samples: Array.from({ length: samples }, () => l * (1 + noise * gaussian(rng))) }));
+  const draw = (level: number) => Array.from({ length: samples }, () => level * (1 + noise * gaussian(rng)));
+  return levels.map((level, i) => ({ sha: `c${i}`, samples: draw(level) }));
 }
 const opts = { ...defaultChangePointOptions, better: 'lower' as const, minMagnitude: 0.05 };
-const checkOptions = { threshold: 0.05, better: 'lower' as const, deterministic: false, minSamples: 10, maxSamples: 60, confidence: 0.95, points: 16, extraPoints: 16 };
+const checkOptions = {
+  threshold: 0.05, better: 'lower' as const, deterministic: false, minSamples: 10, maxSamples: 60, confidence: 0.95,
+  points: 16, extraPoints: 16,
+};
 
 /**
  * The history of the report that started this: 16 points, a +15% step, a −10% improvement, a +18%
@@ -21,7 +27,7 @@ const checkOptions = { threshold: 0.05, better: 'lower' as const, deterministic:
  */
 const issueLevels = [100, 100, 100, 100, 115, 115, 115, 115, 103.5, 103.5, 103.5, 122, 124, 126.5, 129, 131.5];
 
-/** A 31-commit window measured at 16 points (one every other commit), steps at commits 7 and 21, the improvement at 15, creep from 25. */
+/** 31 commits measured at 16 points (every other commit): steps at 7 and 21, the improvement at 15, creep from 25. */
 function issueHistory(cv: number): DriftHistory {
   const creep = Array.from({ length: 6 }, (_, k) => ({ at: 25 + k, size: 0.02 }));
   return {
@@ -48,12 +54,13 @@ describe('drift core: the series and its candidates', () => {
 
   it('E-Divisive finds two regressions and an improvement, and a regression later undone', () => {
     const levels = [...Array(6).fill(100), ...Array(5).fill(130), ...Array(5).fill(110), ...Array(6).fill(160)];
-    expect(changePoints(series(levels, 0.02), opts).map((c) => [c.index, c.kind])).toEqual([[6, 'regression'], [11, 'improvement'], [16, 'regression']]);
+    const found = (s: SeriesPoint[]) => changePoints(s, opts).map((c) => [c.index, c.kind]);
+    expect(found(series(levels, 0.02))).toEqual([[6, 'regression'], [11, 'improvement'], [16, 'regression']]);
     const bump = [...Array(4).fill(100), ...Array(3).fill(180), ...Array(3).fill(100), ...Array(5).fill(270)];
-    expect(changePoints(series(bump, 0.03, 5), opts).map((c) => [c.index, c.kind])).toEqual([[4, 'regression'], [7, 'improvement'], [10, 'regression']]);
+    expect(found(series(bump, 0.03, 5))).toEqual([[4, 'regression'], [7, 'improvement'], [10, 'regression']]);
   });
 
-  it("flags both steps and the improvement of the issue's series as candidates, where the strict detector alone flags none", () => {
+  it("flags the issue's two steps and its improvement as candidates, where the strict detector flags none", () => {
     // A few percent of scatter between points (shared by a point's samples), 2% within a point.
     const rng = seededRng(6);
     const s = issueLevels.map((level, i) => {
@@ -72,8 +79,11 @@ describe('drift core: the series and its candidates', () => {
   it('flags a span of two intervals over one noisy point, and not a span that goes up then down', () => {
     const values = [100, 100, 100, 104, 112, 112, 112];
     const s = values.map((v, i) => ({ sha: `c${i}`, samples: [v] }));
-    expect(findCandidates(s, { threshold: 0.1, better: 'lower', splitP: 0.05 }).filter((c) => c.sources.includes('interval'))).toEqual([]);
-    expect(spanCandidates(s, { threshold: 0.1, better: 'lower' })).toEqual([{ at: 4, before: 2, kind: 'regression', interval: 0.12, sources: ['span'] }]);
+    const found = findCandidates(s, { threshold: 0.1, better: 'lower', splitP: 0.05 });
+    const intervals = found.filter((c) => c.sources.includes('interval'));
+    expect(intervals).toEqual([]);
+    const span = { at: 4, before: 2, kind: 'regression', interval: 0.12, sources: ['span'] };
+    expect(spanCandidates(s, { threshold: 0.1, better: 'lower' })).toEqual([span]);
     const spike = [100, 100, 108, 100, 100].map((v, i) => ({ sha: `c${i}`, samples: [v] }));
     expect(spanCandidates(spike, { threshold: 0.05, better: 'lower' })).toEqual([]);
   });
@@ -96,8 +106,12 @@ describe('drift core: the series and its candidates', () => {
 
 describe('drift core: confirmation', () => {
   const rng = seededRng(4);
-  const draw = (level: number, n: number, cv = 0.03) => Array.from({ length: n }, () => level * (1 + cv * gaussian(rng)));
-  const o = { threshold: 0.05, alpha: 0.001, better: 'lower' as const, deterministic: false, first: true, final: false };
+  const draw = (level: number, n: number, cv = 0.03) => 
+    Array.from({ length: n }, () => level * (1 + cv * gaussian(rng)));
+  const o = {
+    threshold: 0.05, alpha: 0.001, better: 'lower' as const, deterministic: false,
+    first: true, final: false,
+  };
 
   it('confirms a 15% step on ten samples a side, with its figures', () => {
     const c = confirmStep(draw(100, 10), draw(115, 10), o);
@@ -107,7 +121,7 @@ describe('drift core: confirmation', () => {
     expect(c.n).toEqual([10, 10]);
   });
 
-  it('rejects no change once the interval lies below the threshold, asks for more before, and gives up at the last look', () => {
+  it('rejects no change once its interval is under the threshold, asks for more before it, gives up at the end', () => {
     expect(confirmStep(draw(100, 4), draw(100, 4), o).verdict).toBe('more');
     expect(confirmStep(draw(100, 40), draw(100, 40), o).verdict).toBe('below-threshold');
     expect(confirmStep(draw(100, 4), draw(106, 4), { ...o, final: true }).verdict).toBe('inconclusive');
@@ -139,7 +153,7 @@ describe('drift core: confirmation', () => {
 });
 
 describe('drift core: the whole check on simulated histories', () => {
-  it("locates both steps of the issue's shape at their culprits, the improvement as an improvement, and calls the rest creep", () => {
+  it("locates the issue's two steps at their culprits, its improvement as an improvement, the rest as creep", () => {
     for (let seed = 1; seed <= 20; seed++) {
       const h = issueHistory(0.03);
       const run = simulateDrift(h, seed, checkOptions);
@@ -150,20 +164,22 @@ describe('drift core: the whole check on simulated histories', () => {
     }
   });
 
-  it('says why each rejected candidate was rejected: the confirmation with its figures, or a bisect that found the change spread', () => {
+  it('says what rejected each candidate: the confirmation with its figures, or a bisect that found it spread', () => {
     const out = simulateDrift(issueHistory(0.05), 3, checkOptions).outcome;
     const rejected = out.candidates.filter((c) => c.status === 'rejected');
     expect(rejected.length).toBeGreaterThan(0);
     for (const c of rejected) {
       expect(['confirmation', 'bisect']).toContain(c.rejectedBy);
-      if (c.rejectedBy === 'confirmation') expect(c.confirmation?.verdict).toMatch(/below-threshold|too-small|inconclusive/);
+      const verdict = c.confirmation?.verdict;
+      if (c.rejectedBy === 'confirmation') expect(verdict).toMatch(/below-threshold|too-small|inconclusive/);
       else expect(c.bisect).toBeDefined();
     }
   });
 
   it('raises nothing on flat series at 5% noise', () => {
     for (let seed = 1; seed <= 20; seed++) {
-      const s = score(flatShape(40, 'normal', 0.05), simulateDrift(flatShape(40, 'normal', 0.05), seed, checkOptions).outcome);
+      const flat = flatShape(40, 'normal', 0.05);
+      const s = score(flat, simulateDrift(flat, seed, checkOptions).outcome);
       expect({ seed, alerts: s.alerts, falseSteps: s.falseSteps }).toEqual({ seed, alerts: 0, falseSteps: 0 });
     }
   });
@@ -192,7 +208,9 @@ describe('drift core: the whole check on simulated histories', () => {
     const rng = seededRng(2);
     for (let step = check.next(); step.type === 'measure'; step = check.next()) {
       const got: Record<string, number[]> = {};
-      for (const sha of [...step.refs, step.target]) got[sha] = Array.from({ length: step.rounds }, () => level(Number(sha.slice(1))) * (1 + 0.02 * gaussian(rng)));
+      for (const sha of [...step.refs, step.target]) {
+        got[sha] = Array.from({ length: step.rounds }, () => level(Number(sha.slice(1))) * (1 + 0.02 * gaussian(rng)));
+      }
       check.record(got);
     }
     const done = check.next();
@@ -213,7 +231,10 @@ describe('drift core: the whole check on simulated histories', () => {
         continue;
       }
       const got: Record<string, number[]> = {};
-      for (const sha of [...step.refs, step.target]) got[sha] = Array.from({ length: step.rounds }, () => (Number(sha.slice(1)) >= 9 ? 130 : 100) * (1 + 0.02 * gaussian(rng)));
+      for (const sha of [...step.refs, step.target]) {
+        const level = Number(sha.slice(1)) >= 9 ? 130 : 100;
+        got[sha] = Array.from({ length: step.rounds }, () => level * (1 + 0.02 * gaussian(rng)));
+      }
       check.record(got);
     }
     const done = check.next();

@@ -9,8 +9,9 @@ import { driftRepo } from './fixtures/drift-repo.js';
 import { git, repoState, tempDir } from './fixtures/repo.js';
 
 // The issue's shape at 16 points (3–4 points a segment) with steps of ×1.5, ×0.75 and ×1.6 and +4% a
-// commit of creep on a sleeping program, so the outcome is certain on a loaded machine; few samples a point.
-const sampling = ['--points', '16', '--min-samples', '4', '--max-samples', '8', '--warmup', '0', '--threshold', '10'];
+// commit of creep on a sleeping program, so the outcome is certain on a loaded machine; 4 samples a point,
+// up to 16 where a loaded machine needs them to confirm a step.
+const sampling = ['--points', '16', '--min-samples', '4', '--max-samples', '16', '--warmup', '0', '--threshold', '10'];
 
 describe('perfbisect drift end to end', () => {
   const f = driftRepo();
@@ -19,7 +20,7 @@ describe('perfbisect drift end to end', () => {
   const out = tempDir('pb-out-');
   afterAll(() => f.repo.cleanup());
 
-  it('finds both steps, confirms and bisects each to its commit, reports the improvement and the creep, exits 5; a re-run measures nothing new and alerts nothing', async () => {
+  it('bisects both confirmed steps to the culprits, reports improvement and creep; re-runs measure none', async () => {
     const before = repoState(f.repo.dir);
     const summary = join(out, 'step-summary.md');
     // A real receiver on 127.0.0.1 for the alert (--webhook); its URL comes through the environment, as a CI secret would.
@@ -32,14 +33,21 @@ describe('perfbisect drift end to end', () => {
     await new Promise<void>((ok) => receiver.listen(0, '127.0.0.1', ok));
     const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     const window = ['--since', '60 days ago', '--store', store];
-    const r = await runCli(['drift', '--probe', 'work', ...window, '--json', join(out, 'r.json'), '--report', join(out, 'r.md'), ...sampling], { cwd: f.repo.dir, cache, env: { GITHUB_STEP_SUMMARY: summary, PERFBISECT_WEBHOOK: hook } });
+    const outputs = ['--json', join(out, 'r.json'), '--report', join(out, 'r.md')];
+    const env = { GITHUB_STEP_SUMMARY: summary, PERFBISECT_WEBHOOK: hook };
+    const drift = (...args: string[]) => ['drift', '--probe', 'work', ...args, ...sampling];
+    const r = await runCli(drift(...window, ...outputs), { cwd: f.repo.dir, cache, env });
     expect(r.exitCode, r.all).toBe(5);
     const res = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8'));
     const steps = res.changes.map((c: { culprit: string; kind: string }) => [c.culprit, c.kind]);
-    expect(steps, r.all).toEqual([[f.regressions[0], 'regression'], [f.improvement, 'improvement'], [f.regressions[1], 'regression']]);
-    // Each located step went through the confirmation before its bisect.
-    for (const c of res.candidates.filter((x: { status: string }) => x.status === 'step')) expect(c.confirmation.verdict).toBe('confirmed');
-    for (const c of res.candidates.filter((x: { status: string }) => x.status === 'rejected')) expect(c.reason).toMatch(/^(confirmation|bisect): /);
+    const [a, b] = f.regressions;
+    expect(steps, r.all).toEqual([[a, 'regression'], [f.improvement, 'improvement'], [b, 'regression']]);
+    // Each located step went through the confirmation before its bisect; each rejected candidate says what rejected it.
+    type Candidate = { status: string; confirmation: { verdict: string }; reason: string };
+    const candidates: Candidate[] = res.candidates;
+    for (const c of candidates.filter((x) => x.status === 'step')) expect(c.confirmation.verdict).toBe('confirmed');
+    const rejected = candidates.filter((x) => x.status === 'rejected');
+    for (const c of rejected) expect(c.reason).toMatch(/^(confirmation|bisect): /);
     expect(res.series.some((p: { added: boolean }) => p.added), r.all).toBe(true);
     expect(res.alerts.sort()).toEqual([...f.regressions.map((s) => `work@${s.slice(0, 12)}`), res.drift?.id].sort());
     expect(res.drift, r.all).not.toBeNull();
@@ -54,19 +62,22 @@ describe('perfbisect drift end to end', () => {
     expect(readdirSync(store).filter((x) => x.endsWith('.jsonl'))).toHaveLength(1);
     expect(repoState(f.repo.dir)).toEqual(before);
 
-    // The same window again (a re-run of the job): every block replays from the sample store, and what it finds is known.
-    const rerun = await runCli(['drift', '--probe', 'work', ...window, '--json', join(out, 'again.json'), ...sampling], { cwd: f.repo.dir, cache, env: { PERFBISECT_WEBHOOK: hook } });
+    // The same window again (a re-run of the job): every block replays from the sample store, what it finds is known.
+    const rerunOut = ['--json', join(out, 'again.json')];
+    const hookEnv = { PERFBISECT_WEBHOOK: hook };
+    const rerun = await runCli(drift(...window, ...rerunOut), { cwd: f.repo.dir, cache, env: hookEnv });
     expect(rerun.exitCode, rerun.all).toBe(0);
     const again = JSON.parse(readFileSync(join(out, 'again.json'), 'utf8'));
     expect(again.cost.samples, rerun.all).toBe(0);
     expect(again.cost.cachedBlocks).toBeGreaterThan(0);
     expect(rerun.all).not.toMatch(/^measure (?!.*\(from cache\)).*$/m);
     expect(again.alerts).toEqual([]);
-    expect(again.changes.map((c: { culprit: string }) => c.culprit)).toEqual(res.changes.map((c: { culprit: string }) => c.culprit));
+    const culprits = (x: { changes: { culprit: string }[] }) => x.changes.map((c) => c.culprit);
+    expect(culprits(again)).toEqual(culprits(res));
     expect(posted).toHaveLength(1);
 
     // The next scheduled check: nothing new since the last one.
-    const next = await runCli(['drift', '--probe', 'work', '--store', store, ...sampling], { cwd: f.repo.dir, cache, env: { PERFBISECT_WEBHOOK: hook } });
+    const next = await runCli(drift('--store', store), { cwd: f.repo.dir, cache, env: hookEnv });
     expect(next.exitCode, next.all).toBe(0);
     expect(posted).toHaveLength(1);
     receiver.close();

@@ -99,9 +99,10 @@ export function candidateReason(c: Omit<DriftCandidate, 'reason' | 'steps'>, thr
   const largest = c.bisect?.largest;
   switch (c.rejectedBy) {
     case 'confirmation':
-      if (f.verdict === 'below-threshold') return `${sideBySide}: below the ${t} threshold at 99% confidence`;
-      if (f.verdict === 'too-small') return `${sideBySide}: under half the ${t} threshold past the first look`;
-      return `${sideBySide}: not above half the threshold at the bisect's α = ${alphaText(f.alpha)} by --max-samples`;
+      if (f.verdict === 'below-threshold') return `${sideBySide}: no ${c.kind} of ${t} or more, at 99% confidence`;
+      if (f.verdict === 'too-small') return `${sideBySide}: less than half a ${t} ${c.kind}, after the first look`;
+      const level = `the bisect's α = ${alphaText(f.alpha)}`;
+      return `${sideBySide}: no ${c.kind} of over half ${t} shown at ${level} by --max-samples`;
     case 'bisect': {
       const biggest = largest
         ? `the largest single commit, ${short(largest.culprit)}, changed ${pct(largest.change)} (${fmtP(largest.p)})`
