@@ -16,6 +16,12 @@ import { closeDriftIssue, syncDriftIssues } from '../github/drift-issues.js';
 import { githubSettings } from '../github/settings.js';
 import { cliOutput } from '../github/client.js';
 
+/**
+ * Samples of each point of a drift series: its median is compared with its neighbour's, with no
+ * further look to fall back on, so it must be steadier than a bisect's first look (the engine's 4).
+ */
+const driftMinSamples = 10;
+
 /** Where drift checks keep their history unless --store says otherwise. */
 export const defaultStore = () => join(cacheRoot(), 'drift-store');
 
@@ -96,7 +102,7 @@ export async function run(argv: string[]): Promise<number> {
   const points = wholeNumber(opts.points, '--points', 3, 16);
   const threshold = opts.threshold === undefined ? 0.05 : Number(opts.threshold.replace(/%$/, '')) / 100;
   if (!Number.isFinite(threshold) || threshold <= 0 || threshold >= 10) throw new UsageError(`--threshold ${opts.threshold}: give a percentage above 0, like --threshold 5 for 5%.`);
-  const minSamples = wholeNumber(opts.minSamples, '--min-samples', 2, defaultEngineOptions.minSamples);
+  const minSamples = wholeNumber(opts.minSamples, '--min-samples', 2, driftMinSamples);
   const maxSamples = wholeNumber(opts.maxSamples, '--max-samples', 2, Math.max(defaultEngineOptions.maxSamples, minSamples));
   if (maxSamples < minSamples) throw new UsageError(`--max-samples ${maxSamples} is below --min-samples ${minSamples}: raise --max-samples.`);
   let confidence = opts.confidence === undefined ? defaultEngineOptions.confidence : Number(opts.confidence.replace(/%$/, ''));

@@ -1,6 +1,6 @@
-import { BisectEngine, type CommitVerdict, type CulpritFinding, type Outcome } from '../bisect/engine.js';
+import { BisectEngine, type CommitVerdict, type CulpritFinding, type Outcome, type Purpose } from '../bisect/engine.js';
 import type { RangeCommit } from '../bisect/graph.js';
-import { looks } from '../bisect/schedule.js';
+import { blockOrder, looks } from '../bisect/schedule.js';
 import type { Better } from '../stats/compare.js';
 import { seededRng, type Rng } from '../stats/rng.js';
 import { median } from '../stats/summary.js';
@@ -26,15 +26,17 @@ export interface DriftCheckOptions {
   extraPoints: number;
 }
 
-/** What the harness measures next: `rounds` of [ref, target] interleaved, as a bisect block. */
+/** What the harness measures next: the runs of `order`, one each, as a bisect block. */
 export interface DriftMeasure {
   type: 'measure';
   /** Points against the start; a candidate's two points; a bisect inside a confirmed step; the window's ends. */
   stage: 'series' | 'confirm' | 'bisect' | 'creep';
   target: string;
   refs: string[];
+  /** Every run of the block in order, the target's and the reference's interleaved and shuffled in each round. */
+  order: string[];
   rounds: number;
-  purpose: 'endpoints' | 'verdict';
+  purpose: Purpose;
 }
 
 /** One measured point: its samples scaled to the start's median of the whole run. */
@@ -280,7 +282,8 @@ export class DriftCheck {
   }
 
   private block(stage: Stage, target: string, ref: string, rounds: number, purpose: Purpose): DriftMeasure {
-    return { type: 'measure', stage, target, refs: [ref], rounds, purpose };
+    const order = blockOrder([[ref, rounds], [target, rounds]], this.rng);
+    return { type: 'measure', stage, target, refs: [ref], order, rounds, purpose };
   }
 
   /** The series so far, every point scaled by the start's median in its own block. */
@@ -499,6 +502,5 @@ export class DriftCheck {
 
 const flip = (b: Better): Better => (b === 'lower' ? 'higher' : 'lower');
 type Stage = DriftMeasure['stage'];
-type Purpose = DriftMeasure['purpose'];
 /** What deciding a candidate adds to it. */
 type Decision = Omit<CandidateResult, keyof Candidate | 'from' | 'to' | 'confirmation'>;

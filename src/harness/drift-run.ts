@@ -241,7 +241,7 @@ async function measureCheck(
     if (step.type === 'done') return step.outcome;
     measurer.ahead(step, check.nextTargets());
     try {
-      check.record(await measurer.measureBlock(step.target, step.refs, step.rounds, step.purpose));
+      check.record(await measurer.measureBlock(step));
     } catch (e) {
       if (!(e instanceof CommitFailure)) throw e;
       const sha = e.sha ?? step.target;
