@@ -64,11 +64,18 @@ function program(): Command {
   return commandErrors(
     new Command('drift')
       .usage('--probe <name> [--since <ref|date>] [--branch main] [--points 16] [--store <dir|git:branch>] [options]\n       perfbisect drift ack <id> [--store <dir|git:branch>]')
-      .description('Scheduled drift check: measure the commits since the last check, find candidate steps, confirm each by re-measuring its neighbours, bisect the confirmed ones, and call out creep no step explains.')
+      .description(
+        'Scheduled drift check: measure the commits since the last check, find candidate steps, confirm each by ' +
+          're-measuring its neighbours, bisect the confirmed ones, and call out creep no step explains.',
+      )
       .option('--probe <name>', 'the probe from probes.config.ts to measure with')
       .option('--since <ref|date>', 'start of the window (default: the end of the last check in the store, else 7 days ago)')
       .option('--branch <ref>', 'the branch whose first-parent history is checked', 'main')
-      .option('--points <n>', 'about how many commits of the window to measure first, both ends included; up to as many again are added where the series moves', '16')
+      .option(
+        '--points <n>',
+        'about how many commits to measure first, both ends included (up to as many again where the series moves)',
+        '16',
+      )
       .option('--store <dir|git:branch>', `history of checks: a folder (default ${defaultStore()}) or git:<branch> on the origin remote`)
       .option('--config <file>', 'probes config (default: probes.config.ts in the repository root)')
       .option('--repo <dir>', 'the repository (default: the current directory)')
@@ -174,7 +181,11 @@ function webhookUrl(raw: string | undefined): string | undefined {
 /** The drift check's own lines; the plain reporter prints builds, blocks and verdicts. */
 function driftLine(e: RunEvent, write: (l: string) => void): void {
   if (e.type === 'drift-note') write(`drift: ${e.message}`);
-  else if (e.type === 'drift-series') write(`series: ${e.points.map((p) => `${short(p.sha).slice(0, 7)}${p.added ? '+' : ''}=${p.value.toPrecision(3)}`).join(' ')}`);
+  else if (e.type === 'drift-series') {
+    const point = (p: (typeof e.points)[number]) =>
+      `${short(p.sha).slice(0, 7)}${p.added ? '+' : ''}=${p.value.toPrecision(3)}`;
+    write(`series: ${e.points.map(point).join(' ')}`);
+  }
   else if (e.type === 'drift-candidate') {
     const c = e.candidate;
     if (c.status === 'rejected') write(`candidate ${short(c.from)}..${short(c.to)} rejected: ${c.reason}`);
@@ -197,7 +208,10 @@ async function ack(argv: string[]): Promise<number> {
   const early = parseWith(p, argv);
   if (early !== undefined) return early;
   const id = p.args[0];
-  if (!/^[\w.-]+@[\w-]+$/.test(id)) throw new UsageError(`drift ack ${id}: not a change id. Ids look like p99@1a2b3c4d5e6f (a step) or p99@creep-1a2b3c4d-5e6f7a8b; the drift report lists them.`);
+  if (!/^[\w.-]+@[\w-]+$/.test(id)) {
+    const ids = 'Ids look like p99@1a2b3c4d5e6f (a step) or p99@creep-1a2b3c4d-5e6f7a8b';
+    throw new UsageError(`drift ack ${id}: not a change id. ${ids}; the drift report lists them.`);
+  }
   const opts = p.opts<{ store?: string; repo?: string; githubIssue?: boolean }>();
   const github = opts.githubIssue ? githubSettings('--github-issue') : undefined;
   const { store } = await openStoreFor(opts.store, opts.repo);

@@ -43,7 +43,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   for (const r of records) {
     if (r.type !== 'creep' || r.probe !== opts.probe) continue;
-    out(`  ${r.id} creep ${r.unexplained >= 0 ? '+' : ''}${(r.unexplained * 100).toFixed(1)}% no step explains, ${short(r.from)}..${short(r.to)} (${acked.has(r.id) ? 'acknowledged' : 'open'})`);
+    const left = `${r.unexplained >= 0 ? '+' : ''}${(r.unexplained * 100).toFixed(1)}%`;
+    const status = acked.has(r.id) ? 'acknowledged' : 'open';
+    out(`  ${r.id} creep ${left} no step explains, ${short(r.from)}..${short(r.to)} (${status})`);
   }
   const svgFile = resolve(opts.svg ?? join(cacheRoot(), 'history', `${opts.probe.replace(/[^\w.-]+/g, '_')}.svg`));
   mkdirSync(dirname(svgFile), { recursive: true });

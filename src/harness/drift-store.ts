@@ -13,7 +13,10 @@ export type StoreRecord =
       change: number; kind: 'regression' | 'improvement'; confirmed: boolean;
     }
   /** Creep a check found (the same window finds the same creep: a re-run does not alert on it again). */
-  | { type: 'creep'; runId: string; probe: string; id: string; from: string; to: string; total: number; unexplained: number }
+  | {
+      type: 'creep'; runId: string; probe: string; id: string; from: string; to: string;
+      total: number; unexplained: number;
+    }
   | { type: 'ack'; id: string; time: string };
 
 /**
