@@ -8,7 +8,7 @@
  * time (the default): the targets are checked on CPU time, wall time is reported beside it with the
  * machine's load, since other jobs on a shared machine make wall time as noisy as they are.
  *
- *   node_modules/.bin/jiti bench/drift-real.ts [--quick] [--metric cpu|wall] [--keep <dir>]
+ *   node_modules/.bin/jiti bench/drift-real.ts [--quick] [--metric cpu|wall] [--shapes N] [--seed S] [--keep <dir>]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -157,17 +157,18 @@ async function checkOnce(plan: Plan, o: { busy: boolean; metric: Metric }, label
 export async function driftRealSection(argv: readonly string[]): Promise<boolean> {
   const quick = argv.includes('--quick');
   const only = argv.includes('--metric') ? (argv[argv.indexOf('--metric') + 1] as Metric) : undefined;
+  const shapesArg = argv.includes('--shapes') ? Number(argv[argv.indexOf('--shapes') + 1]) : 2;
   // --keep <dir>: each check's writeup stays there, to read why a step was missed.
   const keep = argv.includes('--keep') ? argv[argv.indexOf('--keep') + 1] : undefined;
   if (keep) mkdirSync(keep, { recursive: true });
   const cal = calibrate();
   const best = (cal.msPerIteration * BASE_ITERATIONS).toFixed(0);
   console.log(`${COMMITS} commits a window; the start runs ${BASE_ITERATIONS} loop iterations, ${best} ms at best\n`);
-  const rng = seededRng(2026);
+  const rng = seededRng(argv.includes('--seed') ? Number(argv[argv.indexOf('--seed') + 1]) : 2026);
   const results: { metric: Metric; flat: boolean; o: Outcome }[] = [];
   for (const metric of (['cpu', 'wall'] as const).filter((m) => !only || m === only)) {
     // Wall time on a shared machine is reported, not targeted: one history a row is enough to show it.
-    const shapes = quick || metric === 'wall' ? 1 : 2;
+    const shapes = quick || metric === 'wall' ? 1 : shapesArg;
     for (const busy of [false, true]) {
       const row = `${metric} time, ${busy ? 'one core busy' : 'as it is'}`;
       for (let k = 0; k < shapes; k++) {

@@ -150,7 +150,7 @@ function stepsSection(r: DriftResult): string[] {
   out.push('| id | kind | culprit | before | after | change | status |', '|---|---|---|---|---|---|---|');
   for (const c of r.changes) {
     const fresh = c.kind === 'regression' ? '**new**' : 'improvement';
-    const status = c.acked ? 'acknowledged' : c.known ? 'known (alerted before)' : fresh;
+    const status = c.acked ? 'acknowledged' : c.known ? 'known (reported before)' : fresh;
     const culprit = c.culprit ? `\`${short(c.culprit)}\` ${sanitize(c.subject).slice(0, 60)}` : '–';
     const values = `${fmtValue(c.before, unit)} | ${fmtValue(c.after, unit)} | ${pct(c.change)} (${fmtP(c.p)})`;
     out.push(`| \`${c.id}\` | ${c.kind} | ${culprit} | ${values} | ${status} |`);
@@ -190,7 +190,7 @@ function creepSection(r: DriftResult, t: string, alerted: boolean): string[] {
   const d = r.drift;
   const cc = r.creepCheck;
   if (d) {
-    const status = alerted ? '' : d.acked ? ' (acknowledged)' : ' (known: alerted before)';
+    const status = alerted ? '' : d.acked ? ' (acknowledged)' : ' (known: reported before)';
     out.push(
       `${pct(d.total)} over ${d.commits} commits (the window's end re-measured against its start), ` +
         `${pct(d.unexplained)} of it ` +
