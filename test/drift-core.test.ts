@@ -139,9 +139,11 @@ describe('drift core: confirmation', () => {
     expect(c.verdict).toBe('below-threshold');
   });
 
-  it('confirms an improvement only in its own direction: a step the wrong way is rejected', () => {
-    expect(confirmStep(draw(100, 20), draw(85, 20), { ...o, better: 'higher' }).verdict).toBe('confirmed');
-    expect(confirmStep(draw(100, 20), draw(115, 20), { ...o, better: 'higher' }).verdict).toBe('below-threshold');
+  it('lets the re-measurement say which way a step goes: a step the other way is confirmed as the other way', () => {
+    const higher = { ...o, better: 'higher' as const };
+    expect(confirmStep(draw(100, 20), draw(85, 20), higher)).toMatchObject({ verdict: 'confirmed' });
+    expect(confirmStep(draw(100, 20), draw(85, 20), higher).opposite).toBeUndefined();
+    expect(confirmStep(draw(100, 20), draw(115, 20), higher)).toMatchObject({ verdict: 'confirmed', opposite: true });
   });
 
   it('confirms creep only for what the steps leave unexplained', () => {

@@ -361,26 +361,33 @@ export class DriftCheck {
     }
     const fromPos = this.series[candidate.before].position;
     const toPos = this.series[candidate.at].position;
-    const range = this.commits.slice(fromPos + 1, toPos + 1);
-    const better = candidate.kind === 'improvement' ? flip(this.o.better) : this.o.better;
-    const engine = new BisectEngine(
-      range, { good: this.commits[fromPos].sha, bad: this.commits[toPos].sha },
+    const engine = this.engineFor(candidate, fromPos, toPos);
+    this.pending = { candidate, fromPos, toPos, before: [], after: [], look: 0, engine, seenVerdicts: 0 };
+    this.progress.push({ type: 'confirming', candidate, from: this.commits[fromPos].sha, to: this.commits[toPos].sha });
+  }
+
+  /** The bisect of a candidate's range, in its direction (an improvement is bisected with the metric flipped). */
+  private engineFor(candidate: Candidate, fromPos: number, toPos: number): BisectEngine {
+    return new BisectEngine(
+      this.commits.slice(fromPos + 1, toPos + 1), { good: this.commits[fromPos].sha, bad: this.commits[toPos].sha },
       {
-        threshold: this.o.threshold, better, deterministic: this.o.deterministic, minSamples: this.o.minSamples,
-        maxSamples: this.o.maxSamples, confidence: this.o.confidence,
+        threshold: this.o.threshold, better: this.direction(candidate), deterministic: this.o.deterministic,
+        minSamples: this.o.minSamples, maxSamples: this.o.maxSamples, confidence: this.o.confidence,
       },
       seededRng(Math.floor(this.rng() * 2 ** 32)), { firstParent: true },
     );
-    this.pending = { candidate, fromPos, toPos, before: [], after: [], look: 0, engine, seenVerdicts: 0 };
-    this.progress.push({ type: 'confirming', candidate, from: this.commits[fromPos].sha, to: this.commits[toPos].sha });
+  }
+
+  private direction(candidate: Candidate): Better {
+    return candidate.kind === 'improvement' ? flip(this.o.better) : this.o.better;
   }
 
   private decideConfirmation(p: Pending): void {
     const have = p.after.length;
     while (p.look < this.looks.length - 1 && this.looks[p.look] <= have) p.look++;
-    const better = p.candidate.kind === 'improvement' ? flip(this.o.better) : this.o.better;
     const c = confirmStep(p.before, p.after, {
-      threshold: this.o.threshold, alpha: p.engine.perComparisonAlpha, better, deterministic: this.o.deterministic,
+      threshold: this.o.threshold, alpha: p.engine.perComparisonAlpha, better: this.direction(p.candidate),
+      deterministic: this.o.deterministic,
       first: have < (this.looks[1] ?? Infinity), final: have >= this.looks[this.looks.length - 1],
     });
     if (c.verdict === 'more') return;
@@ -388,6 +395,12 @@ export class DriftCheck {
     if (c.verdict !== 'confirmed') {
       this.finishCandidate(p, { status: 'rejected', rejectedBy: 'confirmation', steps: [] });
       return;
+    }
+    if (c.opposite) {
+      // The re-measurement says the step goes the other way than the series did: bisect it that way.
+      p.candidate = { ...p.candidate, kind: p.candidate.kind === 'improvement' ? 'regression' : 'improvement' };
+      p.confirmation = { ...p.confirmation, worse: -c.worse, lo: -c.hi, hi: -c.lo };
+      p.engine = this.engineFor(p.candidate, p.fromPos, p.toPos);
     }
     // The confirming block is the bisect's first: the engine starts from its samples.
     const first = p.engine.next();

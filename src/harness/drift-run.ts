@@ -130,7 +130,7 @@ export async function runDrift(
     const series = outcome.series;
     if (series.length < 2) {
       const window = `${short(start)}..${short(tip)}`;
-      throw new UsageError(`no commit of the window ${window} could be measured but its start: see the skipped commits.`);
+      throw new UsageError(`no commit of the window ${window} but its start could be measured: see the skipped ones.`);
     }
     // In window order, whichever was confirmed first (spans are confirmed after the other candidates).
     const order = new Map(commits.map((c, i) => [c.sha, i]));
@@ -305,6 +305,7 @@ function driftCandidate(c: CandidateResult, steps: string[], threshold: number):
   const confirmation: DriftCandidate['confirmation'] = f
     ? { verdict: f.verdict, change: sign * f.worse, lo, hi, p: f.p, alpha: f.alpha, n: f.n }
     : null;
+  if (confirmation && f?.opposite) confirmation.opposite = true;
   const largest = c.bisect?.largest;
   const bisect = c.bisect && {
     status: c.bisect.status, commits: c.bisect.commits,

@@ -32,6 +32,8 @@ export interface DriftConfirmation {
   p: number;
   alpha: number;
   n: [number, number];
+  /** The step went the other way than the series showed (the candidate's kind is the re-measured one). */
+  opposite?: boolean;
 }
 
 /** Every candidate step, located or rejected, with the test that decided it and its figures. */
@@ -99,10 +101,10 @@ export function candidateReason(c: Omit<DriftCandidate, 'reason' | 'steps'>, thr
   const largest = c.bisect?.largest;
   switch (c.rejectedBy) {
     case 'confirmation':
-      if (f.verdict === 'below-threshold') return `${sideBySide}: no ${c.kind} of ${t} or more, at 99% confidence`;
-      if (f.verdict === 'too-small') return `${sideBySide}: less than half a ${t} ${c.kind}, after the first look`;
+      if (f.verdict === 'below-threshold') return `${sideBySide}: no change of ${t} either way, at 99% confidence`;
+      if (f.verdict === 'too-small') return `${sideBySide}: less than half of ${t} either way, after the first look`;
       const level = `the bisect's α = ${alphaText(f.alpha)}`;
-      return `${sideBySide}: no ${c.kind} of over half ${t} shown at ${level} by --max-samples`;
+      return `${sideBySide}: no change of over half ${t} shown at ${level} by --max-samples`;
     case 'bisect': {
       const biggest = largest
         ? `the largest single commit, ${short(largest.culprit)}, changed ${pct(largest.change)} (${fmtP(largest.p)})`
@@ -111,7 +113,9 @@ export function candidateReason(c: Omit<DriftCandidate, 'reason' | 'steps'>, thr
       return `bisect: confirmed ${measured}, but ${biggest}: spread over ${commits} commits (creep), no step of ${t}`;
     }
     default:
-      return `confirmed ${measured} at α = ${alphaText(f.alpha)}; bisected to ${short(largest?.culprit ?? '–')}`;
+      const turned = f.opposite ? ` (the other way than the series showed: a ${c.kind})` : '';
+      const culprit = short(largest?.culprit ?? '–');
+      return `confirmed ${measured}${turned} at α = ${alphaText(f.alpha)}; bisected to ${culprit}`;
   }
 }
 
