@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { collectEvidence } from '../src/harness/evidence-run.js';
 import { Repo } from '../src/harness/git.js';
-import { commandProbe } from '../src/probes/command.js';
+import { createProbe } from '../src/probes/index.js';
+import { median } from '../src/stats/summary.js';
 import { nodeEvidenceRepo, pythonEvidenceRepo, pythonExe } from '../test/fixtures/evidence-repos.js';
 
 export async function evidenceSection(argv: readonly string[]): Promise<boolean> {
@@ -37,7 +38,8 @@ export async function evidenceSection(argv: readonly string[]): Promise<boolean>
         }
         return dir;
       };
-      const probe = commandProbe.create(commandProbe.validate({ kind: 'command', run, metric: { name: 'ms', field: 'ms', unit: 'ms', better: 'lower' } }, 'probes.work'), 'work');
+      const metric = { name: 'ms', field: 'ms', unit: 'ms', better: 'lower' };
+      const { probe } = createProbe('work', { kind: 'command', run, metric });
       let hits = 0;
       const noise: number[] = [];
       const seconds: number[] = [];
@@ -53,8 +55,10 @@ export async function evidenceSection(argv: readonly string[]): Promise<boolean>
         else console.log(`  ${lang} run ${i + 1}: top was ${top ? `${top.function} ${top.file}:${top.line} ${top.inChange}` : 'empty'}${ev.note ? ` (${ev.note})` : ''}`);
         noise.push(ev.noise ?? NaN);
       }
-      const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-      console.log(`${lang}: top entry is the planted helper, marked added, in ${hits}/${runs} runs; noise floor median ${med(noise).toFixed(1)} pts; ${med(seconds).toFixed(1)} s per evidence step`);
+      const noiseFloor = `noise floor median ${median(noise).toFixed(1)} pts`;
+      const perStep = `${median(seconds).toFixed(1)} s per evidence step`;
+      const found = `top entry is the planted helper, marked added, in ${hits}/${runs} runs`;
+      console.log(`${lang}: ${found}; ${noiseFloor}; ${perStep}`);
       if (hits < runs * 0.9) ok = false;
     } finally {
       repo.cleanup();

@@ -15,6 +15,7 @@ import { verdictCostSection } from './verdict-cost.js';
 import { driftSection } from './drift.js';
 import { driftRealSection } from './drift-real.js';
 import { evidenceSection } from './evidence.js';
+import { fleetSection } from './fleet.js';
 
 type Section = { name: string; run: (argv: readonly string[]) => boolean | void | Promise<boolean | void> };
 
@@ -26,6 +27,7 @@ const sections: Section[] = [
   { name: 'drift checks (simulated histories)', run: driftSection },
   { name: 'drift checks (processes on this machine, idle and with one core busy)', run: driftRealSection },
   { name: 'evidence: is the top entry the planted function?', run: evidenceSection },
+  { name: 'fleet: rounds of k jobs beside the sequential bisect', run: fleetSection },
 ];
 
 const argv = process.argv.slice(2);

@@ -99,6 +99,65 @@ export function simulateBisect(h: History, seed: number, opts: Partial<EngineOpt
   }
 }
 
+export interface RoundSimOptions {
+  /** Jobs a round. */
+  runners: number;
+  /**
+   * Where jobs run. 'one': one machine takes every job (the local fleet). 'fleet': every job on a new
+   * machine of its own speed (ephemeral CI runners), runner-to-runner differences of `spread` (sd).
+   */
+  machines: 'one' | 'fleet';
+  spread?: number;
+}
+
+export interface RoundSimResult extends SimResult {
+  rounds: number;
+  jobs: number;
+  /** Probe runs of each job, round by round (the endpoints are round 1). */
+  perRound: number[][];
+}
+
+/**
+ * The k-ary bisect in rounds (engine.nextRound / recordRound): each job measures its block on one
+ * machine; on a fleet every job gets a machine of another speed, so a verdict that compared samples
+ * across machines would see runner differences as steps.
+ */
+export function simulateRounds(
+  h: History, seed: number, o: RoundSimOptions, opts: Partial<EngineOptions> = {},
+): RoundSimResult {
+  const rng = seededRng(seed);
+  const engine = new BisectEngine(
+    linearCommits(h.n),
+    { good: shaOf(0), bad: shaOf(h.n - 1) },
+    { better: 'lower', deterministic: false, ...defaultEngineOptions, ...opts, width: o.runners },
+    seededRng(seed ^ 0x9e3779b9),
+  );
+  const idx = (sha: string) => Number(sha.slice(1));
+  const one = sampler(h, rng);
+  const built = new Set<string>();
+  let samples = 0;
+  let jobs = 0;
+  const perRound: number[][] = [];
+  for (let round = 0; ; round++) {
+    const step = engine.nextRound(o.runners);
+    if (step.type === 'done') {
+      const culpritIdx = step.outcome.culprits.map((c) => idx(c.sha));
+      return { outcome: step.outcome, culpritIdx, samples, built: built.size, rounds: round, jobs, perRound };
+    }
+    perRound.push(step.steps.map((s) => s.order.length));
+    const results = step.steps.map((s) => {
+      jobs++;
+      const machine = o.machines === 'one' ? 'here' : `runner-${jobs}`;
+      const speed = o.machines === 'one' ? 1 : 1 + (o.spread ?? 0.1) * gaussian(rng);
+      const sample = o.machines === 'one' ? one : sampler(h, seededRng(Math.floor(rng() * 2 ** 31)));
+      [s.target, ...s.refs].forEach((sha) => built.add(sha));
+      samples += s.order.length;
+      return { trial: s.trial, machine, samples: interleaved(s, (sha) => sample(idx(sha)) * speed) };
+    });
+    engine.recordRound(results);
+  }
+}
+
 /** The hand-made strategy people script around `git bisect run`: 5 runs, median vs the midpoint. */
 export function simulateBaseline(h: History, seed: number): { culpritIdx: number[]; samples: number; built: number } {
   const rng = seededRng(seed);

@@ -3,7 +3,9 @@
  * on a fixture repository with a real npm install of a few seconds (local file: dependencies with
  * many files, no network) and a build of a few seconds, side by side in one run, printed as ratios.
  *
- *   node_modules/.bin/jiti bench/speed.ts [--quick]
+ *   node_modules/.bin/jiti bench/speed.ts [--quick] [--seeds]
+ *
+ * --seeds: only the install strategies (how a cached node_modules gets into a worktree), timed.
  *
  * Rows: the hand loop (npm ci + build + 5 timed runs per commit, blame by the midpoint of the good and
  * bad medians, as issue 3's baseline); perfbisect's first run; the same bisect again; a run killed at
@@ -15,6 +17,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { median } from '../src/stats/summary.js';
 
 const cli = new URL('../dist/cli.js', import.meta.url).pathname;
 const now = () => performance.now() / 1000;
@@ -119,8 +122,9 @@ interface Result {
 
 /** The run's measurement noise: the median over measured commits of spread / median. */
 function noiseOf(r: Result): number | undefined {
-  const cvs = r.commits.filter((c) => c.summary.n > 1 && c.summary.median > 0).map((c) => c.summary.spread / c.summary.median).sort((a, b) => a - b);
-  return cvs.length ? cvs[Math.floor(cvs.length / 2)] : undefined;
+  const measured = r.commits.filter((c) => c.summary.n > 1 && c.summary.median > 0);
+  const cvs = measured.map((c) => c.summary.spread / c.summary.median);
+  return cvs.length ? median(cvs) : undefined;
 }
 
 function blocks(cache: string): string[] {
@@ -129,24 +133,44 @@ function blocks(cache: string): string[] {
   return execFileSync('sh', ['-c', `cat ${dir}/*.jsonl 2>/dev/null || true`], { encoding: 'utf8' }).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { key: string }).key);
 }
 
-/** How to put a cached node_modules into a worktree: measured here, the faster is the default. */
-function seedStrategies(repo: string): Record<string, number> {
+/**
+ * How a cached node_modules gets into a worktree, each way timed on the fixture's installed tree
+ * (median of 3): installing again, the copy perfbisect makes (the system cp with its clone flag,
+ * which is a copy-on-write clone on Btrfs/XFS/APFS and a copy elsewhere), the same copy by Node
+ * alone (the fallback without GNU or macOS cp), a hardlink copy for reference (what earlier
+ * versions did: fast, but a file rewritten in place changes every copy), and the stat stamp that
+ * tells whether a worktree's node_modules was rewritten since its install.
+ */
+async function seedStrategies(repo: string): Promise<{ files: number; seconds: Record<string, number> }> {
+  const { copyTree, treeStamp } = (await import(new URL('../dist/harness/tree-copy.js', import.meta.url).href)) as typeof import('../src/harness/tree-copy.js');
   const d = `${repo}-seed`;
   rmSync(d, { recursive: true, force: true });
   sh(tmpdir(), `git clone -q ${repo} ${d}`);
-  const time = (cmd: string) => {
-    const t0 = now();
-    sh(d, cmd);
-    return now() - t0;
-  };
-  const out = {
-    'npm ci (offline-first)': time('npm ci --prefer-offline --no-audit --no-fund >/dev/null 2>&1'),
-    'npm install into a full tree': time('npm install --no-save --prefer-offline --no-audit --no-fund >/dev/null 2>&1'),
-    'cp -a (copy)': time('cp -a --reflink=auto node_modules ../nm-copy && rm -rf ../nm-copy'),
-    'cp -al (hardlinks)': time('cp -al node_modules ../nm-link && rm -rf ../nm-link'),
-  };
+  const nm = join(d, 'node_modules');
+  const to = join(d, '..', `nm-copy-${process.pid}`);
+  const drop = () => rmSync(to, { recursive: true, force: true });
+  const ways: [string, () => unknown, (() => void)?][] = [
+    ['npm ci (offline-first)', () => sh(d, 'npm ci --prefer-offline --no-audit --no-fund >/dev/null 2>&1')],
+    ['npm install into a full tree', () => sh(d, 'npm install --no-save --prefer-offline --no-audit --no-fund >/dev/null 2>&1')],
+    ['copy (system cp, clone where possible)', () => copyTree(nm, to, 'system'), drop],
+    ['copy (Node cpSync fallback)', () => copyTree(nm, to, 'node'), drop],
+    ['hardlinks (cp -al, unsafe, reference)', () => sh(d, `cp -al node_modules ${to}`), drop],
+    ['stamp check (stat every file)', () => treeStamp(nm, ['.cache'])],
+  ];
+  // Round robin, so a machine that gets busier during the bench slows every way alike.
+  const times = new Map<string, number[]>();
+  for (let round = 0; round < 3; round++) {
+    for (const [name, fn, after] of ways) {
+      const t0 = now();
+      await fn();
+      times.set(name, [...(times.get(name) ?? []), now() - t0]);
+      after?.();
+    }
+  }
+  const seconds = Object.fromEntries([...times].map(([k, t]) => [k, t.sort((a, b) => a - b)[1]]));
+  const files = Number(sh(d, 'find node_modules -type f | wc -l').trim());
   rmSync(d, { recursive: true, force: true });
-  return out;
+  return { files, seconds };
 }
 
 export async function speedSection(argv: readonly string[]): Promise<boolean> {
@@ -162,8 +186,10 @@ export async function speedSection(argv: readonly string[]): Promise<boolean> {
   };
   try {
     console.log(`fixture: ${commits} commits, install of 2 tarball dependencies (${quick ? 800 : 3000} files each), 2 s build, regression 0.1 s → 0.3 s`);
-    const seeds = seedStrategies(repo);
-    console.log('install strategies (seconds):', Object.entries(seeds).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', '));
+    const seeds = await seedStrategies(repo);
+    console.log(`install strategies, node_modules of ${seeds.files} files (seconds, median of 3):`);
+    for (const [k, v] of Object.entries(seeds.seconds)) console.log(`  ${k.padEnd(42)} ${v.toFixed(3)}`);
+    if (argv.includes('--seeds')) return true;
 
     const hand = await handLoop(repo);
     const cache = freshCache();

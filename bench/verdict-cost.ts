@@ -115,7 +115,8 @@ async function largeStep(quick: boolean): Promise<Check[]> {
       const r = ours.result;
       const ratio = ours.seconds / hand.seconds;
       console.log(
-        `${busy ? 'one core busy' : 'idle'}: hand loop ${hand.seconds.toFixed(1)} s, ${hand.runs} runs, ${hand.culprit === culprits[0] ? 'right' : 'WRONG'}; ` +
+        `${busy ? 'one core busy' : 'idle'}: hand loop ${hand.seconds.toFixed(1)} s, ${hand.runs} runs, ` +
+          `${hand.culprit === culprits[0] ? 'right' : `WRONG (${hand.culprit.slice(0, 10) || 'none'})`}; ` +
           `perfbisect ${ours.seconds.toFixed(1)} s (${ratio.toFixed(2)}×), ${r?.cost.samples ?? '?'} runs, ${found(r, culprits) ? 'right' : 'WRONG'}, ` +
           `noise ${noise(r)}, ${inconclusive(r)} inconclusive`,
       );

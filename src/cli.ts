@@ -2,6 +2,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, UsageError } from './errors.js';
+import { termText } from './report/escape.js';
 import { killAllGroups } from './harness/process.js';
 import { bisectCommand } from './commands/bisect.js';
 
@@ -14,6 +15,8 @@ const subcommands: Record<string, () => Promise<{ run(argv: string[]): Promise<n
   drift: () => import('./commands/drift.js'),
   history: () => import('./commands/history.js'),
   init: () => import('./commands/init.js'),
+  job: () => import('./commands/job.js'),
+  report: () => import('./commands/report.js'),
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -37,8 +40,9 @@ if (isMain()) {
     (code) => process.exit(code),
     (e: unknown) => {
       const err = e as Error & { exitCode?: number; tail?: string[] };
-      process.stderr.write(`perfbisect: error: ${err.message}\n`);
-      for (const l of err.tail ?? []) process.stderr.write(`  | ${l}\n`);
+      // The message and the log tail quote the repository's build and probe output: no escape sequences.
+      process.stderr.write(`perfbisect: error: ${termText(err.message).replace(/\s*\n\s*/g, ' ')}\n`);
+      for (const l of err.tail ?? []) process.stderr.write(`  | ${termText(l)}\n`);
       if (!(e instanceof UsageError) && process.env.PERFBISECT_DEBUG) process.stderr.write(`${err.stack}\n`);
       process.exit(typeof err.exitCode === 'number' ? err.exitCode : ExitCode.environment);
     },

@@ -6,6 +6,7 @@ export const ExitCode = {
   ambiguous: 3,
   environment: 4,
   driftFound: 5,
+  undecided: 6,
   interrupted: 130,
 } as const;
 
@@ -22,6 +23,12 @@ export class EnvironmentError extends Error {
   }
 }
 
+/**
+ * How a stage went wrong, kept apart in every message: a process that exited non-zero crashed; one
+ * stopped at its timeout was too slow (a measurement, not a crash); anything else failed.
+ */
+export type FailureKind = 'crashed' | 'too slow' | 'failed';
+
 /** A commit could not be built or measured; in the middle of a range it is skipped. */
 export class CommitFailure extends Error {
   /** The commit that failed, set by the harness where it knows (a block measures several commits). */
@@ -31,7 +38,29 @@ export class CommitFailure extends Error {
     message: string,
     readonly logFile?: string,
     readonly logTail: string[] = [],
+    readonly kind: FailureKind = 'failed',
   ) {
     super(message);
   }
+
+  /** "the probe crashed", "the probe was too slow", "the build failed", … */
+  get headline(): string {
+    return `the ${this.stage} ${this.kind === 'too slow' ? 'was too slow' : this.kind}`;
+  }
+}
+
+/**
+ * A probe's process ran past its timeout and was stopped: the run was too slow, not broken. A
+ * probe whose metric is that run's duration records it as a censored sample instead (command.ts).
+ */
+export class ProbeTooSlow extends CommitFailure {
+  constructor(readonly command: string, readonly timeoutMs: number, logFile?: string, logTail: string[] = []) {
+    const message = `\`${command}\` ran past its ${timeoutMs / 1000} s timeout and was stopped`;
+    super('probe', message, logFile, logTail, 'too slow');
+  }
+}
+
+/** The last lines of a process's output, for an error's log tail. */
+export function tailLines(text: string, lines = 10): string[] {
+  return text.trimEnd().split('\n').slice(-lines);
 }

@@ -1,5 +1,9 @@
-import type { CommitVerdict, Outcome, Purpose } from './bisect/engine.js';
+import type { CommitVerdict, Outcome, Purpose, SearchProgress } from './bisect/engine.js';
 import type { MetricInfo } from './probes/types.js';
+import type { DependencyDescent, DependencyFinding, DepLevel } from './deps/result.js';
+import type { Evidence } from './evidence/types.js';
+import type { FailureKind } from './errors.js';
+import type { RunCost } from './run-cost.js';
 
 /**
  * The one record of a run. The engine's driver emits these; the live UI, the plain log, the
@@ -17,6 +21,7 @@ export type Phase = 'checkout' | 'install' | 'build' | 'server' | 'measure' | 'p
 
 export type RunEvent =
   | DriftEvent
+  | DepEvent
   | {
       type: 'run-start';
       runId: string;
@@ -31,21 +36,69 @@ export type RunEvent =
       runDir: string;
       /** The command line that reproduces this run. */
       reproduce: string;
+      /** A bisect in rounds on a fleet (--runner): the runner and the jobs a round. */
+      fleet?: { runner: string; runners: number };
+      /** --resume: the blocks the interrupted run's log held, fed back to the engine before anything is measured. */
+      resumed?: { blocks: number };
     }
-  | { type: 'range'; commits: CommitMeta[] }
+  /** The commits of the range, oldest first, and the good endpoint (not in the range). */
+  | { type: 'range'; commits: CommitMeta[]; good?: CommitMeta }
   | { type: 'phase'; sha: string; phase: Phase }
   | { type: 'output'; sha: string; stage: 'build' | 'probe' | 'server'; line: string }
-  | { type: 'build-end'; sha: string; ok: boolean; seconds: number; log: string; cached: boolean; tail?: string[] }
-  | { type: 'measure-start'; target: string; refs: string[]; rounds: number; purpose: Purpose; cached: boolean }
-  | { type: 'sample'; sha: string; value: number; details?: Record<string, number> }
+  /** `fetched`: the build output was downloaded from there (--artifacts) instead of built. */
+  | {
+      type: 'build-end'; sha: string; ok: boolean; seconds: number; log: string; cached: boolean; tail?: string[];
+      fetched?: string;
+    }
+  /** An install that ran, or a seed from the install cache (`seeded`); modules reused in place emit none. */
+  | { type: 'install-end'; sha: string; ok: boolean; seconds: number; log: string; seeded: boolean; tail?: string[] }
+  /** `replayed`: the block comes from the run log of the run being resumed (`cached` says so too). */
+  | {
+      type: 'measure-start'; target: string; refs: string[]; rounds: number; purpose: Purpose; cached: boolean;
+      replayed?: true;
+    }
+  | BlockRecord
+  /** Where the search stands after each step (src/bisect/engine.ts `progress`): what the views show as progress. */
+  | { type: 'search'; progress: SearchProgress }
+  /** --budget used up: the verdicts left end at their next look (an input to the engine, replayed on --resume). */
+  | { type: 'out-of-time'; minutes: number }
+  /**
+   * The search is over: what the harness adds to each culprit the engine found (its changed files,
+   * and why the verdict is doubtful). What follows (descent, evidence) adds to the result.
+   */
+  | { type: 'search-end'; culprits: { sha: string; files: ChangedFile[]; suspicious?: string }[] }
+  /** Where the run's time went, counted just before its end. */
+  | { type: 'cost'; cost: RunCost }
+  /**
+   * `censored`: the run was stopped at the probe's timeout; `value` is the timeout, a lower bound.
+   * `machine`: the fleet machine that took it (absent: this machine).
+   */
+  | { type: 'sample'; sha: string; value: number; details?: Record<string, number>; censored?: true; machine?: string }
+  /** A round of jobs on a fleet (`--runner`): each job measures its target beside its references on one machine. */
+  | {
+      type: 'round'; round: number; runner: string;
+      jobs: { index: number; target: string; refs: string[]; purpose: Purpose; cached: boolean }[];
+    }
+  /** One job came back (or did not: `lost` says why), with the machine that ran it and where to look. */
+  | {
+      type: 'job-end'; round: number; index: number; target: string; machine?: string; seconds?: number;
+      where?: string; dir?: string; lost?: string; cached: boolean; failed?: string;
+      /** The machine that ran it, as the result's fleet section lists it. */
+      host?: FleetHost;
+      /** Hash of each commit's build output on that machine (byte-identical builds make a verdict doubtful). */
+      outputs?: Record<string, string>;
+    }
   | { type: 'threshold'; value: number; source: string }
+  /** The first decision: good against bad (the change, its interval and p), and whether it was inconclusive. */
+  | { type: 'endpoints'; endpoints: Outcome['endpoints'] }
   /** After the endpoints: what the measured noise will cost, and how busy the machine is. */
   | { type: 'noise'; noise: NoiseReport }
   | { type: 'verdict'; verdict: CommitVerdict }
   | { type: 'skip'; sha: string; reason: string; log?: string }
   | { type: 'warning'; message: string }
   | { type: 'artifact'; sha: string; kind: string; path: string }
-  | { type: 'run-end'; outcome: Outcome; resultFile: string; reportFile: string; exitCode: number }
+  /** `time`: when the run ended (the writeup's date). */
+  | { type: 'run-end'; outcome: Outcome; resultFile: string; reportFile: string; exitCode: number; time?: string }
   | { type: 'run-error'; message: string; exitCode: number; log?: string; tail?: string[] }
   /** Evidence at a culprit (profile diff): the top functions whose share of time grew. */
   | {
@@ -54,7 +107,59 @@ export type RunEvent =
       profiler: string;
       top: { function: string; file: string; line: number; delta: number; inChange: 'added' | 'modified' | false }[];
       note?: string;
+      /** Stored by an earlier run for the same culprit, parent, probe and machine: not profiled again. */
+      cached?: true;
+      /** All of it, as the result JSON and the writeup carry it. */
+      evidence?: Evidence;
     };
+
+export interface ChangedFile {
+  file: string;
+  added: number;
+  removed: number;
+}
+
+/** A fleet machine: its own name for itself and what makes numbers from two machines incomparable. */
+export interface FleetHost {
+  name: string;
+  cpu: string;
+  cores: number;
+  os: string;
+}
+
+/** Why a block could not be measured: the commit, the stage, and where its log is. */
+export interface BlockFailure {
+  sha: string;
+  stage: 'build' | 'probe' | 'server';
+  kind: FailureKind;
+  message: string;
+  log?: string;
+  tail: string[];
+}
+
+/**
+ * A block as the engine took it: each commit's samples in the engine's order, their details and the
+ * positions of censored ones; or why it could not be measured. This is what --resume feeds back to
+ * the engine and what the result is folded from; `sample` events are there for the live views.
+ */
+export interface BlockRecord {
+  type: 'block';
+  target: string;
+  refs: string[];
+  order: string[];
+  purpose: Purpose;
+  samples: Record<string, number[]>;
+  /** Per commit, each sample's details (p50, rps …), where the probe records them. */
+  details?: Record<string, Record<string, number>[]>;
+  /** Per commit, the positions of samples stopped at the probe's timeout. */
+  censored?: Record<string, number[]>;
+  /** What measuring it took, preparation included: what a replay of it saves. */
+  seconds?: number;
+  /** The fleet machine that measured it (absent: this machine), and the job of which round it was. */
+  machine?: string;
+  job?: { round: number; index: number; key: string };
+  failure?: BlockFailure;
+}
 
 /** What the endpoints' noise implies for the rest of the run (src/bisect/forecast.ts), as plain data. */
 export interface NoiseReport {
@@ -87,6 +192,32 @@ export type DriftEvent =
   | { type: 'drift-candidate'; candidate: import('./report/drift.js').DriftCandidate }
   | { type: 'drift-change'; change: import('./report/drift.js').DriftChange }
   | { type: 'drift-end'; exitCode: number; resultFile: string; reportFile: string };
+
+/**
+ * The descent into a culprit's dependency changes (src/harness/dep-descent.ts): each level
+ * bisects synthetic commits (the parent with upgrades applied) with the same measuring loop, so
+ * its blocks and samples are ordinary measure-start and sample events.
+ */
+export type DepEvent =
+  | {
+      type: 'dep-level';
+      culprit: string;
+      level: DepLevel;
+      /** What is bisected, e.g. "3 upgrade groups in package-lock.json" or "left-pad 1.1.0 → 1.3.0". */
+      title: string;
+      good: { label: string; sha: string };
+      /** What each candidate applies, oldest first; the last is the bad end. */
+      candidates: string[];
+    }
+  /** A candidate's synthetic commit exists (made up front, or when the search first needs it). */
+  | { type: 'dep-commit'; level: DepLevel; sha: string; label: string }
+  | { type: 'dep-verdict'; level: DepLevel; label: string; verdict: CommitVerdict }
+  | { type: 'dep-end'; culprit: string; level: DepLevel; found?: string; ratio?: number; stopped?: string }
+  | {
+      type: 'dep-result'; culprit: string; dependency?: DependencyFinding; stopped?: string;
+      /** How far the descent went (the result's `descent`). */
+      descent?: DependencyDescent;
+    };
 
 export type Listener = (e: RunEvent) => void;
 

@@ -30,7 +30,26 @@ const cases: { name: string; args: string[]; config?: string; code: number; says
   { name: 'unknown metric', args: ['--good', 'good', '--metric', 'joules', '--', 'true'], code: 2, says: /--metric joules: give wall or cpu/ },
   { name: 'not a repository', args: ['--good', 'good', '--repo', '/', '--', 'true'], code: 2, says: /not inside a git repository/ },
   { name: 'unknown option', args: ['--goood', 'x'], code: 2, says: /unknown option/ },
+  {
+    name: 'malformed --dep-repo', args: ['--good', 'good', '--dep-repo', 'left-pad', '--', 'true'],
+    code: 2, says: /--dep-repo left-pad: give a package and its repository/,
+  },
+  {
+    name: '--dep-repo of a package no lockfile holds',
+    args: ['--good', 'good', '--dep-repo', 'left-pad=.', '--', 'true'],
+    code: 2, says: /no package named 'left-pad' at good or bad/,
+  },
+  {
+    name: '--dep-repo with --no-deps', args: ['--good', 'good', '--no-deps', '--dep-repo', 'left-pad=.', '--', 'true'],
+    code: 2, says: /--dep-repo needs the descent/,
+  },
   { name: 'good does not build', args: ['--good', 'good', '--build', 'exit 7', '--', 'true'], code: 2, says: /--good good does not build/ },
+  // The build's log (quoted in the error's tail) carries colours, a window title and a hyperlink.
+  {
+    name: 'good does not build, with escape sequences in its log',
+    args: ['--good', 'good', '--build', "printf '\\033[31mboom\\033]0;pwned\\007 \\033]8;;http://x\\033\\\\link\\n'; exit 7", '--', 'true'],
+    code: 2, says: /--good good does not build.*\n {2}\| boom +link/s,
+  },
   // notes/1.txt exists from the first commit after good on: only good fails, and the error must name good.
   { name: 'good cannot be measured', args: ['--good', 'good', '--bad', 'bad', '--', 'test', '-f', 'notes/1.txt'], code: 2, says: /--good good cannot be measured/ },
 ];
@@ -51,6 +70,7 @@ describe('bad input: one line that says what to do, its exit code, nothing left 
       const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('  |'));
       expect(lines.length, r.stderr).toBe(1);
       expect(r.stderr).toMatch(c.says);
+      expect(r.all).not.toContain('\x1b');
       expect(repoState(dir)).toEqual(before);
       expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
     });

@@ -65,7 +65,7 @@ describe('bench probe (tinybench)', () => {
     expect(r.exitCode, r.all).toBe(2);
     const line = r.stderr.split('\n').find((l) => l.includes('does not exist'));
     // (The harness names the block's target as the endpoint; the probe names the commit it failed at.)
-    expect(line, r.all).toContain(`cannot be measured: benchmark file bench/parse.bench.ts does not exist at commit ${shas[0].slice(0, 10)}`);
+    expect(line, r.all).toContain(`cannot be measured: the probe failed: benchmark file bench/parse.bench.ts does not exist at commit ${shas[0].slice(0, 10)}`);
     expect(line).toContain('use a --good after the file was added');
     expect(line).toContain('outside the repository');
     expect(listDirs(join(cache, 'worktrees'))).toEqual([]);

@@ -35,6 +35,21 @@ describe('bundle probe end to end', () => {
     expect(writeup).toMatch(/What the probe saw at `[0-9a-f]+`[\s\S]*`dist\/app\.js`[\s\S]*`src\/charts\.js` \(new\)/);
   });
 
+  it('names only the big jump, not the few bytes other commits add beside it', async () => {
+    // A bundle of a few hundred bytes grows by ~20 KB at one commit and by 13 bytes (~9%) at four others.
+    const { repo, shas } = bundleRepo({ commits: 10, regressAt: 6, tinyAt: [2, 4, 8, 9] });
+    cleanups.push(() => repo.cleanup());
+    repo.write({ 'probes.config.ts': probesConfig(`size: { kind: 'bundle', build: 'node build.js', files: ['dist/**/*.js'], compression: 'none', metric: 'total' }`) });
+    const out = tempDir('pb-out-');
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'size', '--no-profile', '--json', join(out, 'r.json')], { cwd: repo.dir });
+    expect(r.exitCode, r.all).toBe(0);
+    const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
+    expect(result.culprits.map((c) => c.sha)).toEqual([shas[6]]);
+    // The minimum step it looks for is stated, and is far above a few bytes of a bundle this size.
+    expect(result.decisions.minStep * result.endpoints.good.median).toBeGreaterThan(100);
+    expect(readFileSync(join(result.runDir, 'writeup.md'), 'utf8')).toMatch(/steps smaller than .* are not split out/i);
+  });
+
   it('gives a one-line error naming the field for config mistakes, and leaves nothing behind', async () => {
     const { repo } = bundleRepo({ commits: 2, regressAt: 1 });
     cleanups.push(() => repo.cleanup());
@@ -57,7 +72,7 @@ describe('bundle probe end to end', () => {
     const cache = tempDir('pb-cache-');
     const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'size'], { cwd: repo.dir, cache });
     expect(r.exitCode, r.all).toBe(2);
-    expect(r.stderr).toMatch(/cannot be measured: no build output matches build\/\*\*\/\*\.js/);
+    expect(r.stderr).toMatch(/cannot be measured: the probe failed: no build output matches build\/\*\*\/\*\.js/);
     expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
   });
 });

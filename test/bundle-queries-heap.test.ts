@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { attributeBytes, decodeVlq, inlineSourceMap, sourceMapPath, UNMAPPED } from '../src/probes/bundle/sourcemap.js';
 import { matchesEntry, sizesOf, type BundleSizes } from '../src/probes/bundle.js';
-import { diffSnapshots, slope } from '../src/probes/heap/snapshot-diff.js';
+import { slope } from '../src/probes/heap/snapshot-diff.js';
 import { createProbe } from '../src/probes/index.js';
 import { renderBundleEvidence } from '../src/report/evidence/bundle.js';
 import { renderQueriesEvidence } from '../src/report/evidence/queries.js';
-import { renderHeapEvidence } from '../src/report/evidence/heap.js';
 
 describe('source maps', () => {
   it('decodes base64 VLQ segments', () => {
@@ -53,7 +52,7 @@ describe('bundle sizes', () => {
     expect(md).toContain('| `dist/app.js` | 300 B | 8.79 KiB | +8.5 KiB |');
     expect(md).toContain('`dist/chunk\\|1.js` (new)');
     expect(md).toContain('| **total** | 300 B | 9.08 KiB |');
-    expect(md).toContain('| `node\\_modules/moment/moment.js` (new) | `dist/app.js` | 0 B | 29.3 KiB | +29.3 KiB |');
+    expect(md).toContain('| `node_modules/moment/moment.js` (new) | `dist/app.js` | 0 B | 29.3 KiB | +29.3 KiB |');
     expect(md).not.toContain('`src/a.js`');
   });
 });
@@ -80,25 +79,6 @@ describe('heap', () => {
     expect(Math.abs(slope(flat) * 1000)).toBeLessThan(200);
     const leak: [number, number][] = [0, 1, 2, 3, 4, 5].map((k) => [k * 1000, 3e6 + k * 64_000]);
     expect(slope(leak) * 1000).toBeCloseTo(64_000);
-  });
-
-  it('diffs real heap snapshots (from the built runner in a small child process) by constructor', async () => {
-    const { execFileSync } = await import('node:child_process');
-    const { readFileSync, rmSync, mkdtempSync, writeFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const dir = mkdtempSync(join(tmpdir(), 'pb-heap-'));
-    writeFileSync(join(dir, 's.mjs'), 'class Kept { constructor(i) { this.i = i; } }\nconst keep = [];\nexport default (i) => { keep.push(new Kept(i)); };\n');
-    const out = execFileSync(process.execPath, ['--expose-gc', join(process.cwd(), 'dist/probes/heap/runner.js'), 's.mjs', '3000', '3', join(dir, 'h')], { cwd: dir, encoding: 'utf8' });
-    const { points, snapshots } = JSON.parse(out.trim().split('\n').pop()!) as { points: [number, number][]; snapshots: string[] };
-    expect(points.map((p) => p[0])).toEqual([0, 1000, 2000, 3000]);
-    expect(slope(points) * 1000).toBeGreaterThan(10_000);
-    const rows = diffSnapshots(JSON.parse(readFileSync(snapshots[0], 'utf8')), JSON.parse(readFileSync(snapshots[1], 'utf8')));
-    rmSync(dir, { recursive: true, force: true });
-    expect(rows.find((r) => r.name === 'Kept')?.countDelta).toBe(3000);
-    const md = renderHeapEvidence(undefined, { before: '/x/a b.heapsnapshot', after: '/x/b.heapsnapshot', constructors: rows }).join('\n');
-    expect(md).toMatch(/\| `Kept` \| 1000 \| 4000 \| \+3000 \|/);
-    expect(md).toContain('[before](/x/a%20b.heapsnapshot)');
   });
 });
 

@@ -111,7 +111,7 @@ describe('perfbisect drift: user mistakes', () => {
     ['git store without origin', ['drift', '--probe', 'work', '--store', 'git:perf-data'], /remote 'origin'.*git remote add origin/],
     ['ack of an unknown id', ['drift', 'ack', 'work@abc'], /no change with that id/],
     ['history without checks', ['history', '--probe', 'work'], /no drift checks of probe 'work'/],
-    ['init of something else', ['init', 'cd'], /only thing init sets up is 'ci'/],
+    ['init of something else', ['init', 'cd'], /init sets up 'ci' or 'fleet'/],
     ['bad --webhook', ['drift', '--probe', 'work', '--webhook', 'hooks.slack.com/x'], /--webhook must be an http\(s\) URL/],
   ];
   for (const [name, args, msg] of cases) {

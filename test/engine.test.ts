@@ -6,7 +6,8 @@ import { ErrorBudget, plannedDecisions } from '../src/bisect/error-budget.js';
 import { decide, factsOf } from '../src/bisect/verdict.js';
 import { Relative } from '../src/stats/compare.js';
 import { seededRng } from '../src/stats/rng.js';
-import { interleaved, shaOf, simulateBaseline, simulateBisect, linearCommits } from '../bench/simulate.js';
+import { interleaved, shaOf, simulateBaseline, simulateBisect, simulateRounds, linearCommits } from '../bench/simulate.js';
+import type { RoundResult } from '../src/bisect/engine.js';
 
 describe('commit graph', () => {
   it('picks the middle of a linear range', () => {
@@ -53,6 +54,59 @@ describe('commit graph', () => {
     }
     expect(orders.size).toBeGreaterThan(5);
     expect(new Set([...orders].map((o) => o[0])).size).toBeGreaterThan(1); // no commit always first
+  });
+});
+
+describe('where the search stands (what the views and the run log show)', () => {
+  it('counts the commits left in each search and the error budget spent, as git bisect would halve them', () => {
+    // 32 commits, a 2x step at commit 21, a deterministic metric: every verdict is decided at its first look.
+    const e = new BisectEngine(linearCommits(33), { good: shaOf(0), bad: shaOf(32) }, {
+      better: 'lower', deterministic: true, minSamples: 1, maxSamples: 1, confidence: 0.95,
+    }, seededRng(1));
+    const before = e.progress();
+    expect(before).toMatchObject({ endpoints: false, searches: [], remaining: 32, verdictsLeft: 5, done: false });
+    expect(before.budget).toBeCloseTo(0.05, 12);
+    const seen: number[] = [];
+    for (let step = e.next(); step.type === 'measure'; step = e.next()) {
+      e.record(Object.fromEntries(step.order.map((sha) => [sha, [Number(sha.slice(1)) >= 21 ? 200 : 100]])));
+      const p = e.progress();
+      if (!p.endpoints) continue;
+      seen.push(p.remaining);
+      expect(p.searches).toHaveLength(1);
+      expect(p.remaining).toBe(p.searches[0].candidates);
+      // The verdict just made says what it left, and what the tests had spent by then.
+      const last = e.verdictList[e.verdictList.length - 1];
+      if (last) expect(last.left).toBe(p.remaining);
+      if (last) expect(last.spent).toBe(p.spent);
+      expect(p.verdictsLeft).toBe(p.remaining > 1 ? Math.ceil(Math.log2(p.remaining)) : 0);
+      expect(p.spent).toBeLessThanOrEqual(0.05);
+    }
+    // 32 commits in question after the endpoints, then halved by each verdict down to the culprit.
+    expect(seen).toEqual([32, 16, 8, 4, 2, 1]);
+    expect(e.progress()).toMatchObject({ done: true, remaining: 0, verdictsLeft: 0 });
+    expect(e.verdictList.map((v) => v.left)).toEqual([16, 8, 4, 2, 1]);
+  });
+
+  it('splits the count in two when a commit lies between two steps, and counts k+1 parts a round on a fleet', () => {
+    const e = new BisectEngine(linearCommits(17), { good: shaOf(0), bad: shaOf(16) }, {
+      better: 'lower', deterministic: true, minSamples: 1, maxSamples: 1, confidence: 0.95,
+    }, seededRng(1));
+    // Steps at 4 and 12: the midpoint 8 sits between them.
+    const value = (sha: string) => 100 * (Number(sha.slice(1)) >= 4 ? 2 : 1) * (Number(sha.slice(1)) >= 12 ? 2 : 1);
+    for (let i = 0; i < 2; i++) {
+      const step = e.next();
+      if (step.type !== 'measure') throw new Error('expected a block');
+      e.record(Object.fromEntries(step.order.map((sha) => [sha, [value(sha)]])));
+    }
+    expect(e.verdictList[0]).toMatchObject({ sha: shaOf(8), verdict: 'between', left: 16 });
+    const p = e.progress();
+    expect(p.searches.map((s) => s.candidates).sort((a, b) => a - b)).toEqual([8, 8]);
+    expect(p.searches.map((s) => [s.good, s.bad]).sort()).toEqual([[shaOf(0), shaOf(8)], [shaOf(8), shaOf(16)]]);
+    expect(p).toMatchObject({ remaining: 16, verdictsLeft: 6 });
+    const fleet = new BisectEngine(linearCommits(121), { good: shaOf(0), bad: shaOf(120) }, {
+      better: 'lower', deterministic: true, minSamples: 1, maxSamples: 1, confidence: 0.95, width: 3,
+    }, seededRng(1));
+    expect(fleet.progress()).toMatchObject({ remaining: 120, verdictsLeft: 4 }); // ⌈log4 120⌉ rounds
   });
 });
 
@@ -128,6 +182,14 @@ describe('bisect engine on simulated noisy histories', () => {
       expect(r.outcome.status).toBe('no-regression');
       expect(r.culpritIdx).toEqual([]);
     }
+  });
+
+  it('says undecided, not no-regression, when the noise neither shows nor rules out a change worth bisecting', () => {
+    // +6% under 20% noise with at most 12 samples: not significant, and not shown below 5% either.
+    const r = simulateBisect({ n: 16, steps: [{ at: 5, size: 0.06 }], noise: 'normal', cv: 0.2 }, 3, { maxSamples: 12 });
+    expect(r.outcome.status).toBe('undecided');
+    expect(r.outcome.culprits).toEqual([]);
+    expect(r.outcome.noRegressionBelow).toBeGreaterThanOrEqual(0.05);
   });
 
   it('says no-regression for an improvement', () => {
@@ -298,5 +360,142 @@ describe('bisect engine on simulated noisy histories', () => {
     }
     expect(ours).toBeGreaterThan(theirs);
     expect(ours).toBeGreaterThanOrEqual(18);
+  });
+});
+
+describe('bisect in rounds of k jobs (a fleet)', () => {
+  const options = { better: 'lower' as const, deterministic: false, minSamples: 4, maxSamples: 60, confidence: 0.95 };
+  /** Run rounds to the end: `measure(step)` gives each job's samples and machine, or a skip. */
+  const drive = (e: BisectEngine, k: number, measure: (step: { target: string; refs: string[]; order: string[]; trial: number }) => RoundResult) => {
+    for (let rounds = 0; ; rounds++) {
+      const r = e.nextRound(k);
+      if (r.type === 'done') return { outcome: r.outcome, rounds };
+      expect(r.steps.length).toBeLessThanOrEqual(k);
+      e.recordRound(r.steps.map(measure));
+    }
+  };
+
+  it('names the culprit of a 120-commit history in at most ⌈log4 120⌉ + 2 rounds of 3 jobs', () => {
+    for (let seed = 1; seed <= 12; seed++) {
+      const at = 1 + ((seed * 37) % 118);
+      const r = simulateRounds({ n: 121, steps: [{ at, size: 0.5 }], noise: 'normal', cv: 0.03 }, seed, { runners: 3, machines: 'one' });
+      expect(r.culpritIdx).toEqual([at]);
+      expect(r.rounds).toBeLessThanOrEqual(Math.ceil(Math.log(120) / Math.log(4)) + 2);
+    }
+  });
+
+  it('splits the commits in question into k+1 parts of about equal size', () => {
+    const e = new BisectEngine(linearCommits(121), { good: shaOf(0), bad: shaOf(120) }, { ...options, deterministic: true, minSamples: 1, maxSamples: 1, width: 3 }, seededRng(1));
+    const value = (sha: string) => (Number(sha.slice(1)) >= 100 ? 200 : 100);
+    const round = () => {
+      const r = e.nextRound(3);
+      if (r.type !== 'round') throw new Error('expected a round');
+      e.recordRound(r.steps.map((s) => ({ trial: s.trial, machine: 'm', samples: Object.fromEntries(s.order.map((sha) => [sha, [value(sha)]])) })));
+      return r.steps.map((s) => Number(s.target.slice(1)));
+    };
+    expect(round()).toEqual([120]); // the endpoints: one job
+    expect(round()).toEqual([30, 60, 90]);
+    // 91..120 are left: three targets split them into four parts of 7 or 8 commits.
+    expect(round()).toEqual([97, 105, 112]);
+    const next = round();
+    expect(next.every((i) => i > 97 && i <= 105)).toBe(true);
+  });
+
+  it('never compares samples from different machines: a slower runner is not a step', () => {
+    // The endpoints run on a fast machine; every later job on one 60% slower than it, where a 25%
+    // step sits at commit 9. Good's samples from the fast machine, pooled in, would make every
+    // commit on the slow machine look worse than good, and the culprit would be lost.
+    const e = new BisectEngine(linearCommits(16), { good: shaOf(0), bad: shaOf(15) }, { ...options, width: 2 }, seededRng(3));
+    const noise = seededRng(5);
+    let jobs = 0;
+    const { outcome } = drive(e, 2, (s) => {
+      const speed = jobs++ === 0 ? 1 : 1.6;
+      const machine = jobs === 1 ? 'fast' : `slow-${jobs}`;
+      const samples: Record<string, number[]> = {};
+      for (const sha of s.order) (samples[sha] ??= []).push((Number(sha.slice(1)) >= 9 ? 125 : 100) * speed * (1 + 0.02 * (noise() - 0.5)));
+      return { trial: s.trial, machine, samples };
+    });
+    expect(outcome.culprits.map((c) => c.sha)).toEqual([shaOf(9)]);
+    expect(outcome.verdicts.filter((v) => v.verdict === 'between')).toEqual([]);
+    // Each verdict says which machine's samples decided it; the culprit's before and after come from one machine.
+    expect(outcome.verdicts.every((v) => v.machine?.startsWith('slow-'))).toBe(true);
+    expect(outcome.culprits[0].change.worse).toBeGreaterThan(0.15);
+    expect(outcome.culprits[0].change.worse).toBeLessThan(0.35);
+  });
+
+  it('finds a culprit when every job runs on a machine of its own speed (±30%)', () => {
+    for (let seed = 1; seed <= 8; seed++) {
+      const at = 1 + ((seed * 13) % 62);
+      const r = simulateRounds({ n: 64, steps: [{ at, size: 0.25 }], noise: 'lognormal', cv: 0.03 }, seed, { runners: 4, machines: 'fleet', spread: 0.3 });
+      expect(r.culpritIdx).toEqual([at]);
+    }
+  });
+
+  it('finds both steps of a two-step history, each side bisected against its own references', () => {
+    for (const seed of [1, 2, 3]) {
+      const r = simulateRounds({ n: 128, steps: [{ at: 20, size: 0.08 }, { at: 90, size: 0.25 }], noise: 'normal', cv: 0.03 }, seed, { runners: 3, machines: 'fleet' });
+      expect(r.culpritIdx).toEqual([20, 90]);
+      expect(r.outcome.alphaSpent).toBeLessThanOrEqual(0.05);
+    }
+  });
+
+  it('says no-regression from the endpoints alone (one job a round) when nothing changed', () => {
+    const r = simulateRounds({ n: 64, steps: [], noise: 'normal', cv: 0.03 }, 4, { runners: 3, machines: 'fleet' });
+    expect(r.outcome.status).toBe('no-regression');
+    expect(r.outcome.verdicts).toEqual([]);
+    expect(r.jobs).toBe(r.rounds);
+  });
+
+  it('skips the targets a job could not build, and is ambiguous when the boundary falls among them', () => {
+    const run = (unbuildable: Set<string>) => {
+      const e = new BisectEngine(linearCommits(40), { good: shaOf(0), bad: shaOf(39) }, { ...options, deterministic: true, minSamples: 1, maxSamples: 1, width: 3 }, seededRng(1));
+      const value = (sha: string) => (Number(sha.slice(1)) >= 22 ? 200 : 100);
+      return drive(e, 3, (s) =>
+        unbuildable.has(s.target)
+          ? { trial: s.trial, skipped: 'the build failed' }
+          : { trial: s.trial, machine: `m${s.trial}`, samples: Object.fromEntries(s.order.map((sha) => [sha, [value(sha)]])) },
+      ).outcome;
+    };
+    const found = run(new Set([shaOf(10), shaOf(20)]));
+    expect(found.culprits.map((c) => c.sha)).toEqual([shaOf(22)]);
+    const skipped = found.verdicts.filter((v) => v.verdict === 'skipped').map((v) => v.sha);
+    expect(skipped.length).toBeGreaterThan(0);
+    expect(skipped.every((sha) => [shaOf(10), shaOf(20)].includes(sha))).toBe(true);
+    const ambiguous = run(new Set([shaOf(21), shaOf(22)]));
+    expect(ambiguous.status).toBe('ambiguous');
+    expect(ambiguous.suspects).toEqual([shaOf(21), shaOf(22), shaOf(23)]);
+  });
+
+  it('bisects in rounds across a merge as git bisect does', () => {
+    // g0 - a1 - a2 - M - b ; g0 - s1 - s2 (30% slower) - M
+    const commits = [
+      { sha: 'a1', parents: ['g0'] }, { sha: 'a2', parents: ['a1'] },
+      { sha: 's1', parents: ['g0'] }, { sha: 's2', parents: ['s1'] },
+      { sha: 'M', parents: ['a2', 's2'] }, { sha: 'b', parents: ['M'] },
+    ];
+    const level: Record<string, number> = { g0: 1, a1: 1, a2: 1, s1: 1, s2: 1.3, M: 1.3, b: 1.3 };
+    const e = new BisectEngine(commits, { good: 'g0', bad: 'b' }, { ...options, width: 2 }, seededRng(2));
+    const noise = seededRng(9);
+    const { outcome } = drive(e, 2, (s) => ({ trial: s.trial, machine: `m${s.trial}`, samples: interleaved(s, (sha) => level[sha] * (1 + 0.02 * (noise() - 0.5))) }));
+    expect(outcome.culprits.map((c) => c.sha)).toEqual(['s2']);
+  });
+
+  it('asks again for a job that brought nothing back, and refuses a new round before the last is recorded', () => {
+    const e = new BisectEngine(linearCommits(16), { good: shaOf(0), bad: shaOf(15) }, { ...options, width: 2 }, seededRng(1));
+    const first = e.nextRound(2);
+    if (first.type !== 'round') throw new Error('expected a round');
+    expect(() => e.nextRound(2)).toThrow(/not recorded/);
+    e.recordRound([]);
+    const again = e.nextRound(2);
+    if (again.type !== 'round') throw new Error('expected a round');
+    expect(again.steps.map((s) => [s.target, s.trial])).toEqual(first.steps.map((s) => [s.target, s.trial]));
+    expect(() => e.recordRound([{ trial: 99, machine: 'm', samples: {} }])).toThrow(/not in this round/);
+  });
+
+  it('plans the error budget for k decisions a round', () => {
+    expect(plannedDecisions(120, 1)).toBe(plannedDecisions(120));
+    expect(plannedDecisions(120, 3)).toBe(3 * 4 + 1);
+    expect(plannedDecisions(999, 8)).toBe(8 * 4 + 1); // 9^3 = 729 < 1000 ≤ 9^4
+    expect(plannedDecisions(728, 8)).toBe(8 * 3 + 1);
   });
 });

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../src/report/result.js';
 import { runCli } from './fixtures/cli.js';
 import { nodeEvidenceRepo } from './fixtures/evidence-repos.js';
+import { countPixels, decodePng } from './fixtures/png.js';
 import { linearRepo, listDirs, tempDir } from './fixtures/repo.js';
 
 const cleanups: (() => void)[] = [];
@@ -64,7 +65,10 @@ describe('evidence at the culprit (node)', () => {
       const shot = join(out, 'flame.png');
       const profileDir = tempDir('pb-chromium-');
       execFileSync(chromium, ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profileDir}`, `--screenshot=${shot}`, '--window-size=1200,400', `file://${ev!.flamegraph}`], { stdio: 'ignore', timeout: 60_000 });
-      expect(statSync(shot).size).toBeGreaterThan(2000);
+      // Drawn: frames that gained time at the culprit are red (the helper it added most of all).
+      const image = decodePng(readFileSync(shot));
+      expect([image.width, image.height]).toEqual([1200, 400]);
+      expect(countPixels(image, (r, g, b) => r === 255 && g < 200 && g === b)).toBeGreaterThan(100);
     }
     expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
   }, 420_000);

@@ -1,3 +1,5 @@
+import { gzipSync } from 'node:zlib';
+import { Function as PprofFunction, Line, Location, Profile, Sample, StringTable, ValueType } from 'pprof-format';
 import { describe, expect, it } from 'vitest';
 import { mapParentLine, parseUnifiedDiff } from '../src/evidence/changes.js';
 import { alignToCulprit, compareProfiles, hotChangedLines, profileNoise } from '../src/evidence/compare.js';
@@ -128,26 +130,36 @@ describe('evidence: pure parts', () => {
     expect(svg).toContain('fill="rgb(255,60,60)"');
   });
 
-  it('folds `go tool pprof -raw` text: inlined frames, preemption billed to the caller, lines per function', () => {
-    // The shape of Go 1.19's output for a culprit that added checksum() (inlined into Work) in checksum.go.
-    const raw = (checksumMs: number) => `PeriodType: cpu nanoseconds
-Period: 10000000
-Samples:
-samples/count cpu/nanoseconds
-         30  ${checksumMs * 1e6}: 1 2
-         29  290000000: 4 5 2
-          5   50000000: 6 2
-Locations
-     1: 0x4f4ff0 M=1 example.com/gob.checksum ${root}/checksum.go:6 s=0
-             example.com/gob.Work ${root}/work.go:7 s=0
-     2: 0x4ac5e1 M=1 testing.(*B).runN /usr/lib/go-1.19/src/testing/benchmark.go:193 s=0
-     4: 0x4677e0 M=1 runtime.asyncPreempt /usr/lib/go-1.19/src/runtime/preempt_amd64.s:7 s=0
-     5: 0x4f4fef M=1 example.com/gob.checksum ${root}/checksum.go:6 s=0
-             example.com/gob.Work ${root}/work.go:7 s=0
-     6: 0x4f4fea M=1 example.com/gob.Work ${root}/work.go:5 s=0
-Mappings
-1: 0x400000/0x4f6000/0x0 /tmp/go-build/b001/gob.test
-`;
+  it('folds Go CPU profiles (pprof protobuf): inlined frames, preemption billed to the caller', () => {
+    // The shape Go 1.19 writes for a culprit that added checksum() (inlined into Work) in checksum.go:
+    // samples are [count, CPU nanoseconds] on locations listed leaf first; a location's lines hold the
+    // inlined function first, the one it was inlined into last.
+    const strings = new StringTable();
+    const fn = (id: number, name: string, file: string) =>
+      new PprofFunction({ id, name: strings.dedup(name), filename: strings.dedup(file) });
+    const functions = [
+      fn(1, 'example.com/gob.checksum', `${root}/checksum.go`),
+      fn(2, 'example.com/gob.Work', `${root}/work.go`),
+      fn(3, 'testing.(*B).runN', '/usr/lib/go-1.19/src/testing/benchmark.go'),
+      fn(4, 'runtime.asyncPreempt', '/usr/lib/go-1.19/src/runtime/preempt_amd64.s'),
+    ];
+    const at = (id: number, ...lines: [number, number][]) =>
+      new Location({ id, line: lines.map(([functionId, line]) => new Line({ functionId, line })) });
+    const locations = [at(1, [1, 6], [2, 7]), at(2, [3, 193]), at(4, [4, 7]), at(5, [1, 6], [2, 7]), at(6, [2, 5])];
+    const goProfile = (samples: [number[], number][]) =>
+      gzipSync(
+        new Profile({
+          sampleType: [
+            new ValueType({ type: strings.dedup('samples'), unit: strings.dedup('count') }),
+            new ValueType({ type: strings.dedup('cpu'), unit: strings.dedup('nanoseconds') }),
+          ],
+          sample: samples.map(([locationId, ms]) => new Sample({ locationId, value: [ms / 10, ms * 1e6] })),
+          location: locations,
+          function: functions,
+          stringTable: strings,
+        }).encode(),
+      );
+    const raw = (checksumMs: number) => goProfile([[[1, 2], checksumMs], [[4, 5, 2], 290], [[6, 2], 50]]);
     const a = aggregatePprof([[raw(300)]], [root]);
     const byName = (n: string) => [...a.fns.values()].find((f) => f.function === n)!;
     expect(a.totalMs).toBeCloseTo(640);
@@ -155,7 +167,7 @@ Mappings
     expect(byName('example.com/gob.Work')).toMatchObject({ file: 'work.go', self: 50, total: 640 });
     expect([...a.fns.values()].some((f) => f.function === 'runtime.asyncPreempt')).toBe(false);
     const changes = parseUnifiedDiff(`diff --git a/checksum.go b/checksum.go\nnew file mode 100644\n--- /dev/null\n+++ b/checksum.go\n@@ -0,0 +1,10 @@\n+package gob\n`);
-    const before = aggregatePprof([[raw(0).replace(/^.*: 1 2\n/m, '').replace(/^.*: 4 5 2\n/m, '')]], [root]);
+    const before = aggregatePprof([[goProfile([[[6, 2], 50]])]], [root]);
     const { top } = compareProfiles(before, a, changes, { noise: 1 });
     expect(top[0]).toMatchObject({ function: 'example.com/gob.checksum', file: 'checksum.go', inChange: 'added', new: true });
   });

@@ -44,7 +44,7 @@ function runResult(culprits: ReturnType<typeof culprit>[]): RunResult {
     probe: { name: 'api', kind: 'command', metric: { name: 'wall time', unit: 'ms', better: 'lower' }, deterministic: false },
     good: { ref: 'v1.2', sha: sha('0') }, bad: { ref: 'HEAD', sha: sha('f') },
     endpoints: { good: { median: 40, n: 12, spread: 1 }, bad: { median: 81, n: 12, spread: 2 }, change: { ratio: 2.02, ci: [1.9, 2.1], confidence: 0.95, p: 0.0001, worse: 1 }, inconclusive: false },
-    threshold: { value: 0.05, source: 'half the good→bad change, at most 5%' }, confidence: 0.95, alphaPerComparison: 0.004, minorSteps: [], rangeSize: 9,
+    threshold: { value: 0.05, source: 'half the good→bad change, at most 5%' }, noRegressionBelow: 0.05, confidence: 0.95, alphaPerComparison: 0.004, decisions: { count: 5, alphaSpent: 0.012, minStep: 0.05, beta: 0.05 }, minorSteps: [], rangeSize: 9,
     runId: '20260102T000000-0000000-fffffff', runDir: '/cache/runs/x', reproduce: 'perfbisect --good v1.2 --bad HEAD --probe api --github-comment',
     cost: { wallSeconds: 10, builds: 0, buildSeconds: 0, samples: 40, measureSeconds: 8, cachedBlocks: 0, perCommit: {} },
     evidence: culprits.map((c) => ({

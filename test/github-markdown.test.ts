@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fitBody, ghCode, ghCodeBlock, ghText, ghTitle, hasMarker, hiddenMarker } from '../src/report/github-markdown.js';
+import { md, mdCode, mdFence } from '../src/report/escape.js';
+import { fitBody, ghTitle, hasMarker, hiddenMarker } from '../src/report/github-markdown.js';
 
 /** Text a hostile commit could carry into a comment: every construct GitHub Markdown would act on. */
 const hostile =
@@ -20,7 +21,7 @@ function allEscaped(s: string): boolean {
 
 describe('GitHub Markdown escaping of repository text', () => {
   it('leaves no Markdown, HTML, mention, reference, control sequence or bidi override active', () => {
-    const t = ghText(hostile);
+    const t = md(hostile);
     expect(allEscaped(t), t).toBe(true);
     expect(t).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069\n]/);
     // GitHub finds mentions and references after rendering: a zero-width space breaks them, a backslash does not.
@@ -37,26 +38,26 @@ describe('GitHub Markdown escaping of repository text', () => {
   });
 
   it('keeps a line from starting a list, a heading or a quote, and cuts long text', () => {
-    expect(ghText('1. first')).toBe('1\\. first');
-    expect(ghText('- item')).toBe('\\- item');
-    expect(ghText('# title')).toBe('\\# title');
-    expect(ghText('> quote')).toBe('\\> quote');
-    expect(ghText('x'.repeat(300), 50)).toHaveLength(50);
-    expect(ghText('plain words, commas: fine.')).toBe('plain words, commas: fine.');
+    expect(md('1. first')).toBe('1\\. first');
+    expect(md('- item')).toBe('\\- item');
+    expect(md('# title')).toBe('\\# title');
+    expect(md('> quote')).toBe('\\> quote');
+    expect(md('x'.repeat(300), 50)).toHaveLength(50);
+    expect(md('plain words, commas: fine.')).toBe('plain words, commas: fine.');
   });
 
   it('puts names in a code span whose fence outgrows any backticks inside; in tables | stays escaped', () => {
-    expect(ghCode('src/a.js')).toBe('`src/a.js`');
-    expect(ghCode('a`b')).toBe('``a`b``');
-    expect(ghCode('`edge`')).toBe('`` `edge` ``');
-    expect(ghCode('a|b', { inTable: true })).toBe('`a\\|b`');
-    expect(ghCode('line\nbreak @octocat')).toBe('`line break @octocat`');
-    expect(ghCode('')).toBe('');
+    expect(mdCode('src/a.js')).toBe('`src/a.js`');
+    expect(mdCode('a`b')).toBe('``a`b``');
+    expect(mdCode('`edge`')).toBe('`` `edge` ``');
+    expect(mdCode('a|b', { inTable: true })).toBe('`a\\|b`');
+    expect(mdCode('line\nbreak @octocat')).toBe('`line break @octocat`');
+    expect(mdCode('')).toBe('');
   });
 
   it('fences a command with more backticks than it holds', () => {
-    expect(ghCodeBlock('echo ```hi```', 'sh')).toEqual(['````sh', 'echo ```hi```', '````']);
-    expect(ghCodeBlock('ls')).toEqual(['```', 'ls', '```']);
+    expect(mdFence('echo ```hi```', 'sh')).toEqual(['````sh', 'echo ```hi```', '````']);
+    expect(mdFence('ls')).toEqual(['```', 'ls', '```']);
   });
 
   it('titles are one plain line within 256 characters', () => {

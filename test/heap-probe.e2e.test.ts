@@ -1,11 +1,14 @@
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './fixtures/cli.js';
 import { artifactJson, heapRepo, probesConfig, runArtifacts } from './fixtures/bundle-queries-heap.js';
 import { tempDir } from './fixtures/repo.js';
 import type { RunResult } from '../src/report/result.js';
-import type { HeapDiffRow } from '../src/probes/heap/snapshot-diff.js';
+import { diffSnapshots, slope, type HeapDiffRow } from '../src/probes/heap/snapshot-diff.js';
+import { renderHeapEvidence } from '../src/report/evidence/heap.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((f) => f()));
@@ -47,6 +50,31 @@ describe('heap probe end to end', () => {
     repo.write({ 'probes.config.ts': probesConfig(`heap: { kind: 'heap', scenario: 'missing.mjs', iterations: 100 }`) });
     r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'heap'], { cwd: repo.dir });
     expect(r.exitCode, r.all).toBe(2);
-    expect(r.stderr).toMatch(/cannot be measured: the heap scenario missing\.mjs exited with code 1/);
+    expect(r.stderr).toMatch(/cannot be measured: the probe crashed: the heap scenario missing\.mjs exited with code 1/);
+  });
+
+  it('diffs real heap snapshots (from the built runner in a small child process) by constructor', async () => {
+    const dir = tempDir('pb-heap-');
+    const scenario = [
+      'class Kept { constructor(i) { this.i = i; } }',
+      'const keep = [];',
+      'export default (i) => { keep.push(new Kept(i)); };',
+    ].join('\n');
+    writeFileSync(join(dir, 's.mjs'), scenario);
+    const runner = fileURLToPath(new URL('../dist/probes/heap/runner.js', import.meta.url));
+    const args = ['--expose-gc', runner, 's.mjs', '3000', '3', join(dir, 'h')];
+    const out = execFileSync(process.execPath, args, { cwd: dir, encoding: 'utf8' });
+    type RunnerOutput = { points: [number, number][]; snapshots: string[] };
+    const { points, snapshots } = JSON.parse(out.trim().split('\n').pop()!) as RunnerOutput;
+    expect(points.map((p) => p[0])).toEqual([0, 1000, 2000, 3000]);
+    expect(slope(points) * 1000).toBeGreaterThan(10_000);
+    const [before, after] = snapshots.map((file) => JSON.parse(readFileSync(file, 'utf8')));
+    const rows = diffSnapshots(before, after);
+    rmSync(dir, { recursive: true, force: true });
+    expect(rows.find((r) => r.name === 'Kept')?.countDelta).toBe(3000);
+    const files = { before: '/x/a b.heapsnapshot', after: '/x/b.heapsnapshot' };
+    const md = renderHeapEvidence(undefined, { ...files, constructors: rows }).join('\n');
+    expect(md).toMatch(/\| `Kept` \| 1000 \| 4000 \| \+3000 \|/);
+    expect(md).toContain('[before](/x/a%20b.heapsnapshot)');
   });
 });

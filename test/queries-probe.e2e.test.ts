@@ -8,6 +8,7 @@ import { listDirs, tempDir } from './fixtures/repo.js';
 import type { RunResult } from '../src/report/result.js';
 import type { StatementStat } from '../src/probes/queries.js';
 import { connectSql, startPostgres } from '../src/harness/postgres.js';
+import { onLinux } from './fixtures/platform.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((f) => f()));
@@ -27,7 +28,7 @@ const postmasters = (dirs: string[]) =>
   });
 const newTemps = (before: string[]) => pgTemps().filter((d) => !before.includes(d));
 
-describe('queries probe end to end (real PostgreSQL)', () => {
+describe.runIf(onLinux)('queries probe end to end (real PostgreSQL) [Linux: processes from /proc, Debian PostgreSQL]', () => {
   it('finds the N+1 commit, with statements and EXPLAIN evidence, and stops its PostgreSQL', async () => {
     const { repo, shas } = queriesRepo({ commits: 5, regressAt: 4 });
     cleanups.push(() => repo.cleanup());

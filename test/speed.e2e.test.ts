@@ -91,7 +91,9 @@ describe('a fast bisect (issue 10)', () => {
     expect(r3.cost.builds).toBe(0);
     expect(r3.cost.buildsRestored).toBeGreaterThan(0);
     expect(r3.cost.samples).toBeGreaterThan(0);
-    for (const c of Object.values(r3.cost.perCommit)) expect(c.overhead).toBeGreaterThanOrEqual(0);
+    // perfbisect's own overhead is shared among the commits it measured: the shares add up to the whole.
+    const shares = Object.values(r3.cost.perCommit).reduce((sum, c) => sum + (c.overhead ?? 0), 0);
+    expect(shares).toBeCloseTo(r3.cost.overheadSeconds!, 6);
     expect(readFileSync(join(r3.runDir, 'writeup.md'), 'utf8')).toContain('#### Where the time went');
 
     // cache info shows every kind; clean --older-than keeps fresh entries; clean removes them.
@@ -138,6 +140,14 @@ describe('a fast bisect (issue 10)', () => {
     expect(result.culprit?.sha).toBe(shas[5]);
     expect(result.cost.installs).toBe(2);
     expect(listDirs(join(cache, 'installs')).filter((d) => !d.includes('.tmp-')).length).toBe(2);
+    // The same bisect without the install measures something else: nothing stored is replayed for it
+    // (without node_modules the probe fails at good).
+    const bare = await runCli(
+      ['--good', 'good', '--bad', 'bad', '--build', 'sh build.sh', ...fast, '--', 'sh', '-c', 'test -e node_modules/a/index.js && sh work.sh'],
+      { cwd: repo.dir, cache },
+    );
+    expect(bare.exitCode, bare.all).toBe(2);
+    expect(bare.stderr).toMatch(/--good good cannot be measured/);
   });
 
   it('rejects bad --resume input with one line and leaves nothing behind', async () => {

@@ -71,6 +71,24 @@ describe('hodges-lehmann and bootstrap intervals', () => {
     expect(larger.lo).toBeCloseTo(0.3, 10);
     expect(larger.hi).toBeCloseTo(2.6, 10);
   });
+  // Textbook example: permeability constants of the human chorioamnion at term (x) and at 12 to 26 weeks
+  // (y), Hollander & Wolfe, Nonparametric Statistical Methods (1973), p. 69; the data of R's ?wilcox.test.
+  // The Hodges-Lehmann estimate of x − y is 0.305, the median of the 50 differences (Hollander & Wolfe's
+  // Δ̂, R's "difference in location"). The exact test: W = 35, p = 0.2544122544122544 (scipy 1.17
+  // `mannwhitneyu(x, y, method='exact')`). The 95% Moses interval is the 9th and the 42nd smallest
+  // difference, −0.15 and 0.76: R's rule (qwilcox(0.025, 10, 5) = 9), the critical value found by
+  // enumerating all C(15, 5) rank arrangements in Python.
+  it('gives the Hodges-Lehmann estimate and interval of a textbook example', () => {
+    const x = [0.8, 0.83, 1.89, 1.04, 1.45, 1.38, 1.91, 1.64, 0.73, 1.46];
+    const y = [1.15, 0.88, 0.9, 0.74, 1.21];
+    const hl = hodgesLehmann(y, x, 0.05);
+    expect(hl.shift).toBeCloseTo(0.305, 10);
+    expect(hl.lo).toBeCloseTo(-0.15, 10);
+    expect(hl.hi).toBeCloseTo(0.76, 10);
+    const test = mannWhitney(y, x);
+    expect(test.u).toBe(35);
+    expect(test.p).toBeCloseTo(0.2544122544122544, 12);
+  });
   it('gives an unbounded interval when there are too few samples to decide at that alpha', () => {
     const hl = hodgesLehmann([1, 2], [3, 4], 1e-4);
     expect(hl.lo).toBe(-Infinity);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliPath } from './fixtures/cli.js';
 import { linearRepo, listDirs, tempDir } from './fixtures/repo.js';
+import { onLinux } from './fixtures/platform.js';
 
 /**
  * The live UI in a real pseudo-terminal: the CLI runs inside a tmux session of its own (a private
@@ -73,7 +74,7 @@ function alive(pid: number): boolean {
   }
 }
 
-describe('live terminal UI in tmux', () => {
+describe.runIf(onLinux)('live terminal UI in tmux [Linux: processes from /proc]', () => {
   it('shows the ladder while it runs and the culprit at the end', async () => {
     // A large planted step (100 ms → 600 ms) so the verdicts are certain on a loaded machine.
     const { repo, shas } = linearRepo({ commits: 4, regressAt: [3], baseMs: 100, factor: 6 });

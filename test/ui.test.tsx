@@ -11,7 +11,8 @@ import { foldEvents, ladder, progress, remaining, type ViewState } from '../src/
 /**
  * A real run's events.jsonl (a fixture bisect: 8 commits, build step, regression at "change 5",
  * whose subject carries `<script>` and a terminal colour escape), trimmed of absolute paths. The
- * run log leaves out build output, so two `output` lines per build were put back by hand.
+ * run log leaves out build output, so two `output` lines per build were put back by hand; so were
+ * the `search` events, with the candidates the engine counts after the endpoints and each verdict.
  */
 type Recorded = RunEvent & { t: number };
 const stream = readFileSync(new URL('./fixtures/ui-events.jsonl', import.meta.url), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Recorded);
@@ -29,12 +30,15 @@ function frame(s: ViewState): string {
 }
 
 describe('view state (the fold over events)', () => {
-  it('tracks range, steps and remaining candidates as verdicts arrive', () => {
-    const start = foldEvents(upTo((e) => e.type === 'range'));
+  it('tracks range, steps and remaining candidates as the engine reports them', () => {
+    const start = foldEvents(upTo((e) => e.type === 'search'));
     expect(start.order).toHaveLength(9);
     expect(remaining(start)).toBe(8);
     expect(progress(start).stepsLeft).toBe(1 + 3);
-    const afterFirst = foldEvents(upTo((e) => e.type === 'verdict'));
+    // The view shows what the engine said, and nothing else: a verdict alone does not move the count.
+    const firstVerdict = stream.findIndex((e) => e.type === 'verdict');
+    expect(remaining(foldEvents(stream.slice(0, firstVerdict + 1)))).toBe(8);
+    const afterFirst = foldEvents(upTo((e, i) => e.type === 'search' && i > firstVerdict));
     // change 4 is inconclusive leaning good: the search follows it, 4 candidates remain.
     expect(afterFirst.commits['c5ec0c6e3af006f2e16ae1b9831bfdea61f6c6ab'].verdict).toBe('inconclusive');
     expect(remaining(afterFirst)).toBe(4);

@@ -52,6 +52,30 @@ describe('verdicts at the cost the evidence needs', () => {
     expect(md).toMatch(/decisions of this bisect .* are all right with probability at least/);
   });
 
+  it('keeps a warm-up run as a sample unless it stands out, as a cold first run does', async () => {
+    // The first run in a fresh checkout is 0.6 s slower (a cold cache); every later run sleeps 20 or 60 ms.
+    const { repo, shas } = linearRepo({ commits: 6, regressAt: [4], extra: () => ({ 'cold.sh': '[ -f .warm ] || { sleep 0.6; touch .warm; }\nexec sh work.sh\n' }) });
+    cleanups.push(() => repo.cleanup());
+    const out = tempDir('pb-out-');
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--json', join(out, 'r.json'), '--', 'sh', 'cold.sh'], { cwd: repo.dir });
+    expect(r.exitCode, r.all).toBe(0);
+    const res = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
+    expect(res.culprits.map((c) => c.sha)).toEqual([shas[4]]);
+    const events = readFileSync(join(res.runDir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; value?: number });
+    const samples = events.filter((e) => e.type === 'sample').map((e) => e.value!);
+    // No cold run among the samples, though every commit had one.
+    expect(Math.max(...samples)).toBeLessThan(400);
+    expect(res.cost.samples).toBeGreaterThan(samples.length);
+
+    // A command whose first run is like the rest: its warm-up is kept, so blocks hold one more sample than asked.
+    const plain = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--json', join(out, 'p.json'), '--', 'sh', 'work.sh'], { cwd: repo.dir });
+    const p = JSON.parse(readFileSync(join(out, 'p.json'), 'utf8')) as RunResult;
+    const kept = readFileSync(join(p.runDir, 'events.jsonl'), 'utf8').trim().split('\n').filter((l) => l.includes('"type":"sample"')).length;
+    expect(plain.exitCode, plain.all).toBe(0);
+    // Every measured commit is cold once at least: discarding warm-ups would lose that many runs.
+    expect(kept).toBeGreaterThan(p.cost.samples - p.commits.length);
+  });
+
   it('fits a --budget by lowering the confidence, says so, and still names an obvious culprit', async () => {
     const { repo, shas } = linearRepo({ commits: 10, regressAt: [6] });
     cleanups.push(() => repo.cleanup());

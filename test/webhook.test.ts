@@ -31,7 +31,7 @@ describe('drift webhook', () => {
     const p = webhookPayload(result, '/tmp/report.md');
     expect(p.text.split('\n')).toEqual([
       'perfbisect drift: api on main got slower: 1 new regression(s) and gradual drift of +9.0% in 41 commits (1111111111..2222222222).',
-      '• +12.0% (100 ms → 112 ms) at 3333333333 cache everything <b> [api@3333333]',
+      '• +12.0% (100 ms → 112 ms) at 3333333333 cache everything &lt;b&gt; [api@3333333]',
       '• drift +9.0% over 41 commits, no single step above the threshold accounts for +6.0% of it',
       'Report: /tmp/report.md',
     ]);

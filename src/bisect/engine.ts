@@ -4,7 +4,7 @@ import { ErrorBudget, plannedDecisions } from './error-budget.js';
 import type { ForecastInput } from './forecast.js';
 import { decide, factsOf, lean, positionOf, type Facts, type Side, type VerdictLevels } from './verdict.js';
 import { compare, Relative, type Better, type Comparison } from '../stats/compare.js';
-import { bootstrapRatioCi } from '../stats/shift.js';
+import { Shift } from '../stats/shift.js';
 import { median, quantileSorted, sorted, summarize, type Summary } from '../stats/summary.js';
 import { mannWhitney, zFor } from '../stats/mann-whitney.js';
 import type { Rng } from '../stats/rng.js';
@@ -24,6 +24,11 @@ export interface EngineOptions {
    * "like the other reference"); default 0.05.
    */
   beta?: number;
+  /**
+   * Commits measured at once in a round (`nextRound`): the error budget plans for the decisions a
+   * k-ary search makes, k per round over ⌈log_{k+1} N⌉ rounds. 1 for the sequential bisect.
+   */
+  width?: number;
 }
 
 export const defaultEngineOptions = { minSamples: 4, maxSamples: 60, confidence: 0.95 };
@@ -35,6 +40,14 @@ const DEFAULT_BETA = 0.05;
  */
 const FRESH_AT_FIRST_LOOK = 2;
 /** Samples a side that make a side-by-side measurement of a culprit and its parent worth reporting alone. */
+/**
+ * Jobs on a fleet are sized for one look at 1.5 times the endpoints' noise (MAD / median understates
+ * the spread of skewed and bimodal noise): in simulation that keeps an 8% step at 3% noise to about
+ * one round more than the k-ary search needs (bench/fleet.ts).
+ */
+const ONE_ROUND_NOISE = 1.5;
+/** Samples a side of the endpoints on a fleet: their noise sizes every later job. */
+const FLEET_ENDPOINT_SAMPLES = 16;
 const SIDE_BY_SIDE_ENOUGH = 5;
 
 /** What the harness should measure next: the commits of `order`, one run each, in that order. */
@@ -47,7 +60,25 @@ export interface MeasureStep {
   /** Rounds the order spans (for display). */
   rounds: number;
   purpose: Purpose;
+  /** The trial this block belongs to: a round's results are handed back with it (`recordRound`). */
+  trial?: number;
 }
+
+/**
+ * Who took a block's samples. Verdicts compare only samples one machine took (runners differ in
+ * speed); the sequential bisect runs on one machine, `LOCAL`.
+ */
+export const LOCAL = '';
+
+/** What one job of a round brought back: its block's samples and the machine that took them. */
+export type RoundResult =
+  | { trial: number; machine: string; samples: Record<string, number[]> }
+  /** The target could not be built or measured on the job's machine: skipped, as `skip` does. */
+  | { trial: number; skipped: string };
+
+export type RoundStep =
+  | { type: 'round'; steps: (MeasureStep & { trial: number })[] }
+  | { type: 'done'; outcome: Outcome };
 
 /**
  * endpoints: is there a regression at all; verdict: which side of the step is a commit on; confirm:
@@ -72,12 +103,43 @@ export interface CommitVerdict {
   alpha?: number;
   /** The look that decided (1 = the first), and whether references' earlier samples counted. */
   look?: number;
+  /** The minimum further step this verdict looked for (a smaller difference from a reference is no step). */
+  minStep?: number;
   pooled?: boolean;
+  /** The machine whose samples decided it (rounds on a fleet; absent for one machine). */
+  machine?: string;
   /**
    * A further step on the commit's side up to this size could not be ruled out: the noise kept the
    * lenient bound wide and the estimate did not hint at one (src/bisect/verdict.ts).
    */
   unresolved?: number;
+  /** The error rate the bisect's tests had spent when this verdict was made (of 1 − confidence). */
+  spent?: number;
+  /** Commits still in question in this verdict's search once it was applied (absent: it changed nothing). */
+  left?: number;
+}
+
+/**
+ * Where the search stands, as plain data for the views and the run log: they show it, they do not
+ * work it out again.
+ */
+export interface SearchProgress {
+  /** The endpoints are decided (a regression to look for, or none). */
+  endpoints: boolean;
+  /** Each search still open: its references and the commits in question between them (its bad one included). */
+  searches: { good: string; bad: string; candidates: number }[];
+  /** Commits still in question over all searches; the whole range before the endpoints are decided. */
+  remaining: number;
+  /**
+   * Verdicts still to come, about: each search's candidates split in k+1 parts per round of k
+   * (halved for the sequential bisect), until one is left.
+   */
+  verdictsLeft: number;
+  /** Decisions made so far (the endpoints are one), and the error rate their tests spent of `budget`. */
+  decisions: number;
+  spent: number;
+  budget: number;
+  done: boolean;
 }
 
 export interface CulpritFinding {
@@ -86,14 +148,19 @@ export interface CulpritFinding {
   before: string;
   beforeSummary: Summary;
   afterSummary: Summary;
-  /** Ratio of medians after/before with a bootstrap interval at the run's confidence. */
+  /** after / before (1 + the Hodges-Lehmann shift over before's median) with its Moses interval at the run's confidence. */
   ratio: number;
   ratioCi: [number, number];
   /** Decision statistics: relative worsening (Hodges-Lehmann), its interval and the rank test's p. */
   change: Comparison;
 }
 
-export type Status = 'found' | 'no-regression' | 'ambiguous';
+/**
+ * found: culprits located; no-regression: bad is not worse than good by a change worth bisecting;
+ * ambiguous: the culprit is among commits that could not be measured, or could not be pinned to one;
+ * undecided: the noise hides whether bad is worse by that much (neither shown nor ruled out).
+ */
+export type Status = 'found' | 'no-regression' | 'ambiguous' | 'undecided';
 
 export interface Outcome {
   status: Status;
@@ -107,6 +174,8 @@ export interface Outcome {
   verdicts: CommitVerdict[];
   threshold: number;
   thresholdSource: string;
+  /** The change below which "no regression" is claimed (status no-regression or undecided). */
+  noRegressionBelow: number;
   /** Smallest further step between two references that was looked for (relative to good). */
   minStep: number;
   /** Chance of missing a further step of at least minStep at one measured commit. */
@@ -145,6 +214,14 @@ interface Trial {
   search?: Search;
   /** Counts trials from 0 (the endpoints), so a reference's samples from earlier trials can be told apart. */
   index: number;
+  /** The machine of the latest block: `samples` are the ones it took for this trial. */
+  machine: string;
+  byMachine: Map<string, Map<string, number[]>>;
+  /** Planned for a machine not known in advance (a round's job): every commit sampled afresh. */
+  fresh?: boolean;
+  done?: boolean;
+  /** The side a decided verdict trial puts its target on (the lean, for an inconclusive one). */
+  effective?: Side;
 }
 
 /**
@@ -163,9 +240,11 @@ export class BisectEngine {
   private thresholdSource = '';
   /** The good→bad change measured at the endpoints, and their noise a sample (MAD / median). */
   private delta = 0;
+  /** Below this change bad counts as no regression (see deriveThreshold). */
+  private noneBar = 0.05;
   private noise = 0;
   /** Every commit's samples, block by block, with the trial that took them. */
-  private readonly taken = new Map<string, { trial: number; values: number[] }[]>();
+  private readonly taken = new Map<string, { trial: number; machine: string; values: number[] }[]>();
   private trials = 0;
   private decisions = 0;
   private readonly verdicts: CommitVerdict[] = [];
@@ -173,6 +252,11 @@ export class BisectEngine {
   private readonly found: { sha: number; search: Search; confirmed?: boolean }[] = [];
   private readonly suspects: Set<number> = new Set();
   private trial: Trial | undefined;
+  /** Rounds (`nextRound`): the trials measured now, and the undecided ones that carry on next round. */
+  private inFlight: Trial[] = [];
+  private pending: Trial[] = [];
+  /** Round trials that ended without deciding (skipped, or their commit no longer in question). */
+  private unmade = 0;
   /** Out of time (--budget): every trial ends at its current look. */
   private hurried = false;
   private confidence: number;
@@ -194,7 +278,7 @@ export class BisectEngine {
     this.maxSamples = opts.deterministic ? 1 : Math.max(this.minSamples, opts.maxSamples);
     this.beta = opts.beta ?? DEFAULT_BETA;
     this.confidence = opts.confidence;
-    this.budget = new ErrorBudget(1 - opts.confidence, plannedDecisions(this.graph.size));
+    this.budget = new ErrorBudget(1 - opts.confidence, plannedDecisions(this.graph.size, opts.width ?? 1));
     this.threshold = opts.threshold;
     if (opts.threshold !== undefined) this.thresholdSource = 'set with --threshold';
     this.trial = this.newTrial(this.bad, [this.good], 'endpoints');
@@ -214,11 +298,13 @@ export class BisectEngine {
    * (src/bisect/forecast.ts): noise a sample, the good→bad change, and the verdicts still to make.
    */
   forecastInput(secondsPerRun: number, secondsPerBuild: number): ForecastInput | undefined {
-    if (!this.endpoints || this.opts.deterministic) return undefined;
-    const cv = (this.endpoints.good.cv + this.endpoints.bad.cv) / 2;
+    // From the endpoints' first look on (their noise is what a user can act on early, as --metric cpu),
+    // until the run is over: a run that ends at its endpoints has nothing to forecast.
+    if (this.threshold === undefined || !this.taken.has(this.bad) || this.outcome || this.opts.deterministic) return undefined;
+    const cv = this.noise;
     const planned = this.budget.planned;
     return {
-      cv, delta: this.delta, threshold: this.threshold!, alpha: this.budget.look(planned, 0, 2),
+      cv, delta: this.delta, threshold: this.threshold, alpha: this.budget.look(planned, 0, 2),
       verdicts: Math.max(1, planned - this.decisions), secondsPerRun, secondsPerBuild,
       minSamples: fewestDecisive(this.budget.look(planned, 0, 2), this.minSamples, this.maxSamples, 2 * this.minSamples),
       maxSamples: this.maxSamples,
@@ -243,6 +329,28 @@ export class BisectEngine {
 
   get verdictList(): readonly CommitVerdict[] {
     return this.verdicts;
+  }
+
+  progress(): SearchProgress {
+    const base = { decisions: this.decisions - this.unmade, spent: this.budget.spent, budget: this.budget.total };
+    if (this.outcome) return { endpoints: true, searches: [], remaining: 0, verdictsLeft: 0, ...base, done: true };
+    const parts = (this.opts.width ?? 1) + 1;
+    // Rounded first, as in plannedDecisions: log(n) / log(k+1) is not exact for powers of k+1.
+    const verdictsFor = (n: number) => (n > 1 ? Math.ceil(Number((Math.log(n) / Math.log(parts)).toFixed(9))) : 0);
+    if (!this.endpoints) {
+      const all = this.graph.ancestors[this.graph.index.get(this.bad)!].count();
+      return { endpoints: false, searches: [], remaining: all, verdictsLeft: verdictsFor(all), ...base, done: false };
+    }
+    const searches = this.searches.map((s) => ({ good: s.lo, bad: s.hi, candidates: s.candidates.count() }));
+    return {
+      endpoints: true, searches, remaining: searches.reduce((n, s) => n + s.candidates, 0),
+      verdictsLeft: searches.reduce((n, s) => n + verdictsFor(s.candidates), 0), ...base, done: false,
+    };
+  }
+
+  /** The endpoints' decision (the first of the bisect), once it is made. */
+  get endpointsDecision(): Outcome['endpoints'] | undefined {
+    return this.endpoints;
   }
 
   get currentThreshold(): { value: number; source: string } | undefined {
@@ -292,9 +400,15 @@ export class BisectEngine {
     return out.filter((i): i is number => i !== undefined).map((i) => this.graph.shas[i]);
   }
 
-  /** Samples of every commit measured so far, in the order taken. */
-  samplesOf(sha: string): number[] {
-    return (this.taken.get(sha) ?? []).flatMap((b) => b.values);
+  /** Samples of every commit measured so far, in the order taken (only those `machine` took, when given). */
+  samplesOf(sha: string, machine?: string): number[] {
+    const blocks = (this.taken.get(sha) ?? []).filter((b) => machine === undefined || b.machine === machine);
+    return blocks.flatMap((b) => b.values);
+  }
+
+  /** The machines that measured a commit, in the order they first did. */
+  machinesOf(sha: string): string[] {
+    return [...new Set((this.taken.get(sha) ?? []).map((b) => b.machine))];
   }
 
   next(): Step {
@@ -320,14 +434,24 @@ export class BisectEngine {
     return { type: 'measure', target: t.target, refs: t.refs, order, rounds: Math.max(...counts.map(([, c]) => c)), purpose: t.purpose };
   }
 
-  /** Samples of one measured block, keyed by commit. */
-  record(samples: Record<string, number[]>): void {
+  /** Samples of one measured block, keyed by commit, and the machine that took them. */
+  record(samples: Record<string, number[]>, machine = LOCAL): void {
     const t = this.trial;
     if (!t) throw new Error('no measurement was asked for');
+    this.take(t, samples, machine);
+  }
+
+  /** A block's samples into its trial (as the samples of `machine`), then the trial's look, if one is due. */
+  private take(t: Trial, samples: Record<string, number[]>, machine: string): void {
+    if (machine !== t.machine) {
+      t.machine = machine;
+      t.samples = t.byMachine.get(machine) ?? new Map();
+      t.byMachine.set(machine, t.samples);
+    }
     for (const [sha, values] of Object.entries(samples)) {
       if (!values.length) continue;
       t.samples.set(sha, [...(t.samples.get(sha) ?? []), ...values]);
-      this.taken.set(sha, [...(this.taken.get(sha) ?? []), { trial: t.index, values }]);
+      this.taken.set(sha, [...(this.taken.get(sha) ?? []), { trial: t.index, machine, values }]);
     }
     const have = t.samples.get(t.target)?.length ?? 0;
     // Looks the samples have reached; the last one reached is the one evaluated.
@@ -337,8 +461,8 @@ export class BisectEngine {
     if (have < t.looks[look] && !this.opts.deterministic) return;
     if (t.purpose === 'endpoints') this.decideEndpoints(t);
     else if (t.purpose === 'confirm') this.decideConfirm(t);
-    else this.decideVerdict(t);
-    if (this.trial === t) t.look = Math.min(t.look + 1, t.looks.length - 1);
+    else this.decideVerdict(t, !t.fresh);
+    if (!t.done) t.look = Math.min(t.look + 1, t.looks.length - 1);
   }
 
   /** The target could not be built or measured: skip it, as `git bisect skip` does. */
@@ -352,6 +476,156 @@ export class BisectEngine {
     this.trial = undefined;
   }
 
+  /**
+   * The next round for k machines at once: up to k blocks, each measuring its target beside its
+   * search's references on one machine (a job). The targets split the commits in question into
+   * k+1 parts of about equal size, so a bisect takes about ⌈log_{k+1} N⌉ rounds after the endpoints.
+   * Trials a round left undecided are measured again (afresh, on whichever machine takes them),
+   * beside new targets. Hand every job's samples back with `recordRound`.
+   */
+  nextRound(k: number): RoundStep {
+    if (!Number.isInteger(k) || k < 1) throw new Error(`a round needs at least one machine, got ${k}`);
+    if (this.inFlight.length) throw new Error('the last round was not recorded');
+    const trials = this.outcome ? [] : this.planRound(k);
+    if (this.outcome) return { type: 'done', outcome: this.outcome };
+    this.inFlight = trials;
+    return { type: 'round', steps: trials.map((t) => this.freshStep(t)) };
+  }
+
+  /**
+   * The jobs' results, one per job that ran (a job left out is measured again next round). Each
+   * trial looks at the samples its own machine took; the round's verdicts are then applied
+   * together: good ones first (the newest first), then the ones between two steps, then bad ones
+   * (the oldest first). A verdict whose commit an earlier one already ruled out changes nothing.
+   */
+  recordRound(results: readonly RoundResult[]): void {
+    const trials = this.inFlight;
+    if (!trials.length) throw new Error('no round was asked for');
+    for (const r of results) {
+      const t = trials.find((x) => x.index === r.trial);
+      if (!t) throw new Error(`trial ${r.trial} is not in this round`);
+      if ('skipped' in r) this.skipTrial(t, r.skipped);
+      else this.take(t, r.samples, r.machine);
+    }
+    this.inFlight = [];
+    if (this.outcome) return;
+    const at = (t: Trial) => this.graph.index.get(t.target)!;
+    const decided = trials.filter((t) => t.purpose === 'verdict' && t.done && t.effective);
+    const side = (v: Side, newestFirst: boolean) =>
+      decided.filter((t) => t.effective === v).sort((a, b) => (newestFirst ? at(b) - at(a) : at(a) - at(b)));
+    for (const t of [...side('good', true), ...side('between', false), ...side('bad', false)]) {
+      const s = this.searchHolding(at(t));
+      if (s) this.applyVerdict(s, t.target, t.effective!);
+    }
+    for (const t of trials) {
+      if (t.done || t.purpose === 'endpoints') continue;
+      if (t.purpose === 'confirm' || this.searchHolding(at(t))) this.pending.push(t);
+      else {
+        t.done = true;
+        this.unmade++;
+      }
+    }
+  }
+
+  /** A round's target that could not be built or measured, skipped as `git bisect skip` does. */
+  private skipTrial(t: Trial, reason: string): void {
+    if (t.purpose !== 'verdict') throw new Error('only a commit inside the range can be skipped');
+    this.searchHolding(this.graph.index.get(t.target)!)?.skipped.add(this.graph.index.get(t.target)!);
+    this.verdicts.push({ sha: t.target, verdict: 'skipped', refs: t.refs, samples: 0, reason });
+    t.done = true;
+    this.unmade++;
+  }
+
+  /** The search whose commits in question include commit x. */
+  private searchHolding(x: number): Search | undefined {
+    return this.searches.find((s) => s.candidates.has(x) && s.bad !== x);
+  }
+
+  private planRound(k: number): Trial[] {
+    if (this.trial) {
+      const t = this.trial;
+      if (!t.fresh && !t.samples.size && !this.opts.deterministic && t.purpose === 'endpoints') {
+        // The endpoints' samples set the noise every later job is sized by: more of them at once on a fleet.
+        t.looks = looks(Math.max(t.looks[0], FLEET_ENDPOINT_SAMPLES), this.maxSamples);
+      }
+      t.fresh = true;
+      return [t];
+    }
+    // A search with nothing left to measure ends here, as in startNextTrial.
+    for (const s of [...this.searches]) {
+      if (this.midpointOf(s.candidates, s.bad, s.skipped) !== undefined) continue;
+      this.searches.splice(this.searches.indexOf(s), 1);
+      const left = s.candidates.toArray();
+      if (left.length === 1) this.found.push({ sha: s.bad, search: s });
+      else for (const i of left) this.suspects.add(i);
+    }
+    const trials = this.pending.splice(0);
+    for (const { s, x } of this.splits(k - trials.length, trials)) {
+      trials.push(this.newTrial(this.graph.shas[x], [s.lo, s.hi], 'verdict', s, true));
+    }
+    if (trials.length) return trials;
+    // Every search has ended: the located steps whose size is unclear are measured beside their
+    // parents (several at once), as the sequential bisect does one by one.
+    for (const f of this.found) {
+      if (trials.length >= k || this.opts.deterministic) break;
+      if (f.confirmed || !this.straddles(this.finding(f.sha, f.search))) continue;
+      f.confirmed = true;
+      const finding = this.finding(f.sha, f.search);
+      this.decisions--; // a step's size is reported, not decided: it spends nothing of the error budget
+      trials.push(this.newTrial(finding.sha, [finding.before], 'confirm', undefined, true));
+    }
+    if (!trials.length) this.finish(this.suspects.size ? 'ambiguous' : 'found');
+    return trials;
+  }
+
+  /**
+   * Where a round's new targets go: each to the part of a search (between two commits being
+   * measured, or the search's ends) that is largest for the targets it already has, and inside a
+   * part at even spacing by the count of commits in question below each commit (git bisect's
+   * measure, so merges are handled as it handles them).
+   */
+  private splits(slots: number, busy: readonly Trial[]): { s: Search; x: number }[] {
+    const busyAt = new Set(busy.map((t) => this.graph.index.get(t.target)!));
+    const gaps: { s: Search; lo: number; hi: number; free: { x: number; below: number }[]; n: number }[] = [];
+    for (const s of this.searches) {
+      const below = (x: number) => this.graph.ancestors[x].countAnd(s.candidates);
+      const inside = [...busyAt].filter((x) => s.candidates.has(x)).map(below);
+      const points = [0, s.candidates.count(), ...inside].sort((a, b) => a - b);
+      const free = s.candidates.toArray()
+        .filter((x) => x !== s.bad && !s.skipped.has(x) && !busyAt.has(x))
+        .map((x) => ({ x, below: below(x) }));
+      for (let j = 0; j + 1 < points.length; j++) {
+        const [lo, hi] = [points[j], points[j + 1]];
+        gaps.push({ s, lo, hi, free: free.filter((c) => c.below > lo && c.below <= hi), n: 0 });
+      }
+    }
+    for (let slot = 0; slot < slots; slot++) {
+      const open = gaps.filter((g) => g.free.length > g.n);
+      if (!open.length) break;
+      open.reduce((a, b) => ((b.hi - b.lo) / (b.n + 1) > (a.hi - a.lo) / (a.n + 1) ? b : a)).n++;
+    }
+    const out: { s: Search; x: number }[] = [];
+    for (const g of gaps) {
+      const left = [...g.free];
+      for (let j = 1; j <= g.n; j++) {
+        const want = g.lo + ((g.hi - g.lo) * j) / (g.n + 1);
+        const best = left.reduce((a, b) => (Math.abs(b.below - want) < Math.abs(a.below - want) ? b : a));
+        left.splice(left.indexOf(best), 1);
+        out.push({ s: g.s, x: best.x });
+      }
+    }
+    return out;
+  }
+
+  /** A round's block for a machine not known in advance: the target and each reference afresh, as many of each. */
+  private freshStep(t: Trial): MeasureStep & { trial: number } {
+    const base = { type: 'measure' as const, target: t.target, refs: t.refs, purpose: t.purpose, trial: t.index };
+    if (this.opts.deterministic) return { ...base, order: [...t.refs, t.target], rounds: 1 };
+    const want = t.looks[t.look];
+    const order = blockOrder([...t.refs, t.target].map((sha) => [sha, want] as [string, number]), this.rng);
+    return { ...base, order, rounds: want };
+  }
+
   private isFinalLook(t: Trial): boolean {
     return this.hurried || t.look >= t.looks.length - 1;
   }
@@ -361,10 +635,14 @@ export class BisectEngine {
    * look's error rate against what the references have (a rank test of 3 samples against 5 cannot reach
    * p = 0.001 whatever they show), and never fewer than --min-samples.
    */
-  private newTrial(target: string, refs: string[], purpose: Trial['purpose'], search?: Search): Trial {
+  private newTrial(target: string, refs: string[], purpose: Trial['purpose'], search?: Search, fresh = false): Trial {
     const decision = ++this.decisions;
     const index = this.trials++;
-    const trial: Trial = { target, refs, purpose, decision, looks: [1], look: 0, freshAtFirst: 0, samples: new Map(), search, index };
+    const samples = new Map<string, number[]>();
+    const trial: Trial = {
+      target, refs, purpose, decision, looks: [1], look: 0, freshAtFirst: 0, samples, search, index,
+      machine: LOCAL, byMachine: new Map([[LOCAL, samples]]), fresh,
+    };
     if (this.opts.deterministic) return trial;
     const planned = looks(this.minSamples, this.maxSamples).length;
     const alpha = this.budget.look(decision, 0, planned);
@@ -373,6 +651,11 @@ export class BisectEngine {
       first = fewestDecisive(alpha, this.minSamples, this.maxSamples);
     } else if (purpose === 'confirm') {
       first = Math.min(this.maxSamples, Math.max(this.minSamples, 2 * SIDE_BY_SIDE_ENOUGH));
+    } else if (fresh) {
+      // A job on a machine not known in advance: no earlier samples to lean on, as many of each;
+      // and enough that the verdict is likely decided in this one round (a further look costs a round).
+      const decisive = fewestDecisive(alpha, this.minSamples, this.maxSamples);
+      first = Math.min(this.maxSamples, Math.max(decisive, this.oneRoundSamples(alpha)));
     } else {
       trial.freshAtFirst = FRESH_AT_FIRST_LOOK;
       const known = Math.min(...refs.map((r) => this.samplesOf(r).length)) + trial.freshAtFirst;
@@ -383,15 +666,32 @@ export class BisectEngine {
   }
 
   /**
+   * Samples a side with which a commit at either level is likely (90%) decided at the first look,
+   * under the noise the endpoints showed: strictly unlike the other level by more than half the
+   * threshold, and like its own level within the minimum step at the lenient level. On a fleet a
+   * look that cannot decide costs a whole round (builds included), samples cost seconds.
+   */
+  private oneRoundSamples(alpha: number): number {
+    const tau = this.threshold ?? 0;
+    const minStep = this.minStep ?? tau;
+    const noise = Math.max(this.noise, 0.001) * 1.02 * ONE_ROUND_NOISE;
+    const power = zFor(2 * 0.1);
+    const margin = this.delta - tau / 2;
+    const strict = margin > 0 ? 2 * (((zFor(2 * alpha) + power) * noise) / margin) ** 2 : 0;
+    const lenient = minStep > 0 ? 2 * (((zFor(2 * this.beta) + power) * noise) / minStep) ** 2 : 0;
+    return Math.ceil(Math.max(strict, lenient));
+  }
+
+  /**
    * A reference's samples for a verdict: all it has, earlier trials' too, so a clear change is decided
    * in a handful of the target's samples. Earlier samples are left out when this trial's fresh ones
    * say the machine changed speed since (see `moved`); a verdict on pooled samples must also be borne
    * out by the fresh samples alone (decideVerdict).
    */
   private refSamples(ref: string, t: Trial): { values: number[]; pooled: boolean } {
-    if (this.opts.deterministic) return { values: this.samplesOf(ref), pooled: false };
+    if (this.opts.deterministic) return { values: this.samplesOf(ref, t.machine), pooled: false };
     const fresh = t.samples.get(ref) ?? [];
-    const earlier = (this.taken.get(ref) ?? []).filter((b) => b.trial !== t.index).flatMap((b) => b.values);
+    const earlier = (this.taken.get(ref) ?? []).filter((b) => b.trial !== t.index && b.machine === t.machine).flatMap((b) => b.values);
     if (!earlier.length || moved(earlier, fresh)) return { values: fresh, pooled: false };
     return { values: [...earlier, ...fresh], pooled: true };
   }
@@ -406,7 +706,7 @@ export class BisectEngine {
 
   private decideEndpoints(t: Trial): void {
     // Re-derived at each look of the endpoints, so the final default rests on all their samples.
-    this.deriveThreshold();
+    this.deriveThreshold(t);
     const alpha = this.lookAlpha(t);
     this.budget.spend(alpha);
     const good = t.samples.get(this.good)!;
@@ -416,16 +716,17 @@ export class BisectEngine {
     // Two disjoint questions share the look's error rate: is bad worse than good (regression), or
     // not worse by the threshold (none)? At most one of them can be wrongly answered.
     const regression = this.opts.deterministic ? r.worse >= tau && r.worse > 0 : r.worseAtLeast(alpha) > 0 && r.worse >= tau;
-    const none = this.opts.deterministic ? !regression : r.worseAtMost(alpha) < tau;
+    const none = this.opts.deterministic ? !regression : r.worseAtMost(alpha) < this.noneBar;
     if (!regression && !none && !this.isFinalLook(t)) return;
-    const ratio = bootstrapRatioCi(good, bad, this.rng, this.confidence);
+    const ratio = this.ratioOf(good, bad);
     this.endpoints = {
       comparison: r.summary(2 * alpha, tau), ratio: ratio.ratio, ratioCi: [ratio.lo, ratio.hi], good: summarize(good), bad: summarize(bad),
       inconclusive: !regression && !none,
     };
     this.trial = undefined;
+    t.done = true;
     if (!regression) {
-      this.finish('no-regression');
+      this.finish(none ? 'no-regression' : 'undecided');
       return;
     }
     const badIndex = this.graph.index.get(this.bad)!;
@@ -440,34 +741,40 @@ export class BisectEngine {
    * below what the measured noise lets a verdict resolve at the maximum samples, and never above 5%
    * unless the noise forces it.
    */
-  private deriveThreshold(): void {
-    const good = this.samplesOf(this.good);
-    const bad = this.samplesOf(this.bad);
+  private deriveThreshold(t: Trial): void {
+    const good = t.samples.get(this.good) ?? [];
+    const bad = t.samples.get(this.bad) ?? [];
     const delta = Math.max(0, this.rel(good, bad).worse);
     this.delta = delta;
     const cv = (summarize(good).cv + summarize(bad).cv) / 2;
     this.noise = cv;
+    const n = this.maxSamples;
+    // Hodges-Lehmann's one-sided bound for n target and n/2 reference samples (efficiency ~0.95 vs the mean).
+    const resolvable = zFor(2 * this.perComparisonAlpha) * 1.02 * cv * Math.sqrt(1 / n + 2 / n);
+    // "No regression" is claimed only below a change worth bisecting: the threshold when given, else 5%
+    // or what the noise can resolve. Short of that and not a significant regression: undecided.
+    this.noneBar = this.opts.threshold ?? (this.opts.deterministic ? 0 : Math.max(0.05, resolvable));
     if (this.opts.threshold !== undefined) return;
     if (this.opts.deterministic) {
       this.threshold = delta > 0 ? Math.min(0.05, delta / 2) : 0.01;
       this.thresholdSource = `default: half the good→bad change of ${pct(delta)}, at most 5%`;
       return;
     }
-    const n = this.maxSamples;
-    // Hodges-Lehmann's one-sided bound for n target and n/2 reference samples (efficiency ~0.95 vs the mean).
-    const resolvable = zFor(2 * this.perComparisonAlpha) * 1.02 * cv * Math.sqrt(1 / n + 2 / n);
     this.threshold = Math.max(0.01, Math.min(delta / 2, Math.max(0.05, resolvable)));
     this.thresholdSource =
-      `default: half the good→bad change of ${pct(delta)}, within 1% and ` +
+      `default: half the good→bad shift of ${pct(delta)} (Hodges-Lehmann), within 1% and ` +
       (resolvable > 0.05 ? `the ${pct(resolvable)} the measured noise (${pct(cv)} a sample) can resolve` : '5%');
   }
 
-  private decideVerdict(t: Trial): void {
-    const s = t.search!;
-    const x = this.graph.index.get(t.target)!;
+  /**
+   * A verdict trial's look. With `apply` (the sequential bisect) the verdict narrows the search at
+   * once; a round's verdicts are applied together, in an order that keeps them consistent (applyRound).
+   */
+  private decideVerdict(t: Trial, apply: boolean): void {
+    const [loRef, hiRef] = t.refs;
     const target = t.samples.get(t.target) ?? [];
-    const lo = this.refSamples(s.lo, t);
-    const hi = this.refSamples(s.hi, t);
+    const lo = this.refSamples(loRef, t);
+    const hi = this.refSamples(hiRef, t);
     const vsLo = this.rel(lo.values, target);
     const vsHi = this.rel(hi.values, target);
     const alpha = this.lookAlpha(t);
@@ -479,8 +786,8 @@ export class BisectEngine {
     // alone put the commit on the same side of the midpoint (for a step on each side: unlike both by
     // half the threshold): if the machine changed speed since, they would not.
     if (verdict && (lo.pooled || hi.pooled)) {
-      const g = this.rel(t.samples.get(s.lo) ?? [], target).worse;
-      const b = this.rel(t.samples.get(s.hi) ?? [], target).worse;
+      const g = this.rel(t.samples.get(loRef) ?? [], target).worse;
+      const b = this.rel(t.samples.get(hiRef) ?? [], target).worse;
       const p = positionOf(g, b);
       const ok = verdict === 'between' ? g > levels.threshold / 2 && b < -levels.threshold / 2 : verdict === 'bad' ? p > 0.5 : p < 0.5;
       if (!ok) verdict = undefined;
@@ -493,30 +800,42 @@ export class BisectEngine {
     this.verdicts.push({
       sha: t.target, verdict: verdict ?? 'inconclusive', lean: leaning, refs: t.refs,
       vsGood: vsLo.summary(2 * alpha, levels.threshold), vsBad: vsHi.summary(2 * alpha, levels.threshold),
-      samples: target.length, decision: t.decision, alpha, look: t.look + 1, pooled: lo.pooled || hi.pooled,
+      samples: target.length, decision: t.decision, alpha, look: t.look + 1, pooled: lo.pooled || hi.pooled, minStep: levels.minStep,
       ...(open(verdict, facts) ? { unresolved: open(verdict, facts) } : {}),
+      ...(t.machine !== LOCAL ? { machine: t.machine } : {}),
+      spent: this.budget.spent,
     });
-    this.trial = undefined;
-    const effective = verdict ?? leaning!;
+    if (this.trial === t) this.trial = undefined;
+    t.done = true;
+    t.effective = verdict ?? leaning!;
+    if (apply) this.applyVerdict(t.search!, t.target, t.effective);
+  }
+
+  /** What a verdict says about the search: the culprit is after a good commit, at or before a bad one. */
+  private applyVerdict(s: Search, target: string, effective: Side): void {
+    const x = this.graph.index.get(target)!;
+    let older: Search | undefined;
     if (effective === 'good') {
       s.candidates.andNot(this.graph.ancestors[x]);
       // The nearest good commit is the good reference from now on, as the nearest bad one is the bad:
       // the last trials then measure neighbours side by side, and the culprit beside its parent. Only
       // if every commit left descends from it: across a merge, a good commit on the other branch may
       // carry an improvement the remaining commits never had.
-      if (s.candidates.toArray().every((c) => this.graph.ancestors[c].has(x))) s.lo = t.target;
+      if (s.candidates.toArray().every((c) => this.graph.ancestors[c].has(x))) s.lo = target;
     } else if (effective === 'bad') {
       s.candidates.and(this.graph.ancestors[x]);
       s.bad = x;
-      s.hi = t.target;
+      s.hi = target;
     } else {
       // Between two steps: bisect both sides, each against its own references.
-      const older: Search = { candidates: s.candidates.clone(), bad: x, lo: s.lo, hi: t.target, skipped: new Set(s.skipped) };
+      older = { candidates: s.candidates.clone(), bad: x, lo: s.lo, hi: target, skipped: new Set(s.skipped) };
       older.candidates.and(this.graph.ancestors[x]);
       s.candidates.andNot(this.graph.ancestors[x]);
-      s.lo = t.target;
+      s.lo = target;
       this.searches.push(older);
     }
+    const verdict = lastVerdictOf(this.verdicts, target);
+    if (verdict) verdict.left = s.candidates.count() + (older?.candidates.count() ?? 0);
   }
 
   /**
@@ -528,9 +847,11 @@ export class BisectEngine {
   }
 
   private decideConfirm(t: Trial): void {
-    const [before, after] = this.sideBySide(t.refs[0], t.target);
+    const [before, after] = this.sideBySide(t.refs[0], t.target)!;
     const change = compare(before, after, { threshold: this.threshold!, alpha: 1 - this.confidence, better: this.opts.better });
-    if (this.isFinalLook(t) || !(change.lo < this.threshold! && change.hi >= this.threshold!)) this.trial = undefined;
+    if (!this.isFinalLook(t) && change.lo < this.threshold! && change.hi >= this.threshold!) return;
+    t.done = true;
+    if (this.trial === t) this.trial = undefined;
   }
 
   /** The search's next commit among `candidates`: never its bad commit, nor one that was skipped. */
@@ -566,16 +887,35 @@ export class BisectEngine {
     const sha = this.graph.shas[i];
     const parent = this.graph.parents[i][0];
     // A culprit whose parents are all outside the range sits right after the good endpoint.
-    const parentSha = parent === undefined ? this.good : this.taken.has(this.graph.shas[parent]) ? this.graph.shas[parent] : s.lo;
-    const [before, after] = this.sideBySide(parentSha, sha);
+    const measuredParent = parent !== undefined && this.taken.has(this.graph.shas[parent]) ? this.graph.shas[parent] : s.lo;
+    const preferred = parent === undefined ? this.good : measuredParent;
+    // Before and after must come from one machine: on a fleet the parent may have been measured on
+    // another runner than the culprit, then the nearest good commit measured beside it stands in.
+    const parentSha = [preferred, s.lo, ...this.goodAncestors(i)].find((g) => this.sideBySide(g, sha)) ?? preferred;
+    const [before, after] = this.sideBySide(parentSha, sha) ?? [this.samplesOf(parentSha), this.samplesOf(sha)];
     const change = compare(before, after, {
       threshold: this.threshold!, alpha: 1 - this.confidence, better: this.opts.better, deterministic: this.opts.deterministic,
     });
-    const r = bootstrapRatioCi(before, after, this.rng, this.confidence);
+    const r = this.ratioOf(before, after);
     return {
       sha, before: parentSha, beforeSummary: summarize(before), afterSummary: summarize(after),
       ratio: r.ratio, ratioCi: [r.lo, r.hi], change,
     };
+  }
+
+  /**
+   * after / before as people read it, with its interval at the run's confidence: the Hodges-Lehmann
+   * shift and its distribution-free (Moses) bounds over before's median, the same rank statistics as
+   * the p-value beside it (a bootstrap of the medians could put zero in the interval next to p = 0.001).
+   */
+  private ratioOf(before: readonly number[], after: readonly number[]): { ratio: number; lo: number; hi: number } {
+    const m = median(before);
+    if (this.opts.deterministic || before.length < 2 || after.length < 2 || m === 0) {
+      return { ratio: m === 0 ? NaN : median(after) / m, lo: NaN, hi: NaN };
+    }
+    const s = new Shift(before, after);
+    const tail = (1 - this.confidence) / 2;
+    return { ratio: 1 + s.estimate / m, lo: 1 + s.lower(tail) / m, hi: 1 + s.upper(tail) / m };
   }
 
   /**
@@ -584,15 +924,34 @@ export class BisectEngine {
    * few samples of either (a verdict decided at its first look, on the references' earlier samples
    * too), all their samples: the ones the verdict rested on.
    */
-  private sideBySide(a: string, b: string): [number[], number[]] {
-    const all: [number[], number[]] = [this.samplesOf(a), this.samplesOf(b)];
-    if (this.opts.deterministic) return all;
-    const ta = this.taken.get(a) ?? [];
-    const tb = this.taken.get(b) ?? [];
-    const shared = new Set(ta.map((x) => x.trial).filter((i) => tb.some((y) => y.trial === i)));
-    const pick = (blocks: typeof ta) => blocks.filter((x) => shared.has(x.trial)).flatMap((x) => x.values);
-    const [sa, sb] = [pick(ta), pick(tb)];
-    return Math.min(sa.length, sb.length) >= SIDE_BY_SIDE_ENOUGH ? [sa, sb] : all;
+  private sideBySide(a: string, b: string): [number[], number[]] | undefined {
+    // Only samples one machine took of both; of several such machines, the one that measured them most side by side.
+    let best: { pair: [number[], number[]]; n: number; paired: boolean } | undefined;
+    const onB = new Set(this.machinesOf(b));
+    for (const m of this.machinesOf(a).filter((x) => onB.has(x))) {
+      let pair: [number[], number[]] = [this.samplesOf(a, m), this.samplesOf(b, m)];
+      let paired = false;
+      if (!this.opts.deterministic) {
+        const ta = (this.taken.get(a) ?? []).filter((x) => x.machine === m);
+        const tb = (this.taken.get(b) ?? []).filter((x) => x.machine === m);
+        const shared = new Set(ta.map((x) => x.trial).filter((i) => tb.some((y) => y.trial === i)));
+        const pick = (blocks: typeof ta) => blocks.filter((x) => shared.has(x.trial)).flatMap((x) => x.values);
+        const [sa, sb] = [pick(ta), pick(tb)];
+        paired = Math.min(sa.length, sb.length) >= SIDE_BY_SIDE_ENOUGH;
+        if (paired) pair = [sa, sb];
+      }
+      const n = Math.min(pair[0].length, pair[1].length);
+      if (!best || (paired && !best.paired) || (paired === best.paired && n > best.n)) best = { pair, n, paired };
+    }
+    return best?.pair;
+  }
+
+  /** Measured commits before commit i at the good side of a step (the good endpoint last), nearest first. */
+  private goodAncestors(i: number): string[] {
+    const goodSide = (v: CommitVerdict) => v.verdict === 'good' || v.verdict === 'between' || v.lean === 'good';
+    const good = new Set(this.verdicts.filter(goodSide).map((v) => v.sha));
+    const near = this.graph.ancestors[i].toArray().reverse().map((k) => this.graph.shas[k]);
+    return [...near.filter((sha) => good.has(sha)), this.good];
   }
 
   private finish(status: Status): void {
@@ -611,7 +970,7 @@ export class BisectEngine {
     const suspects = [...this.suspects].sort((a, b) => a - b).map((i) => this.graph.shas[i]);
     this.outcome = {
       status: status === 'found' && (culprits.length === 0 || unresolved) ? 'ambiguous' : status,
-      culprits: status === 'no-regression' ? [] : culprits,
+      culprits: status === 'no-regression' || status === 'undecided' ? [] : culprits,
       minorSteps: unresolved ? [] : minorSteps,
       unresolved,
       suspects,
@@ -619,14 +978,20 @@ export class BisectEngine {
       verdicts: this.verdicts,
       threshold: this.threshold!,
       thresholdSource: this.thresholdSource,
+      noRegressionBelow: this.noneBar,
       minStep: this.minStep ?? this.threshold!,
       beta: this.beta,
       alpha: this.perComparisonAlpha,
       confidence: this.confidence,
-      decisions: this.decisions,
+      decisions: this.decisions - this.unmade,
       alphaSpent: this.budget.spent,
     };
   }
+}
+
+function lastVerdictOf(verdicts: CommitVerdict[], sha: string): CommitVerdict | undefined {
+  for (let i = verdicts.length - 1; i >= 0; i--) if (verdicts[i].sha === sha) return verdicts[i];
+  return undefined;
 }
 
 /** The further step a good or bad verdict left open on its own side, if any. */

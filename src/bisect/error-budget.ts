@@ -60,7 +60,13 @@ export class ErrorBudget {
   }
 }
 
-/** Decisions a bisect of n commits plans for: the endpoint check plus ⌈log2 (n+1)⌉ verdicts. */
-export function plannedDecisions(rangeSize: number): number {
-  return Math.ceil(Math.log2(rangeSize + 1)) + 1;
+/**
+ * Decisions a bisect of n commits plans for: the endpoint check plus ⌈log2 (n+1)⌉ verdicts; with k
+ * commits a round, k verdicts in each of ⌈log_{k+1} (n+1)⌉ rounds (a k-ary search decides more to
+ * take fewer rounds).
+ */
+export function plannedDecisions(rangeSize: number, width = 1): number {
+  // Rounded first: log2 (n+1) / log2 (k+1) is not exact for powers of k+1 in floating point.
+  const rounds = Math.ceil(Number((Math.log2(rangeSize + 1) / Math.log2(width + 1)).toFixed(9)));
+  return width * rounds + 1;
 }

@@ -1,12 +1,15 @@
 import { Command, CommanderError, Option } from 'commander';
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { defaultEngineOptions } from '../bisect/engine.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { EventStream } from '../events.js';
-import { runBisect } from '../harness/bisect-run.js';
+import { runBisect, type BisectOptions } from '../harness/bisect-run.js';
+import { parseArtifactsSource } from '../harness/ci-artifacts.js';
+import { createRunner } from '../harness/runners/index.js';
+import { runnerNames } from '../harness/runners/types.js';
 import { findConfig, loadConfig } from '../harness/config-loader.js';
 import { Repo } from '../harness/git.js';
 import { cacheRoot } from '../harness/paths.js';
@@ -17,6 +20,9 @@ import { attachReporter } from '../ui/attach.js';
 import { commentOnCulprits } from '../github/bisect-comment.js';
 import { cliOutput } from '../github/client.js';
 import { githubSettings } from '../github/settings.js';
+import { parseDepRepos } from '../harness/dep-repos.js';
+import { termText } from '../report/escape.js';
+import { readRunLog, type LoggedEvent } from '../harness/run-log.js';
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -42,12 +48,19 @@ export interface CliOptions {
   resume?: string | boolean;
   seed?: string;
   buildTimeout?: string;
+  timeout?: string;
   install?: string;
   fresh?: boolean;
   jobs?: string;
   githubComment?: boolean;
   metric?: string;
   budget?: string;
+  deps: boolean;
+  depRepo: string[];
+  runner?: string;
+  runners?: string;
+  fleetConfig?: string;
+  artifacts?: string;
 }
 
 function program(): Command {
@@ -71,14 +84,26 @@ function program(): Command {
     .option('--max-samples <n>', `samples per commit before giving up as inconclusive (default ${defaultEngineOptions.maxSamples})`)
     .option('--budget <minutes>', 'time the bisect may take: after the endpoints it lowers the confidence to fit (stated), and ends the last verdicts early if time runs out')
     .option('--confidence <level>', `family-wise confidence of all verdicts (default ${defaultEngineOptions.confidence})`)
-    .option('--warmup <n>', 'discarded warm-up runs of each commit before each measurement block (default 1)')
+    .option('--warmup <n>', 'discarded warm-up runs of each commit before each block (default: one run, kept as a sample unless it stands out from the rest, as a cold first run does)')
     .option('--install <cmd>', "dependency install before the build, run once per distinct lockfile ('auto': from the lockfile)")
-    .option('--fresh', 'a new clean worktree per commit (for builds that cannot be trusted incrementally)')
+    .option('--fresh', 'a new worktree per commit instead of moving pooled ones (every build starts clean either way)')
     .option('--jobs <n>', 'builds ahead allowed while a commit is measured (default 0 on 2 cores: only between measurements)')
     .option('--build-timeout <seconds>', 'give up on a build after this long (the commit is skipped)')
-    .option('--seed <n>', 'seed for the bootstrap intervals (default: from the bad commit)')
+    .option('--timeout <seconds>', 'stop a run of the command after -- after this long: too slow, counted as at least this long')
+    .option('--seed <n>', 'seed of the shuffled measurement order (default: from the bad commit)')
     .option('--no-cache', 're-measure everything instead of reusing stored samples')
+    .option('--no-deps', "don't descend into a culprit's lockfile change (package, version, commit)")
+    .option(
+      '--dep-repo <name=path|url>',
+      "a dependency's repository, to find the commit inside it that made it slower (repeatable)",
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .option('--no-profile', 'skip profiling the culprit against its parent (the "Why it is slower" evidence)')
+    .option('--runner <name>', `where commits are measured: ${runnerNames.join(', ')} (default local; see docs/fleet.md)`)
+    .option('--runners <k>', 'commits measured at once, one job each, in rounds (default 1 for local, 4 for a fleet)')
+    .option('--fleet-config <file>', 'the fleet config for --runner github-actions or kubernetes (default: perfbisect.fleet.yml in the repository root)')
+    .option('--artifacts <source>', "use CI's build of each commit where it has one: github-actions:<workflow>/<artifact>")
     .option('--no-tui', 'plain line-per-event output even on a terminal')
     .option('--github-comment', "comment the result on the culprit's pull request (or commit); needs GITHUB_TOKEN")
     .addOption(new Option('--resume [run-id]', 'continue an interrupted run (default: the last run in this repository)'))
@@ -92,7 +117,8 @@ ${Object.values(probeKinds).map((k) => `  ${k.kind.padEnd(18)} ${k.describe}`).j
 Exit codes:
   0  regression located          1  no regression between good and bad
   2  usage, config or input error 3  ambiguous: the culprit is among commits that could not be measured
-  4  environment or internal error 130 interrupted (resume with --resume)
+  4  environment or internal error 6  undecided: the noise hides whether bad is slower
+  130 interrupted (resume with --resume)
 
 Examples:
   perfbisect --good v1.2 --bad HEAD --probe p99
@@ -102,7 +128,7 @@ Examples:
     .exitOverride()
     .configureOutput({
       // One line: commander's message, its suggestion folded in, and where to look.
-      writeErr: (s) => process.stderr.write(`perfbisect: ${s.trim().replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')}. See perfbisect --help.\n`),
+      writeErr: (s) => process.stderr.write(`perfbisect: ${termText(s.trim()).replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')}. See perfbisect --help.\n`),
     });
   return p;
 }
@@ -125,6 +151,14 @@ function minutes(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v.replace(/m(in)?$/, ''));
   if (!Number.isFinite(n) || n <= 0 || n > 7 * 24 * 60) throw new UsageError(`--budget ${v}: give the minutes the bisect may take, like --budget 10.`);
+  return n;
+}
+
+function seconds(v: string, flag: string): number {
+  const n = Number(v.replace(/s$/, ''));
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new UsageError(`${flag} ${v}: give a number of seconds above 0, like ${flag} 30.`);
+  }
   return n;
 }
 
@@ -151,8 +185,14 @@ function lastRun(repoRoot: string): string | undefined {
     .pop()?.id;
 }
 
+/** A run to continue (--resume): its id, and its run log as the interrupted run left it. */
+interface Resuming {
+  runId: string;
+  events: LoggedEvent[];
+}
+
 /** `perfbisect --good A --bad B ...`: the bisect. */
-export async function bisectCommand(argv: string[]): Promise<number> {
+export async function bisectCommand(argv: string[], resuming?: Resuming): Promise<number> {
   const dash = argv.indexOf('--');
   const ours = dash >= 0 ? argv.slice(0, dash) : argv;
   const command = dash >= 0 ? argv.slice(dash + 1) : [];
@@ -167,7 +207,7 @@ export async function bisectCommand(argv: string[]): Promise<number> {
   if (p.args.length && dash < 0) {
     throw new UsageError(`unexpected argument '${p.args[0]}'. Put an ad-hoc command after --, like: perfbisect --good A --bad B -- ${shellQuote(p.args)}`);
   }
-  if (opts.resume !== undefined) return resume(opts);
+  if (opts.resume !== undefined) return resume(opts, p, command);
   if (!opts.good) throw new UsageError('--good <ref> is required: a commit where performance was fine (a tag like v1.2, a branch or a SHA).');
   const bad = opts.bad ?? 'HEAD';
   if (opts.probe && command.length) throw new UsageError('give either --probe <name> or a command after --, not both.');
@@ -177,7 +217,16 @@ export async function bisectCommand(argv: string[]): Promise<number> {
   }
   // Checked before anything is measured: a result that cannot be posted is found out now, not in an hour.
   const github = opts.githubComment ? githubSettings('--github-comment') : undefined;
+  if (!opts.deps && opts.depRepo.length) {
+    throw new UsageError('--dep-repo needs the descent into dependencies, which --no-deps turns off: drop one.');
+  }
+  const depRepos = parseDepRepos(opts.depRepo);
   const repo = await Repo.open(opts.repo ?? process.cwd());
+  const fleet = await fleetFrom(opts, repo.root);
+  if (opts.artifacts !== undefined) {
+    parseArtifactsSource(opts.artifacts);
+    githubSettings('--artifacts');
+  }
   let build = opts.build;
   let install = opts.install;
   let env: Record<string, string> | undefined;
@@ -199,7 +248,15 @@ export async function bisectCommand(argv: string[]): Promise<number> {
     if (opts.metric !== undefined && opts.metric !== 'wall' && opts.metric !== 'cpu') {
       throw new UsageError(`--metric ${opts.metric}: give wall or cpu (a named probe sets its metric in probes.config.ts).`);
     }
-    rawProbe = { kind: 'command', run: shellQuote(command), ...(opts.metric ? { metric: opts.metric } : {}) };
+    const timeout = opts.timeout !== undefined ? { timeout: seconds(opts.timeout, '--timeout') } : {};
+    // One quoted word with spaces (`-- "node bench.js --fast"`, as hyperfine takes it) is a command line.
+    const run = command.length === 1 && /\s/.test(command[0]) ? command[0] : shellQuote(command);
+    rawProbe = { kind: 'command', run, ...(opts.metric ? { metric: opts.metric } : {}), ...timeout };
+  }
+  if (opts.probe && opts.timeout !== undefined) {
+    throw new UsageError(
+      `--timeout is for a command after --; for --probe ${opts.probe}, set probes.${opts.probe}.timeout (seconds) in probes.config.ts.`,
+    );
   }
   const { probe, config: probeDefinition } = createProbe(probeName, rawProbe);
   const givenMax = integer(opts.maxSamples, '--max-samples', 2);
@@ -229,11 +286,12 @@ export async function bisectCommand(argv: string[]): Promise<number> {
         repoDir: repo.root, good: opts.good, bad, probeName, probe, probeDefinition, build, env,
         engine: { threshold: percent(opts.threshold, '--threshold'), minSamples, maxSamples, confidence: confidence(opts.confidence) ?? defaultEngineOptions.confidence },
         firstParent: !!opts.firstParent, keepWorktrees: !!opts.keepWorktrees, profile: opts.profile,
-        warmup: integer(opts.warmup, '--warmup', 0) ?? 1, useCache: opts.cache, seed: integer(opts.seed, '--seed', 0),
+        warmup: integer(opts.warmup, '--warmup', 0) ?? 'auto', useCache: opts.cache, seed: integer(opts.seed, '--seed', 0),
         reproduce, argv, jsonFile: opts.json, reportFile: opts.report,
         buildTimeoutMs: opts.buildTimeout ? (integer(opts.buildTimeout, '--build-timeout', 1) ?? 0) * 1000 : undefined,
-        runId: resumeId,
+        runId: resuming?.runId, resume: resuming && { events: resuming.events },
         install, fresh: !!opts.fresh, jobs: integer(opts.jobs, '--jobs', 0), budgetMinutes: minutes(opts.budget),
+        deps: opts.deps, depRepos, fleet, artifacts: opts.artifacts,
       },
       events,
       abort.signal,
@@ -247,14 +305,47 @@ export async function bisectCommand(argv: string[]): Promise<number> {
   return r.exitCode;
 }
 
-let resumeId: string | undefined;
+/**
+ * --runner / --runners: the runner, set up and checked (token, workflow, cluster) before anything
+ * is measured. `--runner local` with one job a round is the sequential bisect itself.
+ */
+async function fleetFrom(opts: CliOptions, repoRoot: string): Promise<BisectOptions['fleet']> {
+  if (opts.runner === undefined && opts.runners === undefined) {
+    if (opts.fleetConfig !== undefined) throw new UsageError('--fleet-config is for --runner github-actions or kubernetes: add --runner.');
+    return undefined;
+  }
+  const name = opts.runner ?? 'local';
+  const k = integer(opts.runners, '--runners', 1) ?? (name === 'local' ? 1 : 4);
+  const runner = createRunner(name, { repoRoot, cache: cacheRoot(), configFile: opts.fleetConfig });
+  if (name === 'local' && k === 1) return undefined;
+  await runner.check();
+  return { runner, runners: k };
+}
 
-async function resume(opts: CliOptions): Promise<number> {
+/** What may be given with --resume: where the outputs go and how the run is shown, not what it measures. */
+const withResume = ['resume', 'repo', 'json', 'report', 'tui', 'githubComment', 'cache', 'keepWorktrees'];
+
+/**
+ * --resume: the interrupted run's command line again, with the output options given now in place of
+ * its own, and its run log, whose blocks go back to the engine before anything is measured.
+ */
+async function resume(opts: CliOptions, p: Command, command: string[]): Promise<number> {
   const repo = await Repo.open(opts.repo ?? process.cwd());
   const id = typeof opts.resume === 'string' ? opts.resume : lastRun(repo.root);
   if (!id) throw new UsageError(`no earlier run of ${repo.root} to resume. Start one with --good and --bad.`);
   const file = join(cacheRoot(), 'runs', id, 'argv.json');
   if (!/^[\w-][\w.-]*$/.test(id) || !existsSync(file)) throw new UsageError(`--resume ${id}: no such run in ${join(cacheRoot(), 'runs')}. \`ls\` it for run ids.`);
+  const fixed = p.options.find(
+    (opt) => !withResume.includes(opt.attributeName()) && p.getOptionValueSource(opt.attributeName()) === 'cli',
+  );
+  if (fixed || command.length) {
+    const what = fixed ? fixed.long : 'a command after --';
+    throw new UsageError(
+      `--resume ${id} continues the run as it was started: ${what} cannot be given with it ` +
+        '(only --json, --report, --no-tui, --github-comment, --no-cache and --keep-worktrees can). ' +
+        'Start a new bisect to change it.',
+    );
+  }
   // Two processes on one run id would share its worktrees: refuse while the run is still going.
   const pidFile = join(cacheRoot(), 'worktrees', id, '.pid');
   const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : NaN;
@@ -268,8 +359,48 @@ async function resume(opts: CliOptions): Promise<number> {
   } catch {
     throw new UsageError(`--resume ${id}: ${file} is damaged. Start the bisect again with --good and --bad (stored samples are still reused).`);
   }
+  const logFile = join(cacheRoot(), 'runs', id, 'events.jsonl');
+  // A crash in mid-write leaves a torn last line: the events before it are the record.
+  const { events } = readRunLog(logFile);
+  if (!events.some((e) => e.type === 'run-start')) {
+    throw new UsageError(
+      `--resume ${id}: its run log (${logFile}) is missing or damaged. Start the bisect again with --good and --bad.`,
+    );
+  }
+  const ended = events.find((e) => e.type === 'run-end');
+  if (ended) {
+    throw new UsageError(
+      `--resume ${id}: that run has ended (exit ${ended.exitCode}); nothing to continue. ` +
+        `Its writeup: perfbisect report ${id}`,
+    );
+  }
+  // The outputs asked for now, relative to where --resume is run (the run goes on in its own folder).
+  const given = (name: string) => p.getOptionValueSource(name) === 'cli';
+  const savedOwn = saved.argv.includes('--') ? saved.argv.slice(0, saved.argv.indexOf('--')) : saved.argv;
+  const switches = [
+    given('tui') && !opts.tui && '--no-tui',
+    given('githubComment') && '--github-comment',
+    given('cache') && !opts.cache && '--no-cache',
+    given('keepWorktrees') && '--keep-worktrees',
+  ].filter((flag): flag is string => !!flag && !savedOwn.includes(flag));
+  const outputs = [
+    ...(given('json') ? ['--json', resolve(opts.json!)] : []),
+    ...(given('report') ? ['--report', resolve(opts.report!)] : []),
+    ...switches,
+  ];
+  const replaced = [given('json') && '--json', given('report') && '--report'].filter((f): f is string => !!f);
   if (existsSync(saved.cwd)) process.chdir(saved.cwd);
-  resumeId = id;
-  return bisectCommand(saved.argv);
+  return bisectCommand(withOptions(saved.argv, replaced, outputs), { runId: id, events });
 }
 
+/** A command line with the options `replaced` taken out (with their values) and `added` put in before its `--`. */
+function withOptions(argv: readonly string[], replaced: readonly string[], added: readonly string[]): string[] {
+  const dash = argv.indexOf('--');
+  const ours = dash >= 0 ? argv.slice(0, dash) : [...argv];
+  const kept: string[] = [];
+  for (let i = 0; i < ours.length; i++) {
+    if (replaced.includes(ours[i])) i++;
+    else if (!replaced.some((flag) => ours[i].startsWith(`${flag}=`))) kept.push(ours[i]);
+  }
+  return [...kept, ...added, ...(dash >= 0 ? argv.slice(dash) : [])];
+}

@@ -3,6 +3,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import { cacheKinds, clean, evict, limitBytes, listEntries, parseAge, parseSize } from '../harness/cache-store.js';
 import { cacheRoot } from '../harness/paths.js';
 import { fmtBytes } from '../report/format.js';
+import { termText } from '../report/escape.js';
 
 /**
  * `perfbisect cache info` and `perfbisect cache clean [--older-than 30d] [--max-size 2G]`: the
@@ -14,7 +15,7 @@ export async function run(argv: string[]): Promise<number> {
     .description('Show and bound the disk perfbisect caches use (installs, builds, samples, runs).')
     .exitOverride()
     .showHelpAfterError(false)
-    .configureOutput({ writeErr: (s) => process.stderr.write(`perfbisect: ${s.trim()}. See perfbisect cache --help.\n`) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(`perfbisect: ${termText(s.trim())}. See perfbisect cache --help.\n`) });
   p.command('info')
     .description('sizes per kind, the limit, and where the cache lives')
     .action(() => {

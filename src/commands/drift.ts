@@ -10,7 +10,8 @@ import { Repo } from '../harness/git.js';
 import { cacheRoot } from '../harness/paths.js';
 import { killAllGroups } from '../harness/process.js';
 import { createProbe } from '../probes/index.js';
-import { fmtSignedPct as pct, sanitize, short } from '../report/format.js';
+import { fmtSignedPct as pct, short } from '../report/format.js';
+import { termText } from '../report/escape.js';
 import { plainReporter } from '../ui/plain.js';
 import { closeDriftIssue, syncDriftIssues } from '../github/drift-issues.js';
 import { githubSettings } from '../github/settings.js';
@@ -28,7 +29,7 @@ export const defaultStore = () => join(cacheRoot(), 'drift-store');
 /** One-line errors in the house style, whatever commander reports. */
 export function commandErrors(p: Command): Command {
   return p.exitOverride().configureOutput({
-    writeErr: (s) => process.stderr.write(`perfbisect: ${s.trim().replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')}. See perfbisect ${p.name()} --help.\n`),
+    writeErr: (s) => process.stderr.write(`perfbisect: ${termText(s.trim()).replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')}. See perfbisect ${p.name()} --help.\n`),
   });
 }
 
@@ -179,7 +180,8 @@ function webhookUrl(raw: string | undefined): string | undefined {
 }
 
 /** The drift check's own lines; the plain reporter prints builds, blocks and verdicts. */
-function driftLine(e: RunEvent, write: (l: string) => void): void {
+function driftLine(e: RunEvent, writeLine: (l: string) => void): void {
+  const write = (line: string) => writeLine(termText(line).replace(/\s*\n\s*/g, ' '));
   if (e.type === 'drift-note') write(`drift: ${e.message}`);
   else if (e.type === 'drift-series') {
     const point = (p: (typeof e.points)[number]) =>
@@ -192,7 +194,7 @@ function driftLine(e: RunEvent, write: (l: string) => void): void {
   } else if (e.type === 'drift-change') {
     const c = e.change;
     const status = c.acked ? 'acknowledged' : c.known ? 'known' : c.kind === 'regression' ? 'new' : 'improvement';
-    write(`change ${c.id}: ${c.kind} ${pct(c.change)} at ${c.culprit ? `${short(c.culprit)} ${sanitize(c.subject).slice(0, 60)}` : 'no single commit'} (${status})`);
+    write(`change ${c.id}: ${c.kind} ${pct(c.change)} at ${c.culprit ? `${short(c.culprit)} ${c.subject.slice(0, 60)}` : 'no single commit'} (${status})`);
   } else if (e.type === 'drift-end') write(`result: exit ${e.exitCode}; writeup: ${e.reportFile}; result json: ${e.resultFile}`);
 }
 

@@ -4,7 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { StoreRecord } from '../harness/drift-store.js';
 import { cacheRoot } from '../harness/paths.js';
-import { fmtValue, sanitize, short } from '../report/format.js';
+import { fmtValue, short } from '../report/format.js';
+import { termText } from '../report/escape.js';
 import { renderSeriesSvg } from '../report/drift.js';
 import { commandErrors, openStoreFor, parseWith } from './drift.js';
 
@@ -33,9 +34,9 @@ export async function run(argv: string[]): Promise<number> {
   const acked = new Set(records.flatMap((r) => (r.type === 'ack' ? [r.id] : [])));
   const changes = new Map<string, Extract<StoreRecord, { type: 'change' }>>();
   for (const r of records) if (r.type === 'change' && r.probe === opts.probe) changes.set(r.id, r);
-  const out = (l: string) => process.stdout.write(l + '\n');
+  const out = (l: string) => process.stdout.write(termText(l) + '\n');
   out(`history of ${opts.probe} in ${store.where}: ${runs.length} check(s), ${series.length} commit(s) measured`);
-  for (const s of series) out(`  ${s.date.slice(0, 10)} ${short(s.sha)} ${fmtValue(s.value, '').padStart(10)}  ${sanitize(s.subject).slice(0, 60)}`);
+  for (const s of series) out(`  ${s.date.slice(0, 10)} ${short(s.sha)} ${fmtValue(s.value, '').padStart(10)}  ${s.subject.replace(/\s+/g, ' ').slice(0, 60)}`);
   out(changes.size ? 'change points:' : 'change points: none');
   for (const c of changes.values()) {
     const status = acked.has(c.id) ? 'acknowledged' : c.confirmed ? (c.kind === 'regression' ? 'open' : 'improvement') : 'not confirmed';

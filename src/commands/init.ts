@@ -4,6 +4,7 @@ import { dirname, join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
 import { Repo } from '../harness/git.js';
 import { commandErrors, parseWith } from './drift.js';
+import { fleetConfigName } from '../harness/runners/config.js';
 
 export const workflowPath = '.github/workflows/perfbisect-drift.yml';
 
@@ -48,11 +49,103 @@ jobs:
 `;
 }
 
-/** `perfbisect init ci`: write the workflow above into the repository. */
+export const fleetWorkflowPath = '.github/workflows/perfbisect-fleet.yml';
+
+/**
+ * The workflow a fleet bisect dispatches once a round (docs/fleet.md): the plan and the matrix come
+ * in as inputs, the run is named after the round's id (so perfbisect finds it), each matrix job runs
+ * `perfbisect job` on its runner and uploads its folder as the artifact perfbisect downloads.
+ */
+export function fleetWorkflowYaml(o: { runsOn: string[]; node: string; setup: string; perfbisect: string; timeout: number }): string {
+  return `# Written by \`perfbisect init fleet --runner github-actions\`: the jobs of a bisect in rounds (docs/fleet.md).
+# perfbisect starts it through the REST API (workflow_dispatch) once a round; do not rename the inputs.
+name: perfbisect fleet
+run-name: perfbisect \${{ inputs.id }}
+on:
+  workflow_dispatch:
+    inputs:
+      plan:
+        description: The round's plan (written by perfbisect)
+        required: true
+      jobs:
+        description: The matrix, the plan's job indexes as JSON
+        required: true
+      id:
+        description: The round's id, by which perfbisect finds this run and its artifacts
+        required: true
+permissions:
+  contents: read
+jobs:
+  job:
+    name: perfbisect job \${{ matrix.index }}
+    runs-on: [${o.runsOn.join(', ')}]
+    timeout-minutes: ${o.timeout}
+    strategy:
+      fail-fast: false
+      matrix:
+        index: \${{ fromJSON(inputs.jobs) }}
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0
+      - uses: actions/setup-node@v4
+        with:
+          node-version: '${o.node}'
+${o.setup ? `      - run: ${o.setup}
+` : ''}      - name: Measure the job's commit beside the round's references
+        env:
+          PLAN: \${{ inputs.plan }}
+          # Each job is its own machine: samples of two jobs are never compared with each other.
+          PERFBISECT_MACHINE: \${{ runner.name }} \${{ github.run_id }}.\${{ strategy.job-index }}
+        run: |
+          printf '%s' "$PLAN" > "$RUNNER_TEMP/perfbisect-plan.json"
+          ${o.perfbisect} job "$RUNNER_TEMP/perfbisect-plan.json" --index \${{ matrix.index }} --out perfbisect-job
+      - if: always()
+        uses: actions/upload-artifact@v4
+        with:
+          name: perfbisect-\${{ inputs.id }}-\${{ matrix.index }}
+          path: perfbisect-job/
+          retention-days: 7
+          if-no-files-found: error
+`;
+}
+
+/** perfbisect.fleet.yml's kubernetes section (docs/fleet.md). */
+export function kubernetesConfigYaml(o: { image: string; namespace?: string; cpu?: string; memory?: string; perfbisect: string }): string {
+  const resources = o.cpu || o.memory
+    ? `  # Requests equal to limits: the pod gets the Guaranteed class, and other pods do not squeeze its CPU mid-measurement.
+  resources:
+    requests: {${[o.cpu && ` cpu: '${o.cpu}'`, o.memory && ` memory: '${o.memory}'`].filter(Boolean).join(',')} }
+    limits: {${[o.cpu && ` cpu: '${o.cpu}'`, o.memory && ` memory: '${o.memory}'`].filter(Boolean).join(',')} }
+`
+    : '';
+  return `# Written by \`perfbisect init fleet --runner kubernetes\`: where a fleet bisect's jobs run (docs/fleet.md).
+kubernetes:
+  # An image with perfbisect, the repository's toolchain and a checkout of the repository with its history
+  # (or set clone: to a URL the pod can clone).
+  image: '${o.image}'
+${o.namespace ? `  namespace: '${o.namespace}'
+` : ''}${resources}  perfbisect: '${o.perfbisect}'
+  # Results come back in the pods' logs; or from a volume both the pods and this machine mount:
+  # results: { claim: perfbisect-results, mount: /results, local: /mnt/perfbisect-results }
+  results: logs
+  timeout-minutes: 360
+`;
+}
+
+/** `perfbisect init ci` / `init fleet`: write the workflow or config into the repository. */
 export async function run(argv: string[]): Promise<number> {
   const p = commandErrors(
     new Command('init')
-      .argument('<what>', "what to set up: 'ci' (a GitHub Actions workflow for weekly drift checks)")
+      .argument('<what>', "what to set up: 'ci' (a GitHub Actions workflow for weekly drift checks) or 'fleet' (where a bisect's jobs run)")
+      .option('--runner <name>', "for fleet: 'github-actions' (writes the workflow) or 'kubernetes' (writes perfbisect.fleet.yml)")
+      .option('--runs-on <labels>', "for fleet: the jobs' runner labels, comma-separated (self-hosted runners: e.g. self-hosted,linux,bench)", 'ubuntu-latest')
+      .option('--setup <command>', 'for fleet: a step before the job, e.g. "npm ci" (where perfbisect is a devDependency)', 'npm ci')
+      .option('--perfbisect <command>', 'for fleet: how the job starts perfbisect', 'npx perfbisect')
+      .option('--image <image>', 'for fleet on kubernetes: the image the pods run')
+      .option('--namespace <name>', 'for fleet on kubernetes: the namespace of the Jobs')
+      .option('--cpu <quantity>', 'for fleet on kubernetes: CPU of each pod (requests = limits), e.g. 2')
+      .option('--memory <quantity>', 'for fleet on kubernetes: memory of each pod, e.g. 4Gi')
       .option('--probe <name>', 'the probe the weekly check measures', 'default')
       .option('--branch <name>', 'the branch to check', 'main')
       .option('--store-branch <name>', 'the orphan branch that keeps the history', 'perfbisect-data')
@@ -62,7 +155,8 @@ export async function run(argv: string[]): Promise<number> {
   );
   const early = parseWith(p, argv);
   if (early !== undefined) return early;
-  if (p.args[0] !== 'ci') throw new UsageError(`init ${p.args[0]}: the only thing init sets up is 'ci'. Run perfbisect init ci.`);
+  if (p.args[0] === 'fleet') return initFleet(p.opts());
+  if (p.args[0] !== 'ci') throw new UsageError(`init ${p.args[0]}: init sets up 'ci' or 'fleet'. Run perfbisect init ci, or perfbisect init fleet --runner github-actions.`);
   const o = p.opts<{ probe: string; branch: string; storeBranch: string; node: string; repo?: string; force?: boolean }>();
   for (const [flag, v] of [['--probe', o.probe], ['--branch', o.branch], ['--store-branch', o.storeBranch], ['--node', o.node]] as const) {
     if (!/^[\w][\w./-]*$/.test(v)) throw new UsageError(`${flag} ${v}: use letters, digits, '.', '_', '-' or '/' only (it goes into the workflow's command line).`);
@@ -74,4 +168,51 @@ export async function run(argv: string[]): Promise<number> {
   writeFileSync(file, workflowYaml(o));
   process.stdout.write(`wrote ${file}: a weekly drift check of probe '${o.probe}' on ${o.branch}, history on branch ${o.storeBranch}. Commit it to enable it.\n`);
   return 0;
+}
+
+interface FleetInitOptions {
+  runner?: string;
+  runsOn: string;
+  setup: string;
+  perfbisect: string;
+  node: string;
+  image?: string;
+  namespace?: string;
+  cpu?: string;
+  memory?: string;
+  repo?: string;
+  force?: boolean;
+}
+
+async function initFleet(o: FleetInitOptions): Promise<number> {
+  const repo = await Repo.open(o.repo ?? process.cwd());
+  const write = (rel: string, text: string, what: string) => {
+    const file = join(repo.root, rel);
+    if (existsSync(file) && !o.force) throw new UsageError(`${relative(process.cwd(), file) || file} already exists: pass --force to overwrite it.`);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+    process.stdout.write(`wrote ${file}: ${what}\n`);
+  };
+  const safe = (flag: string, v: string, pattern: RegExp) => {
+    if (!pattern.test(v)) throw new UsageError(`${flag} ${v}: use letters, digits and . _ - / : only (it goes into a YAML file).`);
+    return v;
+  };
+  if (o.runner === 'github-actions') {
+    const runsOn = o.runsOn.split(',').map((l) => safe('--runs-on', l.trim(), /^[\w.-]+$/));
+    const setup = o.setup.trim();
+    if (/[\n'"$`]/.test(setup) || /[\n'"$`]/.test(o.perfbisect)) throw new UsageError('--setup and --perfbisect: give a plain command, without quotes, $ or newlines.');
+    write(fleetWorkflowPath, fleetWorkflowYaml({ runsOn, node: safe('--node', o.node, /^[\w.]+$/), setup, perfbisect: o.perfbisect, timeout: 120 }),
+      `the workflow a bisect with --runner github-actions starts once a round (jobs on ${runsOn.join(', ')}). Commit and push it to the default branch.`);
+    return 0;
+  }
+  if (o.runner === 'kubernetes') {
+    if (!o.image) throw new UsageError('init fleet --runner kubernetes needs --image <image>: an image with perfbisect, your toolchain and a checkout of the repository.');
+    const q = /^[\w.:/@-]+$/;
+    write(fleetConfigName, kubernetesConfigYaml({
+      image: safe('--image', o.image, q), namespace: o.namespace && safe('--namespace', o.namespace, /^[a-z0-9-]+$/),
+      cpu: o.cpu && safe('--cpu', o.cpu, /^[\d.]+m?$/), memory: o.memory && safe('--memory', o.memory, /^\d+(\.\d+)?([EPTGMk]i?)?$/), perfbisect: o.perfbisect,
+    }), 'where a bisect with --runner kubernetes runs its jobs (one Indexed Job a round). Commit it with the repository.');
+    return 0;
+  }
+  throw new UsageError(`init fleet needs --runner github-actions or --runner kubernetes${o.runner ? `, not ${o.runner}` : ''}.`);
 }

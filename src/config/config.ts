@@ -1,39 +1,51 @@
+import * as v from 'valibot';
 import { UsageError } from '../errors.js';
-import { fail, isObject, noUnknownKeys, str, strMap } from './validate.js';
+import type { ProbeConfig } from '../probes/index.js';
+import { isObject, parseConfig, strict, strMap, text } from './schema.js';
 
-/** probes.config.ts, as users write it. Probe fields are validated by their kind (src/probes/). */
-export interface UserConfig {
-  /** Run at each commit before probing, in the commit's worktree (for example 'npm ci && npm run build'). */
-  build?: string;
-  /**
-   * Dependency install run before the build, once per distinct lockfile (reused across commits):
-   * a command like 'npm ci', or 'auto' for the lockfile's package manager (npm, pnpm, yarn).
-   */
-  install?: string;
-  /** Environment for every build and probe process. */
-  env?: Record<string, string>;
-  probes: Record<string, { kind: string; [key: string]: unknown }>;
-}
+const probe = v.custom<ProbeConfig>(
+  isObject,
+  "must be an object with a kind, like { kind: 'command', run: 'node bench.js' }",
+);
+const needsProbes = "must name at least one probe, like probes: { bench: { kind: 'command', run: 'node bench.js' } }";
 
-/** Typed identity: lets an editor check probes.config.ts. Works without perfbisect installed in the project. */
-export function defineConfig<T extends UserConfig>(config: T): T {
+/**
+ * probes.config.ts, as users write it. Each probe is checked by its kind's schema (src/probes/) when
+ * it is used, so a config with a probe for another machine still runs the others.
+ */
+export const configSchema = strict({
+  build: v.pipe(
+    v.optional(text()),
+    v.description("run at each commit before probing, in the commit's worktree (like `'npm ci && npm run build'`)"),
+  ),
+  install: v.pipe(
+    v.optional(text()),
+    v.description(
+      'dependency install before the build, once per distinct lockfile (reused across commits): a command like ' +
+        "`'npm ci'`, or `'auto'` for the lockfile's package manager (npm, pnpm, yarn)",
+    ),
+  ),
+  env: v.pipe(v.optional(strMap()), v.description('environment for every build and probe process')),
+  probes: v.pipe(
+    v.record(v.string(), probe, needsProbes),
+    v.check((probes) => Object.keys(probes).length > 0, needsProbes),
+    v.description('the probes by name (`--probe <name>`); the fields of each kind are in its docs'),
+  ),
+});
+
+export type UserConfig = v.InferInput<typeof configSchema>;
+export type ValidConfig = v.InferOutput<typeof configSchema>;
+
+/**
+ * Typed identity: an editor and `tsc` check probes.config.ts against every probe kind's fields.
+ * Works without perfbisect installed in the project.
+ */
+export function defineConfig(config: UserConfig): UserConfig {
   return config;
-}
-
-export interface ValidConfig {
-  build?: string;
-  install?: string;
-  env?: Record<string, string>;
-  probes: Record<string, Record<string, unknown>>;
 }
 
 export function validateConfig(raw: unknown, file: string): ValidConfig {
   if (isObject(raw) && isObject(raw.default) && !('probes' in raw)) raw = raw.default;
   if (!isObject(raw)) throw new UsageError(`${file} must export a config object: export default defineConfig({ probes: { ... } })`);
-  noUnknownKeys(raw, 'config', ['build', 'install', 'env', 'probes']);
-  const probes = raw.probes;
-  if (!isObject(probes) || Object.keys(probes).length === 0) {
-    fail('config.probes', "must name at least one probe, like probes: { bench: { kind: 'command', run: 'node bench.js' } }");
-  }
-  return { build: str(raw, 'build', 'config'), install: str(raw, 'install', 'config'), env: strMap(raw, 'env', 'config'), probes: probes as Record<string, Record<string, unknown>> };
+  return parseConfig(configSchema, raw, 'config');
 }

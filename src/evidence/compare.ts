@@ -119,6 +119,7 @@ export function compareProfiles(before: ProfileAggregate, after: ProfileAggregat
       deltaMs: perRun(a?.self ?? 0, after) - perRun(b?.self ?? 0, before),
       new: !b,
       inChange: inChange(key, after),
+      ...(f.evaluated ? { evaluated: true } : {}),
     };
     // No definition line (Go's pprof): a function new at the culprit whose time is in added lines was added.
     if (row.new && row.inChange === 'modified' && f.line === 0) row.inChange = 'added';

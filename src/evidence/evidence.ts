@@ -1,5 +1,6 @@
 import { changedFileFor, type ChangedLines } from './changes.js';
 import { alignToCulprit, compareProfiles, hotChangedLines, profileNoise } from './compare.js';
+import { attributeEvaluated, locateEvaluated } from './eval-code.js';
 import type { Evidence, ProfileAggregate } from './types.js';
 
 /** One side of the comparison: all runs, and the two halves whose difference measures the noise. */
@@ -24,10 +25,22 @@ function sideNoise(s: Side): number | undefined {
  * The evidence for one culprit from the profiles of its parent and itself: the noise floor measured
  * at both commits, the rows beyond it, and the changed lines that carry the time.
  */
-export function buildEvidence(i: { culprit: string; parent: string; before: Side; after: Side; changes: ChangedLines; limit?: number }): Evidence {
+export function buildEvidence(i: {
+  culprit: string;
+  parent: string;
+  before: Side;
+  after: Side;
+  changes: ChangedLines;
+  /** The culprit's text of the files it changed: where code run through eval or new Function is found. */
+  sources?: ReadonlyMap<string, string>;
+  limit?: number;
+}): Evidence {
   const measured = [sideNoise(i.before), sideNoise(i.after)].filter((n): n is number => n !== undefined);
   const noise = measured.length ? Math.max(...measured) : Math.max(profileNoise(...i.before.halves), profileNoise(...i.after.halves));
-  const { top, shrank } = compareProfiles(alignToCulprit(i.before.all, i.changes), i.after.all, i.changes, { noise, limit: i.limit });
+  const located = (a: ProfileAggregate) => (i.sources ? attributeEvaluated(a, locateEvaluated(a, i.sources)) : a);
+  const after = located(i.after.all);
+  const before = located(alignToCulprit(i.before.all, i.changes));
+  const { top, shrank } = compareProfiles(before, after, i.changes, { noise, limit: i.limit });
   const ev: Evidence = {
     culprit: i.culprit,
     parent: i.parent,
@@ -38,7 +51,7 @@ export function buildEvidence(i: { culprit: string; parent: string; before: Side
     noise,
     top,
     shrank,
-    lines: hotChangedLines(i.after.all, i.changes),
+    lines: hotChangedLines(after, i.changes),
   };
   // Profilers without lines (cProfile): quote the added definitions of the rows tied to the change.
   if (ev.lines.length === 0) {

@@ -1,3 +1,4 @@
+import { xmlText as esc } from '../report/escape.js';
 import type { FlameNode, ProfileAggregate } from './types.js';
 
 export interface FlameGraphOptions {
@@ -7,7 +8,6 @@ export interface FlameGraphOptions {
   minWidth?: number;
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** Red for time gained at the culprit, blue for time lost, white-ish for unchanged (by share points). */
 export function diffColor(deltaPoints: number): string {

@@ -1,3 +1,5 @@
+import { gunzipSync } from 'node:zlib';
+import { Profile } from 'pprof-format';
 import { relativeFile } from './cpuprofile.js';
 import { emptyAggregate, fnKey, lineKey, type FlameNode, type ProfileAggregate } from './types.js';
 
@@ -8,62 +10,52 @@ interface Frame {
 }
 
 /**
- * Parse `go tool pprof -raw` text: samples as "count nanoseconds: location ids" (leaf first) and
- * locations, each one or more frames (inlined functions first, then the function they were inlined
- * into). Go 1.19 writes no function start lines (s=0), so functions are keyed by name and file.
+ * Read a Go CPU profile (pprof's protobuf, gzipped as Go writes it): each sample's CPU time and its
+ * stack, leaf first. A location holds one frame per inlined function, the function they were inlined
+ * into last. Go 1.19 writes no function start lines, so functions are keyed by name and file.
  */
-export function parsePprofRaw(text: string, roots: string[]): { ms: number; stack: Frame[] }[] {
-  const lines = text.split('\n');
-  const locs = new Map<number, Frame[]>();
-  const samples: { ms: number; ids: number[] }[] = [];
-  let section = '';
-  let current: Frame[] | undefined;
-  const frameOf = (s: string): Frame | undefined => {
-    const m = /^(.*) (\S+):(\d+) s=\d+$/.exec(s.trim());
-    return m ? { function: m[1], file: relativeFile(m[2], roots), line: Number(m[3]) } : undefined;
-  };
-  for (const l of lines) {
-    const head = /^(Samples|Locations|Mappings):?\s*$/.exec(l);
-    if (head) {
-      section = head[1];
-      continue;
-    }
-    if (section === 'Samples') {
-      const m = /^\s*\d+\s+(\d+):((?:\s+\d+)+)\s*$/.exec(l);
-      if (m) samples.push({ ms: Number(m[1]) / 1e6, ids: m[2].trim().split(/\s+/).map(Number) });
-    } else if (section === 'Locations') {
-      const m = /^\s*(\d+): 0x[0-9a-f]+ (?:M=\d+ )?(.*)$/.exec(l);
-      if (m) {
-        current = [];
-        locs.set(Number(m[1]), current);
-        const f = frameOf(m[2]);
-        if (f) current.push(f);
-      } else if (current && l.trim()) {
-        const f = frameOf(l);
-        if (f) current.push(f);
-      }
-    }
-  }
+export function readPprof(data: Uint8Array, roots: string[]): { ms: number; count: number; stack: Frame[] }[] {
+  const gzipped = data[0] === 0x1f && data[1] === 0x8b;
+  const profile = Profile.decode(gzipped ? gunzipSync(data) : data);
+  const text = (index: number | bigint) => profile.stringTable.strings[Number(index)] ?? '';
+  // The CPU time is the value in nanoseconds (next to the sample count); the last value otherwise.
+  const units = profile.sampleType.map((t) => text(t.unit));
+  const nanos = units.indexOf('nanoseconds');
+  const valueAt = nanos >= 0 ? nanos : units.length - 1;
+  const scale = nanos >= 0 ? 1e-6 : 1;
+  // pprof merges samples with the same stack: the 'samples'/'count' value says how many ticks a row holds.
+  const counts = profile.sampleType.findIndex((t) => ['samples', 'count'].includes(text(t.type)));
+  const functions = new Map(profile.function.map((f) => [Number(f.id), f]));
+  const locations = new Map(
+    profile.location.map((loc) => [
+      Number(loc.id),
+      loc.line.flatMap((line): Frame[] => {
+        const fn = functions.get(Number(line.functionId));
+        if (!fn) return [];
+        return [{ function: text(fn.name), file: relativeFile(text(fn.filename), roots), line: Number(line.line) }];
+      }),
+    ]),
+  );
   // A goroutine preempted by the scheduler is sampled inside runtime.asyncPreempt: the time is its caller's.
   const preempt = (f: Frame) => f.function === 'runtime.asyncPreempt';
-  return samples.map((s) => {
-    const stack = s.ids.flatMap((id) => locs.get(id) ?? []);
+  return profile.sample.map((sample) => {
+    const stack = sample.locationId.flatMap((id) => locations.get(Number(id)) ?? []);
     while (stack.length > 1 && preempt(stack[0])) stack.shift();
-    return { ms: s.ms, stack };
+    return { ms: Number(sample.value[valueAt] ?? 0) * scale, count: counts >= 0 ? Number(sample.value[counts] ?? 1) : 1, stack };
   });
 }
 
-/** Fold Go CPU profiles (pprof -raw text per process) into the shared aggregate, one entry per run. */
-export function aggregatePprof(runs: string[][], roots: string[]): ProfileAggregate {
+/** Fold Go CPU profiles (the profile files of each run) into the shared aggregate, one entry per run. */
+export function aggregatePprof(runs: Uint8Array[][], roots: string[]): ProfileAggregate {
   const agg = emptyAggregate('pprof');
   agg.tree = { key: '(root)', name: '(root)', self: 0, total: 0, children: [] };
   for (const run of runs) {
     agg.runs++;
-    for (const text of run) {
-      for (const { ms, stack } of parsePprofRaw(text, roots)) {
+    for (const data of run) {
+      for (const { ms, count, stack } of readPprof(data, roots)) {
         if (!stack.length) continue;
         agg.totalMs += ms;
-        agg.samples++;
+        agg.samples += count;
         const keys = stack.map((f) => fnKey({ function: f.function, file: f.file, line: 0 }));
         const leaf = stack[0];
         const leafKey = keys[0];

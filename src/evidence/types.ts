@@ -13,6 +13,8 @@ export interface FnStat {
   line: number;
   self: number;
   total: number;
+  /** Built at run time (eval, new Function, vm), located in `file` by its name and source text. */
+  evaluated?: boolean;
 }
 
 export interface LineStat {
@@ -80,6 +82,8 @@ export interface EvidenceRow {
   hotLine?: { line: number; share: number; inChange: boolean; text?: string };
   /** A changed function on the call path to this one (when this one is not itself changed). */
   calledFrom?: { function: string; file: string; line: number };
+  /** Code run through eval or new Function: `file` and `line` are where its source text is. */
+  evaluated?: boolean;
 }
 
 export interface Evidence {

@@ -1,23 +1,25 @@
-import { mkdirSync, writeFileSync, copyFileSync, existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { BisectEngine, type EngineOptions } from '../bisect/engine.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BisectEngine, type EngineOptions, type Outcome } from '../bisect/engine.js';
+import { finishBisect, referenceFailure } from './finish-bisect.js';
+import { ciBuildSource } from './ci-artifacts.js';
+import { runRounds } from './fleet/rounds.js';
+import type { Runner } from './runners/types.js';
 import { confidenceWithin, forecast } from '../bisect/forecast.js';
 import { isLoaded, machineLoad } from './machine-load.js';
-import { CommitFailure, EnvironmentError, ExitCode, UsageError } from '../errors.js';
+import { CommitFailure, ExitCode, UsageError } from '../errors.js';
 import type { CommitMeta, EventStream, NoiseReport, RunEvent } from '../events.js';
 import type { Probe } from '../probes/types.js';
-import { buildResult, type RunResult } from '../report/result.js';
+import type { RunResult } from '../report/result.js';
+import { Replay } from './replay.js';
 import { seededRng } from '../stats/rng.js';
 import { median, summarize } from '../stats/summary.js';
-import { collectEvidence } from './evidence-run.js';
 import { Repo } from './git.js';
-import { writePartial, writeReport } from './report-files.js';
+import { writePartial } from './report-files.js';
 import { Interrupted, Measurer } from './measurer.js';
-import { finishCost, flagIdenticalBuilds } from './prepare.js';
 import { cacheRoot } from './paths.js';
-import { RunLog } from './run-log.js';
-import { readProbeArtifacts } from './probe-evidence.js';
-import { hasProbeEvidence } from '../report/evidence/probe.js';
+import { RunLog, type LoggedEvent } from './run-log.js';
+import { checkDepRepoNames } from './dep-repos.js';
 
 export interface BisectOptions {
   repoDir: string;
@@ -32,7 +34,7 @@ export interface BisectOptions {
   engine: Omit<EngineOptions, 'better' | 'deterministic'>;
   firstParent: boolean;
   keepWorktrees: boolean;
-  warmup: number;
+  warmup: number | 'auto';
   useCache: boolean;
   seed?: number;
   reproduce: string;
@@ -50,6 +52,19 @@ export interface BisectOptions {
   jobs?: number;
   /** --budget: minutes the run may take; certainty is traded for time to fit (src/bisect/forecast.ts). */
   budgetMinutes?: number;
+  /** Descend into a culprit's lockfile change (default on; --no-deps turns it off). */
+  deps?: boolean;
+  /** --dep-repo: package name → repository (local path or URL), for the commit level. */
+  depRepos?: Record<string, string>;
+  /** --runner / --runners: bisect in rounds of jobs on a fleet instead of one commit at a time here. */
+  fleet?: { runner: Runner; runners: number };
+  /** --artifacts github-actions:<workflow>/<artifact>: CI's build of a commit instead of building it. */
+  artifacts?: string;
+  /**
+   * --resume: the interrupted run's log. Its good and bad commits are bisected again (not what the
+   * refs name now), and its blocks are fed back to the engine before anything is measured.
+   */
+  resume?: { events: LoggedEvent[] };
 }
 
 export interface BisectRunResult {
@@ -64,8 +79,9 @@ export interface BisectRunResult {
 export async function runBisect(o: BisectOptions, events: EventStream, signal: AbortSignal): Promise<BisectRunResult> {
   const started = performance.now();
   const repo = await Repo.open(o.repoDir);
-  const good = await repo.resolve(o.good, '--good');
-  const bad = await repo.resolve(o.bad, '--bad');
+  const recorded = o.resume?.events.find((e): e is Extract<RunEvent, { type: 'run-start' }> => e.type === 'run-start');
+  const good = await repo.resolve(recorded?.good.sha ?? o.good, '--good');
+  const bad = await repo.resolve(recorded?.bad.sha ?? o.bad, '--bad');
   if (good === bad) throw new UsageError(`--good ${o.good} and --bad ${o.bad} are the same commit (${good.slice(0, 12)}): give a good commit older than the bad one.`);
   if (!(await repo.isAncestor(good, bad))) {
     if (await repo.isAncestor(bad, good)) {
@@ -73,6 +89,7 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
     }
     throw new UsageError(`--good ${o.good} is not an ancestor of --bad ${o.bad}. Use their merge base as good: --good $(git merge-base ${o.good} ${o.bad}).`);
   }
+  await checkDepRepoNames(repo, [good, bad], Object.keys(o.depRepos ?? {}));
   const range = await repo.range(good, bad, o.firstParent);
   const goodMeta = await repo.meta(good);
   const meta = new Map<string, CommitMeta & { tree: string }>([[good, goodMeta], ...range.map((c) => [c.sha, c] as const)]);
@@ -81,7 +98,7 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
   const engine = new BisectEngine(
     range.map((c) => ({ sha: c.sha, parents: c.parents })),
     { good, bad },
-    { ...o.engine, better: probe.metric.better, deterministic: probe.deterministic },
+    { ...o.engine, better: probe.metric.better, deterministic: probe.deterministic, width: o.fleet?.runners ?? 1 },
     seededRng(o.seed ?? parseInt(bad.slice(0, 8), 16)),
     { firstParent: o.firstParent },
   );
@@ -97,42 +114,95 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
   const runDir = join(cache, 'runs', runId);
   mkdirSync(join(runDir, 'logs'), { recursive: true });
   writeFileSync(join(runDir, 'argv.json'), JSON.stringify({ argv: o.argv, cwd: process.cwd(), repo: repo.root }));
-  const log = new RunLog(join(runDir, 'events.jsonl'));
+  const logFile = join(runDir, 'events.jsonl');
+  // A resumed run writes its log anew; the interrupted run's log stays in place until its blocks are replayed.
+  const log = new RunLog(logFile, { hold: !!o.resume });
   const unsubscribe = events.subscribe((e) => log.write(e));
 
   const emit = (e: RunEvent) => events.emit(e);
+  const replay = o.resume && new Replay(o.resume.events, {
+    warn: (message) => emit({ type: 'warning', message }),
+    done: () => log.release(),
+  });
   emit({
     type: 'run-start', runId, time: new Date().toISOString(), repo: repo.root,
-    good: { ref: o.good, sha: good }, bad: { ref: o.bad, sha: bad },
+    good: { ref: recorded?.good.ref ?? o.good, sha: good }, bad: { ref: recorded?.bad.ref ?? o.bad, sha: bad },
     probe: { name: o.probeName, kind: probe.kind }, metric: probe.metric, deterministic: probe.deterministic,
     rangeSize: range.length, runDir, reproduce: o.reproduce,
+    ...(o.fleet ? { fleet: { runner: o.fleet.runner.name, runners: o.fleet.runners } } : {}),
+    ...(replay ? { resumed: { blocks: replay.blocks } } : {}),
   });
-  emit({ type: 'range', commits: range.map(({ tree: _t, ...c }) => c) });
+  const { tree: _tree, ...goodCommit } = goodMeta;
+  emit({ type: 'range', commits: range.map(({ tree: _t, ...c }) => c), good: goodCommit });
 
   const measurer = await Measurer.create({
     cache, repoRoot: repo.root, runId, runDir, meta, probe, probeDefinition: o.probeDefinition, build: o.build, env: o.env,
     warmup: o.warmup, useCache: o.useCache, buildTimeoutMs: o.buildTimeoutMs, signal, emit, hush: (on) => events.hush(on),
-    fresh: o.fresh, install: o.install, jobs: o.jobs,
+    fresh: o.fresh, install: o.install, jobs: o.jobs, fetchBuild: o.artifacts ? ciBuildSource(o.artifacts) : undefined,
+    replay,
   });
-  const { cost, details, failed, worktrees } = measurer;
-  const endpointError = (sha: string, f: CommitFailure): never => {
-    const which = sha === good ? `--good ${o.good}` : sha === bad ? `--bad ${o.bad}` : `reference ${sha.slice(0, 12)}`;
-    const what = f.stage === 'build' ? 'does not build' : 'cannot be measured';
-    throw Object.assign(new UsageError(`${which} ${what}: ${f.message}. Fix the ${f.stage === 'build' ? 'build command' : 'probe'} or pick ${sha === good ? 'a --good' : 'a --bad'} where it works${f.logFile ? ` (log: ${f.logFile})` : ''}.`), { tail: f.logTail });
-  };
+  const { failed, worktrees } = measurer;
+  const endpointError = (sha: string, f: CommitFailure): never => referenceFailure(o, { good, bad }, sha, f);
 
   try {
     let seenVerdicts = 0;
     let thresholdShown = false;
+    let shownSearch = '';
     let noise: NoiseReport | undefined;
     let hurried = false;
-    for (;;) {
-      if (signal.aborted) throw new Interrupted();
-      if (o.budgetMinutes && !hurried && (performance.now() - started) / 60_000 > o.budgetMinutes) {
-        hurried = true;
-        engine.hurry();
-        emit({ type: 'warning', message: `--budget ${o.budgetMinutes} min used up: the verdicts left end at their next look, inconclusive where they must (the writeup says which)` });
+    // --budget counts the minutes the interrupted run had been going too.
+    const budgetStart = started - (replay?.minutes ?? 0) * 60_000;
+    const hurry = () => {
+      hurried = true;
+      engine.hurry();
+      emit({ type: 'out-of-time', minutes: o.budgetMinutes ?? 0 });
+      emit({ type: 'warning', message: `--budget ${o.budgetMinutes} min used up: the verdicts left end at their next look, inconclusive where they must (the writeup says which)` });
+    };
+    const outOfTime = () => {
+      if (hurried) return;
+      // While the log is fed back, the budget ran out where the interrupted run says it did.
+      if (replay?.replaying) {
+        if (replay.outOfTime()) hurry();
+        return;
       }
+      if (o.budgetMinutes && (performance.now() - budgetStart) / 60_000 > o.budgetMinutes) hurry();
+    };
+    const progress = () => {
+      const search = engine.progress();
+      const t = engine.currentThreshold;
+      const ends = engine.endpointsDecision;
+      if (!thresholdShown && t && ends) {
+        thresholdShown = true;
+        emit({ type: 'endpoints', endpoints: ends });
+        emit({ type: 'threshold', value: t.value, source: t.source });
+      }
+      const vs = engine.verdictList;
+      for (; seenVerdicts < vs.length; seenVerdicts++) if (vs[seenVerdicts].verdict !== 'skipped') emit({ type: 'verdict', verdict: vs[seenVerdicts] });
+      const shown = JSON.stringify(search);
+      if (shown !== shownSearch) {
+        shownSearch = shown;
+        emit({ type: 'search', progress: search });
+      }
+    };
+    progress();
+    // On a fleet: rounds of jobs, each on a machine of its own (src/harness/fleet/rounds.ts).
+    const fleet = o.fleet && await runRounds({
+      engine, runner: o.fleet.runner, runners: o.fleet.runners, measurer, meta, cache, repoRoot: repo.root, runId, runDir, emit, signal,
+      plan: {
+        probe: { name: o.probeName, definition: o.probeDefinition }, build: o.build, install: o.install, env: o.env, warmup: o.warmup,
+        buildTimeoutMs: o.buildTimeoutMs, fresh: o.fresh, useCache: o.useCache, artifacts: o.artifacts,
+      },
+      replay,
+      referenceFailed: endpointError,
+      afterRound: () => {
+        progress();
+        outOfTime();
+      },
+    });
+    for (;;) {
+      if (fleet) break;
+      if (signal.aborted) throw new Interrupted();
+      outOfTime();
       const step = engine.next();
       if (step.type === 'done') break;
       measurer.ahead(step, engine.nextTargets());
@@ -143,59 +213,30 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
         if (!(e instanceof CommitFailure)) throw e;
         const culpritSha = e.sha ?? (e.stage === 'build' ? [step.target, ...step.refs].find((s) => failed.has(s)) ?? step.target : step.target);
         if (step.purpose === 'verdict' && culpritSha === step.target) {
-          emit({ type: 'skip', sha: step.target, reason: `${e.stage} failed: ${e.message}`, ...(e.logFile ? { log: e.logFile } : {}) });
-          engine.skip(`${e.stage} failed: ${e.message}`);
+          emit({ type: 'skip', sha: step.target, reason: `${e.headline}: ${e.message}`, ...(e.logFile ? { log: e.logFile } : {}) });
+          engine.skip(`${e.headline}: ${e.message}`);
         } else {
           endpointError(culpritSha, e);
         }
       }
-      const t = engine.currentThreshold;
-      if (!thresholdShown && t) {
-        thresholdShown = true;
-        emit({ type: 'threshold', value: t.value, source: t.source });
-      }
       if (!noise && step.purpose === 'endpoints' && engine.forecastInput(1, 0)) {
-        noise = await noiseReport(engine, measurer, [good, bad], o.budgetMinutes, (performance.now() - started) / 60_000);
+        // Resumed: what the interrupted run said here (and, with --budget, the confidence it relaxed to).
+        const elapsed = (performance.now() - budgetStart) / 60_000;
+        noise = replay?.noise ?? (await noiseReport(engine, measurer, [good, bad], o.budgetMinutes, elapsed));
+        if (replay?.noise?.budget) engine.relax(replay.noise.budget.confidence);
         emit({ type: 'noise', noise });
       }
-      const vs = engine.verdictList;
-      for (; seenVerdicts < vs.length; seenVerdicts++) if (vs[seenVerdicts].verdict !== 'skipped') emit({ type: 'verdict', verdict: vs[seenVerdicts] });
+      progress();
     }
-    const outcome = (engine.next() as { type: 'done'; outcome: import('../bisect/engine.js').Outcome }).outcome;
-    const files = new Map<string, { file: string; added: number; removed: number }[]>();
-    for (const c of outcome.culprits) files.set(c.sha, await repo.changedFiles(meta.get(c.sha)?.parents[0] ?? c.before, c.sha));
-    cost.wallSeconds = (performance.now() - started) / 1000;
-    const exitCode = outcome.status === 'found' ? ExitCode.found : outcome.status === 'no-regression' ? ExitCode.noRegression : ExitCode.ambiguous;
-    const result = buildResult({
-      outcome, meta, files,
-      samples: (s) => engine.samplesOf(s),
-      summary: (s) => summarize(engine.samplesOf(s)),
-      details: (s) => medianDetails(details.get(s)),
-      probe: { name: o.probeName, kind: probe.kind, metric: probe.metric, deterministic: probe.deterministic },
-      good: { ref: o.good, sha: good }, bad: { ref: o.bad, sha: bad },
-      rangeSize: range.length, runId, runDir, reproduce: o.reproduce, cost, noise,
+    const outcome = (engine.next() as { type: 'done'; outcome: Outcome }).outcome;
+    return await finishBisect({
+      o, outcome, repo, meta, measurer, runDir, good, bad, started, emit, signal,
+      record: () => {
+        replay?.finish();
+        log.release();
+        return RunLog.read(logFile);
+      },
     });
-    flagIdenticalBuilds(result, measurer.preparer.outputHashes);
-    // Evidence at the culprit (docs/evidence.md): profile parent and culprit, diff, tie to the change.
-    if (o.profile !== false && outcome.culprits.length) {
-      result.evidence = await collectEvidence({
-        culprits: result.culprits.map((c) => ({ sha: c.sha, parent: c.parent })),
-        probe, prepare: (s) => measurer.prepareCommit(s), repo, runDir, env: o.env, signal, emit,
-      });
-    }
-    await measurer.close();
-    finishCost(cost, (performance.now() - started) / 1000, measurer.prepareOverlap);
-    const resultFile = join(runDir, 'result.json');
-    const reportFile = join(runDir, 'writeup.md');
-    writeFileSync(resultFile, JSON.stringify(result, null, 2) + '\n');
-    // writeup.md with its SVG charts and writeup.html; --report gets its copy (HTML for .html).
-    const probeEvidence = result.culprits
-      .map((c) => ({ culprit: c.sha, baseline: c.baseline, before: readProbeArtifacts(runDir, c.baseline), after: readProbeArtifacts(runDir, c.sha) }))
-      .filter((p) => hasProbeEvidence(p.after));
-    writeReport(runDir, result, { meta, samples: (s) => engine.samplesOf(s), probeEvidence }, o.reportFile);
-    if (o.jsonFile) copyOut(resultFile, o.jsonFile);
-    emit({ type: 'run-end', outcome, resultFile: o.jsonFile ? resolve(o.jsonFile) : resultFile, reportFile: o.reportFile ? resolve(o.reportFile) : reportFile, exitCode });
-    return { exitCode, result };
   } catch (e) {
     if (e instanceof Interrupted || signal.aborted) {
       // What was decided so far, for the person who pressed q (the samples stay in the cache for --resume).
@@ -250,21 +291,4 @@ async function noiseReport(engine: BisectEngine, measurer: Measurer, ends: strin
     minutes: f.minutes, verdicts: input.verdicts, cores: load.cores, load: load.load, busy: load.busy, loaded: isLoaded(load),
     ...(budgetNote ? { budget: budgetNote } : {}),
   };
-}
-
-function copyOut(from: string, to: string): void {
-  const dir = dirname(resolve(to));
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-  copyFileSync(from, to);
-}
-
-/** Per-field medians of a commit's sample details (p50, p99, rps …) for the before/after table. */
-export function medianDetails(list?: Record<string, number>[]): Record<string, number> | undefined {
-  if (!list || list.length === 0 || Object.keys(list[0]).length === 0) return undefined;
-  const out: Record<string, number> = {};
-  for (const k of Object.keys(list[0])) {
-    const v = list.map((d) => d[k]).filter((x) => typeof x === 'number').sort((a, b) => a - b);
-    if (v.length) out[k] = v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-  }
-  return out;
 }

@@ -21,12 +21,18 @@ export interface BuildEntry {
   time: string;
 }
 
-/** What the build produced or changed in the worktree, except the install's folders. */
-export async function buildOutputs(worktree: string, exclude: string[]): Promise<string[]> {
-  const ex = exclude.flatMap((d) => [`--exclude=${d}`]);
+/** Files in the worktree that git does not track, ignored ones included, outside the `exclude` folders. */
+export async function untrackedFiles(worktree: string, exclude: readonly string[]): Promise<string[]> {
+  const ex = exclude.map((d) => `--exclude=${d}`);
   const others = (await execa('git', ['ls-files', '-z', '--others', ...ex], { cwd: worktree })).stdout.split('\0');
-  const modified = (await execa('git', ['ls-files', '-z', '--modified'], { cwd: worktree })).stdout.split('\0');
-  return [...new Set([...others, ...modified])].filter((f) => f && exclude.every((d) => !f.startsWith(`${d}/`) && !f.includes(`/${d}/`))).sort();
+  return others.filter((f) => f && exclude.every((d) => !f.startsWith(`${d}/`) && !f.includes(`/${d}/`)));
+}
+
+/** What the build produced or changed in the worktree, except the install's folders. */
+export async function buildOutputs(worktree: string, exclude: readonly string[]): Promise<string[]> {
+  const listed = await execa('git', ['ls-files', '-z', '--modified'], { cwd: worktree });
+  const modified = listed.stdout.split('\0').filter(Boolean);
+  return [...new Set([...(await untrackedFiles(worktree, exclude)), ...modified])].sort();
 }
 
 export function hashFiles(root: string, files: string[]): { hash: string; bytes: number } {
@@ -74,7 +80,7 @@ export class BuildCache {
   }
 
   /** Copy the worktree's build outputs into the cache; returns the entry (with the output hash). */
-  async save(key: string, worktree: string, exclude: string[], seconds: number): Promise<BuildEntry> {
+  async save(key: string, worktree: string, exclude: readonly string[], seconds: number): Promise<BuildEntry> {
     const files = await buildOutputs(worktree, exclude);
     const { hash, bytes } = hashFiles(worktree, files);
     const entry: BuildEntry = { key, files, bytes, outputHash: hash, seconds, time: new Date().toISOString() };

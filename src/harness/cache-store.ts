@@ -8,7 +8,7 @@ import { isAlive } from './worktrees.js';
  * builds, runs) or JSON Lines (samples); an entry's mtime is its last use (touched on every hit),
  * so eviction is least recently used first.
  */
-export const cacheKinds = ['installs', 'builds', 'samples', 'runs', 'repos', 'worktrees'] as const;
+export const cacheKinds = ['installs', 'builds', 'samples', 'evidence', 'runs', 'repos', 'worktrees'] as const;
 export type CacheKind = (typeof cacheKinds)[number];
 
 /** Default bound of installs + builds + samples + runs: PERFBISECT_CACHE_LIMIT overrides it (like 2G, 500M). */

@@ -247,10 +247,10 @@ async function measureCheck(
       const sha = e.sha ?? step.target;
       if (sha === start) {
         const what = e.stage === 'build' ? 'does not build' : 'cannot be measured';
-        throw new UsageError(`the window's start ${short(start)} ${what}: ${e.message}. Pick another with --since.`);
+        throw new UsageError(`the window's start ${short(start)} ${what}: ${e.headline}: ${e.message}. Pick another with --since.`);
       }
-      emit({ type: 'skip', sha, reason: `${e.stage} failed: ${e.message}` });
-      check.skip(sha, `${e.stage} failed: ${e.message}`);
+      emit({ type: 'skip', sha, reason: `${e.headline}: ${e.message}` });
+      check.skip(sha, `${e.headline}: ${e.message}`);
     }
     check.drain().forEach(show);
   }

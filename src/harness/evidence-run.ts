@@ -7,7 +7,7 @@ import { alignToCulprit } from '../evidence/compare.js';
 import { aggregateV8, isCpuProfile, type CpuProfile } from '../evidence/cpuprofile.js';
 import { buildEvidence, halves } from '../evidence/evidence.js';
 import { renderDiffFlameGraph } from '../evidence/flamegraph.js';
-import { aggregatePprof } from '../evidence/pprof.js';
+import { aggregatePprof, readPprof } from '../evidence/pprof.js';
 import { aggregatePstats, isPstatsDump, type PstatsDump } from '../evidence/pstats.js';
 import type { Evidence, ProfileAggregate } from '../evidence/types.js';
 import type { Probe, ProbeContext } from '../probes/types.js';
@@ -32,6 +32,11 @@ export interface EvidenceOptions {
   minSamples?: number;
   /** Stop adding runs after this long per culprit (the bisect already answered; this is extra). */
   budgetMs?: number;
+  /** Evidence an earlier run stored for a culprit (its files copied into `dir`), and where new evidence is kept. */
+  store?: {
+    get(c: { sha: string; parent: string }, dir: string): Evidence | undefined;
+    put(c: { sha: string; parent: string }, ev: Evidence, seconds: number): void;
+  };
 }
 
 /**
@@ -43,21 +48,36 @@ export async function collectEvidence(o: EvidenceOptions): Promise<Evidence[]> {
   const out: Evidence[] = [];
   for (const c of o.culprits) {
     if (o.signal.aborted) break;
+    const stored = o.store?.get(c, join(o.runDir, 'evidence', c.sha.slice(0, 12)));
+    if (stored) {
+      const note = stored.note ? { note: stored.note } : {};
+      const { profiler } = stored;
+      o.emit({ type: 'evidence', sha: c.sha, profiler, top: brief(stored), cached: true, ...note, evidence: stored });
+      out.push(stored);
+      continue;
+    }
     o.emit({ type: 'phase', sha: c.sha, phase: 'profile' });
     let ev: Evidence;
+    const t0 = performance.now();
     try {
       ev = await evidenceFor(o, c);
+      o.store?.put(c, ev, (performance.now() - t0) / 1000);
     } catch (e) {
       if (o.signal.aborted) throw e;
-      const why = e instanceof CommitFailure ? `${e.stage} failed: ${e.message}` : (e as Error).message;
+      const why = e instanceof CommitFailure ? `${e.headline}: ${e.message}` : (e as Error).message;
       ev = { culprit: c.sha, parent: c.parent, profiler: 'none', top: [], shrank: [], lines: [], note: `profiling failed: ${why}` };
       o.emit({ type: 'warning', message: `evidence for ${c.sha.slice(0, 10)}: ${ev.note}` });
     }
-    o.emit({ type: 'evidence', sha: c.sha, profiler: ev.profiler, top: ev.top.slice(0, 3).map((r) => ({ function: r.function, file: r.file, line: r.line, delta: r.delta, inChange: r.inChange })), ...(ev.note ? { note: ev.note } : {}) });
+    const note = ev.note ? { note: ev.note } : {};
+    o.emit({ type: 'evidence', sha: c.sha, profiler: ev.profiler, top: brief(ev), ...note, evidence: ev });
     out.push(ev);
   }
   return out;
 }
+
+/** The top rows of the evidence, as the event carries them. */
+const brief = (ev: Evidence) =>
+  ev.top.slice(0, 3).map((r) => ({ function: r.function, file: r.file, line: r.line, delta: r.delta, inChange: r.inChange }));
 
 async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string }): Promise<Evidence> {
   const minRuns = o.minRuns ?? 4;
@@ -73,7 +93,7 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
   const nodeEnv = nodeProfilerEnv(dir, base.NODE_OPTIONS);
   const pyEnv = pythonProfilerEnv(dir, base.PYTHONPATH);
   const profEnv = (runDir: string) => ({ ...nodeEnv(runDir), ...pyEnv(runDir) });
-  type SideRuns = { sha: string; v8: CpuProfile[][]; py: PstatsDump[][]; go: string[][]; files: string[][] };
+  type SideRuns = { sha: string; v8: CpuProfile[][]; py: PstatsDump[][]; go: Uint8Array[][]; files: string[][] };
   const sides: Record<'before' | 'after', SideRuns> = { before: { sha: c.parent, v8: [], py: [], go: [], files: [] }, after: { sha: c.sha, v8: [], py: [], go: [], files: [] } };
   const contexts = new Map<string, ProbeContext>();
   for (const s of Object.values(sides)) {
@@ -85,7 +105,13 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
     }));
   }
   const roots = [...contexts.values()].map((x) => x.cwd);
+  // Sampling profilers: V8 samples about every millisecond, Go's pprof at 100 Hz; both want ~2 s of CPU a side.
   const v8Samples = (s: SideRuns) => s.v8.reduce((n, r) => n + r.reduce((m, p) => m + p.samples.length, 0), 0);
+  const goTicks = (p: Uint8Array) => readPprof(p, []).reduce((n, x) => n + x.count, 0);
+  const goSamples = (s: SideRuns) => s.go.reduce((n, r) => n + r.reduce((m, p) => m + goTicks(p), 0), 0);
+  const sampledEnough = (s: SideRuns) =>
+    (s.v8.every((r) => r.length === 0) || v8Samples(s) >= minSamples) &&
+    (s.go.every((r) => r.length === 0) || goSamples(s) >= minSamples / 10);
   const started = Date.now();
   const prepared: ProbeContext[] = [];
   try {
@@ -95,7 +121,7 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
     }
     for (let run = 0; run < maxRuns; run++) {
       // Enough when the sampled side has the samples for a stable top (cProfile counts every call: runs suffice).
-      const enough = run >= minRuns && Object.values(sides).every((s) => s.v8.every((r) => r.length === 0) || v8Samples(s) >= minSamples);
+      const enough = run >= minRuns && Object.values(sides).every(sampledEnough);
       if (enough || (run >= minRuns && Date.now() - started > budget)) break;
       for (const [name, s] of Object.entries(sides)) {
         const ctx = contexts.get(s.sha)!;
@@ -109,13 +135,8 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
         const read = (f: string): unknown => { try { return JSON.parse(readFileSync(f, 'utf8')); } catch { return undefined; } };
         s.v8.push(files.filter((f) => f.endsWith('.cpuprofile')).map(read).filter(isCpuProfile));
         s.py.push(files.filter((f) => f.endsWith('.pstats.json')).map(read).filter(isPstatsDump));
-        // Go CPU profiles are protobuf: `go tool pprof -raw` turns them into text we parse.
-        const raws: string[] = [];
-        for (const f of files.filter((x) => x.endsWith('.pprof'))) {
-          const r = await ctx.exec(`go tool pprof -raw ${shq(f)}`);
-          if (r.exitCode === 0) raws.push(r.stdout);
-        }
-        s.go.push(raws);
+        // Go CPU profiles: pprof's protobuf, read as bytes (src/evidence/pprof.ts decodes them).
+        s.go.push(files.filter((f) => f.endsWith('.pprof')).map((f) => readFileSync(f)));
         s.files.push(files);
       }
       if (run === 1 && Object.values(sides).every((s) => s.files.every((f) => f.length === 0))) {
@@ -142,7 +163,13 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
   const before = fold(sides.before, profiler);
   const after = fold(sides.after, profiler);
   const changes = parseUnifiedDiff(await o.repo.diff(c.parent, c.sha));
-  const ev = buildEvidence({ culprit: c.sha, parent: c.parent, before, after, changes });
+  // The culprit's changed files, where functions built with eval or new Function are looked up.
+  const sources = new Map<string, string>();
+  for (const file of [...changes.keys()].slice(0, 200)) {
+    const text = await o.repo.show(c.sha, file);
+    if (text !== undefined) sources.set(file, text);
+  }
+  const ev = buildEvidence({ culprit: c.sha, parent: c.parent, before, after, changes, sources });
   // One representative run per side, under a stable name: the run with the median profiled time.
   const ext = profiler === 'v8' ? '.cpuprofile' : profiler === 'pprof' ? '.pprof' : '.pstats';
   const keep = (s: SideRuns, name: string) => {

@@ -73,6 +73,16 @@ export class Repo {
       });
   }
 
+  /** A file's text at a commit, or undefined when it is not there, is binary or is larger than `maxBytes`. */
+  async show(sha: string, path: string, maxBytes = 1 << 20): Promise<string | undefined> {
+    const r = await execa('git', ['cat-file', 'blob', `${sha}:${path}`], {
+      cwd: this.root, reject: false, encoding: 'buffer', maxBuffer: maxBytes,
+    });
+    const binary = !(r.stdout instanceof Uint8Array) || r.stdout.includes(0);
+    if (r.exitCode !== 0 || r.isMaxBuffer || binary) return undefined;
+    return Buffer.from(r.stdout).toString('utf8');
+  }
+
   async diff(parent: string, sha: string): Promise<string> {
     return this.git.raw(['diff', '--unified=0', '--no-renames', parent, sha]);
   }

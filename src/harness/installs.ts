@@ -1,14 +1,16 @@
-import { execa } from 'execa';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { arch, platform } from 'node:os';
 import { join } from 'node:path';
 import { hashOf } from './fingerprint.js';
+import { copyTree, treeStamp } from './tree-copy.js';
 
 /**
  * Dependency installs, paid once per distinct lockfile. The key is what decides the installed
- * tree: every lockfile's content, the runtime, the platform and the install command. A worktree
- * that already holds a key's modules is reused as is; another worktree is seeded from the cached
- * tree (hardlinks, as pnpm's store does: seconds for trees where `npm ci` takes tens of seconds).
+ * tree: every lockfile's content, the install settings beside them, the runtime, the platform and
+ * the install command. A worktree that still holds a key's modules unchanged is reused as is;
+ * another worktree is seeded from the cached tree by a copy (a copy-on-write clone where the file
+ * system has one), so nothing written into one worktree's node_modules reaches the cache or
+ * another worktree.
  */
 export type PackageManager = 'npm' | 'pnpm' | 'yarn';
 
@@ -48,33 +50,66 @@ export function reconcileCommand(command: string): string {
   return command.replace(/\bnpm ci\b/, 'npm install --no-save');
 }
 
+/**
+ * What installs write into a worktree: kept when a worktree is cleaned for the next commit (an
+ * install reconciles them, or the install cache restores them) and never part of a build's output.
+ * Anything else untracked is removed before every build.
+ */
+export const dependencyFolders = ['node_modules', '.venv', 'venv', '.yarn', '.pnp.cjs', '.pnp.loader.mjs'] as const;
+
 /** Folders an install writes, which can be cached and seeded. Other ecosystems keep their own caches. */
 export function installDirs(dir: string): string[] {
   return detectManager(dir) ? ['node_modules'] : [];
 }
 
-export function installKey(dir: string, command: string): string {
-  const files = lockfilesIn(dir);
-  // Without a lockfile, package.json decides what npm installs.
-  if (!files.some((f) => /lock|shrinkwrap/.test(f)) && existsSync(join(dir, 'package.json'))) files.push('package.json');
-  return hashOf({ v: 1, files: files.map((f) => [f, hashOf(readFileSync(join(dir, f), 'utf8'))]), node: process.version, platform: platform(), arch: arch(), command });
-}
+/** Settings files beside the lockfile that change what an install writes. */
+const installSettings = ['.npmrc', '.yarnrc', '.yarnrc.yml', '.pnpmfile.cjs', 'pnpm-workspace.yaml'];
+/** Fields of the root package.json that run code or change resolution during an install. */
+const installFields = ['overrides', 'resolutions', 'pnpm', 'patchedDependencies', 'workspaces'];
+const installScripts = ['preinstall', 'install', 'postinstall', 'prepare', 'prepublish'];
 
-/** How a cached tree is put into a worktree. `cp -al` shares inodes (instant, no disk); copy is the safe fallback. */
-export type SeedStrategy = 'hardlink' | 'copy';
-
-export function seedStrategy(): SeedStrategy {
-  return process.env.PERFBISECT_SEED === 'copy' ? 'copy' : 'hardlink';
-}
-
-export async function copyTree(from: string, to: string, strategy: SeedStrategy): Promise<void> {
-  rmSync(to, { recursive: true, force: true });
-  if (strategy === 'hardlink') {
-    const r = await execa('cp', ['-al', from, to], { reject: false });
-    if (r.exitCode === 0) return;
-    rmSync(to, { recursive: true, force: true }); // another filesystem: fall back to a copy
+/** The root package.json's fields that act during an install (its lockfile does not record them). */
+function installManifest(dir: string): unknown {
+  const file = join(dir, 'package.json');
+  if (!existsSync(file)) return null;
+  try {
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const scripts = (pkg.scripts ?? {}) as Record<string, unknown>;
+    return { fields: installFields.map((f) => pkg[f] ?? null), scripts: installScripts.map((s) => scripts[s] ?? null) };
+  } catch {
+    return readFileSync(file, 'utf8');
   }
-  await execa('cp', ['-a', '--reflink=auto', from, to]);
+}
+
+/** Every file under `dir` with its content hash (patch-package's patches/ folder). */
+function folderHashes(dir: string): [string, string][] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .sort()
+    .map((f) => [f.slice(dir.length + 1), hashOf(readFileSync(f, 'utf8'))]);
+}
+
+export function installKey(dir: string, command: string): string {
+  const files = [...lockfilesIn(dir), ...installSettings.filter((f) => existsSync(join(dir, f)))];
+  // Without a lockfile, package.json decides what npm installs.
+  const hasLockfile = files.some((f) => /lock|shrinkwrap/.test(f));
+  if (!hasLockfile && existsSync(join(dir, 'package.json'))) files.push('package.json');
+  // Version 2: entries written before installs were copied (not hardlinked) may have been rewritten in place.
+  return hashOf({
+    v: 2, files: files.map((f) => [f, hashOf(readFileSync(join(dir, f), 'utf8'))]), manifest: installManifest(dir),
+    patches: folderHashes(join(dir, 'patches')), node: process.version, platform: platform(), arch: arch(), command,
+  });
+}
+
+/**
+ * The state of a worktree's installed folders, to tell whether anything (a build, a probe, a
+ * postinstall run again) rewrote them since they were installed or seeded. Tool caches that
+ * validate their own entries (node_modules/.cache) are left out.
+ */
+export function installStamp(dir: string, dirs: readonly string[]): string {
+  return hashOf(dirs.map((d) => treeStamp(join(dir, d), ['.cache']) ?? null));
 }
 
 export interface InstallEntry {
@@ -104,7 +139,7 @@ export class InstallCache {
 
   async seed(key: string, worktree: string, entry: InstallEntry): Promise<void> {
     for (const d of entry.dirs) {
-      if (existsSync(join(this.root, key, d))) await copyTree(join(this.root, key, d), join(worktree, d), seedStrategy());
+      if (existsSync(join(this.root, key, d))) await copyTree(join(this.root, key, d), join(worktree, d));
     }
   }
 
@@ -114,7 +149,7 @@ export class InstallCache {
     const tmp = `${final}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
-    for (const d of entry.dirs) if (existsSync(join(worktree, d))) await copyTree(join(worktree, d), join(tmp, d), seedStrategy());
+    for (const d of entry.dirs) if (existsSync(join(worktree, d))) await copyTree(join(worktree, d), join(tmp, d));
     writeFileSync(join(tmp, 'meta.json'), JSON.stringify({ ...entry, key, time: new Date().toISOString() }));
     try {
       rmSync(final, { recursive: true, force: true });

@@ -1,16 +1,18 @@
 import { join } from 'node:path';
 import { CommitFailure } from '../errors.js';
-import type { CommitMeta, RunEvent } from '../events.js';
+import type { BlockRecord, CommitMeta, RunEvent } from '../events.js';
 import type { Purpose } from '../bisect/engine.js';
 import type { Probe, ProbeContext, Sample } from '../probes/types.js';
-import type { RunCost } from '../report/result.js';
+import type { RunCost } from '../run-cost.js';
 import { environmentFingerprint, hashOf } from './fingerprint.js';
 import { runShell } from './process.js';
 import { probeContext } from './probe-context.js';
 import { SampleStore } from './sample-store.js';
 import { Worktrees } from './worktrees.js';
-import { costOf, defaultJobs, preparationCounted, Preparer } from './prepare.js';
+import { quantileSorted, sorted } from '../stats/summary.js';
+import { costOf, defaultJobs, preparationCounted, Preparer, type FetchBuild } from './prepare.js';
 import type { Slot } from './worktree-pool.js';
+import type { Replay } from './replay.js';
 
 export interface MeasurerOptions {
   cache: string;
@@ -24,7 +26,12 @@ export interface MeasurerOptions {
   probeDefinition: unknown;
   build?: string;
   env?: Record<string, string>;
-  warmup: number;
+  /**
+   * Warm-up runs of a commit not measured in the block just before: a number of discarded runs, or
+   * 'auto' (the default): one run, kept as a sample unless it stands out from the commit's other
+   * samples in the block, as a cold first run does.
+   */
+  warmup: number | 'auto';
   useCache: boolean;
   buildTimeoutMs?: number;
   signal: AbortSignal;
@@ -37,6 +44,10 @@ export interface MeasurerOptions {
   install?: string;
   /** Builds ahead allowed beside a measurement (--jobs); default from the core count. */
   jobs?: number;
+  /** A commit's build from elsewhere (--artifacts: CI's build output), tried before building it. */
+  fetchBuild?: FetchBuild;
+  /** --resume: the interrupted run's blocks, taken from its log instead of measured again. */
+  replay?: Replay;
 }
 
 /**
@@ -46,9 +57,17 @@ export interface MeasurerOptions {
  */
 export class Measurer {
   readonly fp = environmentFingerprint();
-  readonly cost: RunCost = { wallSeconds: 0, builds: 0, buildSeconds: 0, samples: 0, measureSeconds: 0, cachedBlocks: 0, perCommit: {} };
+  readonly cost: RunCost = {
+    wallSeconds: 0, builds: 0, buildSeconds: 0, samples: 0, measureSeconds: 0, cachedBlocks: 0, perCommit: {},
+    installs: 0, installSeconds: 0, installsReused: 0, buildsRestored: 0, profileSeconds: 0,
+  };
   /** Sample details of every commit measured or replayed, for the before/after table. */
   readonly details = new Map<string, Record<string, number>[]>();
+  /** Samples per commit stopped at the probe's timeout (their value: the timeout, a lower bound). */
+  readonly censored = new Map<string, number>();
+  /** Positions of the censored samples of the last block, by commit. */
+  lastCensored: Record<string, number[]> = {};
+  censoredAt?: number;
   readonly failed: Map<string, CommitFailure>;
   /** Worktree pool, install and build caches, builds ahead (prepare.ts). */
   readonly preparer: Preparer;
@@ -70,7 +89,7 @@ export class Measurer {
     this.preparer = new Preparer({
       cache: o.cache, mirror: worktrees.mirror, worktreeDir: worktrees.dir, fresh: !!o.fresh, install: o.install, build: this.buildCommand,
       env: o.env, baseEnv: this.baseEnv, tree: (sha) => o.meta.get(sha)!.tree, runDir: o.runDir, signal: o.signal, emit: o.emit,
-      buildTimeoutMs: o.buildTimeoutMs, cost: this.cost, jobs: o.jobs ?? defaultJobs(),
+      buildTimeoutMs: o.buildTimeoutMs, cost: this.cost, jobs: o.jobs ?? defaultJobs(), fetchBuild: o.fetchBuild,
     });
     this.failed = this.preparer.failed;
   }
@@ -124,17 +143,92 @@ export class Measurer {
     return probeContext({ cwd: dir, sha, env, signal: o.signal, logFile: probeLog, artifactsDir, emit: o.emit });
   }
 
-  /** One run of each commit of `order`, in that order (warm-ups first), or the block replayed from the store. */
+  /**
+   * A probe run stopped at its timeout: counted, and said once per commit. It is a measurement
+   * (at least the timeout, ranked at or above every run that finished), not a failure.
+   */
+  private noteCensored(sha: string, value: number): void {
+    const n = (this.censored.get(sha) ?? 0) + 1;
+    this.censored.set(sha, n);
+    this.censoredAt = value;
+    if (n > 1) return;
+    const at = `${value} ${this.o.probe.metric.unit}`.trim();
+    this.o.emit({
+      type: 'warning',
+      message: `${sha.slice(0, 10)}: a probe run ran past the probe's timeout and was stopped: ` +
+        `the probe was too slow (it did not crash). The run counts as a censored sample, at least ${at}; ` +
+        'later runs of this commit that time out count the same way.',
+    });
+  }
+
+  /**
+   * One run of each commit of `order`, in that order (warm-ups first); or the block as the run log of
+   * a resumed run holds it, or as the sample store does. Every block ends with a `block` event: the
+   * samples as the engine takes them, or why the block could not be measured.
+   */
   async measureBlock(block: Block): Promise<Record<string, number[]>> {
+    const { target, refs } = block;
+    const sig = `${target}|${refs.join(',')}`;
+    const ordinal = block.ordinal ?? this.ordinals.get(sig) ?? 0;
+    this.ordinals.set(sig, ordinal + 1);
+    const logged = this.o.replay?.take(block);
+    if (logged) return this.replayLogged(block, logged);
+    try {
+      return await this.measureOrReuse(block, ordinal);
+    } catch (e) {
+      // A probe stopped by q or Ctrl-C did not fail: nothing is recorded, the resumed run measures it.
+      if (e instanceof CommitFailure && !this.o.signal.aborted) {
+        const failure = {
+          sha: e.sha ?? target, stage: e.stage, kind: e.kind, message: e.message, tail: e.logTail,
+          ...(e.logFile ? { log: e.logFile } : {}),
+        };
+        const { purpose } = block;
+        this.o.emit({ type: 'block', target, refs, order: [...block.order], purpose, samples: {}, failure });
+      }
+      throw e;
+    }
+  }
+
+  /** A block of the interrupted run, from its log: its samples go to the views and the engine as they were. */
+  private replayLogged(block: Block, logged: BlockRecord): Record<string, number[]> {
+    const { target, refs, rounds, purpose } = block;
+    const { emit } = this.o;
+    this.lastRun = new Set();
+    const f = logged.failure;
+    if (f) {
+      // It failed before it measured anything: it fails again, without building or measuring.
+      emit(logged);
+      const failure = Object.assign(new CommitFailure(f.stage, f.message, f.log, f.tail, f.kind), { sha: f.sha });
+      if (f.stage === 'build') this.failed.set(f.sha, failure);
+      throw failure;
+    }
+    this.cost.cachedBlocks++;
+    this.costOf(target).cached = true;
+    costOf(this.cost, target).saved += logged.seconds ?? 0;
+    emit({ type: 'measure-start', target, refs, rounds, purpose, cached: true, replayed: true });
+    for (const [sha, values] of Object.entries(logged.samples)) {
+      const d = logged.details?.[sha] ?? [];
+      const cut = new Set(logged.censored?.[sha] ?? []);
+      values.forEach((value, k) => {
+        if (cut.has(k)) this.noteCensored(sha, value);
+        const marks = { ...(cut.has(k) ? { censored: true as const } : {}), ...(d[k] ? { details: d[k] } : {}) };
+        emit({ type: 'sample', sha, value, ...marks });
+      });
+      this.details.set(sha, [...(this.details.get(sha) ?? []), ...d]);
+    }
+    emit(logged);
+    return logged.samples;
+  }
+
+  /** The block measured here, or replayed from the sample store. */
+  private async measureOrReuse(block: Block, ordinal: number): Promise<Record<string, number[]>> {
     const { target, refs, order, rounds, purpose } = block;
     const { o, store, meta, emit, probe, signal } = { o: this.o, store: this.store, meta: this.o.meta, emit: this.o.emit, probe: this.o.probe, signal: this.o.signal };
     const { cost, details } = this;
     const commits = [...refs, target];
-    const sig = `${target}|${refs.join(',')}`;
-    const ordinal = this.ordinals.get(sig) ?? 0;
-    this.ordinals.set(sig, ordinal + 1);
+    // Everything that decides what a sample measures: the probe, how each commit is installed and built.
     const key = hashOf({
-      v: 2, probe: o.probeDefinition, build: this.buildCommand ?? null, env: o.env ?? null, fp: this.fp.hash,
+      v: 3, probe: o.probeDefinition, build: this.buildCommand ?? null, install: o.install ?? null, env: o.env ?? null, fp: this.fp.hash,
       target: meta.get(target)!.tree, refs: refs.map((r) => meta.get(r)!.tree), ordinal, warmup: o.warmup,
       // The order as positions in [target, ...refs]: the same block measured in another order is another block.
       order: order.map((sha) => commits.indexOf(sha)),
@@ -152,9 +246,21 @@ export class Measurer {
       for (const sha of commits) {
         out[sha] = stored.samples[meta.get(sha)!.tree] ?? [];
         const d = stored.details?.[meta.get(sha)!.tree] ?? [];
-        out[sha].forEach((value, k) => emit({ type: 'sample', sha, value, ...(d[k] ? { details: d[k] } : {}) }));
+        const cut = new Set(stored.censored?.[meta.get(sha)!.tree] ?? []);
+        out[sha].forEach((value, k) => {
+          if (cut.has(k)) this.noteCensored(sha, value);
+          emit({ type: 'sample', sha, value, ...(cut.has(k) ? { censored: true as const } : {}), ...(d[k] ? { details: d[k] } : {}) });
+        });
         details.set(sha, [...(details.get(sha) ?? []), ...d]);
       }
+      const censored = Object.fromEntries(commits.flatMap((sha) => {
+        const cut = stored.censored?.[meta.get(sha)!.tree];
+        return cut?.length ? [[sha, cut]] : [];
+      }));
+      const storedDetails = Object.fromEntries(
+        commits.map((sha) => [sha, stored.details?.[meta.get(sha)!.tree] ?? []]),
+      );
+      emit(blockRecord(block, out, storedDetails, censored, (stored.seconds ?? 0) + (stored.prepareSeconds ?? 0)));
       return out;
     }
     this.pendingAhead?.();
@@ -180,6 +286,7 @@ export class Measurer {
     emit({ type: 'measure-start', target, refs, rounds, purpose, cached: false });
     const out: Record<string, number[]> = {};
     const outDetails: Record<string, Record<string, number>[]> = {};
+    const outCensored: Record<string, number[]> = {};
     const prepared: string[] = [];
     try {
       for (const sha of commits) {
@@ -189,7 +296,7 @@ export class Measurer {
         costOf(cost, sha).server += (performance.now() - s0) / 1000;
         prepared.push(sha);
       }
-      const take = async (sha: string, keep: boolean) => {
+      const take = async (sha: string, keep: 'yes' | 'no' | 'held') => {
         const t0 = performance.now();
         let s: Sample;
         try {
@@ -202,18 +309,34 @@ export class Measurer {
         }
         if (signal.aborted) throw new Interrupted();
         cost.samples++;
-        if (!keep) return;
-        (out[sha] ??= []).push(s.value);
-        (outDetails[sha] ??= []).push(s.details ?? {});
-        emit({ type: 'sample', sha, value: s.value, ...(s.details ? { details: s.details } : {}) });
+        if (keep === 'held') held.set(sha, s);
+        else if (keep === 'yes') keepSample(sha, s);
       };
+      const keepSample = (sha: string, s: Sample, first = false) => {
+        const at = first ? 0 : (out[sha] ?? []).length;
+        (out[sha] ??= []).splice(at, 0, s.value);
+        (outDetails[sha] ??= []).splice(at, 0, s.details ?? {});
+        if (first && outCensored[sha]) outCensored[sha] = outCensored[sha].map((i) => i + 1);
+        if (s.censored) {
+          (outCensored[sha] ??= []).push(at);
+          this.noteCensored(sha, s.value);
+        }
+        const marks = { ...(s.censored ? { censored: true as const } : {}), ...(s.details ? { details: s.details } : {}) };
+        emit({ type: 'sample', sha, value: s.value, ...marks });
+      };
+      const held = new Map<string, Sample>();
       // A command run in the block just before is warm (hyperfine, too, warms up once per command), so
       // it skips its warm-up; a probe with a prepare step (a server, a benchmark runner) starts afresh
       // for every block, so its warm-up stays.
       const cold = commits.filter((sha) => probe.prepare || !this.lastRun.has(sha));
       this.lastRun = new Set();
-      if (!probe.deterministic) for (let w = 0; w < o.warmup; w++) for (const sha of cold) await take(sha, false);
-      for (const sha of order) await take(sha, true);
+      if (!probe.deterministic) {
+        if (o.warmup === 'auto') for (const sha of cold) await take(sha, 'held');
+        else for (let w = 0; w < o.warmup; w++) for (const sha of cold) await take(sha, 'no');
+      }
+      for (const sha of order) await take(sha, 'yes');
+      // The warm-up run counts when it looks like the commit's other runs: a cold first run stands out.
+      for (const [sha, s] of held) if (!s.censored && unremarkable(s.value, out[sha] ?? [])) keepSample(sha, s, true);
       this.lastRun = new Set(commits);
     } finally {
       for (const sha of prepared) await probe.teardown?.(ctxs.get(sha)!).catch(() => undefined);
@@ -221,16 +344,42 @@ export class Measurer {
       this.releaseAll();
     }
     for (const sha of commits) details.set(sha, [...(details.get(sha) ?? []), ...(outDetails[sha] ?? [])]);
+    this.lastCensored = outCensored;
     const byTree: Record<string, number[]> = {};
     const detailsByTree: Record<string, Record<string, number>[]> = {};
+    const censoredByTree: Record<string, number[]> = {};
     for (const sha of commits) {
       byTree[meta.get(sha)!.tree] = out[sha] ?? [];
       detailsByTree[meta.get(sha)!.tree] = outDetails[sha] ?? [];
+      if (outCensored[sha]) censoredByTree[meta.get(sha)!.tree] = outCensored[sha];
     }
     // seconds: what replaying this block saves a later run (its measurement, without the builds).
-    store.put({ key, runId: o.runId, samples: byTree, details: detailsByTree, time: new Date().toISOString(), seconds: (performance.now() - m0) / 1000, prepareSeconds: (m0 - b0) / 1000 });
+    const censored = Object.keys(censoredByTree).length ? { censored: censoredByTree } : {};
+    const seconds = (performance.now() - m0) / 1000;
+    store.put({
+      key, runId: o.runId, samples: byTree, details: detailsByTree, ...censored, time: new Date().toISOString(),
+      seconds, prepareSeconds: (m0 - b0) / 1000,
+    });
+    emit(blockRecord(block, out, outDetails, outCensored, seconds + (m0 - b0) / 1000));
     return out;
   }
+}
+
+/** A block's `block` event: details only where the probe records any, censored positions only where there are some. */
+function blockRecord(
+  block: Block,
+  samples: Record<string, number[]>,
+  details: Record<string, Record<string, number>[]>,
+  censored: Record<string, number[]>,
+  seconds: number,
+): BlockRecord {
+  const hasDetails = Object.values(details).some((list) => list.some((d) => Object.keys(d).length));
+  const cut = Object.fromEntries(Object.entries(censored).filter(([, at]) => at.length));
+  return {
+    type: 'block', target: block.target, refs: [...block.refs], order: [...block.order], purpose: block.purpose,
+    samples,
+    ...(hasDetails ? { details } : {}), ...(Object.keys(cut).length ? { censored: cut } : {}), seconds,
+  };
 }
 
 /** A block the engine asked for: its commits, and every run in the order to take them. */
@@ -240,12 +389,26 @@ export interface Block {
   order: readonly string[];
   rounds: number;
   purpose: Purpose;
+  /** Blocks of these commits asked for before in the run, when the caller counts them (a job of a round). */
+  ordinal?: number;
 }
 
 export class Interrupted extends Error {
   constructor() {
     super('interrupted');
   }
+}
+
+/**
+ * A value inside the far-out fences (3 IQR past the quartiles) of at least four others: nothing marks
+ * it as a cold or disturbed run.
+ */
+function unremarkable(value: number, others: readonly number[]): boolean {
+  if (others.length < 4) return false;
+  const s = sorted(others);
+  const q1 = quantileSorted(s, 0.25);
+  const q3 = quantileSorted(s, 0.75);
+  return value >= q1 - 3 * (q3 - q1) && value <= q3 + 3 * (q3 - q1);
 }
 
 /** Name the commit a failure belongs to: a block measures its target and references alike. */

@@ -1,16 +1,19 @@
 import PQueue from 'p-queue';
 import { execFileSync } from 'node:child_process';
 import { cpus, platform } from 'node:os';
-import { join } from 'node:path';
-import { CommitFailure } from '../errors.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { CommitFailure, tailLines } from '../errors.js';
 import type { RunEvent } from '../events.js';
-import type { CommitCost, RunCost } from '../report/result.js';
-import { BuildCache } from './build-cache.js';
+import type { CommitCost, RunCost } from '../run-cost.js';
+import { BuildCache, untrackedFiles } from './build-cache.js';
 import { evict } from './cache-store.js';
 import { hashOf } from './fingerprint.js';
-import { autoInstallCommand, InstallCache, installDirs, installKey, reconcileCommand } from './installs.js';
+import {
+  autoInstallCommand, dependencyFolders, InstallCache, installDirs, installKey, installStamp, reconcileCommand,
+} from './installs.js';
 import { runShell } from './process.js';
-import { WorktreePool, type Slot } from './worktree-pool.js';
+import { cleanWorktree, WorktreePool, type Slot } from './worktree-pool.js';
 
 export interface PreparerOptions {
   cache: string;
@@ -33,7 +36,14 @@ export interface PreparerOptions {
   cost: RunCost;
   /** Builds allowed to run while a block is measured; 0 = build ahead only between measurements. */
   jobs: number;
+  fetchBuild?: FetchBuild;
 }
+
+/**
+ * A commit's build output from somewhere else, put into its worktree (CI's artifacts, --artifacts):
+ * what it brought, or undefined where there is none (the commit is built as usual).
+ */
+export type FetchBuild = (sha: string, dir: string, signal: AbortSignal) => Promise<{ source: string } | undefined>;
 
 /** --jobs default: on a machine with few cores a build beside a measurement adds noise, so none. */
 export function defaultJobs(): number {
@@ -72,6 +82,8 @@ export class Preparer {
   /** Commits whose worktrees a build ahead must not take: the current block's. */
   private keep = new Set<string>();
   private closed = false;
+  private warnedRewrite = false;
+  private warnedExtras = false;
 
   constructor(private readonly o: PreparerOptions) {
     this.pool = new WorktreePool(o.mirror, o.worktreeDir, o.fresh);
@@ -175,55 +187,21 @@ export class Preparer {
       this.failed.set(sha, f);
       throw f;
     };
-    let command = this.o.install === 'auto' ? autoInstallCommand(dir) : this.o.install;
-    if (command) {
-      const key = installKey(dir, command);
-      // Another worktree is installing this key right now: wait and seed from it. (A loop, not one
-      // await: two commits prepared side by side must not both start the install.)
-      const w0 = now();
-      while (this.installing.has(key)) await this.installing.get(key);
-      c.install += (now() - w0) / 1000;
-      const entry = this.installs.get(key);
-      if (slot.installKey === key) {
-        c.installReused = true;
-        c.saved += entry?.seconds ?? 0;
-      } else {
-        if (!ahead) this.o.emit({ type: 'phase', sha, phase: 'install' });
-        const t0 = now();
-        if (entry) {
-          await this.installs.seed(key, dir, entry);
-          c.saved += Math.max(0, entry.seconds - (now() - t0) / 1000);
-          c.installReused = true;
-          this.o.cost.installsReused = (this.o.cost.installsReused ?? 0) + 1;
-        } else {
-          // Modules of another lockfile are reconciled in place, not deleted by `npm ci`.
-          if (slot.installKey) command = reconcileCommand(command);
-          let done = () => {};
-          this.installing.set(key, new Promise<void>((r) => (done = r)));
-          const logFile = join(this.o.runDir, 'logs', `${sha.slice(0, 12)}-install.log`);
-          try {
-            const r = await runShell(this.pinned(command, ahead), { cwd: dir, env, logFile, signal: this.o.signal, timeoutMs: this.o.buildTimeoutMs });
-            if (this.o.signal.aborted) throw new Error('aborted');
-            const seconds = (now() - t0) / 1000;
-            this.o.cost.installs = (this.o.cost.installs ?? 0) + 1;
-            this.o.cost.installSeconds = (this.o.cost.installSeconds ?? 0) + seconds;
-            if (r.exitCode !== 0) {
-              slot.installKey = undefined;
-              fail(new CommitFailure('build', r.timedOut ? 'the install timed out' : `the install exited with code ${r.exitCode}`, logFile, (r.stdout + '\n' + r.stderr).trim().split('\n').slice(-15)));
-            }
-            await this.installs.save(key, dir, { command, seconds, dirs: installDirs(dir) });
-          } finally {
-            this.installing.delete(key);
-            done();
-          }
-        }
-        c.install += (now() - t0) / 1000;
-        slot.installKey = key;
-      }
-    }
+    // A pooled worktree still holds what the previous commit's build and probe left: the build must
+    // see only this commit's tree, and the build cache must store only what this build produced.
+    const k0 = now();
+    await cleanWorktree(dir, dependencyFolders);
+    c.checkout += (now() - k0) / 1000;
+    const command = this.o.install === 'auto' ? autoInstallCommand(dir) : this.o.install;
+    if (command) await this.install(sha, slot, command, ahead, env, fail);
     const build = this.o.build;
     if (build) {
-      const key = hashOf({ v: 1, tree: this.o.tree(sha), build, install: slot.installKey ?? null, env: this.o.env ?? null, node: process.version, platform: platform() });
+      // Version 2: entries written before worktrees were cleaned may hold other commits' outputs.
+      const key = hashOf({
+        v: 2, tree: this.o.tree(sha), build, install: slot.installKey ?? null, env: this.o.env ?? null, node: process.version, platform: platform(),
+        // Outputs downloaded from CI are not this machine's build: they are cached apart.
+        ...(this.o.fetchBuild ? { fetched: true } : {}),
+      });
       const entry = this.builds.get(key);
       const logFile = join(this.o.runDir, 'logs', `${sha.slice(0, 12)}-build.log`);
       if (entry) {
@@ -236,6 +214,8 @@ export class Preparer {
         this.o.cost.buildsRestored = (this.o.cost.buildsRestored ?? 0) + 1;
         this.outputHashes.set(sha, entry.outputHash);
         this.o.emit({ type: 'build-end', sha, ok: true, seconds, log: logFile, cached: true });
+      } else if (await this.fetched(sha, dir, key, logFile)) {
+        // The build output came from CI: nothing to build here.
       } else {
         if (!ahead) this.o.emit({ type: 'phase', sha, phase: 'build' });
         const t0 = now();
@@ -248,16 +228,139 @@ export class Preparer {
         this.o.cost.builds++;
         this.o.cost.buildSeconds += seconds;
         c.build += seconds;
-        const tail = (r.stdout + '\n' + r.stderr).trim().split('\n').slice(-15);
+        if (ahead) c.builtAhead = true;
+        const tail = tailLines((r.stdout + '\n' + r.stderr).trim(), 15);
         this.o.emit({ type: 'build-end', sha, ok: r.exitCode === 0, seconds, log: logFile, cached: false, ...(r.exitCode ? { tail } : {}) });
-        if (r.exitCode !== 0) fail(new CommitFailure('build', r.timedOut ? 'the build timed out' : `the build exited with code ${r.exitCode}`, logFile, tail));
+        if (r.exitCode !== 0) {
+          fail(this.stageFailure('build', r, logFile, tail));
+        }
         const s0 = now();
-        const saved = await this.builds.save(key, dir, installDirs(dir), seconds);
+        const saved = await this.builds.save(key, dir, [...dependencyFolders], seconds);
         c.build += (now() - s0) / 1000; // storing the output is part of preparing the commit
         this.outputHashes.set(sha, saved.outputHash);
       }
     }
     slot.ready = true;
+  }
+
+  /** Put CI's build of the commit into its worktree, if there is one (--artifacts); saved to the build cache like a build. */
+  private async fetched(sha: string, dir: string, key: string, logFile: string): Promise<boolean> {
+    if (!this.o.fetchBuild) return false;
+    const t0 = now();
+    const got = await this.o.fetchBuild(sha, dir, this.o.signal);
+    if (!got) return false;
+    const seconds = (now() - t0) / 1000;
+    const c = costOf(this.o.cost, sha);
+    c.build += seconds;
+    c.buildFetched = true;
+    this.o.cost.buildsFetched = (this.o.cost.buildsFetched ?? 0) + 1;
+    mkdirSync(dirname(logFile), { recursive: true });
+    writeFileSync(logFile, `build output downloaded from ${got.source}\n`);
+    this.o.emit({ type: 'build-end', sha, ok: true, seconds, log: logFile, cached: false, fetched: got.source });
+    const saved = await this.builds.save(key, dir, [...dependencyFolders], seconds);
+    this.outputHashes.set(sha, saved.outputHash);
+    return true;
+  }
+
+  /**
+   * The commit's dependencies, paid once per install key: kept in the worktree when it holds the
+   * key's modules untouched since they were installed, else seeded from the install cache (a
+   * copy), else installed and saved to the cache.
+   */
+  private async install(
+    sha: string, slot: Slot, command: string, ahead: boolean, env: Record<string, string>, fail: (f: CommitFailure) => never,
+  ): Promise<void> {
+    const c = costOf(this.o.cost, sha);
+    const dir = slot.path;
+    const key = installKey(dir, command);
+    // Another worktree is installing this key right now: wait and seed from it. (A loop, not one
+    // await: two commits prepared side by side must not both start the install.)
+    const w0 = now();
+    while (this.installing.has(key)) await this.installing.get(key);
+    c.install += (now() - w0) / 1000;
+    const entry = this.installs.get(key);
+    const dirs = entry?.dirs ?? installDirs(dir);
+    if (slot.installKey === key) {
+      if (slot.installStamp === installStamp(dir, dirs)) {
+        c.installReused = true;
+        c.saved += entry?.seconds ?? 0;
+        return;
+      }
+      // A build, a probe or a script wrote into the installed folders: the next commit must not inherit that.
+      if (!this.warnedRewrite) {
+        const message = `${sha.slice(0, 10)}: ${dirs.join(', ')} changed after it was installed (a build or a probe wrote into it): ` +
+          'copied again from the install cache, for this and every later commit that finds it changed';
+        this.o.emit({ type: 'warning', message });
+      }
+      this.warnedRewrite = true;
+    }
+    if (!ahead) this.o.emit({ type: 'phase', sha, phase: 'install' });
+    const t0 = now();
+    const logFile = join(this.o.runDir, 'logs', `${sha.slice(0, 12)}-install.log`);
+    if (entry) {
+      await this.installs.seed(key, dir, entry);
+      const seconds = (now() - t0) / 1000;
+      c.saved += Math.max(0, entry.seconds - seconds);
+      c.installReused = true;
+      this.o.cost.installsReused = (this.o.cost.installsReused ?? 0) + 1;
+      this.o.emit({ type: 'install-end', sha, ok: true, seconds, log: logFile, seeded: true });
+    } else {
+      let done = () => {};
+      this.installing.set(key, new Promise<void>((r) => (done = r)));
+      try {
+        // Modules of another lockfile are reconciled in place, not deleted by `npm ci`.
+        const run = slot.installKey ? reconcileCommand(command) : command;
+        const r = await runShell(this.pinned(run, ahead), {
+          cwd: dir, env, logFile, signal: this.o.signal, timeoutMs: this.o.buildTimeoutMs,
+        });
+        if (this.o.signal.aborted) throw new Error('aborted');
+        const seconds = (now() - t0) / 1000;
+        this.o.cost.installs = (this.o.cost.installs ?? 0) + 1;
+        this.o.cost.installSeconds = (this.o.cost.installSeconds ?? 0) + seconds;
+        const tail = tailLines((r.stdout + '\n' + r.stderr).trim(), 15);
+        const ok = r.exitCode === 0;
+        this.o.emit({ type: 'install-end', sha, ok, seconds, log: logFile, seeded: false, ...(ok ? {} : { tail }) });
+        if (r.exitCode !== 0) {
+          slot.installKey = undefined;
+          fail(this.stageFailure('install', r, logFile, tail));
+        }
+        await this.dropInstallExtras(sha, dir);
+        await this.installs.save(key, dir, { command, seconds, dirs: installDirs(dir) });
+      } finally {
+        this.installing.delete(key);
+        done();
+      }
+    }
+    c.install += (now() - t0) / 1000;
+    if (ahead) c.installedAhead = true;
+    slot.installKey = key;
+    slot.installStamp = installStamp(dir, dirs);
+  }
+
+  /**
+   * Files an install wrote outside the dependency folders (a `prepare` script's build, git hooks)
+   * are not in the install cache, so commits that reuse the install would not have them: removed
+   * here too, so every commit sees the same, and said once.
+   */
+  private async dropInstallExtras(sha: string, dir: string): Promise<void> {
+    const extras = await untrackedFiles(dir, dependencyFolders);
+    if (!extras.length) return;
+    await cleanWorktree(dir, dependencyFolders);
+    if (this.warnedExtras) return;
+    this.warnedExtras = true;
+    const shown = extras.slice(0, 5).join(', ') + (extras.length > 5 ? `, … (${extras.length} in all)` : '');
+    const message = `${sha.slice(0, 10)}: the install wrote ${shown} outside the dependency folders (a prepare or postinstall ` +
+      'script?); commits that reuse the install would not have them, so they are removed for every commit: put build steps in the build command';
+    this.o.emit({ type: 'warning', message });
+  }
+
+  /** A failed install or build: stopped at --build-timeout (too slow), or exited non-zero (crashed). */
+  private stageFailure(
+    what: 'install' | 'build', r: { timedOut: boolean; exitCode: number }, logFile: string, tail: string[],
+  ): CommitFailure {
+    if (!r.timedOut) return new CommitFailure('build', `the ${what} exited with code ${r.exitCode}`, logFile, tail, 'crashed');
+    const limit = `${(this.o.buildTimeoutMs ?? 0) / 1000} s`;
+    return new CommitFailure('build', `the ${what} ran past --build-timeout ${limit} and was stopped`, logFile, tail, 'too slow');
   }
 
   private pinned(command: string, ahead: boolean): string {
@@ -291,15 +394,15 @@ export function preparationCounted(cost: RunCost): number {
 
 /**
  * Fill in where the time went once the run is over: perfbisect's own overhead is the wall time
- * not spent checking out, installing, building, starting servers or measuring, shared evenly
- * among the commits the run touched; the savings are what the reused installs, builds and blocks
- * originally cost.
+ * not spent checking out, installing, building, starting servers, measuring or profiling, shared
+ * evenly among the commits measured; the savings are what the reused installs, builds, blocks and
+ * evidence originally cost.
  */
 export function finishCost(cost: RunCost, wallSeconds: number, prepareOverlap = 0): void {
   cost.wallSeconds = wallSeconds;
   const shas = Object.keys(cost.perCommit);
   // A block's commits prepared side by side count their wall time, not the sum of their times.
-  let work = preparationCounted(cost) - prepareOverlap;
+  let work = preparationCounted(cost) - prepareOverlap + (cost.profileSeconds ?? 0);
   let saved = 0;
   for (const sha of shas) {
     const c = costOf(cost, sha);
@@ -311,14 +414,4 @@ export function finishCost(cost: RunCost, wallSeconds: number, prepareOverlap = 
   for (const sha of measured) costOf(cost, sha).overhead = overhead / measured.length;
   cost.overheadSeconds = overhead;
   cost.savedSeconds = saved;
-}
-
-/** A culprit whose build output is byte-identical to its baseline's cannot have changed the built program. */
-export function flagIdenticalBuilds(result: { culprits: { sha: string; baseline: string; suspicious?: string }[]; culprit: { sha: string; suspicious?: string } | null }, hashes: Map<string, string>): void {
-  for (const c of result.culprits) {
-    const a = hashes.get(c.sha);
-    if (a && a === hashes.get(c.baseline)) {
-      c.suspicious = `the build output is byte-identical to ${c.baseline.slice(0, 12)}'s: the change cannot have altered the built program (unless it runs its sources directly); suspect noise or the environment`;
-    }
-  }
 }

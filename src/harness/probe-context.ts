@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { glob } from 'tinyglobby';
+import { ProbeTooSlow, tailLines } from '../errors.js';
 import type { RunEvent } from '../events.js';
 import type { PostgresServer, ProbeContext, RunningProcess } from '../probes/types.js';
 import { connectSql, startPostgres } from './postgres.js';
@@ -22,7 +23,15 @@ export function probeContext(o: {
   const { cwd, sha, env, signal, logFile, artifactsDir, emit } = o;
   return {
     cwd, sha, env, signal, logFile, artifactsDir,
-    exec: (command, opts = {}) => runTimed(command, { cwd, env: { ...env, ...opts.env }, logFile, timeoutMs: opts.timeoutMs, signal }),
+    exec: async (command, opts = {}) => {
+      const { timeoutMs } = opts;
+      const r = await runTimed(command, { cwd, env: { ...env, ...opts.env }, logFile, timeoutMs, signal });
+      // Stopped at its timeout: too slow, which every probe reports as such (never as an exit code).
+      if (r.timedOut && !r.aborted && timeoutMs) {
+        throw new ProbeTooSlow(command, timeoutMs, logFile, tailLines(r.stderr || r.stdout));
+      }
+      return r;
+    },
     log: (line) => appendFileSync(logFile, line + '\n'),
     spawn: (command, opts = {}) => startProcess(command, { cwd, env: { ...env, ...opts.env }, logFile, signal, sha, emit }),
     freePort,

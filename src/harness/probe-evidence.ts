@@ -1,27 +1,36 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ProbeArtifacts } from '../report/evidence/probe.js';
 
 const files = { bundle: 'bundle-sizes.json', statements: 'queries-statements.json', heapDiff: 'heap-diff.json', loopBlocks: 'event-loop-blocks.json' } as const;
 
-/**
- * The evidence files a probe wrote for one commit (runs/<id>/artifacts/<sha12>/). A commit whose
- * samples came from the cache was measured by an earlier run: its folder there is used, newest first.
- */
+/** The evidence files a probe wrote for one commit in this run's folder (runs/<id>/artifacts/<sha12>/). */
 export function readProbeArtifacts(runDir: string, sha: string): ProbeArtifacts {
+  return readFolder(join(runDir, 'artifacts', sha.slice(0, 12)));
+}
+
+/**
+ * A commit whose samples came from the cache was measured by an earlier run: the evidence files
+ * its probe wrote there (newest run first) are copied into this run's folder, so the run's folder
+ * holds everything its writeup shows and the writeup can be rebuilt from it later.
+ */
+export function adoptProbeArtifacts(runDir: string, sha: string): void {
   const key = sha.slice(0, 12);
-  const own = readFolder(join(runDir, 'artifacts', key));
-  if (Object.keys(own).length) return own;
+  const own = join(runDir, 'artifacts', key);
+  if (Object.keys(readFolder(own)).length) return;
   const runs = dirname(runDir);
   const earlier = readdirSync(runs)
     .map((n) => join(runs, n))
     .filter((d) => d !== runDir && existsSync(join(d, 'artifacts', key)))
     .sort((x, y) => statSync(y).mtimeMs - statSync(x).mtimeMs);
   for (const d of earlier) {
-    const out = readFolder(join(d, 'artifacts', key));
-    if (Object.keys(out).length) return out;
+    if (!Object.keys(readFolder(join(d, 'artifacts', key))).length) continue;
+    mkdirSync(own, { recursive: true });
+    for (const f of [...Object.values(files), 'queries-explain.txt']) {
+      if (existsSync(join(d, 'artifacts', key, f))) copyFileSync(join(d, 'artifacts', key, f), join(own, f));
+    }
+    return;
   }
-  return {};
 }
 
 function readFolder(dir: string): ProbeArtifacts {

@@ -1,5 +1,6 @@
 import { execa } from 'execa';
-import { appendFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import type { ExecResult } from '../probes/types.js';
 
 /** Every process group we started and have not seen exit: killed on Ctrl-C, errors and exit. */
@@ -39,10 +40,35 @@ export async function stopGroup(pid: number, graceMs = 2000): Promise<void> {
 export function groupAlive(pid: number): boolean {
   try {
     process.kill(-pid, 0);
-    return true;
   } catch {
     return false;
   }
+  return process.platform !== 'linux' || hasLivingMember(pid);
+}
+
+/**
+ * A process whose parent died before it is reaped by init, which can take seconds (some container
+ * inits reap on a timer): a group of such zombies is gone, and waiting for it would only add time.
+ */
+function hasLivingMember(group: number): boolean {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return true;
+  }
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    // "pid (comm) state ppid pgrp …": the name may hold spaces and parentheses.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === group && state !== 'Z') return true;
+  }
+  return false;
 }
 
 /** Register a process group started elsewhere, so Ctrl-C and exit kill it too; `untrack` when it exited. */
@@ -62,8 +88,36 @@ export function killAllGroups(): void {
   liveGroups.clear();
 }
 
-/** Start a long-lived shell command in its own process group (a server); the caller stops it. */
-export function spawnShell(command: string, opts: ShellOptions) {
+/**
+ * What execa lacks: it stops the process it started (at `timeout`, on `cancelSignal`, SIGKILL after
+ * `forceKillAfterDelay`), not the processes that one started in its group. When execa had to kill
+ * the group's leader, the rest of the group goes with it: otherwise a grandchild holding the output
+ * pipes keeps the run open long after its timeout.
+ */
+export function stopGroupWithLeader(
+  child: Pick<ChildProcess, 'once' | 'killed' | 'pid'>,
+  graceMs: number,
+): () => Promise<void> {
+  let stopping: Promise<void> | undefined;
+  child.once('exit', () => {
+    const leader = child.pid;
+    if (child.killed && leader !== undefined && groupAlive(leader)) stopping = stopGroup(leader, graceMs);
+  });
+  // 'exit' comes before execa settles: awaited after it, this is the group's stop, if there was one.
+  return () => stopping ?? Promise.resolve();
+}
+
+export interface ShellProcess {
+  pid: number;
+  /** Settles once the group's leader has exited and its output is read. */
+  exited: Promise<{ exitCode?: number; timedOut: boolean; isCanceled: boolean }>;
+  /** SIGTERM to the whole group, SIGKILL after the grace period. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Start a shell command in its own process group (a server, a build); the caller awaits or stops it. */
+export function spawnShell(command: string, opts: ShellOptions): ShellProcess {
+  const graceMs = opts.killGraceMs ?? 2000;
   const child = execa('sh', ['-c', command], {
     cwd: opts.cwd,
     env: opts.env,
@@ -72,45 +126,38 @@ export function spawnShell(command: string, opts: ShellOptions) {
     reject: false,
     stdin: 'ignore',
     buffer: false,
+    timeout: opts.timeoutMs,
+    cancelSignal: opts.signal,
+    forceKillAfterDelay: graceMs,
   });
   const pid = child.pid!;
   liveGroups.add(pid);
-  const pump = (stream: NodeJS.ReadableStream | null, name: 'stdout' | 'stderr') => {
-    let rest = '';
-    stream?.on('data', (chunk: Buffer) => {
-      const text = rest + chunk.toString();
-      const lines = text.split('\n');
-      rest = lines.pop() ?? '';
-      for (const l of lines) {
-        if (opts.logFile) appendFileSync(opts.logFile, l + '\n');
-        opts.onLine?.(l, name);
-      }
-    });
-    stream?.on('end', () => {
-      if (rest) {
-        if (opts.logFile) appendFileSync(opts.logFile, rest + '\n');
-        opts.onLine?.(rest, name);
-      }
-    });
+  const groupStopped = stopGroupWithLeader(child, graceMs);
+  const pump = async (from: 'stdout' | 'stderr') => {
+    // execa splits the output into lines, the last one without its newline too.
+    for await (const line of child.iterable({ from })) {
+      if (opts.logFile) appendFileSync(opts.logFile, line + '\n');
+      opts.onLine?.(line, from);
+    }
   };
-  pump(child.stdout, 'stdout');
-  pump(child.stderr, 'stderr');
-  const exited = child.then((r) => {
+  const pumped = Promise.all([pump('stdout'), pump('stderr')]).catch(() => undefined);
+  const exited = Promise.all([child, pumped]).then(async ([r]) => {
+    await groupStopped();
     liveGroups.delete(pid);
     return r;
   });
   return {
     pid,
     exited,
-    async stop(graceMs = opts.killGraceMs ?? 2000) {
-      await stopGroup(pid, graceMs);
+    async stop(grace = graceMs) {
+      await stopGroup(pid, grace);
       liveGroups.delete(pid);
       await exited;
     },
   };
 }
 
-/** Run a shell command to completion, timed, in its own process group, killed on abort or timeout. */
+/** Run a shell command to completion, timed, in its own process group, stopped on abort or timeout. */
 export async function runShell(command: string, opts: ShellOptions): Promise<ExecResult & { timedOut: boolean; aborted: boolean }> {
   if (opts.signal?.aborted) throw new Error('aborted');
   const out: string[] = [];
@@ -118,29 +165,23 @@ export async function runShell(command: string, opts: ShellOptions): Promise<Exe
   const start = performance.now();
   const proc = spawnShell(command, {
     ...opts,
+    killGraceMs: opts.killGraceMs ?? 1000,
     onLine: (l, s) => {
       (s === 'stdout' ? out : err).push(l);
       opts.onLine?.(l, s);
     },
   });
-  let timedOut = false;
-  let aborted = false;
-  const timer = opts.timeoutMs ? setTimeout(() => ((timedOut = true), void proc.stop(opts.killGraceMs ?? 1000)), opts.timeoutMs) : undefined;
-  const onAbort = () => ((aborted = true), void proc.stop(opts.killGraceMs ?? 1000));
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
   const r = await proc.exited;
   const ms = performance.now() - start;
-  if (timer) clearTimeout(timer);
-  opts.signal?.removeEventListener('abort', onAbort);
   // The shell may exit while a grandchild it backgrounded lives on: leave nothing behind.
   if (groupAlive(proc.pid)) await stopGroup(proc.pid, 500);
   liveGroups.delete(proc.pid);
   return {
-    exitCode: r.exitCode ?? (timedOut ? 124 : 128),
+    exitCode: r.exitCode ?? (r.timedOut ? 124 : 128),
     stdout: out.join('\n'),
     stderr: err.join('\n'),
     ms,
-    timedOut,
-    aborted,
+    timedOut: r.timedOut,
+    aborted: r.isCanceled,
   };
 }

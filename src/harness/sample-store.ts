@@ -12,6 +12,8 @@ export interface StoredBlock {
   /** Samples by tree (not by commit: commits with equal trees measure the same program). */
   samples: Record<string, number[]>;
   details?: Record<string, Record<string, number>[]>;
+  /** By tree: indices of the samples stopped at the probe's timeout (their value is the timeout). */
+  censored?: Record<string, number[]>;
   time: string;
   /** Seconds measuring the block and preparing its commits took: what a replay saves. */
   seconds?: number;

@@ -1,7 +1,8 @@
 import { execa, execaSync } from 'execa';
 import { appendFile } from 'node:fs/promises';
 import type { ExecResult } from '../probes/types.js';
-import { groupAlive, stopGroup, track, untrack } from './process.js';
+import { groupAlive, stopGroup, stopGroupWithLeader, track, untrack } from './process.js';
+import { median } from '../stats/summary.js';
 
 /**
  * One timed run of a probe's command, with perfbisect's own work kept out of the timed window.
@@ -63,8 +64,7 @@ function shellStartUp(): number {
     execaSync('sh', ['-c', ':'], { reject: false });
     runs.push(performance.now() - t0);
   }
-  runs.sort((a, b) => a - b);
-  return runs[Math.floor(runs.length / 2)];
+  return median(runs);
 }
 
 /** Plain words (and single-quoted ones, as perfbisect quotes an ad-hoc command): no shell needed. */
@@ -94,35 +94,32 @@ export async function runTimed(command: string, o: TimedOptions): Promise<TimedR
   const t0 = performance.now();
   const child = execa(file, args, {
     cwd: o.cwd, env, extendEnv: false, detached: true, reject: false,
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stripFinalNewline: false,
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
+    lines: { stdout: true, stderr: true },
+    // execa stops the command at its timeout or on Ctrl-C (SIGKILL a second after SIGTERM); its group goes too.
+    timeout: o.timeoutMs, cancelSignal: o.signal, forceKillAfterDelay: 1000,
   });
   const pid = child.pid;
   if (pid === undefined) {
     const r = await child;
-    return { exitCode: 127, stdout: '', stderr: String(r.stderr ?? r.message ?? ''), ms: NaN, timedOut: false, aborted: false };
+    return { exitCode: 127, stdout: '', stderr: String(r.message ?? ''), ms: NaN, timedOut: false, aborted: false };
   }
   track(pid);
-  let timedOut = false;
-  let aborted = false;
-  // The whole process group goes: a command's own children too (execa kills only the one it started).
-  const timer = o.timeoutMs ? setTimeout(() => ((timedOut = true), void stopGroup(pid, 1000)), o.timeoutMs) : undefined;
-  const onAbort = () => ((aborted = true), void stopGroup(pid, 1000));
-  o.signal?.addEventListener('abort', onAbort, { once: true });
+  const groupStopped = stopGroupWithLeader(child, 1000);
   const r = await child;
   const outside = performance.now() - t0;
-  if (timer) clearTimeout(timer);
-  o.signal?.removeEventListener('abort', onAbort);
+  await groupStopped();
   // The command may exit while a process it backgrounded lives on: leave nothing behind.
   if (groupAlive(pid)) await stopGroup(pid, 500);
   untrack(pid);
-  const stdout = String(r.stdout ?? '');
-  const stderr = String(r.stderr ?? '');
+  const { stdout, stderr } = r;
   const inner = how.kind === 'bash5' ? wrapperFigures(String((r.stdio as unknown[])[3] ?? '')) : undefined;
   const ms = inner?.wallMs ?? (argv ? outside : Math.max(0, outside - (how.kind === 'plain' ? how.shellStartMs : 0)));
-  if (o.logFile) await appendFile(o.logFile, stdout + (stdout && !stdout.endsWith('\n') ? '\n' : '') + stderr + (stderr && !stderr.endsWith('\n') ? '\n' : ''));
+  if (o.logFile) await appendFile(o.logFile, [...stdout, ...stderr].map((line) => `${line}\n`).join(''));
   return {
-    exitCode: r.exitCode ?? (timedOut ? 124 : 128),
-    stdout: stdout.replace(/\n$/, ''), stderr: stderr.replace(/\n$/, ''), ms, cpuMs: inner?.cpuMs, timedOut, aborted,
+    exitCode: r.exitCode ?? (r.timedOut ? 124 : 128),
+    stdout: stdout.join('\n'), stderr: stderr.join('\n'), ms, cpuMs: inner?.cpuMs,
+    timedOut: r.timedOut, aborted: r.isCanceled,
   };
 }
 

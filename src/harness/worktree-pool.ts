@@ -3,8 +3,9 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * A few long-lived worktrees moved between commits (`git checkout` of the difference), so what
- * builds leave behind (tsc's .tsbuildinfo, bundler caches, Go's build cache) stays warm. A slot
+ * A few long-lived worktrees moved between commits (`git checkout` of the difference), so a
+ * checkout costs only the files that differ and installed dependencies stay in place; each commit's
+ * build still sees only its own tree (cleanWorktree, before every build). A slot
  * in use (leased by a measurement block or a build) is never moved; an idle one is moved least
  * recently used first; a new slot is added only when every slot is leased. With `fresh`, every
  * commit gets its own new worktree and no slot is ever moved.
@@ -16,10 +17,22 @@ export interface Slot {
   sha?: string;
   /** The commit is installed and built in this slot. */
   ready: boolean;
-  /** The install key whose modules the slot holds. */
+  /** The install key whose modules the slot holds, and their state when installed (installStamp). */
   installKey?: string;
+  installStamp?: string;
   leases: number;
   lastUsed: number;
+}
+
+/**
+ * Make a worktree hold only its commit's tree: tracked files reset, and everything git does not
+ * track removed (a previous commit's build outputs, files of deleted sources, caches written by
+ * builds and probes), ignored files included, except the dependency folders in `keep`, which an
+ * install reconciles or the install cache restores.
+ */
+export async function cleanWorktree(path: string, keep: readonly string[]): Promise<void> {
+  await execa('git', ['reset', '--hard', '--quiet'], { cwd: path });
+  await execa('git', ['clean', '-ffdxq', ...keep.flatMap((k) => ['-e', k])], { cwd: path });
 }
 
 export class WorktreePool {

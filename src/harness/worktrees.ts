@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { simpleGit } from 'simple-git';
 
@@ -23,6 +24,9 @@ export class Worktrees {
 
   static async create(cache: string, repoRoot: string, runId: string): Promise<Worktrees> {
     const w = new Worktrees(cache, repoRoot, runId);
+    for (const left of existsSync(join(cache, 'trash')) ? readdirSync(join(cache, 'trash')) : []) {
+      discard(join(cache, 'trash', left), join(cache, 'trash'));
+    }
     await w.ensureMirror();
     await w.pruneStale();
     mkdirSync(w.dir, { recursive: true });
@@ -57,7 +61,7 @@ export class Worktrees {
       const pidFile = join(root, run, '.pid');
       const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : NaN;
       if (Number.isFinite(pid) && isAlive(pid)) continue;
-      rmSync(join(root, run), { recursive: true, force: true });
+      discard(join(root, run), join(this.cache, 'trash'));
     }
     await this.git().raw(['worktree', 'prune']);
   }
@@ -84,15 +88,40 @@ export class Worktrees {
     rmSync(path, { recursive: true, force: true });
   }
 
-  /** Remove every worktree of this run and the run's folder. */
+  /**
+   * Remove every worktree of this run and the run's folder. Worktrees can hold hundreds of MB of
+   * dependencies: the folder is moved aside at once and deleted in the background, so the user is not
+   * kept waiting after the result; what a background delete leaves is removed by the next run.
+   */
   async cleanup(): Promise<void> {
     this.trees.clear();
-    rmSync(this.dir, { recursive: true, force: true });
+    discard(this.dir, join(this.cache, 'trash'));
     try {
       await this.git().raw(['worktree', 'prune']);
     } catch {
       /* the mirror itself may be gone (cache cleaned) */
     }
+  }
+}
+
+/**
+ * Delete a folder without waiting for it: renamed into `trash` (same file system: instant), then removed
+ * by a detached `rm -rf` that outlives perfbisect; where that cannot start, removed here and now.
+ */
+export function discard(dir: string, trash: string): void {
+  if (!existsSync(dir)) return;
+  let target = dir;
+  try {
+    mkdirSync(trash, { recursive: true });
+    if (dirname(dir) !== trash) {
+      target = join(trash, `${basename(dir)}-${process.pid}-${Date.now()}`);
+      renameSync(dir, target);
+    }
+    const rm = spawn('rm', ['-rf', target], { detached: true, stdio: 'ignore' });
+    rm.on('error', () => rmSync(target, { recursive: true, force: true }));
+    rm.unref();
+  } catch {
+    rmSync(target, { recursive: true, force: true });
   }
 }
 

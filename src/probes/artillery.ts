@@ -1,49 +1,69 @@
+import * as v from 'valibot';
 import { join } from 'node:path';
-import { CommitFailure, EnvironmentError } from '../errors.js';
-import { noUnknownKeys, oneOf, str } from '../config/validate.js';
+import { CommitFailure, EnvironmentError, tailLines } from '../errors.js';
+import { facts, strict, text } from '../config/schema.js';
 import { shellQuote } from '../commands/bisect.js';
 import { readArtilleryReport } from './artillery/report.js';
+import { betterField, buildField } from './fields.js';
 import { findTool, readText } from './k6.js';
-import { readServerConfig, readUrl, serverFields, serverSlot, startServer, type ServerConfig } from './server.js';
+import { serverEntries, serverSlot, startServer, urlTemplate } from './server.js';
 import type { Probe, ProbeContext, ProbeKind } from './types.js';
 
-export interface ArtilleryProbeConfig extends ServerConfig {
-  kind: 'artillery';
-  script: string;
-  /** As Artillery names it: 'http.response_time.p99', 'http.request_rate', 'http.codes.500'. */
-  metric: string;
-  better: 'lower' | 'higher';
-  unit: string;
-  url?: string;
-  artilleryPath?: string;
-  args?: string;
-  build?: string;
-}
+export const artillerySchema = v.pipe(
+  strict({
+    kind: v.literal('artillery'),
+    script: v.pipe(text(), v.description('the Artillery scenario (its `config.target` is overridden)')),
+    metric: v.pipe(
+      v.optional(text(), 'http.response_time.p99'),
+      v.description(
+        'as Artillery names it: `http.response_time.p99` (also `p50`/`median`, `p75`, `p90`, `p95`, `p99.9`, ' +
+          '`mean`, `max`), `http.request_rate`, or any counter like `http.codes.500`, `errors.ETIMEDOUT`',
+      ),
+    ),
+    better: v.pipe(
+      betterField('`lower` or `higher`'),
+      facts({ default: 'higher for request rates, request counts and 2xx codes; else lower' }),
+    ),
+    unit: v.pipe(
+      v.optional(v.string()),
+      v.description("the metric's unit"),
+      facts({ default: '`ms` for response times, `req/s` for rates' }),
+    ),
+    url: v.pipe(
+      v.optional(urlTemplate()),
+      v.description('the url to wait for before the run'),
+      facts({ default: "the server's `/`" }),
+    ),
+    artilleryPath: v.pipe(
+      v.optional(text()),
+      v.description('the artillery executable'),
+      facts({ default: "the commit's `node_modules/.bin/artillery`, else `artillery` on PATH" }),
+    ),
+    args: v.pipe(v.optional(text()), v.description('extra `artillery run` arguments')),
+    build: buildField,
+    ...serverEntries,
+  }),
+  v.transform(({ kind, script, metric, better, unit, ...rest }) => ({
+    kind,
+    script,
+    metric,
+    better: better ?? (/request_rate|requests$|codes\.2\d\d$/.test(metric) ? 'higher' : 'lower'),
+    unit: unit ?? (/response_time|session_length|latency/.test(metric) ? 'ms' : /_rate$/.test(metric) ? 'req/s' : ''),
+    ...rest,
+  })),
+);
+
+export type ArtilleryProbeConfig = v.InferOutput<typeof artillerySchema>;
 
 /**
  * Run the user's Artillery scenario with its target overridden to the server started at each
  * commit, and take a metric from its JSON report. Artillery is an optional peer (~590 MB): found
  * at `artilleryPath`, in the project's node_modules/.bin, or on PATH.
  */
-export const artilleryProbe: ProbeKind<ArtilleryProbeConfig> = {
+export const artilleryProbe: ProbeKind<typeof artillerySchema> = {
   kind: 'artillery',
   describe: "start the app, run an Artillery scenario against it, take a report metric like 'http.response_time.p99'",
-  validate(raw, path) {
-    noUnknownKeys(raw, path, ['kind', 'script', 'metric', 'better', 'unit', 'url', 'artilleryPath', 'args', 'build', ...serverFields]);
-    const metric = str(raw, 'metric', path) ?? 'http.response_time.p99';
-    return {
-      kind: 'artillery',
-      script: str(raw, 'script', path, { required: true })!,
-      metric,
-      better: oneOf(raw, 'better', path, ['lower', 'higher'] as const) ?? (/request_rate|requests$|codes\.2\d\d$/.test(metric) ? 'higher' : 'lower'),
-      unit: str(raw, 'unit', path) ?? (/response_time|session_length|latency/.test(metric) ? 'ms' : /_rate$/.test(metric) ? 'req/s' : ''),
-      url: readUrl(raw, 'url', path, false),
-      artilleryPath: str(raw, 'artilleryPath', path),
-      args: str(raw, 'args', path),
-      build: str(raw, 'build', path),
-      ...readServerConfig(raw, path),
-    };
-  },
+  schema: artillerySchema,
   create(cfg, name): Probe {
     const servers = serverSlot((ctx) => startServer(ctx, cfg, { url: cfg.url ?? 'http://127.0.0.1:{port}/' }));
     const bins = new WeakMap<ProbeContext, string>();
@@ -72,11 +92,15 @@ export const artilleryProbe: ProbeKind<ArtilleryProbeConfig> = {
           // Telemetry goes to an outside host; where that is unreachable it only costs time.
           const r = await ctx.exec(cmd, { env: { ARTILLERY_DISABLE_TELEMETRY: 'true', BASE_URL: server.baseUrl } });
           server.check('during the Artillery run');
-          if (r.exitCode !== 0) throw new CommitFailure('probe', `artillery exited with code ${r.exitCode}`, ctx.logFile, tail(r.stderr || r.stdout));
+          if (r.exitCode !== 0) {
+            const tail = tailLines(r.stderr || r.stdout, 15);
+            throw new CommitFailure('probe', `artillery exited with code ${r.exitCode}`, ctx.logFile, tail, 'crashed');
+          }
           try {
             return readArtilleryReport(JSON.parse((await readText(ctx, out)) ?? 'null'), cfg.metric);
           } catch (e) {
-            throw new CommitFailure('probe', `Artillery's report ${out} could not be read: ${(e as Error).message}`, ctx.logFile, tail(r.stdout));
+            const why = `Artillery's report ${out} could not be read: ${(e as Error).message}`;
+            throw new CommitFailure('probe', why, ctx.logFile, tailLines(r.stdout, 15));
           }
         }),
       teardown: (ctx) => servers.stop(ctx),
@@ -103,6 +127,3 @@ async function findArtillery(ctx: ProbeContext, configured: string | undefined, 
   return 'artillery';
 }
 
-function tail(text: string, n = 15): string[] {
-  return text.trimEnd().split('\n').slice(-n);
-}

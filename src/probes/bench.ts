@@ -1,28 +1,55 @@
+import * as v from 'valibot';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CommitFailure } from '../errors.js';
-import { bool, noUnknownKeys, num, oneOf, str, strMap } from '../config/validate.js';
-import { lastJsonLine, shq, tailLines } from './bench/shell.js';
+import { CommitFailure, tailLines } from '../errors.js';
+import { bool, facts, num, oneOf, strict, text } from '../config/schema.js';
+import { lastJsonLine, shq } from './bench/shell.js';
+import { buildField, envField, timeoutField } from './fields.js';
 import type { MetricInfo, Probe, ProbeContext, ProbeKind, Sample } from './types.js';
 
 const metrics = ['mean', 'p75', 'p99', 'throughput'] as const;
 type BenchMetric = (typeof metrics)[number];
 
-export interface BenchProbeConfig {
-  kind: 'bench';
-  /** The benchmark file: relative to the commit's worktree, or absolute (kept outside the repository). */
-  file: string;
-  task: string;
-  metric: BenchMetric;
-  /** tinybench time budget per task in ms, for plain task functions (a configured Bench keeps its own). */
-  time?: number;
-  iterations?: number;
-  /** Also write one V8 CPU profile per measured commit (an extra, unmeasured run). */
-  cpuProfile?: boolean;
-  build?: string;
-  env?: Record<string, string>;
-  timeout?: number;
-}
+export const benchSchema = strict({
+  kind: v.literal('bench'),
+  file: v.pipe(
+    text(),
+    v.description(
+      "the benchmark file, relative to the commit's worktree; an absolute path is used as is " +
+        '(a file kept outside the repository)',
+    ),
+  ),
+  task: v.pipe(text(), v.description('the task name')),
+  metric: v.pipe(
+    v.optional(oneOf(metrics), 'mean'),
+    v.description(
+      '`mean`, `p75` or `p99` latency in ms (lower is better), or `throughput` in ops/s (higher is better)',
+    ),
+  ),
+  time: v.pipe(
+    v.optional(num({ min: 1 })),
+    v.description('tinybench time budget per task in ms, for plain task functions (a configured Bench keeps its own)'),
+    facts({ default: '500' }),
+  ),
+  iterations: v.pipe(
+    v.optional(num({ min: 1, integer: true })),
+    v.description('tinybench minimum iterations, for plain task functions'),
+    facts({ default: '10' }),
+  ),
+  cpuProfile: v.pipe(
+    v.optional(bool()),
+    v.description(
+      'one extra, unmeasured run per measured commit with `node --cpu-prof`; the `.cpuprofile` is saved in the ' +
+        "run's `artifacts/<sha>/cpu-profile/` and opens in Chrome DevTools (Performance panel)",
+    ),
+    facts({ default: '`false`' }),
+  ),
+  build: buildField,
+  env: envField,
+  timeout: timeoutField,
+});
+
+export type BenchProbeConfig = v.InferOutput<typeof benchSchema>;
 
 /** The runner ships compiled beside this file, so it finds perfbisect's own tinybench and jiti. */
 const runnerPath = fileURLToPath(new URL('./bench/runner.js', import.meta.url));
@@ -38,24 +65,10 @@ const metricInfo: Record<BenchMetric, MetricInfo> = {
  * A tinybench task from the user's benchmark file. One sample is one fresh Node process's figure.
  * A missing file or task is a probe failure: an error at the endpoints, a skip in the middle.
  */
-export const benchProbe: ProbeKind<BenchProbeConfig> = {
+export const benchProbe: ProbeKind<typeof benchSchema> = {
   kind: 'bench',
   describe: 'a tinybench task from your benchmark file (.ts or .js): mean, p75, p99 latency or throughput',
-  validate(raw, path) {
-    noUnknownKeys(raw, path, ['kind', 'file', 'task', 'metric', 'time', 'iterations', 'cpuProfile', 'build', 'env', 'timeout']);
-    return {
-      kind: 'bench',
-      file: str(raw, 'file', path, { required: true })!,
-      task: str(raw, 'task', path, { required: true })!,
-      metric: oneOf(raw, 'metric', path, metrics) ?? 'mean',
-      time: num(raw, 'time', path, { min: 1 }),
-      iterations: num(raw, 'iterations', path, { min: 1, integer: true }),
-      cpuProfile: bool(raw, 'cpuProfile', path),
-      build: str(raw, 'build', path),
-      env: strMap(raw, 'env', path),
-      timeout: num(raw, 'timeout', path, { min: 0.001 }),
-    };
-  },
+  schema: benchSchema,
   create(cfg): Probe {
     const profiled = new Set<string>();
     return {
@@ -113,7 +126,7 @@ export function parseRunnerOutput(stdout: string, stderr: string, exitCode: numb
   if (o?.error) throw new CommitFailure('probe', `${cfg.file} task ${JSON.stringify(cfg.task)} failed: ${String(o.message ?? o.error).split('\n')[0]}`, undefined, tailLines(String(o.message ?? '')));
   const value = Number(o?.value);
   if (exitCode !== 0 || !o || !Number.isFinite(value)) {
-    throw new CommitFailure('probe', `the tinybench runner exited with code ${exitCode} without a result`, undefined, tail);
+    throw new CommitFailure('probe', `the tinybench runner exited with code ${exitCode} without a result`, undefined, tail, exitCode ? 'crashed' : 'failed');
   }
   const details: Record<string, number> = {};
   for (const k of ['mean', 'p75', 'p99'] as const) if (k !== cfg.metric && typeof o[k] === 'number') details[k] = o[k] as number;

@@ -1,8 +1,10 @@
+import * as v from 'valibot';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { CommitFailure } from '../errors.js';
-import { fail, noUnknownKeys, oneOf, str, strList } from '../config/validate.js';
+import { crossCheck, facts, oneOf, strict, strList, text } from '../config/schema.js';
 import { attributeBytes, inlineSourceMap, sourceMapPath, type RawSourceMap } from './bundle/sourcemap.js';
+import { buildField } from './fields.js';
 import type { Probe, ProbeContext, ProbeKind, Sample } from './types.js';
 
 /** Where common build tools put what ships to the browser. */
@@ -12,16 +14,58 @@ export const bundlePresets = {
   vite: ['dist/assets/**/*.js', 'dist/assets/**/*.css'],
 } as const;
 
-export type Compression = 'none' | 'gzip' | 'brotli';
+const presetNames = Object.keys(bundlePresets) as (keyof typeof bundlePresets)[];
 
-export interface BundleProbeConfig {
-  kind: 'bundle';
-  build?: string;
-  files: string[];
-  compression: Compression;
-  /** 'total', or one file (path, file name, or entry name before its hash). */
-  metric: string;
-}
+export const bundleSchema = v.pipe(
+  strict({
+    kind: v.literal('bundle'),
+    build: buildField,
+    files: v.pipe(
+      v.optional(
+        v.pipe(strList(), v.check((f) => f.length > 0, "is empty: give at least one pattern, like 'dist/**/*.js'")),
+      ),
+      v.description('glob patterns of the build output (a string or a list), relative to the repository root'),
+    ),
+    preset: v.pipe(
+      v.optional(oneOf(presetNames)),
+      v.description(
+        "instead of `files`: `'dist'` (`dist/**/*.{js,mjs,cjs,css}`), `'next'` (`.next/static/chunks/**/*.js`, " +
+          "`.next/static/css/**/*.css`), `'vite'` (`dist/assets/**/*.{js,css}`)",
+      ),
+    ),
+    compression: v.pipe(
+      v.optional(oneOf(['none', 'gzip', 'brotli'] as const), 'gzip'),
+      v.description("which size is the metric: `'none'` (raw bytes), `'gzip'`, `'brotli'`"),
+    ),
+    metric: v.pipe(
+      v.optional(text(), 'total'),
+      v.description(
+        "`'total'`, or one file: its path (`dist/main.js`), its name (`main.js`), or its entry name before a hash " +
+          '(`main` matches `main-3f9a1c.js`)',
+      ),
+    ),
+  }),
+  crossCheck(
+    'preset',
+    (cfg) => !(cfg.files && cfg.preset),
+    'and $parent.files both given: keep one (a preset is a list of files patterns)',
+  ),
+  crossCheck(
+    'files',
+    (cfg) => !!(cfg.files || cfg.preset),
+    "is required: glob patterns of the build output, like files: ['dist/**/*.js'], or preset: 'dist' | 'next' | 'vite'",
+  ),
+  v.transform(({ kind, build, files, preset, compression, metric }) => ({
+    kind,
+    build,
+    files: files ?? [...bundlePresets[preset!]],
+    compression,
+    metric,
+  })),
+);
+
+export type BundleProbeConfig = v.InferOutput<typeof bundleSchema>;
+export type Compression = BundleProbeConfig['compression'];
 
 export interface FileSize {
   file: string;
@@ -44,24 +88,10 @@ export interface BundleSizes {
  * Bytes of the build output: raw, gzip and brotli per file (zlib, no external tool), summed or one
  * file. Deterministic: the same tree builds the same bytes, so one sample per commit.
  */
-export const bundleProbe: ProbeKind<BundleProbeConfig> = {
+export const bundleProbe: ProbeKind<typeof bundleSchema> = {
   kind: 'bundle',
   describe: 'bytes of build output (raw, gzip or brotli; total or one file), with per-file and per-module evidence',
-  validate(raw, path) {
-    noUnknownKeys(raw, path, ['kind', 'build', 'files', 'preset', 'compression', 'metric']);
-    const files = strList(raw, 'files', path);
-    const preset = oneOf(raw, 'preset', path, Object.keys(bundlePresets) as (keyof typeof bundlePresets)[]);
-    if (files && preset) fail(`${path}.preset`, `and ${path}.files both given: keep one (a preset is a list of files patterns)`);
-    if (!files && !preset) fail(`${path}.files`, `is required: glob patterns of the build output, like files: ['dist/**/*.js'], or preset: 'dist' | 'next' | 'vite'`);
-    if (files && files.length === 0) fail(`${path}.files`, `is empty: give at least one pattern, like 'dist/**/*.js'`);
-    return {
-      kind: 'bundle',
-      build: str(raw, 'build', path),
-      files: files ?? [...bundlePresets[preset!]],
-      compression: oneOf(raw, 'compression', path, ['none', 'gzip', 'brotli'] as const) ?? 'gzip',
-      metric: str(raw, 'metric', path) ?? 'total',
-    };
-  },
+  schema: bundleSchema,
   create(cfg): Probe {
     const unit = cfg.compression === 'none' ? 'bytes' : `${cfg.compression} bytes`;
     return {

@@ -1,56 +1,64 @@
-import { CommitFailure } from '../errors.js';
-import { fail, isObject, noUnknownKeys, num, oneOf, str, strMap } from '../config/validate.js';
+import * as v from 'valibot';
+import { CommitFailure, ProbeTooSlow, tailLines } from '../errors.js';
+import { dispatch, facts, isObject, oneOf, regex, strict, text } from '../config/schema.js';
+import { buildField, envField, timeoutField } from './fields.js';
 import type { Probe, ProbeKind, Sample } from './types.js';
 
-export interface CommandProbeConfig {
-  kind: 'command';
-  run: string;
-  build?: string;
-  env?: Record<string, string>;
-  timeout?: number;
-  /** 'wall' (default) or 'cpu' time of the command, or a number it prints. */
-  metric?: 'wall' | 'cpu' | { name: string; better: 'lower' | 'higher'; unit: string; pattern?: string; field?: string };
-}
+const printedMetric = strict({
+  name: v.pipe(text(), v.description('what the number is, for the writeup')),
+  better: v.pipe(v.optional(oneOf(['lower', 'higher'] as const), 'lower'), v.description('which way is better')),
+  unit: v.pipe(v.optional(v.string(), ''), v.description("the number's unit, like `ms` or `ops/s`")),
+  pattern: v.pipe(
+    v.optional(v.pipe(
+      regex(),
+      v.check((p) => /\((?!\?)/.test(p), 'needs a capture group around the number, like "ops/s: ([0-9.]+)"'),
+    )),
+    v.description('a regular expression whose first group is the number, taken from its last match'),
+  ),
+  field: v.pipe(
+    v.optional(text()),
+    v.description('a field (dotted path) of the JSON object on the last line of output; default: `name`'),
+  ),
+});
+
+const timeMetric = v.picklist(
+  ['wall', 'cpu'] as const,
+  "must be 'wall', 'cpu', or an object like { name: 'ops/s', better: 'higher', pattern: 'ops/s: ([0-9.]+)' }",
+);
+const metric = dispatch([timeMetric, printedMetric], (input) => (isObject(input) ? printedMetric : timeMetric));
+
+export const commandSchema = strict({
+  kind: v.optional(v.literal('command'), 'command'),
+  run: v.pipe(text(), v.description('the shell command, run in the commit\'s worktree')),
+  build: buildField,
+  env: envField,
+  timeout: v.pipe(
+    timeoutField,
+    v.description(
+      'seconds: a run past it is too slow; for wall time it counts as a censored sample of at least the timeout',
+    ),
+  ),
+  metric: v.pipe(
+    v.optional(metric),
+    v.description(
+      "`'wall'` (wall time), `'cpu'` (CPU time of the command and its children; needs bash 5), or a number it prints",
+    ),
+    facts({ default: "`'wall'`" }),
+  ),
+});
+
+export type CommandProbeConfig = v.InferOutput<typeof commandSchema>;
 
 /**
  * Any command: its wall time, or a number it prints (a regex's first group, or a field of a JSON
- * last line). The command failing is a probe failure: the commit is skipped, as with `git bisect run`.
+ * last line). The command crashing is a probe failure: the commit is skipped, as with `git bisect
+ * run`. A run stopped at the timeout is too slow: for wall time, a censored sample (at least the
+ * timeout); a printed number it never printed cannot be bounded, so that run is reported too slow.
  */
-export const commandProbe: ProbeKind<CommandProbeConfig> = {
+export const commandProbe: ProbeKind<typeof commandSchema> = {
   kind: 'command',
   describe: "any command's wall time, or a number it prints (pattern or JSON field)",
-  validate(raw, path) {
-    noUnknownKeys(raw, path, ['kind', 'run', 'build', 'env', 'timeout', 'metric']);
-    const cfg: CommandProbeConfig = {
-      kind: 'command',
-      run: str(raw, 'run', path, { required: true })!,
-      build: str(raw, 'build', path),
-      env: strMap(raw, 'env', path),
-      timeout: num(raw, 'timeout', path, { min: 0.001 }),
-    };
-    const m = raw.metric;
-    if (m === 'wall' || m === 'cpu') cfg.metric = m;
-    else if (m !== undefined) {
-      if (!isObject(m)) {
-        fail(`${path}.metric`, "must be 'wall', 'cpu', or an object like { name: 'ops/s', better: 'higher', pattern: 'ops/s: ([0-9.]+)' }");
-      }
-      const mp = `${path}.metric`;
-      noUnknownKeys(m, mp, ['name', 'better', 'unit', 'pattern', 'field']);
-      const pattern = str(m, 'pattern', mp);
-      if (pattern !== undefined) {
-        let re: RegExp;
-        try {
-          re = new RegExp(pattern);
-        } catch (e) {
-          fail(`${mp}.pattern`, `is not a valid regular expression: ${(e as Error).message}`);
-        }
-        if (!/\((?!\?)/.test(re.source)) fail(`${mp}.pattern`, 'needs a capture group around the number, like "ops/s: ([0-9.]+)"');
-      }
-      const name = str(m, 'name', mp, { required: true })!;
-      cfg.metric = { name, better: oneOf(m, 'better', mp, ['lower', 'higher'] as const) ?? 'lower', unit: str(m, 'unit', mp) ?? '', pattern, field: str(m, 'field', mp) };
-    }
-    return cfg;
-  },
+  schema: commandSchema,
   create(cfg): Probe {
     const m = cfg.metric ?? 'wall';
     return {
@@ -59,9 +67,16 @@ export const commandProbe: ProbeKind<CommandProbeConfig> = {
       build: cfg.build,
       metric: m === 'wall' ? { name: 'wall time', unit: 'ms', better: 'lower' } : m === 'cpu' ? { name: 'CPU time', unit: 'ms', better: 'lower' } : { name: m.name, unit: m.unit, better: m.better },
       async sample(ctx): Promise<Sample> {
-        const r = await ctx.exec(cfg.run, { env: cfg.env, timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined });
+        let r;
+        try {
+          r = await ctx.exec(cfg.run, { env: cfg.env, timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined });
+        } catch (e) {
+          if (m === 'wall' && e instanceof ProbeTooSlow) return { value: e.timeoutMs, censored: true };
+          throw e;
+        }
         if (r.exitCode !== 0) {
-          throw new CommitFailure('probe', `\`${cfg.run}\` exited with code ${r.exitCode}`, undefined, tail(r.stderr || r.stdout));
+          const tail = tailLines(r.stderr || r.stdout);
+          throw new CommitFailure('probe', `\`${cfg.run}\` exited with code ${r.exitCode}${exitHint(r.exitCode)}`, undefined, tail, 'crashed');
         }
         // Wall and CPU time are both kept: the noise report compares them, and says when CPU time would decide sooner.
         const details: Record<string, number> = r.cpuMs === undefined ? { wall: r.ms } : { wall: r.ms, cpu: r.cpuMs };
@@ -76,26 +91,34 @@ export const commandProbe: ProbeKind<CommandProbeConfig> = {
   },
 };
 
+/** What a user usually means by an exit code a probe should not have. */
+function exitHint(code: number): string {
+  if (code === 127) return ' (command not found: check PATH, or give the command as separate words after --)';
+  if (code === 126) return ' (not executable: run it through its interpreter, like sh script.sh)';
+  return ' (if a non-zero exit is normal for it, as for a linter with findings, measure `… || true`)';
+}
+
 export function parseMetric(stdout: string, m: { name: string; pattern?: string; field?: string }): number {
   if (m.pattern) {
     const matches = [...stdout.matchAll(new RegExp(m.pattern, 'g'))];
     const last = matches[matches.length - 1];
-    const v = last ? Number(last[1]) : NaN;
-    if (!Number.isFinite(v)) throw new CommitFailure('probe', `the output has no match for /${m.pattern}/ with a number in its first group`, undefined, tail(stdout));
-    return v;
+    const value = last ? Number(last[1]) : NaN;
+    if (!Number.isFinite(value)) {
+      const why = `the output has no match for /${m.pattern}/ with a number in its first group`;
+      throw new CommitFailure('probe', why, undefined, tailLines(stdout));
+    }
+    return value;
   }
   const field = m.field ?? m.name;
   const lines = stdout.trim().split('\n');
   try {
     const obj = JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
-    const v = Number(field.split('.').reduce<unknown>((o, k) => (isObject(o) ? o[k] : undefined), obj));
-    if (Number.isFinite(v)) return v;
+    const value = Number(field.split('.').reduce<unknown>((o, k) => (isObject(o) ? o[k] : undefined), obj));
+    if (Number.isFinite(value)) return value;
   } catch {
     /* reported below */
   }
-  throw new CommitFailure('probe', `the last line of output is not JSON with a numeric "${field}" field (or give metric.pattern)`, undefined, tail(stdout));
+  const why = `the last line of output is not JSON with a numeric "${field}" field (or give metric.pattern)`;
+  throw new CommitFailure('probe', why, undefined, tailLines(stdout));
 }
 
-function tail(text: string, n = 10): string[] {
-  return text.trimEnd().split('\n').slice(-n);
-}

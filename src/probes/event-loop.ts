@@ -1,24 +1,41 @@
+import * as v from 'valibot';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommitFailure } from '../errors.js';
-import { bool, fail, noUnknownKeys, num, str } from '../config/validate.js';
-import { loadFields, readLoadConfig, type LoadConfig } from './http/config.js';
+import { bool, num, oneOf, strict } from '../config/schema.js';
+import { loadCheck, loadEntries } from './http/config.js';
 import { measuredLoad, startLoaded } from './http.js';
-import { readServerConfig, serverFields, serverSlot, type ServerConfig, type StartedServer } from './server.js';
+import { buildField } from './fields.js';
+import { serverEntries, serverSlot, type StartedServer } from './server.js';
 import type { Probe, ProbeContext, ProbeKind, Sample } from './types.js';
 
 const loopMetrics = ['p50', 'p90', 'p99', 'max', 'mean', 'blocks'] as const;
-type LoopMetric = (typeof loopMetrics)[number];
 
-export interface EventLoopProbeConfig extends ServerConfig, LoadConfig {
-  kind: 'event-loop';
-  metric: LoopMetric;
-  /** A delay over this many ms counts as a block (default 50). */
-  blockThreshold: number;
-  /** Sample the stacks that block (V8 profiler at 10 ms during the load; default true). */
-  blockStacks: boolean;
-  build?: string;
-}
+export const eventLoopSchema = v.pipe(
+  strict({
+    kind: v.literal('event-loop'),
+    metric: v.pipe(
+      v.optional(oneOf(loopMetrics), 'p99'),
+      v.description(
+        'event-loop delay `p50`, `p90`, `p99`, `max`, `mean` (ms), or `blocks` (delays over `blockThreshold`)',
+      ),
+    ),
+    build: buildField,
+    blockThreshold: v.pipe(
+      v.optional(num({ min: 1 }), 50),
+      v.description('a delay over this many ms counts as a block'),
+    ),
+    blockStacks: v.pipe(
+      v.optional(bool(), true),
+      v.description('sample the stacks that block (V8 profiler at 10 ms during the load)'),
+    ),
+    ...serverEntries,
+    ...loadEntries,
+  }),
+  loadCheck(),
+);
+
+export type EventLoopProbeConfig = v.InferOutput<typeof eventLoopSchema>;
 
 interface LoopReport {
   samples: number;
@@ -52,20 +69,10 @@ const preload = new URL('./event-loop/preload.js', import.meta.url).href;
  * Event-loop delay of a Node server under load: the app is started with a small preloaded module
  * (NODE_OPTIONS=--import) that records perf_hooks.monitorEventLoopDelay during each load run.
  */
-export const eventLoopProbe: ProbeKind<EventLoopProbeConfig> = {
+export const eventLoopProbe: ProbeKind<typeof eventLoopSchema> = {
   kind: 'event-loop',
   describe: 'start a Node app with a preloaded monitor, load it: event-loop delay p99/max or blocks',
-  validate(raw, path) {
-    noUnknownKeys(raw, path, ['kind', 'metric', 'blockThreshold', 'blockStacks', 'build', ...serverFields, ...loadFields]);
-    const metric = str(raw, 'metric', path) ?? 'p99';
-    if (!(loopMetrics as readonly string[]).includes(metric)) fail(`${path}.metric`, `must be one of ${loopMetrics.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(metric)}`);
-    return {
-      kind: 'event-loop', metric: metric as LoopMetric, build: str(raw, 'build', path),
-      blockThreshold: num(raw, 'blockThreshold', path, { min: 1 }) ?? 50,
-      blockStacks: bool(raw, 'blockStacks', path) ?? true,
-      ...readServerConfig(raw, path), ...readLoadConfig(raw, path),
-    };
-  },
+  schema: eventLoopSchema,
   create(cfg): Probe {
     const controls = new WeakMap<StartedServer, number>();
     const start = async (ctx: ProbeContext) => {

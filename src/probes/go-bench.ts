@@ -1,57 +1,55 @@
-import { CommitFailure, EnvironmentError } from '../errors.js';
-import { fail, noUnknownKeys, num, oneOf, str, strMap } from '../config/validate.js';
-import { shq, tailLines } from './bench/shell.js';
+import * as v from 'valibot';
+import { CommitFailure, EnvironmentError, tailLines } from '../errors.js';
+import { facts, got, num, strict, text } from '../config/schema.js';
+import { shq } from './bench/shell.js';
 import { benchRegex, parseGoBench } from './go-bench/parse.js';
+import { betterField, buildField, envField, timeoutField } from './fields.js';
 import type { MetricInfo, Probe, ProbeContext, ProbeKind, Sample } from './types.js';
 
-export interface GoBenchProbeConfig {
-  kind: 'go-bench';
-  /** The package, as `go test` takes it (default '.'). */
-  package: string;
-  /** Benchmark name, sub-benchmarks with '/': BenchmarkDecode or BenchmarkDecode/small. */
-  bench: string;
-  /** A unit of the result line: ns/op (default), B/op, allocs/op, MB/s or a custom b.ReportMetric unit. */
-  metric: string;
-  better?: 'lower' | 'higher';
-  /** Result lines per `go test` run (-count); each line is one sample. */
-  count: number;
-  benchtime?: string;
-  /** The go command (default 'go' on PATH). */
-  go: string;
-  build?: string;
-  env?: Record<string, string>;
-  timeout?: number;
-}
+export const goBenchSchema = strict({
+  kind: v.literal('go-bench'),
+  package: v.pipe(v.optional(text(), '.'), v.description('the package, as `go test` takes it')),
+  bench: v.pipe(
+    text(),
+    v.regex(/^Benchmark/, (issue) =>
+      `must name a benchmark function like 'BenchmarkDecode' (or 'BenchmarkDecode/small'), got ${got(issue.input)}`),
+    v.description('benchmark name, like `BenchmarkDecode` or `BenchmarkDecode/small`'),
+  ),
+  metric: v.pipe(
+    v.optional(
+      v.pipe(text(), v.regex(/^\S+$/, (issue) =>
+        `must be one unit of the result line like 'ns/op', 'B/op' or 'allocs/op', got ${got(issue.input)}`)),
+      'ns/op',
+    ),
+    v.description('a unit of the result line: `ns/op`, `B/op`, `allocs/op`, `MB/s` or a custom `b.ReportMetric` unit'),
+  ),
+  better: v.pipe(betterField('`lower` or `higher`'), facts({ default: 'higher for units ending in `/s`, else lower' })),
+  count: v.pipe(
+    v.optional(num({ min: 1, max: 100, integer: true }), 1),
+    v.description('result lines per `go test` run (`-count`, 1–100); each line is one sample'),
+  ),
+  benchtime: v.pipe(
+    v.optional(v.pipe(text(), v.regex(/^(\d+x|\d+(\.\d+)?(ns|us|µs|ms|s|m|h))$/, (issue) =>
+      `must be a duration like '200ms' or a count like '100x', got ${got(issue.input)}`))),
+    v.description('`-benchtime`: a duration (`200ms`) or a count (`100x`)'),
+    facts({ default: "Go's 1s" }),
+  ),
+  go: v.pipe(v.optional(text(), 'go'), v.description('the go command')),
+  build: buildField,
+  env: envField,
+  timeout: timeoutField,
+});
+
+export type GoBenchProbeConfig = v.InferOutput<typeof goBenchSchema>;
 
 /**
  * The user's own `go test -bench` benchmark. Each result line is a sample: a run with -count N
  * yields N samples, handed out to the next N sample() calls of that commit.
  */
-export const goBenchProbe: ProbeKind<GoBenchProbeConfig> = {
+export const goBenchProbe: ProbeKind<typeof goBenchSchema> = {
   kind: 'go-bench',
   describe: 'a Go benchmark (go test -bench): ns/op, B/op, allocs/op or a custom unit per result line',
-  validate(raw, path) {
-    noUnknownKeys(raw, path, ['kind', 'package', 'bench', 'metric', 'better', 'count', 'benchtime', 'go', 'build', 'env', 'timeout']);
-    const bench = str(raw, 'bench', path, { required: true })!;
-    if (!/^Benchmark/.test(bench)) fail(`${path}.bench`, `must name a benchmark function like 'BenchmarkDecode' (or 'BenchmarkDecode/small'), got ${JSON.stringify(bench)}`);
-    const benchtime = str(raw, 'benchtime', path);
-    if (benchtime !== undefined && !/^(\d+x|\d+(\.\d+)?(ns|us|µs|ms|s|m|h))$/.test(benchtime)) fail(`${path}.benchtime`, `must be a duration like '200ms' or a count like '100x', got ${JSON.stringify(benchtime)}`);
-    const metric = str(raw, 'metric', path) ?? 'ns/op';
-    if (/\s/.test(metric)) fail(`${path}.metric`, `must be one unit of the result line like 'ns/op', 'B/op' or 'allocs/op', got ${JSON.stringify(metric)}`);
-    return {
-      kind: 'go-bench',
-      package: str(raw, 'package', path) ?? '.',
-      bench,
-      metric,
-      better: oneOf(raw, 'better', path, ['lower', 'higher'] as const),
-      count: num(raw, 'count', path, { min: 1, max: 100, integer: true }) ?? 1,
-      benchtime,
-      go: str(raw, 'go', path) ?? 'go',
-      build: str(raw, 'build', path),
-      env: strMap(raw, 'env', path),
-      timeout: num(raw, 'timeout', path, { min: 0.001 }),
-    };
-  },
+  schema: goBenchSchema,
   create(cfg, name): Probe {
     const queued = new Map<string, Sample[]>();
     let checked = false;
@@ -81,7 +79,8 @@ export const goBenchProbe: ProbeKind<GoBenchProbeConfig> = {
       profile: {
         profiler: 'pprof',
         async sample(ctx, outDir): Promise<Sample> {
-          const r = await ctx.exec(goTestCommand(cfg, ['-cpuprofile', `${outDir}/cpu.pprof`]), { env: goEnv(cfg), timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined });
+          const profiled = { ...cfg, count: 1, benchtime: profileBenchtime(cfg.benchtime) };
+          const r = await ctx.exec(goTestCommand(profiled, ['-cpuprofile', `${outDir}/cpu.pprof`]), { env: goEnv(cfg), timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined });
           return goSamples(r.stdout, r.stderr, r.exitCode, cfg, ctx)[0];
         },
       },
@@ -98,6 +97,18 @@ export function goTestCommand(cfg: GoBenchProbeConfig, extra: string[] = []): st
   if (cfg.benchtime) args.push('-benchtime', cfg.benchtime);
   args.push(...extra, cfg.package);
   return args.map(shq).join(' ');
+}
+
+/**
+ * A profiled run lasts at least Go's default second: the profiler samples at 100 Hz, and a benchmark
+ * run for a fixed few iterations (`40x`) or milliseconds leaves a handful of samples, too few to rank
+ * functions by. A longer duration the user chose is kept.
+ */
+export function profileBenchtime(benchtime: string | undefined): string {
+  const m = benchtime ? /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)$/.exec(benchtime) : null;
+  if (!m) return '1s';
+  const seconds = Number(m[1]) * { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 }[m[2]]!;
+  return seconds >= 1 ? benchtime! : '1s';
 }
 
 /** Worktrees have a .git file, not a directory: VCS stamping must not get in the way; never fetch a toolchain. */
@@ -119,7 +130,7 @@ export function goSamples(stdout: string, stderr: string, exitCode: number, cfg:
     if (/no Go files|cannot find package|directory not found|is not in (GOROOT|std)|matched no packages/.test(text)) {
       throw new CommitFailure('probe', `Go package ${cfg.package} does not exist ${at}: use a --good after it was added`, undefined, tail);
     }
-    throw new CommitFailure('probe', `\`go test -bench\` for ${cfg.bench} exited with code ${exitCode} ${at}`, undefined, tail);
+    throw new CommitFailure('probe', `\`go test -bench\` for ${cfg.bench} exited with code ${exitCode} ${at}`, undefined, tail, 'crashed');
   }
   const lines = parseGoBench(stdout);
   const mine = lines.filter((l) => l.name === cfg.bench);

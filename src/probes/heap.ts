@@ -1,62 +1,129 @@
+import * as v from 'valibot';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CommitFailure } from '../errors.js';
-import { bool, fail, noUnknownKeys, num, str, strMap } from '../config/validate.js';
+import { CommitFailure, tailLines } from '../errors.js';
+import { bool, dispatch, got, isObject, num, strict, text } from '../config/schema.js';
 import { diffSnapshots, slope } from './heap/snapshot-diff.js';
-import { readServerConfig, readUrl, serverFields, startServer, type ServerConfig } from './server.js';
+import { buildField, envField, timeoutField } from './fields.js';
+import { serverEntries, startServer, urlTemplate, type ServerConfig } from './server.js';
 import type { Probe, ProbeContext, ProbeKind, Sample } from './types.js';
 
-export interface HeapProbeConfig {
-  kind: 'heap';
-  build?: string;
-  /** Module (in the worktree) whose default export is one unit of work. */
-  scenario?: string;
-  iterations: number;
-  /** Server form: the app, the url requested `iterations` times, heap and RSS after GC at checkpoints. */
-  server?: ServerConfig & { url: string };
-  checkpoints: number;
-  /** Slopes below this (bytes per 1,000 iterations) read as this: leak-free commits compare equal. */
-  noiseFloor: number;
-  deterministic: boolean;
-  snapshots: boolean;
-  env?: Record<string, string>;
-  timeout?: number;
-}
+/** The fields both forms share, after their own. */
+const measuring = {
+  checkpoints: v.pipe(
+    v.optional(num({ min: 3, max: 200, integer: true }), 10),
+    v.description('forced-GC readings along the way (3–200)'),
+  ),
+  noiseFloor: v.pipe(
+    v.optional(num({ min: 0 }), 1024),
+    v.description('bytes per 1,000 iterations below which a slope counts as no growth'),
+  ),
+};
+
+const snapshots = v.pipe(
+  v.optional(bool(), true),
+  v.description('write two heap snapshots per commit (its first run)'),
+);
+
+const scenarioForm = v.pipe(
+  strict(
+    {
+      kind: v.literal('heap'),
+      build: buildField,
+      scenario: v.pipe(
+        text(),
+        v.regex(
+          /\.(m?js|cjs)$/,
+          (issue) => `must be a JavaScript module (.js, .mjs or .cjs; build TypeScript first), got ${got(issue.input)}`,
+        ),
+        v.description('a `.js`/`.mjs`/`.cjs` module in the repository whose default export is one unit of work'),
+      ),
+      iterations: v.pipe(
+        v.optional(num({ min: 100, integer: true }), 20_000),
+        v.description('measured units of work (at least 100)'),
+      ),
+      ...measuring,
+      // A scenario run is exact enough for one run per commit.
+      deterministic: v.pipe(v.optional(bool(), true), v.description('one run per commit; `false` to sample')),
+      snapshots,
+      env: envField,
+      timeout: timeoutField,
+    },
+    {
+      required: {
+        scenario:
+          "is required: a module whose default export is one unit of work, like scenario: 'dist/leak-scenario.js' " +
+          '(or start + url for a server)',
+      },
+    },
+  ),
+  v.transform(({ kind, build, scenario, iterations, ...rest }) => ({
+    kind,
+    build,
+    scenario,
+    server: undefined,
+    iterations,
+    checkpoints: rest.checkpoints,
+    noiseFloor: rest.noiseFloor,
+    deterministic: rest.deterministic,
+    snapshots: rest.snapshots,
+    env: rest.env,
+    timeout: rest.timeout,
+  })),
+);
+
+const serverForm = v.pipe(
+  strict({
+    kind: v.literal('heap'),
+    build: buildField,
+    scenario: v.optional(
+      v.never('and $parent.start both given: a heap probe runs either a scenario module or a server (start + url)'),
+    ),
+    ...serverEntries,
+    url: v.pipe(urlTemplate(), v.description('server form: the url requested `iterations` times')),
+    iterations: v.pipe(
+      v.optional(num({ min: 10, integer: true }), 2000),
+      v.description('server form: requests, at least 10'),
+    ),
+    ...measuring,
+    // A server's heap moves with its sockets and buffers: sampled.
+    deterministic: v.pipe(v.optional(bool(), false), v.description('server form: `true` for one run per commit')),
+    snapshots,
+  }),
+  v.transform(({ kind, build, start, env, ready, readyPattern, readyTimeout, stopGrace, url, ...rest }) => ({
+    kind,
+    build,
+    scenario: undefined,
+    server: { start, env, ready, readyPattern, readyTimeout, stopGrace, url },
+    iterations: rest.iterations,
+    checkpoints: rest.checkpoints,
+    noiseFloor: rest.noiseFloor,
+    deterministic: rest.deterministic,
+    snapshots: rest.snapshots,
+    env,
+    timeout: undefined,
+  })),
+);
+
+/** A scenario module, or (with `start`) a server whose requests are the iterations. */
+export const heapSchema = dispatch([scenarioForm, serverForm], (input) =>
+  isObject(input) && input.start !== undefined ? serverForm : scenarioForm,
+);
+
+export type HeapProbeConfig = v.InferOutput<typeof heapSchema>;
 
 const runner = fileURLToPath(new URL('./heap/runner.js', import.meta.url));
 const preload = new URL('./heap/preload.js', import.meta.url).href;
-const scenarioFields = ['kind', 'build', 'scenario', 'iterations', 'checkpoints', 'noiseFloor', 'deterministic', 'snapshots', 'env', 'timeout'];
 
 /**
  * Heap retained per 1,000 iterations of a scenario, from a robust (Theil–Sen) fit of the heap after forced
  * GC against iterations, in a fresh `node --expose-gc`. A leak is a positive slope; a leak-free
  * scenario sits at the noise floor. Evidence: two heap snapshots per commit and their diff.
  */
-export const heapProbe: ProbeKind<HeapProbeConfig> = {
+export const heapProbe: ProbeKind<typeof heapSchema> = {
   kind: 'heap',
   describe: 'heap retained per 1,000 iterations of a scenario (or requests to a server) after forced GC: leaks, with a heap snapshot diff',
-  validate(raw, path) {
-    const serverForm = raw.start !== undefined;
-    if (serverForm && raw.scenario !== undefined) fail(`${path}.scenario`, `and ${path}.start both given: a heap probe runs either a scenario module or a server (start + url)`);
-    noUnknownKeys(raw, path, serverForm ? [...scenarioFields.filter((k) => k !== 'scenario' && k !== 'timeout'), ...serverFields, 'url'] : scenarioFields);
-    if (!serverForm && raw.scenario === undefined) fail(`${path}.scenario`, `is required: a module whose default export is one unit of work, like scenario: 'dist/leak-scenario.js' (or start + url for a server)`);
-    const scenario = serverForm ? undefined : str(raw, 'scenario', path, { required: true })!;
-    if (scenario && !/\.(m?js|cjs)$/.test(scenario)) fail(`${path}.scenario`, `must be a JavaScript module (.js, .mjs or .cjs; build TypeScript first), got ${JSON.stringify(scenario)}`);
-    return {
-      kind: 'heap',
-      build: str(raw, 'build', path),
-      scenario,
-      server: serverForm ? { ...readServerConfig(raw, path), url: readUrl(raw, 'url', path)! } : undefined,
-      iterations: num(raw, 'iterations', path, { min: serverForm ? 10 : 100, integer: true }) ?? (serverForm ? 2000 : 20_000),
-      checkpoints: num(raw, 'checkpoints', path, { min: 3, max: 200, integer: true }) ?? 10,
-      noiseFloor: num(raw, 'noiseFloor', path, { min: 0 }) ?? 1024,
-      // A scenario run is exact enough for one run per commit; a server's heap moves with its sockets and buffers.
-      deterministic: bool(raw, 'deterministic', path) ?? !serverForm,
-      snapshots: bool(raw, 'snapshots', path) ?? true,
-      env: strMap(raw, 'env', path),
-      timeout: num(raw, 'timeout', path, { min: 0.001 }),
-    };
-  },
+  schema: heapSchema,
   create(cfg): Probe {
     const snapshotted = new Set<string>();
     return {
@@ -80,7 +147,10 @@ export const heapProbe: ProbeKind<HeapProbeConfig> = {
         const cmd = [process.execPath, '--expose-gc', runner, cfg.scenario!, String(cfg.iterations), String(cfg.checkpoints), prefix].map(q).join(' ');
         const r = await ctx.exec(cmd, { env: cfg.env, timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined });
         const lines = r.stdout.trim().split('\n');
-        if (r.exitCode !== 0) throw new CommitFailure('probe', `the heap scenario ${cfg.scenario} exited with code ${r.exitCode}`, ctx.logFile, (r.stderr || r.stdout).trimEnd().split('\n').slice(-10));
+        if (r.exitCode !== 0) {
+          const why = `the heap scenario ${cfg.scenario} exited with code ${r.exitCode}`;
+          throw new CommitFailure('probe', why, ctx.logFile, tailLines(r.stderr || r.stdout), 'crashed');
+        }
         let out: { points: [number, number][]; snapshots: string[] };
         try {
           out = JSON.parse(lines[lines.length - 1]);

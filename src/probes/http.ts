@@ -1,18 +1,33 @@
+import * as v from 'valibot';
 import { CommitFailure } from '../errors.js';
-import { fail, noUnknownKeys, str } from '../config/validate.js';
-import { loadFields, readLoadConfig, type LoadConfig } from './http/config.js';
+import { oneOf, strict } from '../config/schema.js';
+import { loadCheck, loadEntries, type LoadConfig } from './http/config.js';
 import { latencyMetrics, runLoad, type LoadFigures } from './http/load.js';
-import { readServerConfig, serverFields, serverSlot, startServer, type ServerConfig, type StartedServer } from './server.js';
+import { buildField } from './fields.js';
+import { serverEntries, serverSlot, startServer, type ServerConfig, type StartedServer } from './server.js';
 import type { MetricInfo, Probe, ProbeContext, ProbeKind, Sample } from './types.js';
 
 export const httpMetrics = [...latencyMetrics, 'rps', 'errorRate', 'non2xxRate'] as const;
 export type HttpMetric = (typeof httpMetrics)[number];
 
-export interface HttpProbeConfig extends ServerConfig, LoadConfig {
-  kind: 'http';
-  metric: HttpMetric;
-  build?: string;
-}
+export const httpSchema = v.pipe(
+  strict({
+    kind: v.literal('http'),
+    metric: v.pipe(
+      v.optional(oneOf(httpMetrics), 'p99'),
+      v.description(
+        '`p50` `p90` `p95` `p99` `p99.9` `mean` (ms, lower is better), `rps` (higher is better), ' +
+          '`errorRate`, `non2xxRate` (percent of requests, lower is better)',
+      ),
+    ),
+    build: buildField,
+    ...serverEntries,
+    ...loadEntries,
+  }),
+  loadCheck(),
+);
+
+export type HttpProbeConfig = v.InferOutput<typeof httpSchema>;
 
 export function httpMetricInfo(m: HttpMetric): MetricInfo {
   if (m === 'rps') return { name: 'requests/s', unit: 'req/s', better: 'higher' };
@@ -56,15 +71,10 @@ export async function measuredLoad(ctx: ProbeContext, cfg: LoadConfig, server: S
  * Start the app at each commit and load it with autocannon: latency percentiles, throughput or
  * error rate. One sample is one short load run; the server lives for a measurement block.
  */
-export const httpProbe: ProbeKind<HttpProbeConfig> = {
+export const httpProbe: ProbeKind<typeof httpSchema> = {
   kind: 'http',
   describe: 'start the app (PORT), load it with autocannon: p50…p99.9/mean latency, rps, error rate',
-  validate(raw, path) {
-    noUnknownKeys(raw, path, ['kind', 'metric', 'build', ...serverFields, ...loadFields]);
-    const metric = str(raw, 'metric', path) ?? 'p99';
-    if (!(httpMetrics as readonly string[]).includes(metric)) fail(`${path}.metric`, `must be one of ${httpMetrics.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(metric)}`);
-    return { kind: 'http', metric: metric as HttpMetric, build: str(raw, 'build', path), ...readServerConfig(raw, path), ...readLoadConfig(raw, path) };
-  },
+  schema: httpSchema,
   create(cfg): Probe {
     const servers = serverSlot((ctx) => startLoaded(ctx, cfg));
     return {

@@ -1,27 +1,65 @@
+import * as v from 'valibot';
 import { join } from 'node:path';
-import { CommitFailure, EnvironmentError } from '../errors.js';
-import { bool, fail, noUnknownKeys, oneOf, str } from '../config/validate.js';
+import { CommitFailure, EnvironmentError, tailLines } from '../errors.js';
+import { bool, facts, strict, text } from '../config/schema.js';
 import { parseK6Metric, readK6Summary, trendStats, type K6MetricRef } from './k6/summary.js';
-import { readServerConfig, readUrl, serverFields, serverSlot, startServer, type ServerConfig } from './server.js';
+import { betterField, buildField } from './fields.js';
+import { serverEntries, serverSlot, startServer, urlTemplate } from './server.js';
 import type { Probe, ProbeContext, ProbeKind } from './types.js';
 import { shellQuote } from '../commands/bisect.js';
 
-export interface K6ProbeConfig extends ServerConfig {
-  kind: 'k6';
-  script: string;
-  /** 'http_req_duration.p(99)', 'http_reqs.rate', 'my_custom_trend.avg', … */
-  metric: string;
-  better: 'lower' | 'higher';
-  unit: string;
-  /** The url to wait for (default: the server's root). */
-  url?: string;
-  k6Path?: string;
-  /** Extra arguments to `k6 run` (like '--vus 10 --duration 5s'). */
-  args?: string;
-  /** Failed thresholds fail the commit (default: they are reported as warnings). */
-  failOnThresholds?: boolean;
-  build?: string;
-}
+export const k6Schema = v.pipe(
+  strict({
+    kind: v.literal('k6'),
+    script: v.pipe(text(), v.description('the k6 script, relative to the repository root')),
+    metric: v.pipe(
+      v.optional(
+        v.pipe(
+          text(),
+          v.regex(/^[\w.{}:\-"' ]+(\.[\w()\d.]+)?$/, (issue) =>
+            `must name a k6 metric and stat like 'http_req_duration.p(99)', got ${JSON.stringify(issue.input)}`),
+        ),
+        'http_req_duration.p(95)',
+      ),
+      v.description(
+        '`<k6 metric>.<stat>`: a trend stat (`avg` `min` `med` `max` `p(N)`), a rate (`http_req_failed.rate`), ' +
+          'a counter (`http_reqs.count`, `http_reqs.rate`), a gauge, a custom metric, or a submetric like ' +
+          '`http_req_duration{expected_response:true}.p(95)`. Without a stat, the natural one',
+      ),
+    ),
+    better: v.pipe(
+      betterField('`lower` or `higher`'),
+      facts({ default: 'higher for `http_reqs`, `iterations`, `checks`, `data_*`; else lower' }),
+    ),
+    unit: v.pipe(
+      v.optional(v.string()),
+      v.description("the metric's unit"),
+      facts({ default: '`ms` for duration trends' }),
+    ),
+    url: v.pipe(
+      v.optional(urlTemplate()),
+      v.description('the url to wait for before the run'),
+      facts({ default: "the server's `/`" }),
+    ),
+    k6Path: v.pipe(v.optional(text()), v.description('the k6 binary'), facts({ default: '`k6` on PATH' })),
+    args: v.pipe(v.optional(text()), v.description("extra `k6 run` arguments, like `'--vus 10 --duration 5s'`")),
+    failOnThresholds: v.pipe(
+      v.optional(bool()),
+      v.description('failed thresholds fail the commit (otherwise they are shown as a warning)'),
+      facts({ default: '`false`' }),
+    ),
+    build: buildField,
+    ...serverEntries,
+  }),
+  v.transform(({ kind, script, metric, better, unit, ...rest }) => {
+    const ref = parseK6Metric(metric);
+    const trend = ref.stat ? /^(avg|min|med|max|p\()/.test(ref.stat) : false;
+    const timed = trend && /duration|time|latency/.test(ref.metric);
+    return { kind, script, metric, better: better ?? defaultBetter(ref), unit: unit ?? (timed ? 'ms' : ''), ...rest };
+  }),
+);
+
+export type K6ProbeConfig = v.InferOutput<typeof k6Schema>;
 
 /** Metrics where more is better by default: throughput counters and success rates. */
 function defaultBetter(ref: K6MetricRef): 'lower' | 'higher' {
@@ -32,29 +70,10 @@ function defaultBetter(ref: K6MetricRef): 'lower' | 'higher' {
  * Run the user's k6 script against the server started at each commit (BASE_URL), read the summary
  * export and take the named metric. k6 exits 99 when thresholds fail: reported, not a failure.
  */
-export const k6Probe: ProbeKind<K6ProbeConfig> = {
+export const k6Probe: ProbeKind<typeof k6Schema> = {
   kind: 'k6',
   describe: "start the app, run a k6 script against it (BASE_URL), take a summary metric like 'http_req_duration.p(99)'",
-  validate(raw, path) {
-    noUnknownKeys(raw, path, ['kind', 'script', 'metric', 'better', 'unit', 'url', 'k6Path', 'args', 'failOnThresholds', 'build', ...serverFields]);
-    const metric = str(raw, 'metric', path) ?? 'http_req_duration.p(95)';
-    if (!/^[\w.{}:\-"' ]+(\.[\w()\d.]+)?$/.test(metric)) fail(`${path}.metric`, `must name a k6 metric and stat like 'http_req_duration.p(99)', got ${JSON.stringify(metric)}`);
-    const ref = parseK6Metric(metric);
-    const trend = ref.stat ? /^(avg|min|med|max|p\()/.test(ref.stat) : false;
-    return {
-      kind: 'k6',
-      script: str(raw, 'script', path, { required: true })!,
-      metric,
-      better: oneOf(raw, 'better', path, ['lower', 'higher'] as const) ?? defaultBetter(ref),
-      unit: str(raw, 'unit', path) ?? (trend && /duration|time|latency/.test(ref.metric) ? 'ms' : ''),
-      url: readUrl(raw, 'url', path, false),
-      k6Path: str(raw, 'k6Path', path),
-      args: str(raw, 'args', path),
-      failOnThresholds: bool(raw, 'failOnThresholds', path),
-      build: str(raw, 'build', path),
-      ...readServerConfig(raw, path),
-    };
-  },
+  schema: k6Schema,
   create(cfg, name): Probe {
     const ref = parseK6Metric(cfg.metric);
     const waitUrl = cfg.url ?? 'http://127.0.0.1:{port}/';
@@ -80,16 +99,20 @@ export const k6Probe: ProbeKind<K6ProbeConfig> = {
           ].filter(Boolean).join(' ');
           const r = await ctx.exec(cmd, { env: { BASE_URL: server.baseUrl } });
           server.check('during the k6 run');
-          if (r.exitCode !== 0 && r.exitCode !== 99) throw new CommitFailure('probe', `k6 exited with code ${r.exitCode}`, ctx.logFile, tail(r.stderr || r.stdout));
+          if (r.exitCode !== 0 && r.exitCode !== 99) {
+            const tail = tailLines(r.stderr || r.stdout, 15);
+            throw new CommitFailure('probe', `k6 exited with code ${r.exitCode}`, ctx.logFile, tail, 'crashed');
+          }
           let figures;
           try {
             figures = readK6Summary(JSON.parse((await readText(ctx, out)) ?? 'null'), ref);
           } catch (e) {
-            throw new CommitFailure('probe', `k6's summary ${out} could not be read: ${(e as Error).message}`, ctx.logFile, tail(r.stderr || r.stdout));
+            const why = `k6's summary ${out} could not be read: ${(e as Error).message}`;
+            throw new CommitFailure('probe', why, ctx.logFile, tailLines(r.stderr || r.stdout, 15));
           }
           if (figures.failedThresholds.length) {
             const msg = `k6 thresholds failed: ${figures.failedThresholds.join('; ')}`;
-            if (cfg.failOnThresholds) throw new CommitFailure('probe', msg, ctx.logFile, tail(r.stdout));
+            if (cfg.failOnThresholds) throw new CommitFailure('probe', msg, ctx.logFile, tailLines(r.stdout, 15));
             ctx.log(`[perfbisect] ${msg}`);
             warnOnce(ctx, msg);
           }
@@ -130,6 +153,3 @@ function warnOnce(ctx: ProbeContext, msg: string): void {
   ctx.warn(msg);
 }
 
-function tail(text: string, n = 15): string[] {
-  return text.trimEnd().split('\n').slice(-n);
-}

@@ -1,25 +1,36 @@
+import * as v from 'valibot';
 import { join } from 'node:path';
-import { CommitFailure, EnvironmentError } from '../errors.js';
-import { noUnknownKeys, num, oneOf, str, strList, strMap } from '../config/validate.js';
-import { lastJsonLine, shq, tailLines } from './bench/shell.js';
+import { CommitFailure, EnvironmentError, tailLines } from '../errors.js';
+import { facts, oneOf, strict, strList, text } from '../config/schema.js';
+import { lastJsonLine, shq } from './bench/shell.js';
+import { buildField, envField, timeoutField } from './fields.js';
 import type { MetricInfo, Probe, ProbeContext, ProbeKind, Sample } from './types.js';
 
 const metrics = ['min', 'median', 'mean', 'max', 'stddev', 'iqr', 'ops'] as const;
 type PyMetric = (typeof metrics)[number];
 
-export interface PytestBenchmarkProbeConfig {
-  kind: 'pytest-benchmark';
-  /** One pytest node id: tests/test_perf.py::test_tokenize. */
-  test: string;
-  metric: PyMetric;
-  /** The interpreter; default: the first of python3, /usr/bin/python3, python that has pytest-benchmark. */
-  python?: string;
-  /** Extra pytest arguments, e.g. ['--benchmark-max-time=0.2']. */
-  args?: string[];
-  build?: string;
-  env?: Record<string, string>;
-  timeout?: number;
-}
+export const pytestBenchmarkSchema = strict({
+  kind: v.literal('pytest-benchmark'),
+  test: v.pipe(text(), v.description('one pytest node id, like `tests/test_perf.py::test_tokenize`')),
+  metric: v.pipe(
+    v.optional(oneOf(metrics), 'median'),
+    v.description(
+      '`min`, `median`, `mean`, `max`, `stddev` or `iqr` time in ms (lower is better), ' +
+        'or `ops` per second (higher is better)',
+    ),
+  ),
+  python: v.pipe(
+    v.optional(text()),
+    v.description('the interpreter'),
+    facts({ default: 'the first of `python3`, `/usr/bin/python3`, `python` that imports pytest and pytest_benchmark' }),
+  ),
+  args: v.pipe(v.optional(strList()), v.description("extra pytest arguments, like `['--benchmark-max-time=0.2']`")),
+  build: buildField,
+  env: envField,
+  timeout: timeoutField,
+});
+
+export type PytestBenchmarkProbeConfig = v.InferOutput<typeof pytestBenchmarkSchema>;
 
 const candidates = ['python3', '/usr/bin/python3', 'python'];
 
@@ -27,22 +38,10 @@ const candidates = ['python3', '/usr/bin/python3', 'python'];
  * The user's pytest-benchmark test. One sample is one pytest run's statistic (pytest-benchmark's own
  * rounds are summarized inside the run; perfbisect measures run-to-run noise across runs).
  */
-export const pytestBenchmarkProbe: ProbeKind<PytestBenchmarkProbeConfig> = {
+export const pytestBenchmarkProbe: ProbeKind<typeof pytestBenchmarkSchema> = {
   kind: 'pytest-benchmark',
   describe: 'a pytest-benchmark test: its min, median, mean, stddev or ops per run',
-  validate(raw, path) {
-    noUnknownKeys(raw, path, ['kind', 'test', 'metric', 'python', 'args', 'build', 'env', 'timeout']);
-    return {
-      kind: 'pytest-benchmark',
-      test: str(raw, 'test', path, { required: true })!,
-      metric: oneOf(raw, 'metric', path, metrics) ?? 'median',
-      python: str(raw, 'python', path),
-      args: strList(raw, 'args', path),
-      build: str(raw, 'build', path),
-      env: strMap(raw, 'env', path),
-      timeout: num(raw, 'timeout', path, { min: 0.001 }),
-    };
-  },
+  schema: pytestBenchmarkSchema,
   create(cfg, name): Probe {
     let python: string | undefined;
     return {
@@ -106,7 +105,7 @@ export function pytestSample(stdout: string, stderr: string, exitCode: number, c
   if (/file or directory not found|ERROR: not found:|no match in any of/.test(stderr)) {
     throw new CommitFailure('probe', `test ${cfg.test} does not exist ${at} (benchmarks are often added after the range's good end): use a --good after it was added`, undefined, tail);
   }
-  if (exitCode !== 0) throw new CommitFailure('probe', `pytest ${cfg.test} exited with code ${exitCode} ${at}`, undefined, tail);
+  if (exitCode !== 0) throw new CommitFailure('probe', `pytest ${cfg.test} exited with code ${exitCode} ${at}`, undefined, tail, 'crashed');
   const report = lastJsonLine(stdout) as { benchmarks?: { fullname?: string; name?: string; stats?: Record<string, number> }[] } | undefined;
   const list = report?.benchmarks ?? [];
   if (list.length === 0) {

@@ -1,19 +1,41 @@
+import * as v from 'valibot';
 import { join } from 'node:path';
-import { CommitFailure, UsageError } from '../errors.js';
-import { bool, fail, isObject, noUnknownKeys, num, str } from '../config/validate.js';
-import { readServerConfig, readUrl, serverFields, serverSlot, startServer, type ServerConfig } from './server.js';
+import { CommitFailure, tailLines, UsageError } from '../errors.js';
+import { bool, num, strict, text } from '../config/schema.js';
+import { buildField } from './fields.js';
+import { serverEntries, serverSlot, startServer, urlTemplate } from './server.js';
 import type { Probe, ProbeContext, ProbeKind, Sample, SqlClient } from './types.js';
 
-export interface QueriesProbeConfig extends ServerConfig {
-  kind: 'queries';
-  build?: string;
-  /** The endpoint requested, with `{port}`. */
-  url: string;
-  requests: number;
-  /** A deterministic app issues the same statements every time: one sample per commit. */
-  deterministic: boolean;
-  database: { setup?: string; url?: string };
-}
+const database = strict(
+  {
+    setup: v.pipe(v.optional(text()), v.description("migrations and seed data, run in each commit's fresh database")),
+    url: v.pipe(
+      v.optional(v.pipe(text(), v.regex(/^postgres(ql)?:\/\//, (issue) =>
+        `must be a PostgreSQL url like 'postgresql://user@127.0.0.1:5432/app', got ${JSON.stringify(issue.input)}`))),
+      v.description('your own PostgreSQL instead of the throwaway one'),
+    ),
+  },
+  {
+    notObject: "must be an object like { setup: 'npm run db:migrate && npm run db:seed' } or { url: 'postgres://…' }",
+  },
+);
+
+export const queriesSchema = strict({
+  kind: v.literal('queries'),
+  ...serverEntries,
+  build: buildField,
+  url: v.pipe(urlTemplate(), v.description('the endpoint requested, with `{port}`')),
+  requests: v.pipe(v.optional(num({ min: 1, max: 100_000, integer: true }), 20), v.description('requests per sample')),
+  deterministic: v.pipe(
+    v.optional(bool(), true),
+    v.description(
+      'a deterministic app issues the same statements every time: one sample per commit; `false` to sample',
+    ),
+  ),
+  database: v.pipe(v.optional(database, {}), v.description('where the statements are counted')),
+});
+
+export type QueriesProbeConfig = v.InferOutput<typeof queriesSchema>;
 
 /** One statement's counters in pg_stat_statements (artifact kind 'queries-statements'). */
 export interface StatementStat {
@@ -29,26 +51,10 @@ export interface StatementStat {
  * one query per row) that CPU timing on a small dataset hides. Against a throwaway PostgreSQL (a fresh
  * database per commit, the setup command run in it) or the user's own database (`database.url`).
  */
-export const queriesProbe: ProbeKind<QueriesProbeConfig> = {
+export const queriesProbe: ProbeKind<typeof queriesSchema> = {
   kind: 'queries',
   describe: 'database statements per request (pg_stat_statements on a throwaway PostgreSQL), with EXPLAIN evidence',
-  validate(raw, path) {
-    noUnknownKeys(raw, path, ['kind', 'build', 'url', 'requests', 'deterministic', 'database', ...serverFields]);
-    const db = raw.database ?? {};
-    if (!isObject(db)) fail(`${path}.database`, `must be an object like { setup: 'npm run db:migrate && npm run db:seed' } or { url: 'postgres://…' }`);
-    noUnknownKeys(db, `${path}.database`, ['setup', 'url']);
-    const dbUrl = str(db, 'url', `${path}.database`);
-    if (dbUrl && !/^postgres(ql)?:\/\//.test(dbUrl)) fail(`${path}.database.url`, `must be a PostgreSQL url like 'postgresql://user@127.0.0.1:5432/app', got ${JSON.stringify(dbUrl)}`);
-    return {
-      kind: 'queries',
-      ...readServerConfig(raw, path),
-      build: str(raw, 'build', path),
-      url: readUrl(raw, 'url', path)!,
-      requests: num(raw, 'requests', path, { min: 1, max: 100_000, integer: true }) ?? 20,
-      deterministic: bool(raw, 'deterministic', path) ?? true,
-      database: { setup: str(db, 'setup', `${path}.database`), url: dbUrl },
-    };
-  },
+  schema: queriesSchema,
   create(cfg, name): Probe {
     const field = `probes.${name}.database.url`;
     const servers = serverSlot();
@@ -77,7 +83,8 @@ export const queriesProbe: ProbeKind<QueriesProbeConfig> = {
           if (cfg.database.setup) {
             const r = await ctx.exec(cfg.database.setup, { env: { ...cfg.env, ...env } });
             if (r.exitCode !== 0) {
-              throw new CommitFailure('probe', `database.setup (\`${cfg.database.setup}\`) exited with code ${r.exitCode}`, ctx.logFile, (r.stderr || r.stdout).trimEnd().split('\n').slice(-10));
+              const why = `database.setup (\`${cfg.database.setup}\`) exited with code ${r.exitCode}`;
+              throw new CommitFailure('probe', why, ctx.logFile, tailLines(r.stderr || r.stdout), 'crashed');
             }
           }
         }

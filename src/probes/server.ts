@@ -5,7 +5,7 @@
  *
  * API, in the order a probe uses it:
  *
- *   const cfg = readServerConfig(raw, path);          // in ProbeKind.validate: start, ready, env, …
+ *   strict({ ...ownEntries, ...serverEntries })       // in the probe's schema: start, ready, env, …
  *   const s = await startServer(ctx, cfg, { url });   // in prepare: PORT set, {port} filled, ready
  *   s.url('http://127.0.0.1:{port}/x')                // the url with the port filled in
  *   s.check()                                          // after each load run: throws if it died
@@ -23,59 +23,59 @@
  * the range and stops with the server's output at an endpoint. Effects go through the context
  * (ctx.spawn, ctx.freePort); the readiness check is an HTTP request to the server itself.
  */
+import * as v from 'valibot';
 import { CommitFailure } from '../errors.js';
-import { fail, num, str, strMap } from '../config/validate.js';
+import { facts, got, num, regex, strMap, text } from '../config/schema.js';
 import type { ProbeContext, RunningProcess } from './types.js';
 
-export interface ServerConfig {
-  /** Shell command started in the commit's worktree after the build; gets PORT. */
-  start: string;
-  env?: Record<string, string>;
-  /** A url that answers once the app is ready (default: the probe's url). */
-  ready?: string;
-  /** Or a regular expression its output matches once ready. */
-  readyPattern?: string;
-  /** Seconds to wait for readiness (default 30). */
-  readyTimeout?: number;
-  /** Seconds between SIGTERM and SIGKILL on stop (default 2). */
-  stopGrace?: number;
+/** An http(s) url template; `{port}` is the only placeholder. */
+export function urlTemplate(example = 'http://127.0.0.1:{port}/api') {
+  return v.pipe(
+    text(),
+    v.check(
+      (url) => /^https?:\/\//.test(url),
+      (issue) => `must be an http(s) url like '${example}', got ${got(issue.input)}`,
+    ),
+    v.check((url) => URL.canParse(fillPort(url, 1234)), (issue) => `is not a valid url: ${got(issue.input)}`),
+  );
 }
 
-export const serverFields = ['start', 'env', 'ready', 'readyPattern', 'readyTimeout', 'stopGrace'] as const;
 
-/** Validate the server fields of a load probe's config (`path` is like `probes.p99`). */
-export function readServerConfig(raw: Record<string, unknown>, path: string): ServerConfig {
-  const cfg: ServerConfig = {
-    start: str(raw, 'start', path, { required: true })!,
-    env: strMap(raw, 'env', path),
-    ready: str(raw, 'ready', path),
-    readyPattern: str(raw, 'readyPattern', path),
-    readyTimeout: num(raw, 'readyTimeout', path, { min: 0.1 }),
-    stopGrace: num(raw, 'stopGrace', path, { min: 0 }),
-  };
-  if (cfg.ready && !/^https?:\/\//.test(cfg.ready)) fail(`${path}.ready`, `must be an http(s) url like 'http://127.0.0.1:{port}/health', got ${JSON.stringify(cfg.ready)}`);
-  if (cfg.readyPattern) {
-    try {
-      new RegExp(cfg.readyPattern);
-    } catch (e) {
-      fail(`${path}.readyPattern`, `is not a valid regular expression: ${(e as Error).message}`);
-    }
-  }
-  return cfg;
-}
+/** The fields of every probe that starts the app (docs/load-probes.md, "Server lifecycle"). */
+export const serverEntries = {
+  start: v.pipe(
+    text(),
+    v.description(
+      "shell command run in the commit's worktree after the build, like `'node dist/server.js'`. It gets `PORT` " +
+        '(a free port picked by the OS); `{port}` in `url`/`ready` is replaced by it. Bind to 127.0.0.1 or 0.0.0.0.',
+    ),
+    facts({ group: 'server' }),
+  ),
+  env: v.pipe(v.optional(strMap()), v.description('extra environment for the server'), facts({ group: 'server' })),
+  ready: v.pipe(
+    v.optional(urlTemplate('http://127.0.0.1:{port}/health')),
+    v.description("a url that answers once the app is ready (default: the probe's `url`). Any HTTP status counts."),
+    facts({ group: 'server' }),
+  ),
+  readyPattern: v.pipe(
+    v.optional(regex()),
+    v.description("or a regular expression the server prints once ready, like `'listening on'`"),
+    facts({ group: 'server' }),
+  ),
+  readyTimeout: v.pipe(
+    v.optional(num({ min: 0.1 })),
+    v.description('seconds to wait for readiness'),
+    facts({ group: 'server', default: '30' }),
+  ),
+  stopGrace: v.pipe(
+    v.optional(num({ min: 0 })),
+    v.description('seconds between SIGTERM and SIGKILL when stopping'),
+    facts({ group: 'server', default: '2' }),
+  ),
+};
 
-/** Check a url template of a probe's config: http(s), and `{port}` is the only placeholder. */
-export function readUrl(raw: Record<string, unknown>, key: string, path: string, required = true): string | undefined {
-  const url = str(raw, key, path, { required });
-  if (url === undefined) return undefined;
-  if (!/^https?:\/\//.test(url)) fail(`${path}.${key}`, `must be an http(s) url like 'http://127.0.0.1:{port}/api', got ${JSON.stringify(url)}`);
-  try {
-    new URL(fillPort(url, 1234));
-  } catch {
-    fail(`${path}.${key}`, `is not a valid url: ${JSON.stringify(url)}`);
-  }
-  return url;
-}
+const serverObject = v.object(serverEntries);
+export type ServerConfig = v.InferOutput<typeof serverObject>;
 
 export function fillPort(template: string, port: number): string {
   return template.replaceAll('{port}', String(port));
@@ -105,7 +105,7 @@ export async function startServer(ctx: ProbeContext, cfg: ServerConfig, o: { url
   const graceMs = (cfg.stopGrace ?? 2) * 1000;
   const tail = (n = 20) => proc.tail(n);
   const died = (during: string) =>
-    new CommitFailure('server', `the server (\`${cfg.start}\`) exited${exitCode === undefined ? ' on a signal' : ` with code ${exitCode}`} ${during}`, ctx.logFile, tail());
+    new CommitFailure('server', `the server (\`${cfg.start}\`) exited${exitCode === undefined ? ' on a signal' : ` with code ${exitCode}`} ${during}`, ctx.logFile, tail(), 'crashed');
   const server: StartedServer = {
     port,
     baseUrl: `http://127.0.0.1:${port}`,
@@ -148,7 +148,7 @@ async function waitReady(ctx: ProbeContext, cfg: ServerConfig, s: StartedServer,
     if (cfg.readyPattern ? matched : await answers(s.url(probeUrl!))) return;
     if (Date.now() > deadline) {
       const what = cfg.readyPattern ? `printed nothing matching /${cfg.readyPattern}/` : `did not answer at ${s.url(probeUrl!)}`;
-      throw new CommitFailure('server', `the server (\`${cfg.start}\`) ${what} within ${timeoutMs / 1000} s (raise readyTimeout if it is just slow)`, ctx.logFile, s.tail());
+      throw new CommitFailure('server', `the server (\`${cfg.start}\`) ${what} within ${timeoutMs / 1000} s (raise readyTimeout if it is just slow)`, ctx.logFile, s.tail(), 'too slow');
     }
     await new Promise((r) => setTimeout(r, 50));
   }

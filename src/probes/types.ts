@@ -1,3 +1,4 @@
+import type { GenericSchema, InferOutput } from 'valibot';
 import type { Better } from '../stats/compare.js';
 
 export interface MetricInfo {
@@ -10,6 +11,11 @@ export interface MetricInfo {
 export interface Sample {
   value: number;
   details?: Record<string, number>;
+  /**
+   * The run was stopped at its timeout: `value` is the timeout, a lower bound of the true value
+   * (a right-censored sample). Only for metrics that are the run's own duration, lower is better.
+   */
+  censored?: true;
 }
 
 export interface ExecResult {
@@ -38,7 +44,10 @@ export interface ProbeContext {
   /** Environment every process of this commit gets (the probe's own env merged in). */
   env: Record<string, string>;
   signal: AbortSignal;
-  /** Run a shell command in the worktree; output goes to the commit's probe log. */
+  /**
+   * Run a shell command in the worktree; output goes to the commit's probe log. A run stopped at
+   * `timeoutMs` throws ProbeTooSlow instead of returning.
+   */
   exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
   /** Append a line to the commit's probe log. */
   log(line: string): void;
@@ -122,12 +131,15 @@ export interface ProbeProfiler {
   sample(ctx: ProbeContext, outDir: string): Promise<Sample>;
 }
 
-/** A probe kind: validates its config (user input: report every mistake with its path) and makes probes. */
-export interface ProbeKind<C = unknown> {
+/** A probe kind: its config's one schema (user input: every mistake reported with its path) and its probes. */
+export interface ProbeKind<S extends GenericSchema = GenericSchema> {
   kind: string;
-  /** Throws UsageError naming `path` and what to write instead. */
-  validate(raw: Record<string, unknown>, path: string): C;
-  create(config: C, name: string): Probe;
+  /**
+   * The config's check and normalization (defaults filled in), its TypeScript type (`InferInput` is what
+   * users write in probes.config.ts) and its docs table (src/config/field-docs.ts).
+   */
+  schema: S;
+  create(config: InferOutput<S>, name: string): Probe;
   /** One line for the README's table and `--help`. */
   describe: string;
 }

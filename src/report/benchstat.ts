@@ -2,6 +2,7 @@ import type { Better } from '../stats/compare.js';
 import { mannWhitney } from '../stats/mann-whitney.js';
 import { median, sorted } from '../stats/summary.js';
 import { fmtValue } from './format.js';
+import { md } from './escape.js';
 
 /**
  * Before/after comparisons the way benchstat users read them: "median ± spread", the delta of the
@@ -66,7 +67,7 @@ export function fmtDelta(before: readonly number[], after: readonly number[], al
 
 /** A Markdown table of rows; `name` heads the first column, `metric` the value columns. */
 export function benchstatTable(name: string, metric: { name: string; unit: string; better: Better }, rows: BenchstatRow[], alpha = 0.05): string[] {
-  const L = [`| ${name} | before ${metric.name} | after ${metric.name} | delta |`, '|---|---|---|---|'];
+  const L = [`| ${md(name)} | before ${md(metric.name)} | after ${md(metric.name)} | delta |`, '|---|---|---|---|'];
   for (const r of rows) {
     if (r.before.length === 0 || r.after.length === 0) continue;
     L.push(`| ${r.label} | ${fmtCell(medianCell(r.before), metric.unit)} | ${fmtCell(medianCell(r.after), metric.unit)} | ${fmtDelta(r.before, r.after, alpha)} |`);
@@ -91,7 +92,7 @@ export function benchstatSection(
   for (const c of r.culprits) rows.push({ label: `${short(c.baseline)} → ${short(c.sha)}`, before: samples(c.baseline), after: samples(c.sha) });
   return [
     '### Benchmark comparison', '',
-    ...benchstatTable(r.probe.name.replace(/[|\\`]/g, ''), r.probe.metric, rows), '',
+    ...benchstatTable(r.probe.name, r.probe.metric, rows), '',
     '± is the 95% confidence interval of the median; the delta compares medians, with the Mann-Whitney U p-value; "~" means not significant at p < 0.05.', '',
   ];
 }

@@ -1,26 +1,44 @@
 import { fmtDuration, short } from './format.js';
-import type { RunResult } from './result.js';
+import type { CommitCost, RunResult } from './result.js';
 
-/** "Where the time went": the writeup's per-commit breakdown of the wall time (issue 10). */
+/** What happened to one commit besides its own work: reuses, and what ran in the background. */
+function notes(c: CommitCost): string {
+  return [
+    c.cached && 'samples from the cache',
+    c.buildCached && 'build restored',
+    c.installReused && 'install reused',
+    c.installedAhead && 'installed ahead',
+    c.builtAhead && 'built ahead',
+  ].filter(Boolean).join(', ');
+}
+
+/**
+ * "Where the time went": the writeup's per-commit breakdown of the wall time (issue 10). Only
+ * commits that were measured (or replayed) or built (or restored) have a row: a commit merely
+ * checked out by a guess of the search cost nothing worth a line.
+ */
 export function costSection(r: RunResult): string[] {
   const co = r.cost;
-  const rows = Object.entries(co.perCommit);
+  const worked = (c: CommitCost) => c.measure > 0 || c.cached || c.build > 0 || !!c.buildCached;
+  const rows = Object.entries(co.perCommit).filter(([, c]) => worked(c));
   if (rows.length === 0) return [];
   const s = (v?: number) => (!v ? '–' : v < 1 ? `${Math.round(v * 1000)} ms` : fmtDuration(v));
   const L = ['#### Where the time went', ''];
   const parts = [
     `${fmtDuration(co.wallSeconds)} wall`,
-    `${co.installs ?? 0} installs${co.installsReused ? ` (${co.installsReused} reused)` : ''}`,
+    `${co.installs ?? 0} installs${co.installsReused ? ` (${co.installsReused} copied from the install cache)` : ''}`,
     `${co.builds} builds${co.buildsRestored ? ` (${co.buildsRestored} restored from the build cache)` : ''}`,
     `${co.cachedBlocks} blocks replayed`,
+    ...(co.profileSeconds ? [`profiling the culprit${r.culprits.length > 1 ? 's' : ''} ${s(co.profileSeconds)}`] : []),
     `perfbisect's own overhead ${s(co.overheadSeconds)}`,
-    `the caches saved ${s(co.savedSeconds)}`,
+    `reusing installs, builds and measured blocks saved ${s(co.savedSeconds)} (what redoing them for each commit would have cost)`,
   ];
   L.push(parts.join(', ') + '.', '');
-  L.push('| Commit | Checkout | Install | Build | Server start | Measure | Overhead | Saved | Reused |', '|---|---|---|---|---|---|---|---|---|');
+  L.push('| Commit | Checkout | Install | Build | Server start | Measure | Overhead | Saved | Notes |');
+  L.push('|---|---|---|---|---|---|---|---|---|');
   for (const [sha, c] of rows) {
-    const reused = [c.cached && 'samples', c.buildCached && 'build', c.installReused && 'install', c.ahead && 'built ahead'].filter(Boolean).join(', ');
-    L.push(`| \`${short(sha)}\` | ${s(c.checkout)} | ${s(c.install)} | ${s(c.build)} | ${s(c.server)} | ${s(c.measure)} | ${s(c.overhead)} | ${s(c.saved)} | ${reused || '–'} |`);
+    const times = [c.checkout, c.install, c.build, c.server, c.measure, c.overhead, c.saved].map(s);
+    L.push(`| \`${short(sha)}\` | ${times.join(' | ')} | ${notes(c) || '–'} |`);
   }
   L.push('');
   return L;

@@ -1,6 +1,7 @@
 import type { MetricInfo } from '../probes/types.js';
 import type { RunCost } from './result.js';
-import { direction, fmtP, fmtSignedPct as pct, fmtValue, sanitize, short } from './format.js';
+import { direction, fmtP, fmtSignedPct as pct, fmtValue, short } from './format.js';
+import { md, mdCode, xmlText } from './escape.js';
 
 /** A located step of a drift check (a confirmed candidate bisected to its culprit): result, store and writeup. */
 export interface DriftChange {
@@ -127,7 +128,7 @@ export function renderDriftReport(r: DriftResult, o: { svgFile?: string }): stri
   const newRegressions = r.changes.filter((c) => r.alerts.includes(c.id)).length;
   const newCreep = r.drift !== null && r.alerts.includes(r.drift.id);
   const machine = `${r.fingerprint.cpu}, ${r.fingerprint.cores} cores, ${r.fingerprint.os}, Node ${r.fingerprint.node}`;
-  const out: string[] = [`# perfbisect drift: ${sanitize(r.probe.name)} on ${sanitize(r.branch)}`, ''];
+  const out: string[] = [`# perfbisect drift: ${md(r.probe.name)} on ${md(r.branch)}`, ''];
   out.push(
     r.alerts.length
       ? `**Slower:** ${newRegressions} new regression(s)${newCreep ? ' and creep' : ''} in ${span}.`
@@ -155,7 +156,7 @@ function stepsSection(r: DriftResult): string[] {
   for (const c of r.changes) {
     const fresh = c.kind === 'regression' ? '**new**' : 'improvement';
     const status = c.acked ? 'acknowledged' : c.known ? 'known (reported before)' : fresh;
-    const culprit = c.culprit ? `\`${short(c.culprit)}\` ${sanitize(c.subject).slice(0, 60)}` : '–';
+    const culprit = c.culprit ? `\`${short(c.culprit)}\` ${md(c.subject.slice(0, 60))}` : '–';
     const values = `${fmtValue(c.before, unit)} | ${fmtValue(c.after, unit)} | ${pct(c.change)} (${fmtP(c.p)})`;
     out.push(`| \`${c.id}\` | ${c.kind} | ${culprit} | ${values} | ${status} |`);
   }
@@ -221,7 +222,7 @@ function seriesSection(r: DriftResult): string[] {
   const m = r.probe.metric;
   const out = ['## Series', '', `| # | commit | date | ${m.name} | n |`, '|---|---|---|---|---|'];
   r.series.forEach((p, i) => {
-    const commit = `\`${short(p.sha)}\` ${sanitize(p.subject).slice(0, 60)}`;
+    const commit = `\`${short(p.sha)}\` ${md(p.subject.slice(0, 60))}`;
     const n = `${p.n}${p.added ? ' (added)' : ''}`;
     out.push(`| ${i} | ${commit} | ${p.date.slice(0, 10)} | ${fmtValue(p.value, m.unit)} | ${n} |`);
   });
@@ -256,8 +257,8 @@ export function renderSeriesSvg(series: { sha: string; value: number }[], change
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif">`,
     `<rect width="${w}" height="${h}" fill="white"/>`,
-    `<text x="${pad}" y="14" font-size="12">${escapeXml(m.name)} (${direction(m)})</text>`,
-    `<text x="4" y="${y(hi) + 4}" font-size="10">${escapeXml(fmtValue(hi, m.unit))}</text><text x="4" y="${y(lo) + 4}" font-size="10">${escapeXml(fmtValue(lo, m.unit))}</text>`,
+    `<text x="${pad}" y="14" font-size="12">${xmlText(m.name)} (${direction(m)})</text>`,
+    `<text x="4" y="${y(hi) + 4}" font-size="10">${xmlText(fmtValue(hi, m.unit))}</text><text x="4" y="${y(lo) + 4}" font-size="10">${xmlText(fmtValue(lo, m.unit))}</text>`,
     ...marks,
     `<path d="${path}" fill="none" stroke="#2c3e50" stroke-width="1.5"/>`,
     ...dots,
@@ -266,5 +267,3 @@ export function renderSeriesSvg(series: { sha: string; value: number }[], change
     '',
   ].join('\n');
 }
-
-const escapeXml = (s: string) => s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);

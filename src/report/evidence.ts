@@ -1,7 +1,6 @@
 import type { Evidence, EvidenceRow } from '../evidence/types.js';
-import { fmtValue, sanitize, short } from './format.js';
-
-const md = (text: string) => sanitize(text).replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`);
+import { fmtValue, short } from './format.js';
+import { md, mdCode, mdFence } from './escape.js';
 const pts = (d: number) => `${d >= 0 ? '+' : ''}${d.toFixed(1)} pts`;
 const ms = (v: number) => fmtValue(v, 'ms');
 const pct = (f: number) => `${(f * 100).toFixed(f < 0.1 ? 1 : 0)}%`;
@@ -9,13 +8,17 @@ const profilerName = { v8: "V8's sampling profiler", cprofile: "Python's cProfil
 
 /** "src/checksum.js:2, added by this commit", or how the row relates to the change. */
 export function changeNote(r: EvidenceRow): string {
-  if (r.inChange === 'added') return 'added by this commit';
-  if (r.inChange === 'modified') return 'modified by this commit';
-  if (r.calledFrom) return `called from \`${md(r.calledFrom.function)}\` (${md(r.calledFrom.file)}:${r.calledFrom.line}), changed by this commit`;
+  // Evaluated code has no file in the profile: say where its source text is.
+  const where = r.evaluated ? ` in ${md(r.file)}:${r.line}` : '';
+  if (r.inChange === 'added') return `added by this commit${where}`;
+  if (r.inChange === 'modified') return `modified by this commit${where}`;
+  if (r.evaluated) return `run through eval or new Function, defined in ${md(r.file)}:${r.line}`;
+  if (r.calledFrom) return `called from ${mdCode(r.calledFrom.function, { inTable: true })} (${md(r.calledFrom.file)}:${r.calledFrom.line}), changed by this commit`;
   return '';
 }
 
-const where = (r: { file: string; line: number }) => (r.file ? `${md(r.file)}${r.line ? `:${r.line}` : ''}` : '(native)');
+/** Where a row's function is: its file, or for code with no file, evaluated text (eval, new Function) or native. */
+const where = (r: { file: string; line: number }) => (r.file ? `${md(r.file)}${r.line ? `:${r.line}` : ''}` : r.line ? `(evaluated code):${r.line}` : '(native)');
 
 /** The body of the writeup's "Why it is slower" section: the profile diff at each culprit, tied to its diff. */
 export function renderEvidence(list: Evidence[] | undefined): string[] {
@@ -36,24 +39,24 @@ export function renderEvidence(list: Evidence[] | undefined): string[] {
     const first = e.top[0];
     if (first) {
       const note = changeNote(first);
-      L.push(`**\`${md(first.function)}\`** (${where(first)}${note ? `, ${note}` : ''}): ${pct(first.shareAfter)} of the time at the culprit, ${pct(first.shareBefore)} before (${pts(first.delta)}, ${first.deltaMs >= 0 ? '+' : ''}${ms(first.deltaMs)} per run).`, '');
+      const place = first.evaluated ? note : `${where(first)}${note ? `, ${note}` : ''}`;
+      L.push(`**${mdCode(first.function)}** (${place}): ${pct(first.shareAfter)} of the time at the culprit, ${pct(first.shareBefore)} before (${pts(first.delta)}, ${first.deltaMs >= 0 ? '+' : ''}${ms(first.deltaMs)} per run).`, '');
     } else {
       L.push('No function\'s share of the time changed by more than the noise between profiles of the same commit: the cost is spread evenly, or outside the profiled processes.', '');
     }
     if (e.top.length) {
       L.push('| Function | Where | Self before | Self after | Total before → after | Δ share | Δ self/run | Change |', '|---|---|---|---|---|---|---|---|');
       for (const r of e.top) {
-        L.push(`| \`${md(r.function)}\`${r.new ? ' (new)' : ''} | ${where(r)} | ${ms(r.selfBefore)} | ${ms(r.selfAfter)} | ${ms(r.totalBefore)} → ${ms(r.totalAfter)} | ${pts(r.delta)} | ${r.deltaMs >= 0 ? '+' : ''}${ms(r.deltaMs)} | ${changeNote(r)} |`);
+        L.push(`| ${mdCode(r.function, { inTable: true })}${r.new ? ' (new)' : ''} | ${where(r)} | ${ms(r.selfBefore)} | ${ms(r.selfAfter)} | ${ms(r.totalBefore)} → ${ms(r.totalAfter)} | ${pts(r.delta)} | ${r.deltaMs >= 0 ? '+' : ''}${ms(r.deltaMs)} | ${changeNote(r)} |`);
       }
       L.push('');
     }
     if (e.shrank.length) {
-      L.push(`Shrank: ${e.shrank.map((r) => `\`${md(r.function)}\` ${where(r)} ${pts(r.delta)}`).join(', ')}.`, '');
+      L.push(`Shrank: ${e.shrank.map((r) => `${mdCode(r.function)} ${where(r)} ${pts(r.delta)}`).join(', ')}.`, '');
     }
     if (e.lines.length) {
-      L.push('Changed lines that carry the cost, from the diff:', '', '```diff');
-      for (const l of e.lines) L.push(`# ${sanitize(l.file)}:${l.line}: ${pct(l.share)} of the time, ${ms(l.msPerRun)} per run`, `+${sanitize(l.text).replace(/```/g, "'''")}`);
-      L.push('```', '');
+      const diff = e.lines.flatMap((l) => [`# ${l.file}:${l.line}: ${pct(l.share)} of the time, ${ms(l.msPerRun)} per run`, `+${l.text}`]);
+      L.push('Changed lines that carry the cost, from the diff:', '', ...mdFence(diff.join('\n'), 'diff'), '');
     }
     const links = [
       e.before && `[parent profile](${e.before})`,

@@ -33,6 +33,8 @@ export function fmtRatio(r: number): string {
 
 /** A relative change with its sign: +12.3%, -4.0%. */
 export function fmtSignedPct(fraction: number): string {
+  // An unbounded interval end (too few samples for a bound at that level) reads as "unbounded".
+  if (!Number.isFinite(fraction)) return Number.isNaN(fraction) ? '–' : fraction > 0 ? '+∞' : '−∞';
   return `${fraction >= 0 ? '+' : ''}${(fraction * 100).toFixed(1)}%`;
 }
 
@@ -51,11 +53,6 @@ export function direction(m: MetricInfo): string {
 
 export const short = (sha: string) => sha.slice(0, 10);
 
-/** Strip terminal control sequences and other control characters from text that came from a repository. */
-export function sanitize(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[PX^_][^\x1b]*\x1b\\|\x1b.|[\x00-\x08\x0b-\x1f\x7f\x9b]/g, '');
-}
 
 export function fmtDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '–';

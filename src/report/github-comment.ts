@@ -1,6 +1,7 @@
 import type { Evidence, EvidenceRow } from '../evidence/types.js';
 import { fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
-import { fitBody, ghCode, ghCodeBlock, ghText, hiddenMarker } from './github-markdown.js';
+import { md, mdCode, mdFence } from './escape.js';
+import { fitBody, hiddenMarker } from './github-markdown.js';
 import type { ResultCulprit, RunResult } from './result.js';
 
 /** What a GitHub post links to: commits on the web, and where the full writeup can be read. */
@@ -31,21 +32,21 @@ const ms = (v: number) => `${v >= 0 ? '+' : ''}${fmtValue(v, 'ms')}`;
 export function renderBisectComment(r: RunResult, c: ResultCulprit, links: GitHubLinks): string {
   const m = r.probe.metric;
   const L: string[] = [bisectCommentMarker(r.probe.name, c.sha)];
-  L.push(`### Performance regression: ${ghText(m.name)} ${fmtRatio(c.change.ratio)} at ${short(c.sha)}`, '');
+  L.push(`### Performance regression: ${md(m.name)} ${fmtRatio(c.change.ratio)} at ${short(c.sha)}`, '');
   L.push(
-    `perfbisect bisected ${ghCode(r.good.ref)}..${ghCode(r.bad.ref)} (${r.rangeSize} commits) ` +
-      `with the probe ${ghCode(r.probe.name)} (${r.probe.kind}) and blames this change.`,
+    `perfbisect bisected ${mdCode(r.good.ref)}..${mdCode(r.bad.ref)} (${r.rangeSize} commits) ` +
+      `with the probe ${mdCode(r.probe.name)} (${r.probe.kind}) and blames this change.`,
     '',
   );
-  const link = `[${ghCode(short(c.sha))}](${commitUrl(links, c.sha)})`;
-  L.push(`**Culprit:** ${link} ${ghText(c.subject)} by ${ghText(c.author, 80)}, ${c.date.slice(0, 10)}  `);
+  const link = `[${mdCode(short(c.sha))}](${commitUrl(links, c.sha)})`;
+  L.push(`**Culprit:** ${link} ${md(c.subject)} by ${md(c.author, 80)}, ${c.date.slice(0, 10)}  `);
   const ci = `${fmtRatio(c.change.ci[0])} to ${fmtRatio(c.change.ci[1])}`;
   const how = r.probe.deterministic
     ? 'one exact measurement of each'
     : `${Math.round(c.change.confidence * 100)}% interval ${ci}, ${fmtP(c.change.p)}; ` +
       `${c.before.n} vs ${c.after.n} samples, interleaved`;
   const values = `${fmtValue(c.before.median, m.unit)} → ${fmtValue(c.after.median, m.unit)}`;
-  L.push(`**Change:** ${ghText(m.name)} ${values}, **${fmtRatio(c.change.ratio)}** (${how})  `);
+  L.push(`**Change:** ${md(m.name)} ${values}, **${fmtRatio(c.change.ratio)}** (${how})  `);
   const e = r.endpoints;
   L.push(
     `**Whole range:** ${fmtValue(e.good.median, m.unit)} at good → ${fmtValue(e.bad.median, m.unit)} at bad ` +
@@ -54,23 +55,23 @@ export function renderBisectComment(r: RunResult, c: ResultCulprit, links: GitHu
     '',
   );
   if (c.baseline !== c.parent) {
-    L.push(`Measured against ${ghCode(short(c.baseline))}, the nearest measured good commit, not the parent.`, '');
+    L.push(`Measured against ${mdCode(short(c.baseline))}, the nearest measured good commit, not the parent.`, '');
   }
-  if (c.suspicious) L.push(`**Doubtful:** ${ghText(c.suspicious, 400)}`, '');
+  if (c.suspicious) L.push(`**Doubtful:** ${md(c.suspicious, 400)}`, '');
   const others = r.culprits.filter((o) => o.sha !== c.sha);
   if (others.length) {
-    const list = others.map((o) => `${ghCode(short(o.sha))} ${ghText(o.subject, 80)} ${fmtRatio(o.change.ratio)}`);
+    const list = others.map((o) => `${mdCode(short(o.sha))} ${md(o.subject, 80)} ${fmtRatio(o.change.ratio)}`);
     L.push(`This bisect found ${r.culprits.length} culprits; the others: ${list.join(', ')}.`, '');
   }
   L.push(...evidenceSummary(r.evidence?.find((x) => x.culprit === c.sha)));
   if (c.files.length) {
-    const shown = c.files.slice(0, 5).map((f) => `${ghCode(f.file)} +${f.added} −${f.removed}`);
+    const shown = c.files.slice(0, 5).map((f) => `${mdCode(f.file)} +${f.added} −${f.removed}`);
     const more = c.files.length > 5 ? `, and ${c.files.length - 5} more` : '';
     L.push(`**Files changed:** ${shown.join(', ')}${more}`, '');
   }
   L.push(writeupLink(links, `${r.runDir}/writeup.md`), '');
-  L.push('<details><summary>Reproduce</summary>', '', ...ghCodeBlock(r.reproduce, 'sh'), '', '</details>', '');
-  L.push(`<sub>Posted by perfbisect (run ${ghText(r.runId, 80)}). Running this bisect again updates it.</sub>`);
+  L.push('<details><summary>Reproduce</summary>', '', ...mdFence(r.reproduce, 'sh'), '', '</details>', '');
+  L.push(`<sub>Posted by perfbisect (run ${md(r.runId, 80)}). Running this bisect again updates it.</sub>`);
   return fitBody(L);
 }
 
@@ -81,7 +82,7 @@ export function writeupLink(links: GitHubLinks, localPath?: string): string {
     return `**Full writeup:** [${name}](${links.reportUrl}) (the job summary, and its artifacts).`;
   }
   return localPath
-    ? `**Full writeup:** ${ghCode(localPath)} on the machine that ran it.`
+    ? `**Full writeup:** ${mdCode(localPath)} on the machine that ran it.`
     : '**Full writeup:** in the run folder on the machine that ran it.';
 }
 
@@ -90,7 +91,7 @@ function evidenceSummary(e: Evidence | undefined): string[] {
   if (!e) return [];
   const L = ['#### Why it is slower', ''];
   if (e.profiler === 'none') {
-    return [...L, `No profile: ${ghText(e.note ?? 'this probe kind has no profiler', 300)}.`, ''];
+    return [...L, `No profile: ${md(e.note ?? 'this probe kind has no profiler', 300)}.`, ''];
   }
   const by = `Profiled with ${profilerName[e.profiler]}`;
   const first = e.top[0];
@@ -100,7 +101,7 @@ function evidenceSummary(e: Evidence | undefined): string[] {
   }
   const how = note(first) ? `, ${note(first)}` : '';
   L.push(
-    `${by} at the parent and the culprit. ${ghCode(first.function)} (${where(first)}${how}) takes ` +
+    `${by} at the parent and the culprit. ${mdCode(first.function)} (${where(first)}${how}) takes ` +
       `${share(first.shareAfter)} of the time at the culprit, ${share(first.shareBefore)} before ` +
       `(${pts(first.delta)}, ${ms(first.deltaMs)} per run).`,
     '',
@@ -108,7 +109,7 @@ function evidenceSummary(e: Evidence | undefined): string[] {
   if (e.top.length > 1) {
     L.push('| Function | Where | Δ share | Δ self/run | Change |', '|---|---|---|---|---|');
     for (const row of e.top.slice(0, 3)) {
-      const fn = `${ghCode(row.function, { inTable: true })}${row.new ? ' (new)' : ''}`;
+      const fn = `${mdCode(row.function, { inTable: true })}${row.new ? ' (new)' : ''}`;
       L.push(`| ${fn} | ${where(row, true)} | ${pts(row.delta)} | ${ms(row.deltaMs)} | ${note(row, true)} |`);
     }
     L.push('');
@@ -117,12 +118,12 @@ function evidenceSummary(e: Evidence | undefined): string[] {
 }
 
 function where(r: EvidenceRow, inTable = false): string {
-  return r.file ? ghCode(`${r.file}${r.line ? `:${r.line}` : ''}`, { inTable }) : '(native)';
+  return r.file ? mdCode(`${r.file}${r.line ? `:${r.line}` : ''}`, { inTable }) : r.line ? '(evaluated code)' : '(native)';
 }
 
 function note(r: EvidenceRow, inTable = false): string {
   if (r.inChange === 'added') return 'added by this commit';
   if (r.inChange === 'modified') return 'modified by this commit';
-  if (r.calledFrom) return `called from ${ghCode(r.calledFrom.function, { inTable })}, changed by this commit`;
+  if (r.calledFrom) return `called from ${mdCode(r.calledFrom.function, { inTable })}, changed by this commit`;
   return '';
 }

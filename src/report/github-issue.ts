@@ -1,7 +1,8 @@
 import { fmtP, fmtSignedPct as pct, fmtValue, short } from './format.js';
 import type { DriftChange, DriftResult } from './drift.js';
 import { commitUrl, writeupLink, type GitHubLinks } from './github-comment.js';
-import { fitBody, ghCode, ghCodeBlock, ghText, ghTitle, hiddenMarker } from './github-markdown.js';
+import { md, mdCode, mdFence } from './escape.js';
+import { fitBody, ghTitle, hiddenMarker } from './github-markdown.js';
 
 /** One issue per change id: a later check finds it by this marker. */
 export function driftIssueMarker(id: string): string {
@@ -24,29 +25,29 @@ export function renderDriftIssue(
   const m = r.probe.metric;
   const at = c.culprit ? `${short(c.culprit)} ${c.subject}` : `${short(c.from)}..${short(c.to)}`;
   const title = ghTitle(`perfbisect: ${r.probe.name} ${pct(c.change)} (${m.name}) at ${at}`);
-  const link = (sha: string) => `[${ghCode(short(sha))}](${commitUrl(links, sha)})`;
+  const link = (sha: string) => `[${mdCode(short(sha))}](${commitUrl(links, sha)})`;
   const L: string[] = [driftIssueMarker(c.id)];
-  L.push(`### ${ghText(m.name)} got ${pct(c.change)} worse on ${ghCode(r.branch)}`, '');
+  L.push(`### ${md(m.name)} got ${pct(c.change)} worse on ${mdCode(r.branch)}`, '');
   L.push(
-    `The drift check of the probe ${ghCode(r.probe.name)} (${r.probe.kind}) found a step in ` +
-      `${ghCode(r.branch)}'s recent history, confirmed it by measuring its neighbours again, and bisected it` +
+    `The drift check of the probe ${mdCode(r.probe.name)} (${r.probe.kind}) found a step in ` +
+      `${mdCode(r.branch)}'s recent history, confirmed it by measuring its neighbours again, and bisected it` +
       `${c.culprit ? ' to one commit' : ', but no single commit carries it'}.`,
     '',
   );
-  const by = ghText(author.name || 'unknown', 80);
-  if (c.culprit) L.push(`**Culprit:** ${link(c.culprit)} ${ghText(c.subject)} by ${by}  `);
+  const by = md(author.name || 'unknown', 80);
+  if (c.culprit) L.push(`**Culprit:** ${link(c.culprit)} ${md(c.subject)} by ${by}  `);
   else L.push(`**Between:** ${link(c.from)} and ${link(c.to)}  `);
   const values = `${fmtValue(c.before, m.unit)} → ${fmtValue(c.after, m.unit)}`;
-  L.push(`**Change:** ${ghText(m.name)} ${values}, **${pct(c.change)}** (${fmtP(c.p)})  `);
-  L.push(`**Change id:** ${ghCode(c.id)}  `);
-  const window = `${ghCode(short(r.window.from))}..${ghCode(short(r.window.to))}`;
+  L.push(`**Change:** ${md(m.name)} ${values}, **${pct(c.change)}** (${fmtP(c.p)})  `);
+  L.push(`**Change id:** ${mdCode(c.id)}  `);
+  const window = `${mdCode(short(r.window.from))}..${mdCode(short(r.window.to))}`;
   L.push(
     `**Checked:** ${r.window.commits} commits (${window}), threshold ${(r.threshold * 100).toFixed(1)}%, ` +
-      `on ${ghText(r.fingerprint.cpu, 80)} (${r.fingerprint.cores} cores)  `,
+      `on ${md(r.fingerprint.cpu, 80)} (${r.fingerprint.cores} cores)  `,
   );
   const again = c.known ? ' (already reported by an earlier check)' : '';
-  L.push(`**Last seen:** ${seen.slice(0, 16).replace('T', ' ')} UTC, run ${ghText(r.runId, 80)}${again}`, '');
-  if (author.unassigned) L.push(`Not assigned: ${ghText(author.unassigned, 200)}.`, '');
+  L.push(`**Last seen:** ${seen.slice(0, 16).replace('T', ' ')} UTC, run ${md(r.runId, 80)}${again}`, '');
+  if (author.unassigned) L.push(`Not assigned: ${md(author.unassigned, 200)}.`, '');
   if (r.drift) {
     const drift = `${pct(r.drift.total)} over ${r.drift.commits} commits`;
     L.push(`The same check also found gradual drift of ${drift}; see the full writeup.`, '');
@@ -55,7 +56,7 @@ export function renderDriftIssue(
   L.push(
     'If the change is intended, acknowledge it: later checks stop alerting on it, and this issue is closed.',
     '',
-    ...ghCodeBlock(`perfbisect drift ack ${c.id} --store ${r.store} --github-issue`, 'sh'),
+    ...mdFence(`perfbisect drift ack ${c.id} --store ${r.store} --github-issue`, 'sh'),
     '',
   );
   L.push('<sub>Opened by perfbisect drift. A later check that sees this change again updates this issue.</sub>');
@@ -64,6 +65,6 @@ export function renderDriftIssue(
 
 /** The note left on the issue when its change is acknowledged, just before it is closed. */
 export function renderAckNote(id: string): string {
-  const command = ghCode(`perfbisect drift ack ${id}`);
+  const command = mdCode(`perfbisect drift ack ${id}`);
   return `Acknowledged with ${command}: later drift checks do not alert on this change. Closing.`;
 }

@@ -1,5 +1,5 @@
 import type { Chart } from './svg.js';
-import { esc } from './svg.js';
+import { xmlText as esc } from './escape.js';
 
 /**
  * The HTML writeup: the same text as the Markdown writeup (rendered from it, so the two never
@@ -62,10 +62,12 @@ export function markdownToHtml(markdown: string, svgs: Map<string, string> = new
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     let m: RegExpMatchArray | null;
-    if (/^```/.test(line)) {
+    if ((m = line.match(/^(`{3,})/))) {
       flush();
+      // The block ends at a fence at least as long as the one that opened it (a log may hold ```).
+      const fence = m[1];
       const code: string[] = [];
-      for (i++; i < lines.length && !/^```/.test(lines[i]); i++) code.push(lines[i]);
+      for (i++; i < lines.length && !(lines[i].startsWith(fence) && /^`+\s*$/.test(lines[i])); i++) code.push(lines[i]);
       out.push(`<pre><code>${esc(code.join('\n'))}</code></pre>`);
     } else if ((m = line.match(/^(#{1,6}) (.*)$/))) {
       flush();
@@ -134,13 +136,20 @@ export function inline(text: string): string {
     if (c === '\\' && i + 1 < text.length && PUNCT.test(text[i + 1])) {
       out += esc(text[++i]);
     } else if (c === '`') {
-      const end = text.indexOf('`', i + 1);
-      if (end < 0) {
-        out += esc(c);
+      // A code span opens with a run of backticks and closes at the next run of the same length.
+      const run = /^`+/.exec(text.slice(i))![0];
+      const close = new RegExp(`(?<!\`)${run}(?!\`)`, 'g');
+      close.lastIndex = i + run.length;
+      const end = close.exec(text)?.index;
+      if (end === undefined) {
+        out += esc(run);
+        i += run.length - 1;
         continue;
       }
-      out += `<code>${esc(text.slice(i + 1, end).replace(/\\([!-/:-@[-`{-~])/g, '$1'))}</code>`;
-      i = end;
+      let code = text.slice(i + run.length, end).replace(/\\\|/g, '|');
+      if (/^ .* $/.test(code) && code.trim()) code = code.slice(1, -1);
+      out += `<code>${esc(code)}</code>`;
+      i = end + run.length - 1;
     } else if (c === '*' && text[i + 1] === '*') {
       out += bold ? '</strong>' : '<strong>';
       bold = !bold;

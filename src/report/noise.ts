@@ -1,5 +1,6 @@
 import type { NoiseReport } from '../events.js';
-import { fmtDuration, fmtPct, fmtSignedPct, sanitize } from './format.js';
+import { fmtDuration, fmtPct, fmtSignedPct } from './format.js';
+import { termText } from './escape.js';
 
 const count = (n: number) => (Number.isFinite(n) ? `about ${n}` : 'more than any budget of');
 
@@ -9,11 +10,11 @@ const count = (n: number) => (Number.isFinite(n) ? `about ${n}` : 'more than any
  */
 export function noiseLines(n: NoiseReport, metricName: string): string[] {
   const out = [
-    `noise ${fmtPct(n.cv)} a sample (${sanitize(metricName)}): a 5% step needs ${count(n.samplesFor5pct)} samples a commit, ` +
+    `noise ${fmtPct(n.cv)} a sample (${termText(metricName)}): a 5% step needs ${count(n.samplesFor5pct)} samples a commit, ` +
       `this ${fmtSignedPct(n.delta)} step ${count(n.samplesForThisStep)}; about ${fmtDuration(n.minutes * 60)} for the ${n.verdicts} verdicts to come`,
   ];
   if (n.loaded) {
-    const who = n.busy.map((b) => `${sanitize(b.name)} (pid ${b.pid}, ${Math.round(b.cpu * 100)}% of a core)`).join(', ');
+    const who = n.busy.map((b) => `${termText(b.name)} (pid ${b.pid}, ${Math.round(b.cpu * 100)}% of a core)`).join(', ');
     out.push(`machine busy: load ${n.load.toFixed(1)} on ${n.cores} cores${who ? `; ${who}` : ''}: wall time is noisier and verdicts take longer`);
   }
   // Only where the run is mostly CPU work: a sleeping or waiting command's CPU time says little.
@@ -27,4 +28,12 @@ export function noiseLines(n: NoiseReport, metricName: string): string[] {
     out.push(`--budget ${n.budget.minutes} min: confidence lowered from ${fmtPct(n.budget.asked)} to ${fmtPct(n.budget.confidence)} to fit`);
   }
   return out;
+}
+
+/** What an undecided run means and what to try, in one line (plain log, live view, writeup). */
+export function undecidedText(bar: number): string {
+  return (
+    `undecided: the noise hides whether bad is slower than good by ${fmtPct(bar)} or more (not shown, not ruled out); ` +
+    'try --metric cpu for a command, more samples (--max-samples), a quieter machine, or --threshold for a larger change'
+  );
 }

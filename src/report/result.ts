@@ -3,6 +3,10 @@ import type { CommitMeta, NoiseReport } from '../events.js';
 import type { MetricInfo } from '../probes/types.js';
 import type { Summary } from '../stats/summary.js';
 import type { Evidence } from '../evidence/types.js';
+import type { DependencyDescent, DependencyFinding } from '../deps/result.js';
+import type { RunCost } from '../run-cost.js';
+
+export type { CommitCost, RunCost } from '../run-cost.js';
 
 /** The result JSON (`--json`, runs/<id>/result.json). Documented in docs/result-schema.md; keep it stable. */
 export interface ResultSummary {
@@ -14,7 +18,7 @@ export interface ResultSummary {
 export interface ResultChange {
   /** median(after) / median(before). */
   ratio: number;
-  /** Bootstrap interval of the ratio at `confidence`. */
+  /** Interval of the ratio at `confidence`: the Hodges-Lehmann shift's distribution-free (Moses) bounds over the median before. */
   ci: [number, number];
   confidence: number;
   /** Mann-Whitney U two-sided p-value (0 or 1 for deterministic metrics). */
@@ -38,6 +42,10 @@ export interface ResultCulprit {
   details?: { before: Record<string, number>; after: Record<string, number> };
   /** Why this verdict is doubtful, e.g. the build outputs are byte-identical to the baseline's. */
   suspicious?: string;
+  /** The package (version, commit) of a lockfile change that carries the regression (docs/dependencies.md). */
+  dependency?: DependencyFinding;
+  /** How far the descent into the culprit's lockfile change went, and why it stopped. */
+  descent?: DependencyDescent;
 }
 
 export interface ResultCommit {
@@ -51,48 +59,21 @@ export interface ResultCommit {
   reason?: string;
   /** A further step on the commit's side up to this size could not be ruled out at the run's noise. */
   unresolved?: number;
+  /** Samples of this commit stopped at the probe's timeout (counted as `censoredAt`, a lower bound). */
+  censored?: number;
+  /** On a fleet: the machine whose samples decided the verdict. */
+  machine?: string;
 }
 
-export interface RunCost {
-  wallSeconds: number;
-  builds: number;
-  buildSeconds: number;
-  samples: number;
-  measureSeconds: number;
-  cachedBlocks: number;
-  perCommit: Record<string, CommitCost>;
-  /** Installs run, and reused (seeded from the install cache or already in the worktree). */
-  installs?: number;
-  installSeconds?: number;
-  installsReused?: number;
-  /** Builds restored from the build cache instead of built. */
-  buildsRestored?: number;
-  /** Seconds the caches saved: the original cost of what was reused, minus the reuse itself. */
-  savedSeconds?: number;
-  /** perfbisect's own time: wall time not spent in checkout, install, build, server start or measurement. */
-  overheadSeconds?: number;
-  /** Builds allowed beside a measurement (--jobs). */
-  jobs?: number;
-  /** Time blocks waited for builds ahead to finish (with --jobs 0 they never overlap a measurement). */
-  aheadWaitSeconds?: number;
-}
-
-/** Where one commit's time went, in seconds. */
-export interface CommitCost {
-  checkout: number;
-  build: number;
-  measure: number;
-  /** Measured blocks replayed from the sample store. */
-  cached: boolean;
-  install?: number;
-  /** Probe preparation (a server's start). */
-  server?: number;
-  overhead?: number;
-  saved?: number;
-  buildCached?: boolean;
-  installReused?: boolean;
-  /** Built ahead of the search, in the background. */
-  ahead?: boolean;
+/** A machine of a fleet and the jobs it ran: which commits it measured beside which references. */
+export interface FleetMachine {
+  /** The engine's key for it (name/fingerprint): samples are compared only among one key's. */
+  key: string;
+  name: string;
+  cpu: string;
+  cores: number;
+  os: string;
+  jobs: { round: number; index: number; target: string; refs: string[]; purpose: string; where?: string }[];
 }
 
 export interface RunResult {
@@ -109,6 +90,8 @@ export interface RunResult {
   bad: { ref: string; sha: string };
   endpoints: { good: ResultSummary; bad: ResultSummary; change: ResultChange; inconclusive: boolean };
   threshold: { value: number; source: string };
+  /** The change below which "no regression" is claimed: status no-regression below it, undecided when not shown either way. */
+  noRegressionBelow: number;
   /** Family-wise confidence the verdicts were held to (lowered by --budget when it had to be). */
   confidence: number;
   alphaPerComparison: number;
@@ -129,6 +112,13 @@ export interface RunResult {
   cost: RunCost;
   /** Per culprit: the profile diff at the culprit against its parent (docs/evidence.md). */
   evidence?: Evidence[];
+  /**
+   * The value given to probe runs stopped at the probe's timeout (the timeout): such a sample means
+   * "at least this". Present when any sample of the run was censored; see each commit's `censored`.
+   */
+  censoredAt?: number;
+  /** A bisect in rounds on a fleet (--runner): the runner, jobs a round, rounds, and which machine measured what. */
+  fleet?: { runner: string; runners: number; rounds: number; machines: FleetMachine[] };
 }
 
 export const brief = (s: Summary): ResultSummary => ({ median: s.median, n: s.n, spread: s.spread });
@@ -144,6 +134,8 @@ export interface ResultInput {
   samples: (sha: string) => number[];
   summary: (sha: string) => Summary;
   details: (sha: string) => Record<string, number> | undefined;
+  /** Censored samples per commit, and the value they were given (the probe's timeout). */
+  censored?: { count: (sha: string) => number; at?: number };
   probe: RunResult['probe'];
   good: RunResult['good'];
   bad: RunResult['bad'];
@@ -178,8 +170,12 @@ export function buildResult(i: ResultInput): RunResult {
   const culprits = o.culprits.map(culprit);
   const largest = culprits.reduce<ResultCulprit | null>((a, b) => (!a || b.change.worse > a.change.worse ? b : a), null);
   const cmp = (c?: { worse: number; lo: number; hi: number; p: number }) => c && { worse: c.worse, lo: c.lo, hi: c.hi, p: c.p };
+  const cut = (sha: string) => {
+    const n = i.censored?.count(sha) ?? 0;
+    return n ? { censored: n } : {};
+  };
   const commits: ResultCommit[] = [
-    { sha: i.good.sha, subject: i.meta.get(i.good.sha)?.subject ?? '', verdict: 'good-endpoint', summary: brief(i.summary(i.good.sha)) },
+    { sha: i.good.sha, subject: i.meta.get(i.good.sha)?.subject ?? '', verdict: 'good-endpoint', summary: brief(i.summary(i.good.sha)), ...cut(i.good.sha) },
     ...o.verdicts.map((v) => ({
       sha: v.sha,
       subject: i.meta.get(v.sha)?.subject ?? '',
@@ -190,8 +186,10 @@ export function buildResult(i: ResultInput): RunResult {
       vsBad: cmp(v.vsBad),
       ...(v.reason ? { reason: v.reason } : {}),
       ...(v.unresolved ? { unresolved: v.unresolved } : {}),
+      ...(v.machine ? { machine: v.machine } : {}),
+      ...cut(v.sha),
     })),
-    { sha: i.bad.sha, subject: i.meta.get(i.bad.sha)?.subject ?? '', verdict: 'bad-endpoint', summary: brief(i.summary(i.bad.sha)) },
+    { sha: i.bad.sha, subject: i.meta.get(i.bad.sha)?.subject ?? '', verdict: 'bad-endpoint', summary: brief(i.summary(i.bad.sha)), ...cut(i.bad.sha) },
   ];
   const e = o.endpoints;
   return {
@@ -212,6 +210,7 @@ export function buildResult(i: ResultInput): RunResult {
       inconclusive: e.inconclusive,
     },
     threshold: { value: o.threshold, source: o.thresholdSource },
+    noRegressionBelow: o.noRegressionBelow,
     confidence: o.confidence,
     alphaPerComparison: o.alpha,
     decisions: { count: o.decisions, alphaSpent: o.alphaSpent, minStep: o.minStep, beta: o.beta },
@@ -222,5 +221,6 @@ export function buildResult(i: ResultInput): RunResult {
     runDir: i.runDir,
     reproduce: i.reproduce,
     cost: i.cost,
+    ...(i.censored?.at !== undefined ? { censoredAt: i.censored.at } : {}),
   };
 }

@@ -2,17 +2,14 @@ import type { CommitMeta } from '../events.js';
 import type { MetricInfo } from '../probes/types.js';
 import type { RunResult } from './result.js';
 import { quantileSorted, sorted } from '../stats/summary.js';
-import { fmtValue, sanitize, short } from './format.js';
+import { fmtValue, short } from './format.js';
+import { xmlText as esc } from './escape.js';
 
 /**
  * Charts of the writeup as standalone SVG text: no scripts, no external fonts or files, so they
  * render the same in a Markdown viewer, inline in the HTML report and in a browser. Pure functions.
  */
 
-/** Text (from the repository or not) inside SVG/HTML: control characters stripped, markup escaped. */
-export function esc(text: string): string {
-  return sanitize(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"';
 const COLORS = { good: '#2e7d32', bad: '#c62828', before: '#1565c0', after: '#c62828', skipped: '#9e9e9e', inconclusive: '#8e24aa', between: '#00838f' };

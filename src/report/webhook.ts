@@ -1,4 +1,5 @@
-import { fmtSignedPct as pct, fmtValue, sanitize, short } from './format.js';
+import { fmtSignedPct as pct, fmtValue, short } from './format.js';
+import { slackText } from './escape.js';
 import type { DriftResult } from './drift.js';
 
 /** What `perfbisect drift --webhook` posts: Slack-compatible `text`, plus the facts for other receivers. */
@@ -13,15 +14,18 @@ export interface WebhookPayload {
   report?: string;
 }
 
-/** The alert of a drift check that found something: one line per new regression, and the drift. Pure. */
+/**
+ * The alert of a drift check that found something: one line per new regression, and the drift. Pure.
+ * `text` is Slack markup: every value in it goes through slackText; the other fields are plain data.
+ */
 export function webhookPayload(r: DriftResult, report?: string): WebhookPayload {
   const unit = r.probe.metric.unit;
   const alerted = r.changes.filter((c) => r.alerts.includes(c.id));
   const lines = [
-    `perfbisect drift: ${sanitize(r.probe.name)} on ${sanitize(r.branch)} got slower: ${alerted.length} new regression(s)${r.drift ? ` and gradual drift of ${pct(r.drift.total)}` : ''} in ${r.window.commits} commits (${short(r.window.from)}..${short(r.window.to)}).`,
-    ...alerted.map((c) => `• ${pct(c.change)} (${fmtValue(c.before, unit)} → ${fmtValue(c.after, unit)}) at ${c.culprit ? `${short(c.culprit)} ${sanitize(c.subject).slice(0, 80)}` : 'an unresolved commit'} [${c.id}]`),
+    `perfbisect drift: ${slackText(r.probe.name)} on ${slackText(r.branch)} got slower: ${alerted.length} new regression(s)${r.drift ? ` and gradual drift of ${pct(r.drift.total)}` : ''} in ${r.window.commits} commits (${short(r.window.from)}..${short(r.window.to)}).`,
+    ...alerted.map((c) => `• ${pct(c.change)} (${slackText(fmtValue(c.before, unit))} → ${slackText(fmtValue(c.after, unit))}) at ${c.culprit ? `${short(c.culprit)} ${slackText(c.subject.slice(0, 80))}` : 'an unresolved commit'} [${slackText(c.id)}]`),
     ...(r.drift ? [`• drift ${pct(r.drift.total)} over ${r.drift.commits} commits, no single step above the threshold accounts for ${pct(r.drift.unexplained)} of it`] : []),
-    ...(report ? [`Report: ${report}`] : []),
+    ...(report ? [`Report: ${slackText(report)}`] : []),
   ];
   return {
     text: lines.join('\n'),

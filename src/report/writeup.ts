@@ -1,11 +1,13 @@
 import type { CommitMeta } from '../events.js';
-import { direction, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, sanitize, short } from './format.js';
+import { direction, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
+import { md, mdCode, mdFence } from './escape.js';
 import type { ResultCulprit, RunResult } from './result.js';
 import { benchstatSection } from './benchstat.js';
-import { noiseLines } from './noise.js';
+import { noiseLines, undecidedText } from './noise.js';
 import { costSection } from './cost.js';
 import { renderEvidence } from './evidence.js';
 import { renderProbeEvidence, type ProbeEvidenceItem } from './evidence/probe.js';
+import { dependencySection } from './dependency.js';
 
 export interface WriteupExtras {
   meta: Map<string, CommitMeta>;
@@ -14,16 +16,15 @@ export interface WriteupExtras {
   charts?: { file: string; title: string; sha?: string }[];
   /** What the probe itself saved at each culprit and its baseline (bundle sizes, statements, heap diff). */
   probeEvidence?: ProbeEvidenceItem[];
+  /** When the run ended (ISO 8601), from its log: a writeup rebuilt later carries the same date. */
+  date?: string;
 }
 
-/** Text from the repository inside Markdown: no control sequences, no table breaks, no HTML. */
-export function md(text: string): string {
-  return sanitize(text).replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`);
-}
 
 /** Labels for probe detail fields (load probes report these beside their metric). */
 const detailLabels: Record<string, string> = {
   p50: 'P50 latency', p90: 'P90 latency', p95: 'P95 latency', p99: 'P99 latency', 'p99.9': 'P99.9 latency', mean: 'Mean latency',
+  wall: 'Wall time', cpu: 'CPU time (user + system)',
   rps: 'Requests/s', errorRate: 'Error rate', non2xxRate: 'Non-2xx rate', queriesPerRequest: 'DB queries/req',
   total: 'Total bytes', raw: 'Raw bytes', gzip: 'Gzip bytes', brotli: 'Brotli bytes', files: 'Files',
 };
@@ -37,6 +38,12 @@ function detailUnit(key: string, metricUnit: string): string {
   return metricUnit;
 }
 
+/** A probe's detail fields for the tables, without the one that is the metric itself (wall or CPU time). */
+function shownDetails(d: Record<string, number> | undefined, metric: string): [string, number][] {
+  const same: Record<string, string> = { wall: 'wall time', cpu: 'CPU time' };
+  return Object.entries(d ?? {}).filter(([k]) => same[k] !== metric);
+}
+
 function fmtDetail(key: string, v: number, metricUnit: string): string {
   const unit = detailUnit(key, metricUnit);
   return unit === '%' ? `${(v * 100).toFixed(2)}%` : fmtValue(v, unit);
@@ -47,42 +54,55 @@ function delta(before: number, after: number): string {
   return fmtRatio(after / before);
 }
 
+/** A median or value: "≥" when it is a sample stopped at the probe's timeout (a lower bound). */
+function valueOf(r: RunResult): (v: number) => string {
+  const unit = r.probe.metric.unit;
+  return (v) => `${isCensored(r, v) ? '≥ ' : ''}${fmtValue(v, unit)}`;
+}
+
+const isCensored = (r: RunResult, v: number) => r.censoredAt !== undefined && v >= r.censoredAt;
+
+/** A change between two medians, bounded on the side whose median is censored. */
+function ratioOf(r: RunResult, before: number, after: number, ratio: number): string {
+  const bound = isCensored(r, after) === isCensored(r, before) ? '' : isCensored(r, after) ? 'at least ' : 'at most ';
+  return `${bound}${fmtRatio(ratio)}`;
+}
+
 export function renderWriteup(r: RunResult, x: WriteupExtras): string {
   const m = r.probe.metric;
   const unit = m.unit;
+  const val = valueOf(r);
   const L: string[] = [];
   const headline =
     r.status === 'found'
-      ? `Performance regression: ${md(r.culprit!.subject)}`
+      ? r.culprits.length > 1
+        ? `Performance regressions: ${md(r.culprit!.subject)} and ${r.culprits.length - 1} more`
+        : `Performance regression: ${md(r.culprit!.subject)}`
       : r.status === 'ambiguous'
         ? `Performance regression among ${r.suspects.length} commits that could not be measured`
-        : `No regression between ${md(r.good.ref)} and ${md(r.bad.ref)}`;
+        : r.status === 'undecided'
+          ? `Undecided: no regression shown or ruled out between ${md(r.good.ref)} and ${md(r.bad.ref)}`
+          : `No regression between ${md(r.good.ref)} and ${md(r.bad.ref)}`;
   L.push(`## ${headline}`, '');
-  L.push(`**Date:** ${new Date().toISOString().slice(0, 10)}  `);
-  L.push(`**Range:** good \`${md(r.good.ref)}\` (${short(r.good.sha)}) .. bad \`${md(r.bad.ref)}\` (${short(r.bad.sha)}), ${r.rangeSize} commits  `);
-  L.push(`**Probe:** \`${md(r.probe.name)}\` (${r.probe.kind}): ${md(m.name)}${unit ? ` in ${unit}` : ''}, ${direction(m)}  `);
+  L.push(`**Date:** ${(x.date ?? new Date().toISOString()).slice(0, 10)}  `);
+  L.push(`**Range:** good ${mdCode(r.good.ref)} (${short(r.good.sha)}) .. bad ${mdCode(r.bad.ref)} (${short(r.bad.sha)}), ${r.rangeSize} commits  `);
+  L.push(`**Probe:** ${mdCode(r.probe.name)} (${r.probe.kind}): ${md(m.name)}${unit ? ` in ${md(unit)}` : ''}, ${direction(m)}  `);
   L.push(`**Status:** ${r.status}`, '');
 
   const e = r.endpoints;
   L.push('### Problem', '');
   L.push(
-    `${md(m.name)} went from ${fmtValue(e.good.median, unit)} at good to ${fmtValue(e.bad.median, unit)} at bad: ` +
-      `${fmtRatio(e.change.ratio)} (${Math.round(e.change.confidence * 100)}% interval ${fmtRatio(e.change.ci[0])} to ${fmtRatio(e.change.ci[1])}, ${fmtP(e.change.p)}; ` +
-      `${e.good.n} and ${e.bad.n} samples, measured interleaved).`,
+    `${md(m.name)} went from ${val(e.good.median)} at good to ${val(e.bad.median)} at bad: ` +
+      `${ratioOf(r, e.good.median, e.bad.median, e.change.ratio)} (${Math.round(e.change.confidence * 100)}% interval ${fmtRatio(e.change.ci[0])} to ${fmtRatio(e.change.ci[1])}, ${fmtP(e.change.p)}; ` +
+      `all ${e.good.n} and ${e.bad.n} samples of the two, measured interleaved).`,
     '',
   );
-  if (r.status === 'no-regression') {
-    L.push(
-      e.inconclusive
-        ? `The difference is not significant at the bisect's confidence, or smaller than the threshold of ${fmtPct(r.threshold.value)} (${md(r.threshold.source)}), after the maximum number of samples. More samples (--max-samples) or a quieter machine may resolve it.`
-        : `That is below the threshold of ${fmtPct(r.threshold.value)} (${md(r.threshold.source)}): no commit is blamed.`,
-      '',
-    );
-  }
+  if (r.status === 'no-regression') L.push(`That is below ${fmtPct(r.noRegressionBelow)}, the smallest change worth bisecting here: no commit is blamed.`, '');
+  if (r.status === 'undecided') L.push(`${md(undecidedText(r.noRegressionBelow), 1000)}.`, '');
 
   if (r.culprits.length) {
     L.push('### Root cause', '');
-    for (const c of r.culprits) L.push(...culpritSection(c, r, unit), ...chartRefs(x, c.sha));
+    for (const c of r.culprits) L.push(...culpritSection(c, r), ...dependencySection(c, md), ...chartRefs(x, c.sha));
   }
   if (r.suspects.length) {
     L.push(
@@ -102,14 +122,15 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
 
   if (r.culprits.length) {
     const c = r.culprit!;
-    L.push('### Baseline (before)', '', '| Metric | Value |', '|--------|-------|');
-    L.push(`| ${md(m.name)} (median) | ${fmtValue(c.before.median, unit)} |`);
+    L.push('### Baseline (before)', '', `The same samples as the root cause: \`${short(c.baseline)}\` and the culprit from the blocks that measured them side by side.`, '');
+    L.push('| Metric | Value |', '|--------|-------|');
+    L.push(`| ${md(m.name)} (median) | ${val(c.before.median)} |`);
     L.push(`| Spread (±MAD) | ${fmtValue(c.before.spread, unit)} |`);
-    for (const [k, v] of Object.entries(c.details?.before ?? {})) L.push(`| ${detailLabels[k] ?? k} | ${fmtDetail(k, v, unit)} |`);
+    for (const [k, v] of shownDetails(c.details?.before, m.name)) L.push(`| ${detailLabels[k] ?? k} | ${fmtDetail(k, v, unit)} |`);
     L.push(`| Samples | ${c.before.n} |`, '');
     L.push('### After', '', '| Metric | Before | After | Delta |', '|--------|--------|-------|-------|');
-    L.push(`| ${md(m.name)} (median) | ${fmtValue(c.before.median, unit)} | ${fmtValue(c.after.median, unit)} | ${delta(c.before.median, c.after.median)} |`);
-    for (const [k, v] of Object.entries(c.details?.before ?? {})) {
+    L.push(`| ${md(m.name)} (median) | ${val(c.before.median)} | ${val(c.after.median)} | ${delta(c.before.median, c.after.median)} |`);
+    for (const [k, v] of shownDetails(c.details?.before, m.name)) {
       const a = c.details?.after[k];
       if (a !== undefined) L.push(`| ${detailLabels[k] ?? k} | ${fmtDetail(k, v, unit)} | ${fmtDetail(k, a, unit)} | ${delta(v, a)} |`);
     }
@@ -127,23 +148,52 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
   L.push(...benchstatSection(r, x.samples));
   L.push('### How sure', '');
   L.push(...howSure(r).map((l) => `- ${l}`));
+  L.push(...censoredNote(r));
   L.push('');
-  L.push('#### Commits measured', '', '| Commit | Subject | Verdict | Median | ± | n |', '|---|---|---|---|---|---|');
+  L.push('#### Commits measured', '');
+  L.push('Each commit\'s median, spread and n pool every sample it got in the run (as the commit measured and as a reference); the root cause compares only the blocks that measured the culprit beside its baseline, so its numbers can differ.', '');
+  L.push('| Commit | Subject | Verdict | Median (all samples) | ± | n |', '|---|---|---|---|---|---|');
   const order = new Map([...x.meta.keys()].map((s, i) => [s, i]));
   for (const c of [...r.commits].sort((a, b) => (order.get(a.sha) ?? 0) - (order.get(b.sha) ?? 0))) {
     const verdict = c.verdict === 'inconclusive' ? `inconclusive (leans ${c.lean})` : c.verdict;
-    L.push(`| \`${short(c.sha)}\` | ${md(c.subject).slice(0, 60)} | ${verdict} | ${fmtValue(c.summary.median, unit)} | ${fmtValue(c.summary.spread, unit)} | ${c.summary.n} |`);
+    const n = c.censored ? `${c.summary.n} (${c.censored} timed out)` : `${c.summary.n}`;
+    L.push(`| \`${short(c.sha)}\` | ${md(c.subject.slice(0, 60))} | ${verdict} | ${val(c.summary.median)} | ${fmtValue(c.summary.spread, unit)} | ${n} |`);
   }
   L.push('', ...chartRefs(x, undefined));
-  L.push('### Reproduce', '', '```sh', r.reproduce, '```', '');
+  L.push(...fleetSection(r));
+  L.push('### Reproduce', '', ...mdFence(r.reproduce, 'sh'), '');
   const co = r.cost;
   L.push(
     `Cost: ${fmtDuration(co.wallSeconds)} wall, ${co.builds} builds (${fmtDuration(co.buildSeconds)}), ${co.samples} probe runs (${fmtDuration(co.measureSeconds)})` +
-      `${co.cachedBlocks ? `, ${co.cachedBlocks} measurement blocks reused from the cache` : ''}. Run ${r.runId}, files in \`${r.runDir}\`.`,
+      `${co.cachedBlocks ? `, ${co.cachedBlocks} measurement blocks reused from the cache` : ''}. Run ${md(r.runId)}, files in ${mdCode(r.runDir, { max: 1000 })}.`,
     '',
   );
   L.push(...costSection(r));
   return L.join('\n');
+}
+
+/**
+ * A bisect in rounds on a fleet: which machine measured which commits. Each job measured its commit
+ * beside its references on its own machine, and verdicts compare only what one machine measured.
+ */
+function fleetSection(r: RunResult): string[] {
+  const f = r.fleet;
+  if (!f) return [];
+  const L = [
+    '#### Where it was measured', '',
+    `${f.rounds} round${f.rounds === 1 ? '' : 's'} of up to ${f.runners} jobs on ${md(f.runner)}. Each job built its commit and the round's ` +
+      'references and measured them interleaved on its own machine; a verdict compares only samples one machine took, so ' +
+      'differences between machines cannot pass for a step. Above, each commit\'s figures are those of the machine whose ' +
+      'samples decided its verdict.', '',
+    '| Machine | CPU | Round.job: measured (against) |', '|---|---|---|',
+  ];
+  for (const m of f.machines) {
+    const refs = (shas: string[]) => shas.map((x) => `\`${short(x)}\``).join(', ');
+    const jobs = m.jobs.map((j) => `${j.round}.${j.index}: \`${short(j.target)}\` (${refs(j.refs)})`).join('<br>');
+    const machine = `${md(m.name)} \`${md(m.key.split('/').pop() ?? '')}\``;
+    L.push(`| ${machine} | ${md(m.cpu)}, ${m.cores} cores, ${md(m.os)} | ${jobs} |`);
+  }
+  return [...L, ''];
 }
 
 /** The decision rule, the confidence over the decisions actually made, and what it does not cover. */
@@ -151,7 +201,9 @@ function howSure(r: RunResult): string[] {
   const d = r.decisions;
   const out = [
     r.probe.deterministic
-      ? 'One exact measurement of each commit (a deterministic probe): a commit is placed on the side of the step whose value it shares.'
+      ? 'One exact measurement of each commit (a deterministic probe): a commit is placed on the side of the step whose value it shares. ' +
+        `Steps smaller than ${fmtPct(d.minStep)} of the good value (the threshold, or an eighth of the whole change) are not split out: ` +
+        'they are not culprits.'
       : 'Each commit is placed on one side of the step by comparing it with interleaved samples of its nearest good and bad ' +
         'references (Mann-Whitney U, exact where samples are few; Hodges-Lehmann shift with its rank interval). It is on the bad ' +
         `side when it is worse than good by more than half the threshold at the strict level, and within ${fmtPct(d.minStep)} of bad at ` +
@@ -184,14 +236,16 @@ function howSure(r: RunResult): string[] {
     );
   }
   if (r.minorSteps.length) out.push(`Smaller steps also located (below the threshold): ${r.minorSteps.map((s) => `\`${short(s.sha)}\` ${fmtRatio(s.change.ratio)}`).join(', ')}.`);
-  if (r.noise) out.push(...noiseLines(r.noise, r.probe.metric.name).map((l) => md(l.charAt(0).toUpperCase() + l.slice(1)) + '.'));
+  if (r.noise) out.push(...noiseLines(r.noise, r.probe.metric.name).map((l) => md(l.charAt(0).toUpperCase() + l.slice(1), 1000) + '.'));
   return out;
 }
 
-function culpritSection(c: ResultCulprit, r: RunResult, unit: string): string[] {
+function culpritSection(c: ResultCulprit, r: RunResult): string[] {
+  const val = valueOf(r);
+  const samples = `${c.before.n} samples of \`${short(c.baseline)}\` and ${c.after.n} of the culprit, from the blocks that measured them side by side`;
   const L = [
-    `**\`${short(c.sha)}\` ${md(c.subject)}** by ${md(c.author)}, ${c.date.slice(0, 10)}: ${fmtValue(c.before.median, unit)} → ${fmtValue(c.after.median, unit)}, ` +
-      `${fmtRatio(c.change.ratio)} ${r.probe.deterministic ? '(a deterministic probe: one exact measurement of each).' : `(${Math.round(c.change.confidence * 100)}% interval ${fmtRatio(c.change.ci[0])} to ${fmtRatio(c.change.ci[1])}, ${fmtP(c.change.p)}; ${c.before.n} vs ${c.after.n} samples).`}`,
+    `**\`${short(c.sha)}\` ${md(c.subject)}** by ${md(c.author)}, ${c.date.slice(0, 10)}: ${val(c.before.median)} → ${val(c.after.median)}, ` +
+      `${ratioOf(r, c.before.median, c.after.median, c.change.ratio)} ${r.probe.deterministic ? '(a deterministic probe: one exact measurement of each).' : `(${Math.round(c.change.confidence * 100)}% interval ${fmtRatio(c.change.ci[0])} to ${fmtRatio(c.change.ci[1])}, ${fmtP(c.change.p)}; ${samples}).`}`,
     '',
   ];
   if (c.baseline !== c.parent) L.push(`(Measured against \`${short(c.baseline)}\`, the nearest measured good commit.)`, '');
@@ -202,6 +256,19 @@ function culpritSection(c: ResultCulprit, r: RunResult, unit: string): string[] 
     L.push('');
   }
   return L;
+}
+
+/** What the run did with probe runs stopped at the timeout: too slow, counted, not skipped. */
+function censoredNote(r: RunResult): string[] {
+  const cut = r.commits.filter((c) => c.censored);
+  if (r.censoredAt === undefined || !cut.length) return [];
+  const at = fmtValue(r.censoredAt, r.probe.metric.unit);
+  const total = cut.reduce((n, c) => n + (c.censored ?? 0), 0);
+  return [
+    `- Timeouts: ${total} probe run(s) ran past the probe's timeout and were stopped. The probe was too slow there, it did not crash: ` +
+      `each such run counts as a censored sample of at least ${at}, ranked at or above every run that finished, and a median shown as ≥ ${at} is a lower bound. ` +
+      `Commits: ${cut.map((c) => `\`${short(c.sha)}\` ${c.censored} of ${c.summary.n}`).join(', ')}.`,
+  ];
 }
 
 /** Image lines for the charts of one culprit (sha) or of the whole run (undefined). */

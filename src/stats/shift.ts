@@ -1,4 +1,4 @@
-import { quantileSorted, sorted } from './summary.js';
+import { median, quantileSorted, sorted } from './summary.js';
 import type { Rng } from './rng.js';
 import { boundRank } from './mann-whitney.js';
 
@@ -18,8 +18,7 @@ export class Shift {
     for (const y of b) for (const x of a) diffs[k++] = y - x;
     diffs.sort();
     this.diffs = diffs;
-    const n = diffs.length;
-    this.estimate = n === 0 ? NaN : n % 2 ? diffs[(n - 1) >> 1] : (diffs[n / 2 - 1] + diffs[n / 2]) / 2;
+    this.estimate = quantileSorted(diffs, 0.5);
   }
 
   /** A lower bound of the shift that holds with probability 1 − alpha (−Infinity if the samples cannot give one). */
@@ -49,8 +48,8 @@ export function bootstrapRatioCi(
   confidence = 0.95,
   resamples = 2000,
 ): { ratio: number; lo: number; hi: number } {
-  const ma = quantileSorted(sorted(a), 0.5);
-  const ratio = ma === 0 ? NaN : quantileSorted(sorted(b), 0.5) / ma;
+  const ma = median(a);
+  const ratio = ma === 0 ? NaN : median(b) / ma;
   if (a.length < 2 || b.length < 2) return { ratio, lo: NaN, hi: NaN };
   const ratios: number[] = [];
   const bufA = new Array<number>(a.length);
@@ -58,8 +57,8 @@ export function bootstrapRatioCi(
   for (let r = 0; r < resamples; r++) {
     for (let i = 0; i < a.length; i++) bufA[i] = a[Math.floor(rng() * a.length)];
     for (let i = 0; i < b.length; i++) bufB[i] = b[Math.floor(rng() * b.length)];
-    const da = quantileSorted(sorted(bufA), 0.5);
-    if (da !== 0) ratios.push(quantileSorted(sorted(bufB), 0.5) / da);
+    const da = median(bufA);
+    if (da !== 0) ratios.push(median(bufB) / da);
   }
   const s = sorted(ratios);
   const tail = (1 - confidence) / 2;

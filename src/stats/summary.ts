@@ -16,7 +16,7 @@ export function sorted(values: readonly number[]): number[] {
 }
 
 /** Quantile of already-sorted values with linear interpolation (type 7, as R and numpy default). */
-export function quantileSorted(s: readonly number[], q: number): number {
+export function quantileSorted(s: ArrayLike<number>, q: number): number {
   if (s.length === 0) return NaN;
   const pos = (s.length - 1) * q;
   const lo = Math.floor(pos);

@@ -1,37 +1,70 @@
+import type { CommitVerdict } from '../bisect/engine.js';
 import type { EventStream, RunEvent } from '../events.js';
-import { fmtDuration, fmtP, fmtPct, fmtRatio, fmtSignedPct as pct, fmtValue, sanitize, short } from '../report/format.js';
+import { fmtDuration, fmtP, fmtPct, fmtRatio, fmtSignedPct as pct, fmtValue, short } from '../report/format.js';
+import { termText } from '../report/escape.js';
 import type { MetricInfo } from '../probes/types.js';
-import { noiseLines } from '../report/noise.js';
+import { noiseLines, undecidedText } from '../report/noise.js';
+import { dependencyLine } from '../report/dependency.js';
 
-/** One greppable line per event, no escape codes: for CI logs, pipes and --no-tui. */
-export function plainReporter(events: EventStream, write: (line: string) => void): () => void {
+/**
+ * One greppable line per event, no escape codes: for CI logs, pipes and --no-tui. Every line goes
+ * through the terminal escaper, whatever part of it came from the repository.
+ */
+export function plainReporter(events: EventStream, writeLine: (line: string) => void): () => void {
+  const write = (line: string) => writeLine(termText(line).replace(/\s*\n\s*/g, ' '));
   let metric: MetricInfo = { name: '', unit: '', better: 'lower' };
   const subjects = new Map<string, string>();
-  const subj = (sha: string) => sanitize(subjects.get(sha) ?? '').slice(0, 70);
+  const subj = (sha: string) => (subjects.get(sha) ?? '').slice(0, 70);
   const samples = new Map<string, number>();
   return events.subscribe((e: RunEvent) => {
     switch (e.type) {
       case 'run-start':
         metric = e.metric;
-        write(`perfbisect: ${e.rangeSize} commits between ${sanitize(e.good.ref)} (${short(e.good.sha)}) and ${sanitize(e.bad.ref)} (${short(e.bad.sha)}) in ${e.repo}`);
+        write(`perfbisect: ${e.rangeSize} commits between ${e.good.ref} (${short(e.good.sha)}) and ${e.bad.ref} (${short(e.bad.sha)}) in ${e.repo}`);
         write(`probe ${e.probe.name} (${e.probe.kind}): ${e.metric.name}${e.metric.unit ? ` in ${e.metric.unit}` : ''}, ${e.metric.better} is better${e.deterministic ? ', deterministic' : ''}`);
         write(`run ${e.runId}: ${e.runDir}`);
+        if (e.resumed) {
+          const blocks = e.resumed.blocks;
+          write(`resuming: the ${blocks} block(s) of its run log go back to the engine first, not measured again`);
+        }
         break;
       case 'range':
         for (const c of e.commits) subjects.set(c.sha, c.subject);
         break;
       case 'build-end':
         write(`build ${short(e.sha)} ${e.ok ? 'ok' : 'FAILED'} in ${fmtDuration(e.seconds)}${e.ok ? '' : ` (log: ${e.log})`}`);
-        if (!e.ok) for (const l of e.tail ?? []) write(`  | ${sanitize(l)}`);
+        if (!e.ok) for (const l of e.tail ?? []) write(`  | ${l}`);
         break;
-      case 'measure-start':
+      case 'install-end':
+        if (e.seeded) write(`install ${short(e.sha)}: copied from the install cache in ${fmtDuration(e.seconds)}`);
+        else write(`install ${short(e.sha)} ${e.ok ? 'ok' : 'FAILED'} in ${fmtDuration(e.seconds)}${e.ok ? '' : ` (log: ${e.log})`}`);
+        if (!e.ok) for (const l of e.tail ?? []) write(`  | ${l}`);
+        break;
+      case 'measure-start': {
+        const from = e.replayed ? ' (from the run log)' : e.cached ? ' (from cache)' : '';
         write(
-          `measure ${short(e.target)}${e.refs.length ? ` against ${e.refs.map(short).join(', ')}` : ''}: ${e.rounds} round(s)${e.cached ? ' (from cache)' : ''}` +
+          `measure ${short(e.target)}${e.refs.length ? ` against ${e.refs.map(short).join(', ')}` : ''}: ` +
+            `${e.rounds} round(s)${from}` +
             `${e.purpose === 'endpoints' ? ' [endpoints]' : ` ${subj(e.target)}`}`,
         );
         break;
+      }
       case 'sample':
         samples.set(e.sha, (samples.get(e.sha) ?? 0) + 1);
+        break;
+      case 'round': {
+        const cached = e.jobs.filter((j) => j.cached).length;
+        const targets = e.jobs.map((j) => short(j.target)).join(', ');
+        write(`round ${e.round} on ${e.runner}: ${e.jobs.length} job(s), measuring ${targets}${cached ? ` (${cached} from the cache)` : ''}`);
+        break;
+      }
+      case 'job-end':
+        if (e.lost) write(`job ${e.round}.${e.index} ${short(e.target)}: no result: ${e.lost}${e.where ? ` (${e.where})` : ''}`);
+        else {
+          const took = e.seconds !== undefined ? ` in ${fmtDuration(e.seconds)}` : '';
+          const note = `${e.cached ? ' (from the cache)' : ''}${e.failed ? `: ${e.failed}` : ''}`;
+          write(`job ${e.round}.${e.index} ${short(e.target)} measured on ${e.machine}${took}${note}`);
+        }
         break;
       case 'threshold':
         write(`threshold ${fmtPct(e.value)} (${e.source})`);
@@ -45,15 +78,17 @@ export function plainReporter(events: EventStream, write: (line: string) => void
         const label = v.verdict === 'inconclusive' ? `inconclusive, leans ${v.lean}` : v.verdict;
         write(
           `verdict ${short(v.sha)} ${label}: ${g ? `${pct(g.worse)} vs good [${pct(g.lo)}, ${pct(g.hi)}] ${fmtP(g.p)}` : ''}` +
-            `${v.vsBad ? `, ${pct(v.vsBad.worse)} vs bad` : ''} (n=${v.samples}) ${subj(v.sha)}`,
+            `${v.vsBad ? `, ${pct(v.vsBad.worse)} vs bad` : ''}` +
+            `${v.left !== undefined ? `, ${v.left} commit(s) left` : ''}` +
+            ` (n=${v.samples}, this verdict's blocks)${underMinStep(v)} ${subj(v.sha)}`,
         );
         break;
       }
       case 'skip':
-        write(`skip ${short(e.sha)}: ${sanitize(e.reason)}${e.log ? ` (log: ${e.log})` : ''}`);
+        write(`skip ${short(e.sha)}: ${e.reason}${e.log ? ` (log: ${e.log})` : ''}`);
         break;
       case 'warning':
-        write(`warning: ${sanitize(e.message)}`);
+        write(`warning: ${e.message}`);
         break;
       case 'artifact':
         write(`${e.kind} ${short(e.sha)}: ${e.path}`);
@@ -62,31 +97,69 @@ export function plainReporter(events: EventStream, write: (line: string) => void
         if (e.phase === 'profile') write(`profiling culprit ${short(e.sha)} against its parent…`);
         break;
       case 'evidence':
-        if (e.note) write(`evidence ${short(e.sha)}: ${sanitize(e.note)}`);
+        if (e.cached) write(`evidence ${short(e.sha)}: from the cache (profiled by an earlier run)`);
+        if (e.note) write(`evidence ${short(e.sha)}: ${e.note}`);
         e.top.forEach((r, k) =>
-          write(`evidence ${short(e.sha)} #${k + 1}: ${sanitize(r.function)} ${sanitize(r.file)}${r.line ? `:${r.line}` : ''} ${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(1)} pts of the time${r.inChange ? `, ${r.inChange} by this commit` : ''}`),
+          write(`evidence ${short(e.sha)} #${k + 1}: ${r.function} ${r.file}${r.line ? `:${r.line}` : ''} ${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(1)} pts of the time${r.inChange ? `, ${r.inChange} by this commit` : ''}`),
         );
         break;
       case 'run-end': {
         const o = e.outcome;
         const ep = o.endpoints;
         write(`endpoints: good ${fmtValue(ep.good.median, metric.unit)} → bad ${fmtValue(ep.bad.median, metric.unit)} (${fmtRatio(ep.ratio)}, ${fmtP(ep.comparison.p)})`);
-        if (o.status === 'no-regression') write(`result: no regression above ${fmtPct(o.threshold)} between good and bad`);
+        if (o.status === 'no-regression') write(`result: no regression above ${fmtPct(o.noRegressionBelow)} between good and bad`);
+        if (o.status === 'undecided') write(`result: ${undecidedText(o.noRegressionBelow)}`);
         for (const c of o.culprits) {
           write(
             `culprit ${c.sha} ${subj(c.sha)}: ${fmtValue(c.beforeSummary.median, metric.unit)} → ${fmtValue(c.afterSummary.median, metric.unit)} ` +
-              `${fmtRatio(c.ratio)} [${fmtRatio(c.ratioCi[0])}, ${fmtRatio(c.ratioCi[1])}] ${fmtP(c.change.p)}`,
+              `${fmtRatio(c.ratio)} [${fmtRatio(c.ratioCi[0])}, ${fmtRatio(c.ratioCi[1])}] ${fmtP(c.change.p)} (measured beside ${short(c.before)})`,
           );
+        }
+        const guesses = o.verdicts.filter((v) => v.verdict === 'inconclusive');
+        if (o.culprits.length && guesses.length) {
+          write(`note: the search followed the lean of ${guesses.length} inconclusive verdict(s) (${guesses.map((v) => `${short(v.sha)} ${v.lean}`).join(', ')}); the confidence does not cover those guesses (see the writeup)`);
         }
         if (o.status === 'ambiguous') write(`result: ambiguous; the regression is in one of: ${o.suspects.map(short).join(' ')}`);
         write(`writeup: ${e.reportFile}`);
         write(`result json: ${e.resultFile}`);
         break;
       }
+      case 'dep-level':
+        write(`deps: ${e.level} level of culprit ${short(e.culprit)}: ${termText(e.title)}`);
+        break;
+      case 'dep-commit':
+        subjects.set(e.sha, e.label);
+        break;
+      case 'dep-verdict': {
+        const v = e.verdict;
+        const g = v.vsGood;
+        const label = v.verdict === 'inconclusive' ? `inconclusive, leans ${v.lean}` : v.verdict;
+        const vsGood = g ? `: ${pct(g.worse)} vs good ${fmtP(g.p)}` : '';
+        write(`deps ${e.level}: ${termText(e.label)} ${label}${vsGood}${v.reason ? ` (${termText(v.reason)})` : ''}`);
+        break;
+      }
+      case 'dep-end':
+        if (e.found) write(`deps ${e.level}: found ${termText(e.found)}${e.ratio ? ` ${fmtRatio(e.ratio)}` : ''}`);
+        else write(`deps ${e.level}: stopped: ${termText(e.stopped ?? '')}`);
+        break;
+      case 'dep-result':
+        if (e.dependency) write(`dependency: ${dependencyLine(e.dependency)}`);
+        if (e.stopped) write(`dependency descent stopped: ${termText(e.stopped)}`);
+        break;
       case 'run-error':
         // Errors that end the run are printed once, on stderr, by the CLI; an interruption is news here.
-        if (e.exitCode === 130) write(`stopped: ${sanitize(e.message)}`);
+        if (e.exitCode === 130) write(`stopped: ${e.message}`);
         break;
     }
   });
+}
+
+/**
+ * A good commit measurably worse than good (or a bad one measurably better than bad) is still on that
+ * side: the difference is under the minimum further step. Said, so the line does not read as a contradiction.
+ */
+function underMinStep(v: CommitVerdict): string {
+  const step = v.minStep;
+  const off = v.verdict === 'good' ? (v.vsGood?.lo ?? 0) > 0 : v.verdict === 'bad' ? (v.vsBad?.hi ?? 0) < 0 : false;
+  return step && off ? `, a difference under the ${fmtPct(step)} minimum further step` : '';
 }

@@ -1,13 +1,15 @@
-import type { CommitVerdict, Outcome } from '../bisect/engine.js';
+import type { CommitVerdict, Outcome, SearchProgress } from '../bisect/engine.js';
 import type { CommitMeta, Phase, RunEvent } from '../events.js';
 import type { MetricInfo } from '../probes/types.js';
-import { sanitize } from '../report/format.js';
+import { termText } from '../report/escape.js';
 import { noiseLines } from '../report/noise.js';
+import { dependencyLine } from '../report/dependency.js';
+import type { DepLevel } from '../deps/result.js';
 
 /**
  * The live UI's view state: a pure fold over the run's events (`reduce`). The Ink view and the
  * tests render from it; nothing here decides anything about the bisect, it only remembers what
- * the driver said. Every text from the repository is sanitized here, once, on the way in.
+ * the driver said. Every text from the repository is cleaned of terminal escapes here, once, on the way in.
  */
 export type LadderVerdict = CommitVerdict['verdict'] | 'good-endpoint' | 'bad-endpoint';
 
@@ -43,6 +45,8 @@ export interface ViewState {
   /** Build output of each commit (capped), for the build tail and the full-log key. */
   logs: Record<string, string[]>;
   threshold?: { value: number; source: string };
+  /** Where the search stands, as the engine last said (candidates left, verdicts to come). */
+  search?: SearchProgress;
   /** What the endpoints' noise will cost, in words (src/report/noise.ts). */
   noise: string[];
   warnings: string[];
@@ -61,6 +65,20 @@ export interface ViewState {
   error?: { message: string; tail: string[]; interrupted: boolean };
   /** The profile diff at each culprit, as the evidence step reported it. */
   evidence: Record<string, EvidenceView>;
+  /** The descent into a culprit's lockfile change, while it runs and after. */
+  deps?: DepView;
+  /** Per culprit: the dependency found inside it, or why the descent stopped. */
+  depResults: Record<string, string>;
+}
+
+/** One level of the dependency descent: its candidates (the good end first) and what was decided. */
+export interface DepView {
+  culprit: string;
+  level: DepLevel;
+  title: string;
+  rows: { label: string; sha?: string; verdict?: LadderVerdict; lean?: 'good' | 'bad' | 'between' }[];
+  /** How each finished level ended: "package: found slow-c 1.0.0 → 1.1.0" or why it stopped. */
+  ended: string[];
 }
 
 export interface EvidenceView {
@@ -77,11 +95,12 @@ export function initialState(now = 0): ViewState {
     good: { ref: '', sha: '' }, bad: { ref: '', sha: '' },
     probe: { name: '', kind: '' }, metric: { name: '', unit: '', better: 'lower' }, deterministic: false,
     order: [], commits: {}, refs: [], logs: {}, noise: [], warnings: [], steps: 0, endpointsDone: false, evidence: {},
+    depResults: {},
     startedAt: now, now,
   };
 }
 
-const clean = (s: string) => sanitize(s);
+const clean = (s: string) => termText(s);
 
 function commit(s: ViewState, sha: string): CommitView {
   return (s.commits[sha] ??= { sha, subject: '', author: '', index: s.order.indexOf(sha) - 1, samples: [] });
@@ -95,9 +114,9 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
     case 'run-start':
       return {
         ...initialState(at),
-        runId: e.runId, repo: clean(e.repo), runDir: e.runDir,
+        runId: e.runId, repo: clean(e.repo), runDir: clean(e.runDir),
         good: { ref: clean(e.good.ref), sha: e.good.sha }, bad: { ref: clean(e.bad.ref), sha: e.bad.sha },
-        probe: { name: clean(e.probe.name), kind: e.probe.kind }, metric: e.metric, deterministic: e.deterministic,
+        probe: { name: clean(e.probe.name), kind: e.probe.kind }, metric: { ...e.metric, name: clean(e.metric.name), unit: clean(e.metric.unit) }, deterministic: e.deterministic,
         order: [e.good.sha],
         commits: { [e.good.sha]: { sha: e.good.sha, subject: '', author: '', index: -1, samples: [], verdict: 'good-endpoint' } },
       };
@@ -140,8 +159,11 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
     }
     case 'threshold':
       s.threshold = { value: e.value, source: clean(e.source) };
-      // The threshold is derived from the endpoints block: it marks the end of the first step.
-      if (!s.endpointsDone) {
+      return s;
+    case 'search':
+      s.search = e.progress;
+      // The endpoints' decision is the first step.
+      if (e.progress.endpoints && !s.endpointsDone) {
         s.endpointsDone = true;
         s.steps++;
         s.lastStepAt = at;
@@ -182,6 +204,47 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
         },
       };
       return s;
+    case 'dep-level': {
+      const ended = prev.deps?.culprit === e.culprit ? prev.deps.ended : [];
+      const rows: DepView['rows'] = [
+        { label: clean(e.good.label), sha: e.good.sha, verdict: 'good-endpoint' },
+        ...e.candidates.map((l) => ({ label: clean(l) })),
+      ];
+      rows[rows.length - 1].verdict = 'bad-endpoint';
+      s.deps = { culprit: e.culprit, level: e.level, title: clean(e.title), rows, ended };
+      return s;
+    }
+    case 'dep-commit':
+      // The synthetic commit's "subject" is what it applies: the block view shows it while measuring.
+      s.commits[e.sha] = { ...commit(s, e.sha), subject: clean(e.label) };
+      if (s.deps) {
+        const label = clean(e.label);
+        s.deps = { ...s.deps, rows: s.deps.rows.map((r) => (r.label === label ? { ...r, sha: e.sha } : r)) };
+      }
+      return s;
+    case 'dep-verdict':
+      if (s.deps) {
+        const v = e.verdict;
+        const label = clean(e.label);
+        const decided = (r: DepView['rows'][number]) => ({ ...r, verdict: v.verdict, lean: v.lean });
+        s.deps = { ...s.deps, rows: s.deps.rows.map((r) => (r.label === label ? decided(r) : r)) };
+      }
+      return s;
+    case 'dep-end':
+      if (s.deps) {
+        const ratio = e.ratio ? ` (×${e.ratio.toFixed(2)})` : '';
+        const how = e.found ? `found ${clean(e.found)}${ratio}` : `stopped: ${clean(e.stopped ?? '')}`;
+        s.deps = { ...s.deps, ended: [...s.deps.ended, `${e.level}: ${how}`] };
+      }
+      return s;
+    case 'dep-result':
+      s.depResults = {
+        ...s.depResults,
+        [e.culprit]: [e.dependency && dependencyLine(e.dependency), e.stopped && `went no deeper: ${clean(e.stopped)}`]
+          .filter(Boolean)
+          .join(' · '),
+      };
+      return s;
     case 'run-end':
       s.outcome = e.outcome;
       s.resultFile = e.resultFile;
@@ -208,25 +271,9 @@ export function foldEvents(events: (RunEvent & { t?: number })[], now?: number):
   return now === undefined ? s : { ...s, now };
 }
 
-/** Which side of the regression a measured commit is on, following an inconclusive commit's lean. */
-function side(c: CommitView): 'good' | 'bad' | undefined {
-  if (c.verdict === 'good' || c.verdict === 'good-endpoint') return 'good';
-  if (c.verdict === 'bad' || c.verdict === 'bad-endpoint') return 'bad';
-  if (c.verdict === 'inconclusive') return c.lean === 'between' ? undefined : c.lean;
-  return undefined;
-}
-
-/**
- * Commits that may still hold the regression: after the newest good-side commit and up to the
- * oldest bad-side commit after it, in range order. Exact on linear history, an estimate on merges.
- */
+/** Commits that may still hold the regression, as the engine counted them (before it says: the range). */
 export function remaining(s: ViewState): number {
-  const cs = s.order.map((sha) => s.commits[sha]).filter(Boolean);
-  let lastGood = -1;
-  for (const c of cs) if (side(c) === 'good') lastGood = Math.max(lastGood, c.index);
-  let firstBad = cs.length - 1;
-  for (const c of cs) if (side(c) === 'bad' && c.index > lastGood) firstBad = Math.min(firstBad, c.index);
-  return Math.max(0, firstBad - lastGood);
+  return s.search?.remaining ?? Math.max(0, s.order.length - 1);
 }
 
 export interface Progress {
@@ -240,8 +287,8 @@ export interface Progress {
 
 export function progress(s: ViewState): Progress {
   const left = s.outcome ? 0 : remaining(s);
-  // Halving the candidates each verdict; the endpoints block is a step of its own.
-  const stepsLeft = s.outcome ? 0 : (s.endpointsDone ? 0 : 1) + (left > 1 ? Math.ceil(Math.log2(left)) : 0);
+  // The verdicts the engine expects still; the endpoints block is a step of its own.
+  const stepsLeft = s.outcome ? 0 : (s.endpointsDone ? 0 : 1) + (s.search?.verdictsLeft ?? 0);
   const elapsedSeconds = ((s.endedAt ?? s.now) - s.startedAt) / 1000;
   const perStep = s.steps > 0 && s.lastStepAt !== undefined ? (s.lastStepAt - s.startedAt) / 1000 / s.steps : undefined;
   return { remaining: left, stepsDone: s.steps, stepsLeft, elapsedSeconds, etaSeconds: perStep === undefined ? undefined : perStep * stepsLeft };

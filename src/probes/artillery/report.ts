@@ -5,7 +5,7 @@
  * p50, p75, p90, p95, p99, p999 in ms). A metric is named as Artillery prints it:
  * 'http.response_time.p99', 'http.request_rate', 'http.codes.500'.
  */
-import { isObject } from '../../config/validate.js';
+import { isObject } from '../../config/schema.js';
 
 export interface ArtilleryFigures {
   value: number;

@@ -17,7 +17,3 @@ export function lastJsonLine(stdout: string): Record<string, unknown> | undefine
   }
   return undefined;
 }
-
-export function tailLines(text: string, n = 10): string[] {
-  return text.trimEnd().split('\n').slice(-n);
-}

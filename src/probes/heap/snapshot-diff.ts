@@ -3,6 +3,7 @@
  * per constructor, how many objects and bytes (self size) the second snapshot holds more than the
  * first. Pure: parsed .heapsnapshot JSON in, rows out.
  */
+import { median } from '../../stats/summary.js';
 
 interface HeapSnapshot {
   snapshot: { meta: { node_fields: string[]; node_types: unknown[] } };
@@ -69,8 +70,5 @@ export function slope(points: readonly (readonly [number, number])[]): number {
       if (dx !== 0) s.push((points[j][1] - points[i][1]) / dx);
     }
   }
-  if (s.length === 0) return 0;
-  s.sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  return s.length === 0 ? 0 : median(s);
 }

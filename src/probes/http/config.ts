@@ -1,64 +1,106 @@
-/** The load fields shared by the http and event-loop probes, validated one field at a time. */
-import { fail, isObject, noUnknownKeys, num, str, strMap } from '../../config/validate.js';
-import { readUrl } from '../server.js';
-import type { LoadRequest } from './load.js';
-
-export interface LoadConfig {
-  url: string;
-  connections: number;
-  duration?: number;
-  amount?: number;
-  method?: string;
-  headers?: Record<string, string>;
-  body?: string;
-  requests?: LoadRequest[];
-  timeout?: number;
-  /** Seconds of discarded load after the server is ready (default 1; 0: none). */
-  warmup: number;
-}
-
-export const loadFields = ['url', 'connections', 'duration', 'amount', 'method', 'headers', 'body', 'requests', 'timeout', 'warmup'] as const;
+/** The load fields shared by the http and event-loop probes. */
+import * as v from 'valibot';
+import { crossCheck, facts, num, strict, strMap, text } from '../../config/schema.js';
+import { urlTemplate } from '../server.js';
 
 const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 
-function method(raw: Record<string, unknown>, path: string): string | undefined {
-  const m = str(raw, 'method', path);
-  if (m !== undefined && !methods.includes(m.toUpperCase())) fail(`${path}.method`, `must be one of ${methods.join(', ')}, got ${JSON.stringify(m)}`);
-  return m?.toUpperCase();
+function method() {
+  return v.pipe(
+    text(),
+    v.check(
+      (m) => methods.includes(m.toUpperCase()),
+      (issue) => `must be one of ${methods.join(', ')}, got ${JSON.stringify(issue.input)}`,
+    ),
+    v.transform((m) => m.toUpperCase()),
+  );
 }
 
-function body(raw: Record<string, unknown>, path: string): string | undefined {
-  const b = raw.body;
-  if (b === undefined) return undefined;
-  if (typeof b === 'string') return b;
-  if (isObject(b) || Array.isArray(b)) return JSON.stringify(b);
-  fail(`${path}.body`, 'must be a string, or an object sent as JSON');
+/** A string, or an object or list sent as JSON. */
+function body() {
+  return v.pipe(
+    v.custom<string | Record<string, unknown> | unknown[]>(
+      (b) => typeof b === 'string' || (typeof b === 'object' && b !== null),
+      'must be a string, or an object sent as JSON',
+    ),
+    v.transform((b) => (typeof b === 'string' ? b : JSON.stringify(b))),
+  );
 }
 
-export function readLoadConfig(raw: Record<string, unknown>, path: string): LoadConfig {
-  const cfg: LoadConfig = {
-    url: readUrl(raw, 'url', path)!,
-    connections: num(raw, 'connections', path, { min: 1, max: 10000, integer: true }) ?? 10,
-    duration: num(raw, 'duration', path, { min: 0.1 }),
-    amount: num(raw, 'amount', path, { min: 1, integer: true }),
-    method: method(raw, path),
-    headers: strMap(raw, 'headers', path),
-    body: body(raw, path),
-    timeout: num(raw, 'timeout', path, { min: 0.01 }),
-    warmup: num(raw, 'warmup', path, { min: 0 }) ?? 1,
-  };
-  if (cfg.duration !== undefined && cfg.amount !== undefined) fail(`${path}.amount`, 'and duration exclude each other: give a number of requests (amount) or seconds of load (duration)');
-  const rs = raw.requests;
-  if (rs !== undefined) {
-    if (!Array.isArray(rs) || rs.length === 0) fail(`${path}.requests`, "must be a non-empty list like [{ path: '/api/tasks', weight: 3 }, { method: 'POST', path: '/api/tasks', body: '{}' }]");
-    cfg.requests = rs.map((r, i) => {
-      const p = `${path}.requests[${i}]`;
-      if (!isObject(r)) fail(p, "must be an object like { path: '/api/tasks', weight: 3 }");
-      noUnknownKeys(r, p, ['method', 'path', 'headers', 'body', 'weight']);
-      const rp = str(r, 'path', p, { required: true })!;
-      if (!rp.startsWith('/')) fail(`${p}.path`, `must start with /, like '/api/tasks', got ${JSON.stringify(rp)}`);
-      return { method: method(r, p), path: rp, headers: strMap(r, 'headers', p), body: body(r, p), weight: num(r, 'weight', p, { min: 1, max: 1000, integer: true }) };
-    });
-  }
-  return cfg;
+const request = strict(
+  {
+    method: v.optional(method()),
+    path: v.pipe(
+      text(),
+      v.check(
+        (p) => p.startsWith('/'),
+        (issue) => `must start with /, like '/api/tasks', got ${JSON.stringify(issue.input)}`,
+      ),
+    ),
+    headers: v.optional(strMap()),
+    body: v.optional(body()),
+    weight: v.optional(num({ min: 1, max: 1000, integer: true })),
+  },
+  { notObject: "must be an object like { path: '/api/tasks', weight: 3 }" },
+);
+
+const requestList =
+  "must be a non-empty list like [{ path: '/api/tasks', weight: 3 }, " +
+  "{ method: 'POST', path: '/api/tasks', body: '{}' }]";
+
+/** Spread into a probe's entries; `loadCheck` goes in its pipe. */
+export const loadEntries = {
+  url: v.pipe(urlTemplate(), v.description('the url to load, with `{port}`'), facts({ group: 'load' })),
+  connections: v.pipe(
+    v.optional(num({ min: 1, max: 10000, integer: true }), 10),
+    v.description('concurrent connections'),
+    facts({ group: 'load' }),
+  ),
+  duration: v.pipe(
+    v.optional(num({ min: 0.1 })),
+    v.description('seconds of load per sample'),
+    facts({ group: 'load', default: '2' }),
+  ),
+  amount: v.pipe(
+    v.optional(num({ min: 1, integer: true })),
+    v.description('or a fixed number of requests per sample (excludes `duration`)'),
+    facts({ group: 'load' }),
+  ),
+  method: v.pipe(v.optional(method()), v.description('the request method'), facts({ group: 'load', default: '`GET`' })),
+  headers: v.pipe(v.optional(strMap()), v.description('request headers'), facts({ group: 'load' })),
+  body: v.pipe(
+    v.optional(body()),
+    v.description('the request body (an object is sent as JSON)'),
+    facts({ group: 'load' }),
+  ),
+  timeout: v.pipe(
+    v.optional(num({ min: 0.01 })),
+    v.description('seconds before a request counts as an error'),
+    facts({ group: 'load', default: '10' }),
+  ),
+  warmup: v.pipe(
+    v.optional(num({ min: 0 }), 1),
+    v.description('seconds of discarded load after the server is ready'),
+    facts({ group: 'load' }),
+  ),
+  requests: v.pipe(
+    v.optional(v.pipe(v.array(request, requestList), v.minLength(1, requestList))),
+    v.description(
+      'several requests `{ method, path, headers, body, weight }`: each connection cycles through them, ' +
+        'a request of weight 3 three times as often as one of weight 1',
+    ),
+    facts({ group: 'load' }),
+  ),
+};
+
+/** `amount` and `duration` cannot both be given. */
+export function loadCheck<T extends { amount?: number; duration?: number }>() {
+  return crossCheck<T>(
+    'amount',
+    (cfg) => cfg.amount === undefined || cfg.duration === undefined,
+    'and duration exclude each other: give a number of requests (amount) or seconds of load (duration)',
+  );
 }
+
+const loadObject = v.object(loadEntries);
+export type LoadConfig = v.InferOutput<typeof loadObject>;

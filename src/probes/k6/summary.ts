@@ -9,7 +9,7 @@
  * - `handleSummary()`'s data (a user script may write it): `metrics.<name>` is
  *   `{ type, values: { … }, thresholds: { expr: { ok } } }`, rates under `values.rate`.
  */
-import { isObject } from '../../config/validate.js';
+import { isObject } from '../../config/schema.js';
 
 const statRe = /^(.*)\.(avg|min|med|max|count|rate|value|passes|fails|p\(\d+(?:\.\d+)?\))$/;
 

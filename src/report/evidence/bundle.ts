@@ -1,6 +1,7 @@
 import type { BundleSizes } from '../../probes/bundle.js';
 import { fmtBytes } from '../format.js';
-import { cell, signedBytes } from './cell.js';
+import { signedBytes } from './cell.js';
+import { mdCode } from '../escape.js';
 
 /**
  * The bundle evidence at a culprit: per-file sizes before and after (the metric's compression),
@@ -21,14 +22,14 @@ export function renderBundleEvidence(before: BundleSizes, after: BundleSizes, o:
   const L = [`| File | Before (${label}) | After (${label}) | Δ |`, '|---|---:|---:|---:|'];
   for (const r of rows.slice(0, o.top ?? 20)) {
     const note = r.x === undefined ? ' (new)' : r.y === undefined ? ' (removed)' : '';
-    L.push(`| \`${cell(r.n)}\`${note} | ${r.x === undefined ? '–' : fmtBytes(r.x)} | ${r.y === undefined ? '–' : fmtBytes(r.y)} | ${signedBytes(r.d)} |`);
+    L.push(`| ${mdCode(r.n, { inTable: true })}${note} | ${r.x === undefined ? '–' : fmtBytes(r.x)} | ${r.y === undefined ? '–' : fmtBytes(r.y)} | ${signedBytes(r.d)} |`);
   }
   if (rows.length > (o.top ?? 20)) L.push(`| … ${rows.length - (o.top ?? 20)} more files | | | |`);
   L.push(`| **total** | ${fmtBytes(sum(a))} | ${fmtBytes(sum(b))} | ${signedBytes(sum(b) - sum(a))} |`, '');
   const grew = moduleGrowth(before, after).slice(0, o.top ?? 10);
   if (grew.length) {
     L.push('Source modules that grew (raw bytes in the output, attributed through source maps):', '', '| Module | In | Before | After | Δ |', '|---|---|---:|---:|---:|');
-    for (const g of grew) L.push(`| \`${cell(g.module)}\`${g.before === 0 ? ' (new)' : ''} | \`${cell(g.file)}\` | ${fmtBytes(g.before)} | ${fmtBytes(g.after)} | ${signedBytes(g.after - g.before)} |`);
+    for (const g of grew) L.push(`| ${mdCode(g.module, { inTable: true })}${g.before === 0 ? ' (new)' : ''} | ${mdCode(g.file, { inTable: true })} | ${fmtBytes(g.before)} | ${fmtBytes(g.after)} | ${signedBytes(g.after - g.before)} |`);
     L.push('');
   }
   return L;

@@ -1,5 +1,5 @@
 import type { LoopBlocksFile } from '../../probes/event-loop.js';
-import { cell } from './cell.js';
+import { mdCode } from '../escape.js';
 
 /**
  * The event-loop evidence at a culprit: the stacks V8's sampler caught inside blocks of the loop
@@ -12,7 +12,7 @@ export function renderLoopEvidence(before: LoopBlocksFile | undefined, after: Lo
   const was = new Map((before?.stacks ?? []).map((s) => [s.frames.join('\n'), s.samples]));
   L.push('Where the loop was blocked (stacks sampled every 10 ms inside the blocks, innermost frame first):', '', '| Stack | Samples at the culprit | Before |', '|---|---:|---:|');
   for (const s of after.stacks.slice(0, top)) {
-    L.push(`| ${s.frames.map((f) => `\`${cell(f)}\``).join(' ← ')} | ${s.samples} | ${before ? (was.get(s.frames.join('\n')) ?? 0) : '–'} |`);
+    L.push(`| ${s.frames.map((f) => mdCode(f, { inTable: true })).join(' ← ')} | ${s.samples} | ${before ? (was.get(s.frames.join('\n')) ?? 0) : '–'} |`);
   }
   L.push('');
   return L;

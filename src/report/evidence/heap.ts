@@ -1,5 +1,6 @@
 import type { HeapDiffRow } from '../../probes/heap/snapshot-diff.js';
-import { cell, signedBytes } from './cell.js';
+import { signedBytes } from './cell.js';
+import { mdCode } from '../escape.js';
 
 export interface HeapDiffFile {
   before: string;
@@ -21,7 +22,7 @@ export function renderHeapEvidence(parent: HeapDiffFile | undefined, culprit: He
     '|---|---:|---:|---:|---:|---:|',
   ];
   for (const c of culprit.constructors.slice(0, top)) {
-    L.push(`| \`${cell(c.name)}\` | ${c.before} | ${c.after} | +${c.countDelta} | ${signedBytes(c.sizeDelta)} | ${parent ? `+${prev.get(c.name)?.countDelta ?? 0}` : '–'} |`);
+    L.push(`| ${mdCode(c.name, { inTable: true })} | ${c.before} | ${c.after} | +${c.countDelta} | ${signedBytes(c.sizeDelta)} | ${parent ? `+${prev.get(c.name)?.countDelta ?? 0}` : '–'} |`);
   }
   L.push('', `Snapshots (open in Chrome DevTools → Memory → Load, then Comparison): [before](${encodeURI(culprit.before)}), [after](${encodeURI(culprit.after)}).`, '');
   return L;

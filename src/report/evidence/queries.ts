@@ -1,6 +1,6 @@
 import type { StatementStat } from '../../probes/queries.js';
 import { sig } from '../format.js';
-import { cell, fenced } from './cell.js';
+import { mdCode, mdFence } from '../escape.js';
 
 export interface StatementsFile {
   requests: number;
@@ -26,12 +26,12 @@ export function renderQueriesEvidence(before: StatementsFile, after: StatementsF
     L.push('| Statement | Calls/request before | after | Mean before | Mean after | |', '|---|---:|---:|---:|---:|---|');
     for (const r of grew) {
       const nPlusOne = r.rate >= 2 && r.was < 2 ? 'N+1: called once per row' : '';
-      L.push(`| \`${cell(r.s.query)}\` | ${sig(r.was)} | ${sig(r.rate)} | ${r.p ? `${sig(r.p.meanMs)} ms` : '–'} | ${sig(r.s.meanMs)} ms | ${nPlusOne} |`);
+      L.push(`| ${mdCode(r.s.query, { inTable: true, max: 400 })} | ${sig(r.was)} | ${sig(r.rate)} | ${r.p ? `${sig(r.p.meanMs)} ms` : '–'} | ${sig(r.s.meanMs)} ms | ${nPlusOne} |`);
     }
     L.push('');
   }
   for (const [side, text] of [['before', explain.before], ['at the culprit', explain.after]] as const) {
-    if (text) L.push(`Most-called statement ${side}, EXPLAIN (ANALYZE, BUFFERS):`, '', '```', fenced(text.trimEnd()), '```', '');
+    if (text) L.push(`Most-called statement ${side}, EXPLAIN (ANALYZE, BUFFERS):`, '', ...mdFence(text.trimEnd()), '');
   }
   return L;
 }

@@ -2,6 +2,7 @@ import { Box, Text, useInput, useStdin } from 'ink';
 import { useState } from 'react';
 import type { ViewState } from '../state.js';
 import { Current } from './Current.js';
+import { Deps } from './Deps.js';
 import { Done } from './Done.js';
 import { Header } from './Header.js';
 import { Ladder } from './Ladder.js';
@@ -37,6 +38,7 @@ export function App({ s, onQuit }: AppProps) {
       <Box marginTop={1} flexDirection="column">
         <Ladder s={s} culprits={culprits} />
       </Box>
+      <Deps s={s} />
       <Current s={s} fullLog={fullLog} />
       <Done s={s} />
       {live && isRawModeSupported ? <Text dimColor>q: stop (samples are kept, --resume continues) · l: build log</Text> : null}

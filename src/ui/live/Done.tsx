@@ -1,5 +1,7 @@
 import { Box, Text } from 'ink';
-import { fmtP, fmtRatio, fmtValue, sanitize, short } from '../../report/format.js';
+import { fmtP, fmtRatio, fmtValue, short } from '../../report/format.js';
+import { termText } from '../../report/escape.js';
+import { undecidedText } from '../../report/noise.js';
 import type { ViewState } from '../state.js';
 
 /** The end: culprits with what changed, or the error, and where the writeup and JSON are. */
@@ -20,6 +22,7 @@ export function Done({ s }: { s: ViewState }) {
   return (
     <Box flexDirection="column">
       {o.status === 'no-regression' ? <Text bold color="green">No regression between good and bad above the threshold.</Text> : null}
+      {o.status === 'undecided' ? <Text bold color="yellow">{undecidedText(o.noRegressionBelow)}</Text> : null}
       {o.status === 'ambiguous' ? <Text bold color="yellow">Ambiguous: the regression is in one of {o.suspects.map(short).join(' ')}</Text> : null}
       {o.culprits.map((c) => {
         const m = s.commits[c.sha];
@@ -30,13 +33,15 @@ export function Done({ s }: { s: ViewState }) {
             </Text>
             <Text>
               {'  '}by {m?.author ?? '?'} · {fmtValue(c.beforeSummary.median, unit)} → {fmtValue(c.afterSummary.median, unit)} {fmtRatio(c.ratio)} [{fmtRatio(c.ratioCi[0])}, {fmtRatio(c.ratioCi[1])}] {fmtP(c.change.p)}
+              <Text dimColor> (measured beside {short(c.before)})</Text>
             </Text>
+            {s.depResults[c.sha] ? <Text>{'  '}<Text color="red">dependency</Text> {s.depResults[c.sha]}</Text> : null}
             <Evidence e={s.evidence[c.sha]} />
           </Box>
         );
       })}
-      <Text>writeup: {sanitize(s.reportFile ?? '')}</Text>
-      <Text>result json: {sanitize(s.resultFile ?? '')}</Text>
+      <Text>writeup: {termText(s.reportFile ?? '')}</Text>
+      <Text>result json: {termText(s.resultFile ?? '')}</Text>
     </Box>
   );
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './fixtures/repo.js';
 // The built probe: its runner is the compiled dist/probes/bench/runner.js beside it.
-import { benchProbe } from '../dist/probes/bench.js';
+import { createProbe } from '../dist/probes/index.js';
 import { probeContext } from '../dist/harness/probe-context.js';
 
 /** The `bench` probe's CPU profile and one sample, with the harness's real context and real processes. */
@@ -16,8 +16,8 @@ describe('bench probe: cpuProfile', () => {
       cwd: dir, sha: 'a'.repeat(40), env: process.env as Record<string, string>, signal: new AbortController().signal,
       logFile: join(dir, 'probe.log'), artifactsDir: join(dir, 'artifacts'), emit: (e) => events.push(e as never),
     });
-    const cfg = benchProbe.validate({ kind: 'bench', file: 'b.bench.mjs', task: 'spin', metric: 'p99', time: 20, iterations: 5, cpuProfile: true }, 'probes.spin');
-    const probe = benchProbe.create(cfg, 'spin');
+    const raw = { kind: 'bench', file: 'b.bench.mjs', task: 'spin', metric: 'p99', time: 20, iterations: 5 };
+    const { probe } = createProbe('spin', { ...raw, cpuProfile: true });
     await probe.prepare!(ctx);
     await probe.prepare!(ctx); // a second block of the same commit: no second profile
     const artifacts = events.filter((e) => e.type === 'artifact');

@@ -1,0 +1,74 @@
+import {
+  copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync,
+} from 'node:fs';
+import { basename, join } from 'node:path';
+import type { Evidence } from '../evidence/types.js';
+
+/**
+ * The evidence at a culprit, kept like measured blocks: keyed by what decides it (the probe, the
+ * build, the machine, and the trees of the culprit and its parent), so a run that replays its
+ * blocks from the cache does not profile again. An entry keeps the evidence JSON, the
+ * representative profile of each side and the differential flame graph; the runs' other profiles
+ * stay with the run that took them.
+ */
+export interface StoredEvidence {
+  evidence: Evidence;
+  /** What profiling took: what a replay saves. */
+  seconds: number;
+}
+
+/** The files an entry keeps, by field of Evidence. */
+const kept = ['before', 'after', 'flamegraph'] as const;
+
+export class EvidenceStore {
+  constructor(private readonly root: string) {}
+
+  /** The stored evidence, its files copied into `dir` and its paths pointing there. */
+  get(key: string, dir: string): StoredEvidence | undefined {
+    const entry = join(this.root, key);
+    const meta = join(entry, 'evidence.json');
+    if (!existsSync(meta)) return undefined;
+    try {
+      const stored = JSON.parse(readFileSync(meta, 'utf8')) as StoredEvidence;
+      const ev: Evidence = { ...stored.evidence };
+      mkdirSync(dir, { recursive: true });
+      for (const field of kept) {
+        const name = ev[field];
+        if (!name) continue;
+        copyFileSync(join(entry, name), join(dir, name));
+        ev[field] = join(dir, name);
+      }
+      if (ev.files) ev.files = { before: ev.before ? [ev.before] : [], after: ev.after ? [ev.after] : [] };
+      const now = new Date();
+      utimesSync(entry, now, now);
+      return { evidence: ev, seconds: stored.seconds };
+    } catch {
+      return undefined; // a damaged entry: profile again
+    }
+  }
+
+  put(key: string, ev: Evidence, seconds: number): void {
+    const final = join(this.root, key);
+    if (existsSync(join(final, 'evidence.json'))) return;
+    const tmp = `${final}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    mkdirSync(tmp, { recursive: true });
+    const stored: Evidence = { ...ev };
+    for (const field of kept) {
+      const path = ev[field];
+      if (!path || !existsSync(path)) {
+        delete stored[field];
+        continue;
+      }
+      copyFileSync(path, join(tmp, basename(path)));
+      stored[field] = basename(path);
+    }
+    if (stored.files) stored.files = { before: [], after: [] };
+    writeFileSync(join(tmp, 'evidence.json'), JSON.stringify({ evidence: stored, seconds } satisfies StoredEvidence));
+    try {
+      rmSync(final, { recursive: true, force: true });
+      renameSync(tmp, final);
+    } catch {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The cost figures add up: rows only for commits measured or built, profiling as its own line and
+ * never profiled again on a replay, counters present as 0, and every culprit number saying which
+ * samples it comes from.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RunResult } from '../src/report/result.js';
+import { runCli } from './fixtures/cli.js';
+import { nodeEvidenceRepo } from './fixtures/evidence-repos.js';
+import { listDirs, tempDir } from './fixtures/repo.js';
+import { costSection } from '../src/report/cost.js';
+
+const cleanups: (() => void)[] = [];
+afterAll(() => cleanups.forEach((f) => f()));
+const readJson = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as RunResult;
+
+/** The rows of the writeup's "Where the time went" table: commit → its Notes cell. */
+function costRows(markdown: string): Map<string, string> {
+  const at = markdown.indexOf('#### Where the time went');
+  const rows = markdown.slice(at).split('\n').filter((l) => /^\| `[0-9a-f]{10}` \|/.test(l));
+  return new Map(rows.map((l) => [l.slice(3, 13), l.split('|').at(-2)!.trim()]));
+}
+
+describe('where the time went (the table)', () => {
+  it('has a row per commit measured or built, and says "ahead" only of what ran ahead', () => {
+    const sha = (c: string) => c.repeat(40);
+    const perCommit = {
+      [sha('a')]: { checkout: 0.1, build: 0, measure: 2, cached: false },
+      // Guessed by the search, checked out, then not needed: no row.
+      [sha('b')]: { checkout: 0.1, build: 0, measure: 0, cached: false, ahead: true },
+      // Prepared ahead, but its install was reused and its build restored: nothing ran ahead.
+      [sha('c')]: { checkout: 0.1, build: 0.01, measure: 1, cached: false, ahead: true, buildCached: true, installReused: true },
+      [sha('d')]: { checkout: 0.1, build: 3, install: 2, measure: 1, cached: false, ahead: true, builtAhead: true, installedAhead: true },
+    };
+    const cost = { wallSeconds: 10, builds: 1, buildSeconds: 3, samples: 9, measureSeconds: 4, cachedBlocks: 0, perCommit, installs: 1, profileSeconds: 1.5 };
+    const md = costSection({ cost, culprits: [{}] } as unknown as RunResult).join('\n');
+    const rows = costRows(md);
+    expect([...rows.keys()]).toEqual([sha('a'), sha('c'), sha('d')].map((s) => s.slice(0, 10)));
+    expect(rows.get(sha('c').slice(0, 10))).toBe('build restored, install reused');
+    expect(rows.get(sha('d').slice(0, 10))).toBe('installed ahead, built ahead');
+    expect(md).toContain('1 installs, 1 builds, 0 blocks replayed, profiling the culprit 1.5 s, ');
+  });
+});
+
+describe('where the time went', () => {
+  it('adds up: measured or built commits only, profiling on its own line, not repeated by a replay', async () => {
+    const { repo, shas } = nodeEvidenceRepo(3, 5);
+    cleanups.push(() => repo.cleanup());
+    const cache = tempDir('pb-cache-');
+    const out = tempDir('pb-out-');
+    const args = (json: string) => ['--good', 'good', '--bad', 'bad', '--probe', 'work', '--build', 'mkdir -p dist && cp src/*.js dist/', '--min-samples', '5', '--max-samples', '12', '--json', join(out, json)];
+    const first = await runCli(args('1.json'), { cwd: repo.dir, cache });
+    expect(first.exitCode, first.all).toBe(0);
+    const r1 = readJson(join(out, '1.json'));
+    expect(r1.culprit?.sha).toBe(shas[3]);
+    const co = r1.cost;
+    // Counters are numbers even when nothing of the kind happened.
+    expect(co.installs).toBe(0);
+    expect(co.installsReused).toBe(0);
+    expect(co.profileSeconds).toBeGreaterThan(0);
+    // The parts never exceed the whole: the work, the profiling and the overhead fit in the wall time.
+    expect(co.overheadSeconds! + co.profileSeconds!).toBeLessThanOrEqual(co.wallSeconds + 1e-6);
+    const md1 = readFileSync(join(r1.runDir, 'writeup.md'), 'utf8');
+    expect(md1).toMatch(/profiling the culprit [\d.]+ (ms|s)/);
+    const rows = costRows(md1);
+    const measuredOrBuilt = Object.entries(co.perCommit).filter(([, c]) => c.measure > 0 || c.cached || c.build > 0 || c.buildCached).map(([s]) => s.slice(0, 10));
+    expect([...rows.keys()].sort()).toEqual(measuredOrBuilt.sort());
+    for (const c of r1.commits) expect(rows.has(c.sha.slice(0, 10)), c.sha).toBe(true);
+    for (const [sha, notes] of rows) {
+      const c = Object.entries(co.perCommit).find(([s]) => s.startsWith(sha))![1];
+      expect(notes.includes('installed ahead')).toBe(!!c.installedAhead);
+      expect(notes.includes('built ahead')).toBe(!!c.builtAhead);
+    }
+    // Each culprit number says which samples it uses.
+    expect(md1).toMatch(/\d+ samples of `[0-9a-f]{10}` and \d+ of the culprit, from the blocks that measured them side by side/);
+    expect(md1).toContain('| Median (all samples) |');
+    expect(first.stdout).toMatch(/^verdict [0-9a-f]{10} \w+.*\(n=\d+, this verdict's blocks\)/m);
+    expect(first.stdout).toMatch(/^culprit [0-9a-f]{40} .* \(measured beside [0-9a-f]{10}\)$/m);
+
+    // The same bisect again: every block replayed, and the evidence too (no profiling, no build).
+    const second = await runCli(args('2.json'), { cwd: repo.dir, cache });
+    expect(second.exitCode, second.all).toBe(0);
+    const r2 = readJson(join(out, '2.json'));
+    expect(r2.cost.samples).toBe(0);
+    expect(r2.cost.builds).toBe(0);
+    expect(r2.cost.profileSeconds).toBe(0);
+    expect(second.stdout).not.toContain('profiling culprit');
+    expect(second.stdout).toContain(`evidence ${shas[3].slice(0, 10)}: from the cache`);
+    expect(r2.evidence?.[0].top.map((t) => t.function)).toEqual(r1.evidence?.[0].top.map((t) => t.function));
+    expect(readFileSync(r2.evidence![0].after!, 'utf8')).toBe(readFileSync(r1.evidence![0].after!, 'utf8'));
+    expect(r2.evidence![0].after!.startsWith(r2.runDir)).toBe(true);
+    expect(readFileSync(join(r2.runDir, 'writeup.md'), 'utf8')).not.toMatch(/profiling the culprit/);
+    expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
+  }, 300_000);
+});

@@ -1,0 +1,102 @@
+/**
+ * What perfbisect reuses between commits (a pooled worktree, a cached build, a cached install)
+ * must never change a verdict: real repositories whose builds and installs punish inexact reuse.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RunResult } from '../src/report/result.js';
+import { runCli } from './fixtures/cli.js';
+import { listDirs, tempDir } from './fixtures/repo.js';
+import { accumulatingBuildRepo, patchedDependencyRepo } from './fixtures/reuse.js';
+import type { RunEvent } from '../src/events.js';
+import { Preparer } from '../src/harness/prepare.js';
+import { Worktrees } from '../src/harness/worktrees.js';
+
+const cleanups: (() => void)[] = [];
+afterAll(() => cleanups.forEach((f) => f()));
+const readJson = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as RunResult;
+
+describe('each commit builds from its own tree only', () => {
+  it('a build that never empties dist/: right culprit pooled, then --fresh on the same cache, and the cache holds one commit each', async () => {
+    const { repo, shas } = accumulatingBuildRepo({ commits: 10, culpritAt: 7 });
+    cleanups.push(() => repo.cleanup());
+    const cache = tempDir('pb-cache-');
+    const out = tempDir('pb-out-');
+    const pooled = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'size', '--no-profile', '--json', join(out, 'pooled.json')], { cwd: repo.dir, cache });
+    expect(pooled.exitCode, pooled.all).toBe(0);
+    expect(readJson(join(out, 'pooled.json')).culprits.map((c) => c.sha)).toEqual([shas[7]]);
+    // --fresh measures again (--no-cache) but restores builds from the cache the pooled run filled.
+    const fresh = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'size', '--no-profile', '--fresh', '--no-cache', '--json', join(out, 'fresh.json')], { cwd: repo.dir, cache });
+    expect(fresh.exitCode, fresh.all).toBe(0);
+    const r = readJson(join(out, 'fresh.json'));
+    expect(r.cost.buildsRestored).toBeGreaterThan(0);
+    expect(r.culprits.map((c) => c.sha)).toEqual([shas[7]]);
+    // Each cached build holds exactly what its commit's build wrote: one output per source of that commit.
+    const builds = join(cache, 'builds');
+    for (const key of readdirSync(builds).filter((k) => existsSync(join(builds, k, 'meta.json')))) {
+      const files = (JSON.parse(readFileSync(join(builds, key, 'meta.json'), 'utf8')) as { files: string[] }).files;
+      const a = files.filter((f) => /^dist\/a\.\d+\.js$/.test(f));
+      expect(a, files.join(' ')).toHaveLength(1);
+      expect(files.filter((f) => f.startsWith('dist/b.')).length + files.filter((f) => f.startsWith('dist/big.')).length).toBeLessThanOrEqual(1);
+    }
+    expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
+  });
+});
+
+describe('installs reused between commits share nothing writable', () => {
+  it('a postinstall and a build that rewrite a file in node_modules in place: right culprit, the cached install untouched', async () => {
+    const { repo, shas } = patchedDependencyRepo({ commits: 7, culpritAt: 5 });
+    cleanups.push(() => repo.cleanup());
+    const cache = tempDir('pb-cache-');
+    const out = tempDir('pb-out-');
+    const r = await runCli(
+      ['--good', 'good', '--bad', 'bad', '--probe', 'work', '--min-samples', '5', '--max-samples', '12', '--no-profile', '--json', join(out, 'r.json')],
+      { cwd: repo.dir, cache },
+    );
+    expect(r.exitCode, r.all).toBe(0);
+    const result = readJson(join(out, 'r.json'));
+    expect(result.culprits.map((c) => c.sha)).toEqual([shas[5]]);
+    // One lockfile: one install, seeded into the other worktrees; the cache holds what the postinstall wrote.
+    expect(result.cost.installs).toBe(1);
+    const installs = readdirSync(join(cache, 'installs')).filter((d) => !d.includes('.tmp-'));
+    expect(installs).toHaveLength(1);
+    expect(readFileSync(join(cache, 'installs', installs[0], 'node_modules', 'delay', 'ms.js'), 'utf8')).toBe('module.exports = 100;\n');
+    // Plain output says where the modules came from.
+    expect(r.stdout).toMatch(/^install [0-9a-f]{10} ok in /m);
+    expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
+  });
+
+  it('a worktree whose node_modules a build rewrote is restored before another commit reuses its install', async () => {
+    const { repo, shas } = patchedDependencyRepo({ commits: 3, culpritAt: 2 });
+    cleanups.push(() => repo.cleanup());
+    const cache = tempDir('pb-cache-');
+    const runDir = tempDir('pb-run-');
+    mkdirSync(join(runDir, 'logs'));
+    const worktrees = await Worktrees.create(cache, repo.dir, 'run');
+    cleanups.push(() => void worktrees.cleanup());
+    const events: RunEvent[] = [];
+    const trees = new Map(shas.map((s) => [s, repo.git('rev-parse', `${s}^{tree}`)]));
+    const preparer = new Preparer({
+      cache, mirror: worktrees.mirror, worktreeDir: worktrees.dir, fresh: false, install: 'auto', build: 'sh build.sh',
+      baseEnv: process.env as Record<string, string>, tree: (s) => trees.get(s)!, runDir, signal: new AbortController().signal,
+      emit: (e) => events.push(e), cost: { wallSeconds: 0, builds: 0, buildSeconds: 0, samples: 0, measureSeconds: 0, cachedBlocks: 0, perCommit: {} }, jobs: 0,
+    });
+    const ms = (dir: string) => readFileSync(join(dir, 'node_modules', 'delay', 'ms.js'), 'utf8');
+    // The culprit's build patches node_modules/delay/ms.js in place; the one worktree then moves to the commit before it.
+    const patched = await preparer.prepare(shas[2]);
+    expect(ms(patched.path)).toBe('module.exports = 300;\n');
+    preparer.release(patched);
+    const before = await preparer.prepare(shas[1]);
+    expect(before.path).toBe(patched.path);
+    expect(ms(before.path)).toBe('module.exports = 100;\n');
+    expect(events.some((e) => e.type === 'warning' && /changed after it was installed/.test(e.message))).toBe(true);
+    // Untouched modules are reused as they are: no copy, no warning.
+    preparer.release(before);
+    const count = events.length;
+    const again = await preparer.prepare(shas[0]);
+    expect(events.slice(count).filter((e) => e.type === 'install-end' || e.type === 'warning')).toEqual([]);
+    preparer.release(again);
+    await preparer.close();
+  });
+});
