@@ -13,6 +13,7 @@ import { runRealAccuracy } from './real-accuracy.js';
 import { speedSection } from './speed.js';
 import { verdictCostSection } from './verdict-cost.js';
 import { driftSection } from './drift.js';
+import { driftRealSection } from './drift-real.js';
 import { evidenceSection } from './evidence.js';
 import { fleetSection } from './fleet.js';
 
@@ -23,7 +24,8 @@ const sections: Section[] = [
   { name: 'accuracy (real processes on this machine)', run: runRealAccuracy },
   { name: 'verdict cost on real processes (perfbisect vs a git bisect run loop, idle and busy)', run: verdictCostSection },
   { name: 'speed (perfbisect vs a git bisect run loop)', run: speedSection },
-  { name: 'drift change points (simulated series)', run: driftSection },
+  { name: 'drift checks (simulated histories)', run: driftSection },
+  { name: 'drift checks (processes on this machine, idle and with one core busy)', run: driftRealSection },
   { name: 'evidence: is the top entry the planted function?', run: evidenceSection },
   { name: 'fleet: rounds of k jobs beside the sequential bisect', run: fleetSection },
 ];

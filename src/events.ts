@@ -187,7 +187,9 @@ export interface NoiseReport {
 /** Drift checks (src/harness/drift-run.ts): progress lines, the measured series, each step found, the end. */
 export type DriftEvent =
   | { type: 'drift-note'; message: string }
-  | { type: 'drift-series'; points: { sha: string; value: number; n: number }[] }
+  | { type: 'drift-series'; points: { sha: string; value: number; n: number; added?: boolean }[] }
+  /** A candidate step decided: located (then drift-change follows) or rejected, with the test and its figures. */
+  | { type: 'drift-candidate'; candidate: import('./report/drift.js').DriftCandidate }
   | { type: 'drift-change'; change: import('./report/drift.js').DriftChange }
   | { type: 'drift-end'; exitCode: number; resultFile: string; reportFile: string };
 

@@ -222,7 +222,7 @@ function driftResult(changes: ReturnType<typeof change>[]): DriftResult {
   return {
     schemaVersion: 1, runId: 'drift-1', probe: { name: 'api', kind: 'command', metric: { name: 'wall time', unit: 'ms', better: 'lower' } }, branch: 'main',
     window: { from: sha('1'), to: sha('9'), commits: 30 }, threshold: 0.05, fingerprint: { cpu: 'Test CPU', cores: 2, os: 'linux', node: '20', hash: 'h' },
-    series: [], changes, drift: null, alerts: changes.filter((c) => !c.known && !c.acked).map((c) => c.id), exitCode: 5, store: 'git:perfbisect-data',
+    series: [], changes, candidates: [], drift: null, creepCheck: null, alerts: changes.filter((c) => !c.known && !c.acked).map((c) => c.id), exitCode: 5, store: 'git:perfbisect-data',
     cost: { wallSeconds: 1, builds: 0, buildSeconds: 0, samples: 1, measureSeconds: 1, cachedBlocks: 0, perCommit: {} },
   } as DriftResult;
 }

@@ -17,6 +17,12 @@ import { closeDriftIssue, syncDriftIssues } from '../github/drift-issues.js';
 import { githubSettings } from '../github/settings.js';
 import { cliOutput } from '../github/client.js';
 
+/**
+ * Samples of each point of a drift series: its median is compared with its neighbour's, with no
+ * further look to fall back on, so it must be steadier than a bisect's first look (the engine's 4).
+ */
+const driftMinSamples = 10;
+
 /** Where drift checks keep their history unless --store says otherwise. */
 export const defaultStore = () => join(cacheRoot(), 'drift-store');
 
@@ -59,11 +65,18 @@ function program(): Command {
   return commandErrors(
     new Command('drift')
       .usage('--probe <name> [--since <ref|date>] [--branch main] [--points 16] [--store <dir|git:branch>] [options]\n       perfbisect drift ack <id> [--store <dir|git:branch>]')
-      .description("Scheduled drift check: measure the commits since the last check, find the steps, confirm and bisect each one, and call out gradual drift.")
+      .description(
+        'Scheduled drift check: measure the commits since the last check, find candidate steps, confirm each by ' +
+          're-measuring its neighbours, bisect the confirmed ones, and call out creep no step explains.',
+      )
       .option('--probe <name>', 'the probe from probes.config.ts to measure with')
       .option('--since <ref|date>', 'start of the window (default: the end of the last check in the store, else 7 days ago)')
       .option('--branch <ref>', 'the branch whose first-parent history is checked', 'main')
-      .option('--points <n>', 'about how many commits of the window to measure, both ends included', '16')
+      .option(
+        '--points <n>',
+        'about how many commits to measure first, both ends included (up to as many again where the series moves)',
+        '16',
+      )
       .option('--store <dir|git:branch>', `history of checks: a folder (default ${defaultStore()}) or git:<branch> on the origin remote`)
       .option('--config <file>', 'probes config (default: probes.config.ts in the repository root)')
       .option('--repo <dir>', 'the repository (default: the current directory)')
@@ -97,7 +110,7 @@ export async function run(argv: string[]): Promise<number> {
   const points = wholeNumber(opts.points, '--points', 3, 16);
   const threshold = opts.threshold === undefined ? 0.05 : Number(opts.threshold.replace(/%$/, '')) / 100;
   if (!Number.isFinite(threshold) || threshold <= 0 || threshold >= 10) throw new UsageError(`--threshold ${opts.threshold}: give a percentage above 0, like --threshold 5 for 5%.`);
-  const minSamples = wholeNumber(opts.minSamples, '--min-samples', 2, defaultEngineOptions.minSamples);
+  const minSamples = wholeNumber(opts.minSamples, '--min-samples', 2, driftMinSamples);
   const maxSamples = wholeNumber(opts.maxSamples, '--max-samples', 2, Math.max(defaultEngineOptions.maxSamples, minSamples));
   if (maxSamples < minSamples) throw new UsageError(`--max-samples ${maxSamples} is below --min-samples ${minSamples}: raise --max-samples.`);
   let confidence = opts.confidence === undefined ? defaultEngineOptions.confidence : Number(opts.confidence.replace(/%$/, ''));
@@ -170,10 +183,17 @@ function webhookUrl(raw: string | undefined): string | undefined {
 function driftLine(e: RunEvent, writeLine: (l: string) => void): void {
   const write = (line: string) => writeLine(termText(line).replace(/\s*\n\s*/g, ' '));
   if (e.type === 'drift-note') write(`drift: ${e.message}`);
-  else if (e.type === 'drift-series') write(`series: ${e.points.map((p) => `${short(p.sha).slice(0, 7)}=${p.value.toPrecision(3)}`).join(' ')}`);
-  else if (e.type === 'drift-change') {
+  else if (e.type === 'drift-series') {
+    const point = (p: (typeof e.points)[number]) =>
+      `${short(p.sha).slice(0, 7)}${p.added ? '+' : ''}=${p.value.toPrecision(3)}`;
+    write(`series: ${e.points.map(point).join(' ')}`);
+  }
+  else if (e.type === 'drift-candidate') {
+    const c = e.candidate;
+    if (c.status === 'rejected') write(`candidate ${short(c.from)}..${short(c.to)} rejected: ${c.reason}`);
+  } else if (e.type === 'drift-change') {
     const c = e.change;
-    const status = c.acked ? 'acknowledged' : c.known ? 'known' : c.confirmed ? 'new' : 'not confirmed';
+    const status = c.acked ? 'acknowledged' : c.known ? 'known' : c.kind === 'regression' ? 'new' : 'improvement';
     write(`change ${c.id}: ${c.kind} ${pct(c.change)} at ${c.culprit ? `${short(c.culprit)} ${c.subject.slice(0, 60)}` : 'no single commit'} (${status})`);
   } else if (e.type === 'drift-end') write(`result: exit ${e.exitCode}; writeup: ${e.reportFile}; result json: ${e.resultFile}`);
 }
@@ -190,11 +210,14 @@ async function ack(argv: string[]): Promise<number> {
   const early = parseWith(p, argv);
   if (early !== undefined) return early;
   const id = p.args[0];
-  if (!/^[\w.-]+@[\w-]+$/.test(id)) throw new UsageError(`drift ack ${id}: not a change id. Ids look like p99@1a2b3c4d5e6f; the drift report lists them.`);
+  if (!/^[\w.-]+@[\w-]+$/.test(id)) {
+    const ids = 'Ids look like p99@1a2b3c4d5e6f (a step) or p99@creep-1a2b3c4d-5e6f7a8b';
+    throw new UsageError(`drift ack ${id}: not a change id. ${ids}; the drift report lists them.`);
+  }
   const opts = p.opts<{ store?: string; repo?: string; githubIssue?: boolean }>();
   const github = opts.githubIssue ? githubSettings('--github-issue') : undefined;
   const { store } = await openStoreFor(opts.store, opts.repo);
-  const known = (await store.load()).some((r) => r.type === 'change' && r.id === id);
+  const known = (await store.load()).some((r) => (r.type === 'change' || r.type === 'creep') && r.id === id);
   if (!known) throw new UsageError(`drift ack ${id}: no change with that id in ${store.where}. \`perfbisect history --probe <name>\` lists them.`);
   await store.add(`ack-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${process.pid}`, [{ type: 'ack', id, time: new Date().toISOString() }]);
   process.stdout.write(`acknowledged ${id} in ${store.where}: later checks will not alert on it\n`);

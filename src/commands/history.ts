@@ -42,6 +42,12 @@ export async function run(argv: string[]): Promise<number> {
     const status = acked.has(c.id) ? 'acknowledged' : c.confirmed ? (c.kind === 'regression' ? 'open' : 'improvement') : 'not confirmed';
     out(`  ${c.id} ${c.kind} ${c.change >= 0 ? '+' : ''}${(c.change * 100).toFixed(1)}% culprit ${c.culprit ? short(c.culprit) : '–'} (${status})`);
   }
+  for (const r of records) {
+    if (r.type !== 'creep' || r.probe !== opts.probe) continue;
+    const left = `${r.unexplained >= 0 ? '+' : ''}${(r.unexplained * 100).toFixed(1)}%`;
+    const status = acked.has(r.id) ? 'acknowledged' : 'open';
+    out(`  ${r.id} creep ${left} no step explains, ${short(r.from)}..${short(r.to)} (${status})`);
+  }
   const svgFile = resolve(opts.svg ?? join(cacheRoot(), 'history', `${opts.probe.replace(/[^\w.-]+/g, '_')}.svg`));
   mkdirSync(dirname(svgFile), { recursive: true });
   const culpritAt = (c: Extract<StoreRecord, { type: 'change' }>) => ({ from: c.from, to: c.to, kind: c.kind, confirmed: c.confirmed });

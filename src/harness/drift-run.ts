@@ -1,17 +1,16 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { alternating } from '../bisect/schedule.js';
 import { dirname, join, resolve } from 'node:path';
-import { BisectEngine } from '../bisect/engine.js';
-import { changePoints, defaultChangePointOptions, type SeriesPoint } from '../drift/changepoints.js';
-import { changeId, gradualDrift } from '../drift/drift.js';
+import { DriftCheck } from '../drift/check.js';
+import type { CandidateResult, DriftOutcome, DriftProgress, LocatedStep } from '../drift/check.js';
+import { changeId, creepId } from '../drift/drift.js';
 import { looksLikeDate, spreadPoints } from '../drift/window.js';
 import { CommitFailure, ExitCode, UsageError } from '../errors.js';
 import type { CommitMeta, EventStream, RunEvent } from '../events.js';
 import type { Probe } from '../probes/types.js';
-import type { Better } from '../stats/compare.js';
 import { seededRng } from '../stats/rng.js';
-import { median } from '../stats/summary.js';
-import { renderDriftReport, renderSeriesSvg, type DriftResult, type DriftChange } from '../report/drift.js';
+import { candidateReason, renderDriftReport, renderSeriesSvg } from '../report/drift.js';
+import type { DriftCandidate, DriftChange, DriftResult } from '../report/drift.js';
+import { fmtSignedPct as pct, short } from '../report/format.js';
 import type { DriftStore, StoreRecord } from './drift-store.js';
 import { hashOf } from './fingerprint.js';
 import { Repo } from './git.js';
@@ -47,14 +46,16 @@ export interface DriftOptions {
 }
 
 type Meta = CommitMeta & { tree: string };
-const flip = (b: Better): Better => (b === 'lower' ? 'higher' : 'lower');
 
 /**
- * The scheduled check: measure a spread of the window's first-parent commits against its start
- * (re-measured here, on this machine), find the steps, confirm and bisect each with the bisect
- * engine, call out gradual drift, and append the run to the store.
+ * The scheduled check: the pure DriftCheck (src/drift/check.ts) says what to measure (a spread of
+ * the window against its start, points where the series moved, each candidate's two points side
+ * by side, a bisect inside each confirmed step, the window's ends for creep), this measures it
+ * through the one Measurer, then writes the result, the writeup and the store records.
  */
-export async function runDrift(o: DriftOptions, events: EventStream, signal: AbortSignal): Promise<{ exitCode: number; result?: DriftResult }> {
+export async function runDrift(
+  o: DriftOptions, events: EventStream, signal: AbortSignal,
+): Promise<{ exitCode: number; result?: DriftResult }> {
   const emit = (e: RunEvent) => events.emit(e);
   const note = (message: string) => emit({ type: 'drift-note', message });
   const repo = await Repo.open(o.repoDir);
@@ -68,9 +69,8 @@ export async function runDrift(o: DriftOptions, events: EventStream, signal: Abo
   }
   const { start, commits } = window;
   const meta = new Map<string, Meta>(commits.map((c) => [c.sha, c]));
-  const idx = spreadPoints(commits.length, o.points);
-  const pts = idx.map((i) => commits[i].sha);
-  note(`window ${start.slice(0, 10)}..${tip.slice(0, 10)}: ${commits.length - 1} commits on ${o.branch}, measuring ${pts.length} of them`);
+  const first = spreadPoints(commits.length, o.points).length;
+  note(`window ${short(start)}..${short(tip)}: ${commits.length - 1} commits on ${o.branch}, measuring ${first} first`);
 
   const cache = cacheRoot();
   const runId = `drift-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${tip.slice(0, 7)}-${process.pid}`;
@@ -80,88 +80,98 @@ export async function runDrift(o: DriftOptions, events: EventStream, signal: Abo
   const unsubscribe = events.subscribe((e) => log.write(e));
   emit({ type: 'range', commits: commits.map(({ tree: _t, ...c }) => c) });
   const measurer = await Measurer.create({
-    cache, repoRoot: repo.root, runId, runDir, meta, probe: o.probe, probeDefinition: o.probeDefinition, build: o.build, install: o.install, env: o.env,
-    warmup: o.warmup, useCache: o.useCache, buildTimeoutMs: o.buildTimeoutMs, signal, emit,
+    cache, repoRoot: repo.root, runId, runDir, meta, probe: o.probe, probeDefinition: o.probeDefinition, build: o.build,
+    install: o.install, env: o.env, warmup: o.warmup, useCache: o.useCache, buildTimeoutMs: o.buildTimeoutMs,
+    signal, emit,
   });
   const better = o.probe.metric.better;
   try {
-    // Series: every point interleaved with the baseline, and scaled by the baseline of its own
-    // block, so the machine getting slower during the run does not read as a trend.
-    const base = pts[0];
-    const baseAll: number[] = [];
-    const series: SeriesPoint[] = [];
-    const raw = new Map<string, number[]>();
-    const blockBase = new Map<string, number[]>();
-    for (const sha of pts.slice(1)) {
-      if (signal.aborted) throw new Interrupted();
-      let s: Record<string, number[]>;
-      try {
-        s = await measurer.measureBlock({ target: sha, refs: [base], order: alternating(sha, [base], o.minSamples), rounds: o.minSamples, purpose: 'verdict' });
-      } catch (e) {
-        if (!(e instanceof CommitFailure)) throw e;
-        if (sha === base || measurer.failed.has(base)) throw new UsageError(`the window's start ${base.slice(0, 10)} ${e.stage === 'build' ? 'does not build' : 'cannot be measured'}: ${e.headline}: ${e.message}. Pick another start with --since.`);
-        emit({ type: 'skip', sha, reason: `${e.headline}: ${e.message}` });
-        continue;
-      }
-      const b = s[base] ?? [];
-      baseAll.push(...b);
-      raw.set(sha, s[sha] ?? []);
-      blockBase.set(sha, b);
-    }
-    const baseMedian = median(baseAll);
-    series.push({ sha: base, samples: baseAll });
-    for (const sha of pts.slice(1)) {
-      const v = raw.get(sha);
-      if (!v) continue;
-      const scale = baseMedian / (median(blockBase.get(sha)!) || baseMedian || 1);
-      series.push({ sha, samples: v.map((x) => x * scale) });
-    }
-    const values = series.map((p) => median(p.samples));
-    emit({ type: 'drift-series', points: series.map((p, i) => ({ sha: p.sha, value: values[i], n: p.samples.length })) });
-
-    const cps = changePoints(series, { ...defaultChangePointOptions, better, minMagnitude: o.threshold });
-    const known = new Set(history.flatMap((r) => (r.type === 'change' && r.probe === o.probeName && r.culprit ? [r.id] : r.type === 'ack' ? [r.id] : [])));
+    const check = new DriftCheck(
+      commits.map((c) => ({ sha: c.sha, parents: c.parents })),
+      {
+        threshold: o.threshold, better, deterministic: !!o.probe.deterministic, minSamples: o.minSamples,
+        maxSamples: o.maxSamples, confidence: o.confidence, points: o.points, extraPoints: o.points,
+      },
+      seededRng(parseInt(tip.slice(0, 8), 16)),
+    );
+    // What earlier checks stored (alerted on) or someone acknowledged is not alerted on again.
+    const seen = new Set(history.flatMap((r) => {
+      if (r.type === 'ack') return [r.id];
+      return (r.type === 'change' || r.type === 'creep') && r.probe === o.probeName ? [r.id] : [];
+    }));
     const acked = new Set(history.flatMap((r) => (r.type === 'ack' ? [r.id] : [])));
+    const status = (id: string) => ({ known: seen.has(id), acked: acked.has(id) });
     const changes: DriftChange[] = [];
-    for (const cp of cps) {
-      const from = series[cp.index - 1].sha;
-      const to = series[cp.index].sha;
-      note(`step ${cp.kind} of ${(cp.worse * 100).toFixed(1)}% between ${from.slice(0, 10)} and ${to.slice(0, 10)}: confirming, then bisecting`);
-      const found = await bisectStep(repo, measurer, meta, from, to, cp.kind === 'improvement' ? flip(better) : better, o, signal, emit);
-      const id = found.culprit ? changeId(o.probeName, found.culprit) : changeId(o.probeName, `${from.slice(0, 6)}-${to.slice(0, 6)}`);
-      const change: DriftChange = {
-        id, from, to, culprit: found.culprit ?? null, kind: cp.kind,
-        change: cp.kind === 'improvement' ? -found.worse : found.worse,
-        confirmed: found.confirmed, known: known.has(id), acked: acked.has(id),
-        subject: found.culprit ? meta.get(found.culprit)?.subject ?? '' : '',
-        before: found.before, after: found.after, p: found.p,
-      };
-      changes.push(change);
-      emit({ type: 'drift-change', change });
+    const candidates: DriftCandidate[] = [];
+    const decided = (c: CandidateResult) => {
+      const located = c.steps.map((st) => locatedChange(c, st, meta, o.probeName, status));
+      const candidate = driftCandidate(c, located.map((x) => x.id), o.threshold);
+      candidates.push(candidate);
+      emit({ type: 'drift-candidate', candidate });
+      for (const change of located) {
+        changes.push(change);
+        emit({ type: 'drift-change', change });
+      }
+    };
+    const show = (p: DriftProgress) => {
+      if (p.type === 'points-added') note(`the series moved: ${p.shas.length} more point(s) where it changed`);
+      else if (p.type === 'series') {
+        const points = p.series.map((x) => ({ sha: x.sha, value: x.value, n: x.samples.length, added: x.added }));
+        emit({ type: 'drift-series', points });
+        note(`${p.candidates} candidate step(s): re-measuring each one's two points side by side before bisecting it`);
+      } else if (p.type === 'confirming') {
+        const c = p.candidate;
+        const between = `between ${short(p.from)} and ${short(p.to)} (${c.sources.join(', ')})`;
+        note(`candidate ${c.kind} of ${pct(c.interval)} ${between}: confirming`);
+      } else if (p.type === 'verdict') emit({ type: 'verdict', verdict: p.verdict });
+      else if (p.type === 'candidate') decided(p.result);
+    };
+    const outcome = await measureCheck(check, measurer, start, signal, show, emit);
+    const series = outcome.series;
+    if (series.length < 2) {
+      const window = `${short(start)}..${short(tip)}`;
+      throw new UsageError(`no commit of the window ${window} but its start could be measured: see the skipped ones.`);
     }
-    // The bisect's culprit-vs-parent change, not the series' segment means: a segment that holds
-    // creep would make its step look larger and hide the drift.
-    const confirmedSteps = cps.flatMap((cp, i) => (changes[i].confirmed ? [{ ...cp, worse: changes[i].change }] : []));
-    const drift = gradualDrift(values, confirmedSteps, { threshold: o.threshold, better, commits: commits.length - 1 });
-    const driftOut = drift && {
-      total: drift.total, unexplained: drift.unexplained, commits: drift.commits, largestStep: drift.largestStep,
-      contributors: drift.contributors.map((c) => ({ from: series[c.from].sha, to: series[c.to].sha, change: c.worse })),
-    };
-    const alerts = changes.filter((c) => c.confirmed && c.kind === 'regression' && !c.known && !c.acked);
-    const exitCode = alerts.length || driftOut ? ExitCode.driftFound : ExitCode.found;
+    // In window order, whichever was confirmed first (spans are confirmed after the other candidates).
+    const order = new Map(commits.map((c, i) => [c.sha, i]));
+    changes.sort((a, b) => order.get(a.culprit ?? a.to)! - order.get(b.culprit ?? b.to)!);
+    candidates.sort((a, b) => order.get(a.to)! - order.get(b.to)! || order.get(a.from)! - order.get(b.from)!);
+    const creep = creepOf(outcome, { id: creepId(o.probeName, start, tip), commits: commits.length - 1, status });
+    if (outcome.creep) {
+      const left = pct(outcome.creep.unexplained);
+      note(outcome.creep.found ? `creep: ${left} that the located steps do not explain` : `creep: none (${left} left)`);
+    }
+    const alerts = [
+      ...changes.filter((c) => c.kind === 'regression' && !c.known).map((c) => c.id),
+      ...(creep.drift && !creep.drift.known ? [creep.drift.id] : []),
+    ];
+    const exitCode = alerts.length ? ExitCode.driftFound : ExitCode.found;
     const result: DriftResult = {
-      schemaVersion: 1, runId, probe: { name: o.probeName, kind: o.probe.kind, metric: o.probe.metric }, branch: o.branch,
+      schemaVersion: 1, runId, probe: { name: o.probeName, kind: o.probe.kind, metric: o.probe.metric },
+      branch: o.branch,
       window: { from: start, to: tip, commits: commits.length - 1 }, threshold: o.threshold, fingerprint: measurer.fp,
-      series: series.map((p, i) => ({ sha: p.sha, subject: meta.get(p.sha)?.subject ?? '', date: meta.get(p.sha)?.date ?? '', value: values[i], n: p.samples.length })),
-      changes, drift: driftOut ?? null, alerts: alerts.map((c) => c.id), exitCode, store: o.store.where, cost: measurer.cost,
-    };
-    const records: StoreRecord[] = [
-      { type: 'run', runId, probe: o.probeName, branch: o.branch, from: start, to: tip, fingerprint: measurer.fp.hash, probeHash, time: new Date().toISOString() },
-      ...series.map((p, i): StoreRecord => ({
-        type: 'point', runId, probe: o.probeName, sha: p.sha, tree: meta.get(p.sha)!.tree, fingerprint: measurer.fp.hash, probeHash,
-        samples: p.samples, value: values[i], date: meta.get(p.sha)!.date, subject: meta.get(p.sha)!.subject,
+      series: series.map((p) => ({
+        sha: p.sha, subject: meta.get(p.sha)?.subject ?? '', date: meta.get(p.sha)?.date ?? '', value: p.value,
+        n: p.samples.length, added: p.added,
       })),
-      ...changes.map((c): StoreRecord => ({ type: 'change', runId, probe: o.probeName, id: c.id, from: c.from, to: c.to, culprit: c.culprit ?? undefined, change: c.change, kind: c.kind, confirmed: c.confirmed })),
+      changes, candidates, drift: creep.drift, creepCheck: creep.check, alerts, exitCode, store: o.store.where,
+      cost: measurer.cost,
+    };
+    const fingerprint = measurer.fp.hash;
+    const records: StoreRecord[] = [
+      {
+        type: 'run', runId, probe: o.probeName, branch: o.branch, from: start, to: tip, fingerprint, probeHash,
+        time: new Date().toISOString(),
+      },
+      ...series.map((p): StoreRecord => ({
+        type: 'point', runId, probe: o.probeName, sha: p.sha, tree: meta.get(p.sha)!.tree, fingerprint, probeHash,
+        samples: p.samples, value: p.value, date: meta.get(p.sha)!.date, subject: meta.get(p.sha)!.subject,
+      })),
+      ...changes.map((c): StoreRecord => ({
+        type: 'change', runId, probe: o.probeName, id: c.id, from: c.from, to: c.to, culprit: c.culprit ?? undefined,
+        change: c.change, kind: c.kind, confirmed: c.confirmed,
+      })),
+      ...(creep.drift ? [creepRecord(creep.drift, { runId, probe: o.probeName, from: start, to: tip })] : []),
     ];
     await o.store.add(runId, records);
     const svg = renderSeriesSvg(result.series, changes, o.probe.metric);
@@ -219,42 +229,94 @@ async function selectWindow(repo: Repo, tip: string, o: DriftOptions, history: S
   return { start, commits: [await repo.meta(start), ...range] };
 }
 
-/** Confirm a step with an interleaved re-measurement of its neighbours, then bisect it: both are the bisect engine's. */
-async function bisectStep(
-  repo: Repo, measurer: Measurer, meta: Map<string, Meta>, from: string, to: string, better: Better,
-  o: DriftOptions, signal: AbortSignal, emit: (e: RunEvent) => void,
-): Promise<{ confirmed: boolean; culprit?: string; worse: number; before: number; after: number; p: number }> {
-  const range = await repo.range(from, to, true);
-  for (const c of range) if (!meta.has(c.sha)) meta.set(c.sha, c);
-  const engine = new BisectEngine(
-    range.map((c) => ({ sha: c.sha, parents: c.parents })), { good: from, bad: to },
-    { threshold: o.threshold, minSamples: o.minSamples, maxSamples: o.maxSamples, confidence: o.confidence, better, deterministic: o.probe.deterministic },
-    seededRng(parseInt(to.slice(0, 8), 16)), { firstParent: true },
-  );
-  let seen = 0;
+/** Every block the pure check asks for, measured; a commit that fails is skipped, unless it is the window's start. */
+async function measureCheck(
+  check: DriftCheck, measurer: Measurer, start: string, signal: AbortSignal,
+  show: (p: DriftProgress) => void, emit: (e: RunEvent) => void,
+): Promise<DriftOutcome> {
   for (;;) {
     if (signal.aborted) throw new Interrupted();
-    const step = engine.next();
-    if (step.type === 'done') {
-      const out = step.outcome;
-      const ep = out.endpoints;
-      const c = out.culprits[0];
-      return {
-        confirmed: out.status !== 'no-regression', culprit: out.status === 'no-regression' ? undefined : c?.sha,
-        worse: c ? c.change.worse : ep.comparison.worse, before: c ? c.beforeSummary.median : ep.good.median, after: c ? c.afterSummary.median : ep.bad.median,
-        p: c ? c.change.p : ep.comparison.p,
-      };
-    }
+    const step = check.next();
+    check.drain().forEach(show);
+    if (step.type === 'done') return step.outcome;
+    measurer.ahead(step, check.nextTargets());
     try {
-      engine.record(await measurer.measureBlock(step));
+      check.record(await measurer.measureBlock(step));
     } catch (e) {
-      if (!(e instanceof CommitFailure) || step.purpose !== 'verdict') throw e;
-      emit({ type: 'skip', sha: step.target, reason: `${e.headline}: ${e.message}` });
-      engine.skip(`${e.headline}: ${e.message}`);
+      if (!(e instanceof CommitFailure)) throw e;
+      const sha = e.sha ?? step.target;
+      if (sha === start) {
+        const what = e.stage === 'build' ? 'does not build' : 'cannot be measured';
+        throw new UsageError(`the window's start ${short(start)} ${what}: ${e.headline}: ${e.message}. Pick another with --since.`);
+      }
+      emit({ type: 'skip', sha, reason: `${e.headline}: ${e.message}` });
+      check.skip(sha, `${e.headline}: ${e.message}`);
     }
-    const vs = engine.verdictList;
-    for (; seen < vs.length; seen++) if (vs[seen].verdict !== 'skipped') emit({ type: 'verdict', verdict: vs[seen] });
+    check.drain().forEach(show);
   }
+}
+
+type Seen = { known: boolean; acked: boolean };
+
+/** A located step as the result, the store and the alert show it. */
+function locatedChange(
+  c: CandidateResult, st: LocatedStep, meta: Map<string, Meta>, probe: string, status: (id: string) => Seen,
+): DriftChange {
+  const id = changeId(probe, st.culprit);
+  return {
+    id, from: c.from, to: c.to, culprit: st.culprit, subject: meta.get(st.culprit)?.subject ?? '', kind: st.kind,
+    change: st.change, confirmed: true, ...status(id), before: st.before, after: st.after, p: st.p,
+  };
+}
+
+type CreepFound = NonNullable<DriftResult['drift']>;
+
+function creepRecord(d: CreepFound, o: { runId: string; probe: string; from: string; to: string }): StoreRecord {
+  return { type: 'creep', ...o, id: d.id, total: d.total, unexplained: d.unexplained };
+}
+
+/** The creep the result shows: found (with its id, for the store and the alert), and the check's figures either way. */
+function creepOf(
+  outcome: DriftOutcome, o: { id: string; commits: number; status: (id: string) => Seen },
+): { drift: DriftResult['drift']; check: DriftResult['creepCheck'] } {
+  const creep = outcome.creep;
+  if (!creep) return { drift: null, check: null };
+  const f = creep.confirmation;
+  const figures = { lo: f.lo, hi: f.hi, p: f.p };
+  const check = {
+    verdict: f.verdict, total: creep.total, unexplained: creep.unexplained, ...figures, alpha: f.alpha, n: f.n,
+  };
+  if (!creep.found) return { drift: null, check };
+  const sha = (i: number) => outcome.series[i].sha;
+  const drift = {
+    id: o.id, total: creep.total, unexplained: creep.unexplained, ...figures, commits: o.commits,
+    largestStep: creep.largestInterval, ...o.status(o.id),
+    contributors: creep.contributors.map((x) => ({ from: sha(x.from), to: sha(x.to), change: x.worse })),
+  };
+  return { drift, check };
+}
+
+/** A candidate as the JSON result shows it: changes oriented + = worse in the metric's own direction. */
+function driftCandidate(c: CandidateResult, steps: string[], threshold: number): DriftCandidate {
+  // The check measured an improvement with the direction flipped.
+  const sign = c.kind === 'improvement' ? -1 : 1;
+  const f = c.confirmation;
+  const [lo, hi] = f ? (sign > 0 ? [f.lo, f.hi] : [-f.hi, -f.lo]) : [0, 0];
+  const confirmation: DriftCandidate['confirmation'] = f
+    ? { verdict: f.verdict, change: sign * f.worse, lo, hi, p: f.p, alpha: f.alpha, n: f.n }
+    : null;
+  if (confirmation && f?.opposite) confirmation.opposite = true;
+  const largest = c.bisect?.largest;
+  const bisect = c.bisect && {
+    status: c.bisect.status, commits: c.bisect.commits,
+    largest: largest ? { culprit: largest.culprit, change: largest.change, p: largest.p } : null,
+  };
+  const base = {
+    from: c.from, to: c.to, kind: c.kind, interval: c.interval, sources: c.sources, split: c.split ?? null,
+    status: c.status, rejectedBy: c.rejectedBy ?? null, confirmation, bisect: bisect ?? null,
+  };
+  const reason = c.failure ? `a measurement failed: ${c.failure}` : candidateReason(base, threshold);
+  return { ...base, steps, reason };
 }
 
 function writeOut(file: string, text: string): void {

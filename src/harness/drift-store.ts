@@ -12,6 +12,11 @@ export type StoreRecord =
       type: 'change'; runId: string; probe: string; id: string; from: string; to: string; culprit?: string;
       change: number; kind: 'regression' | 'improvement'; confirmed: boolean;
     }
+  /** Creep a check found (the same window finds the same creep: a re-run does not alert on it again). */
+  | {
+      type: 'creep'; runId: string; probe: string; id: string; from: string; to: string;
+      total: number; unexplained: number;
+    }
   | { type: 'ack'; id: string; time: string };
 
 /**

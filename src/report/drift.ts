@@ -3,7 +3,7 @@ import type { RunCost } from './result.js';
 import { direction, fmtP, fmtSignedPct as pct, fmtValue, short } from './format.js';
 import { md, mdCode, xmlText } from './escape.js';
 
-/** One step of a drift check, as the JSON result, the store and the writeup show it. */
+/** A located step of a drift check (a confirmed candidate bisected to its culprit): result, store and writeup. */
 export interface DriftChange {
   /** Stable: probe + culprit. A later check does not alert on a known or acknowledged id. */
   id: string;
@@ -13,15 +13,51 @@ export interface DriftChange {
   culprit: string | null;
   subject: string;
   kind: 'regression' | 'improvement';
-  /** Relative change of the metric across the culprit, + = worse. */
+  /** Relative change of the metric across the culprit (beside its parent), + = worse. */
   change: number;
-  /** The interleaved re-measurement of the two neighbouring points agreed with the series. */
+  /** The interleaved re-measurement of the two neighbouring points confirmed the step before it was bisected. */
   confirmed: boolean;
   known: boolean;
   acked: boolean;
   before: number;
   after: number;
   p: number;
+}
+
+/** How a re-measurement side by side decided: + = worse, its interval and p, samples a side. */
+export interface DriftConfirmation {
+  verdict: 'confirmed' | 'below-threshold' | 'too-small' | 'inconclusive';
+  change: number;
+  lo: number;
+  hi: number;
+  p: number;
+  alpha: number;
+  n: [number, number];
+  /** The step went the other way than the series showed (the candidate's kind is the re-measured one). */
+  opposite?: boolean;
+}
+
+/** Every candidate step, located or rejected, with the test that decided it and its figures. */
+export interface DriftCandidate {
+  /** The measured points either side. */
+  from: string;
+  to: string;
+  kind: 'regression' | 'improvement';
+  /** Change between the two points in the series, + = worse. */
+  interval: number;
+  /** What flagged it: an interval above the threshold, a lenient split, a span of two intervals over one point. */
+  sources: ('interval' | 'split' | 'span')[];
+  split: { p: number; change: number } | null;
+  status: 'step' | 'rejected';
+  rejectedBy: 'confirmation' | 'bisect' | 'measurement' | null;
+  /** The two points re-measured side by side. */
+  confirmation: DriftConfirmation | null;
+  /** The bisect inside the confirmed candidate: status, commits, the largest single-commit change it located. */
+  bisect: { status: string; commits: number; largest: { culprit: string; change: number; p: number } | null } | null;
+  /** Located steps' ids. */
+  steps: string[];
+  /** One sentence: which test decided and with what figures. */
+  reason: string;
 }
 
 export interface DriftResult {
@@ -32,55 +68,172 @@ export interface DriftResult {
   window: { from: string; to: string; commits: number };
   threshold: number;
   fingerprint: { cpu: string; cores: number; os: string; node: string; hash: string };
-  series: { sha: string; subject: string; date: string; value: number; n: number }[];
+  /** `added`: measured because the interval it splits moved, after the first spread. */
+  series: { sha: string; subject: string; date: string; value: number; n: number; added: boolean }[];
+  /** Located steps (regressions and improvements). */
   changes: DriftChange[];
-  drift: { total: number; unexplained: number; commits: number; largestStep: number; contributors: { from: string; to: string; change: number }[] } | null;
-  /** Ids of the changes this run alerts on (new, confirmed regressions). */
+  candidates: DriftCandidate[];
+  /** Creep the located steps do not account for, confirmed on the window's ends re-measured side by side. */
+  drift: {
+    id: string; total: number; unexplained: number; lo: number; hi: number; p: number; commits: number;
+    largestStep: number; contributors: { from: string; to: string; change: number }[]; known: boolean; acked: boolean;
+  } | null;
+  /** The creep check when it ran (the series left more than half the threshold unexplained), found or not. */
+  creepCheck: (Omit<DriftConfirmation, 'change'> & { total: number; unexplained: number }) | null;
+  /** Ids of what this run alerts on: new located regressions, new creep. */
   alerts: string[];
   exitCode: number;
   store: string;
   cost: RunCost;
 }
 
-/** The writeup of a drift check: series chart, each step with its culprit, gradual drift, how sure. */
+const bound = (x: number, infinity: string) => (Number.isFinite(x) ? pct(x) : infinity);
+const interval = (lo: number, hi: number) => `${bound(lo, '−∞')} … ${bound(hi, '+∞')}`;
+const alphaText = (a: number) => (a >= 0.001 ? a.toFixed(3) : a.toExponential(1));
+const threshold = (t: number) => pct(t).replace('+', '');
+
+/** Which test decided a candidate, with its figures: the sentence the writeup and the CLI show. */
+export function candidateReason(c: Omit<DriftCandidate, 'reason' | 'steps'>, thresholdValue: number): string {
+  const f = c.confirmation;
+  const t = threshold(thresholdValue);
+  if (c.rejectedBy === 'measurement' || !f) return 'a measurement failed: the candidate could not be re-measured';
+  const measured = `${pct(f.change)} (interval ${interval(f.lo, f.hi)}, ${fmtP(f.p)}, ${f.n[0]}+${f.n[1]} samples)`;
+  const sideBySide = `confirmation: the two points re-measured side by side differ by ${measured}`;
+  const largest = c.bisect?.largest;
+  switch (c.rejectedBy) {
+    case 'confirmation':
+      if (f.verdict === 'below-threshold') return `${sideBySide}: no change of ${t} either way, at 99% confidence`;
+      if (f.verdict === 'too-small') return `${sideBySide}: less than half of ${t} either way, after the first look`;
+      const level = `the bisect's α = ${alphaText(f.alpha)}`;
+      return `${sideBySide}: no change of over half ${t} shown at ${level} by --max-samples`;
+    case 'bisect': {
+      const biggest = largest
+        ? `the largest single commit, ${short(largest.culprit)}, changed ${pct(largest.change)} (${fmtP(largest.p)})`
+        : 'no single commit was located';
+      const commits = c.bisect?.commits ?? 0;
+      return `bisect: confirmed ${measured}, but ${biggest}: spread over ${commits} commits (creep), no step of ${t}`;
+    }
+    default:
+      const turned = f.opposite ? ` (the other way than the series showed: a ${c.kind})` : '';
+      const culprit = short(largest?.culprit ?? '–');
+      return `confirmed ${measured}${turned} at α = ${alphaText(f.alpha)}; bisected to ${culprit}`;
+  }
+}
+
+/** The writeup of a drift check: series chart, each step with its culprit, every rejected candidate and why, creep. */
 export function renderDriftReport(r: DriftResult, o: { svgFile?: string }): string {
   const m = r.probe.metric;
-  const out: string[] = [];
-  const found = r.alerts.length > 0 || r.drift !== null;
-  out.push(`# perfbisect drift: ${md(r.probe.name)} on ${md(r.branch)}`, '');
+  const t = threshold(r.threshold);
+  const span = `${r.window.commits} commits (${short(r.window.from)}..${short(r.window.to)})`;
+  const newRegressions = r.changes.filter((c) => r.alerts.includes(c.id)).length;
+  const newCreep = r.drift !== null && r.alerts.includes(r.drift.id);
+  const machine = `${r.fingerprint.cpu}, ${r.fingerprint.cores} cores, ${r.fingerprint.os}, Node ${r.fingerprint.node}`;
+  const out: string[] = [`# perfbisect drift: ${md(r.probe.name)} on ${md(r.branch)}`, ''];
   out.push(
-    found ? `**Slower:** ${r.alerts.length} new regression(s)${r.drift ? ' and gradual drift' : ''} in ${r.window.commits} commits (${short(r.window.from)}..${short(r.window.to)}).`
-      : `**Nothing new above ${(r.threshold * 100).toFixed(1)}%** in ${r.window.commits} commits (${short(r.window.from)}..${short(r.window.to)}).`,
+    r.alerts.length
+      ? `**Slower:** ${newRegressions} new regression(s)${newCreep ? ' and creep' : ''} in ${span}.`
+      : `**Nothing new above ${t}** in ${span}.`,
+    '',
+    `Metric: ${m.name}${m.unit ? ` (${m.unit})` : ''}, ${direction(m)}. Threshold ${t}. Machine: ${machine}.`,
     '',
   );
-  out.push(`Metric: ${md(m.name)}${m.unit ? ` (${md(m.unit)})` : ''}, ${direction(m)}. Threshold ${(r.threshold * 100).toFixed(1)}%. Machine: ${md(r.fingerprint.cpu)}, ${r.fingerprint.cores} cores, ${md(r.fingerprint.os)}, Node ${md(r.fingerprint.node)}.`, '');
   if (o.svgFile) out.push(`![series](${o.svgFile})`, '');
-  out.push('## Series', '', `| # | commit | date | ${md(m.name)} | n |`, '|---|---|---|---|---|');
-  r.series.forEach((p, i) => out.push(`| ${i} | \`${short(p.sha)}\` ${md(p.subject.slice(0, 60))} | ${md(p.date.slice(0, 10))} | ${fmtValue(p.value, m.unit)} | ${p.n} |`));
-  out.push('', `Every point was measured interleaved with the window's start (${short(r.window.from)}), re-measured in this run on this machine.`, '');
-  out.push('## Change points', '');
-  if (!r.changes.length) out.push('None: no step passed the t-test (p ≤ 0.001), the 2-points-a-side guard and the threshold.', '');
-  else {
-    out.push('| id | kind | culprit | before | after | change | confirmed | status |', '|---|---|---|---|---|---|---|---|');
-    for (const c of r.changes) {
-      const status = c.acked ? 'acknowledged' : c.known ? 'known (alerted before)' : c.confirmed && c.kind === 'regression' ? '**new**' : c.confirmed ? 'improvement' : 'not confirmed';
-      out.push(
-        `| ${mdCode(c.id, { inTable: true })} | ${c.kind} | ${c.culprit ? `\`${short(c.culprit)}\` ${md(c.subject.slice(0, 60))}` : '–'} | ${fmtValue(c.before, m.unit)} | ${fmtValue(c.after, m.unit)} | ${pct(c.change)} (${fmtP(c.p)}) | ${c.confirmed ? 'yes' : 'no'} | ${status} |`,
-      );
-    }
-    out.push('', 'Each step was re-measured at its two neighbouring points, interleaved, before it was bisected; a step that did not hold up is listed as not confirmed and raises no alert.', '');
-  }
-  if (r.drift) {
-    const d = r.drift;
-    out.push('## Gradual drift', '', `${pct(d.total)} over ${d.commits} commits, ${pct(d.unexplained)} of it not explained by a located step; no single measured interval above ${pct(d.largestStep)}.`, '');
-    if (d.contributors.length) {
-      out.push('Largest contributors:', '');
-      for (const c of d.contributors) out.push(`- ${short(c.from)}..${short(c.to)}: ${pct(c.change)}`);
-      out.push('');
-    }
-  }
-  out.push(`Acknowledge a change so later checks stop alerting on it: ${mdCode(`perfbisect drift ack <id> --store ${r.store}`, { max: 1000 })}.`, '');
+  out.push(...stepsSection(r), ...candidatesSection(r, t), ...creepSection(r, t, newCreep), ...seriesSection(r));
+  const ids = [...r.changes.map((c) => c.id), ...(r.drift ? [r.drift.id] : [])];
+  const ack = `\`perfbisect drift ack <id> --store ${r.store}\``;
+  if (ids.length) out.push(`Acknowledge a change so later checks stop alerting on it: ${ack}.`, '');
   return out.join('\n');
+}
+
+function stepsSection(r: DriftResult): string[] {
+  const unit = r.probe.metric.unit;
+  const out = ['## Steps', ''];
+  if (!r.changes.length) {
+    out.push(r.candidates.length ? 'None: no candidate held up (see below what rejected each).' : 'None.', '');
+    return out;
+  }
+  out.push('| id | kind | culprit | before | after | change | status |', '|---|---|---|---|---|---|---|');
+  for (const c of r.changes) {
+    const fresh = c.kind === 'regression' ? '**new**' : 'improvement';
+    const status = c.acked ? 'acknowledged' : c.known ? 'known (reported before)' : fresh;
+    const culprit = c.culprit ? `\`${short(c.culprit)}\` ${md(c.subject.slice(0, 60))}` : '–';
+    const values = `${fmtValue(c.before, unit)} | ${fmtValue(c.after, unit)} | ${pct(c.change)} (${fmtP(c.p)})`;
+    out.push(`| \`${c.id}\` | ${c.kind} | ${culprit} | ${values} | ${status} |`);
+  }
+  out.push('', 'Each step: its culprit beside its parent, bisected once re-measuring its two points confirmed it.', '');
+  return out;
+}
+
+function candidatesSection(r: DriftResult, t: string): string[] {
+  const out = ['## Candidates', ''];
+  if (!r.candidates.length) {
+    out.push(`None: no interval between measured points moved over ${t}, no split held at p ≤ 0.05.`, '');
+    return out;
+  }
+  out.push('| between | flagged by | outcome | why |', '|---|---|---|---|');
+  for (const c of r.candidates) {
+    const flagged = c.sources.map((s) => {
+      if (s === 'split' && c.split) return `split (p = ${c.split.p.toPrecision(2)}, ${pct(c.split.change)})`;
+      return s === 'span' ? `two intervals, ${pct(c.interval)}` : `interval ${pct(c.interval)}`;
+    });
+    const outcome = c.status === 'step' ? `${c.kind} located` : `rejected by the ${c.rejectedBy}`;
+    out.push(`| \`${short(c.from)}\`..\`${short(c.to)}\` | ${flagged.join(', ')} | ${outcome} | ${c.reason} |`);
+  }
+  out.push(
+    '',
+    `Candidates are lenient on purpose: any interval between neighbouring points above ${t}, two ` +
+      `neighbouring intervals that move the same way by more than ${t} together, and any split of the series at ` +
+      "p ≤ 0.05. Each is confirmed by re-measuring its two points side by side at the bisect's level, and only " +
+      'then bisected; a step is a commit whose own change reaches the threshold.',
+    '',
+  );
+  return out;
+}
+
+function creepSection(r: DriftResult, t: string, alerted: boolean): string[] {
+  const out = ['## Creep', ''];
+  const d = r.drift;
+  const cc = r.creepCheck;
+  if (d) {
+    const status = alerted ? '' : d.acked ? ' (acknowledged)' : ' (known: reported before)';
+    out.push(
+      `${pct(d.total)} over ${d.commits} commits (the window's end re-measured against its start), ` +
+        `${pct(d.unexplained)} of it ` +
+        `(interval ${interval(d.lo, d.hi)}) not explained by the located steps${status}. ` +
+        `The largest measured interval outside the steps: ${pct(d.largestStep)}.`,
+      '',
+    );
+    if (d.contributors.length) {
+      const lines = d.contributors.map((c) => `- ${short(c.from)}..${short(c.to)}: ${pct(c.change)}`);
+      out.push('Largest contributors:', '', ...lines, '');
+    }
+  } else if (cc) {
+    out.push(
+      `None above ${t}: the window's end re-measured against its start changed ${pct(cc.total)}, ` +
+        `leaving ${pct(cc.unexplained)} ` +
+        `(interval ${interval(cc.lo, cc.hi)}, ${cc.n[0]}+${cc.n[1]} samples) once the located steps are divided out.`,
+      '',
+    );
+  } else out.push(`None: once the located steps are divided out, the series leaves under half the ${t} threshold.`, '');
+  return out;
+}
+
+function seriesSection(r: DriftResult): string[] {
+  const m = r.probe.metric;
+  const out = ['## Series', '', `| # | commit | date | ${m.name} | n |`, '|---|---|---|---|---|'];
+  r.series.forEach((p, i) => {
+    const commit = `\`${short(p.sha)}\` ${md(p.subject.slice(0, 60))}`;
+    const n = `${p.n}${p.added ? ' (added)' : ''}`;
+    out.push(`| ${i} | ${commit} | ${p.date.slice(0, 10)} | ${fmtValue(p.value, m.unit)} | ${n} |`);
+  });
+  out.push(
+    '',
+    `Every point was measured interleaved with the window's start (${short(r.window.from)}), in this run on this ` +
+      "machine, and scaled by the start's median in its own block. Points marked \"added\" were measured after the " +
+      'first spread, inside intervals that moved.',
+    '',
+  );
+  return out;
 }
 
 /** A line chart of the metric along the commits, with the located steps marked. */
