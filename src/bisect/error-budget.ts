@@ -9,7 +9,9 @@
  *
  * Inside a decision the share is spent over its looks (a group-sequential test, Bonferroni over looks):
  * half at the first look, where a step that is large against the noise is decided, the rest evenly
- * over the later looks.
+ * over the later looks. Looks of exact rank tests rather than an SPRT: a likelihood ratio needs a model
+ * of the samples' distribution, and timings are skewed, heavy-tailed and often bimodal, so a wrong model
+ * would void the error rate; Bonferroni over a few doubling looks stays distribution-free.
  *
  * One share covers both one-sided questions of a verdict ("worse than the good reference?", "better
  * than the bad one?"): the good reference is worse than the bad one (an earlier decision says so), so
