@@ -310,6 +310,27 @@ describe('bisect engine on simulated noisy histories', () => {
     expect(e.verdictList[0]).toMatchObject({ sha: step.target, verdict: 'good' });
   });
 
+  it('does not call a commit between two steps on one look that a burst of load inflated', () => {
+    // One step at 8 of 16. The first block after the endpoints runs while another job takes the CPU:
+    // the target's samples come out 45% slower, the few fresh reference samples beside them do not.
+    const e = new BisectEngine(linearCommits(16), { good: shaOf(0), bad: shaOf(15) }, { better: 'lower', deterministic: false, minSamples: 4, maxSamples: 60, confidence: 0.95 }, seededRng(3));
+    const rng = seededRng(11);
+    const base = (sha: string) => (Number(sha.slice(1)) >= 8 ? 240 : 100) * (1 + 0.04 * (rng() - 0.5));
+    let blocks = 0;
+    for (let guard = 0; guard < 200; guard++) {
+      const step = e.next();
+      if (step.type === 'done') {
+        expect(step.outcome.culprits.map((c) => c.sha)).toEqual([shaOf(8)]);
+        expect(e.verdictList.filter((v) => v.verdict === 'between')).toEqual([]);
+        return;
+      }
+      if (step.type !== 'measure') throw new Error('expected a block');
+      const burst = blocks++ === 1;
+      e.record(interleaved(step, (sha) => base(sha) * (burst && sha === step.target ? 1.45 : 1)));
+    }
+    throw new Error('the bisect did not finish');
+  });
+
   it('measures a culprit against its parent side by side, so a machine that changed speed mid-run cannot hide it', () => {
     // A history whose machine gets 20% slower partway: the culprit used to be lost to pooled samples.
     const at = 1 + ((12 * 37) % 126);

@@ -792,6 +792,10 @@ export class BisectEngine {
       const ok = verdict === 'between' ? g > levels.threshold / 2 && b < -levels.threshold / 2 : verdict === 'bad' ? p > 0.5 : p < 0.5;
       if (!ok) verdict = undefined;
     }
+    // A second step is the claim a burst of load fakes most easily: a few target samples that ran
+    // during it, against references mostly measured before. 'Between' must hold again at a later look,
+    // on samples taken at another time; a real second step does, at the cost of one more look.
+    if (verdict === 'between' && t.look === 0 && !this.isFinalLook(t)) verdict = undefined;
     let leaning: Side | undefined;
     if (!verdict) {
       if (!this.isFinalLook(t)) return;
