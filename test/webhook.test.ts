@@ -22,8 +22,8 @@ const result = {
   schemaVersion: 1, runId: 'run-1', probe: { name: 'api', kind: 'command', metric: { name: 'wall time', unit: 'ms', better: 'lower' } }, branch: 'main',
   window: { from: '1'.repeat(40), to: '2'.repeat(40), commits: 41 }, threshold: 0.05,
   changes: [change('api@3333333', '3'.repeat(40), 'cache everything \x1b[31m<b>', 0.12), change('api@4444444', '4'.repeat(40), 'faster parse', -0.2, 'improvement')],
-  drift: { total: 0.09, unexplained: 0.06, commits: 41, largestStep: 0.02, contributors: [] },
-  alerts: ['api@3333333'], exitCode: 5,
+  drift: { id: 'api@creep-1111-2222', total: 0.09, unexplained: 0.06, commits: 41, largestStep: 0.02, contributors: [] },
+  alerts: ['api@3333333', 'api@creep-1111-2222'], exitCode: 5,
 } as unknown as DriftResult;
 
 describe('drift webhook', () => {

@@ -127,20 +127,21 @@ export function renderDriftReport(r: DriftResult, o: { svgFile?: string }): stri
   const span = `${r.window.commits} commits (${short(r.window.from)}..${short(r.window.to)})`;
   const newRegressions = r.changes.filter((c) => r.alerts.includes(c.id)).length;
   const newCreep = r.drift !== null && r.alerts.includes(r.drift.id);
-  const machine = `${r.fingerprint.cpu}, ${r.fingerprint.cores} cores, ${r.fingerprint.os}, Node ${r.fingerprint.node}`;
+  const fp = r.fingerprint;
+  const machine = `${md(fp.cpu)}, ${fp.cores} cores, ${md(fp.os)}, Node ${md(fp.node)}`;
   const out: string[] = [`# perfbisect drift: ${md(r.probe.name)} on ${md(r.branch)}`, ''];
   out.push(
     r.alerts.length
       ? `**Slower:** ${newRegressions} new regression(s)${newCreep ? ' and creep' : ''} in ${span}.`
       : `**Nothing new above ${t}** in ${span}.`,
     '',
-    `Metric: ${m.name}${m.unit ? ` (${m.unit})` : ''}, ${direction(m)}. Threshold ${t}. Machine: ${machine}.`,
+    `Metric: ${md(m.name)}${m.unit ? ` (${md(m.unit)})` : ''}, ${direction(m)}. Threshold ${t}. Machine: ${machine}.`,
     '',
   );
   if (o.svgFile) out.push(`![series](${o.svgFile})`, '');
   out.push(...stepsSection(r), ...candidatesSection(r, t), ...creepSection(r, t, newCreep), ...seriesSection(r));
   const ids = [...r.changes.map((c) => c.id), ...(r.drift ? [r.drift.id] : [])];
-  const ack = `\`perfbisect drift ack <id> --store ${r.store}\``;
+  const ack = mdCode(`perfbisect drift ack <id> --store ${r.store}`, { max: 1000 });
   if (ids.length) out.push(`Acknowledge a change so later checks stop alerting on it: ${ack}.`, '');
   return out.join('\n');
 }
@@ -157,8 +158,8 @@ function stepsSection(r: DriftResult): string[] {
     const fresh = c.kind === 'regression' ? '**new**' : 'improvement';
     const status = c.acked ? 'acknowledged' : c.known ? 'known (reported before)' : fresh;
     const culprit = c.culprit ? `\`${short(c.culprit)}\` ${md(c.subject.slice(0, 60))}` : '–';
-    const values = `${fmtValue(c.before, unit)} | ${fmtValue(c.after, unit)} | ${pct(c.change)} (${fmtP(c.p)})`;
-    out.push(`| \`${c.id}\` | ${c.kind} | ${culprit} | ${values} | ${status} |`);
+    const values = `${md(fmtValue(c.before, unit))} | ${md(fmtValue(c.after, unit))} | ${pct(c.change)} (${fmtP(c.p)})`;
+    out.push(`| ${mdCode(c.id, { inTable: true })} | ${c.kind} | ${culprit} | ${values} | ${status} |`);
   }
   out.push('', 'Each step: its culprit beside its parent, bisected once re-measuring its two points confirmed it.', '');
   return out;
@@ -177,7 +178,7 @@ function candidatesSection(r: DriftResult, t: string): string[] {
       return s === 'span' ? `two intervals, ${pct(c.interval)}` : `interval ${pct(c.interval)}`;
     });
     const outcome = c.status === 'step' ? `${c.kind} located` : `rejected by the ${c.rejectedBy}`;
-    out.push(`| \`${short(c.from)}\`..\`${short(c.to)}\` | ${flagged.join(', ')} | ${outcome} | ${c.reason} |`);
+    out.push(`| \`${short(c.from)}\`..\`${short(c.to)}\` | ${flagged.join(', ')} | ${outcome} | ${md(c.reason, 1000)} |`);
   }
   out.push(
     '',
@@ -220,11 +221,11 @@ function creepSection(r: DriftResult, t: string, alerted: boolean): string[] {
 
 function seriesSection(r: DriftResult): string[] {
   const m = r.probe.metric;
-  const out = ['## Series', '', `| # | commit | date | ${m.name} | n |`, '|---|---|---|---|---|'];
+  const out = ['## Series', '', `| # | commit | date | ${md(m.name)} | n |`, '|---|---|---|---|---|'];
   r.series.forEach((p, i) => {
     const commit = `\`${short(p.sha)}\` ${md(p.subject.slice(0, 60))}`;
     const n = `${p.n}${p.added ? ' (added)' : ''}`;
-    out.push(`| ${i} | ${commit} | ${p.date.slice(0, 10)} | ${fmtValue(p.value, m.unit)} | ${n} |`);
+    out.push(`| ${i} | ${commit} | ${md(p.date.slice(0, 10))} | ${md(fmtValue(p.value, m.unit))} | ${n} |`);
   });
   out.push(
     '',
@@ -253,7 +254,7 @@ export function renderSeriesSvg(series: { sha: string; value: number }[], change
       return `<line x1="${xm}" y1="${pad / 2}" x2="${xm}" y2="${h - pad}" stroke="${color}" stroke-dasharray="${c.confirmed ? '0' : '4 3'}"/><text x="${xm + 3}" y="${pad / 2 + 10}" font-size="10" fill="${color}">${c.kind}</text>`;
     });
   const path = series.map((p, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ');
-  const dots = series.map((p, i) => `<circle cx="${x(i).toFixed(1)}" cy="${y(p.value).toFixed(1)}" r="3"><title>${short(p.sha)}: ${fmtValue(p.value, m.unit)}</title></circle>`);
+  const dots = series.map((p, i) => `<circle cx="${x(i).toFixed(1)}" cy="${y(p.value).toFixed(1)}" r="3"><title>${short(p.sha)}: ${xmlText(fmtValue(p.value, m.unit))}</title></circle>`);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif">`,
     `<rect width="${w}" height="${h}" fill="white"/>`,
