@@ -110,6 +110,15 @@ describe('compare', () => {
     expect(c.worse).toBeGreaterThan(0.15);
     expect(c.different).toBe(true);
   });
+  it('never reports a time more than 100% better, however few and scattered the samples', () => {
+    // A small, tight reference and a few scattered candidates: the rank bound alone would read −200%.
+    const lower = compare([60, 61, 62, 63, 64], [0.1, 0.2, 0.3, 200, 300], { ...o, alpha: 0.01 });
+    expect(lower.lo).toBeGreaterThanOrEqual(-1);
+    const higher = compare([6, 6.1, 6.2, 6.3, 6.4], [0.1, 1, 6, 7, 30], { ...o, alpha: 0.01, better: 'higher' });
+    expect(higher.hi).toBeLessThanOrEqual(1);
+    // Values below zero (a signed metric) keep their bounds as measured.
+    expect(compare([-1, 0, 1, 0.5, -0.5], [-40, -20, 0, 20, 40], { ...o, alpha: 0.01 }).lo).toBeLessThan(-1);
+  });
   it('compares deterministic metrics with a tolerance', () => {
     expect(compare([1000], [1003], { ...o, deterministic: true }).same).toBe(true);
     expect(compare([1000], [1300], { ...o, deterministic: true }).different).toBe(true);

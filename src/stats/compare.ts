@@ -76,8 +76,11 @@ export class Relative {
 
   /** The two-sided summary at level 1 − alpha, for reports. */
   summary(alpha: number, threshold: number): Comparison {
-    const lo = this.worseAtLeast(alpha / 2);
-    const hi = this.worseAtMost(alpha / 2);
+    // A metric that never goes below zero (times, bytes, counts) cannot get better by more than 100%:
+    // rank bounds made relative to a small reference can pass that when the samples are few.
+    const nonNegative = this.ref.every((v) => v >= 0) && this.cand.every((v) => v >= 0);
+    const lo = nonNegative && this.sign > 0 ? Math.max(-1, this.worseAtLeast(alpha / 2)) : this.worseAtLeast(alpha / 2);
+    const hi = nonNegative && this.sign < 0 ? Math.min(1, this.worseAtMost(alpha / 2)) : this.worseAtMost(alpha / 2);
     if (this.deterministic) {
       const same = Math.abs(this.worse) <= threshold;
       return { worse: this.worse, lo, hi, p: same ? 1 : 0, same, different: !same };
