@@ -75,13 +75,41 @@ describe('perfbisect end to end (command probe)', () => {
     const { repo } = linearRepo({ commits: 6, regressAt: [] });
     cleanups.push(() => repo.cleanup());
     const out = tempDir('pb-out-');
-    const r = await runCli(['--good', 'good', '--bad', 'bad', '--json', join(out, 'r.json'), '--max-samples', '20', '--', 'sh', 'work.sh'], { cwd: repo.dir });
+    // A 10% threshold: a loaded machine's noise could otherwise leave a 5% bound unproven at 20 samples
+    // (undecided, exit 6, which is its own test).
+    const args = ['--good', 'good', '--bad', 'bad', '--json', join(out, 'r.json'), '--max-samples', '20', '--threshold', '10'];
+    const r = await runCli([...args, '--', 'sh', 'work.sh'], { cwd: repo.dir });
     expect(r.exitCode, r.all).toBe(1);
     const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
     expect(result.status).toBe('no-regression');
     expect(result.culprits).toEqual([]);
     expect(result.endpoints.good.n).toBeGreaterThan(0);
     expect(r.stdout).toContain('no regression');
+  });
+
+  it('exits 6, undecided, when the noise neither shows nor rules out a change worth bisecting', async () => {
+    // Each run sleeps 100-399 ms at random; bad sleeps 20 ms more. Six samples cannot tell.
+    const repo = new FixtureRepo();
+    cleanups.push(() => repo.cleanup());
+    const nap = (extra: number) => `sleep "$(printf '0.%03d' $(( RANDOM % 300 + 100 + ${extra} )))"\n`;
+    repo.commit('initial', { 'work.sh': nap(0) });
+    repo.tag('good');
+    repo.commit('change 1', { 'work.sh': nap(20) });
+    repo.commit('change 2', { 'notes.txt': '2' });
+    repo.tag('bad');
+    const out = tempDir('pb-out-');
+    const before = repoState(repo.dir);
+    // At a 5% threshold: six samples of this noise can neither show a 5% regression nor rule one out.
+    const args = ['--good', 'good', '--bad', 'bad', '--json', join(out, 'r.json'), '--max-samples', '6', '--threshold', '5'];
+    const r = await runCli([...args, '--', 'bash', 'work.sh'], { cwd: repo.dir });
+    expect(r.exitCode, r.all).toBe(6);
+    const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
+    expect(result.status).toBe('undecided');
+    expect(result.culprits).toEqual([]);
+    expect(result.noRegressionBelow).toBe(0.05);
+    expect(r.stdout).toMatch(/undecided: the noise hides whether bad is slower than good by .* --metric cpu/);
+    expect(readFileSync(join(result.runDir, 'writeup.md'), 'utf8')).toMatch(/undecided/i);
+    expect(repoState(repo.dir)).toEqual(before);
   });
 
   it('follows a regression into a merged side branch', async () => {
