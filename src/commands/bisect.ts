@@ -23,6 +23,7 @@ import { githubSettings } from '../github/settings.js';
 import { parseDepRepos } from '../harness/dep-repos.js';
 import { termText } from '../report/escape.js';
 import { readRunLog, type LoggedEvent } from '../harness/run-log.js';
+import { quoteArgs } from '../shell-quote.js';
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -170,10 +171,6 @@ function confidence(v: string | undefined): number | undefined {
   return n;
 }
 
-export function shellQuote(args: string[]): string {
-  return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
-}
-
 /** The last run of this repository, for --resume without an id. */
 function lastRun(repoRoot: string): string | undefined {
   const runs = join(cacheRoot(), 'runs');
@@ -205,7 +202,7 @@ export async function bisectCommand(argv: string[], resuming?: Resuming): Promis
   }
   const opts = p.opts<CliOptions>();
   if (p.args.length && dash < 0) {
-    throw new UsageError(`unexpected argument '${p.args[0]}'. Put an ad-hoc command after --, like: perfbisect --good A --bad B -- ${shellQuote(p.args)}`);
+    throw new UsageError(`unexpected argument '${p.args[0]}'. Put an ad-hoc command after --, like: perfbisect --good A --bad B -- ${quoteArgs(p.args)}`);
   }
   if (opts.resume !== undefined) return resume(opts, p, command);
   if (!opts.good) throw new UsageError('--good <ref> is required: a commit where performance was fine (a tag like v1.2, a branch or a SHA).');
@@ -250,7 +247,7 @@ export async function bisectCommand(argv: string[], resuming?: Resuming): Promis
     }
     const timeout = opts.timeout !== undefined ? { timeout: seconds(opts.timeout, '--timeout') } : {};
     // One quoted word with spaces (`-- "node bench.js --fast"`, as hyperfine takes it) is a command line.
-    const run = command.length === 1 && /\s/.test(command[0]) ? command[0] : shellQuote(command);
+    const run = command.length === 1 && /\s/.test(command[0]) ? command[0] : quoteArgs(command);
     rawProbe = { kind: 'command', run, ...(opts.metric ? { metric: opts.metric } : {}), ...timeout };
   }
   if (opts.probe && opts.timeout !== undefined) {
@@ -278,7 +275,7 @@ export async function bisectCommand(argv: string[], resuming?: Resuming): Promis
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const reproduce = `perfbisect ${shellQuote(ours.filter((a, i) => !['--json', '--report', '--resume'].includes(ours[i - 1] ?? '') && !['--json', '--report', '--resume'].includes(a)))}${command.length ? ` -- ${shellQuote(command)}` : ''}`;
+  const reproduce = `perfbisect ${quoteArgs(ours.filter((a, i) => !['--json', '--report', '--resume'].includes(ours[i - 1] ?? '') && !['--json', '--report', '--resume'].includes(a)))}${command.length ? ` -- ${quoteArgs(command)}` : ''}`;
   let r: Awaited<ReturnType<typeof runBisect>>;
   try {
     r = await runBisect(

@@ -15,6 +15,7 @@ import type { Repo } from './git.js';
 import { nodeProfilerEnv } from './node-profiler.js';
 import { pythonProfilerEnv } from './python-profiler.js';
 import { probeContext } from './probe-context.js';
+import { quoteArg } from '../shell-quote.js';
 
 export interface EvidenceOptions {
   culprits: { sha: string; parent: string }[];
@@ -186,7 +187,7 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
   ev.files = { before: sides.before.files.flat().filter((f) => f.endsWith(ext)), after: sides.after.files.flat().filter((f) => f.endsWith(ext)) };
   if (profiler === 'pprof' && ev.before && ev.after) {
     // Go users read pprof's own differential view too: saved beside the profiles.
-    const r = await contexts.get(c.sha)!.exec(`go tool pprof -top -diff_base=${shq(ev.before)} ${shq(ev.after)}`);
+    const r = await contexts.get(c.sha)!.exec(`go tool pprof -top -diff_base=${quoteArg(ev.before)} ${quoteArg(ev.after)}`);
     if (r.exitCode === 0) writeFileSync(join(dir, 'pprof-diff.txt'), r.stdout + '\n');
   }
   if (after.all.tree) {
@@ -199,4 +200,3 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
 }
 
 /** One shell word. */
-const shq = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);

@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { join } from 'node:path';
 import { CommitFailure, EnvironmentError, tailLines } from '../errors.js';
 import { facts, strict, text } from '../config/schema.js';
-import { shellQuote } from '../commands/bisect.js';
+import { quoteArg, quoteArgs } from '../shell-quote.js';
 import { readArtilleryReport } from './artillery/report.js';
 import { betterField, buildField } from './fields.js';
 import { findTool, readText } from './k6.js';
@@ -88,7 +88,7 @@ export const artilleryProbe: ProbeKind<typeof artillerySchema> = {
       sample: (ctx) =>
         servers.use(ctx, async (server) => {
           const out = join(ctx.artifactsDir, `artillery-report-${++runs}.json`);
-          const cmd = [`mkdir -p ${shellQuote([ctx.artifactsDir])} &&`, shellQuote([await binOf(ctx), 'run', '--target', server.baseUrl, '--output', out]), cfg.args ?? '', shellQuote([cfg.script])].filter(Boolean).join(' ');
+          const cmd = [`mkdir -p ${quoteArg(ctx.artifactsDir)} &&`, quoteArgs([await binOf(ctx), 'run', '--target', server.baseUrl, '--output', out]), cfg.args ?? '', quoteArg(cfg.script)].filter(Boolean).join(' ');
           // Telemetry goes to an outside host; where that is unreachable it only costs time.
           const r = await ctx.exec(cmd, { env: { ARTILLERY_DISABLE_TELEMETRY: 'true', BASE_URL: server.baseUrl } });
           server.check('during the Artillery run');
@@ -121,7 +121,7 @@ async function findArtillery(ctx: ProbeContext, configured: string | undefined, 
     return configured;
   }
   const local = join(ctx.cwd, 'node_modules', '.bin', 'artillery');
-  const r = await ctx.exec(`test -x ${shellQuote([local])}`);
+  const r = await ctx.exec(`test -x ${quoteArg(local)}`);
   if (r.exitCode === 0) return local;
   await findTool(ctx, 'artillery', missing);
   return 'artillery';

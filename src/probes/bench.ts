@@ -3,7 +3,8 @@ import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommitFailure, tailLines } from '../errors.js';
 import { bool, facts, num, oneOf, strict, text } from '../config/schema.js';
-import { lastJsonLine, shq } from './bench/shell.js';
+import { lastJsonLine } from './bench/shell.js';
+import { quoteArg, quoteArgs } from '../shell-quote.js';
 import { buildField, envField, timeoutField } from './fields.js';
 import type { MetricInfo, Probe, ProbeContext, ProbeKind, Sample } from './types.js';
 
@@ -97,7 +98,7 @@ export function benchCommand(cfg: BenchProbeConfig, ctx: Pick<ProbeContext, 'cwd
   const file = isAbsolute(cfg.file) ? cfg.file : join(ctx.cwd, cfg.file);
   const args = [process.execPath, ...nodeFlags, runnerPath, file, cfg.task, cfg.metric];
   if (cfg.time !== undefined || cfg.iterations !== undefined) args.push(String(cfg.time ?? 500), String(cfg.iterations ?? 10));
-  return args.map(shq).join(' ');
+  return quoteArgs(args);
 }
 
 function execOpts(cfg: BenchProbeConfig, ctx: Pick<ProbeContext, 'cwd'>) {

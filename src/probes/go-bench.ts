@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { CommitFailure, EnvironmentError, tailLines } from '../errors.js';
 import { facts, got, num, strict, text } from '../config/schema.js';
-import { shq } from './bench/shell.js';
+import { quoteArg, quoteArgs } from '../shell-quote.js';
 import { benchRegex, parseGoBench } from './go-bench/parse.js';
 import { betterField, buildField, envField, timeoutField } from './fields.js';
 import type { MetricInfo, Probe, ProbeContext, ProbeKind, Sample } from './types.js';
@@ -60,7 +60,7 @@ export const goBenchProbe: ProbeKind<typeof goBenchSchema> = {
       metric: goMetric(cfg),
       async prepare(ctx) {
         if (checked) return;
-        const r = await ctx.exec(`${shq(cfg.go)} version`, { env: goEnv(cfg) });
+        const r = await ctx.exec(`${quoteArg(cfg.go)} version`, { env: goEnv(cfg) });
         if (r.exitCode !== 0) {
           throw new EnvironmentError(`probes.${name}: \`${cfg.go} version\` failed (exit ${r.exitCode}): install Go (Debian: apt-get install golang-go) or set probes.${name}.go to the go binary`);
         }
@@ -96,7 +96,7 @@ export function goTestCommand(cfg: GoBenchProbeConfig, extra: string[] = []): st
   const args = [cfg.go, 'test', '-run', '^$', '-bench', benchRegex(cfg.bench), '-benchmem', '-count', String(cfg.count)];
   if (cfg.benchtime) args.push('-benchtime', cfg.benchtime);
   args.push(...extra, cfg.package);
-  return args.map(shq).join(' ');
+  return quoteArgs(args);
 }
 
 /**

@@ -6,7 +6,7 @@ import { parseK6Metric, readK6Summary, trendStats, type K6MetricRef } from './k6
 import { betterField, buildField } from './fields.js';
 import { serverEntries, serverSlot, startServer, urlTemplate } from './server.js';
 import type { Probe, ProbeContext, ProbeKind } from './types.js';
-import { shellQuote } from '../commands/bisect.js';
+import { quoteArg, quoteArgs } from '../shell-quote.js';
 
 export const k6Schema = v.pipe(
   strict({
@@ -92,10 +92,10 @@ export const k6Probe: ProbeKind<typeof k6Schema> = {
         servers.use(ctx, async (server) => {
           const out = join(ctx.artifactsDir, `k6-summary-${++runs}.json`);
           const cmd = [
-            `mkdir -p ${shellQuote([ctx.artifactsDir])} &&`,
-            shellQuote([cfg.k6Path ?? 'k6', 'run', '--quiet', '--no-color', '--summary-export', out, '--summary-trend-stats', trendStats(ref).join(','), '-e', `BASE_URL=${server.baseUrl}`]),
+            `mkdir -p ${quoteArg(ctx.artifactsDir)} &&`,
+            quoteArgs([cfg.k6Path ?? 'k6', 'run', '--quiet', '--no-color', '--summary-export', out, '--summary-trend-stats', trendStats(ref).join(','), '-e', `BASE_URL=${server.baseUrl}`]),
             cfg.args ?? '',
-            shellQuote([cfg.script]),
+            quoteArg(cfg.script),
           ].filter(Boolean).join(' ');
           const r = await ctx.exec(cmd, { env: { BASE_URL: server.baseUrl } });
           server.check('during the k6 run');
@@ -133,7 +133,7 @@ function missingK6(name: string, k6Path?: string): EnvironmentError {
 
 /** A tool is there when `command -v` finds it (a name on PATH, or an executable path). */
 export async function findTool(ctx: ProbeContext, tool: string, missing: () => Error): Promise<void> {
-  const r = await ctx.exec(`command -v ${shellQuote([tool])} >/dev/null && { [ ! -e ${shellQuote([tool])} ] || [ -x ${shellQuote([tool])} ]; }`);
+  const r = await ctx.exec(`command -v ${quoteArg(tool)} >/dev/null && { [ ! -e ${quoteArg(tool)} ] || [ -x ${quoteArg(tool)} ]; }`);
   if (r.exitCode !== 0) throw missing();
 }
 

@@ -2,7 +2,8 @@ import * as v from 'valibot';
 import { join } from 'node:path';
 import { CommitFailure, EnvironmentError, tailLines } from '../errors.js';
 import { facts, oneOf, strict, strList, text } from '../config/schema.js';
-import { lastJsonLine, shq } from './bench/shell.js';
+import { lastJsonLine } from './bench/shell.js';
+import { quoteArg, quoteArgs } from '../shell-quote.js';
 import { buildField, envField, timeoutField } from './fields.js';
 import type { MetricInfo, Probe, ProbeContext, ProbeKind, Sample } from './types.js';
 
@@ -69,7 +70,7 @@ export const pytestBenchmarkProbe: ProbeKind<typeof pytestBenchmarkSchema> = {
 export function pytestCommand(cfg: PytestBenchmarkProbeConfig, python: string, jsonFile: string, extra: string[] = []): string {
   const args = [python, '-m', 'pytest', cfg.test, '--benchmark-only', `--benchmark-json=${jsonFile}`, '-q', '-p', 'no:cacheprovider', ...(cfg.args ?? []), ...extra];
   const dir = jsonFile.slice(0, jsonFile.lastIndexOf('/'));
-  return `mkdir -p ${shq(dir)} && rm -f ${shq(jsonFile)} && { ${args.map(shq).join(' ')} 1>&2; rc=$?; cat ${shq(jsonFile)} 2>/dev/null | tr -d '\\n'; echo; exit $rc; }`;
+  return `mkdir -p ${quoteArg(dir)} && rm -f ${quoteArg(jsonFile)} && { ${quoteArgs(args)} 1>&2; rc=$?; cat ${quoteArg(jsonFile)} 2>/dev/null | tr -d '\\n'; echo; exit $rc; }`;
 }
 
 /** No .pyc files or caches in the worktree: they would dirty it and could leak between commits. */
@@ -85,7 +86,7 @@ function pyMetric(m: PyMetric): MetricInfo {
 async function findPython(cfg: PytestBenchmarkProbeConfig, name: string, ctx: ProbeContext): Promise<string> {
   const tried: string[] = [];
   for (const py of cfg.python ? [cfg.python] : candidates) {
-    const r = await ctx.exec(`${shq(py)} -c ${shq('import sys, pytest, pytest_benchmark; print(sys.executable); print(getattr(pytest_benchmark, "__version__", "?"))')}`, { env: pyEnv(cfg) });
+    const r = await ctx.exec(`${quoteArg(py)} -c ${quoteArg('import sys, pytest, pytest_benchmark; print(sys.executable); print(getattr(pytest_benchmark, "__version__", "?"))')}`, { env: pyEnv(cfg) });
     const [exe, version] = r.stdout.trim().split('\n');
     if (r.exitCode === 0 && exe) {
       ctx.warn(`pytest-benchmark ${version} with ${exe}${cfg.python ? '' : ` (the first of ${candidates.join(', ')} that has it; set probes.${name}.python to choose)`}`);

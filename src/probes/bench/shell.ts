@@ -1,8 +1,3 @@
-/** Quote one argument for `sh -c` (ctx.exec runs a shell command line). */
-export function shq(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
 /** The last line of output that parses as a JSON object, or undefined. */
 export function lastJsonLine(stdout: string): Record<string, unknown> | undefined {
   const lines = stdout.trim().split('\n');
