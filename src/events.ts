@@ -4,6 +4,7 @@ import type { DependencyDescent, DependencyFinding, DepLevel } from './deps/resu
 import type { Evidence } from './evidence/types.js';
 import type { FailureKind } from './errors.js';
 import type { RunCost } from './run-cost.js';
+import type { DriftCandidate, DriftChange } from './drift/types.js';
 
 /**
  * The one record of a run. The engine's driver emits these; the live UI, the plain log, the
@@ -189,8 +190,8 @@ export type DriftEvent =
   | { type: 'drift-note'; message: string }
   | { type: 'drift-series'; points: { sha: string; value: number; n: number; added?: boolean }[] }
   /** A candidate step decided: located (then drift-change follows) or rejected, with the test and its figures. */
-  | { type: 'drift-candidate'; candidate: import('./report/drift.js').DriftCandidate }
-  | { type: 'drift-change'; change: import('./report/drift.js').DriftChange }
+  | { type: 'drift-candidate'; candidate: DriftCandidate }
+  | { type: 'drift-change'; change: DriftChange }
   | { type: 'drift-end'; exitCode: number; resultFile: string; reportFile: string };
 
 /**

@@ -1,4 +1,5 @@
-import type { DriftChange, DriftResult } from '../report/drift.js';
+import type { DriftChange } from '../drift/types.js';
+import type { DriftResult } from '../report/drift.js';
 import { driftIssueMarker, renderAckNote, renderDriftIssue, type IssueAuthor } from '../report/github-issue.js';
 import { hasMarker } from '../report/github-markdown.js';
 import { GitHubClient, GitHubError, githubWarning, type ClientOptions } from './client.js';

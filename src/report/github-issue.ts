@@ -1,5 +1,6 @@
 import { fmtP, fmtSignedPct as pct, fmtValue, short } from './format.js';
-import type { DriftChange, DriftResult } from './drift.js';
+import type { DriftChange } from '../drift/types.js';
+import type { DriftResult } from './drift.js';
 import { commitUrl, writeupLink, type GitHubLinks } from './github-comment.js';
 import { md, mdCode, mdFence } from './escape.js';
 import { fitBody, ghTitle, hiddenMarker } from './github-markdown.js';
