@@ -3,7 +3,7 @@ import type { Outcome } from '../bisect/engine.js';
 import { type CommitFailure, ExitCode, UsageError } from '../errors.js';
 import type { CommitMeta, RunEvent } from '../events.js';
 import type { RunResult } from '../report/result.js';
-import type { BisectOptions } from './bisect-run.js';
+import type { BisectOptions } from './bisect-options.js';
 import { descend } from './dep-descent.js';
 import { collectEvidence } from './evidence-run.js';
 import { EvidenceStore } from './evidence-store.js';
