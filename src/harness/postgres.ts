@@ -4,9 +4,24 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type pg from 'pg';
 import { EnvironmentError } from '../errors.js';
-import type { PostgresServer, SqlClient } from '../probes/types.js';
-import { freePort } from './probe-context.js';
+import { freePort } from './free-port.js';
 import { killGroup, runShell, spawnShell, stopGroup } from './process.js';
+
+/** A connection for a probe's own statements. */
+export interface SqlClient {
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+export interface PostgresServer {
+  /** Connection URL of one database on this server. */
+  url(database: string): string;
+  /** DATABASE_URL and the PG* variables for an app using `database`. */
+  env(database: string): Record<string, string>;
+  /** A new empty database with pg_stat_statements created in it; returns its URL. */
+  createDatabase(name: string): Promise<string>;
+  stop(): Promise<void>;
+}
 
 /**
  * A throwaway PostgreSQL for one run: initdb in a temp dir, a free port on 127.0.0.1, the socket in

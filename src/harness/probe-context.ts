@@ -1,12 +1,11 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { glob } from 'tinyglobby';
 import { ProbeTooSlow, tailLines } from '../errors.js';
 import type { RunEvent } from '../events.js';
-import type { PostgresServer, ProbeContext, RunningProcess } from '../probes/types.js';
-import { connectSql, startPostgres } from './postgres.js';
+import type { ProbeContext, RunningProcess } from '../probes/types.js';
+import { freePort } from './free-port.js';
 import { spawnShell } from './process.js';
 import { runTimed } from './timed-run.js';
 
@@ -46,20 +45,7 @@ export function probeContext(o: {
       mkdirSync(dirname(resolve(cwd, path)), { recursive: true });
       await writeFile(resolve(cwd, path), data);
     },
-    postgres: () => sharedPostgres(dirname(logFile), signal),
-    sql: (url) => connectSql(url),
   };
-}
-
-/** One throwaway PostgreSQL per run, shared by every commit's context; the probe stops it (dispose). */
-let shared: Promise<PostgresServer> | undefined;
-function sharedPostgres(logDir: string, signal: AbortSignal): Promise<PostgresServer> {
-  if (!shared) {
-    const p = startPostgres({ logFile: `${logDir}/postgres.log`, signal });
-    shared = p.then((s) => ({ ...s, stop: async () => ((shared = undefined), await s.stop()) }));
-    p.catch(() => (shared = undefined));
-  }
-  return shared;
 }
 
 function startProcess(
@@ -92,17 +78,4 @@ function startProcess(
     onLine: (fn) => void listeners.push(fn),
     stop: (graceMs) => p.stop(graceMs),
   };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }

@@ -1,10 +1,11 @@
 import * as v from 'valibot';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CommitFailure, tailLines, UsageError } from '../errors.js';
 import { bool, num, strict, text } from '../config/schema.js';
 import { buildField } from './fields.js';
 import { serverEntries, serverSlot, startServer, urlTemplate } from './server.js';
-import type { Probe, ProbeContext, ProbeKind, Sample, SqlClient } from './types.js';
+import { connectSql, startPostgres, type PostgresServer, type SqlClient } from '../harness/postgres.js';
+import type { Probe, ProbeContext, ProbeKind, Sample } from './types.js';
 
 const database = strict(
   {
@@ -60,7 +61,16 @@ export const queriesProbe: ProbeKind<typeof queriesSchema> = {
     const servers = serverSlot();
     const dbOf = new WeakMap<ProbeContext, string>();
     const evidenceFor = new Set<string>();
-    let pg: Awaited<ReturnType<NonNullable<ProbeContext['postgres']>>> | undefined;
+    // The probe's own throwaway server: started by the first commit that needs it, stopped with the run.
+    let server: Promise<PostgresServer> | undefined;
+    const throwaway = (ctx: ProbeContext): Promise<PostgresServer> => {
+      const logFile = join(dirname(ctx.logFile), 'postgres.log');
+      server ??= startPostgres({ logFile, signal: ctx.signal }).catch((e: unknown) => {
+        server = undefined;
+        throw e;
+      });
+      return server;
+    };
     let dbCount = 0;
     return {
       kind: 'queries',
@@ -73,9 +83,9 @@ export const queriesProbe: ProbeKind<typeof queriesSchema> = {
         if (cfg.database.url) {
           url = cfg.database.url;
           env = { DATABASE_URL: url };
-          await checkExtension(ctx, url, field);
+          await checkExtension(url, field);
         } else {
-          pg = await ctx.postgres!();
+          const pg = await throwaway(ctx);
           const name = `pb_${ctx.sha.slice(0, 12)}_${++dbCount}`;
           url = await pg.createDatabase(name);
           env = pg.env(name);
@@ -93,7 +103,7 @@ export const queriesProbe: ProbeKind<typeof queriesSchema> = {
       },
       async sample(ctx): Promise<Sample> {
         const server = servers.get(ctx);
-        const sql = await ctx.sql!(dbOf.get(ctx)!);
+        const sql = await connectSql(dbOf.get(ctx)!);
         try {
           await sql.query('select pg_stat_statements_reset()');
           const target = server.url(cfg.url);
@@ -120,8 +130,9 @@ export const queriesProbe: ProbeKind<typeof queriesSchema> = {
         await servers.stop(ctx);
       },
       async dispose() {
-        await pg?.stop();
-        pg = undefined;
+        const started = server;
+        server = undefined;
+        await (await started?.catch(() => undefined))?.stop();
       },
     };
   },
@@ -170,10 +181,10 @@ export async function explain(sql: SqlClient, query: string): Promise<string> {
   }
 }
 
-async function checkExtension(ctx: ProbeContext, url: string, field: string): Promise<void> {
+async function checkExtension(url: string, field: string): Promise<void> {
   let sql: SqlClient;
   try {
-    sql = await ctx.sql!(url);
+    sql = await connectSql(url);
   } catch (e) {
     throw new UsageError(`invalid config: ${field}: cannot connect to ${redact(url)} (${(e as Error).message}); start that database or drop database.url to let perfbisect run its own`);
   }

@@ -35,7 +35,9 @@ export interface ExecOptions {
 
 /**
  * What the harness hands a probe for one commit. Probes never spawn processes or touch files
- * themselves: they ask the context, which logs, times out and cleans up.
+ * themselves: they ask the context, which logs, times out and cleans up. A service that outlives one
+ * commit (the queries probe's PostgreSQL) belongs to the probe that starts it: it comes from the
+ * harness's service modules and stops in the probe's dispose().
  */
 export interface ProbeContext {
   /** The commit's worktree, built. */
@@ -72,25 +74,6 @@ export interface ProbeContext {
   readFile?(path: string): Promise<Buffer>;
   /** Write a file (an evidence JSON in artifactsDir); parent folders are created. */
   writeFile?(path: string, data: string | Buffer): Promise<void>;
-  /** The run's throwaway PostgreSQL (started on first use, stopped with the run). */
-  postgres?(): Promise<PostgresServer>;
-  /** A connection to a PostgreSQL database, for the probe's own bookkeeping queries. */
-  sql?(url: string): Promise<SqlClient>;
-}
-
-export interface SqlClient {
-  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
-  close(): Promise<void>;
-}
-
-export interface PostgresServer {
-  /** Connection URL of one database on this server. */
-  url(database: string): string;
-  /** DATABASE_URL and the PG* variables for an app using `database`. */
-  env(database: string): Record<string, string>;
-  /** A new empty database with pg_stat_statements created in it; returns its URL. */
-  createDatabase(name: string): Promise<string>;
-  stop(): Promise<void>;
 }
 
 export interface RunningProcess {
