@@ -142,7 +142,7 @@ function blocks(cache: string): string[] {
  * tells whether a worktree's node_modules was rewritten since its install.
  */
 async function seedStrategies(repo: string): Promise<{ files: number; seconds: Record<string, number> }> {
-  const { copyTree, treeStamp } = (await import(new URL('../dist/harness/tree-copy.js', import.meta.url).href)) as typeof import('../src/harness/tree-copy.js');
+  const { copyTree, treeStamp } = (await import(new URL('../dist/harness/build/tree-copy.js', import.meta.url).href)) as typeof import('../src/harness/build/tree-copy.js');
   const d = `${repo}-seed`;
   rmSync(d, { recursive: true, force: true });
   sh(tmpdir(), `git clone -q ${repo} ${d}`);

@@ -3,7 +3,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, UsageError } from './errors.js';
 import { termText } from './report/escape.js';
-import { killAllGroups } from './harness/process.js';
+import { killAllGroups } from './harness/process/process.js';
 import { bisectCommand } from './commands/bisect.js';
 
 /**

@@ -185,7 +185,7 @@ export interface NoiseReport {
   budget?: { minutes: number; confidence: number; asked: number };
 }
 
-/** Drift checks (src/harness/drift-run.ts): progress lines, the measured series, each step found, the end. */
+/** Drift checks (src/harness/drivers/drift-run.ts): progress lines, the measured series, each step found, the end. */
 export type DriftEvent =
   | { type: 'drift-note'; message: string }
   | { type: 'drift-series'; points: { sha: string; value: number; n: number; added?: boolean }[] }
@@ -195,7 +195,7 @@ export type DriftEvent =
   | { type: 'drift-end'; exitCode: number; resultFile: string; reportFile: string };
 
 /**
- * The descent into a culprit's dependency changes (src/harness/dep-descent.ts): each level
+ * The descent into a culprit's dependency changes (src/harness/deps/descent.ts): each level
  * bisects synthetic commits (the parent with upgrades applied) with the same measuring loop, so
  * its blocks and samples are ordinary measure-start and sample events.
  */

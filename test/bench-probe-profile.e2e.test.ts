@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from './fixtures/repo.js';
 // The built probe: its runner is the compiled dist/probes/bench/runner.js beside it.
 import { createProbe } from '../dist/probes/index.js';
-import { probeContext } from '../dist/harness/probe-context.js';
+import { probeContext } from '../dist/harness/measure/probe-context.js';
 
 /** The `bench` probe's CPU profile and one sample, with the harness's real context and real processes. */
 describe('bench probe: cpuProfile', () => {

@@ -7,7 +7,7 @@ import { patchManifest } from '../src/deps/manifest.js';
 import { versionsBetween } from '../src/deps/ranges.js';
 import { planUpgrades } from '../src/deps/upgrades.js';
 import { LockfileError } from '../src/deps/types.js';
-import { parseDepRepos } from '../src/harness/dep-repos.js';
+import { parseDepRepos } from '../src/harness/deps/repos.js';
 import { UsageError } from '../src/errors.js';
 
 /** package-lock.json version 3 as npm 7+ writes it. */

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/harness/config-loader.js';
+import { loadConfig } from '../src/harness/config/loader.js';
 import { createProbe, probeKinds } from '../src/probes/index.js';
 
 /** The example at the repository's root is what new users copy: it must load and every probe must be valid. */

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { probeContext } from '../src/harness/probe-context.js';
+import { probeContext } from '../src/harness/measure/probe-context.js';
 import { createProbe } from '../src/probes/index.js';
 import { readArtilleryReport } from '../src/probes/artillery/report.js';
 import type { RunEvent } from '../src/events.js';

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runShell, spawnShell } from '../src/harness/process.js';
-import { runTimed } from '../src/harness/timed-run.js';
+import { runShell, spawnShell } from '../src/harness/process/process.js';
+import { runTimed } from '../src/harness/process/timed-run.js';
 import { tempDir } from './fixtures/repo.js';
 
 /** Alive and not a zombie (a sandbox's init may never reap what it inherits). Linux: /proc. */

@@ -7,7 +7,7 @@ import { artifactJson, probesConfig, queriesRepo, runArtifacts } from './fixture
 import { listDirs, tempDir } from './fixtures/repo.js';
 import type { RunResult } from '../src/report/result.js';
 import type { StatementStat } from '../src/probes/queries.js';
-import { connectSql, startPostgres } from '../src/harness/postgres.js';
+import { connectSql, startPostgres } from '../src/harness/services/postgres.js';
 import { onLinux } from './fixtures/platform.js';
 
 const cleanups: (() => void)[] = [];

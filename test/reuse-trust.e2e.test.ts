@@ -10,8 +10,8 @@ import { runCli } from './fixtures/cli.js';
 import { listDirs, tempDir } from './fixtures/repo.js';
 import { accumulatingBuildRepo, patchedDependencyRepo } from './fixtures/reuse.js';
 import type { RunEvent } from '../src/events.js';
-import { Preparer } from '../src/harness/prepare.js';
-import { Worktrees } from '../src/harness/worktrees.js';
+import { Preparer } from '../src/harness/build/prepare.js';
+import { Worktrees } from '../src/harness/git/worktrees.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((f) => f()));

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EventStream } from '../src/events.js';
-import { asArgv, runTimed, timingMode, wrapperFigures } from '../src/harness/timed-run.js';
+import { asArgv, runTimed, timingMode, wrapperFigures } from '../src/harness/process/timed-run.js';
 import { tempDir } from './fixtures/repo.js';
 
 /** Alive and not a zombie (a sandbox's init may never reap what it inherits). Linux: /proc. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CommitFailure, ProbeTooSlow } from '../src/errors.js';
 import type { RunEvent } from '../src/events.js';
-import { probeContext } from '../src/harness/probe-context.js';
+import { probeContext } from '../src/harness/measure/probe-context.js';
 import { createProbe } from '../src/probes/index.js';
 import type { RunResult } from '../src/report/result.js';
 import { runCli } from './fixtures/cli.js';

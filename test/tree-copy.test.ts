@@ -8,7 +8,7 @@ import { chmodSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { copyTree, treeStamp } from '../src/harness/tree-copy.js';
+import { copyTree, treeStamp } from '../src/harness/build/tree-copy.js';
 import { tempDir } from './fixtures/repo.js';
 
 // A fresh process (the cp on its PATH is looked up once per process) runs the source through jiti.

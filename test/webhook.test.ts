@@ -1,7 +1,7 @@
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { postWebhook } from '../src/harness/webhook.js';
+import { postWebhook } from '../src/harness/notify/webhook.js';
 import type { DriftResult } from '../src/report/drift.js';
 import { webhookPayload } from '../src/report/webhook.js';
 

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
-import { cacheKinds, clean, evict, limitBytes, listEntries, parseAge, parseSize } from '../harness/cache-store.js';
-import { cacheRoot } from '../harness/paths.js';
+import { cacheKinds, clean, evict, limitBytes, listEntries, parseAge, parseSize } from '../harness/store/cache-store.js';
+import { cacheRoot } from '../harness/store/paths.js';
 import { fmtBytes } from '../report/format.js';
 import { termText } from '../report/escape.js';
 

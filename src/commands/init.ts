@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
-import { Repo } from '../harness/git.js';
+import { Repo } from '../harness/git/git.js';
 import { commandErrors, parseWith } from './drift.js';
 import { fleetConfigName } from '../harness/runners/config.js';
 

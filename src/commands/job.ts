@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js';
 import { EventStream } from '../events.js';
 import { runJob } from '../harness/fleet/job.js';
 import { readRoundPlan } from '../harness/fleet/plan.js';
-import { cacheRoot } from '../harness/paths.js';
+import { cacheRoot } from '../harness/store/paths.js';
 import { plainReporter } from '../ui/plain.js';
 import { commandErrors, parseWith } from './drift.js';
 import { bundleFolder } from '../harness/fleet/bundle.js';

@@ -2,9 +2,9 @@ import { Command } from 'commander';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { cacheRoot } from '../harness/paths.js';
-import { renderRun, resultJson, writeWriteup, type RenderedRun } from '../harness/report-files.js';
-import { readRunLog } from '../harness/run-log.js';
+import { cacheRoot } from '../harness/store/paths.js';
+import { renderRun, resultJson, writeWriteup, type RenderedRun } from '../harness/record/report-files.js';
+import { readRunLog } from '../harness/record/run-log.js';
 import { commandErrors, parseWith } from './drift.js';
 
 /**

@@ -4,7 +4,7 @@ import { CommitFailure, tailLines, UsageError } from '../errors.js';
 import { bool, num, strict, text } from '../config/schema.js';
 import { buildField } from './fields.js';
 import { serverEntries, serverSlot, startServer, urlTemplate } from './server.js';
-import { connectSql, startPostgres, type PostgresServer, type SqlClient } from '../harness/postgres.js';
+import { connectSql, startPostgres, type PostgresServer, type SqlClient } from '../harness/services/postgres.js';
 import type { Probe, ProbeContext, ProbeKind, Sample } from './types.js';
 
 const database = strict(

@@ -4,12 +4,12 @@ import { join, relative } from 'node:path';
 import { CommitFailure, EnvironmentError, UsageError } from '../../errors.js';
 import type { CommitMeta, RunEvent } from '../../events.js';
 import { createProbe } from '../../probes/index.js';
-import { environmentFingerprint } from '../fingerprint.js';
-import { Repo } from '../git.js';
-import { Measurer } from '../measurer.js';
-import { RunLog } from '../run-log.js';
+import { environmentFingerprint } from '../store/fingerprint.js';
+import { Repo } from '../git/git.js';
+import { Measurer } from '../measure/measurer.js';
+import { RunLog } from '../record/run-log.js';
 import type { JobResult, MachineInfo, RoundPlan } from './plan.js';
-import { ciBuildSource } from '../ci-artifacts.js';
+import { ciBuildSource } from '../build/ci-artifacts.js';
 
 export function machineInfo(env: NodeJS.ProcessEnv = process.env): MachineInfo {
   const fp = environmentFingerprint();

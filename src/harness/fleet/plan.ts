@@ -54,7 +54,7 @@ export interface MachineInfo {
   cores: number;
   os: string;
   node: string;
-  /** Hash of cpu, cores, os and Node.js (src/harness/fingerprint.ts). */
+  /** Hash of cpu, cores, os and Node.js (src/harness/store/fingerprint.ts). */
   fingerprint: string;
 }
 

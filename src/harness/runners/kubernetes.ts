@@ -6,7 +6,7 @@ import { KubeClient, KubeError, kubeAccess, type KubeAccess } from '../../kubern
 import { jobManifest, jobName, validateJobManifest } from '../../kubernetes/job-manifest.js';
 import { unbundleFolder } from '../fleet/bundle.js';
 import type { RoundPlan } from '../fleet/plan.js';
-import { Interrupted } from '../measurer.js';
+import { Interrupted } from '../measure/measurer.js';
 import type { KubernetesConfig } from './config.js';
 import { abortableSleep } from './github-actions.js';
 import { readJobFolder } from './job-folder.js';

@@ -3,9 +3,9 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type pg from 'pg';
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError } from '../../errors.js';
 import { freePort } from './free-port.js';
-import { killGroup, runShell, spawnShell, stopGroup } from './process.js';
+import { killGroup, runShell, spawnShell, stopGroup } from '../process/process.js';
 
 /** A connection for a probe's own statements. */
 export interface SqlClient {

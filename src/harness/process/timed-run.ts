@@ -1,8 +1,8 @@
 import { execa, execaSync } from 'execa';
 import { appendFile } from 'node:fs/promises';
-import type { ExecResult } from '../probes/types.js';
+import type { ExecResult } from '../../probes/types.js';
 import { groupAlive, stopGroup, stopGroupWithLeader, track, untrack } from './process.js';
-import { median } from '../stats/summary.js';
+import { median } from '../../stats/summary.js';
 
 /**
  * One timed run of a probe's command, with perfbisect's own work kept out of the timed window.

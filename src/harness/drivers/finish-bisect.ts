@@ -1,20 +1,20 @@
 import { join, resolve } from 'node:path';
-import type { Outcome } from '../bisect/engine.js';
-import { type CommitFailure, ExitCode, UsageError } from '../errors.js';
-import type { CommitMeta, RunEvent } from '../events.js';
-import type { RunResult } from '../report/result.js';
+import type { Outcome } from '../../bisect/engine.js';
+import { type CommitFailure, ExitCode, UsageError } from '../../errors.js';
+import type { CommitMeta, RunEvent } from '../../events.js';
+import type { RunResult } from '../../report/result.js';
 import type { BisectOptions } from './bisect-options.js';
-import { descend } from './dep-descent.js';
+import { descend } from '../deps/descent.js';
 import { collectEvidence } from './evidence-run.js';
-import { EvidenceStore } from './evidence-store.js';
-import { hashOf } from './fingerprint.js';
-import type { Repo } from './git.js';
-import { Interrupted, type Measurer } from './measurer.js';
-import { costOf, finishCost, preparationCounted } from './prepare.js';
-import { cacheRoot } from './paths.js';
-import { adoptProbeArtifacts } from './probe-evidence.js';
-import { writeRunOutputs } from './report-files.js';
-import { asLogged, type LoggedEvent } from './run-log.js';
+import { EvidenceStore } from '../store/evidence-store.js';
+import { hashOf } from '../store/fingerprint.js';
+import type { Repo } from '../git/git.js';
+import { Interrupted, type Measurer } from '../measure/measurer.js';
+import { costOf, finishCost, preparationCounted } from '../build/prepare.js';
+import { cacheRoot } from '../store/paths.js';
+import { adoptProbeArtifacts } from '../profilers/probe-evidence.js';
+import { writeRunOutputs } from '../record/report-files.js';
+import { asLogged, type LoggedEvent } from '../record/run-log.js';
 
 export interface FinishContext {
   o: BisectOptions;

@@ -2,7 +2,7 @@ import {
   copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync,
 } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Evidence } from '../evidence/types.js';
+import type { Evidence } from '../../evidence/types.js';
 
 /**
  * The evidence at a culprit, kept like measured blocks: keyed by what decides it (the probe, the

@@ -1,17 +1,17 @@
 import { join } from 'node:path';
-import { CommitFailure } from '../errors.js';
-import type { BlockRecord, CommitMeta, RunEvent } from '../events.js';
-import type { Purpose } from '../bisect/engine.js';
-import type { Probe, ProbeContext, Sample } from '../probes/types.js';
-import type { RunCost } from '../run-cost.js';
-import { environmentFingerprint, hashOf } from './fingerprint.js';
-import { runShell } from './process.js';
+import { CommitFailure } from '../../errors.js';
+import type { BlockRecord, CommitMeta, RunEvent } from '../../events.js';
+import type { Purpose } from '../../bisect/engine.js';
+import type { Probe, ProbeContext, Sample } from '../../probes/types.js';
+import type { RunCost } from '../../run-cost.js';
+import { environmentFingerprint, hashOf } from '../store/fingerprint.js';
+import { runShell } from '../process/process.js';
 import { probeContext } from './probe-context.js';
-import { SampleStore } from './sample-store.js';
-import { Worktrees } from './worktrees.js';
-import { quantileSorted, sorted } from '../stats/summary.js';
-import { costOf, defaultJobs, preparationCounted, Preparer, type FetchBuild } from './prepare.js';
-import type { Slot } from './worktree-pool.js';
+import { SampleStore } from '../store/sample-store.js';
+import { Worktrees } from '../git/worktrees.js';
+import { quantileSorted, sorted } from '../../stats/summary.js';
+import { costOf, defaultJobs, preparationCounted, Preparer, type FetchBuild } from '../build/prepare.js';
+import type { Slot } from '../git/worktree-pool.js';
 import type { Replay } from './replay.js';
 
 export interface MeasurerOptions {

@@ -1,8 +1,8 @@
 import { execa } from 'execa';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { npmLock, type NpmLock } from '../deps/npm-lock.js';
-import { joinPath } from '../deps/lockfiles.js';
+import { npmLock, type NpmLock } from '../../deps/npm-lock.js';
+import { joinPath } from '../../deps/lockfiles.js';
 
 /**
  * npm, as the descent needs it: the versions the configured registry publishes, and a lockfile

@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { isAlive } from './worktrees.js';
+import { isAlive } from '../git/worktrees.js';
 
 /**
  * The disk perfbisect's caches use, per kind, and their bounds: entries are folders (installs,

@@ -3,17 +3,17 @@ import { execFileSync } from 'node:child_process';
 import { cpus, platform } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CommitFailure, tailLines } from '../errors.js';
-import type { RunEvent } from '../events.js';
-import type { CommitCost, RunCost } from '../run-cost.js';
+import { CommitFailure, tailLines } from '../../errors.js';
+import type { RunEvent } from '../../events.js';
+import type { CommitCost, RunCost } from '../../run-cost.js';
 import { BuildCache, untrackedFiles } from './build-cache.js';
-import { evict } from './cache-store.js';
-import { hashOf } from './fingerprint.js';
+import { evict } from '../store/cache-store.js';
+import { hashOf } from '../store/fingerprint.js';
 import {
   autoInstallCommand, dependencyFolders, InstallCache, installDirs, installKey, installStamp, reconcileCommand,
 } from './installs.js';
-import { runShell } from './process.js';
-import { cleanWorktree, WorktreePool, type Slot } from './worktree-pool.js';
+import { runShell } from '../process/process.js';
+import { cleanWorktree, WorktreePool, type Slot } from '../git/worktree-pool.js';
 
 export interface PreparerOptions {
   cache: string;

@@ -2,18 +2,18 @@ import { execa } from 'execa';
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
-import { BisectEngine, type EngineOptions, type Outcome } from '../bisect/engine.js';
-import { lockfilesAmong, dirOf, joinPath } from '../deps/lockfiles.js';
-import { versionsBetween } from '../deps/ranges.js';
-import type { DependencyDescent, DependencyFinding, DepLevel, DescentLevel } from '../deps/result.js';
-import { LockfileError, type PackageChange } from '../deps/types.js';
-import { planUpgrades, type UpgradePlan } from '../deps/upgrades.js';
-import { CommitFailure } from '../errors.js';
-import type { CommitMeta, RunEvent } from '../events.js';
-import { seededRng } from '../stats/rng.js';
-import { NpmDependencyError, packFolder, pinPackage, publishedVersions } from './dep-npm.js';
-import { Interrupted, type Measurer } from './measurer.js';
-import { SyntheticCommits, type FileSource } from './synthetic-commits.js';
+import { BisectEngine, type EngineOptions, type Outcome } from '../../bisect/engine.js';
+import { lockfilesAmong, dirOf, joinPath } from '../../deps/lockfiles.js';
+import { versionsBetween } from '../../deps/ranges.js';
+import type { DependencyDescent, DependencyFinding, DepLevel, DescentLevel } from '../../deps/result.js';
+import { LockfileError, type PackageChange } from '../../deps/types.js';
+import { planUpgrades, type UpgradePlan } from '../../deps/upgrades.js';
+import { CommitFailure } from '../../errors.js';
+import type { CommitMeta, RunEvent } from '../../events.js';
+import { seededRng } from '../../stats/rng.js';
+import { NpmDependencyError, packFolder, pinPackage, publishedVersions } from './npm.js';
+import { Interrupted, type Measurer } from '../measure/measurer.js';
+import { SyntheticCommits, type FileSource } from '../git/synthetic-commits.js';
 
 /**
  * The descent into a culprit that changed a lockfile: bisect the upgrades applied on its parent

@@ -1,5 +1,5 @@
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { RunEvent } from '../events.js';
+import type { RunEvent } from '../../events.js';
 
 /** An event as the run log holds it: with the time it was written, in ms. */
 export type LoggedEvent = RunEvent & { t?: number };

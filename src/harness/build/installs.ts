@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { arch, platform } from 'node:os';
 import { join } from 'node:path';
-import { hashOf } from './fingerprint.js';
+import { hashOf } from '../store/fingerprint.js';
 import { copyTree, treeStamp } from './tree-copy.js';
 
 /**

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { lockFormatFor } from '../deps/lockfiles.js';
-import { manifestRequirements } from '../deps/manifest.js';
-import { UsageError } from '../errors.js';
-import { isUrl } from './dep-descent.js';
-import type { Repo } from './git.js';
+import { lockFormatFor } from '../../deps/lockfiles.js';
+import { manifestRequirements } from '../../deps/manifest.js';
+import { UsageError } from '../../errors.js';
+import { isUrl } from './descent.js';
+import type { Repo } from '../git/git.js';
 
 /** `--dep-repo name=path|url`, repeatable: the repositories of dependencies, for the commit level. */
 export function parseDepRepos(values: readonly string[]): Record<string, string> {

@@ -1,8 +1,8 @@
 import { execa } from 'execa';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { existsSync, statSync } from 'node:fs';
-import { UsageError } from '../errors.js';
-import type { CommitMeta } from '../events.js';
+import { UsageError } from '../../errors.js';
+import type { CommitMeta } from '../../events.js';
 
 /** Read-only access to the user's repository: nothing here writes to it. */
 export class Repo {

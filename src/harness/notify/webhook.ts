@@ -1,4 +1,4 @@
-import type { WebhookPayload } from '../report/webhook.js';
+import type { WebhookPayload } from '../../report/webhook.js';
 
 /**
  * POST the alert as JSON. One retry after a network error or a 5xx (receivers such as Slack answer

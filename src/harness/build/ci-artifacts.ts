@@ -1,10 +1,10 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '../errors.js';
-import { ActionsApi } from '../github/actions.js';
-import { GitHubClient } from '../github/client.js';
-import { githubSettings } from '../github/settings.js';
+import { UsageError } from '../../errors.js';
+import { ActionsApi } from '../../github/actions.js';
+import { GitHubClient } from '../../github/client.js';
+import { githubSettings } from '../../github/settings.js';
 import type { FetchBuild } from './prepare.js';
 import { extractZip, unpackTarball } from './unzip.js';
 

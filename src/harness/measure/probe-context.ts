@@ -2,12 +2,12 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { glob } from 'tinyglobby';
-import { ProbeTooSlow, tailLines } from '../errors.js';
-import type { RunEvent } from '../events.js';
-import type { ProbeContext, RunningProcess } from '../probes/types.js';
-import { freePort } from './free-port.js';
-import { spawnShell } from './process.js';
-import { runTimed } from './timed-run.js';
+import { ProbeTooSlow, tailLines } from '../../errors.js';
+import type { RunEvent } from '../../events.js';
+import type { ProbeContext, RunningProcess } from '../../probes/types.js';
+import { freePort } from '../services/free-port.js';
+import { spawnShell } from '../process/process.js';
+import { runTimed } from '../process/timed-run.js';
 
 /** The effects a probe may use for one commit, each logged, bounded and cleaned up by the harness. */
 export function probeContext(o: {

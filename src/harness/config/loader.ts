@@ -1,16 +1,16 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../errors.js';
-import { validateConfig, type ValidConfig } from '../config/config.js';
+import { UsageError } from '../../errors.js';
+import { validateConfig, type ValidConfig } from '../../config/config.js';
 
 export const configNames = ['probes.config.ts', 'probes.config.mts', 'probes.config.js', 'probes.config.mjs'];
 
 /** The running perfbisect's own entry, so `import { defineConfig } from 'perfbisect'` works in any project. */
 function selfEntry(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const f of ['../index.js', '../index.ts']) if (existsSync(join(here, f))) return resolve(here, f);
-  return resolve(here, '../index.js');
+  for (const f of ['../../index.js', '../../index.ts']) if (existsSync(join(here, f))) return resolve(here, f);
+  return resolve(here, '../../index.js');
 }
 
 export function findConfig(explicit: string | undefined, repoRoot: string): string {

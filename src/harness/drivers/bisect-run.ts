@@ -1,24 +1,24 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BisectEngine, type Outcome } from '../bisect/engine.js';
+import { BisectEngine, type Outcome } from '../../bisect/engine.js';
 import { finishBisect, referenceFailure } from './finish-bisect.js';
-import { ciBuildSource } from './ci-artifacts.js';
-import { runRounds } from './fleet/rounds.js';
-import { confidenceWithin, forecast } from '../bisect/forecast.js';
-import { isLoaded, machineLoad } from './machine-load.js';
-import { CommitFailure, ExitCode, UsageError } from '../errors.js';
-import type { CommitMeta, EventStream, NoiseReport, RunEvent } from '../events.js';
-import type { Probe } from '../probes/types.js';
-import { Replay } from './replay.js';
-import { seededRng } from '../stats/rng.js';
-import { median, summarize } from '../stats/summary.js';
-import { Repo } from './git.js';
-import { writePartial } from './report-files.js';
-import { Interrupted, Measurer } from './measurer.js';
-import { cacheRoot } from './paths.js';
-import { RunLog } from './run-log.js';
+import { ciBuildSource } from '../build/ci-artifacts.js';
+import { runRounds } from '../fleet/rounds.js';
+import { confidenceWithin, forecast } from '../../bisect/forecast.js';
+import { isLoaded, machineLoad } from '../process/machine-load.js';
+import { CommitFailure, ExitCode, UsageError } from '../../errors.js';
+import type { CommitMeta, EventStream, NoiseReport, RunEvent } from '../../events.js';
+import type { Probe } from '../../probes/types.js';
+import { Replay } from '../measure/replay.js';
+import { seededRng } from '../../stats/rng.js';
+import { median, summarize } from '../../stats/summary.js';
+import { Repo } from '../git/git.js';
+import { writePartial } from '../record/report-files.js';
+import { Interrupted, Measurer } from '../measure/measurer.js';
+import { cacheRoot } from '../store/paths.js';
+import { RunLog } from '../record/run-log.js';
 import type { BisectOptions, BisectRunResult } from './bisect-options.js';
-import { checkDepRepoNames } from './dep-repos.js';
+import { checkDepRepoNames } from '../deps/repos.js';
 
 /**
  * Drive the pure engine against real commits: check out, build, measure interleaved blocks,

@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { ProbeArtifacts } from '../report/evidence/probe.js';
+import type { ProbeArtifacts } from '../../report/evidence/probe.js';
 
 const files = { bundle: 'bundle-sizes.json', statements: 'queries-statements.json', heapDiff: 'heap-diff.json', loopBlocks: 'event-loop-blocks.json' } as const;
 

@@ -1,21 +1,21 @@
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CommitFailure } from '../errors.js';
-import type { RunEvent } from '../events.js';
-import { parseUnifiedDiff } from '../evidence/changes.js';
-import { alignToCulprit } from '../evidence/compare.js';
-import { aggregateV8, isCpuProfile, type CpuProfile } from '../evidence/cpuprofile.js';
-import { buildEvidence, halves } from '../evidence/evidence.js';
-import { renderDiffFlameGraph } from '../evidence/flamegraph.js';
-import { aggregatePprof, readPprof } from '../evidence/pprof.js';
-import { aggregatePstats, isPstatsDump, type PstatsDump } from '../evidence/pstats.js';
-import type { Evidence, ProfileAggregate } from '../evidence/types.js';
-import type { Probe, ProbeContext } from '../probes/types.js';
-import type { Repo } from './git.js';
-import { nodeProfilerEnv } from './node-profiler.js';
-import { pythonProfilerEnv } from './python-profiler.js';
-import { probeContext } from './probe-context.js';
-import { quoteArg } from '../shell-quote.js';
+import { CommitFailure } from '../../errors.js';
+import type { RunEvent } from '../../events.js';
+import { parseUnifiedDiff } from '../../evidence/changes.js';
+import { alignToCulprit } from '../../evidence/compare.js';
+import { aggregateV8, isCpuProfile, type CpuProfile } from '../../evidence/cpuprofile.js';
+import { buildEvidence, halves } from '../../evidence/evidence.js';
+import { renderDiffFlameGraph } from '../../evidence/flamegraph.js';
+import { aggregatePprof, readPprof } from '../../evidence/pprof.js';
+import { aggregatePstats, isPstatsDump, type PstatsDump } from '../../evidence/pstats.js';
+import type { Evidence, ProfileAggregate } from '../../evidence/types.js';
+import type { Probe, ProbeContext } from '../../probes/types.js';
+import type { Repo } from '../git/git.js';
+import { nodeProfilerEnv } from '../profilers/node-profiler.js';
+import { pythonProfilerEnv } from '../profilers/python-profiler.js';
+import { probeContext } from '../measure/probe-context.js';
+import { quoteArg } from '../../shell-quote.js';
 
 export interface EvidenceOptions {
   culprits: { sha: string; parent: string }[];

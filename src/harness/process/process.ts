@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
-import type { ExecResult } from '../probes/types.js';
+import type { ExecResult } from '../../probes/types.js';
 
 /** Every process group we started and have not seen exit: killed on Ctrl-C, errors and exit. */
 const liveGroups = new Set<number>();

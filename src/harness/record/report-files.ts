@@ -1,16 +1,16 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
-import type { CommitVerdict } from '../bisect/engine.js';
-import type { CommitMeta, RunEvent } from '../events.js';
-import type { MetricInfo } from '../probes/types.js';
-import { hasProbeEvidence } from '../report/evidence/probe.js';
-import { renderHtml } from '../report/html.js';
-import { brief, type RunResult } from '../report/result.js';
-import { foldRun, type RunRecord } from '../report/run-record.js';
-import { reportCharts, type Chart } from '../report/svg.js';
-import { renderWriteup } from '../report/writeup.js';
-import { summarize } from '../stats/summary.js';
-import { readProbeArtifacts } from './probe-evidence.js';
+import type { CommitVerdict } from '../../bisect/engine.js';
+import type { CommitMeta, RunEvent } from '../../events.js';
+import type { MetricInfo } from '../../probes/types.js';
+import { hasProbeEvidence } from '../../report/evidence/probe.js';
+import { renderHtml } from '../../report/html.js';
+import { brief, type RunResult } from '../../report/result.js';
+import { foldRun, type RunRecord } from '../../report/run-record.js';
+import { reportCharts, type Chart } from '../../report/svg.js';
+import { renderWriteup } from '../../report/writeup.js';
+import { summarize } from '../../stats/summary.js';
+import { readProbeArtifacts } from '../profilers/probe-evidence.js';
 
 /** A run's writeup as folded from its log: Markdown, the SVG charts it links to, and the self-contained HTML. */
 export interface RenderedRun {

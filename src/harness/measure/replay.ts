@@ -1,4 +1,4 @@
-import type { BlockRecord, NoiseReport, RunEvent } from '../events.js';
+import type { BlockRecord, NoiseReport, RunEvent } from '../../events.js';
 
 type JobEnd = Extract<RunEvent, { type: 'job-end' }>;
 

@@ -1,8 +1,8 @@
-import type { EngineOptions } from '../bisect/engine.js';
-import type { Probe } from '../probes/types.js';
-import type { RunResult } from '../report/result.js';
-import type { LoggedEvent } from './run-log.js';
-import type { Runner } from './runners/types.js';
+import type { EngineOptions } from '../../bisect/engine.js';
+import type { Probe } from '../../probes/types.js';
+import type { RunResult } from '../../report/result.js';
+import type { LoggedEvent } from '../record/run-log.js';
+import type { Runner } from '../runners/types.js';
 
 /** What the bisect command hands the bisect run: the CLI's flags and config, resolved. */
 export interface BisectOptions {
