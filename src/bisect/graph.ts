@@ -30,19 +30,19 @@ export class Bitset {
   has(i: number): boolean {
     return (this.words[i >>> 5] & (1 << (i & 31))) !== 0;
   }
-  and(o: Bitset): void {
-    for (let w = 0; w < this.words.length; w++) this.words[w] &= o.words[w];
+  and(other: Bitset): void {
+    for (let w = 0; w < this.words.length; w++) this.words[w] &= other.words[w];
   }
-  andNot(o: Bitset): void {
-    for (let w = 0; w < this.words.length; w++) this.words[w] &= ~o.words[w];
+  andNot(other: Bitset): void {
+    for (let w = 0; w < this.words.length; w++) this.words[w] &= ~other.words[w];
   }
-  or(o: Bitset): void {
-    for (let w = 0; w < this.words.length; w++) this.words[w] |= o.words[w];
+  or(other: Bitset): void {
+    for (let w = 0; w < this.words.length; w++) this.words[w] |= other.words[w];
   }
   /** |this ∩ o| without allocating. */
-  countAnd(o: Bitset): number {
+  countAnd(other: Bitset): number {
     let c = 0;
-    for (let w = 0; w < this.words.length; w++) c += popcount(this.words[w] & o.words[w]);
+    for (let w = 0; w < this.words.length; w++) c += popcount(this.words[w] & other.words[w]);
     return c;
   }
   count(): number {

@@ -32,16 +32,16 @@ export async function run(argv: string[]): Promise<number> {
     .description('remove cached installs, builds, samples and finished runs (all, or those unused for a while)')
     .option('--older-than <age>', 'only entries unused for this long, like 30d, 12h, 2w')
     .option('--max-size <size>', 'instead: evict least recently used entries until the cache fits, like 2G or 500M')
-    .action((o: { olderThan?: string; maxSize?: string }) => {
+    .action((options: { olderThan?: string; maxSize?: string }) => {
       const root = cacheRoot();
       let removed;
-      if (o.maxSize !== undefined) {
-        const limit = parseSize(o.maxSize);
-        if (limit === undefined) throw new UsageError(`--max-size ${o.maxSize}: give a size like 2G, 500M or 100000 (bytes).`);
+      if (options.maxSize !== undefined) {
+        const limit = parseSize(options.maxSize);
+        if (limit === undefined) throw new UsageError(`--max-size ${options.maxSize}: give a size like 2G, 500M or 100000 (bytes).`);
         removed = evict(root, limit);
       } else {
-        const age = o.olderThan === undefined ? undefined : parseAge(o.olderThan);
-        if (o.olderThan !== undefined && age === undefined) throw new UsageError(`--older-than ${o.olderThan}: give an age like 30d, 12h, 90m or 2w.`);
+        const age = options.olderThan === undefined ? undefined : parseAge(options.olderThan);
+        if (options.olderThan !== undefined && age === undefined) throw new UsageError(`--older-than ${options.olderThan}: give an age like 30d, 12h, 90m or 2w.`);
         removed = clean(root, age);
       }
       out(`removed ${removed.length} entr${removed.length === 1 ? 'y' : 'ies'}, ${fmtBytes(removed.reduce((n, e) => n + e.bytes, 0))} freed`);

@@ -12,7 +12,7 @@ export const workflowPath = '.github/workflows/perfbisect-drift.yml';
  * The weekly GitHub Actions job: full history (the window needs it), the store on its own branch
  * (pushed with the job's token), the writeup as the job summary. Exit 5 turns the job red.
  */
-export function workflowYaml(o: { probe: string; branch: string; storeBranch: string; node: string }): string {
+export function workflowYaml(options: { probe: string; branch: string; storeBranch: string; node: string }): string {
   return `# Written by \`perfbisect init ci\`: a weekly drift check (docs/drift.md).
 name: perfbisect drift
 on:
@@ -34,10 +34,10 @@ jobs:
           fetch-depth: 0
       - uses: actions/setup-node@v4
         with:
-          node-version: '${o.node}'
+          node-version: '${options.node}'
       - run: npm ci
       - run: git config user.name "perfbisect" && git config user.email "perfbisect@users.noreply.github.com"
-      - run: npx perfbisect drift --probe ${o.probe} --branch ${o.branch} --store git:${o.storeBranch} --report perfbisect-drift/report.md --json perfbisect-drift/result.json
+      - run: npx perfbisect drift --probe ${options.probe} --branch ${options.branch} --store git:${options.storeBranch} --report perfbisect-drift/report.md --json perfbisect-drift/result.json
         env:
           # Optional: an incoming-webhook URL (Slack or any JSON receiver) in the repository's secrets gets the alert.
           PERFBISECT_WEBHOOK: \${{ secrets.PERFBISECT_WEBHOOK }}
@@ -56,7 +56,7 @@ export const fleetWorkflowPath = '.github/workflows/perfbisect-fleet.yml';
  * in as inputs, the run is named after the round's id (so perfbisect finds it), each matrix job runs
  * `perfbisect job` on its runner and uploads its folder as the artifact perfbisect downloads.
  */
-export function fleetWorkflowYaml(o: { runsOn: string[]; node: string; setup: string; perfbisect: string; timeout: number }): string {
+export function fleetWorkflowYaml(options: { runsOn: string[]; node: string; setup: string; perfbisect: string; timeout: number }): string {
   return `# Written by \`perfbisect init fleet --runner github-actions\`: the jobs of a bisect in rounds (docs/fleet.md).
 # perfbisect starts it through the REST API (workflow_dispatch) once a round; do not rename the inputs.
 name: perfbisect fleet
@@ -78,8 +78,8 @@ permissions:
 jobs:
   job:
     name: perfbisect job \${{ matrix.index }}
-    runs-on: [${o.runsOn.join(', ')}]
-    timeout-minutes: ${o.timeout}
+    runs-on: [${options.runsOn.join(', ')}]
+    timeout-minutes: ${options.timeout}
     strategy:
       fail-fast: false
       matrix:
@@ -90,8 +90,8 @@ jobs:
           fetch-depth: 0
       - uses: actions/setup-node@v4
         with:
-          node-version: '${o.node}'
-${o.setup ? `      - run: ${o.setup}
+          node-version: '${options.node}'
+${options.setup ? `      - run: ${options.setup}
 ` : ''}      - name: Measure the job's commit beside the round's references
         env:
           PLAN: \${{ inputs.plan }}
@@ -99,7 +99,7 @@ ${o.setup ? `      - run: ${o.setup}
           PERFBISECT_MACHINE: \${{ runner.name }} \${{ github.run_id }}.\${{ strategy.job-index }}
         run: |
           printf '%s' "$PLAN" > "$RUNNER_TEMP/perfbisect-plan.json"
-          ${o.perfbisect} job "$RUNNER_TEMP/perfbisect-plan.json" --index \${{ matrix.index }} --out perfbisect-job
+          ${options.perfbisect} job "$RUNNER_TEMP/perfbisect-plan.json" --index \${{ matrix.index }} --out perfbisect-job
       - if: always()
         uses: actions/upload-artifact@v4
         with:
@@ -111,21 +111,21 @@ ${o.setup ? `      - run: ${o.setup}
 }
 
 /** perfbisect.fleet.yml's kubernetes section (docs/fleet.md). */
-export function kubernetesConfigYaml(o: { image: string; namespace?: string; cpu?: string; memory?: string; perfbisect: string }): string {
-  const resources = o.cpu || o.memory
+export function kubernetesConfigYaml(options: { image: string; namespace?: string; cpu?: string; memory?: string; perfbisect: string }): string {
+  const resources = options.cpu || options.memory
     ? `  # Requests equal to limits: the pod gets the Guaranteed class, and other pods do not squeeze its CPU mid-measurement.
   resources:
-    requests: {${[o.cpu && ` cpu: '${o.cpu}'`, o.memory && ` memory: '${o.memory}'`].filter(Boolean).join(',')} }
-    limits: {${[o.cpu && ` cpu: '${o.cpu}'`, o.memory && ` memory: '${o.memory}'`].filter(Boolean).join(',')} }
+    requests: {${[options.cpu && ` cpu: '${options.cpu}'`, options.memory && ` memory: '${options.memory}'`].filter(Boolean).join(',')} }
+    limits: {${[options.cpu && ` cpu: '${options.cpu}'`, options.memory && ` memory: '${options.memory}'`].filter(Boolean).join(',')} }
 `
     : '';
   return `# Written by \`perfbisect init fleet --runner kubernetes\`: where a fleet bisect's jobs run (docs/fleet.md).
 kubernetes:
   # An image with perfbisect, the repository's toolchain and a checkout of the repository with its history
   # (or set clone: to a URL the pod can clone).
-  image: '${o.image}'
-${o.namespace ? `  namespace: '${o.namespace}'
-` : ''}${resources}  perfbisect: '${o.perfbisect}'
+  image: '${options.image}'
+${options.namespace ? `  namespace: '${options.namespace}'
+` : ''}${resources}  perfbisect: '${options.perfbisect}'
   # Results come back in the pods' logs; or from a volume both the pods and this machine mount:
   # results: { claim: perfbisect-results, mount: /results, local: /mnt/perfbisect-results }
   results: logs
@@ -157,16 +157,16 @@ export async function run(argv: string[]): Promise<number> {
   if (early !== undefined) return early;
   if (p.args[0] === 'fleet') return initFleet(p.opts());
   if (p.args[0] !== 'ci') throw new UsageError(`init ${p.args[0]}: init sets up 'ci' or 'fleet'. Run perfbisect init ci, or perfbisect init fleet --runner github-actions.`);
-  const o = p.opts<{ probe: string; branch: string; storeBranch: string; node: string; repo?: string; force?: boolean }>();
-  for (const [flag, v] of [['--probe', o.probe], ['--branch', o.branch], ['--store-branch', o.storeBranch], ['--node', o.node]] as const) {
+  const options = p.opts<{ probe: string; branch: string; storeBranch: string; node: string; repo?: string; force?: boolean }>();
+  for (const [flag, v] of [['--probe', options.probe], ['--branch', options.branch], ['--store-branch', options.storeBranch], ['--node', options.node]] as const) {
     if (!/^[\w][\w./-]*$/.test(v)) throw new UsageError(`${flag} ${v}: use letters, digits, '.', '_', '-' or '/' only (it goes into the workflow's command line).`);
   }
-  const repo = await Repo.open(o.repo ?? process.cwd());
+  const repo = await Repo.open(options.repo ?? process.cwd());
   const file = join(repo.root, workflowPath);
-  if (existsSync(file) && !o.force) throw new UsageError(`${relative(process.cwd(), file) || file} already exists: pass --force to overwrite it.`);
+  if (existsSync(file) && !options.force) throw new UsageError(`${relative(process.cwd(), file) || file} already exists: pass --force to overwrite it.`);
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, workflowYaml(o));
-  process.stdout.write(`wrote ${file}: a weekly drift check of probe '${o.probe}' on ${o.branch}, history on branch ${o.storeBranch}. Commit it to enable it.\n`);
+  writeFileSync(file, workflowYaml(options));
+  process.stdout.write(`wrote ${file}: a weekly drift check of probe '${options.probe}' on ${options.branch}, history on branch ${options.storeBranch}. Commit it to enable it.\n`);
   return 0;
 }
 
@@ -184,11 +184,11 @@ interface FleetInitOptions {
   force?: boolean;
 }
 
-async function initFleet(o: FleetInitOptions): Promise<number> {
-  const repo = await Repo.open(o.repo ?? process.cwd());
+async function initFleet(options: FleetInitOptions): Promise<number> {
+  const repo = await Repo.open(options.repo ?? process.cwd());
   const write = (rel: string, text: string, what: string) => {
     const file = join(repo.root, rel);
-    if (existsSync(file) && !o.force) throw new UsageError(`${relative(process.cwd(), file) || file} already exists: pass --force to overwrite it.`);
+    if (existsSync(file) && !options.force) throw new UsageError(`${relative(process.cwd(), file) || file} already exists: pass --force to overwrite it.`);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, text);
     process.stdout.write(`wrote ${file}: ${what}\n`);
@@ -197,22 +197,22 @@ async function initFleet(o: FleetInitOptions): Promise<number> {
     if (!pattern.test(v)) throw new UsageError(`${flag} ${v}: use letters, digits and . _ - / : only (it goes into a YAML file).`);
     return v;
   };
-  if (o.runner === 'github-actions') {
-    const runsOn = o.runsOn.split(',').map((l) => safe('--runs-on', l.trim(), /^[\w.-]+$/));
-    const setup = o.setup.trim();
-    if (/[\n'"$`]/.test(setup) || /[\n'"$`]/.test(o.perfbisect)) throw new UsageError('--setup and --perfbisect: give a plain command, without quotes, $ or newlines.');
-    write(fleetWorkflowPath, fleetWorkflowYaml({ runsOn, node: safe('--node', o.node, /^[\w.]+$/), setup, perfbisect: o.perfbisect, timeout: 120 }),
+  if (options.runner === 'github-actions') {
+    const runsOn = options.runsOn.split(',').map((l) => safe('--runs-on', l.trim(), /^[\w.-]+$/));
+    const setup = options.setup.trim();
+    if (/[\n'"$`]/.test(setup) || /[\n'"$`]/.test(options.perfbisect)) throw new UsageError('--setup and --perfbisect: give a plain command, without quotes, $ or newlines.');
+    write(fleetWorkflowPath, fleetWorkflowYaml({ runsOn, node: safe('--node', options.node, /^[\w.]+$/), setup, perfbisect: options.perfbisect, timeout: 120 }),
       `the workflow a bisect with --runner github-actions starts once a round (jobs on ${runsOn.join(', ')}). Commit and push it to the default branch.`);
     return 0;
   }
-  if (o.runner === 'kubernetes') {
-    if (!o.image) throw new UsageError('init fleet --runner kubernetes needs --image <image>: an image with perfbisect, your toolchain and a checkout of the repository.');
+  if (options.runner === 'kubernetes') {
+    if (!options.image) throw new UsageError('init fleet --runner kubernetes needs --image <image>: an image with perfbisect, your toolchain and a checkout of the repository.');
     const q = /^[\w.:/@-]+$/;
     write(fleetConfigName, kubernetesConfigYaml({
-      image: safe('--image', o.image, q), namespace: o.namespace && safe('--namespace', o.namespace, /^[a-z0-9-]+$/),
-      cpu: o.cpu && safe('--cpu', o.cpu, /^[\d.]+m?$/), memory: o.memory && safe('--memory', o.memory, /^\d+(\.\d+)?([EPTGMk]i?)?$/), perfbisect: o.perfbisect,
+      image: safe('--image', options.image, q), namespace: options.namespace && safe('--namespace', options.namespace, /^[a-z0-9-]+$/),
+      cpu: options.cpu && safe('--cpu', options.cpu, /^[\d.]+m?$/), memory: options.memory && safe('--memory', options.memory, /^\d+(\.\d+)?([EPTGMk]i?)?$/), perfbisect: options.perfbisect,
     }), 'where a bisect with --runner kubernetes runs its jobs (one Indexed Job a round). Commit it with the repository.');
     return 0;
   }
-  throw new UsageError(`init fleet needs --runner github-actions or --runner kubernetes${o.runner ? `, not ${o.runner}` : ''}.`);
+  throw new UsageError(`init fleet needs --runner github-actions or --runner kubernetes${options.runner ? `, not ${options.runner}` : ''}.`);
 }

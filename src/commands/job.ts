@@ -33,9 +33,9 @@ export async function run(argv: string[]): Promise<number> {
   );
   const early = parseWith(p, argv);
   if (early !== undefined) return early;
-  const o = p.opts<{ out: string; index?: string; repo?: string; printResult?: boolean }>();
+  const options = p.opts<{ out: string; index?: string; repo?: string; printResult?: boolean }>();
   const plan = readRoundPlan(p.args[0]);
-  const raw = o.index ?? process.env.JOB_COMPLETION_INDEX ?? '0';
+  const raw = options.index ?? process.env.JOB_COMPLETION_INDEX ?? '0';
   const index = Number(raw);
   if (!Number.isInteger(index) || index < 0)
     throw new UsageError(`--index ${raw}: give the job's position in the plan, a whole number from 0.`);
@@ -46,9 +46,9 @@ export async function run(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const out = resolve(o.out);
+    const out = resolve(options.out);
     const result = await runJob(plan, index, {
-      repoDir: o.repo ?? process.cwd(),
+      repoDir: options.repo ?? process.cwd(),
       cache: cacheRoot(),
       out,
       signal: abort.signal,
@@ -60,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(
       `job ${index} of round ${plan.round} on ${result.machine.name}: ${what}; result in ${out}\n`,
     );
-    if (o.printResult)
+    if (options.printResult)
       process.stdout.write(`${resultMarker} ${gzipSync(JSON.stringify(bundleFolder(out))).toString('base64')}\n`);
     return 0;
   } finally {

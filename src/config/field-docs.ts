@@ -101,7 +101,7 @@ function rowsOf(schema: Schema, prefix = ''): FieldRow[] {
     if (!prefix && name === 'kind') continue;
     const { inner: value, optional, fallback, meaning, facts } = unwrap(field as Schema);
     if (value.type === 'never') continue;
-    const nested = value.options?.some((o) => unwrap(o as Schema).inner.entries) || value.entries;
+    const nested = value.options?.some((option) => unwrap(option as Schema).inner.entries) || value.entries;
     if (meaning) {
       rows.push({
         name: prefix + name,

@@ -93,8 +93,8 @@ const importerRefs = (lock: PnpmLock, imp: Importer) =>
 
 const entryRefs = (lock: PnpmLock, e: Entry) => refs(lock, [e.dependencies, e.optionalDependencies]);
 
-const sortKeys = <T>(o: Record<string, T>) =>
-  Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b, 'en')));
+const sortKeys = <T>(record: Record<string, T>) =>
+  Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b, 'en')));
 
 function apply(old: PnpmLock, neu: PnpmLock, names: ReadonlySet<string>): PnpmLock {
   const oldImp = importersOf(old);
@@ -120,10 +120,10 @@ function apply(old: PnpmLock, neu: PnpmLock, names: ReadonlySet<string>): PnpmLo
   // Walk from the importers: a moving package's entry as `neu` has it, any other as `old` has it,
   // and a key only one side has from that side. What nothing reaches is dropped.
   const pick = (key: string): Entry | undefined => {
-    const o = oldEntries[key];
+    const previous = oldEntries[key];
     const n = newEntries[key];
-    if (moving(key, o ?? n)) return n ?? o;
-    return o ?? n;
+    if (moving(key, previous ?? n)) return n ?? previous;
+    return previous ?? n;
   };
   const reached: Record<string, Entry> = {};
   const queue = Object.values(importers).flatMap((imp) => importerRefs(old, imp).map((r) => r.key));

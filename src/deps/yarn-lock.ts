@@ -93,9 +93,9 @@ function apply(old: YarnLock, neu: YarnLock, names: ReadonlySet<string>): YarnLo
   const oldIx = index(old);
   const newIx = index(neu);
   const pick = (d: string): YarnEntry | undefined => {
-    const o = oldIx.get(d);
+    const previous = oldIx.get(d);
     const n = newIx.get(d);
-    return names.has(descriptorName(d)) ? (n ?? o) : (o ?? n);
+    return names.has(descriptorName(d)) ? (n ?? previous) : (previous ?? n);
   };
   // Entries reached from the project's requirements, every entry that stays and every moving
   // package's new entry (workspaces' requirements are not in the root manifest); each entry keeps

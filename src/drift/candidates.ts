@@ -41,17 +41,17 @@ export function worseBy(a: number, b: number, better: Better): number {
  * least half the threshold between the segment means, ordered by position; then the spans (see
  * `spanCandidates`), which are only worth confirming where these found nothing.
  */
-export function findCandidates(series: readonly SeriesPoint[], o: CandidateOptions): Candidate[] {
+export function findCandidates(series: readonly SeriesPoint[], options: CandidateOptions): Candidate[] {
   const values = series.map((p) => median(p.samples));
   const found = new Map<number, Candidate>();
   for (let i = 1; i < values.length; i++) {
-    const interval = worseBy(values[i - 1], values[i], o.better);
-    if (Math.abs(interval) <= o.threshold) continue;
+    const interval = worseBy(values[i - 1], values[i], options.better);
+    if (Math.abs(interval) <= options.threshold) continue;
     const kind = interval > 0 ? 'regression' : 'improvement';
     found.set(i, { at: i, before: i - 1, kind, interval, sources: ['interval'] });
   }
   const splits = changePoints(series, {
-    pValue: o.splitP, minPoints: 2, minMagnitude: o.threshold / 2, better: o.better, sampleAlpha: o.splitP,
+    pValue: options.splitP, minPoints: 2, minMagnitude: options.threshold / 2, better: options.better, sampleAlpha: options.splitP,
   });
   for (const s of splits) {
     const split = { p: s.p, change: s.worse };
@@ -62,7 +62,7 @@ export function findCandidates(series: readonly SeriesPoint[], o: CandidateOptio
       // The segments say more about the direction than one interval does.
       known.kind = s.kind;
     } else {
-      const interval = worseBy(values[s.index - 1], values[s.index], o.better);
+      const interval = worseBy(values[s.index - 1], values[s.index], options.better);
       found.set(s.index, { at: s.index, before: s.index - 1, kind: s.kind, interval, sources: ['split'], split });
     }
   }
@@ -74,14 +74,14 @@ export function findCandidates(series: readonly SeriesPoint[], o: CandidateOptio
  * noisy point in the middle of a step splits it into two intervals that are each too small, and
  * the step would be lost. The span's candidate is bisected across that point.
  */
-export function spanCandidates(series: readonly SeriesPoint[], o: { threshold: number; better: Better }): Candidate[] {
+export function spanCandidates(series: readonly SeriesPoint[], options: { threshold: number; better: Better }): Candidate[] {
   const values = series.map((p) => median(p.samples));
   const out: Candidate[] = [];
   for (let i = 2; i < values.length; i++) {
-    const first = worseBy(values[i - 2], values[i - 1], o.better);
-    const second = worseBy(values[i - 1], values[i], o.better);
-    const span = worseBy(values[i - 2], values[i], o.better);
-    if (Math.sign(first) !== Math.sign(second) || Math.abs(span) <= o.threshold) continue;
+    const first = worseBy(values[i - 2], values[i - 1], options.better);
+    const second = worseBy(values[i - 1], values[i], options.better);
+    const span = worseBy(values[i - 2], values[i], options.better);
+    if (Math.sign(first) !== Math.sign(second) || Math.abs(span) <= options.threshold) continue;
     const kind = span > 0 ? 'regression' : 'improvement';
     out.push({ at: i, before: i - 2, kind, interval: span, sources: ['span'] });
   }
@@ -96,7 +96,7 @@ export function spanCandidates(series: readonly SeriesPoint[], o: { threshold: n
  */
 export function pointsToAdd(
   series: readonly SeriesPoint[], positions: readonly number[], candidates: readonly Candidate[],
-  o: { threshold: number; better: Better; deterministic: boolean; alpha: number },
+  options: { threshold: number; better: Better; deterministic: boolean; alpha: number },
 ): number[] {
   const flagged = new Set(candidates.map((c) => c.at));
   const out: { at: number; moved: number }[] = [];
@@ -105,9 +105,9 @@ export function pointsToAdd(
     const hi = positions[i];
     if (hi - lo < 2) continue;
     const c = compare(series[i - 1].samples, series[i].samples, {
-      threshold: o.threshold, alpha: o.alpha, better: o.better, deterministic: o.deterministic,
+      threshold: options.threshold, alpha: options.alpha, better: options.better, deterministic: options.deterministic,
     });
-    const moved = Math.abs(c.worse) >= o.threshold / 2 && (o.deterministic || c.p < o.alpha);
+    const moved = Math.abs(c.worse) >= options.threshold / 2 && (options.deterministic || c.p < options.alpha);
     if (moved || flagged.has(i)) out.push({ at: Math.floor((lo + hi) / 2), moved: Math.abs(c.worse) });
   }
   return out.sort((a, b) => b.moved - a.moved).map((x) => x.at);

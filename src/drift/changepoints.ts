@@ -45,14 +45,14 @@ export interface ChangePoint {
  * those tools asked for: `minPoints` on each side, a minimum magnitude, and each step's samples
  * (not just the medians) on either side must differ by a rank test.
  */
-export function changePoints(series: readonly SeriesPoint[], o: ChangePointOptions): ChangePoint[] {
+export function changePoints(series: readonly SeriesPoint[], options: ChangePointOptions): ChangePoint[] {
   const x = series.map((p) => median(p.samples));
   const found = new Set<number>();
   const split = (lo: number, hi: number) => {
-    const cut = bestSplit(x, lo, hi, o.minPoints);
+    const cut = bestSplit(x, lo, hi, options.minPoints);
     if (!cut) return;
     const best = cut.tau;
-    if (tTest(x.slice(lo, best), x.slice(best, cut.kappa)) > o.pValue) return;
+    if (tTest(x.slice(lo, best), x.slice(best, cut.kappa)) > options.pValue) return;
     found.add(best);
     split(lo, best);
     split(best, hi);
@@ -65,7 +65,7 @@ export function changePoints(series: readonly SeriesPoint[], o: ChangePointOptio
     for (let i = 0; i < cps.length; i++) {
       const lo = i ? cps[i - 1] : 0;
       const hi = i + 1 < cps.length ? cps[i + 1] : x.length;
-      const keep = accept(series, x, lo, cps[i], hi, o);
+      const keep = accept(series, x, lo, cps[i], hi, options);
       if (!keep) {
         cps = cps.filter((_, k) => k !== i);
         changed = true;
@@ -78,24 +78,24 @@ export function changePoints(series: readonly SeriesPoint[], o: ChangePointOptio
     const hi = i + 1 < cps.length ? cps[i + 1] : x.length;
     const before = mean(x.slice(lo, c));
     const after = mean(x.slice(c, hi));
-    const worse = ((o.better === 'lower' ? 1 : -1) * (after - before)) / (Math.abs(before) || 1);
+    const worse = ((options.better === 'lower' ? 1 : -1) * (after - before)) / (Math.abs(before) || 1);
     return { index: c, worse, before, after, p: tTest(x.slice(lo, c), x.slice(c, hi)), kind: worse > 0 ? 'regression' : 'improvement' };
   });
 }
 
-function accept(series: readonly SeriesPoint[], x: number[], lo: number, c: number, hi: number, o: ChangePointOptions): boolean {
-  if (c - lo < o.minPoints || hi - c < o.minPoints) return false;
+function accept(series: readonly SeriesPoint[], x: number[], lo: number, c: number, hi: number, options: ChangePointOptions): boolean {
+  if (c - lo < options.minPoints || hi - c < options.minPoints) return false;
   const a = x.slice(lo, c);
   const b = x.slice(c, hi);
-  if (tTest(a, b) > o.pValue) return false;
+  if (tTest(a, b) > options.pValue) return false;
   const before = mean(a);
-  if (Math.abs(mean(b) - before) / (Math.abs(before) || 1) < o.minMagnitude) return false;
+  if (Math.abs(mean(b) - before) / (Math.abs(before) || 1) < options.minMagnitude) return false;
   // The samples of the points next to the step must differ too: a step made of one noisy median is not one.
-  const left = series.slice(Math.max(lo, c - o.minPoints), c).flatMap((p) => p.samples);
-  const right = series.slice(c, Math.min(hi, c + o.minPoints)).flatMap((p) => p.samples);
+  const left = series.slice(Math.max(lo, c - options.minPoints), c).flatMap((p) => p.samples);
+  const right = series.slice(c, Math.min(hi, c + options.minPoints)).flatMap((p) => p.samples);
   if (left.length < 2 || right.length < 2) return true;
-  const cmp = compare(left, right, { threshold: o.minMagnitude, alpha: o.sampleAlpha, better: o.better });
-  return cmp.p <= o.sampleAlpha && Math.abs(cmp.worse) >= o.minMagnitude / 2;
+  const cmp = compare(left, right, { threshold: options.minMagnitude, alpha: options.sampleAlpha, better: options.better });
+  return cmp.p <= options.sampleAlpha && Math.abs(cmp.worse) >= options.minMagnitude / 2;
 }
 
 /**

@@ -154,14 +154,14 @@ export class DriftCheck {
 
   constructor(
     private readonly commits: readonly RangeCommit[],
-    private readonly o: DriftCheckOptions,
+    private readonly options: DriftCheckOptions,
     private readonly rng: Rng,
   ) {
     if (commits.length < 2) throw new Error('a drift window needs its start and at least one commit');
-    const min = o.deterministic ? 1 : Math.max(2, o.minSamples);
-    this.looks = o.deterministic ? [1] : looks(min, Math.max(min, o.maxSamples));
-    this.queue = spreadPoints(commits.length, o.points).slice(1);
-    this.extraLeft = o.extraPoints;
+    const min = options.deterministic ? 1 : Math.max(2, options.minSamples);
+    this.looks = options.deterministic ? [1] : looks(min, Math.max(min, options.maxSamples));
+    this.queue = spreadPoints(commits.length, options.points).slice(1);
+    this.extraLeft = options.extraPoints;
   }
 
   /** Progress since the last call. */
@@ -304,7 +304,7 @@ export class DriftCheck {
   }
 
   private candidateOptions() {
-    return { threshold: this.o.threshold, better: this.o.better, splitP: defaultSplitP };
+    return { threshold: this.options.threshold, better: this.options.better, splitP: defaultSplitP };
   }
 
   /** After a round of points: add points where the series moved, or go on to the candidates. */
@@ -318,7 +318,7 @@ export class DriftCheck {
     const candidates = findCandidates(series, this.candidateOptions());
     const more = this.extraLeft > 0
       ? pointsToAdd(series, series.map((p) => p.position), candidates, {
-        threshold: this.o.threshold, better: this.o.better, deterministic: this.o.deterministic, alpha: defaultSplitP,
+        threshold: this.options.threshold, better: this.options.better, deterministic: this.options.deterministic, alpha: defaultSplitP,
       }).filter((pos) => !this.blocks.has(pos) && !this.failed.has(pos)).slice(0, this.extraLeft)
       : [];
     if (more.length) {
@@ -330,7 +330,7 @@ export class DriftCheck {
     }
     this.series = series;
     this.candidates = candidates;
-    this.spans = spanCandidates(series, this.o);
+    this.spans = spanCandidates(series, this.options);
     this.progress.push({ type: 'series', series, candidates: candidates.length });
     this.stage = 'confirm';
     this.startCandidate();
@@ -371,23 +371,23 @@ export class DriftCheck {
     return new BisectEngine(
       this.commits.slice(fromPos + 1, toPos + 1), { good: this.commits[fromPos].sha, bad: this.commits[toPos].sha },
       {
-        threshold: this.o.threshold, better: this.direction(candidate), deterministic: this.o.deterministic,
-        minSamples: this.o.minSamples, maxSamples: this.o.maxSamples, confidence: this.o.confidence,
+        threshold: this.options.threshold, better: this.direction(candidate), deterministic: this.options.deterministic,
+        minSamples: this.options.minSamples, maxSamples: this.options.maxSamples, confidence: this.options.confidence,
       },
       seededRng(Math.floor(this.rng() * 2 ** 32)), { firstParent: true },
     );
   }
 
   private direction(candidate: Candidate): Better {
-    return candidate.kind === 'improvement' ? flip(this.o.better) : this.o.better;
+    return candidate.kind === 'improvement' ? flip(this.options.better) : this.options.better;
   }
 
   private decideConfirmation(p: Pending): void {
     const have = p.after.length;
     while (p.look < this.looks.length - 1 && this.looks[p.look] <= have) p.look++;
     const c = confirmStep(p.before, p.after, {
-      threshold: this.o.threshold, alpha: p.engine.perComparisonAlpha, better: this.direction(p.candidate),
-      deterministic: this.o.deterministic,
+      threshold: this.options.threshold, alpha: p.engine.perComparisonAlpha, better: this.direction(p.candidate),
+      deterministic: this.options.deterministic,
       first: have < (this.looks[1] ?? Infinity), final: have >= this.looks[this.looks.length - 1],
     });
     if (c.verdict === 'more') return;
@@ -431,7 +431,7 @@ export class DriftCheck {
       (a, b) => (!a || Math.abs(b.change) > Math.abs(a.change) ? b : a),
       undefined,
     );
-    const carries = (s: LocatedStep) => s.p < 0.05 && sign * s.change >= this.o.threshold;
+    const carries = (s: LocatedStep) => s.p < 0.05 && sign * s.change >= this.options.threshold;
     const culprits = out.status === 'no-regression' || out.unresolved ? [] : out.culprits;
     const steps = culprits.map((c) => this.locatedStep(c, p.candidate.kind, sign)).filter(carries);
     const bisect = { status: out.status, largest, commits: p.toPos - p.fromPos };
@@ -468,8 +468,8 @@ export class DriftCheck {
   /** Creep is worth re-measuring when the series leaves more than half the threshold unexplained. */
   private startCreep(): void {
     const values = this.series.map((p) => p.value);
-    const total = worseBy(values[0], values[values.length - 1], this.o.better);
-    if ((1 + total) / this.explained() - 1 <= this.o.threshold / 2) {
+    const total = worseBy(values[0], values[values.length - 1], this.options.better);
+    if ((1 + total) / this.explained() - 1 <= this.options.threshold / 2) {
       this.finish();
       return;
     }
@@ -482,7 +482,7 @@ export class DriftCheck {
     while (c.look < this.looks.length - 1 && this.looks[c.look] <= have) c.look++;
     const explained = this.explained();
     const confirmation = confirmCreep(c.start, c.end, explained, {
-      threshold: this.o.threshold, better: this.o.better, deterministic: this.o.deterministic,
+      threshold: this.options.threshold, better: this.options.better, deterministic: this.options.deterministic,
       alpha: this.creepAlpha(),
       first: have < (this.looks[1] ?? Infinity),
       final: have >= this.looks[this.looks.length - 1],
@@ -490,7 +490,7 @@ export class DriftCheck {
     if (confirmation.verdict === 'more') return;
     const decided: Decided = { ...confirmation, verdict: confirmation.verdict };
     const stepAts = new Set(this.results.filter((r) => r.status === 'step').flatMap((r) => [r.at, r.before + 1]));
-    const contributors = creepContributors(this.series.map((p) => p.value), stepAts, this.o.better);
+    const contributors = creepContributors(this.series.map((p) => p.value), stepAts, this.options.better);
     this.creep = {
       total: (1 + decided.worse) * explained - 1, unexplained: decided.worse, confirmation: decided,
       found: decided.verdict === 'confirmed',
@@ -503,7 +503,7 @@ export class DriftCheck {
 
   /** The creep check's error rate: one decision, split over its looks and sides as the engine splits a bisect's. */
   private creepAlpha(): number {
-    return (1 - this.o.confidence) / (this.looks.length * 2);
+    return (1 - this.options.confidence) / (this.looks.length * 2);
   }
 
   private finish(): void {

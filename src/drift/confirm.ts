@@ -49,14 +49,14 @@ export const rejectAlpha = 0.01;
  * either way, or past the first look when the estimate is under half the threshold; otherwise more
  * samples, and at the last look inconclusive (rejected: an alert needs the evidence).
  */
-export function confirmStep(before: readonly number[], after: readonly number[], o: ConfirmOptions): Confirmation {
-  const at = (alpha: number) => compare(before, after, { ...o, alpha });
-  const strict = at(o.alpha / 2);
+export function confirmStep(before: readonly number[], after: readonly number[], options: ConfirmOptions): Confirmation {
+  const at = (alpha: number) => compare(before, after, { ...options, alpha });
+  const strict = at(options.alpha / 2);
   const lenient = at(rejectAlpha);
   const n: [number, number] = [before.length, after.length];
-  const t = o.threshold;
-  const base = { worse: strict.worse, p: strict.p, alpha: o.alpha, n, lo: strict.lo, hi: strict.hi };
-  if (o.deterministic) {
+  const t = options.threshold;
+  const base = { worse: strict.worse, p: strict.p, alpha: options.alpha, n, lo: strict.lo, hi: strict.hi };
+  if (options.deterministic) {
     if (Math.abs(strict.worse) >= t) return { verdict: 'confirmed', ...base, opposite: strict.worse < 0 };
     return { verdict: 'below-threshold', ...base };
   }
@@ -65,8 +65,8 @@ export function confirmStep(before: readonly number[], after: readonly number[],
   if (lenient.lo > -t && lenient.hi < t) return { verdict: 'below-threshold', ...base, lo: lenient.lo, hi: lenient.hi };
   // Futility: past the first look, an estimate under half the threshold would need the noise to turn
   // around by more than it moved to confirm; on a noisy machine waiting for the interval costs 40+ samples a side.
-  if (!o.first && Math.abs(strict.worse) < t / 2) return { verdict: 'too-small', ...base };
-  return { verdict: o.final ? 'inconclusive' : 'more', ...base };
+  if (!options.first && Math.abs(strict.worse) < t / 2) return { verdict: 'too-small', ...base };
+  return { verdict: options.final ? 'inconclusive' : 'more', ...base };
 }
 
 /**
@@ -75,19 +75,19 @@ export function confirmStep(before: readonly number[], after: readonly number[],
  * one-sided (creep that makes things better raises nothing).
  */
 export function confirmCreep(
-  start: readonly number[], end: readonly number[], explained: number, o: ConfirmOptions,
+  start: readonly number[], end: readonly number[], explained: number, options: ConfirmOptions,
 ): Confirmation {
-  const at = (alpha: number) => compare(start, end, { ...o, alpha });
+  const at = (alpha: number) => compare(start, end, { ...options, alpha });
   const left = (x: number) => (1 + x) / explained - 1;
-  const strict: Comparison = at(o.alpha);
+  const strict: Comparison = at(options.alpha);
   const lenient: Comparison = at(rejectAlpha);
-  const t = o.threshold;
+  const t = options.threshold;
   const n: [number, number] = [start.length, end.length];
-  const base = { worse: left(strict.worse), p: strict.p, alpha: o.alpha, n };
+  const base = { worse: left(strict.worse), p: strict.p, alpha: options.alpha, n };
   const strictFigures = { lo: left(strict.lo), hi: left(strict.hi) };
-  if (o.deterministic) return { verdict: base.worse >= t ? 'confirmed' : 'below-threshold', ...base, ...strictFigures };
+  if (options.deterministic) return { verdict: base.worse >= t ? 'confirmed' : 'below-threshold', ...base, ...strictFigures };
   if (strictFigures.lo > t / 2 && base.worse >= t) return { verdict: 'confirmed', ...base, ...strictFigures };
   if (left(lenient.hi) < t) return { verdict: 'below-threshold', ...base, lo: left(lenient.lo), hi: left(lenient.hi) };
-  if (!o.first && base.worse < t / 2) return { verdict: 'too-small', ...base, ...strictFigures };
-  return { verdict: o.final ? 'inconclusive' : 'more', ...base, ...strictFigures };
+  if (!options.first && base.worse < t / 2) return { verdict: 'too-small', ...base, ...strictFigures };
+  return { verdict: options.final ? 'inconclusive' : 'more', ...base, ...strictFigures };
 }

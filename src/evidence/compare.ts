@@ -85,8 +85,8 @@ export interface CompareOptions {
  * The functions whose share of the time grew most at the culprit (and those that shrank), each
  * tied to the culprit's diff: added by it, modified by it, or called from a function it changed.
  */
-export function compareProfiles(before: ProfileAggregate, after: ProfileAggregate, changes: ChangedLines, o: CompareOptions): { top: EvidenceRow[]; shrank: EvidenceRow[] } {
-  const limit = o.limit ?? 10;
+export function compareProfiles(before: ProfileAggregate, after: ProfileAggregate, changes: ChangedLines, options: CompareOptions): { top: EvidenceRow[]; shrank: EvidenceRow[] } {
+  const limit = options.limit ?? 10;
   const perRun = (ms: number, a: ProfileAggregate) => ms / Math.max(1, a.runs);
   const changedFn = new Map<string, InChange>();
   const inChange = (key: string, a: ProfileAggregate): InChange => {
@@ -104,7 +104,7 @@ export function compareProfiles(before: ProfileAggregate, after: ProfileAggregat
     const a = after.fns.get(key);
     const f = (a ?? b)!;
     const delta = (share(a, after) - share(b, before)) * 100;
-    if (Math.abs(delta) <= o.noise) continue;
+    if (Math.abs(delta) <= options.noise) continue;
     const row: EvidenceRow = {
       function: f.function,
       file: f.file,

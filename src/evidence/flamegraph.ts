@@ -22,9 +22,9 @@ export function diffColor(deltaPoints: number): string {
  * share of the time grew (red) or shrank (blue) against the same call path at the parent.
  * Frames of the culprit with no counterpart at the parent are new and show fully red.
  */
-export function renderDiffFlameGraph(before: ProfileAggregate, after: ProfileAggregate, o: FlameGraphOptions): string {
-  const width = o.width ?? 1200;
-  const minWidth = o.minWidth ?? 0.5;
+export function renderDiffFlameGraph(before: ProfileAggregate, after: ProfileAggregate, options: FlameGraphOptions): string {
+  const width = options.width ?? 1200;
+  const minWidth = options.minWidth ?? 0.5;
   const rowH = 18;
   const top = 40;
   const root = after.tree;
@@ -65,7 +65,7 @@ export function renderDiffFlameGraph(before: ProfileAggregate, after: ProfileAgg
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="monospace" font-size="11">`,
     `<rect width="100%" height="100%" fill="#fafafa"/>`,
-    `<text x="4" y="16" font-size="14">${esc(o.title)}</text>`,
+    `<text x="4" y="16" font-size="14">${esc(options.title)}</text>`,
     `<text x="4" y="32" fill="#555">width: time at the culprit; colour: share of time grew (red) or shrank (blue) against the parent; hover for numbers</text>`,
     ...rects,
     rects.length ? '' : `<text x="4" y="${top + 14}">no samples</text>`,

@@ -37,11 +37,11 @@ export class GitHubClient {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
 
-  constructor(readonly settings: GitHubSettings, private readonly o: ClientOptions = {}) {
-    this.retries = o.retries ?? 4;
-    this.maxWaitMs = o.maxWaitMs ?? 120_000;
-    this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    this.now = o.now ?? Date.now;
+  constructor(readonly settings: GitHubSettings, private readonly options: ClientOptions = {}) {
+    this.retries = options.retries ?? 4;
+    this.maxWaitMs = options.maxWaitMs ?? 120_000;
+    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.now = options.now ?? Date.now;
   }
 
   /** `/repos/{owner}/{repo}` + suffix. */
@@ -89,7 +89,7 @@ export class GitHubClient {
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           },
           body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(this.o.timeoutMs ?? 30_000),
+          signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
         });
       } catch (e) {
         const cause = (e as { cause?: { code?: string; message?: string } }).cause;

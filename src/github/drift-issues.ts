@@ -79,48 +79,48 @@ async function closeWithNote(gh: GitHubClient, issue: Issue, id: string): Promis
  */
 export async function syncDriftIssues(
   settings: GitHubSettings, result: DriftResult,
-  o: Output & {
+  options: Output & {
     acked: ReadonlySet<string>;
     authorOf: (sha: string) => Promise<string>;
     client?: ClientOptions;
     now?: Date;
   },
 ): Promise<void> {
-  const open = (c: DriftChange) => c.confirmed && c.kind === 'regression' && !c.acked && !o.acked.has(c.id);
+  const open = (c: DriftChange) => c.confirmed && c.kind === 'regression' && !c.acked && !options.acked.has(c.id);
   const regressions = result.changes.filter(open);
-  const acked = new Set([...o.acked, ...result.changes.filter((c) => c.acked).map((c) => c.id)]);
+  const acked = new Set([...options.acked, ...result.changes.filter((c) => c.acked).map((c) => c.id)]);
   if (!regressions.length && !acked.size) return;
-  const gh = new GitHubClient(settings, o.client);
-  const seen = (o.now ?? new Date()).toISOString();
+  const gh = new GitHubClient(settings, options.client);
+  const seen = (options.now ?? new Date()).toISOString();
   try {
     const issues = await ourIssues(gh);
     const find = (id: string) => issues.find((i) => hasMarker(i.body, driftIssueMarker(id)));
-    for (const c of regressions) await upsertIssue(gh, settings, result, c, find(c.id), seen, o);
+    for (const c of regressions) await upsertIssue(gh, settings, result, c, find(c.id), seen, options);
     for (const id of acked) {
       const issue = find(id);
       if (issue?.state !== 'open') continue;
       await closeWithNote(gh, issue, id);
-      o.say(`github: closed issue #${issue.number} of acknowledged change ${id}: ${issue.html_url}`);
+      options.say(`github: closed issue #${issue.number} of acknowledged change ${id}: ${issue.html_url}`);
     }
   } catch (e) {
-    o.warn(githubWarning(e, 'the drift issues were not all opened or updated', settings));
+    options.warn(githubWarning(e, 'the drift issues were not all opened or updated', settings));
   }
 }
 
 async function upsertIssue(
   gh: GitHubClient, settings: GitHubSettings, result: DriftResult, c: DriftChange, existing: Issue | undefined,
-  seen: string, o: Output & { authorOf: (sha: string) => Promise<string> },
+  seen: string, options: Output & { authorOf: (sha: string) => Promise<string> },
 ): Promise<void> {
-  const name = c.culprit ? await o.authorOf(c.culprit).catch(() => '') : '';
+  const name = c.culprit ? await options.authorOf(c.culprit).catch(() => '') : '';
   if (existing) {
     // Keep whatever assignment people made since; refresh what was measured.
     const { title, body } = renderDriftIssue(result, c, settings, { name }, seen);
     await gh.patch(gh.repoPath(`/issues/${existing.number}`), { title, body });
-    o.say(`github: updated issue #${existing.number} (${existing.state}) of change ${c.id}: ${existing.html_url}`);
+    options.say(`github: updated issue #${existing.number} (${existing.state}) of change ${c.id}: ${existing.html_url}`);
     return;
   }
   if (c.known) {
-    o.say(`github: change ${c.id} was reported by an earlier check without an issue: not opening one now`);
+    options.say(`github: change ${c.id} was reported by an earlier check without an issue: not opening one now`);
     return;
   }
   const author = c.culprit
@@ -131,21 +131,21 @@ async function upsertIssue(
   const assignees = author.login ? [author.login] : [];
   const issue = await gh.post<Issue>(gh.repoPath('/issues'), { title, body, labels: [issueLabel.name], assignees });
   const to = author.login ? `, assigned to ${author.login}` : '';
-  o.say(`github: opened issue #${issue.number} for change ${c.id}${to}: ${issue.html_url}`);
+  options.say(`github: opened issue #${issue.number} for change ${c.id}${to}: ${issue.html_url}`);
 }
 
 /** `drift ack <id> --github-issue`: close the change's issue with a note. */
 export async function closeDriftIssue(
-  settings: GitHubSettings, id: string, o: Output & { client?: ClientOptions },
+  settings: GitHubSettings, id: string, options: Output & { client?: ClientOptions },
 ): Promise<void> {
-  const gh = new GitHubClient(settings, o.client);
+  const gh = new GitHubClient(settings, options.client);
   try {
     const issue = (await ourIssues(gh)).find((i) => hasMarker(i.body, driftIssueMarker(id)));
-    if (!issue) return o.say(`github: no issue of change ${id} (label ${issueLabel.name}): nothing to close`);
-    if (issue.state !== 'open') return o.say(`github: issue #${issue.number} of change ${id} is already closed`);
+    if (!issue) return options.say(`github: no issue of change ${id} (label ${issueLabel.name}): nothing to close`);
+    if (issue.state !== 'open') return options.say(`github: issue #${issue.number} of change ${id} is already closed`);
     await closeWithNote(gh, issue, id);
-    o.say(`github: closed issue #${issue.number} of change ${id}: ${issue.html_url}`);
+    options.say(`github: closed issue #${issue.number} of change ${id}: ${issue.html_url}`);
   } catch (e) {
-    o.warn(githubWarning(e, `the issue of ${id} was not closed`, settings));
+    options.warn(githubWarning(e, `the issue of ${id} was not closed`, settings));
   }
 }

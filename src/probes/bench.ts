@@ -107,29 +107,29 @@ function execOpts(cfg: BenchProbeConfig, ctx: Pick<ProbeContext, 'cwd'>) {
 }
 
 export function parseRunnerOutput(stdout: string, stderr: string, exitCode: number, cfg: BenchProbeConfig, sha: string): Sample {
-  const o = lastJsonLine(stdout);
+  const output = lastJsonLine(stdout);
   const tail = tailLines(stderr || stdout);
-  if (o?.error === 'no-file') {
+  if (output?.error === 'no-file') {
     throw new CommitFailure(
       'probe',
       `benchmark file ${cfg.file} does not exist at commit ${sha.slice(0, 10)} (benchmarks are often added after the range's good end): ` +
         `use a --good after the file was added, or keep the benchmark file outside the repository (an absolute "file" that imports the commit's code from process.env.PERFBISECT_WORKTREE)`,
     );
   }
-  if (o?.error === 'no-task') {
-    const known = (o.known as string[] | undefined) ?? [];
+  if (output?.error === 'no-task') {
+    const known = (output.known as string[] | undefined) ?? [];
     throw new CommitFailure(
       'probe',
       `benchmark file ${cfg.file} has no task ${JSON.stringify(cfg.task)} at commit ${sha.slice(0, 10)} (it has: ${known.length ? known.map((k) => JSON.stringify(k)).join(', ') : 'none'}): ` +
         `use a --good after the task was added, or export it as a Bench task or a function named after it`,
     );
   }
-  if (o?.error) throw new CommitFailure('probe', `${cfg.file} task ${JSON.stringify(cfg.task)} failed: ${String(o.message ?? o.error).split('\n')[0]}`, undefined, tailLines(String(o.message ?? '')));
-  const value = Number(o?.value);
-  if (exitCode !== 0 || !o || !Number.isFinite(value)) {
+  if (output?.error) throw new CommitFailure('probe', `${cfg.file} task ${JSON.stringify(cfg.task)} failed: ${String(output.message ?? output.error).split('\n')[0]}`, undefined, tailLines(String(output.message ?? '')));
+  const value = Number(output?.value);
+  if (exitCode !== 0 || !output || !Number.isFinite(value)) {
     throw new CommitFailure('probe', `the tinybench runner exited with code ${exitCode} without a result`, undefined, tail, exitCode ? 'crashed' : 'failed');
   }
   const details: Record<string, number> = {};
-  for (const k of ['mean', 'p75', 'p99'] as const) if (k !== cfg.metric && typeof o[k] === 'number') details[k] = o[k] as number;
+  for (const k of ['mean', 'p75', 'p99'] as const) if (k !== cfg.metric && typeof output[k] === 'number') details[k] = output[k] as number;
   return { value, details };
 }

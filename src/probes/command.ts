@@ -113,7 +113,7 @@ export function parseMetric(stdout: string, m: { name: string; pattern?: string;
   const lines = stdout.trim().split('\n');
   try {
     const obj = JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
-    const value = Number(field.split('.').reduce<unknown>((o, k) => (isObject(o) ? o[k] : undefined), obj));
+    const value = Number(field.split('.').reduce<unknown>((node, k) => (isObject(node) ? node[k] : undefined), obj));
     if (Number.isFinite(value)) return value;
   } catch {
     /* reported below */

@@ -97,9 +97,9 @@ export interface StartedServer {
  * Start `cfg.start` with PORT set and wait until it is ready: the `ready` url (or else `url`)
  * answers with any HTTP status, or its output matches `readyPattern`.
  */
-export async function startServer(ctx: ProbeContext, cfg: ServerConfig, o: { url?: string; env?: Record<string, string> } = {}): Promise<StartedServer> {
+export async function startServer(ctx: ProbeContext, cfg: ServerConfig, options: { url?: string; env?: Record<string, string> } = {}): Promise<StartedServer> {
   const port = await ctx.freePort();
-  const proc = ctx.spawn(cfg.start, { env: { ...cfg.env, ...o.env, PORT: String(port) } });
+  const proc = ctx.spawn(cfg.start, { env: { ...cfg.env, ...options.env, PORT: String(port) } });
   let exitCode: number | undefined | null = null; // null: still running
   void proc.exited.then((c) => (exitCode = c));
   const graceMs = (cfg.stopGrace ?? 2) * 1000;
@@ -118,7 +118,7 @@ export async function startServer(ctx: ProbeContext, cfg: ServerConfig, o: { url
     stop: () => proc.stop(graceMs),
   };
   try {
-    await waitReady(ctx, cfg, server, o.url, () => exitCode !== null);
+    await waitReady(ctx, cfg, server, options.url, () => exitCode !== null);
   } catch (e) {
     await proc.stop(graceMs);
     if (e instanceof CommitFailure) throw e;

@@ -55,8 +55,8 @@ export function dependencySection(
     }
     L.push('');
   }
-  for (const o of d.others ?? [])
-    L.push(`Also slower on its own: ${md(dependencyLine(o))}${o.ratio ? ` (${fmtRatio(o.ratio)})` : ''}.`, '');
+  for (const other of d.others ?? [])
+    L.push(`Also slower on its own: ${md(dependencyLine(other))}${other.ratio ? ` (${fmtRatio(other.ratio)})` : ''}.`, '');
   const deepest = d.levels.length ? d.levels[d.levels.length - 1].level : undefined;
   if (d.stopped)
     L.push(

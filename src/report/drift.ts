@@ -65,7 +65,7 @@ export function candidateReason(c: Omit<DriftCandidate, 'reason' | 'steps'>, thr
 }
 
 /** The writeup of a drift check: series chart, each step with its culprit, every rejected candidate and why, creep. */
-export function renderDriftReport(r: DriftResult, o: { svgFile?: string }): string {
+export function renderDriftReport(r: DriftResult, options: { svgFile?: string }): string {
   const m = r.probe.metric;
   const t = threshold(r.threshold);
   const span = `${r.window.commits} commits (${short(r.window.from)}..${short(r.window.to)})`;
@@ -82,7 +82,7 @@ export function renderDriftReport(r: DriftResult, o: { svgFile?: string }): stri
     `Metric: ${md(m.name)}${m.unit ? ` (${md(m.unit)})` : ''}, ${direction(m)}. Threshold ${t}. Machine: ${machine}.`,
     '',
   );
-  if (o.svgFile) out.push(`![series](${o.svgFile})`, '');
+  if (options.svgFile) out.push(`![series](${options.svgFile})`, '');
   out.push(...stepsSection(r), ...candidatesSection(r, t), ...creepSection(r, t, newCreep), ...seriesSection(r));
   const ids = [...r.changes.map((c) => c.id), ...(r.drift ? [r.drift.id] : [])];
   const ack = mdCode(`perfbisect drift ack <id> --store ${r.store}`, { max: 1000 });

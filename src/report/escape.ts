@@ -57,10 +57,10 @@ export function md(text: string, max = 200): string {
  * nothing inside is Markdown, a mention or a link. The fence is one backtick longer than any run
  * inside; in a table cell `|` still needs its escape (`inTable`).
  */
-export function mdCode(text: string, o: { inTable?: boolean; max?: number } = {}): string {
-  let t = cut(plainLine(text), o.max ?? 200);
+export function mdCode(text: string, options: { inTable?: boolean; max?: number } = {}): string {
+  let t = cut(plainLine(text), options.max ?? 200);
   if (!t) return '';
-  if (o.inTable) t = t.replace(/\|/g, '\\|');
+  if (options.inTable) t = t.replace(/\|/g, '\\|');
   const fence = '`'.repeat(Math.max(0, ...[...t.matchAll(/`+/g)].map((m) => m[0].length)) + 1);
   const pad = /^[`\s]|[`\s]$/.test(t) ? ' ' : '';
   return `${fence}${pad}${t}${pad}${fence}`;

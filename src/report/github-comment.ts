@@ -58,9 +58,9 @@ export function renderBisectComment(r: RunResult, c: ResultCulprit, links: GitHu
     L.push(`Measured against ${mdCode(short(c.baseline))}, the nearest measured good commit, not the parent.`, '');
   }
   if (c.suspicious) L.push(`**Doubtful:** ${md(c.suspicious, 400)}`, '');
-  const others = r.culprits.filter((o) => o.sha !== c.sha);
+  const others = r.culprits.filter((other) => other.sha !== c.sha);
   if (others.length) {
-    const list = others.map((o) => `${mdCode(short(o.sha))} ${md(o.subject, 80)} ${fmtRatio(o.change.ratio)}`);
+    const list = others.map((other) => `${mdCode(short(other.sha))} ${md(other.subject, 80)} ${fmtRatio(other.change.ratio)}`);
     L.push(`This bisect found ${r.culprits.length} culprits; the others: ${list.join(', ')}.`, '');
   }
   L.push(...evidenceSummary(r.evidence?.find((x) => x.culprit === c.sha)));

@@ -148,7 +148,7 @@ export interface ResultInput {
 }
 
 export function buildResult(i: ResultInput): RunResult {
-  const o = i.outcome;
+  const outcome = i.outcome;
   const culprit = (f: CulpritFinding): ResultCulprit => {
     const m = i.meta.get(f.sha);
     const before = i.details(f.before);
@@ -163,11 +163,11 @@ export function buildResult(i: ResultInput): RunResult {
       files: i.files.get(f.sha) ?? [],
       before: brief(f.beforeSummary),
       after: brief(f.afterSummary),
-      change: change(f, o.confidence),
+      change: change(f, outcome.confidence),
       ...(before && after ? { details: { before, after } } : {}),
     };
   };
-  const culprits = o.culprits.map(culprit);
+  const culprits = outcome.culprits.map(culprit);
   const largest = culprits.reduce<ResultCulprit | null>((a, b) => (!a || b.change.worse > a.change.worse ? b : a), null);
   const cmp = (c?: { worse: number; lo: number; hi: number; p: number }) => c && { worse: c.worse, lo: c.lo, hi: c.hi, p: c.p };
   const cut = (sha: string) => {
@@ -176,7 +176,7 @@ export function buildResult(i: ResultInput): RunResult {
   };
   const commits: ResultCommit[] = [
     { sha: i.good.sha, subject: i.meta.get(i.good.sha)?.subject ?? '', verdict: 'good-endpoint', summary: brief(i.summary(i.good.sha)), ...cut(i.good.sha) },
-    ...o.verdicts.map((v) => ({
+    ...outcome.verdicts.map((v) => ({
       sha: v.sha,
       subject: i.meta.get(v.sha)?.subject ?? '',
       verdict: v.verdict,
@@ -191,14 +191,14 @@ export function buildResult(i: ResultInput): RunResult {
     })),
     { sha: i.bad.sha, subject: i.meta.get(i.bad.sha)?.subject ?? '', verdict: 'bad-endpoint', summary: brief(i.summary(i.bad.sha)), ...cut(i.bad.sha) },
   ];
-  const e = o.endpoints;
+  const e = outcome.endpoints;
   return {
     schemaVersion: 1,
-    status: o.status,
+    status: outcome.status,
     culprit: largest,
     culprits,
-    suspects: o.suspects,
-    unresolved: o.unresolved,
+    suspects: outcome.suspects,
+    unresolved: outcome.unresolved,
     commits,
     probe: i.probe,
     good: i.good,
@@ -206,16 +206,16 @@ export function buildResult(i: ResultInput): RunResult {
     endpoints: {
       good: brief(e.good),
       bad: brief(e.bad),
-      change: { ratio: e.ratio, ci: e.ratioCi, confidence: o.confidence, p: e.comparison.p, worse: e.comparison.worse },
+      change: { ratio: e.ratio, ci: e.ratioCi, confidence: outcome.confidence, p: e.comparison.p, worse: e.comparison.worse },
       inconclusive: e.inconclusive,
     },
-    threshold: { value: o.threshold, source: o.thresholdSource },
-    noRegressionBelow: o.noRegressionBelow,
-    confidence: o.confidence,
-    alphaPerComparison: o.alpha,
-    decisions: { count: o.decisions, alphaSpent: o.alphaSpent, minStep: o.minStep, beta: o.beta },
+    threshold: { value: outcome.threshold, source: outcome.thresholdSource },
+    noRegressionBelow: outcome.noRegressionBelow,
+    confidence: outcome.confidence,
+    alphaPerComparison: outcome.alpha,
+    decisions: { count: outcome.decisions, alphaSpent: outcome.alphaSpent, minStep: outcome.minStep, beta: outcome.beta },
     ...(i.noise ? { noise: i.noise } : {}),
-    minorSteps: o.minorSteps.map((f) => ({ sha: f.sha, change: change(f, o.confidence) })),
+    minorSteps: outcome.minorSteps.map((f) => ({ sha: f.sha, change: change(f, outcome.confidence) })),
     rangeSize: i.rangeSize,
     runId: i.runId,
     runDir: i.runDir,

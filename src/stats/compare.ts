@@ -92,6 +92,6 @@ export class Relative {
   }
 }
 
-export function compare(ref: readonly number[], cand: readonly number[], o: CompareOptions): Comparison {
-  return new Relative(ref, cand, o.better, o.deterministic).summary(o.alpha, o.threshold);
+export function compare(ref: readonly number[], cand: readonly number[], options: CompareOptions): Comparison {
+  return new Relative(ref, cand, options.better, options.deterministic).summary(options.alpha, options.threshold);
 }

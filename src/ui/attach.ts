@@ -9,8 +9,8 @@ export interface ReporterOptions {
 }
 
 /** The live UI only for a person at a terminal: not in pipes, not in CI, not with --no-tui. */
-export function wantsLiveUi(o: { tui: boolean }, stdout: { isTTY?: boolean } = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
-  return o.tui && !!stdout.isTTY && !env.CI;
+export function wantsLiveUi(options: { tui: boolean }, stdout: { isTTY?: boolean } = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
+  return options.tui && !!stdout.isTTY && !env.CI;
 }
 
 /**
@@ -18,11 +18,11 @@ export function wantsLiveUi(o: { tui: boolean }, stdout: { isTTY?: boolean } = p
  * (pipes, CI=true, --no-tui) one plain line per event. Returns a function that detaches it
  * and draws its last frame.
  */
-export async function attachReporter(events: EventStream, o: ReporterOptions): Promise<() => void> {
-  if (wantsLiveUi(o)) {
+export async function attachReporter(events: EventStream, options: ReporterOptions): Promise<() => void> {
+  if (wantsLiveUi(options)) {
     // Ink and React load only for the live UI: CI and piped runs start without them.
     const { liveReporter } = await import('./live/render.js');
-    return liveReporter(events, { onQuit: o.onQuit });
+    return liveReporter(events, { onQuit: options.onQuit });
   }
   return plainReporter(events, (l) => process.stdout.write(l + '\n'));
 }

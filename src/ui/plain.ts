@@ -104,22 +104,22 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         );
         break;
       case 'run-end': {
-        const o = e.outcome;
-        const ep = o.endpoints;
+        const outcome = e.outcome;
+        const ep = outcome.endpoints;
         write(`endpoints: good ${fmtValue(ep.good.median, metric.unit)} → bad ${fmtValue(ep.bad.median, metric.unit)} (${fmtRatio(ep.ratio)}, ${fmtP(ep.comparison.p)})`);
-        if (o.status === 'no-regression') write(`result: no regression above ${fmtPct(o.noRegressionBelow)} between good and bad`);
-        if (o.status === 'undecided') write(`result: ${undecidedText(o.noRegressionBelow)}`);
-        for (const c of o.culprits) {
+        if (outcome.status === 'no-regression') write(`result: no regression above ${fmtPct(outcome.noRegressionBelow)} between good and bad`);
+        if (outcome.status === 'undecided') write(`result: ${undecidedText(outcome.noRegressionBelow)}`);
+        for (const c of outcome.culprits) {
           write(
             `culprit ${c.sha} ${subj(c.sha)}: ${fmtValue(c.beforeSummary.median, metric.unit)} → ${fmtValue(c.afterSummary.median, metric.unit)} ` +
               `${fmtRatio(c.ratio)} [${fmtRatio(c.ratioCi[0])}, ${fmtRatio(c.ratioCi[1])}] ${fmtP(c.change.p)} (measured beside ${short(c.before)})`,
           );
         }
-        const guesses = o.verdicts.filter((v) => v.verdict === 'inconclusive');
-        if (o.culprits.length && guesses.length) {
+        const guesses = outcome.verdicts.filter((v) => v.verdict === 'inconclusive');
+        if (outcome.culprits.length && guesses.length) {
           write(`note: the search followed the lean of ${guesses.length} inconclusive verdict(s) (${guesses.map((v) => `${short(v.sha)} ${v.lean}`).join(', ')}); the confidence does not cover those guesses (see the writeup)`);
         }
-        if (o.status === 'ambiguous') write(`result: ambiguous; the regression is in one of: ${o.suspects.map(short).join(' ')}`);
+        if (outcome.status === 'ambiguous') write(`result: ambiguous; the regression is in one of: ${outcome.suspects.map(short).join(' ')}`);
         write(`writeup: ${e.reportFile}`);
         write(`result json: ${e.resultFile}`);
         break;

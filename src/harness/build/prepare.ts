@@ -85,16 +85,16 @@ export class Preparer {
   private warnedRewrite = false;
   private warnedExtras = false;
 
-  constructor(private readonly o: PreparerOptions) {
-    this.pool = new WorktreePool(o.mirror, o.worktreeDir, o.fresh);
-    this.installs = new InstallCache(join(o.cache, 'installs'));
-    this.builds = new BuildCache(join(o.cache, 'builds'));
+  constructor(private readonly options: PreparerOptions) {
+    this.pool = new WorktreePool(options.mirror, options.worktreeDir, options.fresh);
+    this.installs = new InstallCache(join(options.cache, 'installs'));
+    this.builds = new BuildCache(join(options.cache, 'builds'));
     // --jobs 0: the queue runs only between blocks, when no measurement can be disturbed, so it may
     // use every core (both candidate midpoints build side by side instead of one after the other).
-    this.queue = new PQueue({ concurrency: o.jobs > 0 ? o.jobs : Math.max(1, cpus().length) });
-    o.cost.jobs = o.jobs;
+    this.queue = new PQueue({ concurrency: options.jobs > 0 ? options.jobs : Math.max(1, cpus().length) });
+    options.cost.jobs = options.jobs;
     // Builds beside a measurement stay off the last core, where the system lets us pin them.
-    if (o.jobs > 0 && cpus().length >= 2 && platform() === 'linux' && hasTaskset()) this.pin = ['taskset', '-c', `0-${cpus().length - 2}`];
+    if (options.jobs > 0 && cpus().length >= 2 && platform() === 'linux' && hasTaskset()) this.pin = ['taskset', '-c', `0-${cpus().length - 2}`];
   }
 
   /** Lease a worktree at `sha`, installed and built. Release it with `release` after measuring. */
@@ -106,14 +106,14 @@ export class Preparer {
       // Waiting for a build that runs in the background is build time on the run's critical path.
       const w0 = now();
       await building;
-      this.o.cost.aheadWaitSeconds = (this.o.cost.aheadWaitSeconds ?? 0) + (now() - w0) / 1000;
+      this.options.cost.aheadWaitSeconds = (this.options.cost.aheadWaitSeconds ?? 0) + (now() - w0) / 1000;
     }
     const again = this.failed.get(sha);
     if (again) throw again;
     const t0 = now();
-    this.o.emit({ type: 'phase', sha, phase: 'checkout' });
+    this.options.emit({ type: 'phase', sha, phase: 'checkout' });
     const { slot } = await this.pool.lease(sha);
-    costOf(this.o.cost, sha).checkout += (now() - t0) / 1000;
+    costOf(this.options.cost, sha).checkout += (now() - t0) / 1000;
     try {
       await this.ensure(sha, slot, false);
     } catch (e) {
@@ -129,13 +129,13 @@ export class Preparer {
 
   /** Build these commits in the background (guesses of what the search needs next). */
   ahead(shas: string[], keep: string[] = []): void {
-    if (!this.o.build && !this.o.install) return;
+    if (!this.options.build && !this.options.install) return;
     this.keep = new Set(keep);
     for (const sha of shas) {
       if (this.failed.has(sha) || this.inflight.has(sha)) continue;
       const p = this.queue
         .add(async () => {
-          if (this.o.signal.aborted) return;
+          if (this.options.signal.aborted) return;
           const { slot } = await this.pool.lease(sha, this.keep);
           try {
             await this.ensure(sha, slot, true);
@@ -152,11 +152,11 @@ export class Preparer {
 
   /** Around every measured block: with --jobs 0, builds ahead run only between blocks. */
   async beginMeasure(): Promise<void> {
-    if (this.o.jobs > 0) return;
+    if (this.options.jobs > 0) return;
     this.queue.pause();
     const t0 = now();
     await this.queue.onPendingZero();
-    this.o.cost.aheadWaitSeconds = (this.o.cost.aheadWaitSeconds ?? 0) + (now() - t0) / 1000;
+    this.options.cost.aheadWaitSeconds = (this.options.cost.aheadWaitSeconds ?? 0) + (now() - t0) / 1000;
   }
 
   endMeasure(): void {
@@ -170,7 +170,7 @@ export class Preparer {
     this.queue.clear();
     await this.queue.onPendingZero().catch(() => undefined);
     try {
-      evict(this.o.cache); // keep the caches within their limit, least recently used first
+      evict(this.options.cache); // keep the caches within their limit, least recently used first
     } catch {
       /* a cache entry removed under us by `perfbisect cache clean` */
     }
@@ -178,10 +178,10 @@ export class Preparer {
 
   private async ensure(sha: string, slot: Slot, ahead: boolean): Promise<void> {
     if (slot.ready) return;
-    const c = costOf(this.o.cost, sha);
+    const c = costOf(this.options.cost, sha);
     // Prepared in the background: off the critical path, except the wait for it (aheadWaitSeconds).
     if (ahead) c.ahead = true;
-    const env = { ...this.o.baseEnv, PERFBISECT_COMMIT: sha };
+    const env = { ...this.options.baseEnv, PERFBISECT_COMMIT: sha };
     const dir = slot.path;
     const fail = (f: CommitFailure): never => {
       this.failed.set(sha, f);
@@ -192,18 +192,18 @@ export class Preparer {
     const k0 = now();
     await cleanWorktree(dir, dependencyFolders);
     c.checkout += (now() - k0) / 1000;
-    const command = this.o.install === 'auto' ? autoInstallCommand(dir) : this.o.install;
+    const command = this.options.install === 'auto' ? autoInstallCommand(dir) : this.options.install;
     if (command) await this.install(sha, slot, command, ahead, env, fail);
-    const build = this.o.build;
+    const build = this.options.build;
     if (build) {
       // Version 2: entries written before worktrees were cleaned may hold other commits' outputs.
       const key = hashOf({
-        v: 2, tree: this.o.tree(sha), build, install: slot.installKey ?? null, env: this.o.env ?? null, node: process.version, platform: platform(),
+        v: 2, tree: this.options.tree(sha), build, install: slot.installKey ?? null, env: this.options.env ?? null, node: process.version, platform: platform(),
         // Outputs downloaded from CI are not this machine's build: they are cached apart.
-        ...(this.o.fetchBuild ? { fetched: true } : {}),
+        ...(this.options.fetchBuild ? { fetched: true } : {}),
       });
       const entry = this.builds.get(key);
-      const logFile = join(this.o.runDir, 'logs', `${sha.slice(0, 12)}-build.log`);
+      const logFile = join(this.options.runDir, 'logs', `${sha.slice(0, 12)}-build.log`);
       if (entry) {
         const t0 = now();
         this.builds.restore(entry, dir);
@@ -211,26 +211,26 @@ export class Preparer {
         c.build += seconds;
         c.saved += Math.max(0, entry.seconds - seconds);
         c.buildCached = true;
-        this.o.cost.buildsRestored = (this.o.cost.buildsRestored ?? 0) + 1;
+        this.options.cost.buildsRestored = (this.options.cost.buildsRestored ?? 0) + 1;
         this.outputHashes.set(sha, entry.outputHash);
-        this.o.emit({ type: 'build-end', sha, ok: true, seconds, log: logFile, cached: true });
+        this.options.emit({ type: 'build-end', sha, ok: true, seconds, log: logFile, cached: true });
       } else if (await this.fetched(sha, dir, key, logFile)) {
         // The build output came from CI: nothing to build here.
       } else {
-        if (!ahead) this.o.emit({ type: 'phase', sha, phase: 'build' });
+        if (!ahead) this.options.emit({ type: 'phase', sha, phase: 'build' });
         const t0 = now();
         const r = await runShell(this.pinned(build, ahead), {
-          cwd: dir, env, logFile, signal: this.o.signal, timeoutMs: this.o.buildTimeoutMs,
-          onLine: (line) => this.o.emit({ type: 'output', sha, stage: 'build', line }),
+          cwd: dir, env, logFile, signal: this.options.signal, timeoutMs: this.options.buildTimeoutMs,
+          onLine: (line) => this.options.emit({ type: 'output', sha, stage: 'build', line }),
         });
-        if (this.o.signal.aborted) throw new Error('aborted');
+        if (this.options.signal.aborted) throw new Error('aborted');
         const seconds = (now() - t0) / 1000;
-        this.o.cost.builds++;
-        this.o.cost.buildSeconds += seconds;
+        this.options.cost.builds++;
+        this.options.cost.buildSeconds += seconds;
         c.build += seconds;
         if (ahead) c.builtAhead = true;
         const tail = tailLines((r.stdout + '\n' + r.stderr).trim(), 15);
-        this.o.emit({ type: 'build-end', sha, ok: r.exitCode === 0, seconds, log: logFile, cached: false, ...(r.exitCode ? { tail } : {}) });
+        this.options.emit({ type: 'build-end', sha, ok: r.exitCode === 0, seconds, log: logFile, cached: false, ...(r.exitCode ? { tail } : {}) });
         if (r.exitCode !== 0) {
           fail(this.stageFailure('build', r, logFile, tail));
         }
@@ -245,18 +245,18 @@ export class Preparer {
 
   /** Put CI's build of the commit into its worktree, if there is one (--artifacts); saved to the build cache like a build. */
   private async fetched(sha: string, dir: string, key: string, logFile: string): Promise<boolean> {
-    if (!this.o.fetchBuild) return false;
+    if (!this.options.fetchBuild) return false;
     const t0 = now();
-    const got = await this.o.fetchBuild(sha, dir, this.o.signal);
+    const got = await this.options.fetchBuild(sha, dir, this.options.signal);
     if (!got) return false;
     const seconds = (now() - t0) / 1000;
-    const c = costOf(this.o.cost, sha);
+    const c = costOf(this.options.cost, sha);
     c.build += seconds;
     c.buildFetched = true;
-    this.o.cost.buildsFetched = (this.o.cost.buildsFetched ?? 0) + 1;
+    this.options.cost.buildsFetched = (this.options.cost.buildsFetched ?? 0) + 1;
     mkdirSync(dirname(logFile), { recursive: true });
     writeFileSync(logFile, `build output downloaded from ${got.source}\n`);
-    this.o.emit({ type: 'build-end', sha, ok: true, seconds, log: logFile, cached: false, fetched: got.source });
+    this.options.emit({ type: 'build-end', sha, ok: true, seconds, log: logFile, cached: false, fetched: got.source });
     const saved = await this.builds.save(key, dir, [...dependencyFolders], seconds);
     this.outputHashes.set(sha, saved.outputHash);
     return true;
@@ -270,7 +270,7 @@ export class Preparer {
   private async install(
     sha: string, slot: Slot, command: string, ahead: boolean, env: Record<string, string>, fail: (f: CommitFailure) => never,
   ): Promise<void> {
-    const c = costOf(this.o.cost, sha);
+    const c = costOf(this.options.cost, sha);
     const dir = slot.path;
     const key = installKey(dir, command);
     // Another worktree is installing this key right now: wait and seed from it. (A loop, not one
@@ -290,20 +290,20 @@ export class Preparer {
       if (!this.warnedRewrite) {
         const message = `${sha.slice(0, 10)}: ${dirs.join(', ')} changed after it was installed (a build or a probe wrote into it): ` +
           'copied again from the install cache, for this and every later commit that finds it changed';
-        this.o.emit({ type: 'warning', message });
+        this.options.emit({ type: 'warning', message });
       }
       this.warnedRewrite = true;
     }
-    if (!ahead) this.o.emit({ type: 'phase', sha, phase: 'install' });
+    if (!ahead) this.options.emit({ type: 'phase', sha, phase: 'install' });
     const t0 = now();
-    const logFile = join(this.o.runDir, 'logs', `${sha.slice(0, 12)}-install.log`);
+    const logFile = join(this.options.runDir, 'logs', `${sha.slice(0, 12)}-install.log`);
     if (entry) {
       await this.installs.seed(key, dir, entry);
       const seconds = (now() - t0) / 1000;
       c.saved += Math.max(0, entry.seconds - seconds);
       c.installReused = true;
-      this.o.cost.installsReused = (this.o.cost.installsReused ?? 0) + 1;
-      this.o.emit({ type: 'install-end', sha, ok: true, seconds, log: logFile, seeded: true });
+      this.options.cost.installsReused = (this.options.cost.installsReused ?? 0) + 1;
+      this.options.emit({ type: 'install-end', sha, ok: true, seconds, log: logFile, seeded: true });
     } else {
       let done = () => {};
       this.installing.set(key, new Promise<void>((r) => (done = r)));
@@ -311,15 +311,15 @@ export class Preparer {
         // Modules of another lockfile are reconciled in place, not deleted by `npm ci`.
         const run = slot.installKey ? reconcileCommand(command) : command;
         const r = await runShell(this.pinned(run, ahead), {
-          cwd: dir, env, logFile, signal: this.o.signal, timeoutMs: this.o.buildTimeoutMs,
+          cwd: dir, env, logFile, signal: this.options.signal, timeoutMs: this.options.buildTimeoutMs,
         });
-        if (this.o.signal.aborted) throw new Error('aborted');
+        if (this.options.signal.aborted) throw new Error('aborted');
         const seconds = (now() - t0) / 1000;
-        this.o.cost.installs = (this.o.cost.installs ?? 0) + 1;
-        this.o.cost.installSeconds = (this.o.cost.installSeconds ?? 0) + seconds;
+        this.options.cost.installs = (this.options.cost.installs ?? 0) + 1;
+        this.options.cost.installSeconds = (this.options.cost.installSeconds ?? 0) + seconds;
         const tail = tailLines((r.stdout + '\n' + r.stderr).trim(), 15);
         const ok = r.exitCode === 0;
-        this.o.emit({ type: 'install-end', sha, ok, seconds, log: logFile, seeded: false, ...(ok ? {} : { tail }) });
+        this.options.emit({ type: 'install-end', sha, ok, seconds, log: logFile, seeded: false, ...(ok ? {} : { tail }) });
         if (r.exitCode !== 0) {
           slot.installKey = undefined;
           fail(this.stageFailure('install', r, logFile, tail));
@@ -351,7 +351,7 @@ export class Preparer {
     const shown = extras.slice(0, 5).join(', ') + (extras.length > 5 ? `, … (${extras.length} in all)` : '');
     const message = `${sha.slice(0, 10)}: the install wrote ${shown} outside the dependency folders (a prepare or postinstall ` +
       'script?); commits that reuse the install would not have them, so they are removed for every commit: put build steps in the build command';
-    this.o.emit({ type: 'warning', message });
+    this.options.emit({ type: 'warning', message });
   }
 
   /** A failed install or build: stopped at --build-timeout (too slow), or exited non-zero (crashed). */
@@ -359,7 +359,7 @@ export class Preparer {
     what: 'install' | 'build', r: { timedOut: boolean; exitCode: number }, logFile: string, tail: string[],
   ): CommitFailure {
     if (!r.timedOut) return new CommitFailure('build', `the ${what} exited with code ${r.exitCode}`, logFile, tail, 'crashed');
-    const limit = `${(this.o.buildTimeoutMs ?? 0) / 1000} s`;
+    const limit = `${(this.options.buildTimeoutMs ?? 0) / 1000} s`;
     return new CommitFailure('build', `the ${what} ran past --build-timeout ${limit} and was stopped`, logFile, tail, 'too slow');
   }
 

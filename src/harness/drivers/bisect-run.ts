@@ -24,73 +24,73 @@ import { checkDepRepoNames } from '../deps/repos.js';
  * Drive the pure engine against real commits: check out, build, measure interleaved blocks,
  * emit every step as an event, and write the result and writeup. All effects of a bisect live here.
  */
-export async function runBisect(o: BisectOptions, events: EventStream, signal: AbortSignal): Promise<BisectRunResult> {
+export async function runBisect(options: BisectOptions, events: EventStream, signal: AbortSignal): Promise<BisectRunResult> {
   const started = performance.now();
-  const repo = await Repo.open(o.repoDir);
-  const recorded = o.resume?.events.find((e): e is Extract<RunEvent, { type: 'run-start' }> => e.type === 'run-start');
-  const good = await repo.resolve(recorded?.good.sha ?? o.good, '--good');
-  const bad = await repo.resolve(recorded?.bad.sha ?? o.bad, '--bad');
-  if (good === bad) throw new UsageError(`--good ${o.good} and --bad ${o.bad} are the same commit (${good.slice(0, 12)}): give a good commit older than the bad one.`);
+  const repo = await Repo.open(options.repoDir);
+  const recorded = options.resume?.events.find((e): e is Extract<RunEvent, { type: 'run-start' }> => e.type === 'run-start');
+  const good = await repo.resolve(recorded?.good.sha ?? options.good, '--good');
+  const bad = await repo.resolve(recorded?.bad.sha ?? options.bad, '--bad');
+  if (good === bad) throw new UsageError(`--good ${options.good} and --bad ${options.bad} are the same commit (${good.slice(0, 12)}): give a good commit older than the bad one.`);
   if (!(await repo.isAncestor(good, bad))) {
     if (await repo.isAncestor(bad, good)) {
-      throw new UsageError(`--good ${o.good} is newer than --bad ${o.bad} (bad is an ancestor of good). Swap them: --good ${o.bad} --bad ${o.good}.`);
+      throw new UsageError(`--good ${options.good} is newer than --bad ${options.bad} (bad is an ancestor of good). Swap them: --good ${options.bad} --bad ${options.good}.`);
     }
-    throw new UsageError(`--good ${o.good} is not an ancestor of --bad ${o.bad}. Use their merge base as good: --good $(git merge-base ${o.good} ${o.bad}).`);
+    throw new UsageError(`--good ${options.good} is not an ancestor of --bad ${options.bad}. Use their merge base as good: --good $(git merge-base ${options.good} ${options.bad}).`);
   }
-  await checkDepRepoNames(repo, [good, bad], Object.keys(o.depRepos ?? {}));
-  const range = await repo.range(good, bad, o.firstParent);
+  await checkDepRepoNames(repo, [good, bad], Object.keys(options.depRepos ?? {}));
+  const range = await repo.range(good, bad, options.firstParent);
   const goodMeta = await repo.meta(good);
   const meta = new Map<string, CommitMeta & { tree: string }>([[good, goodMeta], ...range.map((c) => [c.sha, c] as const)]);
 
-  const probe = o.probe;
+  const probe = options.probe;
   const engine = new BisectEngine(
     range.map((c) => ({ sha: c.sha, parents: c.parents })),
     { good, bad },
-    { ...o.engine, better: probe.metric.better, deterministic: probe.deterministic, width: o.fleet?.runners ?? 1 },
-    seededRng(o.seed ?? parseInt(bad.slice(0, 8), 16)),
-    { firstParent: o.firstParent },
+    { ...options.engine, better: probe.metric.better, deterministic: probe.deterministic, width: options.fleet?.runners ?? 1 },
+    seededRng(options.seed ?? parseInt(bad.slice(0, 8), 16)),
+    { firstParent: options.firstParent },
   );
-  if (engine.samplesNeeded > o.engine.maxSamples) {
+  if (engine.samplesNeeded > options.engine.maxSamples) {
     throw new UsageError(
-      `--max-samples ${o.engine.maxSamples} is too few to decide at --confidence ${o.engine.confidence} over ${range.length} commits: ` +
+      `--max-samples ${options.engine.maxSamples} is too few to decide at --confidence ${options.engine.confidence} over ${range.length} commits: ` +
         `a rank test needs at least ${engine.samplesNeeded} samples a side. Raise --max-samples to ${engine.samplesNeeded} or lower --confidence.`,
     );
   }
 
   const cache = cacheRoot();
-  const runId = o.runId ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${good.slice(0, 7)}-${bad.slice(0, 7)}`;
+  const runId = options.runId ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${good.slice(0, 7)}-${bad.slice(0, 7)}`;
   const runDir = join(cache, 'runs', runId);
   mkdirSync(join(runDir, 'logs'), { recursive: true });
-  writeFileSync(join(runDir, 'argv.json'), JSON.stringify({ argv: o.argv, cwd: process.cwd(), repo: repo.root }));
+  writeFileSync(join(runDir, 'argv.json'), JSON.stringify({ argv: options.argv, cwd: process.cwd(), repo: repo.root }));
   const logFile = join(runDir, 'events.jsonl');
   // A resumed run writes its log anew; the interrupted run's log stays in place until its blocks are replayed.
-  const log = new RunLog(logFile, { hold: !!o.resume });
+  const log = new RunLog(logFile, { hold: !!options.resume });
   const unsubscribe = events.subscribe((e) => log.write(e));
 
   const emit = (e: RunEvent) => events.emit(e);
-  const replay = o.resume && new Replay(o.resume.events, {
+  const replay = options.resume && new Replay(options.resume.events, {
     warn: (message) => emit({ type: 'warning', message }),
     done: () => log.release(),
   });
   emit({
     type: 'run-start', runId, time: new Date().toISOString(), repo: repo.root,
-    good: { ref: recorded?.good.ref ?? o.good, sha: good }, bad: { ref: recorded?.bad.ref ?? o.bad, sha: bad },
-    probe: { name: o.probeName, kind: probe.kind }, metric: probe.metric, deterministic: probe.deterministic,
-    rangeSize: range.length, runDir, reproduce: o.reproduce,
-    ...(o.fleet ? { fleet: { runner: o.fleet.runner.name, runners: o.fleet.runners } } : {}),
+    good: { ref: recorded?.good.ref ?? options.good, sha: good }, bad: { ref: recorded?.bad.ref ?? options.bad, sha: bad },
+    probe: { name: options.probeName, kind: probe.kind }, metric: probe.metric, deterministic: probe.deterministic,
+    rangeSize: range.length, runDir, reproduce: options.reproduce,
+    ...(options.fleet ? { fleet: { runner: options.fleet.runner.name, runners: options.fleet.runners } } : {}),
     ...(replay ? { resumed: { blocks: replay.blocks } } : {}),
   });
   const { tree: _tree, ...goodCommit } = goodMeta;
   emit({ type: 'range', commits: range.map(({ tree: _t, ...c }) => c), good: goodCommit });
 
   const measurer = await Measurer.create({
-    cache, repoRoot: repo.root, runId, runDir, meta, probe, probeDefinition: o.probeDefinition, build: o.build, env: o.env,
-    warmup: o.warmup, useCache: o.useCache, buildTimeoutMs: o.buildTimeoutMs, signal, emit, hush: (on) => events.hush(on),
-    fresh: o.fresh, install: o.install, jobs: o.jobs, fetchBuild: o.artifacts ? ciBuildSource(o.artifacts) : undefined,
+    cache, repoRoot: repo.root, runId, runDir, meta, probe, probeDefinition: options.probeDefinition, build: options.build, env: options.env,
+    warmup: options.warmup, useCache: options.useCache, buildTimeoutMs: options.buildTimeoutMs, signal, emit, hush: (on) => events.hush(on),
+    fresh: options.fresh, install: options.install, jobs: options.jobs, fetchBuild: options.artifacts ? ciBuildSource(options.artifacts) : undefined,
     replay,
   });
   const { failed, worktrees } = measurer;
-  const endpointError = (sha: string, f: CommitFailure): never => referenceFailure(o, { good, bad }, sha, f);
+  const endpointError = (sha: string, f: CommitFailure): never => referenceFailure(options, { good, bad }, sha, f);
 
   try {
     let seenVerdicts = 0;
@@ -103,8 +103,8 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
     const hurry = () => {
       hurried = true;
       engine.hurry();
-      emit({ type: 'out-of-time', minutes: o.budgetMinutes ?? 0 });
-      emit({ type: 'warning', message: `--budget ${o.budgetMinutes} min used up: the verdicts left end at their next look, inconclusive where they must (the writeup says which)` });
+      emit({ type: 'out-of-time', minutes: options.budgetMinutes ?? 0 });
+      emit({ type: 'warning', message: `--budget ${options.budgetMinutes} min used up: the verdicts left end at their next look, inconclusive where they must (the writeup says which)` });
     };
     const outOfTime = () => {
       if (hurried) return;
@@ -113,7 +113,7 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
         if (replay.outOfTime()) hurry();
         return;
       }
-      if (o.budgetMinutes && (performance.now() - budgetStart) / 60_000 > o.budgetMinutes) hurry();
+      if (options.budgetMinutes && (performance.now() - budgetStart) / 60_000 > options.budgetMinutes) hurry();
     };
     const progress = () => {
       const search = engine.progress();
@@ -134,11 +134,11 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
     };
     progress();
     // On a fleet: rounds of jobs, each on a machine of its own (src/harness/fleet/rounds.ts).
-    const fleet = o.fleet && await runRounds({
-      engine, runner: o.fleet.runner, runners: o.fleet.runners, measurer, meta, cache, repoRoot: repo.root, runId, runDir, emit, signal,
+    const fleet = options.fleet && await runRounds({
+      engine, runner: options.fleet.runner, runners: options.fleet.runners, measurer, meta, cache, repoRoot: repo.root, runId, runDir, emit, signal,
       plan: {
-        probe: { name: o.probeName, definition: o.probeDefinition }, build: o.build, install: o.install, env: o.env, warmup: o.warmup,
-        buildTimeoutMs: o.buildTimeoutMs, fresh: o.fresh, useCache: o.useCache, artifacts: o.artifacts,
+        probe: { name: options.probeName, definition: options.probeDefinition }, build: options.build, install: options.install, env: options.env, warmup: options.warmup,
+        buildTimeoutMs: options.buildTimeoutMs, fresh: options.fresh, useCache: options.useCache, artifacts: options.artifacts,
       },
       replay,
       referenceFailed: endpointError,
@@ -170,7 +170,7 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
       if (!noise && step.purpose === 'endpoints' && engine.forecastInput(1, 0)) {
         // Resumed: what the interrupted run said here (and, with --budget, the confidence it relaxed to).
         const elapsed = (performance.now() - budgetStart) / 60_000;
-        noise = replay?.noise ?? (await noiseReport(engine, measurer, [good, bad], o.budgetMinutes, elapsed));
+        noise = replay?.noise ?? (await noiseReport(engine, measurer, [good, bad], options.budgetMinutes, elapsed));
         if (replay?.noise?.budget) engine.relax(replay.noise.budget.confidence);
         emit({ type: 'noise', noise });
       }
@@ -178,7 +178,7 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
     }
     const outcome = (engine.next() as { type: 'done'; outcome: Outcome }).outcome;
     return await finishBisect({
-      o, outcome, repo, meta, measurer, runDir, good, bad, started, emit, signal,
+      options, outcome, repo, meta, measurer, runDir, good, bad, started, emit, signal,
       record: () => {
         replay?.finish();
         log.release();
@@ -189,7 +189,7 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
     if (e instanceof Interrupted || signal.aborted) {
       // What was decided so far, for the person who pressed q (the samples stay in the cache for --resume).
       const partial = writePartial(runDir, {
-        runId, good: { ref: o.good, sha: good }, bad: { ref: o.bad, sha: bad }, probe: { name: o.probeName, kind: probe.kind, metric: probe.metric },
+        runId, good: { ref: options.good, sha: good }, bad: { ref: options.bad, sha: bad }, probe: { name: options.probeName, kind: probe.kind, metric: probe.metric },
         threshold: engine.currentThreshold, verdicts: engine.verdictList, meta, samples: (s) => engine.samplesOf(s),
       });
       emit({ type: 'run-error', message: `interrupted; measured samples are kept: continue with perfbisect --resume ${runId} (partial result: ${partial})`, exitCode: ExitCode.interrupted });
@@ -200,8 +200,8 @@ export async function runBisect(o: BisectOptions, events: EventStream, signal: A
     throw e;
   } finally {
     await measurer.close();
-    await o.probe.dispose?.().catch(() => undefined); // run-wide resources of the probe (a database server)
-    if (!o.keepWorktrees) await worktrees.cleanup();
+    await options.probe.dispose?.().catch(() => undefined); // run-wide resources of the probe (a database server)
+    if (!options.keepWorktrees) await worktrees.cleanup();
     unsubscribe();
     log.close();
   }

@@ -55,23 +55,23 @@ type Meta = CommitMeta & { tree: string };
  * through the one Measurer, then writes the result, the writeup and the store records.
  */
 export async function runDrift(
-  o: DriftOptions, events: EventStream, signal: AbortSignal,
+  options: DriftOptions, events: EventStream, signal: AbortSignal,
 ): Promise<{ exitCode: number; result?: DriftResult }> {
   const emit = (e: RunEvent) => events.emit(e);
   const note = (message: string) => emit({ type: 'drift-note', message });
-  const repo = await Repo.open(o.repoDir);
-  const tip = await repo.resolve(o.branch, '--branch');
-  const history = await o.store.load();
-  const probeHash = hashOf(o.probeDefinition);
-  const window = await selectWindow(repo, tip, o, history);
+  const repo = await Repo.open(options.repoDir);
+  const tip = await repo.resolve(options.branch, '--branch');
+  const history = await options.store.load();
+  const probeHash = hashOf(options.probeDefinition);
+  const window = await selectWindow(repo, tip, options, history);
   if (!window) {
-    note(`no new commits on ${o.branch} since the last check (${tip.slice(0, 10)}): nothing to measure`);
+    note(`no new commits on ${options.branch} since the last check (${tip.slice(0, 10)}): nothing to measure`);
     return { exitCode: ExitCode.found };
   }
   const { start, commits } = window;
   const meta = new Map<string, Meta>(commits.map((c) => [c.sha, c]));
-  const first = spreadPoints(commits.length, o.points).length;
-  note(`window ${short(start)}..${short(tip)}: ${commits.length - 1} commits on ${o.branch}, measuring ${first} first`);
+  const first = spreadPoints(commits.length, options.points).length;
+  note(`window ${short(start)}..${short(tip)}: ${commits.length - 1} commits on ${options.branch}, measuring ${first} first`);
 
   const cache = cacheRoot();
   const runId = `drift-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${tip.slice(0, 7)}-${process.pid}`;
@@ -81,32 +81,32 @@ export async function runDrift(
   const unsubscribe = events.subscribe((e) => log.write(e));
   emit({ type: 'range', commits: commits.map(({ tree: _t, ...c }) => c) });
   const measurer = await Measurer.create({
-    cache, repoRoot: repo.root, runId, runDir, meta, probe: o.probe, probeDefinition: o.probeDefinition, build: o.build,
-    install: o.install, env: o.env, warmup: o.warmup, useCache: o.useCache, buildTimeoutMs: o.buildTimeoutMs,
+    cache, repoRoot: repo.root, runId, runDir, meta, probe: options.probe, probeDefinition: options.probeDefinition, build: options.build,
+    install: options.install, env: options.env, warmup: options.warmup, useCache: options.useCache, buildTimeoutMs: options.buildTimeoutMs,
     signal, emit,
   });
-  const better = o.probe.metric.better;
+  const better = options.probe.metric.better;
   try {
     const check = new DriftCheck(
       commits.map((c) => ({ sha: c.sha, parents: c.parents })),
       {
-        threshold: o.threshold, better, deterministic: !!o.probe.deterministic, minSamples: o.minSamples,
-        maxSamples: o.maxSamples, confidence: o.confidence, points: o.points, extraPoints: o.points,
+        threshold: options.threshold, better, deterministic: !!options.probe.deterministic, minSamples: options.minSamples,
+        maxSamples: options.maxSamples, confidence: options.confidence, points: options.points, extraPoints: options.points,
       },
       seededRng(parseInt(tip.slice(0, 8), 16)),
     );
     // What earlier checks stored (alerted on) or someone acknowledged is not alerted on again.
     const seen = new Set(history.flatMap((r) => {
       if (r.type === 'ack') return [r.id];
-      return (r.type === 'change' || r.type === 'creep') && r.probe === o.probeName ? [r.id] : [];
+      return (r.type === 'change' || r.type === 'creep') && r.probe === options.probeName ? [r.id] : [];
     }));
     const acked = new Set(history.flatMap((r) => (r.type === 'ack' ? [r.id] : [])));
     const status = (id: string) => ({ known: seen.has(id), acked: acked.has(id) });
     const changes: DriftChange[] = [];
     const candidates: DriftCandidate[] = [];
     const decided = (c: CandidateResult) => {
-      const located = c.steps.map((st) => locatedChange(c, st, meta, o.probeName, status));
-      const candidate = driftCandidate(c, located.map((x) => x.id), o.threshold);
+      const located = c.steps.map((st) => locatedChange(c, st, meta, options.probeName, status));
+      const candidate = driftCandidate(c, located.map((x) => x.id), options.threshold);
       candidates.push(candidate);
       emit({ type: 'drift-candidate', candidate });
       for (const change of located) {
@@ -137,7 +137,7 @@ export async function runDrift(
     const order = new Map(commits.map((c, i) => [c.sha, i]));
     changes.sort((a, b) => order.get(a.culprit ?? a.to)! - order.get(b.culprit ?? b.to)!);
     candidates.sort((a, b) => order.get(a.to)! - order.get(b.to)! || order.get(a.from)! - order.get(b.from)!);
-    const creep = creepOf(outcome, { id: creepId(o.probeName, start, tip), commits: commits.length - 1, status });
+    const creep = creepOf(outcome, { id: creepId(options.probeName, start, tip), commits: commits.length - 1, status });
     if (outcome.creep) {
       const left = pct(outcome.creep.unexplained);
       note(outcome.creep.found ? `creep: ${left} that the located steps do not explain` : `creep: none (${left} left)`);
@@ -148,50 +148,50 @@ export async function runDrift(
     ];
     const exitCode = alerts.length ? ExitCode.driftFound : ExitCode.found;
     const result: DriftResult = {
-      schemaVersion: 1, runId, probe: { name: o.probeName, kind: o.probe.kind, metric: o.probe.metric },
-      branch: o.branch,
-      window: { from: start, to: tip, commits: commits.length - 1 }, threshold: o.threshold, fingerprint: measurer.fp,
+      schemaVersion: 1, runId, probe: { name: options.probeName, kind: options.probe.kind, metric: options.probe.metric },
+      branch: options.branch,
+      window: { from: start, to: tip, commits: commits.length - 1 }, threshold: options.threshold, fingerprint: measurer.fp,
       series: series.map((p) => ({
         sha: p.sha, subject: meta.get(p.sha)?.subject ?? '', date: meta.get(p.sha)?.date ?? '', value: p.value,
         n: p.samples.length, added: p.added,
       })),
-      changes, candidates, drift: creep.drift, creepCheck: creep.check, alerts, exitCode, store: o.store.where,
+      changes, candidates, drift: creep.drift, creepCheck: creep.check, alerts, exitCode, store: options.store.where,
       cost: measurer.cost,
     };
     const fingerprint = measurer.fp.hash;
     const records: StoreRecord[] = [
       {
-        type: 'run', runId, probe: o.probeName, branch: o.branch, from: start, to: tip, fingerprint, probeHash,
+        type: 'run', runId, probe: options.probeName, branch: options.branch, from: start, to: tip, fingerprint, probeHash,
         time: new Date().toISOString(),
       },
       ...series.map((p): StoreRecord => ({
-        type: 'point', runId, probe: o.probeName, sha: p.sha, tree: meta.get(p.sha)!.tree, fingerprint, probeHash,
+        type: 'point', runId, probe: options.probeName, sha: p.sha, tree: meta.get(p.sha)!.tree, fingerprint, probeHash,
         samples: p.samples, value: p.value, date: meta.get(p.sha)!.date, subject: meta.get(p.sha)!.subject,
       })),
       ...changes.map((c): StoreRecord => ({
-        type: 'change', runId, probe: o.probeName, id: c.id, from: c.from, to: c.to, culprit: c.culprit ?? undefined,
+        type: 'change', runId, probe: options.probeName, id: c.id, from: c.from, to: c.to, culprit: c.culprit ?? undefined,
         change: c.change, kind: c.kind, confirmed: c.confirmed,
       })),
-      ...(creep.drift ? [creepRecord(creep.drift, { runId, probe: o.probeName, from: start, to: tip })] : []),
+      ...(creep.drift ? [creepRecord(creep.drift, { runId, probe: options.probeName, from: start, to: tip })] : []),
     ];
-    await o.store.add(runId, records);
-    const svg = renderSeriesSvg(result.series, changes, o.probe.metric);
+    await options.store.add(runId, records);
+    const svg = renderSeriesSvg(result.series, changes, options.probe.metric);
     const report = renderDriftReport(result, { svgFile: 'series.svg' });
     writeFileSync(join(runDir, 'series.svg'), svg);
     writeFileSync(join(runDir, 'result.json'), JSON.stringify(result, null, 2) + '\n');
     writeFileSync(join(runDir, 'writeup.md'), report);
-    if (o.jsonFile) writeOut(o.jsonFile, JSON.stringify(result, null, 2) + '\n');
-    if (o.reportFile) {
-      writeOut(o.reportFile, renderDriftReport(result, { svgFile: 'series.svg' }));
-      writeOut(join(dirname(resolve(o.reportFile)), 'series.svg'), svg);
+    if (options.jsonFile) writeOut(options.jsonFile, JSON.stringify(result, null, 2) + '\n');
+    if (options.reportFile) {
+      writeOut(options.reportFile, renderDriftReport(result, { svgFile: 'series.svg' }));
+      writeOut(join(dirname(resolve(options.reportFile)), 'series.svg'), svg);
     }
     if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, renderDriftReport(result, {}) + '\n');
-    if (o.webhook && exitCode === ExitCode.driftFound) {
-      const failed = await postWebhook(o.webhook, webhookPayload(result, o.reportFile ? resolve(o.reportFile) : join(runDir, 'writeup.md')));
+    if (options.webhook && exitCode === ExitCode.driftFound) {
+      const failed = await postWebhook(options.webhook, webhookPayload(result, options.reportFile ? resolve(options.reportFile) : join(runDir, 'writeup.md')));
       if (failed) emit({ type: 'warning', message: `${failed}; the alert was not delivered (the result stands)` });
       else note('alert posted to the webhook');
     }
-    emit({ type: 'drift-end', exitCode, resultFile: o.jsonFile ? resolve(o.jsonFile) : join(runDir, 'result.json'), reportFile: o.reportFile ? resolve(o.reportFile) : join(runDir, 'writeup.md') });
+    emit({ type: 'drift-end', exitCode, resultFile: options.jsonFile ? resolve(options.jsonFile) : join(runDir, 'result.json'), reportFile: options.reportFile ? resolve(options.reportFile) : join(runDir, 'writeup.md') });
     return { exitCode, result };
   } catch (e) {
     if (e instanceof Interrupted || signal.aborted) {
@@ -201,7 +201,7 @@ export async function runDrift(
     throw e;
   } finally {
     await measurer.close();
-    await o.probe.dispose?.().catch(() => undefined); // run-wide resources of the probe (a database server)
+    await options.probe.dispose?.().catch(() => undefined); // run-wide resources of the probe (a database server)
     await measurer.worktrees.cleanup();
     unsubscribe();
     log.close();
@@ -209,14 +209,14 @@ export async function runDrift(
 }
 
 /** The window: from --since, else from the end of the last check of this probe on this branch, else 7 days. */
-async function selectWindow(repo: Repo, tip: string, o: DriftOptions, history: StoreRecord[]): Promise<{ start: string; commits: Meta[] } | undefined> {
+async function selectWindow(repo: Repo, tip: string, options: DriftOptions, history: StoreRecord[]): Promise<{ start: string; commits: Meta[] } | undefined> {
   let start: string | undefined;
-  if (o.since && !looksLikeDate(o.since)) start = await repo.resolve(o.since, '--since');
+  if (options.since && !looksLikeDate(options.since)) start = await repo.resolve(options.since, '--since');
   else {
-    const last = o.since ? undefined : history.filter((r): r is Extract<StoreRecord, { type: 'run' }> => r.type === 'run' && r.probe === o.probeName && r.branch === o.branch).pop();
+    const last = options.since ? undefined : history.filter((r): r is Extract<StoreRecord, { type: 'run' }> => r.type === 'run' && r.probe === options.probeName && r.branch === options.branch).pop();
     if (last && (await repo.isAncestor(last.to, tip).catch(() => false))) start = last.to;
     else {
-      const since = o.since ?? '7 days ago';
+      const since = options.since ?? '7 days ago';
       const inWindow = (await repo.raw(['rev-list', '--first-parent', `--since=${since}`, tip])).trim().split('\n').filter(Boolean);
       if (inWindow.length === 0) return undefined;
       const oldest = inWindow[inWindow.length - 1];
@@ -225,7 +225,7 @@ async function selectWindow(repo: Repo, tip: string, o: DriftOptions, history: S
     }
   }
   if (start === tip) return undefined;
-  if (!(await repo.isAncestor(start, tip))) throw new UsageError(`--since ${o.since} is not an ancestor of --branch ${o.branch}: give a commit or date on that branch.`);
+  if (!(await repo.isAncestor(start, tip))) throw new UsageError(`--since ${options.since} is not an ancestor of --branch ${options.branch}: give a commit or date on that branch.`);
   const range = await repo.range(start, tip, true);
   return { start, commits: [await repo.meta(start), ...range] };
 }
@@ -272,13 +272,13 @@ function locatedChange(
 
 type CreepFound = NonNullable<DriftResult['drift']>;
 
-function creepRecord(d: CreepFound, o: { runId: string; probe: string; from: string; to: string }): StoreRecord {
-  return { type: 'creep', ...o, id: d.id, total: d.total, unexplained: d.unexplained };
+function creepRecord(d: CreepFound, options: { runId: string; probe: string; from: string; to: string }): StoreRecord {
+  return { type: 'creep', ...options, id: d.id, total: d.total, unexplained: d.unexplained };
 }
 
 /** The creep the result shows: found (with its id, for the store and the alert), and the check's figures either way. */
 function creepOf(
-  outcome: DriftOutcome, o: { id: string; commits: number; status: (id: string) => Seen },
+  outcome: DriftOutcome, options: { id: string; commits: number; status: (id: string) => Seen },
 ): { drift: DriftResult['drift']; check: DriftResult['creepCheck'] } {
   const creep = outcome.creep;
   if (!creep) return { drift: null, check: null };
@@ -290,8 +290,8 @@ function creepOf(
   if (!creep.found) return { drift: null, check };
   const sha = (i: number) => outcome.series[i].sha;
   const drift = {
-    id: o.id, total: creep.total, unexplained: creep.unexplained, ...figures, commits: o.commits,
-    largestStep: creep.largestInterval, ...o.status(o.id),
+    id: options.id, total: creep.total, unexplained: creep.unexplained, ...figures, commits: options.commits,
+    largestStep: creep.largestInterval, ...options.status(options.id),
     contributors: creep.contributors.map((x) => ({ from: sha(x.from), to: sha(x.to), change: x.worse })),
   };
   return { drift, check };

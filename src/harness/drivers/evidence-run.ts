@@ -45,32 +45,32 @@ export interface EvidenceOptions {
  * several runs each), and turn the two profiles and `git diff parent..culprit` into evidence.
  * A failure here never changes the bisect's answer: it becomes a note in the evidence.
  */
-export async function collectEvidence(o: EvidenceOptions): Promise<Evidence[]> {
+export async function collectEvidence(options: EvidenceOptions): Promise<Evidence[]> {
   const out: Evidence[] = [];
-  for (const c of o.culprits) {
-    if (o.signal.aborted) break;
-    const stored = o.store?.get(c, join(o.runDir, 'evidence', c.sha.slice(0, 12)));
+  for (const c of options.culprits) {
+    if (options.signal.aborted) break;
+    const stored = options.store?.get(c, join(options.runDir, 'evidence', c.sha.slice(0, 12)));
     if (stored) {
       const note = stored.note ? { note: stored.note } : {};
       const { profiler } = stored;
-      o.emit({ type: 'evidence', sha: c.sha, profiler, top: brief(stored), cached: true, ...note, evidence: stored });
+      options.emit({ type: 'evidence', sha: c.sha, profiler, top: brief(stored), cached: true, ...note, evidence: stored });
       out.push(stored);
       continue;
     }
-    o.emit({ type: 'phase', sha: c.sha, phase: 'profile' });
+    options.emit({ type: 'phase', sha: c.sha, phase: 'profile' });
     let ev: Evidence;
     const t0 = performance.now();
     try {
-      ev = await evidenceFor(o, c);
-      o.store?.put(c, ev, (performance.now() - t0) / 1000);
+      ev = await evidenceFor(options, c);
+      options.store?.put(c, ev, (performance.now() - t0) / 1000);
     } catch (e) {
-      if (o.signal.aborted) throw e;
+      if (options.signal.aborted) throw e;
       const why = e instanceof CommitFailure ? `${e.headline}: ${e.message}` : (e as Error).message;
       ev = { culprit: c.sha, parent: c.parent, profiler: 'none', top: [], shrank: [], lines: [], note: `profiling failed: ${why}` };
-      o.emit({ type: 'warning', message: `evidence for ${c.sha.slice(0, 10)}: ${ev.note}` });
+      options.emit({ type: 'warning', message: `evidence for ${c.sha.slice(0, 10)}: ${ev.note}` });
     }
     const note = ev.note ? { note: ev.note } : {};
-    o.emit({ type: 'evidence', sha: c.sha, profiler: ev.profiler, top: brief(ev), ...note, evidence: ev });
+    options.emit({ type: 'evidence', sha: c.sha, profiler: ev.profiler, top: brief(ev), ...note, evidence: ev });
     out.push(ev);
   }
   return out;
@@ -80,17 +80,17 @@ export async function collectEvidence(o: EvidenceOptions): Promise<Evidence[]> {
 const brief = (ev: Evidence) =>
   ev.top.slice(0, 3).map((r) => ({ function: r.function, file: r.file, line: r.line, delta: r.delta, inChange: r.inChange }));
 
-async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string }): Promise<Evidence> {
-  const minRuns = o.minRuns ?? 4;
-  const maxRuns = o.maxRuns ?? 8;
-  const minSamples = o.minSamples ?? 2000;
-  const budget = o.budgetMs ?? 120_000;
-  const dir = join(o.runDir, 'evidence', c.sha.slice(0, 12));
+async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: string }): Promise<Evidence> {
+  const minRuns = options.minRuns ?? 4;
+  const maxRuns = options.maxRuns ?? 8;
+  const minSamples = options.minSamples ?? 2000;
+  const budget = options.budgetMs ?? 120_000;
+  const dir = join(options.runDir, 'evidence', c.sha.slice(0, 12));
   mkdirSync(dir, { recursive: true });
-  mkdirSync(join(o.runDir, 'logs'), { recursive: true });
-  const own = o.probe.profile?.profiler;
+  mkdirSync(join(options.runDir, 'logs'), { recursive: true });
+  const own = options.probe.profile?.profiler;
   // Every Node.js and Python process the probe starts profiles itself into the run's folder.
-  const base = { ...process.env, ...o.env };
+  const base = { ...process.env, ...options.env };
   const nodeEnv = nodeProfilerEnv(dir, base.NODE_OPTIONS);
   const pyEnv = pythonProfilerEnv(dir, base.PYTHONPATH);
   const profEnv = (runDir: string) => ({ ...nodeEnv(runDir), ...pyEnv(runDir) });
@@ -98,11 +98,11 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
   const sides: Record<'before' | 'after', SideRuns> = { before: { sha: c.parent, v8: [], py: [], go: [], files: [] }, after: { sha: c.sha, v8: [], py: [], go: [], files: [] } };
   const contexts = new Map<string, ProbeContext>();
   for (const s of Object.values(sides)) {
-    const cwd = await o.prepare(s.sha);
-    const env = { ...(process.env as Record<string, string>), ...o.env, PERFBISECT_COMMIT: s.sha };
+    const cwd = await options.prepare(s.sha);
+    const env = { ...(process.env as Record<string, string>), ...options.env, PERFBISECT_COMMIT: s.sha };
     contexts.set(s.sha, probeContext({
-      cwd, sha: s.sha, env, signal: o.signal, emit: o.emit,
-      logFile: join(o.runDir, 'logs', `${s.sha.slice(0, 12)}-profile.log`), artifactsDir: dir,
+      cwd, sha: s.sha, env, signal: options.signal, emit: options.emit,
+      logFile: join(options.runDir, 'logs', `${s.sha.slice(0, 12)}-profile.log`), artifactsDir: dir,
     }));
   }
   const roots = [...contexts.values()].map((x) => x.cwd);
@@ -117,7 +117,7 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
   const prepared: ProbeContext[] = [];
   try {
     for (const ctx of contexts.values()) {
-      await o.probe.prepare?.(ctx);
+      await options.probe.prepare?.(ctx);
       prepared.push(ctx);
     }
     for (let run = 0; run < maxRuns; run++) {
@@ -130,8 +130,8 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
         mkdirSync(runDir, { recursive: true });
         const env = profEnv(runDir);
         const profiled: ProbeContext = { ...ctx, env: { ...ctx.env, ...env }, exec: (cmd, eo = {}) => ctx.exec(cmd, { ...eo, env: { ...env, ...eo.env } }), spawn: (cmd, so = {}) => ctx.spawn(cmd, { ...so, env: { ...env, ...so.env } }) };
-        await (o.probe.profile ? o.probe.profile.sample(profiled, runDir) : o.probe.sample(profiled));
-        if (o.signal.aborted) throw new Error('interrupted');
+        await (options.probe.profile ? options.probe.profile.sample(profiled, runDir) : options.probe.sample(profiled));
+        if (options.signal.aborted) throw new Error('interrupted');
         const files = readdirSync(runDir).map((f) => join(runDir, f));
         const read = (f: string): unknown => { try { return JSON.parse(readFileSync(f, 'utf8')); } catch { return undefined; } };
         s.v8.push(files.filter((f) => f.endsWith('.cpuprofile')).map(read).filter(isCpuProfile));
@@ -143,12 +143,12 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
       if (run === 1 && Object.values(sides).every((s) => s.files.every((f) => f.length === 0))) {
         return {
           culprit: c.sha, parent: c.parent, profiler: 'none', top: [], shrank: [], lines: [],
-          note: `no Node.js or Python process ran under the ${o.probe.kind} probe, and this probe kind has no other profiler: no profile to compare`,
+          note: `no Node.js or Python process ran under the ${options.probe.kind} probe, and this probe kind has no other profiler: no profile to compare`,
         };
       }
     }
   } finally {
-    for (const ctx of prepared) await o.probe.teardown?.(ctx).catch(() => undefined);
+    for (const ctx of prepared) await options.probe.teardown?.(ctx).catch(() => undefined);
   }
   const fold = (s: SideRuns, profiler: 'v8' | 'cprofile' | 'pprof') => {
     const agg = (runs: number[]) =>
@@ -163,11 +163,11 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
   const profiler: 'v8' | 'cprofile' | 'pprof' = own === 'pprof' ? 'pprof' : own === 'cprofile' || pyTime > v8Time ? 'cprofile' : 'v8';
   const before = fold(sides.before, profiler);
   const after = fold(sides.after, profiler);
-  const changes = parseUnifiedDiff(await o.repo.diff(c.parent, c.sha));
+  const changes = parseUnifiedDiff(await options.repo.diff(c.parent, c.sha));
   // The culprit's changed files, where functions built with eval or new Function are looked up.
   const sources = new Map<string, string>();
   for (const file of [...changes.keys()].slice(0, 200)) {
-    const text = await o.repo.show(c.sha, file);
+    const text = await options.repo.show(c.sha, file);
     if (text !== undefined) sources.set(file, text);
   }
   const ev = buildEvidence({ culprit: c.sha, parent: c.parent, before, after, changes, sources });
@@ -179,7 +179,7 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
     if (!pick) return undefined;
     const to = join(dir, `${name}${ext}`);
     copyFileSync(pick, to);
-    o.emit({ type: 'artifact', sha: s.sha, kind: `${profiler === 'v8' ? 'cpu profile' : profiler === 'pprof' ? 'pprof' : 'pstats'} (${name})`, path: to });
+    options.emit({ type: 'artifact', sha: s.sha, kind: `${profiler === 'v8' ? 'cpu profile' : profiler === 'pprof' ? 'pprof' : 'pstats'} (${name})`, path: to });
     return to;
   };
   ev.before = keep(sides.before, 'before');
@@ -193,7 +193,7 @@ async function evidenceFor(o: EvidenceOptions, c: { sha: string; parent: string 
   if (after.all.tree) {
     const svg = join(dir, 'flamegraph.svg');
     writeFileSync(svg, renderDiffFlameGraph(alignToCulprit(before.all, changes), after.all, { title: `${c.sha.slice(0, 10)} against its parent ${c.parent.slice(0, 10)}: differential flame graph` }));
-    o.emit({ type: 'artifact', sha: c.sha, kind: 'differential flame graph', path: svg });
+    options.emit({ type: 'artifact', sha: c.sha, kind: 'differential flame graph', path: svg });
     ev.flamegraph = svg;
   }
   return ev;

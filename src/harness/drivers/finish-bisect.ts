@@ -17,7 +17,7 @@ import { writeRunOutputs } from '../record/report-files.js';
 import { asLogged, type LoggedEvent } from '../record/run-log.js';
 
 export interface FinishContext {
-  o: BisectOptions;
+  options: BisectOptions;
   outcome: Outcome;
   repo: Repo;
   meta: Map<string, CommitMeta & { tree: string }>;
@@ -39,9 +39,9 @@ export interface FinishContext {
  * run-end event. The sequential bisect and the bisect in rounds on a fleet end the same way.
  */
 export async function finishBisect(x: FinishContext): Promise<{ exitCode: number; result: RunResult }> {
-  const { o, outcome, repo, meta, measurer, runDir, bad, started, emit, signal } = x;
+  const { options, outcome, repo, meta, measurer, runDir, bad, started, emit, signal } = x;
   const { cost } = measurer;
-  const probe = o.probe;
+  const probe = options.probe;
   const cache = cacheRoot();
   const worktrees = measurer.worktrees;
   const outputs = measurer.preparer.outputHashes;
@@ -64,7 +64,7 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
     undecided: ExitCode.undecided,
   }[outcome.status];
   // A culprit that changed a lockfile: which package, which version, which commit (docs/dependencies.md).
-  if (o.deps !== false && outcome.status === 'found') {
+  if (options.deps !== false && outcome.status === 'found') {
     for (const c of culprits) {
       try {
         await descend(
@@ -76,10 +76,10 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
             cache,
             signal,
             emit,
-            engine: { ...o.engine, better: probe.metric.better, deterministic: probe.deterministic },
-            seed: o.seed ?? parseInt(bad.slice(0, 8), 16),
-            env: { ...(process.env as Record<string, string>), ...o.env },
-            depRepos: o.depRepos ?? {},
+            engine: { ...options.engine, better: probe.metric.better, deterministic: probe.deterministic },
+            seed: options.seed ?? parseInt(bad.slice(0, 8), 16),
+            env: { ...(process.env as Record<string, string>), ...options.env },
+            depRepos: options.depRepos ?? {},
             scratch: join(worktrees.dir, `deps-${c.sha.slice(0, 12)}`),
           },
         );
@@ -97,7 +97,7 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
     }
   }
   // Evidence at the culprit (docs/evidence.md): profile parent and culprit, diff, tie to the change.
-  if (o.profile !== false && culprits.length) {
+  if (options.profile !== false && culprits.length) {
     const p0 = performance.now();
     const prepared = preparationCounted(cost);
     const evidenceStore = new EvidenceStore(join(cache, 'evidence'));
@@ -106,9 +106,9 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
       hashOf({
         // Bumped when how evidence is gathered changes (how long Go profiles run), so old entries are not replayed.
         v: 2,
-        probe: o.probeDefinition,
+        probe: options.probeDefinition,
         build: measurer.buildCommand ?? null,
-        env: o.env ?? null,
+        env: options.env ?? null,
         fp: measurer.fp.hash,
         culprit: await tree(c.sha),
         parent: await tree(c.parent),
@@ -122,13 +122,13 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
       prepare: (s) => measurer.prepareCommit(s),
       repo,
       runDir,
-      env: o.env,
+      env: options.env,
       signal,
       emit,
       store: {
         // --no-cache profiles again, as it measures again.
         get: (c, dir) => {
-          const hit = o.useCache ? evidenceStore.get(keys.get(c.sha)!, dir) : undefined;
+          const hit = options.useCache ? evidenceStore.get(keys.get(c.sha)!, dir) : undefined;
           if (hit) costOf(cost, c.sha).saved += hit.seconds;
           else profiled++;
           return hit?.evidence;
@@ -149,13 +149,13 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
   const end: RunEvent = {
     type: 'run-end',
     outcome,
-    resultFile: o.jsonFile ? resolve(o.jsonFile) : join(runDir, 'result.json'),
-    reportFile: o.reportFile ? resolve(o.reportFile) : join(runDir, 'writeup.md'),
+    resultFile: options.jsonFile ? resolve(options.jsonFile) : join(runDir, 'result.json'),
+    reportFile: options.reportFile ? resolve(options.reportFile) : join(runDir, 'writeup.md'),
     exitCode,
     time: new Date().toISOString(),
   };
   // The result and writeup are the fold over the log as it stands once the run-end is in it.
-  const copies = { jsonFile: o.jsonFile, reportFile: o.reportFile };
+  const copies = { jsonFile: options.jsonFile, reportFile: options.reportFile };
   const result = writeRunOutputs(runDir, [...x.record(), asLogged(end)], copies);
   emit(end);
   return { exitCode, result };
@@ -170,13 +170,13 @@ const identicalBuild = (baseline: string) =>
  * cannot go on without it, so the run ends with what to change (exit 2).
  */
 export function referenceFailure(
-  o: { good: string; bad: string },
+  options: { good: string; bad: string },
   ends: { good: string; bad: string },
   sha: string,
   f: CommitFailure,
 ): never {
   const which =
-    sha === ends.good ? `--good ${o.good}` : sha === ends.bad ? `--bad ${o.bad}` : `reference ${sha.slice(0, 12)}`;
+    sha === ends.good ? `--good ${options.good}` : sha === ends.bad ? `--bad ${options.bad}` : `reference ${sha.slice(0, 12)}`;
   const what = f.stage === 'build' ? 'does not build' : 'cannot be measured';
   const fix =
     f.kind === 'too slow'

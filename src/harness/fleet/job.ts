@@ -41,7 +41,7 @@ export interface JobOptions {
  * write result.json, the logs and the probe's artifacts into `out`. A commit that cannot be built
  * or measured is a result (its failure), not an error of the job.
  */
-export async function runJob(plan: RoundPlan, index: number, o: JobOptions): Promise<JobResult> {
+export async function runJob(plan: RoundPlan, index: number, options: JobOptions): Promise<JobResult> {
   const job = plan.jobs[index];
   if (!job)
     throw new UsageError(
@@ -49,7 +49,7 @@ export async function runJob(plan: RoundPlan, index: number, o: JobOptions): Pro
     );
   const started = new Date().toISOString();
   const t0 = performance.now();
-  const repo = await Repo.open(o.repoDir);
+  const repo = await Repo.open(options.repoDir);
   const commits = [job.target, ...job.refs];
   const meta = new Map<string, CommitMeta & { tree: string }>();
   for (const sha of commits) {
@@ -63,18 +63,18 @@ export async function runJob(plan: RoundPlan, index: number, o: JobOptions): Pro
     }
   }
   const { probe, config } = createProbe(plan.probe.name, plan.probe.definition);
-  mkdirSync(join(o.out, 'logs'), { recursive: true });
-  const log = new RunLog(join(o.out, 'events.jsonl'));
+  mkdirSync(join(options.out, 'logs'), { recursive: true });
+  const log = new RunLog(join(options.out, 'events.jsonl'));
   const emit = (e: RunEvent) => {
     log.write(e);
-    o.emit(e);
+    options.emit(e);
   };
-  const fetchBuild = plan.artifacts ? ciBuildSource(plan.artifacts, o.env ?? process.env) : undefined;
+  const fetchBuild = plan.artifacts ? ciBuildSource(plan.artifacts, options.env ?? process.env) : undefined;
   const measurer = await Measurer.create({
-    cache: o.cache,
+    cache: options.cache,
     repoRoot: repo.root,
     runId: `${plan.runId}-r${plan.round}-j${index}`,
-    runDir: o.out,
+    runDir: options.out,
     meta,
     probe,
     probeDefinition: config,
@@ -83,7 +83,7 @@ export async function runJob(plan: RoundPlan, index: number, o: JobOptions): Pro
     warmup: plan.warmup,
     useCache: plan.useCache,
     buildTimeoutMs: plan.buildTimeoutMs,
-    signal: o.signal,
+    signal: options.signal,
     emit,
     fresh: plan.fresh,
     install: plan.install,
@@ -97,7 +97,7 @@ export async function runJob(plan: RoundPlan, index: number, o: JobOptions): Pro
     index,
     key: job.key,
     target: job.target,
-    machine: machineInfo(o.env),
+    machine: machineInfo(options.env),
     cost: { seconds: 0, builds: 0, buildSeconds: 0, samples: 0, measureSeconds: 0, perCommit: {} },
     started,
     ended: started,
@@ -124,7 +124,7 @@ export async function runJob(plan: RoundPlan, index: number, o: JobOptions): Pro
       kind: e.kind,
       message: e.message,
       tail: e.logTail,
-      ...(e.logFile ? { log: relative(o.out, e.logFile) } : {}),
+      ...(e.logFile ? { log: relative(options.out, e.logFile) } : {}),
     };
   } finally {
     await measurer.close();
@@ -145,6 +145,6 @@ export async function runJob(plan: RoundPlan, index: number, o: JobOptions): Pro
     ),
   };
   result.ended = new Date().toISOString();
-  writeFileSync(join(o.out, 'result.json'), JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(join(options.out, 'result.json'), JSON.stringify(result, null, 2) + '\n');
   return result;
 }

@@ -45,9 +45,9 @@ export interface RoundsSummary {
  * back into the run log and the engine decides, until it is done. Jobs stored by an earlier run
  * (or before a crash) are replayed, not sent out again.
  */
-export async function runRounds(o: RoundsOptions): Promise<RoundsSummary> {
-  const { engine, measurer, emit } = o;
-  const store = new JobStore(join(o.cache, 'fleet', `${hashOf([o.repoRoot, o.runner.name])}.jsonl`));
+export async function runRounds(options: RoundsOptions): Promise<RoundsSummary> {
+  const { engine, measurer, emit } = options;
+  const store = new JobStore(join(options.cache, 'fleet', `${hashOf([options.repoRoot, options.runner.name])}.jsonl`));
   const ordinals = new Map<string, number>();
   const attempts = new Map<number, number>();
   const cost = measurer.cost;
@@ -55,8 +55,8 @@ export async function runRounds(o: RoundsOptions): Promise<RoundsSummary> {
   cost.fleetJobs = 0;
   cost.fleetJobsCached = 0;
   for (let round = 1; ; round++) {
-    if (o.signal.aborted) throw new Interrupted();
-    const step = engine.nextRound(o.runners);
+    if (options.signal.aborted) throw new Interrupted();
+    const step = engine.nextRound(options.runners);
     if (step.type === 'done') break;
     cost.rounds = round;
     const jobs: JobPlan[] = step.steps.map((s, index) => {
@@ -65,15 +65,15 @@ export async function runRounds(o: RoundsOptions): Promise<RoundsSummary> {
       const ordinal = ordinals.get(sig) ?? 0;
       ordinals.set(sig, ordinal + 1);
       const order = s.order.map((sha) => commits.indexOf(sha));
-      const tree = (sha: string) => o.meta.get(sha)!.tree;
+      const tree = (sha: string) => options.meta.get(sha)!.tree;
       const key = hashOf({
         v: 1,
-        probe: o.plan.probe.definition,
+        probe: options.plan.probe.definition,
         build: measurer.buildCommand ?? null,
-        install: o.plan.install ?? null,
-        env: o.plan.env ?? null,
-        artifacts: o.plan.artifacts ?? null,
-        warmup: o.plan.warmup,
+        install: options.plan.install ?? null,
+        env: options.plan.env ?? null,
+        artifacts: options.plan.artifacts ?? null,
+        warmup: options.plan.warmup,
         target: tree(s.target),
         refs: s.refs.map(tree),
         order,
@@ -94,17 +94,17 @@ export async function runRounds(o: RoundsOptions): Promise<RoundsSummary> {
     // A resumed run takes its jobs' results from its log; --no-cache still replays this very run's jobs.
     const stored = new Map(
       jobs.flatMap((j) => {
-        const logged = o.replay?.takeJob(j.key);
+        const logged = options.replay?.takeJob(j.key);
         if (logged) return [[j.index, jobFromLog(j, logged.block, logged.end)] as const];
         const hit = store.get(j.key);
-        return hit && (o.plan.useCache || hit.storedBy === o.runId) ? [[j.index, hit] as const] : [];
+        return hit && (options.plan.useCache || hit.storedBy === options.runId) ? [[j.index, hit] as const] : [];
       }),
     );
-    if (stored.size < jobs.length) o.replay?.missedJobs();
+    if (stored.size < jobs.length) options.replay?.missedJobs();
     emit({
       type: 'round',
       round,
-      runner: o.runner.name,
+      runner: options.runner.name,
       jobs: jobs.map((j) => ({
         index: j.index,
         target: j.target,
@@ -119,17 +119,17 @@ export async function runRounds(o: RoundsOptions): Promise<RoundsSummary> {
       // The plan's indexes are the runner's (a matrix entry, a completion index): 0..m-1 for the jobs sent out.
       const plan: RoundPlan = {
         schema: 'perfbisect-round/1',
-        runId: o.runId,
+        runId: options.runId,
         round,
-        ...o.plan,
+        ...options.plan,
         jobs: toRun.map((j, index) => ({ ...j, index })),
       };
-      const back = await o.runner.runRound(plan, {
-        dir: join(o.runDir, 'rounds', `r${round}`),
-        signal: o.signal,
+      const back = await options.runner.runRound(plan, {
+        dir: join(options.runDir, 'rounds', `r${round}`),
+        signal: options.signal,
         emit,
       });
-      if (o.signal.aborted) throw new Interrupted();
+      if (options.signal.aborted) throw new Interrupted();
       for (const b of back) outcomes.set(toRun[b.index].index, b);
     }
     const results: RoundResult[] = [];
@@ -152,7 +152,7 @@ export async function runRounds(o: RoundsOptions): Promise<RoundsSummary> {
         });
         if (n >= ATTEMPTS) {
           throw new EnvironmentError(
-            `${o.runner.name}: the job measuring ${job.target.slice(0, 12)} brought no result back ${n} times: ${why}` +
+            `${options.runner.name}: the job measuring ${job.target.slice(0, 12)} brought no result back ${n} times: ${why}` +
               `${got?.where ? ` (${got.where})` : ''}${got?.dir ? ` (its files: ${got.dir})` : ''}`,
           );
         }
@@ -164,11 +164,11 @@ export async function runRounds(o: RoundsOptions): Promise<RoundsSummary> {
         });
         continue;
       }
-      if (!hit) store.put(result, o.runId);
+      if (!hit) store.put(result, options.runId);
       cost.fleetJobs! += 1;
       if (hit) cost.fleetJobsCached! += 1;
       if (got?.dir && existsSync(join(got.dir, 'artifacts')))
-        cpSync(join(got.dir, 'artifacts'), join(o.runDir, 'artifacts'), { recursive: true });
+        cpSync(join(got.dir, 'artifacts'), join(options.runDir, 'artifacts'), { recursive: true });
       const machine = machineKey(result.machine);
       addCost(measurer, result, !!hit);
       emit({
@@ -231,7 +231,7 @@ export async function runRounds(o: RoundsOptions): Promise<RoundsSummary> {
       if (f) {
         const log = f.log && got?.dir ? join(got.dir, f.log) : undefined;
         const failure = Object.assign(new CommitFailure(f.stage, f.message, log, f.tail, f.kind), { sha: f.sha });
-        if (job.purpose !== 'verdict' || f.sha !== job.target) o.referenceFailed(f.sha, failure);
+        if (job.purpose !== 'verdict' || f.sha !== job.target) options.referenceFailed(f.sha, failure);
         const reason = `${failure.headline} on ${result.machine.name}: ${f.message}`;
         emit({ type: 'skip', sha: job.target, reason, ...(log ? { log } : {}) });
         results.push({ trial: job.trial, skipped: reason });
@@ -240,7 +240,7 @@ export async function runRounds(o: RoundsOptions): Promise<RoundsSummary> {
       results.push({ trial: job.trial, machine, samples: result.samples! });
     }
     engine.recordRound(results);
-    o.afterRound();
+    options.afterRound();
   }
   return { rounds: cost.rounds };
 }

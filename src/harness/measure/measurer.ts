@@ -82,20 +82,20 @@ export class Measurer {
   /** Commits the block just before ran for real (not replayed): they are warm already. */
   private lastRun = new Set<string>();
 
-  private constructor(private readonly o: MeasurerOptions, readonly worktrees: Worktrees) {
-    this.store = new SampleStore(join(o.cache, 'samples', `${hashOf([o.repoRoot, this.fp.hash])}.jsonl`));
-    this.buildCommand = o.probe.build ?? o.build;
-    this.baseEnv = { ...(process.env as Record<string, string>), ...o.env };
+  private constructor(private readonly options: MeasurerOptions, readonly worktrees: Worktrees) {
+    this.store = new SampleStore(join(options.cache, 'samples', `${hashOf([options.repoRoot, this.fp.hash])}.jsonl`));
+    this.buildCommand = options.probe.build ?? options.build;
+    this.baseEnv = { ...(process.env as Record<string, string>), ...options.env };
     this.preparer = new Preparer({
-      cache: o.cache, mirror: worktrees.mirror, worktreeDir: worktrees.dir, fresh: !!o.fresh, install: o.install, build: this.buildCommand,
-      env: o.env, baseEnv: this.baseEnv, tree: (sha) => o.meta.get(sha)!.tree, runDir: o.runDir, signal: o.signal, emit: o.emit,
-      buildTimeoutMs: o.buildTimeoutMs, cost: this.cost, jobs: o.jobs ?? defaultJobs(), fetchBuild: o.fetchBuild,
+      cache: options.cache, mirror: worktrees.mirror, worktreeDir: worktrees.dir, fresh: !!options.fresh, install: options.install, build: this.buildCommand,
+      env: options.env, baseEnv: this.baseEnv, tree: (sha) => options.meta.get(sha)!.tree, runDir: options.runDir, signal: options.signal, emit: options.emit,
+      buildTimeoutMs: options.buildTimeoutMs, cost: this.cost, jobs: options.jobs ?? defaultJobs(), fetchBuild: options.fetchBuild,
     });
     this.failed = this.preparer.failed;
   }
 
-  static async create(o: MeasurerOptions): Promise<Measurer> {
-    return new Measurer(o, await Worktrees.create(o.cache, o.repoRoot, o.runId));
+  static async create(options: MeasurerOptions): Promise<Measurer> {
+    return new Measurer(options, await Worktrees.create(options.cache, options.repoRoot, options.runId));
   }
 
   private costOf(sha: string) {
@@ -111,7 +111,7 @@ export class Measurer {
       this.leases.set(sha, slot);
       return slot.path;
     } catch (e) {
-      if (this.o.signal.aborted) throw new Interrupted();
+      if (this.options.signal.aborted) throw new Interrupted();
       // Commits are prepared side by side: name the one that failed.
       blame(e, sha);
     }
@@ -136,11 +136,11 @@ export class Measurer {
   }
 
   private contextFor(sha: string, dir: string): ProbeContext {
-    const o = this.o;
-    const probeLog = join(o.runDir, 'logs', `${sha.slice(0, 12)}-probe.log`);
-    const artifactsDir = join(o.runDir, 'artifacts', sha.slice(0, 12));
+    const { runDir, signal, emit } = this.options;
+    const probeLog = join(runDir, 'logs', `${sha.slice(0, 12)}-probe.log`);
+    const artifactsDir = join(runDir, 'artifacts', sha.slice(0, 12));
     const env = { ...this.baseEnv, PERFBISECT_COMMIT: sha };
-    return probeContext({ cwd: dir, sha, env, signal: o.signal, logFile: probeLog, artifactsDir, emit: o.emit });
+    return probeContext({ cwd: dir, sha, env, signal, logFile: probeLog, artifactsDir, emit });
   }
 
   /**
@@ -152,8 +152,8 @@ export class Measurer {
     this.censored.set(sha, n);
     this.censoredAt = value;
     if (n > 1) return;
-    const at = `${value} ${this.o.probe.metric.unit}`.trim();
-    this.o.emit({
+    const at = `${value} ${this.options.probe.metric.unit}`.trim();
+    this.options.emit({
       type: 'warning',
       message: `${sha.slice(0, 10)}: a probe run ran past the probe's timeout and was stopped: ` +
         `the probe was too slow (it did not crash). The run counts as a censored sample, at least ${at}; ` +
@@ -171,19 +171,19 @@ export class Measurer {
     const sig = `${target}|${refs.join(',')}`;
     const ordinal = block.ordinal ?? this.ordinals.get(sig) ?? 0;
     this.ordinals.set(sig, ordinal + 1);
-    const logged = this.o.replay?.take(block);
+    const logged = this.options.replay?.take(block);
     if (logged) return this.replayLogged(block, logged);
     try {
       return await this.measureOrReuse(block, ordinal);
     } catch (e) {
       // A probe stopped by q or Ctrl-C did not fail: nothing is recorded, the resumed run measures it.
-      if (e instanceof CommitFailure && !this.o.signal.aborted) {
+      if (e instanceof CommitFailure && !this.options.signal.aborted) {
         const failure = {
           sha: e.sha ?? target, stage: e.stage, kind: e.kind, message: e.message, tail: e.logTail,
           ...(e.logFile ? { log: e.logFile } : {}),
         };
         const { purpose } = block;
-        this.o.emit({ type: 'block', target, refs, order: [...block.order], purpose, samples: {}, failure });
+        this.options.emit({ type: 'block', target, refs, order: [...block.order], purpose, samples: {}, failure });
       }
       throw e;
     }
@@ -192,7 +192,7 @@ export class Measurer {
   /** A block of the interrupted run, from its log: its samples go to the views and the engine as they were. */
   private replayLogged(block: Block, logged: BlockRecord): Record<string, number[]> {
     const { target, refs, rounds, purpose } = block;
-    const { emit } = this.o;
+    const { emit } = this.options;
     this.lastRun = new Set();
     const f = logged.failure;
     if (f) {
@@ -223,19 +223,20 @@ export class Measurer {
   /** The block measured here, or replayed from the sample store. */
   private async measureOrReuse(block: Block, ordinal: number): Promise<Record<string, number[]>> {
     const { target, refs, order, rounds, purpose } = block;
-    const { o, store, meta, emit, probe, signal } = { o: this.o, store: this.store, meta: this.o.meta, emit: this.o.emit, probe: this.o.probe, signal: this.o.signal };
+    const { options, store } = this;
+    const { meta, emit, probe, signal } = options;
     const { cost, details } = this;
     const commits = [...refs, target];
     // Everything that decides what a sample measures: the probe, how each commit is installed and built.
     const key = hashOf({
-      v: 3, probe: o.probeDefinition, build: this.buildCommand ?? null, install: o.install ?? null, env: o.env ?? null, fp: this.fp.hash,
-      target: meta.get(target)!.tree, refs: refs.map((r) => meta.get(r)!.tree), ordinal, warmup: o.warmup,
+      v: 3, probe: options.probeDefinition, build: this.buildCommand ?? null, install: options.install ?? null, env: options.env ?? null, fp: this.fp.hash,
+      target: meta.get(target)!.tree, refs: refs.map((r) => meta.get(r)!.tree), ordinal, warmup: options.warmup,
       // The order as positions in [target, ...refs]: the same block measured in another order is another block.
       order: order.map((sha) => commits.indexOf(sha)),
     });
     // --no-cache still replays this very run's blocks: that is how a resumed --no-cache run measures nothing twice.
     const hit = store.get(key);
-    const stored = hit && (o.useCache || hit.runId === o.runId) ? hit : undefined;
+    const stored = hit && (options.useCache || hit.runId === options.runId) ? hit : undefined;
     if (stored) {
       this.lastRun = new Set();
       cost.cachedBlocks++;
@@ -300,10 +301,10 @@ export class Measurer {
         const t0 = performance.now();
         let s: Sample;
         try {
-          o.hush?.(true);
+          options.hush?.(true);
           s = await probe.sample(ctxs.get(sha)!).catch((e) => blame(e, sha));
         } finally {
-          o.hush?.(false);
+          options.hush?.(false);
           this.costOf(sha).measure += (performance.now() - t0) / 1000;
           cost.measureSeconds += (performance.now() - t0) / 1000;
         }
@@ -331,8 +332,8 @@ export class Measurer {
       const cold = commits.filter((sha) => probe.prepare || !this.lastRun.has(sha));
       this.lastRun = new Set();
       if (!probe.deterministic) {
-        if (o.warmup === 'auto') for (const sha of cold) await take(sha, 'held');
-        else for (let w = 0; w < o.warmup; w++) for (const sha of cold) await take(sha, 'no');
+        if (options.warmup === 'auto') for (const sha of cold) await take(sha, 'held');
+        else for (let w = 0; w < options.warmup; w++) for (const sha of cold) await take(sha, 'no');
       }
       for (const sha of order) await take(sha, 'yes');
       // The warm-up run counts when it looks like the commit's other runs: a cold first run stands out.
@@ -357,7 +358,7 @@ export class Measurer {
     const censored = Object.keys(censoredByTree).length ? { censored: censoredByTree } : {};
     const seconds = (performance.now() - m0) / 1000;
     store.put({
-      key, runId: o.runId, samples: byTree, details: detailsByTree, ...censored, time: new Date().toISOString(),
+      key, runId: options.runId, samples: byTree, details: detailsByTree, ...censored, time: new Date().toISOString(),
       seconds, prepareSeconds: (m0 - b0) / 1000,
     });
     emit(blockRecord(block, out, outDetails, outCensored, seconds + (m0 - b0) / 1000));

@@ -10,7 +10,7 @@ import { spawnShell } from '../process/process.js';
 import { runTimed } from '../process/timed-run.js';
 
 /** The effects a probe may use for one commit, each logged, bounded and cleaned up by the harness. */
-export function probeContext(o: {
+export function probeContext(options: {
   cwd: string;
   sha: string;
   env: Record<string, string>;
@@ -19,7 +19,7 @@ export function probeContext(o: {
   artifactsDir: string;
   emit: (e: RunEvent) => void;
 }): ProbeContext {
-  const { cwd, sha, env, signal, logFile, artifactsDir, emit } = o;
+  const { cwd, sha, env, signal, logFile, artifactsDir, emit } = options;
   return {
     cwd, sha, env, signal, logFile, artifactsDir,
     exec: async (command, opts = {}) => {
@@ -50,25 +50,25 @@ export function probeContext(o: {
 
 function startProcess(
   command: string,
-  o: { cwd: string; env: Record<string, string>; logFile: string; signal: AbortSignal; sha: string; emit: (e: RunEvent) => void },
+  options: { cwd: string; env: Record<string, string>; logFile: string; signal: AbortSignal; sha: string; emit: (e: RunEvent) => void },
 ): RunningProcess {
   const lines: string[] = [];
   const listeners: ((l: string) => void)[] = [];
   const p = spawnShell(command, {
-    cwd: o.cwd,
-    env: o.env,
-    logFile: o.logFile,
+    cwd: options.cwd,
+    env: options.env,
+    logFile: options.logFile,
     onLine: (l) => {
       lines.push(l);
       if (lines.length > 200) lines.shift();
       for (const fn of listeners) fn(l);
-      o.emit({ type: 'output', sha: o.sha, stage: 'server', line: l });
+      options.emit({ type: 'output', sha: options.sha, stage: 'server', line: l });
     },
   });
   const onAbort = () => void p.stop(500);
-  o.signal.addEventListener('abort', onAbort, { once: true });
+  options.signal.addEventListener('abort', onAbort, { once: true });
   const exited = p.exited.then((r) => {
-    o.signal.removeEventListener('abort', onAbort);
+    options.signal.removeEventListener('abort', onAbort);
     return r.exitCode ?? undefined;
   });
   return {

@@ -81,23 +81,23 @@ export function asArgv(command: string): string[] | undefined {
   return out;
 }
 
-export async function runTimed(command: string, o: TimedOptions): Promise<TimedResult> {
-  if (o.signal?.aborted) throw new Error('aborted');
+export async function runTimed(command: string, options: TimedOptions): Promise<TimedResult> {
+  if (options.signal?.aborted) throw new Error('aborted');
   const how = timingMode();
   const argv = how.kind === 'plain' ? asArgv(command) : undefined;
   const [file, args, env] =
     how.kind === 'bash5'
-      ? [how.bash, ['-c', WRAPPER], { ...o.env, PERFBISECT_CMD: command }]
+      ? [how.bash, ['-c', WRAPPER], { ...options.env, PERFBISECT_CMD: command }]
       : argv
-        ? [argv[0], argv.slice(1), o.env]
-        : ['sh', ['-c', command], o.env];
+        ? [argv[0], argv.slice(1), options.env]
+        : ['sh', ['-c', command], options.env];
   const t0 = performance.now();
   const child = execa(file, args, {
-    cwd: o.cwd, env, extendEnv: false, detached: true, reject: false,
+    cwd: options.cwd, env, extendEnv: false, detached: true, reject: false,
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
     lines: { stdout: true, stderr: true },
     // execa stops the command at its timeout or on Ctrl-C (SIGKILL a second after SIGTERM); its group goes too.
-    timeout: o.timeoutMs, cancelSignal: o.signal, forceKillAfterDelay: 1000,
+    timeout: options.timeoutMs, cancelSignal: options.signal, forceKillAfterDelay: 1000,
   });
   const pid = child.pid;
   if (pid === undefined) {
@@ -115,7 +115,7 @@ export async function runTimed(command: string, o: TimedOptions): Promise<TimedR
   const { stdout, stderr } = r;
   const inner = how.kind === 'bash5' ? wrapperFigures(String((r.stdio as unknown[])[3] ?? '')) : undefined;
   const ms = inner?.wallMs ?? (argv ? outside : Math.max(0, outside - (how.kind === 'plain' ? how.shellStartMs : 0)));
-  if (o.logFile) await appendFile(o.logFile, [...stdout, ...stderr].map((line) => `${line}\n`).join(''));
+  if (options.logFile) await appendFile(options.logFile, [...stdout, ...stderr].map((line) => `${line}\n`).join(''));
   return {
     exitCode: r.exitCode ?? (r.timedOut ? 124 : 128),
     stdout: stdout.join('\n'), stderr: stderr.join('\n'), ms, cpuMs: inner?.cpuMs,

@@ -40,18 +40,18 @@ export class GitHubActionsRunner implements Runner {
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   private ref?: string;
 
-  constructor(private readonly o: GitHubActionsOptions) {
-    this.api = new ActionsApi(new GitHubClient(o.settings));
-    this.pollMs = o.pollMs ?? 5000;
-    this.sleep = o.sleep ?? abortableSleep;
+  constructor(private readonly options: GitHubActionsOptions) {
+    this.api = new ActionsApi(new GitHubClient(options.settings));
+    this.pollMs = options.pollMs ?? 5000;
+    this.sleep = options.sleep ?? abortableSleep;
   }
 
   private get where(): string {
-    return `${this.o.settings.owner}/${this.o.settings.repo}`;
+    return `${this.options.settings.owner}/${this.options.settings.repo}`;
   }
 
   async check(): Promise<void> {
-    const workflow = this.o.config.workflow;
+    const workflow = this.options.config.workflow;
     const wf = await this.call(() => this.api.workflow(workflow), 'look up the workflow');
     if (!wf) {
       throw new UsageError(
@@ -65,7 +65,7 @@ export class GitHubActionsRunner implements Runner {
         `github-actions: the workflow ${workflow} in ${this.where} is ${wf.state.replace(/_/g, ' ')}: enable it first.`,
       );
     this.ref =
-      this.o.config.ref ??
+      this.options.config.ref ??
       (
         await this.call(
           () => this.api.client.get<{ default_branch: string }>(this.api.client.repoPath('')),
@@ -86,9 +86,9 @@ export class GitHubActionsRunner implements Runner {
       );
     const since = new Date(Date.now() - 2 * 60_000); // GitHub's clock and this one may differ a little
     const id =
-      (await this.call(() => this.api.dispatch(this.o.config.workflow, this.ref!, inputs), 'start the workflow')) ??
+      (await this.call(() => this.api.dispatch(this.options.config.workflow, this.ref!, inputs), 'start the workflow')) ??
       (await this.findRun(roundId, since, ctx.signal));
-    const deadline = Date.now() + this.o.config['timeout-minutes'] * 60_000;
+    const deadline = Date.now() + this.options.config['timeout-minutes'] * 60_000;
     let run: WorkflowRun | undefined;
     try {
       run = await this.waitFor(id, deadline, ctx.signal);
@@ -98,7 +98,7 @@ export class GitHubActionsRunner implements Runner {
     if (run.status !== 'completed') {
       return plan.jobs.map((j) => ({
         index: j.index,
-        lost: `the run did not finish in ${this.o.config['timeout-minutes']} minutes and was cancelled`,
+        lost: `the run did not finish in ${this.options.config['timeout-minutes']} minutes and was cancelled`,
         where: run!.html_url,
       }));
     }
@@ -142,7 +142,7 @@ export class GitHubActionsRunner implements Runner {
     const until = Date.now() + 3 * 60_000;
     for (let wait = this.pollMs; ; wait = Math.min(wait * 2, 12 * this.pollMs)) {
       const runs = await this.call(
-        () => this.api.dispatchedRuns(this.o.config.workflow, since),
+        () => this.api.dispatchedRuns(this.options.config.workflow, since),
         "list the workflow's runs",
       );
       const run = runs.find((r) => r.display_title.includes(roundId));
@@ -150,7 +150,7 @@ export class GitHubActionsRunner implements Runner {
       if (signal.aborted) throw new Interrupted();
       if (Date.now() > until) {
         throw new EnvironmentError(
-          `github-actions: the workflow ${this.o.config.workflow} was started ` +
+          `github-actions: the workflow ${this.options.config.workflow} was started ` +
             `but no run titled with ${roundId} appeared in 3 minutes: ` +
             'its run-name must include ${{ inputs.id }} (perfbisect init fleet writes it so).',
         );

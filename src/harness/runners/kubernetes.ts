@@ -57,15 +57,15 @@ export class KubernetesRunner implements Runner {
   private namespace = 'default';
   private readonly pollMs: number;
 
-  constructor(private readonly o: KubernetesOptions) {
-    this.pollMs = o.pollMs ?? 5000;
+  constructor(private readonly options: KubernetesOptions) {
+    this.pollMs = options.pollMs ?? 5000;
   }
 
   private api(): KubeClient {
     if (!this.client) {
-      const access = this.o.access ?? kubeAccess(this.o.env);
+      const access = this.options.access ?? kubeAccess(this.options.env);
       this.client = new KubeClient(access);
-      this.namespace = this.o.config.namespace ?? access.namespace ?? 'default';
+      this.namespace = this.options.config.namespace ?? access.namespace ?? 'default';
     }
     return this.client;
   }
@@ -98,14 +98,14 @@ export class KubernetesRunner implements Runner {
         },
       ],
     };
-    await validateJobManifest(jobManifest(sample, this.o.config, 'perfbisect-check', this.namespace));
+    await validateJobManifest(jobManifest(sample, this.options.config, 'perfbisect-check', this.namespace));
     await this.call(() => api.get(`${this.jobsPath()}?limit=1`), 'list Jobs');
   }
 
   async runRound(plan: RoundPlan, ctx: RoundContext): Promise<JobOutcome[]> {
     const api = this.api();
     const name = jobName(plan);
-    const manifest = jobManifest(plan, this.o.config, name, this.namespace);
+    const manifest = jobManifest(plan, this.options.config, name, this.namespace);
     await validateJobManifest(manifest);
     await this.call(() => api.post(this.jobsPath(), manifest), `create the Job ${name}`, true);
     try {
@@ -186,7 +186,7 @@ export class KubernetesRunner implements Runner {
         out.push({ index: j.index, lost: `the pod failed (${why})`, where, dir });
         continue;
       }
-      const results = this.o.config.results;
+      const results = this.options.config.results;
       if (typeof results !== 'string') {
         const from = join(results.local, plan.runId, `r${plan.round}`, `job-${j.index}`);
         out.push(

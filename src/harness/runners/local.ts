@@ -23,7 +23,7 @@ export function cliEntry(): string {
 export class LocalRunner implements Runner {
   readonly name = 'local';
 
-  constructor(private readonly o: { repoRoot: string; cache: string; env?: Record<string, string> }) {}
+  constructor(private readonly options: { repoRoot: string; cache: string; env?: Record<string, string> }) {}
 
   async check(): Promise<void> {}
 
@@ -40,12 +40,12 @@ export class LocalRunner implements Runner {
         process.execPath,
         [cliEntry(), 'job', planFile, '--index', String(job.index), '--out', dir],
         {
-          cwd: this.o.repoRoot,
+          cwd: this.options.repoRoot,
           reject: false,
           all: true,
           cancelSignal: ctx.signal,
           forceKillAfterDelay: 3000,
-          env: { ...this.o.env, PERFBISECT_CACHE_DIR: this.o.cache },
+          env: { ...this.options.env, PERFBISECT_CACHE_DIR: this.options.cache },
           stdin: 'ignore',
         },
       );

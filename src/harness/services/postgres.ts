@@ -61,7 +61,7 @@ function hookExit(): void {
 
 const USER = 'perfbisect';
 
-export async function startPostgres(o: { logFile: string; signal?: AbortSignal }): Promise<PostgresServer> {
+export async function startPostgres(options: { logFile: string; signal?: AbortSignal }): Promise<PostgresServer> {
   const bin = findPostgresBin();
   if (!bin) throw new EnvironmentError(`PostgreSQL server binaries not found: ${INSTALL_HINT}.`);
   const asRoot = process.getuid?.() === 0;
@@ -76,7 +76,7 @@ export async function startPostgres(o: { logFile: string; signal?: AbortSignal }
     }
     const as = (cmd: string) => (asRoot ? `runuser -u postgres -- ${cmd}` : cmd);
     const init = await runShell(as(`${join(bin, 'initdb')} -D ${data} -U ${USER} --auth=trust -E UTF8 --no-sync --no-instructions`), {
-      cwd: dir, logFile: o.logFile, signal: o.signal, env: { ...process.env, LC_ALL: 'C' },
+      cwd: dir, logFile: options.logFile, signal: options.signal, env: { ...process.env, LC_ALL: 'C' },
     });
     if (init.exitCode !== 0) throw new EnvironmentError(`initdb failed (exit ${init.exitCode}): ${lastLine(init.stderr || init.stdout)}`);
     const port = await freePort();
@@ -85,7 +85,7 @@ export async function startPostgres(o: { logFile: string; signal?: AbortSignal }
       'shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=top', 'pg_stat_statements.max=10000',
       'fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'max_connections=50',
     ].map((s) => `-c ${s}`).join(' ');
-    const server = spawnShell(`exec ${as(`${join(bin, 'postgres')} -D ${data} ${settings}`)}`, { cwd: dir, env: { ...process.env, LC_ALL: 'C' }, logFile: o.logFile });
+    const server = spawnShell(`exec ${as(`${join(bin, 'postgres')} -D ${data} ${settings}`)}`, { cwd: dir, env: { ...process.env, LC_ALL: 'C' }, logFile: options.logFile });
     record.pid = server.pid;
     live.add(record);
     hookExit();
@@ -94,13 +94,13 @@ export async function startPostgres(o: { logFile: string; signal?: AbortSignal }
     const admin = `postgresql://${USER}@127.0.0.1:${port}/postgres`;
     const deadline = Date.now() + 30_000;
     for (;;) {
-      if (exited) throw new EnvironmentError(`postgres exited while starting; see ${o.logFile}`);
-      if (o.signal?.aborted) throw new EnvironmentError('interrupted while starting PostgreSQL');
+      if (exited) throw new EnvironmentError(`postgres exited while starting; see ${options.logFile}`);
+      if (options.signal?.aborted) throw new EnvironmentError('interrupted while starting PostgreSQL');
       try {
         await withClient(admin, (c) => c.query('select 1'));
         break;
       } catch {
-        if (Date.now() > deadline) throw new EnvironmentError(`postgres did not accept connections within 30 s; see ${o.logFile}`);
+        if (Date.now() > deadline) throw new EnvironmentError(`postgres did not accept connections within 30 s; see ${options.logFile}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }

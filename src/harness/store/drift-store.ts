@@ -30,11 +30,11 @@ export interface DriftStore {
   add(runId: string, records: StoreRecord[]): Promise<void>;
 }
 
-export function openStore(spec: string, o: { repoRoot: string; cache: string }): DriftStore {
+export function openStore(spec: string, options: { repoRoot: string; cache: string }): DriftStore {
   if (spec.startsWith('git:')) {
     const branch = spec.slice(4);
     if (!/^[\w][\w./-]*$/.test(branch) || branch.includes('..')) throw new UsageError(`--store ${spec}: give a branch name, like --store git:perfbisect-data.`);
-    return new GitStore(branch, o.repoRoot, o.cache);
+    return new GitStore(branch, options.repoRoot, options.cache);
   }
   return new DirStore(spec);
 }
@@ -80,8 +80,8 @@ class GitStore implements DriftStore {
     this.gitDir = join(cache, 'drift-stores', `${hashOf([repoRoot, branch])}.git`);
   }
 
-  private git(args: string[], o: { input?: string; env?: Record<string, string>; reject?: boolean } = {}) {
-    return execa('git', [`--git-dir=${this.gitDir}`, ...args], { input: o.input, env: o.env, reject: o.reject ?? true });
+  private git(args: string[], options: { input?: string; env?: Record<string, string>; reject?: boolean } = {}) {
+    return execa('git', [`--git-dir=${this.gitDir}`, ...args], { input: options.input, env: options.env, reject: options.reject ?? true });
   }
 
   private async fetch(): Promise<boolean> {

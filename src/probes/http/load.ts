@@ -72,12 +72,12 @@ function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
 }
 
-export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
+export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
   const times: number[] = [];
   let non2xx = 0;
   const started = performance.now();
-  const requests = o.requests?.length
-    ? weightedSequence(o.requests).map(({ weight: _w, ...r }) => ({ ...r, method: (r.method ?? o.method ?? 'GET') as autocannon.Request['method'] }))
+  const requests = options.requests?.length
+    ? weightedSequence(options.requests).map(({ weight: _w, ...r }) => ({ ...r, method: (r.method ?? options.method ?? 'GET') as autocannon.Request['method'] }))
     : undefined;
   let onAbort = () => {};
   // Loaded on first use: autocannon costs a quarter of a second at start-up, which only load probes need.
@@ -85,14 +85,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = load(
       {
-        url: o.url,
-        connections: o.connections,
-        ...(o.amount ? { amount: o.amount } : { duration: o.duration ?? 2 }),
-        method: (o.method ?? 'GET') as autocannon.Request['method'],
-        headers: o.headers,
-        body: o.body,
+        url: options.url,
+        connections: options.connections,
+        ...(options.amount ? { amount: options.amount } : { duration: options.duration ?? 2 }),
+        method: (options.method ?? 'GET') as autocannon.Request['method'],
+        headers: options.headers,
+        body: options.body,
         ...(requests ? { requests } : {}),
-        timeout: o.timeout ?? 10,
+        timeout: options.timeout ?? 10,
         // autocannon only notices the end of a run on its sampling tick (default 1 s): a 0.5 s run
         // would last 1 s. A short tick makes a run last what was asked.
         sampleInt: 50,
@@ -104,8 +104,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
       if (statusCode < 200 || statusCode > 299) non2xx++;
     });
     onAbort = () => (instance as unknown as { stop(): void }).stop();
-    o.signal?.addEventListener('abort', onAbort, { once: true });
-  }).finally(() => o.signal?.removeEventListener('abort', onAbort));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+  }).finally(() => options.signal?.removeEventListener('abort', onAbort));
   const seconds = Math.max((performance.now() - started) / 1000, 1e-3);
   const s = sorted(times);
   const q = (p: number) => (s.length ? quantileSorted(s, p) : NaN);
@@ -118,6 +118,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
     errorRate: attempted ? errors / attempted : 0,
     non2xxRate: s.length ? non2xx / s.length : 0,
     requests: s.length,
-    connections: o.connections,
+    connections: options.connections,
   };
 }

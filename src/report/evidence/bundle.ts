@@ -8,7 +8,7 @@ import { mdCode } from '../escape.js';
  * then, from source maps, the source modules whose bytes grew. Pure: two bundle-sizes.json in,
  * Markdown lines out.
  */
-export function renderBundleEvidence(before: BundleSizes, after: BundleSizes, o: { top?: number } = {}): string[] {
+export function renderBundleEvidence(before: BundleSizes, after: BundleSizes, options: { top?: number } = {}): string[] {
   const key = after.compression === 'none' ? 'raw' : after.compression;
   const label = after.compression === 'none' ? 'bytes' : after.compression;
   const a = new Map(before.files.map((f) => [f.file, f]));
@@ -20,13 +20,13 @@ export function renderBundleEvidence(before: BundleSizes, after: BundleSizes, o:
     .sort((p, q) => Math.abs(q.d) - Math.abs(p.d) || p.n.localeCompare(q.n));
   const sum = (m: Map<string, { raw: number; gzip: number; brotli: number }>) => [...m.values()].reduce((s, f) => s + f[key], 0);
   const L = [`| File | Before (${label}) | After (${label}) | Δ |`, '|---|---:|---:|---:|'];
-  for (const r of rows.slice(0, o.top ?? 20)) {
+  for (const r of rows.slice(0, options.top ?? 20)) {
     const note = r.x === undefined ? ' (new)' : r.y === undefined ? ' (removed)' : '';
     L.push(`| ${mdCode(r.n, { inTable: true })}${note} | ${r.x === undefined ? '–' : fmtBytes(r.x)} | ${r.y === undefined ? '–' : fmtBytes(r.y)} | ${signedBytes(r.d)} |`);
   }
-  if (rows.length > (o.top ?? 20)) L.push(`| … ${rows.length - (o.top ?? 20)} more files | | | |`);
+  if (rows.length > (options.top ?? 20)) L.push(`| … ${rows.length - (options.top ?? 20)} more files | | | |`);
   L.push(`| **total** | ${fmtBytes(sum(a))} | ${fmtBytes(sum(b))} | ${signedBytes(sum(b) - sum(a))} |`, '');
-  const grew = moduleGrowth(before, after).slice(0, o.top ?? 10);
+  const grew = moduleGrowth(before, after).slice(0, options.top ?? 10);
   if (grew.length) {
     L.push('Source modules that grew (raw bytes in the output, attributed through source maps):', '', '| Module | In | Before | After | Δ |', '|---|---|---:|---:|---:|');
     for (const g of grew) L.push(`| ${mdCode(g.module, { inTable: true })}${g.before === 0 ? ' (new)' : ''} | ${mdCode(g.file, { inTable: true })} | ${fmtBytes(g.before)} | ${fmtBytes(g.after)} | ${signedBytes(g.after - g.before)} |`);

@@ -16,15 +16,15 @@ export function Done({ s }: { s: ViewState }) {
       </Box>
     );
   }
-  const o = s.outcome;
-  if (!o) return null;
+  const outcome = s.outcome;
+  if (!outcome) return null;
   const unit = s.metric.unit;
   return (
     <Box flexDirection="column">
-      {o.status === 'no-regression' ? <Text bold color="green">No regression between good and bad above the threshold.</Text> : null}
-      {o.status === 'undecided' ? <Text bold color="yellow">{undecidedText(o.noRegressionBelow)}</Text> : null}
-      {o.status === 'ambiguous' ? <Text bold color="yellow">Ambiguous: the regression is in one of {o.suspects.map(short).join(' ')}</Text> : null}
-      {o.culprits.map((c) => {
+      {outcome.status === 'no-regression' ? <Text bold color="green">No regression between good and bad above the threshold.</Text> : null}
+      {outcome.status === 'undecided' ? <Text bold color="yellow">{undecidedText(outcome.noRegressionBelow)}</Text> : null}
+      {outcome.status === 'ambiguous' ? <Text bold color="yellow">Ambiguous: the regression is in one of {outcome.suspects.map(short).join(' ')}</Text> : null}
+      {outcome.culprits.map((c) => {
         const m = s.commits[c.sha];
         return (
           <Box key={c.sha} flexDirection="column">

@@ -10,13 +10,13 @@ const FRAME_MS = 100;
  * folded into the view state at once, frames are drawn at most every 100 ms, and once a second
  * for the clock, never while a sample is being timed. Returns the detach function, which draws the final frame.
  */
-export function liveReporter(events: EventStream, o: { onQuit?: () => void }): () => void {
+export function liveReporter(events: EventStream, options: { onQuit?: () => void }): () => void {
   let s: ViewState = initialState(Date.now());
-  const app = render(<App s={s} onQuit={o.onQuit} />, { exitOnCtrlC: false, patchConsole: false });
+  const app = render(<App s={s} onQuit={options.onQuit} />, { exitOnCtrlC: false, patchConsole: false });
   let pending: NodeJS.Timeout | undefined;
   const draw = () => {
     pending = undefined;
-    app.rerender(<App s={s} onQuit={o.onQuit} />);
+    app.rerender(<App s={s} onQuit={options.onQuit} />);
   };
   const later = (ms: number) => (pending ??= setTimeout(() => events.whenQuiet(draw), ms));
   const unsubscribe = events.subscribe((e) => {
