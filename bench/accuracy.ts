@@ -106,7 +106,9 @@ export function isTarget(c: Config): boolean {
 export const changeLabel = (c: Change) =>
   c.kind === 'none' ? 'none' : c.kind === 'one' ? `${Math.round(c.delta * 100)}%` : c.deltas.map((d) => `${Math.round(d * 100)}%`).join('+');
 
-/** FNV-1a over the configuration and run index, then murmur3's finaliser: a stable, well-mixed 32-bit seed per history. */
+/**
+ * FNV-1a over the configuration and run index, then murmur3's finaliser: a stable, well-mixed 32-bit seed per history.
+ */
 export function historySeed(base: number, c: Config, run: number): number {
   const key = `${base}|${c.n}|${c.noise}|${changeLabel(c.change)}|${c.cv}|${run}`;
   let h = 0x811c9dc5;

@@ -28,7 +28,8 @@ export async function evidenceSection(argv: readonly string[]): Promise<boolean>
     const work = mkdtempSync(join(tmpdir(), 'pb-bench-evidence-'));
     try {
       const r = await Repo.open(repo.dir);
-      // Plain git worktrees of the fixture (the bisect's own Worktrees need a run; this measures only the evidence step).
+      // Plain git worktrees of the fixture (the bisect's own Worktrees need a run; this measures only the evidence
+      // step).
       const prepare = async (sha: string) => {
         const dir = join(work, sha.slice(0, 12));
         try {
@@ -46,13 +47,21 @@ export async function evidenceSection(argv: readonly string[]): Promise<boolean>
       for (let i = 0; i < runs; i++) {
         const t0 = performance.now();
         const [ev] = await collectEvidence({
-          culprits: [{ sha: shas[2], parent: shas[1] }], probe, prepare, repo: r,
-          runDir: join(work, `run-${i}`), signal: new AbortController().signal, emit: () => undefined,
+          culprits: [{ sha: shas[2], parent: shas[1] }],
+          probe,
+          prepare,
+          repo: r,
+          runDir: join(work, `run-${i}`),
+          signal: new AbortController().signal,
+          emit: () => undefined,
         });
         seconds.push((performance.now() - t0) / 1000);
         const top = ev.top[0];
         if (top?.function === 'checksum' && top.file === file && top.inChange === 'added') hits++;
-        else console.log(`  ${lang} run ${i + 1}: top was ${top ? `${top.function} ${top.file}:${top.line} ${top.inChange}` : 'empty'}${ev.note ? ` (${ev.note})` : ''}`);
+        else
+          console.log(
+            `  ${lang} run ${i + 1}: top was ${top ? `${top.function} ${top.file}:${top.line} ${top.inChange}` : 'empty'}${ev.note ? ` (${ev.note})` : ''}`,
+          );
         noise.push(ev.noise ?? NaN);
       }
       const noiseFloor = `noise floor median ${median(noise).toFixed(1)} pts`;

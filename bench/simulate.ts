@@ -66,7 +66,10 @@ export interface SimResult {
 }
 
 /** One block measured as the harness does: one run of each commit of the step's order, in that order. */
-export function interleaved(step: { order: readonly string[] }, sample: (sha: string) => number): Record<string, number[]> {
+export function interleaved(
+  step: { order: readonly string[] },
+  sample: (sha: string) => number,
+): Record<string, number[]> {
   const got: Record<string, number[]> = {};
   for (const sha of step.order) (got[sha] ??= []).push(sample(sha));
   return got;
@@ -87,7 +90,12 @@ export function simulateBisect(h: History, seed: number, opts: Partial<EngineOpt
   for (;;) {
     const step = engine.next();
     if (step.type === 'done') {
-      return { outcome: step.outcome, culpritIdx: step.outcome.culprits.map((c) => idx(c.sha)), samples, built: built.size };
+      return {
+        outcome: step.outcome,
+        culpritIdx: step.outcome.culprits.map((c) => idx(c.sha)),
+        samples,
+        built: built.size,
+      };
     }
     // As the harness does: ask what to build ahead while this block is measured.
     engine.nextTargets();

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { median } from '../src/stats/summary.js';
+import type * as TreeCopy from '../src/harness/build/tree-copy.js';
 
 const cli = new URL('../dist/cli.js', import.meta.url).pathname;
 const now = () => performance.now() / 1000;
@@ -97,14 +98,43 @@ async function handLoop(repo: string): Promise<{ seconds: number; culprit: strin
   return { seconds, culprit };
 }
 
-async function perfbisect(repo: string, cache: string, extra: string[] = [], killAfterBlocks?: number): Promise<{ seconds: number; cost?: Cost; culprit?: string; noise?: number; code: number | undefined }> {
+async function perfbisect(
+  repo: string,
+  cache: string,
+  extra: string[] = [],
+  killAfterBlocks?: number,
+): Promise<{ seconds: number; cost?: Cost; culprit?: string; noise?: number; code: number | undefined }> {
   const json = join(cache, `r-${Date.now()}.json`);
   // --no-profile: the hand loop explains nothing either (the evidence step is issue 11's, measured there).
-  const args = [cli, '--good', 'good', '--bad', 'bad', '--install', 'auto', '--build', 'sh build.sh', '--no-profile', '--json', json, ...extra, '--', 'sh', '-c', probe];
+  const args = [
+    cli,
+    '--good',
+    'good',
+    '--bad',
+    'bad',
+    '--install',
+    'auto',
+    '--build',
+    'sh build.sh',
+    '--no-profile',
+    '--json',
+    json,
+    ...extra,
+    '--',
+    'sh',
+    '-c',
+    probe,
+  ];
   const t0 = now();
-  const child = execa('node', args, { cwd: repo, reject: false, env: { ...process.env, CI: 'true', PERFBISECT_CACHE_DIR: cache }, stdin: 'ignore' });
+  const child = execa('node', args, {
+    cwd: repo,
+    reject: false,
+    env: { ...process.env, CI: 'true', PERFBISECT_CACHE_DIR: cache },
+    stdin: 'ignore',
+  });
   if (killAfterBlocks !== undefined) {
-    while (blocks(cache).length < killAfterBlocks && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    while (blocks(cache).length < killAfterBlocks && child.exitCode === null)
+      await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGKILL');
   }
   const r = await child;
@@ -142,7 +172,7 @@ function blocks(cache: string): string[] {
  * tells whether a worktree's node_modules was rewritten since its install.
  */
 async function seedStrategies(repo: string): Promise<{ files: number; seconds: Record<string, number> }> {
-  const { copyTree, treeStamp } = (await import(new URL('../dist/harness/build/tree-copy.js', import.meta.url).href)) as typeof import('../src/harness/build/tree-copy.js');
+  const { copyTree, treeStamp } = (await import(new URL('../dist/harness/build/tree-copy.js', import.meta.url).href)) as typeof TreeCopy;
   const d = `${repo}-seed`;
   rmSync(d, { recursive: true, force: true });
   sh(tmpdir(), `git clone -q ${repo} ${d}`);
@@ -176,7 +206,12 @@ async function seedStrategies(repo: string): Promise<{ files: number; seconds: R
 export async function speedSection(argv: readonly string[]): Promise<boolean> {
   const quick = argv.includes('--quick');
   const commits = quick ? 8 : 16;
-  const { dir: repo, culprit } = fixture(commits, Math.round(commits * 0.7), Math.round(commits * 0.4), quick ? 800 : 3000);
+  const { dir: repo, culprit } = fixture(
+    commits,
+    Math.round(commits * 0.7),
+    Math.round(commits * 0.4),
+    quick ? 800 : 3000,
+  );
   const caches: string[] = [];
   const freshCache = () => {
     const c = join(tmpdir(), `pb-speed-cache-${process.pid}-${caches.length}`);

@@ -31,7 +31,11 @@ const program = (work: number) =>
   `let s = 0;\nfor (let i = 0; i < ${Math.round(work)}; i++) s += Math.sqrt(i) * Math.sin(i);\nconsole.log(s > 0 ? 'ok' : 'ok');\n`;
 
 /** commits + 1 commits (0 is good, the last bad); each step multiplies the loop at its position. */
-function history(commits: number, steps: { at: number; factor: number }[], work: number): { repo: FixtureRepo; culprits: string[] } {
+function history(
+  commits: number,
+  steps: { at: number; factor: number }[],
+  work: number,
+): { repo: FixtureRepo; culprits: string[] } {
   const repo = new FixtureRepo();
   const culprits: string[] = [];
   let level = work;
@@ -95,7 +99,8 @@ async function withBusyCore<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 const inconclusive = (r?: RunResult) => r?.commits.filter((c) => c.verdict === 'inconclusive').length ?? NaN;
-const found = (r: RunResult | undefined, culprits: string[]) => !!r && culprits.every((c) => r.culprits.some((x) => x.sha === c)) && r.culprits.length === culprits.length;
+const found = (r: RunResult | undefined, culprits: string[]) =>
+  !!r && culprits.every((c) => r.culprits.some((x) => x.sha === c)) && r.culprits.length === culprits.length;
 const noise = (r?: RunResult) => (r?.noise ? `${(r.noise.cv * 100).toFixed(1)}%` : '–');
 
 type Check = [string, boolean, string];
@@ -165,7 +170,14 @@ const eightPercent = (quick: boolean) =>
 const twoSteps = (quick: boolean) =>
   alone(
     '+8% then +26%, 100 commits',
-    history(quick ? 50 : 100, [{ at: quick ? 14 : 31, factor: 1.09 }, { at: quick ? 37 : 72, factor: 1.27 }], 3_000_000),
+    history(
+      quick ? 50 : 100,
+      [
+        { at: quick ? 14 : 31, factor: 1.09 },
+        { at: quick ? 37 : 72, factor: 1.27 },
+      ],
+      3_000_000,
+    ),
     quick,
     (r) => [
       '+8% then +26%: both found, no inconclusive verdict, ≤ 400 probe runs',

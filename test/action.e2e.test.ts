@@ -60,7 +60,10 @@ function schemaProblems(a: Record<string, any>): string[] {
 type Steps = Record<string, Record<string, string>>;
 
 /** `${{ … }}` filled in from the contexts the action uses; anything else is a mistake. */
-function evaluate(text: string, ctx: { inputs: Record<string, string>; steps: Steps; token: string; temp: string }): string {
+function evaluate(
+  text: string,
+  ctx: { inputs: Record<string, string>; steps: Steps; token: string; temp: string },
+): string {
   return text.replace(/\$\{\{\s*([^}]+?)\s*\}\}/g, (_, expr: string) => {
     let m: RegExpExecArray | null;
     if ((m = /^inputs\.([\w-]+)$/.exec(expr))) {
@@ -82,7 +85,10 @@ interface ActionRun {
 }
 
 /** Run the composite action's steps in order, as a runner does. */
-async function runAction(inputs: Record<string, string>, o: { workspace: string; env: Record<string, string>; token: string }): Promise<ActionRun> {
+async function runAction(
+  inputs: Record<string, string>,
+  o: { workspace: string; env: Record<string, string>; token: string },
+): Promise<ActionRun> {
   const temp = tempDir('pb-runner-temp-');
   const summaryFile = join(temp, 'step-summary.md');
   writeFileSync(summaryFile, '');
@@ -107,17 +113,33 @@ async function runAction(inputs: Record<string, string>, o: { workspace: string;
     const env = Object.fromEntries(Object.entries<string>(s.env ?? {}).map(([k, v]) => [k, evaluate(v, ctx)]));
     const r = await execa('bash', ['--noprofile', '--norc', '-eo', 'pipefail', script], {
       cwd: join(o.workspace, evaluate(s['working-directory'] ?? '.', ctx)),
-      reject: false, all: true,
+      reject: false,
+      all: true,
       env: {
-        ...o.env, ...env, CI: 'true', GITHUB_ACTIONS: 'true', GITHUB_ACTION_PATH: root, GITHUB_WORKSPACE: o.workspace, RUNNER_TEMP: temp,
-        GITHUB_OUTPUT: outFile, GITHUB_STEP_SUMMARY: summaryFile,
+        ...o.env,
+        ...env,
+        CI: 'true',
+        GITHUB_ACTIONS: 'true',
+        GITHUB_ACTION_PATH: root,
+        GITHUB_WORKSPACE: o.workspace,
+        RUNNER_TEMP: temp,
+        GITHUB_OUTPUT: outFile,
+        GITHUB_STEP_SUMMARY: summaryFile,
       },
     });
     ran.push({ name: s.name, exitCode: r.exitCode ?? -1, stdout: r.all ?? '' });
-    if (s.id) steps[s.id] = Object.fromEntries(readFileSync(outFile, 'utf8').split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    if (s.id)
+      steps[s.id] = Object.fromEntries(
+        readFileSync(outFile, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
     if (r.exitCode !== 0) failed = true;
   }
-  const outputs = Object.fromEntries(Object.entries<Record<string, string>>(action.outputs).map(([k, v]) => [k, evaluate(v.value, ctx)]));
+  const outputs = Object.fromEntries(
+    Object.entries<Record<string, string>>(action.outputs).map(([k, v]) => [k, evaluate(v.value, ctx)]),
+  );
   return { outputs, summary: readFileSync(summaryFile, 'utf8'), steps: ran, uploaded };
 }
 

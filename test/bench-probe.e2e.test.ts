@@ -25,7 +25,9 @@ const config = (file: string) => ({
 });
 const fast = ['--min-samples', '5', '--max-samples', '20', '--warmup', '0', '--no-profile'];
 
-/** commits 0..n; `benchAt(i)` says whether the bench file exists at commit i; regression (2 ms → 8 ms) at `regressAt`. */
+/**
+ * commits 0..n; `benchAt(i)` says whether the bench file exists at commit i; regression (2 ms → 8 ms) at `regressAt`.
+ */
 function nodeRepo(n: number, regressAt: number, benchAt: (i: number) => boolean) {
   const r = new FixtureRepo();
   cleanups.push(() => r.cleanup());

@@ -75,7 +75,14 @@ describe('queries evidence', () => {
 
 describe('heap', () => {
   it('fits a slope that ignores an odd high checkpoint', () => {
-    const flat: [number, number][] = [[0, 3_100_000], [1000, 3_350_000], [2000, 3_100_100], [3000, 3_100_050], [4000, 3_099_900], [5000, 3_100_020]];
+    const flat: [number, number][] = [
+      [0, 3_100_000],
+      [1000, 3_350_000],
+      [2000, 3_100_100],
+      [3000, 3_100_050],
+      [4000, 3_099_900],
+      [5000, 3_100_020],
+    ];
     expect(Math.abs(slope(flat) * 1000)).toBeLessThan(200);
     const leak: [number, number][] = [0, 1, 2, 3, 4, 5].map((k) => [k * 1000, 3e6 + k * 64_000]);
     expect(slope(leak) * 1000).toBeCloseTo(64_000);

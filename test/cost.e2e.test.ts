@@ -34,7 +34,17 @@ describe('where the time went (the table)', () => {
       [sha('c')]: { checkout: 0.1, build: 0.01, measure: 1, cached: false, ahead: true, buildCached: true, installReused: true },
       [sha('d')]: { checkout: 0.1, build: 3, install: 2, measure: 1, cached: false, ahead: true, builtAhead: true, installedAhead: true },
     };
-    const cost = { wallSeconds: 10, builds: 1, buildSeconds: 3, samples: 9, measureSeconds: 4, cachedBlocks: 0, perCommit, installs: 1, profileSeconds: 1.5 };
+    const cost = {
+      wallSeconds: 10,
+      builds: 1,
+      buildSeconds: 3,
+      samples: 9,
+      measureSeconds: 4,
+      cachedBlocks: 0,
+      perCommit,
+      installs: 1,
+      profileSeconds: 1.5,
+    };
     const md = costSection({ cost, culprits: [{}] } as unknown as RunResult).join('\n');
     const rows = costRows(md);
     expect([...rows.keys()]).toEqual([sha('a'), sha('c'), sha('d')].map((s) => s.slice(0, 10)));
@@ -65,7 +75,9 @@ describe('where the time went', () => {
     const md1 = readFileSync(join(r1.runDir, 'writeup.md'), 'utf8');
     expect(md1).toMatch(/profiling the culprit [\d.]+ (ms|s)/);
     const rows = costRows(md1);
-    const measuredOrBuilt = Object.entries(co.perCommit).filter(([, c]) => c.measure > 0 || c.cached || c.build > 0 || c.buildCached).map(([s]) => s.slice(0, 10));
+    const measuredOrBuilt = Object.entries(co.perCommit)
+      .filter(([, c]) => c.measure > 0 || c.cached || c.build > 0 || c.buildCached)
+      .map(([s]) => s.slice(0, 10));
     expect([...rows.keys()].sort()).toEqual(measuredOrBuilt.sort());
     for (const c of r1.commits) expect(rows.has(c.sha.slice(0, 10)), c.sha).toBe(true);
     for (const [sha, notes] of rows) {

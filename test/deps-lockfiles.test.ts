@@ -213,7 +213,7 @@ describe('yarn.lock version 1', () => {
     '',
   ].join('\n');
   const newer = older
-    .replace(/left-pad@\^1\.1\.0:\n  version "1\.1\.0"/, 'left-pad@^1.3.0:\n  version "1.3.0"')
+    .replace(/left-pad@\^1\.1\.0:\n {2}version "1\.1\.0"/, 'left-pad@^1.3.0:\n  version "1.3.0"')
     .replace('left-pad-1.1.0.tgz', 'left-pad-1.3.0.tgz');
   const pkg = (r: string) => JSON.stringify({ name: 'app', dependencies: { 'left-pad': r, '@scope/util': '^1.0.0' } });
 

@@ -23,7 +23,8 @@ describe('perfbisect drift end to end', () => {
   it('bisects both confirmed steps to the culprits, reports improvement and creep; re-runs measure none', async () => {
     const before = repoState(f.repo.dir);
     const summary = join(out, 'step-summary.md');
-    // A real receiver on 127.0.0.1 for the alert (--webhook); its URL comes through the environment, as a CI secret would.
+    // A real receiver on 127.0.0.1 for the alert (--webhook); its URL comes through the environment, as a CI secret
+    // would.
     const posted: { text: string; regressions: { culprit: string }[] }[] = [];
     const receiver = createServer((req, res) => {
       let body = '';
@@ -41,19 +42,28 @@ describe('perfbisect drift end to end', () => {
     const res = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8'));
     const steps = res.changes.map((c: { culprit: string; kind: string }) => [c.culprit, c.kind]);
     const [a, b] = f.regressions;
-    expect(steps, r.all).toEqual([[a, 'regression'], [f.improvement, 'improvement'], [b, 'regression']]);
+    expect(steps, r.all).toEqual([
+      [a, 'regression'],
+      [f.improvement, 'improvement'],
+      [b, 'regression'],
+    ]);
     // Each located step went through the confirmation before its bisect; each rejected candidate says what rejected it.
     type Candidate = { status: string; confirmation: { verdict: string }; reason: string };
     const candidates: Candidate[] = res.candidates;
     for (const c of candidates.filter((x) => x.status === 'step')) expect(c.confirmation.verdict).toBe('confirmed');
     const rejected = candidates.filter((x) => x.status === 'rejected');
     for (const c of rejected) expect(c.reason).toMatch(/^(confirmation|bisect): /);
-    expect(res.series.some((p: { added: boolean }) => p.added), r.all).toBe(true);
+    expect(
+      res.series.some((p: { added: boolean }) => p.added),
+      r.all,
+    ).toBe(true);
     expect(res.alerts.sort()).toEqual([...f.regressions.map((s) => `work@${s.slice(0, 12)}`), res.drift?.id].sort());
     expect(res.drift, r.all).not.toBeNull();
     expect(res.drift.unexplained).toBeGreaterThan(0.1);
     expect(posted, r.all).toHaveLength(1);
-    expect(posted[0].text).toMatch(/^perfbisect drift: work on main got slower: 2 new regression\(s\) and gradual drift/);
+    expect(posted[0].text).toMatch(
+      /^perfbisect drift: work on main got slower: 2 new regression\(s\) and gradual drift/,
+    );
     expect(posted[0].regressions.map((x) => x.culprit).sort()).toEqual([...f.regressions].sort());
     const md = readFileSync(join(out, 'r.md'), 'utf8');
     expect(md).toMatch(/## Steps[\s\S]*\*\*new\*\*[\s\S]*## Candidates[\s\S]*## Creep/);
@@ -84,7 +94,10 @@ describe('perfbisect drift end to end', () => {
     expect(next.all).toMatch(/no new commits/);
     expect(next.all).not.toMatch(/^measure /m);
 
-    const h = await runCli(['history', '--probe', 'work', '--store', store, '--svg', join(out, 'h.svg')], { cwd: f.repo.dir, cache });
+    const h = await runCli(['history', '--probe', 'work', '--store', store, '--svg', join(out, 'h.svg')], {
+      cwd: f.repo.dir,
+      cache,
+    });
     expect(h.exitCode, h.all).toBe(0);
     expect(h.all).toContain(`work@${f.regressions[1].slice(0, 12)}`);
     expect(h.all).toContain(res.drift.id);
@@ -93,7 +106,10 @@ describe('perfbisect drift end to end', () => {
     const id = res.changes.find((c: { culprit: string }) => c.culprit === f.regressions[1]).id;
     const ack = await runCli(['drift', 'ack', id, '--store', store], { cwd: f.repo.dir, cache });
     expect(ack.exitCode, ack.all).toBe(0);
-    const h2 = await runCli(['history', '--probe', 'work', '--store', store, '--svg', join(out, 'h.svg')], { cwd: f.repo.dir, cache });
+    const h2 = await runCli(['history', '--probe', 'work', '--store', store, '--svg', join(out, 'h.svg')], {
+      cwd: f.repo.dir,
+      cache,
+    });
     expect(h2.all).toMatch(new RegExp(`${id}.*acknowledged`));
   }, 400_000);
 });

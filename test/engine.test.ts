@@ -141,15 +141,27 @@ describe('verdict rule', () => {
     expect(decide(f)).toBe('bad');
   });
   it('looks for a step on each side only when the commit is unlike both by more than the minimum step', () => {
-    const between = factsOf(rel(spread(100, 20, 1), spread(150, 10, 2)), rel(spread(200, 20, 3), spread(150, 10, 2)), levels);
+    const between = factsOf(
+      rel(spread(100, 20, 1), spread(150, 10, 2)),
+      rel(spread(200, 20, 3), spread(150, 10, 2)),
+      levels,
+    );
     expect(decide(between)).toBe('between');
     // 3% from bad, below the 5% minimum further step: bad, not a second step.
-    const near = factsOf(rel(spread(100, 20, 1), spread(194, 10, 2)), rel(spread(200, 20, 3), spread(194, 10, 2)), levels);
+    const near = factsOf(
+      rel(spread(100, 20, 1), spread(194, 10, 2)),
+      rel(spread(200, 20, 3), spread(194, 10, 2)),
+      levels,
+    );
     expect(decide(near)).toBe('bad');
   });
   it('decides by the nearer side when the references are closer than two minimum steps', () => {
     // An earlier chance verdict left references 2% apart: no step worth finding lies between them.
-    const f = factsOf(rel(spread(100, 20, 1), spread(100.5, 10, 2)), rel(spread(102, 20, 3), spread(100.5, 10, 2)), levels);
+    const f = factsOf(
+      rel(spread(100, 20, 1), spread(100.5, 10, 2)),
+      rel(spread(102, 20, 3), spread(100.5, 10, 2)),
+      levels,
+    );
     expect(f.close).toBe(true);
     expect(decide(f)).toBe('good');
   });
@@ -286,7 +298,14 @@ describe('bisect engine on simulated noisy histories', () => {
 
   it('names only steps above the minimum for exact metrics: bytes of noise beside a real step are not culprits', () => {
     // A 400-byte bundle grows by 11 KiB at commit 30 and by 8 to 24 bytes at five other commits.
-    const steps = [{ at: 5, size: 24 / 400 }, { at: 12, size: 8 / 424 }, { at: 30, size: 11264 / 432 }, { at: 41, size: 16 / 11696 }, { at: 50, size: 20 / 11712 }, { at: 58, size: 12 / 11732 }];
+    const steps = [
+      { at: 5, size: 24 / 400 },
+      { at: 12, size: 8 / 424 },
+      { at: 30, size: 11264 / 432 },
+      { at: 41, size: 16 / 11696 },
+      { at: 50, size: 20 / 11712 },
+      { at: 58, size: 12 / 11732 },
+    ];
     const r = simulateBisect({ n: 64, steps, noise: 'normal', cv: 0 }, 1, { deterministic: true });
     expect(r.culpritIdx).toEqual([30]);
     expect(r.outcome.minStep).toBeGreaterThan(24 / 400);
@@ -387,7 +406,11 @@ describe('bisect engine on simulated noisy histories', () => {
 describe('bisect in rounds of k jobs (a fleet)', () => {
   const options = { better: 'lower' as const, deterministic: false, minSamples: 4, maxSamples: 60, confidence: 0.95 };
   /** Run rounds to the end: `measure(step)` gives each job's samples and machine, or a skip. */
-  const drive = (e: BisectEngine, k: number, measure: (step: { target: string; refs: string[]; order: string[]; trial: number }) => RoundResult) => {
+  const drive = (
+    e: BisectEngine,
+    k: number,
+    measure: (step: { target: string; refs: string[]; order: string[]; trial: number }) => RoundResult,
+  ) => {
     for (let rounds = 0; ; rounds++) {
       const r = e.nextRound(k);
       if (r.type === 'done') return { outcome: r.outcome, rounds };
@@ -406,7 +429,12 @@ describe('bisect in rounds of k jobs (a fleet)', () => {
   });
 
   it('splits the commits in question into k+1 parts of about equal size', () => {
-    const e = new BisectEngine(linearCommits(121), { good: shaOf(0), bad: shaOf(120) }, { ...options, deterministic: true, minSamples: 1, maxSamples: 1, width: 3 }, seededRng(1));
+    const e = new BisectEngine(
+      linearCommits(121),
+      { good: shaOf(0), bad: shaOf(120) },
+      { ...options, deterministic: true, minSamples: 1, maxSamples: 1, width: 3 },
+      seededRng(1),
+    );
     const value = (sha: string) => (Number(sha.slice(1)) >= 100 ? 200 : 100);
     const round = () => {
       const r = e.nextRound(3);
@@ -426,14 +454,20 @@ describe('bisect in rounds of k jobs (a fleet)', () => {
     // The endpoints run on a fast machine; every later job on one 60% slower than it, where a 25%
     // step sits at commit 9. Good's samples from the fast machine, pooled in, would make every
     // commit on the slow machine look worse than good, and the culprit would be lost.
-    const e = new BisectEngine(linearCommits(16), { good: shaOf(0), bad: shaOf(15) }, { ...options, width: 2 }, seededRng(3));
+    const e = new BisectEngine(
+      linearCommits(16),
+      { good: shaOf(0), bad: shaOf(15) },
+      { ...options, width: 2 },
+      seededRng(3),
+    );
     const noise = seededRng(5);
     let jobs = 0;
     const { outcome } = drive(e, 2, (s) => {
       const speed = jobs++ === 0 ? 1 : 1.6;
       const machine = jobs === 1 ? 'fast' : `slow-${jobs}`;
       const samples: Record<string, number[]> = {};
-      for (const sha of s.order) (samples[sha] ??= []).push((Number(sha.slice(1)) >= 9 ? 125 : 100) * speed * (1 + 0.02 * (noise() - 0.5)));
+      for (const sha of s.order)
+        (samples[sha] ??= []).push((Number(sha.slice(1)) >= 9 ? 125 : 100) * speed * (1 + 0.02 * (noise() - 0.5)));
       return { trial: s.trial, machine, samples };
     });
     expect(outcome.culprits.map((c) => c.sha)).toEqual([shaOf(9)]);
@@ -469,7 +503,12 @@ describe('bisect in rounds of k jobs (a fleet)', () => {
 
   it('skips the targets a job could not build, and is ambiguous when the boundary falls among them', () => {
     const run = (unbuildable: Set<string>) => {
-      const e = new BisectEngine(linearCommits(40), { good: shaOf(0), bad: shaOf(39) }, { ...options, deterministic: true, minSamples: 1, maxSamples: 1, width: 3 }, seededRng(1));
+      const e = new BisectEngine(
+        linearCommits(40),
+        { good: shaOf(0), bad: shaOf(39) },
+        { ...options, deterministic: true, minSamples: 1, maxSamples: 1, width: 3 },
+        seededRng(1),
+      );
       const value = (sha: string) => (Number(sha.slice(1)) >= 22 ? 200 : 100);
       return drive(e, 3, (s) =>
         unbuildable.has(s.target)
@@ -502,7 +541,12 @@ describe('bisect in rounds of k jobs (a fleet)', () => {
   });
 
   it('asks again for a job that brought nothing back, and refuses a new round before the last is recorded', () => {
-    const e = new BisectEngine(linearCommits(16), { good: shaOf(0), bad: shaOf(15) }, { ...options, width: 2 }, seededRng(1));
+    const e = new BisectEngine(
+      linearCommits(16),
+      { good: shaOf(0), bad: shaOf(15) },
+      { ...options, width: 2 },
+      seededRng(1),
+    );
     const first = e.nextRound(2);
     if (first.type !== 'round') throw new Error('expected a round');
     expect(() => e.nextRound(2)).toThrow(/not recorded/);

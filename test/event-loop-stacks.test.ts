@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { blockStacks } from '../src/probes/event-loop/preload.js';
 import { renderLoopEvidence } from '../src/report/evidence/event-loop.js';
 
-const frame = (id: number, functionName: string, url: string, lineNumber: number, children: number[] = []) => ({ id, callFrame: { functionName, url, lineNumber }, children });
+const frame = (id: number, functionName: string, url: string, lineNumber: number, children: number[] = []) => ({
+  id,
+  callFrame: { functionName, url, lineNumber },
+  children,
+});
 
 describe('event-loop block stacks', () => {
   // root → handler (server.js:10) → blockLoop (server.js:3); idle and a node: internal frame beside them.

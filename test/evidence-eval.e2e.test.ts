@@ -15,7 +15,9 @@ import { tempDir } from './fixtures/repo.js';
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((f) => f()));
 
-function profileOf(fns: { function: string; file: string; line: number; self: number; lines?: [number, number][] }[]): ProfileAggregate {
+function profileOf(
+  fns: { function: string; file: string; line: number; self: number; lines?: [number, number][] }[],
+): ProfileAggregate {
   const agg = emptyAggregate('v8');
   for (const f of fns) {
     const key = fnKey(f);

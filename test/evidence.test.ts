@@ -10,8 +10,18 @@ import { renderEvidence } from '../src/report/evidence.js';
 import { aggregatePprof } from '../src/evidence/pprof.js';
 
 const root = '/wt/abc';
-const frame = (id: number, functionName: string, file: string, line0: number, children: number[] = [], positionTicks?: { line: number; ticks: number }[]) => ({
-  id, callFrame: { functionName, url: file ? `file://${root}/${file}` : '', lineNumber: line0, columnNumber: 0 }, children, ...(positionTicks ? { positionTicks } : {}),
+const frame = (
+  id: number,
+  functionName: string,
+  file: string,
+  line0: number,
+  children: number[] = [],
+  positionTicks?: { line: number; ticks: number }[],
+) => ({
+  id,
+  callFrame: { functionName, url: file ? `file://${root}/${file}` : '', lineNumber: line0, columnNumber: 0 },
+  children,
+  ...(positionTicks ? { positionTicks } : {}),
 });
 
 /** A profile with `counts` samples (1 ms each) on the given leaf nodes. */

@@ -21,7 +21,6 @@ import { plainReporter } from '../src/ui/plain.js';
 import { foldEvents } from '../src/ui/state.js';
 import { ESC, HOSTILE, hostileDrift, hostileEvents, hostileMeta, hostileResult } from './fixtures/hostile.js';
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
 
 /** Terminal text: no escape sequence, no control character but tab and newline, no bidi override. */

@@ -60,7 +60,11 @@ describe.runIf(onLinux)('http probe end to end (autocannon against a real server
   });
 
   it('skips a commit whose server never gets ready and one that crashes mid-load, leaving no process', async () => {
-    const { repo, shas } = serverRepo({ commits: 3, at: { 1: { noListen: true }, 2: { crashAfter: 50 }, 3: { spikeMs: 400, spikeEvery: 10 } }, config });
+    const { repo, shas } = serverRepo({
+      commits: 3,
+      at: { 1: { noListen: true }, 2: { crashAfter: 50 }, 3: { spikeMs: 400, spikeEvery: 10 } },
+      config,
+    });
     cleanups.push(() => repo.cleanup());
     const { r, cache, read } = await bisect(repo.dir, 'p99');
     const result = read();

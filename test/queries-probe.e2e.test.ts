@@ -70,7 +70,8 @@ describe.runIf(onLinux)('queries probe end to end (real PostgreSQL) [Linux: proc
     const cache = tempDir('pb-cache-');
     const p = runCli(['--good', 'good', '--bad', 'bad', '--probe', 'queries'], { cwd: repo.dir, env, cache });
     const deadline = Date.now() + 60_000;
-    while (postmasters(newTemps(before)).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while (postmasters(newTemps(before)).length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
     const mine = newTemps(before);
     expect(postmasters(mine).length).toBeGreaterThan(0); // runuser (as root) and postgres
     await new Promise((r) => setTimeout(r, 1500));

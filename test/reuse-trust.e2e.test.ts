@@ -78,12 +78,31 @@ describe('installs reused between commits share nothing writable', () => {
     const events: RunEvent[] = [];
     const trees = new Map(shas.map((s) => [s, repo.git('rev-parse', `${s}^{tree}`)]));
     const preparer = new Preparer({
-      cache, mirror: worktrees.mirror, worktreeDir: worktrees.dir, fresh: false, install: 'auto', build: 'sh build.sh',
-      baseEnv: process.env as Record<string, string>, tree: (s) => trees.get(s)!, runDir, signal: new AbortController().signal,
-      emit: (e) => events.push(e), cost: { wallSeconds: 0, builds: 0, buildSeconds: 0, samples: 0, measureSeconds: 0, cachedBlocks: 0, perCommit: {} }, jobs: 0,
+      cache,
+      mirror: worktrees.mirror,
+      worktreeDir: worktrees.dir,
+      fresh: false,
+      install: 'auto',
+      build: 'sh build.sh',
+      baseEnv: process.env as Record<string, string>,
+      tree: (s) => trees.get(s)!,
+      runDir,
+      signal: new AbortController().signal,
+      emit: (e) => events.push(e),
+      cost: {
+        wallSeconds: 0,
+        builds: 0,
+        buildSeconds: 0,
+        samples: 0,
+        measureSeconds: 0,
+        cachedBlocks: 0,
+        perCommit: {},
+      },
+      jobs: 0,
     });
     const ms = (dir: string) => readFileSync(join(dir, 'node_modules', 'delay', 'ms.js'), 'utf8');
-    // The culprit's build patches node_modules/delay/ms.js in place; the one worktree then moves to the commit before it.
+    // The culprit's build patches node_modules/delay/ms.js in place; the one worktree then moves to the commit before
+    // it.
     const patched = await preparer.prepare(shas[2]);
     expect(ms(patched.path)).toBe('module.exports = 300;\n');
     preparer.release(patched);

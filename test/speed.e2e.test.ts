@@ -3,7 +3,7 @@
  * distinct lockfile, builds restored by tree, byte-identical builds flagged, and the cache command.
  */
 import { execa } from 'execa';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliPath, runCli } from './fixtures/cli.js';
@@ -16,7 +16,6 @@ afterAll(() => cleanups.forEach((f) => f()));
 /** The planted regressions are 3× on a 100 ms sleep: a few samples decide them even on a loaded machine. */
 const fast = ['--min-samples', '5', '--max-samples', '12'];
 const readJson = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as RunResult;
-const events = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : []);
 const storeKeys = (cache: string) =>
   listDirs(join(cache, 'samples')).flatMap((f) => readFileSync(join(cache, 'samples', f), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { key: string }).key));
 
@@ -33,7 +32,8 @@ describe('a fast bisect (issue 10)', () => {
     const child = execa('node', [cliPath, ...args], { cwd: repo.dir, reject: false, env: { CI: 'true', PERFBISECT_CACHE_DIR: cache }, stdin: 'ignore' });
     // Kill it (no chance to clean up) once two blocks are stored: the endpoints and the first verdict.
     const deadline = Date.now() + 90_000;
-    while (storeKeys(cache).length < 2 && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    while (storeKeys(cache).length < 2 && Date.now() < deadline && child.exitCode === null)
+      await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGKILL');
     await child;
     const before = storeKeys(cache);

@@ -144,11 +144,16 @@ export interface SearchProgress {
 
 export interface CulpritFinding {
   sha: string;
-  /** The commit the change is measured against: the culprit's parent when measured, else the search's good reference. */
+  /**
+   * The commit the change is measured against: the culprit's parent when measured, else the search's good reference.
+   */
   before: string;
   beforeSummary: Summary;
   afterSummary: Summary;
-  /** after / before (1 + the Hodges-Lehmann shift over before's median) with its Moses interval at the run's confidence. */
+  /**
+   * after / before (1 + the Hodges-Lehmann shift over before's median) with its Moses interval at the run's
+   * confidence.
+   */
   ratio: number;
   ratioCi: [number, number];
   /** Decision statistics: relative worsening (Hodges-Lehmann), its interval and the rank test's p. */
@@ -170,7 +175,14 @@ export interface Outcome {
   suspects: string[];
   /** The change is real but no single commit could be shown to carry it (inconclusive verdicts or gradual creep). */
   unresolved: boolean;
-  endpoints: { comparison: Comparison; ratio: number; ratioCi: [number, number]; good: Summary; bad: Summary; inconclusive: boolean };
+  endpoints: {
+    comparison: Comparison;
+    ratio: number;
+    ratioCi: [number, number];
+    good: Summary;
+    bad: Summary;
+    inconclusive: boolean;
+  };
   verdicts: CommitVerdict[];
   threshold: number;
   thresholdSource: string;
@@ -300,13 +312,24 @@ export class BisectEngine {
   forecastInput(secondsPerRun: number, secondsPerBuild: number): ForecastInput | undefined {
     // From the endpoints' first look on (their noise is what a user can act on early, as --metric cpu),
     // until the run is over: a run that ends at its endpoints has nothing to forecast.
-    if (this.threshold === undefined || !this.taken.has(this.bad) || this.outcome || this.opts.deterministic) return undefined;
+    if (this.threshold === undefined || !this.taken.has(this.bad) || this.outcome || this.opts.deterministic)
+      return undefined;
     const cv = this.noise;
     const planned = this.budget.planned;
     return {
-      cv, delta: this.delta, threshold: this.threshold, alpha: this.budget.look(planned, 0, 2),
-      verdicts: Math.max(1, planned - this.decisions), secondsPerRun, secondsPerBuild,
-      minSamples: fewestDecisive(this.budget.look(planned, 0, 2), this.minSamples, this.maxSamples, 2 * this.minSamples),
+      cv,
+      delta: this.delta,
+      threshold: this.threshold,
+      alpha: this.budget.look(planned, 0, 2),
+      verdicts: Math.max(1, planned - this.decisions),
+      secondsPerRun,
+      secondsPerBuild,
+      minSamples: fewestDecisive(
+        this.budget.look(planned, 0, 2),
+        this.minSamples,
+        this.maxSamples,
+        2 * this.minSamples,
+      ),
       maxSamples: this.maxSamples,
     };
   }
@@ -366,7 +389,9 @@ export class BisectEngine {
    */
   get minStep(): number | undefined {
     if (this.threshold === undefined) return undefined;
-    const resolvable = this.opts.deterministic ? 0 : zFor(2 * this.beta) * 1.02 * this.noise * Math.sqrt(1 / 10 + 1 / 20);
+    const resolvable = this.opts.deterministic
+      ? 0
+      : zFor(2 * this.beta) * 1.02 * this.noise * Math.sqrt(1 / 10 + 1 / 20);
     return Math.max(this.threshold, this.delta / 8, resolvable);
   }
 
@@ -691,7 +716,9 @@ export class BisectEngine {
   private refSamples(ref: string, t: Trial): { values: number[]; pooled: boolean } {
     if (this.opts.deterministic) return { values: this.samplesOf(ref, t.machine), pooled: false };
     const fresh = t.samples.get(ref) ?? [];
-    const earlier = (this.taken.get(ref) ?? []).filter((b) => b.trial !== t.index && b.machine === t.machine).flatMap((b) => b.values);
+    const earlier = (this.taken.get(ref) ?? [])
+      .filter((b) => b.trial !== t.index && b.machine === t.machine)
+      .flatMap((b) => b.values);
     if (!earlier.length || moved(earlier, fresh)) return { values: fresh, pooled: false };
     return { values: [...earlier, ...fresh], pooled: true };
   }
@@ -715,12 +742,18 @@ export class BisectEngine {
     const tau = this.threshold!;
     // Two disjoint questions share the look's error rate: is bad worse than good (regression), or
     // not worse by the threshold (none)? At most one of them can be wrongly answered.
-    const regression = this.opts.deterministic ? r.worse >= tau && r.worse > 0 : r.worseAtLeast(alpha) > 0 && r.worse >= tau;
+    const regression = this.opts.deterministic
+      ? r.worse >= tau && r.worse > 0
+      : r.worseAtLeast(alpha) > 0 && r.worse >= tau;
     const none = this.opts.deterministic ? !regression : r.worseAtMost(alpha) < this.noneBar;
     if (!regression && !none && !this.isFinalLook(t)) return;
     const ratio = this.ratioOf(good, bad);
     this.endpoints = {
-      comparison: r.summary(2 * alpha, tau), ratio: ratio.ratio, ratioCi: [ratio.lo, ratio.hi], good: summarize(good), bad: summarize(bad),
+      comparison: r.summary(2 * alpha, tau),
+      ratio: ratio.ratio,
+      ratioCi: [ratio.lo, ratio.hi],
+      good: summarize(good),
+      bad: summarize(bad),
       inconclusive: !regression && !none,
     };
     this.trial = undefined;
@@ -779,7 +812,13 @@ export class BisectEngine {
     const vsHi = this.rel(hi.values, target);
     const alpha = this.lookAlpha(t);
     this.budget.spend(alpha);
-    const levels: VerdictLevels = { alpha, beta: this.beta, threshold: this.threshold!, minStep: this.minStep!, settled: t.look >= 2 };
+    const levels: VerdictLevels = {
+      alpha,
+      beta: this.beta,
+      threshold: this.threshold!,
+      minStep: this.minStep!,
+      settled: t.look >= 2,
+    };
     const facts = factsOf(vsLo, vsHi, levels);
     let verdict: Side | undefined = decide(facts);
     // A verdict resting on the references' earlier samples stands only if this trial's fresh samples
@@ -802,9 +841,18 @@ export class BisectEngine {
       leaning = lean(facts);
     }
     this.verdicts.push({
-      sha: t.target, verdict: verdict ?? 'inconclusive', lean: leaning, refs: t.refs,
-      vsGood: vsLo.summary(2 * alpha, levels.threshold), vsBad: vsHi.summary(2 * alpha, levels.threshold),
-      samples: target.length, decision: t.decision, alpha, look: t.look + 1, pooled: lo.pooled || hi.pooled, minStep: levels.minStep,
+      sha: t.target,
+      verdict: verdict ?? 'inconclusive',
+      lean: leaning,
+      refs: t.refs,
+      vsGood: vsLo.summary(2 * alpha, levels.threshold),
+      vsBad: vsHi.summary(2 * alpha, levels.threshold),
+      samples: target.length,
+      decision: t.decision,
+      alpha,
+      look: t.look + 1,
+      pooled: lo.pooled || hi.pooled,
+      minStep: levels.minStep,
       ...(open(verdict, facts) ? { unresolved: open(verdict, facts) } : {}),
       ...(t.machine !== LOCAL ? { machine: t.machine } : {}),
       spent: this.budget.spent,
@@ -852,7 +900,11 @@ export class BisectEngine {
 
   private decideConfirm(t: Trial): void {
     const [before, after] = this.sideBySide(t.refs[0], t.target)!;
-    const change = compare(before, after, { threshold: this.threshold!, alpha: 1 - this.confidence, better: this.opts.better });
+    const change = compare(before, after, {
+      threshold: this.threshold!,
+      alpha: 1 - this.confidence,
+      better: this.opts.better,
+    });
     if (!this.isFinalLook(t) && change.lo < this.threshold! && change.hi >= this.threshold!) return;
     t.done = true;
     if (this.trial === t) this.trial = undefined;
@@ -876,7 +928,9 @@ export class BisectEngine {
       if (left.length === 1) this.found.push({ sha: s.bad, search: s });
       else for (const i of left) this.suspects.add(i);
     }
-    const unsure = this.opts.deterministic ? undefined : this.found.find((f) => !f.confirmed && this.straddles(this.finding(f.sha, f.search)));
+    const unsure = this.opts.deterministic
+      ? undefined
+      : this.found.find((f) => !f.confirmed && this.straddles(this.finding(f.sha, f.search)));
     if (unsure) {
       unsure.confirmed = true;
       const f = this.finding(unsure.sha, unsure.search);
@@ -891,14 +945,18 @@ export class BisectEngine {
     const sha = this.graph.shas[i];
     const parent = this.graph.parents[i][0];
     // A culprit whose parents are all outside the range sits right after the good endpoint.
-    const measuredParent = parent !== undefined && this.taken.has(this.graph.shas[parent]) ? this.graph.shas[parent] : s.lo;
+    const measuredParent =
+      parent !== undefined && this.taken.has(this.graph.shas[parent]) ? this.graph.shas[parent] : s.lo;
     const preferred = parent === undefined ? this.good : measuredParent;
     // Before and after must come from one machine: on a fleet the parent may have been measured on
     // another runner than the culprit, then the nearest good commit measured beside it stands in.
     const parentSha = [preferred, s.lo, ...this.goodAncestors(i)].find((g) => this.sideBySide(g, sha)) ?? preferred;
     const [before, after] = this.sideBySide(parentSha, sha) ?? [this.samplesOf(parentSha), this.samplesOf(sha)];
     const change = compare(before, after, {
-      threshold: this.threshold!, alpha: 1 - this.confidence, better: this.opts.better, deterministic: this.opts.deterministic,
+      threshold: this.threshold!,
+      alpha: 1 - this.confidence,
+      better: this.opts.better,
+      deterministic: this.opts.deterministic,
     });
     const r = this.ratioOf(before, after);
     return {
@@ -959,7 +1017,9 @@ export class BisectEngine {
   }
 
   private finish(status: Status): void {
-    const all = this.found.map((f) => this.finding(f.sha, f.search)).sort((a, b) => this.graph.index.get(a.sha)! - this.graph.index.get(b.sha)!);
+    const all = this.found
+      .map((f) => this.finding(f.sha, f.search))
+      .sort((a, b) => this.graph.index.get(a.sha)! - this.graph.index.get(b.sha)!);
     let culprits = all.filter((f) => f.change.worse >= this.threshold!);
     let unresolved = false;
     if (culprits.length === 0 && all.length) {

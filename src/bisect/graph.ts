@@ -99,7 +99,9 @@ export class CommitGraph {
     }
     this.shas = order;
     order.forEach((s, i) => this.index.set(s, i));
-    this.parents = order.map((s) => this.inRangeParents(bySha.get(s)!, bySha, opts.firstParent).map((p) => this.index.get(p)!));
+    this.parents = order.map((s) =>
+      this.inRangeParents(bySha.get(s)!, bySha, opts.firstParent).map((p) => this.index.get(p)!),
+    );
     this.ancestors = [];
     for (let i = 0; i < order.length; i++) {
       const b = new Bitset(order.length);

@@ -1,6 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { defaultEngineOptions } from '../bisect/engine.js';

@@ -50,7 +50,10 @@ export function wholeNumber(v: string | undefined, flag: string, min: number, fa
   return n;
 }
 
-export async function openStoreFor(spec: string | undefined, repoDir: string | undefined): Promise<{ repo: Repo; store: DriftStore }> {
+export async function openStoreFor(
+  spec: string | undefined,
+  repoDir: string | undefined,
+): Promise<{ repo: Repo; store: DriftStore }> {
   const repo = await Repo.open(repoDir ?? process.cwd());
   return { repo, store: openStore(spec ?? defaultStore(), { repoRoot: repo.root, cache: cacheRoot() }) };
 }
@@ -142,13 +145,32 @@ export async function run(argv: string[]): Promise<number> {
   try {
     r = await runDrift(
       {
-        repoDir: repo.root, branch: opts.branch, since: opts.since, points, store, probeName: opts.probe, probe, probeDefinition,
-        build: config.build, install: config.install, env: config.env, threshold, minSamples, maxSamples, confidence,
-        warmup: wholeNumber(opts.warmup, '--warmup', 0, 1), useCache: opts.cache, jsonFile: opts.json, reportFile: opts.report,
-        buildTimeoutMs: opts.buildTimeout ? wholeNumber(opts.buildTimeout, '--build-timeout', 1, 0) * 1000 : undefined,
+        repoDir: repo.root,
+        branch: opts.branch,
+        since: opts.since,
+        points,
+        store,
+        probeName: opts.probe,
+        probe,
+        probeDefinition,
+        build: config.build,
+        install: config.install,
+        env: config.env,
+        threshold,
+        minSamples,
+        maxSamples,
+        confidence,
+        warmup: wholeNumber(opts.warmup, '--warmup', 0, 1),
+        useCache: opts.cache,
+        jsonFile: opts.json,
+        reportFile: opts.report,
+        buildTimeoutMs: opts.buildTimeout
+          ? wholeNumber(opts.buildTimeout, '--build-timeout', 1, 0) * 1000
+          : undefined,
         webhook,
       },
-      events, abort.signal,
+      events,
+      abort.signal,
     );
   } finally {
     stopPlain();

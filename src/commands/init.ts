@@ -56,7 +56,13 @@ export const fleetWorkflowPath = '.github/workflows/perfbisect-fleet.yml';
  * in as inputs, the run is named after the round's id (so perfbisect finds it), each matrix job runs
  * `perfbisect job` on its runner and uploads its folder as the artifact perfbisect downloads.
  */
-export function fleetWorkflowYaml(options: { runsOn: string[]; node: string; setup: string; perfbisect: string; timeout: number }): string {
+export function fleetWorkflowYaml(options: {
+  runsOn: string[];
+  node: string;
+  setup: string;
+  perfbisect: string;
+  timeout: number;
+}): string {
   return `# Written by \`perfbisect init fleet --runner github-actions\`: the jobs of a bisect in rounds (docs/fleet.md).
 # perfbisect starts it through the REST API (workflow_dispatch) once a round; do not rename the inputs.
 name: perfbisect fleet
@@ -91,8 +97,12 @@ jobs:
       - uses: actions/setup-node@v4
         with:
           node-version: '${options.node}'
-${options.setup ? `      - run: ${options.setup}
-` : ''}      - name: Measure the job's commit beside the round's references
+${
+  options.setup
+    ? `      - run: ${options.setup}
+`
+    : ''
+}      - name: Measure the job's commit beside the round's references
         env:
           PLAN: \${{ inputs.plan }}
           # Each job is its own machine: samples of two jobs are never compared with each other.
@@ -111,21 +121,32 @@ ${options.setup ? `      - run: ${options.setup}
 }
 
 /** perfbisect.fleet.yml's kubernetes section (docs/fleet.md). */
-export function kubernetesConfigYaml(options: { image: string; namespace?: string; cpu?: string; memory?: string; perfbisect: string }): string {
-  const resources = options.cpu || options.memory
-    ? `  # Requests equal to limits: the pod gets the Guaranteed class, and other pods do not squeeze its CPU mid-measurement.
+export function kubernetesConfigYaml(options: {
+  image: string;
+  namespace?: string;
+  cpu?: string;
+  memory?: string;
+  perfbisect: string;
+}): string {
+  const resources =
+    options.cpu || options.memory
+      ? `  # Requests equal to limits: the pod gets the Guaranteed class, and other pods do not squeeze its CPU mid-measurement.
   resources:
     requests: {${[options.cpu && ` cpu: '${options.cpu}'`, options.memory && ` memory: '${options.memory}'`].filter(Boolean).join(',')} }
     limits: {${[options.cpu && ` cpu: '${options.cpu}'`, options.memory && ` memory: '${options.memory}'`].filter(Boolean).join(',')} }
 `
-    : '';
+      : '';
   return `# Written by \`perfbisect init fleet --runner kubernetes\`: where a fleet bisect's jobs run (docs/fleet.md).
 kubernetes:
   # An image with perfbisect, the repository's toolchain and a checkout of the repository with its history
   # (or set clone: to a URL the pod can clone).
   image: '${options.image}'
-${options.namespace ? `  namespace: '${options.namespace}'
-` : ''}${resources}  perfbisect: '${options.perfbisect}'
+${
+  options.namespace
+    ? `  namespace: '${options.namespace}'
+`
+    : ''
+}${resources}  perfbisect: '${options.perfbisect}'
   # Results come back in the pods' logs; or from a volume both the pods and this machine mount:
   # results: { claim: perfbisect-results, mount: /results, local: /mnt/perfbisect-results }
   results: logs
@@ -157,7 +178,14 @@ export async function run(argv: string[]): Promise<number> {
   if (early !== undefined) return early;
   if (p.args[0] === 'fleet') return initFleet(p.opts());
   if (p.args[0] !== 'ci') throw new UsageError(`init ${p.args[0]}: init sets up 'ci' or 'fleet'. Run perfbisect init ci, or perfbisect init fleet --runner github-actions.`);
-  const options = p.opts<{ probe: string; branch: string; storeBranch: string; node: string; repo?: string; force?: boolean }>();
+  const options = p.opts<{
+    probe: string;
+    branch: string;
+    storeBranch: string;
+    node: string;
+    repo?: string;
+    force?: boolean;
+  }>();
   for (const [flag, v] of [['--probe', options.probe], ['--branch', options.branch], ['--store-branch', options.storeBranch], ['--node', options.node]] as const) {
     if (!/^[\w][\w./-]*$/.test(v)) throw new UsageError(`${flag} ${v}: use letters, digits, '.', '_', '-' or '/' only (it goes into the workflow's command line).`);
   }

@@ -4,6 +4,8 @@ import type { LockFormat } from './types.js';
 import { yarnLock } from './yarn-lock.js';
 
 /** Lockfiles the descent reads, by file name. go.sum and Python locks are not read yet. */
+// Each format parses to its own lock type; callers pass a format's parse result only back to that format.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const byName: Record<string, LockFormat<any>> = {
   'package-lock.json': npmLock,
   'npm-shrinkwrap.json': npmLock,
@@ -25,6 +27,7 @@ const unread = [
 
 const base = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function lockFormatFor(path: string): LockFormat<any> | undefined {
   return byName[base(path)];
 }

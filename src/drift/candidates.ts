@@ -51,7 +51,11 @@ export function findCandidates(series: readonly SeriesPoint[], options: Candidat
     found.set(i, { at: i, before: i - 1, kind, interval, sources: ['interval'] });
   }
   const splits = changePoints(series, {
-    pValue: options.splitP, minPoints: 2, minMagnitude: options.threshold / 2, better: options.better, sampleAlpha: options.splitP,
+    pValue: options.splitP,
+    minPoints: 2,
+    minMagnitude: options.threshold / 2,
+    better: options.better,
+    sampleAlpha: options.splitP,
   });
   for (const s of splits) {
     const split = { p: s.p, change: s.worse };
@@ -74,7 +78,10 @@ export function findCandidates(series: readonly SeriesPoint[], options: Candidat
  * noisy point in the middle of a step splits it into two intervals that are each too small, and
  * the step would be lost. The span's candidate is bisected across that point.
  */
-export function spanCandidates(series: readonly SeriesPoint[], options: { threshold: number; better: Better }): Candidate[] {
+export function spanCandidates(
+  series: readonly SeriesPoint[],
+  options: { threshold: number; better: Better },
+): Candidate[] {
   const values = series.map((p) => median(p.samples));
   const out: Candidate[] = [];
   for (let i = 2; i < values.length; i++) {

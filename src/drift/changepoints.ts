@@ -83,7 +83,14 @@ export function changePoints(series: readonly SeriesPoint[], options: ChangePoin
   });
 }
 
-function accept(series: readonly SeriesPoint[], x: number[], lo: number, c: number, hi: number, options: ChangePointOptions): boolean {
+function accept(
+  series: readonly SeriesPoint[],
+  x: number[],
+  lo: number,
+  c: number,
+  hi: number,
+  options: ChangePointOptions,
+): boolean {
   if (c - lo < options.minPoints || hi - c < options.minPoints) return false;
   const a = x.slice(lo, c);
   const b = x.slice(c, hi);
@@ -94,7 +101,11 @@ function accept(series: readonly SeriesPoint[], x: number[], lo: number, c: numb
   const left = series.slice(Math.max(lo, c - options.minPoints), c).flatMap((p) => p.samples);
   const right = series.slice(c, Math.min(hi, c + options.minPoints)).flatMap((p) => p.samples);
   if (left.length < 2 || right.length < 2) return true;
-  const cmp = compare(left, right, { threshold: options.minMagnitude, alpha: options.sampleAlpha, better: options.better });
+  const cmp = compare(left, right, {
+    threshold: options.minMagnitude,
+    alpha: options.sampleAlpha,
+    better: options.better,
+  });
   return cmp.p <= options.sampleAlpha && Math.abs(cmp.worse) >= options.minMagnitude / 2;
 }
 
@@ -104,7 +115,12 @@ function accept(series: readonly SeriesPoint[], x: number[], lo: number, c: numb
  * followed by a step back (a regression later undone), which a single split of the whole
  * segment averages away.
  */
-export function bestSplit(x: readonly number[], lo: number, hi: number, minPoints: number): { tau: number; kappa: number } | undefined {
+export function bestSplit(
+  x: readonly number[],
+  lo: number,
+  hi: number,
+  minPoints: number,
+): { tau: number; kappa: number } | undefined {
   let best: { tau: number; kappa: number } | undefined;
   let bestQ = -Infinity;
   for (let t = lo + minPoints; t <= hi - minPoints; t++) {
@@ -152,4 +168,5 @@ export function tTest(a: readonly number[], b: readonly number[]): number {
 }
 
 export const mean = (v: readonly number[]) => v.reduce((s, x) => s + x, 0) / (v.length || 1);
-const variance = (v: readonly number[], m: number) => v.reduce((s, x) => s + (x - m) ** 2, 0) / Math.max(1, v.length - 1);
+const variance = (v: readonly number[], m: number) =>
+  v.reduce((s, x) => s + (x - m) ** 2, 0) / Math.max(1, v.length - 1);

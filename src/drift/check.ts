@@ -316,11 +316,22 @@ export class DriftCheck {
       return;
     }
     const candidates = findCandidates(series, this.candidateOptions());
-    const more = this.extraLeft > 0
-      ? pointsToAdd(series, series.map((p) => p.position), candidates, {
-        threshold: this.options.threshold, better: this.options.better, deterministic: this.options.deterministic, alpha: defaultSplitP,
-      }).filter((pos) => !this.blocks.has(pos) && !this.failed.has(pos)).slice(0, this.extraLeft)
-      : [];
+    const more =
+      this.extraLeft > 0
+        ? pointsToAdd(
+            series,
+            series.map((p) => p.position),
+            candidates,
+            {
+              threshold: this.options.threshold,
+              better: this.options.better,
+              deterministic: this.options.deterministic,
+              alpha: defaultSplitP,
+            },
+          )
+            .filter((pos) => !this.blocks.has(pos) && !this.failed.has(pos))
+            .slice(0, this.extraLeft)
+        : [];
     if (more.length) {
       this.extraLeft -= more.length;
       for (const pos of more) this.added.add(pos);

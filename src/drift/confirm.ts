@@ -49,7 +49,11 @@ export const rejectAlpha = 0.01;
  * either way, or past the first look when the estimate is under half the threshold; otherwise more
  * samples, and at the last look inconclusive (rejected: an alert needs the evidence).
  */
-export function confirmStep(before: readonly number[], after: readonly number[], options: ConfirmOptions): Confirmation {
+export function confirmStep(
+  before: readonly number[],
+  after: readonly number[],
+  options: ConfirmOptions,
+): Confirmation {
   const at = (alpha: number) => compare(before, after, { ...options, alpha });
   const strict = at(options.alpha / 2);
   const lenient = at(rejectAlpha);
@@ -62,7 +66,8 @@ export function confirmStep(before: readonly number[], after: readonly number[],
   }
   if (strict.lo > t / 2 && strict.worse >= t) return { verdict: 'confirmed', ...base };
   if (strict.hi < -t / 2 && strict.worse <= -t) return { verdict: 'confirmed', ...base, opposite: true };
-  if (lenient.lo > -t && lenient.hi < t) return { verdict: 'below-threshold', ...base, lo: lenient.lo, hi: lenient.hi };
+  if (lenient.lo > -t && lenient.hi < t)
+    return { verdict: 'below-threshold', ...base, lo: lenient.lo, hi: lenient.hi };
   // Futility: past the first look, an estimate under half the threshold would need the noise to turn
   // around by more than it moved to confirm; on a noisy machine waiting for the interval costs 40+ samples a side.
   if (!options.first && Math.abs(strict.worse) < t / 2) return { verdict: 'too-small', ...base };

@@ -25,7 +25,15 @@ export function parseUnifiedDiff(diff: string): ChangedLines {
     } else if (raw.startsWith('@@')) {
       const m = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(raw);
       line = m ? Number(m[3]) : 0;
-      if (m && file) out.get(file)!.hunks.push({ oldStart: Number(m[1]), oldCount: m[2] === undefined ? 1 : Number(m[2]), newStart: line, newCount: m[4] === undefined ? 1 : Number(m[4]) });
+      if (m && file)
+        out
+          .get(file)!
+          .hunks.push({
+            oldStart: Number(m[1]),
+            oldCount: m[2] === undefined ? 1 : Number(m[2]),
+            newStart: line,
+            newCount: m[4] === undefined ? 1 : Number(m[4]),
+          });
     } else if (file && raw.startsWith('+')) {
       out.get(file)!.added.set(line, raw.slice(1));
       line++;

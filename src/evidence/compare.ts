@@ -36,7 +36,12 @@ export function alignToCulprit(a: ProfileAggregate, changes: ChangedLines): Prof
   for (const [k, f] of a.fns) {
     const nk = moved(k);
     const prev = fns.get(nk);
-    fns.set(nk, prev ? { ...prev, self: prev.self + f.self, total: prev.total + f.total } : { ...f, line: mapParentLine(changes, f.file, f.line) });
+    fns.set(
+      nk,
+      prev
+        ? { ...prev, self: prev.self + f.self, total: prev.total + f.total }
+        : { ...f, line: mapParentLine(changes, f.file, f.line) },
+    );
   }
   const fnLines = new Map<string, Map<number, number>>();
   for (const [k, m] of a.fnLines) {
@@ -47,7 +52,9 @@ export function alignToCulprit(a: ProfileAggregate, changes: ChangedLines): Prof
     const line = mapParentLine(changes, l.file, l.line);
     return [lineKey(l.file, line), { ...l, line }] as const;
   }));
-  const callers = new Map([...a.callers].map(([k, m]) => [moved(k), new Map([...m].map(([ck, ms]) => [moved(ck), ms]))] as const));
+  const callers = new Map(
+    [...a.callers].map(([k, m]) => [moved(k), new Map([...m].map(([ck, ms]) => [moved(ck), ms]))] as const),
+  );
   const tree = (n: FlameNode): FlameNode => ({ ...n, key: n.key === '(root)' ? n.key : moved(n.key), children: n.children.map(tree) });
   return { ...a, fns, fnLines, lines, callers, ...(a.tree ? { tree: tree(a.tree) } : {}) };
 }
@@ -66,7 +73,11 @@ function bodyLines(f: FnStat, a: ProfileAggregate): number[] {
 }
 
 /** Whether the culprit added the function (its definition line) or changed a line that carries its time. */
-export function inChangeOf(fn: { file: string; line: number }, lines: Iterable<number>, changes: ChangedLines): InChange {
+export function inChangeOf(
+  fn: { file: string; line: number },
+  lines: Iterable<number>,
+  changes: ChangedLines,
+): InChange {
   const c = changedFileFor(changes, fn.file);
   if (!c) return false;
   if (c.newFile || (fn.line > 0 && c.added.has(fn.line))) return 'added';
@@ -85,7 +96,12 @@ export interface CompareOptions {
  * The functions whose share of the time grew most at the culprit (and those that shrank), each
  * tied to the culprit's diff: added by it, modified by it, or called from a function it changed.
  */
-export function compareProfiles(before: ProfileAggregate, after: ProfileAggregate, changes: ChangedLines, options: CompareOptions): { top: EvidenceRow[]; shrank: EvidenceRow[] } {
+export function compareProfiles(
+  before: ProfileAggregate,
+  after: ProfileAggregate,
+  changes: ChangedLines,
+  options: CompareOptions,
+): { top: EvidenceRow[]; shrank: EvidenceRow[] } {
   const limit = options.limit ?? 10;
   const perRun = (ms: number, a: ProfileAggregate) => ms / Math.max(1, a.runs);
   const changedFn = new Map<string, InChange>();
@@ -127,7 +143,12 @@ export function compareProfiles(before: ProfileAggregate, after: ProfileAggregat
     if (lines && lines.size) {
       const [line, ms] = [...lines].sort((x, y) => y[1] - x[1])[0];
       const c = changedFileFor(changes, f.file);
-      row.hotLine = { line, share: after.totalMs ? ms / after.totalMs : 0, inChange: !!c?.added.has(line), ...(c?.added.has(line) ? { text: c.added.get(line) } : {}) };
+      row.hotLine = {
+        line,
+        share: after.totalMs ? ms / after.totalMs : 0,
+        inChange: !!c?.added.has(line),
+        ...(c?.added.has(line) ? { text: c.added.get(line) } : {}),
+      };
     }
     if (!row.inChange) {
       // Not changed itself: the changed function it spent the most time under, if the call tree shows one.
@@ -143,19 +164,35 @@ export function compareProfiles(before: ProfileAggregate, after: ProfileAggregat
     rows.push(row);
   }
   return {
-    top: rows.filter((r) => r.delta > 0).sort((x, y) => y.delta - x.delta).slice(0, limit),
-    shrank: rows.filter((r) => r.delta < 0).sort((x, y) => x.delta - y.delta).slice(0, Math.ceil(limit / 2)),
+    top: rows
+      .filter((r) => r.delta > 0)
+      .sort((x, y) => y.delta - x.delta)
+      .slice(0, limit),
+    shrank: rows
+      .filter((r) => r.delta < 0)
+      .sort((x, y) => x.delta - y.delta)
+      .slice(0, Math.ceil(limit / 2)),
   };
 }
 
 /** Changed lines that carry time at the culprit, most expensive first, quoted from the diff. */
-export function hotChangedLines(after: ProfileAggregate, changes: ChangedLines, limit = 8): { file: string; line: number; text: string; share: number; msPerRun: number }[] {
+export function hotChangedLines(
+  after: ProfileAggregate,
+  changes: ChangedLines,
+  limit = 8,
+): { file: string; line: number; text: string; share: number; msPerRun: number }[] {
   const out: { file: string; line: number; text: string; share: number; msPerRun: number }[] = [];
   for (const l of after.lines.values()) {
     const c = changedFileFor(changes, l.file);
     const text = c?.added.get(l.line);
     if (text === undefined || l.self <= 0) continue;
-    out.push({ file: l.file, line: l.line, text, share: after.totalMs ? l.self / after.totalMs : 0, msPerRun: l.self / Math.max(1, after.runs) });
+    out.push({
+      file: l.file,
+      line: l.line,
+      text,
+      share: after.totalMs ? l.self / after.totalMs : 0,
+      msPerRun: l.self / Math.max(1, after.runs),
+    });
   }
   return out.sort((a, b) => b.share - a.share).slice(0, limit);
 }

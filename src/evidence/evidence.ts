@@ -36,7 +36,9 @@ export function buildEvidence(i: {
   limit?: number;
 }): Evidence {
   const measured = [sideNoise(i.before), sideNoise(i.after)].filter((n): n is number => n !== undefined);
-  const noise = measured.length ? Math.max(...measured) : Math.max(profileNoise(...i.before.halves), profileNoise(...i.after.halves));
+  const noise = measured.length
+    ? Math.max(...measured)
+    : Math.max(profileNoise(...i.before.halves), profileNoise(...i.after.halves));
   const located = (a: ProfileAggregate) => (i.sources ? attributeEvaluated(a, locateEvaluated(a, i.sources)) : a);
   const after = located(i.after.all);
   const before = located(alignToCulprit(i.before.all, i.changes));
@@ -57,7 +59,8 @@ export function buildEvidence(i: {
   if (ev.lines.length === 0) {
     for (const r of top) {
       const text = r.inChange ? changedFileFor(i.changes, r.file)?.added.get(r.line) : undefined;
-      if (text !== undefined) ev.lines.push({ file: r.file, line: r.line, text, share: r.shareAfter, msPerRun: r.selfAfter });
+      if (text !== undefined)
+        ev.lines.push({ file: r.file, line: r.line, text, share: r.shareAfter, msPerRun: r.selfAfter });
     }
   }
   return ev;

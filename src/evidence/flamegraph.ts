@@ -22,7 +22,11 @@ export function diffColor(deltaPoints: number): string {
  * share of the time grew (red) or shrank (blue) against the same call path at the parent.
  * Frames of the culprit with no counterpart at the parent are new and show fully red.
  */
-export function renderDiffFlameGraph(before: ProfileAggregate, after: ProfileAggregate, options: FlameGraphOptions): string {
+export function renderDiffFlameGraph(
+  before: ProfileAggregate,
+  after: ProfileAggregate,
+  options: FlameGraphOptions,
+): string {
   const width = options.width ?? 1200;
   const minWidth = options.minWidth ?? 0.5;
   const rowH = 18;
@@ -48,10 +52,14 @@ export function renderDiffFlameGraph(before: ProfileAggregate, after: ProfileAgg
         const y = top + depth * rowH;
         depthMax = Math.max(depthMax, depth + 1);
         const ms = (v: number, runs: number) => (v / Math.max(1, runs)).toFixed(2);
-        const label = `${fn}${file ? ` ${file}:${line}` : ''}: ${ms(c.total, after.runs)} ms/run (${(shareAfter * 100).toFixed(1)}%), ` +
+        const label =
+          `${fn}${file ? ` ${file}:${line}` : ''}: ${ms(c.total, after.runs)} ms/run (${(shareAfter * 100).toFixed(1)}%), ` +
           `parent ${bc ? `${ms(bc.total, before.runs)} ms/run (${(shareBefore * 100).toFixed(1)}%)` : 'absent (new)'}, ${delta >= 0 ? '+' : ''}${delta.toFixed(1)} points`;
         const chars = Math.floor((w - 6) / 7);
-        const text = chars >= 3 ? `<text x="${(cx + 3).toFixed(1)}" y="${y + 13}">${esc(fn.length > chars ? fn.slice(0, chars - 1) + '…' : fn)}</text>` : '';
+        const text =
+          chars >= 3
+            ? `<text x="${(cx + 3).toFixed(1)}" y="${y + 13}">${esc(fn.length > chars ? fn.slice(0, chars - 1) + '…' : fn)}</text>`
+            : '';
         rects.push(
           `<g><title>${esc(label)}</title><rect x="${cx.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${rowH - 1}" fill="${bc ? diffColor(delta) : diffColor(100)}" stroke="#fff" stroke-width="0.5"/>${text}</g>`,
         );

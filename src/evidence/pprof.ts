@@ -41,7 +41,11 @@ export function readPprof(data: Uint8Array, roots: string[]): { ms: number; coun
   return profile.sample.map((sample) => {
     const stack = sample.locationId.flatMap((id) => locations.get(Number(id)) ?? []);
     while (stack.length > 1 && preempt(stack[0])) stack.shift();
-    return { ms: Number(sample.value[valueAt] ?? 0) * scale, count: counts >= 0 ? Number(sample.value[counts] ?? 1) : 1, stack };
+    return {
+      ms: Number(sample.value[valueAt] ?? 0) * scale,
+      count: counts >= 0 ? Number(sample.value[counts] ?? 1) : 1,
+      stack,
+    };
   });
 }
 
@@ -82,7 +86,8 @@ export function aggregatePprof(runs: Uint8Array[][], roots: string[]): ProfileAg
         let node: FlameNode = agg.tree;
         for (let i = stack.length - 1; i >= 0; i--) {
           let child = node.children.find((c) => c.key === keys[i]);
-          if (!child) node.children.push((child = { key: keys[i], name: stack[i].function, self: 0, total: 0, children: [] }));
+          if (!child)
+            node.children.push((child = { key: keys[i], name: stack[i].function, self: 0, total: 0, children: [] }));
           node = child;
         }
         node.self += ms;

@@ -52,7 +52,16 @@ export const fnKey = (f: { function: string; file: string; line: number }) => `$
 export const lineKey = (file: string, line: number) => `${file}:${line}`;
 
 export function emptyAggregate(profiler: ProfilerName): ProfileAggregate {
-  return { profiler, runs: 0, totalMs: 0, samples: 0, fns: new Map(), lines: new Map(), fnLines: new Map(), callers: new Map() };
+  return {
+    profiler,
+    runs: 0,
+    totalMs: 0,
+    samples: 0,
+    fns: new Map(),
+    lines: new Map(),
+    fnLines: new Map(),
+    callers: new Map(),
+  };
 }
 
 /** How a hot spot relates to the culprit's diff. */

@@ -1,4 +1,4 @@
-import { GitHubClient, GitHubError } from './client.js';
+import { type GitHubClient, GitHubError } from './client.js';
 
 /**
  * The GitHub Actions REST calls a fleet makes: start a workflow (workflow_dispatch), find and watch

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { CommitFailure, tailLines } from '../errors.js';
 import { bool, facts, num, oneOf, strict, text } from '../config/schema.js';
 import { lastJsonLine } from './bench/shell.js';
-import { quoteArg, quoteArgs } from '../shell-quote.js';
+import { quoteArgs } from '../shell-quote.js';
 import { buildField, envField, timeoutField } from './fields.js';
 import type { MetricInfo, Probe, ProbeContext, ProbeKind, Sample } from './types.js';
 
@@ -97,7 +97,8 @@ export const benchProbe: ProbeKind<typeof benchSchema> = {
 export function benchCommand(cfg: BenchProbeConfig, ctx: Pick<ProbeContext, 'cwd'>, nodeFlags: string[] = []): string {
   const file = isAbsolute(cfg.file) ? cfg.file : join(ctx.cwd, cfg.file);
   const args = [process.execPath, ...nodeFlags, runnerPath, file, cfg.task, cfg.metric];
-  if (cfg.time !== undefined || cfg.iterations !== undefined) args.push(String(cfg.time ?? 500), String(cfg.iterations ?? 10));
+  if (cfg.time !== undefined || cfg.iterations !== undefined)
+    args.push(String(cfg.time ?? 500), String(cfg.iterations ?? 10));
   return quoteArgs(args);
 }
 
@@ -106,7 +107,13 @@ function execOpts(cfg: BenchProbeConfig, ctx: Pick<ProbeContext, 'cwd'>) {
   return { env: { ...cfg.env, PERFBISECT_WORKTREE: ctx.cwd }, timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined };
 }
 
-export function parseRunnerOutput(stdout: string, stderr: string, exitCode: number, cfg: BenchProbeConfig, sha: string): Sample {
+export function parseRunnerOutput(
+  stdout: string,
+  stderr: string,
+  exitCode: number,
+  cfg: BenchProbeConfig,
+  sha: string,
+): Sample {
   const output = lastJsonLine(stdout);
   const tail = tailLines(stderr || stdout);
   if (output?.error === 'no-file') {
@@ -124,12 +131,25 @@ export function parseRunnerOutput(stdout: string, stderr: string, exitCode: numb
         `use a --good after the task was added, or export it as a Bench task or a function named after it`,
     );
   }
-  if (output?.error) throw new CommitFailure('probe', `${cfg.file} task ${JSON.stringify(cfg.task)} failed: ${String(output.message ?? output.error).split('\n')[0]}`, undefined, tailLines(String(output.message ?? '')));
+  if (output?.error)
+    throw new CommitFailure(
+      'probe',
+      `${cfg.file} task ${JSON.stringify(cfg.task)} failed: ${String(output.message ?? output.error).split('\n')[0]}`,
+      undefined,
+      tailLines(String(output.message ?? '')),
+    );
   const value = Number(output?.value);
   if (exitCode !== 0 || !output || !Number.isFinite(value)) {
-    throw new CommitFailure('probe', `the tinybench runner exited with code ${exitCode} without a result`, undefined, tail, exitCode ? 'crashed' : 'failed');
+    throw new CommitFailure(
+      'probe',
+      `the tinybench runner exited with code ${exitCode} without a result`,
+      undefined,
+      tail,
+      exitCode ? 'crashed' : 'failed',
+    );
   }
   const details: Record<string, number> = {};
-  for (const k of ['mean', 'p75', 'p99'] as const) if (k !== cfg.metric && typeof output[k] === 'number') details[k] = output[k] as number;
+  for (const k of ['mean', 'p75', 'p99'] as const)
+    if (k !== cfg.metric && typeof output[k] === 'number') details[k] = output[k] as number;
   return { value, details };
 }

@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { CommitFailure } from '../errors.js';
-import { crossCheck, facts, oneOf, strict, strList, text } from '../config/schema.js';
+import { crossCheck, oneOf, strict, strList, text } from '../config/schema.js';
 import { attributeBytes, inlineSourceMap, sourceMapPath, type RawSourceMap } from './bundle/sourcemap.js';
 import { buildField } from './fields.js';
 import type { Probe, ProbeContext, ProbeKind, Sample } from './types.js';
@@ -127,14 +127,22 @@ async function measureBundle(ctx: ProbeContext, cfg: BundleProbeConfig): Promise
     throw new CommitFailure('probe', `metric '${cfg.metric}' matches none of the ${files.length} output files (${files.slice(0, 5).map((f) => f.file).join(', ')}${files.length > 5 ? ', …' : ''})`);
   }
   const key = cfg.compression === 'none' ? 'raw' : cfg.compression;
-  return { compression: cfg.compression, metric: cfg.metric, value: chosen.reduce((a, f) => a + f[key], 0), files, sources };
+  return {
+    compression: cfg.compression,
+    metric: cfg.metric,
+    value: chosen.reduce((a, f) => a + f[key], 0),
+    files,
+    sources,
+  };
 }
 
 export function sizesOf(buf: Buffer): Omit<FileSize, 'file'> {
   return {
     raw: buf.length,
     gzip: gzipSync(buf, { level: 9 }).length,
-    brotli: brotliCompressSync(buf, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: buf.length } }).length,
+    brotli: brotliCompressSync(buf, {
+      params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: buf.length },
+    }).length,
   };
 }
 

@@ -55,7 +55,10 @@ export interface BlockStack {
   samples: number;
 }
 
-/** What a commit's event-loop-blocks.json holds (artifact kind 'event-loop-blocks'): the stacks sampled inside blocks, over all its samples. */
+/**
+ * What a commit's event-loop-blocks.json holds (artifact kind 'event-loop-blocks'): the stacks sampled inside blocks,
+ * over all its samples.
+ */
 export interface LoopBlocksFile {
   blockMs: number;
   blocks: number;
@@ -77,14 +80,24 @@ export const eventLoopProbe: ProbeKind<typeof eventLoopSchema> = {
     const controls = new WeakMap<StartedServer, number>();
     const start = async (ctx: ProbeContext) => {
       const port = await ctx.freePort();
-      const nodeOptions = [cfg.env?.NODE_OPTIONS ?? ctx.env.NODE_OPTIONS, `--import=${preload}`].filter(Boolean).join(' ');
-      const s = await startLoaded(ctx, cfg, { NODE_OPTIONS: nodeOptions, PERFBISECT_LOOP_PORT: String(port), PERFBISECT_LOOP_BLOCK_MS: String(cfg.blockThreshold), PERFBISECT_LOOP_STACKS: cfg.blockStacks ? '1' : '0' });
+      const nodeOptions = [cfg.env?.NODE_OPTIONS ?? ctx.env.NODE_OPTIONS, `--import=${preload}`]
+        .filter(Boolean)
+        .join(' ');
+      const s = await startLoaded(ctx, cfg, {
+        NODE_OPTIONS: nodeOptions,
+        PERFBISECT_LOOP_PORT: String(port),
+        PERFBISECT_LOOP_BLOCK_MS: String(cfg.blockThreshold),
+        PERFBISECT_LOOP_STACKS: cfg.blockStacks ? '1' : '0',
+      });
       controls.set(s, port);
       return s;
     };
     const servers = serverSlot(start);
     const seen = new Map<string, LoopBlocksFile>();
-    /** Stacks add up over a commit's samples; the file is rewritten after each, so an interrupted run keeps what it saw. */
+    /**
+     * Stacks add up over a commit's samples; the file is rewritten after each, so an interrupted run keeps what it
+     * saw.
+     */
     const keepStacks = async (ctx: ProbeContext, loop: LoopReport) => {
       const first = !seen.has(ctx.sha);
       const f = seen.get(ctx.sha) ?? { blockMs: cfg.blockThreshold, blocks: 0, stacks: [] };
@@ -105,7 +118,10 @@ export const eventLoopProbe: ProbeKind<typeof eventLoopSchema> = {
       kind: 'event-loop',
       deterministic: false,
       build: cfg.build,
-      metric: cfg.metric === 'blocks' ? { name: `event-loop blocks over ${cfg.blockThreshold} ms`, unit: '', better: 'lower' } : { name: `event-loop delay ${cfg.metric}`, unit: 'ms', better: 'lower' },
+      metric:
+        cfg.metric === 'blocks'
+          ? { name: `event-loop blocks over ${cfg.blockThreshold} ms`, unit: '', better: 'lower' }
+          : { name: `event-loop delay ${cfg.metric}`, unit: 'ms', better: 'lower' },
       prepare: (ctx) => servers.prepare(ctx),
       sample: (ctx) =>
         servers.use(ctx, async (s): Promise<Sample> => {
@@ -116,7 +132,15 @@ export const eventLoopProbe: ProbeKind<typeof eventLoopSchema> = {
           if (cfg.blockStacks) await keepStacks(ctx, loop);
           return {
             value: loop[cfg.metric],
-            details: { loopP50: loop.p50, loopP99: loop.p99, loopMax: loop.max, loopBlocks: loop.blocks, p50: load.p50, p99: load.p99, rps: load.rps },
+            details: {
+              loopP50: loop.p50,
+              loopP99: loop.p99,
+              loopMax: loop.max,
+              loopBlocks: loop.blocks,
+              p50: load.p50,
+              p99: load.p99,
+              rps: load.rps,
+            },
           };
         }),
       teardown: (ctx) => servers.stop(ctx),

@@ -70,7 +70,10 @@ export const goBenchProbe: ProbeKind<typeof goBenchSchema> = {
       async sample(ctx): Promise<Sample> {
         const q = queued.get(ctx.sha);
         if (q?.length) return q.shift()!;
-        const r = await ctx.exec(goTestCommand(cfg), { env: goEnv(cfg), timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined });
+        const r = await ctx.exec(goTestCommand(cfg), {
+          env: goEnv(cfg),
+          timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined,
+        });
         const samples = goSamples(r.stdout, r.stderr, r.exitCode, cfg, ctx);
         queued.set(ctx.sha, samples.slice(1));
         return samples[0];

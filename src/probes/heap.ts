@@ -164,14 +164,21 @@ export const heapProbe: ProbeKind<typeof heapSchema> = {
           snapshotted.add(ctx.sha);
           await evidence(ctx, out.snapshots);
         }
-        return floored(cfg, perThousand, { heapStart: first, heapEnd: last, iterations: out.points[out.points.length - 1][0] });
+        return floored(cfg, perThousand, {
+          heapStart: first,
+          heapEnd: last,
+          iterations: out.points[out.points.length - 1][0],
+        });
       },
     };
   },
 };
 
 function floored(cfg: HeapProbeConfig, perThousand: number, details: Record<string, number>): Sample {
-  return { value: Math.round(Math.max(perThousand, cfg.noiseFloor)), details: { slope: Math.round(perThousand), ...details } };
+  return {
+    value: Math.round(Math.max(perThousand, cfg.noiseFloor)),
+    details: { slope: Math.round(perThousand), ...details },
+  };
 }
 
 /**
@@ -179,22 +186,44 @@ function floored(cfg: HeapProbeConfig, perThousand: number, details: Record<stri
  * heap and RSS when asked through a trigger file; the probe sends the requests in `checkpoints`
  * slices and asks after each. A fresh server per sample, so every sample starts from the same state.
  */
-async function serverSample(ctx: ProbeContext, cfg: HeapProbeConfig, srv: ServerConfig & { url: string }, snap: boolean): Promise<{ sample: Sample; snapshots: string[] }> {
+async function serverSample(
+  ctx: ProbeContext,
+  cfg: HeapProbeConfig,
+  srv: ServerConfig & { url: string },
+  snap: boolean,
+): Promise<{ sample: Sample; snapshots: string[] }> {
   const dir = join(ctx.artifactsDir, `heap-server-${Date.now().toString(36)}`);
   await ctx.writeFile!(join(dir, 'heap.jsonl'), '');
   const nodeOptions = [ctx.env.NODE_OPTIONS, srv.env?.NODE_OPTIONS, `--import ${preload}`].filter(Boolean).join(' ');
-  const env = { NODE_OPTIONS: nodeOptions, PERFBISECT_HEAP_DIR: dir, PERFBISECT_HEAP_LAST: String(cfg.checkpoints), PERFBISECT_HEAP_SNAPSHOTS: snap ? '1' : '0' };
+  const env = {
+    NODE_OPTIONS: nodeOptions,
+    PERFBISECT_HEAP_DIR: dir,
+    PERFBISECT_HEAP_LAST: String(cfg.checkpoints),
+    PERFBISECT_HEAP_SNAPSHOTS: snap ? '1' : '0',
+  };
   const server = await startServer(ctx, srv, { url: srv.url, env });
   try {
     const readings = async (n: number) => {
       await ctx.writeFile!(join(dir, 'trigger'), String(n));
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const lines = (await ctx.readFile!(join(dir, 'heap.jsonl'))).toString('utf8').trim().split('\n').filter(Boolean);
-        const got = lines.map((l) => JSON.parse(l) as { pid: number; n: number; heapUsed: number; rss: number; snapshot?: string }).filter((x) => x.n === n);
+        const lines = (await ctx.readFile!(join(dir, 'heap.jsonl')))
+          .toString('utf8')
+          .trim()
+          .split('\n')
+          .filter(Boolean);
+        const got = lines
+          .map((l) => JSON.parse(l) as { pid: number; n: number; heapUsed: number; rss: number; snapshot?: string })
+          .filter((x) => x.n === n);
         if (got.length) return got;
         server.check('while perfbisect waited for a heap reading');
-        if (Date.now() > deadline) throw new CommitFailure('probe', `the app did not report its heap within 60 s: is it a Node.js process that keeps NODE_OPTIONS (${preload})?`, ctx.logFile, server.tail());
+        if (Date.now() > deadline)
+          throw new CommitFailure(
+            'probe',
+            `the app did not report its heap within 60 s: is it a Node.js process that keeps NODE_OPTIONS (${preload})?`,
+            ctx.logFile,
+            server.tail(),
+          );
         await new Promise((r) => setTimeout(r, 50));
       }
     };
@@ -202,12 +231,15 @@ async function serverSample(ctx: ProbeContext, cfg: HeapProbeConfig, srv: Server
     const target = server.url(srv.url);
     const send = async (n: number) => {
       for (let i = 0; i < n; i++) {
-        const r = await fetch(target, { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(30_000)]) }).catch((e: Error) => {
-          server.check('during the requests');
-          throw new CommitFailure('probe', `GET ${target} failed: ${e.message}`, ctx.logFile, server.tail());
-        });
+        const r = await fetch(target, { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(30_000)]) }).catch(
+          (e: Error) => {
+            server.check('during the requests');
+            throw new CommitFailure('probe', `GET ${target} failed: ${e.message}`, ctx.logFile, server.tail());
+          },
+        );
         await r.arrayBuffer();
-        if (r.status >= 400) throw new CommitFailure('probe', `GET ${target} answered ${r.status}`, ctx.logFile, server.tail());
+        if (r.status >= 400)
+          throw new CommitFailure('probe', `GET ${target} answered ${r.status}`, ctx.logFile, server.tail());
       }
     };
     // Warm-up: the first requests fill pools, parsers and JIT caches once; that is not a leak.
@@ -222,7 +254,12 @@ async function serverSample(ctx: ProbeContext, cfg: HeapProbeConfig, srv: Server
     const mine = all.filter((x) => x.pid === lastOf.pid);
     const points = mine.map((x) => [x.n * per, x.heapUsed] as [number, number]);
     const rssSlope = slope(mine.map((x) => [x.n * per, x.rss] as [number, number])) * 1000;
-    const sample = floored(cfg, slope(points) * 1000, { heapStart: points[0][1], heapEnd: points[points.length - 1][1], rssSlope: Math.round(rssSlope), requests: per * cfg.checkpoints });
+    const sample = floored(cfg, slope(points) * 1000, {
+      heapStart: points[0][1],
+      heapEnd: points[points.length - 1][1],
+      rssSlope: Math.round(rssSlope),
+      requests: per * cfg.checkpoints,
+    });
     return { sample, snapshots: mine.map((x) => x.snapshot).filter((x): x is string => !!x) };
   } finally {
     await server.stop();

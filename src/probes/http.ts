@@ -44,11 +44,21 @@ export function loadSample(f: LoadFigures, metric: HttpMetric): Sample {
 }
 
 /** Start the server, wait for it, and run the discarded warm-up load. */
-export async function startLoaded(ctx: ProbeContext, cfg: ServerConfig & LoadConfig, env?: Record<string, string>): Promise<StartedServer> {
+export async function startLoaded(
+  ctx: ProbeContext,
+  cfg: ServerConfig & LoadConfig,
+  env?: Record<string, string>,
+): Promise<StartedServer> {
   const server = await startServer(ctx, cfg, { url: cfg.url, env });
   try {
     if (cfg.warmup > 0) {
-      await runLoad({ ...cfg, url: server.url(cfg.url), duration: cfg.warmup, amount: undefined, signal: ctx.signal });
+      await runLoad({
+        ...cfg,
+        url: server.url(cfg.url),
+        duration: cfg.warmup,
+        amount: undefined,
+        signal: ctx.signal,
+      });
       server.check('during the warm-up load');
     }
   } catch (e) {
@@ -60,7 +70,12 @@ export async function startLoaded(ctx: ProbeContext, cfg: ServerConfig & LoadCon
 
 /** One measured load run against a started server; a dead server or no answers fail the commit. */
 export async function measuredLoad(ctx: ProbeContext, cfg: LoadConfig, server: StartedServer): Promise<LoadFigures> {
-  const f = await runLoad({ ...cfg, url: server.url(cfg.url), duration: cfg.amount ? undefined : (cfg.duration ?? 2), signal: ctx.signal });
+  const f = await runLoad({
+    ...cfg,
+    url: server.url(cfg.url),
+    duration: cfg.amount ? undefined : (cfg.duration ?? 2),
+    signal: ctx.signal,
+  });
   server.check('during the load');
   if (f.requests === 0) throw new CommitFailure('server', `no request to ${server.url(cfg.url)} got a response`, ctx.logFile, server.tail());
   ctx.log(`[perfbisect] load: ${f.requests} requests, p50 ${f.p50.toFixed(3)} ms, p99 ${f.p99.toFixed(3)} ms, ${f.rps.toFixed(0)} req/s, errors ${(f.errorRate * 100).toFixed(2)}%`);

@@ -56,7 +56,10 @@ export const pytestBenchmarkProbe: ProbeKind<typeof pytestBenchmarkSchema> = {
       async sample(ctx): Promise<Sample> {
         python ??= await findPython(cfg, name, ctx);
         const json = join(ctx.artifactsDir, 'pytest-benchmark.json');
-        const r = await ctx.exec(pytestCommand(cfg, python, json), { env: pyEnv(cfg), timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined });
+        const r = await ctx.exec(pytestCommand(cfg, python, json), {
+          env: pyEnv(cfg),
+          timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined,
+        });
         return pytestSample(r.stdout, r.stderr, r.exitCode, cfg, ctx);
       },
     };
@@ -67,8 +70,25 @@ export const pytestBenchmarkProbe: ProbeKind<typeof pytestBenchmarkSchema> = {
  * The one place the pytest command line is built (profiling flags go in `extra`). pytest's own output
  * goes to stderr (the log keeps it); stdout carries only the JSON report, read back with `cat`.
  */
-export function pytestCommand(cfg: PytestBenchmarkProbeConfig, python: string, jsonFile: string, extra: string[] = []): string {
-  const args = [python, '-m', 'pytest', cfg.test, '--benchmark-only', `--benchmark-json=${jsonFile}`, '-q', '-p', 'no:cacheprovider', ...(cfg.args ?? []), ...extra];
+export function pytestCommand(
+  cfg: PytestBenchmarkProbeConfig,
+  python: string,
+  jsonFile: string,
+  extra: string[] = [],
+): string {
+  const args = [
+    python,
+    '-m',
+    'pytest',
+    cfg.test,
+    '--benchmark-only',
+    `--benchmark-json=${jsonFile}`,
+    '-q',
+    '-p',
+    'no:cacheprovider',
+    ...(cfg.args ?? []),
+    ...extra,
+  ];
   const dir = jsonFile.slice(0, jsonFile.lastIndexOf('/'));
   return `mkdir -p ${quoteArg(dir)} && rm -f ${quoteArg(jsonFile)} && { ${quoteArgs(args)} 1>&2; rc=$?; cat ${quoteArg(jsonFile)} 2>/dev/null | tr -d '\\n'; echo; exit $rc; }`;
 }
@@ -107,7 +127,8 @@ export function pytestSample(stdout: string, stderr: string, exitCode: number, c
     throw new CommitFailure('probe', `test ${cfg.test} does not exist ${at} (benchmarks are often added after the range's good end): use a --good after it was added`, undefined, tail);
   }
   if (exitCode !== 0) throw new CommitFailure('probe', `pytest ${cfg.test} exited with code ${exitCode} ${at}`, undefined, tail, 'crashed');
-  const report = lastJsonLine(stdout) as { benchmarks?: { fullname?: string; name?: string; stats?: Record<string, number> }[] } | undefined;
+  const report = lastJsonLine(stdout) as
+    { benchmarks?: { fullname?: string; name?: string; stats?: Record<string, number> }[] } | undefined;
   const list = report?.benchmarks ?? [];
   if (list.length === 0) {
     throw new CommitFailure('probe', `${cfg.test} ran no benchmark ${at}: it must use the \`benchmark\` fixture`, undefined, tail);

@@ -108,7 +108,9 @@ export const queriesProbe: ProbeKind<typeof queriesSchema> = {
           await sql.query('select pg_stat_statements_reset()');
           const target = server.url(cfg.url);
           for (let i = 0; i < cfg.requests; i++) {
-            const r = await fetch(target, { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(30_000)]) }).catch((e: Error) => {
+            const r = await fetch(target, {
+              signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(30_000)]),
+            }).catch((e: Error) => {
               server.check('during the requests');
               throw new CommitFailure('probe', `GET ${target} failed: ${e.message}`, ctx.logFile, server.tail());
             });
@@ -121,7 +123,10 @@ export const queriesProbe: ProbeKind<typeof queriesSchema> = {
             evidenceFor.add(ctx.sha);
             await writeEvidence(ctx, sql, stats, cfg.requests);
           }
-          return { value: total / cfg.requests, details: { queries: total, statements: stats.length, requests: cfg.requests } };
+          return {
+            value: total / cfg.requests,
+            details: { queries: total, statements: stats.length, requests: cfg.requests },
+          };
         } finally {
           await sql.close();
         }
@@ -147,7 +152,13 @@ async function readStatements(sql: SqlClient): Promise<StatementStat[]> {
         and query not ilike '%pg_stat_statements%'
       order by calls desc, total_exec_time desc`,
   );
-  return rows.map((r) => ({ query: r.query, calls: Number(r.calls), rows: Number(r.rows), meanMs: r.mean, totalMs: r.total }));
+  return rows.map((r) => ({
+    query: r.query,
+    calls: Number(r.calls),
+    rows: Number(r.rows),
+    meanMs: r.mean,
+    totalMs: r.total,
+  }));
 }
 
 /**
@@ -155,7 +166,12 @@ async function readStatements(sql: SqlClient): Promise<StatementStat[]> {
  * pg_stat_statements keeps statements with $n placeholders: those are explained as a generic plan,
  * the parameters bound to NULL (PostgreSQL 15 has no EXPLAIN (GENERIC_PLAN)).
  */
-async function writeEvidence(ctx: ProbeContext, sql: SqlClient, stats: StatementStat[], requests: number): Promise<void> {
+async function writeEvidence(
+  ctx: ProbeContext,
+  sql: SqlClient,
+  stats: StatementStat[],
+  requests: number,
+): Promise<void> {
   const file = join(ctx.artifactsDir, 'queries-statements.json');
   await ctx.writeFile!(file, JSON.stringify({ requests, statements: stats }, null, 2) + '\n');
   ctx.artifact('queries-statements', file);
@@ -163,7 +179,10 @@ async function writeEvidence(ctx: ProbeContext, sql: SqlClient, stats: Statement
   if (!top) return;
   const text = await explain(sql, top.query).catch((e: Error) => `EXPLAIN failed: ${e.message}`);
   const out = join(ctx.artifactsDir, 'queries-explain.txt');
-  await ctx.writeFile!(out, `-- ${top.calls} calls over ${requests} requests, mean ${top.meanMs.toFixed(3)} ms\n${top.query}\n\n${text}\n`);
+  await ctx.writeFile!(
+    out,
+    `-- ${top.calls} calls over ${requests} requests, mean ${top.meanMs.toFixed(3)} ms\n${top.query}\n\n${text}\n`,
+  );
   ctx.artifact('queries-explain', out);
 }
 

@@ -74,8 +74,7 @@ export const serverEntries = {
   ),
 };
 
-const serverObject = v.object(serverEntries);
-export type ServerConfig = v.InferOutput<typeof serverObject>;
+export type ServerConfig = v.InferOutput<v.ObjectSchema<typeof serverEntries, undefined>>;
 
 export function fillPort(template: string, port: number): string {
   return template.replaceAll('{port}', String(port));
@@ -97,7 +96,11 @@ export interface StartedServer {
  * Start `cfg.start` with PORT set and wait until it is ready: the `ready` url (or else `url`)
  * answers with any HTTP status, or its output matches `readyPattern`.
  */
-export async function startServer(ctx: ProbeContext, cfg: ServerConfig, options: { url?: string; env?: Record<string, string> } = {}): Promise<StartedServer> {
+export async function startServer(
+  ctx: ProbeContext,
+  cfg: ServerConfig,
+  options: { url?: string; env?: Record<string, string> } = {},
+): Promise<StartedServer> {
   const port = await ctx.freePort();
   const proc = ctx.spawn(cfg.start, { env: { ...cfg.env, ...options.env, PORT: String(port) } });
   let exitCode: number | undefined | null = null; // null: still running
@@ -105,7 +108,13 @@ export async function startServer(ctx: ProbeContext, cfg: ServerConfig, options:
   const graceMs = (cfg.stopGrace ?? 2) * 1000;
   const tail = (n = 20) => proc.tail(n);
   const died = (during: string) =>
-    new CommitFailure('server', `the server (\`${cfg.start}\`) exited${exitCode === undefined ? ' on a signal' : ` with code ${exitCode}`} ${during}`, ctx.logFile, tail(), 'crashed');
+    new CommitFailure(
+      'server',
+      `the server (\`${cfg.start}\`) exited${exitCode === undefined ? ' on a signal' : ` with code ${exitCode}`} ${during}`,
+      ctx.logFile,
+      tail(),
+      'crashed',
+    );
   const server: StartedServer = {
     port,
     baseUrl: `http://127.0.0.1:${port}`,
@@ -129,7 +138,13 @@ export async function startServer(ctx: ProbeContext, cfg: ServerConfig, options:
   return server;
 }
 
-async function waitReady(ctx: ProbeContext, cfg: ServerConfig, s: StartedServer, url: string | undefined, exited: () => boolean): Promise<void> {
+async function waitReady(
+  ctx: ProbeContext,
+  cfg: ServerConfig,
+  s: StartedServer,
+  url: string | undefined,
+  exited: () => boolean,
+): Promise<void> {
   const timeoutMs = (cfg.readyTimeout ?? 30) * 1000;
   const deadline = Date.now() + timeoutMs;
   let matched = false;
@@ -147,8 +162,16 @@ async function waitReady(ctx: ProbeContext, cfg: ServerConfig, s: StartedServer,
     if (exited()) s.check('before it was ready');
     if (cfg.readyPattern ? matched : await answers(s.url(probeUrl!))) return;
     if (Date.now() > deadline) {
-      const what = cfg.readyPattern ? `printed nothing matching /${cfg.readyPattern}/` : `did not answer at ${s.url(probeUrl!)}`;
-      throw new CommitFailure('server', `the server (\`${cfg.start}\`) ${what} within ${timeoutMs / 1000} s (raise readyTimeout if it is just slow)`, ctx.logFile, s.tail(), 'too slow');
+      const what = cfg.readyPattern
+        ? `printed nothing matching /${cfg.readyPattern}/`
+        : `did not answer at ${s.url(probeUrl!)}`;
+      throw new CommitFailure(
+        'server',
+        `the server (\`${cfg.start}\`) ${what} within ${timeoutMs / 1000} s (raise readyTimeout if it is just slow)`,
+        ctx.logFile,
+        s.tail(),
+        'too slow',
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -66,11 +66,18 @@ export function fmtDelta(before: readonly number[], after: readonly number[], al
 }
 
 /** A Markdown table of rows; `name` heads the first column, `metric` the value columns. */
-export function benchstatTable(name: string, metric: { name: string; unit: string; better: Better }, rows: BenchstatRow[], alpha = 0.05): string[] {
+export function benchstatTable(
+  name: string,
+  metric: { name: string; unit: string; better: Better },
+  rows: BenchstatRow[],
+  alpha = 0.05,
+): string[] {
   const L = [`| ${md(name)} | before ${md(metric.name)} | after ${md(metric.name)} | delta |`, '|---|---|---|---|'];
   for (const r of rows) {
     if (r.before.length === 0 || r.after.length === 0) continue;
-    L.push(`| ${r.label} | ${fmtCell(medianCell(r.before), metric.unit)} | ${fmtCell(medianCell(r.after), metric.unit)} | ${fmtDelta(r.before, r.after, alpha)} |`);
+    L.push(
+      `| ${r.label} | ${fmtCell(medianCell(r.before), metric.unit)} | ${fmtCell(medianCell(r.after), metric.unit)} | ${fmtDelta(r.before, r.after, alpha)} |`,
+    );
   }
   return L;
 }
@@ -83,16 +90,29 @@ export const benchstatKinds = new Set(['go-bench', 'pytest-benchmark', 'bench'])
  * good commit before it. Empty for other probe kinds.
  */
 export function benchstatSection(
-  r: { probe: { name: string; kind: string; metric: { name: string; unit: string; better: Better } }; good: { sha: string }; bad: { sha: string }; culprits: { sha: string; baseline: string }[] },
+  r: {
+    probe: { name: string; kind: string; metric: { name: string; unit: string; better: Better } };
+    good: { sha: string };
+    bad: { sha: string };
+    culprits: { sha: string; baseline: string }[];
+  },
   samples: (sha: string) => number[],
 ): string[] {
   if (!benchstatKinds.has(r.probe.kind)) return [];
   const short = (s: string) => s.slice(0, 10);
   const rows: BenchstatRow[] = [{ label: 'good → bad', before: samples(r.good.sha), after: samples(r.bad.sha) }];
-  for (const c of r.culprits) rows.push({ label: `${short(c.baseline)} → ${short(c.sha)}`, before: samples(c.baseline), after: samples(c.sha) });
+  for (const c of r.culprits)
+    rows.push({
+      label: `${short(c.baseline)} → ${short(c.sha)}`,
+      before: samples(c.baseline),
+      after: samples(c.sha),
+    });
   return [
-    '### Benchmark comparison', '',
-    ...benchstatTable(r.probe.name, r.probe.metric, rows), '',
-    '± is the 95% confidence interval of the median; the delta compares medians, with the Mann-Whitney U p-value; "~" means not significant at p < 0.05.', '',
+    '### Benchmark comparison',
+    '',
+    ...benchstatTable(r.probe.name, r.probe.metric, rows),
+    '',
+    '± is the 95% confidence interval of the median; the delta compares medians, with the Mann-Whitney U p-value; "~" means not significant at p < 0.05.',
+    '',
   ];
 }

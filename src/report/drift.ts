@@ -45,11 +45,12 @@ export function candidateReason(c: Omit<DriftCandidate, 'reason' | 'steps'>, thr
   const sideBySide = `confirmation: the two points re-measured side by side differ by ${measured}`;
   const largest = c.bisect?.largest;
   switch (c.rejectedBy) {
-    case 'confirmation':
+    case 'confirmation': {
       if (f.verdict === 'below-threshold') return `${sideBySide}: no change of ${t} either way, at 99% confidence`;
       if (f.verdict === 'too-small') return `${sideBySide}: less than half of ${t} either way, after the first look`;
       const level = `the bisect's α = ${alphaText(f.alpha)}`;
       return `${sideBySide}: no change of over half ${t} shown at ${level} by --max-samples`;
+    }
     case 'bisect': {
       const biggest = largest
         ? `the largest single commit, ${short(largest.culprit)}, changed ${pct(largest.change)} (${fmtP(largest.p)})`
@@ -57,10 +58,11 @@ export function candidateReason(c: Omit<DriftCandidate, 'reason' | 'steps'>, thr
       const commits = c.bisect?.commits ?? 0;
       return `bisect: confirmed ${measured}, but ${biggest}: spread over ${commits} commits (creep), no step of ${t}`;
     }
-    default:
+    default: {
       const turned = f.opposite ? ` (the other way than the series showed: a ${c.kind})` : '';
       const culprit = short(largest?.culprit ?? '–');
       return `confirmed ${measured}${turned} at α = ${alphaText(f.alpha)}; bisected to ${culprit}`;
+    }
   }
 }
 
@@ -182,10 +184,17 @@ function seriesSection(r: DriftResult): string[] {
 }
 
 /** A line chart of the metric along the commits, with the located steps marked. */
-export function renderSeriesSvg(series: { sha: string; value: number }[], changes: { from: string; to: string; kind: string; confirmed: boolean }[], m: MetricInfo): string {
-  const w = 720, h = 240, pad = 40;
+export function renderSeriesSvg(
+  series: { sha: string; value: number }[],
+  changes: { from: string; to: string; kind: string; confirmed: boolean }[],
+  m: MetricInfo,
+): string {
+  const w = 720,
+    h = 240,
+    pad = 40;
   const vs = series.map((p) => p.value);
-  const lo = Math.min(...vs), hi = Math.max(...vs);
+  const lo = Math.min(...vs),
+    hi = Math.max(...vs);
   const span = hi - lo || Math.abs(hi) || 1;
   const x = (i: number) => pad + (series.length > 1 ? (i * (w - 2 * pad)) / (series.length - 1) : 0);
   const y = (v: number) => h - pad - ((v - lo) / span) * (h - 2 * pad);
@@ -198,7 +207,10 @@ export function renderSeriesSvg(series: { sha: string; value: number }[], change
       return `<line x1="${xm}" y1="${pad / 2}" x2="${xm}" y2="${h - pad}" stroke="${color}" stroke-dasharray="${c.confirmed ? '0' : '4 3'}"/><text x="${xm + 3}" y="${pad / 2 + 10}" font-size="10" fill="${color}">${c.kind}</text>`;
     });
   const path = series.map((p, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ');
-  const dots = series.map((p, i) => `<circle cx="${x(i).toFixed(1)}" cy="${y(p.value).toFixed(1)}" r="3"><title>${short(p.sha)}: ${xmlText(fmtValue(p.value, m.unit))}</title></circle>`);
+  const dots = series.map(
+    (p, i) =>
+      `<circle cx="${x(i).toFixed(1)}" cy="${y(p.value).toFixed(1)}" r="3"><title>${short(p.sha)}: ${xmlText(fmtValue(p.value, m.unit))}</title></circle>`,
+  );
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif">`,
     `<rect width="${w}" height="${h}" fill="white"/>`,

@@ -66,7 +66,9 @@ export function mdCode(text: string, options: { inTable?: boolean; max?: number 
   return `${fence}${pad}${t}${pad}${fence}`;
 }
 
-/** A fenced code block holding `text` as it is (a command line, a log): its fence outgrows any run of backticks inside. */
+/**
+ * A fenced code block holding `text` as it is (a command line, a log): its fence outgrows any run of backticks inside.
+ */
 export function mdFence(text: string, lang = ''): string[] {
   const clean = termText(String(text).replace(/\r\n?/g, '\n'));
   const fence = '`'.repeat(Math.max(3, ...[...clean.matchAll(/`+/g)].map((m) => m[0].length + 1)));

@@ -18,7 +18,10 @@ export interface ResultSummary {
 export interface ResultChange {
   /** median(after) / median(before). */
   ratio: number;
-  /** Interval of the ratio at `confidence`: the Hodges-Lehmann shift's distribution-free (Moses) bounds over the median before. */
+  /**
+   * Interval of the ratio at `confidence`: the Hodges-Lehmann shift's distribution-free (Moses) bounds over the median
+   * before.
+   */
   ci: [number, number];
   confidence: number;
   /** Mann-Whitney U two-sided p-value (0 or 1 for deterministic metrics). */
@@ -90,7 +93,10 @@ export interface RunResult {
   bad: { ref: string; sha: string };
   endpoints: { good: ResultSummary; bad: ResultSummary; change: ResultChange; inconclusive: boolean };
   threshold: { value: number; source: string };
-  /** The change below which "no regression" is claimed: status no-regression below it, undecided when not shown either way. */
+  /**
+   * The change below which "no regression" is claimed: status no-regression below it, undecided when not shown either
+   * way.
+   */
   noRegressionBelow: number;
   /** Family-wise confidence the verdicts were held to (lowered by --budget when it had to be). */
   confidence: number;
@@ -123,7 +129,10 @@ export interface RunResult {
 
 export const brief = (s: Summary): ResultSummary => ({ median: s.median, n: s.n, spread: s.spread });
 
-function change(f: { ratio: number; ratioCi: [number, number]; change: { p: number; worse: number } }, confidence: number): ResultChange {
+function change(
+  f: { ratio: number; ratioCi: [number, number]; change: { p: number; worse: number } },
+  confidence: number,
+): ResultChange {
   return { ratio: f.ratio, ci: f.ratioCi, confidence, p: f.change.p, worse: f.change.worse };
 }
 
@@ -168,8 +177,12 @@ export function buildResult(i: ResultInput): RunResult {
     };
   };
   const culprits = outcome.culprits.map(culprit);
-  const largest = culprits.reduce<ResultCulprit | null>((a, b) => (!a || b.change.worse > a.change.worse ? b : a), null);
-  const cmp = (c?: { worse: number; lo: number; hi: number; p: number }) => c && { worse: c.worse, lo: c.lo, hi: c.hi, p: c.p };
+  const largest = culprits.reduce<ResultCulprit | null>(
+    (a, b) => (!a || b.change.worse > a.change.worse ? b : a),
+    null,
+  );
+  const cmp = (c?: { worse: number; lo: number; hi: number; p: number }) =>
+    c && { worse: c.worse, lo: c.lo, hi: c.hi, p: c.p };
   const cut = (sha: string) => {
     const n = i.censored?.count(sha) ?? 0;
     return n ? { censored: n } : {};
@@ -206,14 +219,25 @@ export function buildResult(i: ResultInput): RunResult {
     endpoints: {
       good: brief(e.good),
       bad: brief(e.bad),
-      change: { ratio: e.ratio, ci: e.ratioCi, confidence: outcome.confidence, p: e.comparison.p, worse: e.comparison.worse },
+      change: {
+        ratio: e.ratio,
+        ci: e.ratioCi,
+        confidence: outcome.confidence,
+        p: e.comparison.p,
+        worse: e.comparison.worse,
+      },
       inconclusive: e.inconclusive,
     },
     threshold: { value: outcome.threshold, source: outcome.thresholdSource },
     noRegressionBelow: outcome.noRegressionBelow,
     confidence: outcome.confidence,
     alphaPerComparison: outcome.alpha,
-    decisions: { count: outcome.decisions, alphaSpent: outcome.alphaSpent, minStep: outcome.minStep, beta: outcome.beta },
+    decisions: {
+      count: outcome.decisions,
+      alphaSpent: outcome.alphaSpent,
+      minStep: outcome.minStep,
+      beta: outcome.beta,
+    },
     ...(i.noise ? { noise: i.noise } : {}),
     minorSteps: outcome.minorSteps.map((f) => ({ sha: f.sha, change: change(f, outcome.confidence) })),
     rangeSize: i.rangeSize,

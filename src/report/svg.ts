@@ -120,7 +120,9 @@ export function commitsChart(points: CommitPoint[], metric: MetricInfo, title: s
   const H = top + plotH + 110;
   const stats = points.map((p) => {
     const s = sorted(p.values.filter(Number.isFinite));
-    return s.length ? { med: quantileSorted(s, 0.5), q1: quantileSorted(s, 0.25), q3: quantileSorted(s, 0.75), n: s.length } : undefined;
+    return s.length
+      ? { med: quantileSorted(s, 0.5), q1: quantileSorted(s, 0.25), q3: quantileSorted(s, 0.75), n: s.length }
+      : undefined;
   });
   const vals = stats.flatMap((s) => (s ? [s.q1, s.q3] : []));
   const lo0 = vals.length ? Math.min(...vals) : 0;
@@ -169,7 +171,10 @@ export interface Chart {
 }
 
 /** The writeup's charts: before vs after for each culprit, and the metric along the measured commits. */
-export function reportCharts(r: RunResult, x: { meta: Map<string, CommitMeta>; samples: (sha: string) => number[] }): Chart[] {
+export function reportCharts(
+  r: RunResult,
+  x: { meta: Map<string, CommitMeta>; samples: (sha: string) => number[] },
+): Chart[] {
   const m = r.probe.metric;
   const charts: Chart[] = r.culprits.map((c) => {
     const title = `${m.name}: before vs after ${short(c.sha).slice(0, 7)}`;
@@ -178,7 +183,8 @@ export function reportCharts(r: RunResult, x: { meta: Map<string, CommitMeta>; s
       title,
       sha: c.sha,
       svg: distributionChart({
-        title, metric: m,
+        title,
+        metric: m,
         before: { label: `before ${short(c.baseline).slice(0, 7)}`, values: x.samples(c.baseline) },
         after: { label: `after ${short(c.sha).slice(0, 7)}`, values: x.samples(c.sha) },
       }),
@@ -188,7 +194,13 @@ export function reportCharts(r: RunResult, x: { meta: Map<string, CommitMeta>; s
   const culprits = new Set(r.culprits.map((c) => c.sha));
   const points = [...r.commits]
     .sort((a, b) => (order.get(a.sha) ?? 0) - (order.get(b.sha) ?? 0))
-    .map((c) => ({ sha: c.sha, subject: c.subject, verdict: c.verdict, values: x.samples(c.sha), culprit: culprits.has(c.sha) }));
+    .map((c) => ({
+      sha: c.sha,
+      subject: c.subject,
+      verdict: c.verdict,
+      values: x.samples(c.sha),
+      culprit: culprits.has(c.sha),
+    }));
   const title = `${m.name} along the measured commits`;
   charts.push({ file: 'chart-commits.svg', title, svg: commitsChart(points, m, title) });
   return charts;

@@ -35,7 +35,11 @@ export class Shift {
 }
 
 /** Hodges-Lehmann estimate of the shift b − a with its two-sided (Moses) interval at level 1 − alpha. */
-export function hodgesLehmann(a: readonly number[], b: readonly number[], alpha: number): { shift: number; lo: number; hi: number } {
+export function hodgesLehmann(
+  a: readonly number[],
+  b: readonly number[],
+  alpha: number,
+): { shift: number; lo: number; hi: number } {
   const s = new Shift(a, b);
   return { shift: s.estimate, lo: s.lower(alpha / 2), hi: s.upper(alpha / 2) };
 }

@@ -9,7 +9,11 @@ export interface ReporterOptions {
 }
 
 /** The live UI only for a person at a terminal: not in pipes, not in CI, not with --no-tui. */
-export function wantsLiveUi(options: { tui: boolean }, stdout: { isTTY?: boolean } = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
+export function wantsLiveUi(
+  options: { tui: boolean },
+  stdout: { isTTY?: boolean } = process.stdout,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
   return options.tui && !!stdout.isTTY && !env.CI;
 }
 

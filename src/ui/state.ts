@@ -114,11 +114,25 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
     case 'run-start':
       return {
         ...initialState(at),
-        runId: e.runId, repo: clean(e.repo), runDir: clean(e.runDir),
-        good: { ref: clean(e.good.ref), sha: e.good.sha }, bad: { ref: clean(e.bad.ref), sha: e.bad.sha },
-        probe: { name: clean(e.probe.name), kind: e.probe.kind }, metric: { ...e.metric, name: clean(e.metric.name), unit: clean(e.metric.unit) }, deterministic: e.deterministic,
+        runId: e.runId,
+        repo: clean(e.repo),
+        runDir: clean(e.runDir),
+        good: { ref: clean(e.good.ref), sha: e.good.sha },
+        bad: { ref: clean(e.bad.ref), sha: e.bad.sha },
+        probe: { name: clean(e.probe.name), kind: e.probe.kind },
+        metric: { ...e.metric, name: clean(e.metric.name), unit: clean(e.metric.unit) },
+        deterministic: e.deterministic,
         order: [e.good.sha],
-        commits: { [e.good.sha]: { sha: e.good.sha, subject: '', author: '', index: -1, samples: [], verdict: 'good-endpoint' } },
+        commits: {
+          [e.good.sha]: {
+            sha: e.good.sha,
+            subject: '',
+            author: '',
+            index: -1,
+            samples: [],
+            verdict: 'good-endpoint',
+          },
+        },
       };
     case 'range': {
       s.order = [s.good.sha || (e.commits[0]?.parents[0] ?? ''), ...e.commits.map((c) => c.sha)];
@@ -291,7 +305,13 @@ export function progress(s: ViewState): Progress {
   const stepsLeft = s.outcome ? 0 : (s.endpointsDone ? 0 : 1) + (s.search?.verdictsLeft ?? 0);
   const elapsedSeconds = ((s.endedAt ?? s.now) - s.startedAt) / 1000;
   const perStep = s.steps > 0 && s.lastStepAt !== undefined ? (s.lastStepAt - s.startedAt) / 1000 / s.steps : undefined;
-  return { remaining: left, stepsDone: s.steps, stepsLeft, elapsedSeconds, etaSeconds: perStep === undefined ? undefined : perStep * stepsLeft };
+  return {
+    remaining: left,
+    stepsDone: s.steps,
+    stepsLeft,
+    elapsedSeconds,
+    etaSeconds: perStep === undefined ? undefined : perStep * stepsLeft,
+  };
 }
 
 export type LadderRow =

@@ -120,7 +120,10 @@ export interface InstallEntry {
   time: string;
 }
 
-/** installs/<key>/: the installed folders and meta.json. Written to a temp name and renamed, so a crash leaves no half entry. */
+/**
+ * installs/<key>/: the installed folders and meta.json. Written to a temp name and renamed, so a crash leaves no half
+ * entry.
+ */
 export class InstallCache {
   constructor(private readonly root: string) {}
 

@@ -94,7 +94,8 @@ export class Preparer {
     this.queue = new PQueue({ concurrency: options.jobs > 0 ? options.jobs : Math.max(1, cpus().length) });
     options.cost.jobs = options.jobs;
     // Builds beside a measurement stay off the last core, where the system lets us pin them.
-    if (options.jobs > 0 && cpus().length >= 2 && platform() === 'linux' && hasTaskset()) this.pin = ['taskset', '-c', `0-${cpus().length - 2}`];
+    if (options.jobs > 0 && cpus().length >= 2 && platform() === 'linux' && hasTaskset())
+      this.pin = ['taskset', '-c', `0-${cpus().length - 2}`];
   }
 
   /** Lease a worktree at `sha`, installed and built. Release it with `release` after measuring. */
@@ -146,7 +147,10 @@ export class Preparer {
           }
         })
         .finally(() => this.inflight.delete(sha));
-      this.inflight.set(sha, p.then(() => undefined));
+      this.inflight.set(
+        sha,
+        p.then(() => undefined),
+      );
     }
   }
 
@@ -198,7 +202,13 @@ export class Preparer {
     if (build) {
       // Version 2: entries written before worktrees were cleaned may hold other commits' outputs.
       const key = hashOf({
-        v: 2, tree: this.options.tree(sha), build, install: slot.installKey ?? null, env: this.options.env ?? null, node: process.version, platform: platform(),
+        v: 2,
+        tree: this.options.tree(sha),
+        build,
+        install: slot.installKey ?? null,
+        env: this.options.env ?? null,
+        node: process.version,
+        platform: platform(),
         // Outputs downloaded from CI are not this machine's build: they are cached apart.
         ...(this.options.fetchBuild ? { fetched: true } : {}),
       });
@@ -220,7 +230,11 @@ export class Preparer {
         if (!ahead) this.options.emit({ type: 'phase', sha, phase: 'build' });
         const t0 = now();
         const r = await runShell(this.pinned(build, ahead), {
-          cwd: dir, env, logFile, signal: this.options.signal, timeoutMs: this.options.buildTimeoutMs,
+          cwd: dir,
+          env,
+          logFile,
+          signal: this.options.signal,
+          timeoutMs: this.options.buildTimeoutMs,
           onLine: (line) => this.options.emit({ type: 'output', sha, stage: 'build', line }),
         });
         if (this.options.signal.aborted) throw new Error('aborted');
@@ -230,7 +244,15 @@ export class Preparer {
         c.build += seconds;
         if (ahead) c.builtAhead = true;
         const tail = tailLines((r.stdout + '\n' + r.stderr).trim(), 15);
-        this.options.emit({ type: 'build-end', sha, ok: r.exitCode === 0, seconds, log: logFile, cached: false, ...(r.exitCode ? { tail } : {}) });
+        this.options.emit({
+          type: 'build-end',
+          sha,
+          ok: r.exitCode === 0,
+          seconds,
+          log: logFile,
+          cached: false,
+          ...(r.exitCode ? { tail } : {}),
+        });
         if (r.exitCode !== 0) {
           fail(this.stageFailure('build', r, logFile, tail));
         }
@@ -243,7 +265,10 @@ export class Preparer {
     slot.ready = true;
   }
 
-  /** Put CI's build of the commit into its worktree, if there is one (--artifacts); saved to the build cache like a build. */
+  /**
+   * Put CI's build of the commit into its worktree, if there is one (--artifacts); saved to the build cache like a
+   * build.
+   */
   private async fetched(sha: string, dir: string, key: string, logFile: string): Promise<boolean> {
     if (!this.options.fetchBuild) return false;
     const t0 = now();
@@ -256,7 +281,15 @@ export class Preparer {
     this.options.cost.buildsFetched = (this.options.cost.buildsFetched ?? 0) + 1;
     mkdirSync(dirname(logFile), { recursive: true });
     writeFileSync(logFile, `build output downloaded from ${got.source}\n`);
-    this.options.emit({ type: 'build-end', sha, ok: true, seconds, log: logFile, cached: false, fetched: got.source });
+    this.options.emit({
+      type: 'build-end',
+      sha,
+      ok: true,
+      seconds,
+      log: logFile,
+      cached: false,
+      fetched: got.source,
+    });
     const saved = await this.builds.save(key, dir, [...dependencyFolders], seconds);
     this.outputHashes.set(sha, saved.outputHash);
     return true;
@@ -268,7 +301,12 @@ export class Preparer {
    * copy), else installed and saved to the cache.
    */
   private async install(
-    sha: string, slot: Slot, command: string, ahead: boolean, env: Record<string, string>, fail: (f: CommitFailure) => never,
+    sha: string,
+    slot: Slot,
+    command: string,
+    ahead: boolean,
+    env: Record<string, string>,
+    fail: (f: CommitFailure) => never,
   ): Promise<void> {
     const c = costOf(this.options.cost, sha);
     const dir = slot.path;
@@ -288,7 +326,8 @@ export class Preparer {
       }
       // A build, a probe or a script wrote into the installed folders: the next commit must not inherit that.
       if (!this.warnedRewrite) {
-        const message = `${sha.slice(0, 10)}: ${dirs.join(', ')} changed after it was installed (a build or a probe wrote into it): ` +
+        const message =
+          `${sha.slice(0, 10)}: ${dirs.join(', ')} changed after it was installed (a build or a probe wrote into it): ` +
           'copied again from the install cache, for this and every later commit that finds it changed';
         this.options.emit({ type: 'warning', message });
       }
@@ -311,7 +350,11 @@ export class Preparer {
         // Modules of another lockfile are reconciled in place, not deleted by `npm ci`.
         const run = slot.installKey ? reconcileCommand(command) : command;
         const r = await runShell(this.pinned(run, ahead), {
-          cwd: dir, env, logFile, signal: this.options.signal, timeoutMs: this.options.buildTimeoutMs,
+          cwd: dir,
+          env,
+          logFile,
+          signal: this.options.signal,
+          timeoutMs: this.options.buildTimeoutMs,
         });
         if (this.options.signal.aborted) throw new Error('aborted');
         const seconds = (now() - t0) / 1000;
@@ -319,7 +362,15 @@ export class Preparer {
         this.options.cost.installSeconds = (this.options.cost.installSeconds ?? 0) + seconds;
         const tail = tailLines((r.stdout + '\n' + r.stderr).trim(), 15);
         const ok = r.exitCode === 0;
-        this.options.emit({ type: 'install-end', sha, ok, seconds, log: logFile, seeded: false, ...(ok ? {} : { tail }) });
+        this.options.emit({
+          type: 'install-end',
+          sha,
+          ok,
+          seconds,
+          log: logFile,
+          seeded: false,
+          ...(ok ? {} : { tail }),
+        });
         if (r.exitCode !== 0) {
           slot.installKey = undefined;
           fail(this.stageFailure('install', r, logFile, tail));
@@ -349,18 +400,29 @@ export class Preparer {
     if (this.warnedExtras) return;
     this.warnedExtras = true;
     const shown = extras.slice(0, 5).join(', ') + (extras.length > 5 ? `, … (${extras.length} in all)` : '');
-    const message = `${sha.slice(0, 10)}: the install wrote ${shown} outside the dependency folders (a prepare or postinstall ` +
+    const message =
+      `${sha.slice(0, 10)}: the install wrote ${shown} outside the dependency folders (a prepare or postinstall ` +
       'script?); commits that reuse the install would not have them, so they are removed for every commit: put build steps in the build command';
     this.options.emit({ type: 'warning', message });
   }
 
   /** A failed install or build: stopped at --build-timeout (too slow), or exited non-zero (crashed). */
   private stageFailure(
-    what: 'install' | 'build', r: { timedOut: boolean; exitCode: number }, logFile: string, tail: string[],
+    what: 'install' | 'build',
+    r: { timedOut: boolean; exitCode: number },
+    logFile: string,
+    tail: string[],
   ): CommitFailure {
-    if (!r.timedOut) return new CommitFailure('build', `the ${what} exited with code ${r.exitCode}`, logFile, tail, 'crashed');
+    if (!r.timedOut)
+      return new CommitFailure('build', `the ${what} exited with code ${r.exitCode}`, logFile, tail, 'crashed');
     const limit = `${(this.options.buildTimeoutMs ?? 0) / 1000} s`;
-    return new CommitFailure('build', `the ${what} ran past --build-timeout ${limit} and was stopped`, logFile, tail, 'too slow');
+    return new CommitFailure(
+      'build',
+      `the ${what} ran past --build-timeout ${limit} and was stopped`,
+      logFile,
+      tail,
+      'too slow',
+    );
   }
 
   private pinned(command: string, ahead: boolean): string {

@@ -8,7 +8,6 @@ import { confidenceWithin, forecast } from '../../bisect/forecast.js';
 import { isLoaded, machineLoad } from '../process/machine-load.js';
 import { CommitFailure, ExitCode, UsageError } from '../../errors.js';
 import type { CommitMeta, EventStream, NoiseReport, RunEvent } from '../../events.js';
-import type { Probe } from '../../probes/types.js';
 import { Replay } from '../measure/replay.js';
 import { seededRng } from '../../stats/rng.js';
 import { median, summarize } from '../../stats/summary.js';
@@ -24,29 +23,50 @@ import { checkDepRepoNames } from '../deps/repos.js';
  * Drive the pure engine against real commits: check out, build, measure interleaved blocks,
  * emit every step as an event, and write the result and writeup. All effects of a bisect live here.
  */
-export async function runBisect(options: BisectOptions, events: EventStream, signal: AbortSignal): Promise<BisectRunResult> {
+export async function runBisect(
+  options: BisectOptions,
+  events: EventStream,
+  signal: AbortSignal,
+): Promise<BisectRunResult> {
   const started = performance.now();
   const repo = await Repo.open(options.repoDir);
-  const recorded = options.resume?.events.find((e): e is Extract<RunEvent, { type: 'run-start' }> => e.type === 'run-start');
+  const recorded = options.resume?.events.find(
+    (e): e is Extract<RunEvent, { type: 'run-start' }> => e.type === 'run-start',
+  );
   const good = await repo.resolve(recorded?.good.sha ?? options.good, '--good');
   const bad = await repo.resolve(recorded?.bad.sha ?? options.bad, '--bad');
-  if (good === bad) throw new UsageError(`--good ${options.good} and --bad ${options.bad} are the same commit (${good.slice(0, 12)}): give a good commit older than the bad one.`);
+  if (good === bad)
+    throw new UsageError(
+      `--good ${options.good} and --bad ${options.bad} are the same commit (${good.slice(0, 12)}): give a good commit older than the bad one.`,
+    );
   if (!(await repo.isAncestor(good, bad))) {
     if (await repo.isAncestor(bad, good)) {
-      throw new UsageError(`--good ${options.good} is newer than --bad ${options.bad} (bad is an ancestor of good). Swap them: --good ${options.bad} --bad ${options.good}.`);
+      throw new UsageError(
+        `--good ${options.good} is newer than --bad ${options.bad} (bad is an ancestor of good). Swap them: --good ${options.bad} --bad ${options.good}.`,
+      );
     }
-    throw new UsageError(`--good ${options.good} is not an ancestor of --bad ${options.bad}. Use their merge base as good: --good $(git merge-base ${options.good} ${options.bad}).`);
+    throw new UsageError(
+      `--good ${options.good} is not an ancestor of --bad ${options.bad}. Use their merge base as good: --good $(git merge-base ${options.good} ${options.bad}).`,
+    );
   }
   await checkDepRepoNames(repo, [good, bad], Object.keys(options.depRepos ?? {}));
   const range = await repo.range(good, bad, options.firstParent);
   const goodMeta = await repo.meta(good);
-  const meta = new Map<string, CommitMeta & { tree: string }>([[good, goodMeta], ...range.map((c) => [c.sha, c] as const)]);
+  const meta = new Map<string, CommitMeta & { tree: string }>([
+    [good, goodMeta],
+    ...range.map((c) => [c.sha, c] as const),
+  ]);
 
   const probe = options.probe;
   const engine = new BisectEngine(
     range.map((c) => ({ sha: c.sha, parents: c.parents })),
     { good, bad },
-    { ...options.engine, better: probe.metric.better, deterministic: probe.deterministic, width: options.fleet?.runners ?? 1 },
+    {
+      ...options.engine,
+      better: probe.metric.better,
+      deterministic: probe.deterministic,
+      width: options.fleet?.runners ?? 1,
+    },
     seededRng(options.seed ?? parseInt(bad.slice(0, 8), 16)),
     { firstParent: options.firstParent },
   );
@@ -58,25 +78,40 @@ export async function runBisect(options: BisectOptions, events: EventStream, sig
   }
 
   const cache = cacheRoot();
-  const runId = options.runId ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${good.slice(0, 7)}-${bad.slice(0, 7)}`;
+  const runId =
+    options.runId ??
+    `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${good.slice(0, 7)}-${bad.slice(0, 7)}`;
   const runDir = join(cache, 'runs', runId);
   mkdirSync(join(runDir, 'logs'), { recursive: true });
-  writeFileSync(join(runDir, 'argv.json'), JSON.stringify({ argv: options.argv, cwd: process.cwd(), repo: repo.root }));
+  writeFileSync(
+    join(runDir, 'argv.json'),
+    JSON.stringify({ argv: options.argv, cwd: process.cwd(), repo: repo.root }),
+  );
   const logFile = join(runDir, 'events.jsonl');
   // A resumed run writes its log anew; the interrupted run's log stays in place until its blocks are replayed.
   const log = new RunLog(logFile, { hold: !!options.resume });
   const unsubscribe = events.subscribe((e) => log.write(e));
 
   const emit = (e: RunEvent) => events.emit(e);
-  const replay = options.resume && new Replay(options.resume.events, {
-    warn: (message) => emit({ type: 'warning', message }),
-    done: () => log.release(),
-  });
+  const replay =
+    options.resume &&
+    new Replay(options.resume.events, {
+      warn: (message) => emit({ type: 'warning', message }),
+      done: () => log.release(),
+    });
   emit({
-    type: 'run-start', runId, time: new Date().toISOString(), repo: repo.root,
-    good: { ref: recorded?.good.ref ?? options.good, sha: good }, bad: { ref: recorded?.bad.ref ?? options.bad, sha: bad },
-    probe: { name: options.probeName, kind: probe.kind }, metric: probe.metric, deterministic: probe.deterministic,
-    rangeSize: range.length, runDir, reproduce: options.reproduce,
+    type: 'run-start',
+    runId,
+    time: new Date().toISOString(),
+    repo: repo.root,
+    good: { ref: recorded?.good.ref ?? options.good, sha: good },
+    bad: { ref: recorded?.bad.ref ?? options.bad, sha: bad },
+    probe: { name: options.probeName, kind: probe.kind },
+    metric: probe.metric,
+    deterministic: probe.deterministic,
+    rangeSize: range.length,
+    runDir,
+    reproduce: options.reproduce,
     ...(options.fleet ? { fleet: { runner: options.fleet.runner.name, runners: options.fleet.runners } } : {}),
     ...(replay ? { resumed: { blocks: replay.blocks } } : {}),
   });
@@ -84,9 +119,25 @@ export async function runBisect(options: BisectOptions, events: EventStream, sig
   emit({ type: 'range', commits: range.map(({ tree: _t, ...c }) => c), good: goodCommit });
 
   const measurer = await Measurer.create({
-    cache, repoRoot: repo.root, runId, runDir, meta, probe, probeDefinition: options.probeDefinition, build: options.build, env: options.env,
-    warmup: options.warmup, useCache: options.useCache, buildTimeoutMs: options.buildTimeoutMs, signal, emit, hush: (on) => events.hush(on),
-    fresh: options.fresh, install: options.install, jobs: options.jobs, fetchBuild: options.artifacts ? ciBuildSource(options.artifacts) : undefined,
+    cache,
+    repoRoot: repo.root,
+    runId,
+    runDir,
+    meta,
+    probe,
+    probeDefinition: options.probeDefinition,
+    build: options.build,
+    env: options.env,
+    warmup: options.warmup,
+    useCache: options.useCache,
+    buildTimeoutMs: options.buildTimeoutMs,
+    signal,
+    emit,
+    hush: (on) => events.hush(on),
+    fresh: options.fresh,
+    install: options.install,
+    jobs: options.jobs,
+    fetchBuild: options.artifacts ? ciBuildSource(options.artifacts) : undefined,
     replay,
   });
   const { failed, worktrees } = measurer;
@@ -104,7 +155,10 @@ export async function runBisect(options: BisectOptions, events: EventStream, sig
       hurried = true;
       engine.hurry();
       emit({ type: 'out-of-time', minutes: options.budgetMinutes ?? 0 });
-      emit({ type: 'warning', message: `--budget ${options.budgetMinutes} min used up: the verdicts left end at their next look, inconclusive where they must (the writeup says which)` });
+      emit({
+        type: 'warning',
+        message: `--budget ${options.budgetMinutes} min used up: the verdicts left end at their next look, inconclusive where they must (the writeup says which)`,
+      });
     };
     const outOfTime = () => {
       if (hurried) return;
@@ -125,7 +179,8 @@ export async function runBisect(options: BisectOptions, events: EventStream, sig
         emit({ type: 'threshold', value: t.value, source: t.source });
       }
       const vs = engine.verdictList;
-      for (; seenVerdicts < vs.length; seenVerdicts++) if (vs[seenVerdicts].verdict !== 'skipped') emit({ type: 'verdict', verdict: vs[seenVerdicts] });
+      for (; seenVerdicts < vs.length; seenVerdicts++)
+        if (vs[seenVerdicts].verdict !== 'skipped') emit({ type: 'verdict', verdict: vs[seenVerdicts] });
       const shown = JSON.stringify(search);
       if (shown !== shownSearch) {
         shownSearch = shown;
@@ -134,19 +189,38 @@ export async function runBisect(options: BisectOptions, events: EventStream, sig
     };
     progress();
     // On a fleet: rounds of jobs, each on a machine of its own (src/harness/fleet/rounds.ts).
-    const fleet = options.fleet && await runRounds({
-      engine, runner: options.fleet.runner, runners: options.fleet.runners, measurer, meta, cache, repoRoot: repo.root, runId, runDir, emit, signal,
-      plan: {
-        probe: { name: options.probeName, definition: options.probeDefinition }, build: options.build, install: options.install, env: options.env, warmup: options.warmup,
-        buildTimeoutMs: options.buildTimeoutMs, fresh: options.fresh, useCache: options.useCache, artifacts: options.artifacts,
-      },
-      replay,
-      referenceFailed: endpointError,
-      afterRound: () => {
-        progress();
-        outOfTime();
-      },
-    });
+    const fleet =
+      options.fleet &&
+      (await runRounds({
+        engine,
+        runner: options.fleet.runner,
+        runners: options.fleet.runners,
+        measurer,
+        meta,
+        cache,
+        repoRoot: repo.root,
+        runId,
+        runDir,
+        emit,
+        signal,
+        plan: {
+          probe: { name: options.probeName, definition: options.probeDefinition },
+          build: options.build,
+          install: options.install,
+          env: options.env,
+          warmup: options.warmup,
+          buildTimeoutMs: options.buildTimeoutMs,
+          fresh: options.fresh,
+          useCache: options.useCache,
+          artifacts: options.artifacts,
+        },
+        replay,
+        referenceFailed: endpointError,
+        afterRound: () => {
+          progress();
+          outOfTime();
+        },
+      }));
     for (;;) {
       if (fleet) break;
       if (signal.aborted) throw new Interrupted();
@@ -159,9 +233,18 @@ export async function runBisect(options: BisectOptions, events: EventStream, sig
         engine.record(samples);
       } catch (e) {
         if (!(e instanceof CommitFailure)) throw e;
-        const culpritSha = e.sha ?? (e.stage === 'build' ? [step.target, ...step.refs].find((s) => failed.has(s)) ?? step.target : step.target);
+        const culpritSha =
+          e.sha ??
+          (e.stage === 'build'
+            ? ([step.target, ...step.refs].find((s) => failed.has(s)) ?? step.target)
+            : step.target);
         if (step.purpose === 'verdict' && culpritSha === step.target) {
-          emit({ type: 'skip', sha: step.target, reason: `${e.headline}: ${e.message}`, ...(e.logFile ? { log: e.logFile } : {}) });
+          emit({
+            type: 'skip',
+            sha: step.target,
+            reason: `${e.headline}: ${e.message}`,
+            ...(e.logFile ? { log: e.logFile } : {}),
+          });
           engine.skip(`${e.headline}: ${e.message}`);
         } else {
           endpointError(culpritSha, e);
@@ -178,7 +261,17 @@ export async function runBisect(options: BisectOptions, events: EventStream, sig
     }
     const outcome = (engine.next() as { type: 'done'; outcome: Outcome }).outcome;
     return await finishBisect({
-      options, outcome, repo, meta, measurer, runDir, good, bad, started, emit, signal,
+      options,
+      outcome,
+      repo,
+      meta,
+      measurer,
+      runDir,
+      good,
+      bad,
+      started,
+      emit,
+      signal,
       record: () => {
         replay?.finish();
         log.release();
@@ -189,14 +282,29 @@ export async function runBisect(options: BisectOptions, events: EventStream, sig
     if (e instanceof Interrupted || signal.aborted) {
       // What was decided so far, for the person who pressed q (the samples stay in the cache for --resume).
       const partial = writePartial(runDir, {
-        runId, good: { ref: options.good, sha: good }, bad: { ref: options.bad, sha: bad }, probe: { name: options.probeName, kind: probe.kind, metric: probe.metric },
-        threshold: engine.currentThreshold, verdicts: engine.verdictList, meta, samples: (s) => engine.samplesOf(s),
+        runId,
+        good: { ref: options.good, sha: good },
+        bad: { ref: options.bad, sha: bad },
+        probe: { name: options.probeName, kind: probe.kind, metric: probe.metric },
+        threshold: engine.currentThreshold,
+        verdicts: engine.verdictList,
+        meta,
+        samples: (s) => engine.samplesOf(s),
       });
-      emit({ type: 'run-error', message: `interrupted; measured samples are kept: continue with perfbisect --resume ${runId} (partial result: ${partial})`, exitCode: ExitCode.interrupted });
+      emit({
+        type: 'run-error',
+        message: `interrupted; measured samples are kept: continue with perfbisect --resume ${runId} (partial result: ${partial})`,
+        exitCode: ExitCode.interrupted,
+      });
       return { exitCode: ExitCode.interrupted };
     }
     const exitCode = e instanceof UsageError ? ExitCode.usage : ExitCode.environment;
-    emit({ type: 'run-error', message: (e as Error).message, exitCode, ...((e as { tail?: string[] }).tail ? { tail: (e as { tail: string[] }).tail } : {}) });
+    emit({
+      type: 'run-error',
+      message: (e as Error).message,
+      exitCode,
+      ...((e as { tail?: string[] }).tail ? { tail: (e as { tail: string[] }).tail } : {}),
+    });
     throw e;
   } finally {
     await measurer.close();
@@ -213,15 +321,25 @@ export { Interrupted };
  * After the endpoints: the noise they showed, what it will cost (src/bisect/forecast.ts), how busy the
  * machine is, and, with --budget, the confidence that fits the time left (the engine is relaxed to it).
  */
-async function noiseReport(engine: BisectEngine, measurer: Measurer, ends: string[], budget: number | undefined, elapsedMinutes: number): Promise<NoiseReport> {
+async function noiseReport(
+  engine: BisectEngine,
+  measurer: Measurer,
+  ends: string[],
+  budget: number | undefined,
+  elapsedMinutes: number,
+): Promise<NoiseReport> {
   const { cost, details } = measurer;
   const secondsPerRun = cost.samples ? cost.measureSeconds / cost.samples : 0;
   const built = ends.map((s) => cost.perCommit[s]?.build ?? 0);
   const input = engine.forecastInput(secondsPerRun, built.reduce((a, b) => a + b, 0) / ends.length)!;
-  const cpu = ends.map((s) => (details.get(s) ?? []).map((d) => d.cpu).filter((v): v is number => typeof v === 'number'));
+  const cpu = ends.map((s) =>
+    (details.get(s) ?? []).map((d) => d.cpu).filter((v): v is number => typeof v === 'number'),
+  );
   const withCpu = cpu.every((v) => v.length >= 3);
   const cpuCv = withCpu ? cpu.reduce((a, v) => a + summarize(v).cv, 0) / cpu.length : undefined;
-  const wall = ends.map((s) => (details.get(s) ?? []).map((d) => d.wall).filter((v): v is number => typeof v === 'number'));
+  const wall = ends.map((s) =>
+    (details.get(s) ?? []).map((d) => d.wall).filter((v): v is number => typeof v === 'number'),
+  );
   const cpuShare = withCpu && wall.every((v) => v.length) ? median(cpu.flat()) / median(wall.flat()) : undefined;
   let f = forecast(input);
   let budgetNote: NoiseReport['budget'];
@@ -235,8 +353,18 @@ async function noiseReport(engine: BisectEngine, measurer: Measurer, ends: strin
   }
   const load = await machineLoad();
   return {
-    cv: input.cv, cpuCv, cpuShare, samplesFor5pct: f.samplesFor5pct, samplesForThisStep: f.samplesForThisStep, delta: input.delta,
-    minutes: f.minutes, verdicts: input.verdicts, cores: load.cores, load: load.load, busy: load.busy, loaded: isLoaded(load),
+    cv: input.cv,
+    cpuCv,
+    cpuShare,
+    samplesFor5pct: f.samplesFor5pct,
+    samplesForThisStep: f.samplesForThisStep,
+    delta: input.delta,
+    minutes: f.minutes,
+    verdicts: input.verdicts,
+    cores: load.cores,
+    load: load.load,
+    busy: load.busy,
+    loaded: isLoaded(load),
     ...(budgetNote ? { budget: budgetNote } : {}),
   };
 }

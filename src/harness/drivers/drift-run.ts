@@ -81,17 +81,35 @@ export async function runDrift(
   const unsubscribe = events.subscribe((e) => log.write(e));
   emit({ type: 'range', commits: commits.map(({ tree: _t, ...c }) => c) });
   const measurer = await Measurer.create({
-    cache, repoRoot: repo.root, runId, runDir, meta, probe: options.probe, probeDefinition: options.probeDefinition, build: options.build,
-    install: options.install, env: options.env, warmup: options.warmup, useCache: options.useCache, buildTimeoutMs: options.buildTimeoutMs,
-    signal, emit,
+    cache,
+    repoRoot: repo.root,
+    runId,
+    runDir,
+    meta,
+    probe: options.probe,
+    probeDefinition: options.probeDefinition,
+    build: options.build,
+    install: options.install,
+    env: options.env,
+    warmup: options.warmup,
+    useCache: options.useCache,
+    buildTimeoutMs: options.buildTimeoutMs,
+    signal,
+    emit,
   });
   const better = options.probe.metric.better;
   try {
     const check = new DriftCheck(
       commits.map((c) => ({ sha: c.sha, parents: c.parents })),
       {
-        threshold: options.threshold, better, deterministic: !!options.probe.deterministic, minSamples: options.minSamples,
-        maxSamples: options.maxSamples, confidence: options.confidence, points: options.points, extraPoints: options.points,
+        threshold: options.threshold,
+        better,
+        deterministic: !!options.probe.deterministic,
+        minSamples: options.minSamples,
+        maxSamples: options.maxSamples,
+        confidence: options.confidence,
+        points: options.points,
+        extraPoints: options.points,
       },
       seededRng(parseInt(tip.slice(0, 8), 16)),
     );
@@ -148,14 +166,28 @@ export async function runDrift(
     ];
     const exitCode = alerts.length ? ExitCode.driftFound : ExitCode.found;
     const result: DriftResult = {
-      schemaVersion: 1, runId, probe: { name: options.probeName, kind: options.probe.kind, metric: options.probe.metric },
+      schemaVersion: 1,
+      runId,
+      probe: { name: options.probeName, kind: options.probe.kind, metric: options.probe.metric },
       branch: options.branch,
-      window: { from: start, to: tip, commits: commits.length - 1 }, threshold: options.threshold, fingerprint: measurer.fp,
+      window: { from: start, to: tip, commits: commits.length - 1 },
+      threshold: options.threshold,
+      fingerprint: measurer.fp,
       series: series.map((p) => ({
-        sha: p.sha, subject: meta.get(p.sha)?.subject ?? '', date: meta.get(p.sha)?.date ?? '', value: p.value,
-        n: p.samples.length, added: p.added,
+        sha: p.sha,
+        subject: meta.get(p.sha)?.subject ?? '',
+        date: meta.get(p.sha)?.date ?? '',
+        value: p.value,
+        n: p.samples.length,
+        added: p.added,
       })),
-      changes, candidates, drift: creep.drift, creepCheck: creep.check, alerts, exitCode, store: options.store.where,
+      changes,
+      candidates,
+      drift: creep.drift,
+      creepCheck: creep.check,
+      alerts,
+      exitCode,
+      store: options.store.where,
       cost: measurer.cost,
     };
     const fingerprint = measurer.fp.hash;
@@ -209,15 +241,30 @@ export async function runDrift(
 }
 
 /** The window: from --since, else from the end of the last check of this probe on this branch, else 7 days. */
-async function selectWindow(repo: Repo, tip: string, options: DriftOptions, history: StoreRecord[]): Promise<{ start: string; commits: Meta[] } | undefined> {
+async function selectWindow(
+  repo: Repo,
+  tip: string,
+  options: DriftOptions,
+  history: StoreRecord[],
+): Promise<{ start: string; commits: Meta[] } | undefined> {
   let start: string | undefined;
   if (options.since && !looksLikeDate(options.since)) start = await repo.resolve(options.since, '--since');
   else {
-    const last = options.since ? undefined : history.filter((r): r is Extract<StoreRecord, { type: 'run' }> => r.type === 'run' && r.probe === options.probeName && r.branch === options.branch).pop();
+    const last = options.since
+      ? undefined
+      : history
+          .filter(
+            (r): r is Extract<StoreRecord, { type: 'run' }> =>
+              r.type === 'run' && r.probe === options.probeName && r.branch === options.branch,
+          )
+          .pop();
     if (last && (await repo.isAncestor(last.to, tip).catch(() => false))) start = last.to;
     else {
       const since = options.since ?? '7 days ago';
-      const inWindow = (await repo.raw(['rev-list', '--first-parent', `--since=${since}`, tip])).trim().split('\n').filter(Boolean);
+      const inWindow = (await repo.raw(['rev-list', '--first-parent', `--since=${since}`, tip]))
+        .trim()
+        .split('\n')
+        .filter(Boolean);
       if (inWindow.length === 0) return undefined;
       const oldest = inWindow[inWindow.length - 1];
       const parent = (await repo.meta(oldest)).parents[0];
@@ -225,7 +272,10 @@ async function selectWindow(repo: Repo, tip: string, options: DriftOptions, hist
     }
   }
   if (start === tip) return undefined;
-  if (!(await repo.isAncestor(start, tip))) throw new UsageError(`--since ${options.since} is not an ancestor of --branch ${options.branch}: give a commit or date on that branch.`);
+  if (!(await repo.isAncestor(start, tip)))
+    throw new UsageError(
+      `--since ${options.since} is not an ancestor of --branch ${options.branch}: give a commit or date on that branch.`,
+    );
   const range = await repo.range(start, tip, true);
   return { start, commits: [await repo.meta(start), ...range] };
 }

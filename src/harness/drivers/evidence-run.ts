@@ -78,7 +78,9 @@ export async function collectEvidence(options: EvidenceOptions): Promise<Evidenc
 
 /** The top rows of the evidence, as the event carries them. */
 const brief = (ev: Evidence) =>
-  ev.top.slice(0, 3).map((r) => ({ function: r.function, file: r.file, line: r.line, delta: r.delta, inChange: r.inChange }));
+  ev.top
+    .slice(0, 3)
+    .map((r) => ({ function: r.function, file: r.file, line: r.line, delta: r.delta, inChange: r.inChange }));
 
 async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: string }): Promise<Evidence> {
   const minRuns = options.minRuns ?? 4;
@@ -95,15 +97,26 @@ async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: s
   const pyEnv = pythonProfilerEnv(dir, base.PYTHONPATH);
   const profEnv = (runDir: string) => ({ ...nodeEnv(runDir), ...pyEnv(runDir) });
   type SideRuns = { sha: string; v8: CpuProfile[][]; py: PstatsDump[][]; go: Uint8Array[][]; files: string[][] };
-  const sides: Record<'before' | 'after', SideRuns> = { before: { sha: c.parent, v8: [], py: [], go: [], files: [] }, after: { sha: c.sha, v8: [], py: [], go: [], files: [] } };
+  const sides: Record<'before' | 'after', SideRuns> = {
+    before: { sha: c.parent, v8: [], py: [], go: [], files: [] },
+    after: { sha: c.sha, v8: [], py: [], go: [], files: [] },
+  };
   const contexts = new Map<string, ProbeContext>();
   for (const s of Object.values(sides)) {
     const cwd = await options.prepare(s.sha);
     const env = { ...(process.env as Record<string, string>), ...options.env, PERFBISECT_COMMIT: s.sha };
-    contexts.set(s.sha, probeContext({
-      cwd, sha: s.sha, env, signal: options.signal, emit: options.emit,
-      logFile: join(options.runDir, 'logs', `${s.sha.slice(0, 12)}-profile.log`), artifactsDir: dir,
-    }));
+    contexts.set(
+      s.sha,
+      probeContext({
+        cwd,
+        sha: s.sha,
+        env,
+        signal: options.signal,
+        emit: options.emit,
+        logFile: join(options.runDir, 'logs', `${s.sha.slice(0, 12)}-profile.log`),
+        artifactsDir: dir,
+      }),
+    );
   }
   const roots = [...contexts.values()].map((x) => x.cwd);
   // Sampling profilers: V8 samples about every millisecond, Go's pprof at 100 Hz; both want ~2 s of CPU a side.
@@ -129,20 +142,48 @@ async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: s
         const runDir = join(dir, name, `run-${run + 1}`);
         mkdirSync(runDir, { recursive: true });
         const env = profEnv(runDir);
-        const profiled: ProbeContext = { ...ctx, env: { ...ctx.env, ...env }, exec: (cmd, eo = {}) => ctx.exec(cmd, { ...eo, env: { ...env, ...eo.env } }), spawn: (cmd, so = {}) => ctx.spawn(cmd, { ...so, env: { ...env, ...so.env } }) };
-        await (options.probe.profile ? options.probe.profile.sample(profiled, runDir) : options.probe.sample(profiled));
+        const profiled: ProbeContext = {
+          ...ctx,
+          env: { ...ctx.env, ...env },
+          exec: (cmd, eo = {}) => ctx.exec(cmd, { ...eo, env: { ...env, ...eo.env } }),
+          spawn: (cmd, so = {}) => ctx.spawn(cmd, { ...so, env: { ...env, ...so.env } }),
+        };
+        await (options.probe.profile
+          ? options.probe.profile.sample(profiled, runDir)
+          : options.probe.sample(profiled));
         if (options.signal.aborted) throw new Error('interrupted');
         const files = readdirSync(runDir).map((f) => join(runDir, f));
-        const read = (f: string): unknown => { try { return JSON.parse(readFileSync(f, 'utf8')); } catch { return undefined; } };
-        s.v8.push(files.filter((f) => f.endsWith('.cpuprofile')).map(read).filter(isCpuProfile));
-        s.py.push(files.filter((f) => f.endsWith('.pstats.json')).map(read).filter(isPstatsDump));
+        const read = (f: string): unknown => {
+          try {
+            return JSON.parse(readFileSync(f, 'utf8'));
+          } catch {
+            return undefined;
+          }
+        };
+        s.v8.push(
+          files
+            .filter((f) => f.endsWith('.cpuprofile'))
+            .map(read)
+            .filter(isCpuProfile),
+        );
+        s.py.push(
+          files
+            .filter((f) => f.endsWith('.pstats.json'))
+            .map(read)
+            .filter(isPstatsDump),
+        );
         // Go CPU profiles: pprof's protobuf, read as bytes (src/evidence/pprof.ts decodes them).
         s.go.push(files.filter((f) => f.endsWith('.pprof')).map((f) => readFileSync(f)));
         s.files.push(files);
       }
       if (run === 1 && Object.values(sides).every((s) => s.files.every((f) => f.length === 0))) {
         return {
-          culprit: c.sha, parent: c.parent, profiler: 'none', top: [], shrank: [], lines: [],
+          culprit: c.sha,
+          parent: c.parent,
+          profiler: 'none',
+          top: [],
+          shrank: [],
+          lines: [],
           note: `no Node.js or Python process ran under the ${options.probe.kind} probe, and this probe kind has no other profiler: no profile to compare`,
         };
       }
@@ -152,15 +193,30 @@ async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: s
   }
   const fold = (s: SideRuns, profiler: 'v8' | 'cprofile' | 'pprof') => {
     const agg = (runs: number[]) =>
-      profiler === 'v8' ? aggregateV8(runs.map((k) => s.v8[k]), roots) : profiler === 'pprof' ? aggregatePprof(runs.map((k) => s.go[k]), roots) : aggregatePstats(runs.map((k) => s.py[k]), roots);
+      profiler === 'v8'
+        ? aggregateV8(
+            runs.map((k) => s.v8[k]),
+            roots,
+          )
+        : profiler === 'pprof'
+          ? aggregatePprof(
+              runs.map((k) => s.go[k]),
+              roots,
+            )
+          : aggregatePstats(
+              runs.map((k) => s.py[k]),
+              roots,
+            );
     const idx = s.v8.map((_, k) => k);
     const [a, b] = halves(idx);
     return { all: agg(idx), halves: [agg(a), agg(b)] as [ProfileAggregate, ProfileAggregate] };
   };
-  // The profiler that saw the program: the one with more time at the culprit (a Node script may start Python, or the reverse).
+  // The profiler that saw the program: the one with more time at the culprit (a Node script may start Python, or the
+  // reverse).
   const v8Time = fold(sides.after, 'v8').all.totalMs;
   const pyTime = fold(sides.after, 'cprofile').all.totalMs;
-  const profiler: 'v8' | 'cprofile' | 'pprof' = own === 'pprof' ? 'pprof' : own === 'cprofile' || pyTime > v8Time ? 'cprofile' : 'v8';
+  const profiler: 'v8' | 'cprofile' | 'pprof' =
+    own === 'pprof' ? 'pprof' : own === 'cprofile' || pyTime > v8Time ? 'cprofile' : 'v8';
   const before = fold(sides.before, profiler);
   const after = fold(sides.after, profiler);
   const changes = parseUnifiedDiff(await options.repo.diff(c.parent, c.sha));
@@ -174,25 +230,45 @@ async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: s
   // One representative run per side, under a stable name: the run with the median profiled time.
   const ext = profiler === 'v8' ? '.cpuprofile' : profiler === 'pprof' ? '.pprof' : '.pstats';
   const keep = (s: SideRuns, name: string) => {
-    const ranked = s.files.map((files, k) => ({ files, ms: fold({ ...s, v8: [s.v8[k]], py: [s.py[k]], go: [s.go[k]] }, profiler).all.totalMs })).sort((x, y) => x.ms - y.ms);
+    const ranked = s.files
+      .map((files, k) => ({
+        files,
+        ms: fold({ ...s, v8: [s.v8[k]], py: [s.py[k]], go: [s.go[k]] }, profiler).all.totalMs,
+      }))
+      .sort((x, y) => x.ms - y.ms);
     const pick = ranked[Math.floor(ranked.length / 2)]?.files.find((f) => f.endsWith(ext));
     if (!pick) return undefined;
     const to = join(dir, `${name}${ext}`);
     copyFileSync(pick, to);
-    options.emit({ type: 'artifact', sha: s.sha, kind: `${profiler === 'v8' ? 'cpu profile' : profiler === 'pprof' ? 'pprof' : 'pstats'} (${name})`, path: to });
+    options.emit({
+      type: 'artifact',
+      sha: s.sha,
+      kind: `${profiler === 'v8' ? 'cpu profile' : profiler === 'pprof' ? 'pprof' : 'pstats'} (${name})`,
+      path: to,
+    });
     return to;
   };
   ev.before = keep(sides.before, 'before');
   ev.after = keep(sides.after, 'after');
-  ev.files = { before: sides.before.files.flat().filter((f) => f.endsWith(ext)), after: sides.after.files.flat().filter((f) => f.endsWith(ext)) };
+  ev.files = {
+    before: sides.before.files.flat().filter((f) => f.endsWith(ext)),
+    after: sides.after.files.flat().filter((f) => f.endsWith(ext)),
+  };
   if (profiler === 'pprof' && ev.before && ev.after) {
     // Go users read pprof's own differential view too: saved beside the profiles.
-    const r = await contexts.get(c.sha)!.exec(`go tool pprof -top -diff_base=${quoteArg(ev.before)} ${quoteArg(ev.after)}`);
+    const r = await contexts
+      .get(c.sha)!
+      .exec(`go tool pprof -top -diff_base=${quoteArg(ev.before)} ${quoteArg(ev.after)}`);
     if (r.exitCode === 0) writeFileSync(join(dir, 'pprof-diff.txt'), r.stdout + '\n');
   }
   if (after.all.tree) {
     const svg = join(dir, 'flamegraph.svg');
-    writeFileSync(svg, renderDiffFlameGraph(alignToCulprit(before.all, changes), after.all, { title: `${c.sha.slice(0, 10)} against its parent ${c.parent.slice(0, 10)}: differential flame graph` }));
+    writeFileSync(
+      svg,
+      renderDiffFlameGraph(alignToCulprit(before.all, changes), after.all, {
+        title: `${c.sha.slice(0, 10)} against its parent ${c.parent.slice(0, 10)}: differential flame graph`,
+      }),
+    );
     options.emit({ type: 'artifact', sha: c.sha, kind: 'differential flame graph', path: svg });
     ev.flamegraph = svg;
   }

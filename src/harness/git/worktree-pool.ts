@@ -58,7 +58,11 @@ export class WorktreePool {
       let slot = this.slots.find((s) => s.sha === sha);
       let moved = false;
       if (!slot) {
-        const idle = this.fresh ? undefined : this.slots.filter((s) => s.leases === 0 && !(s.sha && keep.has(s.sha))).sort((a, b) => a.lastUsed - b.lastUsed)[0];
+        const idle = this.fresh
+          ? undefined
+          : this.slots
+              .filter((s) => s.leases === 0 && !(s.sha && keep.has(s.sha)))
+              .sort((a, b) => a.lastUsed - b.lastUsed)[0];
         if (idle) {
           await execa('git', ['checkout', '--detach', '--force', '--quiet', sha], { cwd: idle.path });
           Object.assign(idle, { sha, ready: false });

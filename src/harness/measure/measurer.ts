@@ -5,7 +5,6 @@ import type { Purpose } from '../../bisect/engine.js';
 import type { Probe, ProbeContext, Sample } from '../../probes/types.js';
 import type { RunCost } from '../../run-cost.js';
 import { environmentFingerprint, hashOf } from '../store/fingerprint.js';
-import { runShell } from '../process/process.js';
 import { probeContext } from './probe-context.js';
 import { SampleStore } from '../store/sample-store.js';
 import { Worktrees } from '../git/worktrees.js';
@@ -87,9 +86,22 @@ export class Measurer {
     this.buildCommand = options.probe.build ?? options.build;
     this.baseEnv = { ...(process.env as Record<string, string>), ...options.env };
     this.preparer = new Preparer({
-      cache: options.cache, mirror: worktrees.mirror, worktreeDir: worktrees.dir, fresh: !!options.fresh, install: options.install, build: this.buildCommand,
-      env: options.env, baseEnv: this.baseEnv, tree: (sha) => options.meta.get(sha)!.tree, runDir: options.runDir, signal: options.signal, emit: options.emit,
-      buildTimeoutMs: options.buildTimeoutMs, cost: this.cost, jobs: options.jobs ?? defaultJobs(), fetchBuild: options.fetchBuild,
+      cache: options.cache,
+      mirror: worktrees.mirror,
+      worktreeDir: worktrees.dir,
+      fresh: !!options.fresh,
+      install: options.install,
+      build: this.buildCommand,
+      env: options.env,
+      baseEnv: this.baseEnv,
+      tree: (sha) => options.meta.get(sha)!.tree,
+      runDir: options.runDir,
+      signal: options.signal,
+      emit: options.emit,
+      buildTimeoutMs: options.buildTimeoutMs,
+      cost: this.cost,
+      jobs: options.jobs ?? defaultJobs(),
+      fetchBuild: options.fetchBuild,
     });
     this.failed = this.preparer.failed;
   }
@@ -229,8 +241,16 @@ export class Measurer {
     const commits = [...refs, target];
     // Everything that decides what a sample measures: the probe, how each commit is installed and built.
     const key = hashOf({
-      v: 3, probe: options.probeDefinition, build: this.buildCommand ?? null, install: options.install ?? null, env: options.env ?? null, fp: this.fp.hash,
-      target: meta.get(target)!.tree, refs: refs.map((r) => meta.get(r)!.tree), ordinal, warmup: options.warmup,
+      v: 3,
+      probe: options.probeDefinition,
+      build: this.buildCommand ?? null,
+      install: options.install ?? null,
+      env: options.env ?? null,
+      fp: this.fp.hash,
+      target: meta.get(target)!.tree,
+      refs: refs.map((r) => meta.get(r)!.tree),
+      ordinal,
+      warmup: options.warmup,
       // The order as positions in [target, ...refs]: the same block measured in another order is another block.
       order: order.map((sha) => commits.indexOf(sha)),
     });
@@ -322,7 +342,10 @@ export class Measurer {
           (outCensored[sha] ??= []).push(at);
           this.noteCensored(sha, s.value);
         }
-        const marks = { ...(s.censored ? { censored: true as const } : {}), ...(s.details ? { details: s.details } : {}) };
+        const marks = {
+          ...(s.censored ? { censored: true as const } : {}),
+          ...(s.details ? { details: s.details } : {}),
+        };
         emit({ type: 'sample', sha, value: s.value, ...marks });
       };
       const held = new Map<string, Sample>();

@@ -21,7 +21,12 @@ export function probeContext(options: {
 }): ProbeContext {
   const { cwd, sha, env, signal, logFile, artifactsDir, emit } = options;
   return {
-    cwd, sha, env, signal, logFile, artifactsDir,
+    cwd,
+    sha,
+    env,
+    signal,
+    logFile,
+    artifactsDir,
     exec: async (command, opts = {}) => {
       const { timeoutMs } = opts;
       const r = await runTimed(command, { cwd, env: { ...env, ...opts.env }, logFile, timeoutMs, signal });
@@ -32,14 +37,16 @@ export function probeContext(options: {
       return r;
     },
     log: (line) => appendFileSync(logFile, line + '\n'),
-    spawn: (command, opts = {}) => startProcess(command, { cwd, env: { ...env, ...opts.env }, logFile, signal, sha, emit }),
+    spawn: (command, opts = {}) =>
+      startProcess(command, { cwd, env: { ...env, ...opts.env }, logFile, signal, sha, emit }),
     freePort,
     warn: (message) => emit({ type: 'warning', message: `${sha.slice(0, 10)}: ${message}` }),
     artifact: (kind, path) => {
       mkdirSync(artifactsDir, { recursive: true });
       emit({ type: 'artifact', sha, kind, path });
     },
-    glob: async (patterns) => (await glob(patterns, { cwd, onlyFiles: true, dot: false, expandDirectories: false })).sort(),
+    glob: async (patterns) =>
+      (await glob(patterns, { cwd, onlyFiles: true, dot: false, expandDirectories: false })).sort(),
     readFile: (path) => readFile(resolve(cwd, path)),
     writeFile: async (path, data) => {
       mkdirSync(dirname(resolve(cwd, path)), { recursive: true });
@@ -50,7 +57,14 @@ export function probeContext(options: {
 
 function startProcess(
   command: string,
-  options: { cwd: string; env: Record<string, string>; logFile: string; signal: AbortSignal; sha: string; emit: (e: RunEvent) => void },
+  options: {
+    cwd: string;
+    env: Record<string, string>;
+    logFile: string;
+    signal: AbortSignal;
+    sha: string;
+    emit: (e: RunEvent) => void;
+  },
 ): RunningProcess {
   const lines: string[] = [];
   const listeners: ((l: string) => void)[] = [];

@@ -5,7 +5,11 @@ import type { WebhookPayload } from '../../report/webhook.js';
  * 5xx when briefly unavailable); a failure is returned as a message, never thrown: the check's
  * result and exit code stand whether or not the alert got through.
  */
-export async function postWebhook(url: string, payload: WebhookPayload, options: { timeoutMs?: number; retryDelayMs?: number } = {}): Promise<string | undefined> {
+export async function postWebhook(
+  url: string,
+  payload: WebhookPayload,
+  options: { timeoutMs?: number; retryDelayMs?: number } = {},
+): Promise<string | undefined> {
   let last = '';
   for (let attempt = 0; attempt < 2; attempt++) {
     if (attempt) await new Promise((r) => setTimeout(r, options.retryDelayMs ?? 1000));

@@ -11,7 +11,10 @@ export interface MachineLoad {
 }
 
 /** Sample the machine for `windowMs`: /proc where there is one, the load average everywhere. */
-export async function machineLoad(windowMs = 300, own: ReadonlySet<number> = new Set([process.pid])): Promise<MachineLoad> {
+export async function machineLoad(
+  windowMs = 300,
+  own: ReadonlySet<number> = new Set([process.pid]),
+): Promise<MachineLoad> {
   const cores = availableParallelism();
   const load = loadavg()[0];
   const before = cpuTimes();

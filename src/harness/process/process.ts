@@ -158,7 +158,10 @@ export function spawnShell(command: string, opts: ShellOptions): ShellProcess {
 }
 
 /** Run a shell command to completion, timed, in its own process group, stopped on abort or timeout. */
-export async function runShell(command: string, opts: ShellOptions): Promise<ExecResult & { timedOut: boolean; aborted: boolean }> {
+export async function runShell(
+  command: string,
+  opts: ShellOptions,
+): Promise<ExecResult & { timedOut: boolean; aborted: boolean }> {
   if (opts.signal?.aborted) throw new Error('aborted');
   const out: string[] = [];
   const err: string[] = [];

@@ -44,7 +44,10 @@ if (dir) {
 `;
 
 /** Write the preload into `dir` and return the environment that profiles every Node process into `outDir`. */
-export function nodeProfilerEnv(dir: string, baseNodeOptions: string | undefined): (outDir: string) => Record<string, string> {
+export function nodeProfilerEnv(
+  dir: string,
+  baseNodeOptions: string | undefined,
+): (outDir: string) => Record<string, string> {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'perfbisect-node-profiler.cjs');
   writeFileSync(file, preload);

@@ -41,7 +41,10 @@ for _pb_p in _pb_sys.path:
 `;
 
 /** Write sitecustomize.py into `dir` and return the environment that profiles every Python process into `outDir`. */
-export function pythonProfilerEnv(dir: string, basePythonPath: string | undefined): (outDir: string) => Record<string, string> {
+export function pythonProfilerEnv(
+  dir: string,
+  basePythonPath: string | undefined,
+): (outDir: string) => Record<string, string> {
   const site = join(dir, 'python-site');
   mkdirSync(site, { recursive: true });
   writeFileSync(join(site, 'sitecustomize.py'), sitecustomize);

@@ -53,7 +53,9 @@ export function listEntries(root: string): CacheEntry[] {
 
 /** Sizes of every entry from one `du` (fast on big trees; hardlinks counted once across entries). */
 function duSizes(root: string): Map<string, number> | undefined {
-  const paths = cacheKinds.flatMap((k) => (existsSync(join(root, k)) ? readdirSync(join(root, k)).map((n) => join(root, k, n)) : []));
+  const paths = cacheKinds.flatMap((k) =>
+    existsSync(join(root, k)) ? readdirSync(join(root, k)).map((n) => join(root, k, n)) : [],
+  );
   if (paths.length === 0) return new Map();
   try {
     const out = execFileSync('du', ['-s', '-b', '--', ...paths], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 });

@@ -53,7 +53,12 @@ function num(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : 0;
 }
 
-function lookup(counters: Record<string, unknown>, rates: Record<string, unknown>, summaries: Record<string, unknown>, metric: string): number | undefined {
+function lookup(
+  counters: Record<string, unknown>,
+  rates: Record<string, unknown>,
+  summaries: Record<string, unknown>,
+  metric: string,
+): number | undefined {
   for (const src of [counters, rates]) if (typeof src[metric] === 'number') return src[metric] as number;
   const m = /^(.*?)\.(p99\.9|\w+)$/.exec(metric);
   if (!m) return undefined;

@@ -87,7 +87,13 @@ async function main(): Promise<void> {
     }
     const time = timeArg ? Number(timeArg) : 500;
     const iterations = itersArg ? Number(itersArg) : 10;
-    const b = new Bench({ time, iterations, warmupTime: Math.min(100, time), warmupIterations: Math.min(5, iterations), throws: true });
+    const b = new Bench({
+      time,
+      iterations,
+      warmupTime: Math.min(100, time),
+      warmupIterations: Math.min(5, iterations),
+      throws: true,
+    });
     b.add(taskName, fn as () => unknown);
     bench = b as unknown as BenchLike;
   }

@@ -29,7 +29,12 @@ interface Profile {
 }
 
 /** Stacks (innermost first, at most 6 frames of JavaScript) sampled inside the given windows (ms since `t0`). */
-export function blockStacks(profile: Profile, windows: [number, number][], t0: number, top = 3): { frames: string[]; samples: number }[] {
+export function blockStacks(
+  profile: Profile,
+  windows: [number, number][],
+  t0: number,
+  top = 3,
+): { frames: string[]; samples: number }[] {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -40,7 +45,11 @@ export function blockStacks(profile: Profile, windows: [number, number][], t0: n
     const at = t0 + t;
     if (!windows.some(([a, b]) => at >= a && at <= b)) continue;
     const frames: string[] = [];
-    for (let id: number | undefined = profile.samples[i]; id !== undefined && frames.length < 6; id = parent.get(id)) {
+    for (
+      let id: number | undefined = profile.samples[i];
+      id !== undefined && frames.length < 6;
+      id = parent.get(id)
+    ) {
       const f = byId.get(id)!.callFrame;
       if (!f.url || f.url.startsWith('node:')) continue; // V8's pseudo-frames ((idle), (program), GC) and Node's internals
       frames.push(`${f.functionName || '(anonymous)'} ${f.url.replace(/^file:\/\//, '')}:${f.lineNumber + 1}`);
@@ -114,9 +123,16 @@ if (controlPort && !g[key]) {
       }
       const ms = (ns: number) => ns / 1e6;
       const figures = {
-        pid: process.pid, samples: h.count,
-        p50: ms(h.percentile(50)), p90: ms(h.percentile(90)), p99: ms(h.percentile(99)), max: ms(h.max), mean: ms(h.mean),
-        blocks, longestBlock: longest, blockMs,
+        pid: process.pid,
+        samples: h.count,
+        p50: ms(h.percentile(50)),
+        p90: ms(h.percentile(90)),
+        p99: ms(h.percentile(99)),
+        max: ms(h.max),
+        mean: ms(h.mean),
+        blocks,
+        longestBlock: longest,
+        blockMs,
       };
       profile(false, (p) => {
         res.setHeader('content-type', 'application/json');

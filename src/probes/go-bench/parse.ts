@@ -29,7 +29,12 @@ export function parseGoBench(output: string): GoBenchLine[] {
     }
     if (Object.keys(values).length === 0) continue;
     const procs = /-(\d+)$/.exec(m[1]);
-    out.push({ name: procs ? m[1].slice(0, -procs[0].length) : m[1], procs: procs ? Number(procs[1]) : undefined, iterations: Number(m[2]), values });
+    out.push({
+      name: procs ? m[1].slice(0, -procs[0].length) : m[1],
+      procs: procs ? Number(procs[1]) : undefined,
+      iterations: Number(m[2]),
+      values,
+    });
   }
   return out;
 }

@@ -52,7 +52,8 @@ export function diffSnapshots(before: HeapSnapshot, after: HeapSnapshot, top = 1
   const rows: HeapDiffRow[] = [];
   for (const [name, c] of b) {
     const p = a.get(name) ?? { count: 0, size: 0 };
-    if (c.count > p.count || c.size > p.size) rows.push({ name, before: p.count, after: c.count, countDelta: c.count - p.count, sizeDelta: c.size - p.size });
+    if (c.count > p.count || c.size > p.size)
+      rows.push({ name, before: p.count, after: c.count, countDelta: c.count - p.count, sizeDelta: c.size - p.size });
   }
   return rows.sort((x, y) => y.countDelta - x.countDelta || y.sizeDelta - x.sizeDelta).slice(0, top);
 }

@@ -102,5 +102,4 @@ export function loadCheck<T extends { amount?: number; duration?: number }>() {
   );
 }
 
-const loadObject = v.object(loadEntries);
-export type LoadConfig = v.InferOutput<typeof loadObject>;
+export type LoadConfig = v.InferOutput<v.ObjectSchema<typeof loadEntries, undefined>>;

@@ -33,7 +33,8 @@ export function renderProbeEvidence(items: ProbeEvidenceItem[]): string[] {
     const part: string[] = [];
     const { before: b, after: a } = it;
     if (a.bundle && b.bundle) part.push(...renderBundleEvidence(b.bundle, a.bundle));
-    if (a.statements && b.statements) part.push(...renderQueriesEvidence(b.statements, a.statements, { before: b.explain, after: a.explain }));
+    if (a.statements && b.statements)
+      part.push(...renderQueriesEvidence(b.statements, a.statements, { before: b.explain, after: a.explain }));
     if (a.heapDiff) part.push(...renderHeapEvidence(b.heapDiff, a.heapDiff));
     if (a.loopBlocks) part.push(...renderLoopEvidence(b.loopBlocks, a.loopBlocks));
     if (!part.length) continue;

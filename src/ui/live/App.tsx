@@ -33,15 +33,23 @@ export function App({ s, onQuit }: AppProps) {
     <Box flexDirection="column">
       <Header s={s} />
       <Progress s={s} />
-      {s.noise.map((l, i) => <Text key={`n${i}`} dimColor>{l}</Text>)}
-      {s.warnings.map((w, i) => <Text key={i} color="yellow">{`warning: ${w}`}</Text>)}
+      {s.noise.map((l, i) => (
+        <Text key={`n${i}`} dimColor>
+          {l}
+        </Text>
+      ))}
+      {s.warnings.map((w, i) => (
+        <Text key={i} color="yellow">{`warning: ${w}`}</Text>
+      ))}
       <Box marginTop={1} flexDirection="column">
         <Ladder s={s} culprits={culprits} />
       </Box>
       <Deps s={s} />
       <Current s={s} fullLog={fullLog} />
       <Done s={s} />
-      {live && isRawModeSupported ? <Text dimColor>q: stop (samples are kept, --resume continues) · l: build log</Text> : null}
+      {live && isRawModeSupported ? (
+        <Text dimColor>q: stop (samples are kept, --resume continues) · l: build log</Text>
+      ) : null}
     </Box>
   );
 }

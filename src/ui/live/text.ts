@@ -12,9 +12,13 @@ export interface HistogramRow {
   n: number;
 }
 
-export function histograms(rows: { label: string; values: number[] }[], width = 24): { rows: HistogramRow[]; lo: number; hi: number } {
+export function histograms(
+  rows: { label: string; values: number[] }[],
+  width = 24,
+): { rows: HistogramRow[]; lo: number; hi: number } {
   const all = rows.flatMap((r) => r.values).filter(Number.isFinite);
-  if (all.length === 0) return { rows: rows.map((r) => ({ label: r.label, bars: ''.padEnd(width), n: 0 })), lo: 0, hi: 0 };
+  if (all.length === 0)
+    return { rows: rows.map((r) => ({ label: r.label, bars: ''.padEnd(width), n: 0 })), lo: 0, hi: 0 };
   const lo = Math.min(...all);
   const hi = Math.max(...all);
   const span = hi - lo || 1;
