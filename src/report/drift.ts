@@ -189,12 +189,9 @@ export function renderSeriesSvg(
   changes: { from: string; to: string; kind: string; confirmed: boolean }[],
   m: MetricInfo,
 ): string {
-  const w = 720,
-    h = 240,
-    pad = 40;
+  const [w, h, pad] = [720, 240, 40];
   const vs = series.map((p) => p.value);
-  const lo = Math.min(...vs),
-    hi = Math.max(...vs);
+  const [lo, hi] = [Math.min(...vs), Math.max(...vs)];
   const span = hi - lo || Math.abs(hi) || 1;
   const x = (i: number) => pad + (series.length > 1 ? (i * (w - 2 * pad)) / (series.length - 1) : 0);
   const y = (v: number) => h - pad - ((v - lo) / span) * (h - 2 * pad);

@@ -235,9 +235,8 @@ export class Measurer {
   /** The block measured here, or replayed from the sample store. */
   private async measureOrReuse(block: Block, ordinal: number): Promise<Record<string, number[]>> {
     const { target, refs, order, rounds, purpose } = block;
-    const { options, store } = this;
+    const { options, store, cost, details } = this;
     const { meta, emit, probe, signal } = options;
-    const { cost, details } = this;
     const commits = [...refs, target];
     // Everything that decides what a sample measures: the probe, how each commit is installed and built.
     const key = hashOf({
