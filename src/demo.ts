@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import { main } from './cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'perfbisect-demo-'));
-const env = { ...process.env, GIT_AUTHOR_NAME: 'Demo', GIT_AUTHOR_EMAIL: 'demo@example.com', GIT_COMMITTER_NAME: 'Demo', GIT_COMMITTER_EMAIL: 'demo@example.com' };
+const env = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Demo',
+  GIT_AUTHOR_EMAIL: 'demo@example.com',
+  GIT_COMMITTER_NAME: 'Demo',
+  GIT_COMMITTER_EMAIL: 'demo@example.com',
+};
 const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, env, encoding: 'utf8' }).trim();
 
 const lib = (slow: boolean) => `// A checksum over a buffer: the hot loop the benchmark exercises.
@@ -39,7 +45,18 @@ writeFileSync(
 git('add', '-A');
 git('commit', '-q', '-m', 'checksum: first version');
 git('tag', 'v1.0');
-const subjects = ['docs: usage', 'refactor: names', 'test: more cases', 'feat: options', 'checksum: defensive copy of state', 'chore: deps', 'docs: changelog', 'fix: typo', 'feat: stream input', 'chore: release'];
+const subjects = [
+  'docs: usage',
+  'refactor: names',
+  'test: more cases',
+  'feat: options',
+  'checksum: defensive copy of state',
+  'chore: deps',
+  'docs: changelog',
+  'fix: typo',
+  'feat: stream input',
+  'chore: release',
+];
 subjects.forEach((s, i) => {
   if (s.startsWith('checksum:')) writeFileSync(join(dir, 'lib.js'), lib(true));
   else writeFileSync(join(dir, `NOTES-${i}.md`), `${s}\n`);
@@ -48,6 +65,16 @@ subjects.forEach((s, i) => {
 });
 process.stdout.write(`demo repository: ${dir}\nplanted regression: "checksum: defensive copy of state"\n\n`);
 process.chdir(dir);
-const code = await main(['--good', 'v1.0', '--bad', 'HEAD', '--probe', 'checksum', '--report', join(dir, 'writeup.md'), ...process.argv.slice(2)]);
+const code = await main([
+  '--good',
+  'v1.0',
+  '--bad',
+  'HEAD',
+  '--probe',
+  'checksum',
+  '--report',
+  join(dir, 'writeup.md'),
+  ...process.argv.slice(2),
+]);
 process.stdout.write(`\nwriteup: ${join(dir, 'writeup.md')}\n`);
 process.exit(code);

@@ -456,7 +456,14 @@ export class BisectEngine {
       [t.target, Math.max(1, want - count(t.target))],
     ];
     const order = blockOrder(counts.filter(([, c]) => c > 0), this.rng);
-    return { type: 'measure', target: t.target, refs: t.refs, order, rounds: Math.max(...counts.map(([, c]) => c)), purpose: t.purpose };
+    return {
+      type: 'measure',
+      target: t.target,
+      refs: t.refs,
+      order,
+      rounds: Math.max(...counts.map(([, c]) => c)),
+      purpose: t.purpose,
+    };
   }
 
   /** Samples of one measured block, keyed by commit, and the machine that took them. */
@@ -828,7 +835,12 @@ export class BisectEngine {
       const g = this.rel(t.samples.get(loRef) ?? [], target).worse;
       const b = this.rel(t.samples.get(hiRef) ?? [], target).worse;
       const p = positionOf(g, b);
-      const ok = verdict === 'between' ? g > levels.threshold / 2 && b < -levels.threshold / 2 : verdict === 'bad' ? p > 0.5 : p < 0.5;
+      const ok =
+        verdict === 'between'
+          ? g > levels.threshold / 2 && b < -levels.threshold / 2
+          : verdict === 'bad'
+            ? p > 0.5
+            : p < 0.5;
       if (!ok) verdict = undefined;
     }
     // A second step is the claim a burst of load fakes most easily: a few target samples that ran

@@ -67,7 +67,9 @@ export interface CliOptions {
 function program(): Command {
   const p = new Command('perfbisect')
     .usage('--good <ref> --bad <ref> (--probe <name> | -- <command> [args...]) [options]')
-    .description('Find the commit that made your software slower: a git bisect that measures each commit repeatedly and decides with statistics.')
+    .description(
+      'Find the commit that made your software slower: a git bisect that measures each commit repeatedly and decides with statistics.',
+    )
     .version(version, '-V, --version')
     .option('--good <ref>', 'a commit where performance was fine (tag, branch or SHA)')
     .option('--bad <ref>', 'a commit where it is slower (default: HEAD)')
@@ -79,18 +81,51 @@ function program(): Command {
     .option('--report <file>', 'also write the writeup here (Markdown, or HTML when <file> ends in .html)')
     .option('--first-parent', 'follow only the first parent of merges (bisect merged PRs, not their commits)')
     .option('--keep-worktrees', 'keep the checked-out commits after the run (for inspection)')
-    .option('--metric <wall|cpu>', "ad-hoc command: its wall time (default) or its CPU time (user + system of all it starts: steadier on a busy machine)")
-    .option('--threshold <pct>', 'smallest change that matters, in percent (default: half the good→bad change, within 1–5%)')
-    .option('--min-samples <n>', `samples per commit before the first decision, at least (default ${defaultEngineOptions.minSamples}; more where fewer could not decide)`)
-    .option('--max-samples <n>', `samples per commit before giving up as inconclusive (default ${defaultEngineOptions.maxSamples})`)
-    .option('--budget <minutes>', 'time the bisect may take: after the endpoints it lowers the confidence to fit (stated), and ends the last verdicts early if time runs out')
-    .option('--confidence <level>', `family-wise confidence of all verdicts (default ${defaultEngineOptions.confidence})`)
-    .option('--warmup <n>', 'discarded warm-up runs of each commit before each block (default: one run, kept as a sample unless it stands out from the rest, as a cold first run does)')
-    .option('--install <cmd>', "dependency install before the build, run once per distinct lockfile ('auto': from the lockfile)")
-    .option('--fresh', 'a new worktree per commit instead of moving pooled ones (every build starts clean either way)')
-    .option('--jobs <n>', 'builds ahead allowed while a commit is measured (default 0 on 2 cores: only between measurements)')
+    .option(
+      '--metric <wall|cpu>',
+      'ad-hoc command: its wall time (default) or its CPU time (user + system of all it starts: steadier on a busy machine)',
+    )
+    .option(
+      '--threshold <pct>',
+      'smallest change that matters, in percent (default: half the good→bad change, within 1–5%)',
+    )
+    .option(
+      '--min-samples <n>',
+      `samples per commit before the first decision, at least (default ${defaultEngineOptions.minSamples}; more where fewer could not decide)`,
+    )
+    .option(
+      '--max-samples <n>',
+      `samples per commit before giving up as inconclusive (default ${defaultEngineOptions.maxSamples})`,
+    )
+    .option(
+      '--budget <minutes>',
+      'time the bisect may take: after the endpoints it lowers the confidence to fit (stated), and ends the last verdicts early if time runs out',
+    )
+    .option(
+      '--confidence <level>',
+      `family-wise confidence of all verdicts (default ${defaultEngineOptions.confidence})`,
+    )
+    .option(
+      '--warmup <n>',
+      'discarded warm-up runs of each commit before each block (default: one run, kept as a sample unless it stands out from the rest, as a cold first run does)',
+    )
+    .option(
+      '--install <cmd>',
+      "dependency install before the build, run once per distinct lockfile ('auto': from the lockfile)",
+    )
+    .option(
+      '--fresh',
+      'a new worktree per commit instead of moving pooled ones (every build starts clean either way)',
+    )
+    .option(
+      '--jobs <n>',
+      'builds ahead allowed while a commit is measured (default 0 on 2 cores: only between measurements)',
+    )
     .option('--build-timeout <seconds>', 'give up on a build after this long (the commit is skipped)')
-    .option('--timeout <seconds>', 'stop a run of the command after -- after this long: too slow, counted as at least this long')
+    .option(
+      '--timeout <seconds>',
+      'stop a run of the command after -- after this long: too slow, counted as at least this long',
+    )
     .option('--seed <n>', 'seed of the shuffled measurement order (default: from the bad commit)')
     .option('--no-cache', 're-measure everything instead of reusing stored samples')
     .option('--no-deps', "don't descend into a culprit's lockfile change (package, version, commit)")
@@ -101,19 +136,32 @@ function program(): Command {
       [] as string[],
     )
     .option('--no-profile', 'skip profiling the culprit against its parent (the "Why it is slower" evidence)')
-    .option('--runner <name>', `where commits are measured: ${runnerNames.join(', ')} (default local; see docs/fleet.md)`)
+    .option(
+      '--runner <name>',
+      `where commits are measured: ${runnerNames.join(', ')} (default local; see docs/fleet.md)`,
+    )
     .option('--runners <k>', 'commits measured at once, one job each, in rounds (default 1 for local, 4 for a fleet)')
-    .option('--fleet-config <file>', 'the fleet config for --runner github-actions or kubernetes (default: perfbisect.fleet.yml in the repository root)')
-    .option('--artifacts <source>', "use CI's build of each commit where it has one: github-actions:<workflow>/<artifact>")
+    .option(
+      '--fleet-config <file>',
+      'the fleet config for --runner github-actions or kubernetes (default: perfbisect.fleet.yml in the repository root)',
+    )
+    .option(
+      '--artifacts <source>',
+      "use CI's build of each commit where it has one: github-actions:<workflow>/<artifact>",
+    )
     .option('--no-tui', 'plain line-per-event output even on a terminal')
     .option('--github-comment', "comment the result on the culprit's pull request (or commit); needs GITHUB_TOKEN")
-    .addOption(new Option('--resume [run-id]', 'continue an interrupted run (default: the last run in this repository)'))
+    .addOption(
+      new Option('--resume [run-id]', 'continue an interrupted run (default: the last run in this repository)'),
+    )
     .argument('[command...]', 'ad-hoc probe: after --, a command whose wall time is measured')
     .addHelpText(
       'after',
       `
 Probe kinds for probes.config.ts:
-${Object.values(probeKinds).map((k) => `  ${k.kind.padEnd(18)} ${k.describe}`).join('\n')}
+${Object.values(probeKinds)
+  .map((k) => `  ${k.kind.padEnd(18)} ${k.describe}`)
+  .join('\n')}
 
 Exit codes:
   0  regression located          1  no regression between good and bad
@@ -129,7 +177,10 @@ Examples:
     .exitOverride()
     .configureOutput({
       // One line: commander's message, its suggestion folded in, and where to look.
-      writeErr: (s) => process.stderr.write(`perfbisect: ${termText(s.trim()).replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')}. See perfbisect --help.\n`),
+      writeErr: (s) =>
+        process.stderr.write(
+          `perfbisect: ${termText(s.trim()).replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')}. See perfbisect --help.\n`,
+        ),
     });
   return p;
 }
@@ -137,7 +188,8 @@ Examples:
 function percent(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v.replace(/%$/, ''));
-  if (!Number.isFinite(n) || n <= 0 || n >= 1000) throw new UsageError(`${flag} ${v}: give a percentage above 0, like ${flag} 5 for 5%.`);
+  if (!Number.isFinite(n) || n <= 0 || n >= 1000)
+    throw new UsageError(`${flag} ${v}: give a percentage above 0, like ${flag} 5 for 5%.`);
   return n / 100;
 }
 
@@ -151,7 +203,8 @@ function integer(v: string | undefined, flag: string, min: number): number | und
 function minutes(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v.replace(/m(in)?$/, ''));
-  if (!Number.isFinite(n) || n <= 0 || n > 7 * 24 * 60) throw new UsageError(`--budget ${v}: give the minutes the bisect may take, like --budget 10.`);
+  if (!Number.isFinite(n) || n <= 0 || n > 7 * 24 * 60)
+    throw new UsageError(`--budget ${v}: give the minutes the bisect may take, like --budget 10.`);
   return n;
 }
 
@@ -167,7 +220,8 @@ function confidence(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   let n = Number(v.replace(/%$/, ''));
   if (n > 1) n /= 100;
-  if (!Number.isFinite(n) || n < 0.5 || n >= 1) throw new UsageError(`--confidence ${v}: give a level between 0.5 and 0.999, like --confidence 0.95.`);
+  if (!Number.isFinite(n) || n < 0.5 || n >= 1)
+    throw new UsageError(`--confidence ${v}: give a level between 0.5 and 0.999, like --confidence 0.95.`);
   return n;
 }
 
@@ -177,7 +231,9 @@ function lastRun(repoRoot: string): string | undefined {
   if (!existsSync(runs)) return undefined;
   return readdirSync(runs)
     .map((id) => ({ id, file: join(runs, id, 'argv.json') }))
-    .filter((r) => existsSync(r.file) && (JSON.parse(readFileSync(r.file, 'utf8')) as { repo: string }).repo === repoRoot)
+    .filter(
+      (r) => existsSync(r.file) && (JSON.parse(readFileSync(r.file, 'utf8')) as { repo: string }).repo === repoRoot,
+    )
     .sort((a, b) => statSync(a.file).mtimeMs - statSync(b.file).mtimeMs)
     .pop()?.id;
 }
@@ -202,15 +258,25 @@ export async function bisectCommand(argv: string[], resuming?: Resuming): Promis
   }
   const opts = p.opts<CliOptions>();
   if (p.args.length && dash < 0) {
-    throw new UsageError(`unexpected argument '${p.args[0]}'. Put an ad-hoc command after --, like: perfbisect --good A --bad B -- ${quoteArgs(p.args)}`);
+    throw new UsageError(
+      `unexpected argument '${p.args[0]}'. Put an ad-hoc command after --, like: perfbisect --good A --bad B -- ${quoteArgs(p.args)}`,
+    );
   }
   if (opts.resume !== undefined) return resume(opts, p, command);
-  if (!opts.good) throw new UsageError('--good <ref> is required: a commit where performance was fine (a tag like v1.2, a branch or a SHA).');
+  if (!opts.good)
+    throw new UsageError(
+      '--good <ref> is required: a commit where performance was fine (a tag like v1.2, a branch or a SHA).',
+    );
   const bad = opts.bad ?? 'HEAD';
   if (opts.probe && command.length) throw new UsageError('give either --probe <name> or a command after --, not both.');
-  if (opts.probe && opts.metric) throw new UsageError(`--metric is for an ad-hoc command; probe '${opts.probe}' sets its metric in probes.config.ts.`);
+  if (opts.probe && opts.metric)
+    throw new UsageError(
+      `--metric is for an ad-hoc command; probe '${opts.probe}' sets its metric in probes.config.ts.`,
+    );
   if (!opts.probe && !command.length) {
-    throw new UsageError('say what to measure: --probe <name> from probes.config.ts, or a command after --, like: perfbisect --good v1.2 --bad HEAD -- node bench.js');
+    throw new UsageError(
+      'say what to measure: --probe <name> from probes.config.ts, or a command after --, like: perfbisect --good v1.2 --bad HEAD -- node bench.js',
+    );
   }
   // Checked before anything is measured: a result that cannot be posted is found out now, not in an hour.
   const github = opts.githubComment ? githubSettings('--github-comment') : undefined;
@@ -233,7 +299,9 @@ export async function bisectCommand(argv: string[], resuming?: Resuming): Promis
     const file = findConfig(opts.config, repo.root);
     const config = await loadConfig(file);
     if (!(opts.probe in config.probes)) {
-      throw new UsageError(`no probe named '${opts.probe}' in ${file}. Its probes: ${Object.keys(config.probes).join(', ')}.`);
+      throw new UsageError(
+        `no probe named '${opts.probe}' in ${file}. Its probes: ${Object.keys(config.probes).join(', ')}.`,
+      );
     }
     build ??= config.build;
     install ??= config.install;
@@ -243,7 +311,9 @@ export async function bisectCommand(argv: string[], resuming?: Resuming): Promis
   } else {
     probeName = 'command';
     if (opts.metric !== undefined && opts.metric !== 'wall' && opts.metric !== 'cpu') {
-      throw new UsageError(`--metric ${opts.metric}: give wall or cpu (a named probe sets its metric in probes.config.ts).`);
+      throw new UsageError(
+        `--metric ${opts.metric}: give wall or cpu (a named probe sets its metric in probes.config.ts).`,
+      );
     }
     const timeout = opts.timeout !== undefined ? { timeout: seconds(opts.timeout, '--timeout') } : {};
     // One quoted word with spaces (`-- "node bench.js --fast"`, as hyperfine takes it) is a command line.
@@ -257,9 +327,11 @@ export async function bisectCommand(argv: string[], resuming?: Resuming): Promis
   }
   const { probe, config: probeDefinition } = createProbe(probeName, rawProbe);
   const givenMax = integer(opts.maxSamples, '--max-samples', 2);
-  const minSamples = integer(opts.minSamples, '--min-samples', 2) ?? Math.min(defaultEngineOptions.minSamples, givenMax ?? Infinity);
+  const minSamples =
+    integer(opts.minSamples, '--min-samples', 2) ?? Math.min(defaultEngineOptions.minSamples, givenMax ?? Infinity);
   const maxSamples = givenMax ?? Math.max(defaultEngineOptions.maxSamples, minSamples);
-  if (maxSamples < minSamples) throw new UsageError(`--max-samples ${maxSamples} is below --min-samples ${minSamples}: raise --max-samples.`);
+  if (maxSamples < minSamples)
+    throw new UsageError(`--max-samples ${maxSamples} is below --min-samples ${minSamples}: raise --max-samples.`);
 
   const events = new EventStream();
   // q or Ctrl-C in the live UI (raw mode: no SIGINT reaches us) stops the run exactly as SIGINT does.
@@ -280,15 +352,43 @@ export async function bisectCommand(argv: string[], resuming?: Resuming): Promis
   try {
     r = await runBisect(
       {
-        repoDir: repo.root, good: opts.good, bad, probeName, probe, probeDefinition, build, env,
-        engine: { threshold: percent(opts.threshold, '--threshold'), minSamples, maxSamples, confidence: confidence(opts.confidence) ?? defaultEngineOptions.confidence },
-        firstParent: !!opts.firstParent, keepWorktrees: !!opts.keepWorktrees, profile: opts.profile,
-        warmup: integer(opts.warmup, '--warmup', 0) ?? 'auto', useCache: opts.cache, seed: integer(opts.seed, '--seed', 0),
-        reproduce, argv, jsonFile: opts.json, reportFile: opts.report,
-        buildTimeoutMs: opts.buildTimeout ? (integer(opts.buildTimeout, '--build-timeout', 1) ?? 0) * 1000 : undefined,
-        runId: resuming?.runId, resume: resuming && { events: resuming.events },
-        install, fresh: !!opts.fresh, jobs: integer(opts.jobs, '--jobs', 0), budgetMinutes: minutes(opts.budget),
-        deps: opts.deps, depRepos, fleet, artifacts: opts.artifacts,
+        repoDir: repo.root,
+        good: opts.good,
+        bad,
+        probeName,
+        probe,
+        probeDefinition,
+        build,
+        env,
+        engine: {
+          threshold: percent(opts.threshold, '--threshold'),
+          minSamples,
+          maxSamples,
+          confidence: confidence(opts.confidence) ?? defaultEngineOptions.confidence,
+        },
+        firstParent: !!opts.firstParent,
+        keepWorktrees: !!opts.keepWorktrees,
+        profile: opts.profile,
+        warmup: integer(opts.warmup, '--warmup', 0) ?? 'auto',
+        useCache: opts.cache,
+        seed: integer(opts.seed, '--seed', 0),
+        reproduce,
+        argv,
+        jsonFile: opts.json,
+        reportFile: opts.report,
+        buildTimeoutMs: opts.buildTimeout
+          ? (integer(opts.buildTimeout, '--build-timeout', 1) ?? 0) * 1000
+          : undefined,
+        runId: resuming?.runId,
+        resume: resuming && { events: resuming.events },
+        install,
+        fresh: !!opts.fresh,
+        jobs: integer(opts.jobs, '--jobs', 0),
+        budgetMinutes: minutes(opts.budget),
+        deps: opts.deps,
+        depRepos,
+        fleet,
+        artifacts: opts.artifacts,
       },
       events,
       abort.signal,
@@ -308,7 +408,8 @@ export async function bisectCommand(argv: string[], resuming?: Resuming): Promis
  */
 async function fleetFrom(opts: CliOptions, repoRoot: string): Promise<BisectOptions['fleet']> {
   if (opts.runner === undefined && opts.runners === undefined) {
-    if (opts.fleetConfig !== undefined) throw new UsageError('--fleet-config is for --runner github-actions or kubernetes: add --runner.');
+    if (opts.fleetConfig !== undefined)
+      throw new UsageError('--fleet-config is for --runner github-actions or kubernetes: add --runner.');
     return undefined;
   }
   const name = opts.runner ?? 'local';
@@ -347,14 +448,18 @@ async function resume(opts: CliOptions, p: Command, command: string[]): Promise<
   const pidFile = join(cacheRoot(), 'worktrees', id, '.pid');
   const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : NaN;
   if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-    throw new UsageError(`--resume ${id}: that run is still going (pid ${pid}). Wait for it to end, or stop it first (kill ${pid}).`);
+    throw new UsageError(
+      `--resume ${id}: that run is still going (pid ${pid}). Wait for it to end, or stop it first (kill ${pid}).`,
+    );
   }
   let saved: { argv: string[]; cwd: string };
   try {
     saved = JSON.parse(readFileSync(file, 'utf8')) as { argv: string[]; cwd: string };
     if (!Array.isArray(saved.argv)) throw new Error('no argv');
   } catch {
-    throw new UsageError(`--resume ${id}: ${file} is damaged. Start the bisect again with --good and --bad (stored samples are still reused).`);
+    throw new UsageError(
+      `--resume ${id}: ${file} is damaged. Start the bisect again with --good and --bad (stored samples are still reused).`,
+    );
   }
   const logFile = join(cacheRoot(), 'runs', id, 'events.jsonl');
   // A crash in mid-write leaves a torn last line: the events before it are the record.

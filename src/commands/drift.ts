@@ -67,37 +67,57 @@ interface DriftCli {
 function program(): Command {
   return commandErrors(
     new Command('drift')
-      .usage('--probe <name> [--since <ref|date>] [--branch main] [--points 16] [--store <dir|git:branch>] [options]\n       perfbisect drift ack <id> [--store <dir|git:branch>]')
+      .usage(
+        '--probe <name> [--since <ref|date>] [--branch main] [--points 16] [--store <dir|git:branch>] [options]\n       perfbisect drift ack <id> [--store <dir|git:branch>]',
+      )
       .description(
         'Scheduled drift check: measure the commits since the last check, find candidate steps, confirm each by ' +
           're-measuring its neighbours, bisect the confirmed ones, and call out creep no step explains.',
       )
       .option('--probe <name>', 'the probe from probes.config.ts to measure with')
-      .option('--since <ref|date>', 'start of the window (default: the end of the last check in the store, else 7 days ago)')
+      .option(
+        '--since <ref|date>',
+        'start of the window (default: the end of the last check in the store, else 7 days ago)',
+      )
       .option('--branch <ref>', 'the branch whose first-parent history is checked', 'main')
       .option(
         '--points <n>',
         'about how many commits to measure first, both ends included (up to as many again where the series moves)',
         '16',
       )
-      .option('--store <dir|git:branch>', `history of checks: a folder (default ${defaultStore()}) or git:<branch> on the origin remote`)
+      .option(
+        '--store <dir|git:branch>',
+        `history of checks: a folder (default ${defaultStore()}) or git:<branch> on the origin remote`,
+      )
       .option('--config <file>', 'probes config (default: probes.config.ts in the repository root)')
       .option('--repo <dir>', 'the repository (default: the current directory)')
       .option('--json <file>', 'also write the result JSON here')
       .option('--report <file>', 'also write the Markdown writeup here (series.svg beside it)')
       .option('--threshold <pct>', 'smallest step that counts, in percent (default 5)')
       .option('--min-samples <n>', 'samples per point and per first look of a bisect (default 10)')
-      .option('--max-samples <n>', `samples per commit before a bisect verdict gives up (default ${defaultEngineOptions.maxSamples})`)
-      .option('--confidence <level>', `family-wise confidence of each bisect (default ${defaultEngineOptions.confidence})`)
+      .option(
+        '--max-samples <n>',
+        `samples per commit before a bisect verdict gives up (default ${defaultEngineOptions.maxSamples})`,
+      )
+      .option(
+        '--confidence <level>',
+        `family-wise confidence of each bisect (default ${defaultEngineOptions.confidence})`,
+      )
       .option('--warmup <n>', 'discarded warm-up runs before each block (default 1)')
       .option('--build-timeout <seconds>', 'give up on a build after this long')
       .option('--no-cache', 're-measure everything instead of reusing stored samples')
-      .option('--webhook <url>', 'POST the alert (Slack-compatible JSON) here when something is found (default: $PERFBISECT_WEBHOOK)')
+      .option(
+        '--webhook <url>',
+        'POST the alert (Slack-compatible JSON) here when something is found (default: $PERFBISECT_WEBHOOK)',
+      )
       .option('--github-issue', "an issue per new regression, assigned to the culprit's author; needs GITHUB_TOKEN")
-      .addHelpText('after', `
+      .addHelpText(
+        'after',
+        `
 Exit codes:
   0  nothing new above the threshold   5  a new regression or gradual drift was found
-  2  usage, config or input error      4  environment or internal error`),
+  2  usage, config or input error      4  environment or internal error`,
+      ),
   );
 }
 
@@ -107,24 +127,39 @@ export async function run(argv: string[]): Promise<number> {
   const p = program();
   const early = parseWith(p, argv);
   if (early !== undefined) return early;
-  if (p.args.length) throw new UsageError(`unexpected argument '${p.args[0]}'. Did you mean perfbisect drift ack ${p.args[0]}?`);
+  if (p.args.length)
+    throw new UsageError(`unexpected argument '${p.args[0]}'. Did you mean perfbisect drift ack ${p.args[0]}?`);
   const opts = p.opts<DriftCli>();
-  if (!opts.probe) throw new UsageError('--probe <name> is required: the probe from probes.config.ts that the check measures.');
+  if (!opts.probe)
+    throw new UsageError('--probe <name> is required: the probe from probes.config.ts that the check measures.');
   const points = wholeNumber(opts.points, '--points', 3, 16);
   const threshold = opts.threshold === undefined ? 0.05 : Number(opts.threshold.replace(/%$/, '')) / 100;
-  if (!Number.isFinite(threshold) || threshold <= 0 || threshold >= 10) throw new UsageError(`--threshold ${opts.threshold}: give a percentage above 0, like --threshold 5 for 5%.`);
+  if (!Number.isFinite(threshold) || threshold <= 0 || threshold >= 10)
+    throw new UsageError(`--threshold ${opts.threshold}: give a percentage above 0, like --threshold 5 for 5%.`);
   const minSamples = wholeNumber(opts.minSamples, '--min-samples', 2, driftMinSamples);
-  const maxSamples = wholeNumber(opts.maxSamples, '--max-samples', 2, Math.max(defaultEngineOptions.maxSamples, minSamples));
-  if (maxSamples < minSamples) throw new UsageError(`--max-samples ${maxSamples} is below --min-samples ${minSamples}: raise --max-samples.`);
+  const maxSamples = wholeNumber(
+    opts.maxSamples,
+    '--max-samples',
+    2,
+    Math.max(defaultEngineOptions.maxSamples, minSamples),
+  );
+  if (maxSamples < minSamples)
+    throw new UsageError(`--max-samples ${maxSamples} is below --min-samples ${minSamples}: raise --max-samples.`);
   let confidence = opts.confidence === undefined ? defaultEngineOptions.confidence : Number(opts.confidence.replace(/%$/, ''));
   if (confidence > 1) confidence /= 100;
-  if (!Number.isFinite(confidence) || confidence < 0.5 || confidence >= 1) throw new UsageError(`--confidence ${opts.confidence}: give a level between 0.5 and 0.999, like --confidence 0.95.`);
+  if (!Number.isFinite(confidence) || confidence < 0.5 || confidence >= 1)
+    throw new UsageError(
+      `--confidence ${opts.confidence}: give a level between 0.5 and 0.999, like --confidence 0.95.`,
+    );
   const webhook = webhookUrl(opts.webhook ?? process.env.PERFBISECT_WEBHOOK);
   const github = opts.githubIssue ? githubSettings('--github-issue') : undefined;
   const { repo, store } = await openStoreFor(opts.store, opts.repo);
   const file = findConfig(opts.config, repo.root);
   const config = await loadConfig(file);
-  if (!(opts.probe in config.probes)) throw new UsageError(`no probe named '${opts.probe}' in ${file}. Its probes: ${Object.keys(config.probes).join(', ')}.`);
+  if (!(opts.probe in config.probes))
+    throw new UsageError(
+      `no probe named '${opts.probe}' in ${file}. Its probes: ${Object.keys(config.probes).join(', ')}.`,
+    );
   const { probe, config: probeDefinition } = createProbe(opts.probe, config.probes[opts.probe]);
 
   const events = new EventStream();
@@ -197,7 +232,8 @@ function webhookUrl(raw: string | undefined): string | undefined {
   } catch {
     throw new UsageError(`--webhook must be an http(s) URL, like https://hooks.slack.com/services/…, got ${JSON.stringify(raw)}`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`--webhook must be an http(s) URL, got ${JSON.stringify(raw)}`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new UsageError(`--webhook must be an http(s) URL, got ${JSON.stringify(raw)}`);
   return u.href;
 }
 
@@ -209,15 +245,17 @@ function driftLine(e: RunEvent, writeLine: (l: string) => void): void {
     const point = (p: (typeof e.points)[number]) =>
       `${short(p.sha).slice(0, 7)}${p.added ? '+' : ''}=${p.value.toPrecision(3)}`;
     write(`series: ${e.points.map(point).join(' ')}`);
-  }
-  else if (e.type === 'drift-candidate') {
+  } else if (e.type === 'drift-candidate') {
     const c = e.candidate;
     if (c.status === 'rejected') write(`candidate ${short(c.from)}..${short(c.to)} rejected: ${c.reason}`);
   } else if (e.type === 'drift-change') {
     const c = e.change;
     const status = c.acked ? 'acknowledged' : c.known ? 'known' : c.kind === 'regression' ? 'new' : 'improvement';
-    write(`change ${c.id}: ${c.kind} ${pct(c.change)} at ${c.culprit ? `${short(c.culprit)} ${c.subject.slice(0, 60)}` : 'no single commit'} (${status})`);
-  } else if (e.type === 'drift-end') write(`result: exit ${e.exitCode}; writeup: ${e.reportFile}; result json: ${e.resultFile}`);
+    write(
+      `change ${c.id}: ${c.kind} ${pct(c.change)} at ${c.culprit ? `${short(c.culprit)} ${c.subject.slice(0, 60)}` : 'no single commit'} (${status})`,
+    );
+  } else if (e.type === 'drift-end')
+    write(`result: exit ${e.exitCode}; writeup: ${e.reportFile}; result json: ${e.resultFile}`);
 }
 
 /** `perfbisect drift ack <id>`: accept a change so later checks do not alert on it. */
@@ -240,7 +278,10 @@ async function ack(argv: string[]): Promise<number> {
   const github = opts.githubIssue ? githubSettings('--github-issue') : undefined;
   const { store } = await openStoreFor(opts.store, opts.repo);
   const known = (await store.load()).some((r) => (r.type === 'change' || r.type === 'creep') && r.id === id);
-  if (!known) throw new UsageError(`drift ack ${id}: no change with that id in ${store.where}. \`perfbisect history --probe <name>\` lists them.`);
+  if (!known)
+    throw new UsageError(
+      `drift ack ${id}: no change with that id in ${store.where}. \`perfbisect history --probe <name>\` lists them.`,
+    );
   await store.add(`ack-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${process.pid}`, [{ type: 'ack', id, time: new Date().toISOString() }]);
   process.stdout.write(`acknowledged ${id} in ${store.where}: later checks will not alert on it\n`);
   if (github) await closeDriftIssue(github, id, cliOutput);

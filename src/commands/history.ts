@@ -13,7 +13,9 @@ import { commandErrors, openStoreFor, parseWith } from './drift.js';
 export async function run(argv: string[]): Promise<number> {
   const p = commandErrors(
     new Command('history')
-      .description('Print the stored drift series of a probe with its change points and culprits, and write an SVG chart.')
+      .description(
+        'Print the stored drift series of a probe with its change points and culprits, and write an SVG chart.',
+      )
       .option('--probe <name>', 'the probe whose history to show')
       .option('--store <dir|git:branch>', 'the drift store (default: as perfbisect drift)')
       .option('--repo <dir>', 'the repository (default: the current directory)')
@@ -25,8 +27,13 @@ export async function run(argv: string[]): Promise<number> {
   if (!opts.probe) throw new UsageError('--probe <name> is required: the probe whose stored series to show.');
   const { store } = await openStoreFor(opts.store, opts.repo);
   const records = await store.load();
-  const runs = records.filter((r): r is Extract<StoreRecord, { type: 'run' }> => r.type === 'run' && r.probe === opts.probe);
-  if (!runs.length) throw new UsageError(`no drift checks of probe '${opts.probe}' in ${store.where}. Run perfbisect drift --probe ${opts.probe} first (with the same --store).`);
+  const runs = records.filter(
+    (r): r is Extract<StoreRecord, { type: 'run' }> => r.type === 'run' && r.probe === opts.probe,
+  );
+  if (!runs.length)
+    throw new UsageError(
+      `no drift checks of probe '${opts.probe}' in ${store.where}. Run perfbisect drift --probe ${opts.probe} first (with the same --store).`,
+    );
   // The latest value of each commit, in commit-date order: a re-measured baseline replaces the older number.
   const points = new Map<string, Extract<StoreRecord, { type: 'point' }>>();
   for (const r of records) if (r.type === 'point' && r.probe === opts.probe) points.set(r.sha, r);
@@ -39,8 +46,16 @@ export async function run(argv: string[]): Promise<number> {
   for (const s of series) out(`  ${s.date.slice(0, 10)} ${short(s.sha)} ${fmtValue(s.value, '').padStart(10)}  ${s.subject.replace(/\s+/g, ' ').slice(0, 60)}`);
   out(changes.size ? 'change points:' : 'change points: none');
   for (const c of changes.values()) {
-    const status = acked.has(c.id) ? 'acknowledged' : c.confirmed ? (c.kind === 'regression' ? 'open' : 'improvement') : 'not confirmed';
-    out(`  ${c.id} ${c.kind} ${c.change >= 0 ? '+' : ''}${(c.change * 100).toFixed(1)}% culprit ${c.culprit ? short(c.culprit) : '–'} (${status})`);
+    const status = acked.has(c.id)
+      ? 'acknowledged'
+      : c.confirmed
+        ? c.kind === 'regression'
+          ? 'open'
+          : 'improvement'
+        : 'not confirmed';
+    out(
+      `  ${c.id} ${c.kind} ${c.change >= 0 ? '+' : ''}${(c.change * 100).toFixed(1)}% culprit ${c.culprit ? short(c.culprit) : '–'} (${status})`,
+    );
   }
   for (const r of records) {
     if (r.type !== 'creep' || r.probe !== opts.probe) continue;
@@ -50,8 +65,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   const svgFile = resolve(opts.svg ?? join(cacheRoot(), 'history', `${opts.probe.replace(/[^\w.-]+/g, '_')}.svg`));
   mkdirSync(dirname(svgFile), { recursive: true });
-  const culpritAt = (c: Extract<StoreRecord, { type: 'change' }>) => ({ from: c.from, to: c.to, kind: c.kind, confirmed: c.confirmed });
-  writeFileSync(svgFile, renderSeriesSvg(series, [...changes.values()].map(culpritAt), { name: opts.probe, unit: '', better: 'lower' }));
+  const culpritAt = (c: Extract<StoreRecord, { type: 'change' }>) => ({
+    from: c.from,
+    to: c.to,
+    kind: c.kind,
+    confirmed: c.confirmed,
+  });
+  writeFileSync(
+    svgFile,
+    renderSeriesSvg(series, [...changes.values()].map(culpritAt), { name: opts.probe, unit: '', better: 'lower' }),
+  );
   out(`chart: ${svgFile}`);
   return 0;
 }

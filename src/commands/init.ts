@@ -158,10 +158,24 @@ ${
 export async function run(argv: string[]): Promise<number> {
   const p = commandErrors(
     new Command('init')
-      .argument('<what>', "what to set up: 'ci' (a GitHub Actions workflow for weekly drift checks) or 'fleet' (where a bisect's jobs run)")
-      .option('--runner <name>', "for fleet: 'github-actions' (writes the workflow) or 'kubernetes' (writes perfbisect.fleet.yml)")
-      .option('--runs-on <labels>', "for fleet: the jobs' runner labels, comma-separated (self-hosted runners: e.g. self-hosted,linux,bench)", 'ubuntu-latest')
-      .option('--setup <command>', 'for fleet: a step before the job, e.g. "npm ci" (where perfbisect is a devDependency)', 'npm ci')
+      .argument(
+        '<what>',
+        "what to set up: 'ci' (a GitHub Actions workflow for weekly drift checks) or 'fleet' (where a bisect's jobs run)",
+      )
+      .option(
+        '--runner <name>',
+        "for fleet: 'github-actions' (writes the workflow) or 'kubernetes' (writes perfbisect.fleet.yml)",
+      )
+      .option(
+        '--runs-on <labels>',
+        "for fleet: the jobs' runner labels, comma-separated (self-hosted runners: e.g. self-hosted,linux,bench)",
+        'ubuntu-latest',
+      )
+      .option(
+        '--setup <command>',
+        'for fleet: a step before the job, e.g. "npm ci" (where perfbisect is a devDependency)',
+        'npm ci',
+      )
       .option('--perfbisect <command>', 'for fleet: how the job starts perfbisect', 'npx perfbisect')
       .option('--image <image>', 'for fleet on kubernetes: the image the pods run')
       .option('--namespace <name>', 'for fleet on kubernetes: the namespace of the Jobs')
@@ -177,7 +191,10 @@ export async function run(argv: string[]): Promise<number> {
   const early = parseWith(p, argv);
   if (early !== undefined) return early;
   if (p.args[0] === 'fleet') return initFleet(p.opts());
-  if (p.args[0] !== 'ci') throw new UsageError(`init ${p.args[0]}: init sets up 'ci' or 'fleet'. Run perfbisect init ci, or perfbisect init fleet --runner github-actions.`);
+  if (p.args[0] !== 'ci')
+    throw new UsageError(
+      `init ${p.args[0]}: init sets up 'ci' or 'fleet'. Run perfbisect init ci, or perfbisect init fleet --runner github-actions.`,
+    );
   const options = p.opts<{
     probe: string;
     branch: string;
@@ -186,15 +203,26 @@ export async function run(argv: string[]): Promise<number> {
     repo?: string;
     force?: boolean;
   }>();
-  for (const [flag, v] of [['--probe', options.probe], ['--branch', options.branch], ['--store-branch', options.storeBranch], ['--node', options.node]] as const) {
-    if (!/^[\w][\w./-]*$/.test(v)) throw new UsageError(`${flag} ${v}: use letters, digits, '.', '_', '-' or '/' only (it goes into the workflow's command line).`);
+  for (const [flag, v] of [
+    ['--probe', options.probe],
+    ['--branch', options.branch],
+    ['--store-branch', options.storeBranch],
+    ['--node', options.node],
+  ] as const) {
+    if (!/^[\w][\w./-]*$/.test(v))
+      throw new UsageError(
+        `${flag} ${v}: use letters, digits, '.', '_', '-' or '/' only (it goes into the workflow's command line).`,
+      );
   }
   const repo = await Repo.open(options.repo ?? process.cwd());
   const file = join(repo.root, workflowPath);
-  if (existsSync(file) && !options.force) throw new UsageError(`${relative(process.cwd(), file) || file} already exists: pass --force to overwrite it.`);
+  if (existsSync(file) && !options.force)
+    throw new UsageError(`${relative(process.cwd(), file) || file} already exists: pass --force to overwrite it.`);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, workflowYaml(options));
-  process.stdout.write(`wrote ${file}: a weekly drift check of probe '${options.probe}' on ${options.branch}, history on branch ${options.storeBranch}. Commit it to enable it.\n`);
+  process.stdout.write(
+    `wrote ${file}: a weekly drift check of probe '${options.probe}' on ${options.branch}, history on branch ${options.storeBranch}. Commit it to enable it.\n`,
+  );
   return 0;
 }
 
@@ -216,31 +244,54 @@ async function initFleet(options: FleetInitOptions): Promise<number> {
   const repo = await Repo.open(options.repo ?? process.cwd());
   const write = (rel: string, text: string, what: string) => {
     const file = join(repo.root, rel);
-    if (existsSync(file) && !options.force) throw new UsageError(`${relative(process.cwd(), file) || file} already exists: pass --force to overwrite it.`);
+    if (existsSync(file) && !options.force)
+      throw new UsageError(`${relative(process.cwd(), file) || file} already exists: pass --force to overwrite it.`);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, text);
     process.stdout.write(`wrote ${file}: ${what}\n`);
   };
   const safe = (flag: string, v: string, pattern: RegExp) => {
-    if (!pattern.test(v)) throw new UsageError(`${flag} ${v}: use letters, digits and . _ - / : only (it goes into a YAML file).`);
+    if (!pattern.test(v))
+      throw new UsageError(`${flag} ${v}: use letters, digits and . _ - / : only (it goes into a YAML file).`);
     return v;
   };
   if (options.runner === 'github-actions') {
     const runsOn = options.runsOn.split(',').map((l) => safe('--runs-on', l.trim(), /^[\w.-]+$/));
     const setup = options.setup.trim();
     if (/[\n'"$`]/.test(setup) || /[\n'"$`]/.test(options.perfbisect)) throw new UsageError('--setup and --perfbisect: give a plain command, without quotes, $ or newlines.');
-    write(fleetWorkflowPath, fleetWorkflowYaml({ runsOn, node: safe('--node', options.node, /^[\w.]+$/), setup, perfbisect: options.perfbisect, timeout: 120 }),
-      `the workflow a bisect with --runner github-actions starts once a round (jobs on ${runsOn.join(', ')}). Commit and push it to the default branch.`);
+    write(
+      fleetWorkflowPath,
+      fleetWorkflowYaml({
+        runsOn,
+        node: safe('--node', options.node, /^[\w.]+$/),
+        setup,
+        perfbisect: options.perfbisect,
+        timeout: 120,
+      }),
+      `the workflow a bisect with --runner github-actions starts once a round (jobs on ${runsOn.join(', ')}). Commit and push it to the default branch.`,
+    );
     return 0;
   }
   if (options.runner === 'kubernetes') {
-    if (!options.image) throw new UsageError('init fleet --runner kubernetes needs --image <image>: an image with perfbisect, your toolchain and a checkout of the repository.');
+    if (!options.image)
+      throw new UsageError(
+        'init fleet --runner kubernetes needs --image <image>: an image with perfbisect, your toolchain and a checkout of the repository.',
+      );
     const q = /^[\w.:/@-]+$/;
-    write(fleetConfigName, kubernetesConfigYaml({
-      image: safe('--image', options.image, q), namespace: options.namespace && safe('--namespace', options.namespace, /^[a-z0-9-]+$/),
-      cpu: options.cpu && safe('--cpu', options.cpu, /^[\d.]+m?$/), memory: options.memory && safe('--memory', options.memory, /^\d+(\.\d+)?([EPTGMk]i?)?$/), perfbisect: options.perfbisect,
-    }), 'where a bisect with --runner kubernetes runs its jobs (one Indexed Job a round). Commit it with the repository.');
+    write(
+      fleetConfigName,
+      kubernetesConfigYaml({
+        image: safe('--image', options.image, q),
+        namespace: options.namespace && safe('--namespace', options.namespace, /^[a-z0-9-]+$/),
+        cpu: options.cpu && safe('--cpu', options.cpu, /^[\d.]+m?$/),
+        memory: options.memory && safe('--memory', options.memory, /^\d+(\.\d+)?([EPTGMk]i?)?$/),
+        perfbisect: options.perfbisect,
+      }),
+      'where a bisect with --runner kubernetes runs its jobs (one Indexed Job a round). Commit it with the repository.',
+    );
     return 0;
   }
-  throw new UsageError(`init fleet needs --runner github-actions or --runner kubernetes${options.runner ? `, not ${options.runner}` : ''}.`);
+  throw new UsageError(
+    `init fleet needs --runner github-actions or --runner kubernetes${options.runner ? `, not ${options.runner}` : ''}.`,
+  );
 }

@@ -46,6 +46,7 @@ export function defineConfig(config: UserConfig): UserConfig {
 
 export function validateConfig(raw: unknown, file: string): ValidConfig {
   if (isObject(raw) && isObject(raw.default) && !('probes' in raw)) raw = raw.default;
-  if (!isObject(raw)) throw new UsageError(`${file} must export a config object: export default defineConfig({ probes: { ... } })`);
+  if (!isObject(raw))
+    throw new UsageError(`${file} must export a config object: export default defineConfig({ probes: { ... } })`);
   return parseConfig(configSchema, raw, 'config');
 }

@@ -22,7 +22,11 @@ export interface ChangePointOptions {
   sampleAlpha: number;
 }
 
-export const defaultChangePointOptions: Omit<ChangePointOptions, 'better' | 'minMagnitude'> = { pValue: 0.001, minPoints: 2, sampleAlpha: 0.01 };
+export const defaultChangePointOptions: Omit<ChangePointOptions, 'better' | 'minMagnitude'> = {
+  pValue: 0.001,
+  minPoints: 2,
+  sampleAlpha: 0.01,
+};
 
 export interface ChangePoint {
   /** Index of the first point after the step. */
@@ -79,7 +83,14 @@ export function changePoints(series: readonly SeriesPoint[], options: ChangePoin
     const before = mean(x.slice(lo, c));
     const after = mean(x.slice(c, hi));
     const worse = ((options.better === 'lower' ? 1 : -1) * (after - before)) / (Math.abs(before) || 1);
-    return { index: c, worse, before, after, p: tTest(x.slice(lo, c), x.slice(c, hi)), kind: worse > 0 ? 'regression' : 'improvement' };
+    return {
+      index: c,
+      worse,
+      before,
+      after,
+      p: tTest(x.slice(lo, c), x.slice(c, hi)),
+      kind: worse > 0 ? 'regression' : 'improvement',
+    };
   });
 }
 

@@ -90,7 +90,8 @@ export function confirmCreep(
   const n: [number, number] = [start.length, end.length];
   const base = { worse: left(strict.worse), p: strict.p, alpha: options.alpha, n };
   const strictFigures = { lo: left(strict.lo), hi: left(strict.hi) };
-  if (options.deterministic) return { verdict: base.worse >= t ? 'confirmed' : 'below-threshold', ...base, ...strictFigures };
+  if (options.deterministic)
+    return { verdict: base.worse >= t ? 'confirmed' : 'below-threshold', ...base, ...strictFigures };
   if (strictFigures.lo > t / 2 && base.worse >= t) return { verdict: 'confirmed', ...base, ...strictFigures };
   if (left(lenient.hi) < t) return { verdict: 'below-threshold', ...base, lo: left(lenient.lo), hi: left(lenient.hi) };
   if (!options.first && base.worse < t / 2) return { verdict: 'too-small', ...base, ...strictFigures };

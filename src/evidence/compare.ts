@@ -1,5 +1,13 @@
 import { changedFileFor, mapParentLine, type ChangedLines } from './changes.js';
-import { fnKey, lineKey, type EvidenceRow, type FlameNode, type FnStat, type InChange, type ProfileAggregate } from './types.js';
+import {
+  fnKey,
+  lineKey,
+  type EvidenceRow,
+  type FlameNode,
+  type FnStat,
+  type InChange,
+  type ProfileAggregate,
+} from './types.js';
 
 const share = (f: FnStat | undefined, a: ProfileAggregate) => (f && a.totalMs > 0 ? f.self / a.totalMs : 0);
 
@@ -55,7 +63,11 @@ export function alignToCulprit(a: ProfileAggregate, changes: ChangedLines): Prof
   const callers = new Map(
     [...a.callers].map(([k, m]) => [moved(k), new Map([...m].map(([ck, ms]) => [moved(ck), ms]))] as const),
   );
-  const tree = (n: FlameNode): FlameNode => ({ ...n, key: n.key === '(root)' ? n.key : moved(n.key), children: n.children.map(tree) });
+  const tree = (n: FlameNode): FlameNode => ({
+    ...n,
+    key: n.key === '(root)' ? n.key : moved(n.key),
+    children: n.children.map(tree),
+  });
   return { ...a, fns, fnLines, lines, callers, ...(a.tree ? { tree: tree(a.tree) } : {}) };
 }
 

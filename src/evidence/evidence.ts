@@ -49,7 +49,9 @@ export function buildEvidence(i: {
     profiler: i.after.all.profiler,
     runs: { before: i.before.all.runs, after: i.after.all.runs },
     // cProfile counts every call: there are no samples to report.
-    ...(i.after.all.profiler === 'cprofile' ? {} : { samples: { before: i.before.all.samples, after: i.after.all.samples } }),
+    ...(i.after.all.profiler === 'cprofile'
+      ? {}
+      : { samples: { before: i.before.all.samples, after: i.after.all.samples } }),
     noise,
     top,
     shrank,

@@ -14,7 +14,11 @@ export function isPstatsDump(x: unknown): x is PstatsDump {
 }
 
 /** Built-ins show as file "~": keep them, named as cProfile names them. */
-const keyOf = (file: string, line: number, name: string, roots: string[]) => ({ function: name, file: file === '~' ? '' : relativeFile(file, roots), line });
+const keyOf = (file: string, line: number, name: string, roots: string[]) => ({
+  function: name,
+  file: file === '~' ? '' : relativeFile(file, roots),
+  line,
+});
 
 /**
  * Fold cProfile runs (a run may hold several processes): self time (tt) and total time (ct, which

@@ -48,7 +48,8 @@ export interface ProfileAggregate {
   callers: Map<string, Map<string, number>>;
 }
 
-export const fnKey = (f: { function: string; file: string; line: number }) => `${f.function}\u0000${f.file}\u0000${f.line}`;
+export const fnKey = (f: { function: string; file: string; line: number }) =>
+  `${f.function}\u0000${f.file}\u0000${f.line}`;
 export const lineKey = (file: string, line: number) => `${file}:${line}`;
 
 export function emptyAggregate(profiler: ProfilerName): ProfileAggregate {

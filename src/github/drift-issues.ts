@@ -116,7 +116,9 @@ async function upsertIssue(
     // Keep whatever assignment people made since; refresh what was measured.
     const { title, body } = renderDriftIssue(result, c, settings, { name }, seen);
     await gh.patch(gh.repoPath(`/issues/${existing.number}`), { title, body });
-    options.say(`github: updated issue #${existing.number} (${existing.state}) of change ${c.id}: ${existing.html_url}`);
+    options.say(
+      `github: updated issue #${existing.number} (${existing.state}) of change ${c.id}: ${existing.html_url}`,
+    );
     return;
   }
   if (c.known) {

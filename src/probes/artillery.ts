@@ -88,7 +88,14 @@ export const artilleryProbe: ProbeKind<typeof artillerySchema> = {
       sample: (ctx) =>
         servers.use(ctx, async (server) => {
           const out = join(ctx.artifactsDir, `artillery-report-${++runs}.json`);
-          const cmd = [`mkdir -p ${quoteArg(ctx.artifactsDir)} &&`, quoteArgs([await binOf(ctx), 'run', '--target', server.baseUrl, '--output', out]), cfg.args ?? '', quoteArg(cfg.script)].filter(Boolean).join(' ');
+          const cmd = [
+            `mkdir -p ${quoteArg(ctx.artifactsDir)} &&`,
+            quoteArgs([await binOf(ctx), 'run', '--target', server.baseUrl, '--output', out]),
+            cfg.args ?? '',
+            quoteArg(cfg.script),
+          ]
+            .filter(Boolean)
+            .join(' ');
           // Telemetry goes to an outside host; where that is unreachable it only costs time.
           const r = await ctx.exec(cmd, { env: { ARTILLERY_DISABLE_TELEMETRY: 'true', BASE_URL: server.baseUrl } });
           server.check('during the Artillery run');

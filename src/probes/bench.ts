@@ -81,7 +81,10 @@ export const benchProbe: ProbeKind<typeof benchSchema> = {
         if (!cfg.cpuProfile || profiled.has(ctx.sha)) return;
         profiled.add(ctx.sha);
         const dir = join(ctx.artifactsDir, 'cpu-profile');
-        const r = await ctx.exec(benchCommand(cfg, ctx, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-name=bench.cpuprofile']), execOpts(cfg, ctx));
+        const r = await ctx.exec(
+          benchCommand(cfg, ctx, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-name=bench.cpuprofile']),
+          execOpts(cfg, ctx),
+        );
         if (r.exitCode === 0) ctx.artifact('cpuprofile', join(dir, 'bench.cpuprofile'));
         else ctx.warn(`the profiled run of ${cfg.task} failed (exit ${r.exitCode}); no CPU profile for this commit`);
       },

@@ -98,14 +98,21 @@ export const bundleProbe: ProbeKind<typeof bundleSchema> = {
       kind: 'bundle',
       deterministic: true,
       build: cfg.build,
-      metric: { name: cfg.metric === 'total' ? `bundle size (${unit})` : `${cfg.metric} (${unit})`, unit: 'B', better: 'lower' },
+      metric: {
+        name: cfg.metric === 'total' ? `bundle size (${unit})` : `${cfg.metric} (${unit})`,
+        unit: 'B',
+        better: 'lower',
+      },
       async sample(ctx): Promise<Sample> {
         const sizes = await measureBundle(ctx, cfg);
         const file = join(ctx.artifactsDir, 'bundle-sizes.json');
         await ctx.writeFile!(file, JSON.stringify(sizes, null, 2) + '\n');
         ctx.artifact('bundle-sizes', file);
         const sum = (k: keyof Omit<FileSize, 'file'>) => sizes.files.reduce((a, f) => a + f[k], 0);
-        return { value: sizes.value, details: { files: sizes.files.length, raw: sum('raw'), gzip: sum('gzip'), brotli: sum('brotli') } };
+        return {
+          value: sizes.value,
+          details: { files: sizes.files.length, raw: sum('raw'), gzip: sum('gzip'), brotli: sum('brotli') },
+        };
       },
     };
   },
@@ -113,7 +120,11 @@ export const bundleProbe: ProbeKind<typeof bundleSchema> = {
 
 async function measureBundle(ctx: ProbeContext, cfg: BundleProbeConfig): Promise<BundleSizes> {
   const names = (await ctx.glob!(cfg.files)).filter((f) => !f.endsWith('.map'));
-  if (names.length === 0) throw new CommitFailure('probe', `no build output matches ${cfg.files.join(', ')} (did the build run? is files right?)`);
+  if (names.length === 0)
+    throw new CommitFailure(
+      'probe',
+      `no build output matches ${cfg.files.join(', ')} (did the build run? is files right?)`,
+    );
   const files: FileSize[] = [];
   const sources: BundleSizes['sources'] = {};
   for (const name of names) {
@@ -124,7 +135,13 @@ async function measureBundle(ctx: ProbeContext, cfg: BundleProbeConfig): Promise
   }
   const chosen = cfg.metric === 'total' ? files : files.filter((f) => matchesEntry(f.file, cfg.metric));
   if (chosen.length === 0) {
-    throw new CommitFailure('probe', `metric '${cfg.metric}' matches none of the ${files.length} output files (${files.slice(0, 5).map((f) => f.file).join(', ')}${files.length > 5 ? ', …' : ''})`);
+    throw new CommitFailure(
+      'probe',
+      `metric '${cfg.metric}' matches none of the ${files.length} output files (${files
+        .slice(0, 5)
+        .map((f) => f.file)
+        .join(', ')}${files.length > 5 ? ', …' : ''})`,
+    );
   }
   const key = cfg.compression === 'none' ? 'raw' : cfg.compression;
   return {

@@ -65,7 +65,12 @@ export const commandProbe: ProbeKind<typeof commandSchema> = {
       kind: 'command',
       deterministic: false,
       build: cfg.build,
-      metric: m === 'wall' ? { name: 'wall time', unit: 'ms', better: 'lower' } : m === 'cpu' ? { name: 'CPU time', unit: 'ms', better: 'lower' } : { name: m.name, unit: m.unit, better: m.better },
+      metric:
+        m === 'wall'
+          ? { name: 'wall time', unit: 'ms', better: 'lower' }
+          : m === 'cpu'
+            ? { name: 'CPU time', unit: 'ms', better: 'lower' }
+            : { name: m.name, unit: m.unit, better: m.better },
       async sample(ctx): Promise<Sample> {
         let r;
         try {
@@ -76,13 +81,20 @@ export const commandProbe: ProbeKind<typeof commandSchema> = {
         }
         if (r.exitCode !== 0) {
           const tail = tailLines(r.stderr || r.stdout);
-          throw new CommitFailure('probe', `\`${cfg.run}\` exited with code ${r.exitCode}${exitHint(r.exitCode)}`, undefined, tail, 'crashed');
+          throw new CommitFailure(
+            'probe',
+            `\`${cfg.run}\` exited with code ${r.exitCode}${exitHint(r.exitCode)}`,
+            undefined,
+            tail,
+            'crashed',
+          );
         }
         // Wall and CPU time are both kept: the noise report compares them, and says when CPU time would decide sooner.
         const details: Record<string, number> = r.cpuMs === undefined ? { wall: r.ms } : { wall: r.ms, cpu: r.cpuMs };
         if (m === 'wall') return { value: r.ms, details };
         if (m === 'cpu') {
-          if (r.cpuMs === undefined) throw new CommitFailure('probe', "CPU time is not available here: metric 'cpu' needs bash 5 on PATH");
+          if (r.cpuMs === undefined)
+            throw new CommitFailure('probe', "CPU time is not available here: metric 'cpu' needs bash 5 on PATH");
           return { value: r.cpuMs, details };
         }
         return { value: parseMetric(r.stdout, m) };

@@ -62,7 +62,9 @@ export const goBenchProbe: ProbeKind<typeof goBenchSchema> = {
         if (checked) return;
         const r = await ctx.exec(`${quoteArg(cfg.go)} version`, { env: goEnv(cfg) });
         if (r.exitCode !== 0) {
-          throw new EnvironmentError(`probes.${name}: \`${cfg.go} version\` failed (exit ${r.exitCode}): install Go (Debian: apt-get install golang-go) or set probes.${name}.go to the go binary`);
+          throw new EnvironmentError(
+            `probes.${name}: \`${cfg.go} version\` failed (exit ${r.exitCode}): install Go (Debian: apt-get install golang-go) or set probes.${name}.go to the go binary`,
+          );
         }
         checked = true;
         ctx.log(`go-bench: ${r.stdout.trim()}`);
@@ -83,7 +85,10 @@ export const goBenchProbe: ProbeKind<typeof goBenchSchema> = {
         profiler: 'pprof',
         async sample(ctx, outDir): Promise<Sample> {
           const profiled = { ...cfg, count: 1, benchtime: profileBenchtime(cfg.benchtime) };
-          const r = await ctx.exec(goTestCommand(profiled, ['-cpuprofile', `${outDir}/cpu.pprof`]), { env: goEnv(cfg), timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined });
+          const r = await ctx.exec(goTestCommand(profiled, ['-cpuprofile', `${outDir}/cpu.pprof`]), {
+            env: goEnv(cfg),
+            timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined,
+          });
           return goSamples(r.stdout, r.stderr, r.exitCode, cfg, ctx)[0];
         },
       },
@@ -96,7 +101,17 @@ export const goBenchProbe: ProbeKind<typeof goBenchSchema> = {
  * -run '^$' runs no tests, only the benchmark.
  */
 export function goTestCommand(cfg: GoBenchProbeConfig, extra: string[] = []): string {
-  const args = [cfg.go, 'test', '-run', '^$', '-bench', benchRegex(cfg.bench), '-benchmem', '-count', String(cfg.count)];
+  const args = [
+    cfg.go,
+    'test',
+    '-run',
+    '^$',
+    '-bench',
+    benchRegex(cfg.bench),
+    '-benchmem',
+    '-count',
+    String(cfg.count),
+  ];
   if (cfg.benchtime) args.push('-benchtime', cfg.benchtime);
   args.push(...extra, cfg.package);
   return quoteArgs(args);
@@ -121,19 +136,37 @@ function goEnv(cfg: GoBenchProbeConfig): Record<string, string> {
 
 export function goMetric(cfg: Pick<GoBenchProbeConfig, 'metric' | 'better'>): MetricInfo {
   const better = cfg.better ?? (/\/s$/.test(cfg.metric) ? 'higher' : 'lower');
-  const unit = cfg.metric === 'ns/op' ? 'ns' : cfg.metric === 'B/op' ? 'B' : cfg.metric === 'allocs/op' ? 'allocs' : cfg.metric;
+  const unit =
+    cfg.metric === 'ns/op' ? 'ns' : cfg.metric === 'B/op' ? 'B' : cfg.metric === 'allocs/op' ? 'allocs' : cfg.metric;
   return { name: cfg.metric, unit, better };
 }
 
-export function goSamples(stdout: string, stderr: string, exitCode: number, cfg: GoBenchProbeConfig, ctx: Pick<ProbeContext, 'sha'>): Sample[] {
+export function goSamples(
+  stdout: string,
+  stderr: string,
+  exitCode: number,
+  cfg: GoBenchProbeConfig,
+  ctx: Pick<ProbeContext, 'sha'>,
+): Sample[] {
   const at = `at commit ${ctx.sha.slice(0, 10)}`;
   const tail = tailLines(`${stdout}\n${stderr}`, 15);
   if (exitCode !== 0) {
     const text = `${stdout}\n${stderr}`;
     if (/no Go files|cannot find package|directory not found|is not in (GOROOT|std)|matched no packages/.test(text)) {
-      throw new CommitFailure('probe', `Go package ${cfg.package} does not exist ${at}: use a --good after it was added`, undefined, tail);
+      throw new CommitFailure(
+        'probe',
+        `Go package ${cfg.package} does not exist ${at}: use a --good after it was added`,
+        undefined,
+        tail,
+      );
     }
-    throw new CommitFailure('probe', `\`go test -bench\` for ${cfg.bench} exited with code ${exitCode} ${at}`, undefined, tail, 'crashed');
+    throw new CommitFailure(
+      'probe',
+      `\`go test -bench\` for ${cfg.bench} exited with code ${exitCode} ${at}`,
+      undefined,
+      tail,
+      'crashed',
+    );
   }
   const lines = parseGoBench(stdout);
   const mine = lines.filter((l) => l.name === cfg.bench);
@@ -151,7 +184,12 @@ export function goSamples(stdout: string, stderr: string, exitCode: number, cfg:
   return mine.map((l) => {
     const value = l.values[cfg.metric];
     if (value === undefined) {
-      throw new CommitFailure('probe', `the result line of ${cfg.bench} has no ${cfg.metric} ${at} (it has ${Object.keys(l.values).join(', ')}): set "metric" to one of them`, undefined, tail);
+      throw new CommitFailure(
+        'probe',
+        `the result line of ${cfg.bench} has no ${cfg.metric} ${at} (it has ${Object.keys(l.values).join(', ')}): set "metric" to one of them`,
+        undefined,
+        tail,
+      );
     }
     return { value };
   });

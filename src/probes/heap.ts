@@ -122,7 +122,8 @@ const preload = new URL('./heap/preload.js', import.meta.url).href;
  */
 export const heapProbe: ProbeKind<typeof heapSchema> = {
   kind: 'heap',
-  describe: 'heap retained per 1,000 iterations of a scenario (or requests to a server) after forced GC: leaks, with a heap snapshot diff',
+  describe:
+    'heap retained per 1,000 iterations of a scenario (or requests to a server) after forced GC: leaks, with a heap snapshot diff',
   schema: heapSchema,
   create(cfg): Probe {
     const snapshotted = new Set<string>();
@@ -130,7 +131,11 @@ export const heapProbe: ProbeKind<typeof heapSchema> = {
       kind: 'heap',
       deterministic: cfg.deterministic,
       build: cfg.build,
-      metric: { name: cfg.server ? 'heap retained per 1k requests' : 'heap retained per 1k iterations', unit: 'B', better: 'lower' },
+      metric: {
+        name: cfg.server ? 'heap retained per 1k requests' : 'heap retained per 1k iterations',
+        unit: 'B',
+        better: 'lower',
+      },
       async sample(ctx): Promise<Sample> {
         if (cfg.server) {
           const snap = cfg.snapshots && !snapshotted.has(ctx.sha);
@@ -144,7 +149,17 @@ export const heapProbe: ProbeKind<typeof heapSchema> = {
         const snap = cfg.snapshots && !snapshotted.has(ctx.sha);
         const prefix = snap ? join(ctx.artifactsDir, `heap-${ctx.sha.slice(0, 12)}`) : '';
         if (snap) await ctx.writeFile!(join(ctx.artifactsDir, '.keep'), '');
-        const cmd = [process.execPath, '--expose-gc', runner, cfg.scenario!, String(cfg.iterations), String(cfg.checkpoints), prefix].map(q).join(' ');
+        const cmd = [
+          process.execPath,
+          '--expose-gc',
+          runner,
+          cfg.scenario!,
+          String(cfg.iterations),
+          String(cfg.checkpoints),
+          prefix,
+        ]
+          .map(q)
+          .join(' ');
         const r = await ctx.exec(cmd, { env: cfg.env, timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined });
         const lines = r.stdout.trim().split('\n');
         if (r.exitCode !== 0) {
@@ -155,7 +170,12 @@ export const heapProbe: ProbeKind<typeof heapSchema> = {
         try {
           out = JSON.parse(lines[lines.length - 1]);
         } catch {
-          throw new CommitFailure('probe', `the heap runner printed no result (does ${cfg.scenario} print to stdout at exit?)`, ctx.logFile, lines.slice(-10));
+          throw new CommitFailure(
+            'probe',
+            `the heap runner printed no result (does ${cfg.scenario} print to stdout at exit?)`,
+            ctx.logFile,
+            lines.slice(-10),
+          );
         }
         const perThousand = slope(out.points) * 1000;
         const first = out.points[0][1];
@@ -273,7 +293,11 @@ async function evidence(ctx: ProbeContext, snapshots: string[]): Promise<void> {
   try {
     const [a, b] = await Promise.all(snapshots.map(async (s) => JSON.parse((await ctx.readFile!(s)).toString('utf8'))));
     const file = join(ctx.artifactsDir, 'heap-diff.json');
-    await ctx.writeFile!(file, JSON.stringify({ before: snapshots[0], after: snapshots[1], constructors: diffSnapshots(a, b) }, null, 2) + '\n');
+    await ctx.writeFile!(
+      file,
+      JSON.stringify({ before: snapshots[0], after: snapshots[1], constructors: diffSnapshots(a, b) }, null, 2) +
+        '\n',
+    );
     ctx.artifact('heap-diff', file);
   } catch (e) {
     ctx.warn(`heap snapshot diff failed: ${(e as Error).message}`);

@@ -40,7 +40,10 @@ export function httpMetricInfo(m: HttpMetric): MetricInfo {
 export function loadSample(f: LoadFigures, metric: HttpMetric): Sample {
   const { requests: _r, connections, ...figures } = f;
   const raw = f[metric];
-  return { value: metric === 'errorRate' || metric === 'non2xxRate' ? raw * 100 : raw, details: { ...figures, connections } };
+  return {
+    value: metric === 'errorRate' || metric === 'non2xxRate' ? raw * 100 : raw,
+    details: { ...figures, connections },
+  };
 }
 
 /** Start the server, wait for it, and run the discarded warm-up load. */
@@ -77,8 +80,16 @@ export async function measuredLoad(ctx: ProbeContext, cfg: LoadConfig, server: S
     signal: ctx.signal,
   });
   server.check('during the load');
-  if (f.requests === 0) throw new CommitFailure('server', `no request to ${server.url(cfg.url)} got a response`, ctx.logFile, server.tail());
-  ctx.log(`[perfbisect] load: ${f.requests} requests, p50 ${f.p50.toFixed(3)} ms, p99 ${f.p99.toFixed(3)} ms, ${f.rps.toFixed(0)} req/s, errors ${(f.errorRate * 100).toFixed(2)}%`);
+  if (f.requests === 0)
+    throw new CommitFailure(
+      'server',
+      `no request to ${server.url(cfg.url)} got a response`,
+      ctx.logFile,
+      server.tail(),
+    );
+  ctx.log(
+    `[perfbisect] load: ${f.requests} requests, p50 ${f.p50.toFixed(3)} ms, p99 ${f.p99.toFixed(3)} ms, ${f.rps.toFixed(0)} req/s, errors ${(f.errorRate * 100).toFixed(2)}%`,
+  );
   return f;
 }
 

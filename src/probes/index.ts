@@ -42,11 +42,16 @@ const registry: Record<string, ProbeKind> = probeKinds;
 
 export function createProbe(name: string, raw: unknown): { probe: Probe; config: unknown } {
   const path = `probes.${name}`;
-  if (!isObject(raw)) throw new UsageError(`invalid config: ${path} must be an object with a kind, like { kind: 'command', run: 'node bench.js' }`);
+  if (!isObject(raw))
+    throw new UsageError(
+      `invalid config: ${path} must be an object with a kind, like { kind: 'command', run: 'node bench.js' }`,
+    );
   const kind = raw.kind ?? 'command';
   const k = typeof kind === 'string' && Object.hasOwn(registry, kind) ? registry[kind] : undefined;
   if (!k) {
-    throw new UsageError(`invalid config: ${path}.kind ${JSON.stringify(kind)} is not a probe kind (known: ${Object.keys(probeKinds).join(', ')})`);
+    throw new UsageError(
+      `invalid config: ${path}.kind ${JSON.stringify(kind)} is not a probe kind (known: ${Object.keys(probeKinds).join(', ')})`,
+    );
   }
   const config = parseConfig(k.schema, { ...raw, kind }, path);
   return { probe: k.create(config, name), config };

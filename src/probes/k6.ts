@@ -72,7 +72,8 @@ function defaultBetter(ref: K6MetricRef): 'lower' | 'higher' {
  */
 export const k6Probe: ProbeKind<typeof k6Schema> = {
   kind: 'k6',
-  describe: "start the app, run a k6 script against it (BASE_URL), take a summary metric like 'http_req_duration.p(99)'",
+  describe:
+    "start the app, run a k6 script against it (BASE_URL), take a summary metric like 'http_req_duration.p(99)'",
   schema: k6Schema,
   create(cfg, name): Probe {
     const ref = parseK6Metric(cfg.metric);
@@ -93,10 +94,23 @@ export const k6Probe: ProbeKind<typeof k6Schema> = {
           const out = join(ctx.artifactsDir, `k6-summary-${++runs}.json`);
           const cmd = [
             `mkdir -p ${quoteArg(ctx.artifactsDir)} &&`,
-            quoteArgs([cfg.k6Path ?? 'k6', 'run', '--quiet', '--no-color', '--summary-export', out, '--summary-trend-stats', trendStats(ref).join(','), '-e', `BASE_URL=${server.baseUrl}`]),
+            quoteArgs([
+              cfg.k6Path ?? 'k6',
+              'run',
+              '--quiet',
+              '--no-color',
+              '--summary-export',
+              out,
+              '--summary-trend-stats',
+              trendStats(ref).join(','),
+              '-e',
+              `BASE_URL=${server.baseUrl}`,
+            ]),
             cfg.args ?? '',
             quoteArg(cfg.script),
-          ].filter(Boolean).join(' ');
+          ]
+            .filter(Boolean)
+            .join(' ');
           const r = await ctx.exec(cmd, { env: { BASE_URL: server.baseUrl } });
           server.check('during the k6 run');
           if (r.exitCode !== 0 && r.exitCode !== 99) {
@@ -133,7 +147,9 @@ function missingK6(name: string, k6Path?: string): EnvironmentError {
 
 /** A tool is there when `command -v` finds it (a name on PATH, or an executable path). */
 export async function findTool(ctx: ProbeContext, tool: string, missing: () => Error): Promise<void> {
-  const r = await ctx.exec(`command -v ${quoteArg(tool)} >/dev/null && { [ ! -e ${quoteArg(tool)} ] || [ -x ${quoteArg(tool)} ]; }`);
+  const r = await ctx.exec(
+    `command -v ${quoteArg(tool)} >/dev/null && { [ ! -e ${quoteArg(tool)} ] || [ -x ${quoteArg(tool)} ]; }`,
+  );
   if (r.exitCode !== 0) throw missing();
 }
 

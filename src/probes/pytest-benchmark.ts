@@ -99,17 +99,24 @@ function pyEnv(cfg: PytestBenchmarkProbeConfig): Record<string, string> {
 }
 
 function pyMetric(m: PyMetric): MetricInfo {
-  return m === 'ops' ? { name: 'ops', unit: 'ops/s', better: 'higher' } : { name: `${m} time`, unit: 'ms', better: 'lower' };
+  return m === 'ops'
+    ? { name: 'ops', unit: 'ops/s', better: 'higher' }
+    : { name: `${m} time`, unit: 'ms', better: 'lower' };
 }
 
 /** The first interpreter that imports pytest and pytest_benchmark; said in the UI, since it matters. */
 async function findPython(cfg: PytestBenchmarkProbeConfig, name: string, ctx: ProbeContext): Promise<string> {
   const tried: string[] = [];
   for (const py of cfg.python ? [cfg.python] : candidates) {
-    const r = await ctx.exec(`${quoteArg(py)} -c ${quoteArg('import sys, pytest, pytest_benchmark; print(sys.executable); print(getattr(pytest_benchmark, "__version__", "?"))')}`, { env: pyEnv(cfg) });
+    const r = await ctx.exec(
+      `${quoteArg(py)} -c ${quoteArg('import sys, pytest, pytest_benchmark; print(sys.executable); print(getattr(pytest_benchmark, "__version__", "?"))')}`,
+      { env: pyEnv(cfg) },
+    );
     const [exe, version] = r.stdout.trim().split('\n');
     if (r.exitCode === 0 && exe) {
-      ctx.warn(`pytest-benchmark ${version} with ${exe}${cfg.python ? '' : ` (the first of ${candidates.join(', ')} that has it; set probes.${name}.python to choose)`}`);
+      ctx.warn(
+        `pytest-benchmark ${version} with ${exe}${cfg.python ? '' : ` (the first of ${candidates.join(', ')} that has it; set probes.${name}.python to choose)`}`,
+      );
       // The resolved path: a pyenv shim costs seconds per run on a busy machine.
       return exe;
     }
@@ -120,29 +127,59 @@ async function findPython(cfg: PytestBenchmarkProbeConfig, name: string, ctx: Pr
   );
 }
 
-export function pytestSample(stdout: string, stderr: string, exitCode: number, cfg: PytestBenchmarkProbeConfig, ctx: Pick<ProbeContext, 'sha'>): Sample {
+export function pytestSample(
+  stdout: string,
+  stderr: string,
+  exitCode: number,
+  cfg: PytestBenchmarkProbeConfig,
+  ctx: Pick<ProbeContext, 'sha'>,
+): Sample {
   const at = `at commit ${ctx.sha.slice(0, 10)}`;
   const tail = tailLines(stderr, 15);
   if (/file or directory not found|ERROR: not found:|no match in any of/.test(stderr)) {
-    throw new CommitFailure('probe', `test ${cfg.test} does not exist ${at} (benchmarks are often added after the range's good end): use a --good after it was added`, undefined, tail);
+    throw new CommitFailure(
+      'probe',
+      `test ${cfg.test} does not exist ${at} (benchmarks are often added after the range's good end): use a --good after it was added`,
+      undefined,
+      tail,
+    );
   }
-  if (exitCode !== 0) throw new CommitFailure('probe', `pytest ${cfg.test} exited with code ${exitCode} ${at}`, undefined, tail, 'crashed');
+  if (exitCode !== 0)
+    throw new CommitFailure(
+      'probe',
+      `pytest ${cfg.test} exited with code ${exitCode} ${at}`,
+      undefined,
+      tail,
+      'crashed',
+    );
   const report = lastJsonLine(stdout) as
     { benchmarks?: { fullname?: string; name?: string; stats?: Record<string, number> }[] } | undefined;
   const list = report?.benchmarks ?? [];
   if (list.length === 0) {
-    throw new CommitFailure('probe', `${cfg.test} ran no benchmark ${at}: it must use the \`benchmark\` fixture`, undefined, tail);
+    throw new CommitFailure(
+      'probe',
+      `${cfg.test} ran no benchmark ${at}: it must use the \`benchmark\` fixture`,
+      undefined,
+      tail,
+    );
   }
   const b = list.length === 1 ? list[0] : list.find((x) => x.fullname === cfg.test);
   if (!b?.stats) {
-    throw new CommitFailure('probe', `${cfg.test} selects ${list.length} benchmarks ${at} (${list.map((x) => x.fullname).join(', ')}): name one test in "test"`, undefined, tail);
+    throw new CommitFailure(
+      'probe',
+      `${cfg.test} selects ${list.length} benchmarks ${at} (${list.map((x) => x.fullname).join(', ')}): name one test in "test"`,
+      undefined,
+      tail,
+    );
   }
   const st = b.stats;
   const raw = st[cfg.metric];
-  if (typeof raw !== 'number') throw new CommitFailure('probe', `the pytest-benchmark report has no ${cfg.metric} ${at}`, undefined, tail);
+  if (typeof raw !== 'number')
+    throw new CommitFailure('probe', `the pytest-benchmark report has no ${cfg.metric} ${at}`, undefined, tail);
   if (cfg.metric === 'ops') return { value: raw };
   // Seconds in the report; ms reads better and formats down to µs. The other timings go beside it.
   const details: Record<string, number> = {};
-  for (const k of ['min', 'mean', 'stddev'] as const) if (k !== cfg.metric && typeof st[k] === 'number') details[k] = st[k] * 1000;
+  for (const k of ['min', 'mean', 'stddev'] as const)
+    if (k !== cfg.metric && typeof st[k] === 'number') details[k] = st[k] * 1000;
   return { value: raw * 1000, details };
 }

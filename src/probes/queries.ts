@@ -115,7 +115,8 @@ export const queriesProbe: ProbeKind<typeof queriesSchema> = {
               throw new CommitFailure('probe', `GET ${target} failed: ${e.message}`, ctx.logFile, server.tail());
             });
             await r.arrayBuffer();
-            if (r.status >= 400) throw new CommitFailure('probe', `GET ${target} answered ${r.status}`, ctx.logFile, server.tail());
+            if (r.status >= 400)
+              throw new CommitFailure('probe', `GET ${target} answered ${r.status}`, ctx.logFile, server.tail());
           }
           const stats = await readStatements(sql);
           const total = stats.reduce((a, s) => a + s.calls, 0);
@@ -188,12 +189,15 @@ async function writeEvidence(
 
 export async function explain(sql: SqlClient, query: string): Promise<string> {
   const params = [...query.matchAll(/\$(\d+)/g)].reduce((m, x) => Math.max(m, Number(x[1])), 0);
-  const lines = async (q: string) => (await sql.query<{ 'QUERY PLAN': string }>(q)).map((r) => r['QUERY PLAN']).join('\n');
+  const lines = async (q: string) =>
+    (await sql.query<{ 'QUERY PLAN': string }>(q)).map((r) => r['QUERY PLAN']).join('\n');
   if (params === 0) return lines(`explain (analyze, buffers) ${query}`);
   await sql.query(`set plan_cache_mode = force_generic_plan`);
   await sql.query(`prepare perfbisect_top as ${query}`);
   try {
-    const plan = await lines(`explain (analyze, buffers) execute perfbisect_top(${Array(params).fill('null').join(', ')})`);
+    const plan = await lines(
+      `explain (analyze, buffers) execute perfbisect_top(${Array(params).fill('null').join(', ')})`,
+    );
     return `(generic plan; parameters bound to NULL)\n${plan}`;
   } finally {
     await sql.query('deallocate perfbisect_top').catch(() => undefined);
@@ -205,11 +209,15 @@ async function checkExtension(url: string, field: string): Promise<void> {
   try {
     sql = await connectSql(url);
   } catch (e) {
-    throw new UsageError(`invalid config: ${field}: cannot connect to ${redact(url)} (${(e as Error).message}); start that database or drop database.url to let perfbisect run its own`);
+    throw new UsageError(
+      `invalid config: ${field}: cannot connect to ${redact(url)} (${(e as Error).message}); start that database or drop database.url to let perfbisect run its own`,
+    );
   }
   try {
     const has = await sql.query(`select 1 from pg_extension where extname = 'pg_stat_statements'`);
-    const loaded = await sql.query<{ setting: string }>(`select setting from pg_settings where name = 'shared_preload_libraries'`);
+    const loaded = await sql.query<{ setting: string }>(
+      `select setting from pg_settings where name = 'shared_preload_libraries'`,
+    );
     if (has.length === 0 || !/pg_stat_statements/.test(loaded[0]?.setting ?? '')) {
       throw new UsageError(
         `invalid config: ${field}: pg_stat_statements is not enabled in ${redact(url)}: set shared_preload_libraries = 'pg_stat_statements' in postgresql.conf, restart, and run CREATE EXTENSION pg_stat_statements (or drop database.url to let perfbisect run its own PostgreSQL)`,

@@ -29,7 +29,9 @@ export function costSection(r: RunResult): string[] {
     `${co.installs ?? 0} installs${co.installsReused ? ` (${co.installsReused} copied from the install cache)` : ''}`,
     `${co.builds} builds${co.buildsRestored ? ` (${co.buildsRestored} restored from the build cache)` : ''}`,
     `${co.cachedBlocks} blocks replayed`,
-    ...(co.profileSeconds ? [`profiling the culprit${r.culprits.length > 1 ? 's' : ''} ${s(co.profileSeconds)}`] : []),
+    ...(co.profileSeconds
+      ? [`profiling the culprit${r.culprits.length > 1 ? 's' : ''} ${s(co.profileSeconds)}`]
+      : []),
     `perfbisect's own overhead ${s(co.overheadSeconds)}`,
     `reusing installs, builds and measured blocks saved ${s(co.savedSeconds)} (what redoing them for each commit would have cost)`,
   ];

@@ -56,7 +56,10 @@ export function dependencySection(
     L.push('');
   }
   for (const other of d.others ?? [])
-    L.push(`Also slower on its own: ${md(dependencyLine(other))}${other.ratio ? ` (${fmtRatio(other.ratio)})` : ''}.`, '');
+    L.push(
+      `Also slower on its own: ${md(dependencyLine(other))}${other.ratio ? ` (${fmtRatio(other.ratio)})` : ''}.`,
+      '',
+    );
   const deepest = d.levels.length ? d.levels[d.levels.length - 1].level : undefined;
   if (d.stopped)
     L.push(

@@ -124,7 +124,9 @@ function candidatesSection(r: DriftResult, t: string): string[] {
       return s === 'span' ? `two intervals, ${pct(c.interval)}` : `interval ${pct(c.interval)}`;
     });
     const outcome = c.status === 'step' ? `${c.kind} located` : `rejected by the ${c.rejectedBy}`;
-    out.push(`| \`${short(c.from)}\`..\`${short(c.to)}\` | ${flagged.join(', ')} | ${outcome} | ${md(c.reason, 1000)} |`);
+    out.push(
+      `| \`${short(c.from)}\`..\`${short(c.to)}\` | ${flagged.join(', ')} | ${outcome} | ${md(c.reason, 1000)} |`,
+    );
   }
   out.push(
     '',

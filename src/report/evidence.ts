@@ -4,7 +4,12 @@ import { md, mdCode, mdFence } from './escape.js';
 const pts = (d: number) => `${d >= 0 ? '+' : ''}${d.toFixed(1)} pts`;
 const ms = (v: number) => fmtValue(v, 'ms');
 const pct = (f: number) => `${(f * 100).toFixed(f < 0.1 ? 1 : 0)}%`;
-const profilerName = { v8: "V8's sampling profiler", cprofile: "Python's cProfile", pprof: "Go's pprof", none: 'no profiler' } as const;
+const profilerName = {
+  v8: "V8's sampling profiler",
+  cprofile: "Python's cProfile",
+  pprof: "Go's pprof",
+  none: 'no profiler',
+} as const;
 
 /** "src/checksum.js:2, added by this commit", or how the row relates to the change. */
 export function changeNote(r: EvidenceRow): string {
@@ -13,12 +18,14 @@ export function changeNote(r: EvidenceRow): string {
   if (r.inChange === 'added') return `added by this commit${where}`;
   if (r.inChange === 'modified') return `modified by this commit${where}`;
   if (r.evaluated) return `run through eval or new Function, defined in ${md(r.file)}:${r.line}`;
-  if (r.calledFrom) return `called from ${mdCode(r.calledFrom.function, { inTable: true })} (${md(r.calledFrom.file)}:${r.calledFrom.line}), changed by this commit`;
+  if (r.calledFrom)
+    return `called from ${mdCode(r.calledFrom.function, { inTable: true })} (${md(r.calledFrom.file)}:${r.calledFrom.line}), changed by this commit`;
   return '';
 }
 
 /** Where a row's function is: its file, or for code with no file, evaluated text (eval, new Function) or native. */
-const where = (r: { file: string; line: number }) => (r.file ? `${md(r.file)}${r.line ? `:${r.line}` : ''}` : r.line ? `(evaluated code):${r.line}` : '(native)');
+const where = (r: { file: string; line: number }) =>
+  r.file ? `${md(r.file)}${r.line ? `:${r.line}` : ''}` : r.line ? `(evaluated code):${r.line}` : '(native)';
 
 /** The body of the writeup's "Why it is slower" section: the profile diff at each culprit, tied to its diff. */
 export function renderEvidence(list: Evidence[] | undefined): string[] {
@@ -40,14 +47,25 @@ export function renderEvidence(list: Evidence[] | undefined): string[] {
     if (first) {
       const note = changeNote(first);
       const place = first.evaluated ? note : `${where(first)}${note ? `, ${note}` : ''}`;
-      L.push(`**${mdCode(first.function)}** (${place}): ${pct(first.shareAfter)} of the time at the culprit, ${pct(first.shareBefore)} before (${pts(first.delta)}, ${first.deltaMs >= 0 ? '+' : ''}${ms(first.deltaMs)} per run).`, '');
+      L.push(
+        `**${mdCode(first.function)}** (${place}): ${pct(first.shareAfter)} of the time at the culprit, ${pct(first.shareBefore)} before (${pts(first.delta)}, ${first.deltaMs >= 0 ? '+' : ''}${ms(first.deltaMs)} per run).`,
+        '',
+      );
     } else {
-      L.push('No function\'s share of the time changed by more than the noise between profiles of the same commit: the cost is spread evenly, or outside the profiled processes.', '');
+      L.push(
+        "No function's share of the time changed by more than the noise between profiles of the same commit: the cost is spread evenly, or outside the profiled processes.",
+        '',
+      );
     }
     if (e.top.length) {
-      L.push('| Function | Where | Self before | Self after | Total before → after | Δ share | Δ self/run | Change |', '|---|---|---|---|---|---|---|---|');
+      L.push(
+        '| Function | Where | Self before | Self after | Total before → after | Δ share | Δ self/run | Change |',
+        '|---|---|---|---|---|---|---|---|',
+      );
       for (const r of e.top) {
-        L.push(`| ${mdCode(r.function, { inTable: true })}${r.new ? ' (new)' : ''} | ${where(r)} | ${ms(r.selfBefore)} | ${ms(r.selfAfter)} | ${ms(r.totalBefore)} → ${ms(r.totalAfter)} | ${pts(r.delta)} | ${r.deltaMs >= 0 ? '+' : ''}${ms(r.deltaMs)} | ${changeNote(r)} |`);
+        L.push(
+          `| ${mdCode(r.function, { inTable: true })}${r.new ? ' (new)' : ''} | ${where(r)} | ${ms(r.selfBefore)} | ${ms(r.selfAfter)} | ${ms(r.totalBefore)} → ${ms(r.totalAfter)} | ${pts(r.delta)} | ${r.deltaMs >= 0 ? '+' : ''}${ms(r.deltaMs)} | ${changeNote(r)} |`,
+        );
       }
       L.push('');
     }
@@ -55,7 +73,10 @@ export function renderEvidence(list: Evidence[] | undefined): string[] {
       L.push(`Shrank: ${e.shrank.map((r) => `${mdCode(r.function)} ${where(r)} ${pts(r.delta)}`).join(', ')}.`, '');
     }
     if (e.lines.length) {
-      const diff = e.lines.flatMap((l) => [`# ${l.file}:${l.line}: ${pct(l.share)} of the time, ${ms(l.msPerRun)} per run`, `+${l.text}`]);
+      const diff = e.lines.flatMap((l) => [
+        `# ${l.file}:${l.line}: ${pct(l.share)} of the time, ${ms(l.msPerRun)} per run`,
+        `+${l.text}`,
+      ]);
       L.push('Changed lines that carry the cost, from the diff:', '', ...mdFence(diff.join('\n'), 'diff'), '');
     }
     const links = [
@@ -63,7 +84,11 @@ export function renderEvidence(list: Evidence[] | undefined): string[] {
       e.after && `[culprit profile](${e.after})`,
       e.flamegraph && `[differential flame graph](${e.flamegraph})`,
     ].filter(Boolean);
-    if (links.length) L.push(`Profiles: ${links.join(' · ')}. ${e.profiler === 'v8' ? 'The .cpuprofile files open in Chrome DevTools (Performance → Load profile) and in speedscope.' : ''}`, '');
+    if (links.length)
+      L.push(
+        `Profiles: ${links.join(' · ')}. ${e.profiler === 'v8' ? 'The .cpuprofile files open in Chrome DevTools (Performance → Load profile) and in speedscope.' : ''}`,
+        '',
+      );
     // Red where the culprit spends more of its time than the parent did; the HTML writeup inlines it.
     if (e.flamegraph && !/[\s()]/.test(e.flamegraph)) L.push(`![Differential flame graph at ${short(e.culprit)}](${e.flamegraph})`, '');
   }

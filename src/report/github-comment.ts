@@ -60,7 +60,9 @@ export function renderBisectComment(r: RunResult, c: ResultCulprit, links: GitHu
   if (c.suspicious) L.push(`**Doubtful:** ${md(c.suspicious, 400)}`, '');
   const others = r.culprits.filter((other) => other.sha !== c.sha);
   if (others.length) {
-    const list = others.map((other) => `${mdCode(short(other.sha))} ${md(other.subject, 80)} ${fmtRatio(other.change.ratio)}`);
+    const list = others.map(
+      (other) => `${mdCode(short(other.sha))} ${md(other.subject, 80)} ${fmtRatio(other.change.ratio)}`,
+    );
     L.push(`This bisect found ${r.culprits.length} culprits; the others: ${list.join(', ')}.`, '');
   }
   L.push(...evidenceSummary(r.evidence?.find((x) => x.culprit === c.sha)));
@@ -118,7 +120,11 @@ function evidenceSummary(e: Evidence | undefined): string[] {
 }
 
 function where(r: EvidenceRow, inTable = false): string {
-  return r.file ? mdCode(`${r.file}${r.line ? `:${r.line}` : ''}`, { inTable }) : r.line ? '(evaluated code)' : '(native)';
+  return r.file
+    ? mdCode(`${r.file}${r.line ? `:${r.line}` : ''}`, { inTable })
+    : r.line
+      ? '(evaluated code)'
+      : '(native)';
 }
 
 function note(r: EvidenceRow, inTable = false): string {

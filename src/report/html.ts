@@ -77,7 +77,11 @@ export function markdownToHtml(markdown: string, svgs: Map<string, string> = new
       flush();
       const svg = svgs.get(m[2]);
       // A chart of this run is inlined; anything else stays a caption (never a network fetch).
-      out.push(svg ? `<figure>${svg.trim()}<figcaption>${inline(m[1])}</figcaption></figure>` : `<p>${inline(m[1])} (${esc(m[2])})</p>`);
+      out.push(
+        svg
+          ? `<figure>${svg.trim()}<figcaption>${inline(m[1])}</figcaption></figure>`
+          : `<p>${inline(m[1])} (${esc(m[2])})</p>`,
+      );
     } else if (/^\|/.test(line)) {
       flush();
       const rows: string[][] = [];

@@ -14,8 +14,12 @@ export function noiseLines(n: NoiseReport, metricName: string): string[] {
       `this ${fmtSignedPct(n.delta)} step ${count(n.samplesForThisStep)}; about ${fmtDuration(n.minutes * 60)} for the ${n.verdicts} verdicts to come`,
   ];
   if (n.loaded) {
-    const who = n.busy.map((b) => `${termText(b.name)} (pid ${b.pid}, ${Math.round(b.cpu * 100)}% of a core)`).join(', ');
-    out.push(`machine busy: load ${n.load.toFixed(1)} on ${n.cores} cores${who ? `; ${who}` : ''}: wall time is noisier and verdicts take longer`);
+    const who = n.busy
+      .map((b) => `${termText(b.name)} (pid ${b.pid}, ${Math.round(b.cpu * 100)}% of a core)`)
+      .join(', ');
+    out.push(
+      `machine busy: load ${n.load.toFixed(1)} on ${n.cores} cores${who ? `; ${who}` : ''}: wall time is noisier and verdicts take longer`,
+    );
   }
   // Only where the run is mostly CPU work: a sleeping or waiting command's CPU time says little.
   if (n.cpuCv !== undefined && n.cpuCv > 0 && (n.cpuShare ?? 0) >= 0.2 && n.cv > 0.02 && n.cpuCv < n.cv / 2) {
@@ -25,7 +29,9 @@ export function noiseLines(n: NoiseReport, metricName: string): string[] {
     );
   }
   if (n.budget && n.budget.confidence < n.budget.asked) {
-    out.push(`--budget ${n.budget.minutes} min: confidence lowered from ${fmtPct(n.budget.asked)} to ${fmtPct(n.budget.confidence)} to fit`);
+    out.push(
+      `--budget ${n.budget.minutes} min: confidence lowered from ${fmtPct(n.budget.asked)} to ${fmtPct(n.budget.confidence)} to fit`,
+    );
   }
   return out;
 }

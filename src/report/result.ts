@@ -188,7 +188,13 @@ export function buildResult(i: ResultInput): RunResult {
     return n ? { censored: n } : {};
   };
   const commits: ResultCommit[] = [
-    { sha: i.good.sha, subject: i.meta.get(i.good.sha)?.subject ?? '', verdict: 'good-endpoint', summary: brief(i.summary(i.good.sha)), ...cut(i.good.sha) },
+    {
+      sha: i.good.sha,
+      subject: i.meta.get(i.good.sha)?.subject ?? '',
+      verdict: 'good-endpoint',
+      summary: brief(i.summary(i.good.sha)),
+      ...cut(i.good.sha),
+    },
     ...outcome.verdicts.map((v) => ({
       sha: v.sha,
       subject: i.meta.get(v.sha)?.subject ?? '',
@@ -202,7 +208,13 @@ export function buildResult(i: ResultInput): RunResult {
       ...(v.machine ? { machine: v.machine } : {}),
       ...cut(v.sha),
     })),
-    { sha: i.bad.sha, subject: i.meta.get(i.bad.sha)?.subject ?? '', verdict: 'bad-endpoint', summary: brief(i.summary(i.bad.sha)), ...cut(i.bad.sha) },
+    {
+      sha: i.bad.sha,
+      subject: i.meta.get(i.bad.sha)?.subject ?? '',
+      verdict: 'bad-endpoint',
+      summary: brief(i.summary(i.bad.sha)),
+      ...cut(i.bad.sha),
+    },
   ];
   const e = outcome.endpoints;
   return {

@@ -12,7 +12,15 @@ import { xmlText as esc } from './escape.js';
 
 
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"';
-const COLORS = { good: '#2e7d32', bad: '#c62828', before: '#1565c0', after: '#c62828', skipped: '#9e9e9e', inconclusive: '#8e24aa', between: '#00838f' };
+const COLORS = {
+  good: '#2e7d32',
+  bad: '#c62828',
+  before: '#1565c0',
+  after: '#c62828',
+  skipped: '#9e9e9e',
+  inconclusive: '#8e24aa',
+  between: '#00838f',
+};
 
 /** Round tick values over [lo, hi]: 1, 2 or 5 times a power of ten. */
 export function ticks(lo: number, hi: number, count = 5): number[] {
@@ -76,22 +84,37 @@ export function distributionChart(d: DistributionInput): string {
   const axisY = top + rows.length * rowH + 5;
   for (const t of ticks(lo, hi)) {
     out.push(`<line x1="${x(t)}" y1="${top}" x2="${x(t)}" y2="${axisY}" stroke="#e0e0e0"/>`);
-    out.push(`<text x="${x(t)}" y="${axisY + 15}" text-anchor="middle" fill="#555">${esc(fmtValue(t, d.metric.unit))}</text>`);
+    out.push(
+      `<text x="${x(t)}" y="${axisY + 15}" text-anchor="middle" fill="#555">${esc(fmtValue(t, d.metric.unit))}</text>`,
+    );
   }
-  out.push(`<text x="${n2((left + W - right) / 2)}" y="${axisY + 33}" text-anchor="middle" fill="#333">${esc(`${d.metric.name}${d.metric.unit ? ` (${d.metric.unit})` : ''}, ${d.metric.better} is better`)}</text>`);
+  out.push(
+    `<text x="${n2((left + W - right) / 2)}" y="${axisY + 33}" text-anchor="middle" fill="#333">${esc(`${d.metric.name}${d.metric.unit ? ` (${d.metric.unit})` : ''}, ${d.metric.better} is better`)}</text>`,
+  );
   rows.forEach((r, k) => {
     const cy = top + k * rowH + rowH / 2;
     const s = sorted(r.values.filter(Number.isFinite));
-    out.push(`<text x="${left - 10}" y="${cy - 4}" text-anchor="end" fill="${r.color}" font-weight="600">${esc(r.label)}</text>`);
-    out.push(`<text x="${left - 10}" y="${cy + 12}" text-anchor="end" fill="#555">n=${s.length}${s.length ? `, median ${esc(fmtValue(quantileSorted(s, 0.5), d.metric.unit))}` : ''}</text>`);
+    out.push(
+      `<text x="${left - 10}" y="${cy - 4}" text-anchor="end" fill="${r.color}" font-weight="600">${esc(r.label)}</text>`,
+    );
+    out.push(
+      `<text x="${left - 10}" y="${cy + 12}" text-anchor="end" fill="#555">n=${s.length}${s.length ? `, median ${esc(fmtValue(quantileSorted(s, 0.5), d.metric.unit))}` : ''}</text>`,
+    );
     if (!s.length) return;
     const q1 = quantileSorted(s, 0.25);
     const q3 = quantileSorted(s, 0.75);
     const med = quantileSorted(s, 0.5);
-    out.push(`<rect x="${x(q1)}" y="${cy - 16}" width="${n2(Math.max(1, x(q3) - x(q1)))}" height="32" fill="${r.color}" fill-opacity="0.12" stroke="${r.color}"/>`);
-    out.push(`<line x1="${x(med)}" y1="${cy - 20}" x2="${x(med)}" y2="${cy + 20}" stroke="${r.color}" stroke-width="3"/>`);
+    out.push(
+      `<rect x="${x(q1)}" y="${cy - 16}" width="${n2(Math.max(1, x(q3) - x(q1)))}" height="32" fill="${r.color}" fill-opacity="0.12" stroke="${r.color}"/>`,
+    );
+    out.push(
+      `<line x1="${x(med)}" y1="${cy - 20}" x2="${x(med)}" y2="${cy + 20}" stroke="${r.color}" stroke-width="3"/>`,
+    );
     r.values.forEach((v, i) => {
-      if (Number.isFinite(v)) out.push(`<circle cx="${x(v)}" cy="${n2(cy + jitter(i) * 26)}" r="2.6" fill="${r.color}" fill-opacity="0.6"/>`);
+      if (Number.isFinite(v))
+        out.push(
+          `<circle cx="${x(v)}" cy="${n2(cy + jitter(i) * 26)}" r="2.6" fill="${r.color}" fill-opacity="0.6"/>`,
+        );
     });
   });
   out.push('</svg>');
@@ -136,27 +159,46 @@ export function commitsChart(points: CommitPoint[], metric: MetricInfo, title: s
   const out = svgOpen(W, H, title);
   for (const t of ticks(lo, hi)) {
     out.push(`<line x1="${left}" y1="${y(t)}" x2="${W - right}" y2="${y(t)}" stroke="#e0e0e0"/>`);
-    out.push(`<text x="${left - 6}" y="${y(t) + 4}" text-anchor="end" fill="#555">${esc(fmtValue(t, metric.unit))}</text>`);
+    out.push(
+      `<text x="${left - 6}" y="${y(t) + 4}" text-anchor="end" fill="#555">${esc(fmtValue(t, metric.unit))}</text>`,
+    );
   }
   const path = stats.map((s, i) => (s ? `${x(i)},${y(s.med)}` : '')).filter(Boolean);
-  if (path.length > 1) out.push(`<polyline points="${path.join(' ')}" fill="none" stroke="#9e9e9e" stroke-dasharray="4 3"/>`);
+  if (path.length > 1)
+    out.push(`<polyline points="${path.join(' ')}" fill="none" stroke="#9e9e9e" stroke-dasharray="4 3"/>`);
   points.forEach((p, i) => {
     const s = stats[i];
     const v = p.verdict.replace(/-endpoint$/, '');
     const color = (COLORS as Record<string, string>)[v] ?? '#333';
     if (s) {
-      out.push(`<line x1="${x(i)}" y1="${y(s.q1)}" x2="${x(i)}" y2="${y(s.q3)}" stroke="${color}" stroke-width="6" stroke-opacity="0.35"/>`);
+      out.push(
+        `<line x1="${x(i)}" y1="${y(s.q1)}" x2="${x(i)}" y2="${y(s.q3)}" stroke="${color}" stroke-width="6" stroke-opacity="0.35"/>`,
+      );
       out.push(`<circle cx="${x(i)}" cy="${y(s.med)}" r="5" fill="${color}"/>`);
-      if (p.culprit) out.push(`<circle cx="${x(i)}" cy="${y(s.med)}" r="10" fill="none" stroke="${COLORS.bad}" stroke-width="2"/>`);
+      if (p.culprit)
+        out.push(
+          `<circle cx="${x(i)}" cy="${y(s.med)}" r="10" fill="none" stroke="${COLORS.bad}" stroke-width="2"/>`,
+        );
     }
     const label = `${short(p.sha).slice(0, 7)}`;
-    out.push(`<text x="${x(i)}" y="${top + plotH + 16}" text-anchor="middle" fill="#333" font-family="ui-monospace, monospace">${esc(label)}</text>`);
-    out.push(`<text x="${x(i)}" y="${top + plotH + 30}" text-anchor="middle" fill="${color}">${esc(p.verdict.replace('-endpoint', ' (ref)'))}</text>`);
+    out.push(
+      `<text x="${x(i)}" y="${top + plotH + 16}" text-anchor="middle" fill="#333" font-family="ui-monospace, monospace">${esc(label)}</text>`,
+    );
+    out.push(
+      `<text x="${x(i)}" y="${top + plotH + 30}" text-anchor="middle" fill="${color}">${esc(p.verdict.replace('-endpoint', ' (ref)'))}</text>`,
+    );
     const subject = p.subject.length > 16 ? `${p.subject.slice(0, 15)}…` : p.subject;
-    out.push(`<text x="${x(i)}" y="${top + plotH + 44}" text-anchor="middle" fill="#777" font-size="10">${esc(subject)}</text>`);
-    if (s) out.push(`<text x="${x(i)}" y="${top + plotH + 58}" text-anchor="middle" fill="#777" font-size="10">n=${s.n}</text>`);
+    out.push(
+      `<text x="${x(i)}" y="${top + plotH + 44}" text-anchor="middle" fill="#777" font-size="10">${esc(subject)}</text>`,
+    );
+    if (s)
+      out.push(
+        `<text x="${x(i)}" y="${top + plotH + 58}" text-anchor="middle" fill="#777" font-size="10">n=${s.n}</text>`,
+      );
   });
-  out.push(`<text x="${left}" y="${H - 12}" fill="#333">${esc(`${metric.name}${metric.unit ? ` (${metric.unit})` : ''}: median and 25–75% of each measured commit, oldest left; ${metric.better} is better`)}</text>`);
+  out.push(
+    `<text x="${left}" y="${H - 12}" fill="#333">${esc(`${metric.name}${metric.unit ? ` (${metric.unit})` : ''}: median and 25–75% of each measured commit, oldest left; ${metric.better} is better`)}</text>`,
+  );
   out.push('</svg>');
   return out.join('\n') + '\n';
 }

@@ -25,9 +25,14 @@ export function webhookPayload(r: DriftResult, report?: string): WebhookPayload 
   const creep = r.drift && r.alerts.includes(r.drift.id) ? r.drift : null;
   const lines = [
     `perfbisect drift: ${slackText(r.probe.name)} on ${slackText(r.branch)} got slower: ${alerted.length} new regression(s)${creep ? ` and gradual drift of ${pct(creep.total)}` : ''} in ${r.window.commits} commits (${short(r.window.from)}..${short(r.window.to)}).`,
-    ...alerted.map((c) => `• ${pct(c.change)} (${slackText(fmtValue(c.before, unit))} → ${slackText(fmtValue(c.after, unit))}) at ${c.culprit ? `${short(c.culprit)} ${slackText(c.subject.slice(0, 80))}` : 'an unresolved commit'} [${slackText(c.id)}]`),
+    ...alerted.map(
+      (c) =>
+        `• ${pct(c.change)} (${slackText(fmtValue(c.before, unit))} → ${slackText(fmtValue(c.after, unit))}) at ${c.culprit ? `${short(c.culprit)} ${slackText(c.subject.slice(0, 80))}` : 'an unresolved commit'} [${slackText(c.id)}]`,
+    ),
     ...(creep
-      ? [`• drift ${pct(creep.total)} over ${creep.commits} commits, no single step above the threshold accounts for ${pct(creep.unexplained)} of it`]
+      ? [
+          `• drift ${pct(creep.total)} over ${creep.commits} commits, no single step above the threshold accounts for ${pct(creep.unexplained)} of it`,
+        ]
       : []),
     ...(report ? [`Report: ${slackText(report)}`] : []),
   ];

@@ -23,10 +23,23 @@ export interface WriteupExtras {
 
 /** Labels for probe detail fields (load probes report these beside their metric). */
 const detailLabels: Record<string, string> = {
-  p50: 'P50 latency', p90: 'P90 latency', p95: 'P95 latency', p99: 'P99 latency', 'p99.9': 'P99.9 latency', mean: 'Mean latency',
-  wall: 'Wall time', cpu: 'CPU time (user + system)',
-  rps: 'Requests/s', errorRate: 'Error rate', non2xxRate: 'Non-2xx rate', queriesPerRequest: 'DB queries/req',
-  total: 'Total bytes', raw: 'Raw bytes', gzip: 'Gzip bytes', brotli: 'Brotli bytes', files: 'Files',
+  p50: 'P50 latency',
+  p90: 'P90 latency',
+  p95: 'P95 latency',
+  p99: 'P99 latency',
+  'p99.9': 'P99.9 latency',
+  mean: 'Mean latency',
+  wall: 'Wall time',
+  cpu: 'CPU time (user + system)',
+  rps: 'Requests/s',
+  errorRate: 'Error rate',
+  non2xxRate: 'Non-2xx rate',
+  queriesPerRequest: 'DB queries/req',
+  total: 'Total bytes',
+  raw: 'Raw bytes',
+  gzip: 'Gzip bytes',
+  brotli: 'Brotli bytes',
+  files: 'Files',
 };
 
 function detailUnit(key: string, metricUnit: string): string {
@@ -85,8 +98,12 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
           : `No regression between ${md(r.good.ref)} and ${md(r.bad.ref)}`;
   L.push(`## ${headline}`, '');
   L.push(`**Date:** ${(x.date ?? new Date().toISOString()).slice(0, 10)}  `);
-  L.push(`**Range:** good ${mdCode(r.good.ref)} (${short(r.good.sha)}) .. bad ${mdCode(r.bad.ref)} (${short(r.bad.sha)}), ${r.rangeSize} commits  `);
-  L.push(`**Probe:** ${mdCode(r.probe.name)} (${r.probe.kind}): ${md(m.name)}${unit ? ` in ${md(unit)}` : ''}, ${direction(m)}  `);
+  L.push(
+    `**Range:** good ${mdCode(r.good.ref)} (${short(r.good.sha)}) .. bad ${mdCode(r.bad.ref)} (${short(r.bad.sha)}), ${r.rangeSize} commits  `,
+  );
+  L.push(
+    `**Probe:** ${mdCode(r.probe.name)} (${r.probe.kind}): ${md(m.name)}${unit ? ` in ${md(unit)}` : ''}, ${direction(m)}  `,
+  );
   L.push(`**Status:** ${r.status}`, '');
 
   const e = r.endpoints;
@@ -97,7 +114,11 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
       `all ${e.good.n} and ${e.bad.n} samples of the two, measured interleaved).`,
     '',
   );
-  if (r.status === 'no-regression') L.push(`That is below ${fmtPct(r.noRegressionBelow)}, the smallest change worth bisecting here: no commit is blamed.`, '');
+  if (r.status === 'no-regression')
+    L.push(
+      `That is below ${fmtPct(r.noRegressionBelow)}, the smallest change worth bisecting here: no commit is blamed.`,
+      '',
+    );
   if (r.status === 'undecided') L.push(`${md(undecidedText(r.noRegressionBelow), 1000)}.`, '');
 
   if (r.culprits.length) {
@@ -115,24 +136,35 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
     );
     for (const s of r.suspects) {
       const v = r.commits.find((c) => c.sha === s);
-      L.push(`- \`${short(s)}\` ${md(x.meta.get(s)?.subject ?? '')}${v?.verdict === 'skipped' ? ` (skipped: ${md(v.reason ?? '')})` : ''}`);
+      L.push(
+        `- \`${short(s)}\` ${md(x.meta.get(s)?.subject ?? '')}${v?.verdict === 'skipped' ? ` (skipped: ${md(v.reason ?? '')})` : ''}`,
+      );
     }
     L.push('');
   }
 
   if (r.culprits.length) {
     const c = r.culprit!;
-    L.push('### Baseline (before)', '', `The same samples as the root cause: \`${short(c.baseline)}\` and the culprit from the blocks that measured them side by side.`, '');
+    L.push(
+      '### Baseline (before)',
+      '',
+      `The same samples as the root cause: \`${short(c.baseline)}\` and the culprit from the blocks that measured them side by side.`,
+      '',
+    );
     L.push('| Metric | Value |', '|--------|-------|');
     L.push(`| ${md(m.name)} (median) | ${val(c.before.median)} |`);
     L.push(`| Spread (±MAD) | ${fmtValue(c.before.spread, unit)} |`);
-    for (const [k, v] of shownDetails(c.details?.before, m.name)) L.push(`| ${detailLabels[k] ?? k} | ${fmtDetail(k, v, unit)} |`);
+    for (const [k, v] of shownDetails(c.details?.before, m.name))
+      L.push(`| ${detailLabels[k] ?? k} | ${fmtDetail(k, v, unit)} |`);
     L.push(`| Samples | ${c.before.n} |`, '');
     L.push('### After', '', '| Metric | Before | After | Delta |', '|--------|--------|-------|-------|');
-    L.push(`| ${md(m.name)} (median) | ${val(c.before.median)} | ${val(c.after.median)} | ${delta(c.before.median, c.after.median)} |`);
+    L.push(
+      `| ${md(m.name)} (median) | ${val(c.before.median)} | ${val(c.after.median)} | ${delta(c.before.median, c.after.median)} |`,
+    );
     for (const [k, v] of shownDetails(c.details?.before, m.name)) {
       const a = c.details?.after[k];
-      if (a !== undefined) L.push(`| ${detailLabels[k] ?? k} | ${fmtDetail(k, v, unit)} | ${fmtDetail(k, a, unit)} | ${delta(v, a)} |`);
+      if (a !== undefined)
+        L.push(`| ${detailLabels[k] ?? k} | ${fmtDetail(k, v, unit)} | ${fmtDetail(k, a, unit)} | ${delta(v, a)} |`);
     }
     L.push(`| Samples | ${c.before.n} | ${c.after.n} | |`, '');
   }
@@ -142,7 +174,12 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
   const profiles = renderEvidence(r.evidence?.filter((e) => !(e.profiler === 'none' && own.has(e.culprit))));
   const probeSaw = renderProbeEvidence(x.probeEvidence ?? []);
   // Bytes (bundle, heap) grow rather than slow down: the same section, headed for what was measured.
-  const why = m.unit === 'B' ? (m.better === 'higher' ? '### Why it is smaller' : '### Why it is larger') : '### Why it is slower';
+  const why =
+    m.unit === 'B'
+      ? m.better === 'higher'
+        ? '### Why it is smaller'
+        : '### Why it is larger'
+      : '### Why it is slower';
   if (profiles.length || probeSaw.length) L.push(why, '', ...profiles, ...probeSaw);
   // Benchmark-suite probes (issue 7): the benchstat-style view their users expect.
   L.push(...benchstatSection(r, x.samples));
@@ -151,13 +188,18 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
   L.push(...censoredNote(r));
   L.push('');
   L.push('#### Commits measured', '');
-  L.push('Each commit\'s median, spread and n pool every sample it got in the run (as the commit measured and as a reference); the root cause compares only the blocks that measured the culprit beside its baseline, so its numbers can differ.', '');
+  L.push(
+    "Each commit's median, spread and n pool every sample it got in the run (as the commit measured and as a reference); the root cause compares only the blocks that measured the culprit beside its baseline, so its numbers can differ.",
+    '',
+  );
   L.push('| Commit | Subject | Verdict | Median (all samples) | ± | n |', '|---|---|---|---|---|---|');
   const order = new Map([...x.meta.keys()].map((s, i) => [s, i]));
   for (const c of [...r.commits].sort((a, b) => (order.get(a.sha) ?? 0) - (order.get(b.sha) ?? 0))) {
     const verdict = c.verdict === 'inconclusive' ? `inconclusive (leans ${c.lean})` : c.verdict;
     const n = c.censored ? `${c.summary.n} (${c.censored} timed out)` : `${c.summary.n}`;
-    L.push(`| \`${short(c.sha)}\` | ${md(c.subject.slice(0, 60))} | ${verdict} | ${val(c.summary.median)} | ${fmtValue(c.summary.spread, unit)} | ${n} |`);
+    L.push(
+      `| \`${short(c.sha)}\` | ${md(c.subject.slice(0, 60))} | ${verdict} | ${val(c.summary.median)} | ${fmtValue(c.summary.spread, unit)} | ${n} |`,
+    );
   }
   L.push('', ...chartRefs(x, undefined));
   L.push(...fleetSection(r));
@@ -180,12 +222,15 @@ function fleetSection(r: RunResult): string[] {
   const f = r.fleet;
   if (!f) return [];
   const L = [
-    '#### Where it was measured', '',
+    '#### Where it was measured',
+    '',
     `${f.rounds} round${f.rounds === 1 ? '' : 's'} of up to ${f.runners} jobs on ${md(f.runner)}. Each job built its commit and the round's ` +
       'references and measured them interleaved on its own machine; a verdict compares only samples one machine took, so ' +
-      'differences between machines cannot pass for a step. Above, each commit\'s figures are those of the machine whose ' +
-      'samples decided its verdict.', '',
-    '| Machine | CPU | Round.job: measured (against) |', '|---|---|---|',
+      "differences between machines cannot pass for a step. Above, each commit's figures are those of the machine whose " +
+      'samples decided its verdict.',
+    '',
+    '| Machine | CPU | Round.job: measured (against) |',
+    '|---|---|---|',
   ];
   for (const m of f.machines) {
     const refs = (shas: string[]) => shas.map((x) => `\`${short(x)}\``).join(', ');
@@ -235,8 +280,14 @@ function howSure(r: RunResult): string[] {
         'does not cover those guesses: if one is wrong, the culprit lies on its other side.',
     );
   }
-  if (r.minorSteps.length) out.push(`Smaller steps also located (below the threshold): ${r.minorSteps.map((s) => `\`${short(s.sha)}\` ${fmtRatio(s.change.ratio)}`).join(', ')}.`);
-  if (r.noise) out.push(...noiseLines(r.noise, r.probe.metric.name).map((l) => md(l.charAt(0).toUpperCase() + l.slice(1), 1000) + '.'));
+  if (r.minorSteps.length)
+    out.push(
+      `Smaller steps also located (below the threshold): ${r.minorSteps.map((s) => `\`${short(s.sha)}\` ${fmtRatio(s.change.ratio)}`).join(', ')}.`,
+    );
+  if (r.noise)
+    out.push(
+      ...noiseLines(r.noise, r.probe.metric.name).map((l) => md(l.charAt(0).toUpperCase() + l.slice(1), 1000) + '.'),
+    );
   return out;
 }
 
@@ -248,7 +299,8 @@ function culpritSection(c: ResultCulprit, r: RunResult): string[] {
       `${ratioOf(r, c.before.median, c.after.median, c.change.ratio)} ${r.probe.deterministic ? '(a deterministic probe: one exact measurement of each).' : `(${Math.round(c.change.confidence * 100)}% interval ${fmtRatio(c.change.ci[0])} to ${fmtRatio(c.change.ci[1])}, ${fmtP(c.change.p)}; ${samples}).`}`,
     '',
   ];
-  if (c.baseline !== c.parent) L.push(`(Measured against \`${short(c.baseline)}\`, the nearest measured good commit.)`, '');
+  if (c.baseline !== c.parent)
+    L.push(`(Measured against \`${short(c.baseline)}\`, the nearest measured good commit.)`, '');
   if (c.files.length) {
     L.push('| File changed | + | − |', '|---|---|---|');
     for (const f of c.files.slice(0, 20)) L.push(`| ${md(f.file)} | ${f.added} | ${f.removed} |`);

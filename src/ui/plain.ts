@@ -20,8 +20,12 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
     switch (e.type) {
       case 'run-start':
         metric = e.metric;
-        write(`perfbisect: ${e.rangeSize} commits between ${e.good.ref} (${short(e.good.sha)}) and ${e.bad.ref} (${short(e.bad.sha)}) in ${e.repo}`);
-        write(`probe ${e.probe.name} (${e.probe.kind}): ${e.metric.name}${e.metric.unit ? ` in ${e.metric.unit}` : ''}, ${e.metric.better} is better${e.deterministic ? ', deterministic' : ''}`);
+        write(
+          `perfbisect: ${e.rangeSize} commits between ${e.good.ref} (${short(e.good.sha)}) and ${e.bad.ref} (${short(e.bad.sha)}) in ${e.repo}`,
+        );
+        write(
+          `probe ${e.probe.name} (${e.probe.kind}): ${e.metric.name}${e.metric.unit ? ` in ${e.metric.unit}` : ''}, ${e.metric.better} is better${e.deterministic ? ', deterministic' : ''}`,
+        );
         write(`run ${e.runId}: ${e.runDir}`);
         if (e.resumed) {
           const blocks = e.resumed.blocks;
@@ -32,12 +36,17 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         for (const c of e.commits) subjects.set(c.sha, c.subject);
         break;
       case 'build-end':
-        write(`build ${short(e.sha)} ${e.ok ? 'ok' : 'FAILED'} in ${fmtDuration(e.seconds)}${e.ok ? '' : ` (log: ${e.log})`}`);
+        write(
+          `build ${short(e.sha)} ${e.ok ? 'ok' : 'FAILED'} in ${fmtDuration(e.seconds)}${e.ok ? '' : ` (log: ${e.log})`}`,
+        );
         if (!e.ok) for (const l of e.tail ?? []) write(`  | ${l}`);
         break;
       case 'install-end':
         if (e.seeded) write(`install ${short(e.sha)}: copied from the install cache in ${fmtDuration(e.seconds)}`);
-        else write(`install ${short(e.sha)} ${e.ok ? 'ok' : 'FAILED'} in ${fmtDuration(e.seconds)}${e.ok ? '' : ` (log: ${e.log})`}`);
+        else
+          write(
+            `install ${short(e.sha)} ${e.ok ? 'ok' : 'FAILED'} in ${fmtDuration(e.seconds)}${e.ok ? '' : ` (log: ${e.log})`}`,
+          );
         if (!e.ok) for (const l of e.tail ?? []) write(`  | ${l}`);
         break;
       case 'measure-start': {
@@ -55,11 +64,16 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
       case 'round': {
         const cached = e.jobs.filter((j) => j.cached).length;
         const targets = e.jobs.map((j) => short(j.target)).join(', ');
-        write(`round ${e.round} on ${e.runner}: ${e.jobs.length} job(s), measuring ${targets}${cached ? ` (${cached} from the cache)` : ''}`);
+        write(
+          `round ${e.round} on ${e.runner}: ${e.jobs.length} job(s), measuring ${targets}${cached ? ` (${cached} from the cache)` : ''}`,
+        );
         break;
       }
       case 'job-end':
-        if (e.lost) write(`job ${e.round}.${e.index} ${short(e.target)}: no result: ${e.lost}${e.where ? ` (${e.where})` : ''}`);
+        if (e.lost)
+          write(
+            `job ${e.round}.${e.index} ${short(e.target)}: no result: ${e.lost}${e.where ? ` (${e.where})` : ''}`,
+          );
         else {
           const took = e.seconds !== undefined ? ` in ${fmtDuration(e.seconds)}` : '';
           const note = `${e.cached ? ' (from the cache)' : ''}${e.failed ? `: ${e.failed}` : ''}`;
@@ -100,14 +114,19 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         if (e.cached) write(`evidence ${short(e.sha)}: from the cache (profiled by an earlier run)`);
         if (e.note) write(`evidence ${short(e.sha)}: ${e.note}`);
         e.top.forEach((r, k) =>
-          write(`evidence ${short(e.sha)} #${k + 1}: ${r.function} ${r.file}${r.line ? `:${r.line}` : ''} ${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(1)} pts of the time${r.inChange ? `, ${r.inChange} by this commit` : ''}`),
+          write(
+            `evidence ${short(e.sha)} #${k + 1}: ${r.function} ${r.file}${r.line ? `:${r.line}` : ''} ${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(1)} pts of the time${r.inChange ? `, ${r.inChange} by this commit` : ''}`,
+          ),
         );
         break;
       case 'run-end': {
         const outcome = e.outcome;
         const ep = outcome.endpoints;
-        write(`endpoints: good ${fmtValue(ep.good.median, metric.unit)} → bad ${fmtValue(ep.bad.median, metric.unit)} (${fmtRatio(ep.ratio)}, ${fmtP(ep.comparison.p)})`);
-        if (outcome.status === 'no-regression') write(`result: no regression above ${fmtPct(outcome.noRegressionBelow)} between good and bad`);
+        write(
+          `endpoints: good ${fmtValue(ep.good.median, metric.unit)} → bad ${fmtValue(ep.bad.median, metric.unit)} (${fmtRatio(ep.ratio)}, ${fmtP(ep.comparison.p)})`,
+        );
+        if (outcome.status === 'no-regression')
+          write(`result: no regression above ${fmtPct(outcome.noRegressionBelow)} between good and bad`);
         if (outcome.status === 'undecided') write(`result: ${undecidedText(outcome.noRegressionBelow)}`);
         for (const c of outcome.culprits) {
           write(
@@ -117,9 +136,12 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         }
         const guesses = outcome.verdicts.filter((v) => v.verdict === 'inconclusive');
         if (outcome.culprits.length && guesses.length) {
-          write(`note: the search followed the lean of ${guesses.length} inconclusive verdict(s) (${guesses.map((v) => `${short(v.sha)} ${v.lean}`).join(', ')}); the confidence does not cover those guesses (see the writeup)`);
+          write(
+            `note: the search followed the lean of ${guesses.length} inconclusive verdict(s) (${guesses.map((v) => `${short(v.sha)} ${v.lean}`).join(', ')}); the confidence does not cover those guesses (see the writeup)`,
+          );
         }
-        if (outcome.status === 'ambiguous') write(`result: ambiguous; the regression is in one of: ${outcome.suspects.map(short).join(' ')}`);
+        if (outcome.status === 'ambiguous')
+          write(`result: ambiguous; the regression is in one of: ${outcome.suspects.map(short).join(' ')}`);
         write(`writeup: ${e.reportFile}`);
         write(`result json: ${e.resultFile}`);
         break;

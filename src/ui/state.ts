@@ -214,7 +214,12 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
         [e.sha]: {
           profiler: e.profiler,
           note: e.note === undefined ? undefined : clean(e.note),
-          top: e.top.map((r) => ({ function: clean(r.function), where: clean(r.file) + (r.line ? `:${r.line}` : ''), delta: r.delta, inChange: r.inChange })),
+          top: e.top.map((r) => ({
+            function: clean(r.function),
+            where: clean(r.file) + (r.line ? `:${r.line}` : ''),
+            delta: r.delta,
+            inChange: r.inChange,
+          })),
         },
       };
       return s;

@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { arch, platform } from 'node:os';
 import { join } from 'node:path';
 import { hashOf } from '../store/fingerprint.js';
@@ -15,7 +24,16 @@ import { copyTree, treeStamp } from './tree-copy.js';
 export type PackageManager = 'npm' | 'pnpm' | 'yarn';
 
 /** Files whose content decides what an install produces, in the repository root. */
-const lockfileNames = ['package-lock.json', 'npm-shrinkwrap.json', 'pnpm-lock.yaml', 'yarn.lock', 'go.sum', 'poetry.lock', 'uv.lock', 'Pipfile.lock'];
+const lockfileNames = [
+  'package-lock.json',
+  'npm-shrinkwrap.json',
+  'pnpm-lock.yaml',
+  'yarn.lock',
+  'go.sum',
+  'poetry.lock',
+  'uv.lock',
+  'Pipfile.lock',
+];
 
 export function lockfilesIn(dir: string): string[] {
   const names = lockfileNames.filter((f) => existsSync(join(dir, f)));
@@ -28,7 +46,12 @@ export function lockfilesIn(dir: string): string[] {
 export function detectManager(dir: string): PackageManager | undefined {
   if (existsSync(join(dir, 'pnpm-lock.yaml'))) return 'pnpm';
   if (existsSync(join(dir, 'yarn.lock'))) return 'yarn';
-  if (existsSync(join(dir, 'package-lock.json')) || existsSync(join(dir, 'npm-shrinkwrap.json')) || existsSync(join(dir, 'package.json'))) return 'npm';
+  if (
+    existsSync(join(dir, 'package-lock.json')) ||
+    existsSync(join(dir, 'npm-shrinkwrap.json')) ||
+    existsSync(join(dir, 'package.json'))
+  )
+    return 'npm';
   return undefined;
 }
 
@@ -39,7 +62,10 @@ export function detectManager(dir: string): PackageManager | undefined {
 export function autoInstallCommand(dir: string): string | undefined {
   const m = detectManager(dir);
   const hasLock = existsSync(join(dir, 'package-lock.json')) || existsSync(join(dir, 'npm-shrinkwrap.json'));
-  if (m === 'npm') return hasLock ? 'npm ci --prefer-offline --no-audit --no-fund' : 'npm install --prefer-offline --no-audit --no-fund --no-save';
+  if (m === 'npm')
+    return hasLock
+      ? 'npm ci --prefer-offline --no-audit --no-fund'
+      : 'npm install --prefer-offline --no-audit --no-fund --no-save';
   if (m === 'pnpm') return 'pnpm install --frozen-lockfile --prefer-offline';
   if (m === 'yarn') return 'yarn install --frozen-lockfile --prefer-offline';
   return undefined;

@@ -154,7 +154,10 @@ export async function descend(
     descent.levels.push(pkgLevel);
     const pkgStop =
       pkg.stopped ??
-      levelStopped(pkg.outcome, 'the upgrades alone do not make it slower: the regression is in the rest of the change');
+      levelStopped(
+        pkg.outcome,
+        'the upgrades alone do not make it slower: the regression is in the rest of the change',
+      );
     endLevel(ctx, culprit.sha, 'package', pkgLevel, pkgStop);
     if (!found.length) {
       stop(pkgStop);

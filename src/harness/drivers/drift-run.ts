@@ -71,7 +71,9 @@ export async function runDrift(
   const { start, commits } = window;
   const meta = new Map<string, Meta>(commits.map((c) => [c.sha, c]));
   const first = spreadPoints(commits.length, options.points).length;
-  note(`window ${short(start)}..${short(tip)}: ${commits.length - 1} commits on ${options.branch}, measuring ${first} first`);
+  note(
+    `window ${short(start)}..${short(tip)}: ${commits.length - 1} commits on ${options.branch}, measuring ${first} first`,
+  );
 
   const cache = cacheRoot();
   const runId = `drift-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${tip.slice(0, 7)}-${process.pid}`;
@@ -193,16 +195,40 @@ export async function runDrift(
     const fingerprint = measurer.fp.hash;
     const records: StoreRecord[] = [
       {
-        type: 'run', runId, probe: options.probeName, branch: options.branch, from: start, to: tip, fingerprint, probeHash,
+        type: 'run',
+        runId,
+        probe: options.probeName,
+        branch: options.branch,
+        from: start,
+        to: tip,
+        fingerprint,
+        probeHash,
         time: new Date().toISOString(),
       },
       ...series.map((p): StoreRecord => ({
-        type: 'point', runId, probe: options.probeName, sha: p.sha, tree: meta.get(p.sha)!.tree, fingerprint, probeHash,
-        samples: p.samples, value: p.value, date: meta.get(p.sha)!.date, subject: meta.get(p.sha)!.subject,
+        type: 'point',
+        runId,
+        probe: options.probeName,
+        sha: p.sha,
+        tree: meta.get(p.sha)!.tree,
+        fingerprint,
+        probeHash,
+        samples: p.samples,
+        value: p.value,
+        date: meta.get(p.sha)!.date,
+        subject: meta.get(p.sha)!.subject,
       })),
       ...changes.map((c): StoreRecord => ({
-        type: 'change', runId, probe: options.probeName, id: c.id, from: c.from, to: c.to, culprit: c.culprit ?? undefined,
-        change: c.change, kind: c.kind, confirmed: c.confirmed,
+        type: 'change',
+        runId,
+        probe: options.probeName,
+        id: c.id,
+        from: c.from,
+        to: c.to,
+        culprit: c.culprit ?? undefined,
+        change: c.change,
+        kind: c.kind,
+        confirmed: c.confirmed,
       })),
       ...(creep.drift ? [creepRecord(creep.drift, { runId, probe: options.probeName, from: start, to: tip })] : []),
     ];
@@ -217,17 +243,30 @@ export async function runDrift(
       writeOut(options.reportFile, renderDriftReport(result, { svgFile: 'series.svg' }));
       writeOut(join(dirname(resolve(options.reportFile)), 'series.svg'), svg);
     }
-    if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, renderDriftReport(result, {}) + '\n');
+    if (process.env.GITHUB_STEP_SUMMARY)
+      appendFileSync(process.env.GITHUB_STEP_SUMMARY, renderDriftReport(result, {}) + '\n');
     if (options.webhook && exitCode === ExitCode.driftFound) {
-      const failed = await postWebhook(options.webhook, webhookPayload(result, options.reportFile ? resolve(options.reportFile) : join(runDir, 'writeup.md')));
+      const failed = await postWebhook(
+        options.webhook,
+        webhookPayload(result, options.reportFile ? resolve(options.reportFile) : join(runDir, 'writeup.md')),
+      );
       if (failed) emit({ type: 'warning', message: `${failed}; the alert was not delivered (the result stands)` });
       else note('alert posted to the webhook');
     }
-    emit({ type: 'drift-end', exitCode, resultFile: options.jsonFile ? resolve(options.jsonFile) : join(runDir, 'result.json'), reportFile: options.reportFile ? resolve(options.reportFile) : join(runDir, 'writeup.md') });
+    emit({
+      type: 'drift-end',
+      exitCode,
+      resultFile: options.jsonFile ? resolve(options.jsonFile) : join(runDir, 'result.json'),
+      reportFile: options.reportFile ? resolve(options.reportFile) : join(runDir, 'writeup.md'),
+    });
     return { exitCode, result };
   } catch (e) {
     if (e instanceof Interrupted || signal.aborted) {
-      emit({ type: 'run-error', message: 'interrupted; measured samples are kept in the sample cache', exitCode: ExitCode.interrupted });
+      emit({
+        type: 'run-error',
+        message: 'interrupted; measured samples are kept in the sample cache',
+        exitCode: ExitCode.interrupted,
+      });
       return { exitCode: ExitCode.interrupted };
     }
     throw e;
@@ -298,7 +337,9 @@ async function measureCheck(
       const sha = e.sha ?? step.target;
       if (sha === start) {
         const what = e.stage === 'build' ? 'does not build' : 'cannot be measured';
-        throw new UsageError(`the window's start ${short(start)} ${what}: ${e.headline}: ${e.message}. Pick another with --since.`);
+        throw new UsageError(
+          `the window's start ${short(start)} ${what}: ${e.headline}: ${e.message}. Pick another with --since.`,
+        );
       }
       emit({ type: 'skip', sha, reason: `${e.headline}: ${e.message}` });
       check.skip(sha, `${e.headline}: ${e.message}`);

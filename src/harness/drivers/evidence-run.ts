@@ -53,7 +53,15 @@ export async function collectEvidence(options: EvidenceOptions): Promise<Evidenc
     if (stored) {
       const note = stored.note ? { note: stored.note } : {};
       const { profiler } = stored;
-      options.emit({ type: 'evidence', sha: c.sha, profiler, top: brief(stored), cached: true, ...note, evidence: stored });
+      options.emit({
+        type: 'evidence',
+        sha: c.sha,
+        profiler,
+        top: brief(stored),
+        cached: true,
+        ...note,
+        evidence: stored,
+      });
       out.push(stored);
       continue;
     }
@@ -66,7 +74,7 @@ export async function collectEvidence(options: EvidenceOptions): Promise<Evidenc
     } catch (e) {
       if (options.signal.aborted) throw e;
       const why = e instanceof CommitFailure ? `${e.headline}: ${e.message}` : (e as Error).message;
-      ev = { culprit: c.sha, parent: c.parent, profiler: 'none', top: [], shrank: [], lines: [], note: `profiling failed: ${why}` };
+      ev = noEvidence(c, `profiling failed: ${why}`);
       options.emit({ type: 'warning', message: `evidence for ${c.sha.slice(0, 10)}: ${ev.note}` });
     }
     const note = ev.note ? { note: ev.note } : {};
@@ -177,15 +185,11 @@ async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: s
         s.files.push(files);
       }
       if (run === 1 && Object.values(sides).every((s) => s.files.every((f) => f.length === 0))) {
-        return {
-          culprit: c.sha,
-          parent: c.parent,
-          profiler: 'none',
-          top: [],
-          shrank: [],
-          lines: [],
-          note: `no Node.js or Python process ran under the ${options.probe.kind} probe, and this probe kind has no other profiler: no profile to compare`,
-        };
+        const kind = options.probe.kind;
+        return noEvidence(
+          c,
+          `no Node.js or Python process ran under the ${kind} probe, and this probe kind has no other profiler: no profile to compare`,
+        );
       }
     }
   } finally {
@@ -276,3 +280,8 @@ async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: s
 }
 
 /** One shell word. */
+
+/** A culprit without a profile comparison, and why. */
+function noEvidence(c: { sha: string; parent: string }, note: string): Evidence {
+  return { culprit: c.sha, parent: c.parent, profiler: 'none', top: [], shrank: [], lines: [], note };
+}

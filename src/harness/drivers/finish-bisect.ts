@@ -176,7 +176,11 @@ export function referenceFailure(
   f: CommitFailure,
 ): never {
   const which =
-    sha === ends.good ? `--good ${options.good}` : sha === ends.bad ? `--bad ${options.bad}` : `reference ${sha.slice(0, 12)}`;
+    sha === ends.good
+      ? `--good ${options.good}`
+      : sha === ends.bad
+        ? `--bad ${options.bad}`
+        : `reference ${sha.slice(0, 12)}`;
   const what = f.stage === 'build' ? 'does not build' : 'cannot be measured';
   const fix =
     f.kind === 'too slow'

@@ -10,7 +10,9 @@ export class Repo {
 
   static async open(dir: string): Promise<Repo> {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-      throw new UsageError(`--repo ${dir} is not a directory. Point --repo at a git repository (or run perfbisect inside one).`);
+      throw new UsageError(
+        `--repo ${dir} is not a directory. Point --repo at a git repository (or run perfbisect inside one).`,
+      );
     }
     try {
       const root = (await simpleGit(dir).raw(['rev-parse', '--show-toplevel'])).trim();
@@ -26,12 +28,16 @@ export class Repo {
 
   async resolve(ref: string, flag: string): Promise<string> {
     try {
-      const sha = (await this.git.raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`])).trim();
+      const sha = (
+        await this.git.raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`])
+      ).trim();
       if (/^[0-9a-f]{40,64}$/.test(sha)) return sha;
     } catch {
       /* reported below */
     }
-    throw new UsageError(`${flag} ${ref}: no such commit in ${this.root}. Use a branch, tag or SHA that \`git log\` shows (fetch it first if it is remote).`);
+    throw new UsageError(
+      `${flag} ${ref}: no such commit in ${this.root}. Use a branch, tag or SHA that \`git log\` shows (fetch it first if it is remote).`,
+    );
   }
 
   async isAncestor(a: string, b: string): Promise<boolean> {
@@ -43,7 +49,15 @@ export class Repo {
   /** Commits reachable from bad and not from good, oldest first, with metadata and trees. */
   async range(good: string, bad: string, firstParent: boolean): Promise<(CommitMeta & { tree: string })[]> {
     const fmt = ['%H', '%P', '%T', '%an <%ae>', '%aI', '%s'].join('%x1f') + '%x1e';
-    const out = await this.git.raw(['log', '--topo-order', '--reverse', ...(firstParent ? ['--first-parent'] : []), `--format=${fmt}`, bad, `^${good}`]);
+    const out = await this.git.raw([
+      'log',
+      '--topo-order',
+      '--reverse',
+      ...(firstParent ? ['--first-parent'] : []),
+      `--format=${fmt}`,
+      bad,
+      `^${good}`,
+    ]);
     return out
       .split('\x1e')
       .map((r) => r.replace(/^\n/, ''))
@@ -56,7 +70,9 @@ export class Repo {
 
   async meta(sha: string): Promise<CommitMeta & { tree: string }> {
     const fmt = ['%H', '%P', '%T', '%an <%ae>', '%aI', '%s'].join('%x1f');
-    const [s, parents, tree, author, date, subject] = (await this.git.raw(['log', '-1', `--format=${fmt}`, sha])).trim().split('\x1f');
+    const [s, parents, tree, author, date, subject] = (await this.git.raw(['log', '-1', `--format=${fmt}`, sha]))
+      .trim()
+      .split('\x1f');
     return { sha: s, parents: parents ? parents.split(' ') : [], tree, author, date, subject: subject ?? '' };
   }
 

@@ -71,7 +71,16 @@ export class WorktreePool {
           const id = this.slots.length;
           const path = join(this.dir, this.fresh ? sha.slice(0, 12) : `slot-${id}`);
           rmSync(path, { recursive: true, force: true });
-          await execa('git', [`--git-dir=${this.mirror}`, 'worktree', 'add', '--detach', '--force', '--quiet', path, sha]);
+          await execa('git', [
+            `--git-dir=${this.mirror}`,
+            'worktree',
+            'add',
+            '--detach',
+            '--force',
+            '--quiet',
+            path,
+            sha,
+          ]);
           slot = { id, path, sha, ready: false, leases: 0, lastUsed: 0 };
           this.slots.push(slot);
         }

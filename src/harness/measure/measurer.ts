@@ -269,7 +269,13 @@ export class Measurer {
         const cut = new Set(stored.censored?.[meta.get(sha)!.tree] ?? []);
         out[sha].forEach((value, k) => {
           if (cut.has(k)) this.noteCensored(sha, value);
-          emit({ type: 'sample', sha, value, ...(cut.has(k) ? { censored: true as const } : {}), ...(d[k] ? { details: d[k] } : {}) });
+          emit({
+            type: 'sample',
+            sha,
+            value,
+            ...(cut.has(k) ? { censored: true as const } : {}),
+            ...(d[k] ? { details: d[k] } : {}),
+          });
         });
         details.set(sha, [...(details.get(sha) ?? []), ...d]);
       }

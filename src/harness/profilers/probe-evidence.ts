@@ -2,7 +2,12 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSyn
 import { dirname, join } from 'node:path';
 import type { ProbeArtifacts } from '../../report/evidence/probe.js';
 
-const files = { bundle: 'bundle-sizes.json', statements: 'queries-statements.json', heapDiff: 'heap-diff.json', loopBlocks: 'event-loop-blocks.json' } as const;
+const files = {
+  bundle: 'bundle-sizes.json',
+  statements: 'queries-statements.json',
+  heapDiff: 'heap-diff.json',
+  loopBlocks: 'event-loop-blocks.json',
+} as const;
 
 /** The evidence files a probe wrote for one commit in this run's folder (runs/<id>/artifacts/<sha12>/). */
 export function readProbeArtifacts(runDir: string, sha: string): ProbeArtifacts {
@@ -39,7 +44,8 @@ function readFolder(dir: string): ProbeArtifacts {
     const v = readJson(join(dir, f));
     if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   }
-  if (out.statements && existsSync(join(dir, 'queries-explain.txt'))) out.explain = readFileSync(join(dir, 'queries-explain.txt'), 'utf8');
+  if (out.statements && existsSync(join(dir, 'queries-explain.txt')))
+    out.explain = readFileSync(join(dir, 'queries-explain.txt'), 'utf8');
   return out;
 }
 

@@ -42,7 +42,12 @@ export function renderRun(runDir: string, events: readonly RunEvent[]): Rendered
   // The differential flame graphs (evidence step) are SVG files of the run: inline in the HTML too.
   const flames = (result.evidence ?? [])
     .filter((e) => e.flamegraph && existsSync(e.flamegraph))
-    .map((e) => ({ file: e.flamegraph!, title: 'differential flame graph', sha: e.culprit, svg: readFileSync(e.flamegraph!, 'utf8') }));
+    .map((e) => ({
+      file: e.flamegraph!,
+      title: 'differential flame graph',
+      sha: e.culprit,
+      svg: readFileSync(e.flamegraph!, 'utf8'),
+    }));
   const html = renderHtml(markdown, [...charts, ...flames], title);
   return { record, markdown, html, charts };
 }

@@ -86,8 +86,10 @@ export class GitHubActionsRunner implements Runner {
       );
     const since = new Date(Date.now() - 2 * 60_000); // GitHub's clock and this one may differ a little
     const id =
-      (await this.call(() => this.api.dispatch(this.options.config.workflow, this.ref!, inputs), 'start the workflow')) ??
-      (await this.findRun(roundId, since, ctx.signal));
+      (await this.call(
+        () => this.api.dispatch(this.options.config.workflow, this.ref!, inputs),
+        'start the workflow',
+      )) ?? (await this.findRun(roundId, since, ctx.signal));
     const deadline = Date.now() + this.options.config['timeout-minutes'] * 60_000;
     let run: WorkflowRun | undefined;
     try {

@@ -31,14 +31,17 @@ export interface PostgresServer {
  */
 
 const BIN_DIRS = ['/usr/lib/postgresql'];
-export const INSTALL_HINT = "install Debian's postgresql and postgresql-contrib packages (apt-get install postgresql postgresql-contrib), or put PostgreSQL's bin directory (initdb, postgres) on PATH";
+export const INSTALL_HINT =
+  "install Debian's postgresql and postgresql-contrib packages (apt-get install postgresql postgresql-contrib), or put PostgreSQL's bin directory (initdb, postgres) on PATH";
 
 /** The directory holding initdb and postgres: Debian's versioned dirs (newest first), then PATH. */
 export function findPostgresBin(): string | undefined {
   for (const root of BIN_DIRS) {
     if (!existsSync(root)) continue;
     const versions = readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
-    for (const v of versions) if (existsSync(join(root, v, 'bin', 'initdb')) && existsSync(join(root, v, 'bin', 'postgres'))) return join(root, v, 'bin');
+    for (const v of versions)
+      if (existsSync(join(root, v, 'bin', 'initdb')) && existsSync(join(root, v, 'bin', 'postgres')))
+        return join(root, v, 'bin');
   }
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (dir && existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'postgres'))) return dir;
@@ -75,17 +78,28 @@ export async function startPostgres(options: { logFile: string; signal?: AbortSi
       chownSync(dir, uid, gid);
     }
     const as = (cmd: string) => (asRoot ? `runuser -u postgres -- ${cmd}` : cmd);
-    const init = await runShell(as(`${join(bin, 'initdb')} -D ${data} -U ${USER} --auth=trust -E UTF8 --no-sync --no-instructions`), {
-      cwd: dir, logFile: options.logFile, signal: options.signal, env: { ...process.env, LC_ALL: 'C' },
-    });
-    if (init.exitCode !== 0) throw new EnvironmentError(`initdb failed (exit ${init.exitCode}): ${lastLine(init.stderr || init.stdout)}`);
+    const init = await runShell(
+      as(`${join(bin, 'initdb')} -D ${data} -U ${USER} --auth=trust -E UTF8 --no-sync --no-instructions`),
+      {
+        cwd: dir,
+        logFile: options.logFile,
+        signal: options.signal,
+        env: { ...process.env, LC_ALL: 'C' },
+      },
+    );
+    if (init.exitCode !== 0)
+      throw new EnvironmentError(`initdb failed (exit ${init.exitCode}): ${lastLine(init.stderr || init.stdout)}`);
     const port = await freePort();
     const settings = [
       'listen_addresses=127.0.0.1', `port=${port}`, `unix_socket_directories=${dir}`,
       'shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=top', 'pg_stat_statements.max=10000',
       'fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'max_connections=50',
     ].map((s) => `-c ${s}`).join(' ');
-    const server = spawnShell(`exec ${as(`${join(bin, 'postgres')} -D ${data} ${settings}`)}`, { cwd: dir, env: { ...process.env, LC_ALL: 'C' }, logFile: options.logFile });
+    const server = spawnShell(`exec ${as(`${join(bin, 'postgres')} -D ${data} ${settings}`)}`, {
+      cwd: dir,
+      env: { ...process.env, LC_ALL: 'C' },
+      logFile: options.logFile,
+    });
     record.pid = server.pid;
     live.add(record);
     hookExit();
@@ -100,7 +114,8 @@ export async function startPostgres(options: { logFile: string; signal?: AbortSi
         await withClient(admin, (c) => c.query('select 1'));
         break;
       } catch {
-        if (Date.now() > deadline) throw new EnvironmentError(`postgres did not accept connections within 30 s; see ${options.logFile}`);
+        if (Date.now() > deadline)
+          throw new EnvironmentError(`postgres did not accept connections within 30 s; see ${options.logFile}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }
@@ -108,7 +123,13 @@ export async function startPostgres(options: { logFile: string; signal?: AbortSi
     let stopped = false;
     return {
       url,
-      env: (database) => ({ DATABASE_URL: url(database), PGHOST: '127.0.0.1', PGPORT: String(port), PGUSER: USER, PGDATABASE: database }),
+      env: (database) => ({
+        DATABASE_URL: url(database),
+        PGHOST: '127.0.0.1',
+        PGPORT: String(port),
+        PGUSER: USER,
+        PGDATABASE: database,
+      }),
       async createDatabase(name) {
         await withClient(admin, (c) => c.query(`create database "${name.replace(/"/g, '')}"`));
         await withClient(url(name), (c) => c.query('create extension if not exists pg_stat_statements'));

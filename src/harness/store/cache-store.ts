@@ -58,8 +58,20 @@ function duSizes(root: string): Map<string, number> | undefined {
   );
   if (paths.length === 0) return new Map();
   try {
-    const out = execFileSync('du', ['-s', '-b', '--', ...paths], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 });
-    return new Map(out.trim().split('\n').map((l) => { const [n, ...p] = l.split('\t'); return [p.join('\t'), Number(n)] as [string, number]; }));
+    const out = execFileSync('du', ['-s', '-b', '--', ...paths], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      maxBuffer: 64 << 20,
+    });
+    return new Map(
+      out
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const [n, ...p] = l.split('\t');
+          return [p.join('\t'), Number(n)] as [string, number];
+        }),
+    );
   } catch {
     return undefined; // no GNU du: walk in Node
   }
@@ -87,7 +99,12 @@ export function limitBytes(): number {
 /** Whether an entry belongs to a run still in progress (its worktree folder has a live pid). */
 function inUse(root: string, e: CacheEntry): boolean {
   if (e.kind === 'repos') return true; // the shared mirror: cheap (objects are borrowed) and shared by runs
-  const pidFile = e.kind === 'worktrees' ? join(e.path, '.pid') : e.kind === 'runs' ? join(root, 'worktrees', e.path.split('/').pop()!, '.pid') : '';
+  const pidFile =
+    e.kind === 'worktrees'
+      ? join(e.path, '.pid')
+      : e.kind === 'runs'
+        ? join(root, 'worktrees', e.path.split('/').pop()!, '.pid')
+        : '';
   if (!pidFile || !existsSync(pidFile)) return false;
   const pid = Number(readFileSync(pidFile, 'utf8'));
   return Number.isInteger(pid) && pid > 0 && isAlive(pid);

@@ -6,16 +6,52 @@ import { hashOf } from './fingerprint.js';
 
 /** One line of a run's file in the drift store. */
 export type StoreRecord =
-  | { type: 'run'; runId: string; probe: string; branch: string; from: string; to: string; fingerprint: string; probeHash: string; time: string }
-  | { type: 'point'; runId: string; probe: string; sha: string; tree: string; fingerprint: string; probeHash: string; samples: number[]; value: number; date: string; subject: string }
   | {
-      type: 'change'; runId: string; probe: string; id: string; from: string; to: string; culprit?: string;
-      change: number; kind: 'regression' | 'improvement'; confirmed: boolean;
+      type: 'run';
+      runId: string;
+      probe: string;
+      branch: string;
+      from: string;
+      to: string;
+      fingerprint: string;
+      probeHash: string;
+      time: string;
+    }
+  | {
+      type: 'point';
+      runId: string;
+      probe: string;
+      sha: string;
+      tree: string;
+      fingerprint: string;
+      probeHash: string;
+      samples: number[];
+      value: number;
+      date: string;
+      subject: string;
+    }
+  | {
+      type: 'change';
+      runId: string;
+      probe: string;
+      id: string;
+      from: string;
+      to: string;
+      culprit?: string;
+      change: number;
+      kind: 'regression' | 'improvement';
+      confirmed: boolean;
     }
   /** Creep a check found (the same window finds the same creep: a re-run does not alert on it again). */
   | {
-      type: 'creep'; runId: string; probe: string; id: string; from: string; to: string;
-      total: number; unexplained: number;
+      type: 'creep';
+      runId: string;
+      probe: string;
+      id: string;
+      from: string;
+      to: string;
+      total: number;
+      unexplained: number;
     }
   | { type: 'ack'; id: string; time: string };
 
@@ -81,13 +117,20 @@ class GitStore implements DriftStore {
   }
 
   private git(args: string[], options: { input?: string; env?: Record<string, string>; reject?: boolean } = {}) {
-    return execa('git', [`--git-dir=${this.gitDir}`, ...args], { input: options.input, env: options.env, reject: options.reject ?? true });
+    return execa('git', [`--git-dir=${this.gitDir}`, ...args], {
+      input: options.input,
+      env: options.env,
+      reject: options.reject ?? true,
+    });
   }
 
   private async fetch(): Promise<boolean> {
     if (!this.remote) {
       const r = await execa('git', ['remote', 'get-url', 'origin'], { cwd: this.repoRoot, reject: false });
-      if (r.exitCode !== 0) throw new UsageError(`--store ${this.where} keeps the history on a branch of the remote 'origin', and this repository has none: add one (git remote add origin <url>) or use --store <dir>.`);
+      if (r.exitCode !== 0)
+        throw new UsageError(
+          `--store ${this.where} keeps the history on a branch of the remote 'origin', and this repository has none: add one (git remote add origin <url>) or use --store <dir>.`,
+        );
       this.remote = r.stdout.trim();
       if (!existsSync(join(this.gitDir, 'HEAD'))) {
         mkdirSync(this.gitDir, { recursive: true });
@@ -96,7 +139,10 @@ class GitStore implements DriftStore {
     }
     const ref = `refs/heads/${this.branch}`;
     const ls = await execa('git', ['ls-remote', '--heads', this.remote, ref], { reject: false });
-    if (ls.exitCode !== 0) throw new EnvironmentError(`cannot reach the store's remote ${this.remote}: ${ls.stderr.trim().split('\n').pop()}`);
+    if (ls.exitCode !== 0)
+      throw new EnvironmentError(
+        `cannot reach the store's remote ${this.remote}: ${ls.stderr.trim().split('\n').pop()}`,
+      );
     if (!ls.stdout.trim()) {
       await this.git(['update-ref', '-d', ref], { reject: false });
       return false;
@@ -107,7 +153,10 @@ class GitStore implements DriftStore {
 
   async load(): Promise<StoreRecord[]> {
     if (!(await this.fetch())) return [];
-    const files = (await this.git(['ls-tree', '-r', '--name-only', this.branch])).stdout.split('\n').filter((f) => f.endsWith('.jsonl')).sort();
+    const files = (await this.git(['ls-tree', '-r', '--name-only', this.branch])).stdout
+      .split('\n')
+      .filter((f) => f.endsWith('.jsonl'))
+      .sort();
     const out: StoreRecord[] = [];
     for (const f of files) out.push(...parse((await this.git(['show', `${this.branch}:${f}`])).stdout));
     return out;
@@ -126,11 +175,21 @@ class GitStore implements DriftStore {
         await this.git(['update-index', '--add', '--cacheinfo', `100644,${blob},runs/${runId}.jsonl`], { env });
         const tree = (await this.git(['write-tree'], { env })).stdout.trim();
         const commit = (
-          await this.git(['commit-tree', tree, ...(exists ? ['-p', this.branch] : []), '-m', `perfbisect drift: ${runId}`], {
-            env: { GIT_AUTHOR_NAME: 'perfbisect', GIT_AUTHOR_EMAIL: 'perfbisect@localhost', GIT_COMMITTER_NAME: 'perfbisect', GIT_COMMITTER_EMAIL: 'perfbisect@localhost' },
-          })
+          await this.git(
+            ['commit-tree', tree, ...(exists ? ['-p', this.branch] : []), '-m', `perfbisect drift: ${runId}`],
+            {
+              env: {
+                GIT_AUTHOR_NAME: 'perfbisect',
+                GIT_AUTHOR_EMAIL: 'perfbisect@localhost',
+                GIT_COMMITTER_NAME: 'perfbisect',
+                GIT_COMMITTER_EMAIL: 'perfbisect@localhost',
+              },
+            },
+          )
         ).stdout.trim();
-        const push = await this.git(['push', '--quiet', this.remote, `${commit}:refs/heads/${this.branch}`], { reject: false });
+        const push = await this.git(['push', '--quiet', this.remote, `${commit}:refs/heads/${this.branch}`], {
+          reject: false,
+        });
         if (push.exitCode === 0) return;
         last = push.stderr.trim();
       } finally {
@@ -139,6 +198,8 @@ class GitStore implements DriftStore {
       // Someone pushed first (non-fast-forward): fetch their tip and put our file on top of it.
       await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
     }
-    throw new EnvironmentError(`could not push the drift store to ${this.remote} ${this.branch} after 5 attempts: ${last.split('\n').pop()}`);
+    throw new EnvironmentError(
+      `could not push the drift store to ${this.remote} ${this.branch} after 5 attempts: ${last.split('\n').pop()}`,
+    );
   }
 }

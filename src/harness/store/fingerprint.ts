@@ -4,7 +4,12 @@ import { cpus, platform, release } from 'node:os';
 /** What makes numbers from two machines incomparable: samples are reused only when it matches. */
 export function environmentFingerprint(): { cpu: string; cores: number; os: string; node: string; hash: string } {
   const c = cpus();
-  const fp = { cpu: c[0]?.model ?? 'unknown', cores: c.length, os: `${platform()} ${release()}`, node: process.version };
+  const fp = {
+    cpu: c[0]?.model ?? 'unknown',
+    cores: c.length,
+    os: `${platform()} ${release()}`,
+    node: process.version,
+  };
   return { ...fp, hash: hashOf(fp) };
 }
 

@@ -17,7 +17,8 @@ function section(agg: Record<string, unknown>, key: string): Record<string, unkn
 }
 
 export function readArtilleryReport(report: unknown, metric: string): ArtilleryFigures {
-  if (!isObject(report) || !isObject(report.aggregate)) throw new Error('the Artillery report has no "aggregate" object');
+  if (!isObject(report) || !isObject(report.aggregate))
+    throw new Error('the Artillery report has no "aggregate" object');
   const agg = report.aggregate;
   const counters = section(agg, 'counters');
   const rates = section(agg, 'rates');
@@ -41,7 +42,9 @@ export function readArtilleryReport(report: unknown, metric: string): ArtilleryF
   take('rps', rates['http.request_rate']);
   const requests = num(counters['http.requests']);
   if (requests) {
-    const errors = Object.entries(counters).filter(([k]) => k.startsWith('errors.')).reduce((s, [, v]) => s + num(v), 0);
+    const errors = Object.entries(counters)
+      .filter(([k]) => k.startsWith('errors.'))
+      .reduce((s, [, v]) => s + num(v), 0);
     const non2xx = Object.entries(counters).filter(([k]) => /^http\.codes\.\d+$/.test(k) && !/^http\.codes\.2\d\d$/.test(k)).reduce((s, [, v]) => s + num(v), 0);
     details.errorRate = errors / requests;
     details.non2xxRate = non2xx / requests;

@@ -22,7 +22,10 @@ interface BenchLike {
 }
 
 const isBench = (v: unknown): v is BenchLike =>
-  typeof v === 'object' && v !== null && typeof (v as BenchLike).getTask === 'function' && typeof (v as BenchLike).run === 'function';
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as BenchLike).getTask === 'function' &&
+  typeof (v as BenchLike).run === 'function';
 
 /**
  * JavaScript loads natively (jiti costs ~0.5 s per process on a busy machine); TypeScript, and files
@@ -56,7 +59,8 @@ function out(obj: Record<string, unknown>, code = 0): never {
 
 async function main(): Promise<void> {
   const [fileArg, taskName, metric = 'mean', timeArg, itersArg] = process.argv.slice(2);
-  if (!fileArg || !taskName) out({ error: 'usage', message: 'usage: runner <file> <task> <metric> [timeMs] [iterations]' }, 2);
+  if (!fileArg || !taskName)
+    out({ error: 'usage', message: 'usage: runner <file> <task> <metric> [timeMs] [iterations]' }, 2);
   const file = resolve(fileArg);
   if (!existsSync(file)) out({ error: 'no-file', file }, 3);
 
@@ -76,11 +80,15 @@ async function main(): Promise<void> {
   } else {
     // 2. A plain function: a property of the default export (names with spaces) or a named export.
     const fn =
-      (typeof def === 'object' && def !== null && !isBench(def) ? (def as Record<string, unknown>)[taskName] : undefined) ?? mod[taskName];
+      (typeof def === 'object' && def !== null && !isBench(def)
+        ? (def as Record<string, unknown>)[taskName]
+        : undefined) ?? mod[taskName];
     if (typeof fn !== 'function') {
       const known = [
         ...benches.flatMap((b) => b.tasks.map((t) => t.name)),
-        ...(typeof def === 'object' && def !== null && !isBench(def) ? Object.keys(def).filter((k) => typeof (def as Record<string, unknown>)[k] === 'function') : []),
+        ...(typeof def === 'object' && def !== null && !isBench(def)
+          ? Object.keys(def).filter((k) => typeof (def as Record<string, unknown>)[k] === 'function')
+          : []),
         ...Object.keys(mod).filter((k) => typeof mod[k] === 'function'),
       ];
       out({ error: 'no-task', task: taskName, known: [...new Set(known)] }, 3);
@@ -111,9 +119,22 @@ async function main(): Promise<void> {
   // tinybench 2 (a project's own Bench) reports flat fields in ms and hz instead of latency/throughput.
   const flat = r as unknown as { mean?: number; p75?: number; p99?: number; hz?: number };
   if ((!r.latency || !r.throughput) && typeof flat.mean === 'number') {
-    out({ value: { mean: flat.mean, p75: flat.p75, p99: flat.p99, throughput: flat.hz }[metric as 'mean'], mean: flat.mean, p75: flat.p75, p99: flat.p99, throughput: flat.hz });
+    out({
+      value: { mean: flat.mean, p75: flat.p75, p99: flat.p99, throughput: flat.hz }[metric as 'mean'],
+      mean: flat.mean,
+      p75: flat.p75,
+      p99: flat.p99,
+      throughput: flat.hz,
+    });
   }
-  if (!r.latency || !r.throughput) out({ error: 'failed', message: `task ended in state ${r.state}${r.error ? `: ${String((r.error as Error).stack ?? r.error)}` : ''}` }, 4);
+  if (!r.latency || !r.throughput)
+    out(
+      {
+        error: 'failed',
+        message: `task ended in state ${r.state}${r.error ? `: ${String((r.error as Error).stack ?? r.error)}` : ''}`,
+      },
+      4,
+    );
   const figures = { mean: r.latency.mean, p75: r.latency.p75, p99: r.latency.p99, throughput: r.throughput.mean };
   out({ value: figures[metric as keyof typeof figures], ...figures });
 }

@@ -35,8 +35,13 @@ if (dir) {
     }
     const m = process.memoryUsage();
     let snapshot: string | undefined;
-    if (snapshots && (n === 0 || n === last)) snapshot = writeHeapSnapshot(join(dir, `heap-${process.pid}-${n === 0 ? 'before' : 'after'}.heapsnapshot`));
-    appendFileSync(join(dir, 'heap.jsonl'), JSON.stringify({ pid: process.pid, n, heapUsed: m.heapUsed, rss: m.rss, ...(snapshot ? { snapshot } : {}) }) + '\n');
+    if (snapshots && (n === 0 || n === last))
+      snapshot = writeHeapSnapshot(join(dir, `heap-${process.pid}-${n === 0 ? 'before' : 'after'}.heapsnapshot`));
+    appendFileSync(
+      join(dir, 'heap.jsonl'),
+      JSON.stringify({ pid: process.pid, n, heapUsed: m.heapUsed, rss: m.rss, ...(snapshot ? { snapshot } : {}) }) +
+        '\n',
+    );
     busy = false;
   }, 50);
   timer.unref();

@@ -18,7 +18,9 @@ if (!gc) {
 const mod = (await import(pathToFileURL(resolve(scenario)).href)) as { default?: unknown };
 const work = mod.default;
 if (typeof work !== 'function') {
-  console.error(`perfbisect heap runner: ${scenario} must export a function as its default export (one unit of work), got ${typeof work}`);
+  console.error(
+    `perfbisect heap runner: ${scenario} must export a function as its default export (one unit of work), got ${typeof work}`,
+  );
   process.exit(3);
 }
 const iterations = Number(iterArg);

@@ -77,7 +77,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
   let non2xx = 0;
   const started = performance.now();
   const requests = options.requests?.length
-    ? weightedSequence(options.requests).map(({ weight: _w, ...r }) => ({ ...r, method: (r.method ?? options.method ?? 'GET') as autocannon.Request['method'] }))
+    ? weightedSequence(options.requests).map(({ weight: _w, ...r }) => ({
+        ...r,
+        method: (r.method ?? options.method ?? 'GET') as autocannon.Request['method'],
+      }))
     : undefined;
   let onAbort = () => {};
   // Loaded on first use: autocannon costs a quarter of a second at start-up, which only load probes need.

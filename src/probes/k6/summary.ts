@@ -47,8 +47,13 @@ export function readK6Summary(summary: unknown, ref: K6MetricRef): K6Figures {
   const value = statOf(metrics, ref);
   if (value === undefined) {
     const m = metrics[ref.metric];
-    if (!m) throw new Error(`k6 reported no metric "${ref.metric}" (it has: ${Object.keys(metrics).slice(0, 12).join(', ')})`);
-    throw new Error(`k6's metric "${ref.metric}" has no "${ref.stat}" (it has: ${Object.keys(statsObject(m)).join(', ')})`);
+    if (!m)
+      throw new Error(
+        `k6 reported no metric "${ref.metric}" (it has: ${Object.keys(metrics).slice(0, 12).join(', ')})`,
+      );
+    throw new Error(
+      `k6's metric "${ref.metric}" has no "${ref.stat}" (it has: ${Object.keys(statsObject(m)).join(', ')})`,
+    );
   }
   const details: Record<string, number> = {};
   const put = (key: string, r: K6MetricRef, scale = 1) => {
@@ -74,7 +79,12 @@ function statOf(metrics: Record<string, unknown>, ref: K6MetricRef): number | un
   const stats = statsObject(metrics[ref.metric]);
   const names = ref.stat ? [ref.stat] : ['med', 'count', 'rate', 'value'];
   // The export writes a Rate's fraction as `value`, handleSummary as `rate`; `med` is also p(50).
-  const aliases: Record<string, string[]> = { rate: ['rate', 'value'], value: ['value', 'rate'], med: ['med', 'p(50)'], 'p(50)': ['p(50)', 'med'] };
+  const aliases: Record<string, string[]> = {
+    rate: ['rate', 'value'],
+    value: ['value', 'rate'],
+    med: ['med', 'p(50)'],
+    'p(50)': ['p(50)', 'med'],
+  };
   const isRate = 'passes' in stats || 'fails' in stats;
   for (const n of names) {
     for (const k of aliases[n] ?? [n]) {

@@ -22,8 +22,14 @@ export function renderHeapEvidence(parent: HeapDiffFile | undefined, culprit: He
     '|---|---:|---:|---:|---:|---:|',
   ];
   for (const c of culprit.constructors.slice(0, top)) {
-    L.push(`| ${mdCode(c.name, { inTable: true })} | ${c.before} | ${c.after} | +${c.countDelta} | ${signedBytes(c.sizeDelta)} | ${parent ? `+${prev.get(c.name)?.countDelta ?? 0}` : '–'} |`);
+    L.push(
+      `| ${mdCode(c.name, { inTable: true })} | ${c.before} | ${c.after} | +${c.countDelta} | ${signedBytes(c.sizeDelta)} | ${parent ? `+${prev.get(c.name)?.countDelta ?? 0}` : '–'} |`,
+    );
   }
-  L.push('', `Snapshots (open in Chrome DevTools → Memory → Load, then Comparison): [before](${encodeURI(culprit.before)}), [after](${encodeURI(culprit.after)}).`, '');
+  L.push(
+    '',
+    `Snapshots (open in Chrome DevTools → Memory → Load, then Comparison): [before](${encodeURI(culprit.before)}), [after](${encodeURI(culprit.after)}).`,
+    '',
+  );
   return L;
 }

@@ -23,7 +23,16 @@ export function Current({ s, fullLog }: { s: ViewState; fullLog: boolean }) {
   }
   const phase = s.currentPhase ?? 'checkout';
   if (phase !== 'measure') {
-    const what = phase === 'server' ? 'starting the server' : phase === 'build' || phase === 'install' ? 'building' : phase === 'checkout' ? 'checking out' : phase === 'profile' ? 'profiling culprit (against its parent)' : phase;
+    const what =
+      phase === 'server'
+        ? 'starting the server'
+        : phase === 'build' || phase === 'install'
+          ? 'building'
+          : phase === 'checkout'
+            ? 'checking out'
+            : phase === 'profile'
+              ? 'profiling culprit (against its parent)'
+              : phase;
     return (
       <Box flexDirection="column" borderStyle="single" paddingX={1}>
         <Text>
@@ -37,7 +46,8 @@ export function Current({ s, fullLog }: { s: ViewState; fullLog: boolean }) {
   const unit = s.metric.unit;
   const values = c?.samples ?? [];
   // The driver lists a block's references good side first, then bad side.
-  const refName = (r: string, i: number) => (i === 0 ? 'good' : 'bad') + (r === s.good.sha || r === s.bad.sha ? '' : ` ${short(r).slice(0, 7)}`);
+  const refName = (r: string, i: number) =>
+    (i === 0 ? 'good' : 'bad') + (r === s.good.sha || r === s.bad.sha ? '' : ` ${short(r).slice(0, 7)}`);
   const refRows = s.refs.map((r, i) => ({ label: refName(r, i), values: s.commits[r]?.samples ?? [] }));
   const h = histograms([{ label: 'this', values }, ...refRows]);
   const vs = s.refs
@@ -46,14 +56,21 @@ export function Current({ s, fullLog }: { s: ViewState; fullLog: boolean }) {
   return (
     <Box flexDirection="column" borderStyle="single" paddingX={1}>
       <Text>
-        <Text bold color="cyan">measuring</Text> {title}
+        <Text bold color="cyan">
+          measuring
+        </Text>{' '}
+        {title}
       </Text>
       <Text>
         {values.length} samples · median {fmtValue(mid(values), unit)} · {sparkline(values)}
       </Text>
       {h.rows.map((r) => (
         <Text key={r.label}>
-          {r.label.padEnd(12)} {r.bars} n={r.n} median {fmtValue(mid(r.label === 'this' ? values : (refRows.find((x) => x.label === r.label)?.values ?? [])), unit)}
+          {r.label.padEnd(12)} {r.bars} n={r.n} median{' '}
+          {fmtValue(
+            mid(r.label === 'this' ? values : (refRows.find((x) => x.label === r.label)?.values ?? [])),
+            unit,
+          )}
         </Text>
       ))}
       <Text dimColor>

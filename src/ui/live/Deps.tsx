@@ -2,16 +2,8 @@ import { Box, Text } from 'ink';
 import { fmtValue, short } from '../../report/format.js';
 import { summarize } from '../../stats/summary.js';
 import type { ViewState } from '../state.js';
+import { verdictColor } from './colors.js';
 
-const colors: Record<string, string> = {
-  good: 'green',
-  'good-endpoint': 'green',
-  bad: 'red',
-  'bad-endpoint': 'red',
-  skipped: 'yellow',
-  inconclusive: 'magenta',
-  between: 'cyan',
-};
 const MAX_ROWS = 12;
 
 /**
@@ -56,7 +48,7 @@ export function Deps({ s }: { s: ViewState }) {
         return (
           <Text key={i} bold={current} inverse={current} wrap="truncate-end">
             {current ? '▶ ' : '  '}
-            <Text color={colors[r.verdict ?? ''] ?? 'white'}>{verdict.padEnd(12)}</Text>{' '}
+            <Text color={verdictColor(r.verdict)}>{verdict.padEnd(12)}</Text>{' '}
             {(sum ? `${fmtValue(sum.median, s.metric.unit)} n=${sum.n}` : '').padEnd(16)} {r.label}
           </Text>
         );

@@ -21,21 +21,43 @@ export function Done({ s }: { s: ViewState }) {
   const unit = s.metric.unit;
   return (
     <Box flexDirection="column">
-      {outcome.status === 'no-regression' ? <Text bold color="green">No regression between good and bad above the threshold.</Text> : null}
-      {outcome.status === 'undecided' ? <Text bold color="yellow">{undecidedText(outcome.noRegressionBelow)}</Text> : null}
-      {outcome.status === 'ambiguous' ? <Text bold color="yellow">Ambiguous: the regression is in one of {outcome.suspects.map(short).join(' ')}</Text> : null}
+      {outcome.status === 'no-regression' ? (
+        <Text bold color="green">
+          No regression between good and bad above the threshold.
+        </Text>
+      ) : null}
+      {outcome.status === 'undecided' ? (
+        <Text bold color="yellow">
+          {undecidedText(outcome.noRegressionBelow)}
+        </Text>
+      ) : null}
+      {outcome.status === 'ambiguous' ? (
+        <Text bold color="yellow">
+          Ambiguous: the regression is in one of {outcome.suspects.map(short).join(' ')}
+        </Text>
+      ) : null}
       {outcome.culprits.map((c) => {
         const m = s.commits[c.sha];
         return (
           <Box key={c.sha} flexDirection="column">
             <Text>
-              <Text bold color="red">culprit {short(c.sha)}</Text> {m?.subject ?? ''}
+              <Text bold color="red">
+                culprit {short(c.sha)}
+              </Text>{' '}
+              {m?.subject ?? ''}
             </Text>
             <Text>
-              {'  '}by {m?.author ?? '?'} · {fmtValue(c.beforeSummary.median, unit)} → {fmtValue(c.afterSummary.median, unit)} {fmtRatio(c.ratio)} [{fmtRatio(c.ratioCi[0])}, {fmtRatio(c.ratioCi[1])}] {fmtP(c.change.p)}
+              {'  '}by {m?.author ?? '?'} · {fmtValue(c.beforeSummary.median, unit)} →{' '}
+              {fmtValue(c.afterSummary.median, unit)} {fmtRatio(c.ratio)} [{fmtRatio(c.ratioCi[0])},{' '}
+              {fmtRatio(c.ratioCi[1])}] {fmtP(c.change.p)}
               <Text dimColor> (measured beside {short(c.before)})</Text>
             </Text>
-            {s.depResults[c.sha] ? <Text>{'  '}<Text color="red">dependency</Text> {s.depResults[c.sha]}</Text> : null}
+            {s.depResults[c.sha] ? (
+              <Text>
+                {'  '}
+                <Text color="red">dependency</Text> {s.depResults[c.sha]}
+              </Text>
+            ) : null}
             <Evidence e={s.evidence[c.sha]} />
           </Box>
         );
@@ -55,7 +77,11 @@ function Evidence({ e }: { e: ViewState['evidence'][string] | undefined }) {
       {e.top.slice(0, 3).map((r, i) => (
         <Text key={i}>
           {'  '}
-          <Text color="yellow">{r.delta >= 0 ? '+' : ''}{r.delta.toFixed(1)} pts</Text> {r.function} <Text dimColor>{r.where}</Text>
+          <Text color="yellow">
+            {r.delta >= 0 ? '+' : ''}
+            {r.delta.toFixed(1)} pts
+          </Text>{' '}
+          {r.function} <Text dimColor>{r.where}</Text>
           {r.inChange ? <Text color="red"> ({r.inChange} by this commit)</Text> : null}
         </Text>
       ))}

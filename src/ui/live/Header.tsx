@@ -11,7 +11,8 @@ export function Header({ s }: { s: ViewState }) {
         <Text bold>perfbisect</Text> {s.repo}
       </Text>
       <Text>
-        <Text color="green">good {s.good.ref}</Text> ({short(s.good.sha)}) .. <Text color="red">bad {s.bad.ref}</Text> ({short(s.bad.sha)})
+        <Text color="green">good {s.good.ref}</Text> ({short(s.good.sha)}) .. <Text color="red">bad {s.bad.ref}</Text>{' '}
+        ({short(s.bad.sha)})
       </Text>
       <Text dimColor>
         probe {s.probe.name} ({s.probe.kind}): {m.name}

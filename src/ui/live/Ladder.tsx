@@ -2,8 +2,8 @@ import { Box, Text } from 'ink';
 import { fmtValue, short } from '../../report/format.js';
 import { summarize } from '../../stats/summary.js';
 import { ladder, type CommitView, type ViewState } from '../state.js';
+import { verdictColor } from './colors.js';
 
-const colors: Record<string, string> = { good: 'green', 'good-endpoint': 'green', bad: 'red', 'bad-endpoint': 'red', skipped: 'yellow', inconclusive: 'magenta', between: 'cyan' };
 
 function label(c: CommitView): string {
   if (!c.verdict) return 'measuring';
@@ -18,14 +18,18 @@ export function Ladder({ s, culprits }: { s: ViewState; culprits: Set<string> })
   return (
     <Box flexDirection="column">
       {ladder(s).map((r, i) => {
-        if (r.kind === 'fold') return <Text key={`f${i}`} dimColor>{`  ┆ ${r.count} unmeasured commit${r.count === 1 ? '' : 's'}`}</Text>;
+        if (r.kind === 'fold')
+          return <Text key={`f${i}`} dimColor>{`  ┆ ${r.count} unmeasured commit${r.count === 1 ? '' : 's'}`}</Text>;
         const c = r.commit;
         const sum = c.samples.length ? summarize(c.samples) : undefined;
-        const numbers = sum ? `${fmtValue(sum.median, s.metric.unit)} ± ${fmtValue(sum.spread, s.metric.unit)} n=${sum.n}` : '';
+        const numbers = sum
+          ? `${fmtValue(sum.median, s.metric.unit)} ± ${fmtValue(sum.spread, s.metric.unit)} n=${sum.n}`
+          : '';
         return (
           <Text key={c.sha} bold={r.current} inverse={r.current} wrap="truncate-end">
             {r.current ? '▶ ' : culprits.has(c.sha) ? '✖ ' : '  '}
-            {short(c.sha)} <Text color={colors[c.verdict ?? ''] ?? 'white'}>{label(c).padEnd(14)}</Text> {numbers.padEnd(28)} {c.subject.slice(0, 50)}
+            {short(c.sha)} <Text color={verdictColor(c.verdict)}>{label(c).padEnd(14)}</Text>{' '}
+            {numbers.padEnd(28)} {c.subject.slice(0, 50)}
           </Text>
         );
       })}
