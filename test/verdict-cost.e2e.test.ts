@@ -31,9 +31,11 @@ function jitterRepo(commits: number, at: number): { repo: FixtureRepo; culprit: 
 
 describe('verdicts at the cost the evidence needs', () => {
   it('says what the noise costs after the endpoints, and finds a CPU regression with --metric cpu', async () => {
-    const { repo, culprit } = jitterRepo(8, 5);
     const out = tempDir('pb-out-');
-    const wall = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--min-samples', '10', '--max-samples', '12', '--json', join(out, 'wall.json'), '--', 'node', 'work.js'], { cwd: repo.dir });
+    // Two commits are enough for the noise line after the endpoints.
+    const short = jitterRepo(2, 1);
+    const wallArgs = ['--no-profile', '--min-samples', '10', '--max-samples', '12', '--json', join(out, 'wall.json')];
+    const wall = await runCli(['--good', 'good', '--bad', 'bad', ...wallArgs, '--', 'node', 'work.js'], { cwd: short.repo.dir });
     const w = JSON.parse(readFileSync(join(out, 'wall.json'), 'utf8')) as RunResult;
     expect(wall.stdout).toMatch(/^noise \d+\.\d% a sample \(wall time\): a 5% step needs/m);
     // The hint follows the figures the run measured (a shared host can make CPU time noisy too).
@@ -42,7 +44,8 @@ describe('verdicts at the cost the evidence needs', () => {
     const hinted = n.cpuCv! < n.cv / 2 && (n.cpuShare ?? 0) >= 0.2 && n.cv > 0.02;
     expect(/CPU time varies .* --metric cpu/.test(wall.stdout), JSON.stringify(n)).toBe(hinted);
 
-    const cpu = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--metric', 'cpu', '--json', join(out, 'cpu.json'), '--', 'node', 'work.js'], { cwd: repo.dir });
+    const { repo, culprit } = jitterRepo(8, 5);
+    const cpu = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--metric', 'cpu', '--max-samples', '20', '--json', join(out, 'cpu.json'), '--', 'node', 'work.js'], { cwd: repo.dir });
     expect(cpu.exitCode, cpu.all).toBe(0);
     const c = JSON.parse(readFileSync(join(out, 'cpu.json'), 'utf8')) as RunResult;
     expect(c.probe.metric.name).toBe('CPU time');
