@@ -825,6 +825,7 @@ export class BisectEngine {
       threshold: this.threshold!,
       minStep: this.minStep!,
       settled: t.look >= 2,
+      firstOfSeveral: t.look === 0 && !this.isFinalLook(t),
     };
     const facts = factsOf(vsLo, vsHi, levels);
     let verdict: Side | undefined = decide(facts);
@@ -843,10 +844,6 @@ export class BisectEngine {
             : p < 0.5;
       if (!ok) verdict = undefined;
     }
-    // A second step is the claim a burst of load fakes most easily: a few target samples that ran
-    // during it, against references mostly measured before. 'Between' must hold again at a later look,
-    // on samples taken at another time; a real second step does, at the cost of one more look.
-    if (verdict === 'between' && t.look === 0 && !this.isFinalLook(t)) verdict = undefined;
     let leaning: Side | undefined;
     if (!verdict) {
       if (!this.isFinalLook(t)) return;

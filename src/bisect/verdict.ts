@@ -36,6 +36,12 @@ export interface VerdictLevels {
   minStep: number;
   /** The third look or later: an estimate with no hint of a further step is enough (see above). */
   settled?: boolean;
+  /**
+   * The first of several looks. A second step is the claim a burst of load fakes most easily (a few
+   * target samples that ran during it, against references mostly measured before), so 'between' must
+   * hold again at a later look, on samples taken at another time; a real second step does.
+   */
+  firstOfSeveral?: boolean;
 }
 
 /** What a look shows of the commit against its references. */
@@ -57,6 +63,8 @@ export interface Facts {
    */
   openLo: number;
   openHi: number;
+  /** 'Between' waits for a later look (VerdictLevels.firstOfSeveral). */
+  betweenWaits: boolean;
 }
 
 export type Side = 'good' | 'bad' | 'between';
@@ -79,6 +87,7 @@ export function factsOf(vsLo: Relative, vsHi: Relative, l: VerdictLevels): Facts
     belowHi: vsHi.worseAtMost(l.alpha) < 0,
     position: positionOf(vsLo.worse, vsHi.worse),
     close: Math.abs(vsLo.worse - vsHi.worse) < 2 * l.minStep,
+    betweenWaits: !!l.firstOfSeveral,
   };
 }
 
@@ -101,7 +110,7 @@ export function holds(v: Side, f: Facts): boolean {
  * sampling on would only prove what the references already show.
  */
 export function decide(f: Facts): Side | undefined {
-  if (holds('between', f)) return 'between';
+  if (holds('between', f)) return f.betweenWaits ? undefined : 'between';
   const good = holds('good', f);
   const bad = holds('bad', f);
   if ((good && bad) || (f.likeLo && f.likeHi && f.close)) return f.position < 0.5 ? 'good' : 'bad';

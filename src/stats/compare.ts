@@ -79,8 +79,10 @@ export class Relative {
     // A metric that never goes below zero (times, bytes, counts) cannot get better by more than 100%:
     // rank bounds made relative to a small reference can pass that when the samples are few.
     const nonNegative = this.ref.every((v) => v >= 0) && this.cand.every((v) => v >= 0);
-    const lo = nonNegative && this.sign > 0 ? Math.max(-1, this.worseAtLeast(alpha / 2)) : this.worseAtLeast(alpha / 2);
-    const hi = nonNegative && this.sign < 0 ? Math.min(1, this.worseAtMost(alpha / 2)) : this.worseAtMost(alpha / 2);
+    const atLeast = this.worseAtLeast(alpha / 2);
+    const atMost = this.worseAtMost(alpha / 2);
+    const lo = nonNegative && this.sign > 0 ? Math.max(-1, atLeast) : atLeast;
+    const hi = nonNegative && this.sign < 0 ? Math.min(1, atMost) : atMost;
     if (this.deterministic) {
       const same = Math.abs(this.worse) <= threshold;
       return { worse: this.worse, lo, hi, p: same ? 1 : 0, same, different: !same };

@@ -104,10 +104,14 @@ async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: s
   const nodeEnv = nodeProfilerEnv(dir, base.NODE_OPTIONS);
   const pyEnv = pythonProfilerEnv(dir, base.PYTHONPATH);
   const profEnv = (runDir: string) => ({ ...nodeEnv(runDir), ...pyEnv(runDir) });
-  type SideRuns = { sha: string; v8: CpuProfile[][]; py: PstatsDump[][]; go: Uint8Array[][]; files: string[][] };
+  type SideRuns = {
+    sha: string; v8: CpuProfile[][]; py: PstatsDump[][]; go: Uint8Array[][]; files: string[][];
+    /** pprof's 10 ms ticks so far, counted as each profile is read (pprof merges samples with one stack). */
+    goTicks: number;
+  };
   const sides: Record<'before' | 'after', SideRuns> = {
-    before: { sha: c.parent, v8: [], py: [], go: [], files: [] },
-    after: { sha: c.sha, v8: [], py: [], go: [], files: [] },
+    before: { sha: c.parent, v8: [], py: [], go: [], files: [], goTicks: 0 },
+    after: { sha: c.sha, v8: [], py: [], go: [], files: [], goTicks: 0 },
   };
   const contexts = new Map<string, ProbeContext>();
   for (const s of Object.values(sides)) {
@@ -129,11 +133,9 @@ async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: s
   const roots = [...contexts.values()].map((x) => x.cwd);
   // Sampling profilers: V8 samples about every millisecond, Go's pprof at 100 Hz; both want ~2 s of CPU a side.
   const v8Samples = (s: SideRuns) => s.v8.reduce((n, r) => n + r.reduce((m, p) => m + p.samples.length, 0), 0);
-  const goTicks = (p: Uint8Array) => readPprof(p, []).reduce((n, x) => n + x.count, 0);
-  const goSamples = (s: SideRuns) => s.go.reduce((n, r) => n + r.reduce((m, p) => m + goTicks(p), 0), 0);
   const sampledEnough = (s: SideRuns) =>
     (s.v8.every((r) => r.length === 0) || v8Samples(s) >= minSamples) &&
-    (s.go.every((r) => r.length === 0) || goSamples(s) >= minSamples / 10);
+    (s.go.every((r) => r.length === 0) || s.goTicks >= minSamples / 10);
   const started = Date.now();
   const prepared: ProbeContext[] = [];
   try {
@@ -181,7 +183,9 @@ async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: s
             .filter(isPstatsDump),
         );
         // Go CPU profiles: pprof's protobuf, read as bytes (src/evidence/pprof.ts decodes them).
-        s.go.push(files.filter((f) => f.endsWith('.pprof')).map((f) => readFileSync(f)));
+        const pprofs = files.filter((f) => f.endsWith('.pprof')).map((f) => readFileSync(f));
+        s.go.push(pprofs);
+        for (const p of pprofs) s.goTicks += readPprof(p, []).reduce((n, x) => n + x.count, 0);
         s.files.push(files);
       }
       if (run === 1 && Object.values(sides).every((s) => s.files.every((f) => f.length === 0))) {
