@@ -52,6 +52,11 @@ const cases: { name: string; args: string[]; config?: string; code: number; says
   },
   // notes/1.txt exists from the first commit after good on: only good fails, and the error must name good.
   { name: 'good cannot be measured', args: ['--good', 'good', '--bad', 'bad', '--', 'test', '-f', 'notes/1.txt'], code: 2, says: /--good good cannot be measured/ },
+  {
+    name: 'a dependency the checkout lacks',
+    args: ['--good', 'good', '--bad', 'bad', '--', 'node', '-e', "require('left-pad')"],
+    code: 2, says: /cannot be measured.*a dependency is missing.*--install auto/,
+  },
 ];
 
 describe('bad input: one line that says what to do, its exit code, nothing left behind', () => {
