@@ -358,6 +358,17 @@ describe('bisect engine on simulated noisy histories', () => {
     expect(r.culpritIdx).toEqual([at]);
   });
 
+  it('decides on side-by-side samples alone where a commit sits beyond both references', () => {
+    // The machine turns 20% slower before commit 95 (good; the step is at 103) is measured: against its
+    // references' earlier samples it looks worse than bad itself, and its one fresh sample of each need
+    // not show why. It was blamed as bad; measured beside its references alone it is good.
+    const r = simulateBisect({ n: 128, steps: [{ at: 103, size: 0.08 }], noise: 'jump', cv: 0.03 }, 2105538514);
+    expect(r.culpritIdx).toEqual([103]);
+    const v = r.outcome.verdicts.find((x) => x.sha === shaOf(95))!;
+    expect(v.verdict).toBe('good');
+    expect(v.pooled).toBe(false);
+  });
+
   it('moves the good reference to the nearest good commit, so the culprit is measured beside its parent', () => {
     // The machine's speed wanders by ~3% every few blocks: compared with the far good endpoint, or
     // with its parent measured in another trial, this culprit's 8% change was lost.

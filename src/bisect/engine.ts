@@ -35,10 +35,12 @@ export const defaultEngineOptions = { minSamples: 4, maxSamples: 60, confidence:
 const DEFAULT_BETA = 0.05;
 /**
  * Fresh samples of each reference at a verdict's first look. Its earlier samples carry the test; the
- * fresh ones are interleaved with the target's, so the verdict can be checked against them alone: one
- * is too easily an outlier on a machine whose speed wanders (bench/accuracy.ts, the wiggle model).
+ * fresh ones are interleaved with the target's, so the verdict can be checked against them alone. One
+ * of each is enough with the guard against a machine that changed speed since (a commit beyond both
+ * references is decided on side-by-side samples: decideVerdict); two of each cost a large step 15–20%
+ * more runs for the same accuracy in bench/accuracy.ts.
  */
-const FRESH_AT_FIRST_LOOK = 2;
+const FRESH_AT_FIRST_LOOK = 1;
 /** Samples a side that make a side-by-side measurement of a culprit and its parent worth reporting alone. */
 /**
  * Jobs on a fleet are sized for one look at 1.5 times the endpoints' noise (MAD / median understates
@@ -730,6 +732,14 @@ export class BisectEngine {
     return { values: [...earlier, ...fresh], pooled: true };
   }
 
+  private beyondBoth(lo: readonly number[], hi: readonly number[], target: readonly number[]): boolean {
+    const [vsLo, vsHi] = [this.rel(lo, target), this.rel(hi, target)];
+    const half = this.threshold! / 2;
+    const worse = Math.min(vsLo.worseAtLeast(this.beta), vsHi.worseAtLeast(this.beta)) > half;
+    const better = Math.max(vsLo.worseAtMost(this.beta), vsHi.worseAtMost(this.beta)) < -half;
+    return worse || better;
+  }
+
   private rel(ref: readonly number[], cand: readonly number[]): Relative {
     return new Relative(ref, cand, this.opts.better, this.opts.deterministic);
   }
@@ -813,8 +823,16 @@ export class BisectEngine {
   private decideVerdict(t: Trial, apply: boolean): void {
     const [loRef, hiRef] = t.refs;
     const target = t.samples.get(t.target) ?? [];
-    const lo = this.refSamples(loRef, t);
-    const hi = this.refSamples(hiRef, t);
+    let lo = this.refSamples(loRef, t);
+    let hi = this.refSamples(hiRef, t);
+    // Beyond both references on one side by more than half the threshold (at the lenient level: this
+    // only costs samples): where a history only steps one way, the likelier cause is a machine that
+    // changed speed since the references' earlier samples, which their few fresh ones need not show.
+    // Then the side-by-side samples alone decide.
+    if ((lo.pooled || hi.pooled) && this.beyondBoth(lo.values, hi.values, target)) {
+      lo = { values: t.samples.get(loRef) ?? [], pooled: false };
+      hi = { values: t.samples.get(hiRef) ?? [], pooled: false };
+    }
     const vsLo = this.rel(lo.values, target);
     const vsHi = this.rel(hi.values, target);
     const alpha = this.lookAlpha(t);
