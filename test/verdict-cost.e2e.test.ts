@@ -75,7 +75,7 @@ describe('verdicts at the cost the evidence needs', () => {
     expect(Math.max(...samples)).toBeLessThan(400);
     expect(res.cost.samples).toBeGreaterThan(samples.length);
 
-    // A command whose first run is like the rest: its warm-up is kept, so blocks hold one more sample than asked.
+    // A command whose first run is like the rest: its warm-up is kept, in place of one of the runs asked.
     const plain = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--json', join(out, 'p.json'), '--', 'sh', 'work.sh'], { cwd: repo.dir });
     const p = JSON.parse(readFileSync(join(out, 'p.json'), 'utf8')) as RunResult;
     const kept = readFileSync(join(p.runDir, 'events.jsonl'), 'utf8').trim().split('\n').filter((l) => l.includes('"type":"sample"')).length;

@@ -359,13 +359,22 @@ export class Measurer {
       // for every block, so its warm-up stays.
       const cold = commits.filter((sha) => probe.prepare || !this.lastRun.has(sha));
       this.lastRun = new Set();
-      if (!probe.deterministic) {
-        if (options.warmup === 'auto') for (const sha of cold) await take(sha, 'held');
-        else for (let w = 0; w < options.warmup; w++) for (const sha of cold) await take(sha, 'no');
+      const auto = !probe.deterministic && options.warmup === 'auto';
+      // An automatic warm-up stands in for one of its commit's runs where enough are left to judge it by
+      // (it usually looks like them, and then it is one run fewer); one that stands out is made up for.
+      const runsOf = (sha: string) => order.filter((x) => x === sha).length;
+      const standIn = new Set(auto ? cold.filter((sha) => runsOf(sha) > STAND_IN_OTHERS) : []);
+      const planned = order.filter((sha, k) => !standIn.has(sha) || order.lastIndexOf(sha) !== k);
+      if (auto) for (const sha of cold) await take(sha, 'held');
+      else if (!probe.deterministic && options.warmup !== 'auto') {
+        for (let w = 0; w < options.warmup; w++) for (const sha of cold) await take(sha, 'no');
       }
-      for (const sha of order) await take(sha, 'yes');
+      for (const sha of planned) await take(sha, 'yes');
       // The warm-up run counts when it looks like the commit's other runs: a cold first run stands out.
-      for (const [sha, s] of held) if (!s.censored && unremarkable(s.value, out[sha] ?? [])) keepSample(sha, s, true);
+      for (const [sha, s] of held) {
+        if (!s.censored && unremarkable(s.value, out[sha] ?? [])) keepSample(sha, s, true);
+        else if (standIn.has(sha)) await take(sha, 'yes');
+      }
       this.lastRun = new Set(commits);
     } finally {
       for (const sha of prepared) await probe.teardown?.(ctxs.get(sha)!).catch(() => undefined);
@@ -432,8 +441,11 @@ export class Interrupted extends Error {
  * A value inside the far-out fences (3 IQR past the quartiles) of at least four others: nothing marks
  * it as a cold or disturbed run.
  */
+/** Runs of a commit besides its warm-up that can tell whether the warm-up stands out. */
+const STAND_IN_OTHERS = 3;
+
 function unremarkable(value: number, others: readonly number[]): boolean {
-  if (others.length < 4) return false;
+  if (others.length < STAND_IN_OTHERS) return false;
   const s = sorted(others);
   const q1 = quantileSorted(s, 0.25);
   const q3 = quantileSorted(s, 0.75);
