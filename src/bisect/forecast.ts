@@ -47,9 +47,10 @@ export function forecast(i: ForecastInput): Forecast {
   const samplesFor5pct = samplesFor(0.05, i);
   const samplesForThisStep = samplesFor(i.delta, i);
   const n = clamp(samplesForThisStep);
-  // At the first look the references take two fresh samples each; past it, half the target's count each.
-  const refs = n <= i.minSamples ? 4 : n;
-  const runsPerVerdict = n + refs + 1;
+  // At the first look the references take one fresh sample each; past it, half the target's count each.
+  // The target's warm-up run is one of its samples unless it stands out.
+  const refs = n <= i.minSamples ? 2 : n;
+  const runsPerVerdict = n + refs;
   const minutes = (i.verdicts * (runsPerVerdict * i.secondsPerRun + i.secondsPerBuild)) / 60;
   return { samplesFor5pct, samplesForThisStep, runsPerVerdict, minutes };
 }
