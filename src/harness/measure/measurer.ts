@@ -437,13 +437,13 @@ export class Interrupted extends Error {
   }
 }
 
-/**
- * A value inside the far-out fences (3 IQR past the quartiles) of at least four others: nothing marks
- * it as a cold or disturbed run.
- */
 /** Runs of a commit besides its warm-up that can tell whether the warm-up stands out. */
 const STAND_IN_OTHERS = 3;
 
+/**
+ * A value inside the far-out fences (3 IQR past the quartiles) of at least three others: nothing marks
+ * it as a cold or disturbed run.
+ */
 function unremarkable(value: number, others: readonly number[]): boolean {
   if (others.length < STAND_IN_OTHERS) return false;
   const s = sorted(others);
