@@ -41,7 +41,6 @@ const DEFAULT_BETA = 0.05;
  * more runs for the same accuracy in bench/accuracy.ts.
  */
 const FRESH_AT_FIRST_LOOK = 1;
-/** Samples a side that make a side-by-side measurement of a culprit and its parent worth reporting alone. */
 /**
  * Jobs on a fleet are sized for one look at 1.5 times the endpoints' noise (MAD / median understates
  * the spread of skewed and bimodal noise): in simulation that keeps an 8% step at 3% noise to about
@@ -50,6 +49,7 @@ const FRESH_AT_FIRST_LOOK = 1;
 const ONE_ROUND_NOISE = 1.5;
 /** Samples a side of the endpoints on a fleet: their noise sizes every later job. */
 const FLEET_ENDPOINT_SAMPLES = 16;
+/** Samples a side that make a side-by-side measurement of a culprit and its parent worth reporting alone. */
 const SIDE_BY_SIDE_ENOUGH = 5;
 
 /** What the harness should measure next: the commits of `order`, one run each, in that order. */
@@ -719,8 +719,9 @@ export class BisectEngine {
   /**
    * A reference's samples for a verdict: all it has, earlier trials' too, so a clear change is decided
    * in a handful of the target's samples. Earlier samples are left out when this trial's fresh ones
-   * say the machine changed speed since (see `moved`); a verdict on pooled samples must also be borne
-   * out by the fresh samples alone (decideVerdict).
+   * say the machine changed speed since (see `moved`: from the second look, when there are enough of
+   * them; at the first look the beyond-both rule in decideVerdict stands in); a verdict on pooled
+   * samples must also be borne out by the fresh samples alone (decideVerdict).
    */
   private refSamples(ref: string, t: Trial): { values: number[]; pooled: boolean } {
     if (this.opts.deterministic) return { values: this.samplesOf(ref, t.machine), pooled: false };
@@ -828,8 +829,9 @@ export class BisectEngine {
     // Beyond both references on one side by more than half the threshold (at the lenient level: this
     // only costs samples): where a history only steps one way, the likelier cause is a machine that
     // changed speed since the references' earlier samples, which their few fresh ones need not show.
-    // Then the side-by-side samples alone decide.
-    if ((lo.pooled || hi.pooled) && this.beyondBoth(lo.values, hi.values, target)) {
+    // Then the side-by-side samples alone decide, at a later look; at the last one there are no more
+    // samples to take, and the pooled verdict stands if its fresh samples bear it out (below).
+    if ((lo.pooled || hi.pooled) && !this.isFinalLook(t) && this.beyondBoth(lo.values, hi.values, target)) {
       lo = { values: t.samples.get(loRef) ?? [], pooled: false };
       hi = { values: t.samples.get(hiRef) ?? [], pooled: false };
     }

@@ -28,7 +28,10 @@ export interface Forecast {
   /** Target samples a commit needs to place it beside a 5% step, and beside this run's step. */
   samplesFor5pct: number;
   samplesForThisStep: number;
-  /** Probe runs a verdict costs at this step (target, fresh reference samples, warm-up). */
+  /**
+   * Probe runs a verdict costs at this step: the target's and the references' fresh samples (a warm-up
+   * that stands out, and one of a cold reference, cost a run more).
+   */
   runsPerVerdict: number;
   minutes: number;
 }

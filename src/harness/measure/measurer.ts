@@ -364,7 +364,8 @@ export class Measurer {
       // (it usually looks like them, and then it is one run fewer); one that stands out is made up for.
       const runsOf = (sha: string) => order.filter((x) => x === sha).length;
       const standIn = new Set(auto ? cold.filter((sha) => runsOf(sha) > STAND_IN_OTHERS) : []);
-      const planned = order.filter((sha, k) => !standIn.has(sha) || order.lastIndexOf(sha) !== k);
+      // The warm-up runs first, so the run it replaces is the commit's first: the rest stay interleaved.
+      const planned = order.filter((sha, k) => !standIn.has(sha) || order.indexOf(sha) !== k);
       if (auto) for (const sha of cold) await take(sha, 'held');
       else if (!probe.deterministic && options.warmup !== 'auto') {
         for (let w = 0; w < options.warmup; w++) for (const sha of cold) await take(sha, 'no');
