@@ -1,20 +1,8 @@
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
-import {
-  constants,
-  copyFileSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readFileSync,
-  readlinkSync,
-  renameSync,
-  rmSync,
-  symlinkSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { constants, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { readEntry, writeEntry } from '../store/folder-entry.js';
 
 /**
  * Build outputs by content: the key is the commit's tree, the build and install commands, the
@@ -80,16 +68,7 @@ export class BuildCache {
   constructor(private readonly root: string) {}
 
   get(key: string): BuildEntry | undefined {
-    const f = join(this.root, key, 'meta.json');
-    if (!existsSync(f)) return undefined;
-    try {
-      const e = JSON.parse(readFileSync(f, 'utf8')) as BuildEntry;
-      const now = new Date();
-      utimesSync(join(this.root, key), now, now);
-      return e;
-    } catch {
-      return undefined;
-    }
+    return readEntry<BuildEntry>(join(this.root, key));
   }
 
   /** Copy the worktree's build outputs into the cache; returns the entry (with the output hash). */
@@ -99,17 +78,10 @@ export class BuildCache {
     const entry: BuildEntry = { key, files, bytes, outputHash: hash, seconds, time: new Date().toISOString() };
     const final = join(this.root, key);
     if (existsSync(join(final, 'meta.json'))) return entry;
-    const tmp = `${final}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(join(tmp, 'files'), { recursive: true });
-    for (const f of files) copyEntry(join(worktree, f), join(tmp, 'files', f));
-    writeFileSync(join(tmp, 'meta.json'), JSON.stringify(entry));
-    try {
-      rmSync(final, { recursive: true, force: true });
-      renameSync(tmp, final);
-    } catch {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    await writeEntry(final, (tmp) => {
+      mkdirSync(join(tmp, 'files'), { recursive: true });
+      for (const f of files) copyEntry(join(worktree, f), join(tmp, 'files', f));
+    }, entry);
     return entry;
   }
 

@@ -1,16 +1,8 @@
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { arch, platform } from 'node:os';
 import { join } from 'node:path';
 import { hashOf } from '../store/fingerprint.js';
+import { readEntry, writeEntry } from '../store/folder-entry.js';
 import { copyTree, treeStamp } from './tree-copy.js';
 
 /**
@@ -154,16 +146,7 @@ export class InstallCache {
   constructor(private readonly root: string) {}
 
   get(key: string): InstallEntry | undefined {
-    const f = join(this.root, key, 'meta.json');
-    if (!existsSync(f)) return undefined;
-    try {
-      const e = JSON.parse(readFileSync(f, 'utf8')) as InstallEntry;
-      const now = new Date();
-      utimesSync(join(this.root, key), now, now); // least recently used is evicted first
-      return e;
-    } catch {
-      return undefined;
-    }
+    return readEntry<InstallEntry>(join(this.root, key));
   }
 
   async seed(key: string, worktree: string, entry: InstallEntry): Promise<void> {
@@ -175,16 +158,8 @@ export class InstallCache {
   async save(key: string, worktree: string, entry: Omit<InstallEntry, 'key' | 'time'>): Promise<void> {
     const final = join(this.root, key);
     if (existsSync(join(final, 'meta.json'))) return;
-    const tmp = `${final}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp, { recursive: true });
-    for (const d of entry.dirs) if (existsSync(join(worktree, d))) await copyTree(join(worktree, d), join(tmp, d));
-    writeFileSync(join(tmp, 'meta.json'), JSON.stringify({ ...entry, key, time: new Date().toISOString() }));
-    try {
-      rmSync(final, { recursive: true, force: true });
-      renameSync(tmp, final);
-    } catch {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    await writeEntry(final, async (tmp) => {
+      for (const d of entry.dirs) if (existsSync(join(worktree, d))) await copyTree(join(worktree, d), join(tmp, d));
+    }, { ...entry, key, time: new Date().toISOString() });
   }
 }

@@ -36,7 +36,7 @@ export interface EvidenceOptions {
   /** Evidence an earlier run stored for a culprit (its files copied into `dir`), and where new evidence is kept. */
   store?: {
     get(c: { sha: string; parent: string }, dir: string): Evidence | undefined;
-    put(c: { sha: string; parent: string }, ev: Evidence, seconds: number): void;
+    put(c: { sha: string; parent: string }, ev: Evidence, seconds: number): Promise<void>;
   };
 }
 
@@ -70,7 +70,7 @@ export async function collectEvidence(options: EvidenceOptions): Promise<Evidenc
     const t0 = performance.now();
     try {
       ev = await evidenceFor(options, c);
-      options.store?.put(c, ev, (performance.now() - t0) / 1000);
+      await options.store?.put(c, ev, (performance.now() - t0) / 1000);
     } catch (e) {
       if (options.signal.aborted) throw e;
       const why = e instanceof CommitFailure ? `${e.headline}: ${e.message}` : (e as Error).message;

@@ -9,8 +9,7 @@ import { freePort } from '../services/free-port.js';
 import { spawnShell } from '../process/process.js';
 import { runTimed } from '../process/timed-run.js';
 
-/** The effects a probe may use for one commit, each logged, bounded and cleaned up by the harness. */
-export function probeContext(options: {
+interface CommitEffects {
   cwd: string;
   sha: string;
   env: Record<string, string>;
@@ -18,7 +17,10 @@ export function probeContext(options: {
   logFile: string;
   artifactsDir: string;
   emit: (e: RunEvent) => void;
-}): ProbeContext {
+}
+
+/** The effects a probe may use for one commit, each logged, bounded and cleaned up by the harness. */
+export function probeContext(options: CommitEffects): ProbeContext {
   const { cwd, sha, env, signal, logFile, artifactsDir, emit } = options;
   return {
     cwd,
@@ -55,17 +57,7 @@ export function probeContext(options: {
   };
 }
 
-function startProcess(
-  command: string,
-  options: {
-    cwd: string;
-    env: Record<string, string>;
-    logFile: string;
-    signal: AbortSignal;
-    sha: string;
-    emit: (e: RunEvent) => void;
-  },
-): RunningProcess {
+function startProcess(command: string, options: Omit<CommitEffects, 'artifactsDir'>): RunningProcess {
   const lines: string[] = [];
   const listeners: ((l: string) => void)[] = [];
   const p = spawnShell(command, {

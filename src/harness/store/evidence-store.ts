@@ -1,8 +1,7 @@
-import {
-  copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Evidence } from '../../evidence/types.js';
+import { touch, writeEntry } from './folder-entry.js';
 
 /**
  * The evidence at a culprit, kept like measured blocks: keyed by what decides it (the probe, the
@@ -39,36 +38,29 @@ export class EvidenceStore {
         ev[field] = join(dir, name);
       }
       if (ev.files) ev.files = { before: ev.before ? [ev.before] : [], after: ev.after ? [ev.after] : [] };
-      const now = new Date();
-      utimesSync(entry, now, now);
+      touch(entry);
       return { evidence: ev, seconds: stored.seconds };
     } catch {
       return undefined; // a damaged entry: profile again
     }
   }
 
-  put(key: string, ev: Evidence, seconds: number): void {
+  async put(key: string, ev: Evidence, seconds: number): Promise<void> {
     const final = join(this.root, key);
     if (existsSync(join(final, 'evidence.json'))) return;
-    const tmp = `${final}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    mkdirSync(tmp, { recursive: true });
     const stored: Evidence = { ...ev };
-    for (const field of kept) {
-      const path = ev[field];
-      if (!path || !existsSync(path)) {
-        delete stored[field];
-        continue;
+    const copy = (tmp: string) => {
+      for (const field of kept) {
+        const path = ev[field];
+        if (!path || !existsSync(path)) {
+          delete stored[field];
+          continue;
+        }
+        copyFileSync(path, join(tmp, basename(path)));
+        stored[field] = basename(path);
       }
-      copyFileSync(path, join(tmp, basename(path)));
-      stored[field] = basename(path);
-    }
-    if (stored.files) stored.files = { before: [], after: [] };
-    writeFileSync(join(tmp, 'evidence.json'), JSON.stringify({ evidence: stored, seconds } satisfies StoredEvidence));
-    try {
-      rmSync(final, { recursive: true, force: true });
-      renameSync(tmp, final);
-    } catch {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+      if (stored.files) stored.files = { before: [], after: [] };
+    };
+    await writeEntry(final, copy, { evidence: stored, seconds } satisfies StoredEvidence, 'evidence.json');
   }
 }
