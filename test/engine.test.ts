@@ -165,6 +165,18 @@ describe('verdict rule', () => {
     expect(f.close).toBe(true);
     expect(decide(f)).toBe('good');
   });
+  it('places a commit by its value when the references are a hundredfold apart', () => {
+    // Good 1.3 ms, bad 300 ms (minimum step an eighth of that change); the commit, slowed to 3.5 ms by
+    // load, is +170% of good and -99% of bad: in good's units it lies 1% of the way from good to bad.
+    const good = spread(1.3, 10, 1);
+    const target = spread(3.5, 6, 2);
+    const bad = spread(300, 10, 3);
+    const wide = { ...levels, threshold: 0.15, minStep: 29 };
+    const f = factsOf(rel(good, target), new Relative(bad, target, 'lower', false, 1.3), wide);
+    expect(f.position).toBeLessThan(0.05);
+    expect(f.likeHi).toBe(false);
+    expect(decide(f)).toBe('good');
+  });
   it('waits for more samples where the data hint at a further step', () => {
     // 5% worse than good with few samples: neither clearly like good nor clearly a step.
     const f = factsOf(rel(spread(100, 6, 1), spread(105, 4, 2)), rel(spread(200, 6, 3), spread(105, 4, 2)), levels);
@@ -346,6 +358,27 @@ describe('bisect engine on simulated noisy histories', () => {
       if (step.type !== 'measure') throw new Error('expected a block');
       const burst = blocks++ === 1;
       e.record(interleaved(step, (sha) => base(sha) * (burst && sha === step.target ? 1.45 : 1)));
+    }
+    throw new Error('the bisect did not finish');
+  });
+
+  it('places a commit by its value on a hundredfold step, even when a burst of load inflated it', () => {
+    // Good 1.3 ms, bad 300 ms from commit 12 of 16. The first verdict's commit runs during a burst that
+    // makes it 2.7× slower: +170% of good, but still a hundredth of the way to bad.
+    const e = new BisectEngine(linearCommits(16), { good: shaOf(0), bad: shaOf(15) }, { better: 'lower', deterministic: false, minSamples: 4, maxSamples: 60, confidence: 0.95 }, seededRng(5));
+    const rng = seededRng(13);
+    const base = (sha: string) => (Number(sha.slice(1)) >= 12 ? 300 : 1.3) * (1 + 0.1 * (rng() - 0.5));
+    let blocks = 0;
+    for (let guard = 0; guard < 200; guard++) {
+      const step = e.next();
+      if (step.type === 'done') {
+        expect(step.outcome.culprits.map((c) => c.sha)).toEqual([shaOf(12)]);
+        expect(e.verdictList[0].verdict).not.toBe('bad');
+        return;
+      }
+      if (step.type !== 'measure') throw new Error('expected a block');
+      const burst = blocks++ === 1;
+      e.record(interleaved(step, (sha) => base(sha) * (burst && sha === step.target ? 2.7 : 1)));
     }
     throw new Error('the bisect did not finish');
   });

@@ -397,6 +397,17 @@ export class BisectEngine {
     return Math.max(this.threshold, this.delta / 8, resolvable);
   }
 
+  /**
+   * The minimum step towards the bad reference, in the good one's units, where bad's median is
+   * `scale` times good's. Like the threshold and the noise it scales with the reference; but a commit
+   * is like bad only if it is nearer bad than good, so never more than half the way between them
+   * (an eighth of a 200-fold change, taken relative to bad, would call a commit at good's level bad).
+   */
+  private minStepTowardsBad(scale: number): number {
+    const step = this.minStep!;
+    return Math.min(step * scale, Math.max(Math.abs(scale - 1) / 2, step));
+  }
+
   /** The error rate of a planned decision's last look: what the threshold's resolution is worked out at. */
   get perComparisonAlpha(): number {
     const k = this.budget.planned;
@@ -734,15 +745,16 @@ export class BisectEngine {
   }
 
   private beyondBoth(lo: readonly number[], hi: readonly number[], target: readonly number[]): boolean {
-    const [vsLo, vsHi] = [this.rel(lo, target), this.rel(hi, target)];
+    const [vsLo, vsHi] = [this.rel(lo, target), this.rel(hi, target, median(lo))];
     const half = this.threshold! / 2;
     const worse = Math.min(vsLo.worseAtLeast(this.beta), vsHi.worseAtLeast(this.beta)) > half;
     const better = Math.max(vsLo.worseAtMost(this.beta), vsHi.worseAtMost(this.beta)) < -half;
     return worse || better;
   }
 
-  private rel(ref: readonly number[], cand: readonly number[]): Relative {
-    return new Relative(ref, cand, this.opts.better, this.opts.deterministic);
+  /** `cand` against `ref`, as fractions of `unit` (by default ref's median). */
+  private rel(ref: readonly number[], cand: readonly number[], unit?: number): Relative {
+    return new Relative(ref, cand, this.opts.better, this.opts.deterministic, unit);
   }
 
   private lookAlpha(t: Trial): number {
@@ -835,8 +847,11 @@ export class BisectEngine {
       lo = { values: t.samples.get(loRef) ?? [], pooled: false };
       hi = { values: t.samples.get(hiRef) ?? [], pooled: false };
     }
+    // Both comparisons in units of the good reference, as the threshold and the minimum step are:
+    // a commit's place between references a hundredfold apart is then where its value lies.
+    const unit = median(lo.values);
     const vsLo = this.rel(lo.values, target);
-    const vsHi = this.rel(hi.values, target);
+    const vsHi = this.rel(hi.values, target, unit);
     const alpha = this.lookAlpha(t);
     this.budget.spend(alpha);
     const levels: VerdictLevels = {
@@ -844,6 +859,7 @@ export class BisectEngine {
       beta: this.beta,
       threshold: this.threshold!,
       minStep: this.minStep!,
+      minStepHi: this.minStepTowardsBad(Math.abs(median(hi.values) / unit) || 1),
       settled: t.look >= 2,
       firstOfSeveral: t.look === 0 && !this.isFinalLook(t),
     };
@@ -853,8 +869,9 @@ export class BisectEngine {
     // alone put the commit on the same side of the midpoint (for a step on each side: unlike both by
     // half the threshold): if the machine changed speed since, they would not.
     if (verdict && (lo.pooled || hi.pooled)) {
-      const g = this.rel(t.samples.get(loRef) ?? [], target).worse;
-      const b = this.rel(t.samples.get(hiRef) ?? [], target).worse;
+      const freshLo = t.samples.get(loRef) ?? [];
+      const g = this.rel(freshLo, target).worse;
+      const b = this.rel(t.samples.get(hiRef) ?? [], target, median(freshLo)).worse;
       const p = positionOf(g, b);
       const ok =
         verdict === 'between'
@@ -875,7 +892,7 @@ export class BisectEngine {
       lean: leaning,
       refs: t.refs,
       vsGood: vsLo.summary(2 * alpha, levels.threshold),
-      vsBad: vsHi.summary(2 * alpha, levels.threshold),
+      vsBad: this.rel(hi.values, target).summary(2 * alpha, levels.threshold),
       samples: target.length,
       decision: t.decision,
       alpha,

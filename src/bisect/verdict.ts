@@ -32,8 +32,10 @@ export interface VerdictLevels {
   beta: number;
   /** Smallest relative change that matters. */
   threshold: number;
-  /** Smallest further step between the references that is looked for. */
+  /** Smallest further step between the references that is looked for, from the good one. */
   minStep: number;
+  /** The same towards the bad reference, in the good one's units (default: minStep). */
+  minStepHi?: number;
   /** The third look or later: an estimate with no hint of a further step is enough (see above). */
   settled?: boolean;
   /**
@@ -69,13 +71,18 @@ export interface Facts {
 
 export type Side = 'good' | 'bad' | 'between';
 
+/**
+ * The facts of one look. Both comparisons must be in one unit (the good reference's median), or the
+ * commit's place between references far apart is wrong: +170% of good is -99% of a bad 270× slower.
+ */
 export function factsOf(vsLo: Relative, vsHi: Relative, l: VerdictLevels): Facts {
+  const stepHi = l.minStepHi ?? l.minStep;
   const upLo = vsLo.worseAtMost(l.beta);
   const downHi = -vsHi.worseAtLeast(l.beta);
   const provenLo = upLo < l.minStep;
-  const provenHi = downHi < l.minStep;
+  const provenHi = downHi < stepHi;
   const quietLo = !!l.settled && vsLo.worse < l.minStep / 2;
-  const quietHi = !!l.settled && -vsHi.worse < l.minStep / 2;
+  const quietHi = !!l.settled && -vsHi.worse < stepHi / 2;
   return {
     worseThanLo: vsLo.worseAtLeast(l.alpha) > l.threshold / 2,
     betterThanHi: vsHi.worseAtMost(l.alpha) < -l.threshold / 2,
@@ -86,7 +93,7 @@ export function factsOf(vsLo: Relative, vsHi: Relative, l: VerdictLevels): Facts
     aboveLo: vsLo.worseAtLeast(l.alpha) > 0,
     belowHi: vsHi.worseAtMost(l.alpha) < 0,
     position: positionOf(vsLo.worse, vsHi.worse),
-    close: Math.abs(vsLo.worse - vsHi.worse) < 2 * l.minStep,
+    close: Math.abs(vsLo.worse - vsHi.worse) < l.minStep + stepHi,
     betweenWaits: !!l.firstOfSeveral,
   };
 }

@@ -36,6 +36,10 @@ export interface Comparison {
  * A candidate against a reference, as a relative change oriented so that + is worse, with one-sided
  * bounds at any level: what the verdict rule asks ("worse than good, at the strict level?", "within
  * the minimum step of bad, at the lenient level?"). Deterministic metrics have exact bounds.
+ *
+ * Changes are fractions of `unit`, by default the reference's median. A rule that weighs one commit
+ * against two references passes the same unit to both, so that their numbers add up: against a 200×
+ * slower bad commit, "−99% vs bad" and "+170% vs good" are 20,000% and 170% of good.
  */
 export class Relative {
   /** Relative change of the candidate (Hodges-Lehmann shift / |reference median|), + = worse. */
@@ -49,8 +53,9 @@ export class Relative {
     readonly cand: readonly number[],
     better: Better,
     readonly deterministic = false,
+    unit?: number,
   ) {
-    this.scale = Math.abs(median(ref)) || 1;
+    this.scale = Math.abs(unit ?? median(ref)) || 1;
     this.sign = better === 'lower' ? 1 : -1;
     if (deterministic) {
       this.worse = (this.sign * (median(cand) - median(ref))) / this.scale;
@@ -76,13 +81,14 @@ export class Relative {
 
   /** The two-sided summary at level 1 − alpha, for reports. */
   summary(alpha: number, threshold: number): Comparison {
-    // A metric that never goes below zero (times, bytes, counts) cannot get better by more than 100%:
-    // rank bounds made relative to a small reference can pass that when the samples are few.
+    // A metric that never goes below zero (times, bytes, counts) cannot get better by more than all of
+    // the reference: rank bounds made relative to a small reference can pass that when the samples are few.
     const nonNegative = this.ref.every((v) => v >= 0) && this.cand.every((v) => v >= 0);
     const atLeast = this.worseAtLeast(alpha / 2);
     const atMost = this.worseAtMost(alpha / 2);
-    const lo = nonNegative && this.sign > 0 ? Math.max(-1, atLeast) : atLeast;
-    const hi = nonNegative && this.sign < 0 ? Math.min(1, atMost) : atMost;
+    const all = (Math.abs(median(this.ref)) || 1) / this.scale;
+    const lo = nonNegative && this.sign > 0 ? Math.max(-all, atLeast) : atLeast;
+    const hi = nonNegative && this.sign < 0 ? Math.min(all, atMost) : atMost;
     if (this.deterministic) {
       const same = Math.abs(this.worse) <= threshold;
       return { worse: this.worse, lo, hi, p: same ? 1 : 0, same, different: !same };
