@@ -374,6 +374,10 @@ describe('bisect engine on simulated noisy histories', () => {
       if (step.type === 'done') {
         expect(step.outcome.culprits.map((c) => c.sha)).toEqual([shaOf(12)]);
         expect(e.verdictList[0].verdict).not.toBe('bad');
+        // A bad verdict states its step relative to bad: at most half the way back to good.
+        const bad = e.verdictList.filter((x) => x.verdict === 'bad');
+        expect(bad.length).toBeGreaterThan(0);
+        for (const v of bad) expect(v.minStep).toBeLessThanOrEqual(0.5);
         return;
       }
       if (step.type !== 'measure') throw new Error('expected a block');

@@ -105,7 +105,10 @@ export interface CommitVerdict {
   alpha?: number;
   /** The look that decided (1 = the first), and whether references' earlier samples counted. */
   look?: number;
-  /** The minimum further step this verdict looked for (a smaller difference from a reference is no step). */
+  /**
+   * The minimum further step this verdict looked for (a smaller difference from a reference is no step),
+   * relative to the reference it found the commit like: bad's for a bad verdict, good's otherwise.
+   */
   minStep?: number;
   pooled?: boolean;
   /** The machine whose samples decided it (rounds on a fleet; absent for one machine). */
@@ -852,6 +855,7 @@ export class BisectEngine {
     const unit = median(lo.values);
     const vsLo = this.rel(lo.values, target);
     const vsHi = this.rel(hi.values, target, unit);
+    const hiScale = Math.abs(median(hi.values) / unit) || 1;
     const alpha = this.lookAlpha(t);
     this.budget.spend(alpha);
     const levels: VerdictLevels = {
@@ -859,7 +863,7 @@ export class BisectEngine {
       beta: this.beta,
       threshold: this.threshold!,
       minStep: this.minStep!,
-      minStepHi: this.minStepTowardsBad(Math.abs(median(hi.values) / unit) || 1),
+      minStepHi: this.minStepTowardsBad(hiScale),
       settled: t.look >= 2,
       firstOfSeveral: t.look === 0 && !this.isFinalLook(t),
     };
@@ -898,7 +902,7 @@ export class BisectEngine {
       alpha,
       look: t.look + 1,
       pooled: lo.pooled || hi.pooled,
-      minStep: levels.minStep,
+      minStep: verdict === 'bad' ? levels.minStepHi! / hiScale : levels.minStep,
       ...(open(verdict, facts) ? { unresolved: open(verdict, facts) } : {}),
       ...(t.machine !== LOCAL ? { machine: t.machine } : {}),
       spent: this.budget.spent,
