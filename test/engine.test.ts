@@ -3,7 +3,7 @@ import { BisectEngine } from '../src/bisect/engine.js';
 import { CommitGraph } from '../src/bisect/graph.js';
 import { blockOrder, fewestDecisive, looks } from '../src/bisect/schedule.js';
 import { ErrorBudget, plannedDecisions } from '../src/bisect/error-budget.js';
-import { decide, factsOf } from '../src/bisect/verdict.js';
+import { decide, factsOf, lean } from '../src/bisect/verdict.js';
 import { Relative } from '../src/stats/compare.js';
 import { seededRng } from '../src/stats/rng.js';
 import { interleaved, shaOf, simulateBaseline, simulateBisect, simulateRounds, linearCommits } from '../bench/simulate.js';
@@ -176,6 +176,18 @@ describe('verdict rule', () => {
     expect(f.position).toBeLessThan(0.05);
     expect(f.likeHi).toBe(false);
     expect(decide(f)).toBe('good');
+  });
+  it('leans to a step on each side where, at the last look, the commit is unlike both by the minimum step', () => {
+    // +11% of good and -20% of bad under 15% noise a sample: too noisy for the strict level, but the
+    // lenient bounds and the estimates point to a step on each side. Leaning to good would lose one.
+    const spread = (level: number) => Array.from({ length: 20 }, (_, i) => level * (1 + 0.25 * ((2 * i) / 19 - 1)));
+    const [good, target, bad] = [spread(100), spread(111), spread(138)];
+    const l = { ...levels, alpha: 0.001, threshold: 0.05, minStep: 0.06 };
+    const f = factsOf(rel(good, target), new Relative(bad, target, 'lower', false, 100), l);
+    expect(rel(good, target).worseAtLeast(l.alpha)).toBeLessThan(0);
+    expect(rel(good, target).worseAtLeast(l.beta)).toBeGreaterThan(0);
+    expect(decide(f)).toBeUndefined();
+    expect(lean(f)).toBe('between');
   });
   it('waits for more samples where the data hint at a further step', () => {
     // 5% worse than good with few samples: neither clearly like good nor clearly a step.

@@ -52,7 +52,11 @@ export interface Facts {
   betterThanHi: boolean;
   likeLo: boolean;
   likeHi: boolean;
-  /** Worse than lo / better than hi at the strict level, by any amount (what a last look leans on). */
+  /**
+   * Worse than lo / better than hi by any amount at the strict level, or at the lenient level where the
+   * estimate reaches the minimum step: what a last look without a verdict leans on. Leaning to one side
+   * would lose a step on the other for good; splitting costs a sub-search.
+   */
   aboveLo: boolean;
   belowHi: boolean;
   /** Where the commit sits between the references: 0 at lo, 1 at hi (point estimates). */
@@ -90,8 +94,8 @@ export function factsOf(vsLo: Relative, vsHi: Relative, l: VerdictLevels): Facts
     likeHi: provenHi || quietHi,
     openLo: provenLo ? 0 : upLo,
     openHi: provenHi ? 0 : downHi,
-    aboveLo: vsLo.worseAtLeast(l.alpha) > 0,
-    belowHi: vsHi.worseAtMost(l.alpha) < 0,
+    aboveLo: vsLo.worseAtLeast(l.alpha) > 0 || (vsLo.worseAtLeast(l.beta) > 0 && vsLo.worse >= l.minStep),
+    belowHi: vsHi.worseAtMost(l.alpha) < 0 || (vsHi.worseAtMost(l.beta) < 0 && -vsHi.worse >= stepHi),
     position: positionOf(vsLo.worse, vsHi.worse),
     close: Math.abs(vsLo.worse - vsHi.worse) < l.minStep + stepHi,
     betweenWaits: !!l.firstOfSeveral,
