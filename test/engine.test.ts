@@ -399,6 +399,22 @@ describe('bisect engine on simulated noisy histories', () => {
     throw new Error('the bisect did not finish');
   });
 
+  it('finds both steps of an exact metric that starts at zero (0, then 50, then 100 queries)', () => {
+    const e = new BisectEngine(linearCommits(16), { good: shaOf(0), bad: shaOf(15) }, { better: 'lower', deterministic: true, minSamples: 1, maxSamples: 1, confidence: 0.95 }, seededRng(1));
+    const value = (sha: string) => (Number(sha.slice(1)) >= 11 ? 100 : Number(sha.slice(1)) >= 5 ? 50 : 0);
+    for (let guard = 0; guard < 100; guard++) {
+      const step = e.next();
+      if (step.type === 'done') {
+        expect(step.outcome.culprits.map((c) => c.sha)).toEqual([shaOf(5), shaOf(11)]);
+        for (const v of e.verdictList) expect(Number.isFinite(v.minStep ?? 0)).toBe(true);
+        return;
+      }
+      if (step.type !== 'measure') throw new Error('expected a block');
+      e.record(interleaved(step, value));
+    }
+    throw new Error('the bisect did not finish');
+  });
+
   it('measures a culprit against its parent side by side, so a machine that changed speed mid-run cannot hide it', () => {
     // A history whose machine gets 20% slower partway: the culprit used to be lost to pooled samples.
     const at = 1 + ((12 * 37) % 126);

@@ -115,7 +115,8 @@ export interface CommitVerdict {
   machine?: string;
   /**
    * A further step on the commit's side up to this size could not be ruled out: the noise kept the
-   * lenient bound wide and the estimate did not hint at one (src/bisect/verdict.ts).
+   * lenient bound wide and the estimate did not hint at one (src/bisect/verdict.ts). Relative to the
+   * reference the commit was found like, as minStep.
    */
   unresolved?: number;
   /** The error rate the bisect's tests had spent when this verdict was made (of 1 − confidence). */
@@ -402,13 +403,14 @@ export class BisectEngine {
 
   /**
    * The minimum step towards the bad reference, in the good one's units, where bad's median is
-   * `scale` times good's. Like the threshold and the noise it scales with the reference; but a commit
-   * is like bad only if it is nearer bad than good, so never more than half the way between them
-   * (an eighth of a 200-fold change, taken relative to bad, would call a commit at good's level bad).
+   * `scale` times good's and the references lie `span` apart. Like the threshold and the noise it
+   * scales with the reference; but a commit is like bad only if it is nearer bad than good, so it is
+   * at most half the way between them, or the minimum step from good if that is larger (an eighth of
+   * a 200-fold change, taken relative to bad, would call a commit at good's level bad).
    */
-  private minStepTowardsBad(scale: number): number {
+  private minStepTowardsBad(scale: number, span: number): number {
     const step = this.minStep!;
-    return Math.min(step * scale, Math.max(Math.abs(scale - 1) / 2, step));
+    return Math.min(step * scale, Math.max(span / 2, step));
   }
 
   /** The error rate of a planned decision's last look: what the threshold's resolution is worked out at. */
@@ -748,7 +750,7 @@ export class BisectEngine {
   }
 
   private beyondBoth(lo: readonly number[], hi: readonly number[], target: readonly number[]): boolean {
-    const [vsLo, vsHi] = [this.rel(lo, target), this.rel(hi, target, median(lo))];
+    const [vsLo, vsHi] = [this.rel(lo, target), this.rel(hi, target)];
     const half = this.threshold! / 2;
     const worse = Math.min(vsLo.worseAtLeast(this.beta), vsHi.worseAtLeast(this.beta)) > half;
     const better = Math.max(vsLo.worseAtMost(this.beta), vsHi.worseAtMost(this.beta)) < -half;
@@ -855,7 +857,10 @@ export class BisectEngine {
     const unit = median(lo.values);
     const vsLo = this.rel(lo.values, target);
     const vsHi = this.rel(hi.values, target, unit);
-    const hiScale = Math.abs(median(hi.values) / unit) || 1;
+    // Relative falls back to a unit of 1 where good's median is 0; so do the scale and the span here.
+    const loScale = Math.abs(unit) || 1;
+    const hiScale = Math.abs(median(hi.values)) / loScale || 1;
+    const span = Math.abs(median(hi.values) - unit) / loScale;
     const alpha = this.lookAlpha(t);
     this.budget.spend(alpha);
     const levels: VerdictLevels = {
@@ -863,7 +868,7 @@ export class BisectEngine {
       beta: this.beta,
       threshold: this.threshold!,
       minStep: this.minStep!,
-      minStepHi: this.minStepTowardsBad(hiScale),
+      minStepHi: this.minStepTowardsBad(hiScale, span),
       settled: t.look >= 2,
       firstOfSeveral: t.look === 0 && !this.isFinalLook(t),
     };
@@ -890,6 +895,9 @@ export class BisectEngine {
       if (!this.isFinalLook(t)) return;
       leaning = lean(facts);
     }
+    // A bad verdict's figures are stated relative to bad, the reference it found the commit like.
+    const ownUnit = verdict === 'bad' ? hiScale : 1;
+    const unresolved = open(verdict, facts) / ownUnit;
     this.verdicts.push({
       sha: t.target,
       verdict: verdict ?? 'inconclusive',
@@ -902,8 +910,8 @@ export class BisectEngine {
       alpha,
       look: t.look + 1,
       pooled: lo.pooled || hi.pooled,
-      minStep: verdict === 'bad' ? levels.minStepHi! / hiScale : levels.minStep,
-      ...(open(verdict, facts) ? { unresolved: open(verdict, facts) } : {}),
+      minStep: verdict === 'bad' ? levels.minStepHi! / ownUnit : levels.minStep,
+      ...(unresolved ? { unresolved } : {}),
       ...(t.machine !== LOCAL ? { machine: t.machine } : {}),
       spent: this.budget.spent,
     });
@@ -1060,7 +1068,8 @@ export class BisectEngine {
 
   /** Measured commits before commit i at the good side of a step (the good endpoint last), nearest first. */
   private goodAncestors(i: number): string[] {
-    const goodSide = (v: CommitVerdict) => v.verdict === 'good' || v.verdict === 'between' || v.lean === 'good';
+    const goodSide = (v: CommitVerdict) =>
+      v.verdict === 'good' || v.verdict === 'between' || v.lean === 'good' || v.lean === 'between';
     const good = new Set(this.verdicts.filter(goodSide).map((v) => v.sha));
     const near = this.graph.ancestors[i].toArray().reverse().map((k) => this.graph.shas[k]);
     return [...near.filter((sha) => good.has(sha)), this.good];

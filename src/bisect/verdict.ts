@@ -61,7 +61,7 @@ export interface Facts {
   belowHi: boolean;
   /** Where the commit sits between the references: 0 at lo, 1 at hi (point estimates). */
   position: number;
-  /** The references lie less than two minimum steps apart (point estimates). */
+  /** The references lie less than the two minimum steps (from each) apart (point estimates). */
   close: boolean;
   /**
    * Where "like" rests on the estimate alone: the largest further step towards each reference that the
@@ -115,7 +115,7 @@ export function holds(v: Side, f: Facts): boolean {
 
 /**
  * The verdict the facts support, if any. When both sides qualify, or the commit is like both
- * references (they are closer together than two minimum steps: an earlier verdict was a chance one,
+ * references (they are closer together than the two minimum steps: an earlier verdict was a chance one,
  * or the step between them is too small to look for), the nearer side wins: no step of `minStep`
  * lies on either side of it, so either answer keeps every step worth finding in the search, and
  * sampling on would only prove what the references already show.

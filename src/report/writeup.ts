@@ -251,7 +251,7 @@ function howSure(r: RunResult): string[] {
         'they are not culprits.'
       : 'Each commit is placed on one side of the step by comparing it with interleaved samples of its nearest good and bad ' +
         'references (Mann-Whitney U, exact where samples are few; Hodges-Lehmann shift with its rank interval). It is on the bad ' +
-        `side when it is worse than good by more than half the threshold at the strict level, and within ${fmtPct(d.minStep)} of bad at ` +
+        `side when it is worse than good by more than half the threshold at the strict level, and within ${fmtPct(d.minStep)} of bad (relative to bad, at most half the way back to good) at ` +
         `a lenient level (${fmtPct(1 - d.beta)}); the other way round for good. The references' earlier samples count too, checked against fresh ones.`,
     `Threshold: changes under ${fmtPct(r.threshold.value)} do not count (${md(r.threshold.source)}).`,
   ];

@@ -39,10 +39,10 @@ export interface Comparison {
  *
  * Changes are fractions of `unit`, by default the reference's median. A rule that weighs one commit
  * against two references passes the same unit to both, so that their numbers add up: against a 200×
- * slower bad commit, "−99% vs bad" and "+170% vs good" are 20,000% and 170% of good.
+ * slower bad commit, "−99% vs bad" and "+170% vs good" are −19,700% and +170% of good.
  */
 export class Relative {
-  /** Relative change of the candidate (Hodges-Lehmann shift / |reference median|), + = worse. */
+  /** Relative change of the candidate (Hodges-Lehmann shift / |unit|), + = worse. */
   readonly worse: number;
   private readonly shift: Shift | undefined;
   private readonly scale: number;
