@@ -7,7 +7,7 @@ import { decide, factsOf, lean } from '../src/bisect/verdict.js';
 import { Relative } from '../src/stats/compare.js';
 import { seededRng } from '../src/stats/rng.js';
 import { interleaved, shaOf, simulateBaseline, simulateBisect, simulateRounds, linearCommits } from '../bench/simulate.js';
-import type { RoundResult } from '../src/bisect/engine.js';
+import type { EngineOptions, RoundResult } from '../src/bisect/engine.js';
 
 describe('commit graph', () => {
   it('picks the middle of a linear range', () => {
@@ -353,66 +353,48 @@ describe('bisect engine on simulated noisy histories', () => {
     expect(e.verdictList[0]).toMatchObject({ sha: step.target, verdict: 'good' });
   });
 
+  /** 16 commits bisected to the end; `value` gives each run, knowing the block's target and its index. */
+  const bisect16 = (
+    options: Partial<EngineOptions>, seed: number, value: (sha: string, target: string, block: number) => number,
+  ) => {
+    const e = new BisectEngine(linearCommits(16), { good: shaOf(0), bad: shaOf(15) }, { better: 'lower', deterministic: false, minSamples: 4, maxSamples: 60, confidence: 0.95, ...options }, seededRng(seed));
+    for (let block = 0; block < 200; block++) {
+      const step = e.next();
+      if (step.type === 'done') return { outcome: step.outcome, verdicts: e.verdictList };
+      e.record(interleaved(step, (sha) => value(sha, step.target, block)));
+    }
+    throw new Error('the bisect did not finish');
+  };
+
   it('does not call a commit between two steps on one look that a burst of load inflated', () => {
     // One step at 8 of 16. The first block after the endpoints runs while another job takes the CPU:
     // the target's samples come out 45% slower, the few fresh reference samples beside them do not.
-    const e = new BisectEngine(linearCommits(16), { good: shaOf(0), bad: shaOf(15) }, { better: 'lower', deterministic: false, minSamples: 4, maxSamples: 60, confidence: 0.95 }, seededRng(3));
     const rng = seededRng(11);
     const base = (sha: string) => (Number(sha.slice(1)) >= 8 ? 240 : 100) * (1 + 0.04 * (rng() - 0.5));
-    let blocks = 0;
-    for (let guard = 0; guard < 200; guard++) {
-      const step = e.next();
-      if (step.type === 'done') {
-        expect(step.outcome.culprits.map((c) => c.sha)).toEqual([shaOf(8)]);
-        expect(e.verdictList.filter((v) => v.verdict === 'between')).toEqual([]);
-        return;
-      }
-      if (step.type !== 'measure') throw new Error('expected a block');
-      const burst = blocks++ === 1;
-      e.record(interleaved(step, (sha) => base(sha) * (burst && sha === step.target ? 1.45 : 1)));
-    }
-    throw new Error('the bisect did not finish');
+    const r = bisect16({}, 3, (sha, target, block) => base(sha) * (block === 1 && sha === target ? 1.45 : 1));
+    expect(r.outcome.culprits.map((c) => c.sha)).toEqual([shaOf(8)]);
+    expect(r.verdicts.filter((v) => v.verdict === 'between')).toEqual([]);
   });
 
   it('places a commit by its value on a hundredfold step, even when a burst of load inflated it', () => {
     // Good 1.3 ms, bad 300 ms from commit 12 of 16. The first verdict's commit runs during a burst that
     // makes it 2.7× slower: +170% of good, but still a hundredth of the way to bad.
-    const e = new BisectEngine(linearCommits(16), { good: shaOf(0), bad: shaOf(15) }, { better: 'lower', deterministic: false, minSamples: 4, maxSamples: 60, confidence: 0.95 }, seededRng(5));
     const rng = seededRng(13);
     const base = (sha: string) => (Number(sha.slice(1)) >= 12 ? 300 : 1.3) * (1 + 0.1 * (rng() - 0.5));
-    let blocks = 0;
-    for (let guard = 0; guard < 200; guard++) {
-      const step = e.next();
-      if (step.type === 'done') {
-        expect(step.outcome.culprits.map((c) => c.sha)).toEqual([shaOf(12)]);
-        expect(e.verdictList[0].verdict).not.toBe('bad');
-        // A bad verdict states its step relative to bad: at most half the way back to good.
-        const bad = e.verdictList.filter((x) => x.verdict === 'bad');
-        expect(bad.length).toBeGreaterThan(0);
-        for (const v of bad) expect(v.minStep).toBeLessThanOrEqual(0.5);
-        return;
-      }
-      if (step.type !== 'measure') throw new Error('expected a block');
-      const burst = blocks++ === 1;
-      e.record(interleaved(step, (sha) => base(sha) * (burst && sha === step.target ? 2.7 : 1)));
-    }
-    throw new Error('the bisect did not finish');
+    const r = bisect16({}, 5, (sha, target, block) => base(sha) * (block === 1 && sha === target ? 2.7 : 1));
+    expect(r.outcome.culprits.map((c) => c.sha)).toEqual([shaOf(12)]);
+    expect(r.verdicts[0].verdict).not.toBe('bad');
+    // A bad verdict states its step relative to bad: at most half the way back to good.
+    const bad = r.verdicts.filter((x) => x.verdict === 'bad');
+    expect(bad.length).toBeGreaterThan(0);
+    for (const v of bad) expect(v.minStep).toBeLessThanOrEqual(0.5);
   });
 
   it('finds both steps of an exact metric that starts at zero (0, then 50, then 100 queries)', () => {
-    const e = new BisectEngine(linearCommits(16), { good: shaOf(0), bad: shaOf(15) }, { better: 'lower', deterministic: true, minSamples: 1, maxSamples: 1, confidence: 0.95 }, seededRng(1));
     const value = (sha: string) => (Number(sha.slice(1)) >= 11 ? 100 : Number(sha.slice(1)) >= 5 ? 50 : 0);
-    for (let guard = 0; guard < 100; guard++) {
-      const step = e.next();
-      if (step.type === 'done') {
-        expect(step.outcome.culprits.map((c) => c.sha)).toEqual([shaOf(5), shaOf(11)]);
-        for (const v of e.verdictList) expect(Number.isFinite(v.minStep ?? 0)).toBe(true);
-        return;
-      }
-      if (step.type !== 'measure') throw new Error('expected a block');
-      e.record(interleaved(step, value));
-    }
-    throw new Error('the bisect did not finish');
+    const r = bisect16({ deterministic: true, minSamples: 1, maxSamples: 1 }, 1, value);
+    expect(r.outcome.culprits.map((c) => c.sha)).toEqual([shaOf(5), shaOf(11)]);
+    for (const v of r.verdicts) expect(Number.isFinite(v.minStep ?? 0)).toBe(true);
   });
 
   it('measures a culprit against its parent side by side, so a machine that changed speed mid-run cannot hide it', () => {

@@ -858,9 +858,10 @@ export class BisectEngine {
     const vsLo = this.rel(lo.values, target);
     const vsHi = this.rel(hi.values, target, unit);
     // Relative falls back to a unit of 1 where good's median is 0; so do the scale and the span here.
+    const hiMedian = median(hi.values);
     const loScale = Math.abs(unit) || 1;
-    const hiScale = Math.abs(median(hi.values)) / loScale || 1;
-    const span = Math.abs(median(hi.values) - unit) / loScale;
+    const hiScale = Math.abs(hiMedian) / loScale || 1;
+    const span = Math.abs(hiMedian - unit) / loScale;
     const alpha = this.lookAlpha(t);
     this.budget.spend(alpha);
     const levels: VerdictLevels = {

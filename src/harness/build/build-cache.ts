@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
-import { constants, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { constants, copyFileSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readEntry, writeEntry } from '../store/folder-entry.js';
 
@@ -76,9 +76,7 @@ export class BuildCache {
     const files = await buildOutputs(worktree, exclude);
     const { hash, bytes } = hashFiles(worktree, files);
     const entry: BuildEntry = { key, files, bytes, outputHash: hash, seconds, time: new Date().toISOString() };
-    const final = join(this.root, key);
-    if (existsSync(join(final, 'meta.json'))) return entry;
-    await writeEntry(final, (tmp) => {
+    await writeEntry(join(this.root, key), (tmp) => {
       mkdirSync(join(tmp, 'files'), { recursive: true });
       for (const f of files) copyEntry(join(worktree, f), join(tmp, 'files', f));
     }, entry);

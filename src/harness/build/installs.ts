@@ -156,9 +156,7 @@ export class InstallCache {
   }
 
   async save(key: string, worktree: string, entry: Omit<InstallEntry, 'key' | 'time'>): Promise<void> {
-    const final = join(this.root, key);
-    if (existsSync(join(final, 'meta.json'))) return;
-    await writeEntry(final, async (tmp) => {
+    await writeEntry(join(this.root, key), async (tmp) => {
       for (const d of entry.dirs) if (existsSync(join(worktree, d))) await copyTree(join(worktree, d), join(tmp, d));
     }, { ...entry, key, time: new Date().toISOString() });
   }

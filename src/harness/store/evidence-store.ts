@@ -46,8 +46,6 @@ export class EvidenceStore {
   }
 
   async put(key: string, ev: Evidence, seconds: number): Promise<void> {
-    const final = join(this.root, key);
-    if (existsSync(join(final, 'evidence.json'))) return;
     const stored: Evidence = { ...ev };
     const copy = (tmp: string) => {
       for (const field of kept) {
@@ -61,6 +59,6 @@ export class EvidenceStore {
       }
       if (stored.files) stored.files = { before: [], after: [] };
     };
-    await writeEntry(final, copy, { evidence: stored, seconds } satisfies StoredEvidence, 'evidence.json');
+    await writeEntry(join(this.root, key), copy, { evidence: stored, seconds } satisfies StoredEvidence, 'evidence.json');
   }
 }

@@ -27,7 +27,8 @@ export function touch(folder: string): void {
 
 /**
  * Fill a temporary folder, write its JSON (serialised after `fill`, which may complete it), and rename
- * it to `folder`, replacing what is there. If the rename fails the temporary folder is removed.
+ * it to `folder`. An entry already there is kept: it was made from the same key. If the rename fails
+ * the temporary folder is removed.
  */
 export async function writeEntry(
   folder: string,
@@ -35,6 +36,7 @@ export async function writeEntry(
   json: unknown,
   file = 'meta.json',
 ): Promise<void> {
+  if (existsSync(join(folder, file))) return;
   const tmp = `${folder}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
