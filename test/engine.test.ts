@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { BisectEngine } from '../src/bisect/engine.js';
+import { BisectEngine, defaultEngineOptions } from '../src/bisect/engine.js';
 import { CommitGraph } from '../src/bisect/graph.js';
 import { blockOrder, fewestDecisive, looks } from '../src/bisect/schedule.js';
 import { ErrorBudget, plannedDecisions } from '../src/bisect/error-budget.js';
 import { decide, factsOf, lean } from '../src/bisect/verdict.js';
 import { Relative } from '../src/stats/compare.js';
-import { seededRng } from '../src/stats/rng.js';
+import { gaussian, seededRng } from '../src/stats/rng.js';
 import { interleaved, shaOf, simulateBaseline, simulateBisect, simulateRounds, linearCommits } from '../bench/simulate.js';
 import type { EngineOptions, RoundResult } from '../src/bisect/engine.js';
 
@@ -374,6 +374,30 @@ describe('bisect engine on simulated noisy histories', () => {
     const r = bisect16({}, 3, (sha, target, block) => base(sha) * (block === 1 && sha === target ? 1.45 : 1));
     expect(r.outcome.culprits.map((c) => c.sha)).toEqual([shaOf(8)]);
     expect(r.verdicts.filter((v) => v.verdict === 'between')).toEqual([]);
+  });
+
+  it('measures a commit again, afresh, before its lean splits the search in two', () => {
+    // One 8% step at 12 of 32. The first midpoint (15, after the step) runs halfway between good and bad
+    // for its first 60 samples, as under a long burst of load, then at its own speed: at the last look it
+    // is unlike both references and leans 'between'. A split would bisect a side with no step in it.
+    for (const seed of [4, 5, 6, 7, 8]) {
+      const rng = seededRng(seed);
+      let burst = 0;
+      const value = (i: number) =>
+        (i === 15 && burst++ < 60 ? 104 : i >= 12 ? 108 : 100) * (1 + 0.03 * gaussian(rng));
+      const e = new BisectEngine(linearCommits(32), { good: shaOf(0), bad: shaOf(31) }, { better: 'lower', deterministic: false, ...defaultEngineOptions }, seededRng(seed + 99));
+      const measured = new Set<string>();
+      let step = e.next();
+      for (; step.type !== 'done'; step = e.next()) {
+        measured.add(step.target);
+        e.record(interleaved(step, (sha) => value(Number(sha.slice(1)))));
+      }
+      expect(step.outcome.culprits.map((c) => c.sha)).toEqual([shaOf(12)]);
+      expect(step.outcome.verdicts.filter((v) => v.lean === 'between' || v.verdict === 'between')).toEqual([]);
+      expect(step.outcome.verdicts.find((v) => v.sha === shaOf(15))?.verdict).toBe('bad');
+      // The endpoint, then one commit per halving of 31: nothing spent on a side without a step.
+      expect(measured.size).toBe(6);
+    }
   });
 
   it('places a commit by its value on a hundredfold step, even when a burst of load inflated it', () => {

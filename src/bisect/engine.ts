@@ -237,6 +237,8 @@ interface Trial {
   byMachine: Map<string, Map<string, number[]>>;
   /** Planned for a machine not known in advance (a round's job): every commit sampled afresh. */
   fresh?: boolean;
+  /** Measured again because its last look leaned 'between': no earlier sample of a reference counts. */
+  again?: boolean;
   done?: boolean;
   /** The side a decided verdict trial puts its target on (the lean, for an inconclusive one). */
   effective?: Side;
@@ -468,7 +470,8 @@ export class BisectEngine {
     }
     // The endpoints take as many of each; a verdict's references take a few fresh samples at the first
     // look (their earlier samples count too) and half the target's count after.
-    const refWant = t.purpose !== 'verdict' ? want : t.look === 0 ? t.freshAtFirst : Math.ceil(want / 2);
+    const refWant =
+      t.purpose !== 'verdict' ? want : t.look === 0 && !t.again ? t.freshAtFirst : Math.ceil(want / 2);
     const counts: [string, number][] = [
       ...t.refs.map((r) => [r, Math.max(0, refWant - count(r))] as [string, number]),
       [t.target, Math.max(1, want - count(t.target))],
@@ -509,10 +512,12 @@ export class BisectEngine {
     while (look < t.looks.length - 1 && t.looks[look + 1] <= have) look++;
     t.look = look;
     if (have < t.looks[look] && !this.opts.deterministic) return;
+    const index = t.index;
     if (t.purpose === 'endpoints') this.decideEndpoints(t);
     else if (t.purpose === 'confirm') this.decideConfirm(t);
     else this.decideVerdict(t, !t.fresh);
-    if (!t.done) t.look = Math.min(t.look + 1, t.looks.length - 1);
+    // A trial measured again (measureAgain) starts over at its first look.
+    if (!t.done && t.index === index) t.look = Math.min(t.look + 1, t.looks.length - 1);
   }
 
   /** The target could not be built or measured: skip it, as `git bisect skip` does. */
@@ -742,6 +747,7 @@ export class BisectEngine {
   private refSamples(ref: string, t: Trial): { values: number[]; pooled: boolean } {
     if (this.opts.deterministic) return { values: this.samplesOf(ref, t.machine), pooled: false };
     const fresh = t.samples.get(ref) ?? [];
+    if (t.again) return { values: fresh, pooled: false };
     const earlier = (this.taken.get(ref) ?? [])
       .filter((b) => b.trial !== t.index && b.machine === t.machine)
       .flatMap((b) => b.values);
@@ -895,6 +901,10 @@ export class BisectEngine {
     if (!verdict) {
       if (!this.isFinalLook(t)) return;
       leaning = lean(facts);
+      if (leaning === 'between' && apply && !t.again && !this.hurried) {
+        this.measureAgain(t);
+        return;
+      }
     }
     // A bad verdict's figures are stated relative to bad, the reference it found the commit like.
     const ownUnit = verdict === 'bad' ? hiScale : 1;
@@ -920,6 +930,26 @@ export class BisectEngine {
     t.done = true;
     t.effective = verdict ?? leaning!;
     if (apply) this.applyVerdict(t.search!, t.target, t.effective);
+  }
+
+  /**
+   * A lean to 'between' splits the search in two, and a sub-search for a step that is not there costs
+   * several builds. It is also the lean a chance run of samples, or references measured while the
+   * machine ran at another speed, fakes most easily. So before splitting, the commit is measured again
+   * beside both references as a new decision, afresh (none of their earlier samples count); the search
+   * splits only if it leans 'between' again. This happens only where 60 samples left a commit unlike
+   * both references yet decided neither way, which is rare: its cost is in probe runs, not builds.
+   */
+  private measureAgain(t: Trial): void {
+    t.again = true;
+    t.decision = ++this.decisions;
+    t.index = this.trials++;
+    t.samples = new Map();
+    t.byMachine = new Map([[t.machine, t.samples]]);
+    const planned = looks(this.minSamples, this.maxSamples).length;
+    const first = fewestDecisive(this.budget.look(t.decision, 0, planned), this.minSamples, this.maxSamples);
+    t.looks = looks(first, this.maxSamples);
+    t.look = 0;
   }
 
   /** What a verdict says about the search: the culprit is after a good commit, at or before a bad one. */
