@@ -394,7 +394,9 @@ describe('bisect engine on simulated noisy histories', () => {
       }
       expect(step.outcome.culprits.map((c) => c.sha)).toEqual([shaOf(12)]);
       expect(step.outcome.verdicts.filter((v) => v.lean === 'between' || v.verdict === 'between')).toEqual([]);
-      expect(step.outcome.verdicts.find((v) => v.sha === shaOf(15))?.verdict).toBe('bad');
+      const again = step.outcome.verdicts.find((v) => v.sha === shaOf(15));
+      expect(again?.verdict).toBe('bad');
+      expect(again?.reason).toMatch(/measured again/);
       // The endpoint, then one commit per halving of 31: nothing spent on a side without a step.
       expect(measured.size).toBe(6);
     }

@@ -923,6 +923,7 @@ export class BisectEngine {
       pooled: lo.pooled || hi.pooled,
       minStep: verdict === 'bad' ? levels.minStepHi! / ownUnit : levels.minStep,
       ...(unresolved ? { unresolved } : {}),
+      ...(t.again ? { reason: 'measured again, afresh: its first trial left it unlike both references' } : {}),
       ...(t.machine !== LOCAL ? { machine: t.machine } : {}),
       spent: this.budget.spent,
     });

@@ -195,7 +195,8 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
   L.push('| Commit | Subject | Verdict | Median (all samples) | ± | n |', '|---|---|---|---|---|---|');
   const order = new Map([...x.meta.keys()].map((s, i) => [s, i]));
   for (const c of [...r.commits].sort((a, b) => (order.get(a.sha) ?? 0) - (order.get(b.sha) ?? 0))) {
-    const verdict = c.verdict === 'inconclusive' ? `inconclusive (leans ${c.lean})` : c.verdict;
+    const verdict =
+      (c.verdict === 'inconclusive' ? `inconclusive (leans ${c.lean})` : c.verdict) + (c.reason ? `: ${md(c.reason)}` : '');
     const n = c.censored ? `${c.summary.n} (${c.censored} timed out)` : `${c.summary.n}`;
     L.push(
       `| \`${short(c.sha)}\` | ${md(c.subject.slice(0, 60))} | ${verdict} | ${val(c.summary.median)} | ${fmtValue(c.summary.spread, unit)} | ${n} |`,

@@ -94,7 +94,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
           `verdict ${short(v.sha)} ${label}: ${g ? `${pct(g.worse)} vs good [${pct(g.lo)}, ${pct(g.hi)}] ${fmtP(g.p)}` : ''}` +
             `${v.vsBad ? `, ${pct(v.vsBad.worse)} vs bad` : ''}` +
             `${v.left !== undefined ? `, ${v.left} commit(s) left` : ''}` +
-            ` (n=${v.samples}, this verdict's blocks)${underMinStep(v)} ${subj(v.sha)}`,
+            ` (n=${v.samples}, this verdict's blocks)${underMinStep(v)}${v.reason ? `; ${termText(v.reason)}` : ''} ${subj(v.sha)}`,
         );
         break;
       }
