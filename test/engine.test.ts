@@ -40,6 +40,8 @@ describe('commit graph', () => {
     expect(fewestDecisive(0.004, 6, 60, 8)).toBe(6); // never fewer than asked for
     expect(fewestDecisive(1e-9, 2, 60, 2)).toBe(60); // at most the maximum
     expect(fewestDecisive(0.004, 2, 60)).toBe(5); // as many a side: C(10, 5) = 252, 0.00397
+    // References with half the target's count: C(11, 7) = 330 (0.003 > 0.0025), C(12, 8) = 495 (0.002).
+    expect(fewestDecisive(0.0025, 2, 60, (n) => Math.ceil(n / 2))).toBe(8);
   });
   it('measures a block in an order shuffled inside each round, every commit spread over the rounds', () => {
     const counts: [string, number][] = [['x', 6], ['g', 2], ['b', 2]];

@@ -266,6 +266,8 @@ export class BisectEngine {
   /** Every commit's samples, block by block, with the trial that took them. */
   private readonly taken = new Map<string, { trial: number; machine: string; values: number[] }[]>();
   private trials = 0;
+  /** Trials measured again (measureAgain), by index: their samples of their target are not pooled later. */
+  private replaced = new Map<number, string>();
   private decisions = 0;
   private readonly verdicts: CommitVerdict[] = [];
   private readonly searches: Search[] = [];
@@ -443,6 +445,11 @@ export class BisectEngine {
     ifBad.and(this.graph.ancestors[x]);
     const out = [this.midpointOf(ifGood, s.bad, s.skipped), this.midpointOf(ifBad, x, s.skipped)];
     return out.filter((i): i is number => i !== undefined).map((i) => this.graph.shas[i]);
+  }
+
+  /** A commit's blocks that decisions may use (on `machine`): not those of a trial it replaced as the target. */
+  private blocksOf(sha: string, machine: string) {
+    return (this.taken.get(sha) ?? []).filter((b) => b.machine === machine && this.replaced.get(b.trial) !== sha);
   }
 
   /** Samples of every commit measured so far, in the order taken (only those `machine` took, when given). */
@@ -748,8 +755,8 @@ export class BisectEngine {
     if (this.opts.deterministic) return { values: this.samplesOf(ref, t.machine), pooled: false };
     const fresh = t.samples.get(ref) ?? [];
     if (t.again) return { values: fresh, pooled: false };
-    const earlier = (this.taken.get(ref) ?? [])
-      .filter((b) => b.trial !== t.index && b.machine === t.machine)
+    const earlier = this.blocksOf(ref, t.machine)
+      .filter((b) => b.trial !== t.index)
       .flatMap((b) => b.values);
     if (!earlier.length || moved(earlier, fresh)) return { values: fresh, pooled: false };
     return { values: [...earlier, ...fresh], pooled: true };
@@ -937,18 +944,23 @@ export class BisectEngine {
    * A lean to 'between' splits the search in two, and a sub-search for a step that is not there costs
    * several builds. It is also the lean a chance run of samples, or references measured while the
    * machine ran at another speed, fakes most easily. So before splitting, the commit is measured again
-   * beside both references as a new decision, afresh (none of their earlier samples count); the search
-   * splits only if it leans 'between' again. This happens only where 60 samples left a commit unlike
-   * both references yet decided neither way, which is rare: its cost is in probe runs, not builds.
+   * beside both references as a new decision, afresh (none of their earlier samples count: with them,
+   * two-step histories lost their smaller step a little more often in bench/accuracy.ts); the search
+   * splits only if it leans 'between' again. This happens only where the most samples a verdict takes
+   * left a commit unlike both references yet decided neither way, which is rare: its cost is in probe
+   * runs, not builds. The first trial's samples of the commit are not pooled later either (replaced).
    */
   private measureAgain(t: Trial): void {
+    this.replaced.set(t.index, t.target);
     t.again = true;
     t.decision = ++this.decisions;
     t.index = this.trials++;
     t.samples = new Map();
     t.byMachine = new Map([[t.machine, t.samples]]);
     const planned = looks(this.minSamples, this.maxSamples).length;
-    const first = fewestDecisive(this.budget.look(t.decision, 0, planned), this.minSamples, this.maxSamples);
+    // The references take half the target's count from the first look (next()).
+    const alpha = this.budget.look(t.decision, 0, planned);
+    const first = fewestDecisive(alpha, this.minSamples, this.maxSamples, (n) => Math.ceil(n / 2));
     t.looks = looks(first, this.maxSamples);
     t.look = 0;
   }
@@ -1081,11 +1093,10 @@ export class BisectEngine {
     let best: { pair: [number[], number[]]; n: number; paired: boolean } | undefined;
     const onB = new Set(this.machinesOf(b));
     for (const m of this.machinesOf(a).filter((x) => onB.has(x))) {
-      let pair: [number[], number[]] = [this.samplesOf(a, m), this.samplesOf(b, m)];
+      const [ta, tb] = [this.blocksOf(a, m), this.blocksOf(b, m)];
+      let pair: [number[], number[]] = [ta.flatMap((x) => x.values), tb.flatMap((x) => x.values)];
       let paired = false;
       if (!this.opts.deterministic) {
-        const ta = (this.taken.get(a) ?? []).filter((x) => x.machine === m);
-        const tb = (this.taken.get(b) ?? []).filter((x) => x.machine === m);
         const shared = new Set(ta.map((x) => x.trial).filter((i) => tb.some((y) => y.trial === i)));
         const pick = (blocks: typeof ta) => blocks.filter((x) => shared.has(x.trial)).flatMap((x) => x.values);
         const [sa, sb] = [pick(ta), pick(tb)];

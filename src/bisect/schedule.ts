@@ -12,13 +12,19 @@ export function looks(first: number, max: number): number[] {
 
 /**
  * The fewest samples n (at least `atLeast`, at most `atMost`) that a rank test against `against`
- * reference samples (as many as n when not given: the endpoints) could possibly decide at `alpha`:
+ * reference samples (a count, or the count for n; as many as n when not given: the endpoints) could
+ * possibly decide at `alpha`:
  * the most extreme outcome, all n beyond all the others, has probability 1 / C(n + m, n). Fewer
  * samples cannot decide whatever they show, so no look is spent on them.
  */
-export function fewestDecisive(alpha: number, atLeast: number, atMost: number, against?: number): number {
+export function fewestDecisive(
+  alpha: number,
+  atLeast: number,
+  atMost: number,
+  against?: number | ((n: number) => number),
+): number {
   for (let n = Math.max(1, atLeast); n < atMost; n++) {
-    const m = against ?? n;
+    const m = typeof against === 'function' ? against(n) : (against ?? n);
     let logC = 0;
     for (let i = 1; i <= n; i++) logC += Math.log((m + i) / i);
     if (-logC <= Math.log(alpha)) return n;

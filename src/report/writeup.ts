@@ -196,7 +196,7 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
   const order = new Map([...x.meta.keys()].map((s, i) => [s, i]));
   for (const c of [...r.commits].sort((a, b) => (order.get(a.sha) ?? 0) - (order.get(b.sha) ?? 0))) {
     const verdict =
-      (c.verdict === 'inconclusive' ? `inconclusive (leans ${c.lean})` : c.verdict) + (c.reason ? `: ${md(c.reason)}` : '');
+      (c.verdict === 'inconclusive' ? `inconclusive (leans ${c.lean})` : c.verdict) + (c.reason && c.verdict !== 'skipped' ? `: ${md(c.reason)}` : '');
     const n = c.censored ? `${c.summary.n} (${c.censored} timed out)` : `${c.summary.n}`;
     L.push(
       `| \`${short(c.sha)}\` | ${md(c.subject.slice(0, 60))} | ${verdict} | ${val(c.summary.median)} | ${fmtValue(c.summary.spread, unit)} | ${n} |`,
@@ -258,7 +258,7 @@ function howSure(r: RunResult): string[] {
   ];
   if (!r.probe.deterministic) {
     out.push(
-      `Confidence: the ${d.count} decisions of this bisect (the endpoints and every verdict) are all right with probability at least ` +
+      `Confidence: the ${d.count} decisions of this bisect (the endpoints, every verdict and every commit measured again) are all right with probability at least ` +
         `${fmtPct(1 - d.alphaSpent)} (${fmtPct(r.noise?.budget?.asked ?? r.confidence)} was required` +
         `${r.noise?.budget && r.noise.budget.confidence < r.noise.budget.asked ? `, lowered to ${fmtPct(r.confidence)} to fit --budget ${r.noise.budget.minutes} min` : ''}` +
         '; the error rate is spent over the decisions actually made, however many there are).',
