@@ -172,6 +172,8 @@ export interface NoiseReport {
   /** Target samples a commit needs beside a 5% step, and beside this run's step. */
   samplesFor5pct: number;
   samplesForThisStep: number;
+  /** The most samples a commit may take (--max-samples): a need beyond it is said as such. */
+  maxSamples?: number;
   delta: number;
   /** Estimated minutes for the verdicts still to make. */
   minutes: number;

@@ -20,6 +20,15 @@ describe('noise lines', () => {
     expect(hint({ ...base, cpuCv: undefined })).toBeUndefined();
   });
 
+  it('says a need beyond the samples a commit may take as such, not as thousands of samples', () => {
+    const [line] = noiseLines({ ...base, samplesFor5pct: 6074, maxSamples: 60 }, 'wall time');
+    expect(line).toMatch(/a 5% step needs more samples than the 60 a commit may take \(--max-samples\), this \+25\.0% step about 12;/);
+    expect(noiseLines({ ...base, samplesForThisStep: 90, maxSamples: 60 }, 'wall time')[0]).toMatch(/this \+25\.0% step more than 60;/);
+    expect(noiseLines({ ...base, samplesFor5pct: 40, maxSamples: 60 }, 'wall time')[0]).toMatch(/a 5% step needs about 40 samples a commit,/);
+    // Without the maximum (a run log written before it was recorded): the figure, as before.
+    expect(noiseLines(base, 'wall time')[0]).toMatch(/a 5% step needs about 400 samples a commit,/);
+  });
+
   it('names a busy machine and what it costs', () => {
     const lines = noiseLines({ ...base, loaded: true, load: 3.2, busy: [{ pid: 42, name: 'node', cpu: 0.98 }] }, 'wall time');
     expect(lines).toContainEqual(expect.stringMatching(/^machine busy: load 3\.2 on 2 cores; node \(pid 42, 98% of a core\)/));

@@ -2,7 +2,13 @@ import type { NoiseReport } from '../events.js';
 import { fmtDuration, fmtPct, fmtSignedPct } from './format.js';
 import { termText } from './escape.js';
 
-const count = (n: number) => (Number.isFinite(n) ? `about ${n}` : 'more than any budget of');
+/** Samples a commit needs; beyond what it may take, just that (a need of thousands says nothing more). */
+const beyond = (n: number, max?: number) => !Number.isFinite(n) || (max !== undefined && n > max);
+const count = (n: number, max?: number) => (beyond(n, max) ? `more than ${max ?? 'any budget of'}` : `about ${n}`);
+const need5 = (n: number, max?: number) =>
+  beyond(n, max) && max !== undefined
+    ? `more samples than the ${max} a commit may take (--max-samples)`
+    : `${count(n, max)} samples a commit`;
 
 /**
  * The noise report in words, for the plain log, the live view and the writeup: what a sample's noise
@@ -10,8 +16,8 @@ const count = (n: number) => (Number.isFinite(n) ? `about ${n}` : 'more than any
  */
 export function noiseLines(n: NoiseReport, metricName: string): string[] {
   const out = [
-    `noise ${fmtPct(n.cv)} a sample (${termText(metricName)}): a 5% step needs ${count(n.samplesFor5pct)} samples a commit, ` +
-      `this ${fmtSignedPct(n.delta)} step ${count(n.samplesForThisStep)}; about ${fmtDuration(n.minutes * 60)} for the ${n.verdicts} verdicts to come`,
+    `noise ${fmtPct(n.cv)} a sample (${termText(metricName)}): a 5% step needs ${need5(n.samplesFor5pct, n.maxSamples)}, ` +
+      `this ${fmtSignedPct(n.delta)} step ${count(n.samplesForThisStep, n.maxSamples)}; about ${fmtDuration(n.minutes * 60)} for the ${n.verdicts} verdicts to come`,
   ];
   if (n.loaded) {
     const who = n.busy

@@ -358,6 +358,7 @@ async function noiseReport(
     cpuShare,
     samplesFor5pct: f.samplesFor5pct,
     samplesForThisStep: f.samplesForThisStep,
+    maxSamples: input.maxSamples,
     delta: input.delta,
     minutes: f.minutes,
     verdicts: input.verdicts,
