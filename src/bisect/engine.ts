@@ -519,12 +519,10 @@ export class BisectEngine {
     while (look < t.looks.length - 1 && t.looks[look + 1] <= have) look++;
     t.look = look;
     if (have < t.looks[look] && !this.opts.deterministic) return;
-    const index = t.index;
     if (t.purpose === 'endpoints') this.decideEndpoints(t);
     else if (t.purpose === 'confirm') this.decideConfirm(t);
     else this.decideVerdict(t, !t.fresh);
-    // A trial measured again (measureAgain) starts over at its first look.
-    if (!t.done && t.index === index) t.look = Math.min(t.look + 1, t.looks.length - 1);
+    if (!t.done) t.look = Math.min(t.look + 1, t.looks.length - 1);
   }
 
   /** The target could not be built or measured: skip it, as `git bisect skip` does. */
@@ -697,13 +695,20 @@ export class BisectEngine {
    * look's error rate against what the references have (a rank test of 3 samples against 5 cannot reach
    * p = 0.001 whatever they show), and never fewer than --min-samples.
    */
-  private newTrial(target: string, refs: string[], purpose: Trial['purpose'], search?: Search, fresh = false): Trial {
+  private newTrial(
+    target: string,
+    refs: string[],
+    purpose: Trial['purpose'],
+    search?: Search,
+    fresh = false,
+    again = false,
+  ): Trial {
     const decision = ++this.decisions;
     const index = this.trials++;
     const samples = new Map<string, number[]>();
     const trial: Trial = {
       target, refs, purpose, decision, looks: [1], look: 0, freshAtFirst: 0, samples, search, index,
-      machine: LOCAL, byMachine: new Map([[LOCAL, samples]]), fresh,
+      machine: LOCAL, byMachine: new Map([[LOCAL, samples]]), fresh, again,
     };
     if (this.opts.deterministic) return trial;
     const planned = looks(this.minSamples, this.maxSamples).length;
@@ -718,6 +723,9 @@ export class BisectEngine {
       // and enough that the verdict is likely decided in this one round (a further look costs a round).
       const decisive = fewestDecisive(alpha, this.minSamples, this.maxSamples);
       first = Math.min(this.maxSamples, Math.max(decisive, this.oneRoundSamples(alpha)));
+    } else if (again) {
+      // No earlier samples of the references count, and they take half the target's count (next()).
+      first = fewestDecisive(alpha, this.minSamples, this.maxSamples, (n) => Math.ceil(n / 2));
     } else {
       trial.freshAtFirst = FRESH_AT_FIRST_LOOK;
       const known = Math.min(...refs.map((r) => this.samplesOf(r).length)) + trial.freshAtFirst;
@@ -952,17 +960,8 @@ export class BisectEngine {
    */
   private measureAgain(t: Trial): void {
     this.replaced.set(t.index, t.target);
-    t.again = true;
-    t.decision = ++this.decisions;
-    t.index = this.trials++;
-    t.samples = new Map();
-    t.byMachine = new Map([[t.machine, t.samples]]);
-    const planned = looks(this.minSamples, this.maxSamples).length;
-    // The references take half the target's count from the first look (next()).
-    const alpha = this.budget.look(t.decision, 0, planned);
-    const first = fewestDecisive(alpha, this.minSamples, this.maxSamples, (n) => Math.ceil(n / 2));
-    t.looks = looks(first, this.maxSamples);
-    t.look = 0;
+    t.done = true;
+    this.trial = this.newTrial(t.target, t.refs, 'verdict', t.search, false, true);
   }
 
   /** What a verdict says about the search: the culprit is after a good commit, at or before a bad one. */
