@@ -87,6 +87,8 @@ describe('evidence at the culprit (node)', () => {
     expect(a.evidence?.[0]).toMatchObject({ profiler: 'none', top: [] });
     expect(a.evidence?.[0].note).toContain('no Node.js or Python process ran');
     expect(readFileSync(join(out, 'a.md'), 'utf8')).toMatch(/### Why it is slower\n\nNo profile: no Node\.js or Python process ran/);
+    // "No profile" is not kept for replay: an interpreter installed later, or a newer profiler, gets its chance.
+    expect(listDirs(join(cache, 'evidence'))).toEqual([]);
 
     const n = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--max-samples', '20', '--json', join(out, 'b.json'), '--report', join(out, 'b.md'), '--', 'sh', 'work.sh'], { cwd: repo.dir, cache });
     expect(n.exitCode, n.all).toBe(0);

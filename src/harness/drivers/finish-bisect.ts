@@ -104,8 +104,9 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
     const tree = async (sha: string) => (await repo.raw(['rev-parse', `${sha}^{tree}`])).trim();
     const key = async (c: { sha: string; parent: string }) =>
       hashOf({
-        // Bumped when how evidence is gathered changes (how long Go profiles run), so old entries are not replayed.
-        v: 2,
+        // Bumped when how evidence is gathered or read changes (how long Go profiles run, which
+        // Pythons are profiled, what a row names), so old entries are not replayed.
+        v: 3,
         probe: options.probeDefinition,
         build: measurer.buildCommand ?? null,
         env: options.env ?? null,
@@ -133,7 +134,11 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
           else profiled++;
           return hit?.evidence;
         },
-        put: (c, ev, seconds) => evidenceStore.put(keys.get(c.sha)!, ev, seconds),
+        // Only a profile is worth replaying: "no profiler ran" may change with the machine (an
+        // interpreter installed since) or with perfbisect, and costs a few runs to find out again.
+        put: async (c, ev, seconds) => {
+          if (ev.profiler !== 'none') await evidenceStore.put(keys.get(c.sha)!, ev, seconds);
+        },
       },
     });
     if (signal.aborted) throw new Interrupted();

@@ -6,7 +6,8 @@ import { join } from 'node:path';
  * Ours starts cProfile in each Python process the probe runs (python bench.py, pytest-benchmark, a
  * script a shell script calls) and at exit writes the standard .pstats file (snakeviz, pstats) plus
  * the same statistics as JSON, so perfbisect need not read marshal data with a matching interpreter.
- * It then loads any sitecustomize that ours shadows, so the machine's own setup still runs.
+ * It then loads any sitecustomize that ours shadows, so the machine's own setup still runs. It runs
+ * under Python 2.7 too: bisecting old history often needs the interpreter of its day.
  */
 const sitecustomize = `import os as _pb_os
 _pb_dir = _pb_os.environ.get('PERFBISECT_PY_PROF_DIR')
@@ -17,7 +18,8 @@ if _pb_dir:
         _pb_prof.disable()
         base = _pb_os.path.join(_pb_dir, 'py.%d.%d' % (int(_pb_time.time() * 1000), _pb_os.getpid()))
         try:
-            _pb_os.makedirs(_pb_dir, exist_ok=True)
+            if not _pb_os.path.isdir(_pb_dir):
+                _pb_os.makedirs(_pb_dir)
             _pb_prof.dump_stats(base + '.pstats')
             st = _pb_pstats.Stats(_pb_prof).stats
             fns = [[f[0], f[1], f[2], v[2], v[3], [[c[0], c[1], c[2], t[2], t[3]] for c, t in v[4].items()]] for f, v in st.items()]
@@ -28,13 +30,21 @@ if _pb_dir:
     _pb_atexit.register(_pb_write)
     _pb_prof.enable()
 _pb_here = _pb_os.path.dirname(_pb_os.path.abspath(__file__))
-import sys as _pb_sys, importlib.util as _pb_util
+import sys as _pb_sys
+def _pb_load(path):
+    try:
+        import importlib.util as _pb_util
+    except ImportError:
+        import imp as _pb_imp
+        _pb_imp.load_source('_pb_orig_sitecustomize', path)
+        return
+    spec = _pb_util.spec_from_file_location('_pb_orig_sitecustomize', path)
+    spec.loader.exec_module(_pb_util.module_from_spec(spec))
 for _pb_p in _pb_sys.path:
     _pb_f = _pb_os.path.join(_pb_p or '.', 'sitecustomize.py')
     if _pb_os.path.abspath(_pb_p or '.') != _pb_here and _pb_os.path.isfile(_pb_f):
-        _pb_spec = _pb_util.spec_from_file_location('_pb_orig_sitecustomize', _pb_f)
         try:
-            _pb_spec.loader.exec_module(_pb_util.module_from_spec(_pb_spec))
+            _pb_load(_pb_f)
         except Exception:
             pass
         break
