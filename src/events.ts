@@ -1,7 +1,7 @@
 import type { CommitVerdict, Outcome, Purpose, SearchProgress } from './bisect/engine.js';
 import type { MetricInfo } from './probes/types.js';
 import type { DependencyDescent, DependencyFinding, DepLevel } from './deps/result.js';
-import type { Evidence } from './evidence/types.js';
+import type { Evidence, EvidenceRow } from './evidence/types.js';
 import type { FailureKind } from './errors.js';
 import type { RunCost } from './run-cost.js';
 import type { DriftCandidate, DriftChange } from './drift/types.js';
@@ -106,7 +106,7 @@ export type RunEvent =
       type: 'evidence';
       sha: string;
       profiler: string;
-      top: { function: string; file: string; line: number; delta: number; inChange: 'added' | 'modified' | false }[];
+      top: Pick<EvidenceRow, 'function' | 'file' | 'line' | 'delta' | 'inChange' | 'under'>[];
       note?: string;
       /** Stored by an earlier run for the same culprit, parent, probe and machine: not profiled again. */
       cached?: true;

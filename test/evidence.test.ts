@@ -106,6 +106,29 @@ describe('evidence: pure parts', () => {
     expect(top[0]).toMatchObject({ function: 'helper', inChange: false, calledFrom: { function: 'work', file: 'src/work.js', line: 2 } });
   });
 
+  it('names the nearest own function a slower native one ran under, and quotes a change no function holds', () => {
+    // The culprit changed a pattern (a constant); the time grows in the native matcher the tokenizer calls.
+    const d = `diff --git a/src/patterns.js b/src/patterns.js\n--- a/src/patterns.js\n+++ b/src/patterns.js\n@@ -1 +1 @@\n-export const WS = /\\s*/;\n+export const WS = /\\s*(?:x.*?y\\s*)*/;\n`;
+    const nodes = [frame(1, '(root)', '', -1, [2]), frame(2, 'main', 'bench.js', 0, [3]), frame(3, 'tokenize', 'src/lexer.js', 9, [4]), frame(4, 'exec', '', 0)];
+    const changes = parseUnifiedDiff(d);
+    const side = (n: number) => aggregateV8([[profile(nodes, { 2: 5, 3: 20, 4: n })]], [root]);
+    const ev = buildEvidence({ culprit: 'c', parent: 'p', before: { all: side(10), halves: [side(10), side(10)] }, after: { all: side(200), halves: [side(200), side(200)] }, changes });
+    // main holds all of exec's time too (V8 counts callers at any depth): the nearer tokenize is named.
+    expect(ev.top[0]).toMatchObject({ function: 'exec', file: '', inChange: false, under: { function: 'tokenize', file: 'src/lexer.js', line: 10 } });
+    expect(ev.added).toEqual([{ file: 'src/patterns.js', line: 1, text: 'export const WS = /\\s*(?:x.*?y\\s*)*/;' }]);
+    const md = renderEvidence([ev]).join('\n');
+    expect(md).toContain('under `tokenize` (src/lexer.js:10)');
+    expect(md).toContain('What it added, from the diff');
+    expect(md).toContain('# src/patterns.js:1');
+    expect(md).toContain('+export const WS = /\\s*(?:x.*?y\\s*)*/;');
+    // Where a slower function is tied to the change, nothing is quoted beside it.
+    const tied = parseUnifiedDiff(`diff --git a/src/lexer.js b/src/lexer.js\n--- a/src/lexer.js\n+++ b/src/lexer.js\n@@ -12 +12 @@\n-  a();\n+  b();\n`);
+    const ev2 = buildEvidence({ culprit: 'c', parent: 'p', before: { all: side(10), halves: [side(10), side(10)] }, after: { all: side(200), halves: [side(200), side(200)] }, changes: tied });
+    expect(ev2.top[0].calledFrom?.function).toBe('tokenize');
+    expect(ev2.top[0].under).toBeUndefined();
+    expect(ev2.added).toBeUndefined();
+  });
+
   it('measures noise between halves of one commit and hides differences within it', () => {
     const changes = parseUnifiedDiff('');
     const a = aggregateV8([[culpritProfile()]], [root]);

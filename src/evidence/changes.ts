@@ -42,6 +42,17 @@ export function parseUnifiedDiff(diff: string): ChangedLines {
   return out;
 }
 
+/** The first `limit` non-blank lines the commit added, file by file in the diff's order. */
+export function addedLines(changes: ChangedLines, limit: number): { file: string; line: number; text: string }[] {
+  const out: { file: string; line: number; text: string }[] = [];
+  for (const [file, c] of changes)
+    for (const [line, text] of [...c.added].sort((x, y) => x[0] - y[0])) {
+      if (out.length >= limit) return out;
+      if (text.trim()) out.push({ file, line, text });
+    }
+  return out;
+}
+
 /** A profile's file name (repository-relative, or an absolute path ending in one) matched to a diff's path. */
 export function changedFileFor(changes: ChangedLines, file: string): FileChange | undefined {
   const exact = changes.get(file);

@@ -84,6 +84,24 @@ function bodyLines(f: FnStat, a: ProfileAggregate): number[] {
   return out;
 }
 
+/** The repository's own code: a path relative to the worktree (not native, a runtime's internals, a package). */
+export function ownCode(file: string): boolean {
+  return !!file && !file.startsWith('/') && !/^[a-z][a-z0-9+.-]*:/i.test(file) && !/(^|\/)(node_modules|site-packages)\//.test(file);
+}
+
+/**
+ * Of the repository's own callers, the one most of the time passed under; where callers are counted
+ * at any depth (V8), the outermost one ties with it, so among ties the one with the least total time:
+ * the nearest.
+ */
+function nearestOwnCaller(callers: [string, number][], a: ProfileAggregate): FnStat | undefined {
+  const own = callers.filter(([ck]) => ownCode(a.fns.get(ck)?.file ?? ''));
+  if (!own.length) return undefined;
+  const most = Math.max(...own.map(([, ms]) => ms));
+  const near = own.filter(([, ms]) => ms >= most * 0.99).map(([ck]) => a.fns.get(ck)!);
+  return near.sort((x, y) => x.total - y.total)[0];
+}
+
 /** Whether the culprit added the function (its definition line) or changed a line that carries its time. */
 export function inChangeOf(
   fn: { file: string; line: number },
@@ -163,7 +181,8 @@ export function compareProfiles(
       };
     }
     if (!row.inChange) {
-      // Not changed itself: the changed function it spent the most time under, if the call tree shows one.
+      // Not changed itself: the changed function it spent the most time under, if the call tree shows
+      // one; else the repository's own function it spent the most time under, where the reader looks next.
       const callers = [...(after.callers.get(key) ?? new Map<string, number>())].sort((x, y) => y[1] - x[1]);
       for (const [ck] of callers) {
         if (inChange(ck, after)) {
@@ -172,6 +191,8 @@ export function compareProfiles(
           break;
         }
       }
+      const own = row.calledFrom || ownCode(f.file) ? undefined : nearestOwnCaller(callers, after);
+      if (own) row.under = { function: own.function, file: own.file, line: own.line };
     }
     rows.push(row);
   }

@@ -1,4 +1,4 @@
-import { changedFileFor, type ChangedLines } from './changes.js';
+import { addedLines, changedFileFor, type ChangedLines } from './changes.js';
 import { alignToCulprit, compareProfiles, hotChangedLines, profileNoise } from './compare.js';
 import { attributeEvaluated, locateEvaluated } from './eval-code.js';
 import type { Evidence, ProfileAggregate } from './types.js';
@@ -65,8 +65,12 @@ export function buildEvidence(i: {
         ev.lines.push({ file: r.file, line: r.line, text, share: r.shareAfter, msPerRun: r.selfAfter });
     }
   }
+  if (top.length && !top.some((r) => r.inChange || r.calledFrom)) ev.added = addedLines(i.changes, ADDED_QUOTED);
   return ev;
 }
+
+/** Added lines quoted when no slower function is tied to the change: enough to show a small change whole. */
+const ADDED_QUOTED = 8;
 
 /** Split runs into the two halves (alternating, so drift over time falls into both). */
 export function halves<T>(runs: T[]): [T[], T[]] {

@@ -92,6 +92,11 @@ export interface EvidenceRow {
   hotLine?: { line: number; share: number; inChange: boolean; text?: string };
   /** A changed function on the call path to this one (when this one is not itself changed). */
   calledFrom?: { function: string; file: string; line: number };
+  /**
+   * Neither changed nor called from a changed function: the repository's own function it spent the
+   * most time under (a regular expression's match under the tokenizer that runs it).
+   */
+  under?: { function: string; file: string; line: number };
   /** Code run through eval or new Function: `file` and `line` are where its source text is. */
   evaluated?: boolean;
 }
@@ -113,6 +118,12 @@ export interface Evidence {
   shrank: EvidenceRow[];
   /** Changed lines that carry time at the culprit, quoted from the diff. */
   lines: { file: string; line: number; text: string; share: number; msPerRun: number }[];
+  /**
+   * What the commit added, quoted from the diff, when no slower function is one it changed or one a
+   * changed function calls: the slower code may run on something it changed (a regular expression,
+   * a constant, a setting).
+   */
+  added?: { file: string; line: number; text: string }[];
   flamegraph?: string;
   /** Why there is no profile, or what was partial. */
   note?: string;

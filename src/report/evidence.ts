@@ -20,6 +20,7 @@ export function changeNote(r: EvidenceRow): string {
   if (r.evaluated) return `run through eval or new Function, defined in ${md(r.file)}:${r.line}`;
   if (r.calledFrom)
     return `called from ${mdCode(r.calledFrom.function, { inTable: true })} (${md(r.calledFrom.file)}:${r.calledFrom.line}), changed by this commit`;
+  if (r.under) return `under ${mdCode(r.under.function, { inTable: true })} (${md(r.under.file)}:${r.under.line})`;
   return '';
 }
 
@@ -71,6 +72,19 @@ export function renderEvidence(list: Evidence[] | undefined): string[] {
     }
     if (e.shrank.length) {
       L.push(`Shrank: ${e.shrank.map((r) => `${mdCode(r.function)} ${where(r)} ${pts(r.delta)}`).join(', ')}.`, '');
+    }
+    if (e.added?.length) {
+      const diff = e.added.flatMap((l, k) => [
+        ...(k === 0 || e.added![k - 1].file !== l.file ? [`# ${l.file}:${l.line}`] : []),
+        `+${l.text}`,
+      ]);
+      L.push(
+        'No slower function is one this commit changed, or one that a function it changed calls: the slower code ' +
+          'may run on something it changed (a regular expression, a constant, a setting). What it added, from the diff:',
+        '',
+        ...mdFence(diff.join('\n'), 'diff'),
+        '',
+      );
     }
     if (e.lines.length) {
       const diff = e.lines.flatMap((l) => [

@@ -83,7 +83,7 @@ export interface DepView {
 
 export interface EvidenceView {
   profiler: string;
-  top: { function: string; where: string; delta: number; inChange: 'added' | 'modified' | false }[];
+  top: { function: string; where: string; delta: number; inChange: 'added' | 'modified' | false; under?: string }[];
   note?: string;
 }
 
@@ -219,6 +219,7 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
             where: clean(r.file) + (r.line ? `:${r.line}` : ''),
             delta: r.delta,
             inChange: r.inChange,
+            ...(r.under ? { under: `${clean(r.under.function)} ${clean(r.under.file)}:${r.under.line}` } : {}),
           })),
         },
       };

@@ -88,7 +88,10 @@ export async function collectEvidence(options: EvidenceOptions): Promise<Evidenc
 const brief = (ev: Evidence) =>
   ev.top
     .slice(0, 3)
-    .map((r) => ({ function: r.function, file: r.file, line: r.line, delta: r.delta, inChange: r.inChange }));
+    .map((r) => ({
+      function: r.function, file: r.file, line: r.line, delta: r.delta, inChange: r.inChange,
+      ...(r.under ? { under: r.under } : {}),
+    }));
 
 async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: string }): Promise<Evidence> {
   const minRuns = options.minRuns ?? 4;

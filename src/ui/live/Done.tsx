@@ -83,6 +83,7 @@ function Evidence({ e }: { e: ViewState['evidence'][string] | undefined }) {
           </Text>{' '}
           {r.function} <Text dimColor>{r.where}</Text>
           {r.inChange ? <Text color="red"> ({r.inChange} by this commit)</Text> : null}
+          {r.under ? <Text dimColor> under {r.under}</Text> : null}
         </Text>
       ))}
     </Box>
