@@ -29,6 +29,11 @@ describe('noise lines', () => {
     expect(noiseLines(base, 'wall time')[0]).toMatch(/a 5% step needs about 400 samples a commit,/);
   });
 
+  it('gives no time for the verdicts to come when no run was timed (the endpoints came from the cache)', () => {
+    expect(noiseLines(base, 'wall time')[0]).toMatch(/; about 1m 30s for the 3 verdicts to come$/);
+    expect(noiseLines({ ...base, minutes: 0 }, 'wall time')[0]).toMatch(/ step about 12; 3 verdicts to come$/);
+  });
+
   it('names a busy machine and what it costs', () => {
     const lines = noiseLines({ ...base, loaded: true, load: 3.2, busy: [{ pid: 42, name: 'node', cpu: 0.98 }] }, 'wall time');
     expect(lines).toContainEqual(expect.stringMatching(/^machine busy: load 3\.2 on 2 cores; node \(pid 42, 98% of a core\)/));

@@ -10,6 +10,10 @@ const need5 = (n: number, max?: number) =>
     ? `more samples than the ${max} a commit may take (--max-samples)`
     : `${count(n, max)} samples a commit`;
 
+/** The time the rest will take; no figure when no run was timed (the endpoints replayed from the cache). */
+const toCome = (n: NoiseReport) =>
+  n.minutes > 0 ? `about ${fmtDuration(n.minutes * 60)} for the ${n.verdicts} verdicts to come` : `${n.verdicts} verdicts to come`;
+
 /**
  * The noise report in words, for the plain log, the live view and the writeup: what a sample's noise
  * costs, how busy the machine is, and what would make it cheaper.
@@ -17,7 +21,7 @@ const need5 = (n: number, max?: number) =>
 export function noiseLines(n: NoiseReport, metricName: string): string[] {
   const out = [
     `noise ${fmtPct(n.cv)} a sample (${termText(metricName)}): a 5% step needs ${need5(n.samplesFor5pct, n.maxSamples)}, ` +
-      `this ${fmtSignedPct(n.delta)} step ${count(n.samplesForThisStep, n.maxSamples)}; about ${fmtDuration(n.minutes * 60)} for the ${n.verdicts} verdicts to come`,
+      `this ${fmtSignedPct(n.delta)} step ${count(n.samplesForThisStep, n.maxSamples)}; ${toCome(n)}`,
   ];
   if (n.loaded) {
     const who = n.busy
