@@ -121,13 +121,14 @@ describe('Ink frames from a recorded run', () => {
       top: [
         { function: `cacheAll${ESC}[31m`, file: 'src/cache.js', line: 12, delta: 41.5, inChange: 'added' },
         { function: 'hash', file: 'src/hash.js', line: 3, delta: 7.25, inChange: false },
-        { function: 'a', file: 'a.js', line: 1, delta: 2, inChange: false },
+        { function: 'match', file: '', line: 0, delta: 2, inChange: false, under: { function: 'tokenize', file: 'src/lexer.js', line: 10 } },
         { function: 'fourth', file: 'b.js', line: 1, delta: 1, inChange: false },
       ],
     };
     const f = frame(foldEvents([...stream.slice(0, end), { t, type: 'phase', sha: culprit, phase: 'profile' }, evidence, ...stream.slice(end)]));
     expect(text(f)).toMatch(/\+41\.5 pts cacheAll src\/cache\.js:12 \(added by this commit\)/);
     expect(text(f)).toMatch(/\+7\.3 pts hash src\/hash\.js:3\n/);
+    expect(text(f)).toMatch(/\+2\.0 pts match \(native\) under tokenize src\/lexer\.js:10/);
     expect(text(f)).not.toContain('fourth');
     expect(f).not.toContain(`${ESC}[31m`);
   });
@@ -178,5 +179,16 @@ describe('plain output', () => {
     const out = lines.join('\n');
     expect(out).not.toContain(ESC);
     expect(out).toContain(`culprit ${culprit} change 5: cache everything <script>alert(1)</script> RED`);
+  });
+
+  it('names a native function as such, and the repository function it ran under', () => {
+    const events = new EventStream();
+    const lines: string[] = [];
+    plainReporter(events, (l) => lines.push(l));
+    events.emit({
+      t: 1, type: 'evidence', sha: culprit, profiler: 'cprofile',
+      top: [{ function: "<method 'match'>", file: '', line: 0, delta: 52.6, inChange: false, under: { function: 'get_tokens', file: 'lexer.py', line: 571 } }],
+    });
+    expect(lines).toContain(`evidence ${culprit.slice(0, 10)} #1: <method 'match'> (native) +52.6 pts of the time, under get_tokens lexer.py:571`);
   });
 });

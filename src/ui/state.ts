@@ -216,7 +216,7 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
           note: e.note === undefined ? undefined : clean(e.note),
           top: e.top.map((r) => ({
             function: clean(r.function),
-            where: clean(r.file) + (r.line ? `:${r.line}` : ''),
+            where: r.file ? clean(r.file) + (r.line ? `:${r.line}` : '') : '(native)',
             delta: r.delta,
             inChange: r.inChange,
             ...(r.under ? { under: `${clean(r.under.function)} ${clean(r.under.file)}:${r.under.line}` } : {}),
