@@ -2,7 +2,8 @@
  * Synthetic histories for the pure engine: N commits, planted steps, a noise model and a clock,
  * driven through the same interleaved schedule the harness uses. Shared by unit tests and bench/.
  */
-import { BisectEngine, defaultEngineOptions, type EngineOptions, type Outcome } from '../src/bisect/engine.js';
+import { BisectEngine, defaultEngineOptions, type EngineOptions } from '../src/bisect/engine.js';
+import type { Outcome } from '../src/bisect/outcome.js';
 import { gaussian, seededRng, type Rng } from '../src/stats/rng.js';
 import { median } from '../src/stats/summary.js';
 

@@ -1,4 +1,5 @@
-import type { CommitVerdict, Outcome, Purpose, SearchProgress } from './bisect/engine.js';
+import type { Purpose } from './bisect/engine.js';
+import type { CommitVerdict, Outcome, SearchProgress } from './bisect/outcome.js';
 import type { MetricInfo } from './probes/types.js';
 import type { DependencyDescent, DependencyFinding, DepLevel } from './deps/result.js';
 import type { Evidence, EvidenceRow } from './evidence/types.js';

@@ -3,11 +3,12 @@ import { blockOrder, fewestDecisive, looks } from './schedule.js';
 import { ErrorBudget, plannedDecisions } from './error-budget.js';
 import type { ForecastInput } from './forecast.js';
 import { decide, factsOf, lean, positionOf, type Facts, type Side, type VerdictLevels } from './verdict.js';
-import { compare, Relative, type Better, type Comparison } from '../stats/compare.js';
+import { compare, Relative, type Better } from '../stats/compare.js';
 import { Shift } from '../stats/shift.js';
-import { median, quantileSorted, sorted, summarize, type Summary } from '../stats/summary.js';
+import { median, quantileSorted, sorted, summarize } from '../stats/summary.js';
 import { mannWhitney, zFor } from '../stats/mann-whitney.js';
 import type { Rng } from '../stats/rng.js';
+import type { CommitVerdict, CulpritFinding, Outcome, SearchProgress, Status } from './outcome.js';
 
 export interface EngineOptions {
   better: Better;
@@ -87,125 +88,6 @@ export type RoundStep =
  * a located step measured beside its parent until its size is clearly above or below the threshold.
  */
 export type Purpose = 'endpoints' | 'verdict' | 'confirm';
-
-export type Verdict = 'good' | 'bad' | 'between' | 'skipped' | 'inconclusive';
-
-export interface CommitVerdict {
-  sha: string;
-  verdict: Verdict;
-  /** For inconclusive commits: the side the estimates lean to, which the search followed. */
-  lean?: 'good' | 'bad' | 'between';
-  refs: string[];
-  vsGood?: Comparison;
-  vsBad?: Comparison;
-  samples: number;
-  reason?: string;
-  /** Which decision of the bisect this was (the endpoints are 1) and the error rate its tests spent. */
-  decision?: number;
-  alpha?: number;
-  /** The look that decided (1 = the first), and whether references' earlier samples counted. */
-  look?: number;
-  /**
-   * The minimum further step this verdict looked for (a smaller difference from a reference is no step),
-   * relative to the reference it found the commit like: bad's for a bad verdict, good's otherwise.
-   */
-  minStep?: number;
-  pooled?: boolean;
-  /** The machine whose samples decided it (rounds on a fleet; absent for one machine). */
-  machine?: string;
-  /**
-   * A further step on the commit's side up to this size could not be ruled out: the noise kept the
-   * lenient bound wide and the estimate did not hint at one (src/bisect/verdict.ts). Relative to the
-   * reference the commit was found like, as minStep.
-   */
-  unresolved?: number;
-  /** The error rate the bisect's tests had spent when this verdict was made (of 1 − confidence). */
-  spent?: number;
-  /** Commits still in question in this verdict's search once it was applied (absent: it changed nothing). */
-  left?: number;
-}
-
-/**
- * Where the search stands, as plain data for the views and the run log: they show it, they do not
- * work it out again.
- */
-export interface SearchProgress {
-  /** The endpoints are decided (a regression to look for, or none). */
-  endpoints: boolean;
-  /** Each search still open: its references and the commits in question between them (its bad one included). */
-  searches: { good: string; bad: string; candidates: number }[];
-  /** Commits still in question over all searches; the whole range before the endpoints are decided. */
-  remaining: number;
-  /**
-   * Verdicts still to come, about: each search's candidates split in k+1 parts per round of k
-   * (halved for the sequential bisect), until one is left.
-   */
-  verdictsLeft: number;
-  /** Decisions made so far (the endpoints are one), and the error rate their tests spent of `budget`. */
-  decisions: number;
-  spent: number;
-  budget: number;
-  done: boolean;
-}
-
-export interface CulpritFinding {
-  sha: string;
-  /**
-   * The commit the change is measured against: the culprit's parent when measured, else the search's good reference.
-   */
-  before: string;
-  beforeSummary: Summary;
-  afterSummary: Summary;
-  /**
-   * after / before (1 + the Hodges-Lehmann shift over before's median) with its Moses interval at the run's
-   * confidence.
-   */
-  ratio: number;
-  ratioCi: [number, number];
-  /** Decision statistics: relative worsening (Hodges-Lehmann), its interval and the rank test's p. */
-  change: Comparison;
-}
-
-/**
- * found: culprits located; no-regression: bad is not worse than good by a change worth bisecting;
- * ambiguous: the culprit is among commits that could not be measured, or could not be pinned to one;
- * undecided: the noise hides whether bad is worse by that much (neither shown nor ruled out).
- */
-export type Status = 'found' | 'no-regression' | 'ambiguous' | 'undecided';
-
-export interface Outcome {
-  status: Status;
-  culprits: CulpritFinding[];
-  /** Located steps smaller than the threshold (for example slow creep split into small steps). */
-  minorSteps: CulpritFinding[];
-  suspects: string[];
-  /** The change is real but no single commit could be shown to carry it (inconclusive verdicts or gradual creep). */
-  unresolved: boolean;
-  endpoints: {
-    comparison: Comparison;
-    ratio: number;
-    ratioCi: [number, number];
-    good: Summary;
-    bad: Summary;
-    inconclusive: boolean;
-  };
-  verdicts: CommitVerdict[];
-  threshold: number;
-  thresholdSource: string;
-  /** The change below which "no regression" is claimed (status no-regression or undecided). */
-  noRegressionBelow: number;
-  /** Smallest further step between two references that was looked for (relative to good). */
-  minStep: number;
-  /** Chance of missing a further step of at least minStep at one measured commit. */
-  beta: number;
-  /** The error rate of a typical decision's last look (for reference; each decision has its own). */
-  alpha: number;
-  /** Requested family-wise confidence, held however many decisions the search made. */
-  confidence: number;
-  /** Decisions made (the endpoints included) and the error rate their tests spent: confidence ≥ 1 − spent. */
-  decisions: number;
-  alphaSpent: number;
-}
 
 export type Step = MeasureStep | { type: 'done'; outcome: Outcome };
 

@@ -1,4 +1,5 @@
-import { BisectEngine, type CommitVerdict, type CulpritFinding, type Outcome, type Purpose } from '../bisect/engine.js';
+import { BisectEngine, type Purpose } from '../bisect/engine.js';
+import type { CommitVerdict, CulpritFinding, Outcome } from '../bisect/outcome.js';
 import type { RangeCommit } from '../bisect/graph.js';
 import { blockOrder, looks } from '../bisect/schedule.js';
 import type { Better } from '../stats/compare.js';

@@ -1,4 +1,4 @@
-import type { CommitVerdict, CulpritFinding, Outcome } from '../bisect/engine.js';
+import type { CommitVerdict, CulpritFinding, Outcome } from '../bisect/outcome.js';
 import type { CommitMeta, NoiseReport } from '../events.js';
 import type { MetricInfo } from '../probes/types.js';
 import type { Summary } from '../stats/summary.js';

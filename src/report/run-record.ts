@@ -1,4 +1,4 @@
-import type { Outcome } from '../bisect/engine.js';
+import type { Outcome } from '../bisect/outcome.js';
 import type { BlockRecord, CommitMeta, RunEvent } from '../events.js';
 import type { Evidence } from '../evidence/types.js';
 import type { NoiseReport } from '../events.js';

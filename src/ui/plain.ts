@@ -1,4 +1,4 @@
-import type { CommitVerdict } from '../bisect/engine.js';
+import type { CommitVerdict } from '../bisect/outcome.js';
 import type { EventStream, RunEvent } from '../events.js';
 import { fmtDuration, fmtP, fmtPct, fmtRatio, fmtSignedPct as pct, fmtValue, short } from '../report/format.js';
 import { termText } from '../report/escape.js';

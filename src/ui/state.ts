@@ -1,4 +1,4 @@
-import type { CommitVerdict, Outcome, SearchProgress } from '../bisect/engine.js';
+import type { CommitVerdict, Outcome, SearchProgress } from '../bisect/outcome.js';
 import type { CommitMeta, Phase, RunEvent } from '../events.js';
 import type { MetricInfo } from '../probes/types.js';
 import { termText } from '../report/escape.js';

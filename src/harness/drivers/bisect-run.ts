@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BisectEngine, type Outcome } from '../../bisect/engine.js';
+import { BisectEngine } from '../../bisect/engine.js';
+import type { Outcome } from '../../bisect/outcome.js';
 import { finishBisect, referenceFailure } from './finish-bisect.js';
 import { ciBuildSource } from '../build/ci-artifacts.js';
 import { runRounds } from '../fleet/rounds.js';

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import type { Outcome } from '../../bisect/engine.js';
+import type { Outcome } from '../../bisect/outcome.js';
 import { type CommitFailure, ExitCode, UsageError } from '../../errors.js';
 import type { CommitMeta, RunEvent } from '../../events.js';
 import type { RunResult } from '../../report/result.js';

@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
-import type { CommitVerdict } from '../../bisect/engine.js';
+import type { CommitVerdict } from '../../bisect/outcome.js';
 import type { CommitMeta, RunEvent } from '../../events.js';
 import type { MetricInfo } from '../../probes/types.js';
 import { hasProbeEvidence } from '../../report/evidence/probe.js';

@@ -1,0 +1,126 @@
+import type { Comparison } from '../stats/compare.js';
+import type { Summary } from '../stats/summary.js';
+
+/**
+ * What a bisect decides, as plain data: each commit's verdict, the culprits it located and the outcome
+ * of the whole search. The engine (engine.ts) produces it; the run log, the views and the reports read it.
+ */
+
+export type Verdict = 'good' | 'bad' | 'between' | 'skipped' | 'inconclusive';
+
+export interface CommitVerdict {
+  sha: string;
+  verdict: Verdict;
+  /** For inconclusive commits: the side the estimates lean to, which the search followed. */
+  lean?: 'good' | 'bad' | 'between';
+  refs: string[];
+  vsGood?: Comparison;
+  vsBad?: Comparison;
+  samples: number;
+  reason?: string;
+  /** Which decision of the bisect this was (the endpoints are 1) and the error rate its tests spent. */
+  decision?: number;
+  alpha?: number;
+  /** The look that decided (1 = the first), and whether references' earlier samples counted. */
+  look?: number;
+  /**
+   * The minimum further step this verdict looked for (a smaller difference from a reference is no step),
+   * relative to the reference it found the commit like: bad's for a bad verdict, good's otherwise.
+   */
+  minStep?: number;
+  pooled?: boolean;
+  /** The machine whose samples decided it (rounds on a fleet; absent for one machine). */
+  machine?: string;
+  /**
+   * A further step on the commit's side up to this size could not be ruled out: the noise kept the
+   * lenient bound wide and the estimate did not hint at one (src/bisect/verdict.ts). Relative to the
+   * reference the commit was found like, as minStep.
+   */
+  unresolved?: number;
+  /** The error rate the bisect's tests had spent when this verdict was made (of 1 − confidence). */
+  spent?: number;
+  /** Commits still in question in this verdict's search once it was applied (absent: it changed nothing). */
+  left?: number;
+}
+
+/**
+ * Where the search stands, as plain data for the views and the run log: they show it, they do not
+ * work it out again.
+ */
+export interface SearchProgress {
+  /** The endpoints are decided (a regression to look for, or none). */
+  endpoints: boolean;
+  /** Each search still open: its references and the commits in question between them (its bad one included). */
+  searches: { good: string; bad: string; candidates: number }[];
+  /** Commits still in question over all searches; the whole range before the endpoints are decided. */
+  remaining: number;
+  /**
+   * Verdicts still to come, about: each search's candidates split in k+1 parts per round of k
+   * (halved for the sequential bisect), until one is left.
+   */
+  verdictsLeft: number;
+  /** Decisions made so far (the endpoints are one), and the error rate their tests spent of `budget`. */
+  decisions: number;
+  spent: number;
+  budget: number;
+  done: boolean;
+}
+
+export interface CulpritFinding {
+  sha: string;
+  /**
+   * The commit the change is measured against: the culprit's parent when measured, else the search's good reference.
+   */
+  before: string;
+  beforeSummary: Summary;
+  afterSummary: Summary;
+  /**
+   * after / before (1 + the Hodges-Lehmann shift over before's median) with its Moses interval at the run's
+   * confidence.
+   */
+  ratio: number;
+  ratioCi: [number, number];
+  /** Decision statistics: relative worsening (Hodges-Lehmann), its interval and the rank test's p. */
+  change: Comparison;
+}
+
+/**
+ * found: culprits located; no-regression: bad is not worse than good by a change worth bisecting;
+ * ambiguous: the culprit is among commits that could not be measured, or could not be pinned to one;
+ * undecided: the noise hides whether bad is worse by that much (neither shown nor ruled out).
+ */
+export type Status = 'found' | 'no-regression' | 'ambiguous' | 'undecided';
+
+export interface Outcome {
+  status: Status;
+  culprits: CulpritFinding[];
+  /** Located steps smaller than the threshold (for example slow creep split into small steps). */
+  minorSteps: CulpritFinding[];
+  suspects: string[];
+  /** The change is real but no single commit could be shown to carry it (inconclusive verdicts or gradual creep). */
+  unresolved: boolean;
+  endpoints: {
+    comparison: Comparison;
+    ratio: number;
+    ratioCi: [number, number];
+    good: Summary;
+    bad: Summary;
+    inconclusive: boolean;
+  };
+  verdicts: CommitVerdict[];
+  threshold: number;
+  thresholdSource: string;
+  /** The change below which "no regression" is claimed (status no-regression or undecided). */
+  noRegressionBelow: number;
+  /** Smallest further step between two references that was looked for (relative to good). */
+  minStep: number;
+  /** Chance of missing a further step of at least minStep at one measured commit. */
+  beta: number;
+  /** The error rate of a typical decision's last look (for reference; each decision has its own). */
+  alpha: number;
+  /** Requested family-wise confidence, held however many decisions the search made. */
+  confidence: number;
+  /** Decisions made (the endpoints included) and the error rate their tests spent: confidence ≥ 1 − spent. */
+  decisions: number;
+  alphaSpent: number;
+}
