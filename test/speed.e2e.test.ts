@@ -150,6 +150,32 @@ describe('a fast bisect (issue 10)', () => {
     expect(bare.stderr).toMatch(/--good good cannot be measured/);
   });
 
+  it('an install of another ecosystem (a Python venv) runs in each worktree that needs it, never seeded empty', async () => {
+    // The install writes .venv (kept across commits like node_modules) and records which worktree ran it;
+    // the probe needs it. There is nothing for the install cache to copy, so every worktree runs it itself.
+    const { repo, shas } = linearRepo({
+      commits: 6, regressAt: [4], baseMs: 60,
+      extra: () => ({ 'requirements.txt': 'nothing==1.0\n' }),
+    });
+    cleanups.push(() => repo.cleanup());
+    const install = 'mkdir -p .venv && echo ok > .venv/installed && pwd >> "$PB_LOG"';
+    const log = join(tempDir('pb-log-'), 'installs.txt');
+    const r = await runCli(
+      ['--good', 'good', '--bad', 'bad', '--install', install, ...fast, '--no-profile', '--json', 'out.json', '--', 'sh', '-c', 'test -e .venv/installed && sh work.sh'],
+      { cwd: repo.dir, env: { PB_LOG: log } },
+    );
+    expect(r.exitCode, r.all).toBe(0);
+    expect(readJson(join(repo.dir, 'out.json')).culprit?.sha).toBe(shas[4]);
+    // Once per worktree: each distinct directory installed once.
+    const dirs = readFileSync(log, 'utf8').trim().split('\n');
+    expect(dirs.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(dirs).size).toBe(dirs.length);
+    // --install auto with no package.json installs nothing, and says so once.
+    const auto = await runCli(['--good', 'good', '--bad', 'bad', '--install', 'auto', ...fast, '--no-profile', '--', 'sh', 'work.sh'], { cwd: repo.dir });
+    expect(auto.exitCode, auto.all).toBe(0);
+    expect(auto.stdout.match(/--install auto found no package\.json or lockfile/g)).toHaveLength(1);
+  });
+
   it('rejects bad --resume input with one line and leaves nothing behind', async () => {
     const { repo } = linearRepo({ commits: 3, regressAt: [] });
     cleanups.push(() => repo.cleanup());

@@ -84,6 +84,7 @@ export class Preparer {
   private closed = false;
   private warnedRewrite = false;
   private warnedExtras = false;
+  private warnedNothingToInstall = false;
 
   constructor(private readonly options: PreparerOptions) {
     this.pool = new WorktreePool(options.mirror, options.worktreeDir, options.fresh);
@@ -198,6 +199,7 @@ export class Preparer {
     c.checkout += (now() - k0) / 1000;
     const command = this.options.install === 'auto' ? autoInstallCommand(dir) : this.options.install;
     if (command) await this.install(sha, slot, command, ahead, env, fail);
+    else if (this.options.install === 'auto') this.nothingToInstall(sha);
     const build = this.options.build;
     if (build) {
       // Version 2: entries written before worktrees were cleaned may hold other commits' outputs.
@@ -336,7 +338,9 @@ export class Preparer {
     if (!ahead) this.options.emit({ type: 'phase', sha, phase: 'install' });
     const t0 = now();
     const logFile = join(this.options.runDir, 'logs', `${sha.slice(0, 12)}-install.log`);
-    if (entry) {
+    // An install of another ecosystem (a Python venv) leaves no folder the cache knows how to copy:
+    // seeding would give this worktree nothing, so it runs the install itself.
+    if (entry?.dirs.length) {
       await this.installs.seed(key, dir, entry);
       const seconds = (now() - t0) / 1000;
       c.saved += Math.max(0, entry.seconds - seconds);
@@ -404,6 +408,19 @@ export class Preparer {
       `${sha.slice(0, 10)}: the install wrote ${shown} outside the dependency folders (a prepare or postinstall ` +
       'script?); commits that reuse the install would not have them, so they are removed for every commit: put build steps in the build command';
     this.options.emit({ type: 'warning', message });
+  }
+
+  /** --install auto where no package.json is: said once, so a Python or Go user knows to give the command. */
+  private nothingToInstall(sha: string): void {
+    if (this.warnedNothingToInstall) return;
+    this.warnedNothingToInstall = true;
+    this.options.emit({
+      type: 'warning',
+      message:
+        `${sha.slice(0, 10)}: --install auto found no package.json or lockfile (it knows npm, pnpm and yarn), so nothing ` +
+        'was installed; for other tools give the command, e.g. --install "python3 -m venv .venv && ' +
+        '.venv/bin/pip install -r requirements.txt" and run .venv/bin/python',
+    });
   }
 
   /** A failed install or build: stopped at --build-timeout (too slow), or exited non-zero (crashed). */
