@@ -33,9 +33,9 @@ describe('writeup files of a real run with a hostile commit message', () => {
     const runDir = result.runDir;
     const md = readFileSync(join(runDir, 'writeup.md'), 'utf8');
     const short7 = shas[3].slice(0, 7);
-    expect(md).toContain(`](chart-before-after-${short7}.svg)`);
-    expect(md).toContain('](chart-commits.svg)');
-    for (const f of [`chart-before-after-${short7}.svg`, 'chart-commits.svg']) {
+    const charts = (id: string) => [`chart-before-after-${short7}-${id}.svg`, `chart-commits-${id}.svg`];
+    for (const f of charts(result.runId)) expect(md).toContain(`](${f})`);
+    for (const f of charts(result.runId)) {
       const svg = readFileSync(join(runDir, f), 'utf8');
       expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
       expect(svg).not.toContain('<script');
@@ -54,8 +54,17 @@ describe('writeup files of a real run with a hostile commit message', () => {
     cleanups.push(() => execFileSync('rm', ['-rf', mdOut]));
     const again = await runCli(['--good', 'good', '--bad', 'HEAD', '--min-samples', '6', '--max-samples', '14', '--report', join(mdOut, 'w.md'), '--', 'sh', 'work.sh'], { cwd: repo.dir, cache });
     expect(again.exitCode, again.all).toBe(0);
-    expect(readdirSync(mdOut).sort()).toEqual([`chart-before-after-${short7}.svg`, 'chart-commits.svg', 'w.md']);
-    expect(readFileSync(join(mdOut, 'w.md'), 'utf8')).toContain(`](chart-before-after-${short7}.svg)`);
+    const againId = /run (\S+):/.exec(again.stdout)![1];
+    expect(againId).not.toBe(result.runId);
+    expect(readdirSync(mdOut).sort()).toEqual([...charts(againId), 'w.md'].sort());
+    expect(readFileSync(join(mdOut, 'w.md'), 'utf8')).toContain(`](${charts(againId)[0]})`);
+    // The first run's writeup into the same folder keeps its own charts: the second run's stay as they were.
+    const kept = readFileSync(join(mdOut, charts(againId)[1]), 'utf8');
+    const first = await runCli(['report', result.runId, '--out', join(mdOut, 'first.md')], { cwd: repo.dir, cache });
+    expect(first.exitCode, first.all).toBe(0);
+    expect(readdirSync(mdOut).sort()).toEqual([...charts(againId), ...charts(result.runId), 'first.md', 'w.md'].sort());
+    expect(readFileSync(join(mdOut, charts(againId)[1]), 'utf8')).toBe(kept);
+    expect(readFileSync(join(mdOut, 'first.md'), 'utf8')).toContain(`](${charts(result.runId)[1]})`);
 
     // The HTML opened in headless Chromium: it renders (a real screenshot), offline.
     const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync);

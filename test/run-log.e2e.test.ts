@@ -87,7 +87,7 @@ describe('the run log is the record', () => {
     expect(md.exitCode, md.all).toBe(0);
     expect(md.stdout).toContain(`writeup: ${join(out, 'md', 'w.md')}`);
     expect(read(join(out, 'md', 'w.md'))).toBe(read(join(runDir, 'writeup.md')));
-    expect(read(join(out, 'md', 'chart-commits.svg'))).toBe(read(join(runDir, 'chart-commits.svg')));
+    expect(read(join(out, 'md', `chart-commits-${runId}.svg`))).toBe(read(join(runDir, `chart-commits-${runId}.svg`)));
   });
 
   it('report refuses in one line, exit 2, a run it cannot rebuild: unknown, not ended, failed, damaged', async () => {

@@ -212,7 +212,10 @@ export interface Chart {
   svg: string;
 }
 
-/** The writeup's charts: before vs after for each culprit, and the metric along the measured commits. */
+/**
+ * The writeup's charts: before vs after for each culprit, and the metric along the measured commits.
+ * Their names carry the run's id: writeups of two runs copied into one folder keep their own charts.
+ */
 export function reportCharts(
   r: RunResult,
   x: { meta: Map<string, CommitMeta>; samples: (sha: string) => number[] },
@@ -221,7 +224,7 @@ export function reportCharts(
   const charts: Chart[] = r.culprits.map((c) => {
     const title = `${m.name}: before vs after ${short(c.sha).slice(0, 7)}`;
     return {
-      file: `chart-before-after-${short(c.sha).slice(0, 7)}.svg`,
+      file: `chart-before-after-${short(c.sha).slice(0, 7)}-${r.runId}.svg`,
       title,
       sha: c.sha,
       svg: distributionChart({
@@ -244,6 +247,6 @@ export function reportCharts(
       culprit: culprits.has(c.sha),
     }));
   const title = `${m.name} along the measured commits`;
-  charts.push({ file: 'chart-commits.svg', title, svg: commitsChart(points, m, title) });
+  charts.push({ file: `chart-commits-${r.runId}.svg`, title, svg: commitsChart(points, m, title) });
   return charts;
 }
