@@ -67,7 +67,9 @@ describe('perfbisect drift end to end', () => {
     expect(posted[0].regressions.map((x) => x.culprit).sort()).toEqual([...f.regressions].sort());
     const md = readFileSync(join(out, 'r.md'), 'utf8');
     expect(md).toMatch(/## Steps[\s\S]*\*\*new\*\*[\s\S]*## Candidates[\s\S]*## Creep/);
-    expect(existsSync(join(out, 'series.svg'))).toBe(true);
+    const series = readdirSync(out).filter((f) => /^series-drift-.+\.svg$/.test(f));
+    expect(series).toHaveLength(1);
+    expect(md).toContain(`](${series[0]})`);
     expect(readFileSync(summary, 'utf8')).toMatch(/# perfbisect drift: work on main[\s\S]*## Steps/);
     expect(readdirSync(store).filter((x) => x.endsWith('.jsonl'))).toHaveLength(1);
     expect(repoState(f.repo.dir)).toEqual(before);

@@ -92,7 +92,7 @@ function program(): Command {
       .option('--config <file>', 'probes config (default: probes.config.ts in the repository root)')
       .option('--repo <dir>', 'the repository (default: the current directory)')
       .option('--json <file>', 'also write the result JSON here')
-      .option('--report <file>', 'also write the Markdown writeup here (series.svg beside it)')
+      .option('--report <file>', 'also write the Markdown writeup here (its series-<run-id>.svg beside it)')
       .option('--threshold <pct>', 'smallest step that counts, in percent (default 5)')
       .option('--min-samples <n>', 'samples per point and per first look of a bisect (default 10)')
       .option(

@@ -234,14 +234,16 @@ export async function runDrift(
     ];
     await options.store.add(runId, records);
     const svg = renderSeriesSvg(result.series, changes, options.probe.metric);
-    const report = renderDriftReport(result, { svgFile: 'series.svg' });
-    writeFileSync(join(runDir, 'series.svg'), svg);
+    // Named after the run, as a bisect's charts: reports of several checks in one folder keep their own.
+    const svgFile = `series-${runId}.svg`;
+    const report = renderDriftReport(result, { svgFile });
+    writeFileSync(join(runDir, svgFile), svg);
     writeFileSync(join(runDir, 'result.json'), JSON.stringify(result, null, 2) + '\n');
     writeFileSync(join(runDir, 'writeup.md'), report);
     if (options.jsonFile) writeOut(options.jsonFile, JSON.stringify(result, null, 2) + '\n');
     if (options.reportFile) {
-      writeOut(options.reportFile, renderDriftReport(result, { svgFile: 'series.svg' }));
-      writeOut(join(dirname(resolve(options.reportFile)), 'series.svg'), svg);
+      writeOut(options.reportFile, report);
+      writeOut(join(dirname(resolve(options.reportFile)), svgFile), svg);
     }
     if (process.env.GITHUB_STEP_SUMMARY)
       appendFileSync(process.env.GITHUB_STEP_SUMMARY, renderDriftReport(result, {}) + '\n');
