@@ -176,6 +176,20 @@ describe('a fast bisect (issue 10)', () => {
     expect(auto.stdout.match(/--install auto found no package\.json or lockfile/g)).toHaveLength(1);
   });
 
+  it('a commit that waited for another worktree to install its lockfile counts the wait, not a saving', async () => {
+    const { repo, shas } = linearRepo({ commits: 4, regressAt: [3], baseMs: 60, extra: () => ({ 'package.json': '{"name":"x","version":"1.0.0"}\n' }) });
+    cleanups.push(() => repo.cleanup());
+    const install = 'sleep 2 && mkdir -p node_modules/a && echo 1 > node_modules/a/i.js';
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--install', install, ...fast, '--no-profile', '--json', 'out.json', '--', 'sh', 'work.sh'], { cwd: repo.dir });
+    expect(r.exitCode, r.all).toBe(0);
+    const result = readJson(join(repo.dir, 'out.json'));
+    expect(result.culprit?.sha).toBe(shas[3]);
+    expect(result.cost.installs).toBe(1);
+    // Time spent on a reused install plus the time it claims to have saved is at most the one install.
+    for (const [sha, c] of Object.entries(result.cost.perCommit))
+      if (c.installReused) expect(c.install + c.saved, sha).toBeLessThan(result.cost.installSeconds! + 0.5);
+  });
+
   it('rejects bad --resume input with one line and leaves nothing behind', async () => {
     const { repo } = linearRepo({ commits: 3, regressAt: [] });
     cleanups.push(() => repo.cleanup());

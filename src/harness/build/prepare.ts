@@ -317,7 +317,8 @@ export class Preparer {
     // await: two commits prepared side by side must not both start the install.)
     const w0 = now();
     while (this.installing.has(key)) await this.installing.get(key);
-    c.install += (now() - w0) / 1000;
+    const waited = (now() - w0) / 1000;
+    c.install += waited;
     const entry = this.installs.get(key);
     const dirs = entry?.dirs ?? installDirs(dir);
     if (slot.installKey === key) {
@@ -343,7 +344,8 @@ export class Preparer {
     if (entry?.dirs.length) {
       await this.installs.seed(key, dir, entry);
       const seconds = (now() - t0) / 1000;
-      c.saved += Math.max(0, entry.seconds - seconds);
+      // Waiting for that install was paying for it: only what the copy beat the install by is saved.
+      c.saved += Math.max(0, entry.seconds - seconds - waited);
       c.installReused = true;
       this.options.cost.installsReused = (this.options.cost.installsReused ?? 0) + 1;
       this.options.emit({ type: 'install-end', sha, ok: true, seconds, log: logFile, seeded: true });
