@@ -184,6 +184,8 @@ export interface NoiseReport {
   load: number;
   busy: { pid: number; name: string; cpu: number }[];
   loaded: boolean;
+  /** The endpoints' samples came from the cache (an earlier run): no time a run, no load to speak of. */
+  replayed?: boolean;
   /** --budget: minutes given, and the confidence the run now holds itself to. */
   budget?: { minutes: number; confidence: number; asked: number };
 }

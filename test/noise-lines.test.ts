@@ -32,6 +32,7 @@ describe('noise lines', () => {
   it('gives no time for the verdicts to come when no run was timed (the endpoints came from the cache)', () => {
     expect(noiseLines(base, 'wall time')[0]).toMatch(/; about 1m 30s for the 3 verdicts to come$/);
     expect(noiseLines({ ...base, minutes: 0 }, 'wall time')[0]).toMatch(/ step about 12; 3 verdicts to come$/);
+    expect(noiseLines({ ...base, minutes: 0, replayed: true }, 'wall time')[0]).toMatch(/3 verdicts to come \(the endpoints' samples are an earlier run's, from the cache\)$/);
   });
 
   it('names a busy machine and what it costs', () => {

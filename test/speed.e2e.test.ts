@@ -79,6 +79,10 @@ describe('a fast bisect (issue 10)', () => {
     expect(r2.cost.samples).toBe(0);
     expect(r2.cost.cachedBlocks).toBeGreaterThan(0);
     expect(r2.cost.savedSeconds).toBeGreaterThan(0);
+    // The noise line speaks of the samples it has: an earlier run's, not of how busy the machine is now.
+    expect(second.stdout).toMatch(/verdicts to come \(the endpoints' samples are an earlier run's, from the cache\)/);
+    expect(second.stdout).not.toMatch(/^machine busy/m);
+    expect(r2.noise?.replayed).toBe(true);
   });
 
   it('with --no-cache it measures again but restores builds by tree; cache info and clean', async () => {

@@ -12,7 +12,11 @@ const need5 = (n: number, max?: number) =>
 
 /** The time the rest will take; no figure when no run was timed (the endpoints replayed from the cache). */
 const toCome = (n: NoiseReport) =>
-  n.minutes > 0 ? `about ${fmtDuration(n.minutes * 60)} for the ${n.verdicts} verdicts to come` : `${n.verdicts} verdicts to come`;
+  n.replayed
+    ? `${n.verdicts} verdicts to come (the endpoints' samples are an earlier run's, from the cache)`
+    : n.minutes > 0
+      ? `about ${fmtDuration(n.minutes * 60)} for the ${n.verdicts} verdicts to come`
+      : `${n.verdicts} verdicts to come`;
 
 /**
  * The noise report in words, for the plain log, the live view and the writeup: what a sample's noise

@@ -353,6 +353,8 @@ async function noiseReport(
     budgetNote = { minutes: budget, confidence: fits, asked };
   }
   const load = await machineLoad();
+  // Endpoints replayed from the cache were measured by an earlier run: today's load says nothing about them.
+  const replayed = !cost.samples;
   return {
     cv: input.cv,
     cpuCv,
@@ -365,8 +367,9 @@ async function noiseReport(
     verdicts: input.verdicts,
     cores: load.cores,
     load: load.load,
-    busy: load.busy,
-    loaded: isLoaded(load),
+    busy: replayed ? [] : load.busy,
+    loaded: !replayed && isLoaded(load),
+    ...(replayed ? { replayed } : {}),
     ...(budgetNote ? { budget: budgetNote } : {}),
   };
 }
