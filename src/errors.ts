@@ -60,7 +60,18 @@ export class ProbeTooSlow extends CommitFailure {
   }
 }
 
-/** The last lines of a process's output, for an error's log tail. */
+/** A line that names what went wrong: `Error: Cannot find module 'x'`, `TypeError: …`, Go's `panic: …`. */
+const namesTheError = /^\s*(?:Uncaught )?(?:\w*(?:Error|Exception)|panic|fatal error)\b[^\n]*:/;
+
+/**
+ * The last lines of a process's output, for an error's log tail. Where the line naming the error sits
+ * above them (Node prints its stack and a details object after it), it comes first, then the tail.
+ */
 export function tailLines(text: string, lines = 10): string[] {
-  return text.trimEnd().split('\n').slice(-lines);
+  const all = text.trimEnd().split('\n');
+  const tail = all.slice(-lines);
+  if (all.length <= lines || lines < 3 || tail.some((l) => namesTheError.test(l))) return tail;
+  for (let i = all.length - lines - 1; i >= 0; i--)
+    if (namesTheError.test(all[i])) return [all[i], '…', ...tail.slice(2)];
+  return tail;
 }
