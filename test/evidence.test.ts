@@ -6,7 +6,7 @@ import { alignToCulprit, compareProfiles, hotChangedLines, profileNoise } from '
 import { aggregateV8, relativeFile, type CpuProfile } from '../src/evidence/cpuprofile.js';
 import { buildEvidence } from '../src/evidence/evidence.js';
 import { renderDiffFlameGraph } from '../src/evidence/flamegraph.js';
-import { renderEvidence } from '../src/report/evidence.js';
+import { changeNote, renderEvidence } from '../src/report/evidence.js';
 import { aggregatePprof } from '../src/evidence/pprof.js';
 
 const root = '/wt/abc';
@@ -104,6 +104,8 @@ describe('evidence: pure parts', () => {
     const after = aggregateV8([[profile(nodes, { 2: 10, 3: 90 })]], [root]);
     const { top } = compareProfiles(before, after, changes, { noise: 1 });
     expect(top[0]).toMatchObject({ function: 'helper', inChange: false, calledFrom: { function: 'work', file: 'src/work.js', line: 2 } });
+    // It is the caller that changed, not the row's function.
+    expect(changeNote(top[0])).toBe('called from `work` (src/work.js:2), which this commit changed');
   });
 
   it('names the nearest own function a slower native one ran under, and quotes a change no function holds', () => {

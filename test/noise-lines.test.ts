@@ -37,6 +37,8 @@ describe('noise lines', () => {
 
   it('names a busy machine and what it costs', () => {
     const lines = noiseLines({ ...base, loaded: true, load: 3.2, busy: [{ pid: 42, name: 'node', cpu: 0.98 }] }, 'wall time');
-    expect(lines).toContainEqual(expect.stringMatching(/^machine busy: load 3\.2 on 2 cores; node \(pid 42, 98% of a core\)/));
+    expect(lines).toContainEqual(expect.stringMatching(/^machine busy: load 3\.2 on 2 cores; node \(pid 42, 98% of a core\): wall time is noisier/));
+    // It speaks of the metric the verdicts use.
+    expect(noiseLines({ ...base, loaded: true, load: 3.2 }, 'CPU time')).toContainEqual(expect.stringMatching(/: CPU time is noisier and verdicts take longer$/));
   });
 });

@@ -19,7 +19,7 @@ export function changeNote(r: EvidenceRow): string {
   if (r.inChange === 'modified') return `modified by this commit${where}`;
   if (r.evaluated) return `run through eval or new Function, defined in ${md(r.file)}:${r.line}`;
   if (r.calledFrom)
-    return `called from ${mdCode(r.calledFrom.function, { inTable: true })} (${md(r.calledFrom.file)}:${r.calledFrom.line}), changed by this commit`;
+    return `called from ${mdCode(r.calledFrom.function, { inTable: true })} (${md(r.calledFrom.file)}:${r.calledFrom.line}), which this commit changed`;
   if (r.under) return `under ${mdCode(r.under.function, { inTable: true })} (${md(r.under.file)}:${r.under.line})`;
   return '';
 }

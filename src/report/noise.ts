@@ -32,7 +32,7 @@ export function noiseLines(n: NoiseReport, metricName: string): string[] {
       .map((b) => `${termText(b.name)} (pid ${b.pid}, ${Math.round(b.cpu * 100)}% of a core)`)
       .join(', ');
     out.push(
-      `machine busy: load ${n.load.toFixed(1)} on ${n.cores} cores${who ? `; ${who}` : ''}: wall time is noisier and verdicts take longer`,
+      `machine busy: load ${n.load.toFixed(1)} on ${n.cores} cores${who ? `; ${who}` : ''}: ${termText(metricName)} is noisier and verdicts take longer`,
     );
   }
   // Only where the run is mostly CPU work: a sleeping or waiting command's CPU time says little.
