@@ -25,7 +25,9 @@ describe('processes in their own group', () => {
     });
     expect(r).toMatchObject({ exitCode: 4, stdout: 'one\ntwo', stderr: 'err', timedOut: false, aborted: false });
     expect(seen.sort()).toEqual(['stderr:err', 'stdout:one', 'stdout:two']);
-    expect(readFileSync(log, 'utf8').split('\n').sort()).toEqual(['', 'err', 'one', 'two']);
+    const logged = readFileSync(log, 'utf8').split('\n');
+    expect(logged[0]).toBe(`$ printf 'one\\ntwo'; echo err >&2; exit 4`);
+    expect(logged.slice(1).sort()).toEqual(['', 'err', 'one', 'two']);
   });
 
   linux('stops the whole group at the timeout', async () => {

@@ -132,6 +132,8 @@ export function spawnShell(command: string, opts: ShellOptions): ShellProcess {
   });
   const pid = child.pid!;
   liveGroups.add(pid);
+  // The log says what ran, as a CI log does: an install picked by 'auto' or a probe's server is not obvious.
+  if (opts.logFile) appendFileSync(opts.logFile, `$ ${command}\n`);
   const groupStopped = stopGroupWithLeader(child, graceMs);
   const pump = async (from: 'stdout' | 'stderr') => {
     // execa splits the output into lines, the last one without its newline too.
