@@ -177,7 +177,22 @@ describe('a fast bisect (issue 10)', () => {
     // --install auto with no package.json installs nothing, and says so once.
     const auto = await runCli(['--good', 'good', '--bad', 'bad', '--install', 'auto', ...fast, '--no-profile', '--', 'sh', 'work.sh'], { cwd: repo.dir });
     expect(auto.exitCode, auto.all).toBe(0);
-    expect(auto.stdout.match(/--install auto found no package\.json or lockfile/g)).toHaveLength(1);
+    expect(auto.stdout.match(/--install auto found no package\.json or lockfile at the repository.s root/g)).toHaveLength(1);
+  });
+
+  it('a JavaScript install that writes no root node_modules (a subfolder app) is not seeded empty either', async () => {
+    const { repo, shas } = linearRepo({
+      commits: 6, regressAt: [4], baseMs: 60,
+      extra: () => ({ 'package.json': '{"name":"root","private":true}\n', 'web/package.json': '{"name":"web"}\n' }),
+    });
+    cleanups.push(() => repo.cleanup());
+    const install = 'mkdir -p web/node_modules/a && echo 1 > web/node_modules/a/i.js';
+    const r = await runCli(
+      ['--good', 'good', '--bad', 'bad', '--install', install, ...fast, '--no-profile', '--json', 'out.json', '--', 'sh', '-c', 'test -e web/node_modules/a/i.js && sh work.sh'],
+      { cwd: repo.dir },
+    );
+    expect(r.exitCode, r.all).toBe(0);
+    expect(readJson(join(repo.dir, 'out.json')).culprit?.sha).toBe(shas[4]);
   });
 
   it('a commit that waited for another worktree to install its lockfile counts the wait, not a saving', async () => {
@@ -191,7 +206,8 @@ describe('a fast bisect (issue 10)', () => {
     expect(result.cost.installs).toBe(1);
     // Time spent on a reused install plus the time it claims to have saved is at most the one install.
     for (const [sha, c] of Object.entries(result.cost.perCommit))
-      if (c.installReused) expect(c.install + c.saved, sha).toBeLessThan(result.cost.installSeconds! + 0.5);
+      if (c.installReused)
+        expect((c.install ?? 0) + (c.saved ?? 0), sha).toBeLessThan(result.cost.installSeconds! + 0.5);
   });
 
   it('rejects bad --resume input with one line and leaves nothing behind', async () => {

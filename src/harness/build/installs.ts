@@ -115,8 +115,9 @@ export function installKey(dir: string, command: string): string {
   const hasLockfile = files.some((f) => /lock|shrinkwrap/.test(f));
   if (!hasLockfile && existsSync(join(dir, 'package.json'))) files.push('package.json');
   // Version 2: entries written before installs were copied (not hardlinked) may have been rewritten in place.
+  // Version 3: earlier entries may list node_modules for an install that wrote none (seeded empty).
   return hashOf({
-    v: 2, files: files.map((f) => [f, hashOf(readFileSync(join(dir, f), 'utf8'))]), manifest: installManifest(dir),
+    v: 3, files: files.map((f) => [f, hashOf(readFileSync(join(dir, f), 'utf8'))]), manifest: installManifest(dir),
     patches: folderHashes(join(dir, 'patches')), node: process.version, platform: platform(), arch: arch(), command,
   });
 }

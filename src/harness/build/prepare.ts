@@ -1,7 +1,7 @@
 import PQueue from 'p-queue';
 import { execFileSync } from 'node:child_process';
 import { cpus, platform } from 'node:os';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CommitFailure, tailLines } from '../../errors.js';
 import type { RunEvent } from '../../events.js';
@@ -314,9 +314,10 @@ export class Preparer {
     const dir = slot.path;
     const key = installKey(dir, command);
     // Another worktree is installing this key right now: wait and seed from it. (A loop, not one
-    // await: two commits prepared side by side must not both start the install.)
+    // await: two commits prepared side by side must not both start the install.) An install the cache
+    // cannot copy (a venv) is not waited for: this worktree runs its own anyway.
     const w0 = now();
-    while (this.installing.has(key)) await this.installing.get(key);
+    while (installDirs(dir).length && this.installing.has(key)) await this.installing.get(key);
     const waited = (now() - w0) / 1000;
     c.install += waited;
     const entry = this.installs.get(key);
@@ -324,7 +325,7 @@ export class Preparer {
     if (slot.installKey === key) {
       if (slot.installStamp === installStamp(dir, dirs)) {
         c.installReused = true;
-        c.saved += entry?.seconds ?? 0;
+        c.saved += Math.max(0, (entry?.seconds ?? 0) - waited);
         return;
       }
       // A build, a probe or a script wrote into the installed folders: the next commit must not inherit that.
@@ -382,7 +383,10 @@ export class Preparer {
           fail(this.stageFailure('install', r, logFile, tail));
         }
         await this.dropInstallExtras(sha, dir);
-        await this.installs.save(key, dir, { command, seconds, dirs: installDirs(dir) });
+        // Only folders the install really wrote: one that wrote none (Yarn PnP, `cd web && npm ci`) is
+        // run again in each worktree rather than seeded empty.
+        const wrote = installDirs(dir).filter((d) => existsSync(join(dir, d)));
+        await this.installs.save(key, dir, { command, seconds, dirs: wrote });
       } finally {
         this.installing.delete(key);
         done();
@@ -419,9 +423,9 @@ export class Preparer {
     this.options.emit({
       type: 'warning',
       message:
-        `${sha.slice(0, 10)}: --install auto found no package.json or lockfile (it knows npm, pnpm and yarn), so nothing ` +
-        'was installed; for other tools give the command, e.g. --install "python3 -m venv .venv && ' +
-        '.venv/bin/pip install -r requirements.txt" and run .venv/bin/python',
+        `${sha.slice(0, 10)}: --install auto found no package.json or lockfile at the repository's root (it knows npm, ` +
+        'pnpm and yarn), so nothing was installed; give the command instead, e.g. --install "cd web && npm ci", or ' +
+        '--install "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt" and run .venv/bin/python',
     });
   }
 
