@@ -2,10 +2,11 @@ import { gzipSync } from 'node:zlib';
 import { Function as PprofFunction, Line, Location, Profile, Sample, StringTable, ValueType } from 'pprof-format';
 import { describe, expect, it } from 'vitest';
 import { mapParentLine, parseUnifiedDiff } from '../src/evidence/changes.js';
-import { alignToCulprit, compareProfiles, hotChangedLines, profileNoise } from '../src/evidence/compare.js';
+import { alignToCulprit, compareProfiles, hotChangedLines, ownCode, profileNoise } from '../src/evidence/compare.js';
 import { aggregateV8, relativeFile, type CpuProfile } from '../src/evidence/cpuprofile.js';
 import { buildEvidence } from '../src/evidence/evidence.js';
 import { renderDiffFlameGraph } from '../src/evidence/flamegraph.js';
+import { emptyAggregate, fnKey } from '../src/evidence/types.js';
 import { changeNote, renderEvidence } from '../src/report/evidence.js';
 import { aggregatePprof } from '../src/evidence/pprof.js';
 
@@ -110,25 +111,71 @@ describe('evidence: pure parts', () => {
 
   it('names the nearest own function a slower native one ran under, and quotes a change no function holds', () => {
     // The culprit changed a pattern (a constant); the time grows in the native matcher the tokenizer calls.
-    const d = `diff --git a/src/patterns.js b/src/patterns.js\n--- a/src/patterns.js\n+++ b/src/patterns.js\n@@ -1 +1 @@\n-export const WS = /\\s*/;\n+export const WS = /\\s*(?:x.*?y\\s*)*/;\n`;
+    // A changelog and a lockfile sort first in the diff: the code is quoted first, the lockfile never.
+    const d =
+      `diff --git a/CHANGES b/CHANGES\n--- a/CHANGES\n+++ b/CHANGES\n@@ -1,0 +2 @@\n+- faster comments\n` +
+      `diff --git a/package-lock.json b/package-lock.json\n--- a/package-lock.json\n+++ b/package-lock.json\n@@ -3 +3 @@\n-  "v": 1\n+  "v": 2\n` +
+      `diff --git a/src/patterns.js b/src/patterns.js\n--- a/src/patterns.js\n+++ b/src/patterns.js\n@@ -1 +1 @@\n-export const WS = /\\s*/;\n+export const WS = /\\s*(?:x.*?y\\s*)*/;\n`;
     const nodes = [frame(1, '(root)', '', -1, [2]), frame(2, 'main', 'bench.js', 0, [3]), frame(3, 'tokenize', 'src/lexer.js', 9, [4]), frame(4, 'exec', '', 0)];
     const changes = parseUnifiedDiff(d);
     const side = (n: number) => aggregateV8([[profile(nodes, { 2: 5, 3: 20, 4: n })]], [root]);
     const ev = buildEvidence({ culprit: 'c', parent: 'p', before: { all: side(10), halves: [side(10), side(10)] }, after: { all: side(200), halves: [side(200), side(200)] }, changes });
     // main holds all of exec's time too (V8 counts callers at any depth): the nearer tokenize is named.
     expect(ev.top[0]).toMatchObject({ function: 'exec', file: '', inChange: false, under: { function: 'tokenize', file: 'src/lexer.js', line: 10 } });
-    expect(ev.added).toEqual([{ file: 'src/patterns.js', line: 1, text: 'export const WS = /\\s*(?:x.*?y\\s*)*/;' }]);
+    expect(ev.added).toEqual([
+      { file: 'src/patterns.js', line: 1, text: 'export const WS = /\\s*(?:x.*?y\\s*)*/;' },
+      { file: 'CHANGES', line: 2, text: '- faster comments' },
+    ]);
+    expect(ev.addedTotal).toBe(2);
     const md = renderEvidence([ev]).join('\n');
     expect(md).toContain('under `tokenize` (src/lexer.js:10)');
     expect(md).toContain('What it added, from the diff');
     expect(md).toContain('# src/patterns.js:1');
     expect(md).toContain('+export const WS = /\\s*(?:x.*?y\\s*)*/;');
+    // Cut quotes say so, and lines apart in one file get a header each.
+    const cut = renderEvidence([{ ...ev, added: [{ file: 'a.js', line: 1, text: 'x' }, { file: 'a.js', line: 5, text: 'y' }], addedTotal: 12 }]).join('\n');
+    expect(cut).toContain('from the diff (the first 2 of 12 lines):');
+    expect(cut).toContain('# a.js:1\n+x\n# a.js:5\n+y');
     // Where a slower function is tied to the change, nothing is quoted beside it.
     const tied = parseUnifiedDiff(`diff --git a/src/lexer.js b/src/lexer.js\n--- a/src/lexer.js\n+++ b/src/lexer.js\n@@ -12 +12 @@\n-  a();\n+  b();\n`);
     const ev2 = buildEvidence({ culprit: 'c', parent: 'p', before: { all: side(10), halves: [side(10), side(10)] }, after: { all: side(200), halves: [side(200), side(200)] }, changes: tied });
     expect(ev2.top[0].calledFrom?.function).toBe('tokenize');
     expect(ev2.top[0].under).toBeUndefined();
     expect(ev2.added).toBeUndefined();
+  });
+
+  it('names the nearest own caller on each path (V8), and climbs through library callers (cProfile)', () => {
+    // main -> A -> B -> exec, and main -> B, busy with work of its own: B is the nearest, though A has less
+    // time in all.
+    const nodes = [
+      frame(1, '(root)', '', -1, [2]), frame(2, 'main', 'bench.js', 0, [3, 5]), frame(3, 'A', 'src/a.js', 0, [4]),
+      frame(4, 'B', 'src/b.js', 0, [6]), frame(5, 'B', 'src/b.js', 0), frame(6, 'exec', '', 0),
+    ];
+    const side = (n: number) => aggregateV8([[profile(nodes, { 2: 5, 5: 400, 6: n })]], [root]);
+    const { top } = compareProfiles(side(5), side(200), parseUnifiedDiff(''), { noise: 1 });
+    expect(top.find((r) => r.function === 'exec')?.under).toEqual({ function: 'B', file: 'src/b.js', line: 1 });
+
+    // cProfile (direct callers only): the native match is called by the standard library's re.match,
+    // which the repository's tokenize calls.
+    const cp = (ms: number) => {
+      const a = emptyAggregate('cprofile');
+      const fn = (f: string, file: string, line: number, self: number) =>
+        a.fns.set(fnKey({ function: f, file, line }), { function: f, file, line, self, total: self });
+      fn('tokenize', 'lexer.py', 10, 10);
+      fn('match', '/usr/lib/python3.11/re.py', 160, 1);
+      fn("<method 'match'>", '', 0, ms);
+      a.callers.set(fnKey({ function: "<method 'match'>", file: '', line: 0 }), new Map([[fnKey({ function: 'match', file: '/usr/lib/python3.11/re.py', line: 160 }), ms]]));
+      a.callers.set(fnKey({ function: 'match', file: '/usr/lib/python3.11/re.py', line: 160 }), new Map([[fnKey({ function: 'tokenize', file: 'lexer.py', line: 10 }), ms + 1]]));
+      a.totalMs = 11 + ms;
+      a.runs = 1;
+      return a;
+    };
+    const py = compareProfiles(cp(5), cp(200), parseUnifiedDiff(''), { noise: 1 }).top;
+    expect(py.find((r) => r.function === "<method 'match'>")?.under).toEqual({ function: 'tokenize', file: 'lexer.py', line: 10 });
+    // Not the repository's own: runtime internals, versioned module paths, vendored code.
+    for (const f of ['<frozen importlib._bootstrap>', '<autogenerated>', 'github.com/x/y@v1.2.3/z.go', 'vendor/x/y.go', 'node:internal/x'])
+      expect(ownCode(f), f).toBe(false);
+    expect(ownCode('pygments/lexer.py')).toBe(true);
   });
 
   it('measures noise between halves of one commit and hides differences within it', () => {

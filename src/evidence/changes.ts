@@ -42,15 +42,29 @@ export function parseUnifiedDiff(diff: string): ChangedLines {
   return out;
 }
 
-/** The first `limit` non-blank lines the commit added, file by file in the diff's order. */
-export function addedLines(changes: ChangedLines, limit: number): { file: string; line: number; text: string }[] {
-  const out: { file: string; line: number; text: string }[] = [];
-  for (const [file, c] of changes)
-    for (const [line, text] of [...c.added].sort((x, y) => x[0] - y[0])) {
-      if (out.length >= limit) return out;
-      if (text.trim()) out.push({ file, line, text });
-    }
-  return out;
+/** Files whose added lines say nothing about the code: lockfiles. */
+const lockfile = /(^|\/)(package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|go\.sum|poetry\.lock|uv\.lock|Pipfile\.lock|Cargo\.lock|Gemfile\.lock|composer\.lock)$/;
+/** Prose, quoted only after the code: changelogs, docs, licences. */
+const prose = /(^|\/)(docs?\/|CHANGES|CHANGELOG|NEWS|HISTORY|AUTHORS|LICEN[CS]E|README)|\.(md|rst|txt|adoc)$/i;
+
+/**
+ * Up to `limit` non-blank lines the commit added, the code first: `first`'s file (where the slower
+ * code runs), then other files, prose (changelogs, docs) last, lockfiles never. `total` counts them all.
+ */
+export function addedLines(
+  changes: ChangedLines,
+  limit: number,
+  first?: string,
+): { lines: { file: string; line: number; text: string }[]; total: number } {
+  const rank = (f: string) => (first !== undefined && (f === first || first.endsWith('/' + f)) ? 0 : prose.test(f) ? 2 : 1);
+  const files = [...changes.keys()].filter((f) => !lockfile.test(f)).sort((a, b) => rank(a) - rank(b));
+  const all = files.flatMap((file) =>
+    [...changes.get(file)!.added]
+      .sort((x, y) => x[0] - y[0])
+      .filter(([, text]) => text.trim())
+      .map(([line, text]) => ({ file, line, text })),
+  );
+  return { lines: all.slice(0, limit), total: all.length };
 }
 
 /** A profile's file name (repository-relative, or an absolute path ending in one) matched to a diff's path. */

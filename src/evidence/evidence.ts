@@ -65,7 +65,10 @@ export function buildEvidence(i: {
         ev.lines.push({ file: r.file, line: r.line, text, share: r.shareAfter, msPerRun: r.selfAfter });
     }
   }
-  if (top.length && !top.some((r) => r.inChange || r.calledFrom)) ev.added = addedLines(i.changes, ADDED_QUOTED);
+  if (top.length && !top.some((r) => r.inChange || r.calledFrom)) {
+    const { lines, total } = addedLines(i.changes, ADDED_QUOTED, top[0].under?.file);
+    if (lines.length) Object.assign(ev, { added: lines, addedTotal: total });
+  }
   return ev;
 }
 

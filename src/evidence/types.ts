@@ -124,6 +124,8 @@ export interface Evidence {
    * a constant, a setting).
    */
   added?: { file: string; line: number; text: string }[];
+  /** Lines the commit added in all (lockfiles aside), of which `added` quotes the first. */
+  addedTotal?: number;
   flamegraph?: string;
   /** Why there is no profile, or what was partial. */
   note?: string;

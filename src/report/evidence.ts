@@ -14,13 +14,13 @@ const profilerName = {
 /** "src/checksum.js:2, added by this commit", or how the row relates to the change. */
 export function changeNote(r: EvidenceRow): string {
   // Evaluated code has no file in the profile: say where its source text is.
-  const where = r.evaluated ? ` in ${md(r.file)}:${r.line}` : '';
-  if (r.inChange === 'added') return `added by this commit${where}`;
-  if (r.inChange === 'modified') return `modified by this commit${where}`;
+  const source = r.evaluated ? ` in ${md(r.file)}:${r.line}` : '';
+  if (r.inChange === 'added') return `added by this commit${source}`;
+  if (r.inChange === 'modified') return `modified by this commit${source}`;
   if (r.evaluated) return `run through eval or new Function, defined in ${md(r.file)}:${r.line}`;
   if (r.calledFrom)
     return `called from ${mdCode(r.calledFrom.function, { inTable: true })} (${md(r.calledFrom.file)}:${r.calledFrom.line}), which this commit changed`;
-  if (r.under) return `under ${mdCode(r.under.function, { inTable: true })} (${md(r.under.file)}:${r.under.line})`;
+  if (r.under) return `under ${mdCode(r.under.function, { inTable: true })} (${where(r.under)})`;
   return '';
 }
 
@@ -74,13 +74,16 @@ export function renderEvidence(list: Evidence[] | undefined): string[] {
       L.push(`Shrank: ${e.shrank.map((r) => `${mdCode(r.function)} ${where(r)} ${pts(r.delta)}`).join(', ')}.`, '');
     }
     if (e.added?.length) {
-      const diff = e.added.flatMap((l, k) => [
-        ...(k === 0 || e.added![k - 1].file !== l.file ? [`# ${l.file}:${l.line}`] : []),
+      const added = e.added;
+      // A header wherever the quote jumps: another file, or lines apart in one.
+      const diff = added.flatMap((l, k) => [
+        ...(k === 0 || added[k - 1].file !== l.file || added[k - 1].line + 1 !== l.line ? [`# ${l.file}:${l.line}`] : []),
         `+${l.text}`,
       ]);
+      const cut = (e.addedTotal ?? added.length) > added.length ? ` (the first ${added.length} of ${e.addedTotal} lines)` : '';
       L.push(
         'No slower function is one this commit changed, or one that a function it changed calls: the slower code ' +
-          'may run on something it changed (a regular expression, a constant, a setting). What it added, from the diff:',
+          `may run on something it changed (a regular expression, a constant, a setting). What it added, from the diff${cut}:`,
         '',
         ...mdFence(diff.join('\n'), 'diff'),
         '',

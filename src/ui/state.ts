@@ -219,7 +219,9 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
             where: r.file ? clean(r.file) + (r.line ? `:${r.line}` : '') : '(native)',
             delta: r.delta,
             inChange: r.inChange,
-            ...(r.under ? { under: `${clean(r.under.function)} ${clean(r.under.file)}:${r.under.line}` } : {}),
+            ...(r.under
+              ? { under: `${clean(r.under.function)} ${clean(r.under.file)}${r.under.line ? `:${r.under.line}` : ''}` }
+              : {}),
           })),
         },
       };
