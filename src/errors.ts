@@ -63,15 +63,22 @@ export class ProbeTooSlow extends CommitFailure {
 /** A line that names what went wrong: `Error: Cannot find module 'x'`, `TypeError: …`, Go's `panic: …`. */
 const namesTheError = /^\s*(?:Uncaught )?(?:\w*(?:Error|Exception)|panic|fatal error)\b[^\n]*:/;
 
+/** Lines of a stack trace or of what a runtime prints after one: `    at f (x.js:1)`, `{ code: … }`, goroutines. */
+const stackLine = /^(\s+at |\s*[{}\]]|\s+\w+: |goroutine \d|\t)/;
+/** How far above the tail the line naming the error is looked for: one stack's length. */
+const STACK_LINES = 40;
+
 /**
- * The last lines of a process's output, for an error's log tail. Where the line naming the error sits
- * above them (Node prints its stack and a details object after it), it comes first, then the tail.
+ * The last lines of a process's output, for an error's log tail. Where they are a stack trace and the
+ * line naming the error sits just above them (Node prints its stack and a details object after it),
+ * that line comes first, then the tail.
  */
 export function tailLines(text: string, lines = 10): string[] {
   const all = text.trimEnd().split('\n');
   const tail = all.slice(-lines);
   if (all.length <= lines || lines < 3 || tail.some((l) => namesTheError.test(l))) return tail;
-  for (let i = all.length - lines - 1; i >= 0; i--)
+  if (tail.filter((l) => stackLine.test(l)).length < tail.length / 2) return tail;
+  for (let i = all.length - lines - 1; i >= Math.max(0, all.length - lines - STACK_LINES); i--)
     if (namesTheError.test(all[i])) return [all[i], '…', ...tail.slice(2)];
   return tail;
 }
