@@ -1,5 +1,4 @@
-import type { Purpose } from './bisect/engine.js';
-import type { CommitVerdict, Outcome, SearchProgress } from './bisect/outcome.js';
+import type { CommitVerdict, Outcome, Purpose, SearchProgress } from './bisect/outcome.js';
 import type { MetricInfo } from './probes/types.js';
 import type { DependencyDescent, DependencyFinding, DepLevel } from './deps/result.js';
 import type { Evidence, EvidenceRow } from './evidence/types.js';

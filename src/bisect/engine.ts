@@ -8,7 +8,7 @@ import { Shift } from '../stats/shift.js';
 import { median, quantileSorted, sorted, summarize } from '../stats/summary.js';
 import { mannWhitney, zFor } from '../stats/mann-whitney.js';
 import type { Rng } from '../stats/rng.js';
-import type { CommitVerdict, CulpritFinding, Outcome, SearchProgress, Status } from './outcome.js';
+import type { CommitVerdict, CulpritFinding, Outcome, Purpose, SearchProgress, Status } from './outcome.js';
 
 export interface EngineOptions {
   better: Better;
@@ -82,12 +82,6 @@ export type RoundResult =
 export type RoundStep =
   | { type: 'round'; steps: (MeasureStep & { trial: number })[] }
   | { type: 'done'; outcome: Outcome };
-
-/**
- * endpoints: is there a regression at all; verdict: which side of the step is a commit on; confirm:
- * a located step measured beside its parent until its size is clearly above or below the threshold.
- */
-export type Purpose = 'endpoints' | 'verdict' | 'confirm';
 
 export type Step = MeasureStep | { type: 'done'; outcome: Outcome };
 

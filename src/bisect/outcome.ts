@@ -6,6 +6,12 @@ import type { Summary } from '../stats/summary.js';
  * of the whole search. The engine (engine.ts) produces it; the run log, the views and the reports read it.
  */
 
+/**
+ * endpoints: is there a regression at all; verdict: which side of the step is a commit on; confirm:
+ * a located step measured beside its parent until its size is clearly above or below the threshold.
+ */
+export type Purpose = 'endpoints' | 'verdict' | 'confirm';
+
 export type Verdict = 'good' | 'bad' | 'between' | 'skipped' | 'inconclusive';
 
 export interface CommitVerdict {

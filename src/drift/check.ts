@@ -1,5 +1,5 @@
-import { BisectEngine, type Purpose } from '../bisect/engine.js';
-import type { CommitVerdict, CulpritFinding, Outcome } from '../bisect/outcome.js';
+import { BisectEngine } from '../bisect/engine.js';
+import type { CommitVerdict, CulpritFinding, Outcome, Purpose } from '../bisect/outcome.js';
 import type { RangeCommit } from '../bisect/graph.js';
 import { blockOrder, looks } from '../bisect/schedule.js';
 import type { Better } from '../stats/compare.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { Purpose } from '../../bisect/engine.js';
+import type { Purpose } from '../../bisect/outcome.js';
 import { UsageError } from '../../errors.js';
 
 /**

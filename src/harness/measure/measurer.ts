@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { CommitFailure } from '../../errors.js';
 import type { BlockRecord, CommitMeta, RunEvent } from '../../events.js';
-import type { Purpose } from '../../bisect/engine.js';
+import type { Purpose } from '../../bisect/outcome.js';
 import type { Probe, ProbeContext, Sample } from '../../probes/types.js';
 import type { RunCost } from '../../run-cost.js';
 import { environmentFingerprint, hashOf } from '../store/fingerprint.js';
