@@ -186,7 +186,7 @@ describe('plain output', () => {
     const lines: string[] = [];
     plainReporter(events, (l) => lines.push(l));
     events.emit({
-      t: 1, type: 'evidence', sha: culprit, profiler: 'cprofile',
+      type: 'evidence', sha: culprit, profiler: 'cprofile',
       top: [{ function: "<method 'match'>", file: '', line: 0, delta: 52.6, inChange: false, under: { function: 'get_tokens', file: 'lexer.py', line: 571 } }],
     });
     expect(lines).toContain(`evidence ${culprit.slice(0, 10)} #1: <method 'match'> (native) +52.6 pts of the time, under get_tokens lexer.py:571`);
