@@ -111,9 +111,12 @@ function folderHashes(dir: string): [string, string][] {
 
 export function installKey(dir: string, command: string): string {
   const files = [...lockfilesIn(dir), ...installSettings.filter((f) => existsSync(join(dir, f)))];
-  // Without a lockfile, package.json decides what npm installs.
+  // Without a lockfile, package.json decides what npm installs; without a pinned Python list, the
+  // project's own metadata decides what pip installs.
   const hasLockfile = files.some((f) => /lock|shrinkwrap/.test(f));
   if (!hasLockfile && existsSync(join(dir, 'package.json'))) files.push('package.json');
+  if (!files.some((f) => /^(requirements.*\.txt|poetry\.lock|uv\.lock|Pipfile\.lock)$/.test(f)))
+    files.push(...['pyproject.toml', 'setup.py', 'setup.cfg'].filter((f) => existsSync(join(dir, f))));
   // Version 2: entries written before installs were copied (not hardlinked) may have been rewritten in place.
   // Version 3: earlier entries may list node_modules for an install that wrote none (seeded empty).
   return hashOf({
