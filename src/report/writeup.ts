@@ -262,8 +262,8 @@ function howSure(r: RunResult): string[] {
         `${fmtPct(1 - d.alphaSpent)} (${fmtPct(r.noise?.budget?.asked ?? r.confidence)} was required` +
         `${r.noise?.budget && r.noise.budget.confidence < r.noise.budget.asked ? `, lowered to ${fmtPct(r.confidence)} to fit --budget ${r.noise.budget.minutes} min` : ''}` +
         '; the error rate is spent over the decisions actually made, however many there are).',
-      `A further step smaller than ${fmtPct(d.minStep)} between two measured commits is not looked for; one at least that large is missed at a ` +
-        `measured commit with probability at most ${fmtPct(d.beta)}.`,
+      `A further step smaller than ${fmtPct(d.minStep)} of good between two measured commits is not looked for; one at least that large is missed at a ` +
+        `measured commit with probability at most ${fmtPct(d.beta)} (a verdict line gives its own figure relative to the reference it found the commit like).`,
     );
   }
   const open = r.commits.filter((c) => c.unresolved);
