@@ -238,8 +238,9 @@ export function compareProfiles(
       .filter((r) => r.delta > 0)
       .sort((x, y) => y.delta - x.delta)
       .slice(0, limit),
+    // Shrank: less time, not only a smaller share (a share falls when something else grows).
     shrank: rows
-      .filter((r) => r.delta < 0)
+      .filter((r) => r.delta < 0 && r.deltaMs < 0)
       .sort((x, y) => x.delta - y.delta)
       .slice(0, Math.ceil(limit / 2)),
   };

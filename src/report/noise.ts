@@ -8,7 +8,7 @@ const count = (n: number, max?: number) => (beyond(n, max) ? `more than ${max ??
 const need5 = (n: number, max?: number) =>
   beyond(n, max) && max !== undefined
     ? `more samples than the ${max} a commit may take (--max-samples)`
-    : `${count(n, max)} samples a commit`;
+    : `${count(n, max)} sample${n === 1 ? '' : 's'} a commit`;
 
 /** The time the rest will take; no figure when no run was timed (the endpoints replayed from the cache). */
 const toCome = (n: NoiseReport) =>
