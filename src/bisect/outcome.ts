@@ -130,3 +130,17 @@ export interface Outcome {
   decisions: number;
   alphaSpent: number;
 }
+
+/**
+ * An inconclusive commit whose side was shown anyway: the interval against the other reference lies
+ * beyond half the threshold (the strict question), and only "like its own reference, within the
+ * minimum further step" was left open. Following its lean is no guess about the culprit's side.
+ */
+export function leanShown(
+  v: { lean?: 'good' | 'bad' | 'between'; vsGood?: { lo: number; hi: number }; vsBad?: { lo: number; hi: number } },
+  threshold: number,
+): boolean {
+  if (v.lean === 'bad') return (v.vsGood?.lo ?? -Infinity) > threshold / 2;
+  if (v.lean === 'good') return (v.vsBad?.hi ?? Infinity) < -threshold / 2;
+  return false;
+}

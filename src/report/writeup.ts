@@ -1,3 +1,4 @@
+import { leanShown } from '../bisect/outcome.js';
 import type { CommitMeta } from '../events.js';
 import { direction, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
 import { md, mdCode, mdFence } from './escape.js';
@@ -274,10 +275,19 @@ function howSure(r: RunResult): string[] {
     );
   }
   const inconclusive = r.commits.filter((c) => c.verdict === 'inconclusive');
-  if (inconclusive.length) {
+  const shown = inconclusive.filter((c) => leanShown(c, r.threshold.value));
+  const guessed = inconclusive.filter((c) => !leanShown(c, r.threshold.value));
+  const listed = (cs: typeof inconclusive) => cs.map((c) => `\`${short(c.sha)}\` (${c.lean})`).join(', ');
+  const atMax = `stayed inconclusive at the maximum samples${r.noise?.budget ? ' or when the time budget ran out' : ''}`;
+  if (shown.length) {
     out.push(
-      `${inconclusive.length} commit(s) stayed inconclusive at the maximum samples${r.noise?.budget ? ' or when the time budget ran out' : ''}; the search ` +
-        `followed the side their estimates lean to: ${inconclusive.map((c) => `\`${short(c.sha)}\` (${c.lean})`).join(', ')}. The confidence above ` +
+      `${shown.length} commit(s) ${atMax} with their side shown at the strict level: ${listed(shown)}. Only whether a ` +
+        'further step of at least the minimum lies between each and its own reference was left open; the side the search followed is covered by the confidence above.',
+    );
+  }
+  if (guessed.length) {
+    out.push(
+      `${guessed.length} commit(s) ${atMax}; the search followed the side their estimates lean to: ${listed(guessed)}. The confidence above ` +
         'does not cover those guesses: if one is wrong, the culprit lies on its other side.',
     );
   }

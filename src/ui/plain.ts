@@ -1,4 +1,4 @@
-import type { CommitVerdict } from '../bisect/outcome.js';
+import { leanShown, type CommitVerdict } from '../bisect/outcome.js';
 import type { EventStream, RunEvent } from '../events.js';
 import { fmtDuration, fmtP, fmtPct, fmtRatio, fmtSignedPct as pct, fmtValue, short } from '../report/format.js';
 import { termText } from '../report/escape.js';
@@ -134,7 +134,8 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
               `${fmtRatio(c.ratio)} [${fmtRatio(c.ratioCi[0])}, ${fmtRatio(c.ratioCi[1])}] ${fmtP(c.change.p)} (measured beside ${short(c.before)})`,
           );
         }
-        const guesses = outcome.verdicts.filter((v) => v.verdict === 'inconclusive');
+        // A lean whose side was shown at the strict level is no guess (leanShown).
+        const guesses = outcome.verdicts.filter((v) => v.verdict === 'inconclusive' && !leanShown(v, outcome.threshold));
         if (outcome.culprits.length && guesses.length) {
           write(
             `note: the search followed the lean of ${guesses.length} inconclusive verdict(s) (${guesses.map((v) => `${short(v.sha)} ${v.lean}`).join(', ')}); the confidence does not cover those guesses (see the writeup)`,
