@@ -74,6 +74,7 @@ const STACK_LINES = 40;
  * that line comes first, then the tail.
  */
 export function tailLines(text: string, lines = 10): string[] {
+  if (!text.trim()) return [];
   const all = text.trimEnd().split('\n');
   const tail = all.slice(-lines);
   if (all.length <= lines || lines < 3 || tail.some((l) => namesTheError.test(l))) return tail;

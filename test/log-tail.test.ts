@@ -15,6 +15,11 @@ describe("an error's log tail", () => {
     expect(tail.at(-1)).toBe('Node.js v20.20.2');
   });
 
+  it('is empty for a process that printed nothing, so an error quotes no blank line', () => {
+    expect(tailLines('')).toEqual([]);
+    expect(tailLines('\n  \n')).toEqual([]);
+  });
+
   it('leaves a tail that is not a stack alone, and does not fetch an old error from far above', () => {
     const log = ['Error: retrying fetch', ...Array.from({ length: 50 }, (_, i) => `    at f${i} (x.js:1)`), 'sh: 1: foo: not found'];
     expect(tailLines(log.join('\n'))).toEqual(log.slice(-10));
