@@ -47,6 +47,33 @@ export class CommitFailure extends Error {
   get headline(): string {
     return `the ${this.stage} ${this.kind === 'too slow' ? 'was too slow' : this.kind}`;
   }
+
+  /**
+   * One line for a skipped commit: the headline (`where` it happened, on a fleet), the message and
+   * the output line that says why.
+   */
+  summary(where = ''): string {
+    const line = errorLine(this.logTail);
+    const quote = line && !this.message.includes(line) ? `; output: "${clip(line, 160)}"` : '';
+    return `${this.headline}${where}: ${this.message}${quote}`;
+  }
+}
+
+/**
+ * The line of a log tail that says what went wrong: the one naming an error, else the last with text
+ * (compilers and shells print the reason last).
+ */
+export function errorLine(tail: readonly string[]): string | undefined {
+  const named = tail.find((l) => namesTheError.test(l));
+  const said = (l: string) => l.trim() && l.trim() !== '…' && !stackLine.test(l) && !runnersOwn.test(l);
+  return (named ?? [...tail].reverse().find(said))?.trim();
+}
+
+/** What npm, yarn, make and Node print after the failing command's own words: not the reason. */
+const runnersOwn = /^\s*(npm (ERR!|error|warn)|yarn run v|error Command failed|info Visit|make(\[\d+\])?: \*\*\*|Node\.js v\d)/;
+
+function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
 /**

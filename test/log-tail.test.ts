@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tailLines } from '../src/errors.js';
+import { CommitFailure, errorLine, tailLines } from '../src/errors.js';
 
 describe("an error's log tail", () => {
   it("keeps Node's line that names the error when its stack and details object push it out", () => {
@@ -25,5 +25,18 @@ describe("an error's log tail", () => {
     expect(tailLines(log.join('\n'))).toEqual(log.slice(-10));
     const plain = ['TypeError: one', 'building', 'step 1', 'step 2', 'done', 'exit 1'];
     expect(tailLines(plain.join('\n'), 3)).toEqual(plain.slice(-3));
+  });
+
+  it("quotes the line that says why in a skipped commit's one line, not npm's or make's epilogue", () => {
+    const npm = ['> x@1.0.0 build', '> tsc', '', "src/a.ts(3,7): error TS2322: Type 'string' is not assignable", 'npm error Lifecycle script `build` failed with error:', 'npm error code 2', 'npm error command sh -c tsc'];
+    expect(errorLine(npm)).toBe("src/a.ts(3,7): error TS2322: Type 'string' is not assignable");
+    const make = ['cc -O2 -c lz.c', "lz.c:12:5: error: 'x' undeclared", 'make: *** [Makefile:3: lz.o] Error 1'];
+    expect(errorLine(make)).toBe("lz.c:12:5: error: 'x' undeclared");
+    expect(errorLine(["Error: Cannot find module 'left-pad'", '…', '    at f (x.js:1)', 'Node.js v20.20.2'])).toBe("Error: Cannot find module 'left-pad'");
+    expect(errorLine([])).toBeUndefined();
+    const f = new CommitFailure('build', '`npm run build` exited with code 2', undefined, npm);
+    expect(f.summary()).toBe(`the build failed: \`npm run build\` exited with code 2; output: "${npm[3]}"`);
+    expect(new CommitFailure('probe', '`sh x` exited with code 3').summary()).toBe('the probe failed: `sh x` exited with code 3');
+    expect(new CommitFailure('probe', 'x', undefined, ['y'.repeat(300)]).summary().length).toBeLessThan(200);
   });
 });

@@ -99,7 +99,7 @@ describe('a job that starts hanging at one commit', () => {
     const reason = (sha: string) => result.commits.find((c) => c.sha === sha)?.reason;
     expect(r.exitCode, r.all).toBe(3);
     expect(result.suspects).toContain(shas[4]);
-    expect(reason(shas[2])).toMatch(/^the probe crashed: `sh work.sh` exited with code 3 \(if a non-zero exit is normal/);
+    expect(reason(shas[2])).toMatch(/^the probe crashed: `sh work.sh` exited with code 3 \(if a non-zero exit is normal.*; output: "boom"$/);
     expect(reason(shas[3])).toBe('the probe was too slow: `sh work.sh` ran past its 0.5 s timeout and was stopped');
     expect(r.stdout).toContain(`skip ${shas[3].slice(0, 10)}: the probe was too slow:`);
     expect(r.stdout).toContain(`skip ${shas[2].slice(0, 10)}: the probe crashed:`);

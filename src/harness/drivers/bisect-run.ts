@@ -243,10 +243,10 @@ export async function runBisect(
           emit({
             type: 'skip',
             sha: step.target,
-            reason: `${e.headline}: ${e.message}`,
+            reason: e.summary(),
             ...(e.logFile ? { log: e.logFile } : {}),
           });
-          engine.skip(`${e.headline}: ${e.message}`);
+          engine.skip(e.summary());
         } else {
           endpointError(culpritSha, e);
         }

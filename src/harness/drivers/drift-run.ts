@@ -343,8 +343,9 @@ async function measureCheck(
           `the window's start ${short(start)} ${what}: ${e.headline}: ${e.message}. Pick another with --since.`,
         );
       }
-      emit({ type: 'skip', sha, reason: `${e.headline}: ${e.message}` });
-      check.skip(sha, `${e.headline}: ${e.message}`);
+      const reason = e.summary();
+      emit({ type: 'skip', sha, reason });
+      check.skip(sha, reason);
     }
     check.drain().forEach(show);
   }

@@ -73,7 +73,7 @@ export async function collectEvidence(options: EvidenceOptions): Promise<Evidenc
       await options.store?.put(c, ev, (performance.now() - t0) / 1000);
     } catch (e) {
       if (options.signal.aborted) throw e;
-      const why = e instanceof CommitFailure ? `${e.headline}: ${e.message}` : (e as Error).message;
+      const why = e instanceof CommitFailure ? e.summary() : (e as Error).message;
       ev = noEvidence(c, `profiling failed: ${why}`);
       options.emit({ type: 'warning', message: `evidence for ${c.sha.slice(0, 10)}: ${ev.note}` });
     }

@@ -232,7 +232,7 @@ export async function runRounds(options: RoundsOptions): Promise<RoundsSummary> 
         const log = f.log && got?.dir ? join(got.dir, f.log) : undefined;
         const failure = Object.assign(new CommitFailure(f.stage, f.message, log, f.tail, f.kind), { sha: f.sha });
         if (job.purpose !== 'verdict' || f.sha !== job.target) options.referenceFailed(f.sha, failure);
-        const reason = `${failure.headline} on ${result.machine.name}: ${f.message}`;
+        const reason = failure.summary(` on ${result.machine.name}`);
         emit({ type: 'skip', sha: job.target, reason, ...(log ? { log } : {}) });
         results.push({ trial: job.trial, skipped: reason });
         continue;
