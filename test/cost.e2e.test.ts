@@ -98,6 +98,10 @@ describe('where the time went', () => {
     expect(r2.cost.samples).toBe(0);
     expect(r2.cost.builds).toBe(0);
     expect(r2.cost.profileSeconds).toBe(0);
+    // The time the verdicts to come would take is the earlier run's, as it timed its runs: what --budget fits to.
+    expect(r2.noise).toMatchObject({ replayed: true });
+    expect(r2.noise!.minutes).toBeGreaterThan(0);
+    expect(second.stdout).toMatch(/^noise .*; about [^;]+ for the \d+ verdicts to come \(the endpoints' samples are an earlier run's/m);
     expect(second.stdout).not.toContain('profiling culprit');
     expect(second.stdout).toContain(`evidence ${shas[3].slice(0, 10)}: from the cache`);
     expect(r2.evidence?.[0].top.map((t) => t.function)).toEqual(r1.evidence?.[0].top.map((t) => t.function));

@@ -29,10 +29,11 @@ describe('noise lines', () => {
     expect(noiseLines(base, 'wall time')[0]).toMatch(/a 5% step needs about 400 samples a commit,/);
   });
 
-  it('gives no time for the verdicts to come when no run was timed (the endpoints came from the cache)', () => {
+  it('gives the time for the verdicts to come, none when no run was timed, and whose timing a replayed one is', () => {
     expect(noiseLines(base, 'wall time')[0]).toMatch(/; about 1m 30s for the 3 verdicts to come$/);
     expect(noiseLines({ ...base, minutes: 0 }, 'wall time')[0]).toMatch(/ step about 12; 3 verdicts to come$/);
-    expect(noiseLines({ ...base, minutes: 0, replayed: true }, 'wall time')[0]).toMatch(/3 verdicts to come \(the endpoints' samples are an earlier run's, from the cache\)$/);
+    expect(noiseLines({ ...base, minutes: 0, replayed: true }, 'wall time')[0]).toMatch(/; 3 verdicts to come \(the endpoints' samples are an earlier run's, from the cache, and so is the time a run takes\)$/);
+    expect(noiseLines({ ...base, replayed: true }, 'wall time')[0]).toMatch(/; about 1m 30s for the 3 verdicts to come \(the endpoints' samples are an earlier run's/);
   });
 
   it('names a busy machine and what it costs', () => {

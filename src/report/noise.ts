@@ -10,13 +10,12 @@ const need5 = (n: number, max?: number) =>
     ? `more samples than the ${max} a commit may take (--max-samples)`
     : `${count(n, max)} sample${n === 1 ? '' : 's'} a commit`;
 
-/** The time the rest will take; no figure when no run was timed (the endpoints replayed from the cache). */
-const toCome = (n: NoiseReport) =>
-  n.replayed
-    ? `${n.verdicts} verdicts to come (the endpoints' samples are an earlier run's, from the cache)`
-    : n.minutes > 0
-      ? `about ${fmtDuration(n.minutes * 60)} for the ${n.verdicts} verdicts to come`
-      : `${n.verdicts} verdicts to come`;
+/** The time the rest will take; for endpoints replayed from the cache, as the run that measured them timed it. */
+const toCome = (n: NoiseReport) => {
+  const time = n.minutes > 0 ? `about ${fmtDuration(n.minutes * 60)} for the ` : '';
+  const whose = n.replayed ? " (the endpoints' samples are an earlier run's, from the cache, and so is the time a run takes)" : '';
+  return `${time}${n.verdicts} verdicts to come${whose}`;
+};
 
 /**
  * The noise report in words, for the plain log, the live view and the writeup: what a sample's noise

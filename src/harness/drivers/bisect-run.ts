@@ -330,7 +330,7 @@ async function noiseReport(
   elapsedMinutes: number,
 ): Promise<NoiseReport> {
   const { cost, details } = measurer;
-  const secondsPerRun = cost.samples ? cost.measureSeconds / cost.samples : 0;
+  const { secondsPerRun } = measurer;
   const built = ends.map((s) => cost.perCommit[s]?.build ?? 0);
   const input = engine.forecastInput(secondsPerRun, built.reduce((a, b) => a + b, 0) / ends.length)!;
   const cpu = ends.map((s) =>

@@ -80,6 +80,8 @@ export class Measurer {
   prepareOverlap = 0;
   /** Commits the block just before ran for real (not replayed): they are warm already. */
   private lastRun = new Set<string>();
+  /** The measuring time and samples of blocks replayed from the store, as the run that measured them timed them. */
+  private readonly fromStore = { seconds: 0, samples: 0 };
 
   private constructor(private readonly options: MeasurerOptions, readonly worktrees: Worktrees) {
     this.store = new SampleStore(join(options.cache, 'samples', `${hashOf([options.repoRoot, this.fp.hash])}.jsonl`));
@@ -201,6 +203,16 @@ export class Measurer {
     }
   }
 
+  /**
+   * Seconds a probe run takes: as measured by this run, else as the run whose blocks the store
+   * replayed timed them (0 when neither timed one).
+   */
+  get secondsPerRun(): number {
+    const { cost, fromStore } = this;
+    if (cost.samples) return cost.measureSeconds / cost.samples;
+    return fromStore.samples ? fromStore.seconds / fromStore.samples : 0;
+  }
+
   /** A block of the interrupted run, from its log: its samples go to the views and the engine as they were. */
   private replayLogged(block: Block, logged: BlockRecord): Record<string, number[]> {
     const { target, refs, rounds, purpose } = block;
@@ -261,6 +273,10 @@ export class Measurer {
       cost.cachedBlocks++;
       this.costOf(target).cached = true;
       costOf(cost, target).saved += (stored.seconds ?? 0) + (stored.prepareSeconds ?? 0);
+      if (stored.seconds) {
+        this.fromStore.seconds += stored.seconds;
+        this.fromStore.samples += commits.reduce((n, sha) => n + (stored.samples[meta.get(sha)!.tree]?.length ?? 0), 0);
+      }
       emit({ type: 'measure-start', target, refs, rounds, purpose, cached: true });
       const out: Record<string, number[]> = {};
       for (const sha of commits) {
