@@ -99,4 +99,34 @@ describe('verdicts at the cost the evidence needs', () => {
     expect(res.culprits.map((c) => c.sha)).toEqual([shas[6]]);
     expect(readFileSync(join(res.runDir, 'writeup.md'), 'utf8')).toContain('(95.0% was required');
   });
+
+  it('says the noise again when the endpoints are decided if further looks changed it, as the threshold uses', async () => {
+    // Every run counts itself: the first 14 (the first look and its warm-ups) take 100 or 200 ms at
+    // random, whichever commit runs, so the first look cannot decide; later runs are steady, bad 40% slower.
+    const counter = join(tempDir('pb-count-'), 'n');
+    const work = (later: number) =>
+      `n=$(( $(cat "$PB_COUNTER" 2>/dev/null || echo 0) + 1 )); echo $n > "$PB_COUNTER"\n` +
+      `if [ $n -le 14 ]; then sleep 0.$(( RANDOM % 2 + 1 )); else sleep ${later}; fi\n`;
+    const repo = new FixtureRepo();
+    cleanups.push(() => repo.cleanup());
+    repo.commit('initial', { 'work.sh': work(0.1) });
+    repo.tag('good');
+    repo.commit('change 1: slower', { 'work.sh': work(0.14) });
+    repo.commit('change 2', { 'n/2': '2' });
+    repo.tag('bad');
+    const out = tempDir('pb-out-');
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--json', join(out, 'r.json'), '--', 'sh', 'work.sh'], {
+      cwd: repo.dir,
+      env: { PB_COUNTER: counter },
+    });
+    expect(r.exitCode, r.all).toBe(0);
+    const said = r.stdout.split('\n').filter((l) => l.startsWith('noise '));
+    expect(said.length, r.stdout).toBe(2);
+    const res = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
+    // The last word is the endpoints' noise over all their samples, the one the threshold was worked out from.
+    const cv = (x: { median: number; spread: number }) => x.spread / x.median;
+    const ends = (cv(res.endpoints.good) + cv(res.endpoints.bad)) / 2;
+    expect(res.noise!.cv).toBeCloseTo(ends, 6);
+    expect(said[1]).toContain(`noise ${(ends * 100).toFixed(1)}% a sample`);
+  });
 });

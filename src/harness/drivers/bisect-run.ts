@@ -149,6 +149,7 @@ export async function runBisect(
     let thresholdShown = false;
     let shownSearch = '';
     let noise: NoiseReport | undefined;
+    let noiseReports = 0;
     let hurried = false;
     // --budget counts the minutes the interrupted run had been going too.
     const budgetStart = started - (replay?.minutes ?? 0) * 60_000;
@@ -251,12 +252,21 @@ export async function runBisect(
           endpointError(culpritSha, e);
         }
       }
-      if (!noise && step.purpose === 'endpoints' && engine.forecastInput(1, 0)) {
-        // Resumed: what the interrupted run said here (and, with --budget, the confidence it relaxed to).
-        const elapsed = (performance.now() - budgetStart) / 60_000;
-        noise = replay?.noise ?? (await noiseReport(engine, measurer, [good, bad], options.budgetMinutes, elapsed));
-        if (replay?.noise?.budget) engine.relax(replay.noise.budget.confidence);
-        emit({ type: 'noise', noise });
+      if (step.purpose === 'endpoints' && noiseReports < 2) {
+        // Said at the endpoints' first look, where a user can act on it early (--metric cpu), and again
+        // when they are decided if further looks changed the noise: the threshold is worked out from that.
+        const input = engine.forecastInput(1, 0);
+        const changed = noise && input && engine.endpointsDecision && Math.abs(input.cv - noise.cv) > noise.cv / 5;
+        if (input && (!noise || changed)) {
+          // Resumed: what the interrupted run said here (and, with --budget, the confidence it relaxed to).
+          const said = replay?.noises[noiseReports];
+          const elapsed = (performance.now() - budgetStart) / 60_000;
+          noise = said ?? (await noiseReport(engine, measurer, [good, bad], options.budgetMinutes, elapsed));
+          if (said?.budget) engine.relax(said.budget.confidence);
+          noiseReports++;
+          emit({ type: 'noise', noise });
+        }
+        if (engine.endpointsDecision) noiseReports = 2;
       }
       progress();
     }

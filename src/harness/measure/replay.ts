@@ -18,8 +18,11 @@ export interface BlockAsked {
 export class Replay {
   private readonly queue: (BlockRecord | { type: 'out-of-time' })[];
   private readonly jobEnds = new Map<string, JobEnd>();
-  /** What the endpoints' noise was said to cost (with --budget, the confidence the run relaxed to). */
-  readonly noise?: NoiseReport;
+  /**
+   * What the endpoints' noise was said to cost, in order: at their first look, and again when they were
+   * decided if the noise had changed (with --budget, the confidence the run relaxed to).
+   */
+  readonly noises: NoiseReport[];
   /** Minutes the interrupted run had been going (--budget counts them). */
   readonly minutes: number;
   private finished = false;
@@ -33,7 +36,7 @@ export class Replay {
         e.type === 'block' || e.type === 'out-of-time',
     );
     for (const e of events) if (e.type === 'job-end' && !e.lost) this.jobEnds.set(`${e.round}.${e.index}`, e);
-    this.noise = events.find((e): e is Extract<RunEvent, { type: 'noise' }> => e.type === 'noise')?.noise;
+    this.noises = events.flatMap((e) => (e.type === 'noise' ? [e.noise] : []));
     const times = events.map((e) => e.t).filter((t): t is number => typeof t === 'number');
     this.minutes = times.length ? (times[times.length - 1] - times[0]) / 60_000 : 0;
     if (!this.queue.length) this.finish();
