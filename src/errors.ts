@@ -60,6 +60,19 @@ export class CommitFailure extends Error {
 }
 
 /**
+ * What to do when a process failed for want of a dependency: a worktree holds only the commit's
+ * tracked files, its dependencies are installed only when asked.
+ */
+export function missingDependencyHint(output: string): string | undefined {
+  const where = 'each commit is checked out without node_modules or a virtualenv';
+  if (/No module named|ModuleNotFoundError/.test(output))
+    return `a Python module is missing: ${where}; add --install auto (a virtualenv from the commit's requirements or pyproject), or set PYTHONPATH`;
+  if (/Cannot find (module|package)|MODULE_NOT_FOUND|ERR_MODULE_NOT_FOUND|cannot find package/.test(output))
+    return `a dependency is missing: ${where}; add --install auto, or --build "npm ci"`;
+  return undefined;
+}
+
+/**
  * The line of a log tail that says what went wrong: the one naming an error, else the last with text
  * (compilers and shells print the reason last).
  */

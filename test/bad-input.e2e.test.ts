@@ -58,6 +58,17 @@ const cases: { name: string; args: string[]; config?: string; code: number; says
     // Node's stack and details object follow the line that names the module: the tail still shows it.
     code: 2, says: /cannot be measured.*a dependency is missing.*--install auto.*\n {2}\| Error: Cannot find module 'left-pad'\n {2}\| …\n/s,
   },
+  {
+    name: "a server that dies for a dependency the checkout lacks",
+    args: ['--good', 'good', '--bad', 'bad', '--probe', 'rps'],
+    config: `export default { probes: { rps: { kind: 'http', start: "node -e \\"require('koa-compose')\\"", url: 'http://127.0.0.1:{port}/' } } };\n`,
+    code: 2, says: /cannot be measured: the server crashed.*a dependency is missing.*--install auto.*\n {2}\| Error: Cannot find module 'koa-compose'\n/s,
+  },
+  {
+    name: 'a Python module the checkout lacks',
+    args: ['--good', 'good', '--bad', 'bad', '--', 'python3', '-c', 'import no_such_module_here'],
+    code: 2, says: /cannot be measured.*a Python module is missing.*--install auto.*PYTHONPATH/s,
+  },
 ];
 
 describe('bad input: one line that says what to do, its exit code, nothing left behind', () => {

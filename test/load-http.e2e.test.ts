@@ -103,15 +103,24 @@ describe.runIf(onLinux)('http probe end to end (autocannon against a real server
     const { repo } = serverRepo({ commits: 3, at: { 2: { spikeMs: 400, spikeEvery: 10 } }, config });
     cleanups.push(() => repo.cleanup());
     const cache = tempDir('pb-cache-');
-    const child = runCli(['--good', 'good', '--bad', 'bad', '--probe', 'p99', '--min-samples', '50', '--max-samples', '60'], { cwd: repo.dir, cache });
-    const deadline = Date.now() + 30_000;
-    while (processesUnder(cache).filter((p) => p.includes('server.js')).length === 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+    const child = runCli(['--good', 'good', '--bad', 'bad', '--probe', 'p99', '--min-samples', '5', '--max-samples', '60'], { cwd: repo.dir, cache });
+    // Interrupted while a verdict measures (past the endpoints), with its server up.
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    const deadline = Date.now() + 60_000;
+    const measuring = () => /^measure (?!.*\[endpoints\])/m.test(out) && processesUnder(cache).some((p) => p.includes('server.js'));
+    while (!measuring() && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
     expect(processesUnder(cache).some((p) => p.includes('server.js'))).toBe(true);
     await new Promise((res) => setTimeout(res, 300));
+    // Ctrl-C in a terminal signals the whole foreground group: the server too, at once.
+    for (const p of processesUnder(cache).filter((l) => l.includes('server.js'))) process.kill(Number(p.split(' ')[0]), 'SIGINT');
+    await new Promise((res) => setTimeout(res, 20));
     child.kill('SIGINT');
     const r = await child;
     expect(r.exitCode, r.all).toBe(130);
     expect(processesUnder(cache)).toEqual([]);
+    // The server stopped by the interrupt is not a commit that crashed.
+    expect(r.stdout).not.toMatch(/^skip /m);
   });
 
   it.each([

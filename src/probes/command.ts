@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { CommitFailure, ProbeTooSlow, tailLines } from '../errors.js';
+import { CommitFailure, missingDependencyHint, ProbeTooSlow, tailLines } from '../errors.js';
 import { dispatch, facts, isObject, oneOf, regex, strict, text } from '../config/schema.js';
 import { buildField, envField, timeoutField } from './fields.js';
 import type { Probe, ProbeKind, Sample } from './types.js';
@@ -105,10 +105,8 @@ export const commandProbe: ProbeKind<typeof commandSchema> = {
 
 /** What a user usually means by an exit code a probe should not have. */
 function exitHint(code: number, output: string): string {
-  // A worktree holds only the commit's tracked files: its dependencies are installed only when asked.
-  if (/Cannot find (module|package)|MODULE_NOT_FOUND|ERR_MODULE_NOT_FOUND|No module named|cannot find package/.test(output)) {
-    return ' (a dependency is missing: each commit is checked out without node_modules or a virtualenv; add --install auto, or --build "npm ci")';
-  }
+  const missing = missingDependencyHint(output);
+  if (missing) return ` (${missing})`;
   if (code === 127) return ' (command not found: check PATH, or give the command as separate words after --)';
   if (code === 126) return ' (not executable: run it through its interpreter, like sh script.sh)';
   return ' (if a non-zero exit is normal for it, as for a linter with findings, measure `… || true`)';

@@ -24,7 +24,7 @@
  * (ctx.spawn, ctx.freePort); the readiness check is an HTTP request to the server itself.
  */
 import * as v from 'valibot';
-import { CommitFailure } from '../errors.js';
+import { CommitFailure, missingDependencyHint, tailLines } from '../errors.js';
 import { facts, got, num, regex, strMap, text } from '../config/schema.js';
 import type { ProbeContext, RunningProcess } from './types.js';
 
@@ -106,15 +106,19 @@ export async function startServer(
   let exitCode: number | undefined | null = null; // null: still running
   void proc.exited.then((c) => (exitCode = c));
   const graceMs = (cfg.stopGrace ?? 2) * 1000;
-  const tail = (n = 20) => proc.tail(n);
-  const died = (during: string) =>
-    new CommitFailure(
+  // A stack trace fills the last lines: the line that names the error is brought up (tailLines).
+  const tail = (n = 20) => tailLines(proc.tail(n + 40).join('\n'), n);
+  const died = (during: string) => {
+    const missing = missingDependencyHint(proc.tail(200).join('\n'));
+    return new CommitFailure(
       'server',
-      `the server (\`${cfg.start}\`) exited${exitCode === undefined ? ' on a signal' : ` with code ${exitCode}`} ${during}`,
+      `the server (\`${cfg.start}\`) exited${exitCode === undefined ? ' on a signal' : ` with code ${exitCode}`} ${during}` +
+        (missing ? ` (${missing})` : ''),
       ctx.logFile,
       tail(),
       'crashed',
     );
+  };
   const server: StartedServer = {
     port,
     baseUrl: `http://127.0.0.1:${port}`,

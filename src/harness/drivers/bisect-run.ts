@@ -14,7 +14,7 @@ import { seededRng } from '../../stats/rng.js';
 import { median, summarize } from '../../stats/summary.js';
 import { Repo } from '../git/git.js';
 import { writePartial } from '../record/report-files.js';
-import { Interrupted, Measurer } from '../measure/measurer.js';
+import { Interrupted, interruptedMeanwhile, Measurer } from '../measure/measurer.js';
 import { cacheRoot } from '../store/paths.js';
 import { RunLog } from '../record/run-log.js';
 import type { BisectOptions, BisectRunResult } from './bisect-options.js';
@@ -234,6 +234,8 @@ export async function runBisect(
         const samples = await measurer.measureBlock(step);
         engine.record(samples);
       } catch (e) {
+        // A probe stopped by Ctrl-C fails like a crash: that is the interrupt, not the commit.
+        if (await interruptedMeanwhile(signal)) throw new Interrupted();
         if (!(e instanceof CommitFailure)) throw e;
         const culpritSha =
           e.sha ??

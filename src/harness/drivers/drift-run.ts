@@ -15,7 +15,7 @@ import { fmtSignedPct as pct, short } from '../../report/format.js';
 import type { DriftStore, StoreRecord } from '../store/drift-store.js';
 import { hashOf } from '../store/fingerprint.js';
 import { Repo } from '../git/git.js';
-import { Interrupted, Measurer } from '../measure/measurer.js';
+import { Interrupted, interruptedMeanwhile, Measurer } from '../measure/measurer.js';
 import { cacheRoot } from '../store/paths.js';
 import { postWebhook } from '../notify/webhook.js';
 import { webhookPayload } from '../../report/webhook.js';
@@ -335,6 +335,8 @@ async function measureCheck(
     try {
       check.record(await measurer.measureBlock(step));
     } catch (e) {
+      // A probe stopped by Ctrl-C fails like a crash: that is the interrupt, not the commit.
+      if (await interruptedMeanwhile(signal)) throw new Interrupted();
       if (!(e instanceof CommitFailure)) throw e;
       const sha = e.sha ?? step.target;
       if (sha === start) {

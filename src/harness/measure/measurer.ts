@@ -454,6 +454,16 @@ export class Interrupted extends Error {
   }
 }
 
+/**
+ * Whether a failure is really Ctrl-C: a terminal signals the whole foreground group, so a probe or
+ * server can die of it a moment before this process's own handler runs. A failed commit waits that
+ * moment before it is called a failure.
+ */
+export async function interruptedMeanwhile(signal: AbortSignal): Promise<boolean> {
+  if (!signal.aborted) await new Promise((resolve) => setTimeout(resolve, 250));
+  return signal.aborted;
+}
+
 /** Runs of a commit besides its warm-up that can tell whether the warm-up stands out. */
 const STAND_IN_OTHERS = 3;
 
