@@ -36,6 +36,10 @@ describe('noise lines', () => {
     expect(noiseLines({ ...base, replayed: true }, 'wall time')[0]).toMatch(/; about 1m 30s for the 3 verdicts to come \(the endpoints' samples are an earlier run's/);
   });
 
+  it('does not price a step the endpoints have not shown yet', () => {
+    expect(noiseLines({ ...base, delta: 0 }, 'CPU time')[0]).toMatch(/a 5% step needs about 400 samples a commit, no step between the endpoints yet; about 1m 30s/);
+  });
+
   it('names a busy machine and what it costs', () => {
     const lines = noiseLines({ ...base, loaded: true, load: 3.2, busy: [{ pid: 42, name: 'node', cpu: 0.98 }] }, 'wall time');
     expect(lines).toContainEqual(expect.stringMatching(/^machine busy: load 3\.2 on 2 cores; node \(pid 42, 98% of a core\): wall time is noisier/));

@@ -191,4 +191,27 @@ describe('plain output', () => {
     });
     expect(lines).toContain(`evidence ${culprit.slice(0, 10)} #1: <method 'match'> (native) +52.6 pts of the time, under get_tokens lexer.py:571`);
   });
+
+  it("gives changes in the metric's own direction: for requests/s a regression is a fall", () => {
+    const events = new EventStream();
+    const lines: string[] = [];
+    plainReporter(events, (l) => lines.push(l));
+    const start = stream.find((e) => e.type === 'run-start')!;
+    const verdict = stream.find((e) => e.type === 'verdict')!;
+    events.emit({ ...start, metric: { name: 'requests/s', unit: 'req/s', better: 'higher' } } as RunEvent);
+    events.emit({
+      type: 'noise',
+      noise: {
+        cv: 0.16, samplesFor5pct: 400, samplesForThisStep: 5, delta: 0.312, minutes: 1.4, verdicts: 4,
+        cores: 2, load: 1, busy: [], loaded: false,
+      },
+    });
+    const v = (verdict as Extract<RunEvent, { type: 'verdict' }>).verdict;
+    events.emit({
+      type: 'verdict',
+      verdict: { ...v, verdict: 'bad', vsGood: { worse: 0.308, lo: 0.151, hi: 0.461, p: 1e-5 }, vsBad: { worse: -0.061, lo: -0.2, hi: 0.1, p: 0.4 } },
+    } as RunEvent);
+    expect(lines.find((l) => l.startsWith('noise '))).toContain('this -31.2% step about 5');
+    expect(lines.find((l) => l.startsWith('verdict '))).toMatch(/ bad: -30\.8% vs good \[-46\.1%, -15\.1%\] p < 0\.0001, \+6\.1% vs bad/);
+  });
 });

@@ -32,6 +32,20 @@ export function fmtRatio(r: number): string {
 }
 
 /** A relative change with its sign: +12.3%, -4.0%. */
+/**
+ * A change the verdicts hold as "+ is worse", in the metric's own direction, as the endpoints and the
+ * culprit are given: for requests/s a regression is a fall, −30%, not +30%.
+ */
+export function fmtChange(worse: number, better: 'lower' | 'higher'): string {
+  return fmtSignedPct(better === 'higher' ? -worse : worse);
+}
+
+/** "[lo, hi]" of a "+ is worse" interval, in the metric's own direction (its ends swap for higher-is-better). */
+export function fmtChangeInterval(c: { lo: number; hi: number }, better: 'lower' | 'higher'): string {
+  const [a, b] = better === 'higher' ? [c.hi, c.lo] : [c.lo, c.hi];
+  return `[${fmtChange(a, better)}, ${fmtChange(b, better)}]`;
+}
+
 export function fmtSignedPct(fraction: number): string {
   // An unbounded interval end (too few samples for a bound at that level) reads as "unbounded".
   if (!Number.isFinite(fraction)) return Number.isNaN(fraction) ? '–' : fraction > 0 ? '+∞' : '−∞';

@@ -1,5 +1,5 @@
 import type { NoiseReport } from '../events.js';
-import { fmtDuration, fmtPct, fmtSignedPct } from './format.js';
+import { fmtChange, fmtDuration, fmtPct } from './format.js';
 import { termText } from './escape.js';
 
 /** Samples a commit needs; beyond what it may take, just that (a need of thousands says nothing more). */
@@ -21,10 +21,13 @@ const toCome = (n: NoiseReport) => {
  * The noise report in words, for the plain log, the live view and the writeup: what a sample's noise
  * costs, how busy the machine is, and what would make it cheaper.
  */
-export function noiseLines(n: NoiseReport, metricName: string): string[] {
+export function noiseLines(n: NoiseReport, metricName: string, better: 'lower' | 'higher' = 'lower'): string[] {
   const out = [
     `noise ${fmtPct(n.cv)} a sample (${termText(metricName)}): a 5% step needs ${need5(n.samplesFor5pct, n.maxSamples)}, ` +
-      `this ${fmtSignedPct(n.delta)} step ${count(n.samplesForThisStep, n.maxSamples)}; ${toCome(n)}`,
+      (n.delta > 0
+        ? `this ${fmtChange(n.delta, better)} step ${count(n.samplesForThisStep, n.maxSamples)}; `
+        : 'no step between the endpoints yet; ') +
+      toCome(n),
   ];
   if (n.loaded) {
     const who = n.busy

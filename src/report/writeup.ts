@@ -297,7 +297,7 @@ function howSure(r: RunResult): string[] {
     );
   if (r.noise)
     out.push(
-      ...noiseLines(r.noise, r.probe.metric.name).map((l) => md(l.charAt(0).toUpperCase() + l.slice(1), 1000) + '.'),
+      ...noiseLines(r.noise, r.probe.metric.name, r.probe.metric.better).map((l) => md(l.charAt(0).toUpperCase() + l.slice(1), 1000) + '.'),
     );
   return out;
 }

@@ -1,6 +1,6 @@
 import { leanShown, type CommitVerdict } from '../bisect/outcome.js';
 import type { EventStream, RunEvent } from '../events.js';
-import { fmtDuration, fmtP, fmtPct, fmtRatio, fmtSignedPct as pct, fmtValue, short } from '../report/format.js';
+import { fmtChange, fmtChangeInterval, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, short } from '../report/format.js';
 import { termText } from '../report/escape.js';
 import type { MetricInfo } from '../probes/types.js';
 import { noiseLines, undecidedText } from '../report/noise.js';
@@ -16,6 +16,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
   const subjects = new Map<string, string>();
   const subj = (sha: string) => (subjects.get(sha) ?? '').slice(0, 70);
   const samples = new Map<string, number>();
+  const change = (worse: number) => fmtChange(worse, metric.better);
   return events.subscribe((e: RunEvent) => {
     switch (e.type) {
       case 'run-start':
@@ -84,15 +85,16 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         write(`threshold ${fmtPct(e.value)} (${e.source})`);
         break;
       case 'noise':
-        for (const l of noiseLines(e.noise, metric.name)) write(l);
+        for (const l of noiseLines(e.noise, metric.name, metric.better)) write(l);
         break;
       case 'verdict': {
         const v = e.verdict;
         const g = v.vsGood;
         const label = v.verdict === 'inconclusive' ? `inconclusive, leans ${v.lean}` : v.verdict;
         write(
-          `verdict ${short(v.sha)} ${label}: ${g ? `${pct(g.worse)} vs good [${pct(g.lo)}, ${pct(g.hi)}] ${fmtP(g.p)}` : ''}` +
-            `${v.vsBad ? `, ${pct(v.vsBad.worse)} vs bad` : ''}` +
+          `verdict ${short(v.sha)} ${label}: ` +
+            `${g ? `${change(g.worse)} vs good ${fmtChangeInterval(g, metric.better)} ${fmtP(g.p)}` : ''}` +
+            `${v.vsBad ? `, ${change(v.vsBad.worse)} vs bad` : ''}` +
             `${v.left !== undefined ? `, ${v.left} commit(s) left` : ''}` +
             ` (n=${v.samples}, this verdict's blocks)${underMinStep(v)}${v.reason ? `; ${termText(v.reason)}` : ''} ${subj(v.sha)}`,
         );
@@ -157,7 +159,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         const v = e.verdict;
         const g = v.vsGood;
         const label = v.verdict === 'inconclusive' ? `inconclusive, leans ${v.lean}` : v.verdict;
-        const vsGood = g ? `: ${pct(g.worse)} vs good ${fmtP(g.p)}` : '';
+        const vsGood = g ? `: ${change(g.worse)} vs good ${fmtP(g.p)}` : '';
         write(`deps ${e.level}: ${termText(e.label)} ${label}${vsGood}${v.reason ? ` (${termText(v.reason)})` : ''}`);
         break;
       }

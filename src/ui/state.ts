@@ -204,7 +204,7 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
       s.warnings = [...s.warnings, clean(e.message)].slice(-5);
       return s;
     case 'noise':
-      s.noise = noiseLines(e.noise, s.metric.name);
+      s.noise = noiseLines(e.noise, s.metric.name, s.metric.better);
       return s;
     case 'artifact':
       return s;

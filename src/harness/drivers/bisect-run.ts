@@ -256,9 +256,12 @@ export async function runBisect(
       }
       if (step.purpose === 'endpoints' && noiseReports < 2) {
         // Said at the endpoints' first look, where a user can act on it early (--metric cpu), and again
-        // when they are decided if further looks changed the noise: the threshold is worked out from that.
+        // when they are decided if further looks changed the noise or the step: the threshold rests on those.
         const input = engine.forecastInput(1, 0);
-        const changed = noise && input && engine.endpointsDecision && Math.abs(input.cv - noise.cv) > noise.cv / 5;
+        const moved = (a: number, b: number, floor: number) => Math.abs(a - b) > Math.max(floor, Math.abs(b) / 5);
+        const changed =
+          noise && input && engine.endpointsDecision &&
+          (moved(input.cv, noise.cv, 0) || moved(input.delta, noise.delta, 0.02));
         if (input && (!noise || changed)) {
           // Resumed: what the interrupted run said here (and, with --budget, the confidence it relaxed to).
           const said = replay?.noises[noiseReports];
