@@ -207,6 +207,8 @@ export class BisectEngine {
       delta: this.delta,
       threshold: this.threshold,
       alpha: this.budget.look(planned, 0, 2),
+      minStep: this.minStep!,
+      beta: this.beta,
       verdicts: Math.max(1, planned - this.decisions),
       secondsPerRun,
       secondsPerBuild,

@@ -5,7 +5,9 @@ import { zFor } from '../stats/mann-whitney.js';
  * many samples a commit needs for a step of a given size, and roughly how long the range will take.
  * The figures follow the verdict rule (src/bisect/verdict.ts): a commit on one side of a step of size
  * s must be worse (or better) than the other side's reference by more than half the threshold, with
- * the strict error rate, and the references bring about twice the target's samples.
+ * the strict error rate, and like its own side's reference within the minimum further step, at the
+ * lenient level; the references bring about twice the target's samples. They are the least a verdict
+ * takes at this noise: a commit whose estimate lands off its reference's level by chance takes more.
  */
 export interface ForecastInput {
   /** Relative noise of one sample (MAD / median). */
@@ -15,6 +17,9 @@ export interface ForecastInput {
   threshold: number;
   /** One-sided error rate of a typical verdict's look. */
   alpha: number;
+  /** The minimum further step looked for, and the lenient level "like the reference" is shown at. */
+  minStep: number;
+  beta: number;
   /** Verdicts still to make. */
   verdicts: number;
   secondsPerRun: number;
@@ -45,10 +50,17 @@ export function samplesFor(step: number, i: Pick<ForecastInput, 'cv' | 'threshol
   return Math.ceil(1.5 * ((z * 1.02 * i.cv) / margin) ** 2);
 }
 
+/** Target samples to show a commit at a reference's level like it within the minimum further step. */
+export function samplesForLike(i: Pick<ForecastInput, 'cv' | 'minStep' | 'beta'>): number {
+  if (i.minStep <= 0) return Infinity;
+  return Math.ceil(1.5 * ((zFor(2 * i.beta) * 1.02 * i.cv) / i.minStep) ** 2);
+}
+
 export function forecast(i: ForecastInput): Forecast {
   const clamp = (n: number) => Math.min(i.maxSamples, Math.max(i.minSamples, n));
+  const like = samplesForLike(i);
   const samplesFor5pct = samplesFor(0.05, i);
-  const samplesForThisStep = samplesFor(i.delta, i);
+  const samplesForThisStep = Math.max(samplesFor(i.delta, i), like);
   const n = clamp(samplesForThisStep);
   // At the first look the references take one fresh sample each; past it, half the target's count each.
   // The target's warm-up run is one of its samples unless it stands out.

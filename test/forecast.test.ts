@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { confidenceWithin, forecast, samplesFor, samplesForLike, type ForecastInput } from '../src/bisect/forecast.js';
+
+// The koajs/router trial: requests/s at 24% noise a sample, a 31% step, threshold and minimum step 17%.
+const http: ForecastInput = {
+  cv: 0.24, delta: 0.31, threshold: 0.171, alpha: 0.002, minStep: 0.171, beta: 0.05,
+  verdicts: 4, secondsPerRun: 2.9, secondsPerBuild: 0, minSamples: 5, maxSamples: 60,
+};
+
+describe('what the noise will cost', () => {
+  it('prices the strict half of a verdict: unlike the other reference by more than half the threshold', () => {
+    const strict = samplesFor(http.delta, http);
+    expect(strict).toBeGreaterThan(samplesForLike(http));
+    expect(forecast(http).samplesForThisStep).toBe(strict);
+    // Every verdict takes at least that many target runs and as many of the references.
+    expect(forecast(http).minutes).toBeGreaterThanOrEqual((4 * 2 * strict * 2.9) / 60);
+  });
+
+  it('and the lenient half, where a large step is easy to place but a further step is hard to rule out', () => {
+    const large = { ...http, delta: 1.0, threshold: 0.05, minStep: 0.15 };
+    const like = samplesForLike(large);
+    expect(like).toBeGreaterThan(samplesFor(large.delta, large));
+    expect(forecast(large).samplesForThisStep).toBe(like);
+  });
+
+  it('a large step at low noise costs the fewest samples that can decide', () => {
+    const quiet = { ...http, cv: 0.02, delta: 1.4, threshold: 0.05, minStep: 0.175 };
+    expect(forecast(quiet).samplesForThisStep).toBeLessThanOrEqual(5);
+    expect(forecast(quiet).runsPerVerdict).toBe(7);
+  });
+
+  it('fits a budget by the highest confidence whose forecast fits, none when even 50% does not', () => {
+    const at = (c: number) => forecast({ ...http, alpha: (http.alpha * (1 - c)) / 0.05 });
+    const all = at(0.95).minutes;
+    expect(confidenceWithin(all + 0.01, 0.95, at)).toBe(0.95);
+    expect(confidenceWithin(all * 0.8, 0.95, at)).toBeLessThan(0.95);
+    expect(confidenceWithin(0.01, 0.95, at)).toBeUndefined();
+  });
+});
