@@ -42,7 +42,11 @@ describe.runIf(onLinux)('http probe end to end (autocannon against a real server
     expect(d.after.p99 / d.before.p99).toBeGreaterThan(2.5);
     expect(d.after.p50 / d.before.p50).toBeLessThan(3);
     const md = writeup();
-    for (const label of ['P50 latency', 'P95 latency', 'P99 latency', 'Requests/s', 'Error rate']) expect(md).toContain(label);
+    for (const label of ['P50 latency', 'P95 latency', 'p99 latency (median)', 'Requests/s', 'Error rate']) expect(md).toContain(label);
+    // The metric is given once, as its median; the load's setting has no unit and no before/after delta.
+    expect(md).not.toMatch(/^\| P99 latency \|/m);
+    expect(md).toMatch(/^\| Connections \(load setting\) \| 4 \|$/m);
+    expect(md).not.toMatch(/^\| Connections \(load setting\) \| 4 \| 4/m);
     expect(processesUnder(cache)).toEqual([]);
     expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
   });
@@ -50,10 +54,12 @@ describe.runIf(onLinux)('http probe end to end (autocannon against a real server
   it('finds the commit where throughput drops (rps, higher is better)', async () => {
     const { repo, shas } = serverRepo({ commits: 2, at: { 2: { busyMs: 8 } }, config });
     cleanups.push(() => repo.cleanup());
-    const { r, cache, read } = await bisect(repo.dir, 'rps');
+    const { r, cache, read, writeup } = await bisect(repo.dir, 'rps');
     expect(r.exitCode, r.all).toBe(0);
     const result = read();
     expect(result.probe.metric.better).toBe('higher');
+    expect(writeup()).toContain('| requests/s (median) |');
+    expect(writeup()).not.toContain('| Requests/s |');
     expect(result.culprit?.sha).toBe(shas[2]);
     expect(result.culprit!.change.ratio).toBeLessThan(0.7);
     expect(processesUnder(cache)).toEqual([]);

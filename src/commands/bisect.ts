@@ -99,7 +99,7 @@ function program(): Command {
     )
     .option(
       '--budget <minutes>',
-      'time the bisect may take: after the endpoints it lowers the confidence to fit (stated), and ends the last verdicts early if time runs out',
+      'time the bisect may take (minutes, or 90s, 1.5h): after the endpoints it lowers the confidence to fit (stated), and ends the last verdicts early if time runs out',
     )
     .option(
       '--confidence <level>',
@@ -200,11 +200,13 @@ function integer(v: string | undefined, flag: string, min: number): number | und
   return n;
 }
 
-function minutes(v: string | undefined): number | undefined {
+/** --budget: minutes, or a number with s, m (min) or h, as k6 and hyperfine users write durations. */
+export function minutes(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v.replace(/m(in)?$/, ''));
-  if (!Number.isFinite(n) || n <= 0 || n > 7 * 24 * 60)
-    throw new UsageError(`--budget ${v}: give the minutes the bisect may take, like --budget 10.`);
+  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(s|m|min|h)?\s*$/.exec(v);
+  const n = m ? Number(m[1]) * ({ s: 1 / 60, m: 1, min: 1, h: 60 }[m[2] ?? 'm'] ?? 1) : NaN;
+  if (!(n > 0) || n > 7 * 24 * 60)
+    throw new UsageError(`--budget ${v}: give the minutes the bisect may take, like --budget 10 (or 90s, 1.5h).`);
   return n;
 }
 

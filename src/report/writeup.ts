@@ -41,10 +41,14 @@ const detailLabels: Record<string, string> = {
   gzip: 'Gzip bytes',
   brotli: 'Brotli bytes',
   files: 'Files',
+  connections: 'Connections (load setting)',
 };
 
+/** Detail fields that are settings of the load, not measurements: no unit, no before/after delta. */
+const settings = new Set(['connections']);
+
 function detailUnit(key: string, metricUnit: string): string {
-  if (key === 'files' || key === 'iterations') return '';
+  if (key === 'files' || key === 'iterations' || settings.has(key)) return '';
   if (/^p\d|^mean$/.test(key)) return 'ms';
   if (/Rate$/.test(key)) return '%';
   if (/bytes|raw|gzip|brotli|total/i.test(key)) return 'B';
@@ -52,10 +56,12 @@ function detailUnit(key: string, metricUnit: string): string {
   return metricUnit;
 }
 
-/** A probe's detail fields for the tables, without the one that is the metric itself (wall or CPU time). */
+/** A probe's detail fields for the tables, without the one that is the metric itself (wall time, requests/s, …). */
 function shownDetails(d: Record<string, number> | undefined, metric: string): [string, number][] {
   const same: Record<string, string> = { wall: 'wall time', cpu: 'CPU time' };
-  return Object.entries(d ?? {}).filter(([k]) => same[k] !== metric);
+  const isMetric = (k: string) =>
+    same[k] === metric || (detailLabels[k] ?? k).toLowerCase() === metric.toLowerCase() || k === metric;
+  return Object.entries(d ?? {}).filter(([k]) => !isMetric(k));
 }
 
 function fmtDetail(key: string, v: number, metricUnit: string): string {
@@ -164,7 +170,7 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
     );
     for (const [k, v] of shownDetails(c.details?.before, m.name)) {
       const a = c.details?.after[k];
-      if (a !== undefined)
+      if (a !== undefined && !settings.has(k))
         L.push(`| ${detailLabels[k] ?? k} | ${fmtDetail(k, v, unit)} | ${fmtDetail(k, a, unit)} | ${delta(v, a)} |`);
     }
     L.push(`| Samples | ${c.before.n} | ${c.after.n} | |`, '');
