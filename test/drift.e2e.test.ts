@@ -89,7 +89,8 @@ describe('perfbisect drift end to end', () => {
     expect(posted).toHaveLength(1);
 
     // The next scheduled check: nothing new since the last one.
-    const next = await runCli(drift('--store', store), { cwd: f.repo.dir, cache, env: hookEnv });
+    // --no-tui as the bisect takes it, so one script can run both.
+    const next = await runCli(drift('--store', store, '--no-tui'), { cwd: f.repo.dir, cache, env: hookEnv });
     expect(next.exitCode, next.all).toBe(0);
     expect(posted).toHaveLength(1);
     receiver.close();
@@ -103,6 +104,8 @@ describe('perfbisect drift end to end', () => {
     expect(h.exitCode, h.all).toBe(0);
     expect(h.all).toContain(`work@${f.regressions[1].slice(0, 12)}`);
     expect(h.all).toContain(res.drift.id);
+    // Values in the probe's unit, from the repository's probes.config.ts (the store keeps numbers only).
+    expect(h.all).toMatch(/^ {2}\d{4}-\d\d-\d\d [0-9a-f]{10} +[\d.,]+ ms /m);
     expect(readFileSync(join(out, 'h.svg'), 'utf8')).toMatch(/^<svg/);
 
     const id = res.changes.find((c: { culprit: string }) => c.culprit === f.regressions[1]).id;

@@ -106,6 +106,7 @@ function program(): Command {
       .option('--warmup <n>', 'discarded warm-up runs before each block (default 1)')
       .option('--build-timeout <seconds>', 'give up on a build after this long')
       .option('--no-cache', 're-measure everything instead of reusing stored samples')
+      .option('--no-tui', 'accepted as the bisect accepts it: a drift check prints plain lines anyway')
       .option(
         '--webhook <url>',
         'POST the alert (Slack-compatible JSON) here when something is found (default: $PERFBISECT_WEBHOOK)',

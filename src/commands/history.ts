@@ -1,7 +1,10 @@
 import { Command } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { configNames, findConfig, loadConfig } from '../harness/config/loader.js';
+import { createProbe } from '../probes/index.js';
+import type { MetricInfo } from '../probes/types.js';
 import type { StoreRecord } from '../harness/store/drift-store.js';
 import { cacheRoot } from '../harness/store/paths.js';
 import { fmtValue, short } from '../report/format.js';
@@ -19,13 +22,15 @@ export async function run(argv: string[]): Promise<number> {
       .option('--probe <name>', 'the probe whose history to show')
       .option('--store <dir|git:branch>', 'the drift store (default: as perfbisect drift)')
       .option('--repo <dir>', 'the repository (default: the current directory)')
+      .option('--config <file>', "probes config, for the metric's unit and direction (default: the repository's, if any)")
       .option('--svg <file>', 'where to write the chart (default: <cache>/history/<probe>.svg)'),
   );
   const early = parseWith(p, argv);
   if (early !== undefined) return early;
-  const opts = p.opts<{ probe?: string; store?: string; repo?: string; svg?: string }>();
+  const opts = p.opts<{ probe?: string; store?: string; repo?: string; svg?: string; config?: string }>();
   if (!opts.probe) throw new UsageError('--probe <name> is required: the probe whose stored series to show.');
-  const { store } = await openStoreFor(opts.store, opts.repo);
+  const { repo, store } = await openStoreFor(opts.store, opts.repo);
+  const metric = await metricOf(opts.probe, opts.config, repo.root);
   const records = await store.load();
   const runs = records.filter(
     (r): r is Extract<StoreRecord, { type: 'run' }> => r.type === 'run' && r.probe === opts.probe,
@@ -43,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
   for (const r of records) if (r.type === 'change' && r.probe === opts.probe) changes.set(r.id, r);
   const out = (l: string) => process.stdout.write(termText(l) + '\n');
   out(`history of ${opts.probe} in ${store.where}: ${runs.length} check(s), ${series.length} commit(s) measured`);
-  for (const s of series) out(`  ${s.date.slice(0, 10)} ${short(s.sha)} ${fmtValue(s.value, '').padStart(10)}  ${s.subject.replace(/\s+/g, ' ').slice(0, 60)}`);
+  for (const s of series) out(`  ${s.date.slice(0, 10)} ${short(s.sha)} ${fmtValue(s.value, metric.unit).padStart(10)}  ${s.subject.replace(/\s+/g, ' ').slice(0, 60)}`);
   out(changes.size ? 'change points:' : 'change points: none');
   for (const c of changes.values()) {
     const status = acked.has(c.id)
@@ -73,8 +78,19 @@ export async function run(argv: string[]): Promise<number> {
   });
   writeFileSync(
     svgFile,
-    renderSeriesSvg(series, [...changes.values()].map(culpritAt), { name: opts.probe, unit: '', better: 'lower' }),
+    renderSeriesSvg(series, [...changes.values()].map(culpritAt), metric),
   );
   out(`chart: ${svgFile}`);
   return 0;
+}
+
+/**
+ * The probe's metric from the config (--config, else the repository's own, if it has one): the series
+ * is stored as numbers only. Without a config: the probe's name, no unit, lower is better.
+ */
+async function metricOf(probe: string, explicit: string | undefined, root: string): Promise<MetricInfo> {
+  const fallback: MetricInfo = { name: probe, unit: '', better: 'lower' };
+  if (!explicit && !configNames.some((n) => existsSync(join(root, n)))) return fallback;
+  const config = await loadConfig(findConfig(explicit, root));
+  return probe in config.probes ? createProbe(probe, config.probes[probe]).probe.metric : fallback;
 }
