@@ -30,17 +30,25 @@ export class EnvironmentError extends Error {
 export type FailureKind = 'crashed' | 'too slow' | 'failed';
 
 /** A commit could not be built or measured; in the middle of a range it is skipped. */
+/** Where a commit failed: preparing it (install, build), or measuring it (probe, the probe's server). */
+export type Stage = 'install' | 'build' | 'probe' | 'server';
+
 export class CommitFailure extends Error {
   /** The commit that failed, set by the harness where it knows (a block measures several commits). */
   sha?: string;
   constructor(
-    readonly stage: 'build' | 'probe' | 'server',
+    readonly stage: Stage,
     message: string,
     readonly logFile?: string,
     readonly logTail: string[] = [],
     readonly kind: FailureKind = 'failed',
   ) {
     super(message);
+  }
+
+  /** The commit could not be prepared (installed or built): every block that needs it fails. */
+  get preparing(): boolean {
+    return this.stage === 'install' || this.stage === 'build';
   }
 
   /** "the probe crashed", "the probe was too slow", "the build failed", … */

@@ -2,7 +2,7 @@ import type { CommitVerdict, Outcome, Purpose, SearchProgress } from './bisect/o
 import type { MetricInfo } from './probes/types.js';
 import type { DependencyDescent, DependencyFinding, DepLevel } from './deps/result.js';
 import type { Evidence, EvidenceRow } from './evidence/types.js';
-import type { FailureKind } from './errors.js';
+import type { FailureKind, Stage } from './errors.js';
 import type { RunCost } from './run-cost.js';
 import type { DriftCandidate, DriftChange } from './drift/types.js';
 
@@ -131,7 +131,7 @@ export interface FleetHost {
 /** Why a block could not be measured: the commit, the stage, and where its log is. */
 export interface BlockFailure {
   sha: string;
-  stage: 'build' | 'probe' | 'server';
+  stage: Stage;
   kind: FailureKind;
   message: string;
   log?: string;

@@ -44,6 +44,11 @@ const cases: { name: string; args: string[]; config?: string; code: number; says
     code: 2, says: /--dep-repo needs the descent/,
   },
   { name: 'good does not build', args: ['--good', 'good', '--build', 'exit 7', '--', 'true'], code: 2, says: /--good good does not build/ },
+  {
+    name: 'good does not install',
+    args: ['--good', 'good', '--install', 'echo no registry >&2; exit 3', '--', 'true'],
+    code: 2, says: /--good good does not install: the install crashed: the install exited with code 3\. Fix the --install command/,
+  },
   // The build's log (quoted in the error's tail) carries colours, a window title and a hyperlink.
   {
     name: 'good does not build, with escape sequences in its log',

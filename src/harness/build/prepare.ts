@@ -437,10 +437,10 @@ export class Preparer {
     tail: string[],
   ): CommitFailure {
     if (!r.timedOut)
-      return new CommitFailure('build', `the ${what} exited with code ${r.exitCode}`, logFile, tail, 'crashed');
+      return new CommitFailure(what, `the ${what} exited with code ${r.exitCode}`, logFile, tail, 'crashed');
     const limit = `${(this.options.buildTimeoutMs ?? 0) / 1000} s`;
     return new CommitFailure(
-      'build',
+      what,
       `the ${what} ran past --build-timeout ${limit} and was stopped`,
       logFile,
       tail,

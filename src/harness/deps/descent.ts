@@ -390,7 +390,7 @@ async function bisectCandidates(
         if (step.purpose === 'verdict' && failedId === step.target) {
           engine.skip(`${e.stage} failed: ${e.message}`);
         } else {
-          const what = e.stage === 'build' ? 'does not install or build' : 'cannot be measured';
+          const what = e.preparing ? 'does not install or build' : 'cannot be measured';
           run.stopped = `${label(failedId)} ${what}: ${e.message}${e.logFile ? ` (log: ${e.logFile})` : ''}`;
           break;
         }

@@ -239,7 +239,7 @@ export async function runBisect(
         if (!(e instanceof CommitFailure)) throw e;
         const culpritSha =
           e.sha ??
-          (e.stage === 'build'
+          (e.preparing
             ? ([step.target, ...step.refs].find((s) => failed.has(s)) ?? step.target)
             : step.target);
         if (step.purpose === 'verdict' && culpritSha === step.target) {

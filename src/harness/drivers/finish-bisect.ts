@@ -186,11 +186,11 @@ export function referenceFailure(
       : sha === ends.bad
         ? `--bad ${options.bad}`
         : `reference ${sha.slice(0, 12)}`;
-  const what = f.stage === 'build' ? 'does not build' : 'cannot be measured';
+  const what = f.stage === 'install' ? 'does not install' : f.stage === 'build' ? 'does not build' : 'cannot be measured';
   const fix =
     f.kind === 'too slow'
-      ? `Raise the ${f.stage === 'build' ? '--build-timeout' : "probe's timeout"}`
-      : `Fix the ${f.stage === 'build' ? 'build command' : 'probe'}`;
+      ? `Raise the ${f.preparing ? '--build-timeout' : "probe's timeout"}`
+      : `Fix the ${f.stage === 'install' ? '--install command' : f.stage === 'build' ? 'build command' : 'probe'}`;
   throw Object.assign(
     new UsageError(
       `${which} ${what}: ${f.headline}: ${f.message}. ` +

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Purpose } from '../../bisect/outcome.js';
+import type { Stage } from '../../errors.js';
 import { UsageError } from '../../errors.js';
 
 /**
@@ -60,7 +61,7 @@ export interface MachineInfo {
 
 export interface JobFailure {
   sha: string;
-  stage: 'build' | 'probe' | 'server';
+  stage: Stage;
   kind: 'crashed' | 'too slow' | 'failed';
   message: string;
   /** The log file, relative to the job's output folder. */

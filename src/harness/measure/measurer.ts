@@ -223,7 +223,7 @@ export class Measurer {
       // It failed before it measured anything: it fails again, without building or measuring.
       emit(logged);
       const failure = Object.assign(new CommitFailure(f.stage, f.message, f.log, f.tail, f.kind), { sha: f.sha });
-      if (f.stage === 'build') this.failed.set(f.sha, failure);
+      if (failure.preparing) this.failed.set(f.sha, failure);
       throw failure;
     }
     this.cost.cachedBlocks++;
