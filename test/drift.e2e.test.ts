@@ -51,6 +51,12 @@ describe('perfbisect drift end to end', () => {
     type Candidate = { status: string; confirmation: { verdict: string }; reason: string };
     const candidates: Candidate[] = res.candidates;
     for (const c of candidates.filter((x) => x.status === 'step')) expect(c.confirmation.verdict).toBe('confirmed');
+    // The count said before the confirmations covers every candidate confirmed after it, spans included.
+    const said = /^drift: (\d+) candidate step\(s\)(?: and (\d+) span\(s\) over a noisy point[^:]*)?: re-measuring/m.exec(r.all);
+    expect(said, r.all).not.toBeNull();
+    const confirming = r.all.split('\n').filter((l) => /^drift: candidate .*: confirming$/.test(l)).length;
+    expect(confirming).toBeLessThanOrEqual(Number(said![1]) + Number(said![2] ?? 0));
+    expect(confirming).toBeGreaterThanOrEqual(Number(said![1]));
     const rejected = candidates.filter((x) => x.status === 'rejected');
     for (const c of rejected) expect(c.reason).toMatch(/^(confirmation|bisect): /);
     expect(

@@ -104,7 +104,7 @@ export interface DriftOutcome {
 /** What happened since the last look, for the harness to show. */
 export type DriftProgress =
   | { type: 'points-added'; shas: string[] }
-  | { type: 'series'; series: SeriesEntry[]; candidates: number }
+  | { type: 'series'; series: SeriesEntry[]; candidates: number; spans: number }
   | { type: 'confirming'; candidate: Candidate; from: string; to: string }
   | { type: 'candidate'; result: CandidateResult }
   | { type: 'verdict'; verdict: CommitVerdict }
@@ -343,7 +343,7 @@ export class DriftCheck {
     this.series = series;
     this.candidates = candidates;
     this.spans = spanCandidates(series, this.options);
-    this.progress.push({ type: 'series', series, candidates: candidates.length });
+    this.progress.push({ type: 'series', series, candidates: candidates.length, spans: this.spans.length });
     this.stage = 'confirm';
     this.startCandidate();
   }

@@ -47,7 +47,8 @@ export function candidateReason(c: Omit<DriftCandidate, 'reason' | 'steps'>, thr
   switch (c.rejectedBy) {
     case 'confirmation': {
       if (f.verdict === 'below-threshold') return `${sideBySide}: no change of ${t} either way, at 99% confidence`;
-      if (f.verdict === 'too-small') return `${sideBySide}: less than half of ${t} either way, after the first look`;
+      if (f.verdict === 'too-small')
+        return `${sideBySide}: its estimate is under half of ${t} after a second look, not worth confirming (the interval does not rule a step out)`;
       const level = `the bisect's α = ${alphaText(f.alpha)}`;
       return `${sideBySide}: no change of over half ${t} shown at ${level} by --max-samples`;
     }

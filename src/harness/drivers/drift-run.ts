@@ -139,7 +139,8 @@ export async function runDrift(
       else if (p.type === 'series') {
         const points = p.series.map((x) => ({ sha: x.sha, value: x.value, n: x.samples.length, added: x.added }));
         emit({ type: 'drift-series', points });
-        note(`${p.candidates} candidate step(s): re-measuring each one's two points side by side before bisecting it`);
+        const spans = p.spans ? ` and ${p.spans} span(s) over a noisy point, each checked unless a confirmed step covers it` : '';
+        note(`${p.candidates} candidate step(s)${spans}: re-measuring each one's two points side by side before bisecting it`);
       } else if (p.type === 'confirming') {
         const c = p.candidate;
         const between = `between ${short(p.from)} and ${short(p.to)} (${c.sources.join(', ')})`;
