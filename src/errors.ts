@@ -74,7 +74,10 @@ export class CommitFailure extends Error {
 export function missingDependencyHint(output: string): string | undefined {
   const where = 'each commit is checked out without node_modules or a virtualenv';
   if (/No module named|ModuleNotFoundError/.test(output))
-    return `a Python module is missing: ${where}; add --install auto (a virtualenv from the commit's requirements or pyproject), or set PYTHONPATH`;
+    return (
+      `a Python module is missing: ${where}; give the install, like --install "python3 -m venv .venv && ` +
+      `.venv/bin/pip install -r requirements.txt" and run .venv/bin/python, or set PYTHONPATH`
+    );
   if (/Cannot find (module|package)|MODULE_NOT_FOUND|ERR_MODULE_NOT_FOUND|cannot find package/.test(output))
     return `a dependency is missing: ${where}; add --install auto, or --build "npm ci"`;
   return undefined;

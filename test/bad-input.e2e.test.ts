@@ -72,7 +72,7 @@ const cases: { name: string; args: string[]; config?: string; code: number; says
   {
     name: 'a Python module the checkout lacks',
     args: ['--good', 'good', '--bad', 'bad', '--', 'python3', '-c', 'import no_such_module_here'],
-    code: 2, says: /cannot be measured.*a Python module is missing.*--install auto.*PYTHONPATH/s,
+    code: 2, says: /cannot be measured.*a Python module is missing.*--install "python3 -m venv \.venv.*PYTHONPATH/s,
   },
 ];
 
