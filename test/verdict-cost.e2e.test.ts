@@ -12,6 +12,9 @@ afterAll(() => cleanups.forEach((f) => f()));
  * A program whose CPU work grows ×4 at one commit while its wall time is blurred by a random sleep
  * of up to 250 ms: wall time is noisy, CPU time is not.
  */
+/** A work.sh that counts its runs across commits in $PB_COUNTER (as $n) before it does `then`. */
+const countedRun = (then: string) => `n=$(( $(cat "$PB_COUNTER" 2>/dev/null || echo 0) + 1 )); echo $n > "$PB_COUNTER"\n${then}\n`;
+
 function jitterRepo(commits: number, at: number): { repo: FixtureRepo; culprit: string; shas: string[] } {
   const repo = new FixtureRepo();
   const work = (n: number) =>
@@ -104,9 +107,7 @@ describe('verdicts at the cost the evidence needs', () => {
     // Every run counts itself: the first 14 (the first look and its warm-ups) take 100 or 200 ms at
     // random, whichever commit runs, so the first look cannot decide; later runs are steady, bad 40% slower.
     const counter = join(tempDir('pb-count-'), 'n');
-    const work = (later: number) =>
-      `n=$(( $(cat "$PB_COUNTER" 2>/dev/null || echo 0) + 1 )); echo $n > "$PB_COUNTER"\n` +
-      `if [ $n -le 14 ]; then sleep 0.$(( RANDOM % 2 + 1 )); else sleep ${later}; fi\n`;
+    const work = (later: number) => countedRun(`if [ $n -le 14 ]; then sleep 0.$(( RANDOM % 2 + 1 )); else sleep ${later}; fi`);
     const repo = new FixtureRepo();
     cleanups.push(() => repo.cleanup());
     repo.commit('initial', { 'work.sh': work(0.1) });
@@ -115,7 +116,8 @@ describe('verdicts at the cost the evidence needs', () => {
     repo.commit('change 2', { 'n/2': '2' });
     repo.tag('bad');
     const out = tempDir('pb-out-');
-    const r = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--json', join(out, 'r.json'), '--', 'sh', 'work.sh'], {
+    // bash: dash, the host's sh, has no $RANDOM.
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--json', join(out, 'r.json'), '--', 'bash', 'work.sh'], {
       cwd: repo.dir,
       env: { PB_COUNTER: counter },
     });

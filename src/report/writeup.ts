@@ -199,6 +199,7 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
     "Each commit's median, spread and n pool every sample it got in the run (as the commit measured and as a reference); the root cause compares only the blocks that measured the culprit beside its baseline, so its numbers can differ.",
     '',
   );
+  L.push(...machineMoved(r, val));
   L.push('| Commit | Subject | Verdict | Median (all samples) | ± | n |', '|---|---|---|---|---|---|');
   const order = new Map([...x.meta.keys()].map((s, i) => [s, i]));
   for (const c of [...r.commits].sort((a, b) => (order.get(a.sha) ?? 0) - (order.get(b.sha) ?? 0))) {
@@ -344,4 +345,24 @@ function censoredNote(r: RunResult): string[] {
 function chartRefs(x: WriteupExtras, sha: string | undefined): string[] {
   const cs = (x.charts ?? []).filter((c) => c.sha === sha);
   return cs.length ? [...cs.map((c) => `![${md(c.title)}](${c.file})`), ''] : [];
+}
+
+/**
+ * Where an endpoint's samples over the whole run sit far from its first measurement, the machine's
+ * speed moved while it ran (another job, thermal limits): said, so that the table's medians, taken
+ * at different times, are not read against the Problem's figures or each other.
+ */
+export function machineMoved(r: RunResult, val: (v: number) => string): string[] {
+  const moved = (['good', 'bad'] as const).flatMap((side) => {
+    const first = r.endpoints[side].median;
+    const all = r.commits.find((c) => c.sha === r[side].sha)?.summary;
+    if (!all || !first || Math.abs(all.median / first - 1) <= Math.max(r.threshold.value, 0.05)) return [];
+    return [`${side} measured ${val(first)} at the endpoints and ${val(all.median)} over all its ${all.n} samples`];
+  });
+  if (!moved.length) return [];
+  return [
+    `**The machine's speed moved during the run**: ${moved.join('; ')}. Each verdict compares samples taken side ` +
+      'by side, so the verdicts stand; the medians below were taken at different times and are not comparable across rows.',
+    '',
+  ];
 }

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import type { RunResult } from '../src/report/result.js';
+import { machineMoved } from '../src/report/writeup.js';
+
+// The koajs/router trial: good measured 11,116 req/s at the endpoints, 7,761 over the whole run.
+const run = (goodAll: number) =>
+  ({
+    good: { ref: 'good', sha: 'g'.repeat(40) },
+    bad: { ref: 'bad', sha: 'b'.repeat(40) },
+    threshold: { value: 0.17, source: '' },
+    endpoints: { good: { median: 11116, n: 30, spread: 1 }, bad: { median: 6335, n: 30, spread: 1 } },
+    commits: [
+      { sha: 'g'.repeat(40), summary: { median: goodAll, n: 62, spread: 1 } },
+      { sha: 'b'.repeat(40), summary: { median: 6400, n: 40, spread: 1 } },
+    ],
+  }) as unknown as RunResult;
+const val = (v: number) => `${Math.round(v)} req/s`;
+
+describe('the writeup on a machine whose speed moved', () => {
+  it('says so where an endpoint over the whole run sits beyond the threshold from its first measurement', () => {
+    const [line] = machineMoved(run(7761), val);
+    expect(line).toBe(
+      "**The machine's speed moved during the run**: good measured 11116 req/s at the endpoints and 7761 req/s over " +
+        'all its 62 samples. Each verdict compares samples taken side by side, so the verdicts stand; the medians ' +
+        'below were taken at different times and are not comparable across rows.',
+    );
+  });
+
+  it('stays quiet within the threshold', () => {
+    expect(machineMoved(run(10500), val)).toEqual([]);
+  });
+});
