@@ -3,7 +3,7 @@ import { BisectEngine, defaultEngineOptions } from '../src/bisect/engine.js';
 import { CommitGraph } from '../src/bisect/graph.js';
 import { blockOrder, fewestDecisive, looks } from '../src/bisect/schedule.js';
 import { ErrorBudget, plannedDecisions } from '../src/bisect/error-budget.js';
-import { decide, factsOf, lean } from '../src/bisect/verdict.js';
+import { byNearness, decide, factsOf, lean } from '../src/bisect/verdict.js';
 import { Relative } from '../src/stats/compare.js';
 import { gaussian, seededRng } from '../src/stats/rng.js';
 import { interleaved, shaOf, simulateBaseline, simulateBisect, simulateRounds, linearCommits } from '../bench/simulate.js';
@@ -166,6 +166,14 @@ describe('verdict rule', () => {
     );
     expect(f.close).toBe(true);
     expect(decide(f)).toBe('good');
+    // The verdict says why it stands on figures that need not be significant.
+    expect(byNearness(f)).toBe(true);
+    const clearlyBad = factsOf(
+      rel(spread(100, 20, 1), spread(194, 10, 2)),
+      rel(spread(200, 20, 3), spread(194, 10, 2)),
+      levels,
+    );
+    expect(byNearness(clearlyBad)).toBe(false);
   });
   it('places a commit by its value when the references are a hundredfold apart', () => {
     // Good 1.3 ms, bad 300 ms (minimum step an eighth of that change); the commit, slowed to 3.5 ms by

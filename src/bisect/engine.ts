@@ -2,7 +2,7 @@ import { Bitset, CommitGraph, type RangeCommit } from './graph.js';
 import { blockOrder, fewestDecisive, looks } from './schedule.js';
 import { ErrorBudget, plannedDecisions } from './error-budget.js';
 import type { ForecastInput } from './forecast.js';
-import { decide, factsOf, lean, positionOf, type Facts, type Side, type VerdictLevels } from './verdict.js';
+import { byNearness, decide, factsOf, lean, positionOf, type Facts, type Side, type VerdictLevels } from './verdict.js';
 import { compare, Relative, type Better } from '../stats/compare.js';
 import { Shift } from '../stats/shift.js';
 import { median, quantileSorted, sorted, summarize } from '../stats/summary.js';
@@ -817,7 +817,11 @@ export class BisectEngine {
       pooled: lo.pooled || hi.pooled,
       minStep: verdict === 'bad' ? levels.minStepHi! / ownUnit : levels.minStep,
       ...(unresolved ? { unresolved } : {}),
-      ...(t.again ? { reason: 'measured again, afresh: its first trial left it unlike both references' } : {}),
+      ...(t.again
+        ? { reason: 'measured again, afresh: its first trial left it unlike both references' }
+        : verdict && verdict !== 'between' && byNearness(facts)
+          ? { reason: `nearer ${verdict}: like both references within the minimum further step, so either side keeps every step worth finding` }
+          : {}),
       ...(t.machine !== LOCAL ? { machine: t.machine } : {}),
       spent: this.budget.spent,
     });

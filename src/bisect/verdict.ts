@@ -129,6 +129,16 @@ export function decide(f: Facts): Side | undefined {
 }
 
 /**
+ * Whether `decide` chose by nearness alone (both sides qualify, or the references are too close to
+ * tell apart): then the commit's figures against each reference need not be significant, and the
+ * verdict line says why it stands.
+ */
+export function byNearness(f: Facts): boolean {
+  if (holds('between', f)) return false;
+  return (holds('good', f) && holds('bad', f)) || (f.likeLo && f.likeHi && f.close);
+}
+
+/**
  * After the final look without a verdict: the side the estimates lean to, which the search follows.
  * Significantly unlike both ends still means a step on each side: splitting costs a sub-search,
  * leaning would lose a step for good.
