@@ -22,7 +22,11 @@ const cases: { name: string; args: string[]; config?: string; code: number; says
   { name: 'unknown probe', args: ['--good', 'good', '--probe', 'nope'], config: `export default { probes: { bench: { kind: 'command', run: 'true' } } }`, code: 2, says: /no probe named 'nope'.*bench/ },
   { name: 'unknown kind', args: ['--good', 'good', '--probe', 'b'], config: `export default { probes: { b: { kind: 'kaboom' } } }`, code: 2, says: /probes\.b\.kind "kaboom" is not a probe kind/ },
   { name: 'typo in a field', args: ['--good', 'good', '--probe', 'b'], config: `export default { probes: { b: { kind: 'command', rnu: 'x' } } }`, code: 2, says: /probes\.b\.rnu is not a known field/ },
-  { name: 'config syntax error', args: ['--good', 'good', '--probe', 'b'], config: `export default { probes: {`, code: 2, says: /could not be loaded/ },
+  {
+    name: 'config syntax error', args: ['--good', 'good', '--probe', 'b'],
+    config: `export default { probes: {\n  rps: { kind: 'http', start: 'node s.js' url: 'x' } } };\n`,
+    code: 2, says: /probes\.config\.ts:2:\d+ could not be loaded: ParseError: Unexpected token, expected ","$/m,
+  },
   { name: 'bad threshold', args: ['--good', 'good', '--threshold', 'lots', '--', 'true'], code: 2, says: /--threshold lots/ },
   { name: 'bad samples', args: ['--good', 'good', '--min-samples', '30', '--max-samples', '10', '--', 'true'], code: 2, says: /--max-samples 10 is below/ },
   { name: 'too few samples to decide', args: ['--good', 'good', '--max-samples', '3', '--', 'true'], code: 2, says: /--max-samples 3 is too few .* at least 5 samples a side/ },

@@ -33,8 +33,10 @@ export async function loadConfig(file: string): Promise<ValidConfig> {
   try {
     mod = await jiti.import(file);
   } catch (e) {
-    const msg = (e as Error).message.split('\n')[0];
-    throw new UsageError(`${file} could not be loaded: ${msg}`);
+    // jiti puts where a parse failed on a line of its own: " <file>:2:42".
+    const [first, ...rest] = (e as Error).message.split('\n');
+    const at = rest.map((l) => /:(\d+):(\d+)\s*$/.exec(l.trim())).find(Boolean);
+    throw new UsageError(`${file}${at ? `:${at[1]}:${at[2]}` : ''} could not be loaded: ${first.trim()}`);
   }
   return validateConfig(mod, file);
 }
