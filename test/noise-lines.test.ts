@@ -40,6 +40,13 @@ describe('noise lines', () => {
     expect(noiseLines({ ...base, delta: 0 }, 'CPU time')[0]).toMatch(/a 5% step needs about 400 samples a commit, no step between the endpoints yet; about 1m 30s/);
   });
 
+  it('points a long forecast without a budget to --budget and --resume, and a short one to nothing', () => {
+    const hintOf = (n: NoiseReport) => noiseLines(n, 'wall time').find((l) => l.includes('--budget <minutes>'));
+    expect(hintOf({ ...base, minutes: 36.7 })).toMatch(/^about 36m 42s to go: --budget <minutes> lowers the confidence .* --resume$/);
+    expect(hintOf({ ...base, minutes: 4 })).toBeUndefined();
+    expect(hintOf({ ...base, minutes: 36.7, budget: { minutes: 20, asked: 0.95, confidence: 0.8 } })).toBeUndefined();
+  });
+
   it('names a busy machine and what it costs', () => {
     const lines = noiseLines({ ...base, loaded: true, load: 3.2, busy: [{ pid: 42, name: 'node', cpu: 0.98 }] }, 'wall time');
     expect(lines).toContainEqual(expect.stringMatching(/^machine busy: load 3\.2 on 2 cores; node \(pid 42, 98% of a core\): wall time is noisier/));

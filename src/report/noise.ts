@@ -2,6 +2,9 @@ import type { NoiseReport } from '../events.js';
 import { fmtChange, fmtDuration, fmtPct } from './format.js';
 import { termText } from './escape.js';
 
+/** A forecast this long (minutes) gets the hint that --budget exists. */
+const LONG_MINUTES = 10;
+
 /** Samples a commit needs; beyond what it may take, just that (a need of thousands says nothing more). */
 const beyond = (n: number, max?: number) => !Number.isFinite(n) || (max !== undefined && n > max);
 const count = (n: number, max?: number) => (beyond(n, max) ? `more than ${max ?? 'any budget of'}` : `about ${n}`);
@@ -42,6 +45,13 @@ export function noiseLines(n: NoiseReport, metricName: string, better: 'lower' |
     out.push(
       `CPU time varies ${fmtPct(n.cpuCv)} a sample here against ${fmtPct(n.cv)} for wall time: --metric cpu (or metric: 'cpu' in probes.config.ts) ` +
         `would need about ${Math.min(1000, Math.round((n.cv / n.cpuCv) ** 2))}× fewer samples, if the regression is in CPU work`,
+    );
+  }
+  // A long forecast without a budget: say how to trade certainty for time, as the forecast is about to be waited out.
+  if (!n.budget && !n.replayed && n.minutes >= LONG_MINUTES) {
+    out.push(
+      `about ${fmtDuration(n.minutes * 60)} to go: --budget <minutes> lowers the confidence to fit a time (stated in the ` +
+        'writeup), or stop with Ctrl-C and go on later with --resume',
     );
   }
   if (n.budget && n.budget.confidence < n.budget.asked) {
