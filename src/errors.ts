@@ -51,6 +51,11 @@ export class CommitFailure extends Error {
     return this.stage === 'install' || this.stage === 'build';
   }
 
+  /** What the failure means for the commit: "does not install", "does not build", "cannot be measured". */
+  get consequence(): string {
+    return this.stage === 'install' ? 'does not install' : this.stage === 'build' ? 'does not build' : 'cannot be measured';
+  }
+
   /** "the probe crashed", "the probe was too slow", "the build failed", … */
   get headline(): string {
     return `the ${this.stage} ${this.kind === 'too slow' ? 'was too slow' : this.kind}`;

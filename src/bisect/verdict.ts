@@ -122,10 +122,8 @@ export function holds(v: Side, f: Facts): boolean {
  */
 export function decide(f: Facts): Side | undefined {
   if (holds('between', f)) return f.betweenWaits ? undefined : 'between';
-  const good = holds('good', f);
-  const bad = holds('bad', f);
-  if ((good && bad) || (f.likeLo && f.likeHi && f.close)) return f.position < 0.5 ? 'good' : 'bad';
-  return good ? 'good' : bad ? 'bad' : undefined;
+  if (byNearness(f)) return f.position < 0.5 ? 'good' : 'bad';
+  return holds('good', f) ? 'good' : holds('bad', f) ? 'bad' : undefined;
 }
 
 /**

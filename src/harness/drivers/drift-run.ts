@@ -341,9 +341,8 @@ async function measureCheck(
       if (!(e instanceof CommitFailure)) throw e;
       const sha = e.sha ?? step.target;
       if (sha === start) {
-        const what = e.stage === 'install' ? 'does not install' : e.stage === 'build' ? 'does not build' : 'cannot be measured';
         throw new UsageError(
-          `the window's start ${short(start)} ${what}: ${e.headline}: ${e.message}. Pick another with --since.`,
+          `the window's start ${short(start)} ${e.consequence}: ${e.headline}: ${e.message}. Pick another with --since.`,
         );
       }
       const reason = e.summary();

@@ -186,7 +186,7 @@ export function referenceFailure(
       : sha === ends.bad
         ? `--bad ${options.bad}`
         : `reference ${sha.slice(0, 12)}`;
-  const what = f.stage === 'install' ? 'does not install' : f.stage === 'build' ? 'does not build' : 'cannot be measured';
+  const what = f.consequence;
   const fix =
     f.kind === 'too slow'
       ? `Raise the ${f.preparing ? '--build-timeout' : "probe's timeout"}`
