@@ -42,6 +42,32 @@ describe('perfbisect end to end (command probe)', () => {
     expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
   });
 
+  it('says where a later improvement hid part of the regression from the endpoints', async () => {
+    // 20 ms → 100 ms at 3, then 40 ms at 8: good → bad shows 2×, the culprit 5×.
+    const { repo, shas } = linearRepo({
+      commits: 12, regressAt: [3], factor: 5, extra: (i) => (i === 8 ? sleeper(40) : {}),
+    });
+    cleanups.push(() => repo.cleanup());
+    const out = tempDir('pb-out-');
+    const r = await runCli(['--good', 'good', '--no-profile', '--json', join(out, 'r.json'), '--report', join(out, 'w.md'), '--', 'sh', 'work.sh'], { cwd: repo.dir });
+    expect(r.exitCode, r.all).toBe(0);
+    const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
+    expect(result.culprits.map((c) => c.sha)).toEqual([shas[3]]);
+    expect(result.improvements.length, r.all).toBeGreaterThanOrEqual(1);
+    for (const m of result.improvements) {
+      expect(shas.indexOf(m.after)).toBeGreaterThanOrEqual(3);
+      expect(shas.indexOf(m.after)).toBeLessThan(8);
+      expect(shas.indexOf(m.through)).toBeGreaterThanOrEqual(8);
+      expect(m.commits).toBe(shas.indexOf(m.through) - shas.indexOf(m.after));
+    }
+    const m = result.improvements[0];
+    expect(r.stdout).toContain(`improvement: ${m.commit.slice(0, 10)}, on the bad side, measured +`);
+    expect(r.stdout).toContain(`a change for the better lies after ${m.after.slice(0, 10)}, up to ${m.through.slice(0, 10)}`);
+    const md = readFileSync(join(out, 'w.md'), 'utf8');
+    expect(md).toContain('**Not the whole change:**');
+    expect(md).toContain(`up to \`${m.through.slice(0, 10)}\``);
+  });
+
   it('runs builds, skips unbuildable commits, and reports the skipped ones', async () => {
     // Commits 3 and 4 do not build; the regression is at 9.
     const { repo, shas } = linearRepo({

@@ -242,6 +242,38 @@ describe('bisect engine on simulated noisy histories', () => {
     expect(simulateBisect(h(30, -0.2), 7).outcome.status).toBe('no-regression');
   });
 
+  it('says where a later improvement hides part of the regression, and nothing where none does', () => {
+    // +100% at 20, then a 40% improvement at 90: good → bad shows +20% only.
+    const hid = { n: 128, steps: [{ at: 20, size: 1 }, { at: 90, size: -0.4 }], noise: 'normal' as const, cv: 0.03 };
+    for (const seed of [1, 2, 3]) {
+      const r = simulateBisect(hid, seed);
+      expect(r.culpritIdx).toEqual([20]);
+      const seen = r.outcome.improvements ?? [];
+      expect(seen.length).toBeGreaterThanOrEqual(1);
+      for (const m of seen) {
+        // Each range holds the improvement and not the regression.
+        const [after, through] = [Number(m.after.slice(1)), Number(m.through.slice(1))];
+        expect(after).toBeGreaterThanOrEqual(20);
+        expect(after).toBeLessThan(90);
+        expect(through).toBeGreaterThanOrEqual(90);
+        expect(m.commits).toBe(through - after);
+      }
+    }
+    // An improvement before the regression shows as a good-side commit better than good.
+    const early = simulateBisect({ ...hid, steps: [{ at: 30, size: -0.4 }, { at: 100, size: 1 }] }, 4);
+    expect(early.culpritIdx).toEqual([100]);
+    expect(early.outcome.improvements?.length).toBeGreaterThanOrEqual(1);
+    for (const m of early.outcome.improvements ?? []) {
+      expect(m.refSide).toBe('good');
+      expect(Number(m.after.slice(1))).toBeLessThan(30);
+      expect(Number(m.through.slice(1))).toBeGreaterThanOrEqual(30);
+    }
+    for (const seed of [1, 2, 3]) {
+      expect(simulateBisect({ ...hid, steps: [{ at: 20, size: 1 }] }, seed).outcome.improvements).toEqual([]);
+      expect(simulateBisect({ n: 128, steps: [{ at: 20, size: 0.08 }, { at: 90, size: 0.25 }], noise: 'normal', cv: 0.03 }, seed).outcome.improvements).toEqual([]);
+    }
+  });
+
   it('reports both steps of a two-step history, in commit order', () => {
     const r = simulateBisect({ n: 128, steps: [{ at: 20, size: 0.08 }, { at: 90, size: 0.25 }], noise: 'normal', cv: 0.03 }, 11);
     expect(r.culpritIdx).toEqual([20, 90]);

@@ -2,13 +2,14 @@ import { Bitset, CommitGraph, type RangeCommit } from './graph.js';
 import { blockOrder, fewestDecisive, looks } from './schedule.js';
 import { ErrorBudget, plannedDecisions } from './error-budget.js';
 import type { ForecastInput } from './forecast.js';
+import { improvementsSeen } from './improvements.js';
 import { byNearness, decide, factsOf, lean, positionOf, type Facts, type Side, type VerdictLevels } from './verdict.js';
 import { compare, Relative, type Better } from '../stats/compare.js';
 import { Shift } from '../stats/shift.js';
 import { median, quantileSorted, sorted, summarize } from '../stats/summary.js';
 import { mannWhitney, zFor } from '../stats/mann-whitney.js';
 import type { Rng } from '../stats/rng.js';
-import type { CommitVerdict, CulpritFinding, Outcome, Purpose, SearchProgress, Status } from './outcome.js';
+import type { CommitVerdict, CulpritFinding, ImprovementSeen, Outcome, Purpose, SearchProgress, Status } from './outcome.js';
 
 export interface EngineOptions {
   better: Better;
@@ -979,9 +980,7 @@ export class BisectEngine {
       let pair: [number[], number[]] = [ta.flatMap((x) => x.values), tb.flatMap((x) => x.values)];
       let paired = false;
       if (!this.opts.deterministic) {
-        const shared = new Set(ta.map((x) => x.trial).filter((i) => tb.some((y) => y.trial === i)));
-        const pick = (blocks: typeof ta) => blocks.filter((x) => shared.has(x.trial)).flatMap((x) => x.values);
-        const [sa, sb] = [pick(ta), pick(tb)];
+        const [sa, sb] = this.fromSharedTrials(a, b, m);
         paired = Math.min(sa.length, sb.length) >= SIDE_BY_SIDE_ENOUGH;
         if (paired) pair = [sa, sb];
       }
@@ -989,6 +988,29 @@ export class BisectEngine {
       if (!best || (paired && !best.paired) || (paired === best.paired && n > best.n)) best = { pair, n, paired };
     }
     return best?.pair;
+  }
+
+  /** Two commits' samples from the trials (blocks) that measured both on `machine`, however few. */
+  private fromSharedTrials(a: string, b: string, machine: string): [number[], number[]] {
+    const [ta, tb] = [this.blocksOf(a, machine), this.blocksOf(b, machine)];
+    const shared = new Set(ta.map((x) => x.trial).filter((i) => tb.some((y) => y.trial === i)));
+    const pick = (blocks: typeof ta) => blocks.filter((x) => shared.has(x.trial)).flatMap((x) => x.values);
+    return [pick(ta), pick(tb)];
+  }
+
+  /**
+   * An improvement a verdict showed stands only if the trials that measured the commit beside that
+   * reference show it too, by the same test: the reference's earlier samples, pooled into the verdict,
+   * may come from a machine that ran at another speed then.
+   */
+  private shownSideBySide(m: ImprovementSeen): boolean {
+    for (const machine of this.machinesOf(m.commit)) {
+      const [commit, ref] = this.fromSharedTrials(m.commit, m.ref, machine);
+      if (!commit.length || !ref.length) continue;
+      const vs = this.rel(ref, commit).summary(2 * this.perComparisonAlpha, this.threshold!);
+      return vs.different && Math.sign(vs.worse) === Math.sign(m.vs.worse);
+    }
+    return false;
   }
 
   /** Measured commits before commit i at the good side of a step (the good endpoint last), nearest first. */
@@ -1020,6 +1042,7 @@ export class BisectEngine {
       status: status === 'found' && (culprits.length === 0 || unresolved) ? 'ambiguous' : status,
       culprits: status === 'no-regression' || status === 'undecided' ? [] : culprits,
       minorSteps: unresolved ? [] : minorSteps,
+      improvements: status === 'found' || status === 'ambiguous' ? improvementsSeen(this.verdicts, this.graph).filter((m) => this.shownSideBySide(m)) : [],
       unresolved,
       suspects,
       endpoints: this.endpoints!,

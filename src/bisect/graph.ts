@@ -121,6 +121,17 @@ export class CommitGraph {
   }
 
   /**
+   * The commits after `after` up to `through` (itself included): its ancestors in the range that are
+   * not `after`'s. `after` may be the good endpoint, which is outside the range.
+   */
+  between(after: string, through: string): Bitset {
+    const out = this.ancestors[this.index.get(through)!].clone();
+    const a = this.index.get(after);
+    if (a !== undefined) out.andNot(this.ancestors[a]);
+    return out;
+  }
+
+  /**
    * The commit that best halves the candidates (git bisect's rule: maximise the smaller of the
    * candidates it would keep if bad and those it would keep if good). Ties go to the older commit.
    */

@@ -102,6 +102,11 @@ export interface Outcome {
   culprits: CulpritFinding[];
   /** Located steps smaller than the threshold (for example slow creep split into small steps). */
   minorSteps: CulpritFinding[];
+  /**
+   * Changes for the better the verdicts showed in the range, not looked for (src/bisect/improvements.ts).
+   * Absent in run logs written before it was recorded.
+   */
+  improvements?: ImprovementSeen[];
   suspects: string[];
   /** The change is real but no single commit could be shown to carry it (inconclusive verdicts or gradual creep). */
   unresolved: boolean;
@@ -129,6 +134,32 @@ export interface Outcome {
   /** Decisions made (the endpoints included) and the error rate their tests spent: confidence ≥ 1 − spent. */
   decisions: number;
   alphaSpent: number;
+}
+
+/**
+ * A change for the better that the verdicts showed but the search did not look for.
+ *
+ * A bisect follows the regressions; an improvement later in the range hides part of them from the
+ * endpoints (good → bad shows the regressions less the improvement), which leaves a culprit larger than
+ * the change the user saw, with nothing said about why. The verdicts show one wherever a commit the
+ * search put on the bad side measured clearly worse than its bad reference (the improvement lies after
+ * the commit, up to that reference), or a good-side commit clearly better than its good reference (after
+ * the reference, up to the commit). "Clearly" is the verdict's own test of a real change: the interval
+ * beyond half the threshold and the rank test at the verdict's level.
+ */
+export interface ImprovementSeen {
+  /** The improvement lies after this commit … */
+  after: string;
+  /** … and at or before this one. */
+  through: string;
+  /** Commits in (after, through]. */
+  commits: number;
+  /** The commit whose verdict showed it and the reference it was measured against. */
+  commit: string;
+  ref: string;
+  refSide: 'good' | 'bad';
+  /** The commit against the reference, relative to the reference (+ = the commit is worse). */
+  vs: Comparison;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { CommitVerdict, CulpritFinding, Outcome } from '../bisect/outcome.js';
+import type { CommitVerdict, CulpritFinding, ImprovementSeen, Outcome } from '../bisect/outcome.js';
 import type { CommitMeta, NoiseReport } from '../events.js';
 import type { MetricInfo } from '../probes/types.js';
 import type { Summary } from '../stats/summary.js';
@@ -50,6 +50,9 @@ export interface ResultCulprit {
   /** How far the descent into the culprit's lockfile change went, and why it stopped. */
   descent?: DependencyDescent;
 }
+
+/** An improvement as the outcome has it, its comparison cut to the fields every comparison in the JSON has. */
+export type ResultImprovement = Omit<ImprovementSeen, 'vs'> & { vs: { worse: number; lo: number; hi: number; p: number } };
 
 export interface ResultCommit {
   sha: string;
@@ -111,6 +114,11 @@ export interface RunResult {
   /** What the endpoints' noise implied, and how busy the machine was (see the noise event). */
   noise?: NoiseReport;
   minorSteps: { sha: string; change: ResultChange }[];
+  /**
+   * Changes for the better the verdicts showed between `after` and `through`, not looked for: `commit` measured
+   * against its `ref` (`vs.worse` > 0: the commit is worse than a bad reference; < 0: better than a good one).
+   */
+  improvements: ResultImprovement[];
   rangeSize: number;
   runId: string;
   runDir: string;
@@ -252,6 +260,7 @@ export function buildResult(i: ResultInput): RunResult {
     },
     ...(i.noise ? { noise: i.noise } : {}),
     minorSteps: outcome.minorSteps.map((f) => ({ sha: f.sha, change: change(f, outcome.confidence) })),
+    improvements: (outcome.improvements ?? []).map((m) => ({ ...m, vs: cmp(m.vs)! })),
     rangeSize: i.rangeSize,
     runId: i.runId,
     runDir: i.runDir,

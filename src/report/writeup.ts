@@ -1,3 +1,4 @@
+import { improvementText } from './improvements.js';
 import { leanShown } from '../bisect/outcome.js';
 import type { CommitMeta } from '../events.js';
 import { direction, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
@@ -127,6 +128,16 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
       '',
     );
   if (r.status === 'undecided') L.push(`${md(undecidedText(r.noRegressionBelow), 1000)}.`, '');
+  const better = r.improvements ?? [];
+  if (better.length)
+    L.push(
+      `**Not the whole change:** the verdicts also showed ${better.length === 1 ? 'a change' : 'changes'} for the better in the range, ` +
+        `which perfbisect does not look for, so the change from good to bad is the regressions below less ${better.length === 1 ? 'it' : 'them'}. ` +
+        'To locate one, bisect its range for the improvement (`git bisect start --term-old=slow --term-new=fast <up to> <after>`).',
+      '',
+      ...better.map((m) => `- ${improvementText(m, r.probe.metric.better, (s) => `\`${s}\``)}.`),
+      '',
+    );
 
   if (r.culprits.length) {
     L.push('### Root cause', '');

@@ -5,6 +5,7 @@ import { termText } from '../report/escape.js';
 import type { MetricInfo } from '../probes/types.js';
 import { noiseLines, undecidedText } from '../report/noise.js';
 import { dependencyLine } from '../report/dependency.js';
+import { improvementText } from '../report/improvements.js';
 
 /**
  * One greppable line per event, no escape codes: for CI logs, pipes and --no-tui. Every line goes
@@ -143,6 +144,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
             `note: the search followed the lean of ${guesses.length} inconclusive verdict(s) (${guesses.map((v) => `${short(v.sha)} ${v.lean}`).join(', ')}); the confidence does not cover those guesses (see the writeup)`,
           );
         }
+        for (const m of outcome.improvements ?? []) write(`improvement: ${improvementText(m, metric.better)}`);
         if (outcome.status === 'ambiguous')
           write(`result: ambiguous; the regression is in one of: ${outcome.suspects.map(short).join(' ')}`);
         write(`writeup: ${e.reportFile}`);

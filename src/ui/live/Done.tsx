@@ -2,6 +2,7 @@ import { Box, Text } from 'ink';
 import { fmtP, fmtRatio, fmtValue, short } from '../../report/format.js';
 import { termText } from '../../report/escape.js';
 import { undecidedText } from '../../report/noise.js';
+import { improvementText } from '../../report/improvements.js';
 import type { ViewState } from '../state.js';
 
 /** The end: culprits with what changed, or the error, and where the writeup and JSON are. */
@@ -62,6 +63,11 @@ export function Done({ s }: { s: ViewState }) {
           </Box>
         );
       })}
+      {(outcome.improvements ?? []).map((m) => (
+        <Text key={`${m.after}..${m.through}`}>
+          <Text color="green">improvement</Text> {improvementText(m, s.metric.better)}
+        </Text>
+      ))}
       <Text>writeup: {termText(s.reportFile ?? '')}</Text>
       <Text>result json: {termText(s.resultFile ?? '')}</Text>
     </Box>
