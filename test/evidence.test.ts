@@ -179,6 +179,46 @@ describe('evidence: pure parts', () => {
     expect(ownCode('pygments/lexer.py')).toBe(true);
   });
 
+  it('climbs past unchanged own frames to the changed module code that builds a slow pattern (cProfile)', () => {
+    // pyparsing's shape: helpers.py's top-level code (changed at line 700) builds a Regex; its __init__
+    // (core.py, unchanged) compiles the pattern in the standard library's re, where the time goes.
+    const fnAt = (f: string, file: string, line: number) => ({ function: f, file, line });
+    const parse = fnAt('_parse', '/usr/lib/python3.11/re/_parser.py', 449);
+    const comp = fnAt('compile', '/usr/lib/python3.11/re/__init__.py', 226);
+    const init = fnAt('__init__', 'pyparsing/core.py', 3050);
+    const mod = fnAt('<module>', 'pyparsing/helpers.py', 1);
+    const helper = fnAt('delimited_list', 'pyparsing/helpers.py', 10);
+    const later = fnAt('one_of', 'pyparsing/helpers.py', 40);
+    const cp = (ms: number) => {
+      const a = emptyAggregate('cprofile');
+      for (const [f, self] of [[parse, ms], [comp, 1], [init, 1], [mod, 2], [helper, 1], [later, 1]] as const)
+        a.fns.set(fnKey(f), { ...f, self, total: self });
+      a.callers.set(fnKey(parse), new Map([[fnKey(comp), ms]]));
+      a.callers.set(fnKey(comp), new Map([[fnKey(init), ms + 1]]));
+      a.callers.set(fnKey(init), new Map([[fnKey(mod), ms + 2]]));
+      a.totalMs = 6 + ms;
+      a.runs = 1;
+      return a;
+    };
+    // git's hunk header quotes the nearest line at the first column above the hunk.
+    const diffAt = (line: number, context: string, added: string) =>
+      parseUnifiedDiff(`diff --git a/pyparsing/helpers.py b/pyparsing/helpers.py\n--- a/pyparsing/helpers.py\n+++ b/pyparsing/helpers.py\n@@ -${line} +${line} @@ ${context}\n-x = 1\n+${added}\n`);
+    const row = (diff: ReturnType<typeof parseUnifiedDiff>) =>
+      compareProfiles(cp(5), cp(200), diff, { noise: 1 }).top.find((r) => r.function === '_parse');
+    const atModule = row(diffAt(700, 'def one_of(strs):', 'x = Regex(r"a(b|c)*")'));
+    expect(atModule?.calledFrom).toEqual({ function: '<module>', file: 'pyparsing/helpers.py', line: 1 });
+    expect(atModule?.under).toEqual({ function: '__init__', file: 'pyparsing/core.py', line: 3050 });
+    expect(changeNote(atModule!)).toBe(
+      'under `__init__` (pyparsing/core.py:3050), called from `<module>` (pyparsing/helpers.py:1), which this commit changed',
+    );
+    // The indented continuation of a module-level statement is module code too.
+    expect(row(diffAt(701, 'cpp_style_comment = Combine(', '    Regex(r"/\\*(?:[^*]|\\*(?!/))*")'))?.calledFrom?.function).toBe('<module>');
+    // A change inside a function the path does not pass through is not the module's code.
+    const inHelper = row(diffAt(12, 'def delimited_list(expr):', '    return x'));
+    expect(inHelper?.calledFrom).toBeUndefined();
+    expect(inHelper?.under?.function).toBe('__init__');
+  });
+
   it('measures noise between halves of one commit and hides differences within it', () => {
     const changes = parseUnifiedDiff('');
     const a = aggregateV8([[culpritProfile()]], [root]);

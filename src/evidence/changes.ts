@@ -4,8 +4,12 @@ export type ChangedLines = Map<string, FileChange>;
 export interface FileChange {
   added: Map<number, string>;
   newFile: boolean;
-  /** Hunks in order, for mapping a parent's line numbers to the culprit's. */
-  hunks: { oldStart: number; oldCount: number; newStart: number; newCount: number }[];
+  /**
+   * Hunks in order, for mapping a parent's line numbers to the culprit's. `context` is the line git's hunk
+   * header quotes: the nearest line above the hunk that starts at its first column (a Python `def`, or
+   * the module statement it continues).
+   */
+  hunks: { oldStart: number; oldCount: number; newStart: number; newCount: number; context: string }[];
 }
 
 export function parseUnifiedDiff(diff: string): ChangedLines {
@@ -23,7 +27,7 @@ export function parseUnifiedDiff(diff: string): ChangedLines {
       file = p === '/dev/null' ? undefined : p.replace(/^b\//, '');
       if (file && !out.has(file)) out.set(file, { added: new Map(), newFile, hunks: [] });
     } else if (raw.startsWith('@@')) {
-      const m = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(raw);
+      const m = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$/.exec(raw);
       line = m ? Number(m[3]) : 0;
       if (m && file)
         out
@@ -33,6 +37,7 @@ export function parseUnifiedDiff(diff: string): ChangedLines {
             oldCount: m[2] === undefined ? 1 : Number(m[2]),
             newStart: line,
             newCount: m[4] === undefined ? 1 : Number(m[4]),
+            context: m[5],
           });
     } else if (file && raw.startsWith('+')) {
       out.get(file)!.added.set(line, raw.slice(1));

@@ -1,5 +1,5 @@
 import { addedLines, changedFileFor, type ChangedLines } from './changes.js';
-import { alignToCulprit, compareProfiles, hotChangedLines, profileNoise } from './compare.js';
+import { alignToCulprit, compareProfiles, hotChangedLines, moduleLines, profileNoise } from './compare.js';
 import { attributeEvaluated, locateEvaluated } from './eval-code.js';
 import type { Evidence, ProfileAggregate } from './types.js';
 
@@ -64,6 +64,13 @@ export function buildEvidence(i: {
       if (text !== undefined)
         ev.lines.push({ file: r.file, line: r.line, text, share: r.shareAfter, msPerRun: r.selfAfter });
     }
+  }
+  const module = top.find((r) => r.calledFrom?.function === '<module>')?.calledFrom;
+  if (module) {
+    const added = changedFileFor(i.changes, module.file)?.added;
+    const quoted = moduleLines(module, i.changes).sort((a, b) => a - b).slice(0, ADDED_QUOTED);
+    if (added && quoted.length)
+      ev.moduleCode = quoted.map((line) => ({ file: module.file, line, text: added.get(line)! }));
   }
   if (top.length && !top.some((r) => r.inChange || r.calledFrom)) {
     const { lines, total } = addedLines(i.changes, ADDED_QUOTED, top[0].under?.file);

@@ -126,6 +126,11 @@ export interface Evidence {
   added?: { file: string; line: number; text: string }[];
   /** Lines the commit added in all (lockfiles aside), of which `added` quotes the first. */
   addedTotal?: number;
+  /**
+   * Module code the culprit changed, quoted where a slower function ran under that module's top-level code
+   * and the profiler gives no lines of it (cProfile's `<module>`).
+   */
+  moduleCode?: { file: string; line: number; text: string }[];
   flamegraph?: string;
   /** Why there is no profile, or what was partial. */
   note?: string;

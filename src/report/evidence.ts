@@ -18,11 +18,19 @@ export function changeNote(r: EvidenceRow): string {
   if (r.inChange === 'added') return `added by this commit${source}`;
   if (r.inChange === 'modified') return `modified by this commit${source}`;
   if (r.evaluated) return `run through eval or new Function, defined in ${md(r.file)}:${r.line}`;
+  const under = r.under ? `under ${mdCode(r.under.function, { inTable: true })} (${where(r.under)})` : '';
   if (r.calledFrom)
-    return `called from ${mdCode(r.calledFrom.function, { inTable: true })} (${md(r.calledFrom.file)}:${r.calledFrom.line}), which this commit changed`;
-  if (r.under) return `under ${mdCode(r.under.function, { inTable: true })} (${where(r.under)})`;
+    return `${under ? `${under}, ` : ''}called from ${mdCode(r.calledFrom.function, { inTable: true })} (${md(r.calledFrom.file)}:${r.calledFrom.line}), which this commit changed`;
+  if (under) return under;
   return '';
 }
+
+/** Added lines as a diff, with a header wherever the quote jumps: another file, or lines apart in one. */
+const quoted = (lines: readonly { file: string; line: number; text: string }[]) =>
+  lines.flatMap((l, k) => [
+    ...(k === 0 || lines[k - 1].file !== l.file || lines[k - 1].line + 1 !== l.line ? [`# ${l.file}:${l.line}`] : []),
+    `+${l.text}`,
+  ]);
 
 /** Where a row's function is: its file, or for code with no file, evaluated text (eval, new Function) or native. */
 const where = (r: { file: string; line: number }) =>
@@ -75,15 +83,21 @@ export function renderEvidence(list: Evidence[] | undefined): string[] {
     }
     if (e.added?.length) {
       const added = e.added;
-      // A header wherever the quote jumps: another file, or lines apart in one.
-      const diff = added.flatMap((l, k) => [
-        ...(k === 0 || added[k - 1].file !== l.file || added[k - 1].line + 1 !== l.line ? [`# ${l.file}:${l.line}`] : []),
-        `+${l.text}`,
-      ]);
+      const diff = quoted(added);
       const cut = (e.addedTotal ?? added.length) > added.length ? ` (the first ${added.length} of ${e.addedTotal} lines)` : '';
       L.push(
         'No slower function is one this commit changed, or one that a function it changed calls: the slower code ' +
           `may run on something it changed (a regular expression, a constant, a setting). What it added, from the diff${cut}:`,
+        '',
+        ...mdFence(diff.join('\n'), 'diff'),
+        '',
+      );
+    }
+    if (e.moduleCode?.length) {
+      const diff = quoted(e.moduleCode);
+      L.push(
+        `What it changed in the top-level code of ${md(e.moduleCode[0].file)}, which runs when the module is imported ` +
+          '(the profiler gives no lines of it), from the diff:',
         '',
         ...mdFence(diff.join('\n'), 'diff'),
         '',

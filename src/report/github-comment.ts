@@ -130,7 +130,8 @@ function where(r: EvidenceRow, inTable = false): string {
 function note(r: EvidenceRow, inTable = false): string {
   if (r.inChange === 'added') return 'added by this commit';
   if (r.inChange === 'modified') return 'modified by this commit';
-  if (r.calledFrom) return `called from ${mdCode(r.calledFrom.function, { inTable })}, which this commit changed`;
-  if (r.under) return `under ${mdCode(r.under.function, { inTable })}`;
+  const under = r.under ? `under ${mdCode(r.under.function, { inTable })}` : '';
+  if (r.calledFrom) return `${under ? `${under}, ` : ''}called from ${mdCode(r.calledFrom.function, { inTable })}, which this commit changed`;
+  if (under) return under;
   return '';
 }

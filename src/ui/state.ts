@@ -83,7 +83,7 @@ export interface DepView {
 
 export interface EvidenceView {
   profiler: string;
-  top: { function: string; where: string; delta: number; inChange: 'added' | 'modified' | false; under?: string }[];
+  top: { function: string; where: string; delta: number; inChange: 'added' | 'modified' | false; under?: string; calledFrom?: string }[];
   note?: string;
 }
 
@@ -221,6 +221,9 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
             inChange: r.inChange,
             ...(r.under
               ? { under: `${clean(r.under.function)} ${clean(r.under.file)}${r.under.line ? `:${r.under.line}` : ''}` }
+              : {}),
+            ...(r.calledFrom
+              ? { calledFrom: `${clean(r.calledFrom.function)} ${clean(r.calledFrom.file)}:${r.calledFrom.line}` }
               : {}),
           })),
         },
