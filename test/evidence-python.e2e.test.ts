@@ -31,4 +31,24 @@ describe('evidence at the culprit (python)', () => {
     expect(md).toContain("Profiled with Python's cProfile");
     expect(md).toContain('src/checksum.py:2, added by this commit');
   }, 420_000);
+
+  it('Python: a first run that fills a cache in a fresh checkout does not hide the change as profile noise', async () => {
+    const { repo, shas } = pythonEvidenceRepo();
+    cleanups.push(() => repo.cleanup());
+    const cache = tempDir('pb-cache-');
+    const env = { FIRST_RUN_CACHE: '1' };
+    const args = ['--good', 'good', '--bad', 'bad', '--probe', 'work', '--min-samples', '5', '--max-samples', '12'];
+    // The samples come from the cache the second time, so the profiles run in checkouts fresh from git.
+    const first = await runCli([...args, '--no-profile'], { cwd: repo.dir, cache, env });
+    expect(first.exitCode, first.all).toBe(0);
+    const out = tempDir('pb-out-');
+    const r = await runCli([...args, '--json', join(out, 'r.json')], { cwd: repo.dir, cache, env });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toContain('(from cache)');
+    const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
+    expect(result.culprit?.sha).toBe(shas[2]);
+    const ev = result.evidence![0];
+    expect(ev.top.some((t) => t.function === 'fill_cache'), JSON.stringify(ev.top.slice(0, 3))).toBe(false);
+    expect(ev.top[0], JSON.stringify(ev.top.slice(0, 3))).toMatchObject({ function: 'checksum', inChange: 'added' });
+  }, 420_000);
 });

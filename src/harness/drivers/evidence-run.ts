@@ -91,6 +91,7 @@ const brief = (ev: Evidence) =>
     .map((r) => ({
       function: r.function, file: r.file, line: r.line, delta: r.delta, inChange: r.inChange,
       ...(r.under ? { under: r.under } : {}),
+      ...(r.calledFrom ? { calledFrom: r.calledFrom } : {}),
     }));
 
 async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: string }): Promise<Evidence> {
@@ -145,6 +146,12 @@ async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: s
     for (const ctx of contexts.values()) {
       await options.probe.prepare?.(ctx);
       prepared.push(ctx);
+    }
+    // A first run in a fresh checkout writes what later runs reuse (Python's bytecode, a tool's caches).
+    // Profiled, that work lands in one half of the runs and the halves' difference hides the change as noise.
+    for (const ctx of prepared) {
+      await options.probe.sample(ctx);
+      if (options.signal.aborted) throw new Error('interrupted');
     }
     for (let run = 0; run < maxRuns; run++) {
       // Enough when the sampled side has the samples for a stable top (cProfile counts every call: runs suffice).
