@@ -52,6 +52,8 @@ describe('perfbisect drift end to end', () => {
     const candidates: Candidate[] = res.candidates;
     for (const c of candidates.filter((x) => x.status === 'step')) expect(c.confirmation.verdict).toBe('confirmed');
     // The count said before the confirmations covers every candidate confirmed after it, spans included.
+    // The noise at the first points is said, before the candidates cost their samples.
+    expect(r.all).toMatch(/^drift: noise \d+\.\d% a sample \(.+\) at the window's \d+ points/m);
     const said = /^drift: (\d+) candidate step\(s\)(?: and (\d+) span\(s\) over a noisy point[^:]*)?: re-measuring/m.exec(r.all);
     expect(said, r.all).not.toBeNull();
     const confirming = r.all.split('\n').filter((l) => /^drift: candidate .*: confirming$/.test(l)).length;

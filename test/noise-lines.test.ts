@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { NoiseReport } from '../src/events.js';
-import { noiseLines } from '../src/report/noise.js';
+import { driftNoiseLines, noiseLines } from '../src/report/noise.js';
 
 const base: NoiseReport = {
   cv: 0.3, cpuCv: 0.03, cpuShare: 0.6, samplesFor5pct: 400, samplesForThisStep: 12, delta: 0.25,
@@ -52,5 +52,22 @@ describe('noise lines', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^machine busy: load 3\.2 on 2 cores; node \(pid 42, 98% of a core\): wall time is noisier/));
     // It speaks of the metric the verdicts use.
     expect(noiseLines({ ...base, loaded: true, load: 3.2 }, 'CPU time')).toContainEqual(expect.stringMatching(/: CPU time is noisier and verdicts take longer$/));
+  });
+});
+
+describe('drift noise lines', () => {
+  const drift = { cv: 0.12, cpuCv: 0.02, cpuShare: 0.9, cores: 2, load: 3.1, loaded: true, points: 8, threshold: 0.05 };
+  it('says the noise at the points, what it costs against the threshold, the load and the CPU-time hint', () => {
+    const lines = driftNoiseLines({ ...drift, busy: [{ pid: 7, name: 'node', cpu: 1 }] }, 'wall time');
+    expect(lines[0]).toBe(
+      "noise 12.0% a sample (wall time) at the window's 8 points: above half the 5.0% threshold, so each candidate step takes many samples to confirm or reject",
+    );
+    expect(lines[1]).toBe('machine busy: load 3.1 on 2 cores; node (pid 7, 100% of a core): wall time is noisier and the check takes longer');
+    expect(lines[2]).toMatch(/^CPU time varies 2\.0% a sample here against 12\.0% for wall time: --metric cpu/);
+  });
+  it('says only the noise where it is low and the machine quiet', () => {
+    expect(driftNoiseLines({ ...drift, cv: 0.01, cpuCv: 0.008, loaded: false, busy: [] }, 'wall time')).toEqual([
+      "noise 1.0% a sample (wall time) at the window's 8 points",
+    ]);
   });
 });

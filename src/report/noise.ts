@@ -32,21 +32,7 @@ export function noiseLines(n: NoiseReport, metricName: string, better: 'lower' |
         : 'no step between the endpoints yet; ') +
       toCome(n),
   ];
-  if (n.loaded) {
-    const who = n.busy
-      .map((b) => `${termText(b.name)} (pid ${b.pid}, ${Math.round(b.cpu * 100)}% of a core)`)
-      .join(', ');
-    out.push(
-      `machine busy: load ${n.load.toFixed(1)} on ${n.cores} cores${who ? `; ${who}` : ''}: ${termText(metricName)} is noisier and verdicts take longer`,
-    );
-  }
-  // Only where the run is mostly CPU work: a sleeping or waiting command's CPU time says little.
-  if (n.cpuCv !== undefined && n.cpuCv > 0 && (n.cpuShare ?? 0) >= 0.2 && n.cv > 0.02 && n.cpuCv < n.cv / 2) {
-    out.push(
-      `CPU time varies ${fmtPct(n.cpuCv)} a sample here against ${fmtPct(n.cv)} for wall time: --metric cpu (or metric: 'cpu' in probes.config.ts) ` +
-        `would need about ${Math.min(1000, Math.round((n.cv / n.cpuCv) ** 2))}× fewer samples, if the regression is in CPU work`,
-    );
-  }
+  out.push(...machineLines(n, metricName, 'verdicts take longer'));
   // A long forecast without a budget: say how to trade certainty for time, as the forecast is about to be waited out.
   if (!n.budget && !n.replayed && n.minutes >= LONG_MINUTES) {
     out.push(
@@ -60,6 +46,42 @@ export function noiseLines(n: NoiseReport, metricName: string, better: 'lower' |
     );
   }
   return out;
+}
+
+type MachineNoise = Pick<NoiseReport, 'cv' | 'cpuCv' | 'cpuShare' | 'cores' | 'load' | 'busy' | 'loaded'>;
+
+/** How busy the machine is, and whether CPU time would be the quieter metric. */
+function machineLines(n: MachineNoise, metricName: string, costs: string): string[] {
+  const out: string[] = [];
+  if (n.loaded) {
+    const who = n.busy
+      .map((b) => `${termText(b.name)} (pid ${b.pid}, ${Math.round(b.cpu * 100)}% of a core)`)
+      .join(', ');
+    out.push(
+      `machine busy: load ${n.load.toFixed(1)} on ${n.cores} cores${who ? `; ${who}` : ''}: ${termText(metricName)} is noisier and ${costs}`,
+    );
+  }
+  // Only where the run is mostly CPU work: a sleeping or waiting command's CPU time says little.
+  if (n.cpuCv !== undefined && n.cpuCv > 0 && (n.cpuShare ?? 0) >= 0.2 && n.cv > 0.02 && n.cpuCv < n.cv / 2) {
+    out.push(
+      `CPU time varies ${fmtPct(n.cpuCv)} a sample here against ${fmtPct(n.cv)} for wall time: --metric cpu (or metric: 'cpu' in probes.config.ts) ` +
+        `would need about ${Math.min(1000, Math.round((n.cv / n.cpuCv) ** 2))}× fewer samples, if the regression is in CPU work`,
+    );
+  }
+  return out;
+}
+
+/**
+ * A drift check's noise, said once its first points are measured: a noisy series costs samples at every
+ * candidate step, and the check then runs long with nothing else to say why.
+ */
+export function driftNoiseLines(n: MachineNoise & { points: number; threshold: number }, metricName: string): string[] {
+  const costly = n.cv > n.threshold / 2;
+  return [
+    `noise ${fmtPct(n.cv)} a sample (${termText(metricName)}) at the window's ${n.points} points` +
+      (costly ? `: above half the ${fmtPct(n.threshold)} threshold, so each candidate step takes many samples to confirm or reject` : ''),
+    ...machineLines(n, metricName, 'the check takes longer'),
+  ];
 }
 
 /** What an undecided run means and what to try, in one line (plain log, live view, writeup). */

@@ -11,7 +11,6 @@ import { CommitFailure, ExitCode, UsageError } from '../../errors.js';
 import type { CommitMeta, EventStream, NoiseReport, RunEvent } from '../../events.js';
 import { Replay } from '../measure/replay.js';
 import { seededRng } from '../../stats/rng.js';
-import { median, summarize } from '../../stats/summary.js';
 import { Repo } from '../git/git.js';
 import { writePartial } from '../record/report-files.js';
 import { Interrupted, interruptedMeanwhile, Measurer } from '../measure/measurer.js';
@@ -344,19 +343,11 @@ async function noiseReport(
   budget: number | undefined,
   elapsedMinutes: number,
 ): Promise<NoiseReport> {
-  const { cost, details } = measurer;
+  const { cost } = measurer;
   const { secondsPerRun } = measurer;
   const built = ends.map((s) => cost.perCommit[s]?.build ?? 0);
   const input = engine.forecastInput(secondsPerRun, built.reduce((a, b) => a + b, 0) / ends.length)!;
-  const cpu = ends.map((s) =>
-    (details.get(s) ?? []).map((d) => d.cpu).filter((v): v is number => typeof v === 'number'),
-  );
-  const withCpu = cpu.every((v) => v.length >= 3);
-  const cpuCv = withCpu ? cpu.reduce((a, v) => a + summarize(v).cv, 0) / cpu.length : undefined;
-  const wall = ends.map((s) =>
-    (details.get(s) ?? []).map((d) => d.wall).filter((v): v is number => typeof v === 'number'),
-  );
-  const cpuShare = withCpu && wall.every((v) => v.length) ? median(cpu.flat()) / median(wall.flat()) : undefined;
+  const { cpuCv, cpuShare } = measurer.cpuNoise(ends);
   let f = forecast(input);
   let budgetNote: NoiseReport['budget'];
   if (budget) {

@@ -8,6 +8,9 @@ import { CommitFailure, ExitCode, UsageError } from '../../errors.js';
 import type { CommitMeta, EventStream, RunEvent } from '../../events.js';
 import type { Probe } from '../../probes/types.js';
 import { seededRng } from '../../stats/rng.js';
+import { median, summarize } from '../../stats/summary.js';
+import { driftNoiseLines } from '../../report/noise.js';
+import { isLoaded, machineLoad } from '../process/machine-load.js';
 import { candidateReason, renderDriftReport, renderSeriesSvg } from '../../report/drift.js';
 import type { DriftCandidate, DriftChange } from '../../drift/types.js';
 import type { DriftResult } from '../../report/drift.js';
@@ -134,11 +137,25 @@ export async function runDrift(
         emit({ type: 'drift-change', change });
       }
     };
+    // Said once, at the first series; the load is sampled before measuring starts, so that the probe's
+    // own processes are not counted as another tenant's.
+    const load = await machineLoad();
+    let noiseSaid = false;
+    const sayNoise = (series: readonly { sha: string; samples: readonly number[] }[]) => {
+      const spread = series.filter((x) => x.samples.length >= 3);
+      if (options.probe.deterministic || spread.length < 2) return;
+      noiseSaid = true;
+      const cv = median(spread.map((x) => summarize(x.samples).cv));
+      const cpu = measurer.cpuNoise(spread.map((x) => x.sha));
+      const n = { cv, ...cpu, ...load, loaded: isLoaded(load), points: spread.length, threshold: options.threshold };
+      for (const line of driftNoiseLines(n, options.probe.metric.name)) note(line);
+    };
     const show = (p: DriftProgress) => {
       if (p.type === 'points-added') note(`the series moved: ${p.shas.length} more point(s) where it changed`);
       else if (p.type === 'series') {
         const points = p.series.map((x) => ({ sha: x.sha, value: x.value, n: x.samples.length, added: x.added }));
         emit({ type: 'drift-series', points });
+        if (!noiseSaid) sayNoise(p.series);
         const spans = p.spans ? ` and ${p.spans} span(s) over a noisy point, each checked unless a confirmed step covers it` : '';
         note(`${p.candidates} candidate step(s)${spans}: re-measuring each one's two points side by side before bisecting it`);
       } else if (p.type === 'confirming') {

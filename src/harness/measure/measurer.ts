@@ -8,7 +8,7 @@ import { environmentFingerprint, hashOf } from '../store/fingerprint.js';
 import { probeContext } from './probe-context.js';
 import { SampleStore } from '../store/sample-store.js';
 import { Worktrees } from '../git/worktrees.js';
-import { quantileSorted, sorted } from '../../stats/summary.js';
+import { median, quantileSorted, sorted, summarize } from '../../stats/summary.js';
 import { costOf, defaultJobs, preparationCounted, Preparer, type FetchBuild } from '../build/prepare.js';
 import type { Slot } from '../git/worktree-pool.js';
 import type { Replay } from './replay.js';
@@ -211,6 +211,21 @@ export class Measurer {
     const { cost, fromStore } = this;
     if (cost.samples) return cost.measureSeconds / cost.samples;
     return fromStore.samples ? fromStore.seconds / fromStore.samples : 0;
+  }
+
+  /**
+   * How much CPU time (user + system, where the probe records it) varies a sample at these commits, and
+   * its share of wall time: whether `--metric cpu` would be the quieter metric. Absent where a commit
+   * has fewer than 3 such samples.
+   */
+  cpuNoise(shas: readonly string[]): { cpuCv?: number; cpuShare?: number } {
+    const field = (sha: string, k: string) =>
+      (this.details.get(sha) ?? []).map((d) => d[k]).filter((v): v is number => typeof v === 'number');
+    const cpu = shas.map((s) => field(s, 'cpu'));
+    const wall = shas.map((s) => field(s, 'wall'));
+    if (!cpu.length || !cpu.every((v) => v.length >= 3)) return {};
+    const cpuCv = cpu.reduce((a, v) => a + summarize(v).cv, 0) / cpu.length;
+    return wall.every((v) => v.length) ? { cpuCv, cpuShare: median(cpu.flat()) / median(wall.flat()) } : { cpuCv };
   }
 
   /** A block of the interrupted run, from its log: its samples go to the views and the engine as they were. */
