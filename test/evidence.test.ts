@@ -145,6 +145,18 @@ describe('evidence: pure parts', () => {
     expect(ev2.added).toBeUndefined();
   });
 
+  it('says garbage collection that grew is allocation, and quotes the change', () => {
+    const d = `diff --git a/src/out.js b/src/out.js\n--- a/src/out.js\n+++ b/src/out.js\n@@ -3 +3 @@\n-  parts.push(x);\n+  s += x;\n`;
+    const nodes = [frame(1, '(root)', '', -1, [2, 3]), frame(2, 'main', 'bench.js', 0), frame(3, '(garbage collector)', '', -1)];
+    const side = (gc: number) => aggregateV8([[profile(nodes, { 2: 100, 3: gc })]], [root]);
+    const ev = buildEvidence({ culprit: 'c', parent: 'p', before: { all: side(5), halves: [side(5), side(5)] }, after: { all: side(80), halves: [side(80), side(80)] }, changes: parseUnifiedDiff(d) });
+    expect(ev.top[0].function).toBe('(garbage collector)');
+    expect(changeNote(ev.top[0])).toBe('reclaiming memory: the code allocates more');
+    const md = renderEvidence([ev]).join('\n');
+    expect(md).toContain('the time grew most in garbage collection: the code allocates more');
+    expect(md).toContain('+  s += x;');
+  });
+
   it('names the nearest own caller on each path (V8), and climbs through library callers (cProfile)', () => {
     // main -> A -> B -> exec, and main -> B, busy with work of its own: B is the nearest, though A has less
     // time in all.

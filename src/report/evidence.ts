@@ -22,8 +22,13 @@ export function changeNote(r: EvidenceRow): string {
   if (r.calledFrom)
     return `${under ? `${under}, ` : ''}called from ${mdCode(r.calledFrom.function, { inTable: true })} (${md(r.calledFrom.file)}:${r.calledFrom.line}), which this commit changed`;
   if (under) return under;
+  if (collectsGarbage(r)) return 'reclaiming memory: the code allocates more';
   return '';
 }
+
+/** The runtime's garbage collector as a CPU profile names it (V8, Go). */
+const collectsGarbage = (r: EvidenceRow | undefined) =>
+  !!r && ['(garbage collector)', 'runtime.gcBgMarkWorker', 'runtime.mallocgc', 'runtime.gcDrain'].includes(r.function);
 
 /** Added lines as a diff, with a header wherever the quote jumps: another file, or lines apart in one. */
 const quoted = (lines: readonly { file: string; line: number; text: string }[]) =>
@@ -85,9 +90,13 @@ export function renderEvidence(list: Evidence[] | undefined): string[] {
       const added = e.added;
       const diff = quoted(added);
       const cut = (e.addedTotal ?? added.length) > added.length ? ` (the first ${added.length} of ${e.addedTotal} lines)` : '';
+      const why = collectsGarbage(e.top[0])
+        ? 'the time grew most in garbage collection: the code allocates more (or keeps more alive), which a CPU profile ' +
+          'does not tie to the function that allocates'
+        : 'the slower code may run on something it changed (a regular expression, a constant, a setting)';
       L.push(
-        'No slower function is one this commit changed, or one that a function it changed calls: the slower code ' +
-          `may run on something it changed (a regular expression, a constant, a setting). What it added, from the diff${cut}:`,
+        'No slower function is one this commit changed, or one that a function it changed calls: ' +
+          `${why}. What it added, from the diff${cut}:`,
         '',
         ...mdFence(diff.join('\n'), 'diff'),
         '',
