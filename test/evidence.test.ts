@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { Function as PprofFunction, Line, Location, Profile, Sample, StringTable, ValueType } from 'pprof-format';
 import { describe, expect, it } from 'vitest';
-import { mapParentLine, parseUnifiedDiff } from '../src/evidence/changes.js';
+import { changedFileFor, mapParentLine, parseUnifiedDiff } from '../src/evidence/changes.js';
 import { alignToCulprit, compareProfiles, hotChangedLines, ownCode, profileNoise } from '../src/evidence/compare.js';
 import { aggregateV8, relativeFile, type CpuProfile } from '../src/evidence/cpuprofile.js';
 import { buildEvidence } from '../src/evidence/evidence.js';
@@ -58,6 +58,14 @@ diff --git a/src/work.js b/src/work.js
 `;
 
 describe('evidence: pure parts', () => {
+  it("does not take a dependency's file of the same name for the repository's", () => {
+    const changes = parseUnifiedDiff(`diff --git a/index.js b/index.js\n--- a/index.js\n+++ b/index.js\n@@ -57 +57 @@\n-x\n+var out = '';\n`);
+    expect(changedFileFor(changes, 'index.js')).toBeDefined();
+    expect(changedFileFor(changes, '/wt/slot-1/index.js')).toBeDefined();
+    for (const dep of ['node_modules/get-intrinsic/index.js', '/usr/lib/python3/site-packages/index.js', 'vendor/x/index.js'])
+      expect(changedFileFor(changes, dep), dep).toBeUndefined();
+  });
+
   it('reads the lines a diff added and maps parent lines to the culprit', () => {
     const c = parseUnifiedDiff(diff);
     expect(c.get('src/checksum.js')?.newFile).toBe(true);
@@ -108,6 +116,9 @@ describe('evidence: pure parts', () => {
     expect(top[0]).toMatchObject({ function: 'helper', inChange: false, calledFrom: { function: 'work', file: 'src/work.js', line: 2 } });
     // It is the caller that changed, not the row's function.
     expect(changeNote(top[0])).toBe('called from `work` (src/work.js:2), which this commit changed');
+    // The changed line carries 10% of the time: quoted as carrying the cost, unless that is below the floor.
+    expect(hotChangedLines(after, changes).map((l) => l.line)).toEqual([7]);
+    expect(hotChangedLines(after, changes, 8, 0.2)).toEqual([]);
   });
 
   it('names the nearest own function a slower native one ran under, and quotes a change no function holds', () => {

@@ -72,11 +72,18 @@ export function addedLines(
   return { lines: all.slice(0, limit), total: all.length };
 }
 
-/** A profile's file name (repository-relative, or an absolute path ending in one) matched to a diff's path. */
+/** Where installed or vendored code lives: a file under one is a dependency's, whatever its name. */
+const dependencyFolder = /(^|\/)(node_modules|site-packages|dist-packages|vendor)\//;
+
+/**
+ * A profile's file name (repository-relative, or an absolute path ending in one) matched to a diff's path.
+ * A dependency's file of the same name (node_modules/x/index.js against the repository's index.js) is not it.
+ */
 export function changedFileFor(changes: ChangedLines, file: string): FileChange | undefined {
   const exact = changes.get(file);
   if (exact) return exact;
-  for (const [f, c] of changes) if (file.endsWith('/' + f)) return c;
+  for (const [f, c] of changes)
+    if (file.endsWith('/' + f) && !dependencyFolder.test(file.slice(0, file.length - f.length))) return c;
   return undefined;
 }
 

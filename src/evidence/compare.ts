@@ -264,17 +264,22 @@ export function compareProfiles(
   };
 }
 
-/** Changed lines that carry time at the culprit, most expensive first, quoted from the diff. */
+/**
+ * Changed lines that carry time at the culprit, most expensive first, quoted from the diff. A line with
+ * less than `minShare` of the time carries none of a slowdown worth bisecting: quoting it under "carry the
+ * cost" would mislead.
+ */
 export function hotChangedLines(
   after: ProfileAggregate,
   changes: ChangedLines,
   limit = 8,
+  minShare = 0.01,
 ): { file: string; line: number; text: string; share: number; msPerRun: number }[] {
   const out: { file: string; line: number; text: string; share: number; msPerRun: number }[] = [];
   for (const l of after.lines.values()) {
     const c = changedFileFor(changes, l.file);
     const text = c?.added.get(l.line);
-    if (text === undefined || l.self <= 0) continue;
+    if (text === undefined || l.self <= 0 || (after.totalMs && l.self / after.totalMs < minShare)) continue;
     out.push({
       file: l.file,
       line: l.line,

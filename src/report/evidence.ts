@@ -84,7 +84,8 @@ export function renderEvidence(list: Evidence[] | undefined): string[] {
       L.push('');
     }
     if (e.shrank.length) {
-      L.push(`Shrank: ${e.shrank.map((r) => `${mdCode(r.function)} ${where(r)} ${pts(r.delta)}`).join(', ')}.`, '');
+      const less = (r: EvidenceRow) => `${mdCode(r.function)} ${where(r)} ${pts(r.delta)} (${ms(r.deltaMs)} per run)`;
+      L.push(`Shrank: ${e.shrank.map(less).join(', ')}.`, '');
     }
     if (e.added?.length) {
       const added = e.added;
