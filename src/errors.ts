@@ -77,6 +77,17 @@ export class CommitFailure extends Error {
  * tracked files, its dependencies are installed only when asked.
  */
 export function missingDependencyHint(output: string): string | undefined {
+  // The script the command names is not in the checkout (Node: the entry module, required by nothing;
+  // Python: the file it was asked to open). No install brings it back.
+  const entry =
+    /Cannot find module '((?:\/|\.{1,2}\/)[^']+)'/.exec(output) ?? /can't open file '([^']+)': \[Errno 2\]/.exec(output);
+  if (entry && !/Require stack:\s*\n\s*-|imported from/.test(output)) {
+    const name = entry[1].split('/').pop();
+    return (
+      `${name} is not in this commit's checkout, where the command runs: commit it, or give its absolute ` +
+      'path so that every commit runs the same script'
+    );
+  }
   const where = 'each commit is checked out without node_modules or a virtualenv';
   if (/No module named|ModuleNotFoundError/.test(output))
     return (

@@ -74,6 +74,16 @@ const cases: { name: string; args: string[]; config?: string; code: number; says
     code: 2, says: /cannot be measured: the server crashed.*a dependency is missing.*--install auto.*\n {2}\| Error: Cannot find module 'koa-compose'\n/s,
   },
   {
+    name: 'a script that is not committed (Node)',
+    args: ['--good', 'good', '--bad', 'bad', '--', 'node', 'uncommitted-bench.js'],
+    code: 2, says: /cannot be measured.*\(uncommitted-bench\.js is not in this commit's checkout, where the command runs: commit it, or give its absolute path/s,
+  },
+  {
+    name: 'a script that is not committed (Python)',
+    args: ['--good', 'good', '--bad', 'bad', '--', 'python3', 'uncommitted_bench.py'],
+    code: 2, says: /cannot be measured.*\(uncommitted_bench\.py is not in this commit's checkout, where the command runs/s,
+  },
+  {
     name: 'a Python module the checkout lacks',
     args: ['--good', 'good', '--bad', 'bad', '--', 'python3', '-c', 'import no_such_module_here'],
     code: 2, says: /cannot be measured.*a Python module is missing.*--install "python3 -m venv \.venv.*PYTHONPATH/s,
