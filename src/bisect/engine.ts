@@ -730,8 +730,8 @@ export class BisectEngine {
     }
     this.threshold = Math.max(0.01, Math.min(delta / 2, Math.max(0.05, resolvable)));
     this.thresholdSource =
-      `default: half the good→bad shift of ${pct(delta)} (Hodges-Lehmann), capped at ` +
-      (resolvable > 0.05 ? `the ${pct(resolvable)} the measured noise (${pct(cv)} a sample) can resolve` : '5%') +
+      `default: half the good→bad shift of ${pct(delta)} (Hodges-Lehmann), at most 5%` +
+      (resolvable > 0.05 ? `, raised to the ${pct(resolvable)} the measured noise (${pct(cv)} a sample) can resolve` : '') +
       ', at least 1%';
   }
 
