@@ -55,7 +55,10 @@ describe('where the time went (the table)', () => {
     const unused = { ...perCommit, [sha('e')]: { checkout: 0.1, build: 0, install: 4, measure: 0, cached: false, ahead: true, installedAhead: true } };
     const md2 = costSection({ cost: { ...cost, perCommit: unused, installs: 2 }, culprits: [{}] } as unknown as RunResult).join('\n');
     expect(costRows(md2).has(sha('e').slice(0, 10))).toBe(false);
-    expect(md2).toContain('2 installs (1 run ahead, in the background, for commits the search then did not need), 1 builds');
+    expect(md2).toContain('2 installs (1 of them ahead, in the background, for commits the search then did not need), 1 builds');
+    const copied = { ...unused, [sha('f')]: { checkout: 0.1, build: 0, install: 1, measure: 0, cached: false, ahead: true, installedAhead: true, installReused: true } };
+    const md3 = costSection({ cost: { ...cost, perCommit: copied, installs: 2, installsReused: 1 }, culprits: [{}] } as unknown as RunResult).join('\n');
+    expect(md3).toContain('2 installs and 1 copies from the install cache (2 of them ahead, in the background, for commits the search then did not need)');
   });
 });
 

@@ -23,16 +23,14 @@ export function costSection(r: RunResult): string[] {
   const rows = Object.entries(co.perCommit).filter(([, c]) => worked(c));
   if (rows.length === 0) return [];
   // Installs run ahead for commits the search then did not measure: counted, but they have no row.
-  const unused = Object.values(co.perCommit).filter((c) => !worked(c) && c.installedAhead && !c.installReused).length;
+  const unused = Object.values(co.perCommit).filter((c) => !worked(c) && c.installedAhead).length;
   const s = (v?: number) => (!v ? '–' : v < 1 ? `${Math.round(v * 1000)} ms` : fmtDuration(v));
   const L = ['#### Where the time went', ''];
   const parts = [
     `${fmtDuration(co.wallSeconds)} wall`,
     `${co.installs ?? 0} installs` +
-      [
-        co.installsReused ? ` (${co.installsReused} copied from the install cache)` : '',
-        unused ? ` (${unused} run ahead, in the background, for commits the search then did not need)` : '',
-      ].join(''),
+      (co.installsReused ? ` and ${co.installsReused} copies from the install cache` : '') +
+      (unused ? ` (${unused} of them ahead, in the background, for commits the search then did not need)` : ''),
     `${co.builds} builds${co.buildsRestored ? ` (${co.buildsRestored} restored from the build cache)` : ''}`,
     `${co.cachedBlocks} blocks replayed`,
     ...(co.profileSeconds
