@@ -62,7 +62,8 @@ function machineLines(n: MachineNoise, metricName: string, costs: string): strin
     );
   }
   // Only where the run is mostly CPU work: a sleeping or waiting command's CPU time says little.
-  if (n.cpuCv !== undefined && n.cpuCv > 0 && (n.cpuShare ?? 0) >= 0.2 && n.cv > 0.02 && n.cpuCv < n.cv / 2) {
+  // Worth saying from about 2× fewer samples on.
+  if (n.cpuCv !== undefined && n.cpuCv > 0 && (n.cpuShare ?? 0) >= 0.2 && n.cv > 0.02 && n.cpuCv < n.cv / 1.4) {
     out.push(
       `CPU time varies ${fmtPct(n.cpuCv)} a sample here against ${fmtPct(n.cv)} for wall time: --metric cpu (or metric: 'cpu' in probes.config.ts) ` +
         `would need about ${Math.min(1000, Math.round((n.cv / n.cpuCv) ** 2))}× fewer samples, if the regression is in CPU work`,

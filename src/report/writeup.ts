@@ -175,7 +175,8 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
     for (const [k, v] of shownDetails(c.details?.before, m.name))
       L.push(`| ${detailLabels[k] ?? k} | ${fmtDetail(k, v, unit)} |`);
     L.push(`| Samples | ${c.before.n} |`, '');
-    L.push('### After', '', '| Metric | Before | After | Delta |', '|--------|--------|-------|-------|');
+    // The medians' ratio: the root cause's figure above is the Hodges-Lehmann shift, which can differ a little.
+    L.push('### After', '', '| Metric | Before | After | Δ medians |', '|--------|--------|-------|-------|');
     L.push(
       `| ${md(m.name)} (median) | ${val(c.before.median)} | ${val(c.after.median)} | ${delta(c.before.median, c.after.median)} |`,
     );
@@ -288,8 +289,9 @@ function howSure(r: RunResult): string[] {
   const open = r.commits.filter((c) => c.unresolved);
   if (open.length) {
     out.push(
-      `At ${open.length} commit(s) the noise left a further step of up to ${fmtPct(Math.max(...open.map((c) => c.unresolved!)))} on the commit's side ` +
-        'not ruled out; the estimates gave no hint of one, so the search went on without more samples.',
+      `At ${open.length} commit(s) the noise left a further step on the commit's side not ruled out ` +
+        `(${open.map((c) => `\`${short(c.sha)}\` up to ${fmtPct(c.unresolved!)}`).join(', ')}); ` +
+        'the estimates gave no hint of one, so the search went on without more samples.',
     );
   }
   const inconclusive = r.commits.filter((c) => c.verdict === 'inconclusive');
