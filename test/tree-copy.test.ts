@@ -4,11 +4,12 @@
  * writable with its source.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { copyTree, treeStamp } from '../src/harness/build/tree-copy.js';
+import { writeEntry } from '../src/harness/store/folder-entry.js';
 import { tempDir } from './fixtures/repo.js';
 
 // A fresh process (the cp on its PATH is looked up once per process) runs the source through jiti.
@@ -64,5 +65,17 @@ describe('copies of installed trees', () => {
       copyInProcess(from, to, { ...process.env, PATH: `${bin}:${process.env.PATH}` });
       expectSameTree(from, to);
     }
+  });
+});
+
+describe('an interrupted copy', () => {
+  it('stops at Ctrl-C, and a cache entry being filled leaves nothing half-written', async () => {
+    const stop = new AbortController();
+    stop.abort();
+    const to = join(tempDir('pb-tree-'), 'node_modules');
+    await expect(copyTree(tree(), to, 'system', stop.signal)).rejects.toThrow('aborted');
+    const folder = join(tempDir('pb-entry-'), 'entry');
+    await expect(writeEntry(folder, (tmp) => copyTree(tree(), join(tmp, 'node_modules'), 'system', stop.signal), {})).rejects.toThrow('aborted');
+    expect(readdirSync(dirname(folder))).toEqual([]);
   });
 });

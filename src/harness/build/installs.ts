@@ -153,15 +153,17 @@ export class InstallCache {
     return readEntry<InstallEntry>(join(this.root, key));
   }
 
-  async seed(key: string, worktree: string, entry: InstallEntry): Promise<void> {
+  async seed(key: string, worktree: string, entry: InstallEntry, signal?: AbortSignal): Promise<void> {
     for (const d of entry.dirs) {
-      if (existsSync(join(this.root, key, d))) await copyTree(join(this.root, key, d), join(worktree, d));
+      const from = join(this.root, key, d);
+      if (existsSync(from)) await copyTree(from, join(worktree, d), 'system', signal);
     }
   }
 
-  async save(key: string, worktree: string, entry: Omit<InstallEntry, 'key' | 'time'>): Promise<void> {
+  async save(key: string, worktree: string, entry: Omit<InstallEntry, 'key' | 'time'>, signal?: AbortSignal): Promise<void> {
     await writeEntry(join(this.root, key), async (tmp) => {
-      for (const d of entry.dirs) if (existsSync(join(worktree, d))) await copyTree(join(worktree, d), join(tmp, d));
+      for (const d of entry.dirs)
+        if (existsSync(join(worktree, d))) await copyTree(join(worktree, d), join(tmp, d), 'system', signal);
     }, { ...entry, key, time: new Date().toISOString() });
   }
 }

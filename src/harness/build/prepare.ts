@@ -343,7 +343,7 @@ export class Preparer {
     // An install of another ecosystem (a Python venv) leaves no folder the cache knows how to copy:
     // seeding would give this worktree nothing, so it runs the install itself.
     if (entry?.dirs.length) {
-      await this.installs.seed(key, dir, entry);
+      await this.installs.seed(key, dir, entry, this.options.signal);
       const seconds = (now() - t0) / 1000;
       // Waiting for that install was paying for it: only what the copy beat the install by is saved.
       c.saved += Math.max(0, entry.seconds - seconds - waited);
@@ -386,7 +386,7 @@ export class Preparer {
         // Only folders the install really wrote: one that wrote none (Yarn PnP, `cd web && npm ci`) is
         // run again in each worktree rather than seeded empty.
         const wrote = installDirs(dir).filter((d) => existsSync(join(dir, d)));
-        await this.installs.save(key, dir, { command, seconds, dirs: wrote });
+        await this.installs.save(key, dir, { command, seconds, dirs: wrote }, this.options.signal);
       } finally {
         this.installing.delete(key);
         done();

@@ -32,11 +32,18 @@ function systemCopyArgs(): string[] | null {
 }
 
 /** Copy the folder `from` to `to` (replaced), symlinks kept as links, timestamps and modes kept. */
-export async function copyTree(from: string, to: string, method: CopyMethod = 'system'): Promise<void> {
+export async function copyTree(
+  from: string,
+  to: string,
+  method: CopyMethod = 'system',
+  signal?: AbortSignal,
+): Promise<void> {
   rmSync(to, { recursive: true, force: true });
   const args = method === 'system' ? systemCopyArgs() : null;
   if (args) {
-    const r = await execa('cp', [...args, from, to], { reject: false });
+    // A copy of a large node_modules takes many seconds: Ctrl-C stops it, not only what comes after.
+    const r = await execa('cp', [...args, from, to], { reject: false, cancelSignal: signal });
+    if (signal?.aborted) throw new Error('aborted');
     if (r.exitCode === 0) return;
     rmSync(to, { recursive: true, force: true });
   }

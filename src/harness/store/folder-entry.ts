@@ -40,7 +40,13 @@ export async function writeEntry(
   const tmp = `${folder}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  await fill(tmp);
+  try {
+    await fill(tmp);
+  } catch (e) {
+    // Interrupted or failed while filling: leave no half-written entry behind.
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
   writeFileSync(join(tmp, file), JSON.stringify(json));
   try {
     rmSync(folder, { recursive: true, force: true });
