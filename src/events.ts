@@ -56,6 +56,8 @@ export type RunEvent =
   /** `replayed`: the block comes from the run log of the run being resumed (`cached` says so too). */
   | {
       type: 'measure-start'; target: string; refs: string[]; rounds: number; purpose: Purpose; cached: boolean;
+      /** A later look of its decision (absent for the first): the samples so far did not decide. */
+      look?: number;
       replayed?: true;
     }
   | BlockRecord

@@ -124,6 +124,8 @@ describe('verdicts at the cost the evidence needs', () => {
     expect(r.exitCode, r.all).toBe(0);
     const said = r.stdout.split('\n').filter((l) => l.startsWith('noise '));
     expect(said.length, r.stdout).toBe(2);
+    // The endpoints' second block says why it is there.
+    expect(r.stdout).toMatch(/^measure \S+ against \S+: \d+ round\(s\), look 2: the samples so far did not decide \[endpoints\]$/m);
     const res = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
     // The last word is the endpoints' noise over all their samples, the one the threshold was worked out from.
     const cv = (x: { median: number; spread: number }) => x.spread / x.median;

@@ -66,6 +66,8 @@ export interface MeasureStep {
   purpose: Purpose;
   /** The trial this block belongs to: a round's results are handed back with it (`recordRound`). */
   trial?: number;
+  /** Which look of its decision this is (1 = the first): a later one means the earlier did not decide. */
+  look?: number;
 }
 
 /**
@@ -370,6 +372,7 @@ export class BisectEngine {
       order,
       rounds: Math.max(...counts.map(([, c]) => c)),
       purpose: t.purpose,
+      look: t.look + 1,
     };
   }
 

@@ -55,7 +55,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         const from = e.replayed ? ' (from the run log)' : e.cached ? ' (from cache)' : '';
         write(
           `measure ${short(e.target)}${e.refs.length ? ` against ${e.refs.map(short).join(', ')}` : ''}: ` +
-            `${e.rounds} round(s)${from}` +
+            `${e.rounds} round(s)${from}${e.look ? `, look ${e.look}: the samples so far did not decide` : ''}` +
             `${e.purpose === 'endpoints' ? ' [endpoints]' : ` ${subj(e.target)}`}`,
         );
         break;

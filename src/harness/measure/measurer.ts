@@ -230,7 +230,7 @@ export class Measurer {
 
   /** A block of the interrupted run, from its log: its samples go to the views and the engine as they were. */
   private replayLogged(block: Block, logged: BlockRecord): Record<string, number[]> {
-    const { target, refs, rounds, purpose } = block;
+    const { target } = block;
     const { emit } = this.options;
     this.lastRun = new Set();
     const f = logged.failure;
@@ -244,7 +244,7 @@ export class Measurer {
     this.cost.cachedBlocks++;
     this.costOf(target).cached = true;
     costOf(this.cost, target).saved += logged.seconds ?? 0;
-    emit({ type: 'measure-start', target, refs, rounds, purpose, cached: true, replayed: true });
+    emit({ ...measureStart(block), cached: true, replayed: true });
     for (const [sha, values] of Object.entries(logged.samples)) {
       const d = logged.details?.[sha] ?? [];
       const cut = new Set(logged.censored?.[sha] ?? []);
@@ -261,7 +261,7 @@ export class Measurer {
 
   /** The block measured here, or replayed from the sample store. */
   private async measureOrReuse(block: Block, ordinal: number): Promise<Record<string, number[]>> {
-    const { target, refs, order, rounds, purpose } = block;
+    const { target, refs, order } = block;
     const { options, store, cost, details } = this;
     const { meta, emit, probe, signal } = options;
     const commits = [...refs, target];
@@ -292,7 +292,7 @@ export class Measurer {
         this.fromStore.seconds += stored.seconds;
         this.fromStore.samples += commits.reduce((n, sha) => n + (stored.samples[meta.get(sha)!.tree]?.length ?? 0), 0);
       }
-      emit({ type: 'measure-start', target, refs, rounds, purpose, cached: true });
+      emit({ ...measureStart(block), cached: true });
       const out: Record<string, number[]> = {};
       for (const sha of commits) {
         out[sha] = stored.samples[meta.get(sha)!.tree] ?? [];
@@ -340,7 +340,7 @@ export class Measurer {
     await this.preparer.beginMeasure();
     const m0 = performance.now();
     const ctxs = new Map(commits.map((sha) => [sha, this.contextFor(sha, dirs.get(sha)!)]));
-    emit({ type: 'measure-start', target, refs, rounds, purpose, cached: false });
+    emit({ ...measureStart(block), cached: false });
     const out: Record<string, number[]> = {};
     const outDetails: Record<string, Record<string, number>[]> = {};
     const outCensored: Record<string, number[]> = {};
@@ -459,6 +459,8 @@ export interface Block {
   order: readonly string[];
   rounds: number;
   purpose: Purpose;
+  /** Which look of its decision the block is (1 = the first), where the engine says. */
+  look?: number;
   /** Blocks of these commits asked for before in the run, when the caller counts them (a job of a round). */
   ordinal?: number;
 }
@@ -498,4 +500,10 @@ function unremarkable(value: number, others: readonly number[]): boolean {
 function blame(e: unknown, sha: string): never {
   if (e instanceof CommitFailure && !e.sha) e.sha = sha;
   throw e;
+}
+
+/** The measure-start event of a block; a later look of a decision says which. */
+function measureStart(b: Block) {
+  const { target, refs, rounds, purpose, look } = b;
+  return { type: 'measure-start' as const, target, refs, rounds, purpose, ...(look && look > 1 ? { look } : {}) };
 }
