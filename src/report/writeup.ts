@@ -326,7 +326,7 @@ function culpritSection(c: ResultCulprit, r: RunResult): string[] {
   const val = valueOf(r);
   const samples = `${c.before.n} samples of \`${short(c.baseline)}\` and ${c.after.n} of the culprit, from the blocks that measured them side by side`;
   const L = [
-    `**\`${short(c.sha)}\` ${md(c.subject)}** by ${md(c.author)}, ${c.date.slice(0, 10)}: ${val(c.before.median)} → ${val(c.after.median)}, ` +
+    `**\`${short(c.sha)}\` ${md(c.subject)}** by ${mdCode(c.author)}, ${c.date.slice(0, 10)}: ${val(c.before.median)} → ${val(c.after.median)}, ` +
       `${ratioOf(r, c.before.median, c.after.median, c.change.ratio)} ${r.probe.deterministic ? '(a deterministic probe: one exact measurement of each).' : `(${Math.round(c.change.confidence * 100)}% interval ${fmtRatio(c.change.ci[0])} to ${fmtRatio(c.change.ci[1])}, ${fmtP(c.change.p)}; ${samples}).`}`,
     '',
   ];
