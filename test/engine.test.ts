@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BisectEngine, defaultEngineOptions } from '../src/bisect/engine.js';
 import { CommitGraph } from '../src/bisect/graph.js';
+import { improvementsSeen } from '../src/bisect/improvements.js';
 import { blockOrder, fewestDecisive, looks } from '../src/bisect/schedule.js';
 import { ErrorBudget, plannedDecisions } from '../src/bisect/error-budget.js';
 import { byNearness, decide, factsOf, lean } from '../src/bisect/verdict.js';
@@ -268,10 +269,30 @@ describe('bisect engine on simulated noisy histories', () => {
       expect(Number(m.after.slice(1))).toBeLessThan(30);
       expect(Number(m.through.slice(1))).toBeGreaterThanOrEqual(30);
     }
+    // A deterministic probe measures each commit once, in no trial shared with its reference: still shown.
+    const exact = simulateBisect({ ...hid, cv: 0 }, 1, { deterministic: true });
+    expect(exact.culpritIdx).toEqual([20]);
+    expect(exact.outcome.improvements?.length).toBeGreaterThanOrEqual(1);
     for (const seed of [1, 2, 3]) {
       expect(simulateBisect({ ...hid, steps: [{ at: 20, size: 1 }] }, seed).outcome.improvements).toEqual([]);
       expect(simulateBisect({ n: 128, steps: [{ at: 20, size: 0.08 }, { at: 90, size: 0.25 }], noise: 'normal', cv: 0.03 }, seed).outcome.improvements).toEqual([]);
     }
+  });
+
+  it('sees no improvement in a branch merged from before good, which does not descend from it', () => {
+    // p0 - g0 (good, outside the range) - a1 - M ; p0 - s1 - M: s1 forked before good.
+    const g = new CommitGraph([
+      { sha: 'a1', parents: ['g0'] }, { sha: 's1', parents: ['p0'] }, { sha: 'M', parents: ['a1', 's1'] },
+    ]);
+    expect(g.descendsFrom('a1', 'g0')).toBe(true);
+    expect(g.descendsFrom('M', 'g0')).toBe(true);
+    expect(g.descendsFrom('s1', 'g0')).toBe(false);
+    expect(g.descendsFrom('M', 's1')).toBe(true);
+    expect(g.descendsFrom('a1', 's1')).toBe(false);
+    const better = { worse: -0.3, lo: -0.35, hi: -0.25, p: 1e-6, same: false, different: true };
+    const verdict = (sha: string) => ({ sha, verdict: 'good' as const, refs: ['g0', 'M'], vsGood: better, samples: 10 });
+    expect(improvementsSeen([verdict('s1')], g)).toEqual([]);
+    expect(improvementsSeen([verdict('a1')], g).map((m) => [m.after, m.through, m.commits])).toEqual([['g0', 'a1', 1]]);
   });
 
   it('reports both steps of a two-step history, in commit order', () => {

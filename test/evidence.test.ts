@@ -236,6 +236,12 @@ describe('evidence: pure parts', () => {
     );
     // The indented continuation of a module-level statement is module code too.
     expect(row(diffAt(701, 'cpp_style_comment = Combine(', '    Regex(r"/\\*(?:[^*]|\\*(?!/))*")'))?.calledFrom?.function).toBe('<module>');
+    // The body of a function the hunk itself adds is that function's, not the module's.
+    const added = parseUnifiedDiff(
+      'diff --git a/pyparsing/helpers.py b/pyparsing/helpers.py\n--- a/pyparsing/helpers.py\n+++ b/pyparsing/helpers.py\n' +
+        '@@ -5,0 +6,3 @@ import re\n+def helper(data):\n+    total = 0\n+    return total\n',
+    );
+    expect(row(added)?.calledFrom).toBeUndefined();
     // A change inside a function the path does not pass through is not the module's code.
     const inHelper = row(diffAt(12, 'def delimited_list(expr):', '    return x'));
     expect(inHelper?.calledFrom).toBeUndefined();

@@ -734,7 +734,9 @@ export class BisectEngine {
     this.threshold = Math.max(0.01, Math.min(delta / 2, Math.max(0.05, resolvable)));
     this.thresholdSource =
       `default: half the good→bad shift of ${pct(delta)} (Hodges-Lehmann), at most 5%` +
-      (resolvable > 0.05 ? `, raised to the ${pct(resolvable)} the measured noise (${pct(cv)} a sample) can resolve` : '') +
+      (resolvable > 0.05 && delta / 2 > 0.05
+        ? `, raised to the ${pct(resolvable)} the measured noise (${pct(cv)} a sample) can resolve`
+        : '') +
       ', at least 1%';
   }
 
@@ -1007,6 +1009,8 @@ export class BisectEngine {
    * may come from a machine that ran at another speed then.
    */
   private shownSideBySide(m: ImprovementSeen): boolean {
+    // One exact value a commit, measured once: no machine speed to have moved, and no shared trial.
+    if (this.opts.deterministic) return true;
     for (const machine of this.machinesOf(m.commit)) {
       const [commit, ref] = this.fromSharedTrials(m.commit, m.ref, machine);
       if (!commit.length || !ref.length) continue;

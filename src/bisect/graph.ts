@@ -71,6 +71,8 @@ export class CommitGraph {
   readonly parents: number[][];
   /** Ancestors of each commit within the range, the commit itself included. */
   readonly ancestors: Bitset[];
+  /** Parents outside the range (the good endpoint, or where a merged branch forked), per commit. */
+  private readonly outside: string[][];
 
   constructor(commits: readonly RangeCommit[], opts: { firstParent?: boolean } = {}) {
     const bySha = new Map(commits.map((c) => [c.sha, c]));
@@ -102,6 +104,10 @@ export class CommitGraph {
     this.parents = order.map((s) =>
       this.inRangeParents(bySha.get(s)!, bySha, opts.firstParent).map((p) => this.index.get(p)!),
     );
+    this.outside = order.map((sha) => {
+      const c = bySha.get(sha)!;
+      return (opts.firstParent ? c.parents.slice(0, 1) : c.parents).filter((p) => !bySha.has(p));
+    });
     this.ancestors = [];
     for (let i = 0; i < order.length; i++) {
       const b = new Bitset(order.length);
@@ -118,6 +124,18 @@ export class CommitGraph {
 
   get size(): number {
     return this.shas.length;
+  }
+
+  /**
+   * Whether `sha` is an ancestor of `ref` (either may be the good endpoint, outside the range): on a
+   * merged branch that forked before good, a commit is in the range without descending from good.
+   */
+  descendsFrom(sha: string, ref: string): boolean {
+    const i = this.index.get(sha);
+    if (i === undefined) return false;
+    const r = this.index.get(ref);
+    if (r !== undefined) return this.ancestors[i].has(r);
+    return this.ancestors[i].toArray().some((k) => this.outside[k].includes(ref));
   }
 
   /**

@@ -12,7 +12,9 @@ export function improvementsSeen(verdicts: readonly CommitVerdict[], graph: Comm
     let found: Omit<ImprovementSeen, 'commits'> | undefined;
     if (v.verdict === 'bad' && v.vsBad?.different && v.vsBad.worse > 0)
       found = { after: v.sha, through: bad, commit: v.sha, ref: bad, refSide: 'bad', vs: v.vsBad };
-    if (v.verdict === 'good' && v.vsGood?.different && v.vsGood.worse < 0)
+    // Better than a good reference it does not descend from (a branch merged from before good) shows no
+    // change in between: good's own history, outside the range, may have made good slower.
+    if (v.verdict === 'good' && v.vsGood?.different && v.vsGood.worse < 0 && graph.descendsFrom(v.sha, good))
       found = { after: good, through: v.sha, commit: v.sha, ref: good, refSide: 'good', vs: v.vsGood };
     if (!found || !graph.index.has(found.through)) continue;
     const key = `${found.after}..${found.through}`;

@@ -10,6 +10,11 @@ export interface FileChange {
    * the module statement it continues).
    */
   hunks: { oldStart: number; oldCount: number; newStart: number; newCount: number; context: string }[];
+  /**
+   * Per added line, the nearest line above it that starts at the first column: the hunk header's, until
+   * an added line of the hunk itself starts there (a `def` the commit added encloses the body after it).
+   */
+  enclosing: Map<number, string>;
 }
 
 export function parseUnifiedDiff(diff: string): ChangedLines {
@@ -17,6 +22,7 @@ export function parseUnifiedDiff(diff: string): ChangedLines {
   let file: string | undefined;
   let newFile = false;
   let line = 0;
+  let enclosing = '';
   for (const raw of diff.split('\n')) {
     if (raw.startsWith('diff --git ')) {
       file = undefined;
@@ -25,10 +31,11 @@ export function parseUnifiedDiff(diff: string): ChangedLines {
     else if (raw.startsWith('+++ ')) {
       const p = raw.slice(4).trim();
       file = p === '/dev/null' ? undefined : p.replace(/^b\//, '');
-      if (file && !out.has(file)) out.set(file, { added: new Map(), newFile, hunks: [] });
+      if (file && !out.has(file)) out.set(file, { added: new Map(), newFile, hunks: [], enclosing: new Map() });
     } else if (raw.startsWith('@@')) {
       const m = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$/.exec(raw);
       line = m ? Number(m[3]) : 0;
+      enclosing = m?.[5] ?? '';
       if (m && file)
         out
           .get(file)!
@@ -40,7 +47,11 @@ export function parseUnifiedDiff(diff: string): ChangedLines {
             context: m[5],
           });
     } else if (file && raw.startsWith('+')) {
-      out.get(file)!.added.set(line, raw.slice(1));
+      const text = raw.slice(1);
+      const f = out.get(file)!;
+      f.added.set(line, text);
+      f.enclosing.set(line, enclosing);
+      if (/^\S/.test(text)) enclosing = text;
       line++;
     } else if (file && raw.startsWith(' ')) line++;
   }

@@ -87,19 +87,18 @@ function bodyLines(f: FnStat, a: ProfileAggregate): number[] {
 /**
  * cProfile names a module's top-level code `<module>`, at line 1, and gives no line of it: its lines are
  * the ones the culprit added outside any `def` or `class`. A line at the first column that is not a
- * definition is; an indented one is where its hunk's context (the line git's header quotes) is not a
- * definition either (the continuation of a module-level statement).
+ * definition is; an indented one is where the nearest first-column line above it (the hunk header's, or
+ * one the hunk added) is not a definition either (the continuation of a module-level statement).
  */
 export function moduleLines(f: { file: string }, changes: ChangedLines): number[] {
   const c = changedFileFor(changes, f.file);
   if (!c) return [];
   // With a repository's `diff=python` attribute git heads hunks with the nearest def, indented or not.
   const definition = /^\s*(async\s+def|def|class)\b|^@/;
-  const contextOf = (l: number) => c.hunks.find((h) => l >= h.newStart && l < h.newStart + h.newCount)?.context ?? '';
   return [...c.added]
     .filter(([l, text]) => {
       if (!text.trim() || text.trim().startsWith('#')) return false;
-      return /^\S/.test(text) ? !definition.test(text) : !definition.test(contextOf(l));
+      return /^\S/.test(text) ? !definition.test(text) : !definition.test(c.enclosing.get(l) ?? '');
     })
     .map(([l]) => l);
 }
@@ -265,9 +264,9 @@ export function compareProfiles(
 }
 
 /**
- * Changed lines that carry time at the culprit, most expensive first, quoted from the diff. A line with
- * less than `minShare` of the time carries none of a slowdown worth bisecting: quoting it under "carry the
- * cost" would mislead.
+ * Changed lines that carry time at the culprit, most expensive first, quoted from the diff. Lines with
+ * less than `minShare` of the time are left out: beside the steps a bisect usually names they read as
+ * noise under a heading that says they carry the cost.
  */
 export function hotChangedLines(
   after: ProfileAggregate,
