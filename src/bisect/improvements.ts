@@ -1,4 +1,4 @@
-import type { CommitGraph } from './graph.js';
+import type { Bitset, CommitGraph } from './graph.js';
 import type { CommitVerdict, ImprovementSeen } from './outcome.js';
 
 /**
@@ -6,7 +6,7 @@ import type { CommitVerdict, ImprovementSeen } from './outcome.js';
  * pin it to, oldest first.
  */
 export function improvementsSeen(verdicts: readonly CommitVerdict[], graph: CommitGraph): ImprovementSeen[] {
-  const seen = new Map<string, ImprovementSeen & { range: ReturnType<CommitGraph['between']> }>();
+  const seen = new Map<string, ImprovementSeen & { range: Bitset }>();
   for (const v of verdicts) {
     const [good, bad] = v.refs;
     let found: Omit<ImprovementSeen, 'commits'> | undefined;

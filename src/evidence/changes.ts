@@ -4,15 +4,12 @@ export type ChangedLines = Map<string, FileChange>;
 export interface FileChange {
   added: Map<number, string>;
   newFile: boolean;
+  /** Hunks in order, for mapping a parent's line numbers to the culprit's. */
+  hunks: { oldStart: number; oldCount: number; newStart: number; newCount: number }[];
   /**
-   * Hunks in order, for mapping a parent's line numbers to the culprit's. `context` is the line git's hunk
-   * header quotes: the nearest line above the hunk that starts at its first column (a Python `def`, or
-   * the module statement it continues).
-   */
-  hunks: { oldStart: number; oldCount: number; newStart: number; newCount: number; context: string }[];
-  /**
-   * Per added line, the nearest line above it that starts at the first column: the hunk header's, until
-   * an added line of the hunk itself starts there (a `def` the commit added encloses the body after it).
+   * Per added line, the nearest line above it that starts at the first column: the one git's hunk header
+   * quotes, until an added line of the hunk itself starts there (a `def` the commit added encloses the body
+   * after it).
    */
   enclosing: Map<number, string>;
 }
@@ -44,7 +41,6 @@ export function parseUnifiedDiff(diff: string): ChangedLines {
             oldCount: m[2] === undefined ? 1 : Number(m[2]),
             newStart: line,
             newCount: m[4] === undefined ? 1 : Number(m[4]),
-            context: m[5],
           });
     } else if (file && raw.startsWith('+')) {
       const text = raw.slice(1);

@@ -194,9 +194,8 @@ export function compareProfiles(
     let v = changedFn.get(key);
     if (v === undefined) {
       const f = a.fns.get(key) ?? before.fns.get(key);
-      const body = (g: FnStat) =>
-        after.fnLines.get(key)?.keys() ?? (g.function === '<module>' ? moduleLines(g, changes) : bodyLines(g, after));
-      v = f ? inChangeOf(f, body(f), changes) : false;
+      const lines = (g: FnStat) => (g.function === '<module>' ? moduleLines(g, changes) : bodyLines(g, after));
+      v = f ? inChangeOf(f, after.fnLines.get(key)?.keys() ?? lines(f), changes) : false;
       changedFn.set(key, v);
     }
     return v;

@@ -128,14 +128,14 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
       '',
     );
   if (r.status === 'undecided') L.push(`${md(undecidedText(r.noRegressionBelow), 1000)}.`, '');
-  const better = r.improvements ?? [];
-  if (better.length)
+  const improved = r.improvements ?? [];
+  if (improved.length)
     L.push(
-      `**Not the whole change:** the verdicts also showed ${better.length === 1 ? 'a change' : 'changes'} for the better in the range, ` +
-        `which perfbisect does not look for, so the change from good to bad is the regressions below less ${better.length === 1 ? 'it' : 'them'}. ` +
+      `**Not the whole change:** the verdicts also showed ${improved.length === 1 ? 'a change' : 'changes'} for the better in the range, ` +
+        `which perfbisect does not look for, so the change from good to bad is the regressions below less ${improved.length === 1 ? 'it' : 'them'}. ` +
         'To locate one, bisect its range for the improvement (`git bisect start --term-old=slow --term-new=fast <up to> <after>`).',
       '',
-      ...better.map((m) => `- ${improvementText(m, r.probe.metric.better, (s) => `\`${s}\``)}.`),
+      ...improved.map((m) => `- ${improvementText(m, r.probe.metric.better, (s) => `\`${s}\``)}.`),
       '',
     );
 
