@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './fixtures/cli.js';
 import { FixtureRepo, linearRepo, tempDir } from './fixtures/repo.js';
 import type { RunResult } from '../src/report/result.js';
+import { cpuWouldHelp } from '../src/report/noise.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((f) => f()));
@@ -45,7 +46,7 @@ describe('verdicts at the cost the evidence needs', () => {
     // The hint follows the figures the run measured (a shared host can make CPU time noisy too).
     const n = w.noise!;
     expect(n.cpuCv, JSON.stringify(n)).toBeGreaterThan(0);
-    const hinted = n.cpuCv! < n.cv / 2 && (n.cpuShare ?? 0) >= 0.2 && n.cv > 0.02;
+    const hinted = cpuWouldHelp(n);
     expect(/CPU time varies .* --metric cpu/.test(wall.stdout), JSON.stringify(n)).toBe(hinted);
 
     const { repo, culprit, shas } = jitterRepo(8, 5);

@@ -48,6 +48,14 @@ export function noiseLines(n: NoiseReport, metricName: string, better: 'lower' |
   return out;
 }
 
+/**
+ * Whether `--metric cpu` is worth suggesting: the run is mostly CPU work (a sleeping or waiting command's
+ * CPU time says little), and CPU time would need about 2× fewer samples or more.
+ */
+export function cpuWouldHelp<T extends Pick<NoiseReport, 'cv' | 'cpuCv' | 'cpuShare'>>(n: T): n is T & { cpuCv: number } {
+  return n.cpuCv !== undefined && n.cpuCv > 0 && (n.cpuShare ?? 0) >= 0.2 && n.cv > 0.02 && n.cpuCv < n.cv / 1.4;
+}
+
 type MachineNoise = Pick<NoiseReport, 'cv' | 'cpuCv' | 'cpuShare' | 'cores' | 'load' | 'busy' | 'loaded'>;
 
 /** How busy the machine is, and whether CPU time would be the quieter metric. */
@@ -61,9 +69,7 @@ function machineLines(n: MachineNoise, metricName: string, costs: string): strin
       `machine busy: load ${n.load.toFixed(1)} on ${n.cores} cores${who ? `; ${who}` : ''}: ${termText(metricName)} is noisier and ${costs}`,
     );
   }
-  // Only where the run is mostly CPU work: a sleeping or waiting command's CPU time says little.
-  // Worth saying from about 2× fewer samples on.
-  if (n.cpuCv !== undefined && n.cpuCv > 0 && (n.cpuShare ?? 0) >= 0.2 && n.cv > 0.02 && n.cpuCv < n.cv / 1.4) {
+  if (cpuWouldHelp(n)) {
     out.push(
       `CPU time varies ${fmtPct(n.cpuCv)} a sample here against ${fmtPct(n.cv)} for wall time: --metric cpu (or metric: 'cpu' in probes.config.ts) ` +
         `would need about ${Math.min(1000, Math.round((n.cv / n.cpuCv) ** 2))}× fewer samples, if the regression is in CPU work`,
