@@ -265,7 +265,7 @@ export async function runBisect(
           // Resumed: what the interrupted run said here (and, with --budget, the confidence it relaxed to).
           const said = replay?.noises[noiseReports];
           const elapsed = (performance.now() - budgetStart) / 60_000;
-          noise = said ?? (await noiseReport(engine, measurer, [good, bad], options.budgetMinutes, elapsed));
+          noise = said ?? (await noiseReport(engine, measurer, [good, bad], options.budgetMinutes, elapsed, options.engine.confidence));
           if (said?.budget) engine.relax(said.budget.confidence);
           noiseReports++;
           emit({ type: 'noise', noise });
@@ -342,6 +342,7 @@ async function noiseReport(
   ends: string[],
   budget: number | undefined,
   elapsedMinutes: number,
+  requested: number,
 ): Promise<NoiseReport> {
   const { cost } = measurer;
   const { secondsPerRun } = measurer;
@@ -356,7 +357,8 @@ async function noiseReport(
     const fits = confidenceWithin(budget - elapsedMinutes, asked, at) ?? 0.5;
     if (fits < asked) engine.relax(fits);
     f = at(fits);
-    budgetNote = { minutes: budget, confidence: fits, asked };
+    // What the user asked for, not what an earlier report of this run had already relaxed the engine to.
+    budgetNote = { minutes: budget, confidence: fits, asked: requested };
   }
   const load = await machineLoad();
   // Endpoints replayed from the cache were measured by an earlier run: today's load says nothing about them.
