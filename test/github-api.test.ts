@@ -233,6 +233,22 @@ describe('--github-comment: one comment per culprit, found again and updated', (
     expect(body).toContain('```sh\nperfbisect --good v1.2 --bad HEAD --probe api --github-comment\n```');
   });
 
+  it('says when the range also holds a change for the better, so the culprit is larger than good → bad', () => {
+    const plain = runResult([culprit(sha('c'), 'slow')]);
+    expect(renderBisectComment(plain, plain.culprits[0], { serverUrl: 'https://github.com', owner: 'o', repo: 'r' })).not.toContain(
+      'Not the whole change',
+    );
+    const r = {
+      ...plain,
+      improvements: [
+        { after: sha('d'), through: sha('e'), commits: 3, commit: sha('d'), ref: sha('b'), refSide: 'bad' as const, vs: { worse: 0.47, lo: 0.24, hi: 0.87, p: 3e-6 } },
+      ],
+    };
+    const body = renderBisectComment(r, r.culprits[0], { serverUrl: 'https://github.com', owner: 'o', repo: 'r' });
+    expect(body).toContain('**Not the whole change:** the range also holds a change for the better');
+    expect(body).toMatch(/- `dddddddddd`, on the bad side, measured \+47\.0% \[.* against bad `bbbbbbbbbb` .*a change for the better lies after `dddddddddd`, up to `eeeeeeeeee` \(3 commits\), not looked for\./);
+  });
+
   it('creates the comment on the merged pull request, then edits it on a re-run: one comment', async () => {
     freshFake();
     fake.pullRequest(3, [sha('c')], { merged: false });

@@ -2,6 +2,7 @@ import type { Evidence, EvidenceRow } from '../evidence/types.js';
 import { fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
 import { md, mdCode, mdFence } from './escape.js';
 import { fitBody, hiddenMarker } from './github-markdown.js';
+import { improvementText } from './improvements.js';
 import type { ResultCulprit, RunResult } from './result.js';
 
 /** What a GitHub post links to: commits on the web, and where the full writeup can be read. */
@@ -65,6 +66,7 @@ export function renderBisectComment(r: RunResult, c: ResultCulprit, links: GitHu
     );
     L.push(`This bisect found ${r.culprits.length} culprits; the others: ${list.join(', ')}.`, '');
   }
+  L.push(...improvementsSeen(r));
   L.push(...evidenceSummary(r.evidence?.find((x) => x.culprit === c.sha)));
   if (c.files.length) {
     const shown = c.files.slice(0, 5).map((f) => `${mdCode(f.file)} +${f.added} −${f.removed}`);
@@ -75,6 +77,20 @@ export function renderBisectComment(r: RunResult, c: ResultCulprit, links: GitHu
   L.push('<details><summary>Reproduce</summary>', '', ...mdFence(r.reproduce, 'sh'), '', '</details>', '');
   L.push(`<sub>Posted by perfbisect (run ${md(r.runId, 80)}). Running this bisect again updates it.</sub>`);
   return fitBody(L);
+}
+
+/** A change for the better in the range means the culprit's own change is larger than good → bad shows. */
+function improvementsSeen(r: RunResult): string[] {
+  const improved = r.improvements ?? [];
+  if (!improved.length) return [];
+  const lines = improved.map((m) => `- ${improvementText(m, r.probe.metric.better, (s) => mdCode(s))}.`);
+  return [
+    `**Not the whole change:** the range also holds ${improved.length === 1 ? 'a change' : 'changes'} for the ` +
+      'better, which perfbisect does not look for; the full writeup says how to locate one.',
+    '',
+    ...lines,
+    '',
+  ];
 }
 
 /** The line that sends a reader to the full writeup: the workflow run, another URL, or a local path. */
