@@ -54,6 +54,17 @@ const FLEET_ENDPOINT_SAMPLES = 16;
 /** Samples a side that make a side-by-side measurement of a culprit and its parent worth reporting alone. */
 const SIDE_BY_SIDE_ENOUGH = 5;
 
+/** What src/bisect/rehearsal.ts replays the rest of a bisect from. */
+export interface RehearsalInput {
+  /** Commits in the range after good, bad included. */
+  commits: number;
+  /** The endpoints' samples. */
+  good: readonly number[];
+  bad: readonly number[];
+  /** The run's engine options, with the threshold it settled on. */
+  options: EngineOptions;
+}
+
 /** What the harness should measure next: the commits of `order`, one run each, in that order. */
 export interface MeasureStep {
   type: 'measure';
@@ -222,6 +233,18 @@ export class BisectEngine {
         2 * this.minSamples,
       ),
       maxSamples: this.maxSamples,
+    };
+  }
+
+  /** What src/bisect/rehearsal.ts needs to replay the rest of this bisect on made-up samples. */
+  rehearsalInput(): RehearsalInput | undefined {
+    if (this.threshold === undefined || this.opts.deterministic) return undefined;
+    const values = (sha: string) => (this.taken.get(sha) ?? []).flatMap((t) => t.values);
+    return {
+      commits: this.graph.size,
+      good: values(this.good),
+      bad: values(this.bad),
+      options: { ...this.opts, confidence: this.confidence, threshold: this.threshold },
     };
   }
 

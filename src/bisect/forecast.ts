@@ -7,7 +7,8 @@ import { zFor } from '../stats/mann-whitney.js';
  * s must be worse (or better) than the other side's reference by more than half the threshold, with
  * the strict error rate, and like its own side's reference within the minimum further step, at the
  * lenient level; the references bring about twice the target's samples. They are the least a verdict
- * takes at this noise: a commit whose estimate lands off its reference's level by chance takes more.
+ * takes at this noise: a commit whose estimate lands off its reference's level by chance takes more,
+ * so the time is priced by a rehearsal of the rule itself where one is given.
  */
 export interface ForecastInput {
   /** Relative noise of one sample (MAD / median). */
@@ -27,6 +28,16 @@ export interface ForecastInput {
   /** Samples a verdict takes at least (its first look) and at most. */
   minSamples: number;
   maxSamples: number;
+  /** The rest of the bisect replayed on made-up samples (src/bisect/rehearsal.ts): prices it when given. */
+  rehearsed?: Rehearsal;
+}
+
+/** What src/bisect/rehearsal.ts found the rest of the bisect to cost. */
+export interface Rehearsal {
+  /** Probe runs after the endpoints (median over the rehearsed histories). */
+  runs: number;
+  /** Commits measured after the endpoints, each a build and at least one verdict. */
+  commits: number;
 }
 
 export interface Forecast {
@@ -38,6 +49,8 @@ export interface Forecast {
    * that stands out, and one of a cold reference, cost a run more).
    */
   runsPerVerdict: number;
+  /** Commits still to decide. */
+  verdicts: number;
   minutes: number;
 }
 
@@ -65,9 +78,12 @@ export function forecast(i: ForecastInput): Forecast {
   // At the first look the references take one fresh sample each; past it, half the target's count each.
   // The target's warm-up run is one of its samples unless it stands out.
   const refs = n <= i.minSamples ? 2 : n;
-  const runsPerVerdict = n + refs;
-  const minutes = (i.verdicts * (runsPerVerdict * i.secondsPerRun + i.secondsPerBuild)) / 60;
-  return { samplesFor5pct, samplesForThisStep, runsPerVerdict, minutes };
+  const least = { runsPerVerdict: n + refs, verdicts: i.verdicts };
+  // The formula is the least a verdict takes; the rehearsal also pays for what chance adds.
+  const r = i.rehearsed;
+  const { runsPerVerdict, verdicts } = r?.commits ? { runsPerVerdict: r.runs / r.commits, verdicts: r.commits } : least;
+  const minutes = (verdicts * (runsPerVerdict * i.secondsPerRun + i.secondsPerBuild)) / 60;
+  return { samplesFor5pct, samplesForThisStep, runsPerVerdict, verdicts, minutes };
 }
 
 /**

@@ -5,7 +5,8 @@ import type { Outcome } from '../../bisect/outcome.js';
 import { finishBisect, referenceFailure } from './finish-bisect.js';
 import { ciBuildSource } from '../build/ci-artifacts.js';
 import { runRounds } from '../fleet/rounds.js';
-import { confidenceWithin, forecast } from '../../bisect/forecast.js';
+import { confidenceWithin, forecast, type Forecast } from '../../bisect/forecast.js';
+import { rehearse } from '../../bisect/rehearsal.js';
 import { isLoaded, machineLoad } from '../process/machine-load.js';
 import { CommitFailure, ExitCode, UsageError } from '../../errors.js';
 import type { CommitMeta, EventStream, NoiseReport, RunEvent } from '../../events.js';
@@ -351,11 +352,21 @@ async function noiseReport(
   const built = ends.map((s) => cost.perCommit[s]?.build ?? 0);
   const input = engine.forecastInput(secondsPerRun, built.reduce((a, b) => a + b, 0) / ends.length)!;
   const { cpuCv, cpuShare } = measurer.cpuNoise(ends);
-  let f = forecast(input);
+  const asked = engine.currentConfidence;
+  const rehearsal = engine.rehearsalInput();
+  const priced = new Map<number, Forecast>();
+  // Each level rehearses the rest of the bisect at that confidence (well under a second).
+  const at = (c: number): Forecast => {
+    const known = priced.get(c);
+    if (known) return known;
+    const rehearsed = rehearsal && rehearse({ ...rehearsal, options: { ...rehearsal.options, confidence: c } });
+    const f = forecast({ ...input, alpha: (input.alpha * (1 - c)) / (1 - asked), rehearsed });
+    priced.set(c, f);
+    return f;
+  };
+  let f = at(asked);
   let budgetNote: NoiseReport['budget'];
   if (budget) {
-    const asked = engine.currentConfidence;
-    const at = (c: number) => forecast({ ...input, alpha: (input.alpha * (1 - c)) / (1 - asked) });
     const fits = confidenceWithin(budget - elapsedMinutes, asked, at) ?? 0.5;
     if (fits < asked) engine.relax(fits);
     f = at(fits);
@@ -374,7 +385,7 @@ async function noiseReport(
     maxSamples: input.maxSamples,
     delta: input.delta,
     minutes: f.minutes,
-    verdicts: input.verdicts,
+    verdicts: f.verdicts,
     cores: load.cores,
     load: load.load,
     busy: replayed ? [] : load.busy,

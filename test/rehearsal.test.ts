@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { BisectEngine, defaultEngineOptions } from '../src/bisect/engine.js';
+import { forecast } from '../src/bisect/forecast.js';
+import { rehearse } from '../src/bisect/rehearsal.js';
+import { seededRng } from '../src/stats/rng.js';
+import { interleaved, linearCommits, sampler, shaOf, type History } from '../bench/simulate.js';
+
+/** A simulated bisect: what the rehearsal forecast at its endpoints, and what the rest then cost. */
+function forecastAndCost(h: History, seed: number) {
+  const sample = sampler(h, seededRng(seed));
+  const engine = new BisectEngine(
+    linearCommits(h.n),
+    { good: shaOf(0), bad: shaOf(h.n - 1) },
+    { better: 'lower', deterministic: false, ...defaultEngineOptions },
+    seededRng(seed ^ 0x9e3779b9),
+  );
+  let runs = 0;
+  let at: number | undefined;
+  let forecastRuns: number | undefined;
+  let formulaRuns: number | undefined;
+  for (;;) {
+    if (at === undefined && engine.endpointsDecision) {
+      at = runs;
+      forecastRuns = rehearse(engine.rehearsalInput()!)?.runs;
+      const least = forecast(engine.forecastInput(1, 0)!);
+      formulaRuns = least.runsPerVerdict * least.verdicts;
+    }
+    const step = engine.next();
+    if (step.type === 'done') return { forecast: forecastRuns!, formula: formulaRuns!, actual: runs - (at ?? runs) };
+    const got = interleaved(step, (sha) => sample(Number(sha.slice(1))));
+    runs += step.order.length;
+    engine.record(got);
+  }
+}
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+
+describe('rehearsing the rest of the bisect on the endpoints\' noise', () => {
+  it('forecasts the probe runs the verdicts then take, where the formula alone is two to four times low', () => {
+    for (const cv of [0.03, 0.1]) {
+      const h: History = { n: 120, steps: [{ at: 40, size: 0.25 }], noise: 'normal', cv };
+      const runs = Array.from({ length: 7 }, (_, s) => forecastAndCost(h, 100 + s));
+      const ratio = median(runs.map((r) => r.actual / r.forecast));
+      expect(ratio, JSON.stringify({ cv, runs })).toBeGreaterThan(0.6);
+      expect(ratio, JSON.stringify({ cv, runs })).toBeLessThan(1.7);
+      if (cv === 0.1) expect(median(runs.map((r) => r.actual / r.formula))).toBeGreaterThan(1.7);
+    }
+  });
+
+  it('costs more where the endpoints were noisier, and gives the same figures for the same samples', () => {
+    const ends = (cv: number) => {
+      const rng = seededRng(7);
+      const draw = (level: number) => Array.from({ length: 12 }, () => level * (1 + cv * (rng() - 0.5) * 3.4));
+      return { commits: 60, good: draw(100), bad: draw(130), options: { better: 'lower' as const, deterministic: false, ...defaultEngineOptions, threshold: 0.05 } };
+    };
+    const quiet = rehearse(ends(0.02))!;
+    const noisy = rehearse(ends(0.12))!;
+    expect(noisy.runs).toBeGreaterThan(2 * quiet.runs);
+    expect(rehearse(ends(0.12))).toEqual(noisy);
+    // log2 60 ≈ 6 commits to decide.
+    expect(quiet.commits).toBeGreaterThanOrEqual(5);
+    expect(quiet.commits).toBeLessThanOrEqual(9);
+  });
+
+  it('prices the time from the rehearsal when it has one', () => {
+    const input = {
+      cv: 0.1, delta: 0.3, threshold: 0.05, alpha: 0.002, minStep: 0.05, beta: 0.05,
+      verdicts: 7, secondsPerRun: 2, secondsPerBuild: 30, minSamples: 5, maxSamples: 60,
+    };
+    const f = forecast({ ...input, rehearsed: { runs: 300, commits: 6 } });
+    expect(f).toMatchObject({ verdicts: 6, runsPerVerdict: 50 });
+    expect(f.minutes).toBeCloseTo((300 * 2 + 6 * 30) / 60);
+    expect(forecast(input).verdicts).toBe(7);
+  });
+
+  it('rehearses nothing when the endpoints show no step', () => {
+    const flat = Array.from({ length: 10 }, (_, i) => 100 + (i % 3));
+    expect(rehearse({ commits: 30, good: flat, bad: flat, options: { better: 'lower', deterministic: false, ...defaultEngineOptions, threshold: 0.05 } })).toBeUndefined();
+  });
+});
