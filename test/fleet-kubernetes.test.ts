@@ -129,7 +129,7 @@ describe('the Indexed Job of a round', () => {
 describe('bisect in rounds on Kubernetes (an Indexed Job a round)', () => {
   let repo: ReturnType<typeof linearRepo>;
   beforeAll(() => {
-    repo = linearRepo({ commits: 9, regressAt: [6] });
+    repo = linearRepo({ commits: 6, regressAt: [4] });
     cleanups.push(() => repo.repo.cleanup());
   });
 
@@ -137,7 +137,7 @@ describe('bisect in rounds on Kubernetes (an Indexed Job a round)', () => {
     const cluster = new FakeCluster(repo.repo.dir);
     const { r, result } = await clusterRun(cluster, repo.repo.dir);
     expect(r.exitCode, r.all).toBe(0);
-    expect(result!.culprits.map((c) => c.sha)).toEqual([repo.shas[6]]);
+    expect(result!.culprits.map((c) => c.sha)).toEqual([repo.shas[4]]);
     expect(cluster.jobs).toHaveLength(result!.cost.rounds!);
     expect(cluster.jobs.every((j) => j.namespace === 'perf' && j.manifest.spec.completionMode === 'Indexed')).toBe(
       true,
@@ -156,7 +156,7 @@ describe('bisect in rounds on Kubernetes (an Indexed Job a round)', () => {
     cluster.fates.push('run', 'fail');
     const { r, result } = await clusterRun(cluster, repo.repo.dir);
     expect(r.exitCode, r.all).toBe(0);
-    expect(result!.culprits.map((c) => c.sha)).toEqual([repo.shas[6]]);
+    expect(result!.culprits.map((c) => c.sha)).toEqual([repo.shas[4]]);
     expect(r.stdout).toMatch(/no result: the pod failed \(OOMKilled with code 137\)/);
     expect(cluster.left()).toEqual([]);
   });

@@ -16,8 +16,8 @@ const events = (runDir: string) =>
     .map((l) => JSON.parse(l) as RunEvent);
 
 describe('bisect in rounds through the job contract (--runner local --runners k)', () => {
-  it('names the culprit of 120 commits in at most ⌈log4 120⌉ + 2 rounds of 3 jobs, and says which machine measured what', async () => {
-    const { repo, shas } = linearRepo({ commits: 120, regressAt: [77] });
+  it('names the culprit of 40 commits in at most ⌈log4 40⌉ + 2 rounds of 3 jobs, and says which machine measured what', async () => {
+    const { repo, shas } = linearRepo({ commits: 40, regressAt: [26] });
     cleanups.push(() => repo.cleanup());
     const before = repoState(repo.dir);
     const cache = tempDir('pb-cache-');
@@ -45,8 +45,8 @@ describe('bisect in rounds through the job contract (--runner local --runners k)
     const r = await runCli(args, { cwd: repo.dir, cache });
     expect(r.exitCode, r.all).toBe(0);
     const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
-    expect(result.culprits.map((c) => c.sha)).toEqual([shas[77]]);
-    expect(result.cost.rounds).toBeLessThanOrEqual(Math.ceil(Math.log(120) / Math.log(4)) + 2);
+    expect(result.culprits.map((c) => c.sha)).toEqual([shas[26]]);
+    expect(result.cost.rounds).toBeLessThanOrEqual(Math.ceil(Math.log(40) / Math.log(4)) + 2);
     expect(result.fleet).toMatchObject({ runner: 'local', runners: 3, rounds: result.cost.rounds });
     // Every job ran here, through `perfbisect job`: one machine, every verdict decided on its samples.
     expect(result.fleet!.machines).toHaveLength(1);
@@ -69,7 +69,7 @@ describe('bisect in rounds through the job contract (--runner local --runners k)
     expect(rebuilt.stdout + '\n').toBe(readFileSync(join(result.runDir, 'writeup.md'), 'utf8'));
     const md = readFileSync(join(out, 'w.md'), 'utf8');
     expect(md).toContain('#### Where it was measured');
-    expect(md).toContain(shas[77].slice(0, 10));
+    expect(md).toContain(shas[26].slice(0, 10));
     expect(r.stdout).toMatch(/round 2 on local: 3 job\(s\)/);
     expect(repoState(repo.dir)).toEqual(before);
     expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
@@ -78,13 +78,13 @@ describe('bisect in rounds through the job contract (--runner local --runners k)
     const again = await runCli(args, { cwd: repo.dir, cache });
     expect(again.exitCode, again.all).toBe(0);
     const second = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
-    expect(second.culprits.map((c) => c.sha)).toEqual([shas[77]]);
+    expect(second.culprits.map((c) => c.sha)).toEqual([shas[26]]);
     expect(second.cost.fleetJobsCached).toBe(second.cost.fleetJobs);
     expect(second.cost.samples).toBe(0);
   });
 
   it('resumes from the run log: its rounds are not sent out again, with the job store and samples gone', async () => {
-    const { repo, shas } = linearRepo({ commits: 40, regressAt: [29] });
+    const { repo, shas } = linearRepo({ commits: 20, regressAt: [14] });
     cleanups.push(() => repo.cleanup());
     const cache = tempDir('pb-cache-');
     const out = tempDir('pb-out-');
@@ -107,7 +107,7 @@ describe('bisect in rounds through the job contract (--runner local --runners k)
     const resumed = await runCli(['--resume', runId, '--json', join(out, 'resumed.json')], { cwd: repo.dir, cache });
     expect(resumed.exitCode, resumed.all).toBe(0);
     const result = JSON.parse(readFileSync(join(out, 'resumed.json'), 'utf8')) as RunResult;
-    expect(result.culprits.map((c) => c.sha)).toEqual([shas[29]]);
+    expect(result.culprits.map((c) => c.sha)).toEqual([shas[14]]);
     expect(result.cost.fleetJobsCached).toBe(logged);
     const rounds = events(runDir).flatMap((e) => (e.type === 'round' ? [e] : []));
     expect(rounds.slice(0, 2).every((e) => e.jobs.every((j) => j.cached))).toBe(true);
