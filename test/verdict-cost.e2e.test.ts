@@ -11,7 +11,7 @@ afterAll(() => cleanups.forEach((f) => f()));
 
 /**
  * A program whose CPU work grows ×4 at one commit while its wall time is blurred by a random sleep
- * of up to 250 ms: wall time is noisy, CPU time is not.
+ * of up to 150 ms: wall time is noisy, CPU time is not.
  */
 /** A work.sh that counts its runs across commits in $PB_COUNTER (as $n) before it does `then`. */
 const countedRun = (then: string) => `n=$(( $(cat "$PB_COUNTER" 2>/dev/null || echo 0) + 1 )); echo $n > "$PB_COUNTER"\n${then}\n`;
@@ -20,7 +20,7 @@ function jitterRepo(commits: number, at: number): { repo: FixtureRepo; culprit: 
   const repo = new FixtureRepo();
   const work = (n: number) =>
     `let s = 0;\nfor (let i = 0; i < ${n}; i++) s += Math.sqrt(i);\n` +
-    `setTimeout(() => console.log(s > 0 ? 'ok' : 'ok'), Math.floor(Math.random() * 250));\n`;
+    `setTimeout(() => console.log(s > 0 ? 'ok' : 'ok'), Math.floor(Math.random() * 150));\n`;
   const shas = [repo.commit('initial', { 'work.js': work(1e7) })];
   repo.tag('good');
   let culprit = '';
