@@ -12,6 +12,7 @@ import { accuracySection } from './accuracy.js';
 import { runRealAccuracy } from './real-accuracy.js';
 import { speedSection } from './speed.js';
 import { verdictCostSection } from './verdict-cost.js';
+import { forecastSection } from './forecast.js';
 import { driftSection } from './drift.js';
 import { driftRealSection } from './drift-real.js';
 import { evidenceSection } from './evidence.js';
@@ -23,6 +24,7 @@ const sections: Section[] = [
   { name: 'accuracy (simulated histories)', run: accuracySection },
   { name: 'accuracy (real processes on this machine)', run: runRealAccuracy },
   { name: 'verdict cost on real processes (perfbisect vs a git bisect run loop, idle and busy)', run: verdictCostSection },
+  { name: 'forecast of the time after the endpoints (simulated histories)', run: forecastSection },
   { name: 'speed (perfbisect vs a git bisect run loop)', run: speedSection },
   { name: 'drift checks (simulated histories)', run: driftSection },
   { name: 'drift checks (processes on this machine, idle and with one core busy)', run: driftRealSection },

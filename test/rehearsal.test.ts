@@ -1,37 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { BisectEngine, defaultEngineOptions } from '../src/bisect/engine.js';
+import { defaultEngineOptions } from '../src/bisect/engine.js';
 import { forecast } from '../src/bisect/forecast.js';
 import { rehearse } from '../src/bisect/rehearsal.js';
 import { seededRng } from '../src/stats/rng.js';
-import { interleaved, linearCommits, sampler, shaOf, type History } from '../bench/simulate.js';
-
-/** A simulated bisect: what the rehearsal forecast at its endpoints, and what the rest then cost. */
-function forecastAndCost(h: History, seed: number) {
-  const sample = sampler(h, seededRng(seed));
-  const engine = new BisectEngine(
-    linearCommits(h.n),
-    { good: shaOf(0), bad: shaOf(h.n - 1) },
-    { better: 'lower', deterministic: false, ...defaultEngineOptions },
-    seededRng(seed ^ 0x9e3779b9),
-  );
-  let runs = 0;
-  let at: number | undefined;
-  let forecastRuns: number | undefined;
-  let formulaRuns: number | undefined;
-  for (;;) {
-    if (at === undefined && engine.endpointsDecision) {
-      at = runs;
-      forecastRuns = rehearse(engine.rehearsalInput()!)?.runs;
-      const least = forecast(engine.forecastInput(1, 0)!);
-      formulaRuns = least.runsPerVerdict * least.verdicts;
-    }
-    const step = engine.next();
-    if (step.type === 'done') return { forecast: forecastRuns!, formula: formulaRuns!, actual: runs - (at ?? runs) };
-    const got = interleaved(step, (sha) => sample(Number(sha.slice(1))));
-    runs += step.order.length;
-    engine.record(got);
-  }
-}
+import type { History } from '../bench/simulate.js';
+import { forecastAndCost } from '../bench/forecast.js';
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
 
@@ -39,8 +12,8 @@ describe('rehearsing the rest of the bisect on the endpoints\' noise', () => {
   it('forecasts the probe runs the verdicts then take, where the formula alone is two to four times low', () => {
     for (const cv of [0.03, 0.1]) {
       const h: History = { n: 120, steps: [{ at: 40, size: 0.25 }], noise: 'normal', cv };
-      const runs = Array.from({ length: 7 }, (_, s) => forecastAndCost(h, 100 + s));
-      const ratio = median(runs.map((r) => r.actual / r.forecast));
+      const runs = Array.from({ length: 7 }, (_, s) => forecastAndCost(h, 100 + s)!);
+      const ratio = median(runs.map((r) => r.actual / r.rehearsed));
       expect(ratio, JSON.stringify({ cv, runs })).toBeGreaterThan(0.6);
       expect(ratio, JSON.stringify({ cv, runs })).toBeLessThan(1.7);
       if (cv === 0.1) expect(median(runs.map((r) => r.actual / r.formula))).toBeGreaterThan(1.7);
