@@ -51,6 +51,8 @@ describe('where the time went (the table)', () => {
     expect(rows.get(sha('c').slice(0, 10))).toBe('build restored, install reused');
     expect(rows.get(sha('d').slice(0, 10))).toBe('installed ahead, built ahead');
     expect(md).toContain('1 installs, 1 builds, 0 blocks replayed, profiling the culprit 1.5 s, ');
+    // Per-commit times of commits prepared side by side overlap: the table says so rather than a sum.
+    expect(md).toContain('so the columns can add up to more than the wall time.');
     // An install run ahead for a commit never measured is counted, and said to have no row.
     const unused = { ...perCommit, [sha('e')]: { checkout: 0.1, build: 0, install: 4, measure: 0, cached: false, ahead: true, installedAhead: true } };
     const md2 = costSection({ cost: { ...cost, perCommit: unused, installs: 2 }, culprits: [{}] } as unknown as RunResult).join('\n');

@@ -46,6 +46,12 @@ export function costSection(r: RunResult): string[] {
     const times = [c.checkout, c.install, c.build, c.server, c.measure, c.overhead, c.saved].map(s);
     L.push(`| \`${short(sha)}\` | ${times.join(' | ')} | ${notes(c) || '–'} |`);
   }
-  L.push('');
+  L.push(
+    '',
+    "Each row is that commit's own time: an install's includes saving it to the install cache, and commits " +
+      'prepared side by side (or ahead, while another was measured) overlap, so the columns can add up to ' +
+      'more than the wall time.',
+    '',
+  );
   return L;
 }
