@@ -1,4 +1,4 @@
-import { parse as parseYaml, stringify } from 'yaml';
+import { yaml } from '../lazy-modules.js';
 import { LockfileError, type Edge, type LockFormat } from './types.js';
 
 /**
@@ -30,7 +30,7 @@ const importerFields = ['dependencies', 'devDependencies', 'optionalDependencies
 function parse(text: string): PnpmLock {
   let doc: Record<string, unknown>;
   try {
-    doc = parseYaml(text) as Record<string, unknown>;
+    doc = yaml().parse(text) as Record<string, unknown>;
   } catch (e) {
     throw new LockfileError(`not valid YAML (${(e as Error).message.split('\n')[0]})`);
   }
@@ -175,7 +175,7 @@ function broken(lock: PnpmLock): Edge[] {
 export const pnpmLock: LockFormat<PnpmLock> = {
   id: 'pnpm',
   parse,
-  serialize: (lock) => stringify(lock.doc, { lineWidth: 0 }),
+  serialize: (lock) => yaml().stringify(lock.doc, { lineWidth: 0 }),
   versions(lock) {
     const m = new Map<string, Set<string>>();
     const meta = (lock.major === 9 ? lock.doc.packages : {}) as Record<string, Entry>;

@@ -1,4 +1,4 @@
-import semver from 'semver';
+import { semver as loadSemver } from '../lazy-modules.js';
 
 /**
  * Whether an installed version meets a requirement as npm reads it: a semver range (loose, like
@@ -6,6 +6,7 @@ import semver from 'semver';
  * (file:, git, http, link:, workspace:) are met by whatever the lockfile resolved them to.
  */
 export function depSatisfied(version: string, spec: string): boolean {
+  const semver = loadSemver();
   let range = spec.trim();
   const alias = /^npm:(?:@[^/]+\/)?[^@]+@(.*)$/.exec(range);
   if (alias) range = alias[1];
@@ -18,6 +19,7 @@ export function depSatisfied(version: string, spec: string): boolean {
 
 /** Versions in semver order (unparsable ones last, as given). */
 export function sortVersions(vs: Iterable<string>): string[] {
+  const semver = loadSemver();
   const list = [...vs];
   const ok = list.filter((v) => semver.valid(v, { loose: true })).sort((a, b) => semver.compare(a, b, { loose: true }));
   return [...ok, ...list.filter((v) => !semver.valid(v, { loose: true }))];
@@ -28,6 +30,7 @@ export function sortVersions(vs: Iterable<string>): string[] {
  * first slow version. Pre-releases count only when `from` or `to` is one (users rarely ran them).
  */
 export function versionsBetween(published: readonly string[], from: string, to: string): string[] {
+  const semver = loadSemver();
   const loose = { loose: true };
   if (!semver.valid(from, loose) || !semver.valid(to, loose)) return [];
   const pre = !!semver.prerelease(from, loose) || !!semver.prerelease(to, loose);

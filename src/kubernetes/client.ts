@@ -4,7 +4,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, delimiter } from 'node:path';
-import { parse } from 'yaml';
+import { yaml } from '../lazy-modules.js';
 import { UsageError } from '../errors.js';
 
 /** How to reach the API server and who to be there: from a kubeconfig, or the pod's own service account. */
@@ -80,7 +80,7 @@ function fromKubeconfig(file: string, env: NodeJS.ProcessEnv): KubeAccess {
     users?: Named<{ user: Record<string, unknown> }>[];
   };
   try {
-    k = parse(readFileSync(file, 'utf8')) ?? {};
+    k = yaml().parse(readFileSync(file, 'utf8')) ?? {};
   } catch (e) {
     return bad(`not valid YAML (${(e as Error).message.split('\n')[0]})`);
   }

@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { unzipSync } from 'fflate';
+import { fflate } from '../../lazy-modules.js';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 
@@ -8,7 +8,7 @@ import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
  * Returns the files written, relative to `dir`.
  */
 export function extractZip(zip: Uint8Array, dir: string): string[] {
-  const entries = unzipSync(zip);
+  const entries = fflate().unzipSync(zip);
   const written: string[] = [];
   for (const [name, data] of Object.entries(entries)) {
     if (name.endsWith('/')) continue;

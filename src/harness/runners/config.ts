@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { yaml } from '../../lazy-modules.js';
 import { UsageError } from '../../errors.js';
 
 /**
@@ -57,7 +57,7 @@ export function loadFleetConfig(explicit: string | undefined, repoRoot: string):
   }
   let raw: unknown;
   try {
-    raw = parse(readFileSync(file, 'utf8'));
+    raw = yaml().parse(readFileSync(file, 'utf8'));
   } catch (e) {
     throw new UsageError(`${file} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
