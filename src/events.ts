@@ -177,9 +177,10 @@ export interface NoiseReport {
   /** The most samples a commit may take (--max-samples): a need beyond it is said as such. */
   maxSamples?: number;
   delta: number;
-  /** Estimated minutes for the verdicts still to make. */
+  /** Estimated minutes for the verdicts still to make, and the probe runs they take (rehearsed). */
   minutes: number;
   verdicts: number;
+  runs?: number;
   /** Machine: cores, one-minute load average, other processes using a core. */
   cores: number;
   load: number;

@@ -46,6 +46,8 @@ describe('verdicts at the cost the evidence needs', () => {
     // The hint follows the figures the run measured (a shared host can make CPU time noisy too).
     const n = w.noise!;
     expect(n.cpuCv, JSON.stringify(n)).toBeGreaterThan(0);
+    // The time is rehearsed: the probe runs it stands for are recorded beside it.
+    expect(n.runs, JSON.stringify(n)).toBeGreaterThan(0);
     const hinted = cpuWouldHelp(n);
     expect(/CPU time varies .* --metric cpu/.test(wall.stdout), JSON.stringify(n)).toBe(hinted);
 

@@ -258,10 +258,17 @@ export async function runBisect(
         // Said at the endpoints' first look, where a user can act on it early (--metric cpu), and again
         // when they are decided if further looks changed the noise or the step: the threshold rests on those.
         const input = engine.forecastInput(1, 0);
-        const moved = (a: number, b: number, floor: number) => Math.abs(a - b) > Math.max(floor, Math.abs(b) / 5);
+        const moved = (a: number, b: number, floor: number, by = 5) =>
+          Math.abs(a - b) > Math.max(floor, Math.abs(b) / by);
+        // The first look's few samples can also misjudge the noise's shape: the forecast is rehearsed again.
+        const rehearsed = () => {
+          const r = noise?.runs !== undefined && engine.rehearsalInput();
+          return r ? rehearse(r)?.runs : undefined;
+        };
         const changed =
           noise && input && engine.endpointsDecision &&
-          (moved(input.cv, noise.cv, 0) || moved(input.delta, noise.delta, 0.02));
+          (moved(input.cv, noise.cv, 0) || moved(input.delta, noise.delta, 0.02) ||
+            moved(rehearsed() ?? noise.runs ?? 0, noise.runs ?? 0, 0, 3));
         if (input && (!noise || changed)) {
           // Resumed: what the interrupted run said here (and, with --budget, the confidence it relaxed to).
           const said = replay?.noises[noiseReports];
@@ -386,6 +393,7 @@ async function noiseReport(
     delta: input.delta,
     minutes: f.minutes,
     verdicts: f.verdicts,
+    ...(rehearsal ? { runs: Math.round(f.runsPerVerdict * f.verdicts) } : {}),
     cores: load.cores,
     load: load.load,
     busy: replayed ? [] : load.busy,
