@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SlowFirst from './test/setup/slow-first.js';
 
 /** End-to-end tests: the built CLI on fixture repositories, real servers, toolchains and browsers. */
 const e2e = ['test/**/*.e2e.test.{ts,tsx}'];
@@ -10,6 +11,7 @@ export default defineConfig({
     // End-to-end tests spawn real builds and measurements; two cores cannot run many at once without noise.
     maxWorkers: 2,
     fileParallelism: true,
+    sequence: { sequencer: SlowFirst },
     projects: [
       // The source itself, in seconds: `npm run test:unit`.
       { extends: true, test: { name: 'unit', include: ['test/**/*.test.{ts,tsx}'], exclude: e2e } },
