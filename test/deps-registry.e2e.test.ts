@@ -128,7 +128,9 @@ describe('descent into a dependency bump: versions from a real registry, commits
       ['version', 5, '1.2.0'],
     ]);
     expect(levels.map((l) => l.ratio), JSON.stringify(levels)).toEqual([expect.any(Number), expect.any(Number)]);
-    expect(levels.every((l) => (l.ratio ?? 0) > 1.5), JSON.stringify(levels)).toBe(true);
+    // Each level found a clear slowdown: its interval lies well above no change. (The planted 30× slower
+    // function is diluted by Node's start-up, so the ratio itself moves with the machine's load.)
+    expect(levels.every((l) => (l.ci?.[0] ?? 0) > 1.1), JSON.stringify(levels)).toBe(true);
     expect(result.culprit!.descent!.stopped).toBe(
       'the commit level needs the repository of slow-c: --dep-repo slow-c=<path|url>',
     );
@@ -172,7 +174,7 @@ describe('descent into a dependency bump: versions from a real registry, commits
       ['version', 5],
       ['commit', 4],
     ]);
-    expect(levels[2].ratio).toBeGreaterThan(1.5);
+    expect(levels[2].ci?.[0], JSON.stringify(levels[2])).toBeGreaterThan(1.1);
     expect(result.culprit!.descent!.stopped).toBeUndefined();
     expect(result.cost.cachedBlocks).toBeGreaterThan(5);
     const md = readRendered(join(out, 'w.md'));
