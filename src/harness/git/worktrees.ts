@@ -106,7 +106,7 @@ export class Worktrees {
 
 /**
  * Delete a folder without waiting for it: renamed into `trash` (same file system: instant), then removed
- * by a detached `rm -rf` that outlives perfbisect; where that cannot start, removed here and now.
+ * by a detached, niced `rm -rf` that outlives perfbisect; where that cannot start, removed here and now.
  */
 export function discard(dir: string, trash: string): void {
   if (!existsSync(dir)) return;
@@ -117,7 +117,8 @@ export function discard(dir: string, trash: string): void {
       target = join(trash, `${basename(dir)}-${process.pid}-${Date.now()}`);
       renameSync(dir, target);
     }
-    const rm = spawn('rm', ['-rf', target], { detached: true, stdio: 'ignore' });
+    // At the lowest priority: the next run may already be measuring while it deletes.
+    const rm = spawn('nice', ['-n', '19', 'rm', '-rf', target], { detached: true, stdio: 'ignore' });
     rm.on('error', () => rmSync(target, { recursive: true, force: true }));
     rm.unref();
   } catch {
