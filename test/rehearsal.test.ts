@@ -3,9 +3,11 @@ import { defaultEngineOptions } from '../src/bisect/engine.js';
 import { forecast } from '../src/bisect/forecast.js';
 import { rehearse } from '../src/bisect/rehearsal.js';
 import { seededRng } from '../src/stats/rng.js';
-import type { History } from '../bench/simulate.js';
+import { linearCommits, shaOf, type History } from '../bench/simulate.js';
 import { forecastAndCost } from '../bench/forecast.js';
 
+/** A linear range of n − 1 commits after good. */
+const linear = (n: number) => ({ range: linearCommits(n), ends: { good: shaOf(0), bad: shaOf(n - 1) } });
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
 
 describe('rehearsing the rest of the bisect on the endpoints\' noise', () => {
@@ -24,7 +26,7 @@ describe('rehearsing the rest of the bisect on the endpoints\' noise', () => {
     const ends = (cv: number) => {
       const rng = seededRng(7);
       const draw = (level: number) => Array.from({ length: 12 }, () => level * (1 + cv * (rng() - 0.5) * 3.4));
-      return { commits: 60, good: draw(100), bad: draw(130), options: { better: 'lower' as const, deterministic: false, ...defaultEngineOptions, threshold: 0.05 } };
+      return { ...linear(61), good: draw(100), bad: draw(130), options: { better: 'lower' as const, deterministic: false, ...defaultEngineOptions, threshold: 0.05 } };
     };
     const quiet = rehearse(ends(0.02))!;
     const noisy = rehearse(ends(0.12))!;
@@ -46,8 +48,28 @@ describe('rehearsing the rest of the bisect on the endpoints\' noise', () => {
     expect(forecast(input).verdicts).toBe(7);
   });
 
+  it('rehearses on the range as given: merges, and --first-parent', () => {
+    // A mainline of 25 merges, each bringing a branch of two commits forked from the merge before.
+    const range: { sha: string; parents: string[] }[] = [];
+    let main = 'g';
+    for (let m = 0; m < 25; m++) {
+      const branch = [`b${m}a`, `b${m}b`];
+      range.push({ sha: branch[0], parents: [main] }, { sha: branch[1], parents: [branch[0]] });
+      range.push({ sha: `m${m}`, parents: [main, branch[1]] });
+      main = `m${m}`;
+    }
+    const rng = seededRng(3);
+    const draw = (level: number) => Array.from({ length: 10 }, () => level * (1 + 0.1 * (rng() - 0.5)));
+    const input = { range, ends: { good: 'g', bad: main }, good: draw(100), bad: draw(200), options: { better: 'lower' as const, deterministic: false, ...defaultEngineOptions, threshold: 0.05 } };
+    const all = rehearse(input)!;
+    const merges = rehearse({ ...input, graphOpts: { firstParent: true } })!;
+    // 75 commits take about log2 75 verdicts; the 25 merges alone about log2 25.
+    expect(all.commits).toBeGreaterThanOrEqual(6);
+    expect(merges.commits).toBeLessThan(all.commits);
+  });
+
   it('rehearses nothing when the endpoints show no step', () => {
     const flat = Array.from({ length: 10 }, (_, i) => 100 + (i % 3));
-    expect(rehearse({ commits: 30, good: flat, bad: flat, options: { better: 'lower', deterministic: false, ...defaultEngineOptions, threshold: 0.05 } })).toBeUndefined();
+    expect(rehearse({ ...linear(31), good: flat, bad: flat, options: { better: 'lower', deterministic: false, ...defaultEngineOptions, threshold: 0.05 } })).toBeUndefined();
   });
 });

@@ -56,8 +56,10 @@ const SIDE_BY_SIDE_ENOUGH = 5;
 
 /** What src/bisect/rehearsal.ts replays the rest of a bisect from. */
 export interface RehearsalInput {
-  /** Commits in the range after good, bad included. */
-  commits: number;
+  /** The range, as the engine was given it. */
+  range: readonly RangeCommit[];
+  ends: { good: string; bad: string };
+  graphOpts?: { firstParent?: boolean };
   /** The endpoints' samples. */
   good: readonly number[];
   bad: readonly number[];
@@ -140,6 +142,8 @@ interface Trial {
  */
 export class BisectEngine {
   readonly graph: CommitGraph;
+  /** The commits the engine was given, for a rehearsal of the rest of the bisect (rehearsalInput). */
+  private readonly range: readonly RangeCommit[];
   private readonly good: string;
   private readonly bad: string;
   private readonly minSamples: number;
@@ -180,8 +184,9 @@ export class BisectEngine {
     ends: { good: string; bad: string },
     private readonly opts: EngineOptions,
     private readonly rng: Rng,
-    graphOpts: { firstParent?: boolean } = {},
+    private readonly graphOpts: { firstParent?: boolean } = {},
   ) {
+    this.range = commits;
     this.graph = new CommitGraph(commits, graphOpts);
     this.good = ends.good;
     this.bad = ends.bad;
@@ -241,7 +246,9 @@ export class BisectEngine {
     if (this.threshold === undefined || this.opts.deterministic) return undefined;
     const values = (sha: string) => (this.taken.get(sha) ?? []).flatMap((t) => t.values);
     return {
-      commits: this.graph.size,
+      range: this.range,
+      ends: { good: this.good, bad: this.bad },
+      graphOpts: this.graphOpts,
       good: values(this.good),
       bad: values(this.bad),
       options: { ...this.opts, confidence: this.confidence, threshold: this.threshold },

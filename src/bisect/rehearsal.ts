@@ -1,12 +1,13 @@
 import { BisectEngine, type RehearsalInput } from './engine.js';
+import { CommitGraph } from './graph.js';
 import type { Rehearsal } from './forecast.js';
 import { gaussian, seededRng, type Rng } from '../stats/rng.js';
 import { median } from '../stats/summary.js';
 
 /**
  * The rest of a bisect rehearsed on made-up samples before it is measured, for the forecast of what
- * it will cost (src/bisect/forecast.ts). The engine itself runs over a range of the same size with
- * one step of the measured size at a random place; each sample is its side's level times a residual
+ * it will cost (src/bisect/forecast.ts). The engine itself runs over the same range (its merges
+ * included) with one step of the measured size at a random commit; each sample is its side's level times a residual
  * drawn from the endpoints' own samples (sample / its side's median, smoothed so that equal draws do
  * not tie and widened a little: residuals from a side's own median understate the noise). A formula
  * holds the cost of one verdict at its expected estimate; the rule also pays for looks that double,
@@ -26,17 +27,24 @@ const SMOOTH = 0.5;
 export function rehearse(input: RehearsalInput, histories = HISTORIES): Rehearsal | undefined {
   const g = median([...input.good]);
   const b = median([...input.bad]);
-  if (!(g > 0) || !(b > 0) || input.commits < 2) return undefined;
+  const graph = new CommitGraph(input.range, input.graphOpts);
+  const badAt = graph.index.get(input.ends.bad);
+  if (!(g > 0) || !(b > 0) || badAt === undefined || graph.size < 2) return undefined;
+  // The step can be any commit bad descends from; a commit is slow when it descends from the step.
+  const places = graph.ancestors[badAt].toArray();
   const residuals = [...input.good.map((x) => x / g), ...input.bad.map((x) => x / b)];
   const spread = median(residuals.map((r) => Math.abs(r - 1))) * 1.4826;
   const runs: number[] = [];
   const commits: number[] = [];
   for (let h = 0; h < histories; h++) {
     const rng = seededRng(0x5eed + h * 7919);
-    const stepAt = 1 + Math.floor(rng() * (input.commits - 1));
-    const level = (i: number) => (i >= stepAt ? b : g);
+    const step = places[Math.floor(rng() * places.length)];
+    const level = (sha: string) => {
+      const i = graph.index.get(sha);
+      return i !== undefined && (i === step || graph.ancestors[i].has(step)) ? b : g;
+    };
     const draw = () => residuals[Math.floor(rng() * residuals.length)] * (1 + SMOOTH * spread * gaussian(rng));
-    const r = rehearseOne(input, (i) => level(i) * draw(), rng);
+    const r = rehearseOne(input, (sha) => level(sha) * draw(), rng);
     if (!r) continue;
     runs.push(r.runs);
     commits.push(r.commits);
@@ -45,14 +53,11 @@ export function rehearse(input: RehearsalInput, histories = HISTORIES): Rehearsa
   return { runs: median(runs), commits: Math.round(median(commits)) };
 }
 
-const shaOf = (i: number) => `r${i}`;
 /** Safety net for a rule that never ends on some draw: a bisect takes far fewer blocks than this. */
 const MAX_BLOCKS = 2_000;
 
-function rehearseOne(input: RehearsalInput, sample: (i: number) => number, rng: Rng): Rehearsal | undefined {
-  const n = input.commits;
-  const range = Array.from({ length: n }, (_, k) => ({ sha: shaOf(k + 1), parents: [shaOf(k)] }));
-  const engine = new BisectEngine(range, { good: shaOf(0), bad: shaOf(n) }, input.options, rng);
+function rehearseOne(input: RehearsalInput, sample: (sha: string) => number, rng: Rng): Rehearsal | undefined {
+  const engine = new BisectEngine(input.range, input.ends, input.options, rng, input.graphOpts);
   const measured = new Set<string>();
   let runs = 0;
   for (let block = 0; block < MAX_BLOCKS; block++) {
@@ -63,7 +68,7 @@ function rehearseOne(input: RehearsalInput, sample: (i: number) => number, rng: 
       return ended ? undefined : { runs, commits: measured.size };
     }
     const got: Record<string, number[]> = {};
-    for (const sha of step.order) (got[sha] ??= []).push(sample(Number(sha.slice(1))));
+    for (const sha of step.order) (got[sha] ??= []).push(sample(sha));
     if (step.purpose !== 'endpoints') {
       runs += step.order.length;
       measured.add(step.target);
