@@ -188,6 +188,8 @@ export interface NoiseReport {
   loaded: boolean;
   /** The endpoints' samples came from the cache (an earlier run): no time a run, no load to speak of. */
   replayed?: boolean;
+  /** Said again by --resume as the interrupted run said it: its load and forecast are of that time. */
+  resumed?: boolean;
   /** --budget: minutes given, and the confidence the run now holds itself to. */
   budget?: { minutes: number; confidence: number; asked: number };
 }

@@ -37,6 +37,13 @@ describe('noise lines', () => {
     expect(noiseLines({ ...base, replayed: true }, 'wall time')[0]).toMatch(/; about 1m 30s for the 3 verdicts to come \(the endpoints' samples are an earlier run's/);
   });
 
+  it('says when a resumed run repeats what the interrupted one measured, load and forecast included', () => {
+    const [line, busy] = noiseLines({ ...base, resumed: true, loaded: true, load: 3.2 }, 'wall time');
+    expect(line).toMatch(/; about 1m 30s for the 3 verdicts to come \(as the interrupted run forecast it, before the interruption\)$/);
+    expect(busy).toMatch(/^machine busy when the interrupted run measured the endpoints: load 3\.2 on 2 cores: /);
+    expect(noiseLines({ ...base, loaded: true }, 'wall time')[1]).toMatch(/^machine busy: load 0\.4/);
+  });
+
   it('does not price a step the endpoints have not shown yet', () => {
     expect(noiseLines({ ...base, delta: 0 }, 'CPU time')[0]).toMatch(/a 5% step needs about 400 samples a commit, no step between the endpoints yet; about 1m 30s/);
   });

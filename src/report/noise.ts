@@ -16,7 +16,11 @@ const need5 = (n: number, max?: number) =>
 /** The time the rest will take; for endpoints replayed from the cache, as the run that measured them timed it. */
 const toCome = (n: NoiseReport) => {
   const time = n.minutes > 0 ? `about ${fmtDuration(n.minutes * 60)} for the ` : '';
-  const whose = n.replayed ? " (the endpoints' samples are an earlier run's, from the cache, and so is the time a run takes)" : '';
+  const whose = n.replayed
+    ? " (the endpoints' samples are an earlier run's, from the cache, and so is the time a run takes)"
+    : n.resumed
+      ? ' (as the interrupted run forecast it, before the interruption)'
+      : '';
   return `${time}${n.verdicts} verdicts to come${whose}`;
 };
 
@@ -56,7 +60,7 @@ export function cpuWouldHelp<T extends Pick<NoiseReport, 'cv' | 'cpuCv' | 'cpuSh
   return n.cpuCv !== undefined && n.cpuCv > 0 && (n.cpuShare ?? 0) >= 0.2 && n.cv > 0.02 && n.cpuCv < n.cv / 1.4;
 }
 
-type MachineNoise = Pick<NoiseReport, 'cv' | 'cpuCv' | 'cpuShare' | 'cores' | 'load' | 'busy' | 'loaded'>;
+type MachineNoise = Pick<NoiseReport, 'cv' | 'cpuCv' | 'cpuShare' | 'cores' | 'load' | 'busy' | 'loaded' | 'resumed'>;
 
 /** How busy the machine is, and whether CPU time would be the quieter metric. */
 function machineLines(n: MachineNoise, metricName: string, costs: string): string[] {
@@ -65,8 +69,10 @@ function machineLines(n: MachineNoise, metricName: string, costs: string): strin
     const who = n.busy
       .map((b) => `${termText(b.name)} (pid ${b.pid}, ${Math.round(b.cpu * 100)}% of a core)`)
       .join(', ');
+    const when = n.resumed ? ' when the interrupted run measured the endpoints' : '';
     out.push(
-      `machine busy: load ${n.load.toFixed(1)} on ${n.cores} cores${who ? `; ${who}` : ''}: ${termText(metricName)} is noisier and ${costs}`,
+      `machine busy${when}: load ${n.load.toFixed(1)} on ${n.cores} cores${who ? `; ${who}` : ''}: ` +
+        `${termText(metricName)} is noisier and ${costs}`,
     );
   }
   if (cpuWouldHelp(n)) {

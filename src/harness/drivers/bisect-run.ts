@@ -273,7 +273,7 @@ export async function runBisect(
           // Resumed: what the interrupted run said here (and, with --budget, the confidence it relaxed to).
           const said = replay?.noises[noiseReports];
           const elapsed = (performance.now() - budgetStart) / 60_000;
-          noise = said ?? (await noiseReport(
+          noise = said ? { ...said, resumed: true } : (await noiseReport(
             engine, measurer, [good, bad], options.budgetMinutes, elapsed, options.engine.confidence,
           ));
           if (said?.budget) engine.relax(said.budget.confidence);
