@@ -6,7 +6,10 @@ export interface MachineLoad {
   cores: number;
   /** One-minute load average (0 where the platform has none). */
   load: number;
-  /** Other processes using at least half a core over the sampling window (Linux only). */
+  /**
+   * Other processes (not perfbisect's or its descendants') using at least half a core over the
+   * sampling window (Linux only).
+   */
   busy: { pid: number; name: string; cpu: number }[];
 }
 
@@ -23,14 +26,26 @@ export async function machineLoad(
   const after = cpuTimes() ?? new Map();
   const ticksPerSecond = 100; // USER_HZ on Linux
   const busy: MachineLoad['busy'] = [];
+  // perfbisect's own work is not the machine's load: its children and theirs (an install's npm under sh).
+  const roots = new Set([...own, process.pid]);
   for (const [pid, a] of after) {
     const b = before.get(pid);
-    if (!b || own.has(pid) || a.ppid === process.pid) continue;
+    if (!b || descendsFrom(pid, after, roots)) continue;
     const cpu = (a.ticks - b.ticks) / ticksPerSecond / (windowMs / 1000);
     if (cpu >= 0.5) busy.push({ pid, name: a.name, cpu });
   }
   busy.sort((x, y) => y.cpu - x.cpu);
   return { cores, load, busy: busy.slice(0, 3) };
+}
+
+/** Whether `pid` is one of `roots` or runs under one of them, by its chain of parents. */
+export function descendsFrom(
+  pid: number,
+  procs: ReadonlyMap<number, { ppid: number }>,
+  roots: ReadonlySet<number>,
+): boolean {
+  for (let p = pid, hops = 0; p > 1 && hops < 64; p = procs.get(p)?.ppid ?? 0, hops++) if (roots.has(p)) return true;
+  return false;
 }
 
 /** utime + stime of every process, in clock ticks; undefined without /proc. */
