@@ -99,7 +99,7 @@ describe('where the time went', () => {
     expect(md1).toMatch(/\d+ samples of `[0-9a-f]{10}` and \d+ of the culprit, from the blocks that measured them side by side/);
     expect(md1).toContain('| Median (all samples) |');
     expect(first.stdout).toMatch(/^verdict [0-9a-f]{10} \w+.*\(n=\d+, this verdict's blocks\)/m);
-    expect(first.stdout).toMatch(/^culprit [0-9a-f]{40} .* \(measured beside [0-9a-f]{10}\)$/m);
+    expect(first.stdout).toMatch(/^culprit [0-9a-f]{40} .* \(measured beside (its parent [0-9a-f]{10}|[0-9a-f]{10}, not its parent: the nearest commit shown good)\)$/m);
 
     // The same bisect again: every block replayed, and the evidence too (no profiling, no build).
     const second = await runCli(args('2.json'), { cwd: repo.dir, cache });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NoiseReport } from '../src/events.js';
 import { driftNoiseLines, noiseLines } from '../src/report/noise.js';
+import { measuredBeside } from '../src/report/format.js';
 
 const base: NoiseReport = {
   cv: 0.3, cpuCv: 0.03, cpuShare: 0.6, samplesFor5pct: 400, samplesForThisStep: 12, delta: 0.25,
@@ -77,5 +78,13 @@ describe('drift noise lines', () => {
     expect(driftNoiseLines({ ...drift, cv: 0.01, cpuCv: 0.008, loaded: false, busy: [] }, 'wall time')).toEqual([
       "noise 1.0% a sample (wall time) at the window's 8 points",
     ]);
+  });
+});
+
+describe('the commit a culprit was measured beside', () => {
+  it('says whether it is the parent, so a reference far back is not taken for one', () => {
+    expect(measuredBeside('a'.repeat(40), 'a'.repeat(40))).toBe('measured beside its parent aaaaaaaaaa');
+    expect(measuredBeside('b'.repeat(40), 'a'.repeat(40))).toBe('measured beside bbbbbbbbbb, not its parent: the nearest commit shown good');
+    expect(measuredBeside('b'.repeat(40), undefined)).toBe('measured beside bbbbbbbbbb');
   });
 });

@@ -105,6 +105,7 @@ describe('Ink frames from a recorded run', () => {
     const f = text(frame(foldEvents(stream)));
     expect(f).toMatch(/culprit fb0fc99809 change 5: cache everything <script>alert\(1\)<\/script> RED/);
     expect(f).toMatch(/by Fix <f@x> · [\d.]+ ms → [\d.]+ ms \+\d+% \[\+\d+%, \+\d+%\] p/);
+    expect(f).toMatch(/\(measured beside its parent\s+c5ec0c6e3a\)/);
     expect(f).toContain('writeup: /home/user/.cache/perfbisect/runs/20261125T105537-eb3e781-f874d29/writeup.md');
     expect(f).toContain('result json:');
     expect(f).toMatch(/✖ fb0fc99809/);

@@ -75,3 +75,14 @@ export function fmtDuration(seconds: number): string {
   if (m < 60) return `${m}m ${Math.round(seconds % 60)}s`;
   return `${Math.floor(m / 60)}h ${m % 60}m`;
 }
+
+/**
+ * Which commit a culprit's change was measured against. A reader takes it for the parent unless told:
+ * where no good commit could be moved up to (a range of merges), it can be the good end, many commits back.
+ */
+export function measuredBeside(before: string, parent: string | undefined): string {
+  if (parent === undefined) return `measured beside ${short(before)}`;
+  return before === parent
+    ? `measured beside its parent ${short(before)}`
+    : `measured beside ${short(before)}, not its parent: the nearest commit shown good`;
+}

@@ -1,6 +1,6 @@
 import { leanShown, type CommitVerdict } from '../bisect/outcome.js';
 import type { EventStream, RunEvent } from '../events.js';
-import { fmtChange, fmtChangeInterval, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, short } from '../report/format.js';
+import { fmtChange, fmtChangeInterval, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, measuredBeside, short } from '../report/format.js';
 import { termText } from '../report/escape.js';
 import type { MetricInfo } from '../probes/types.js';
 import { noiseLines, undecidedText } from '../report/noise.js';
@@ -15,6 +15,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
   const write = (line: string) => writeLine(termText(line).replace(/\s*\n\s*/g, ' '));
   let metric: MetricInfo = { name: '', unit: '', better: 'lower' };
   const subjects = new Map<string, string>();
+  const parents = new Map<string, string | undefined>();
   const subj = (sha: string) => (subjects.get(sha) ?? '').slice(0, 70);
   const samples = new Map<string, number>();
   const change = (worse: number) => fmtChange(worse, metric.better);
@@ -35,7 +36,10 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         }
         break;
       case 'range':
-        for (const c of e.commits) subjects.set(c.sha, c.subject);
+        for (const c of e.commits) {
+          subjects.set(c.sha, c.subject);
+          parents.set(c.sha, c.parents[0]);
+        }
         break;
       case 'build-end':
         write(
@@ -134,7 +138,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         for (const c of outcome.culprits) {
           write(
             `culprit ${c.sha} ${subj(c.sha)}: ${fmtValue(c.beforeSummary.median, metric.unit)} → ${fmtValue(c.afterSummary.median, metric.unit)} ` +
-              `${fmtRatio(c.ratio)} [${fmtRatio(c.ratioCi[0])}, ${fmtRatio(c.ratioCi[1])}] ${fmtP(c.change.p)} (measured beside ${short(c.before)})`,
+              `${fmtRatio(c.ratio)} [${fmtRatio(c.ratioCi[0])}, ${fmtRatio(c.ratioCi[1])}] ${fmtP(c.change.p)} (${measuredBeside(c.before, parents.get(c.sha))})`,
           );
         }
         // A lean whose side was shown at the strict level is no guess (leanShown).

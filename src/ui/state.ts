@@ -17,6 +17,8 @@ export interface CommitView {
   sha: string;
   subject: string;
   author: string;
+  /** Its first parent, where the range says (a culprit may have been measured beside another commit). */
+  parent?: string;
   /** Position in the range, oldest first (the good endpoint is -1). */
   index: number;
   verdict?: LadderVerdict;
@@ -137,7 +139,9 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
     case 'range': {
       s.order = [s.good.sha || (e.commits[0]?.parents[0] ?? ''), ...e.commits.map((c) => c.sha)];
       e.commits.forEach((c: CommitMeta, i) => {
-        s.commits[c.sha] = { ...commit(s, c.sha), subject: clean(c.subject), author: clean(c.author), index: i };
+        s.commits[c.sha] = {
+          ...commit(s, c.sha), subject: clean(c.subject), author: clean(c.author), parent: c.parents[0], index: i,
+        };
       });
       if (s.bad.sha && s.commits[s.bad.sha]) s.commits[s.bad.sha].verdict = 'bad-endpoint';
       return s;

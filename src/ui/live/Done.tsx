@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { fmtP, fmtRatio, fmtValue, short } from '../../report/format.js';
+import { fmtP, fmtRatio, fmtValue, measuredBeside, short } from '../../report/format.js';
 import { termText } from '../../report/escape.js';
 import { undecidedText } from '../../report/noise.js';
 import { improvementText } from '../../report/improvements.js';
@@ -51,7 +51,7 @@ export function Done({ s }: { s: ViewState }) {
               {'  '}by {m?.author ?? '?'} · {fmtValue(c.beforeSummary.median, unit)} →{' '}
               {fmtValue(c.afterSummary.median, unit)} {fmtRatio(c.ratio)} [{fmtRatio(c.ratioCi[0])},{' '}
               {fmtRatio(c.ratioCi[1])}] {fmtP(c.change.p)}
-              <Text dimColor> (measured beside {short(c.before)})</Text>
+              <Text dimColor> ({measuredBeside(c.before, m?.parent)})</Text>
             </Text>
             {s.depResults[c.sha] ? (
               <Text>
