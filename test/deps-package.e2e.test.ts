@@ -76,7 +76,9 @@ describe('descent into a dependency bump: the package level', () => {
     expect(descent.changes.map((c) => c.name)).toEqual(names);
     expect(descent.groups).toBe(3);
     expect(descent.levels[0]).toMatchObject({ level: 'package', candidates: 3, found: 'slow-c 1.0.0 → 1.1.0' });
-    expect(descent.levels[0].ratio).toBeGreaterThan(1.5);
+    // A clear slowdown: the interval lies well above no change (the 5 → 150 ms call is diluted by
+    // Node's start-up, so the ratio itself moves with the machine's load).
+    expect(descent.levels[0].ci?.[0], JSON.stringify(descent.levels[0])).toBeGreaterThan(1.1);
     // Tarballs have no published versions: it says so instead of asking a registry.
     expect(descent.stopped).toMatch(
       /slow-c 1\.1\.0 is installed from file:vendor\/slow-c-1\.1\.0\.tgz, not from a registry/,
