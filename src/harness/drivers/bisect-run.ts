@@ -261,14 +261,14 @@ export async function runBisect(
         const moved = (a: number, b: number, floor: number, by = 5) =>
           Math.abs(a - b) > Math.max(floor, Math.abs(b) / by);
         // The first look's few samples can also misjudge the noise's shape: the forecast is rehearsed again.
-        const rehearsed = () => {
-          const r = noise?.runs !== undefined && engine.rehearsalInput();
-          return r ? rehearse(r)?.runs : undefined;
+        const runsMoved = (said: number | undefined) => {
+          const r = said !== undefined && engine.rehearsalInput();
+          const runs = r ? rehearse(r)?.runs : undefined;
+          return runs !== undefined && moved(runs, said!, 0, 3);
         };
         const changed =
           noise && input && engine.endpointsDecision &&
-          (moved(input.cv, noise.cv, 0) || moved(input.delta, noise.delta, 0.02) ||
-            moved(rehearsed() ?? noise.runs ?? 0, noise.runs ?? 0, 0, 3));
+          (moved(input.cv, noise.cv, 0) || moved(input.delta, noise.delta, 0.02) || runsMoved(noise.runs));
         if (input && (!noise || changed)) {
           // Resumed: what the interrupted run said here (and, with --budget, the confidence it relaxed to).
           const said = replay?.noises[noiseReports];
