@@ -52,7 +52,11 @@ export type RunEvent =
       fetched?: string;
     }
   /** An install that ran, or a seed from the install cache (`seeded`); modules reused in place emit none. */
-  | { type: 'install-end'; sha: string; ok: boolean; seconds: number; log: string; seeded: boolean; tail?: string[] }
+  /**
+   * `seeded`: copied from the install cache, nothing installed. `from`: installed starting from the
+   * modules of that commit's install (the package manager changed only what differs).
+   */
+  | { type: 'install-end'; sha: string; ok: boolean; seconds: number; log: string; seeded: boolean; from?: string; tail?: string[] }
   /** `replayed`: the block comes from the run log of the run being resumed (`cached` says so too). */
   | {
       type: 'measure-start'; target: string; refs: string[]; rounds: number; purpose: Purpose; cached: boolean;

@@ -116,22 +116,9 @@ describe('a fast bisect (issue 10)', () => {
 
   it('installs once per distinct lockfile, with a local file: dependency (no network)', async () => {
     // The lockfile changes at commit 3 (a second local dependency); the regression is at 5.
-    const pkg = (deps: Record<string, string>) => JSON.stringify({ name: 'app', version: '1.0.0', dependencies: deps }, null, 2);
-    const lock = (deps: string[]) =>
-      JSON.stringify({
-        name: 'app', version: '1.0.0', lockfileVersion: 3, requires: true,
-        packages: {
-          '': { name: 'app', version: '1.0.0', dependencies: Object.fromEntries(deps.map((d) => [d, `file:deps/${d}`])) },
-          ...Object.fromEntries(deps.flatMap((d) => [[`deps/${d}`, { version: '1.0.0' }], [`node_modules/${d}`, { resolved: `deps/${d}`, link: true }]])),
-        },
-      }, null, 2);
-    const depFiles = (d: string) => ({ [`deps/${d}/package.json`]: JSON.stringify({ name: d, version: '1.0.0', main: 'index.js' }), [`deps/${d}/index.js`]: `module.exports = '${d}';\n` });
     const { repo, shas } = linearRepo({
       commits: 6, regressAt: [5], baseMs: 100,
-      extra: (i) => {
-        const deps = i < 3 ? ['a'] : ['a', 'b'];
-        return { 'package.json': pkg(Object.fromEntries(deps.map((d) => [d, `file:deps/${d}`]))), 'package-lock.json': lock(deps), ...depFiles('a'), ...depFiles('b'), ...constantBuild() };
-      },
+      extra: (i) => ({ ...npmLocalDeps(i < 3 ? ['a'] : ['a', 'b'], ['a', 'b']), ...constantBuild() }),
     });
     cleanups.push(() => repo.cleanup());
     const cache = tempDir('pb-cache-');
@@ -152,6 +139,47 @@ describe('a fast bisect (issue 10)', () => {
     );
     expect(bare.exitCode, bare.all).toBe(2);
     expect(bare.stderr).toMatch(/--good good cannot be measured/);
+  });
+
+  it('a new lockfile starts from the modules installed last, and ends with exactly its own', async () => {
+    // A new lockfile every second commit (one more local package each time); the regression is at 9. The
+    // first commits are installed side by side, from nothing; the search's later ones find an install done.
+    const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+    const deps = (i: number) => names.slice(0, 1 + Math.floor(i / 2));
+    const { repo, shas } = linearRepo({
+      commits: 13, regressAt: [9], baseMs: 100,
+      extra: (i) => ({ ...npmLocalDeps(deps(i), names), ...constantBuild() }),
+    });
+    cleanups.push(() => repo.cleanup());
+    // The probe fails (a skipped commit) unless node_modules holds exactly the commit's dependencies.
+    const exact =
+      "node -e \"const p = require('./package.json').dependencies; for (const d of 'abcdefg') " +
+      "if ((d in p) !== require('fs').existsSync('node_modules/' + d)) process.exit(3)\" && sh work.sh";
+    const r = await runCli(
+      ['--good', 'good', '--bad', 'bad', '--install', 'auto', '--build', 'sh build.sh', ...fast, '--no-profile', '--json', 'out.json', '--', 'sh', '-c', exact],
+      { cwd: repo.dir, cache: tempDir('pb-cache-') },
+    );
+    expect(r.exitCode, r.all).toBe(0);
+    const result = readJson(join(repo.dir, 'out.json'));
+    expect(result.culprit?.sha).toBe(shas[9]);
+    expect(r.stdout).not.toMatch(/skip/i);
+    const installs = readFileSync(join(result.runDir, 'events.jsonl'), 'utf8').trim().split('\n')
+      .map((l) => JSON.parse(l) as { type: string; sha: string; from?: string; seeded?: boolean })
+      .filter((e) => e.type === 'install-end' && !e.seeded);
+    const started = installs.filter((e) => e.from);
+    expect(started.length, r.stdout).toBeGreaterThan(0);
+    for (const e of started) expect(deps(shas.indexOf(e.from!))).not.toEqual(deps(shas.indexOf(e.sha)));
+    expect(r.stdout).toMatch(/install \S+ ok in .*, starting from \S+'s modules/);
+    // An install that fails on a seeded tree (here: it finds a file the other install left) gets a
+    // clean start before the commit counts as failed.
+    const picky = "npm ci --no-audit --no-fund && test ! -e node_modules/.mine && touch node_modules/.mine";
+    const again = await runCli(
+      ['--good', 'good', '--bad', 'bad', '--install', picky, '--build', 'sh build.sh', ...fast, '--no-profile', '--json', 'again.json', '--', 'sh', '-c', exact],
+      { cwd: repo.dir, cache: tempDir('pb-cache-') },
+    );
+    expect(again.exitCode, again.all).toBe(0);
+    expect(readJson(join(repo.dir, 'again.json')).culprit?.sha).toBe(shas[9]);
+    expect(again.stdout).not.toMatch(/skip|starting from/i);
   });
 
   it('an install of another ecosystem (a Python venv) runs in each worktree that needs it, never seeded empty', async () => {
@@ -256,3 +284,21 @@ describe('a fast bisect (issue 10)', () => {
     expect(jobs.stderr).toContain('--jobs -1');
   });
 });
+
+/** package.json and package-lock.json depending on local `file:` packages `deps`, with `all` in deps/. */
+function npmLocalDeps(deps: string[], all: string[]): Record<string, string> {
+  const pkg = { name: 'app', version: '1.0.0', dependencies: Object.fromEntries(deps.map((d) => [d, `file:deps/${d}`])) };
+  const lock = {
+    name: 'app', version: '1.0.0', lockfileVersion: 3, requires: true,
+    packages: {
+      '': pkg,
+      ...Object.fromEntries(deps.flatMap((d) => [[`deps/${d}`, { version: '1.0.0' }], [`node_modules/${d}`, { resolved: `deps/${d}`, link: true }]])),
+    },
+  };
+  const files: Record<string, string> = { 'package.json': JSON.stringify(pkg, null, 2), 'package-lock.json': JSON.stringify(lock, null, 2) };
+  for (const d of all) {
+    files[`deps/${d}/package.json`] = JSON.stringify({ name: d, version: '1.0.0', main: 'index.js' });
+    files[`deps/${d}/index.js`] = `module.exports = '${d}';\n`;
+  }
+  return files;
+}

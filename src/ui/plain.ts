@@ -51,7 +51,8 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         if (e.seeded) write(`install ${short(e.sha)}: copied from the install cache in ${fmtDuration(e.seconds)}`);
         else
           write(
-            `install ${short(e.sha)} ${e.ok ? 'ok' : 'FAILED'} in ${fmtDuration(e.seconds)}${e.ok ? '' : ` (log: ${e.log})`}`,
+            `install ${short(e.sha)} ${e.ok ? 'ok' : 'FAILED'} in ${fmtDuration(e.seconds)}` +
+              (e.ok ? (e.from ? `, starting from ${short(e.from)}'s modules` : '') : ` (log: ${e.log})`),
           );
         if (!e.ok) for (const l of e.tail ?? []) write(`  | ${l}`);
         break;

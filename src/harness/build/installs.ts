@@ -63,6 +63,15 @@ export function autoInstallCommand(dir: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether the command starts with an npm, pnpm or Yarn install, which makes an existing
+ * node_modules match the manifest (adds, changes and removes packages): a tree seeded from another
+ * lockfile's install then ends as this one's would.
+ */
+export function reconciles(command: string): boolean {
+  return /^\s*(npm\s+(ci|install|i)|pnpm\s+(install|i)|yarn(\s+install)?)(\s|$)/.test(command);
+}
+
 /** The same command, for a worktree that already holds modules: reconcile instead of deleting them. */
 export function reconcileCommand(command: string): string {
   return command.replace(/\bnpm ci\b/, 'npm install --no-save');
