@@ -649,8 +649,8 @@ export class BisectEngine {
 
   /**
    * Samples a side with which a commit at either level is likely (90%) decided at the first look,
-   * under the noise the endpoints showed: strictly unlike the other level by more than half the
-   * threshold, and like its own level within the minimum step at the lenient level. On a fleet a
+   * under the noise the endpoints showed: strictly unlike the other level, and like its own level
+   * within the minimum step at the lenient level. On a fleet a
    * look that cannot decide costs a whole round (builds included), samples cost seconds.
    */
   private oneRoundSamples(alpha: number): number {
@@ -658,7 +658,7 @@ export class BisectEngine {
     const minStep = this.minStep ?? tau;
     const noise = Math.max(this.noise, 0.001) * 1.02 * ONE_ROUND_NOISE;
     const power = zFor(2 * 0.1);
-    const margin = this.delta - tau / 2;
+    const margin = this.delta;
     const strict = margin > 0 ? 2 * (((zFor(2 * alpha) + power) * noise) / margin) ** 2 : 0;
     const lenient = minStep > 0 ? 2 * (((zFor(2 * this.beta) + power) * noise) / minStep) ** 2 : 0;
     return Math.ceil(Math.max(strict, lenient));

@@ -4,11 +4,11 @@ import { zFor } from '../stats/mann-whitney.js';
  * What the measured noise will cost, worked out from the endpoints before the search starts: how
  * many samples a commit needs for a step of a given size, and roughly how long the range will take.
  * The figures follow the verdict rule (src/bisect/verdict.ts): a commit on one side of a step of size
- * s must be worse (or better) than the other side's reference by more than half the threshold, with
- * the strict error rate, and like its own side's reference within the minimum further step, at the
- * lenient level; the references bring about twice the target's samples. They are the least a verdict
- * takes at this noise: a commit whose estimate lands off its reference's level by chance takes more,
- * so the time is priced by a rehearsal of the rule itself where one is given.
+ * s must be worse (or better) than the other side's reference, with the strict error rate, and like
+ * its own side's reference within the minimum further step, at the lenient level; the references
+ * bring about twice the target's samples. They are the least a verdict takes at this noise: a commit
+ * whose estimate lands off its reference's level by chance takes more, so the time is priced by a
+ * rehearsal of the rule itself where one is given.
  */
 export interface ForecastInput {
   /** Relative noise of one sample (MAD / median). */
@@ -55,12 +55,11 @@ export interface Forecast {
 }
 
 /** Target samples for a commit a step of `step` away from a reference, under noise `cv`. */
-export function samplesFor(step: number, i: Pick<ForecastInput, 'cv' | 'threshold' | 'alpha'>): number {
-  const margin = step - i.threshold / 2;
-  if (margin <= 0) return Infinity;
+export function samplesFor(step: number, i: Pick<ForecastInput, 'cv' | 'alpha'>): number {
+  if (step <= 0) return Infinity;
   // Hodges-Lehmann's one-sided bound, n target against 2n reference samples (efficiency ~0.95 vs the mean).
   const z = zFor(2 * i.alpha);
-  return Math.ceil(1.5 * ((z * 1.02 * i.cv) / margin) ** 2);
+  return Math.ceil(1.5 * ((z * 1.02 * i.cv) / step) ** 2);
 }
 
 /** Target samples to show a commit at a reference's level like it within the minimum further step. */

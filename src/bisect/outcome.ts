@@ -163,15 +163,14 @@ export interface ImprovementSeen {
 }
 
 /**
- * An inconclusive commit whose side was shown anyway: the interval against the other reference lies
- * beyond half the threshold (the strict question), and only "like its own reference, within the
- * minimum further step" was left open. Following its lean is no guess about the culprit's side.
+ * An inconclusive commit whose side was shown anyway: the interval against the other reference
+ * excludes no change (the strict question), and only "like its own reference, within the minimum
+ * further step" was left open. Following its lean is no guess about the culprit's side.
  */
 export function leanShown(
   v: { lean?: 'good' | 'bad' | 'between'; vsGood?: { lo: number; hi: number }; vsBad?: { lo: number; hi: number } },
-  threshold: number,
 ): boolean {
-  if (v.lean === 'bad') return (v.vsGood?.lo ?? -Infinity) > threshold / 2;
-  if (v.lean === 'good') return (v.vsBad?.hi ?? Infinity) < -threshold / 2;
+  if (v.lean === 'bad') return (v.vsGood?.lo ?? -Infinity) > 0;
+  if (v.lean === 'good') return (v.vsBad?.hi ?? Infinity) < 0;
   return false;
 }

@@ -272,8 +272,9 @@ function howSure(r: RunResult): string[] {
         'they are not culprits.'
       : 'Each commit is placed on one side of the step by comparing it with interleaved samples of its nearest good and bad ' +
         'references (Mann-Whitney U, exact where samples are few; Hodges-Lehmann shift with its rank interval). It is on the bad ' +
-        `side when it is worse than good by more than half the threshold at the strict level, and within ${fmtPct(d.minStep)} of bad (relative to bad, at most half the way back to good) at ` +
-        `a lenient level (${fmtPct(1 - d.beta)}); the other way round for good. The references' earlier samples count too, checked against fresh ones.`,
+        `side when it is worse than good at the strict level, and within ${fmtPct(d.minStep)} of bad (relative to bad, at most half the way ` +
+        `back to good) at a lenient level (${fmtPct(1 - d.beta)}); the other way round for good; between two steps when it is worse than ` +
+        'good and better than bad by more than half the threshold each. The references\' earlier samples count too, checked against fresh ones.',
     `Threshold: changes under ${fmtPct(r.threshold.value)} do not count (${md(r.threshold.source)}).`,
   ];
   if (!r.probe.deterministic) {
@@ -295,8 +296,8 @@ function howSure(r: RunResult): string[] {
     );
   }
   const inconclusive = r.commits.filter((c) => c.verdict === 'inconclusive');
-  const shown = inconclusive.filter((c) => leanShown(c, r.threshold.value));
-  const guessed = inconclusive.filter((c) => !leanShown(c, r.threshold.value));
+  const shown = inconclusive.filter((c) => leanShown(c));
+  const guessed = inconclusive.filter((c) => !leanShown(c));
   const listed = (cs: typeof inconclusive) => cs.map((c) => `\`${short(c.sha)}\` (${c.lean})`).join(', ');
   const atMax = `stayed inconclusive at the maximum samples${r.noise?.budget ? ' or when the time budget ran out' : ''}`;
   if (shown.length) {

@@ -143,7 +143,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
           );
         }
         // A lean whose side was shown at the strict level is no guess (leanShown).
-        const guesses = outcome.verdicts.filter((v) => v.verdict === 'inconclusive' && !leanShown(v, outcome.threshold));
+        const guesses = outcome.verdicts.filter((v) => v.verdict === 'inconclusive' && !leanShown(v));
         if (outcome.culprits.length && guesses.length) {
           write(
             `note: the search followed the lean of ${guesses.length} inconclusive verdict(s) (${guesses.map((v) => `${short(v.sha)} ${v.lean}`).join(', ')}); the confidence does not cover those guesses (see the writeup)`,
