@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BisectEngine, defaultEngineOptions } from '../src/bisect/engine.js';
-import { CommitGraph } from '../src/bisect/graph.js';
+import { CommitGraph, graphOf } from '../src/bisect/graph.js';
 import { improvementsSeen } from '../src/bisect/improvements.js';
 import { blockOrder, fewestDecisive, looks } from '../src/bisect/schedule.js';
 import { ErrorBudget, plannedDecisions } from '../src/bisect/error-budget.js';
@@ -30,6 +30,18 @@ describe('commit graph', () => {
       { sha: 'a1', parents: ['g0'] }, { sha: 'M', parents: ['a1', 's1'] }, { sha: 's1', parents: ['g0'] },
     ], { firstParent: true });
     expect(fp.ancestors[fp.index.get('M')!].has(fp.index.get('s1')!)).toBe(false);
+  });
+  it('is built once per list of commits and mode, and shared by the engines over it', () => {
+    const range = [
+      { sha: 'a1', parents: ['g0'] }, { sha: 'M', parents: ['a1', 's1'] }, { sha: 's1', parents: ['g0'] },
+    ];
+    expect(graphOf(range)).toBe(graphOf(range));
+    expect(graphOf(range, { firstParent: true })).not.toBe(graphOf(range));
+    const fp = graphOf(range, { firstParent: true });
+    expect(fp.ancestors[fp.index.get('M')!].has(fp.index.get('s1')!)).toBe(false);
+    expect(graphOf([...range])).not.toBe(graphOf(range));
+    const engine = (r: typeof range) => new BisectEngine(r, { good: 'g0', bad: 'M' }, { better: 'lower', deterministic: false, ...defaultEngineOptions }, seededRng(1));
+    expect(engine(range).graph).toBe(engine(range).graph);
   });
   it('doubles looks up to the maximum', () => {
     expect(looks(5, 60)).toEqual([5, 10, 20, 40, 60]);

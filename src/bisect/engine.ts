@@ -1,4 +1,4 @@
-import { Bitset, CommitGraph, type RangeCommit } from './graph.js';
+import { Bitset, graphOf, type CommitGraph, type RangeCommit } from './graph.js';
 import { blockOrder, fewestDecisive, looks } from './schedule.js';
 import { ErrorBudget, plannedDecisions } from './error-budget.js';
 import type { ForecastInput } from './forecast.js';
@@ -187,7 +187,7 @@ export class BisectEngine {
     private readonly graphOpts: { firstParent?: boolean } = {},
   ) {
     this.range = commits;
-    this.graph = new CommitGraph(commits, graphOpts);
+    this.graph = graphOf(commits, graphOpts);
     this.good = ends.good;
     this.bad = ends.bad;
     if (!this.graph.index.has(this.bad)) throw new Error(`bad commit ${this.bad} is not in the range`);

@@ -1,5 +1,5 @@
 import { BisectEngine, type RehearsalInput } from './engine.js';
-import { CommitGraph } from './graph.js';
+import { graphOf } from './graph.js';
 import type { Rehearsal } from './forecast.js';
 import { gaussian, seededRng, type Rng } from '../stats/rng.js';
 import { median } from '../stats/summary.js';
@@ -27,7 +27,7 @@ const SMOOTH = 0.5;
 export function rehearse(input: RehearsalInput, histories = HISTORIES): Rehearsal | undefined {
   const g = median([...input.good]);
   const b = median([...input.bad]);
-  const graph = new CommitGraph(input.range, input.graphOpts);
+  const graph = graphOf(input.range, input.graphOpts);
   const badAt = graph.index.get(input.ends.bad);
   if (!(g > 0) || !(b > 0) || badAt === undefined || graph.size < 2) return undefined;
   // The step can be any commit bad descends from; a commit is slow when it descends from the step.
