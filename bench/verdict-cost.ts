@@ -101,6 +101,8 @@ async function withBusyCore<T>(fn: () => Promise<T>): Promise<T> {
 const inconclusive = (r?: RunResult) => r?.commits.filter((c) => c.verdict === 'inconclusive').length ?? NaN;
 const found = (r: RunResult | undefined, culprits: string[]) =>
   !!r && culprits.every((c) => r.culprits.some((x) => x.sha === c)) && r.culprits.length === culprits.length;
+const planted = (r: RunResult | undefined, culprits: string[]) =>
+  r?.culprits.filter((x) => culprits.includes(x.sha)).length ?? 0;
 const noise = (r?: RunResult) => (r?.noise ? `${(r.noise.cv * 100).toFixed(1)}%` : '–');
 
 type Check = [string, boolean, string];
@@ -149,7 +151,7 @@ async function alone(
       const ours = busy ? await withBusyCore(() => perfbisect(repo)) : await perfbisect(repo);
       const r = ours.result;
       console.log(
-        `${busy ? 'one core busy' : 'idle'}: ${r?.status ?? 'no result'}, ${found(r, culprits) ? 'exact' : `WRONG (${r?.culprits.length ?? 0} culprits)`}, ` +
+        `${busy ? 'one core busy' : 'idle'}: ${r?.status ?? 'no result'}, ${found(r, culprits) ? 'exact' : `WRONG (${r?.culprits.length ?? 0} culprits, ${planted(r, culprits)} of them planted)`}, ` +
           `endpoints ${r ? ((r.endpoints.change.ratio - 1) * 100).toFixed(1) : '?'}%, ${r?.cost.samples ?? '?'} probe runs, ${ours.seconds.toFixed(0)} s, ` +
           `noise ${noise(r)}, ${inconclusive(r)} inconclusive`,
       );
