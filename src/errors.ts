@@ -106,11 +106,17 @@ export function missingDependencyHint(output: string): string | undefined {
 export function errorLine(tail: readonly string[]): string | undefined {
   const named = tail.find((l) => namesTheError.test(l));
   const said = (l: string) => l.trim() && l.trim() !== '…' && !stackLine.test(l) && !runnersOwn.test(l);
-  return (named ?? [...tail].reverse().find(said))?.trim();
+  return (named ?? [...tail].reverse().find(said) ?? tail.find((l) => npmsReason.test(l)))?.trim();
 }
 
 /** What npm, yarn, make and Node print after the failing command's own words: not the reason. */
 const runnersOwn = /^\s*(npm (ERR!|error|warn)|yarn run v|error Command failed|info Visit|make(\[\d+\])?: \*\*\*|Node\.js v\d)/;
+/**
+ * Where npm itself failed (a registry or host it cannot reach, a version that does not exist), its own
+ * lines are all there is: the first that is not a code, a path or its advice says why.
+ */
+const npmsReason =
+  /^\s*npm (ERR!|error) (?!(code|errno|syscall|path|command|signal|network (This|In most|If you|$))\b|A complete log|\s*$)/;
 
 function clip(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;

@@ -51,7 +51,7 @@ const cases: { name: string; args: string[]; config?: string; code: number; says
   {
     name: 'good does not install',
     args: ['--good', 'good', '--install', 'echo no registry >&2; exit 3', '--', 'true'],
-    code: 2, says: /--good good does not install: the install crashed: the install exited with code 3\. Fix the --install command/,
+    code: 2, says: /--good good does not install: the install crashed: the install exited with code 3; output: "no registry"\. Fix the --install command/,
   },
   // The build's log (quoted in the error's tail) carries colours, a window title and a hyperlink.
   {

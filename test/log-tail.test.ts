@@ -34,6 +34,15 @@ describe("an error's log tail", () => {
     expect(errorLine(make)).toBe("lz.c:12:5: error: 'x' undeclared");
     expect(errorLine(["Error: Cannot find module 'left-pad'", '…', '    at f (x.js:1)', 'Node.js v20.20.2'])).toBe("Error: Cannot find module 'left-pad'");
     expect(errorLine([])).toBeUndefined();
+    // npm that could not reach a host: only its own lines, and the one that says why is quoted.
+    const offline = [
+      'npm error code ENOTFOUND', 'npm error syscall getaddrinfo', 'npm error errno ENOTFOUND',
+      'npm error network request to https://github.com/ariya/esprima/tarball/49a2ecc failed, reason: getaddrinfo ENOTFOUND github.com',
+      'npm error network This is a problem related to network connectivity.',
+      'npm error A complete log of this run can be found in: /root/.npm/_logs/x-debug-0.log',
+    ];
+    expect(errorLine(offline)).toBe(offline[3]);
+    expect(errorLine(['npm error code E404', 'npm error 404 Not Found - GET http://127.0.0.1:4873/nope - no such package'])).toMatch(/404 Not Found/);
     const f = new CommitFailure('build', '`npm run build` exited with code 2', undefined, npm);
     expect(f.summary()).toBe(`the build failed: \`npm run build\` exited with code 2; output: "${npm[3]}"`);
     expect(new CommitFailure('probe', '`sh x` exited with code 3').summary()).toBe('the probe failed: `sh x` exited with code 3');

@@ -193,7 +193,7 @@ export function referenceFailure(
       : `Fix the ${f.stage === 'install' ? '--install command' : f.stage === 'build' ? 'build command' : 'probe'}`;
   throw Object.assign(
     new UsageError(
-      `${which} ${what}: ${f.headline}: ${f.message}. ` +
+      `${which} ${what}: ${f.summary()}. ` +
         `${fix} or pick ${sha === ends.good ? 'a --good' : 'a --bad'} where it works${f.logFile ? ` (log: ${f.logFile})` : ''}.`,
     ),
     { tail: f.logTail },
