@@ -19,7 +19,9 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
   const subj = (sha: string) => (subjects.get(sha) ?? '').slice(0, 70);
   const samples = new Map<string, number>();
   const change = (worse: number) => fmtChange(worse, metric.better);
-  return events.subscribe((e: RunEvent) => {
+  const slow = slowPhases(events, write);
+  const off = events.subscribe((e: RunEvent) => {
+    slow.see(e);
     switch (e.type) {
       case 'run-start':
         metric = e.metric;
@@ -184,6 +186,41 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         break;
     }
   });
+  return () => {
+    slow.stop();
+    off();
+  };
+}
+
+/** How often a long install or build says it is still running, where no live view shows its clock. */
+const STILL_RUNNING_MS = 60_000;
+
+/**
+ * An install or build that runs for minutes (npm retrying a host it cannot reach) would leave a CI log
+ * silent: a line a minute says what is still running, and for how long.
+ */
+function slowPhases(events: EventStream, write: (line: string) => void) {
+  const running = new Map<string, { phase: string; since: number; said: number }>();
+  const timer = setInterval(() => {
+    const now = Date.now();
+    for (const [sha, r] of running) {
+      if (now - r.said < STILL_RUNNING_MS) continue;
+      r.said = now;
+      const line = `${r.phase} ${short(sha)}: still running after ${fmtDuration((now - r.since) / 1000)}`;
+      events.whenQuiet(() => write(line));
+    }
+  }, STILL_RUNNING_MS / 6);
+  timer.unref();
+  return {
+    see(e: RunEvent): void {
+      if (e.type === 'phase') {
+        if (e.phase === 'install' || e.phase === 'build') running.set(e.sha, { phase: e.phase, since: Date.now(), said: Date.now() });
+        else running.delete(e.sha);
+      } else if (e.type === 'install-end' || e.type === 'build-end') running.delete(e.sha);
+      else if (e.type === 'run-end' || e.type === 'run-error') running.clear();
+    },
+    stop: () => clearInterval(timer),
+  };
 }
 
 /**

@@ -1,0 +1,30 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { EventStream } from '../src/events.js';
+import { plainReporter } from '../src/ui/plain.js';
+
+describe('the plain view of a long install', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('says once a minute what is still running, and stops when it ends', () => {
+    vi.useFakeTimers();
+    const events = new EventStream();
+    const lines: string[] = [];
+    const stop = plainReporter(events, (l) => lines.push(l));
+    const sha = 'b594458c4d427a02d30c46563caea5a7d4a2ceb1';
+    events.emit({ type: 'phase', sha, phase: 'install' });
+    vi.advanceTimersByTime(50_000);
+    expect(lines).toEqual([]);
+    vi.advanceTimersByTime(80_000);
+    expect(lines).toEqual(['install b594458c4d: still running after 1m 0s', 'install b594458c4d: still running after 2m 0s']);
+    events.emit({ type: 'install-end', sha, ok: false, seconds: 216, log: '/x.log', seeded: false });
+    vi.advanceTimersByTime(300_000);
+    expect(lines.filter((l) => l.includes('still running'))).toHaveLength(2);
+    // A build that starts after it is followed alike; the view, once closed, says nothing more.
+    events.emit({ type: 'phase', sha, phase: 'build' });
+    vi.advanceTimersByTime(61_000);
+    expect(lines.at(-1)).toBe('build b594458c4d: still running after 1m 0s');
+    stop();
+    vi.advanceTimersByTime(300_000);
+    expect(lines.filter((l) => l.includes('still running'))).toHaveLength(3);
+  });
+});
