@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NoiseReport } from '../src/events.js';
 import { driftNoiseLines, noiseLines } from '../src/report/noise.js';
-import { measuredBeside } from '../src/report/format.js';
+import { fmtConfidence, measuredBeside } from '../src/report/format.js';
 
 const base: NoiseReport = {
   cv: 0.3, cpuCv: 0.03, cpuShare: 0.6, samplesFor5pct: 400, samplesForThisStep: 12, delta: 0.25,
@@ -86,5 +86,14 @@ describe('the commit a culprit was measured beside', () => {
     expect(measuredBeside('a'.repeat(40), 'a'.repeat(40))).toBe('measured beside its parent aaaaaaaaaa');
     expect(measuredBeside('b'.repeat(40), 'a'.repeat(40))).toBe('measured beside bbbbbbbbbb, not its parent: the nearest commit shown good');
     expect(measuredBeside('b'.repeat(40), undefined)).toBe('measured beside bbbbbbbbbb');
+  });
+});
+
+describe('confidence levels', () => {
+  it('keep enough decimals never to read 100%, and none where they add nothing', () => {
+    expect(fmtConfidence(0.95)).toBe('95%');
+    expect(fmtConfidence(0.995)).toBe('99.5%');
+    expect(fmtConfidence(1 - 2 * 0.00043)).toBe('99.91%');
+    expect(fmtConfidence(0.9999)).toBe('99.99%');
   });
 });

@@ -210,9 +210,9 @@ describe('plain output', () => {
     const v = (verdict as Extract<RunEvent, { type: 'verdict' }>).verdict;
     events.emit({
       type: 'verdict',
-      verdict: { ...v, verdict: 'bad', vsGood: { worse: 0.308, lo: 0.151, hi: 0.461, p: 1e-5 }, vsBad: { worse: -0.061, lo: -0.2, hi: 0.1, p: 0.4 } },
+      verdict: { ...v, verdict: 'bad', alpha: 0.002, vsGood: { worse: 0.308, lo: 0.151, hi: 0.461, p: 1e-5 }, vsBad: { worse: -0.061, lo: -0.2, hi: 0.1, p: 0.4 } },
     } as RunEvent);
     expect(lines.find((l) => l.startsWith('noise '))).toContain('this -31.2% step about 5');
-    expect(lines.find((l) => l.startsWith('verdict '))).toMatch(/ bad: -30\.8% vs good \[-46\.1%, -15\.1%\] p < 0\.0001, \+6\.1% vs bad/);
+    expect(lines.find((l) => l.startsWith('verdict '))).toMatch(/ bad: -30\.8% vs good \[-46\.1%, -15\.1%\] at 99\.6% p < 0\.0001, \+6\.1% vs bad/);
   });
 });

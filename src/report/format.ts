@@ -56,6 +56,12 @@ export function fmtPct(fraction: number): string {
   return `${(fraction * 100).toFixed(1)}%`;
 }
 
+/** A confidence level with as many decimals as keep it from reading 100%: 95%, 99.5%, 99.92%. */
+export function fmtConfidence(level: number): string {
+  const missPct = Math.max(Number(((1 - level) * 100).toPrecision(6)), 1e-6);
+  return `${(level * 100).toFixed(Math.max(0, Math.ceil(-Math.log10(missPct))))}%`;
+}
+
 export function fmtP(p: number): string {
   if (p < 1e-4) return 'p < 0.0001';
   return `p = ${p.toPrecision(2)}`;

@@ -1,5 +1,5 @@
 import type { Evidence, EvidenceRow } from '../evidence/types.js';
-import { fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
+import { fmtConfidence, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
 import { md, mdCode, mdFence } from './escape.js';
 import { fitBody, hiddenMarker } from './github-markdown.js';
 import { improvementText } from './improvements.js';
@@ -44,7 +44,7 @@ export function renderBisectComment(r: RunResult, c: ResultCulprit, links: GitHu
   const ci = `${fmtRatio(c.change.ci[0])} to ${fmtRatio(c.change.ci[1])}`;
   const how = r.probe.deterministic
     ? 'one exact measurement of each'
-    : `${Math.round(c.change.confidence * 100)}% interval ${ci}, ${fmtP(c.change.p)}; ` +
+    : `${fmtConfidence(c.change.confidence)} interval ${ci}, ${fmtP(c.change.p)}; ` +
       `${c.before.n} vs ${c.after.n} samples, interleaved`;
   const values = `${fmtValue(c.before.median, m.unit)} → ${fmtValue(c.after.median, m.unit)}`;
   L.push(`**Change:** ${md(m.name)} ${values}, **${fmtRatio(c.change.ratio)}** (${how})  `);
@@ -52,7 +52,7 @@ export function renderBisectComment(r: RunResult, c: ResultCulprit, links: GitHu
   L.push(
     `**Whole range:** ${fmtValue(e.good.median, m.unit)} at good → ${fmtValue(e.bad.median, m.unit)} at bad ` +
       `(${fmtRatio(e.change.ratio)}); threshold ${fmtPct(r.threshold.value)}, ` +
-      `${Math.round(r.confidence * 100)}% confidence over the whole bisect`,
+      `${fmtConfidence(r.confidence)} confidence over the whole bisect`,
     '',
   );
   if (c.baseline !== c.parent) {

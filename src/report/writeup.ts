@@ -1,7 +1,7 @@
 import { improvementText } from './improvements.js';
 import { leanShown } from '../bisect/outcome.js';
 import type { CommitMeta } from '../events.js';
-import { direction, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
+import { direction, fmtConfidence, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
 import { md, mdCode, mdFence } from './escape.js';
 import type { ResultCulprit, RunResult } from './result.js';
 import { benchstatSection } from './benchstat.js';
@@ -118,7 +118,7 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
   L.push('### Problem', '');
   L.push(
     `${md(m.name)} went from ${val(e.good.median)} at good to ${val(e.bad.median)} at bad: ` +
-      `${ratioOf(r, e.good.median, e.bad.median, e.change.ratio)} (${Math.round(e.change.confidence * 100)}% interval ${fmtRatio(e.change.ci[0])} to ${fmtRatio(e.change.ci[1])}, ${fmtP(e.change.p)}; ` +
+      `${ratioOf(r, e.good.median, e.bad.median, e.change.ratio)} (${fmtConfidence(e.change.confidence)} interval ${fmtRatio(e.change.ci[0])} to ${fmtRatio(e.change.ci[1])}, ${fmtP(e.change.p)}; ` +
       `all ${e.good.n} and ${e.bad.n} samples of the two, measured interleaved).`,
     '',
   );
@@ -328,7 +328,7 @@ function culpritSection(c: ResultCulprit, r: RunResult): string[] {
   const samples = `${c.before.n} samples of \`${short(c.baseline)}\` and ${c.after.n} of the culprit, from the blocks that measured them side by side`;
   const L = [
     `**\`${short(c.sha)}\` ${md(c.subject)}** by ${mdCode(c.author)}, ${c.date.slice(0, 10)}: ${val(c.before.median)} → ${val(c.after.median)}, ` +
-      `${ratioOf(r, c.before.median, c.after.median, c.change.ratio)} ${r.probe.deterministic ? '(a deterministic probe: one exact measurement of each).' : `(${Math.round(c.change.confidence * 100)}% interval ${fmtRatio(c.change.ci[0])} to ${fmtRatio(c.change.ci[1])}, ${fmtP(c.change.p)}; ${samples}).`}`,
+      `${ratioOf(r, c.before.median, c.after.median, c.change.ratio)} ${r.probe.deterministic ? '(a deterministic probe: one exact measurement of each).' : `(${fmtConfidence(c.change.confidence)} interval ${fmtRatio(c.change.ci[0])} to ${fmtRatio(c.change.ci[1])}, ${fmtP(c.change.p)}; ${samples}).`}`,
     '',
   ];
   if (c.baseline !== c.parent)

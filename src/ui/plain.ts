@@ -1,6 +1,6 @@
 import { leanShown, type CommitVerdict } from '../bisect/outcome.js';
 import type { EventStream, RunEvent } from '../events.js';
-import { fmtChange, fmtChangeInterval, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, measuredBeside, short } from '../report/format.js';
+import { fmtChange, fmtChangeInterval, fmtConfidence, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, measuredBeside, short } from '../report/format.js';
 import { termText } from '../report/escape.js';
 import type { MetricInfo } from '../probes/types.js';
 import { noiseLines, undecidedText } from '../report/noise.js';
@@ -101,7 +101,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         const label = v.verdict === 'inconclusive' ? `inconclusive, leans ${v.lean}` : v.verdict;
         write(
           `verdict ${short(v.sha)} ${label}: ` +
-            `${g ? `${change(g.worse)} vs good ${fmtChangeInterval(g, metric.better)} ${fmtP(g.p)}` : ''}` +
+            `${g ? `${change(g.worse)} vs good ${fmtChangeInterval(g, metric.better)}${atLevel(v.alpha)} ${fmtP(g.p)}` : ''}` +
             `${v.vsBad ? `, ${change(v.vsBad.worse)} vs bad` : ''}` +
             `${v.left !== undefined ? `, ${v.left} commit(s) left` : ''}` +
             ` (n=${v.samples}, this verdict's blocks)${underMinStep(v)}${v.reason ? `; ${termText(v.reason)}` : ''} ${subj(v.sha)}`,
@@ -221,6 +221,15 @@ function slowPhases(events: EventStream, write: (line: string) => void) {
     },
     stop: () => clearInterval(timer),
   };
+}
+
+/**
+ * The interval is at the verdict's own strict level, not the 95% a reader assumes, and the p beside it is
+ * the plain two-sided rank test: naming the level keeps "[-2.1%, +16.9%] p = 0.012" from reading as a
+ * contradiction.
+ */
+function atLevel(alpha: number | undefined): string {
+  return alpha ? ` at ${fmtConfidence(1 - 2 * alpha)}` : '';
 }
 
 /**
