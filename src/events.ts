@@ -1,4 +1,5 @@
 import type { CommitVerdict, Outcome, Purpose, SearchProgress } from './bisect/outcome.js';
+import type { OpenQuestion } from './bisect/verdict.js';
 import type { MetricInfo } from './probes/types.js';
 import type { DependencyDescent, DependencyFinding, DepLevel } from './deps/result.js';
 import type { Evidence, EvidenceRow } from './evidence/types.js';
@@ -62,6 +63,8 @@ export type RunEvent =
       type: 'measure-start'; target: string; refs: string[]; rounds: number; purpose: Purpose; cached: boolean;
       /** A later look of its decision (absent for the first): the samples so far did not decide. */
       look?: number;
+      /** Why the look before did not decide. */
+      open?: OpenQuestion;
       replayed?: true;
     }
   | BlockRecord

@@ -4,10 +4,10 @@ import { CommitGraph, graphOf } from '../src/bisect/graph.js';
 import { improvementsSeen } from '../src/bisect/improvements.js';
 import { blockOrder, fewestDecisive, looks } from '../src/bisect/schedule.js';
 import { ErrorBudget, plannedDecisions } from '../src/bisect/error-budget.js';
-import { byNearness, decide, factsOf, lean } from '../src/bisect/verdict.js';
+import { byNearness, decide, factsOf, lean, openKind } from '../src/bisect/verdict.js';
 import { Relative } from '../src/stats/compare.js';
 import { gaussian, seededRng } from '../src/stats/rng.js';
-import { interleaved, shaOf, simulateBaseline, simulateBisect, simulateRounds, linearCommits } from '../bench/simulate.js';
+import { interleaved, sampler, shaOf, simulateBaseline, simulateBisect, simulateRounds, linearCommits } from '../bench/simulate.js';
 import type { EngineOptions, RoundResult } from '../src/bisect/engine.js';
 
 describe('commit graph', () => {
@@ -217,6 +217,39 @@ describe('verdict rule', () => {
     const f = factsOf(rel(spread(100, 6, 1), spread(105, 4, 2)), rel(spread(200, 6, 3), spread(105, 4, 2)), levels);
     expect(f.likeLo).toBe(false);
     expect(decide(f)).toBeUndefined();
+    // What the next block's line says is open (±6% noise, 8 samples against 12): better than bad is
+    // shown, a further step from good is not ruled out.
+    const noisy = (level: number, n: number) =>
+      Array.from({ length: n }, (_, i) => level * (1 + 0.12 * ((2 * i) / (n - 1) - 1)));
+    const nearGood = factsOf(rel(noisy(100, 12), noisy(104, 8)), rel(noisy(200, 12), noisy(104, 8)), levels);
+    expect(decide(nearGood)).toBeUndefined();
+    expect(openKind(nearGood)).toBe('towards-good');
+    // Worse than good and 4% under bad: the further step is towards bad.
+    const nearBad = factsOf(rel(noisy(100, 12), noisy(192, 8)), rel(noisy(200, 12), noisy(192, 8)), levels);
+    expect(decide(nearBad)).toBeUndefined();
+    expect(openKind(nearBad)).toBe('towards-bad');
+    // Halfway between references 20% apart with that noise: neither side shown.
+    const halfway = factsOf(rel(noisy(100, 12), noisy(110, 8)), rel(noisy(120, 12), noisy(110, 8)), levels);
+    expect(decide(halfway)).toBeUndefined();
+    expect(openKind(halfway)).toBe('side');
+  });
+  it('says with each later look which question the look before left open', () => {
+    const opens: string[] = [];
+    for (let seed = 1; seed <= 4; seed++) {
+      const options = { better: 'lower' as const, deterministic: false, ...defaultEngineOptions };
+      const e = new BisectEngine(linearCommits(65), { good: shaOf(0), bad: shaOf(64) }, options, seededRng(seed));
+      const sample = sampler({ n: 65, steps: [{ at: 40, size: 0.1 }], noise: 'normal', cv: 0.08 }, seededRng(seed + 7));
+      for (let step = e.next(); step.type === 'measure'; step = e.next()) {
+        if (step.purpose === 'verdict' && (step.look ?? 1) > 1) {
+          expect(step.open).toBeDefined();
+          opens.push(step.open!.kind === 'further-step' ? `towards-${step.open!.towards}` : step.open!.kind);
+        } else expect(step.open).toBeUndefined();
+        e.record(interleaved(step, (sha) => sample(Number(sha.slice(1)))));
+      }
+    }
+    // A 10% step under 8% noise: later looks happen, and most are about a further step, not the side.
+    expect(opens.length).toBeGreaterThan(4);
+    expect(opens.filter((k) => k.startsWith('towards-')).length).toBeGreaterThan(0);
   });
 });
 

@@ -3,7 +3,9 @@ import { blockOrder, fewestDecisive, looks } from './schedule.js';
 import { ErrorBudget, plannedDecisions } from './error-budget.js';
 import type { ForecastInput } from './forecast.js';
 import { improvementsSeen } from './improvements.js';
-import { byNearness, decide, factsOf, lean, positionOf, type Facts, type Side, type VerdictLevels } from './verdict.js';
+import {
+  byNearness, decide, factsOf, lean, openKind, positionOf, type Facts, type OpenQuestion, type Side, type VerdictLevels,
+} from './verdict.js';
 import { compare, Relative, type Better } from '../stats/compare.js';
 import { Shift } from '../stats/shift.js';
 import { median, quantileSorted, sorted, summarize } from '../stats/summary.js';
@@ -81,6 +83,8 @@ export interface MeasureStep {
   trial?: number;
   /** Which look of its decision this is (1 = the first): a later one means the earlier did not decide. */
   look?: number;
+  /** Why the look before did not decide (from the second look of a verdict on). */
+  open?: OpenQuestion;
 }
 
 /**
@@ -131,6 +135,8 @@ interface Trial {
   fresh?: boolean;
   /** Measured again because its last look leaned 'between': no earlier sample of a reference counts. */
   again?: boolean;
+  /** Why its last look did not decide, for the next block's line. */
+  open?: OpenQuestion;
   done?: boolean;
   /** The side a decided verdict trial puts its target on (the lean, for an inconclusive one). */
   effective?: Side;
@@ -403,6 +409,7 @@ export class BisectEngine {
       rounds: Math.max(...counts.map(([, c]) => c)),
       purpose: t.purpose,
       look: t.look + 1,
+      ...(t.open ? { open: t.open } : {}),
     };
   }
 
@@ -829,7 +836,11 @@ export class BisectEngine {
     }
     let leaning: Side | undefined;
     if (!verdict) {
-      if (!this.isFinalLook(t)) return;
+      if (!this.isFinalLook(t)) {
+        const estimates = { vsGood: vsLo.worse, vsBad: vsHi.worse / hiScale };
+        t.open = openQuestion(facts, levels, estimates, hiScale, decide(facts) !== undefined);
+        return;
+      }
       leaning = lean(facts);
       if (leaning === 'between' && apply && !t.again && !this.hurried) {
         this.measureAgain(t);
@@ -1095,6 +1106,21 @@ export class BisectEngine {
       alphaSpent: this.budget.spent,
     };
   }
+}
+
+/** What kept a look from a verdict, for the next block's line; a step towards bad in bad's units. */
+function openQuestion(
+  f: Facts,
+  l: VerdictLevels,
+  est: { vsGood: number; vsBad: number },
+  hiScale: number,
+  notBorneOut: boolean,
+): OpenQuestion {
+  if (notBorneOut) return { kind: 'fresh', ...est };
+  const kind = openKind(f);
+  if (kind === 'towards-good') return { kind: 'further-step', towards: 'good', minStep: l.minStep, ...est };
+  if (kind === 'towards-bad') return { kind: 'further-step', towards: 'bad', minStep: l.minStepHi! / hiScale, ...est };
+  return { kind, ...est };
 }
 
 function lastVerdictOf(verdicts: CommitVerdict[], sha: string): CommitVerdict | undefined {

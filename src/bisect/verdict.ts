@@ -84,6 +84,28 @@ export interface Facts {
 export type Side = 'good' | 'bad' | 'between';
 
 /**
+ * Why a look did not decide, for the views (the next look's block says it): the question still open,
+ * with the estimates so far (+ is worse), `vsBad` and a step towards bad in bad's own units.
+ * - side: neither "worse than good" nor "better than bad" is shown yet;
+ * - further-step: one side is shown, but a further step of at least `minStep` towards the other
+ *   reference is not ruled out (the lenient question: it decides whether to look between);
+ * - between: unlike both, which must hold again on samples taken later;
+ * - fresh: the references' earlier samples put it on a side, this trial's own samples alone do not.
+ */
+export type OpenQuestion = { vsGood: number; vsBad: number } & (
+  | { kind: 'side' | 'between' | 'fresh' }
+  | { kind: 'further-step'; towards: 'good' | 'bad'; minStep: number }
+);
+
+/** Which question kept a look's facts from a verdict (the minimum step is filled in by the caller). */
+export function openKind(f: Facts): 'side' | 'between' | 'towards-good' | 'towards-bad' {
+  if (f.betweenWaits && holds('between', f)) return 'between';
+  if (f.worseThanLo && !f.betterThanHi && !f.likeHi) return 'towards-bad';
+  if (f.betterThanHi && !f.worseThanLo && !f.likeLo) return 'towards-good';
+  return 'side';
+}
+
+/**
  * The facts of one look. Both comparisons must be in one unit (the good reference's median), or the
  * commit's place between references far apart is wrong: +170% of good is -99% of a bad 270× slower.
  */

@@ -6,6 +6,7 @@ import type { MetricInfo } from '../probes/types.js';
 import { noiseLines, undecidedText } from '../report/noise.js';
 import { dependencyLine } from '../report/dependency.js';
 import { improvementText } from '../report/improvements.js';
+import { whyAgain } from '../report/open-question.js';
 
 /**
  * One greppable line per event, no escape codes: for CI logs, pipes and --no-tui. Every line goes
@@ -62,7 +63,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         const from = e.replayed ? ' (from the run log)' : e.cached ? ' (from cache)' : '';
         write(
           `measure ${short(e.target)}${e.refs.length ? ` against ${e.refs.map(short).join(', ')}` : ''}: ` +
-            `${e.rounds} round(s)${from}${e.look ? `, look ${e.look}: the samples so far did not decide` : ''}` +
+            `${e.rounds} round(s)${from}${e.look ? `, look ${e.look}: ${whyAgain(e.open, metric.better)}` : ''}` +
             `${e.purpose === 'endpoints' ? ' [endpoints]' : ` ${subj(e.target)}`}`,
         );
         break;

@@ -4,6 +4,7 @@ import type { MetricInfo } from '../probes/types.js';
 import { termText } from '../report/escape.js';
 import { noiseLines } from '../report/noise.js';
 import { dependencyLine } from '../report/dependency.js';
+import { whyAgain } from '../report/open-question.js';
 import type { DepLevel } from '../deps/result.js';
 
 /**
@@ -44,6 +45,8 @@ export interface ViewState {
   currentPhase?: Phase;
   /** What the current block measures the target against (good and bad references). */
   refs: string[];
+  /** For a later look of the current block's decision: why the look before did not decide. */
+  again?: string;
   /** Build output of each commit (capped), for the build tail and the full-log key. */
   logs: Record<string, string[]>;
   threshold?: { value: number; source: string };
@@ -169,6 +172,7 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
       s.current = e.target;
       s.currentPhase = 'measure';
       s.refs = e.refs;
+      s.again = e.look ? `look ${e.look}: ${whyAgain(e.open, s.metric.better)}` : undefined;
       return s;
     case 'sample': {
       const c = touch(e.sha);

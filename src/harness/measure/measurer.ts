@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { CommitFailure } from '../../errors.js';
 import type { BlockRecord, CommitMeta, RunEvent } from '../../events.js';
 import type { Purpose } from '../../bisect/outcome.js';
+import type { OpenQuestion } from '../../bisect/verdict.js';
 import type { Probe, ProbeContext, Sample } from '../../probes/types.js';
 import type { RunCost } from '../../run-cost.js';
 import { environmentFingerprint, hashOf } from '../store/fingerprint.js';
@@ -461,6 +462,8 @@ export interface Block {
   purpose: Purpose;
   /** Which look of its decision the block is (1 = the first), where the engine says. */
   look?: number;
+  /** Why the look before did not decide, where the engine says. */
+  open?: OpenQuestion;
   /** Blocks of these commits asked for before in the run, when the caller counts them (a job of a round). */
   ordinal?: number;
 }
@@ -504,6 +507,7 @@ function blame(e: unknown, sha: string): never {
 
 /** The measure-start event of a block; a later look of a decision says which. */
 function measureStart(b: Block) {
-  const { target, refs, rounds, purpose, look } = b;
-  return { type: 'measure-start' as const, target, refs, rounds, purpose, ...(look && look > 1 ? { look } : {}) };
+  const { target, refs, rounds, purpose, look, open } = b;
+  const later = look && look > 1 ? { look, ...(open ? { open } : {}) } : {};
+  return { type: 'measure-start' as const, target, refs, rounds, purpose, ...later };
 }

@@ -61,6 +61,7 @@ export function Current({ s, fullLog }: { s: ViewState; fullLog: boolean }) {
         </Text>{' '}
         {title}
       </Text>
+      {s.again ? <Text dimColor wrap="truncate-end">{s.again}</Text> : null}
       <Text>
         {values.length} samples · median {fmtValue(mid(values), unit)} · {sparkline(values)}
       </Text>

@@ -1,0 +1,26 @@
+import type { OpenQuestion } from '../bisect/verdict.js';
+import { fmtChange, fmtPct } from './format.js';
+
+/**
+ * Why the look before did not decide, so that a commit measured again and again is not a mystery:
+ * which question is open and where the estimates stand.
+ */
+export function whyAgain(open: OpenQuestion | undefined, better: 'lower' | 'higher'): string {
+  if (!open) return 'the samples so far did not decide';
+  const change = (worse: number) => fmtChange(worse, better);
+  const est = `${change(open.vsGood)} vs good, ${change(open.vsBad)} vs bad so far`;
+  switch (open.kind) {
+    case 'side':
+      return `neither worse than good nor better than bad shown yet (${est})`;
+    case 'further-step': {
+      const shown = open.towards === 'bad' ? 'worse than good' : 'better than bad';
+      const now = open.towards === 'bad' ? `${change(open.vsBad)} vs bad` : `${change(open.vsGood)} vs good`;
+      const step = `a further step of ${fmtPct(open.minStep)} or more between it and ${open.towards}`;
+      return `${shown}, but ${step} is not ruled out yet (${now} so far)`;
+    }
+    case 'between':
+      return `unlike both references (${est}): a step on each side must show again on samples taken now`;
+    case 'fresh':
+      return `its references' earlier samples put it on a side, this trial's own samples do not yet (${est})`;
+  }
+}
