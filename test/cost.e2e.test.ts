@@ -113,6 +113,9 @@ describe('where the time went', () => {
     expect(r2.noise!.minutes).toBeGreaterThan(0);
     expect(second.stdout).toMatch(/^noise .*; about [^;]+ for the \d+ verdicts to come \(the endpoints' samples are an earlier run's/m);
     expect(second.stdout).not.toContain('profiling culprit');
+    // Said once, so that a rerun meant to measure the machine as it is now is not a silent replay.
+    expect(second.stdout.match(/^measured blocks come from the cache: .*\(--no-cache measures afresh\)$/gm)).toHaveLength(1);
+    expect(first.stdout).not.toContain('measured blocks come from the cache');
     expect(second.stdout).toContain(`evidence ${shas[3].slice(0, 10)}: from the cache`);
     expect(r2.evidence?.[0].top.map((t) => t.function)).toEqual(r1.evidence?.[0].top.map((t) => t.function));
     expect(readFileSync(r2.evidence![0].after!, 'utf8')).toBe(readFileSync(r1.evidence![0].after!, 'utf8'));

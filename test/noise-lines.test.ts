@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NoiseReport } from '../src/events.js';
 import { driftNoiseLines, noiseLines } from '../src/report/noise.js';
-import { fmtConfidence, measuredBeside } from '../src/report/format.js';
+import { clip, fmtConfidence, measuredBeside } from '../src/report/format.js';
 
 const base: NoiseReport = {
   cv: 0.3, cpuCv: 0.03, cpuShare: 0.6, samplesFor5pct: 400, samplesForThisStep: 12, delta: 0.25,
@@ -41,8 +41,8 @@ describe('noise lines', () => {
   it('says when a resumed run repeats what the interrupted one measured, load and forecast included', () => {
     const [line, busy] = noiseLines({ ...base, resumed: true, loaded: true, load: 3.2 }, 'wall time');
     expect(line).toMatch(/; about 1m 30s for the 3 verdicts to come \(as the interrupted run forecast it, before the interruption\)$/);
-    expect(busy).toMatch(/^machine busy when the interrupted run measured the endpoints: load 3\.2 on 2 cores: /);
-    expect(noiseLines({ ...base, loaded: true }, 'wall time')[1]).toMatch(/^machine busy: load 0\.4/);
+    expect(busy).toMatch(/^machine busy when the interrupted run measured the endpoints: load average 3\.2 on 2 cores: /);
+    expect(noiseLines({ ...base, loaded: true }, 'wall time')[1]).toMatch(/^machine busy: load average 0\.4/);
   });
 
   it('does not price a step the endpoints have not shown yet', () => {
@@ -58,7 +58,7 @@ describe('noise lines', () => {
 
   it('names a busy machine and what it costs', () => {
     const lines = noiseLines({ ...base, loaded: true, load: 3.2, busy: [{ pid: 42, name: 'node', cpu: 0.98 }] }, 'wall time');
-    expect(lines).toContainEqual(expect.stringMatching(/^machine busy: load 3\.2 on 2 cores; node \(pid 42, 98% of a core\): wall time is noisier/));
+    expect(lines).toContainEqual(expect.stringMatching(/^machine busy: load average 3\.2 on 2 cores; node \(pid 42, 98% of a core\): wall time is noisier/));
     // It speaks of the metric the verdicts use.
     expect(noiseLines({ ...base, loaded: true, load: 3.2 }, 'CPU time')).toContainEqual(expect.stringMatching(/: CPU time is noisier and verdicts take longer$/));
   });
@@ -71,7 +71,7 @@ describe('drift noise lines', () => {
     expect(lines[0]).toBe(
       "noise 12.0% a sample (wall time) at the window's 8 points: above half the 5.0% threshold, so each candidate step takes many samples to confirm or reject",
     );
-    expect(lines[1]).toBe('machine busy: load 3.1 on 2 cores; node (pid 7, 100% of a core): wall time is noisier and the check takes longer');
+    expect(lines[1]).toBe('machine busy: load average 3.1 on 2 cores; node (pid 7, 100% of a core): wall time is noisier and the check takes longer');
     expect(lines[2]).toMatch(/^CPU time varies 2\.0% a sample here against 12\.0% for wall time: --metric cpu/);
   });
   it('says only the noise where it is low and the machine quiet', () => {
@@ -95,5 +95,15 @@ describe('confidence levels', () => {
     expect(fmtConfidence(0.995)).toBe('99.5%');
     expect(fmtConfidence(1 - 2 * 0.00043)).toBe('99.91%');
     expect(fmtConfidence(0.9999)).toBe('99.99%');
+  });
+});
+
+describe('subjects in lines and tables', () => {
+  it('are cut at a word boundary with an ellipsis, not mid-word', () => {
+    const subject = 'new rule for autolinks, adjust html rules accordingly. test 574 does not pass';
+    expect(clip(subject, 70)).toBe('new rule for autolinks, adjust html rules accordingly. test 574 does…');
+    expect(clip('short', 70)).toBe('short');
+    // One long word has no boundary to cut at.
+    expect(clip('x'.repeat(80), 10)).toBe(`${'x'.repeat(9)}…`);
   });
 });

@@ -29,4 +29,22 @@ describe('the writeup on a machine whose speed moved', () => {
   it('stays quiet within the threshold', () => {
     expect(machineMoved(run(10500), val)).toEqual([]);
   });
+
+  it('stays quiet where a noisy probe explains the difference: 6 samples at the endpoints, 9 in all, 15.8% a sample', () => {
+    // The marked trial: bad 234 ms at the endpoints, 265 ms over its 9 samples, on an idle machine.
+    const noisy = (cv: number) =>
+      ({
+        ...run(11116),
+        threshold: { value: 0.118, source: '' },
+        noise: { cv },
+        endpoints: { good: { median: 89.7, n: 6, spread: 1 }, bad: { median: 234, n: 6, spread: 1 } },
+        commits: [
+          { sha: 'g'.repeat(40), summary: { median: 90, n: 6, spread: 1 } },
+          { sha: 'b'.repeat(40), summary: { median: 265, n: 9, spread: 1 } },
+        ],
+      }) as unknown as RunResult;
+    expect(machineMoved(noisy(0.158), val)).toEqual([]);
+    // The same difference from a steady probe is the machine.
+    expect(machineMoved(noisy(0.02), val)[0]).toMatch(/bad measured 234 req\/s at the endpoints and 265 req\/s/);
+  });
 });

@@ -83,11 +83,11 @@ function program(): Command {
     .option('--keep-worktrees', 'keep the checked-out commits after the run (for inspection)')
     .option(
       '--metric <wall|cpu>',
-      'ad-hoc command: its wall time (default) or its CPU time (user + system of all it starts: steadier on a busy machine)',
+      'ad-hoc command: its wall time (default) or its CPU time (user + system of all it starts: often steadier on a busy machine)',
     )
     .option(
       '--threshold <pct>',
-      'smallest change that matters, in percent (default: half the good→bad change, within 1–5%)',
+      'smallest change that matters, in percent (default: half the good→bad change, within 1–5%, raised to what the noise can resolve)',
     )
     .option(
       '--min-samples <n>',

@@ -37,7 +37,9 @@ export function costSection(r: RunResult): string[] {
       ? [`profiling the culprit${r.culprits.length > 1 ? 's' : ''} ${s(co.profileSeconds)}`]
       : []),
     `perfbisect's own overhead ${s(co.overheadSeconds)}`,
-    `reusing installs, builds and measured blocks saved ${s(co.savedSeconds)} (what redoing them for each commit would have cost)`,
+    co.savedSeconds
+      ? `reusing installs, builds and measured blocks saved ${s(co.savedSeconds)} (what redoing them for each commit would have cost)`
+      : 'nothing reused saved time',
   ];
   L.push(parts.join(', ') + '.', '');
   L.push('| Commit | Checkout | Install | Build | Server start | Measure | Overhead | Saved | Notes |');

@@ -1,7 +1,7 @@
 import type { MetricInfo } from '../probes/types.js';
 import type { RunCost } from '../run-cost.js';
 import type { DriftCandidate, DriftChange, DriftConfirmation } from '../drift/types.js';
-import { direction, fmtP, fmtSignedPct as pct, fmtValue, short } from './format.js';
+import { clip, direction, fmtP, fmtSignedPct as pct, fmtValue, short } from './format.js';
 import { md, mdCode, xmlText } from './escape.js';
 
 export interface DriftResult {
@@ -104,7 +104,7 @@ function stepsSection(r: DriftResult): string[] {
   for (const c of r.changes) {
     const fresh = c.kind === 'regression' ? '**new**' : 'improvement';
     const status = c.acked ? 'acknowledged' : c.known ? 'known (reported before)' : fresh;
-    const culprit = c.culprit ? `\`${short(c.culprit)}\` ${md(c.subject.slice(0, 60))}` : '–';
+    const culprit = c.culprit ? `\`${short(c.culprit)}\` ${md(clip(c.subject, 60))}` : '–';
     const values = `${md(fmtValue(c.before, unit))} | ${md(fmtValue(c.after, unit))} | ${pct(c.change)} (${fmtP(c.p)})`;
     out.push(`| ${mdCode(c.id, { inTable: true })} | ${c.kind} | ${culprit} | ${values} | ${status} |`);
   }
@@ -172,7 +172,7 @@ function seriesSection(r: DriftResult): string[] {
   const m = r.probe.metric;
   const out = ['## Series', '', `| # | commit | date | ${md(m.name)} | n |`, '|---|---|---|---|---|'];
   r.series.forEach((p, i) => {
-    const commit = `\`${short(p.sha)}\` ${md(p.subject.slice(0, 60))}`;
+    const commit = `\`${short(p.sha)}\` ${md(clip(p.subject, 60))}`;
     const n = `${p.n}${p.added ? ' (added)' : ''}`;
     out.push(`| ${i} | ${commit} | ${md(p.date.slice(0, 10))} | ${md(fmtValue(p.value, m.unit))} | ${n} |`);
   });

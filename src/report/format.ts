@@ -73,6 +73,14 @@ export function direction(m: MetricInfo): string {
 
 export const short = (sha: string) => sha.slice(0, 10);
 
+/** A subject cut at a word boundary, with an ellipsis, where it is longer than `max`. */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  const space = cut.lastIndexOf(' ');
+  return `${space > max / 2 ? cut.slice(0, space) : cut}…`;
+}
+
 
 export function fmtDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '–';

@@ -71,7 +71,7 @@ function machineLines(n: MachineNoise, metricName: string, costs: string): strin
       .join(', ');
     const when = n.resumed ? ' when the interrupted run measured the endpoints' : '';
     out.push(
-      `machine busy${when}: load ${n.load.toFixed(1)} on ${n.cores} cores${who ? `; ${who}` : ''}: ` +
+      `machine busy${when}: load average ${n.load.toFixed(1)} on ${n.cores} cores${who ? `; ${who}` : ''}: ` +
         `${termText(metricName)} is noisier and ${costs}`,
     );
   }

@@ -1,7 +1,7 @@
 import { improvementText } from './improvements.js';
 import { leanShown } from '../bisect/outcome.js';
 import type { CommitMeta } from '../events.js';
-import { direction, fmtConfidence, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
+import { clip, direction, fmtConfidence, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
 import { md, mdCode, mdFence } from './escape.js';
 import type { ResultCulprit, RunResult } from './result.js';
 import { benchstatSection } from './benchstat.js';
@@ -219,7 +219,7 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
       (c.verdict === 'inconclusive' ? `inconclusive (leans ${c.lean})` : c.verdict) + (c.reason && c.verdict !== 'skipped' ? `: ${md(c.reason)}` : '');
     const n = c.censored ? `${c.summary.n} (${c.censored} timed out)` : `${c.summary.n}`;
     L.push(
-      `| \`${short(c.sha)}\` | ${md(c.subject.slice(0, 60))} | ${verdict} | ${val(c.summary.median)} | ${fmtValue(c.summary.spread, unit)} | ${n} |`,
+      `| \`${short(c.sha)}\` | ${md(clip(c.subject, 60))} | ${verdict} | ${val(c.summary.median)} | ${fmtValue(c.summary.spread, unit)} | ${n} |`,
     );
   }
   L.push('', ...chartRefs(x, undefined));
@@ -368,9 +368,12 @@ function chartRefs(x: WriteupExtras, sha: string | undefined): string[] {
  */
 export function machineMoved(r: RunResult, val: (v: number) => string): string[] {
   const moved = (['good', 'bad'] as const).flatMap((side) => {
-    const first = r.endpoints[side].median;
+    const { median: first, n } = r.endpoints[side];
     const all = r.commits.find((c) => c.sha === r[side].sha)?.summary;
-    if (!all || !first || Math.abs(all.median / first - 1) <= Math.max(r.threshold.value, 0.05)) return [];
+    // The endpoints' median is of the first few samples, a subset of all: under a noisy probe the two
+    // differ by chance (about 1.25 cv √(1/n − 1/N) for medians), which is not the machine moving.
+    const chance = 3 * 1.25 * (r.noise?.cv ?? 0) * Math.sqrt(Math.max(0, 1 / n - 1 / (all?.n ?? n)));
+    if (!all || !first || Math.abs(all.median / first - 1) <= Math.max(r.threshold.value, 0.05, chance)) return [];
     return [`${side} measured ${val(first)} at the endpoints and ${val(all.median)} over all its ${all.n} samples`];
   });
   if (!moved.length) return [];

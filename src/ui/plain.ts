@@ -1,6 +1,6 @@
 import { leanShown, type CommitVerdict } from '../bisect/outcome.js';
 import type { EventStream, RunEvent } from '../events.js';
-import { fmtChange, fmtChangeInterval, fmtConfidence, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, measuredBeside, short } from '../report/format.js';
+import { fmtChange, fmtChangeInterval, fmtConfidence, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, measuredBeside, short, clip } from '../report/format.js';
 import { termText } from '../report/escape.js';
 import type { MetricInfo } from '../probes/types.js';
 import { noiseLines, undecidedText } from '../report/noise.js';
@@ -17,7 +17,8 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
   let metric: MetricInfo = { name: '', unit: '', better: 'lower' };
   const subjects = new Map<string, string>();
   const parents = new Map<string, string | undefined>();
-  const subj = (sha: string) => (subjects.get(sha) ?? '').slice(0, 70);
+  let saidCached = false;
+  const subj = (sha: string) => clip(subjects.get(sha) ?? '', 70);
   const samples = new Map<string, number>();
   const change = (worse: number) => fmtChange(worse, metric.better);
   const slow = slowPhases(events, write);
@@ -61,6 +62,11 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         break;
       case 'measure-start': {
         const from = e.replayed ? ' (from the run log)' : e.cached ? ' (from cache)' : '';
+        if (e.cached && !e.replayed && !saidCached) {
+          // A rerun to see how the machine does now would otherwise replay the old samples silently.
+          write('measured blocks come from the cache: an earlier run measured these commits with this probe (--no-cache measures afresh)');
+          saidCached = true;
+        }
         write(
           `measure ${short(e.target)}${e.refs.length ? ` against ${e.refs.map(short).join(', ')}` : ''}: ` +
             `${e.rounds} round(s)${from}${e.look ? `, look ${e.look}: ${whyAgain(e.open, metric.better)}` : ''}` +
@@ -103,7 +109,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         write(
           `verdict ${short(v.sha)} ${label}: ` +
             `${g ? `${change(g.worse)} vs good ${fmtChangeInterval(g, metric.better)}${atLevel(v.alpha)} ${fmtP(g.p)}` : ''}` +
-            `${v.vsBad ? `, ${change(v.vsBad.worse)} vs bad` : ''}` +
+            `${v.vsBad ? `, ${change(v.vsBad.worse)} vs bad ${fmtP(v.vsBad.p)}` : ''}` +
             `${v.left !== undefined ? `, ${v.left} commit(s) left` : ''}` +
             ` (n=${v.samples}, this verdict's blocks)${underMinStep(v)}${v.reason ? `; ${termText(v.reason)}` : ''} ${subj(v.sha)}`,
         );
@@ -119,7 +125,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         write(`${e.kind} ${short(e.sha)}: ${e.path}`);
         break;
       case 'phase':
-        if (e.phase === 'profile') write(`profiling culprit ${short(e.sha)} against its parent…`);
+        if (e.phase === 'profile') write(`profiling culprit ${short(e.sha)} against its parent… (--no-profile skips this)`);
         break;
       case 'evidence':
         if (e.cached) write(`evidence ${short(e.sha)}: from the cache (profiled by an earlier run)`);

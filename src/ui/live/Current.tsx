@@ -1,5 +1,5 @@
 import { Box, Text, useStdout } from 'ink';
-import { fmtP, fmtValue, short } from '../../report/format.js';
+import { clip, fmtP, fmtValue, short } from '../../report/format.js';
 import { mannWhitney } from '../../stats/mann-whitney.js';
 import type { ViewState } from '../state.js';
 import { histograms, mid, sparkline } from './text.js';
@@ -12,7 +12,7 @@ export function Current({ s, fullLog }: { s: ViewState; fullLog: boolean }) {
   if (!sha || s.outcome || s.error) return null;
   const c = s.commits[sha];
   const log = s.logs[sha] ?? [];
-  const title = `${short(sha)} ${c?.subject.slice(0, 60) ?? ''}`;
+  const title = `${short(sha)} ${clip(c?.subject ?? '', 60)}`;
   if (fullLog) {
     return (
       <Box flexDirection="column" borderStyle="single" paddingX={1}>
