@@ -2,7 +2,7 @@
  * Synthetic histories for the pure engine: N commits, planted steps, a noise model and a clock,
  * driven through the same interleaved schedule the harness uses. Shared by unit tests and bench/.
  */
-import { BisectEngine, defaultEngineOptions, type EngineOptions } from '../src/bisect/engine.js';
+import { BisectEngine, defaultEngineOptions, type EngineOptions, type MeasureStep } from '../src/bisect/engine.js';
 import type { Outcome } from '../src/bisect/outcome.js';
 import { gaussian, seededRng, type Rng } from '../src/stats/rng.js';
 import { median } from '../src/stats/summary.js';
@@ -76,7 +76,12 @@ export function interleaved(
   return got;
 }
 
-export function simulateBisect(h: History, seed: number, opts: Partial<EngineOptions> = {}): SimResult {
+export function simulateBisect(
+  h: History,
+  seed: number,
+  opts: Partial<EngineOptions> = {},
+  onStep?: (step: MeasureStep) => void,
+): SimResult {
   const rng = seededRng(seed);
   const sample = sampler(h, rng);
   const engine = new BisectEngine(
@@ -100,6 +105,7 @@ export function simulateBisect(h: History, seed: number, opts: Partial<EngineOpt
     }
     // As the harness does: ask what to build ahead while this block is measured.
     engine.nextTargets();
+    onStep?.(step);
     built.add(step.target);
     step.refs.forEach((r) => built.add(r));
     const got = interleaved(step, (sha) => sample(idx(sha)));

@@ -542,14 +542,27 @@ describe('bisect engine on simulated noisy histories', () => {
   });
 
   it('decides on side-by-side samples alone where a commit sits beyond both references', () => {
-    // The machine turns 20% slower before commit 95 (good; the step is at 103) is measured: against its
-    // references' earlier samples it looks worse than bad itself, and its one fresh sample of each need
-    // not show why. It was blamed as bad; measured beside its references alone it is good.
+    // The machine turns 20% slower before commit 95 (good; the step is at 103) is measured: its
+    // references' earlier samples were taken at the old speed, and against them it once looked worse
+    // than bad itself. Its verdict rests on the samples taken beside it alone, and it is good.
     const r = simulateBisect({ n: 128, steps: [{ at: 103, size: 0.08 }], noise: 'jump', cv: 0.03 }, 2105538514);
     expect(r.culpritIdx).toEqual([103]);
     const v = r.outcome.verdicts.find((x) => x.sha === shaOf(95))!;
     expect(v.verdict).toBe('good');
     expect(v.pooled).toBe(false);
+  });
+
+  it('says at the next look when a commit beyond both references is left to side-by-side samples', () => {
+    // The machine turns 20% slower while commit 99 (good) is measured: against its references' earlier
+    // samples it looks slower than both, so only the samples taken beside it count from then on.
+    const open: string[] = [];
+    const h = { n: 128, steps: [{ at: 103, size: 0.08 }], noise: 'jump' as const, cv: 0.03 };
+    const r = simulateBisect(h, 8, {}, (step) => {
+      if (step.target === shaOf(99) && step.open) open.push(step.open.kind);
+    });
+    expect(r.culpritIdx).toEqual([103]);
+    expect(open[0]).toBe('beyond-both');
+    expect(r.outcome.verdicts.find((x) => x.sha === shaOf(99))!.verdict).toBe('good');
   });
 
   it('moves the good reference to the nearest good commit, so the culprit is measured beside its parent', () => {

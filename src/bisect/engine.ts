@@ -786,6 +786,7 @@ export class BisectEngine {
     const target = t.samples.get(t.target) ?? [];
     let lo = this.refSamples(loRef, t);
     let hi = this.refSamples(hiRef, t);
+    let beyond = false;
     // Beyond both references on one side by more than half the threshold (at the lenient level: this
     // only costs samples): where a history only steps one way, the likelier cause is a machine that
     // changed speed since the references' earlier samples, which their few fresh ones need not show.
@@ -794,6 +795,7 @@ export class BisectEngine {
     if ((lo.pooled || hi.pooled) && !this.isFinalLook(t) && this.beyondBoth(lo.values, hi.values, target)) {
       lo = { values: t.samples.get(loRef) ?? [], pooled: false };
       hi = { values: t.samples.get(hiRef) ?? [], pooled: false };
+      beyond = true;
     }
     // Both comparisons in units of the good reference, as the threshold and the minimum step are:
     // a commit's place between references a hundredfold apart is then where its value lies.
@@ -838,7 +840,8 @@ export class BisectEngine {
     if (!verdict) {
       if (!this.isFinalLook(t)) {
         const estimates = { vsGood: vsLo.worse, vsBad: vsHi.worse / hiScale };
-        t.open = openQuestion(facts, levels, estimates, hiScale, decide(facts) !== undefined);
+        const kind = beyond ? 'beyond-both' : decide(facts) !== undefined ? 'fresh' : undefined;
+        t.open = openQuestion(facts, levels, estimates, hiScale, kind);
         return;
       }
       leaning = lean(facts);
@@ -1114,9 +1117,9 @@ function openQuestion(
   l: VerdictLevels,
   est: { vsGood: number; vsBad: number },
   hiScale: number,
-  notBorneOut: boolean,
+  fresh?: 'beyond-both' | 'fresh',
 ): OpenQuestion {
-  if (notBorneOut) return { kind: 'fresh', ...est };
+  if (fresh) return { kind: fresh, ...est };
   const kind = openKind(f);
   if (kind === 'towards-good') return { kind: 'further-step', towards: 'good', minStep: l.minStep, ...est };
   if (kind === 'towards-bad') return { kind: 'further-step', towards: 'bad', minStep: l.minStepHi! / hiScale, ...est };

@@ -90,10 +90,12 @@ export type Side = 'good' | 'bad' | 'between';
  * - further-step: one side is shown, but a further step of at least `minStep` towards the other
  *   reference is not ruled out (the lenient question: it decides whether to look between);
  * - between: unlike both, which must hold again on samples taken later;
- * - fresh: the references' earlier samples put it on a side, this trial's own samples alone do not.
+ * - fresh: the references' earlier samples put it on a side, this trial's own samples alone do not;
+ * - beyond-both: worse (or better) than both references, so only the samples taken beside it count,
+ *   in case the machine changed speed since their earlier ones.
  */
 export type OpenQuestion = { vsGood: number; vsBad: number } & (
-  | { kind: 'side' | 'between' | 'fresh' }
+  | { kind: 'side' | 'between' | 'fresh' | 'beyond-both' }
   | { kind: 'further-step'; towards: 'good' | 'bad'; minStep: number }
 );
 
