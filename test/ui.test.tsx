@@ -101,6 +101,16 @@ describe('Ink frames from a recorded run', () => {
     expect(f).toContain('ETA');
   });
 
+  it('measuring a later look: why the look before did not decide', () => {
+    let n = 0;
+    const events = upTo((e) => e.type === 'sample' && e.sha === culprit && ++n === 8);
+    const at = events.findLastIndex((e) => e.type === 'measure-start');
+    const later = { ...events[at], look: 3, open: { kind: 'side', vsGood: 0.031, vsBad: -0.04 } } as Recorded;
+    const f = text(frame(foldEvents([...events.slice(0, at), later, ...events.slice(at + 1)])));
+    expect(f).toMatch(/look 3: neither worse than good nor better than bad shown yet/);
+    expect(text(frame(foldEvents(events)))).not.toMatch(/look \d+:/);
+  });
+
   it('done: the culprit with subject, author, change and interval, and the files', () => {
     const f = text(frame(foldEvents(stream)));
     expect(f).toMatch(/culprit fb0fc99809 change 5: cache everything <script>alert\(1\)<\/script> RED/);
