@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../src/report/result.js';
 import { runCli } from './fixtures/cli.js';
-import { listDirs, tempDir } from './fixtures/repo.js';
+import { FixtureRepo, listDirs, tempDir } from './fixtures/repo.js';
 import { accumulatingBuildRepo, patchedDependencyRepo } from './fixtures/reuse.js';
 import type { RunEvent } from '../src/events.js';
 import { Preparer } from '../src/harness/build/prepare.js';
@@ -16,6 +16,32 @@ import { Worktrees } from '../src/harness/git/worktrees.js';
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((f) => f()));
 const readJson = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as RunResult;
+
+/** A Preparer over a fixture repository with its own cache and run folder, as a bisect makes one. */
+async function preparerOver(
+  repo: FixtureRepo,
+  commands: { install: string; build?: string; tree: (sha: string) => string },
+  events: RunEvent[],
+): Promise<Preparer> {
+  const cache = tempDir('pb-cache-');
+  const runDir = tempDir('pb-run-');
+  mkdirSync(join(runDir, 'logs'));
+  const worktrees = await Worktrees.create(cache, repo.dir, 'run');
+  cleanups.push(() => void worktrees.cleanup());
+  return new Preparer({
+    cache,
+    mirror: worktrees.mirror,
+    worktreeDir: worktrees.dir,
+    fresh: false,
+    ...commands,
+    baseEnv: process.env as Record<string, string>,
+    runDir,
+    signal: new AbortController().signal,
+    emit: (e) => events.push(e),
+    cost: { wallSeconds: 0, builds: 0, buildSeconds: 0, samples: 0, measureSeconds: 0, cachedBlocks: 0, perCommit: {} },
+    jobs: 0,
+  });
+}
 
 describe('each commit builds from its own tree only', () => {
   it('a build that never empties dist/: right culprit pooled, then --fresh on the same cache, and the cache holds one commit each', async () => {
@@ -70,36 +96,9 @@ describe('installs reused between commits share nothing writable', () => {
   it('a worktree whose node_modules a build rewrote is restored before another commit reuses its install', async () => {
     const { repo, shas } = patchedDependencyRepo({ commits: 3, culpritAt: 2 });
     cleanups.push(() => repo.cleanup());
-    const cache = tempDir('pb-cache-');
-    const runDir = tempDir('pb-run-');
-    mkdirSync(join(runDir, 'logs'));
-    const worktrees = await Worktrees.create(cache, repo.dir, 'run');
-    cleanups.push(() => void worktrees.cleanup());
     const events: RunEvent[] = [];
     const trees = new Map(shas.map((s) => [s, repo.git('rev-parse', `${s}^{tree}`)]));
-    const preparer = new Preparer({
-      cache,
-      mirror: worktrees.mirror,
-      worktreeDir: worktrees.dir,
-      fresh: false,
-      install: 'auto',
-      build: 'sh build.sh',
-      baseEnv: process.env as Record<string, string>,
-      tree: (s) => trees.get(s)!,
-      runDir,
-      signal: new AbortController().signal,
-      emit: (e) => events.push(e),
-      cost: {
-        wallSeconds: 0,
-        builds: 0,
-        buildSeconds: 0,
-        samples: 0,
-        measureSeconds: 0,
-        cachedBlocks: 0,
-        perCommit: {},
-      },
-      jobs: 0,
-    });
+    const preparer = await preparerOver(repo, { install: 'auto', build: 'sh build.sh', tree: (s) => trees.get(s)! }, events);
     const ms = (dir: string) => readFileSync(join(dir, 'node_modules', 'delay', 'ms.js'), 'utf8');
     // The culprit's build patches node_modules/delay/ms.js in place; the one worktree then moves to the commit before
     // it.
@@ -117,5 +116,34 @@ describe('installs reused between commits share nothing writable', () => {
     expect(events.slice(count).filter((e) => e.type === 'install-end' || e.type === 'warning')).toEqual([]);
     preparer.release(again);
     await preparer.close();
+  });
+
+  it('an install whose prepare script builds: its files are removed, and the warning says how to stop it building', async () => {
+    const repo = new FixtureRepo();
+    cleanups.push(() => repo.cleanup());
+    const prepareScript = "node -e \"require('fs').writeFileSync('made.txt', 'by the install')\"";
+    const sha = repo.commit('a package whose prepare script builds', {
+      'package.json': JSON.stringify({ name: 'p', version: '1.0.0', private: true, scripts: { prepare: prepareScript } }),
+    });
+    const warnings = async (build: string | undefined) => {
+      const events: RunEvent[] = [];
+      const tree = repo.git('rev-parse', `${sha}^{tree}`);
+      const preparer = await preparerOver(repo, { install: 'npm install --no-audit --no-fund', build, tree: () => tree }, events);
+      const slot = await preparer.prepare(sha);
+      const made = existsSync(join(slot.path, 'made.txt')) ? readFileSync(join(slot.path, 'made.txt'), 'utf8') : undefined;
+      preparer.release(slot);
+      await preparer.close();
+      return { made, said: events.flatMap((e) => (e.type === 'warning' ? [e.message] : [])) };
+    };
+    // With a build command: the file the install made is gone, the build's is there, and the hint names the flag.
+    const built = await warnings("echo 'by the build' > made.txt");
+    expect(built.made).toBe('by the build\n');
+    expect(built.said).toHaveLength(1);
+    expect(built.said[0]).toMatch(/the install wrote made\.txt(, package-lock\.json)? outside the dependency folders/);
+    expect(built.said[0]).toMatch(/--install "npm install --no-audit --no-fund --ignore-scripts" stops every install building them too\)$/);
+    // Without one, nothing else makes the file: no advice to skip the script.
+    const alone = await warnings(undefined);
+    expect(alone.made).toBeUndefined();
+    expect(alone.said[0]).not.toContain('--ignore-scripts');
   });
 });

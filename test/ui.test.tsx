@@ -227,6 +227,21 @@ describe('plain output', () => {
   });
 });
 
+describe('plain view: the probe and restored builds', () => {
+  it('names an ad-hoc command once, and says a build came from the cache instead of "ok in 0.0 s"', () => {
+    const events = new EventStream();
+    const lines: string[] = [];
+    plainReporter(events, (l) => lines.push(l));
+    const start = stream.find((e) => e.type === 'run-start')! as Extract<RunEvent, { type: 'run-start' }>;
+    events.emit({ ...start, probe: { name: 'command', kind: 'command' } });
+    events.emit({ type: 'build-end', sha: 'a'.repeat(40), ok: true, seconds: 0.02, log: '/l', cached: true });
+    events.emit({ type: 'build-end', sha: 'b'.repeat(40), ok: true, seconds: 6.8, log: '/l', cached: false });
+    expect(lines.find((l) => l.startsWith('probe '))).toMatch(/^probe command: wall time/);
+    expect(lines).toContain('build aaaaaaaaaa: restored from the build cache in 0.0 s');
+    expect(lines).toContain('build bbbbbbbbbb ok in 6.8 s');
+  });
+});
+
 describe('plain view: a later look', () => {
   it('says which question the look before left open, in the metric\'s own direction', () => {
     const events = new EventStream();

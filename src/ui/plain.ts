@@ -31,7 +31,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
           `perfbisect: ${e.rangeSize} commits between ${e.good.ref} (${short(e.good.sha)}) and ${e.bad.ref} (${short(e.bad.sha)}) in ${e.repo}`,
         );
         write(
-          `probe ${e.probe.name} (${e.probe.kind}): ${e.metric.name}${e.metric.unit ? ` in ${e.metric.unit}` : ''}, ${e.metric.better} is better${e.deterministic ? ', deterministic' : ''}`,
+          `probe ${e.probe.name === e.probe.kind ? e.probe.name : `${e.probe.name} (${e.probe.kind})`}: ${e.metric.name}${e.metric.unit ? ` in ${e.metric.unit}` : ''}, ${e.metric.better} is better${e.deterministic ? ', deterministic' : ''}`,
         );
         write(`run ${e.runId}: ${e.runDir}`);
         if (e.resumed) {
@@ -47,7 +47,10 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         break;
       case 'build-end':
         write(
-          `build ${short(e.sha)} ${e.ok ? 'ok' : 'FAILED'} in ${fmtDuration(e.seconds)}${e.ok ? '' : ` (log: ${e.log})`}`,
+          e.cached
+            ? `build ${short(e.sha)}: restored from the build cache in ${fmtDuration(e.seconds)}`
+            : `build ${short(e.sha)} ${e.ok ? 'ok' : 'FAILED'} in ${fmtDuration(e.seconds)}` +
+                `${e.fetched ? `, downloaded from ${termText(e.fetched)}` : ''}${e.ok ? '' : ` (log: ${e.log})`}`,
         );
         if (!e.ok) for (const l of e.tail ?? []) write(`  | ${l}`);
         break;

@@ -414,7 +414,7 @@ export class Preparer {
           slot.installKey = undefined;
           fail(this.stageFailure('install', r, logFile, tail));
         }
-        await this.dropInstallExtras(sha, dir);
+        await this.dropInstallExtras(sha, dir, command);
         // Only folders the install really wrote: one that wrote none (Yarn PnP, `cd web && npm ci`) is
         // run again in each worktree rather than seeded empty.
         const wrote = installDirs(dir).filter((d) => existsSync(join(dir, d)));
@@ -436,7 +436,7 @@ export class Preparer {
    * are not in the install cache, so commits that reuse the install would not have them: removed
    * here too, so every commit sees the same, and said once.
    */
-  private async dropInstallExtras(sha: string, dir: string): Promise<void> {
+  private async dropInstallExtras(sha: string, dir: string, command: string): Promise<void> {
     const extras = await untrackedFiles(dir, dependencyFolders);
     if (!extras.length) return;
     await cleanWorktree(dir, dependencyFolders);
@@ -445,7 +445,10 @@ export class Preparer {
     const shown = extras.slice(0, 5).join(', ') + (extras.length > 5 ? `, … (${extras.length} in all)` : '');
     const message =
       `${sha.slice(0, 10)}: the install wrote ${shown} outside the dependency folders (a prepare or postinstall ` +
-      'script?); commits that reuse the install would not have them, so they are removed for every commit: put build steps in the build command';
+      'script?); commits that reuse the install would not have them, so they are removed for every commit: put build steps in the build command' +
+      (this.options.build && reconciles(command) && !command.includes('--ignore-scripts')
+        ? ` (if --build makes them, --install "${command} --ignore-scripts" stops every install building them too)`
+        : '');
     this.options.emit({ type: 'warning', message });
   }
 
