@@ -192,6 +192,8 @@ export interface NoiseReport {
   cores: number;
   load: number;
   busy: { pid: number; name: string; cpu: number }[];
+  /** Cores' worth of CPU other work used just then (Linux; see MachineLoad.others). */
+  others?: number;
   loaded: boolean;
   /** The endpoints' samples came from the cache (an earlier run): no time a run, no load to speak of. */
   replayed?: boolean;

@@ -59,6 +59,10 @@ describe('noise lines', () => {
   it('names a busy machine and what it costs', () => {
     const lines = noiseLines({ ...base, loaded: true, load: 3.2, busy: [{ pid: 42, name: 'node', cpu: 0.98 }] }, 'wall time');
     expect(lines).toContainEqual(expect.stringMatching(/^machine busy: load average 3\.2 on 2 cores; node \(pid 42, 98% of a core\): wall time is noisier/));
+    // Where /proc told what other work took, that is the figure, not a load average that still holds our own builds.
+    expect(noiseLines({ ...base, loaded: true, load: 5.4, others: 1.04 }, 'wall time')).toContainEqual(
+      expect.stringMatching(/^machine busy: other work used 1\.0 of 2 cores: wall time is noisier/),
+    );
     // It speaks of the metric the verdicts use.
     expect(noiseLines({ ...base, loaded: true, load: 3.2 }, 'CPU time')).toContainEqual(expect.stringMatching(/: CPU time is noisier and verdicts take longer$/));
   });

@@ -71,7 +71,7 @@ function machineLines(n: MachineNoise, metricName: string, costs: string): strin
       .join(', ');
     const when = n.resumed ? ' when the interrupted run measured the endpoints' : '';
     out.push(
-      `machine busy${when}: load average ${n.load.toFixed(1)} on ${n.cores} cores${who ? `; ${who}` : ''}: ` +
+      `machine busy${when}: ${howBusy(n)}${who ? `; ${who}` : ''}: ` +
         `${termText(metricName)} is noisier and ${costs}`,
     );
   }
@@ -103,4 +103,11 @@ export function undecidedText(bar: number): string {
     `undecided: the noise hides whether bad is slower than good by ${fmtPct(bar)} or more (not shown, not ruled out); ` +
     'try --metric cpu for a command, more samples (--max-samples), a quieter machine, or --threshold for a larger change'
   );
+}
+
+/** What other work took, where /proc tells; else the load average (which counts perfbisect's own builds too). */
+function howBusy(n: { others?: number; load: number; cores: number }): string {
+  return n.others !== undefined
+    ? `other work used ${n.others.toFixed(1)} of ${n.cores} cores`
+    : `load average ${n.load.toFixed(1)} on ${n.cores} cores`;
 }

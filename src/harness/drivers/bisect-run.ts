@@ -397,6 +397,7 @@ async function noiseReport(
     cores: load.cores,
     load: load.load,
     busy: replayed ? [] : load.busy,
+    ...(load.others !== undefined && !replayed ? { others: load.others } : {}),
     loaded: !replayed && isLoaded(load),
     ...(replayed ? { replayed } : {}),
     ...(budgetNote ? { budget: budgetNote } : {}),
