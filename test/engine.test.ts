@@ -4,7 +4,7 @@ import { CommitGraph, graphOf } from '../src/bisect/graph.js';
 import { improvementsSeen } from '../src/bisect/improvements.js';
 import { blockOrder, fewestDecisive, looks } from '../src/bisect/schedule.js';
 import { ErrorBudget, plannedDecisions } from '../src/bisect/error-budget.js';
-import { byNearness, decide, factsOf, lean, openKind } from '../src/bisect/verdict.js';
+import { byNearness, decide, factsOf, lean, openKind, type OpenQuestion } from '../src/bisect/verdict.js';
 import { Relative } from '../src/stats/compare.js';
 import { gaussian, seededRng } from '../src/stats/rng.js';
 import { interleaved, sampler, shaOf, simulateBaseline, simulateBisect, simulateRounds, linearCommits } from '../bench/simulate.js';
@@ -232,6 +232,12 @@ describe('verdict rule', () => {
     const halfway = factsOf(rel(noisy(100, 12), noisy(110, 8)), rel(noisy(120, 12), noisy(110, 8)), levels);
     expect(decide(halfway)).toBeUndefined();
     expect(openKind(halfway)).toBe('side');
+    // Halfway between references 8% apart with ±3% noise: unlike both, not yet by half the threshold.
+    const tight = (level: number, n: number) =>
+      Array.from({ length: n }, (_, i) => level * (1 + 0.03 * ((2 * i) / (n - 1) - 1)));
+    const unlike = factsOf(rel(tight(100, 12), tight(104, 8)), rel(tight(108, 12), tight(104, 8)), levels);
+    expect(decide(unlike)).toBeUndefined();
+    expect(openKind(unlike)).toBe('unlike-both');
   });
   it('says with each later look which question the look before left open', () => {
     const opens: string[] = [];
@@ -555,13 +561,16 @@ describe('bisect engine on simulated noisy histories', () => {
   it('says at the next look when a commit beyond both references is left to side-by-side samples', () => {
     // The machine turns 20% slower while commit 99 (good) is measured: against its references' earlier
     // samples it looks slower than both, so only the samples taken beside it count from then on.
-    const open: string[] = [];
+    const open: OpenQuestion[] = [];
     const h = { n: 128, steps: [{ at: 103, size: 0.08 }], noise: 'jump' as const, cv: 0.03 };
     const r = simulateBisect(h, 8, {}, (step) => {
-      if (step.target === shaOf(99) && step.open) open.push(step.open.kind);
+      if (step.target === shaOf(99) && step.open) open.push(step.open);
     });
     expect(r.culpritIdx).toEqual([103]);
-    expect(open[0]).toBe('beyond-both');
+    expect(open[0].kind).toBe('beyond-both');
+    // The line's estimates are the ones that put it beyond both: worse than each reference.
+    expect(open[0].vsGood).toBeGreaterThan(0);
+    expect(open[0].vsBad).toBeGreaterThan(0);
     expect(r.outcome.verdicts.find((x) => x.sha === shaOf(99))!.verdict).toBe('good');
   });
 

@@ -689,12 +689,17 @@ export class BisectEngine {
     return { values: [...earlier, ...fresh], pooled: true };
   }
 
-  private beyondBoth(lo: readonly number[], hi: readonly number[], target: readonly number[]): boolean {
+  /** The estimates against each reference (each in its own units) where the commit lies beyond both. */
+  private beyondBoth(
+    lo: readonly number[],
+    hi: readonly number[],
+    target: readonly number[],
+  ): { vsGood: number; vsBad: number } | undefined {
     const [vsLo, vsHi] = [this.rel(lo, target), this.rel(hi, target)];
     const half = this.threshold! / 2;
     const worse = Math.min(vsLo.worseAtLeast(this.beta), vsHi.worseAtLeast(this.beta)) > half;
     const better = Math.max(vsLo.worseAtMost(this.beta), vsHi.worseAtMost(this.beta)) < -half;
-    return worse || better;
+    return worse || better ? { vsGood: vsLo.worse, vsBad: vsHi.worse } : undefined;
   }
 
   /** `cand` against `ref`, as fractions of `unit` (by default ref's median). */
@@ -786,16 +791,16 @@ export class BisectEngine {
     const target = t.samples.get(t.target) ?? [];
     let lo = this.refSamples(loRef, t);
     let hi = this.refSamples(hiRef, t);
-    let beyond = false;
+    let beyond: { vsGood: number; vsBad: number } | undefined;
     // Beyond both references on one side by more than half the threshold (at the lenient level: this
     // only costs samples): where a history only steps one way, the likelier cause is a machine that
     // changed speed since the references' earlier samples, which their few fresh ones need not show.
     // Then the side-by-side samples alone decide, at a later look; at the last one there are no more
     // samples to take, and the pooled verdict stands if its fresh samples bear it out (below).
-    if ((lo.pooled || hi.pooled) && !this.isFinalLook(t) && this.beyondBoth(lo.values, hi.values, target)) {
+    if ((lo.pooled || hi.pooled) && !this.isFinalLook(t)) beyond = this.beyondBoth(lo.values, hi.values, target);
+    if (beyond) {
       lo = { values: t.samples.get(loRef) ?? [], pooled: false };
       hi = { values: t.samples.get(hiRef) ?? [], pooled: false };
-      beyond = true;
     }
     // Both comparisons in units of the good reference, as the threshold and the minimum step are:
     // a commit's place between references a hundredfold apart is then where its value lies.
@@ -839,8 +844,10 @@ export class BisectEngine {
     let leaning: Side | undefined;
     if (!verdict) {
       if (!this.isFinalLook(t)) {
-        const estimates = { vsGood: vsLo.worse, vsBad: vsHi.worse / hiScale };
-        const kind = beyond ? 'beyond-both' : decide(facts) !== undefined ? 'fresh' : undefined;
+        // Beyond both is what the pooled samples show; the fresh ones alone need not show it yet.
+        const estimates = beyond ?? { vsGood: vsLo.worse, vsBad: vsHi.worse / hiScale };
+        const overturned = decide(facts);
+        const kind = beyond ? 'beyond-both' : overturned === 'between' ? 'between' : overturned ? 'fresh' : undefined;
         t.open = openQuestion(facts, levels, estimates, hiScale, kind);
         return;
       }
@@ -1117,7 +1124,7 @@ function openQuestion(
   l: VerdictLevels,
   est: { vsGood: number; vsBad: number },
   hiScale: number,
-  fresh?: 'beyond-both' | 'fresh',
+  fresh?: 'beyond-both' | 'fresh' | 'between',
 ): OpenQuestion {
   if (fresh) return { kind: fresh, ...est };
   const kind = openKind(f);

@@ -90,18 +90,21 @@ export type Side = 'good' | 'bad' | 'between';
  * - further-step: one side is shown, but a further step of at least `minStep` towards the other
  *   reference is not ruled out (the lenient question: it decides whether to look between);
  * - between: unlike both, which must hold again on samples taken later;
+ * - unlike-both: worse than good and better than bad, but not yet by half the threshold on each side,
+ *   which a step on each side needs;
  * - fresh: the references' earlier samples put it on a side, this trial's own samples alone do not;
  * - beyond-both: worse (or better) than both references, so only the samples taken beside it count,
  *   in case the machine changed speed since their earlier ones.
  */
 export type OpenQuestion = { vsGood: number; vsBad: number } & (
-  | { kind: 'side' | 'between' | 'fresh' | 'beyond-both' }
+  | { kind: 'side' | 'between' | 'unlike-both' | 'fresh' | 'beyond-both' }
   | { kind: 'further-step'; towards: 'good' | 'bad'; minStep: number }
 );
 
 /** Which question kept a look's facts from a verdict (the minimum step is filled in by the caller). */
-export function openKind(f: Facts): 'side' | 'between' | 'towards-good' | 'towards-bad' {
+export function openKind(f: Facts): 'side' | 'between' | 'unlike-both' | 'towards-good' | 'towards-bad' {
   if (f.betweenWaits && holds('between', f)) return 'between';
+  if (f.worseThanLo && f.betterThanHi) return 'unlike-both';
   if (f.worseThanLo && !f.betterThanHi && !f.likeHi) return 'towards-bad';
   if (f.betterThanHi && !f.worseThanLo && !f.likeLo) return 'towards-good';
   return 'side';

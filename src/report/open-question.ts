@@ -20,6 +20,8 @@ export function whyAgain(open: OpenQuestion | undefined, better: 'lower' | 'high
     }
     case 'between':
       return `unlike both references (${est}): a step on each side must show again on samples taken now`;
+    case 'unlike-both':
+      return `unlike both references, but not yet by half the threshold on each side (${est})`;
     case 'beyond-both':
       return `beyond both references (${est}): only samples taken beside it count, in case the machine changed speed since`;
     case 'fresh':
