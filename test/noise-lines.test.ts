@@ -99,6 +99,7 @@ describe('confidence levels', () => {
     expect(fmtConfidence(0.995)).toBe('99.5%');
     expect(fmtConfidence(1 - 2 * 0.00043)).toBe('99.91%');
     expect(fmtConfidence(0.9999)).toBe('99.99%');
+    expect(fmtConfidence(1)).toBe('100%');
   });
 });
 
@@ -107,6 +108,8 @@ describe('subjects in lines and tables', () => {
     const subject = 'new rule for autolinks, adjust html rules accordingly. test 574 does not pass';
     expect(clip(subject, 70)).toBe('new rule for autolinks, adjust html rules accordingly. test 574 does…');
     expect(clip('short', 70)).toBe('short');
+    // A cut that ends a word keeps it.
+    expect(clip('aaaaaaaa bb cc dd', 15)).toBe('aaaaaaaa bb cc…');
     // One long word has no boundary to cut at.
     expect(clip('x'.repeat(80), 10)).toBe(`${'x'.repeat(9)}…`);
   });

@@ -58,6 +58,8 @@ export function fmtPct(fraction: number): string {
 
 /** A confidence level with as many decimals as keep it from reading 100%: 95%, 99.5%, 99.92%. */
 export function fmtConfidence(level: number): string {
+  // A level of exactly 1 (deterministic probes) is certain, not "nearly 100%".
+  if (level >= 1) return '100%';
   const missPct = Math.max(Number(((1 - level) * 100).toPrecision(6)), 1e-6);
   return `${(level * 100).toFixed(Math.max(0, Math.ceil(-Math.log10(missPct))))}%`;
 }
@@ -77,10 +79,10 @@ export const short = (sha: string) => sha.slice(0, 10);
 export function clip(text: string, max: number): string {
   if (text.length <= max) return text;
   const cut = text.slice(0, max - 1);
-  const space = cut.lastIndexOf(' ');
-  return `${space > max / 2 ? cut.slice(0, space) : cut}…`;
+  // The cut may already end a word (the next character is a space): then it keeps that word.
+  const space = text[max - 1] === ' ' ? cut.length : cut.lastIndexOf(' ');
+  return `${space > max / 2 ? cut.slice(0, space).trimEnd() : cut}…`;
 }
-
 
 export function fmtDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '–';
