@@ -58,7 +58,7 @@ export type RunEvent =
    * modules of that commit's install (the package manager changed only what differs).
    */
   | { type: 'install-end'; sha: string; ok: boolean; seconds: number; log: string; seeded: boolean; from?: string; tail?: string[] }
-  /** `replayed`: the block comes from the run log of the run being resumed (`cached` says so too). */
+  /** `replayed`: the block comes from the run being resumed, its log or its stored blocks (`cached` too). */
   | {
       type: 'measure-start'; target: string; refs: string[]; rounds: number; purpose: Purpose; cached: boolean;
       /** A later look of its decision (absent for the first): the samples so far did not decide. */

@@ -64,7 +64,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         if (!e.ok) for (const l of e.tail ?? []) write(`  | ${l}`);
         break;
       case 'measure-start': {
-        const from = e.replayed ? ' (from the run log)' : e.cached ? ' (from cache)' : '';
+        const from = e.replayed ? ' (measured before the resume)' : e.cached ? ' (from cache)' : '';
         if (e.cached && !e.replayed && !saidCached) {
           // A rerun to see how the machine does now would otherwise replay the old samples silently.
           write('measured blocks come from the cache: an earlier run measured these commits with this probe (--no-cache measures afresh)');

@@ -293,7 +293,9 @@ export class Measurer {
         this.fromStore.seconds += stored.seconds;
         this.fromStore.samples += commits.reduce((n, sha) => n + (stored.samples[meta.get(sha)!.tree]?.length ?? 0), 0);
       }
-      emit({ ...measureStart(block), cached: true });
+      // This very run's block, stored before it stopped: a resume, not an earlier run's measurement.
+      const resumed = stored.runId === options.runId ? { replayed: true as const } : {};
+      emit({ ...measureStart(block), cached: true, ...resumed });
       const out: Record<string, number[]> = {};
       for (const sha of commits) {
         out[sha] = stored.samples[meta.get(sha)!.tree] ?? [];
