@@ -1,7 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { installKey } from '../src/harness/build/installs.js';
+import { ignoreScriptsHint, installKey } from '../src/harness/build/installs.js';
 import { tempDir } from './fixtures/repo.js';
 
 const dirs: string[] = [];
@@ -30,5 +30,17 @@ describe('the install key', () => {
     const c = installKey(project({ 'requirements.txt': 'a==2\n', 'pyproject.toml': 'x = 1\n' }), cmd);
     expect(a).toBe(b);
     expect(a).not.toBe(c);
+  });
+});
+
+describe('the --ignore-scripts advice', () => {
+  it('is given only where the flag can simply be added, with what it also skips', () => {
+    expect(ignoreScriptsHint('npm ci')).toMatch(/^if --build makes them, --install "npm ci --ignore-scripts" .*native addon/);
+    expect(ignoreScriptsHint('pnpm install --frozen-lockfile')).toContain('"pnpm install --frozen-lockfile --ignore-scripts"');
+    // Yarn 2+ rejects the flag; a compound command would take it in the wrong place; given already.
+    expect(ignoreScriptsHint('yarn install')).toBeUndefined();
+    expect(ignoreScriptsHint('npm ci && npm run gen')).toBeUndefined();
+    expect(ignoreScriptsHint('cd web && npm ci')).toBeUndefined();
+    expect(ignoreScriptsHint('npm ci --ignore-scripts')).toBeUndefined();
   });
 });

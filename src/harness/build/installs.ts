@@ -72,6 +72,20 @@ export function reconciles(command: string): boolean {
   return /^\s*(npm\s+(ci|install|i)|pnpm\s+(install|i)|yarn(\s+install)?)(\s|$)/.test(command);
 }
 
+/**
+ * Advice for an install whose scripts build what --build builds too: npm and pnpm take
+ * --ignore-scripts (Yarn 2+ does not), and only a single command can simply be given one more flag.
+ * It skips the dependencies' own install scripts too, which a native addon needs: said with it.
+ */
+export function ignoreScriptsHint(command: string): string | undefined {
+  if (!/^\s*p?npm\s/.test(command) || !reconciles(command) || /[;&|<>`$()]/.test(command)) return undefined;
+  if (command.includes('--ignore-scripts')) return undefined;
+  return (
+    `if --build makes them, --install "${command.trim()} --ignore-scripts" stops every install building them too ` +
+    "(and the dependencies' own install scripts, so not where a native addon must build)"
+  );
+}
+
 /** The same command, for a worktree that already holds modules: reconcile instead of deleting them. */
 export function reconcileCommand(command: string): string {
   return command.replace(/\bnpm ci\b/, 'npm install --no-save');

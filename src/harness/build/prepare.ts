@@ -11,8 +11,8 @@ import { BuildCache, untrackedFiles } from './build-cache.js';
 import { evict } from '../store/cache-store.js';
 import { hashOf } from '../store/fingerprint.js';
 import {
-  autoInstallCommand, dependencyFolders, InstallCache, installDirs, installKey, installStamp, reconcileCommand,
-  reconciles,
+  autoInstallCommand, dependencyFolders, ignoreScriptsHint, InstallCache, installDirs, installKey, installStamp,
+  reconcileCommand, reconciles,
 } from './installs.js';
 import { runShell } from '../process/process.js';
 import { cleanWorktree, WorktreePool, type Slot } from '../git/worktree-pool.js';
@@ -443,12 +443,11 @@ export class Preparer {
     if (this.warnedExtras) return;
     this.warnedExtras = true;
     const shown = extras.slice(0, 5).join(', ') + (extras.length > 5 ? `, … (${extras.length} in all)` : '');
+    const hint = this.options.build ? ignoreScriptsHint(command) : undefined;
     const message =
       `${sha.slice(0, 10)}: the install wrote ${shown} outside the dependency folders (a prepare or postinstall ` +
       'script?); commits that reuse the install would not have them, so they are removed for every commit: put build steps in the build command' +
-      (this.options.build && reconciles(command) && !command.includes('--ignore-scripts')
-        ? ` (if --build makes them, --install "${command} --ignore-scripts" stops every install building them too)`
-        : '');
+      (hint ? ` (${hint})` : '');
     this.options.emit({ type: 'warning', message });
   }
 
