@@ -1,6 +1,51 @@
-import { spawn } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
-import { descendsFrom, isLoaded, machineLoad } from '../src/harness/process/machine-load.js';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  cpuWindow,
+  descendsFrom,
+  isLoaded,
+  machineLoad,
+  parseCpuList,
+  parseProcStat,
+  treeTicks,
+  type ProcTimes,
+} from '../src/harness/process/machine-load.js';
+
+// Bars well under a core: a loaded CI runner may give a spinner only part of one.
+const SOME_OF_A_CORE = 0.2;
+const SPIN = `"${process.execPath}" -e "for(;;);"`;
+const hasProc = existsSync('/proc/stat');
+
+// Each in its own process group, so that killing the group also ends what it started, however the test ends.
+const started: ChildProcess[] = [];
+function shell(script: string): ChildProcess {
+  const child = spawn('sh', ['-c', script], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+  started.push(child);
+  return child;
+}
+afterEach(() => {
+  for (const child of started.splice(0)) {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* ended already */
+    }
+  }
+});
+
+/** The pid a shell echoes; rejects rather than waits for the suite's timeout. */
+function echoedPid(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no pid echoed')), 10_000);
+    child.stdout!.once('data', (data: Buffer) => {
+      clearTimeout(timer);
+      resolve(Number(String(data).trim()));
+    });
+  });
+}
+
+const times = (ppid: number, withReaped: number): ProcTimes => ({ name: 'x', ppid, ticks: withReaped, withReaped });
 
 describe('how busy the machine is besides perfbisect', () => {
   it('counts a process as its own by its chain of parents, however deep', () => {
@@ -11,44 +56,81 @@ describe('how busy the machine is besides perfbisect', () => {
       [20, { ppid: 1 }], // another user's build
       [21, { ppid: 20 }],
     ]);
-    const ours = [10, 11, 12, 20, 21, 99].map((p) => descendsFrom(p, procs, new Set([10])));
+    const ours = [10, 11, 12, 20, 21, 99].map((pid) => descendsFrom(pid, procs, new Set([10])));
     expect(ours).toEqual([true, true, true, false, false, false]);
   });
 
-  it('does not list its own grandchildren (a command under sh) among the busy processes', async () => {
-    const sh = spawn('sh', ['-c', `"${process.execPath}" -e "for(;;);" & echo $!; wait`], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const grandchild = await new Promise<number>((resolve) => sh.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
-    try {
-      const m = await machineLoad(1000);
-      expect(m.busy.map((b) => b.pid)).not.toContain(grandchild);
-    } finally {
-      process.kill(grandchild, 'SIGKILL');
-      sh.kill('SIGKILL');
-    }
+  it('keeps the ticks of its own children that ended within the window, by what their parent reaped', () => {
+    const roots = new Set([10]);
+    // A child started and reaped inside the window: gone from /proc, its 80 ticks in its parent's cutime.
+    expect(treeTicks(new Map([[10, times(1, 100)]]), new Map([[10, times(1, 180)]]), roots)).toBe(80);
+    // A child alive before, reaped since: only its 30 ticks within the window, not its 50 before too.
+    const before = new Map([[10, times(1, 100)], [11, times(10, 50)], [20, times(1, 500)]]);
+    const after = new Map([[10, times(1, 180)], [20, times(1, 900)]]);
+    expect(treeTicks(before, after, roots)).toBe(30);
+    // A child that left the tree (its parent ended first) takes its ticks along: none, not fewer than none.
+    const orphaned = new Map([[10, times(1, 20)], [11, times(1, 600)]]);
+    expect(treeTicks(new Map([[10, times(1, 10)], [11, times(10, 500)]]), orphaned, roots)).toBe(0);
   });
 
-  it('counts other work by what it takes now, not by a load average that still holds our own builds', async () => {
-    // Our own spinning child is perfbisect's work (a build ahead): counted as ours, not as other work.
-    // (Other work may run beside this test: only what is ours is certain.)
-    const own = spawn(process.execPath, ['-e', 'for(;;);'], { stdio: 'ignore' });
-    try {
-      await new Promise((r) => setTimeout(r, 200));
-      const m = await machineLoad(1000);
-      expect(m.others).toBeDefined();
-      expect(m.own!).toBeGreaterThan(0.4);
-    } finally {
-      own.kill('SIGKILL');
-    }
-    // Another process spinning (started under a shell that exits, so it is not our descendant) is.
-    const other = spawn('sh', ['-c', `"${process.execPath}" -e "for(;;);" >/dev/null 2>&1 & echo $!`], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const pid = await new Promise<number>((resolve) => other.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
-    try {
-      await new Promise((r) => setTimeout(r, 200));
-      const m = await machineLoad(1000, new Set([process.pid]));
-      expect(m.others!).toBeGreaterThan(0.4);
-    } finally {
-      process.kill(pid, 'SIGKILL');
-    }
+  it('measures the window by the ticks the CPUs saw go by, over the CPUs it may run on', () => {
+    const stat = (cpu0: number[], cpu1: number[]) =>
+      parseProcStat(
+        [
+          `cpu  ${cpu0.map((ticks, at) => ticks + cpu1[at]).join(' ')} 0 0`,
+          `cpu0 ${cpu0.join(' ')} 0 0`,
+          `cpu1 ${cpu1.join(' ')} 0 0`,
+          'intr 12345 0 0',
+          'ctxt 678',
+        ].join('\n'),
+      );
+    // user nice system idle iowait irq softirq steal; a 300 ms timer that fired after 600 ms (60 ticks).
+    const before = stat([100, 0, 0, 1000, 0, 0, 0, 0], [200, 0, 0, 1000, 0, 0, 0, 0]);
+    const after = stat([130, 0, 0, 1030, 0, 0, 0, 0], [255, 0, 0, 1000, 5, 0, 0, 0]);
+    expect(after.get('cpu1')).toEqual({ busy: 255, total: 1260 });
+    expect(cpuWindow(before, after)).toEqual({ busy: 85, elapsed: 60 });
+    expect(cpuWindow(before, after, new Set([1]))).toEqual({ busy: 55, elapsed: 60 });
+    // CPUs allowed that /proc/stat does not list (a CPU list of another numbering): the machine's.
+    expect(cpuWindow(before, after, new Set([6, 7]))).toEqual({ busy: 85, elapsed: 60 });
+    expect(cpuWindow(before, before)).toBeUndefined();
+  });
+
+  it('reads the CPUs it may run on from a kernel CPU list, and nothing from anything else', () => {
+    expect([...parseCpuList('0-3,8,10-11\n')!]).toEqual([0, 1, 2, 3, 8, 10, 11]);
+    expect(parseCpuList('5')).toEqual(new Set([5]));
+    for (const text of ['', 'ff', '3-1', '0-3,,4']) expect(parseCpuList(text)).toBeUndefined();
+  });
+
+  it.skipIf(!hasProc)('does not list its own grandchildren (a command under sh) among the busy processes', async () => {
+    const grandchild = await echoedPid(shell(`${SPIN} & echo $!; wait`));
+    const machine = await machineLoad(1000);
+    expect(machine.busy.map((proc) => proc.pid)).not.toContain(grandchild);
+  });
+
+  it.skipIf(!hasProc)('counts its own work as its own, not as other work', async () => {
+    // Our own spinning child is perfbisect's work (a build ahead). (Other work may run beside this test:
+    // only what is ours is certain.)
+    shell(`exec ${SPIN}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const machine = await machineLoad(1000);
+    expect(machine.others).toBeDefined();
+    expect(machine.own!).toBeGreaterThan(SOME_OF_A_CORE);
+  });
+
+  it.skipIf(!hasProc)('counts as its own the children that start and end within the window', async () => {
+    // Short shells one after another, each spinning some 30 ms: at either snapshot at most one is alive.
+    shell(`while :; do sh -c 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done'; done`);
+    const machine = await machineLoad(1000);
+    expect(machine.own!).toBeGreaterThan(SOME_OF_A_CORE);
+  });
+
+  it.skipIf(!hasProc)('counts what another process takes as other work', async () => {
+    // Started under a shell that exits, so that it is not our descendant.
+    const other = shell(`${SPIN} >/dev/null 2>&1 & echo $!`);
+    await echoedPid(other);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const machine = await machineLoad(1000, new Set([process.pid]));
+    expect(machine.others!).toBeGreaterThan(SOME_OF_A_CORE);
   });
 
   it('says a machine is busy by other work where /proc tells, by the load average only where it does not', () => {
@@ -57,5 +139,13 @@ describe('how busy the machine is besides perfbisect', () => {
     expect(isLoaded({ ...base, load: 0.3, others: 0.9 })).toBe(true);
     expect(isLoaded({ ...base, load: 5.4 })).toBe(true);
     expect(isLoaded({ ...base, load: 0.3, busy: [{ pid: 1, name: 'x', cpu: 0.95 }], others: 0.95 })).toBe(true);
+  });
+
+  it('asks more of other work on a big machine before calling it busy: a quarter of the cores', () => {
+    const big = { cores: 32, load: 0, busy: [] };
+    expect(isLoaded({ ...big, others: 0.9 })).toBe(false);
+    expect(isLoaded({ ...big, others: 7.5 })).toBe(false);
+    expect(isLoaded({ ...big, others: 8 })).toBe(true);
+    expect(isLoaded({ cores: 1, load: 0, busy: [], others: 0.5 })).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
 
 /** How busy the machine is besides perfbisect: the load average, and the processes using a core. */
 export interface MachineLoad {
@@ -12,14 +13,35 @@ export interface MachineLoad {
    */
   busy: { pid: number; name: string; cpu: number }[];
   /**
-   * Cores' worth of CPU the machine spent on anything but perfbisect over the sampling window (Linux
-   * only): short-lived processes and another guest's steal included, which `busy` misses, and none of
-   * perfbisect's own work, which the load average still holds for a minute after its builds.
+   * Cores' worth of CPU spent on anything but perfbisect over the sampling window, on the CPUs perfbisect
+   * may run on (Linux only): short-lived processes and another guest's steal included, which `busy` misses,
+   * and none of perfbisect's own work, which the load average still holds for a minute after its builds.
    */
   others?: number;
-  /** The same for perfbisect and its descendants (Linux only). */
+  /** The same for perfbisect and its descendants, those that ended within the window included (Linux only). */
   own?: number;
 }
+
+/** A process in /proc: its CPU time, and that of the children it has waited for, in clock ticks. */
+export interface ProcTimes {
+  name: string;
+  ppid: number;
+  /** utime + stime. */
+  ticks: number;
+  /** utime + stime + cutime + cstime. */
+  withReaped: number;
+}
+
+/** One CPU's counters in /proc/stat, in clock ticks since boot. */
+export interface CpuTicks {
+  /** user, nice, system, irq, softirq, steal. */
+  busy: number;
+  /** The same, idle and iowait. */
+  total: number;
+}
+
+// USER_HZ on Linux; only for the wall clock, where /proc/stat cannot say how long the window was.
+const TICKS_PER_SECOND = 100;
 
 /** Sample the machine for `windowMs`: /proc where there is one, the load average everywhere. */
 export async function machineLoad(
@@ -28,44 +50,134 @@ export async function machineLoad(
 ): Promise<MachineLoad> {
   const cores = availableParallelism();
   const load = loadavg()[0];
+  const allowed = allowedCpus();
+  const startedAt = performance.now();
   const before = cpuTimes();
-  const busyBefore = machineBusyTicks();
+  const statBefore = readProcStat();
   if (!before) return { cores, load, busy: [] };
-  await new Promise((r) => setTimeout(r, windowMs));
-  const after = cpuTimes() ?? new Map();
-  const busyAfter = machineBusyTicks();
-  const ticksPerSecond = 100; // USER_HZ on Linux
-  const seconds = windowMs / 1000;
-  const busy: MachineLoad['busy'] = [];
+  await new Promise((resolve) => setTimeout(resolve, windowMs));
+  const endedAt = performance.now();
+  const after = cpuTimes() ?? new Map<number, ProcTimes>();
+  const statAfter = readProcStat();
+  const window = statBefore && statAfter ? cpuWindow(statBefore, statAfter, allowed) : undefined;
+  // A timer may fire late on a busy machine: the window is what the CPUs counted, else what the clock saw.
+  const elapsed = window?.elapsed ?? ((endedAt - startedAt) / 1000) * TICKS_PER_SECOND;
   // perfbisect's own work is not the machine's load: its children and theirs (an install's npm under sh).
   const roots = new Set([...own, process.pid]);
-  let ownTicks = 0;
-  for (const [pid, a] of after) {
-    const b = before.get(pid);
-    // A process of ours that started inside the window spent all its ticks there.
-    if (descendsFrom(pid, after, roots)) {
-      ownTicks += a.ticks - (b?.ticks ?? 0);
-      continue;
-    }
-    if (!b) continue;
-    const cpu = (a.ticks - b.ticks) / ticksPerSecond / seconds;
-    if (cpu >= 0.5) busy.push({ pid, name: a.name, cpu });
+  const busy: MachineLoad['busy'] = [];
+  for (const [pid, now] of after) {
+    const then = before.get(pid);
+    if (!then || descendsFrom(pid, after, roots)) continue;
+    const cpu = (now.ticks - then.ticks) / elapsed;
+    if (cpu >= 0.5) busy.push({ pid, name: now.name, cpu });
   }
-  busy.sort((x, y) => y.cpu - x.cpu);
-  const others =
-    busyBefore !== undefined && busyAfter !== undefined
-      ? Math.max(0, (busyAfter - busyBefore - ownTicks) / ticksPerSecond / seconds)
-      : undefined;
-  const ours = ownTicks / ticksPerSecond / seconds;
-  return { cores, load, busy: busy.slice(0, 3), ...(others !== undefined ? { others, own: ours } : {}) };
+  busy.sort((left, right) => right.cpu - left.cpu);
+  if (!window) return { cores, load, busy: busy.slice(0, 3) };
+  const ownTicks = treeTicks(before, after, roots);
+  const others = Math.max(0, (window.busy - ownTicks) / window.elapsed);
+  return { cores, load, busy: busy.slice(0, 3), others, own: ownTicks / window.elapsed };
 }
 
-/** Ticks every core spent busy since boot (user, nice, system, irq, softirq, steal); undefined without /proc. */
-function machineBusyTicks(): number | undefined {
+/**
+ * Clock ticks perfbisect's process tree spent between two snapshots. A child that ended inside the window
+ * took its ticks with it, but whoever waited for it holds them as cutime + cstime, so the tree's sum of
+ * both at each snapshot, subtracted, keeps them. Still missed: a child whose parent ended first, taken in
+ * by init and so out of the tree, and one auto-reaped by a parent ignoring SIGCHLD, whose times the kernel
+ * drops. A child ended but not yet waited for is not: a zombie keeps its times in /proc.
+ */
+export function treeTicks(
+  before: ReadonlyMap<number, ProcTimes>,
+  after: ReadonlyMap<number, ProcTimes>,
+  roots: ReadonlySet<number>,
+): number {
+  const sum = (procs: ReadonlyMap<number, ProcTimes>) => {
+    let ticks = 0;
+    for (const [pid, proc] of procs) if (descendsFrom(pid, procs, roots)) ticks += proc.withReaped;
+    return ticks;
+  };
+  // Negative when a child left the tree with its ticks (see above): none of ours is then the better guess.
+  return Math.max(0, sum(after) - sum(before));
+}
+
+/**
+ * Busy ticks between two reads of /proc/stat, and the ticks one CPU saw go by meanwhile, over the CPUs
+ * perfbisect may run on: /proc/stat is the host's, so in a container pinned to a few cores or a job
+ * given some of a big machine's, the rest are someone else's and no business of ours. Where the allowed
+ * CPUs are unknown or none has a line, the machine's; undefined when no CPU was counted.
+ */
+export function cpuWindow(
+  before: ReadonlyMap<string, CpuTicks>,
+  after: ReadonlyMap<string, CpuTicks>,
+  allowed?: ReadonlySet<number>,
+): { busy: number; elapsed: number } | undefined {
+  // Only CPUs online at both reads: one taken offline meanwhile has no line to subtract.
+  const perCpu = [...after.keys()].filter((key) => /^cpu\d+$/.test(key) && before.has(key));
+  const mine = allowed ? perCpu.filter((key) => allowed.has(Number(key.slice(3)))) : [];
+  const delta = (key: string) => {
+    const [then, now] = [before.get(key)!, after.get(key)!];
+    return { busy: now.busy - then.busy, total: now.total - then.total };
+  };
+  let busy = 0;
+  let total = 0;
+  let counted = 0;
+  if (mine.length > 0) {
+    for (const key of mine) {
+      const change = delta(key);
+      busy += change.busy;
+      total += change.total;
+    }
+    counted = mine.length;
+  } else if (before.has('cpu') && after.has('cpu') && perCpu.length > 0) {
+    ({ busy, total } = delta('cpu'));
+    counted = perCpu.length;
+  }
+  if (counted === 0 || total <= 0) return undefined;
+  return { busy, elapsed: total / counted };
+}
+
+/** The `cpu` and `cpuN` lines of /proc/stat's text, by their names. */
+export function parseProcStat(text: string): Map<string, CpuTicks> {
+  const out = new Map<string, CpuTicks>();
+  for (const line of text.split('\n')) {
+    const [key, ...rest] = line.trim().split(/\s+/);
+    if (!/^cpu\d*$/.test(key)) continue;
+    // guest and guest_nice, past steal, are already in user and nice.
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = rest.map(Number);
+    const busy = user + nice + system + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0);
+    const total = busy + idle + (iowait ?? 0);
+    if (Number.isFinite(total)) out.set(key, { busy, total });
+  }
+  return out;
+}
+
+/** A kernel CPU list (`0-3,8,10-11`) as the CPUs it names; undefined where it is not one. */
+export function parseCpuList(text: string): Set<number> | undefined {
+  const cpus = new Set<number>();
+  for (const part of text.trim().split(',')) {
+    const range = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!range) return undefined;
+    const [first, last] = [Number(range[1]), Number(range[2] ?? range[1])];
+    if (last < first) return undefined;
+    for (let cpu = first; cpu <= last; cpu++) cpus.add(cpu);
+  }
+  return cpus.size > 0 ? cpus : undefined;
+}
+
+/** The CPUs this process may run on (Cpus_allowed_list); undefined where /proc cannot say. */
+function allowedCpus(): Set<number> | undefined {
   try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const [user, nice, system, , , irq, softirq, steal] = f;
-    return user + nice + system + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0);
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const line = /^Cpus_allowed_list:\s*(.*)$/m.exec(status);
+    return line ? parseCpuList(line[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** /proc/stat's CPU lines; undefined without /proc. */
+function readProcStat(): Map<string, CpuTicks> | undefined {
+  try {
+    return parseProcStat(readFileSync('/proc/stat', 'utf8'));
   } catch {
     return undefined;
   }
@@ -77,27 +189,32 @@ export function descendsFrom(
   procs: ReadonlyMap<number, { ppid: number }>,
   roots: ReadonlySet<number>,
 ): boolean {
-  for (let p = pid, hops = 0; p > 1 && hops < 64; p = procs.get(p)?.ppid ?? 0, hops++) if (roots.has(p)) return true;
+  for (let at = pid, hops = 0; at > 1 && hops < 64; at = procs.get(at)?.ppid ?? 0, hops++) {
+    if (roots.has(at)) return true;
+  }
   return false;
 }
 
-/** utime + stime of every process, in clock ticks; undefined without /proc. */
-function cpuTimes(): Map<number, { name: string; ppid: number; ticks: number }> | undefined {
+/** CPU times of every process, in clock ticks; undefined without /proc. */
+function cpuTimes(): Map<number, ProcTimes> | undefined {
   let pids: string[];
   try {
-    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+    pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
   } catch {
     return undefined;
   }
-  const out = new Map<number, { name: string; ppid: number; ticks: number }>();
-  for (const p of pids) {
+  const out = new Map<number, ProcTimes>();
+  for (const pid of pids) {
     try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       // The name is in parentheses and may itself hold spaces or parentheses: split after the last ')'.
       const close = stat.lastIndexOf(')');
       const name = stat.slice(stat.indexOf('(') + 1, close);
-      const f = stat.slice(close + 2).split(' ');
-      out.set(Number(p), { name, ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+      // From field 3 (state) on: field n of proc(5) is fields[n - 3].
+      const fields = stat.slice(close + 2).split(' ').map(Number);
+      const [utime, stime, cutime, cstime] = fields.slice(11, 15);
+      const ticks = utime + stime;
+      out.set(Number(pid), { name, ppid: fields[1], ticks, withReaped: ticks + cutime + cstime });
     } catch {
       /* the process ended meanwhile */
     }
@@ -105,12 +222,19 @@ function cpuTimes(): Map<number, { name: string; ppid: number; ticks: number }> 
   return out;
 }
 
+/** How much of the machine other work may take before it is busy: half a core, or a quarter of the cores. */
+export function othersBar(cores: number): number {
+  return Math.max(0.5, 0.25 * cores);
+}
+
 /**
  * A machine busy enough to say so: another process using most of a core, or other work using half a
- * core in all; where /proc cannot tell, a load average above 70% of the cores (which then also counts
- * perfbisect's own builds of the last minute).
+ * core in all (a quarter of the cores on a big machine, where half a core is lost in the noise); where
+ * /proc cannot tell, a load average above 70% of the cores (which then also counts perfbisect's own
+ * builds of the last minute).
  */
-export function isLoaded(m: MachineLoad): boolean {
-  if (m.busy.some((b) => b.cpu >= 0.8)) return true;
-  return m.others !== undefined ? m.others >= 0.5 : m.load > 0.7 * m.cores;
+export function isLoaded(machine: MachineLoad): boolean {
+  if (machine.busy.some((proc) => proc.cpu >= 0.8)) return true;
+  const { others, load, cores } = machine;
+  return others !== undefined ? others >= othersBar(cores) : load > 0.7 * cores;
 }
