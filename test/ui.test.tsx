@@ -264,22 +264,3 @@ describe('plain view: a later look', () => {
     expect(said[4]).toMatch(/look 2: unlike both references, but not yet by half the threshold on each side \(\+4\.0% vs good/);
   });
 });
-
-describe('plain view: a culprit measured at another speed of the machine', () => {
-  const linesOf = (events: RunEvent[]) => {
-    const bus = new EventStream();
-    const lines: string[] = [];
-    plainReporter(bus, (l) => lines.push(l));
-    for (const e of events) bus.emit(e);
-    return lines;
-  };
-  it('says so where its figures lie beyond the endpoints, and not otherwise', () => {
-    expect(linesOf(stream).some((l) => l.startsWith('note: ') && l.includes('endpoints'))).toBe(false);
-    const end = stream.findIndex((e) => e.type === 'run-end');
-    const runEnd = structuredClone(stream[end]) as Extract<RunEvent, { type: 'run-end' }>;
-    const c = runEnd.outcome.culprits[0];
-    c.beforeSummary.median = runEnd.outcome.endpoints.bad.median * 1.3;
-    const lines = linesOf([...stream.slice(0, end), runEnd]);
-    expect(lines).toContainEqual(expect.stringMatching(/^note: fb0fc99809 measured outside the endpoints' span at another time/));
-  });
-});

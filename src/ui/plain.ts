@@ -154,13 +154,6 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
               `${fmtRatio(c.ratio)} [${fmtRatio(c.ratioCi[0])}, ${fmtRatio(c.ratioCi[1])}] ${fmtP(c.change.p)} (${measuredBeside(c.before, parents.get(c.sha))})`,
           );
         }
-        const apart = outcome.culprits.filter((c) => outsideEndpoints(c, ep, outcome.threshold));
-        if (apart.length) {
-          write(
-            `note: ${apart.map((c) => short(c.sha)).join(', ')} measured outside the endpoints' span at another time: the machine's ` +
-              'speed moved during the run; a culprit is measured beside its parent, so compare it with that, not with the endpoints',
-          );
-        }
         // A lean whose side was shown at the strict level is no guess (leanShown).
         const guesses = outcome.verdicts.filter((v) => v.verdict === 'inconclusive' && !leanShown(v));
         if (outcome.culprits.length && guesses.length) {
@@ -257,19 +250,4 @@ function underMinStep(v: CommitVerdict): string {
   const step = v.minStep;
   const off = v.verdict === 'good' ? (v.vsGood?.lo ?? 0) > 0 : v.verdict === 'bad' ? (v.vsBad?.hi ?? 0) < 0 : false;
   return step && off ? `, a difference under the ${fmtPct(step)} minimum further step` : '';
-}
-
-/**
- * A culprit's before or after median beyond the endpoints' span (by the threshold, at least 5%): the
- * samples were taken at another speed of the machine, which the writeup explains at length.
- */
-function outsideEndpoints(
-  c: { beforeSummary: { median: number }; afterSummary: { median: number } },
-  ep: { good: { median: number }; bad: { median: number } },
-  threshold: number,
-): boolean {
-  const [lo, hi] = [Math.min(ep.good.median, ep.bad.median), Math.max(ep.good.median, ep.bad.median)];
-  const slack = Math.max(threshold, 0.05);
-  const out = (v: number) => v > hi * (1 + slack) || v < lo * (1 - slack);
-  return out(c.beforeSummary.median) || out(c.afterSummary.median);
 }
