@@ -7,6 +7,7 @@ import {
   isLoaded,
   machineLoad,
   parseCpuList,
+  ownPids,
   parseProcStat,
   treeTicks,
   type ProcTimes,
@@ -62,15 +63,21 @@ describe('how busy the machine is besides perfbisect', () => {
 
   it('keeps the ticks of its own children that ended within the window, by what their parent reaped', () => {
     const roots = new Set([10]);
+    const ticks = (before: Map<number, ProcTimes>, after: Map<number, ProcTimes>) =>
+      treeTicks(before, after, ownPids(before, after, roots));
     // A child started and reaped inside the window: gone from /proc, its 80 ticks in its parent's cutime.
-    expect(treeTicks(new Map([[10, times(1, 100)]]), new Map([[10, times(1, 180)]]), roots)).toBe(80);
+    expect(ticks(new Map([[10, times(1, 100)]]), new Map([[10, times(1, 180)]]))).toBe(80);
     // A child alive before, reaped since: only its 30 ticks within the window, not its 50 before too.
     const before = new Map([[10, times(1, 100)], [11, times(10, 50)], [20, times(1, 500)]]);
     const after = new Map([[10, times(1, 180)], [20, times(1, 900)]]);
-    expect(treeTicks(before, after, roots)).toBe(30);
-    // A child that left the tree (its parent ended first) takes its ticks along: none, not fewer than none.
+    expect(ticks(before, after)).toBe(30);
+    // A child left to init when its parent ended (a build's daemon) is still ours: its 100 and our 10.
     const orphaned = new Map([[10, times(1, 20)], [11, times(1, 600)]]);
-    expect(treeTicks(new Map([[10, times(1, 10)], [11, times(10, 500)]]), orphaned, roots)).toBe(0);
+    expect(ownPids(new Map([[10, times(1, 10)], [11, times(10, 500)]]), orphaned, roots)).toEqual(new Set([10, 11]));
+    expect(ticks(new Map([[10, times(1, 10)], [11, times(10, 500)]]), orphaned)).toBe(110);
+    // A pid taken by a new process since: the new one's ticks, not a negative difference.
+    const reused = new Map([[10, times(1, 10)], [11, times(10, 40)]]);
+    expect(ticks(new Map([[10, times(1, 10)], [11, times(10, 500)]]), reused)).toBe(40);
   });
 
   it('measures the window by the ticks the CPUs saw go by, over the CPUs it may run on', () => {
@@ -88,10 +95,10 @@ describe('how busy the machine is besides perfbisect', () => {
     const before = stat([100, 0, 0, 1000, 0, 0, 0, 0], [200, 0, 0, 1000, 0, 0, 0, 0]);
     const after = stat([130, 0, 0, 1030, 0, 0, 0, 0], [255, 0, 0, 1000, 5, 0, 0, 0]);
     expect(after.get('cpu1')).toEqual({ busy: 255, total: 1260 });
-    expect(cpuWindow(before, after)).toEqual({ busy: 85, elapsed: 60 });
-    expect(cpuWindow(before, after, new Set([1]))).toEqual({ busy: 55, elapsed: 60 });
+    expect(cpuWindow(before, after)).toEqual({ busy: 85, elapsed: 60, counted: 2 });
+    expect(cpuWindow(before, after, new Set([1]))).toEqual({ busy: 55, elapsed: 60, counted: 1 });
     // CPUs allowed that /proc/stat does not list (a CPU list of another numbering): the machine's.
-    expect(cpuWindow(before, after, new Set([6, 7]))).toEqual({ busy: 85, elapsed: 60 });
+    expect(cpuWindow(before, after, new Set([6, 7]))).toEqual({ busy: 85, elapsed: 60, counted: 2 });
     expect(cpuWindow(before, before)).toBeUndefined();
   });
 
@@ -105,6 +112,8 @@ describe('how busy the machine is besides perfbisect', () => {
     const grandchild = await echoedPid(shell(`${SPIN} & echo $!; wait`));
     const machine = await machineLoad(1000);
     expect(machine.busy.map((proc) => proc.pid)).not.toContain(grandchild);
+    // Counted as ours instead (so the line above is not passed by a spinner that got no CPU).
+    expect(machine.own!).toBeGreaterThan(SOME_OF_A_CORE);
   });
 
   it.skipIf(!hasProc)('counts its own work as its own, not as other work', async () => {

@@ -64,39 +64,77 @@ export async function machineLoad(
   const elapsed = window?.elapsed ?? ((endedAt - startedAt) / 1000) * TICKS_PER_SECOND;
   // perfbisect's own work is not the machine's load: its children and theirs (an install's npm under sh).
   const roots = new Set([...own, process.pid]);
+  const ours = ownPids(before, after, roots);
   const busy: MachineLoad['busy'] = [];
   for (const [pid, now] of after) {
     const then = before.get(pid);
-    if (!then || descendsFrom(pid, after, roots)) continue;
+    if (!then || ours.has(pid)) continue;
     const cpu = (now.ticks - then.ticks) / elapsed;
-    if (cpu >= 0.5) busy.push({ pid, name: now.name, cpu });
+    if (cpu >= 0.5 && mayShare(pid, allowed)) busy.push({ pid, name: now.name, cpu });
   }
   busy.sort((left, right) => right.cpu - left.cpu);
   if (!window) return { cores, load, busy: busy.slice(0, 3) };
-  const ownTicks = treeTicks(before, after, roots);
-  const others = Math.max(0, (window.busy - ownTicks) / window.elapsed);
-  return { cores, load, busy: busy.slice(0, 3), others, own: ownTicks / window.elapsed };
+  const ownTicks = treeTicks(before, after, ours);
+  // In our cores' units: a job given 2 cores' quota of a 32-CPU host is crowded when half the host is busy.
+  const scale = cores / window.counted;
+  const others = (Math.max(0, window.busy - ownTicks) / window.elapsed) * scale;
+  return { cores, load, busy: busy.slice(0, 3), others, own: (ownTicks / window.elapsed) * scale };
 }
 
 /**
- * Clock ticks perfbisect's process tree spent between two snapshots. A child that ended inside the window
- * took its ticks with it, but whoever waited for it holds them as cutime + cstime, so the tree's sum of
- * both at each snapshot, subtracted, keeps them. Still missed: a child whose parent ended first, taken in
- * by init and so out of the tree, and one auto-reaped by a parent ignoring SIGCHLD, whose times the kernel
- * drops. A child ended but not yet waited for is not: a zombie keeps its times in /proc.
+ * perfbisect's processes: those of its tree at the second snapshot, and those that were at the first and
+ * still run, though a parent that ended since left them to init (a build's daemon).
+ */
+export function ownPids(
+  before: ReadonlyMap<number, { ppid: number }>,
+  after: ReadonlyMap<number, { ppid: number }>,
+  roots: ReadonlySet<number>,
+): Set<number> {
+  const out = new Set<number>();
+  for (const pid of before.keys()) if (descendsFrom(pid, before, roots)) out.add(pid);
+  for (const pid of after.keys()) if (descendsFrom(pid, after, roots)) out.add(pid);
+  return out;
+}
+
+/**
+ * Clock ticks perfbisect's processes (`ours`: ownPids) spent between two snapshots. A child that ended
+ * inside the window took its ticks with it, but whoever of ours waited for it holds its whole life as
+ * cutime + cstime: counted there, less what it had spent by the first snapshot, counted then. Still
+ * missed: a child auto-reaped by a parent ignoring SIGCHLD, whose times the kernel drops. A child ended
+ * but not yet waited for is not: a zombie keeps its times in /proc.
  */
 export function treeTicks(
   before: ReadonlyMap<number, ProcTimes>,
   after: ReadonlyMap<number, ProcTimes>,
-  roots: ReadonlySet<number>,
+  ours: ReadonlySet<number>,
 ): number {
-  const sum = (procs: ReadonlyMap<number, ProcTimes>) => {
-    let ticks = 0;
-    for (const [pid, proc] of procs) if (descendsFrom(pid, procs, roots)) ticks += proc.withReaped;
-    return ticks;
-  };
-  // Negative when a child left the tree with its ticks (see above): none of ours is then the better guess.
-  return Math.max(0, sum(after) - sum(before));
+  let ticks = 0;
+  for (const pid of ours) {
+    const [then, now] = [before.get(pid), after.get(pid)];
+    if (now) {
+      // A pid used again by a new process since: all of the new one's ticks are in the window.
+      ticks += then && now.withReaped >= then.withReaped ? now.withReaped - then.withReaped : now.withReaped;
+    } else if (then) {
+      ticks -= then.withReaped;
+    }
+  }
+  // Negative only when a child of ours was reaped by another process: none of ours is then the better guess.
+  return Math.max(0, ticks);
+}
+
+/**
+ * Whether a process may run on a CPU we may run on (its Cpus_allowed_list against ours): a job pinned to
+ * other CPUs of a big machine is no competitor. Where either is unknown, it may.
+ */
+function mayShare(pid: number, allowed: ReadonlySet<number> | undefined): boolean {
+  if (!allowed) return true;
+  try {
+    const line = /^Cpus_allowed_list:\s*(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const theirs = line ? parseCpuList(line[1]) : undefined;
+    return !theirs || [...theirs].some((cpu) => allowed.has(cpu));
+  } catch {
+    return true;
+  }
 }
 
 /**
@@ -109,7 +147,7 @@ export function cpuWindow(
   before: ReadonlyMap<string, CpuTicks>,
   after: ReadonlyMap<string, CpuTicks>,
   allowed?: ReadonlySet<number>,
-): { busy: number; elapsed: number } | undefined {
+): { busy: number; elapsed: number; counted: number } | undefined {
   // Only CPUs online at both reads: one taken offline meanwhile has no line to subtract.
   const perCpu = [...after.keys()].filter((key) => /^cpu\d+$/.test(key) && before.has(key));
   const mine = allowed ? perCpu.filter((key) => allowed.has(Number(key.slice(3)))) : [];
@@ -132,7 +170,7 @@ export function cpuWindow(
     counted = perCpu.length;
   }
   if (counted === 0 || total <= 0) return undefined;
-  return { busy, elapsed: total / counted };
+  return { busy, elapsed: total / counted, counted };
 }
 
 /** The `cpu` and `cpuN` lines of /proc/stat's text, by their names. */
