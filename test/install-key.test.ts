@@ -35,12 +35,14 @@ describe('the install key', () => {
 
 describe('the --ignore-scripts advice', () => {
   it('is given only where the flag can simply be added, with what it also skips', () => {
-    expect(ignoreScriptsHint('npm ci')).toMatch(/^if --build makes them, --install "npm ci --ignore-scripts" .*native addon/);
+    expect(ignoreScriptsHint('npm ci')).toMatch(/^if --build makes them, --install "npm ci --ignore-scripts" .*native addons \(node-gyp\) will not build$/);
     expect(ignoreScriptsHint('pnpm install --frozen-lockfile')).toContain('"pnpm install --frozen-lockfile --ignore-scripts"');
     // Yarn 2+ rejects the flag; a compound command would take it in the wrong place; given already.
     expect(ignoreScriptsHint('yarn install')).toBeUndefined();
     expect(ignoreScriptsHint('npm ci && npm run gen')).toBeUndefined();
     expect(ignoreScriptsHint('cd web && npm ci')).toBeUndefined();
     expect(ignoreScriptsHint('npm ci --ignore-scripts')).toBeUndefined();
+    for (const command of ['npm ci\nnode gen.js', 'npm ci --workspace "@app/web"', 'npm ci # pinned', "npm ci -w 'a b'"])
+      expect(ignoreScriptsHint(command)).toBeUndefined();
   });
 });

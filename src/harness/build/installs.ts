@@ -78,11 +78,12 @@ export function reconciles(command: string): boolean {
  * It skips the dependencies' own install scripts too, which a native addon needs: said with it.
  */
 export function ignoreScriptsHint(command: string): string | undefined {
-  if (!/^\s*p?npm\s/.test(command) || !reconciles(command) || /[;&|<>`$()]/.test(command)) return undefined;
+  // Shell syntax, quotes or a comment would put the flag in the wrong place or break the quoted suggestion.
+  if (!/^\s*p?npm\s/.test(command) || !reconciles(command) || /[;&|<>`$()\n"'\\#]/.test(command)) return undefined;
   if (command.includes('--ignore-scripts')) return undefined;
   return (
-    `if --build makes them, --install "${command.trim()} --ignore-scripts" stops every install building them too ` +
-    "(and the dependencies' own install scripts, so not where a native addon must build)"
+    `if --build makes them, --install "${command.trim()} --ignore-scripts" stops every install building them too; ` +
+    "it also skips the dependencies' install scripts, so native addons (node-gyp) will not build"
   );
 }
 

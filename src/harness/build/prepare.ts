@@ -447,7 +447,7 @@ export class Preparer {
     const message =
       `${sha.slice(0, 10)}: the install wrote ${shown} outside the dependency folders (a prepare or postinstall ` +
       'script?); commits that reuse the install would not have them, so they are removed for every commit: put build steps in the build command' +
-      (hint ? ` (${hint})` : '');
+      (hint ? `; ${hint}` : '');
     this.options.emit({ type: 'warning', message });
   }
 
