@@ -824,7 +824,8 @@ export class BisectEngine {
       firstOfSeveral: t.look === 0 && !this.isFinalLook(t),
     };
     const facts = factsOf(vsLo, vsHi, levels);
-    let verdict: Side | undefined = decide(facts);
+    const supported = decide(facts);
+    let verdict: Side | undefined = supported;
     // A verdict resting on the references' earlier samples stands only if this trial's fresh samples
     // alone put the commit on the same side of the midpoint (for a step on each side: unlike both by
     // half the threshold): if the machine changed speed since, they would not.
@@ -846,8 +847,8 @@ export class BisectEngine {
       if (!this.isFinalLook(t)) {
         // Beyond both is what the pooled samples show; the fresh ones alone need not show it yet.
         const estimates = beyond ?? { vsGood: vsLo.worse, vsBad: vsHi.worse / hiScale };
-        const overturned = decide(facts);
-        const kind = beyond ? 'beyond-both' : overturned === 'between' ? 'between' : overturned ? 'fresh' : undefined;
+        // A verdict the facts supported but the fresh samples alone did not bear out.
+        const kind = beyond ? 'beyond-both' : supported === 'between' ? 'between' : supported ? 'fresh' : undefined;
         t.open = openQuestion(facts, levels, estimates, hiScale, kind);
         return;
       }
