@@ -1,3 +1,4 @@
+import type { SpeedDrift } from './speed-drift.js';
 import type { CommitVerdict, CulpritFinding, ImprovementSeen, Outcome } from '../bisect/outcome.js';
 import type { CommitMeta, NoiseReport } from '../events.js';
 import type { MetricInfo } from '../probes/types.js';
@@ -113,6 +114,11 @@ export interface RunResult {
   decisions: { count: number; alphaSpent: number; minStep: number; beta: number };
   /** What the endpoints' noise implied, and how busy the machine was (see the noise event). */
   noise?: NoiseReport;
+  /**
+   * The machine ran slower (+) or faster for the commits it measured again later in the run (not on a
+   * fleet, not for deterministic probes): medians taken at different times are then not comparable.
+   */
+  speedDrift?: SpeedDrift;
   minorSteps: { sha: string; change: ResultChange }[];
   /**
    * Changes for the better the verdicts showed between `after` and `through`, not looked for: `commit` measured

@@ -5,6 +5,7 @@ import type { NoiseReport } from '../events.js';
 import type { RunCost } from '../run-cost.js';
 import { median, summarize } from '../stats/summary.js';
 import { buildResult, type FleetMachine, type RunResult } from './result.js';
+import { speedDrift } from './speed-drift.js';
 
 type Of<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
 
@@ -118,6 +119,10 @@ export function foldRun(events: readonly RunEvent[]): RunRecord {
     result.fleet = { runner, runners, rounds: rounds.length, machines: fleetMachines(rounds, jobs) };
   }
   if (evidence.length) result.evidence = evidence;
+  if (!start.deterministic && !start.fleet) {
+    const drift = speedDrift([...taken.samples.values()].map((list) => list.map((b) => b.values)), noise?.cv ?? 0);
+    if (drift) result.speedDrift = drift;
+  }
   return { result, meta, samples, ended: end.time };
 }
 

@@ -1,3 +1,4 @@
+import { driftText } from './speed-drift.js';
 import { improvementText } from './improvements.js';
 import { leanShown } from '../bisect/outcome.js';
 import type { CommitMeta } from '../events.js';
@@ -376,6 +377,7 @@ export function machineMoved(r: RunResult, val: (v: number) => string): string[]
     if (!all || !first || Math.abs(all.median / first - 1) <= Math.max(r.threshold.value, 0.05, chance)) return [];
     return [`${side} measured ${val(first)} at the endpoints and ${val(all.median)} over all its ${all.n} samples`];
   });
+  if (r.speedDrift) moved.push(driftText(r.speedDrift));
   if (!moved.length) return [];
   return [
     `**The machine's speed moved during the run**: ${moved.join('; ')}. Each verdict compares samples taken side ` +
