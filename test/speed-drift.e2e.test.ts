@@ -15,20 +15,23 @@ const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((f) => f()));
 
 describe('whether the machine\'s speed moved, from commits measured again later', () => {
-  it('needs three commits or more, most of them one way, beyond what the noise explains', () => {
+  it('needs three commits or more measured at several times, differing far beyond the noise', () => {
     const at = (level: number, n: number) => Array.from({ length: n }, (_, i) => level * (1 + 0.01 * (i % 3)));
     // Four commits, each measured first at its level and later 30% slower.
     const slower = [100, 120, 240, 250].map((level) => [at(level, 5), at(level * 1.3, 2)]);
     expect(speedDrift(slower, 0.03)).toMatchObject({ commits: 4 });
     expect(speedDrift(slower, 0.03)!.change).toBeCloseTo(0.3, 1);
-    // The same, faster.
-    expect(speedDrift([100, 120, 240].map((l) => [at(l, 5), at(l * 0.8, 1)]), 0.03)!.change).toBeCloseTo(-0.2, 1);
-    // Two commits are not enough; a drift within twice the noise is chance; two ways is no drift.
+    // Up and down between blocks, no way in particular: the spread says it.
+    const bursts = [[1, 1.4, 1.35], [1, 1.3, 1.5, 1.3, 1], [1.3, 1, 1.05], [1.1, 0.9, 1.3, 1]].map((fs, k) =>
+      fs.map((f) => at((100 + 50 * k) * f, 1 + (k % 2))));
+    const moved = speedDrift(bursts, 0.03)!;
+    expect(moved.spread).toBeGreaterThan(0.1);
+    expect(Math.abs(moved.change)).toBeLessThan(moved.spread);
+    // Two commits are not enough; what three times the noise explains is chance; one block says nothing.
     expect(speedDrift(slower.slice(0, 2), 0.03)).toBeUndefined();
     expect(speedDrift(slower, 0.13)).toBeUndefined();
-    const mixed = [1.3, 0.7, 1.3, 0.7].map((f, k) => [at(100 + k, 5), at((100 + k) * f, 2)]);
-    expect(speedDrift(mixed, 0.03)).toBeUndefined();
-    // A commit measured in one block only says nothing.
+    const steady = [100, 120, 240, 250].map((l, k) => [at(l, 5), at(l * (k % 2 ? 1.03 : 0.97), 1), at(l, 3)]);
+    expect(speedDrift(steady, 0.03)).toBeUndefined();
     expect(speedDrift([[at(100, 5)], [at(100, 5)], [at(100, 5)]], 0.03)).toBeUndefined();
   });
 
@@ -55,7 +58,7 @@ describe('whether the machine\'s speed moved, from commits measured again later'
     const result = JSON.parse(readFileSync(json, 'utf8')) as RunResult;
     expect(result.culprit?.sha).toBe(culprit);
     expect(result.speedDrift!.change).toBeGreaterThan(0.1);
-    expect(r.all).toMatch(/^note: the machine's speed moved during the run: \d+ commits measured again later ran \d+% slower/m);
-    expect(readFileSync(join(result.runDir, 'writeup.md'), 'utf8')).toMatch(/\*\*The machine's speed moved during the run\*\*: .*commits measured again later ran \d+% slower/);
+    expect(r.all).toMatch(/^note: the machine's speed moved during the run: the \d+ commits measured at several times differed by ±\d+% between them, \d+% slower later/m);
+    expect(readFileSync(join(result.runDir, 'writeup.md'), 'utf8')).toMatch(/\*\*The machine's speed moved during the run\*\*: .*commits measured at several times differed by ±\d+%/);
   });
 });
