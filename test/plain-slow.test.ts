@@ -12,6 +12,9 @@ describe('the plain view of a long install', () => {
     const stop = plainReporter(events, (l) => lines.push(l));
     const sha = 'b594458c4d427a02d30c46563caea5a7d4a2ceb1';
     events.emit({ type: 'phase', sha, phase: 'install' });
+    // Nothing has been measured yet: said at once, as nothing else is.
+    expect(lines).toEqual(['install b594458c4d started (measuring waits for it)']);
+    lines.length = 0;
     vi.advanceTimersByTime(50_000);
     expect(lines).toEqual([]);
     vi.advanceTimersByTime(80_000);
@@ -19,8 +22,11 @@ describe('the plain view of a long install', () => {
     events.emit({ type: 'install-end', sha, ok: false, seconds: 216, log: '/x.log', seeded: false });
     vi.advanceTimersByTime(300_000);
     expect(lines.filter((l) => l.includes('still running'))).toHaveLength(2);
-    // A build that starts after it is followed alike; the view, once closed, says nothing more.
+    // A build that starts after it, once measuring has begun, is followed alike but not announced; the
+    // view, once closed, says nothing more.
+    events.emit({ type: 'measure-start', target: sha, refs: [], rounds: 1, purpose: 'endpoints', cached: false });
     events.emit({ type: 'phase', sha, phase: 'build' });
+    expect(lines.filter((l) => l.includes('started'))).toEqual([]);
     vi.advanceTimersByTime(61_000);
     expect(lines.at(-1)).toBe('build b594458c4d: still running after 1m 0s');
     stop();

@@ -217,10 +217,13 @@ const STILL_RUNNING_MS = 60_000;
 
 /**
  * An install or build that runs for minutes (npm retrying a host it cannot reach) would leave a CI log
- * silent: a line a minute says what is still running, and for how long.
+ * silent: a line a minute says what is still running, and for how long; and those before the first
+ * measurement say when they start, the first installs of a run taking tens of seconds with nothing else shown.
  */
 function slowPhases(events: EventStream, write: (line: string) => void) {
   const running = new Map<string, { phase: string; since: number; said: number }>();
+  // Before the first block nothing else is printed while the endpoints' installs and builds run.
+  let measuring = false;
   const timer = setInterval(() => {
     const now = Date.now();
     for (const [sha, r] of running) {
@@ -233,9 +236,12 @@ function slowPhases(events: EventStream, write: (line: string) => void) {
   timer.unref();
   return {
     see(e: RunEvent): void {
+      if (e.type === 'measure-start') measuring = true;
       if (e.type === 'phase') {
-        if (e.phase === 'install' || e.phase === 'build') running.set(e.sha, { phase: e.phase, since: Date.now(), said: Date.now() });
-        else running.delete(e.sha);
+        if (e.phase === 'install' || e.phase === 'build') {
+          running.set(e.sha, { phase: e.phase, since: Date.now(), said: Date.now() });
+          if (!measuring) write(`${e.phase} ${short(e.sha)} started (measuring waits for it)`);
+        } else running.delete(e.sha);
       } else if (e.type === 'install-end' || e.type === 'build-end') running.delete(e.sha);
       else if (e.type === 'run-end' || e.type === 'run-error') running.clear();
     },
