@@ -115,8 +115,9 @@ export interface RunResult {
   /** What the endpoints' noise implied, and how busy the machine was (see the noise event). */
   noise?: NoiseReport;
   /**
-   * The machine ran slower (+) or faster for the commits it measured again later in the run (not on a
-   * fleet, not for deterministic probes): medians taken at different times are then not comparable.
+   * The machine's speed moved during the run: the same commits sat further apart from one block to
+   * another than the same samples dealt to the blocks at random (src/report/speed-drift.ts). Medians
+   * taken at different times are then not comparable. Not on a fleet, not for deterministic probes.
    */
   speedDrift?: SpeedDrift;
   minorSteps: { sha: string; change: ResultChange }[];

@@ -5,7 +5,7 @@ import type { NoiseReport } from '../events.js';
 import type { RunCost } from '../run-cost.js';
 import { median, summarize } from '../stats/summary.js';
 import { buildResult, type FleetMachine, type RunResult } from './result.js';
-import { speedDrift } from './speed-drift.js';
+import { DriftBlocks, speedDrift } from './speed-drift.js';
 
 type Of<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
 
@@ -39,7 +39,9 @@ export function foldRun(events: readonly RunEvent[]): RunRecord {
   const jobs: Of<'job-end'>[] = [];
   const descents = new Map<string, Of<'dep-result'>>();
   const evidence: Evidence[] = [];
+  const drift = new DriftBlocks();
   for (const e of events) {
+    drift.see(e);
     switch (e.type) {
       case 'run-start':
         start = e;
@@ -119,10 +121,8 @@ export function foldRun(events: readonly RunEvent[]): RunRecord {
     result.fleet = { runner, runners, rounds: rounds.length, machines: fleetMachines(rounds, jobs) };
   }
   if (evidence.length) result.evidence = evidence;
-  if (!start.deterministic && !start.fleet) {
-    const drift = speedDrift([...taken.samples.values()].map((list) => list.map((b) => b.values)), noise?.cv ?? 0);
-    if (drift) result.speedDrift = drift;
-  }
+  const moved = speedDrift(drift.blocks);
+  if (moved) result.speedDrift = moved;
   return { result, meta, samples, ended: end.time };
 }
 

@@ -7,7 +7,7 @@ import { noiseLines, undecidedText } from '../report/noise.js';
 import { dependencyLine } from '../report/dependency.js';
 import { improvementText } from '../report/improvements.js';
 import { whyAgain } from '../report/open-question.js';
-import { driftText, speedDrift } from '../report/speed-drift.js';
+import { DriftBlocks, driftText, speedDrift } from '../report/speed-drift.js';
 
 /**
  * One greppable line per event, no escape codes: for CI logs, pipes and --no-tui. Every line goes
@@ -23,7 +23,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
   const samples = new Map<string, number>();
   const change = (worse: number) => fmtChange(worse, metric.better);
   const slow = slowPhases(events, write);
-  const drift = driftWatch();
+  const drift = new DriftBlocks();
   const off = events.subscribe((e: RunEvent) => {
     slow.see(e);
     drift.see(e);
@@ -157,11 +157,12 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
               `${fmtRatio(c.ratio)} [${fmtRatio(c.ratioCi[0])}, ${fmtRatio(c.ratioCi[1])}] ${fmtP(c.change.p)} (${measuredBeside(c.before, parents.get(c.sha))})`,
           );
         }
-        const moved = drift.moved();
+        const moved = speedDrift(drift.blocks);
         if (moved) {
           write(
-            `note: the machine's speed moved during the run: ${driftText(moved)}; each verdict compares samples ` +
-              "taken side by side, so it stands, but the endpoints' and a culprit's medians were taken at different times",
+            `note: ${driftText(moved)} (the machine's speed, or the commits' own conditions, moved during the run); ` +
+              "each verdict compares samples taken side by side, so it stands, but medians taken at different times " +
+              "(the endpoints', a culprit's) are not comparable",
           );
         }
         // A lean whose side was shown at the strict level is no guess (leanShown).
@@ -236,7 +237,7 @@ function slowPhases(events: EventStream, write: (line: string) => void) {
   timer.unref();
   return {
     see(e: RunEvent): void {
-      if (e.type === 'measure-start') measuring = true;
+      if (e.type === 'measure-start' && !e.cached) measuring = true;
       if (e.type === 'phase') {
         if (e.phase === 'install' || e.phase === 'build') {
           running.set(e.sha, { phase: e.phase, since: Date.now(), said: Date.now() });
@@ -266,28 +267,4 @@ function underMinStep(v: CommitVerdict): string {
   const step = v.minStep;
   const off = v.verdict === 'good' ? (v.vsGood?.lo ?? 0) > 0 : v.verdict === 'bad' ? (v.vsBad?.hi ?? 0) < 0 : false;
   return step && off ? `, a difference under the ${fmtPct(step)} minimum further step` : '';
-}
-
-/**
- * Each commit's samples block by block, as the search took them (not a fleet's, whose machines differ,
- * nor a deterministic probe's): whether the machine's speed moved during the run (speedDrift), as the
- * writeup says from the same blocks.
- */
-function driftWatch() {
-  const blocksOf = new Map<string, number[][]>();
-  let watching = false;
-  let cv = 0;
-  return {
-    see(e: RunEvent): void {
-      if (e.type === 'run-start') watching = !e.deterministic && !e.fleet;
-      else if (e.type === 'noise') cv = e.noise.cv;
-      else if (e.type === 'search-end') watching = false;
-      else if (e.type === 'block' && watching && !e.failure) {
-        for (const [sha, values] of Object.entries(e.samples)) {
-          blocksOf.set(sha, [...(blocksOf.get(sha) ?? []), values]);
-        }
-      }
-    },
-    moved: () => speedDrift(blocksOf.values(), cv),
-  };
 }
