@@ -34,7 +34,7 @@ describe('whether the machine\'s speed moved, from commits measured again later'
       const rng = seededRng(seed + 1);
       return speedDrift(bisectBlocks((sha, k) => level(sha) * (k >= 4 ? 1.5 : 1) * (1 + 0.02 * gaussian(rng))));
     }).filter((d) => d !== undefined);
-    expect(said.length).toBeGreaterThanOrEqual(24);
+    expect(said.length).toBeGreaterThanOrEqual(30);
     expect(said.every((d) => d.change > 0)).toBe(true);
     // A probe with two speed modes (a third of its runs 50% slower), on a machine that held its speed: the
     // one-sample blocks land in either mode, which chance explains. At most a few of 60 runs say otherwise.
@@ -48,20 +48,20 @@ describe('whether the machine\'s speed moved, from commits measured again later'
     expect(speedDrift([{ a: [1, 2] }, { b: [1, 2] }, { c: [1] }, { d: [3] }])).toBeUndefined();
   });
 
-  it('end to end: a probe that runs slower every run, and a 3× step at the 5th of 8 commits', async () => {
+  it('end to end: a machine 3% slower every run, and a 3× step at the 5th of 8 commits', async () => {
     const repo = new FixtureRepo();
     cleanups.push(() => repo.cleanup());
     const state = tempDir('pb-drift-');
-    // Each run 2% slower than the one before (as a machine warming up, or another job growing).
+    // Every run 3% slower than the one before (a machine heating up, another job growing).
     const work = (ms: number) =>
       "const fs = require('fs');\n" +
       `const f = ${JSON.stringify(join(state, 'runs'))};\n` +
       "let n = 0; try { n = Number(fs.readFileSync(f, 'utf8')) || 0; } catch {}\n" +
       'fs.writeFileSync(f, String(n + 1));\n' +
-      `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${ms} * (1 + 0.02 * n));\n`;
-    repo.commit('initial', { 'work.js': work(20) });
+      `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${ms} * (1 + 0.03 * n));\n`;
+    repo.commit('initial', { 'work.js': work(50) });
     repo.tag('good');
-    for (let i = 1; i <= 8; i++) repo.commit(`change ${i}`, i === 5 ? { 'work.js': work(60) } : { [`n${i}.txt`]: `${i}\n` });
+    for (let i = 1; i <= 8; i++) repo.commit(`change ${i}`, i === 5 ? { 'work.js': work(150) } : { [`n${i}.txt`]: `${i}\n` });
     repo.tag('bad');
     const culprit = repo.git('rev-parse', 'HEAD~3');
     const cache = tempDir('pb-cache-');
@@ -70,7 +70,7 @@ describe('whether the machine\'s speed moved, from commits measured again later'
     expect(r.exitCode, r.all).toBe(0);
     const result = JSON.parse(readFileSync(json, 'utf8')) as RunResult;
     expect(result.culprit?.sha).toBe(culprit);
-    expect(result.speedDrift!.change).toBeGreaterThan(0.05);
+    expect(result.speedDrift?.change, r.all).toBeGreaterThan(0.05);
     expect(r.all).toMatch(/^note: the same commits measured ±\d+% apart from one block to another over \d+ blocks/m);
     expect(readFileSync(join(result.runDir, 'writeup.md'), 'utf8')).toMatch(/the same commits measured ±\d+% apart from one block to another/);
   });

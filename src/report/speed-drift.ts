@@ -6,7 +6,7 @@ import { median } from '../stats/summary.js';
 export interface SpeedDrift {
   /** Typical deviation of a commit's block median from its level over the run (robust, relative): ±spread. */
   spread: number;
-  /** The later half of the blocks against the earlier half (+ = slower later). */
+  /** Each commit's last block median against its first, the median over the commits (+ = slower later). */
   change: number;
   /** Blocks that shared a commit with another block. */
   blocks: number;
@@ -15,7 +15,7 @@ export interface SpeedDrift {
 /** A block as measured: each commit's samples in it. */
 export type DriftBlock = Readonly<Record<string, readonly number[]>>;
 
-const SHUFFLES = 200;
+const SHUFFLES = 1000;
 
 /**
  * Whether the same commits measured at different times in the run (a target measured later as a
@@ -26,7 +26,7 @@ const SHUFFLES = 200;
  * at random (each commit's samples shuffled among its blocks, the block sizes kept), so neither a noise
  * estimate nor the noise's shape (two speed modes, outliers) enters: it moved when fewer than 0.5% of
  * the shuffles spread as far, or as far one way over time (trendOf), and by at least 5%: on simulated
- * steady histories (normal noise of 10%, or a third of the runs 50% slower) 1 in 200 is flagged. Each
+ * steady histories (normal noise of 10%, or a third of the runs 50% slower) 2 in 200 are flagged. Each
  * verdict compares samples taken side by side, so it stands; medians taken at different times (the
  * endpoints', a culprit's, the writeup's medians over the whole run) are then not comparable. Blocks in
  * the order they were measured.
@@ -53,10 +53,12 @@ export function speedDrift(blocks: readonly DriftBlock[]): SpeedDrift | undefine
   // Two questions (apart, or one way over time), each at half the 1%.
   const p = Math.min(asFar + 1, asSteep + 1) / (SHUFFLES + 1);
   if (p > 0.005 || spread < 0.05) return undefined;
-  // Which way, if any: a block's speed is the median of its commits' deviations; later half against earlier.
-  const speeds = deviations(shared).map((d) => median(d));
-  const half = Math.floor(speeds.length / 2);
-  const change = Math.exp(median(speeds.slice(speeds.length - half)) - median(speeds.slice(0, half))) - 1;
+  // Which way, if any: each commit's last block against its first, the median over the commits.
+  const firstLast = new Map<string, [number, number]>();
+  for (const b of shared) {
+    for (const [sha, v] of Object.entries(b)) firstLast.set(sha, [firstLast.get(sha)?.[0] ?? median(v), median(v)]);
+  }
+  const change = median([...firstLast.values()].map(([first, last]) => last / first)) - 1;
   return { spread, change, blocks: shared.length };
 }
 
@@ -138,6 +140,6 @@ export class DriftBlocks {
 /** The drift in words, for the writeup and the plain view alike. */
 export function driftText(d: SpeedDrift): string {
   const pct = (x: number) => `${Math.round(Math.abs(x) * 100)}%`;
-  const later = Math.abs(d.change) >= d.spread ? `, ${pct(d.change)} ${d.change > 0 ? 'slower' : 'faster'} in the later half` : '';
+  const later = Math.abs(d.change) >= d.spread ? `, ${pct(d.change)} ${d.change > 0 ? 'slower' : 'faster'} later` : '';
   return `the same commits measured ±${pct(d.spread)} apart from one block to another over ${d.blocks} blocks${later}, more than their samples explain`;
 }
