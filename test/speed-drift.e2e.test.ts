@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../src/report/result.js';
-import { speedDrift } from '../src/report/speed-drift.js';
+import { DriftBlocks, speedDrift } from '../src/report/speed-drift.js';
+import type { RunEvent } from '../src/events.js';
 import { gaussian, seededRng } from '../src/stats/rng.js';
 import { runCli } from './fixtures/cli.js';
 import { FixtureRepo, tempDir } from './fixtures/repo.js';
@@ -46,6 +47,26 @@ describe('whether the machine\'s speed moved, from commits measured again later'
     // Too few blocks, or blocks that share no commit, say nothing.
     expect(speedDrift(bisectBlocks((sha, k) => level(sha) * (k >= 2 ? 2 : 1)).slice(0, 3))).toBeUndefined();
     expect(speedDrift([{ a: [1, 2] }, { b: [1, 2] }, { c: [1] }, { d: [3] }])).toBeUndefined();
+  });
+
+  it('takes only the blocks this run measured for its search', () => {
+    const start = (extra: object) => ({ type: 'run-start', ...extra }) as unknown as RunEvent;
+    const measure = (cached: boolean) => ({ type: 'measure-start', target: 'a', refs: [], rounds: 1, purpose: 'verdict', cached }) as RunEvent;
+    const block = (samples: Record<string, number[]>, failure?: object) =>
+      ({ type: 'block', target: 'a', refs: [], order: [], purpose: 'verdict', samples, ...(failure ? { failure } : {}) }) as RunEvent;
+    const seen = (events: RunEvent[]) => {
+      const d = new DriftBlocks();
+      for (const e of events) d.see(e);
+      return d.blocks;
+    };
+    const measured = [measure(false), block({ a: [1] })];
+    // Measured, kept; from the cache or replayed (another time), failed, or after the search (the
+    // dependency descent's), left out.
+    expect(seen([start({}), ...measured, measure(true), block({ a: [2] }), measure(false), block({}, { stage: 'build' }),
+      { type: 'search-end', culprits: [] } as unknown as RunEvent, ...measured])).toEqual([{ a: [1] }]);
+    // A fleet's machines differ, and a deterministic probe's values do not move: nothing.
+    expect(seen([start({ fleet: { runner: 'local', runners: 2 } }), ...measured])).toEqual([]);
+    expect(seen([start({ deterministic: true }), ...measured])).toEqual([]);
   });
 
   it('end to end: a machine 3% slower every run, and a 3× step at the 5th of 8 commits', async () => {
