@@ -1,4 +1,4 @@
-import type { Rng } from '../stats/rng.js';
+import { shuffle, type Rng } from '../stats/rng.js';
 
 /**
  * When a trial looks at its data: the target's sample count at each look, from the first look
@@ -45,12 +45,7 @@ export function blockOrder(counts: ReadonlyArray<readonly [string, number]>, rng
     Math.floor(((r + 1) * x.c) / rounds + x.phase) > Math.floor((r * x.c) / rounds + x.phase);
   const out: string[] = [];
   for (let r = 0; r < rounds; r++) {
-    const round = phased.filter((x) => inRound(x, r)).map((x) => x.sha);
-    for (let i = round.length - 1; i > 0; i--) {
-      const j = Math.floor(rng() * (i + 1));
-      [round[i], round[j]] = [round[j], round[i]];
-    }
-    out.push(...round);
+    out.push(...shuffle(phased.filter((x) => inRound(x, r)).map((x) => x.sha), rng));
   }
   return out;
 }

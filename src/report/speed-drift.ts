@@ -1,5 +1,5 @@
 import type { RunEvent } from '../events.js';
-import { seededRng } from '../stats/rng.js';
+import { seededRng, shuffle, type Rng } from '../stats/rng.js';
 import { median } from '../stats/summary.js';
 
 /** How the commits measured in several blocks moved between them: the machine's speed, or their own. */
@@ -104,15 +104,10 @@ function spreadOf(blocks: readonly Record<string, readonly number[]>[]): number 
 }
 
 /** The same samples dealt to the same blocks at random: each commit's among its blocks, sizes kept. */
-function dealt(blocks: readonly Record<string, readonly number[]>[], rng: () => number): Record<string, number[]>[] {
+function dealt(blocks: readonly Record<string, readonly number[]>[], rng: Rng): Record<string, number[]>[] {
   const pools = new Map<string, number[]>();
   for (const b of blocks) for (const [sha, v] of Object.entries(b)) pools.set(sha, [...(pools.get(sha) ?? []), ...v]);
-  for (const pool of pools.values()) {
-    for (let i = pool.length - 1; i > 0; i--) {
-      const j = Math.floor(rng() * (i + 1));
-      [pool[i], pool[j]] = [pool[j], pool[i]];
-    }
-  }
+  for (const pool of pools.values()) shuffle(pool, rng);
   const deal = (b: Record<string, readonly number[]>) =>
     Object.fromEntries(Object.entries(b).map(([sha, v]) => [sha, pools.get(sha)!.splice(0, v.length)]));
   return blocks.map(deal);

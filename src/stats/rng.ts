@@ -18,3 +18,12 @@ export function gaussian(rng: Rng): number {
   while (u === 0) u = rng();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
 }
+
+/** Shuffle in place (Fisher-Yates), drawing from `rng`, so that a seeded run shuffles alike every time. */
+export function shuffle<T>(items: T[], rng: Rng): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
+}
