@@ -1,5 +1,6 @@
 import type { CommitVerdict, Outcome, Purpose, SearchProgress } from './bisect/outcome.js';
 import type { OpenQuestion } from './bisect/verdict.js';
+import type { Pace } from './bisect/forecast.js';
 import type { MetricInfo } from './probes/types.js';
 import type { DependencyDescent, DependencyFinding, DepLevel } from './deps/result.js';
 import type { Evidence, EvidenceRow } from './evidence/types.js';
@@ -103,6 +104,8 @@ export type RunEvent =
   | { type: 'endpoints'; endpoints: Outcome['endpoints'] }
   /** After the endpoints: what the measured noise will cost, and how busy the machine is. */
   | { type: 'noise'; noise: NoiseReport }
+  /** The verdicts take far longer than the forecast said: the rest of the run at their own pace. */
+  | { type: 'pace'; pace: Pace }
   | { type: 'verdict'; verdict: CommitVerdict }
   | { type: 'skip'; sha: string; reason: string; log?: string }
   | { type: 'warning'; message: string }

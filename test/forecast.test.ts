@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { confidenceWithin, forecast, samplesFor, samplesForLike, type ForecastInput } from '../src/bisect/forecast.js';
+import {
+  confidenceWithin, forecast, paceBeyondForecast, samplesFor, samplesForLike, type ForecastInput,
+} from '../src/bisect/forecast.js';
 
 // The koajs/router trial: requests/s at 24% noise a sample, a 31% step, threshold and minimum step 17%.
 const http: ForecastInput = {
@@ -37,5 +39,23 @@ describe('what the noise will cost', () => {
     expect(confidenceWithin(all + 0.01, 0.95, at)).toBe(0.95);
     expect(confidenceWithin(all * 0.8, 0.95, at)).toBeLessThan(0.95);
     expect(confidenceWithin(0.01, 0.95, at)).toBeUndefined();
+  });
+
+  it('says the forecast again at the verdicts own pace only where it is far off, and a few times at most', () => {
+    const at = (verdicts: number, seconds: number, verdictsLeft: number, said?: number) =>
+      paceBeyondForecast({ verdicts, seconds, verdictsLeft, forecastSeconds: 60, forecastVerdicts: 9, said });
+    // 3 verdicts in 120 s, 6 to come: 360 s in all against 60 s forecast.
+    expect(at(3, 120, 6)).toEqual({
+      verdicts: 3, seconds: 120, verdictsLeft: 6, secondsLeft: 240, forecastSeconds: 60, forecastVerdicts: 9,
+    });
+    expect(at(1, 120, 6)).toBeUndefined(); // one verdict (a slow build) is no pace
+    expect(at(3, 30, 6)).toBeUndefined(); // on time
+    expect(at(3, 120, 0)).toBeUndefined(); // nothing left to say it for
+    // Twice the forecast, but only a minute more: not worth a line.
+    const near = { verdicts: 2, seconds: 20, verdictsLeft: 2, forecastSeconds: 15, forecastVerdicts: 4 };
+    expect(paceBeyondForecast(near)).toBeUndefined();
+    // Said at 360 s: again only once the estimate grew by half as much again.
+    expect(at(4, 200, 5, 360)).toBeUndefined(); // 450 s
+    expect(at(4, 240, 5, 360)?.secondsLeft).toBe(300); // 540 s
   });
 });

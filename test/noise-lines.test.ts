@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NoiseReport } from '../src/events.js';
-import { driftNoiseLines, noiseLines } from '../src/report/noise.js';
-import { clip, fmtConfidence, measuredBeside } from '../src/report/format.js';
+import { driftNoiseLines, noiseLines, paceLine } from '../src/report/noise.js';
+import { clip, fmtConfidence, fmtDuration, measuredBeside } from '../src/report/format.js';
 
 const base: NoiseReport = {
   cv: 0.3, cpuCv: 0.03, cpuShare: 0.6, samplesFor5pct: 400, samplesForThisStep: 12, delta: 0.25,
@@ -114,3 +114,28 @@ describe('subjects in lines and tables', () => {
     expect(clip('x'.repeat(80), 10)).toBe(`${'x'.repeat(9)}…`);
   });
 });
+
+describe('the pace line and durations', () => {
+  const pace = {
+    verdicts: 3, seconds: 130, verdictsLeft: 6, secondsLeft: 260, forecastSeconds: 40, forecastVerdicts: 8,
+  };
+  it('says what the verdicts took against the forecast, and what is left at that pace', () => {
+    expect(paceLine(pace, false)).toBe(
+      'pace: 3 verdicts took 2m 10s, where the forecast gave all 8 about 40 s: about 4m 20s more for ~6 to come at this pace',
+    );
+  });
+  it('names the ways out where what is left is long and no budget was given', () => {
+    const long = { ...pace, secondsLeft: 900 };
+    expect(paceLine(long, false)).toMatch(/at this pace \(--budget <minutes> .*--resume go on later\)$/);
+    expect(paceLine(long, true)).toMatch(/at this pace$/);
+  });
+  it('rounds a duration once, so no minute has 60 seconds', () => {
+    expect(fmtDuration(119.6)).toBe('2m 0s');
+    expect(fmtDuration(59.7)).toBe('1m 0s');
+    expect(fmtDuration(59.4)).toBe('59 s');
+    expect(fmtDuration(9.97)).toBe('10 s');
+    expect(fmtDuration(3.25)).toBe('3.3 s');
+    expect(fmtDuration(3725)).toBe('1h 2m');
+  });
+});
+

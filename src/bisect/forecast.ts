@@ -97,3 +97,43 @@ export function confidenceWithin(
   const levels = [asked, 0.9, 0.8, 0.7, 0.6, 0.5].filter((c) => c <= asked);
   return levels.find((c) => at(c).minutes <= minutes);
 }
+
+/** The verdicts' own pace, said where it puts the rest of the run far beyond the forecast. */
+export interface Pace {
+  /** Verdicts made since the endpoints, and the seconds they took (builds included). */
+  verdicts: number;
+  seconds: number;
+  /** Verdicts still to come (about), and the seconds they take at this pace. */
+  verdictsLeft: number;
+  secondsLeft: number;
+  /** What the forecast after the endpoints gave the verdicts it counted, in all. */
+  forecastSeconds: number;
+  forecastVerdicts: number;
+}
+
+/** Below this the forecast is not said again: a minute or less off is not worth a line. */
+const PACE_SLACK_SECONDS = 60;
+
+/**
+ * The rest of the run at the pace the verdicts have kept, where that is at least twice the forecast:
+ * the forecast prices the noise the endpoints showed, and a machine that got busier since, or commits
+ * noisier than the endpoints, make every verdict take more looks. Said again only when the estimate
+ * grew half as much again as last said (`said`: the total last said), so a long run says it a few
+ * times at most. Two verdicts at least: one slow build is not a pace.
+ */
+export function paceBeyondForecast(i: {
+  verdicts: number;
+  seconds: number;
+  verdictsLeft: number;
+  forecastSeconds: number;
+  forecastVerdicts: number;
+  said?: number;
+}): Pace | undefined {
+  if (i.verdicts < 2 || i.verdictsLeft < 1 || !(i.forecastSeconds > 0)) return undefined;
+  const secondsLeft = (i.seconds / i.verdicts) * i.verdictsLeft;
+  const total = i.seconds + secondsLeft;
+  if (total < 2 * i.forecastSeconds || total - i.forecastSeconds < PACE_SLACK_SECONDS) return undefined;
+  if (i.said !== undefined && total < 1.5 * i.said) return undefined;
+  const { verdicts, seconds, verdictsLeft, forecastSeconds, forecastVerdicts } = i;
+  return { verdicts, seconds, verdictsLeft, secondsLeft, forecastSeconds, forecastVerdicts };
+}

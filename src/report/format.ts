@@ -86,9 +86,11 @@ export function clip(text: string, max: number): string {
 
 export function fmtDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '–';
-  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
-  const m = Math.floor(seconds / 60);
-  if (m < 60) return `${m}m ${Math.round(seconds % 60)}s`;
+  if (seconds < 59.5) return `${seconds.toFixed(seconds < 9.95 ? 1 : 0)} s`;
+  // Rounded once, so 119.6 s reads 2m 0s and not 1m 60s.
+  const whole = Math.round(seconds);
+  const m = Math.floor(whole / 60);
+  if (m < 60) return `${m}m ${whole % 60}s`;
   return `${Math.floor(m / 60)}h ${m % 60}m`;
 }
 

@@ -1,3 +1,4 @@
+import type { Pace } from '../bisect/forecast.js';
 import type { NoiseReport } from '../events.js';
 import { fmtChange, fmtDuration, fmtPct } from './format.js';
 import { termText } from './escape.js';
@@ -50,6 +51,21 @@ export function noiseLines(n: NoiseReport, metricName: string, better: 'lower' |
     );
   }
   return out;
+}
+
+/**
+ * The forecast said again at the verdicts' own pace (src/bisect/forecast.ts paceBeyondForecast), with
+ * the way out where what is left is long and no --budget was given.
+ */
+export function paceLine(p: Pace, budgeted: boolean): string {
+  const left = p.secondsLeft;
+  return (
+    `pace: ${p.verdicts} verdicts took ${fmtDuration(p.seconds)}, where the forecast gave all ${p.forecastVerdicts} ` +
+    `about ${fmtDuration(p.forecastSeconds)}: about ${fmtDuration(left)} more for ~${p.verdictsLeft} to come at this pace` +
+    (!budgeted && left >= LONG_MINUTES * 60
+      ? ' (--budget <minutes> lowers the confidence to fit a time; Ctrl-C and --resume go on later)'
+      : '')
+  );
 }
 
 /**

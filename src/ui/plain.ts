@@ -3,7 +3,7 @@ import type { EventStream, RunEvent } from '../events.js';
 import { fmtChange, fmtChangeInterval, fmtConfidence, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, measuredBeside, short, clip } from '../report/format.js';
 import { termText } from '../report/escape.js';
 import type { MetricInfo } from '../probes/types.js';
-import { noiseLines, undecidedText } from '../report/noise.js';
+import { noiseLines, paceLine, undecidedText } from '../report/noise.js';
 import { dependencyLine } from '../report/dependency.js';
 import { improvementText } from '../report/improvements.js';
 import { whyAgain } from '../report/open-question.js';
@@ -24,6 +24,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
   const change = (worse: number) => fmtChange(worse, metric.better);
   const slow = slowPhases(events, write);
   const drift = new DriftBlocks();
+  let budgeted = false;
   const off = events.subscribe((e: RunEvent) => {
     slow.see(e);
     drift.see(e);
@@ -106,7 +107,11 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         write(`threshold ${fmtPct(e.value)} (${e.source})`);
         break;
       case 'noise':
+        budgeted = !!e.noise.budget;
         for (const l of noiseLines(e.noise, metric.name, metric.better)) write(l);
+        break;
+      case 'pace':
+        write(paceLine(e.pace, budgeted));
         break;
       case 'verdict': {
         const v = e.verdict;

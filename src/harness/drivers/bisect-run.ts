@@ -5,7 +5,7 @@ import type { Outcome } from '../../bisect/outcome.js';
 import { finishBisect, referenceFailure } from './finish-bisect.js';
 import { ciBuildSource } from '../build/ci-artifacts.js';
 import { runRounds } from '../fleet/rounds.js';
-import { confidenceWithin, forecast, type Forecast } from '../../bisect/forecast.js';
+import { confidenceWithin, forecast, paceBeyondForecast, type Forecast } from '../../bisect/forecast.js';
 import { rehearse } from '../../bisect/rehearsal.js';
 import { isLoaded, machineLoad } from '../process/machine-load.js';
 import { CommitFailure, ExitCode, UsageError } from '../../errors.js';
@@ -151,6 +151,9 @@ export async function runBisect(
     let noise: NoiseReport | undefined;
     let noiseReports = 0;
     let hurried = false;
+    // The verdicts' pace is counted from the endpoints' decision (or the end of a resumed run's replay).
+    let paceFrom: { at: number; verdicts: number } | undefined;
+    let paceSaid: number | undefined;
     // --budget counts the minutes the interrupted run had been going too.
     const budgetStart = started - (replay?.minutes ?? 0) * 60_000;
     const hurry = () => {
@@ -181,8 +184,24 @@ export async function runBisect(
         emit({ type: 'threshold', value: t.value, source: t.source });
       }
       const vs = engine.verdictList;
+      const before = seenVerdicts;
       for (; seenVerdicts < vs.length; seenVerdicts++)
         if (vs[seenVerdicts].verdict !== 'skipped') emit({ type: 'verdict', verdict: vs[seenVerdicts] });
+      if (ends && (!paceFrom || replay?.replaying)) paceFrom = { at: performance.now(), verdicts: vs.length };
+      else if (paceFrom && noise && seenVerdicts > before) {
+        const pace = paceBeyondForecast({
+          verdicts: vs.length - paceFrom.verdicts,
+          seconds: (performance.now() - paceFrom.at) / 1000,
+          verdictsLeft: search.verdictsLeft,
+          forecastSeconds: noise.minutes * 60,
+          forecastVerdicts: noise.verdicts,
+          said: paceSaid,
+        });
+        if (pace) {
+          paceSaid = pace.seconds + pace.secondsLeft;
+          emit({ type: 'pace', pace });
+        }
+      }
       const shown = JSON.stringify(search);
       if (shown !== shownSearch) {
         shownSearch = shown;

@@ -1,0 +1,59 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './fixtures/cli.js';
+import { FixtureRepo, tempDir } from './fixtures/repo.js';
+
+const cleanups: (() => void)[] = [];
+afterAll(() => cleanups.forEach((f) => f()));
+
+/**
+ * Prints a value (the commit's level, 1% noise) after waiting the seconds in `pace`: the endpoints run
+ * at once, every commit between them takes seconds a run, so the verdicts take far longer than the
+ * forecast the endpoints priced. The value, not the time, is the metric: the search itself is easy.
+ */
+const probe = `const fs = require('fs');
+const wait = Number(fs.readFileSync('pace', 'utf8'));
+Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, wait * 1000);
+console.log('value: ' + Number(fs.readFileSync('level', 'utf8')) * (1 + 0.01 * (Math.random() - 0.5)));
+`;
+
+describe('the pace of the verdicts', () => {
+  it('says the forecast again where the verdicts take far longer than it said', async () => {
+    const repo = new FixtureRepo();
+    cleanups.push(() => repo.cleanup());
+    const commits = 63;
+    repo.commit('initial', { 'probe.js': probe, level: '100', pace: '0' });
+    repo.tag('good');
+    for (let i = 1; i <= commits; i++)
+      repo.commit(`change ${i}`, { level: i >= 40 ? '200' : '100', pace: i === commits ? '0' : '2.5' });
+    repo.tag('bad');
+    repo.write({
+      'probes.config.ts': `export default { probes: { value: { kind: 'command', run: 'node probe.js', metric: { name: 'value', pattern: 'value: ([0-9.]+)' } } } };\n`,
+    });
+    const cache = tempDir('pb-cache-');
+    const child = runCli(['--good', 'good', '--bad', 'bad', '--probe', 'value', '--no-profile'], { cwd: repo.dir, cache });
+    const said = await new Promise<string>((resolve) => {
+      let out = '';
+      child.all!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const line = out.split('\n').find((l) => l.startsWith('pace: '));
+        if (line) resolve(line);
+      });
+      void child.then(() => resolve(''));
+    });
+    child.kill("SIGINT");
+    console.log((await child).all);
+    const r = await child;
+    expect(said, r.all).toMatch(
+      /^pace: \d+ verdicts took .+, where the forecast gave all \d+ about .+: about .+ more for ~\d+ to come at this pace/,
+    );
+    // It is part of the run's record, as every line of the plain view is.
+    const [run] = readdirSync(join(cache, 'runs'));
+    const events = readFileSync(join(cache, 'runs', run, 'events.jsonl'), 'utf8').split('\n').filter(Boolean);
+    const pace = events.map((l) => JSON.parse(l) as { type: string; pace?: { verdicts: number; secondsLeft: number } });
+    const first = pace.find((e) => e.type === 'pace')!.pace!;
+    expect(first.verdicts).toBeGreaterThanOrEqual(2);
+    expect(first.secondsLeft).toBeGreaterThan(0);
+  });
+});
