@@ -11,11 +11,20 @@ describe('the plain view of a long install', () => {
     const lines: string[] = [];
     const stop = plainReporter(events, (l) => lines.push(l));
     const sha = 'b594458c4d427a02d30c46563caea5a7d4a2ceb1';
+    // A copy from the install cache, over in a moment: only its own line, no 'started'.
+    const copied = 'c0ffee0c4d427a02d30c46563caea5a7d4a2ceb1';
+    events.emit({ type: 'phase', sha: copied, phase: 'install' });
+    events.emit({ type: 'install-end', sha: copied, ok: true, seconds: 0.1, seeded: true });
+    vi.advanceTimersByTime(10_000);
+    expect(lines).toEqual(['install c0ffee0c4d: copied from the install cache in 0.1 s']);
+    lines.length = 0;
     events.emit({ type: 'phase', sha, phase: 'install' });
-    // Nothing has been measured yet: said at once, as nothing else is.
+    // Nothing has been measured yet: said once it has run a moment, as nothing else is.
+    expect(lines).toEqual([]);
+    vi.advanceTimersByTime(2_000);
     expect(lines).toEqual(['install b594458c4d started (measuring waits for it)']);
     lines.length = 0;
-    vi.advanceTimersByTime(50_000);
+    vi.advanceTimersByTime(48_000);
     expect(lines).toEqual([]);
     vi.advanceTimersByTime(80_000);
     expect(lines).toEqual(['install b594458c4d: still running after 1m 0s', 'install b594458c4d: still running after 2m 0s']);

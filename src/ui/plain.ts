@@ -220,16 +220,20 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
 
 /** How often a long install or build says it is still running, where no live view shows its clock. */
 const STILL_RUNNING_MS = 60_000;
+/** An install or build before the first block is announced once it has run this long: a cache copy takes less. */
+const STARTED_AFTER_MS = 2_000;
 
 /**
  * An install or build that runs for minutes (npm retrying a host it cannot reach) would leave a CI log
  * silent: a line a minute says what is still running, and for how long; and those before the first
- * measurement say when they start, the first installs of a run taking tens of seconds with nothing else shown.
+ * measurement that last more than a moment say they started, the first installs of a run taking tens of
+ * seconds with nothing else shown (a copy from the install cache says only that it was copied).
  */
 function slowPhases(events: EventStream, write: (line: string) => void) {
   const running = new Map<string, { phase: string; since: number; said: number }>();
   // Before the first block nothing else is printed while the endpoints' installs and builds run.
   let measuring = false;
+  const pending = new Set<NodeJS.Timeout>();
   const timer = setInterval(() => {
     const now = Date.now();
     for (const [sha, r] of running) {
@@ -245,13 +249,24 @@ function slowPhases(events: EventStream, write: (line: string) => void) {
       if (e.type === 'measure-start' && !e.cached) measuring = true;
       if (e.type === 'phase') {
         if (e.phase === 'install' || e.phase === 'build') {
-          running.set(e.sha, { phase: e.phase, since: Date.now(), said: Date.now() });
-          if (!measuring) write(`${e.phase} ${short(e.sha)} started (measuring waits for it)`);
+          const r = { phase: e.phase, since: Date.now(), said: Date.now() };
+          running.set(e.sha, r);
+          if (!measuring) {
+            const line = `${e.phase} ${short(e.sha)} started (measuring waits for it)`;
+            const later = setTimeout(() => {
+              if (running.get(e.sha) === r && !measuring) events.whenQuiet(() => write(line));
+            }, STARTED_AFTER_MS);
+            later.unref();
+            pending.add(later);
+          }
         } else running.delete(e.sha);
       } else if (e.type === 'install-end' || e.type === 'build-end') running.delete(e.sha);
       else if (e.type === 'run-end' || e.type === 'run-error') running.clear();
     },
-    stop: () => clearInterval(timer),
+    stop: () => {
+      clearInterval(timer);
+      for (const t of pending) clearTimeout(t);
+    },
   };
 }
 
