@@ -43,9 +43,10 @@ describe('perfbisect end to end (command probe)', () => {
   });
 
   it('says where a later improvement hid part of the regression from the endpoints', async () => {
-    // 20 ms → 100 ms at 3, then 40 ms at 8: good → bad shows 2×, the culprit 5×.
+    // 30 ms → 240 ms at 3, then 60 ms at 8: good → bad shows 2×, the culprit 8×. The improvement is 4×,
+    // so a loaded machine's slow runs of the faster side (a shell start-up taking 100 ms) do not hide it.
     const { repo, shas } = linearRepo({
-      commits: 12, regressAt: [3], factor: 5, extra: (i) => (i === 8 ? sleeper(40) : {}),
+      commits: 12, regressAt: [3], baseMs: 30, factor: 8, extra: (i) => (i === 8 ? sleeper(60) : {}),
     });
     cleanups.push(() => repo.cleanup());
     const out = tempDir('pb-out-');
