@@ -780,3 +780,39 @@ describe('bisect in rounds of k jobs (a fleet)', () => {
     expect(plannedDecisions(728, 8)).toBe(8 * 3 + 1);
   });
 });
+
+describe('the threshold line', () => {
+  /** The endpoints at `spread` noise (good 100, bad 100 × ratio), fed until the threshold is set. */
+  const thresholdAt = (spread: number, ratio: number) => {
+    const e = new BisectEngine(linearCommits(33), { good: shaOf(0), bad: shaOf(32) }, {
+      ...defaultEngineOptions, better: 'lower',
+    }, seededRng(1));
+    const pattern = [-1, -0.5, 0, 0.5, 1];
+    let k = 0;
+    for (let step = e.next(); step.type === 'measure' && !e.currentThreshold; step = e.next()) {
+      const level = (sha: string) => (sha === shaOf(0) ? 100 : 100 * ratio);
+      e.record(interleaved(step, (sha) => level(sha) * (1 + spread * pattern[k++ % pattern.length])));
+    }
+    return e.currentThreshold!;
+  };
+
+  it('says it was raised only where the figure shown is above 5%, and to what', () => {
+    const seen = new Set<string>();
+    for (let spread = 0.01; spread < 0.3; spread += 0.0005) {
+      for (const ratio of [1.12, 1.6]) {
+        const { value, source } = thresholdAt(spread, ratio);
+        const shown = `${(value * 100).toFixed(1)}%`;
+        if (!source.includes('raised')) {
+          expect(shown, source).toBe(value < 0.05 ? shown : '5.0%');
+          continue;
+        }
+        expect(shown, source).not.toBe('5.0%');
+        const to = /raised to the ([\d.]+%) the measured noise/.exec(source);
+        if (to) expect(to[1], source).toBe(shown);
+        else expect(source).toMatch(/raised to half the shift by the measured noise \(.*\), which can resolve [\d.]+%/);
+        seen.add(to ? 'to the noise' : 'to half the shift');
+      }
+    }
+    expect([...seen].sort()).toEqual(['to half the shift', 'to the noise']);
+  });
+});

@@ -773,12 +773,18 @@ export class BisectEngine {
       this.thresholdSource = `default: half the good→bad change of ${pct(delta)}, at most 5%`;
       return;
     }
-    this.threshold = Math.max(0.01, Math.min(delta / 2, Math.max(0.05, resolvable)));
+    const threshold = Math.max(0.01, Math.min(delta / 2, Math.max(0.05, resolvable)));
+    this.threshold = threshold;
+    // Raised only as far as it shows: 5.04% reads 5.0%, and nothing was raised to a reader.
+    const raised = threshold > 0.05 && pct(threshold) !== pct(0.05);
+    const noise = `the measured noise (${pct(cv)} a sample)`;
     this.thresholdSource =
       `default: half the good→bad shift of ${pct(delta)} (Hodges-Lehmann), at most 5%` +
-      (resolvable > 0.05 && delta / 2 > 0.05
-        ? `, raised to the ${pct(resolvable)} the measured noise (${pct(cv)} a sample) can resolve`
-        : '') +
+      (!raised
+        ? ''
+        : threshold === resolvable
+          ? `, raised to the ${pct(resolvable)} ${noise} can resolve`
+          : `, raised to half the shift by ${noise}, which can resolve ${pct(resolvable)}`) +
       ', at least 1%';
   }
 
