@@ -55,6 +55,9 @@ describe('probe config schemas', () => {
       /^invalid config: probes\.p\.metric must be 'wall', 'cpu', or an object/,
     );
     expect(probeMistake({ run: 'x', env: { A: 1 } })).toBe('invalid config: probes.p.env.A must be a string, got 1');
+    expect(probeMistake({ kind: 'http', start: 's', url, ready: 'http://127.0.0.1:8080/health' })).toMatch(
+      /^invalid config: probes\.p\.ready needs \{port\} where the port goes, like 'http:\/\/127\.0\.0\.1:\{port\}\/health'/,
+    );
     expect(probeMistake({ kind: 'http', start: 's', url, requests: [{ path: '/a', wieght: 1 }] })).toBe(
       'invalid config: probes.p.requests[0].wieght is not a known field (known: method, path, headers, body, weight)',
     );

@@ -132,6 +132,7 @@ describe.runIf(onLinux)('http probe end to end (autocannon against a real server
   it.each([
     [{ kind: 'http', url: 'http://127.0.0.1:{port}/' }, 'invalid config: probes.bad.start is required (a string)'],
     [{ kind: 'http', start: 'node server.js', url: '127.0.0.1:{port}/' }, "invalid config: probes.bad.url must be an http(s) url like 'http://127.0.0.1:{port}/api'"],
+    [{ kind: 'http', start: 'node server.js', url: 'http://127.0.0.1:3000/' }, "invalid config: probes.bad.url needs {port} where the port goes, like 'http://127.0.0.1:{port}/api' (each server is given a free port in PORT), got \"http://127.0.0.1:3000/\""],
     [{ kind: 'http', start: 'node server.js', url: 'http://127.0.0.1:{port}/', metric: 'p98' }, "invalid config: probes.bad.metric must be one of 'p50', 'p90', 'p95', 'p99', 'p99.9', 'mean', 'rps', 'errorRate', 'non2xxRate', got \"p98\""],
     [{ kind: 'http', start: 'node server.js', url: 'http://127.0.0.1:{port}/', connections: 0 }, 'invalid config: probes.bad.connections must be at least 1, got 0'],
     [{ kind: 'http', start: 'node server.js', url: 'http://127.0.0.1:{port}/', amount: 10, duration: 1 }, 'invalid config: probes.bad.amount and duration exclude each other'],

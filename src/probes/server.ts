@@ -37,6 +37,12 @@ export function urlTemplate(example = 'http://127.0.0.1:{port}/api') {
       (issue) => `must be an http(s) url like '${example}', got ${got(issue.input)}`,
     ),
     v.check((url) => URL.canParse(fillPort(url, 1234)), (issue) => `is not a valid url: ${got(issue.input)}`),
+    // Each commit's server gets a port of its own in PORT (several run at once): a fixed one reaches none of them.
+    v.check(
+      (url) => url.includes('{port}'),
+      (issue) =>
+        `needs {port} where the port goes, like '${example}' (each server is given a free port in PORT), got ${got(issue.input)}`,
+    ),
   );
 }
 
