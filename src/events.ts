@@ -66,6 +66,8 @@ export type RunEvent =
       look?: number;
       /** Why the look before did not decide. */
       open?: OpenQuestion;
+      /** The commit is measured again, afresh: its first trial leaned to a step on each side. */
+      again?: true;
       replayed?: true;
     }
   | BlockRecord

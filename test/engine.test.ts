@@ -503,11 +503,15 @@ describe('bisect engine on simulated noisy histories', () => {
         (i === 15 && burst++ < 60 ? 104 : i >= 12 ? 108 : 100) * (1 + 0.03 * gaussian(rng));
       const e = new BisectEngine(linearCommits(32), { good: shaOf(0), bad: shaOf(31) }, { better: 'lower', deterministic: false, ...defaultEngineOptions }, seededRng(seed + 99));
       const measured = new Set<string>();
+      const startsAgain: string[] = [];
       let step = e.next();
       for (; step.type !== 'done'; step = e.next()) {
         measured.add(step.target);
+        // The block that starts over says so (the plain view's line names it), and only that one.
+        if (step.again) startsAgain.push(step.target);
         e.record(interleaved(step, (sha) => value(Number(sha.slice(1)))));
       }
+      expect(startsAgain).toEqual([shaOf(15)]);
       expect(step.outcome.culprits.map((c) => c.sha)).toEqual([shaOf(12)]);
       expect(step.outcome.verdicts.filter((v) => v.lean === 'between' || v.verdict === 'between')).toEqual([]);
       const again = step.outcome.verdicts.find((v) => v.sha === shaOf(15));

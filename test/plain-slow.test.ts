@@ -43,3 +43,19 @@ describe('the plain view of a long install', () => {
     expect(lines.filter((l) => l.includes('still running'))).toHaveLength(3);
   });
 });
+
+describe('the plain view of a commit measured again', () => {
+  it('says why its decision starts over', () => {
+    const events = new EventStream();
+    const lines: string[] = [];
+    const stop = plainReporter(events, (l) => lines.push(l));
+    const [target, good, bad] = ['a'.repeat(40), 'b'.repeat(40), 'c'.repeat(40)];
+    events.emit({ type: 'measure-start', target, refs: [good, bad], rounds: 5, purpose: 'verdict', cached: false, again: true });
+    events.emit({ type: 'measure-start', target, refs: [good, bad], rounds: 5, purpose: 'verdict', cached: false });
+    stop();
+    expect(lines[0]).toMatch(
+      /^measure aaaaaaaaaa against bbbbbbbbbb, cccccccccc: 5 round\(s\), again afresh: its samples so far leaned to a step on each side/,
+    );
+    expect(lines[1]).not.toMatch(/afresh/);
+  });
+});

@@ -85,6 +85,8 @@ export interface MeasureStep {
   look?: number;
   /** Why the look before did not decide (from the second look of a verdict on). */
   open?: OpenQuestion;
+  /** The first look of a commit measured again, afresh (its first trial leaned to a step on each side). */
+  again?: true;
 }
 
 /**
@@ -410,6 +412,7 @@ export class BisectEngine {
       purpose: t.purpose,
       look: t.look + 1,
       ...(t.open ? { open: t.open } : {}),
+      ...(t.again && t.look === 0 ? { again: true as const } : {}),
     };
   }
 

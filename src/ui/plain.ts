@@ -77,6 +77,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         write(
           `measure ${short(e.target)}${e.refs.length ? ` against ${e.refs.map(short).join(', ')}` : ''}: ` +
             `${e.rounds} round(s)${from}${e.look ? `, look ${e.look}: ${whyAgain(e.open, metric.better)}` : ''}` +
+            `${e.again ? `, again afresh: ${AGAIN}` : ''}` +
             `${e.purpose === 'endpoints' ? ' [endpoints]' : ` ${subj(e.target)}`}`,
         );
         break;
@@ -217,6 +218,10 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
     off();
   };
 }
+
+/** Why a commit's decision starts over (src/bisect/engine.ts measureAgain). */
+const AGAIN =
+  "its samples so far leaned to a step on each side but did not decide; before the search splits, it is measured beside both references anew, their earlier samples left out";
 
 /** How often a long install or build says it is still running, where no live view shows its clock. */
 const STILL_RUNNING_MS = 60_000;

@@ -466,6 +466,8 @@ export interface Block {
   look?: number;
   /** Why the look before did not decide, where the engine says. */
   open?: OpenQuestion;
+  /** The first look of a commit measured again, afresh, where the engine says. */
+  again?: true;
   /** Blocks of these commits asked for before in the run, when the caller counts them (a job of a round). */
   ordinal?: number;
 }
@@ -509,7 +511,7 @@ function blame(e: unknown, sha: string): never {
 
 /** The measure-start event of a block; a later look of a decision says which. */
 function measureStart(b: Block) {
-  const { target, refs, rounds, purpose, look, open } = b;
+  const { target, refs, rounds, purpose, look, open, again } = b;
   const later = look && look > 1 ? { look, ...(open ? { open } : {}) } : {};
-  return { type: 'measure-start' as const, target, refs, rounds, purpose, ...later };
+  return { type: 'measure-start' as const, target, refs, rounds, purpose, ...later, ...(again ? { again } : {}) };
 }
