@@ -96,10 +96,20 @@ describe('where the time went', () => {
       expect(notes.includes('built ahead')).toBe(!!c.builtAhead);
     }
     // Each culprit number says which samples it uses.
-    expect(md1).toMatch(/\d+ samples of `[0-9a-f]{10}` and \d+ of the culprit, from the blocks that measured them side by side/);
+    const apart = r1.culprits[0].sideBySide === false;
+    expect(md1).toMatch(
+      apart
+        ? /all \d+ samples of `[0-9a-f]{10}` and \d+ of the culprit, taken at different times/
+        : /\d+ samples of `[0-9a-f]{10}` and \d+ of the culprit, from the blocks that measured them side by side/,
+    );
+    expect(typeof r1.culprits[0].sideBySide).toBe('boolean');
     expect(md1).toContain('| Median (all samples) |');
     expect(first.stdout).toMatch(/^verdict [0-9a-f]{10} \w+.*\(n=\d+, this verdict's blocks\)/m);
-    expect(first.stdout).toMatch(/^culprit [0-9a-f]{40} .* \(measured beside (its parent [0-9a-f]{10}|[0-9a-f]{10}, not its parent: the nearest commit shown good)\)$/m);
+    const beside = apart ? 'all samples of it and of' : 'measured beside';
+    const more = apart ? ', not side by side' : '';
+    expect(first.stdout).toMatch(
+      new RegExp(`^culprit [0-9a-f]{40} .* \\(${beside} (its parent [0-9a-f]{10}${more}|[0-9a-f]{10}${more}, not its parent: the nearest commit shown good)\\)$`, 'm'),
+    );
 
     // The same bisect again: every block replayed, and the evidence too (no profiling, no build).
     const second = await runCli(args('2.json'), { cwd: repo.dir, cache });

@@ -490,6 +490,23 @@ describe('bisect engine on simulated noisy histories', () => {
     expect(r.verdicts.filter((v) => v.verdict === 'between')).toEqual([]);
   });
 
+  it('says whether a culprit\'s figures come from samples taken side by side with its parent', () => {
+    // A ×2.4 step at 3 of 16, decided at first looks: the parent's block holds one fresh sample of the
+    // culprit, too few to stand alone, so the figures pool every sample of each, and say so.
+    const rng = seededRng(21);
+    const level = (sha: string) => (Number(sha.slice(1)) >= 3 ? 240 : 100) * (1 + 0.02 * (rng() - 0.5));
+    const r = bisect16({}, 4, (sha) => level(sha));
+    const [c] = r.outcome.culprits;
+    expect(c.sha).toBe(shaOf(3));
+    expect(c.sideBySide).toBe(false);
+    // A 6% step at 3% noise takes later looks beside the parent: enough samples of both, side by side.
+    const small = simulateBisect({ n: 32, steps: [{ at: 9, size: 0.06 }], noise: 'normal', cv: 0.03 }, 2);
+    expect(small.outcome.culprits.map((x) => [x.sha, x.sideBySide])).toEqual([[shaOf(9), true]]);
+    // An exact metric does not drift: one value each is as good as side by side.
+    const exact = bisect16({ deterministic: true, minSamples: 1, maxSamples: 1 }, 1, (sha) => level(sha));
+    expect(exact.outcome.culprits[0].sideBySide).toBe(true);
+  });
+
   it('measures a commit again, afresh, before its lean splits the search in two', () => {
     // One 8% step at 12 of 32. The first midpoint (15, after the step) runs halfway between good and bad
     // for its first 60 samples, as under a long burst of load, then at its own speed: at the last look it

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../src/report/result.js';
-import { machineMoved } from '../src/report/writeup.js';
+import { machineMoved, renderWriteup } from '../src/report/writeup.js';
+import { hostileMeta, hostileResult } from './fixtures/hostile.js';
 
 // The koajs/router trial: good measured 11,116 req/s at the endpoints, 7,761 over the whole run.
 const run = (goodAll: number) =>
@@ -46,5 +47,18 @@ describe('the writeup on a machine whose speed moved', () => {
     expect(machineMoved(noisy(0.158), val)).toEqual([]);
     // The same difference from a steady probe is the machine.
     expect(machineMoved(noisy(0.02), val)[0]).toMatch(/bad measured 234 req\/s at the endpoints and 265 req\/s/);
+  });
+});
+
+describe("the culprit's figures in the writeup", () => {
+  it('say whether they come from samples taken side by side with the baseline, or from all samples at different times', () => {
+    const x = { meta: hostileMeta(), samples: () => [1, 2, 3] };
+    const r = hostileResult();
+    expect(renderWriteup(r, x)).toContain('of the culprit, from the blocks that measured them side by side');
+    r.culprits[0].sideBySide = false;
+    const apart = renderWriteup({ ...r, culprit: r.culprits[0] }, x);
+    expect(apart).toContain('of the culprit, taken at different times (too few were measured side by side)');
+    expect(apart).toContain('the culprit from all their samples, taken at different times.');
+    expect(apart).not.toContain('from the blocks that measured them side by side');
   });
 });

@@ -1002,7 +1002,9 @@ export class BisectEngine {
     // Before and after must come from one machine: on a fleet the parent may have been measured on
     // another runner than the culprit, then the nearest good commit measured beside it stands in.
     const parentSha = [preferred, s.lo, ...this.goodAncestors(i)].find((g) => this.sideBySide(g, sha)) ?? preferred;
-    const [before, after] = this.sideBySide(parentSha, sha) ?? [this.samplesOf(parentSha), this.samplesOf(sha)];
+    const [before, after, sideBySide] = this.sideBySide(parentSha, sha) ?? [
+      this.samplesOf(parentSha), this.samplesOf(sha), false,
+    ];
     const change = compare(before, after, {
       threshold: this.threshold!,
       alpha: 1 - this.confidence,
@@ -1012,7 +1014,7 @@ export class BisectEngine {
     const r = this.ratioOf(before, after);
     return {
       sha, before: parentSha, beforeSummary: summarize(before), afterSummary: summarize(after),
-      ratio: r.ratio, ratioCi: [r.lo, r.hi], change,
+      ratio: r.ratio, ratioCi: [r.lo, r.hi], change, sideBySide,
     };
   }
 
@@ -1037,7 +1039,7 @@ export class BisectEngine {
    * few samples of either (a verdict decided at its first look, on the references' earlier samples
    * too), all their samples: the ones the verdict rested on.
    */
-  private sideBySide(a: string, b: string): [number[], number[]] | undefined {
+  private sideBySide(a: string, b: string): [number[], number[], boolean] | undefined {
     // Only samples one machine took of both; of several such machines, the one that measured them most side by side.
     let best: { pair: [number[], number[]]; n: number; paired: boolean } | undefined;
     const onB = new Set(this.machinesOf(b));
@@ -1053,7 +1055,8 @@ export class BisectEngine {
       const n = Math.min(pair[0].length, pair[1].length);
       if (!best || (paired && !best.paired) || (paired === best.paired && n > best.n)) best = { pair, n, paired };
     }
-    return best?.pair;
+    // An exact metric does not drift: all its samples are as good as side by side.
+    return best && [...best.pair, best.paired || !!this.opts.deterministic];
   }
 
   /** Two commits' samples from the trials (blocks) that measured both on `machine`, however few. */

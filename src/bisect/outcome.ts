@@ -88,6 +88,12 @@ export interface CulpritFinding {
   ratioCi: [number, number];
   /** Decision statistics: relative worsening (Hodges-Lehmann), its interval and the rank test's p. */
   change: Comparison;
+  /**
+   * The summaries, ratio and change come from blocks that measured both commits (at least a few samples
+   * of each); false: from all their samples, taken at different times, so they carry any change in the
+   * machine's speed between those times. The verdicts themselves compared samples taken side by side.
+   */
+  sideBySide: boolean;
 }
 
 /**

@@ -98,9 +98,12 @@ export function fmtDuration(seconds: number): string {
  * Which commit a culprit's change was measured against. A reader takes it for the parent unless told:
  * where no good commit could be moved up to (a range of merges), it can be the good end, many commits back.
  */
-export function measuredBeside(before: string, parent: string | undefined): string {
-  if (parent === undefined) return `measured beside ${short(before)}`;
+export function measuredBeside(before: string, parent: string | undefined, sideBySide?: boolean): string {
+  // Figures from samples taken at different times say so: a machine that changed speed is in them.
+  const apart = sideBySide === false;
+  const [against, after] = apart ? ['all samples of it and of', ', not side by side'] : ['measured beside', ''];
+  if (parent === undefined) return `${against} ${short(before)}${after}`;
   return before === parent
-    ? `measured beside its parent ${short(before)}`
-    : `measured beside ${short(before)}, not its parent: the nearest commit shown good`;
+    ? `${against} its parent ${short(before)}${after}`
+    : `${against} ${short(before)}${after}, not its parent: the nearest commit shown good`;
 }

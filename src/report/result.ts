@@ -39,6 +39,8 @@ export interface ResultCulprit {
   parent: string;
   /** The commit the change is measured against (the parent when it was measured). */
   baseline: string;
+  /** `before` and `after` come from blocks that measured both (else from all their samples, at different times). */
+  sideBySide: boolean;
   files: { file: string; added: number; removed: number }[];
   before: ResultSummary;
   after: ResultSummary;
@@ -184,6 +186,7 @@ export function buildResult(i: ResultInput): RunResult {
       date: m?.date ?? '',
       parent: m?.parents[0] ?? f.before,
       baseline: f.before,
+      sideBySide: f.sideBySide,
       files: i.files.get(f.sha) ?? [],
       before: brief(f.beforeSummary),
       after: brief(f.afterSummary),

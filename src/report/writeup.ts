@@ -167,7 +167,7 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
     L.push(
       '### Baseline (before)',
       '',
-      `The same samples as the root cause: \`${short(c.baseline)}\` and the culprit from the blocks that measured them side by side.`,
+      `The same samples as the root cause: \`${short(c.baseline)}\` and the culprit ${c.sideBySide === false ? 'from all their samples, taken at different times' : 'from the blocks that measured them side by side'}.`,
       '',
     );
     L.push('| Metric | Value |', '|--------|-------|');
@@ -326,7 +326,12 @@ function howSure(r: RunResult): string[] {
 
 function culpritSection(c: ResultCulprit, r: RunResult): string[] {
   const val = valueOf(r);
-  const samples = `${c.before.n} samples of \`${short(c.baseline)}\` and ${c.after.n} of the culprit, from the blocks that measured them side by side`;
+  const samples =
+    c.sideBySide === false
+      ? `all ${c.before.n} samples of \`${short(c.baseline)}\` and ${c.after.n} of the culprit, taken at different times ` +
+        '(too few were measured side by side), so these figures can carry the machine speeding up or slowing down between ' +
+        'them; the verdicts that placed the culprit compared samples taken side by side'
+      : `${c.before.n} samples of \`${short(c.baseline)}\` and ${c.after.n} of the culprit, from the blocks that measured them side by side`;
   const L = [
     `**\`${short(c.sha)}\` ${md(c.subject)}** by ${mdCode(c.author)}, ${c.date.slice(0, 10)}: ${val(c.before.median)} → ${val(c.after.median)}, ` +
       `${ratioOf(r, c.before.median, c.after.median, c.change.ratio)} ${r.probe.deterministic ? '(a deterministic probe: one exact measurement of each).' : `(${fmtConfidence(c.change.confidence)} interval ${fmtRatio(c.change.ci[0])} to ${fmtRatio(c.change.ci[1])}, ${fmtP(c.change.p)}; ${samples}).`}`,

@@ -51,7 +51,7 @@ export function Done({ s }: { s: ViewState }) {
               {'  '}by {m?.author ?? '?'} · {fmtValue(c.beforeSummary.median, unit)} →{' '}
               {fmtValue(c.afterSummary.median, unit)} {fmtRatio(c.ratio)} [{fmtRatio(c.ratioCi[0])},{' '}
               {fmtRatio(c.ratioCi[1])}] {fmtP(c.change.p)}
-              <Text dimColor> ({measuredBeside(c.before, m?.parent)})</Text>
+              <Text dimColor> ({measuredBeside(c.before, m?.parent, c.sideBySide)})</Text>
             </Text>
             {s.depResults[c.sha] ? (
               <Text>
