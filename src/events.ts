@@ -1,6 +1,7 @@
 import type { CommitVerdict, Outcome, Purpose, SearchProgress } from './bisect/outcome.js';
 import type { OpenQuestion } from './bisect/verdict.js';
 import type { Pace } from './bisect/forecast.js';
+import type { SteadierMetric } from './report/noise.js';
 import type { MetricInfo } from './probes/types.js';
 import type { DependencyDescent, DependencyFinding, DepLevel } from './deps/result.js';
 import type { Evidence, EvidenceRow } from './evidence/types.js';
@@ -183,6 +184,8 @@ export interface NoiseReport {
   cpuCv?: number;
   /** CPU time as a share of wall time (medians): how much of the run is CPU work at all. */
   cpuShare?: number;
+  /** Another figure the probe could measure that resolves the step with far fewer samples (src/report/noise.ts). */
+  steadier?: SteadierMetric;
   /** Target samples a commit needs beside a 5% step, and beside this run's step. */
   samplesFor5pct: number;
   samplesForThisStep: number;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NoiseReport } from '../src/events.js';
-import { driftNoiseLines, noiseLines, paceLine } from '../src/report/noise.js';
+import { driftNoiseLines, noiseLines, paceLine, steadierMetric } from '../src/report/noise.js';
+import { createProbe } from '../src/probes/index.js';
 import { clip, fmtConfidence, fmtDuration, measuredBeside } from '../src/report/format.js';
 
 const base: NoiseReport = {
@@ -139,6 +140,42 @@ describe('the pace line and durations', () => {
     expect(fmtDuration(9.97)).toBe('10 s');
     expect(fmtDuration(3.25)).toBe('3.3 s');
     expect(fmtDuration(3725)).toBe('1h 2m');
+  });
+});
+
+describe('a steadier figure of the same probe', () => {
+  const spread = (level: number, cv: number) => [-1, -0.5, 0, 0.5, 1, -0.25, 0.25].map((u) => level * (1 + cv * u));
+  const { probe: http } = createProbe('p', { kind: 'http', start: 's', url: 'http://127.0.0.1:{port}/' });
+  // p99 at 25% noise, +45%; mean latency at 5%, +38%; p50 steady but unmoved; rps at 6%, 30% fewer.
+  const figures: Record<string, { good: number[]; bad: number[] }> = {
+    mean: { good: spread(3, 0.1), bad: spread(4.14, 0.1) },
+    p50: { good: spread(2, 0.02), bad: spread(2.02, 0.02) },
+    rps: { good: spread(5000, 0.12), bad: spread(3500, 0.12) },
+  };
+  const at = (field: string) => figures[field] ?? { good: [], bad: [] };
+
+  it('the http probe offers its other latencies and throughput, not its error rates or its own metric', () => {
+    expect(http.alternatives!.map((a) => a.field)).toEqual(['p50', 'p90', 'p95', 'p99.9', 'mean', 'rps']);
+  });
+
+  it('names the figure that resolves the step with the fewest samples, where it saves half or more', () => {
+    const s = steadierMetric({ cv: 0.25, delta: 0.45 }, http.alternatives!, at)!;
+    expect(s.metric).toBe('mean');
+    expect(s.change).toBeCloseTo(0.38, 2);
+    expect(s.factor).toBeGreaterThan(5);
+    const [, line] = noiseLines({ ...base, cv: 0.25, delta: 0.45, cpuCv: undefined, steadier: s }, 'p99 latency');
+    expect(line).toMatch(
+      /^mean latency varies [\d.]+% a sample here and moved \+38\.0% \(p99 latency: 25\.0%, \+45\.0%\): metric: 'mean' in probes\.config\.ts would need about \d+× fewer samples for this step/,
+    );
+    // Throughput's change reads as throughput does: fewer requests a second.
+    const rps = steadierMetric({ cv: 0.25, delta: 0.45 }, http.alternatives!.filter((a) => a.field === 'rps'), at)!;
+    expect(noiseLines({ ...base, cv: 0.25, delta: 0.45, cpuCv: undefined, steadier: rps }, 'p99 latency')[1]).toMatch(/^requests\/s varies .* moved -30\.0%/);
+  });
+
+  it('stays quiet where no figure both shows the step and saves half the samples', () => {
+    expect(steadierMetric({ cv: 0.04, delta: 0.45 }, http.alternatives!, at)).toBeUndefined();
+    expect(steadierMetric({ cv: 0.25, delta: 0.45 }, http.alternatives!.filter((a) => a.field === 'p50'), at)).toBeUndefined();
+    expect(steadierMetric({ cv: 0.01, delta: 0.45 }, http.alternatives!, at)).toBeUndefined();
   });
 });
 

@@ -108,6 +108,10 @@ export const httpProbe: ProbeKind<typeof httpSchema> = {
       deterministic: false,
       build: cfg.build,
       metric: httpMetricInfo(cfg.metric),
+      // Rates of errors are no stand-in for speed: latencies and throughput only.
+      alternatives: [...latencyMetrics, 'rps' as const]
+        .filter((m) => m !== cfg.metric)
+        .map((m) => ({ field: m, info: httpMetricInfo(m) })),
       prepare: (ctx) => servers.prepare(ctx),
       sample: (ctx) => servers.use(ctx, async (s) => loadSample(await measuredLoad(ctx, cfg, s), cfg.metric)),
       teardown: (ctx) => servers.stop(ctx),

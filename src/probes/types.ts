@@ -88,6 +88,12 @@ export interface RunningProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
+export interface AlternativeMetric {
+  /** The key in each sample's details, and the value of the config's `metric` field that measures it. */
+  field: string;
+  info: MetricInfo;
+}
+
 export interface Probe {
   kind: string;
   metric: MetricInfo;
@@ -95,6 +101,12 @@ export interface Probe {
   deterministic: boolean;
   /** Build command specific to this probe (overrides the config's top-level build). */
   build?: string;
+  /**
+   * Other figures each sample carries in its details that the probe's `metric` field could measure
+   * instead (an http probe's mean latency beside its p99): the noise line names one that resolves the
+   * step with far fewer samples.
+   */
+  alternatives?: readonly AlternativeMetric[];
   prepare?(ctx: ProbeContext): Promise<void>;
   sample(ctx: ProbeContext): Promise<Sample>;
   teardown?(ctx: ProbeContext): Promise<void>;

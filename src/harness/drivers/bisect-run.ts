@@ -7,6 +7,7 @@ import { ciBuildSource } from '../build/ci-artifacts.js';
 import { runRounds } from '../fleet/rounds.js';
 import { confidenceWithin, forecast, paceBeyondForecast, type Forecast } from '../../bisect/forecast.js';
 import { rehearse } from '../../bisect/rehearsal.js';
+import { steadierMetric } from '../../report/noise.js';
 import { isLoaded, machineLoad } from '../process/machine-load.js';
 import { CommitFailure, ExitCode, UsageError } from '../../errors.js';
 import type { CommitMeta, EventStream, NoiseReport, RunEvent } from '../../events.js';
@@ -378,6 +379,7 @@ async function noiseReport(
   const built = ends.map((s) => cost.perCommit[s]?.build ?? 0);
   const input = engine.forecastInput(secondsPerRun, built.reduce((a, b) => a + b, 0) / ends.length)!;
   const { cpuCv, cpuShare } = measurer.cpuNoise(ends);
+  const steadier = steadierMetric(input, measurer.alternatives, measurer.figures(ends[0], ends[1]));
   const asked = engine.currentConfidence;
   const rehearsal = engine.rehearsalInput();
   const priced = new Map<number, Forecast>();
@@ -406,6 +408,7 @@ async function noiseReport(
     cv: input.cv,
     cpuCv,
     cpuShare,
+    ...(steadier ? { steadier } : {}),
     samplesFor5pct: f.samplesFor5pct,
     samplesForThisStep: f.samplesForThisStep,
     maxSamples: input.maxSamples,

@@ -219,6 +219,18 @@ export class Measurer {
    * its share of wall time: whether `--metric cpu` would be the quieter metric. Absent where a commit
    * has fewer than 3 such samples.
    */
+  /** Other figures the probe's samples carry that its `metric` could measure instead. */
+  get alternatives() {
+    return this.options.probe.alternatives ?? [];
+  }
+
+  /** A figure of the endpoints' sample details, each side's values (for the noise line's steadier metric). */
+  figures(good: string, bad: string): (field: string) => { good: number[]; bad: number[] } {
+    const field = (sha: string, k: string) =>
+      (this.details.get(sha) ?? []).map((d) => d[k]).filter((v): v is number => typeof v === 'number');
+    return (k) => ({ good: field(good, k), bad: field(bad, k) });
+  }
+
   cpuNoise(shas: readonly string[]): { cpuCv?: number; cpuShare?: number } {
     const field = (sha: string, k: string) =>
       (this.details.get(sha) ?? []).map((d) => d[k]).filter((v): v is number => typeof v === 'number');
