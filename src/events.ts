@@ -1,7 +1,6 @@
 import type { CommitVerdict, Outcome, Purpose, SearchProgress } from './bisect/outcome.js';
 import type { OpenQuestion } from './bisect/verdict.js';
 import type { Pace } from './bisect/forecast.js';
-import type { SteadierMetric } from './report/noise.js';
 import type { MetricInfo } from './probes/types.js';
 import type { DependencyDescent, DependencyFinding, DepLevel } from './deps/result.js';
 import type { Evidence, EvidenceRow } from './evidence/types.js';
@@ -175,6 +174,19 @@ export interface BlockRecord {
   machine?: string;
   job?: { round: number; index: number; key: string };
   failure?: BlockFailure;
+}
+
+/** A figure the probe could measure instead, as the endpoints' samples showed it (NoiseReport.steadier). */
+export interface SteadierMetric {
+  /** The config's `metric` value, and the figure's name. */
+  metric: string;
+  name: string;
+  better: 'lower' | 'higher';
+  /** Its noise a sample, and the good→bad change it shows (+ = worse). */
+  cv: number;
+  change: number;
+  /** About how many times fewer samples a commit it needs for the step it shows. */
+  factor: number;
 }
 
 /** What the endpoints' noise implies for the rest of the run (src/bisect/forecast.ts), as plain data. */

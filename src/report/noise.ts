@@ -1,5 +1,5 @@
 import type { Pace } from '../bisect/forecast.js';
-import type { NoiseReport } from '../events.js';
+import type { NoiseReport, SteadierMetric } from '../events.js';
 import { fmtChange, fmtDuration, fmtPct } from './format.js';
 import { median, summarize } from '../stats/summary.js';
 import type { AlternativeMetric } from '../probes/types.js';
@@ -76,19 +76,6 @@ export function paceLine(p: Pace, budgeted: boolean): string {
       ? ' (--budget <minutes> lowers the confidence to fit a time; Ctrl-C and --resume go on later)'
       : '')
   );
-}
-
-/** A figure the probe could measure instead, as the endpoints' samples showed it (NoiseReport.steadier). */
-export interface SteadierMetric {
-  /** The config's `metric` value, and the figure's name. */
-  metric: string;
-  name: string;
-  better: 'lower' | 'higher';
-  /** Its noise a sample, and the good→bad change it shows (+ = worse). */
-  cv: number;
-  change: number;
-  /** About how many times fewer samples a commit it needs for the step it shows. */
-  factor: number;
 }
 
 /**
