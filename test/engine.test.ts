@@ -830,7 +830,7 @@ describe('the threshold line', () => {
         expect(shown, source).not.toBe('5.0%');
         const to = /raised to the ([\d.]+%) the measured noise/.exec(source);
         if (to) expect(to[1], source).toBe(shown);
-        else expect(source).toMatch(/raised to half the shift by the measured noise \(.*\), which can resolve [\d.]+%/);
+        else expect(source).toMatch(/raised to half the shift, short of the [\d.]+% the measured noise \(.*\) can resolve/);
         seen.add(to ? 'to the noise' : 'to half the shift');
       }
     }

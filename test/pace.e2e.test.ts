@@ -43,7 +43,6 @@ describe('the pace of the verdicts', () => {
       void child.then(() => resolve(''));
     });
     child.kill("SIGINT");
-    console.log((await child).all);
     const r = await child;
     expect(said, r.all).toMatch(
       /^pace: \d+ verdicts took .+, where the forecast gave all \d+ about .+: about .+ more for ~\d+ to come at this pace/,

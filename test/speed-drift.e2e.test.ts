@@ -1,6 +1,6 @@
 /**
- * A machine that slows down while the bisect runs: the verdicts stand (each compares samples taken side
- * by side), and the plain view, the result and the writeup say that medians taken at different times
+ * A machine that slows down while the bisect runs: the verdicts stand (each is checked against samples taken
+ * beside it), and the plain view, the result and the writeup say that medians taken at different times
  * are not comparable.
  */
 import { readFileSync } from 'node:fs';

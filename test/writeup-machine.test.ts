@@ -22,7 +22,7 @@ describe('the writeup on a machine whose speed moved', () => {
     const [line] = machineMoved(run(7761), val);
     expect(line).toBe(
       "**The machine's speed moved during the run**: good measured 11116 req/s at the endpoints and 7761 req/s over " +
-        'all its 62 samples. Each verdict compares samples taken side by side, so the verdicts stand; the medians ' +
+        'all its 62 samples. Each verdict is checked against samples taken beside it, so the verdicts stand; the medians ' +
         'below were taken at different times and are not comparable across rows.',
     );
   });

@@ -787,7 +787,7 @@ export class BisectEngine {
         ? ''
         : threshold === resolvable
           ? `, raised to the ${pct(resolvable)} ${noise} can resolve`
-          : `, raised to half the shift by ${noise}, which can resolve ${pct(resolvable)}`) +
+          : `, raised to half the shift, short of the ${pct(resolvable)} ${noise} can resolve`) +
       ', at least 1%';
   }
 

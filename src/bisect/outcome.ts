@@ -91,7 +91,7 @@ export interface CulpritFinding {
   /**
    * The summaries, ratio and change come from blocks that measured both commits (at least a few samples
    * of each); false: from all their samples, taken at different times, so they carry any change in the
-   * machine's speed between those times. The verdicts themselves compared samples taken side by side.
+   * machine's speed between those times. Each verdict was checked against samples taken beside it.
    */
   sideBySide: boolean;
 }

@@ -27,7 +27,7 @@ const SHUFFLES = 1000;
  * estimate nor the noise's shape (two speed modes, outliers) enters: it moved when fewer than 0.5% of
  * the shuffles spread as far, or as far one way over time (trendOf), and by at least 5%: on simulated
  * steady histories (normal noise of 10%, or a third of the runs 50% slower) 2 in 200 are flagged. Each
- * verdict compares samples taken side by side, so it stands; medians taken at different times (the
+ * verdict is checked against samples taken beside it, so it stands; medians taken at different times (the
  * endpoints', a culprit's, the writeup's medians over the whole run) are then not comparable. Blocks in
  * the order they were measured.
  */

@@ -330,7 +330,7 @@ function culpritSection(c: ResultCulprit, r: RunResult): string[] {
     c.sideBySide === false
       ? `all ${c.before.n} samples of \`${short(c.baseline)}\` and ${c.after.n} of the culprit, taken at different times ` +
         '(too few were measured side by side), so these figures can carry the machine speeding up or slowing down between ' +
-        'them; the verdicts that placed the culprit compared samples taken side by side'
+        'them; the verdicts that placed the culprit were each checked against samples taken beside it'
       : `${c.before.n} samples of \`${short(c.baseline)}\` and ${c.after.n} of the culprit, from the blocks that measured them side by side`;
   const L = [
     `**\`${short(c.sha)}\` ${md(c.subject)}** by ${mdCode(c.author)}, ${c.date.slice(0, 10)}: ${val(c.before.median)} → ${val(c.after.median)}, ` +
@@ -385,8 +385,8 @@ export function machineMoved(r: RunResult, val: (v: number) => string): string[]
   if (r.speedDrift) moved.push(driftText(r.speedDrift));
   if (!moved.length) return [];
   return [
-    `**The machine's speed moved during the run**: ${moved.join('; ')}. Each verdict compares samples taken side ` +
-      'by side, so the verdicts stand; the medians below were taken at different times and are not comparable across rows.',
+    `**The machine's speed moved during the run**: ${moved.join('; ')}. Each verdict is checked against samples ` +
+      'taken beside it, so the verdicts stand; the medians below were taken at different times and are not comparable across rows.',
     '',
   ];
 }

@@ -167,7 +167,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         if (moved) {
           write(
             `note: ${driftText(moved)} (the machine's speed, or the commits' own conditions, moved during the run); ` +
-              "each verdict compares samples taken side by side, so it stands, but medians taken at different times " +
+              "each verdict is checked against samples taken beside it, so it stands, but medians taken at different times " +
               "(the endpoints', a culprit's) are not comparable",
           );
         }
@@ -232,7 +232,7 @@ const STARTED_AFTER_MS = 2_000;
  * An install or build that runs for minutes (npm retrying a host it cannot reach) would leave a CI log
  * silent: a line a minute says what is still running, and for how long; and those before the first
  * measurement that last more than a moment say they started, the first installs of a run taking tens of
- * seconds with nothing else shown (a copy from the install cache says only that it was copied).
+ * seconds with nothing else shown (a copy from the install cache, usually quicker, says only that it was copied).
  */
 function slowPhases(events: EventStream, write: (line: string) => void) {
   const running = new Map<string, { phase: string; since: number; said: number }>();

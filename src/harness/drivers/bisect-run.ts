@@ -155,6 +155,7 @@ export async function runBisect(
     // The verdicts' pace is counted from the endpoints' decision (or the end of a resumed run's replay).
     let paceFrom: { at: number; verdicts: number } | undefined;
     let paceSaid: number | undefined;
+    let wasReplaying = false;
     // --budget counts the minutes the interrupted run had been going too.
     const budgetStart = started - (replay?.minutes ?? 0) * 60_000;
     const hurry = () => {
@@ -188,8 +189,12 @@ export async function runBisect(
       const before = seenVerdicts;
       for (; seenVerdicts < vs.length; seenVerdicts++)
         if (vs[seenVerdicts].verdict !== 'skipped') emit({ type: 'verdict', verdict: vs[seenVerdicts] });
-      if (ends && (!paceFrom || replay?.replaying)) paceFrom = { at: performance.now(), verdicts: vs.length };
-      else if (paceFrom && noise && seenVerdicts > before) {
+      // The block that ends a replay is the log's too: the pace starts after it. With --budget the
+      // budget, not the pace, says when the run ends.
+      const fromLog = wasReplaying || !!replay?.replaying;
+      wasReplaying = !!replay?.replaying;
+      if (ends && (!paceFrom || fromLog)) paceFrom = { at: performance.now(), verdicts: vs.length };
+      else if (paceFrom && noise && seenVerdicts > before && !hurried && !options.budgetMinutes) {
         const pace = paceBeyondForecast({
           verdicts: vs.length - paceFrom.verdicts,
           seconds: (performance.now() - paceFrom.at) / 1000,

@@ -214,11 +214,6 @@ export class Measurer {
     return fromStore.samples ? fromStore.seconds / fromStore.samples : 0;
   }
 
-  /**
-   * How much CPU time (user + system, where the probe records it) varies a sample at these commits, and
-   * its share of wall time: whether `--metric cpu` would be the quieter metric. Absent where a commit
-   * has fewer than 3 such samples.
-   */
   /** Other figures the probe's samples carry that its `metric` could measure instead. */
   get alternatives() {
     return this.options.probe.alternatives ?? [];
@@ -231,6 +226,11 @@ export class Measurer {
     return (k) => ({ good: field(good, k), bad: field(bad, k) });
   }
 
+  /**
+   * How much CPU time (user + system, where the probe records it) varies a sample at these commits, and
+   * its share of wall time: whether `--metric cpu` would be the quieter metric. Absent where a commit
+   * has fewer than 3 such samples.
+   */
   cpuNoise(shas: readonly string[]): { cpuCv?: number; cpuShare?: number } {
     const field = (sha: string, k: string) =>
       (this.details.get(sha) ?? []).map((d) => d[k]).filter((v): v is number => typeof v === 'number');
