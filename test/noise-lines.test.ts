@@ -124,14 +124,13 @@ describe('the pace line and durations', () => {
     verdicts: 3, seconds: 130, verdictsLeft: 6, secondsLeft: 260, forecastSeconds: 40, forecastVerdicts: 8,
   };
   it('says what the verdicts took against the forecast, and what is left at that pace', () => {
-    expect(paceLine(pace, false)).toBe(
+    expect(paceLine(pace)).toBe(
       'pace: 3 verdicts took 2m 10s, where the forecast gave all 8 about 40 s: about 4m 20s more for ~6 to come at this pace',
     );
   });
-  it('names the ways out where what is left is long and no budget was given', () => {
+  it('names the ways out where what is left is long', () => {
     const long = { ...pace, secondsLeft: 900 };
-    expect(paceLine(long, false)).toMatch(/at this pace \(--budget <minutes> .*--resume go on later\)$/);
-    expect(paceLine(long, true)).toMatch(/at this pace$/);
+    expect(paceLine(long)).toMatch(/at this pace \(--budget <minutes> .*--resume go on later\)$/);
   });
   it('rounds a duration once, so no minute has 60 seconds', () => {
     expect(fmtDuration(119.6)).toBe('2m 0s');

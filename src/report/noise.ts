@@ -65,14 +65,14 @@ export function noiseLines(n: NoiseReport, metricName: string, better: 'lower' |
 
 /**
  * The forecast said again at the verdicts' own pace (src/bisect/forecast.ts paceBeyondForecast), with
- * the way out where what is left is long and no --budget was given.
+ * the way out where what is left is long (a run with --budget is not paced: the budget ends it).
  */
-export function paceLine(p: Pace, budgeted: boolean): string {
+export function paceLine(p: Pace): string {
   const left = p.secondsLeft;
   return (
     `pace: ${p.verdicts} verdicts took ${fmtDuration(p.seconds)}, where the forecast gave all ${p.forecastVerdicts} ` +
     `about ${fmtDuration(p.forecastSeconds)}: about ${fmtDuration(left)} more for ~${p.verdictsLeft} to come at this pace` +
-    (!budgeted && left >= LONG_MINUTES * 60
+    (left >= LONG_MINUTES * 60
       ? ' (--budget <minutes> lowers the confidence to fit a time; Ctrl-C and --resume go on later)'
       : '')
   );

@@ -24,7 +24,6 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
   const change = (worse: number) => fmtChange(worse, metric.better);
   const slow = slowPhases(events, write);
   const drift = new DriftBlocks();
-  let budgeted = false;
   const off = events.subscribe((e: RunEvent) => {
     slow.see(e);
     drift.see(e);
@@ -108,11 +107,10 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         write(`threshold ${fmtPct(e.value)} (${e.source})`);
         break;
       case 'noise':
-        budgeted = !!e.noise.budget;
         for (const l of noiseLines(e.noise, metric.name, metric.better)) write(l);
         break;
       case 'pace':
-        write(paceLine(e.pace, budgeted));
+        write(paceLine(e.pace));
         break;
       case 'verdict': {
         const v = e.verdict;
@@ -259,6 +257,7 @@ function slowPhases(events: EventStream, write: (line: string) => void) {
           if (!measuring) {
             const line = `${e.phase} ${short(e.sha)} started (measuring waits for it)`;
             const later = setTimeout(() => {
+              pending.delete(later);
               if (running.get(e.sha) === r && !measuring) events.whenQuiet(() => write(line));
             }, STARTED_AFTER_MS);
             later.unref();

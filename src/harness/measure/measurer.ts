@@ -221,9 +221,12 @@ export class Measurer {
 
   /** A figure of the endpoints' sample details, each side's values (for the noise line's steadier metric). */
   figures(good: string, bad: string): (field: string) => { good: number[]; bad: number[] } {
-    const field = (sha: string, k: string) =>
-      (this.details.get(sha) ?? []).map((d) => d[k]).filter((v): v is number => typeof v === 'number');
-    return (k) => ({ good: field(good, k), bad: field(bad, k) });
+    return (k) => ({ good: this.detailValues(good, k), bad: this.detailValues(bad, k) });
+  }
+
+  /** One numeric field of a commit's sample details, in the order the samples were taken. */
+  private detailValues(sha: string, key: string): number[] {
+    return (this.details.get(sha) ?? []).map((d) => d[key]).filter((v): v is number => typeof v === 'number');
   }
 
   /**
@@ -232,10 +235,8 @@ export class Measurer {
    * has fewer than 3 such samples.
    */
   cpuNoise(shas: readonly string[]): { cpuCv?: number; cpuShare?: number } {
-    const field = (sha: string, k: string) =>
-      (this.details.get(sha) ?? []).map((d) => d[k]).filter((v): v is number => typeof v === 'number');
-    const cpu = shas.map((s) => field(s, 'cpu'));
-    const wall = shas.map((s) => field(s, 'wall'));
+    const cpu = shas.map((s) => this.detailValues(s, 'cpu'));
+    const wall = shas.map((s) => this.detailValues(s, 'wall'));
     if (!cpu.length || !cpu.every((v) => v.length >= 3)) return {};
     const cpuCv = cpu.reduce((a, v) => a + summarize(v).cv, 0) / cpu.length;
     return wall.every((v) => v.length) ? { cpuCv, cpuShare: median(cpu.flat()) / median(wall.flat()) } : { cpuCv };
