@@ -47,8 +47,11 @@ export async function runBisect(
         `--good ${options.good} is newer than --bad ${options.bad} (bad is an ancestor of good). Swap them: --good ${options.bad} --bad ${options.good}.`,
       );
     }
+    const shallow = await repo.shallowHint();
     throw new UsageError(
-      `--good ${options.good} is not an ancestor of --bad ${options.bad}. Use their merge base as good: --good $(git merge-base ${options.good} ${options.bad}).`,
+      shallow
+        ? `--good ${options.good} is not an ancestor of --bad ${options.bad} in the history this clone has.${shallow}`
+        : `--good ${options.good} is not an ancestor of --bad ${options.bad}. Use their merge base as good: --good $(git merge-base ${options.good} ${options.bad}).`,
     );
   }
   await checkDepRepoNames(repo, [good, bad], Object.keys(options.depRepos ?? {}));

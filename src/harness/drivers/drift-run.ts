@@ -327,6 +327,12 @@ async function selectWindow(
       if (inWindow.length === 0) return undefined;
       const oldest = inWindow[inWindow.length - 1];
       const parent = (await repo.meta(oldest)).parents[0];
+      if (!parent && (await repo.shallowEdge()).has(oldest)) {
+        throw new UsageError(
+          `the drift window (since ${since}) reaches past the history of this clone, which ends at ` +
+            `${oldest.slice(0, 10)}.${await repo.shallowHint()}`,
+        );
+      }
       start = parent ?? oldest;
     }
   }

@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { simpleGit, type SimpleGit } from 'simple-git';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import type { CommitMeta } from '../../events.js';
 
@@ -35,9 +36,28 @@ export class Repo {
     } catch {
       /* reported below */
     }
-    throw new UsageError(
-      `${flag} ${ref}: no such commit in ${this.root}. Use a branch, tag or SHA that \`git log\` shows (fetch it first if it is remote).`,
+    const why = (await this.shallowHint()) || ' Use a branch, tag or SHA that `git log` shows (fetch it first if it is remote).';
+    throw new UsageError(`${flag} ${ref}: no such commit in ${this.root}.${why}`);
+  }
+
+  /**
+   * Where the clone is shallow (CI checkouts are, by default), what to do about it, as a sentence to
+   * append to an error about a missing commit or ancestry; '' for a full clone.
+   */
+  async shallowHint(): Promise<string> {
+    const shallow = await this.git.raw(['rev-parse', '--is-shallow-repository']).catch(() => 'false');
+    if (shallow.trim() !== 'true') return '';
+    return (
+      ' This clone is shallow: fetch its history first (git fetch --unshallow --tags; in GitHub Actions,' +
+      ' actions/checkout with fetch-depth: 0).'
     );
+  }
+
+  /** Commits at the edge of a shallow clone: their parents are not here, so git shows them as roots. */
+  async shallowEdge(): Promise<Set<string>> {
+    const file = (await this.git.raw(['rev-parse', '--git-path', 'shallow'])).trim();
+    const path = isAbsolute(file) ? file : join(this.root, file);
+    return new Set(existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : []);
   }
 
   async isAncestor(a: string, b: string): Promise<boolean> {
