@@ -39,6 +39,8 @@ export type RunEvent =
       runDir: string;
       /** The command line that reproduces this run. */
       reproduce: string;
+      /** The folder of each checkout the probe and the build ran in, where not the root. */
+      folder?: string;
       /** A bisect in rounds on a fleet (--runner): the runner and the jobs a round. */
       fleet?: { runner: string; runners: number };
       /** --resume: the blocks the interrupted run's log held, fed back to the engine before anything is measured. */

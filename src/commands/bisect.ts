@@ -288,6 +288,14 @@ export async function bisectCommand(argv: string[], resuming?: Resuming): Promis
   const depRepos = parseDepRepos(opts.depRepo);
   const repo = await Repo.open(opts.repo ?? process.cwd());
   const fleet = await fleetFrom(opts, repo.root);
+  // An ad-hoc command runs where it was typed, as `git bisect run` does; a named probe's commands are
+  // written for the root, where probes.config.ts is.
+  const folder = opts.probe ? '' : repo.folderOf(process.cwd());
+  if (folder && fleet) {
+    throw new UsageError(
+      `a fleet's jobs run at the repository's root, and this was started in ${folder}/: start it at ${repo.root}.`,
+    );
+  }
   if (opts.artifacts !== undefined) {
     parseArtifactsSource(opts.artifacts);
     githubSettings('--artifacts');
@@ -349,7 +357,7 @@ export async function bisectCommand(argv: string[], resuming?: Resuming): Promis
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const reproduce = `perfbisect ${quoteArgs(ours.filter((a, i) => !['--json', '--report', '--resume'].includes(ours[i - 1] ?? '') && !['--json', '--report', '--resume'].includes(a)))}${command.length ? ` -- ${quoteArgs(command)}` : ''}`;
+  const reproduce = `${folder ? `cd ${quoteArgs([folder])} && ` : ''}perfbisect ${quoteArgs(ours.filter((a, i) => !['--json', '--report', '--resume'].includes(ours[i - 1] ?? '') && !['--json', '--report', '--resume'].includes(a)))}${command.length ? ` -- ${quoteArgs(command)}` : ''}`;
   let r: Awaited<ReturnType<typeof runBisect>>;
   try {
     r = await runBisect(
@@ -361,6 +369,7 @@ export async function bisectCommand(argv: string[], resuming?: Resuming): Promis
         probe,
         probeDefinition,
         build,
+        folder,
         env,
         engine: {
           threshold: percent(opts.threshold, '--threshold'),

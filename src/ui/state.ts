@@ -120,7 +120,7 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
       return {
         ...initialState(at),
         runId: e.runId,
-        repo: clean(e.repo),
+        repo: clean(e.folder ? `${e.repo}, in ${e.folder}/` : e.repo),
         runDir: clean(e.runDir),
         good: { ref: clean(e.good.ref), sha: e.good.sha },
         bad: { ref: clean(e.bad.ref), sha: e.bad.sha },

@@ -27,6 +27,8 @@ export interface PreparerOptions {
   /** Install command, 'auto' (from the lockfile) or none. */
   install?: string;
   build?: string;
+  /** The folder of each checkout the build (and the probe) run in, relative to its root ('' = the root). */
+  folder?: string;
   /** The user's env (part of the build key) and the full env processes get. */
   env?: Record<string, string>;
   baseEnv: Record<string, string>;
@@ -201,6 +203,12 @@ export class Preparer {
     const k0 = now();
     await cleanWorktree(dir, dependencyFolders);
     c.checkout += (now() - k0) / 1000;
+    const folder = this.options.folder;
+    if (folder && !existsSync(join(dir, folder))) {
+      // Before the install: a checkout without the folder has nothing to build or measure there.
+      const stage = this.options.build ? 'build' : 'probe';
+      fail(new CommitFailure(stage, `the folder ${folder}/, where perfbisect was started and the ${stage} runs, is not in this commit`));
+    }
     const command = this.options.install === 'auto' ? autoInstallCommand(dir) : this.options.install;
     if (command) await this.install(sha, slot, command, ahead, env, fail);
     else if (this.options.install === 'auto') this.nothingToInstall(sha);
@@ -211,6 +219,7 @@ export class Preparer {
         v: 2,
         tree: this.options.tree(sha),
         build,
+        ...(folder ? { folder } : {}),
         install: slot.installKey ?? null,
         env: this.options.env ?? null,
         node: process.version,
@@ -236,7 +245,7 @@ export class Preparer {
         if (!ahead) this.options.emit({ type: 'phase', sha, phase: 'build' });
         const t0 = now();
         const r = await runShell(this.pinned(build, ahead), {
-          cwd: dir,
+          cwd: folder ? join(dir, folder) : dir,
           env,
           logFile,
           signal: this.options.signal,

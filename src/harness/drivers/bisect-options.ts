@@ -14,6 +14,8 @@ export interface BisectOptions {
   /** The probe's validated config: part of every cache key. */
   probeDefinition: unknown;
   build?: string;
+  /** The folder of each checkout the probe and the build run in, relative to its root ('' = the root). */
+  folder?: string;
   env?: Record<string, string>;
   engine: Omit<EngineOptions, 'better' | 'deterministic'>;
   firstParent: boolean;

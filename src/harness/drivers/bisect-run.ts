@@ -26,15 +26,17 @@ import { checkDepRepoNames } from '../deps/repos.js';
  * emit every step as an event, and write the result and writeup. All effects of a bisect live here.
  */
 export async function runBisect(
-  options: BisectOptions,
+  given: BisectOptions,
   events: EventStream,
   signal: AbortSignal,
 ): Promise<BisectRunResult> {
   const started = performance.now();
-  const repo = await Repo.open(options.repoDir);
-  const recorded = options.resume?.events.find(
+  const repo = await Repo.open(given.repoDir);
+  const recorded = given.resume?.events.find(
     (e): e is Extract<RunEvent, { type: 'run-start' }> => e.type === 'run-start',
   );
+  // A resumed run measures in the folder the run started in, wherever it is resumed from.
+  const options = recorded ? { ...given, folder: recorded.folder ?? '' } : given;
   const good = await repo.resolve(recorded?.good.sha ?? options.good, '--good');
   const bad = await repo.resolve(recorded?.bad.sha ?? options.bad, '--bad');
   if (good === bad)
@@ -117,6 +119,7 @@ export async function runBisect(
     rangeSize: range.length,
     runDir,
     reproduce: options.reproduce,
+    ...(options.folder ? { folder: options.folder } : {}),
     ...(options.fleet ? { fleet: { runner: options.fleet.runner.name, runners: options.fleet.runners } } : {}),
     ...(replay ? { resumed: { blocks: replay.blocks } } : {}),
   });
@@ -132,6 +135,7 @@ export async function runBisect(
     probe,
     probeDefinition: options.probeDefinition,
     build: options.build,
+    folder: options.folder,
     env: options.env,
     warmup: options.warmup,
     useCache: options.useCache,

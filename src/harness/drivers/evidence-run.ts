@@ -22,6 +22,8 @@ export interface EvidenceOptions {
   probe: Probe;
   /** Check out (again, if the worktree was recycled) and build a commit; returns its worktree. */
   prepare: (sha: string) => Promise<string>;
+  /** The folder of each checkout the probe runs in, relative to its root ('' = the root). */
+  folder?: string;
   repo: Repo;
   runDir: string;
   env?: Record<string, string>;
@@ -118,8 +120,11 @@ async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: s
     after: { sha: c.sha, v8: [], py: [], go: [], files: [], goTicks: 0 },
   };
   const contexts = new Map<string, ProbeContext>();
+  const roots: string[] = [];
   for (const s of Object.values(sides)) {
-    const cwd = await options.prepare(s.sha);
+    const root = await options.prepare(s.sha);
+    roots.push(root);
+    const cwd = options.folder ? join(root, options.folder) : root;
     const env = { ...(process.env as Record<string, string>), ...options.env, PERFBISECT_COMMIT: s.sha };
     contexts.set(
       s.sha,
@@ -134,7 +139,6 @@ async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: s
       }),
     );
   }
-  const roots = [...contexts.values()].map((x) => x.cwd);
   // Sampling profilers: V8 samples about every millisecond, Go's pprof at 100 Hz; both want ~2 s of CPU a side.
   const v8Samples = (s: SideRuns) => s.v8.reduce((n, r) => n + r.reduce((m, p) => m + p.samples.length, 0), 0);
   const sampledEnough = (s: SideRuns) =>

@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { simpleGit, type SimpleGit } from 'simple-git';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { UsageError } from '../../errors.js';
 import type { CommitMeta } from '../../events.js';
 
@@ -21,6 +21,16 @@ export class Repo {
     } catch {
       throw new UsageError(`${dir} is not inside a git repository. Run perfbisect inside one, or pass --repo <dir>.`);
     }
+  }
+
+  /**
+   * Where `dir` lies inside the repository, as a path relative to its root ('' at the root or
+   * outside it): the folder every commit's checkout runs the probe and the build in, as `git bisect
+   * run` runs its command where it was started.
+   */
+  folderOf(dir: string): string {
+    const rel = relative(this.root, realpathSync(dir));
+    return rel.startsWith('..') || isAbsolute(rel) ? '' : rel.split(sep).join('/');
   }
 
   async raw(args: string[]): Promise<string> {

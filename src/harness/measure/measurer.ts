@@ -25,6 +25,8 @@ export interface MeasurerOptions {
   /** The probe's validated config: part of every cache key. */
   probeDefinition: unknown;
   build?: string;
+  /** The folder of each checkout the probe and the build run in, relative to its root ('' = the root). */
+  folder?: string;
   env?: Record<string, string>;
   /**
    * Warm-up runs of a commit not measured in the block just before: a number of discarded runs, or
@@ -95,6 +97,7 @@ export class Measurer {
       fresh: !!options.fresh,
       install: options.install,
       build: this.buildCommand,
+      folder: options.folder,
       env: options.env,
       baseEnv: this.baseEnv,
       tree: (sha) => options.meta.get(sha)!.tree,
@@ -155,7 +158,8 @@ export class Measurer {
     const probeLog = join(runDir, 'logs', `${sha.slice(0, 12)}-probe.log`);
     const artifactsDir = join(runDir, 'artifacts', sha.slice(0, 12));
     const env = { ...this.baseEnv, PERFBISECT_COMMIT: sha };
-    return probeContext({ cwd: dir, sha, env, signal, logFile: probeLog, artifactsDir, emit });
+    const cwd = this.options.folder ? join(dir, this.options.folder) : dir;
+    return probeContext({ cwd, sha, env, signal, logFile: probeLog, artifactsDir, emit });
   }
 
   /**
@@ -284,6 +288,7 @@ export class Measurer {
       v: 3,
       probe: options.probeDefinition,
       build: this.buildCommand ?? null,
+      ...(options.folder ? { folder: options.folder } : {}),
       install: options.install ?? null,
       env: options.env ?? null,
       fp: this.fp.hash,

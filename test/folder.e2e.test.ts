@@ -1,0 +1,78 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './fixtures/cli.js';
+import { FixtureRepo, repoState, tempDir } from './fixtures/repo.js';
+
+/** A package in a folder of a monorepo: its script sleeps 40 ms, 200 ms from the culprit on. */
+function monorepo(): { repo: FixtureRepo; culprit: string } {
+  const repo = new FixtureRepo();
+  const work = (ms: number) => ({ 'packages/app/work.sh': `sleep ${ms / 1000}\n` });
+  repo.commit('root only', { 'README.md': 'a monorepo\n' });
+  repo.tag('before-app');
+  repo.commit('add the app', work(40));
+  repo.tag('good');
+  repo.commit('unrelated', { 'packages/other/x.txt': '1\n' });
+  const culprit = repo.commit('slow the app down', work(200));
+  repo.commit('unrelated again', { 'packages/other/x.txt': '2\n' });
+  repo.tag('bad');
+  return { repo, culprit };
+}
+
+describe('started in a folder of the repository: the probe and the build run in that folder of each checkout', () => {
+  const { repo, culprit } = monorepo();
+  const app = join(repo.dir, 'packages', 'app');
+  afterAll(() => repo.cleanup());
+
+  it('finds the culprit with a relative command, builds there, and says where it ran', async () => {
+    const out = tempDir('pb-out-');
+    const before = repoState(repo.dir);
+    const r = await runCli(
+      ['--good', 'good', '--bad', 'bad', '--no-profile', '--build', 'touch built.txt', '--json', join(out, 'r.json'),
+        '--', 'sh', '-c', 'test -f built.txt && sh work.sh'],
+      { cwd: app },
+    );
+    expect(r.exitCode, r.all).toBe(0);
+    const res = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8'));
+    expect(res.culprits.map((c: { sha: string }) => c.sha)).toEqual([culprit]);
+    expect(res.reproduce).toMatch(/^cd packages\/app && perfbisect --good good --bad bad /);
+    expect(r.all).toMatch(/the probe and the build run in packages\/app\/ of each checkout/);
+    // The build ran in the worktrees, not in the user's checkout.
+    expect(readdirSync(app)).toEqual(['work.sh']);
+    expect(repoState(repo.dir)).toEqual(before);
+  }, 120_000);
+
+  it('a --good without the folder: one line, exit 2, naming the folder', async () => {
+    const r = await runCli(['--good', 'before-app', '--bad', 'bad', '--no-profile', '--', 'sh', 'work.sh'], { cwd: app });
+    expect(r.exitCode, r.all).toBe(2);
+    expect(r.stderr.trim().split('\n')[0]).toMatch(
+      /--good before-app cannot be measured: .*the folder packages\/app\/, where perfbisect was started and the probe runs, is not in this commit/,
+    );
+  }, 60_000);
+
+  it('the same command from the root runs at the root, where the script is not', async () => {
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--', 'sh', 'work.sh'], { cwd: repo.dir });
+    expect(r.exitCode, r.all).toBe(2);
+    expect(r.stderr).toMatch(/--good good cannot be measured/);
+  }, 60_000);
+
+  it('a fleet from a folder: one line, exit 2, since its jobs run at the root', async () => {
+    const r = await runCli(['--good', 'good', '--runner', 'local', '--runners', '2', '--', 'sh', 'work.sh'], { cwd: app });
+    expect(r.exitCode, r.all).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/a fleet's jobs run at the repository's root, and this was started in packages\/app\//);
+  });
+
+  it('a named probe runs at the root, where probes.config.ts gives its commands', async () => {
+    const config = join(tempDir('pb-config-'), 'probes.config.ts');
+    writeFileSync(config, `export default { probes: { work: { kind: 'command', run: 'sh packages/app/work.sh' } } };\n`);
+    const out = tempDir('pb-out-');
+    const r = await runCli(
+      ['--good', 'good', '--bad', 'bad', '--no-profile', '--probe', 'work', '--config', config, '--json', join(out, 'r.json')],
+      { cwd: app },
+    );
+    expect(r.exitCode, r.all).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')).culprits.map((c: { sha: string }) => c.sha)).toEqual([culprit]);
+    expect(r.all).not.toMatch(/run in packages\/app\//);
+  }, 120_000);
+});
