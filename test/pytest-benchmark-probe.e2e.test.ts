@@ -51,6 +51,10 @@ describe('pytest-benchmark probe', () => {
     expect(result.culprit!.change.ratio).toBeGreaterThan(1.8);
     expect(r.all).toMatch(/pytest-benchmark [\d.]+ with \/\S*python/);
     expect(readFileSync(join(out, 'w.md'), 'utf8')).toContain('| tokens | before median time | after median time | delta |');
+    // pytest-benchmark's own machine info (py-cpuinfo in a subprocess) and git commit info are skipped.
+    const report = JSON.parse(readFileSync(join(result.runDir, 'artifacts', shas[1].slice(0, 12), 'pytest-benchmark.json'), 'utf8'));
+    expect(report.machine_info).not.toHaveProperty('cpu');
+    expect(report.commit_info).toEqual({});
     expect(repoState(repo.dir)).toEqual(before);
   });
 

@@ -67,6 +67,21 @@ export const pytestBenchmarkProbe: ProbeKind<typeof pytestBenchmarkSchema> = {
 };
 
 /**
+ * A pytest plugin that stands in for pytest-benchmark's machine and commit info: for the JSON report it
+ * runs py-cpuinfo in a subprocess and git several times, a second or more of every run on a busy
+ * machine, none of it inside the timed rounds and none of it used here.
+ */
+const QUIET_INFO_PLUGIN = 'perfbisect_pytest_info';
+const quietInfoPlugin = `import platform, pytest
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_benchmark_generate_machine_info(config):
+    return {'node': platform.node(), 'python_version': platform.python_version()}
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_benchmark_generate_commit_info(config):
+    return {}
+`;
+
+/**
  * The one place the pytest command line is built (profiling flags go in `extra`). pytest's own output
  * goes to stderr (the log keeps it); stdout carries only the JSON report, read back with `cat`.
  */
@@ -86,11 +101,17 @@ export function pytestCommand(
     '-q',
     '-p',
     'no:cacheprovider',
+    '-p',
+    QUIET_INFO_PLUGIN,
     ...(cfg.args ?? []),
     ...extra,
   ];
   const dir = jsonFile.slice(0, jsonFile.lastIndexOf('/'));
-  return `mkdir -p ${quoteArg(dir)} && rm -f ${quoteArg(jsonFile)} && { ${quoteArgs(args)} 1>&2; rc=$?; cat ${quoteArg(jsonFile)} 2>/dev/null | tr -d '\\n'; echo; exit $rc; }`;
+  const plugins = `${dir}/pytest-plugins`;
+  const plugin = `mkdir -p ${quoteArg(plugins)} && printf %s ${quoteArg(quietInfoPlugin)} > ${quoteArg(`${plugins}/${QUIET_INFO_PLUGIN}.py`)}`;
+  // Ahead of whatever PYTHONPATH the probe, the user or the profiler gives, which all still apply.
+  const path = `PYTHONPATH=${quoteArg(plugins)}\${PYTHONPATH:+:$PYTHONPATH}`;
+  return `${plugin} && rm -f ${quoteArg(jsonFile)} && { ${path} ${quoteArgs(args)} 1>&2; rc=$?; cat ${quoteArg(jsonFile)} 2>/dev/null | tr -d '\\n'; echo; exit $rc; }`;
 }
 
 /** No .pyc files or caches in the worktree: they would dirty it and could leak between commits. */
