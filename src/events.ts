@@ -112,7 +112,8 @@ export type RunEvent =
   | { type: 'pace'; pace: Pace }
   | { type: 'verdict'; verdict: CommitVerdict }
   | { type: 'skip'; sha: string; reason: string; log?: string }
-  | { type: 'warning'; message: string }
+  /** `note`: worth knowing, no problem (which interpreter runs the probe). */
+  | { type: 'warning'; message: string; note?: true }
   | { type: 'artifact'; sha: string; kind: string; path: string }
   /** `time`: when the run ended (the writeup's date). */
   | { type: 'run-end'; outcome: Outcome; resultFile: string; reportFile: string; exitCode: number; time?: string }

@@ -55,6 +55,10 @@ describe('noise lines', () => {
     expect(hintOf({ ...base, minutes: 36.7 })).toMatch(/^about 36m 42s to go: --budget <minutes> lowers the confidence .* --resume$/);
     expect(hintOf({ ...base, minutes: 4 })).toBeUndefined();
     expect(hintOf({ ...base, minutes: 36.7, budget: { minutes: 20, asked: 0.95, confidence: 0.8 } })).toBeUndefined();
+    // The writeup of a finished run keeps the forecast, not the advice on waiting for it.
+    const finished = noiseLines({ ...base, minutes: 36.7 }, 'wall time', 'lower', false);
+    expect(finished.join('\n')).not.toMatch(/--budget <minutes>/);
+    expect(finished[0]).toMatch(/about 36m 42s for the/);
   });
 
   it('names a busy machine and what it costs', () => {

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { CommitFailure, EnvironmentError, tailLines } from '../errors.js';
 import { facts, oneOf, strict, strList, text } from '../config/schema.js';
 import { lastJsonLine } from './bench/shell.js';
@@ -135,7 +135,7 @@ async function findPython(cfg: PytestBenchmarkProbeConfig, name: string, ctx: Pr
     );
     const [exe, version] = r.stdout.trim().split('\n');
     if (r.exitCode === 0 && exe) {
-      ctx.warn(
+      ctx.note(
         `pytest-benchmark ${version} with ${exe}${cfg.python ? '' : ` (the first of ${candidates.join(', ')} that has it; set probes.${name}.python to choose)`}`,
       );
       // The resolved path: a pyenv shim costs seconds per run on a busy machine.
@@ -158,9 +158,14 @@ export function pytestSample(
   const at = `at commit ${ctx.sha.slice(0, 10)}`;
   const tail = tailLines(stderr, 15);
   if (/file or directory not found|ERROR: not found:|no match in any of/.test(stderr)) {
+    // A test kept outside the repository is the same file at every commit: no --good brings it.
+    const file = cfg.test.split('::')[0];
+    const fix = isAbsolute(file)
+      ? `check the path and the test's name (${file} is outside the repository, the same at every commit)`
+      : "benchmarks are often added after the range's good end: use a --good after it was added";
     throw new CommitFailure(
       'probe',
-      `test ${cfg.test} does not exist ${at} (benchmarks are often added after the range's good end): use a --good after it was added`,
+      `test ${cfg.test} does not exist ${at}: ${fix}`,
       undefined,
       tail,
     );

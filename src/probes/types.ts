@@ -66,6 +66,8 @@ export interface ProbeContext {
   freePort(): Promise<number>;
   /** Show a warning in the UI and the run log. */
   warn(message: string): void;
+  /** Say something worth knowing that is no problem (which interpreter runs the probe), once per run. */
+  note(message: string): void;
   /** Record a file the writeup should link (a profile, a report). */
   artifact(kind: string, path: string): void;
   /** Files under the worktree matching glob patterns (relative paths, sorted). */

@@ -112,7 +112,8 @@ export function benchstatSection(
     '',
     ...benchstatTable(r.probe.name, r.probe.metric, rows),
     '',
-    '± is the 95% confidence interval of the median; the delta compares medians, with the Mann-Whitney U p-value; "~" means not significant at p < 0.05.',
+    '± is the 95% confidence interval of the median (∞ where fewer than 6 samples cannot bound it, as benchstat says); ' +
+      'the delta compares medians, with the Mann-Whitney U p-value; "~" means not significant at p < 0.05.',
     '',
   ];
 }

@@ -42,7 +42,7 @@ export function costSection(r: RunResult): string[] {
       : 'nothing reused saved time',
   ];
   L.push(parts.join(', ') + '.', '');
-  L.push('| Commit | Checkout | Install | Build | Server start | Measure | Overhead | Saved | Notes |');
+  L.push('| Commit | Checkout | Install | Build | Probe start | Measure | Overhead | Saved | Notes |');
   L.push('|---|---|---|---|---|---|---|---|---|');
   for (const [sha, c] of rows) {
     const times = [c.checkout, c.install, c.build, c.server, c.measure, c.overhead, c.saved].map(s);

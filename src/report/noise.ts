@@ -31,7 +31,13 @@ const toCome = (n: NoiseReport) => {
  * The noise report in words, for the plain log, the live view and the writeup: what a sample's noise
  * costs, how busy the machine is, and what would make it cheaper.
  */
-export function noiseLines(n: NoiseReport, metricName: string, better: 'lower' | 'higher' = 'lower'): string[] {
+export function noiseLines(
+  n: NoiseReport,
+  metricName: string,
+  better: 'lower' | 'higher' = 'lower',
+  /** Said while the run goes on: advice on its time (a finished run's writeup has no use for it). */
+  live = true,
+): string[] {
   const out = [
     `noise ${fmtPct(n.cv)} a sample (${termText(metricName)}): a 5% step needs ${need5(n.samplesFor5pct, n.maxSamples)}, ` +
       (n.delta > 0
@@ -49,7 +55,7 @@ export function noiseLines(n: NoiseReport, metricName: string, better: 'lower' |
     );
   }
   // A long forecast without a budget: say how to trade certainty for time, as the forecast is about to be waited out.
-  if (!n.budget && !n.replayed && n.minutes >= LONG_MINUTES) {
+  if (live && !n.budget && !n.replayed && n.minutes >= LONG_MINUTES) {
     out.push(
       `about ${fmtDuration(n.minutes * 60)} to go: --budget <minutes> lowers the confidence to fit a time (stated in the ` +
         'writeup), or stop with Ctrl-C and go on later with --resume',

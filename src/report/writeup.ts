@@ -31,7 +31,7 @@ const detailLabels: Record<string, string> = {
   p95: 'P95 latency',
   p99: 'P99 latency',
   'p99.9': 'P99.9 latency',
-  mean: 'Mean latency',
+  mean: 'Mean',
   wall: 'Wall time',
   cpu: 'CPU time (user + system)',
   rps: 'Requests/s',
@@ -319,7 +319,7 @@ function howSure(r: RunResult): string[] {
     );
   if (r.noise)
     out.push(
-      ...noiseLines(r.noise, r.probe.metric.name, r.probe.metric.better).map((l) => md(l.charAt(0).toUpperCase() + l.slice(1), 1000) + '.'),
+      ...noiseLines(r.noise, r.probe.metric.name, r.probe.metric.better, false).map((l) => md(l.charAt(0).toUpperCase() + l.slice(1), 1000) + '.'),
     );
   return out;
 }

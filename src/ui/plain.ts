@@ -130,7 +130,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         write(`skip ${short(e.sha)}: ${e.reason}${e.log ? ` (log: ${e.log})` : ''}`);
         break;
       case 'warning':
-        write(`warning: ${e.message}`);
+        write(`${e.note ? 'note' : 'warning'}: ${e.message}`);
         break;
       case 'artifact':
         write(`${e.kind} ${short(e.sha)}: ${e.path}`);

@@ -209,7 +209,7 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
       return s;
     }
     case 'warning':
-      s.warnings = [...s.warnings, clean(e.message)].slice(-5);
+      s.warnings = [...s.warnings, `${e.note ? 'note' : 'warning'}: ${clean(e.message)}`].slice(-5);
       return s;
     case 'noise':
       s.noise = noiseLines(e.noise, s.metric.name, s.metric.better);

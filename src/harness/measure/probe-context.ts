@@ -43,6 +43,7 @@ export function probeContext(options: CommitEffects): ProbeContext {
       startProcess(command, { cwd, env: { ...env, ...opts.env }, logFile, signal, sha, emit }),
     freePort,
     warn: (message) => emit({ type: 'warning', message: `${sha.slice(0, 10)}: ${message}` }),
+    note: (message) => emit({ type: 'warning', message, note: true }),
     artifact: (kind, path) => {
       mkdirSync(artifactsDir, { recursive: true });
       emit({ type: 'artifact', sha, kind, path });

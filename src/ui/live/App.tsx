@@ -39,7 +39,9 @@ export function App({ s, onQuit }: AppProps) {
         </Text>
       ))}
       {s.warnings.map((w, i) => (
-        <Text key={i} color="yellow">{`warning: ${w}`}</Text>
+        <Text key={i} color={w.startsWith('note: ') ? undefined : 'yellow'}>
+          {w}
+        </Text>
       ))}
       <Box marginTop={1} flexDirection="column">
         <Ladder s={s} culprits={culprits} />
