@@ -825,12 +825,15 @@ describe('the threshold line', () => {
         const shown = `${(value * 100).toFixed(1)}%`;
         if (!source.includes('raised')) {
           expect(shown, source).toBe(value < 0.05 ? shown : '5.0%');
+          expect(source).toMatch(/^default: half the good→bad shift \([\d.]+%, Hodges-Lehmann\), within 1–5%$/);
           continue;
         }
+        // The figure first, then the rule it departs from.
+        expect(source).toMatch(/^default: 5%, raised to /);
         expect(shown, source).not.toBe('5.0%');
         const to = /raised to the ([\d.]+%) the measured noise/.exec(source);
         if (to) expect(to[1], source).toBe(shown);
-        else expect(source).toMatch(/raised to half the shift, short of the [\d.]+% the measured noise \(.*\) can resolve/);
+        else expect(source).toMatch(/raised to half the good→bad shift \([\d.]+%, Hodges-Lehmann\), short of the [\d.]+% the measured noise \(.*\) can resolve$/);
         seen.add(to ? 'to the noise' : 'to half the shift');
       }
     }

@@ -781,14 +781,13 @@ export class BisectEngine {
     // Raised only as far as it shows: 5.04% reads 5.0%, and nothing was raised to a reader.
     const raised = threshold > 0.05 && pct(threshold) !== pct(0.05);
     const noise = `the measured noise (${pct(cv)} a sample)`;
-    this.thresholdSource =
-      `default: half the good→bad shift of ${pct(delta)} (Hodges-Lehmann), at most 5%` +
-      (!raised
-        ? ''
-        : threshold === resolvable
-          ? `, raised to the ${pct(resolvable)} ${noise} can resolve`
-          : `, raised to half the shift, short of the ${pct(resolvable)} ${noise} can resolve`) +
-      ', at least 1%';
+    // Said in the order a reader needs it: what the figure is, then the rule it departs from.
+    const shift = `the good→bad shift (${pct(delta)}, Hodges-Lehmann)`;
+    this.thresholdSource = !raised
+      ? `default: half ${shift}, within 1–5%`
+      : threshold === resolvable
+        ? `default: 5%, raised to the ${pct(resolvable)} ${noise} can resolve; at most half ${shift}`
+        : `default: 5%, raised to half ${shift}, short of the ${pct(resolvable)} ${noise} can resolve`;
   }
 
   /**
