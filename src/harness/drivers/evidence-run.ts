@@ -24,6 +24,8 @@ export interface EvidenceOptions {
   prepare: (sha: string) => Promise<string>;
   /** The folder of each checkout the probe runs in, relative to its root ('' = the root). */
   folder?: string;
+  /** The limit of a run the probe gives none (the measurer's hang guard). */
+  guardMs?: () => number | undefined;
   repo: Repo;
   runDir: string;
   env?: Record<string, string>;
@@ -134,6 +136,7 @@ async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: s
         env,
         signal: options.signal,
         emit: options.emit,
+        guardMs: options.guardMs,
         logFile: join(options.runDir, 'logs', `${s.sha.slice(0, 12)}-profile.log`),
         artifactsDir: dir,
       }),

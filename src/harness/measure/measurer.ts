@@ -79,6 +79,8 @@ export class Measurer {
   private readonly store: SampleStore;
   private readonly baseEnv: Record<string, string>;
   private readonly ordinals = new Map<string, number>();
+  /** The longest probe run that finished in this run (ms), for the hang guard. */
+  private longestRunMs = 0;
   /** Preparation counted per commit minus the wall time it took, summed over blocks (see finishCost). */
   prepareOverlap = 0;
   /** Commits the block just before ran for real (not replayed): they are warm already. */
@@ -159,7 +161,19 @@ export class Measurer {
     const artifactsDir = join(runDir, 'artifacts', sha.slice(0, 12));
     const env = { ...this.baseEnv, PERFBISECT_COMMIT: sha };
     const cwd = this.options.folder ? join(dir, this.options.folder) : dir;
-    return probeContext({ cwd, sha, env, signal, logFile: probeLog, artifactsDir, emit });
+    const guardMs = () => this.hangGuardMs();
+    return probeContext({ cwd, sha, env, signal, logFile: probeLog, artifactsDir, emit, guardMs });
+  }
+
+  /**
+   * The limit of a probe run where the probe sets none: HANG_GUARD_FACTOR times the longest run that
+   * finished so far, and at least the floor. A commit that hangs (a deadlock, an endless loop) would
+   * otherwise stop the bisect for good; stopped there, its runs count as at least the limit (censored,
+   * as at a timeout), which is as slow as the search needs to place it. Unset before any run finished.
+   */
+  hangGuardMs(): number | undefined {
+    if (!this.longestRunMs) return undefined;
+    return Math.max(hangGuardFloorMs(), HANG_GUARD_FACTOR * this.longestRunMs);
   }
 
   /**
@@ -172,9 +186,14 @@ export class Measurer {
     this.censoredAt = value;
     if (n > 1) return;
     const at = `${value} ${this.options.probe.metric.unit}`.trim();
+    const own = (this.options.probeDefinition as { timeout?: number } | undefined)?.timeout !== undefined;
+    const limit = own
+      ? "the probe's timeout"
+      : `the hang guard (${HANG_GUARD_FACTOR}× the longest run so far, at least ${hangGuardFloorMs() / 1000} s; ` +
+        '--timeout, or the probe\'s timeout, sets the limit)';
     this.options.emit({
       type: 'warning',
-      message: `${sha.slice(0, 10)}: a probe run ran past the probe's timeout and was stopped: ` +
+      message: `${sha.slice(0, 10)}: a probe run ran past ${limit} and was stopped: ` +
         `the probe was too slow (it did not crash). The run counts as a censored sample, at least ${at}; ` +
         'later runs of this commit that time out count the same way.',
     });
@@ -386,6 +405,8 @@ export class Measurer {
           cost.measureSeconds += (performance.now() - t0) / 1000;
         }
         if (signal.aborted) throw new Interrupted();
+        // A run the guard stopped is not a run that finished: the guard must not grow with it.
+        if (!s.censored) this.longestRunMs = Math.max(this.longestRunMs, performance.now() - t0);
         cost.samples++;
         if (keep === 'held') held.set(sha, s);
         else if (keep === 'yes') keepSample(sha, s);
@@ -508,6 +529,11 @@ export async function interruptedMeanwhile(signal: AbortSignal): Promise<boolean
 
 /** Runs of a commit besides its warm-up that can tell whether the warm-up stands out. */
 const STAND_IN_OTHERS = 3;
+
+/** The hang guard (Measurer.hangGuardMs): far beyond any run's noise, and never under a minute. */
+const HANG_GUARD_FACTOR = 20;
+/** PERFBISECT_HANG_GUARD_FLOOR (seconds) lowers the floor, for a test that hangs on purpose. */
+const hangGuardFloorMs = () => Number(process.env.PERFBISECT_HANG_GUARD_FLOOR ?? '') * 1000 || 60_000;
 
 /**
  * A value inside the far-out fences (3 IQR past the quartiles) of at least three others: nothing marks

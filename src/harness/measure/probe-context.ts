@@ -17,6 +17,8 @@ interface CommitEffects {
   logFile: string;
   artifactsDir: string;
   emit: (e: RunEvent) => void;
+  /** The limit of a run the probe gives none (ms): a guard against a commit that hangs (measurer.ts). */
+  guardMs?: () => number | undefined;
 }
 
 /** The effects a probe may use for one commit, each logged, bounded and cleaned up by the harness. */
@@ -30,7 +32,7 @@ export function probeContext(options: CommitEffects): ProbeContext {
     logFile,
     artifactsDir,
     exec: async (command, opts = {}) => {
-      const { timeoutMs } = opts;
+      const timeoutMs = opts.timeoutMs ?? options.guardMs?.();
       const r = await runTimed(command, { cwd, env: { ...env, ...opts.env }, logFile, timeoutMs, signal });
       // Stopped at its timeout: too slow, which every probe reports as such (never as an exit code).
       if (r.timedOut && !r.aborted && timeoutMs) {
