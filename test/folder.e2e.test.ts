@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './fixtures/cli.js';
@@ -36,7 +36,7 @@ describe('started in a folder of the repository: the probe and the build run in 
     const res = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8'));
     expect(res.culprits.map((c: { sha: string }) => c.sha)).toEqual([culprit]);
     expect(res.reproduce).toMatch(/^cd packages\/app && perfbisect --good good --bad bad /);
-    expect(r.all).toMatch(/the probe and the build run in packages\/app\/ of each checkout/);
+    expect(r.all).toMatch(/the command runs in packages\/app\/ of each checkout, as started/);
     // The build ran in the worktrees, not in the user's checkout.
     expect(readdirSync(app)).toEqual(['work.sh']);
     expect(repoState(repo.dir)).toEqual(before);
@@ -73,6 +73,31 @@ describe('started in a folder of the repository: the probe and the build run in 
     );
     expect(r.exitCode, r.all).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')).culprits.map((c: { sha: string }) => c.sha)).toEqual([culprit]);
-    expect(r.all).not.toMatch(/run in packages\/app\//);
+    expect(r.all).not.toMatch(/runs in packages\/app\//);
+  }, 120_000);
+
+  it('keeps samples measured in the folder apart from those measured at the root', async () => {
+    const cache = tempDir('pb-cache-');
+    const run = async (cwd: string) => {
+      const out = tempDir('pb-out-');
+      const args = ['--good', 'good', '--bad', 'bad', '--no-profile', '--json', join(out, 'r.json'), '--', 'sh', '-c', 'sleep 0.03'];
+      const r = await runCli(args, { cwd, cache });
+      expect(r.exitCode === 0 || r.exitCode === 1, r.all).toBe(true);
+      return JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')).cost.cachedBlocks as number;
+    };
+    expect(await run(repo.dir)).toBe(0);
+    // The same command from the folder runs elsewhere: nothing of the root's run is replayed.
+    expect(await run(app)).toBe(0);
+    // Again from the folder: its own blocks are.
+    expect(await run(app)).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('from a folder git does not track, runs at the root as before', async () => {
+    const scratch = join(repo.dir, 'scratch');
+    mkdirSync(scratch, { recursive: true });
+    writeFileSync(join(repo.dir, '.git', 'info', 'exclude'), 'scratch/\n');
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--', 'sh', 'packages/app/work.sh'], { cwd: scratch });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.all).not.toMatch(/runs in scratch/);
   }, 120_000);
 });

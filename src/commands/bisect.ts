@@ -289,8 +289,14 @@ export async function bisectCommand(argv: string[], resuming?: Resuming): Promis
   const repo = await Repo.open(opts.repo ?? process.cwd());
   const fleet = await fleetFrom(opts, repo.root);
   // An ad-hoc command runs where it was typed, as `git bisect run` does; a named probe's commands are
-  // written for the root, where probes.config.ts is.
-  const folder = opts.probe ? '' : repo.folderOf(process.cwd());
+  // written for the root, where probes.config.ts is. A resumed run keeps the folder it started in, and
+  // a folder git does not track (a scratch folder) is in no checkout: the command runs at the root.
+  const recorded = resuming?.events.find((e) => e.type === 'run-start');
+  const folder = recorded
+    ? ((recorded.type === 'run-start' && recorded.folder) || '')
+    : opts.probe
+      ? ''
+      : await repo.trackedFolder(repo.folderOf(process.cwd()), bad);
   if (folder && fleet) {
     throw new UsageError(
       `a fleet's jobs run at the repository's root, and this was started in ${folder}/: start it at ${repo.root}.`,

@@ -74,7 +74,9 @@ export const commandProbe: ProbeKind<typeof commandSchema> = {
       async sample(ctx): Promise<Sample> {
         let r;
         try {
-          r = await ctx.exec(cfg.run, { env: cfg.env, timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined });
+          // Only wall time can count a stopped run (as at least the limit): only it takes the hang guard.
+          const guard = m === 'wall' ? ctx.hangGuardMs() : undefined;
+          r = await ctx.exec(cfg.run, { env: cfg.env, timeoutMs: cfg.timeout ? cfg.timeout * 1000 : guard });
         } catch (e) {
           if (m === 'wall' && e instanceof ProbeTooSlow) return { value: e.timeoutMs, censored: true };
           throw e;

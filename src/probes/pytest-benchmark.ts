@@ -161,7 +161,7 @@ export function pytestSample(
     // A test kept outside the repository is the same file at every commit: no --good brings it.
     const file = cfg.test.split('::')[0];
     const fix = isAbsolute(file)
-      ? `check the path and the test's name (${file} is outside the repository, the same at every commit)`
+      ? `check the path and the test's name (${file} is an absolute path, the same file at every commit)`
       : "benchmarks are often added after the range's good end: use a --good after it was added";
     throw new CommitFailure(
       'probe',

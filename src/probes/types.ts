@@ -68,6 +68,11 @@ export interface ProbeContext {
   warn(message: string): void;
   /** Say something worth knowing that is no problem (which interpreter runs the probe), once per run. */
   note(message: string): void;
+  /**
+   * A limit for a run the probe gives no timeout (ms), or undefined: for a probe that counts a stopped
+   * run as a censored sample, so a commit that hangs does not stop the bisect (the harness's guard).
+   */
+  hangGuardMs(): number | undefined;
   /** Record a file the writeup should link (a profile, a report). */
   artifact(kind: string, path: string): void;
   /** Files under the worktree matching glob patterns (relative paths, sorted). */

@@ -32,7 +32,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         metric = e.metric;
         write(
           `perfbisect: ${e.rangeSize} commits between ${e.good.ref} (${short(e.good.sha)}) and ${e.bad.ref} (${short(e.bad.sha)}) in ${e.repo}` +
-            (e.folder ? `; the probe and the build run in ${e.folder}/ of each checkout` : ''),
+            (e.folder ? `; the command runs in ${e.folder}/ of each checkout, as started` : ''),
         );
         write(
           `probe ${e.probe.name === e.probe.kind ? e.probe.name : `${e.probe.name} (${e.probe.kind})`}: ${e.metric.name}${e.metric.unit ? ` in ${e.metric.unit}` : ''}, ${e.metric.better} is better${e.deterministic ? ', deterministic' : ''}`,

@@ -156,8 +156,12 @@ async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: s
     }
     // A first run in a fresh checkout writes what later runs reuse (Python's bytecode, a tool's caches).
     // Profiled, that work lands in one half of the runs and the halves' difference hides the change as noise.
+    // A run stopped at its limit (a commit that hangs) leaves no profile: more runs would only wait again.
+    const finished = (s: { censored?: boolean } | undefined, sha: string) => {
+      if (s?.censored) throw new Error(`a run of ${sha.slice(0, 10)} was stopped at its limit, unfinished: no profile to compare`);
+    };
     for (const ctx of prepared) {
-      await options.probe.sample(ctx);
+      finished(await options.probe.sample(ctx), ctx.sha);
       if (options.signal.aborted) throw new Error('interrupted');
     }
     for (let run = 0; run < maxRuns; run++) {
@@ -172,12 +176,11 @@ async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: s
         const profiled: ProbeContext = {
           ...ctx,
           env: { ...ctx.env, ...env },
-          exec: (cmd, eo = {}) => ctx.exec(cmd, { ...eo, env: { ...env, ...eo.env } }),
-          spawn: (cmd, so = {}) => ctx.spawn(cmd, { ...so, env: { ...env, ...so.env } }),
+          exec: (cmd, eo = {}) => ctx.exec(cmd, { ...eo, env: withProfiler(env, eo.env) }),
+          spawn: (cmd, so = {}) => ctx.spawn(cmd, { ...so, env: withProfiler(env, so.env) }),
         };
-        await (options.probe.profile
-          ? options.probe.profile.sample(profiled, runDir)
-          : options.probe.sample(profiled));
+        const { profile } = options.probe;
+        finished(await (profile ? profile.sample(profiled, runDir) : options.probe.sample(profiled)), s.sha);
         if (options.signal.aborted) throw new Error('interrupted');
         const files = readdirSync(runDir).map((f) => join(runDir, f));
         const read = (f: string): unknown => {
@@ -301,6 +304,16 @@ async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: s
 }
 
 /** One shell word. */
+
+/**
+ * The profiler's environment under the probe's own: a PYTHONPATH the probe sets (`src`, a plugin's
+ * folder) is joined to the profiler's, whose sitecustomize starts the profile, instead of replacing it.
+ */
+function withProfiler(profiler: Record<string, string>, own: Record<string, string> = {}): Record<string, string> {
+  const env = { ...profiler, ...own };
+  if (profiler.PYTHONPATH && own.PYTHONPATH) env.PYTHONPATH = `${profiler.PYTHONPATH}:${own.PYTHONPATH}`;
+  return env;
+}
 
 /** A culprit without a profile comparison, and why. */
 function noEvidence(c: { sha: string; parent: string }, note: string): Evidence {

@@ -30,7 +30,14 @@ export class Repo {
    */
   folderOf(dir: string): string {
     const rel = relative(this.root, realpathSync(dir));
-    return rel.startsWith('..') || isAbsolute(rel) ? '' : rel.split(sep).join('/');
+    return rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) ? '' : rel.split(sep).join('/');
+  }
+
+  /** `folder` where git tracks it at `ref` (an unknown ref too: resolving it reports that), else ''. */
+  async trackedFolder(folder: string, ref: string): Promise<string> {
+    if (!folder) return '';
+    const r = await execa('git', ['ls-tree', '-d', '--name-only', ref, '--', folder], { cwd: this.root, reject: false });
+    return r.exitCode !== 0 || r.stdout.trim() ? folder : '';
   }
 
   async raw(args: string[]): Promise<string> {

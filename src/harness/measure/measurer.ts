@@ -81,6 +81,8 @@ export class Measurer {
   private readonly ordinals = new Map<string, number>();
   /** The longest probe run that finished in this run (ms), for the hang guard. */
   private longestRunMs = 0;
+  /** A run was stopped: the guard holds still from then on (see take). */
+  private guardFired = false;
   /** Preparation counted per commit minus the wall time it took, summed over blocks (see finishCost). */
   prepareOverlap = 0;
   /** Commits the block just before ran for real (not replayed): they are warm already. */
@@ -172,8 +174,10 @@ export class Measurer {
    * as at a timeout), which is as slow as the search needs to place it. Unset before any run finished.
    */
   hangGuardMs(): number | undefined {
-    if (!this.longestRunMs) return undefined;
-    return Math.max(hangGuardFloorMs(), HANG_GUARD_FACTOR * this.longestRunMs);
+    // A run that measured nothing itself (all replayed) goes by the replayed runs' mean time.
+    const longest = this.longestRunMs || this.secondsPerRun * 1000;
+    if (!longest) return undefined;
+    return Math.max(hangGuardFloorMs(), HANG_GUARD_FACTOR * longest);
   }
 
   /**
@@ -405,8 +409,10 @@ export class Measurer {
           cost.measureSeconds += (performance.now() - t0) / 1000;
         }
         if (signal.aborted) throw new Interrupted();
-        // A run the guard stopped is not a run that finished: the guard must not grow with it.
-        if (!s.censored) this.longestRunMs = Math.max(this.longestRunMs, performance.now() - t0);
+        // Stopped runs are recorded at the limit of their moment: a limit that grew after one was stopped
+        // would rank a later finished run above it, though the stopped one ran at least as long.
+        if (s.censored) this.guardFired = true;
+        else if (!this.guardFired) this.longestRunMs = Math.max(this.longestRunMs, performance.now() - t0);
         cost.samples++;
         if (keep === 'held') held.set(sha, s);
         else if (keep === 'yes') keepSample(sha, s);
@@ -533,7 +539,10 @@ const STAND_IN_OTHERS = 3;
 /** The hang guard (Measurer.hangGuardMs): far beyond any run's noise, and never under a minute. */
 const HANG_GUARD_FACTOR = 20;
 /** PERFBISECT_HANG_GUARD_FLOOR (seconds) lowers the floor, for a test that hangs on purpose. */
-const hangGuardFloorMs = () => Number(process.env.PERFBISECT_HANG_GUARD_FLOOR ?? '') * 1000 || 60_000;
+const hangGuardFloorMs = () => {
+  const s = Number(process.env.PERFBISECT_HANG_GUARD_FLOOR ?? '');
+  return s > 0 ? s * 1000 : 60_000;
+};
 
 /**
  * A value inside the far-out fences (3 IQR past the quartiles) of at least three others: nothing marks

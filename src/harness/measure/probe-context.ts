@@ -17,7 +17,7 @@ interface CommitEffects {
   logFile: string;
   artifactsDir: string;
   emit: (e: RunEvent) => void;
-  /** The limit of a run the probe gives none (ms): a guard against a commit that hangs (measurer.ts). */
+  /** The hang guard (ms) for a probe whose runs count as censored samples when stopped (measurer.ts). */
   guardMs?: () => number | undefined;
 }
 
@@ -32,7 +32,7 @@ export function probeContext(options: CommitEffects): ProbeContext {
     logFile,
     artifactsDir,
     exec: async (command, opts = {}) => {
-      const timeoutMs = opts.timeoutMs ?? options.guardMs?.();
+      const { timeoutMs } = opts;
       const r = await runTimed(command, { cwd, env: { ...env, ...opts.env }, logFile, timeoutMs, signal });
       // Stopped at its timeout: too slow, which every probe reports as such (never as an exit code).
       if (r.timedOut && !r.aborted && timeoutMs) {
@@ -46,6 +46,7 @@ export function probeContext(options: CommitEffects): ProbeContext {
     freePort,
     warn: (message) => emit({ type: 'warning', message: `${sha.slice(0, 10)}: ${message}` }),
     note: (message) => emit({ type: 'warning', message, note: true }),
+    hangGuardMs: () => options.guardMs?.(),
     artifact: (kind, path) => {
       mkdirSync(artifactsDir, { recursive: true });
       emit({ type: 'artifact', sha, kind, path });
