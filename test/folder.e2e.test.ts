@@ -82,7 +82,8 @@ describe('started in a folder of the repository: the probe and the build run in 
       const out = tempDir('pb-out-');
       const args = ['--good', 'good', '--bad', 'bad', '--no-profile', '--json', join(out, 'r.json'), '--', 'sh', '-c', 'sleep 0.03'];
       const r = await runCli(args, { cwd, cache });
-      expect(r.exitCode === 0 || r.exitCode === 1, r.all).toBe(true);
+      // No step here: found, none or undecided (the noise of a busy machine) all write the result.
+      expect([0, 1, 6], r.all).toContain(r.exitCode);
       return JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')).cost.cachedBlocks as number;
     };
     expect(await run(repo.dir)).toBe(0);
