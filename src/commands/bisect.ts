@@ -291,9 +291,9 @@ export async function bisectCommand(argv: string[], resuming?: Resuming): Promis
   // An ad-hoc command runs where it was typed, as `git bisect run` does; a named probe's commands are
   // written for the root, where probes.config.ts is. A resumed run keeps the folder it started in, and
   // a folder git does not track (a scratch folder) is in no checkout: the command runs at the root.
-  const recorded = resuming?.events.find((e) => e.type === 'run-start');
+  const recorded = resuming?.events.find((e): e is Extract<LoggedEvent, { type: 'run-start' }> => e.type === 'run-start');
   const folder = recorded
-    ? ((recorded.type === 'run-start' && recorded.folder) || '')
+    ? (recorded.folder ?? '')
     : opts.probe
       ? ''
       : await repo.trackedFolder(repo.folderOf(process.cwd()), bad);

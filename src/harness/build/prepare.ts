@@ -245,7 +245,7 @@ export class Preparer {
         if (!ahead) this.options.emit({ type: 'phase', sha, phase: 'build' });
         const t0 = now();
         const r = await runShell(this.pinned(build, ahead), {
-          cwd: folder ? join(dir, folder) : dir,
+          cwd: join(dir, folder ?? ''),
           env,
           logFile,
           signal: this.options.signal,

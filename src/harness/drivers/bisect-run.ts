@@ -26,17 +26,15 @@ import { checkDepRepoNames } from '../deps/repos.js';
  * emit every step as an event, and write the result and writeup. All effects of a bisect live here.
  */
 export async function runBisect(
-  given: BisectOptions,
+  options: BisectOptions,
   events: EventStream,
   signal: AbortSignal,
 ): Promise<BisectRunResult> {
   const started = performance.now();
-  const repo = await Repo.open(given.repoDir);
-  const recorded = given.resume?.events.find(
+  const repo = await Repo.open(options.repoDir);
+  const recorded = options.resume?.events.find(
     (e): e is Extract<RunEvent, { type: 'run-start' }> => e.type === 'run-start',
   );
-  // A resumed run measures in the folder the run started in, wherever it is resumed from.
-  const options = recorded ? { ...given, folder: recorded.folder ?? '' } : given;
   const good = await repo.resolve(recorded?.good.sha ?? options.good, '--good');
   const bad = await repo.resolve(recorded?.bad.sha ?? options.bad, '--bad');
   if (good === bad)

@@ -126,7 +126,7 @@ async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: s
   for (const s of Object.values(sides)) {
     const root = await options.prepare(s.sha);
     roots.push(root);
-    const cwd = options.folder ? join(root, options.folder) : root;
+    const cwd = join(root, options.folder ?? '');
     const env = { ...(process.env as Record<string, string>), ...options.env, PERFBISECT_COMMIT: s.sha };
     contexts.set(
       s.sha,

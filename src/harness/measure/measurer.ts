@@ -162,7 +162,7 @@ export class Measurer {
     const probeLog = join(runDir, 'logs', `${sha.slice(0, 12)}-probe.log`);
     const artifactsDir = join(runDir, 'artifacts', sha.slice(0, 12));
     const env = { ...this.baseEnv, PERFBISECT_COMMIT: sha };
-    const cwd = this.options.folder ? join(dir, this.options.folder) : dir;
+    const cwd = join(dir, this.options.folder ?? '');
     const guardMs = () => this.hangGuardMs();
     return probeContext({ cwd, sha, env, signal, logFile: probeLog, artifactsDir, emit, guardMs });
   }
@@ -400,19 +400,21 @@ export class Measurer {
       const take = async (sha: string, keep: 'yes' | 'no' | 'held') => {
         const t0 = performance.now();
         let s: Sample;
+        let ranMs = 0;
         try {
           options.hush?.(true);
           s = await probe.sample(ctxs.get(sha)!).catch((e) => blame(e, sha));
         } finally {
           options.hush?.(false);
-          this.costOf(sha).measure += (performance.now() - t0) / 1000;
-          cost.measureSeconds += (performance.now() - t0) / 1000;
+          ranMs = performance.now() - t0;
+          this.costOf(sha).measure += ranMs / 1000;
+          cost.measureSeconds += ranMs / 1000;
         }
         if (signal.aborted) throw new Interrupted();
         // Stopped runs are recorded at the limit of their moment: a limit that grew after one was stopped
         // would rank a later finished run above it, though the stopped one ran at least as long.
         if (s.censored) this.guardFired = true;
-        else if (!this.guardFired) this.longestRunMs = Math.max(this.longestRunMs, performance.now() - t0);
+        else if (!this.guardFired) this.longestRunMs = Math.max(this.longestRunMs, ranMs);
         cost.samples++;
         if (keep === 'held') held.set(sha, s);
         else if (keep === 'yes') keepSample(sha, s);
