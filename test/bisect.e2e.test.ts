@@ -116,13 +116,17 @@ describe('perfbisect end to end (command probe)', () => {
   });
 
   it('exits 6, undecided, when the noise neither shows nor rules out a change worth bisecting', async () => {
-    // Each run sleeps 100-399 ms at random; bad sleeps 20 ms more. Six samples cannot tell.
+    // Good alternates 100 ms and 400 ms runs; the later commits sleep a steady 270 ms, 8% over good's mean.
+    // A fixed pattern, not random sleeps: random ones now and then fall apart far enough for six samples to
+    // show a step. Whichever run pairs with whichever, half of good lies on each side of bad.
+    const counters = tempDir('pb-nap-');
+    const alternating = `f=${counters}/n; n=$(cat "$f" 2>/dev/null || echo 0); echo $((n + 1)) > "$f"\n`
+      + 'if [ $((n % 2)) = 0 ]; then sleep 0.1; else sleep 0.4; fi\n';
     const repo = new FixtureRepo();
     cleanups.push(() => repo.cleanup());
-    const nap = (extra: number) => `sleep "$(printf '0.%03d' $(( RANDOM % 300 + 100 + ${extra} )))"\n`;
-    repo.commit('initial', { 'work.sh': nap(0) });
+    repo.commit('initial', { 'work.sh': alternating });
     repo.tag('good');
-    repo.commit('change 1', { 'work.sh': nap(20) });
+    repo.commit('change 1', { 'work.sh': 'sleep 0.27\n' });
     repo.commit('change 2', { 'notes.txt': '2' });
     repo.tag('bad');
     const out = tempDir('pb-out-');
