@@ -3,6 +3,7 @@
  * never profiled again on a replay, counters present as 0, and every culprit number saying which
  * samples it comes from.
  */
+import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -132,5 +133,23 @@ describe('where the time went', () => {
     expect(r2.evidence![0].after!.startsWith(r2.runDir)).toBe(true);
     expect(readFileSync(join(r2.runDir, 'writeup.md'), 'utf8')).not.toMatch(/profiling the culprit/);
     expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
-  }, 300_000);
+
+    // The same trees under other commits (a rebased branch): the stored evidence is replayed, under
+    // this history's names, not the ones it was profiled under.
+    const copy = tempDir('pb-rebased-');
+    await execa('git', ['clone', '-q', repo.dir, copy]);
+    await execa('git', ['filter-branch', '-f', '--env-filter', 'export GIT_AUTHOR_NAME=Rebased', '--tag-name-filter', 'cat', '--', '--all'], {
+      cwd: copy, env: { FILTER_BRANCH_SQUELCH_WARNING: '1' },
+    });
+    const renamed = (await execa('git', ['rev-list', '--reverse', 'HEAD'], { cwd: copy })).stdout.split('\n');
+    expect(renamed[3]).not.toBe(shas[3]);
+    const third = await runCli(args('3.json'), { cwd: copy, cache });
+    expect(third.exitCode, third.all).toBe(0);
+    const r3 = readJson(join(out, '3.json'));
+    expect(r3.culprit?.sha).toBe(renamed[3]);
+    expect(third.stdout).toContain(`evidence ${renamed[3].slice(0, 10)}: from the cache`);
+    expect(r3.evidence?.[0]).toMatchObject({ culprit: renamed[3], parent: renamed[2] });
+    const md3 = readFileSync(join(r3.runDir, 'writeup.md'), 'utf8');
+    for (const old of shas) expect(md3).not.toContain(old.slice(0, 10));
+  }, 400_000);
 });

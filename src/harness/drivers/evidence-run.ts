@@ -53,7 +53,10 @@ export async function collectEvidence(options: EvidenceOptions): Promise<Evidenc
   const out: Evidence[] = [];
   for (const c of options.culprits) {
     if (options.signal.aborted) break;
-    const stored = options.store?.get(c, join(options.runDir, 'evidence', c.sha.slice(0, 12)));
+    const hit = options.store?.get(c, join(options.runDir, 'evidence', c.sha.slice(0, 12)));
+    // Stored by tree: an earlier run may have profiled the same code under other commits (a rebased
+    // branch, another clone), whose names must not reach this run's writeup.
+    const stored = hit && { ...hit, culprit: c.sha, parent: c.parent };
     if (stored) {
       const note = stored.note ? { note: stored.note } : {};
       const { profiler } = stored;
