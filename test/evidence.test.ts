@@ -3,7 +3,7 @@ import { Function as PprofFunction, Line, Location, Profile, Sample, StringTable
 import { describe, expect, it } from 'vitest';
 import { changedFileFor, mapParentLine, parseUnifiedDiff } from '../src/evidence/changes.js';
 import { alignToCulprit, compareProfiles, hotChangedLines, ownCode, profileNoise } from '../src/evidence/compare.js';
-import { aggregateV8, relativeFile, type CpuProfile } from '../src/evidence/cpuprofile.js';
+import { aggregateV8, PROFILER_PRELOAD, relativeFile, type CpuProfile } from '../src/evidence/cpuprofile.js';
 import { buildEvidence } from '../src/evidence/evidence.js';
 import { renderDiffFlameGraph } from '../src/evidence/flamegraph.js';
 import { emptyAggregate, fnKey } from '../src/evidence/types.js';
@@ -88,6 +88,15 @@ describe('evidence: pure parts', () => {
     expect(a.lines.get('src/checksum.js:3')?.self).toBeCloseTo(300);
     expect(aggregateV8([[parentProfile()]], [root]).totalMs).toBeCloseTo(100);
     expect(relativeFile('node:internal/x', [root])).toBe('node:internal/x');
+  });
+
+  it("leaves out the profiler preload's own frames, which run in every profiled process", () => {
+    const preload = { id: 6, callFrame: { functionName: 'write', url: `file:///cache/runs/r1/evidence/abc/${PROFILER_PRELOAD}`, lineNumber: 20 }, children: [] };
+    const p = culpritProfile();
+    p.nodes[0].children = [2, 6];
+    const a = aggregateV8([[profile([...p.nodes, preload], { 2: 20, 3: 80, 4: 300, 6: 7 })]], [root]);
+    expect(a.totalMs).toBeCloseTo(400);
+    expect([...a.fns.values()].map((f) => f.function)).not.toContain('write');
   });
 
   it('ranks the added helper first, tied to the change, and the unchanged-but-shifted caller as modified', () => {

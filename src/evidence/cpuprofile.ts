@@ -25,6 +25,13 @@ export function isCpuProfile(x: unknown): x is CpuProfile {
 const skipped = new Set(['(root)', '(idle)']);
 
 /**
+ * The file name of the preload that starts the profiler in each Node process: its own frames (starting
+ * the profiler, writing the profile at exit) are not the program's and are left out.
+ */
+export const PROFILER_PRELOAD = 'perfbisect-node-profiler.cjs';
+const ours = (url: string) => url.endsWith(`/${PROFILER_PRELOAD}`);
+
+/**
  * The repository-relative path of a script, so the same function at the parent's and the culprit's
  * worktree (different folders) gets the same key. Code outside the worktree keeps its URL.
  */
@@ -85,7 +92,7 @@ export function addCpuProfile(agg: ProfileAggregate, p: CpuProfile, roots: strin
     const f = todo.pop()!;
     const n = byId.get(f.id);
     if (!n) continue;
-    if (f.id !== root.id && skipped.has(n.callFrame.functionName)) continue;
+    if (f.id !== root.id && (skipped.has(n.callFrame.functionName) || ours(n.callFrame.url))) continue;
     let flame = f.flame;
     let stack = f.stack;
     if (f.id !== root.id) {

@@ -106,7 +106,7 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
       hashOf({
         // Bumped when how evidence is gathered or read changes (how long Go profiles run, which
         // Pythons are profiled, what a row names), so old entries are not replayed.
-        v: 4,
+        v: 5,
         probe: options.probeDefinition,
         build: measurer.buildCommand ?? null,
         ...(options.folder ? { folder: options.folder } : {}),

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PROFILER_PRELOAD } from '../../evidence/cpuprofile.js';
 
 /**
  * Node 20 refuses --cpu-prof in NODE_OPTIONS, but allows --require. This preload starts V8's sampling
@@ -49,7 +50,7 @@ export function nodeProfilerEnv(
   baseNodeOptions: string | undefined,
 ): (outDir: string) => Record<string, string> {
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'perfbisect-node-profiler.cjs');
+  const file = join(dir, PROFILER_PRELOAD);
   writeFileSync(file, preload);
   const nodeOptions = `${baseNodeOptions ? baseNodeOptions + ' ' : ''}--require "${file.replace(/(["\\])/g, '\\$1')}"`;
   return (outDir) => ({ NODE_OPTIONS: nodeOptions, PERFBISECT_CPU_PROF_DIR: outDir });
