@@ -839,4 +839,18 @@ describe('the threshold line', () => {
     }
     expect([...seen].sort()).toEqual(['to half the shift', 'to the noise']);
   });
+
+  it('says the change it halved for a deterministic metric, in the same form', () => {
+    const at = (bad: number) => {
+      const e = new BisectEngine(linearCommits(9), { good: shaOf(0), bad: shaOf(8) }, {
+        better: 'lower', deterministic: true, minSamples: 1, maxSamples: 1, confidence: 0.95,
+      }, seededRng(1));
+      const step = e.next();
+      if (step.type === 'measure') e.record(interleaved(step, (sha) => (sha === shaOf(0) ? 1000 : bad)));
+      return e.currentThreshold!;
+    };
+    expect(at(1040)).toEqual({ value: 0.02, source: 'default: half the good→bad change (4.0%), at most 5%' });
+    expect(at(1500).value).toBe(0.05);
+    expect(at(1000)).toEqual({ value: 0.01, source: 'default: 1% (good→bad did not worsen)' });
+  });
 });

@@ -773,7 +773,8 @@ export class BisectEngine {
     if (this.opts.threshold !== undefined) return;
     if (this.opts.deterministic) {
       this.threshold = delta > 0 ? Math.min(0.05, delta / 2) : 0.01;
-      this.thresholdSource = `default: half the good→bad change of ${pct(delta)}, at most 5%`;
+      this.thresholdSource =
+        delta > 0 ? `default: half the good→bad change (${pct(delta)}), at most 5%` : 'default: 1% (good→bad did not worsen)';
       return;
     }
     const threshold = Math.max(0.01, Math.min(delta / 2, Math.max(0.05, resolvable)));
