@@ -7,7 +7,7 @@ import { aggregateV8, PROFILER_PRELOAD, relativeFile, type CpuProfile } from '..
 import { buildEvidence } from '../src/evidence/evidence.js';
 import { renderDiffFlameGraph } from '../src/evidence/flamegraph.js';
 import { emptyAggregate, fnKey } from '../src/evidence/types.js';
-import { changeNote, renderEvidence } from '../src/report/evidence.js';
+import { absentBefore, changeNote, renderEvidence } from '../src/report/evidence.js';
 import { aggregatePprof } from '../src/evidence/pprof.js';
 
 const root = '/wt/abc';
@@ -125,6 +125,13 @@ describe('evidence: pure parts', () => {
     expect(top[0]).toMatchObject({ function: 'helper', inChange: false, calledFrom: { function: 'work', file: 'src/work.js', line: 2 } });
     // It is the caller that changed, not the row's function.
     expect(changeNote(top[0])).toBe('called from `work` (src/work.js:2), which this commit changed');
+    // A profile without function start lines (Go 1.19's pprof): the file alone, not ":0".
+    const noLine = { ...top[0], calledFrom: { function: 'finalizeList', file: 'block.go', line: 0 } };
+    expect(changeNote(noLine)).toBe('called from `finalizeList` (block.go), which this commit changed');
+    // Absent from the parent's profile: new only where the commit added it.
+    expect(absentBefore({ ...top[0], new: true })).toBe(' (no samples at the parent)');
+    expect(absentBefore({ ...top[0], new: true, inChange: 'added' })).toBe(' (new)');
+    expect(absentBefore(top[0])).toBe('');
     // The changed line carries 10% of the time: quoted as carrying the cost, unless that is below the floor.
     expect(hotChangedLines(after, changes).map((l) => l.line)).toEqual([7]);
     expect(hotChangedLines(after, changes, 8, 0.2)).toEqual([]);
@@ -286,7 +293,7 @@ describe('evidence: pure parts', () => {
     const svg = renderDiffFlameGraph(before, after, { title: 't' });
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     expect(svg).toContain('&lt;check&amp;sum&gt;');
-    expect(svg).toContain('absent (new)');
+    expect(svg).toContain('parent no samples');
     expect(svg).not.toMatch(/<check/);
     expect(svg).toContain('fill="rgb(255,60,60)"');
   });

@@ -54,7 +54,7 @@ export function renderDiffFlameGraph(
         const ms = (v: number, runs: number) => (v / Math.max(1, runs)).toFixed(2);
         const label =
           `${fn}${file ? ` ${file}:${line}` : ''}: ${ms(c.total, after.runs)} ms/run (${(shareAfter * 100).toFixed(1)}%), ` +
-          `parent ${bc ? `${ms(bc.total, before.runs)} ms/run (${(shareBefore * 100).toFixed(1)}%)` : 'absent (new)'}, ${delta >= 0 ? '+' : ''}${delta.toFixed(1)} points`;
+          `parent ${bc ? `${ms(bc.total, before.runs)} ms/run (${(shareBefore * 100).toFixed(1)}%)` : 'no samples'}, ${delta >= 0 ? '+' : ''}${delta.toFixed(1)} points`;
         const chars = Math.floor((w - 6) / 7);
         const text =
           chars >= 3

@@ -20,11 +20,18 @@ export function changeNote(r: EvidenceRow): string {
   if (r.evaluated) return `run through eval or new Function, defined in ${md(r.file)}:${r.line}`;
   const under = r.under ? `under ${mdCode(r.under.function, { inTable: true })} (${where(r.under)})` : '';
   if (r.calledFrom)
-    return `${under ? `${under}, ` : ''}called from ${mdCode(r.calledFrom.function, { inTable: true })} (${md(r.calledFrom.file)}:${r.calledFrom.line}), which this commit changed`;
+    return `${under ? `${under}, ` : ''}called from ${mdCode(r.calledFrom.function, { inTable: true })} (${where(r.calledFrom)}), which this commit changed`;
   if (under) return under;
   if (collectsGarbage(r)) return 'reclaiming memory: the code allocates more';
   return '';
 }
+
+/**
+ * Beside a function the parent's profile has no samples of: new where the commit added it, else only
+ * unsampled there (too brief for the profiler, or not called).
+ */
+export const absentBefore = (r: EvidenceRow): string =>
+  !r.new ? '' : r.inChange === 'added' ? ' (new)' : ' (no samples at the parent)';
 
 /** The runtime's garbage collector as a CPU profile names it (V8, Go). */
 const collectsGarbage = (r: EvidenceRow | undefined) =>
@@ -78,7 +85,7 @@ export function renderEvidence(list: Evidence[] | undefined): string[] {
       );
       for (const r of e.top) {
         L.push(
-          `| ${mdCode(r.function, { inTable: true })}${r.new ? ' (new)' : ''} | ${where(r)} | ${ms(r.selfBefore)} | ${ms(r.selfAfter)} | ${ms(r.totalBefore)} → ${ms(r.totalAfter)} | ${pts(r.delta)} | ${r.deltaMs >= 0 ? '+' : ''}${ms(r.deltaMs)} | ${changeNote(r)} |`,
+          `| ${mdCode(r.function, { inTable: true })}${absentBefore(r)} | ${where(r)} | ${ms(r.selfBefore)} | ${ms(r.selfAfter)} | ${ms(r.totalBefore)} → ${ms(r.totalAfter)} | ${pts(r.delta)} | ${r.deltaMs >= 0 ? '+' : ''}${ms(r.deltaMs)} | ${changeNote(r)} |`,
         );
       }
       L.push('');

@@ -2,6 +2,7 @@ import type { Evidence, EvidenceRow } from '../evidence/types.js';
 import { fmtConfidence, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
 import { md, mdCode, mdFence } from './escape.js';
 import { fitBody, hiddenMarker } from './github-markdown.js';
+import { absentBefore } from './evidence.js';
 import { improvementText } from './improvements.js';
 import type { ResultCulprit, RunResult } from './result.js';
 
@@ -127,7 +128,7 @@ function evidenceSummary(e: Evidence | undefined): string[] {
   if (e.top.length > 1) {
     L.push('| Function | Where | Δ share | Δ self/run | Change |', '|---|---|---|---|---|');
     for (const row of e.top.slice(0, 3)) {
-      const fn = `${mdCode(row.function, { inTable: true })}${row.new ? ' (new)' : ''}`;
+      const fn = `${mdCode(row.function, { inTable: true })}${absentBefore(row)}`;
       L.push(`| ${fn} | ${where(row, true)} | ${pts(row.delta)} | ${ms(row.deltaMs)} | ${note(row, true)} |`);
     }
     L.push('');

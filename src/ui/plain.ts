@@ -143,7 +143,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         if (e.note) write(`evidence ${short(e.sha)}: ${e.note}`);
         e.top.forEach((r, k) =>
           write(
-            `evidence ${short(e.sha)} #${k + 1}: ${r.function} ${r.file ? `${r.file}${r.line ? `:${r.line}` : ''}` : '(native)'} ${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(1)} pts of the time${r.inChange ? `, ${r.inChange} by this commit` : ''}${r.under ? `, under ${r.under.function} ${r.under.file}${r.under.line ? `:${r.under.line}` : ''}` : ''}${r.calledFrom ? `, called from ${r.calledFrom.function} ${r.calledFrom.file}:${r.calledFrom.line}, which this commit changed` : ''}`,
+            `evidence ${short(e.sha)} #${k + 1}: ${r.function} ${r.file ? `${r.file}${r.line ? `:${r.line}` : ''}` : '(native)'} ${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(1)} pts of the time${r.inChange ? `, ${r.inChange} by this commit` : ''}${r.under ? `, under ${r.under.function} ${r.under.file}${r.under.line ? `:${r.under.line}` : ''}` : ''}${r.calledFrom ? `, called from ${r.calledFrom.function} ${r.calledFrom.file}${r.calledFrom.line ? `:${r.calledFrom.line}` : ''}, which this commit changed` : ''}`,
           ),
         );
         break;
