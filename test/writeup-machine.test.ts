@@ -27,6 +27,11 @@ describe('the writeup on a machine whose speed moved', () => {
     );
   });
 
+  it("says when the samples that moved are an earlier run's, replayed from the cache", () => {
+    const [line] = machineMoved({ ...run(7761), noise: { cv: 0.05, replayed: true } } as unknown as RunResult, val);
+    expect(line).toMatch(/^\*\*The machine's speed moved while these samples were taken \(an earlier run's, from the cache\)\*\*: good measured/);
+  });
+
   it('stays quiet within the threshold', () => {
     expect(machineMoved(run(10500), val)).toEqual([]);
   });

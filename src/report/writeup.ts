@@ -385,7 +385,9 @@ export function machineMoved(r: RunResult, val: (v: number) => string): string[]
   if (r.speedDrift) moved.push(driftText(r.speedDrift));
   if (!moved.length) return [];
   return [
-    `**The machine's speed moved during the run**: ${moved.join('; ')}. Each verdict is checked against samples ` +
+    // A replay's samples are an earlier run's: they moved then, not during this run.
+    `**The machine's speed moved ${r.noise?.replayed ? "while these samples were taken (an earlier run's, from the cache)" : 'during the run'}**: ` +
+      `${moved.join('; ')}. Each verdict is checked against samples ` +
       'taken beside it, so the verdicts stand; the medians below were taken at different times and are not comparable across rows.',
     '',
   ];
