@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../src/report/result.js';
@@ -33,6 +33,8 @@ describe('evidence at the culprit (go)', () => {
     expect(ev.top[0], JSON.stringify(ev.top.slice(0, 3))).toMatchObject({ function: 'example.com/gob.checksum', file: 'checksum.go', inChange: 'added', new: true });
     expect(ev.before!.endsWith('.pprof') && ev.after!.endsWith('.pprof')).toBe(true);
     expect(readFileSync(join(ev.after!, '..', 'pprof-diff.txt'), 'utf8')).toContain('checksum');
+    // The culprit's folder holds what was found, not the Node and Python profiler hooks.
+    expect(readdirSync(join(ev.after!, '..')).filter((f) => /profiler|python-site/.test(f))).toEqual([]);
     expect(readFileSync(join(out, 'w.md'), 'utf8')).toContain("Profiled with Go's pprof");
   }, 600_000);
 });

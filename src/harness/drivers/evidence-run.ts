@@ -112,8 +112,10 @@ async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: s
   const own = options.probe.profile?.profiler;
   // Every Node.js and Python process the probe starts profiles itself into the run's folder.
   const base = { ...process.env, ...options.env };
-  const nodeEnv = nodeProfilerEnv(dir, base.NODE_OPTIONS);
-  const pyEnv = pythonProfilerEnv(dir, base.PYTHONPATH);
+  // The hooks live beside the run's evidence, not in a culprit's folder, which holds only what it found.
+  const hooks = join(options.runDir, 'profilers');
+  const nodeEnv = nodeProfilerEnv(hooks, base.NODE_OPTIONS);
+  const pyEnv = pythonProfilerEnv(hooks, base.PYTHONPATH);
   const profEnv = (runDir: string) => ({ ...nodeEnv(runDir), ...pyEnv(runDir) });
   type SideRuns = {
     sha: string; v8: CpuProfile[][]; py: PstatsDump[][]; go: Uint8Array[][]; files: string[][];
