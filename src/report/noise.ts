@@ -121,20 +121,16 @@ export function cpuWouldHelp<T extends Pick<NoiseReport, 'cv' | 'cpuCv' | 'cpuSh
   return n.cpuCv !== undefined && n.cpuCv > 0 && (n.cpuShare ?? 0) >= 0.2 && n.cv > 0.02 && n.cpuCv < n.cv / 1.4;
 }
 
-type MachineNoise = Pick<NoiseReport, 'cv' | 'cpuCv' | 'cpuShare' | 'cores' | 'load' | 'busy' | 'loaded' | 'resumed'>;
+type MachineNoise = Pick<NoiseReport, 'cv' | 'cpuCv' | 'cpuShare' | 'cores' | 'load' | 'busy' | 'others' | 'loaded' | 'resumed'>;
+/** How busy the machine is, as /proc or the load average tell. */
+type Busy = Pick<NoiseReport, 'cores' | 'load' | 'busy' | 'others'>;
 
 /** How busy the machine is, and whether CPU time would be the quieter metric. */
 function machineLines(n: MachineNoise, metricName: string, costs: string): string[] {
   const out: string[] = [];
   if (n.loaded) {
-    const who = n.busy
-      .map((b) => `${termText(b.name)} (pid ${b.pid}, ${Math.round(b.cpu * 100)}% of a core)`)
-      .join(', ');
     const when = n.resumed ? ' when the interrupted run measured the endpoints' : '';
-    out.push(
-      `machine busy${when}: ${howBusy(n)}${who ? `; ${who}` : ''}: ` +
-        `${termText(metricName)} is noisier and ${costs}`,
-    );
+    out.push(`machine busy${when}: ${busyText(n)}: ${termText(metricName)} is noisier and ${costs}`);
   }
   if (cpuWouldHelp(n)) {
     out.push(
@@ -164,6 +160,20 @@ export function undecidedText(bar: number): string {
     `undecided: the noise hides whether bad is slower than good by ${fmtPct(bar)} or more (not shown, not ruled out); ` +
     'try --metric cpu for a command, more samples (--max-samples), a quieter machine, or --threshold for a larger change'
   );
+}
+
+/** How busy, and the busiest other processes by name. */
+function busyText(n: Busy): string {
+  const who = n.busy.map((b) => `${termText(b.name)} (pid ${b.pid}, ${Math.round(b.cpu * 100)}% of a core)`).join(', ');
+  return `${howBusy(n)}${who ? `; ${who}` : ''}`;
+}
+
+/**
+ * Said when the verdicts fall behind their forecast on a machine that was quiet at the endpoints and is
+ * busy now: the likeliest reason for the pace, which the endpoints' line could not name.
+ */
+export function busyNowText(n: Busy, metricName: string): string {
+  return `the machine has become busy since the endpoints: ${busyText(n)}: ${termText(metricName)} is noisier, so verdicts take more samples`;
 }
 
 /** What other work took, where /proc tells; else the load average (which counts perfbisect's own builds too). */

@@ -7,7 +7,7 @@ import { ciBuildSource } from '../build/ci-artifacts.js';
 import { runRounds } from '../fleet/rounds.js';
 import { confidenceWithin, forecast, paceBeyondForecast, type Forecast } from '../../bisect/forecast.js';
 import { rehearse } from '../../bisect/rehearsal.js';
-import { steadierMetric } from '../../report/noise.js';
+import { busyNowText, steadierMetric } from '../../report/noise.js';
 import { isLoaded, machineLoad } from '../process/machine-load.js';
 import { CommitFailure, ExitCode, UsageError } from '../../errors.js';
 import type { CommitMeta, EventStream, NoiseReport, RunEvent } from '../../events.js';
@@ -160,6 +160,13 @@ export async function runBisect(
     // The verdicts' pace is counted from the endpoints' decision (or the end of a resumed run's replay).
     let paceFrom: { at: number; verdicts: number } | undefined;
     let paceSaid: number | undefined;
+    let busyNowSaid = false;
+    const sayIfBusyNow = async () => {
+      const load = await machineLoad();
+      if (!isLoaded(load) || busyNowSaid || signal.aborted) return;
+      busyNowSaid = true;
+      emit({ type: 'warning', message: busyNowText(load, probe.metric.name), note: true });
+    };
     let wasReplaying = false;
     // --budget counts the minutes the interrupted run had been going too.
     const budgetStart = started - (replay?.minutes ?? 0) * 60_000;
@@ -211,6 +218,8 @@ export async function runBisect(
         if (pace) {
           paceSaid = pace.seconds + pace.secondsLeft;
           emit({ type: 'pace', pace });
+          // Quiet at the endpoints: whether other work has started since is what explains the pace.
+          if (!noise.loaded && !noise.replayed && !busyNowSaid) void sayIfBusyNow();
         }
       }
       const shown = JSON.stringify(search);
