@@ -161,6 +161,7 @@ export async function runBisect(
     let paceFrom: { at: number; verdicts: number } | undefined;
     let paceSaid: number | undefined;
     let busyNowSaid = false;
+    let busyCheck: Promise<void> = Promise.resolve();
     const sayIfBusyNow = async () => {
       const load = await machineLoad();
       if (!isLoaded(load) || busyNowSaid || signal.aborted) return;
@@ -219,7 +220,7 @@ export async function runBisect(
           paceSaid = pace.seconds + pace.secondsLeft;
           emit({ type: 'pace', pace });
           // Quiet at the endpoints: whether other work has started since is what explains the pace.
-          if (!noise.loaded && !noise.replayed && !busyNowSaid) void sayIfBusyNow();
+          if (!noise.loaded && !noise.replayed && !busyNowSaid) busyCheck = sayIfBusyNow().catch(() => undefined);
         }
       }
       const shown = JSON.stringify(search);
@@ -324,6 +325,8 @@ export async function runBisect(
       progress();
     }
     const outcome = (engine.next() as { type: 'done'; outcome: Outcome }).outcome;
+    // The look at the machine ends before the run does: its note belongs before the run's end in the log.
+    await busyCheck;
     return await finishBisect({
       options,
       outcome,
