@@ -107,10 +107,17 @@ describe('verdicts at the cost the evidence needs', () => {
   });
 
   it('says the noise again when the endpoints are decided if further looks changed it, as the threshold uses', async () => {
-    // Every run counts itself: the first 14 (the first look and its warm-ups) take 100 or 200 ms at
-    // random, whichever commit runs, so the first look cannot decide; later runs are steady, bad 40% slower.
+    // Every run counts itself: the first 14 (the first look and its warm-ups) take 200 and 100 ms by turns,
+    // each commit from its own count, so good and bad show the same runs and the first look cannot decide
+    // (random ones now and then fell apart far enough for it to rule a regression out); later runs are
+    // steady, bad 40% slower.
     const counter = join(tempDir('pb-count-'), 'n');
-    const work = (later: number) => countedRun(`if [ $n -le 14 ]; then sleep 0.$(( RANDOM % 2 + 1 )); else sleep ${later}; fi`);
+    const own = (later: number) => `"$PB_COUNTER-${later}"`;
+    const work = (later: number) =>
+      countedRun(
+        `m=$(( $(cat ${own(later)} 2>/dev/null || echo 0) + 1 )); echo $m > ${own(later)}\n` +
+          `if [ $n -le 14 ]; then sleep 0.$(( m % 2 + 1 )); else sleep ${later}; fi`,
+      );
     const repo = new FixtureRepo();
     cleanups.push(() => repo.cleanup());
     repo.commit('initial', { 'work.sh': work(0.1) });
@@ -119,7 +126,6 @@ describe('verdicts at the cost the evidence needs', () => {
     repo.commit('change 2', { 'n/2': '2' });
     repo.tag('bad');
     const out = tempDir('pb-out-');
-    // bash: dash, the host's sh, has no $RANDOM.
     const r = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--json', join(out, 'r.json'), '--', 'bash', 'work.sh'], {
       cwd: repo.dir,
       env: { PB_COUNTER: counter },
