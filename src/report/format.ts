@@ -75,6 +75,9 @@ export function direction(m: MetricInfo): string {
 
 export const short = (sha: string) => sha.slice(0, 10);
 
+/** `file:line`, or the file alone where the profiler gave no line (0: Go's pprof before 1.20). */
+export const fileLine = (at: { file: string; line: number }) => (at.line ? `${at.file}:${at.line}` : at.file);
+
 /** A subject cut at a word boundary, with an ellipsis, where it is longer than `max`. */
 export function clip(text: string, max: number): string {
   if (text.length <= max) return text;

@@ -1,5 +1,5 @@
 import type { Evidence, EvidenceRow } from '../evidence/types.js';
-import { fmtConfidence, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
+import { fileLine, fmtConfidence, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
 import { md, mdCode, mdFence } from './escape.js';
 import { fitBody, hiddenMarker } from './github-markdown.js';
 import { absentBefore } from './evidence.js';
@@ -138,7 +138,7 @@ function evidenceSummary(e: Evidence | undefined): string[] {
 
 function where(r: EvidenceRow, inTable = false): string {
   return r.file
-    ? mdCode(`${r.file}${r.line ? `:${r.line}` : ''}`, { inTable })
+    ? mdCode(fileLine(r), { inTable })
     : r.line
       ? '(evaluated code)'
       : '(native)';

@@ -1,6 +1,6 @@
 import { leanShown, type CommitVerdict } from '../bisect/outcome.js';
 import type { EventStream, RunEvent } from '../events.js';
-import { fmtChange, fmtChangeInterval, fmtConfidence, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, measuredBeside, short, clip } from '../report/format.js';
+import { fmtChange, fmtChangeInterval, fmtConfidence, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, measuredBeside, short, clip, fileLine } from '../report/format.js';
 import { termText } from '../report/escape.js';
 import type { MetricInfo } from '../probes/types.js';
 import { noiseLines, paceLine, undecidedText } from '../report/noise.js';
@@ -143,7 +143,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         if (e.note) write(`evidence ${short(e.sha)}: ${e.note}`);
         e.top.forEach((r, k) =>
           write(
-            `evidence ${short(e.sha)} #${k + 1}: ${r.function} ${r.file ? `${r.file}${r.line ? `:${r.line}` : ''}` : '(native)'} ${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(1)} pts of the time${r.inChange ? `, ${r.inChange} by this commit` : ''}${r.under ? `, under ${r.under.function} ${r.under.file}${r.under.line ? `:${r.under.line}` : ''}` : ''}${r.calledFrom ? `, called from ${r.calledFrom.function} ${r.calledFrom.file}${r.calledFrom.line ? `:${r.calledFrom.line}` : ''}, which this commit changed` : ''}`,
+            `evidence ${short(e.sha)} #${k + 1}: ${r.function} ${r.file ? fileLine(r) : '(native)'} ${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(1)} pts of the time${r.inChange ? `, ${r.inChange} by this commit` : ''}${r.under ? `, under ${r.under.function} ${fileLine(r.under)}` : ''}${r.calledFrom ? `, called from ${r.calledFrom.function} ${fileLine(r.calledFrom)}, which this commit changed` : ''}`,
           ),
         );
         break;

@@ -2,6 +2,7 @@ import type { CommitVerdict, Outcome, SearchProgress } from '../bisect/outcome.j
 import type { CommitMeta, Phase, RunEvent } from '../events.js';
 import type { MetricInfo } from '../probes/types.js';
 import { termText } from '../report/escape.js';
+import { fileLine } from '../report/format.js';
 import { noiseLines } from '../report/noise.js';
 import { dependencyLine } from '../report/dependency.js';
 import { whyAgain } from '../report/open-question.js';
@@ -224,14 +225,14 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
           note: e.note === undefined ? undefined : clean(e.note),
           top: e.top.map((r) => ({
             function: clean(r.function),
-            where: r.file ? clean(r.file) + (r.line ? `:${r.line}` : '') : '(native)',
+            where: r.file ? clean(fileLine(r)) : '(native)',
             delta: r.delta,
             inChange: r.inChange,
             ...(r.under
-              ? { under: `${clean(r.under.function)} ${clean(r.under.file)}${r.under.line ? `:${r.under.line}` : ''}` }
+              ? { under: `${clean(r.under.function)} ${clean(fileLine(r.under))}` }
               : {}),
             ...(r.calledFrom
-              ? { calledFrom: `${clean(r.calledFrom.function)} ${clean(r.calledFrom.file)}:${r.calledFrom.line}` }
+              ? { calledFrom: `${clean(r.calledFrom.function)} ${clean(fileLine(r.calledFrom))}` }
               : {}),
           })),
         },

@@ -177,7 +177,7 @@ export class Measurer {
     // A run that measured nothing itself (all replayed) goes by the replayed runs' mean time.
     const longest = this.longestRunMs || this.secondsPerRun * 1000;
     if (!longest) return undefined;
-    return Math.max(hangGuardFloorMs(), HANG_GUARD_FACTOR * longest);
+    return Math.max(HANG_GUARD_FLOOR_MS, HANG_GUARD_FACTOR * longest);
   }
 
   /**
@@ -193,7 +193,7 @@ export class Measurer {
     const own = (this.options.probeDefinition as { timeout?: number } | undefined)?.timeout !== undefined;
     const limit = own
       ? "the probe's timeout"
-      : `the hang guard (${HANG_GUARD_FACTOR}× the longest run so far, at least ${hangGuardFloorMs() / 1000} s; ` +
+      : `the hang guard (${HANG_GUARD_FACTOR}× the longest run so far, at least ${HANG_GUARD_FLOOR_MS / 1000} s; ` +
         '--timeout, or the probe\'s timeout, sets the limit)';
     this.options.emit({
       type: 'warning',
@@ -541,10 +541,8 @@ const STAND_IN_OTHERS = 3;
 /** The hang guard (Measurer.hangGuardMs): far beyond any run's noise, and never under a minute. */
 const HANG_GUARD_FACTOR = 20;
 /** PERFBISECT_HANG_GUARD_FLOOR (seconds) lowers the floor, for a test that hangs on purpose. */
-const hangGuardFloorMs = () => {
-  const s = Number(process.env.PERFBISECT_HANG_GUARD_FLOOR ?? '');
-  return s > 0 ? s * 1000 : 60_000;
-};
+const floorSeconds = Number(process.env.PERFBISECT_HANG_GUARD_FLOOR ?? '');
+const HANG_GUARD_FLOOR_MS = floorSeconds > 0 ? floorSeconds * 1000 : 60_000;
 
 /**
  * A value inside the far-out fences (3 IQR past the quartiles) of at least three others: nothing marks
