@@ -20,8 +20,9 @@ const readJson = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as RunResult
 /** A Preparer over a fixture repository with its own cache and run folder, as a bisect makes one. */
 async function preparerOver(
   repo: FixtureRepo,
-  commands: { install: string; build?: string; tree: (sha: string) => string },
+  commands: { install?: string; build?: string; tree: (sha: string) => string },
   events: RunEvent[],
+  jobs = 0,
 ): Promise<Preparer> {
   const cache = tempDir('pb-cache-');
   const runDir = tempDir('pb-run-');
@@ -39,7 +40,7 @@ async function preparerOver(
     signal: new AbortController().signal,
     emit: (e) => events.push(e),
     cost: { wallSeconds: 0, builds: 0, buildSeconds: 0, samples: 0, measureSeconds: 0, cachedBlocks: 0, perCommit: {} },
-    jobs: 0,
+    jobs,
   });
 }
 
@@ -67,6 +68,26 @@ describe('each commit builds from its own tree only', () => {
       expect(files.filter((f) => f.startsWith('dist/b.')).length + files.filter((f) => f.startsWith('dist/big.')).length).toBeLessThanOrEqual(1);
     }
     expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
+  });
+});
+
+describe('builds ahead of the search', () => {
+  it('keep each other\'s worktrees: a commit built ahead is measured where it was built, not restored again', async () => {
+    const repo = new FixtureRepo();
+    cleanups.push(() => repo.cleanup());
+    const shas = [0, 1, 2].map((i) => repo.commit(`change ${i}`, { 'src.txt': `${i}\n` }));
+    const events: RunEvent[] = [];
+    // One build at a time: the second build ahead leases a worktree just after the first one released its own.
+    const preparer = await preparerOver(repo, { build: 'cp src.txt out.txt', tree: (sha) => repo.git('rev-parse', `${sha}^{tree}`) }, events, 1);
+    preparer.ahead([shas[1], shas[2]], [shas[0]]);
+    for (const sha of [shas[2], shas[1]]) {
+      const slot = await preparer.prepare(sha);
+      expect(readFileSync(join(slot.path, 'out.txt'), 'utf8')).toBe(`${shas.indexOf(sha)}\n`);
+      preparer.release(slot);
+    }
+    await preparer.close();
+    const builds = events.flatMap((e) => (e.type === 'build-end' ? [e.sha] : []));
+    expect(builds.sort()).toEqual([shas[1], shas[2]].sort());
   });
 });
 

@@ -83,7 +83,7 @@ export class Preparer {
   private readonly installing = new Map<string, Promise<void>>();
   private readonly queue: PQueue;
   private readonly pin: string[] = [];
-  /** Commits whose worktrees a build ahead must not take: the current block's. */
+  /** Commits whose worktrees a build ahead must not take: the current block's and the other builds ahead. */
   private keep = new Set<string>();
   private closed = false;
   private warnedRewrite = false;
@@ -138,7 +138,9 @@ export class Preparer {
   /** Build these commits in the background (guesses of what the search needs next). */
   ahead(shas: string[], keep: string[] = []): void {
     if (!this.options.build && !this.options.install) return;
-    this.keep = new Set(keep);
+    // A build ahead taking the worktree another one just readied would undo it: the commit would be
+    // checked out and restored again when the search reaches it.
+    this.keep = new Set([...keep, ...shas]);
     for (const sha of shas) {
       if (this.failed.has(sha) || this.inflight.has(sha)) continue;
       const p = this.queue
