@@ -107,9 +107,9 @@ describe('where the time went', () => {
     expect(md1).toContain('| Median (all samples) |');
     expect(first.stdout).toMatch(/^verdict [0-9a-f]{10} \w+.*\(n=\d+, this verdict's blocks\)/m);
     const beside = apart ? 'all samples of it and of' : 'measured beside';
-    const more = apart ? ', not side by side' : '';
+    const more = apart ? '; too few were taken side by side' : '';
     expect(first.stdout).toMatch(
-      new RegExp(`^culprit [0-9a-f]{40} .* \\(${beside} (its parent [0-9a-f]{10}${more}|[0-9a-f]{10}${more}, not its parent: the nearest commit shown good)\\)$`, 'm'),
+      new RegExp(`^culprit [0-9a-f]{40} .* \\(${beside} (its parent [0-9a-f]{10}|[0-9a-f]{10}, not its parent: the nearest commit shown good)${more}\\)$`, 'm'),
     );
 
     // The same bisect again: every block replayed, and the evidence too (no profiling, no build).

@@ -104,9 +104,9 @@ export function fmtDuration(seconds: number): string {
 export function measuredBeside(before: string, parent: string | undefined, sideBySide?: boolean): string {
   // Figures from samples taken at different times say so: a machine that changed speed is in them.
   const apart = sideBySide === false;
-  const [against, after] = apart ? ['all samples of it and of', ', not side by side'] : ['measured beside', ''];
+  const [against, after] = apart ? ['all samples of it and of', '; too few were taken side by side'] : ['measured beside', ''];
   if (parent === undefined) return `${against} ${short(before)}${after}`;
   return before === parent
     ? `${against} its parent ${short(before)}${after}`
-    : `${against} ${short(before)}${after}, not its parent: the nearest commit shown good`;
+    : `${against} ${short(before)}, not its parent: the nearest commit shown good${after}`;
 }
