@@ -45,6 +45,8 @@ export type RunEvent =
       fleet?: { runner: string; runners: number };
       /** --resume: the blocks the interrupted run's log held, fed back to the engine before anything is measured. */
       resumed?: { blocks: number };
+      /** --one-step: the verdicts ask only which side of the step a commit is on. */
+      oneStep?: true;
     }
   /** The commits of the range, oldest first, and the good endpoint (not in the range). */
   | { type: 'range'; commits: CommitMeta[]; good?: CommitMeta }
@@ -224,6 +226,8 @@ export interface NoiseReport {
   resumed?: boolean;
   /** --budget: minutes given, and the confidence the run now holds itself to. */
   budget?: { minutes: number; confidence: number; asked: number };
+  /** The minutes rehearsed with --one-step, where far fewer than `minutes`: a faster way to one culprit. */
+  oneStepMinutes?: number;
 }
 
 /** Drift checks (src/harness/drivers/drift-run.ts): progress lines, the measured series, each step found, the end. */

@@ -98,6 +98,21 @@ describe('perfbisect end to end (command probe)', () => {
     expect(result.culprit).toBeNull();
   });
 
+  it('looks for one step with --one-step, says so, and names one of two', async () => {
+    const { repo, shas } = linearRepo({ commits: 8, regressAt: [2, 6] });
+    cleanups.push(() => repo.cleanup());
+    const out = tempDir('pb-out-');
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--one-step', '--no-profile', '--json', join(out, 'r.json'), '--', 'sh', 'work.sh'], { cwd: repo.dir });
+    expect(r.exitCode, r.all).toBe(0);
+    const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
+    expect(result.culprits).toHaveLength(1);
+    expect([shas[2], shas[6]]).toContain(result.culprits[0].sha);
+    expect(result.decisions.oneStep).toBe(true);
+    expect(result.commits.some((c) => c.verdict === 'between')).toBe(false);
+    expect(r.stdout).toMatch(/^one step looked for \(--one-step\): .*other steps in the range are not looked for$/m);
+    expect(readFileSync(join(result.runDir, 'writeup.md'), 'utf8')).toContain('One step was looked for (--one-step)');
+  });
+
   it('exits 1 with the numbers when nothing regressed', async () => {
     // 60 ms runs and a 20% threshold: on a loaded host a 20 ms run varies by 10-20% (process start-up is
     // most of it), which can leave even a 10% bound unproven at 20 samples (undecided, its own test).

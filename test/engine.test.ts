@@ -425,6 +425,30 @@ describe('bisect engine on simulated noisy histories', () => {
     expect(r.outcome.verdicts.every((v) => v.verdict !== 'inconclusive')).toBe(true);
   });
 
+  it('with oneStep asks only the side: a step large against the noise for far fewer runs, and one of two steps', () => {
+    // +25% under 9% lognormal noise: by default most runs go to ruling out a further step beside each commit.
+    const h = { n: 64, steps: [{ at: 23, size: 0.25 }], noise: 'lognormal' as const, cv: 0.09 };
+    let [all, one] = [0, 0];
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const a = simulateBisect(h, seed);
+      const b = simulateBisect(h, seed, { oneStep: true });
+      expect(a.culpritIdx).toEqual([23]);
+      expect(b.culpritIdx).toEqual([23]);
+      expect(b.outcome.oneStep).toBe(true);
+      expect(b.outcome.verdicts.every((v) => v.unresolved === undefined)).toBe(true);
+      [all, one] = [all + a.samples, one + b.samples];
+    }
+    expect(one).toBeLessThan(all * 0.6);
+    // Two steps: one is found, exactly as git bisect would; no search splits for the other.
+    for (const seed of [1, 2, 3]) {
+      const r = simulateBisect({ n: 64, steps: [{ at: 15, size: 0.3 }, { at: 45, size: 0.3 }], noise: 'lognormal', cv: 0.03 }, seed, { oneStep: true });
+      expect(r.outcome.status).toBe('found');
+      expect(r.culpritIdx).toHaveLength(1);
+      expect([15, 45]).toContain(r.culpritIdx[0]);
+      expect(r.outcome.verdicts.some((v) => v.verdict === 'between')).toBe(false);
+    }
+  });
+
   it('finds both steps of +8% then +26% on a 100-commit history without an inconclusive verdict', () => {
     for (const seed of [1, 2, 3]) {
       const r = simulateBisect({ n: 100, steps: [{ at: 30, size: 0.08 }, { at: 70, size: 0.26 }], noise: 'lognormal', cv: 0.02 }, seed);

@@ -32,6 +32,17 @@ describe('noise lines', () => {
     expect(noiseLines(base, 'wall time')[0]).toMatch(/a 5% step needs about 400 samples a commit,/);
   });
 
+  it('offers --one-step with its time where the rehearsal says it would take far less, while the run goes on', () => {
+    const one = (n: NoiseReport, live = true) => noiseLines(n, 'wall time', 'lower', live).find((l) => l.startsWith('--one-step'));
+    expect(one({ ...base, minutes: 12, oneStepMinutes: 5 })).toBe(
+      '--one-step would take about 5m 0s instead: most of this time goes to ruling out a further step beside each commit; ' +
+        'with it one step is looked for, as git bisect does, and others in the range are not found',
+    );
+    expect(one(base)).toBeUndefined();
+    expect(one({ ...base, minutes: 12, oneStepMinutes: 5 }, false)).toBeUndefined();
+    expect(one({ ...base, minutes: 12, oneStepMinutes: 5, replayed: true })).toBeUndefined();
+  });
+
   it('gives the time for the verdicts to come, none when no run was timed, and whose timing a replayed one is', () => {
     expect(noiseLines(base, 'wall time')[0]).toMatch(/; about 1m 30s for the 3 verdicts to come$/);
     expect(noiseLines({ ...base, minutes: 0 }, 'wall time')[0]).toMatch(/ step about 12; 3 verdicts to come$/);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultEngineOptions } from '../src/bisect/engine.js';
 import { forecast } from '../src/bisect/forecast.js';
-import { rehearse } from '../src/bisect/rehearsal.js';
+import { oneStepForecast, rehearse } from '../src/bisect/rehearsal.js';
 import { seededRng } from '../src/stats/rng.js';
 import { linearCommits, shaOf, type History } from '../bench/simulate.js';
 import { forecastAndCost } from '../bench/forecast.js';
@@ -35,6 +35,34 @@ describe('rehearsing the rest of the bisect on the endpoints\' noise', () => {
     // log2 60 ≈ 6 commits to decide.
     expect(quiet.commits).toBeGreaterThanOrEqual(5);
     expect(quiet.commits).toBeLessThanOrEqual(9);
+  });
+
+  it('offers --one-step where it would take far less: a step large against the noise, not one near it', () => {
+    const ends = (cv: number, step: number) => {
+      const rng = seededRng(7);
+      const draw = (level: number) => Array.from({ length: 12 }, () => level * (1 + cv * (rng() - 0.5) * 3.4));
+      return { ...linear(121), good: draw(100), bad: draw(100 * (1 + step)), options: { better: 'lower' as const, deterministic: false, ...defaultEngineOptions, threshold: 0.05 } };
+    };
+    const input = {
+      cv: 0.09, delta: 0.25, threshold: 0.05, alpha: 0.002, minStep: 0.05, beta: 0.05,
+      verdicts: 7, secondsPerRun: 1, secondsPerBuild: 0, minSamples: 5, maxSamples: 60,
+    };
+    const minutes = (r: ReturnType<typeof ends>, oneStep = false) =>
+      forecast({ ...input, rehearsed: rehearse({ ...r, options: { ...r.options, oneStep } }) }).minutes;
+    // +25% under 9% noise: most of a verdict is the further-step question.
+    const large = ends(0.09, 0.25);
+    const one = oneStepForecast(large, input, minutes(large))!;
+    expect(one).toBeDefined();
+    expect(one).toBeLessThan(0.6 * minutes(large));
+    expect(one).toBeCloseTo(minutes(large, true));
+    // Already asked for, or a forecast under a minute: no hint.
+    const asked = { ...large, options: { ...large.options, oneStep: true } };
+    expect(oneStepForecast(asked, input, minutes(large))).toBeUndefined();
+    expect(oneStepForecast(large, input, 0.5)).toBeUndefined();
+    // +6% under 3% noise: the side itself is the question, and --one-step saves little.
+    const small = ends(0.03, 0.06);
+    expect(rehearse(small)).toBeDefined();
+    expect(oneStepForecast(small, { ...input, cv: 0.03, delta: 0.06 }, minutes(small))).toBeUndefined();
   });
 
   it('prices the time from the rehearsal when it has one', () => {

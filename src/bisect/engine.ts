@@ -28,6 +28,8 @@ export interface EngineOptions {
    * "like the other reference"); default 0.05.
    */
   beta?: number;
+  /** Look for one step only: no verdict asks whether a further step hides beside it (VerdictLevels.oneStep). */
+  oneStep?: boolean;
   /**
    * Commits measured at once in a round (`nextRound`): the error budget plans for the decisions a
    * k-ary search makes, k per round over ⌈log_{k+1} N⌉ rounds. 1 for the sequential bisect.
@@ -236,6 +238,7 @@ export class BisectEngine {
       alpha: this.budget.look(planned, 0, 2),
       minStep: this.minStep!,
       beta: this.beta,
+      ...(this.opts.oneStep ? { oneStep: true } : {}),
       verdicts: Math.max(1, planned - this.decisions),
       secondsPerRun,
       secondsPerBuild,
@@ -670,7 +673,8 @@ export class BisectEngine {
     const power = zFor(2 * 0.1);
     const margin = this.delta;
     const strict = margin > 0 ? 2 * (((zFor(2 * alpha) + power) * noise) / margin) ** 2 : 0;
-    const lenient = minStep > 0 ? 2 * (((zFor(2 * this.beta) + power) * noise) / minStep) ** 2 : 0;
+    const asksLike = minStep > 0 && !this.opts.oneStep;
+    const lenient = asksLike ? 2 * (((zFor(2 * this.beta) + power) * noise) / minStep) ** 2 : 0;
     return Math.ceil(Math.max(strict, lenient));
   }
 
@@ -830,6 +834,7 @@ export class BisectEngine {
       minStep: this.minStep!,
       minStepHi: this.minStepTowardsBad(hiScale, span),
       settled: t.look >= 2,
+      oneStep: !!this.opts.oneStep,
       firstOfSeveral: t.look === 0 && !this.isFinalLook(t),
     };
     const facts = factsOf(vsLo, vsHi, levels);
@@ -1123,6 +1128,7 @@ export class BisectEngine {
       noRegressionBelow: this.noneBar,
       minStep: this.minStep ?? this.threshold!,
       beta: this.beta,
+      oneStep: !!this.opts.oneStep,
       alpha: this.perComparisonAlpha,
       confidence: this.confidence,
       decisions: this.decisions - this.unmade,

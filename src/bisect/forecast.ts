@@ -21,6 +21,8 @@ export interface ForecastInput {
   /** The minimum further step looked for, and the lenient level "like the reference" is shown at. */
   minStep: number;
   beta: number;
+  /** --one-step: no verdict asks whether a further step hides beside it. */
+  oneStep?: boolean;
   /** Verdicts still to make. */
   verdicts: number;
   secondsPerRun: number;
@@ -70,7 +72,7 @@ export function samplesForLike(i: Pick<ForecastInput, 'cv' | 'minStep' | 'beta'>
 
 export function forecast(i: ForecastInput): Forecast {
   const clamp = (n: number) => Math.min(i.maxSamples, Math.max(i.minSamples, n));
-  const like = samplesForLike(i);
+  const like = i.oneStep ? 0 : samplesForLike(i);
   const samplesFor5pct = samplesFor(0.05, i);
   const samplesForThisStep = Math.max(samplesFor(i.delta, i), like);
   const n = clamp(samplesForThisStep);

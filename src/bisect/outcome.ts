@@ -133,6 +133,8 @@ export interface Outcome {
   minStep: number;
   /** Chance of missing a further step of at least minStep at one measured commit. */
   beta: number;
+  /** One step was looked for (--one-step): no further step was looked for at all. */
+  oneStep: boolean;
   /** The error rate of a typical decision's last look (for reference; each decision has its own). */
   alpha: number;
   /** Requested family-wise confidence, held however many decisions the search made. */

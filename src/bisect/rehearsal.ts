@@ -1,6 +1,6 @@
 import { BisectEngine, type RehearsalInput } from './engine.js';
 import { graphOf } from './graph.js';
-import type { Rehearsal } from './forecast.js';
+import { forecast, type ForecastInput, type Rehearsal } from './forecast.js';
 import { gaussian, seededRng, type Rng } from '../stats/rng.js';
 import { median } from '../stats/summary.js';
 
@@ -76,4 +76,20 @@ function rehearseOne(input: RehearsalInput, sample: (sha: string) => number, rng
     engine.record(got);
   }
   return undefined;
+}
+
+/** A forecast at least a minute long that --one-step would cut to this share or less is worth a hint. */
+const ONE_STEP_HINT_SHARE = 0.6;
+
+/** The rest of the bisect rehearsed with --one-step, where that takes far less than `minutes`. */
+export function oneStepForecast(
+  rehearsal: RehearsalInput | undefined,
+  input: ForecastInput,
+  minutes: number,
+): number | undefined {
+  if (!rehearsal || rehearsal.options.oneStep || minutes < 1) return undefined;
+  const rehearsed = rehearse({ ...rehearsal, options: { ...rehearsal.options, oneStep: true } });
+  if (!rehearsed) return undefined;
+  const one = forecast({ ...input, oneStep: true, rehearsed }).minutes;
+  return one <= minutes * ONE_STEP_HINT_SHARE ? one : undefined;
 }

@@ -48,6 +48,14 @@ export interface VerdictLevels {
    * hold again at a later look, on samples taken at another time; a real second step does.
    */
   firstOfSeveral?: boolean;
+  /**
+   * Look for one step only (`--one-step`): a verdict asks which side of the step the commit is on and
+   * nothing more, as `git bisect` does. "Like the other reference" is taken as given, so no samples go
+   * to ruling out a further step beside it, and a commit unlike both follows the side it is nearer to:
+   * the search ends at one step, and others in the range are not looked for. At noise that is small
+   * against the step, the lenient question is most of a verdict's cost (bench/README.md).
+   */
+  oneStep?: boolean;
 }
 
 /** What a look shows of the commit against its references. */
@@ -118,10 +126,12 @@ export function factsOf(vsLo: Relative, vsHi: Relative, l: VerdictLevels): Facts
   const stepHi = l.minStepHi ?? l.minStep;
   const upLo = vsLo.worseAtMost(l.beta);
   const downHi = -vsHi.worseAtLeast(l.beta);
-  const provenLo = upLo < l.minStep;
-  const provenHi = downHi < stepHi;
+  const provenLo = !!l.oneStep || upLo < l.minStep;
+  const provenHi = !!l.oneStep || downHi < stepHi;
   const quietLo = !!l.settled && vsLo.worse < l.minStep / 2;
   const quietHi = !!l.settled && -vsHi.worse < stepHi / 2;
+  const aboveLo = vsLo.worseAtLeast(l.alpha) > 0 || (vsLo.worseAtLeast(l.beta) > 0 && vsLo.worse >= l.minStep);
+  const belowHi = vsHi.worseAtMost(l.alpha) < 0 || (vsHi.worseAtMost(l.beta) < 0 && -vsHi.worse >= stepHi);
   return {
     worseThanLo: vsLo.worseAtLeast(l.alpha) > 0,
     betterThanHi: vsHi.worseAtMost(l.alpha) < 0,
@@ -131,10 +141,12 @@ export function factsOf(vsLo: Relative, vsHi: Relative, l: VerdictLevels): Facts
     likeHi: provenHi || quietHi,
     openLo: provenLo ? 0 : upLo,
     openHi: provenHi ? 0 : downHi,
-    aboveLo: vsLo.worseAtLeast(l.alpha) > 0 || (vsLo.worseAtLeast(l.beta) > 0 && vsLo.worse >= l.minStep),
-    belowHi: vsHi.worseAtMost(l.alpha) < 0 || (vsHi.worseAtMost(l.beta) < 0 && -vsHi.worse >= stepHi),
+    // With one step looked for, a last look leans by nearness alone: it never splits the search.
+    aboveLo: !l.oneStep && aboveLo,
+    belowHi: !l.oneStep && belowHi,
     position: positionOf(vsLo.worse, vsHi.worse),
-    close: Math.abs(vsLo.worse - vsHi.worse) < l.minStep + stepHi,
+    // With one step looked for, "like" is given, so nearness alone would decide every look unmeasured.
+    close: !l.oneStep && Math.abs(vsLo.worse - vsHi.worse) < l.minStep + stepHi,
     betweenWaits: !!l.firstOfSeveral,
   };
 }

@@ -56,6 +56,7 @@ export interface CliOptions {
   githubComment?: boolean;
   metric?: string;
   budget?: string;
+  oneStep?: boolean;
   deps: boolean;
   depRepo: string[];
   runner?: string;
@@ -100,6 +101,10 @@ function program(): Command {
     .option(
       '--budget <minutes>',
       'time the bisect may take (minutes, or 90s, 1.5h): after the endpoints it lowers the confidence to fit (stated), and ends the last verdicts early if time runs out',
+    )
+    .option(
+      '--one-step',
+      'look for one step, as git bisect does: a verdict asks only which side of it a commit is on, not whether a further step hides beside it (far fewer probe runs where the step is large against the noise; other steps in the range are not found)',
     )
     .option(
       '--confidence <level>',
@@ -382,6 +387,7 @@ export async function bisectCommand(argv: string[], resuming?: Resuming): Promis
           minSamples,
           maxSamples,
           confidence: confidence(opts.confidence) ?? defaultEngineOptions.confidence,
+          ...(opts.oneStep ? { oneStep: true } : {}),
         },
         firstParent: !!opts.firstParent,
         keepWorktrees: !!opts.keepWorktrees,

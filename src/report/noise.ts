@@ -54,6 +54,12 @@ export function noiseLines(
         `would need about ${Math.min(1000, Math.round(s.factor))}× fewer samples for this step, if it is the change you are after`,
     );
   }
+  if (live && n.oneStepMinutes !== undefined && !n.replayed) {
+    out.push(
+      `--one-step would take about ${fmtDuration(n.oneStepMinutes * 60)} instead: most of this time goes to ruling out a further ` +
+        'step beside each commit; with it one step is looked for, as git bisect does, and others in the range are not found',
+    );
+  }
   // A long forecast without a budget: say how to trade certainty for time, as the forecast is about to be waited out.
   if (live && !n.budget && !n.replayed && n.minutes >= LONG_MINUTES) {
     out.push(

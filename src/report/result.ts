@@ -111,9 +111,9 @@ export interface RunResult {
    * The decisions the search made (the endpoints are one) and the error rate their tests spent: the
    * verdicts are all right with probability at least 1 − alphaSpent. A further step smaller than
    * minStep between two measured commits is not looked for; one of at least minStep is missed at a
-   * commit with probability at most beta.
+   * commit with probability at most beta. With oneStep (--one-step) no further step was looked for.
    */
-  decisions: { count: number; alphaSpent: number; minStep: number; beta: number };
+  decisions: { count: number; alphaSpent: number; minStep: number; beta: number; oneStep?: true };
   /** What the endpoints' noise implied, and how busy the machine was (see the noise event). */
   noise?: NoiseReport;
   /**
@@ -267,6 +267,7 @@ export function buildResult(i: ResultInput): RunResult {
       alphaSpent: outcome.alphaSpent,
       minStep: outcome.minStep,
       beta: outcome.beta,
+      ...(outcome.oneStep ? { oneStep: true as const } : {}),
     },
     ...(i.noise ? { noise: i.noise } : {}),
     minorSteps: outcome.minorSteps.map((f) => ({ sha: f.sha, change: change(f, outcome.confidence) })),

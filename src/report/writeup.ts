@@ -284,8 +284,11 @@ function howSure(r: RunResult): string[] {
         `${fmtPct(1 - d.alphaSpent)} (${fmtPct(r.noise?.budget?.asked ?? r.confidence)} was required` +
         `${r.noise?.budget && r.noise.budget.confidence < r.noise.budget.asked ? `, lowered to ${fmtPct(r.confidence)} to fit --budget ${r.noise.budget.minutes} min` : ''}` +
         '; the error rate is spent over the decisions actually made, however many there are).',
-      `A further step smaller than ${fmtPct(d.minStep)} of good between two measured commits is not looked for; one at least that large is missed at a ` +
-        `measured commit with probability at most ${fmtPct(d.beta)} (a verdict line gives its own figure relative to the reference it found the commit like).`,
+      d.oneStep
+        ? 'One step was looked for (--one-step): each verdict asked only which side of the step a commit is on, so a further step elsewhere ' +
+          'in the range, or beside a culprit, was not looked for. Without --one-step every step of at least the minimum further step is bisected.'
+        : `A further step smaller than ${fmtPct(d.minStep)} of good between two measured commits is not looked for; one at least that large is missed at a ` +
+          `measured commit with probability at most ${fmtPct(d.beta)} (a verdict line gives its own figure relative to the reference it found the commit like).`,
     );
   }
   const open = r.commits.filter((c) => c.unresolved);

@@ -38,6 +38,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
           `probe ${e.probe.name === e.probe.kind ? e.probe.name : `${e.probe.name} (${e.probe.kind})`}: ${e.metric.name}${e.metric.unit ? ` in ${e.metric.unit}` : ''}, ${e.metric.better} is better${e.deterministic ? ', deterministic' : ''}`,
         );
         write(`run ${e.runId}: ${e.runDir}`);
+        if (e.oneStep) write(`one step looked for (--one-step): a verdict asks only which side of it a commit is on; other steps in the range are not looked for`);
         if (e.resumed) {
           const blocks = e.resumed.blocks;
           write(`resuming: the ${blocks} block(s) of its run log go back to the engine first, not measured again`);

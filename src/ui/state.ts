@@ -39,6 +39,8 @@ export interface ViewState {
   probe: { name: string; kind: string };
   metric: MetricInfo;
   deterministic: boolean;
+  /** --one-step: further steps are not looked for. */
+  oneStep?: boolean;
   /** The range, oldest first, plus the good endpoint in front. */
   order: string[];
   commits: Record<string, CommitView>;
@@ -128,6 +130,7 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
         probe: { name: clean(e.probe.name), kind: e.probe.kind },
         metric: { ...e.metric, name: clean(e.metric.name), unit: clean(e.metric.unit) },
         deterministic: e.deterministic,
+        ...(e.oneStep ? { oneStep: true } : {}),
         order: [e.good.sha],
         commits: {
           [e.good.sha]: {

@@ -6,7 +6,7 @@ import { finishBisect, referenceFailure } from './finish-bisect.js';
 import { ciBuildSource } from '../build/ci-artifacts.js';
 import { runRounds } from '../fleet/rounds.js';
 import { confidenceWithin, forecast, paceBeyondForecast, type Forecast } from '../../bisect/forecast.js';
-import { rehearse } from '../../bisect/rehearsal.js';
+import { oneStepForecast, rehearse } from '../../bisect/rehearsal.js';
 import { busyNowText, steadierMetric } from '../../report/noise.js';
 import { isLoaded, machineLoad } from '../process/machine-load.js';
 import { CommitFailure, ExitCode, UsageError } from '../../errors.js';
@@ -120,6 +120,7 @@ export async function runBisect(
     ...(options.folder ? { folder: options.folder } : {}),
     ...(options.fleet ? { fleet: { runner: options.fleet.runner.name, runners: options.fleet.runners } } : {}),
     ...(replay ? { resumed: { blocks: replay.blocks } } : {}),
+    ...(options.engine.oneStep ? { oneStep: true as const } : {}),
   });
   const { tree: _tree, ...goodCommit } = goodMeta;
   emit({ type: 'range', commits: range.map(({ tree: _t, ...c }) => c), good: goodCommit });
@@ -423,6 +424,7 @@ async function noiseReport(
     // What the user asked for, not what an earlier report of this run had already relaxed the engine to.
     budgetNote = { minutes: budget, confidence: fits, asked: requested };
   }
+  const oneStepMinutes = budget ? undefined : oneStepForecast(rehearsal, input, f.minutes);
   const load = await machineLoad();
   // Endpoints replayed from the cache were measured by an earlier run: today's load says nothing about them.
   const replayed = !cost.samples;
@@ -445,5 +447,6 @@ async function noiseReport(
     loaded: !replayed && isLoaded(load),
     ...(replayed ? { replayed } : {}),
     ...(budgetNote ? { budget: budgetNote } : {}),
+    ...(oneStepMinutes !== undefined ? { oneStepMinutes } : {}),
   };
 }

@@ -18,6 +18,7 @@ export function Header({ s }: { s: ViewState }) {
         probe {s.probe.name} ({s.probe.kind}): {m.name}
         {m.unit ? ` in ${m.unit}` : ''}, {direction(m)}
         {s.deterministic ? ', deterministic' : ''}
+        {s.oneStep ? ', one step looked for' : ''}
       </Text>
     </Box>
   );
