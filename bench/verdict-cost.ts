@@ -1,13 +1,15 @@
 /**
  * What a verdict costs on real processes, beside the hand-made loop people write, in one run:
  *
- *   node_modules/.bin/jiti bench/verdict-cost.ts [--quick] [--case large|eight|two|pinpoint]
+ *   node_modules/.bin/jiti bench/verdict-cost.ts [--quick] [--case large|eight|two|one-step|pinpoint]
  *
  * - large: a ×2.4 step at the 3rd of 15 commits (a CPU-bound Node program, no build step), perfbisect
  *   against a `git bisect run` loop that times 5 runs a commit and blames by the midpoint of the good
  *   and bad medians; then the same while another process keeps one core busy.
  * - eight: one ~8% step (whole-process wall time) in 120 commits, idle and with a core kept busy.
  * - two: +8% then +26% in 100 commits, idle and with a core kept busy.
+ * - one-step: a +25% step in 60 commits, perfbisect by default and with --one-step beside the hand
+ *   loop, idle and with a core kept busy.
  * - pinpoint: simulated probe runs per verdict against Chromium Pinpoint's sample-size table for the
  *   same effect in IQR units (its rule: the sample size at which a rank test of that effect always decides).
  *
@@ -188,6 +190,34 @@ const twoSteps = (quick: boolean) =>
     ],
   );
 
+/** The default rule and --one-step on one history, beside the hand loop, idle and busy. */
+async function oneStepCase(quick: boolean): Promise<Check[]> {
+  console.log('\n### +25% step at the 23rd of 60 commits: default, --one-step and the hand loop, side by side\n');
+  const { repo, culprits } = history(60, [{ at: 23, factor: 1.25 }], 1_500_000);
+  const checks: Check[] = [];
+  try {
+    for (const busy of quick ? [false] : [false, true]) {
+      const run = async () => ({ hand: await handLoop(repo), all: await perfbisect(repo), one: await perfbisect(repo, ['--one-step']) });
+      const { hand, all, one } = busy ? await withBusyCore(run) : await run();
+      const line = (name: string, o: { seconds: number; result?: RunResult }) =>
+        `${name} ${o.seconds.toFixed(0)} s (${(o.seconds / hand.seconds).toFixed(2)}×), ${o.result?.cost.samples ?? '?'} runs, ` +
+        `${found(o.result, culprits) ? 'right' : `WRONG (${o.result?.status ?? 'no result'}, ${planted(o.result, culprits)} of ${o.result?.culprits.length ?? 0} culprits planted)`}, noise ${noise(o.result)}`;
+      console.log(
+        `${busy ? 'one core busy' : 'idle'}: hand loop ${hand.seconds.toFixed(0)} s, ${hand.runs} runs, ` +
+          `${hand.culprit === culprits[0] ? 'right' : 'WRONG'}; ${line('default', all)}; ${line('--one-step', one)}`,
+      );
+      checks.push([
+        `+25% step${busy ? ', one core busy' : ''}: --one-step right, in no more runs than the default`,
+        found(one.result, culprits) && (one.result?.cost.samples ?? Infinity) <= (all.result?.cost.samples ?? 0),
+        `${one.result?.cost.samples} vs ${all.result?.cost.samples} runs`,
+      ]);
+    }
+  } finally {
+    repo.cleanup();
+  }
+  return checks;
+}
+
 /**
  * Pinpoint's rule for its table (dashboard/pinpoint/models/compare/thresholds.py): the sample size a
  * side at which a Mann-Whitney test of normal samples shifted by `iqr` IQRs is below p = 0.01 in 99% of
@@ -249,6 +279,7 @@ export async function verdictCostSection(argv: readonly string[]): Promise<boole
     ['large', () => largeStep(quick)],
     ['eight', () => eightPercent(quick)],
     ['two', () => twoSteps(quick)],
+    ['one-step', () => oneStepCase(quick)],
     ['pinpoint', () => pinpointTable()],
   ];
   const checks: Check[] = [];
