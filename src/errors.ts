@@ -127,8 +127,17 @@ function clip(s: string, max: number): string {
  * probe whose metric is that run's duration records it as a censored sample instead (command.ts).
  */
 export class ProbeTooSlow extends CommitFailure {
-  constructor(readonly command: string, readonly timeoutMs: number, logFile?: string, logTail: string[] = []) {
-    const message = `\`${command}\` ran past its ${timeoutMs / 1000} s timeout and was stopped`;
+  constructor(
+    readonly command: string,
+    readonly timeoutMs: number,
+    logFile?: string,
+    logTail: string[] = [],
+    /** What set the limit where it was not a timeout the user gave (the hang guard). */
+    limit?: string,
+  ) {
+    const message = limit
+      ? `\`${command}\` ran past ${limit} and was stopped after ${timeoutMs / 1000} s`
+      : `\`${command}\` ran past its ${timeoutMs / 1000} s timeout and was stopped`;
     super('probe', message, logFile, logTail, 'too slow');
   }
 }

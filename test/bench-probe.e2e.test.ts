@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -102,6 +103,37 @@ describe('bench probe (tinybench)', () => {
     const skipped = result.commits.find((c) => c.sha === shas[1]);
     expect(skipped?.verdict).toBe('skipped');
     expect(skipped?.reason).toContain(`does not exist at commit ${shas[1].slice(0, 10)}`);
+  });
+
+  it('stops a benchmark that hangs with the hang guard, skips that commit as too slow, and leaves no process', async () => {
+    // Commit 2 waits forever; commit 3 finishes again, slower (8 ms): the step lies at 2 or 3.
+    const r0 = new FixtureRepo();
+    cleanups.push(() => r0.cleanup());
+    const hang = { 'src/parse.js': 'export function parse(s) {\n  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);\n  return s.length;\n}\n' };
+    const files = [
+      { 'package.json': '{ "type": "module" }\n', ...lib(2), ...benchFile, ...config('bench/parse.bench.ts') },
+      { 'notes/1.txt': '1\n' },
+      hang,
+      lib(8),
+      { 'notes/4.txt': '4\n' },
+    ];
+    const shas = files.map((f, i) => r0.commit(`change ${i}`, f));
+    r0.tag('good', shas[0]);
+    r0.tag('bad', shas[4]);
+    const out = tempDir('pb-out-');
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'parse', ...fast, '--json', join(out, 'r.json')], {
+      cwd: r0.dir,
+      env: { PERFBISECT_HANG_GUARD_FLOOR: '2' },
+    });
+    expect(r.exitCode, r.all).toBe(3);
+    const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
+    expect(result.status).toBe('ambiguous');
+    expect(result.suspects).toEqual([shas[2], shas[3]]);
+    const skipped = result.commits.find((c) => c.sha === shas[2]);
+    expect(skipped?.verdict).toBe('skipped');
+    expect(skipped?.reason).toMatch(/ran past the hang guard \(20× the longest run so far, at least 2 s; .*\) and was stopped after [\d.]+ s/);
+    // The stopped benchmark's whole process tree is gone (only this file's tests run parse.bench.ts).
+    expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('parse.bench.ts'))).toEqual([]);
   });
 
   it('rejects config mistakes with one line naming the field', async () => {

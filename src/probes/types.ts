@@ -31,6 +31,8 @@ export interface ExecResult {
 export interface ExecOptions {
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** `timeoutMs` is the harness's hang guard (hangGuardMs), not a timeout the user set: a stop says so. */
+  guard?: boolean;
 }
 
 /**
@@ -69,8 +71,9 @@ export interface ProbeContext {
   /** Say something worth knowing that is no problem (which interpreter runs the probe), once per run. */
   note(message: string): void;
   /**
-   * A limit for a run the probe gives no timeout (ms), or undefined: for a probe that counts a stopped
-   * run as a censored sample, so a commit that hangs does not stop the bisect (the harness's guard).
+   * A limit for a run the probe gives no timeout (ms), or undefined before any run finished: so a commit
+   * that hangs does not stop the bisect (the harness's guard). A probe that times its runs counts a stopped
+   * run as a censored sample; one whose figure the run prints reports the commit too slow (skipped).
    */
   hangGuardMs(): number | undefined;
   /** Record a file the writeup should link (a profile, a report). */

@@ -164,7 +164,8 @@ export class Measurer {
     const env = { ...this.baseEnv, PERFBISECT_COMMIT: sha };
     const cwd = join(dir, this.options.folder ?? '');
     const guardMs = () => this.hangGuardMs();
-    return probeContext({ cwd, sha, env, signal, logFile: probeLog, artifactsDir, emit, guardMs });
+    const guardText = HANG_GUARD_TEXT;
+    return probeContext({ cwd, sha, env, signal, logFile: probeLog, artifactsDir, emit, guardMs, guardText });
   }
 
   /**
@@ -191,10 +192,7 @@ export class Measurer {
     if (n > 1) return;
     const at = `${value} ${this.options.probe.metric.unit}`.trim();
     const own = (this.options.probeDefinition as { timeout?: number } | undefined)?.timeout !== undefined;
-    const limit = own
-      ? "the probe's timeout"
-      : `the hang guard (${HANG_GUARD_FACTOR}× the longest run so far, at least ${HANG_GUARD_FLOOR_MS / 1000} s; ` +
-        '--timeout, or the probe\'s timeout, sets the limit)';
+    const limit = own ? "the probe's timeout" : HANG_GUARD_TEXT;
     this.options.emit({
       type: 'warning',
       message: `${sha.slice(0, 10)}: a probe run ran past ${limit} and was stopped: ` +
@@ -543,6 +541,9 @@ const HANG_GUARD_FACTOR = 20;
 /** PERFBISECT_HANG_GUARD_FLOOR (seconds) lowers the floor, for a test that hangs on purpose. */
 const floorSeconds = Number(process.env.PERFBISECT_HANG_GUARD_FLOOR ?? '');
 const HANG_GUARD_FLOOR_MS = floorSeconds > 0 ? floorSeconds * 1000 : 60_000;
+const HANG_GUARD_TEXT =
+  `the hang guard (${HANG_GUARD_FACTOR}× the longest run so far, at least ${HANG_GUARD_FLOOR_MS / 1000} s; ` +
+  "--timeout, or the probe's timeout, sets the limit)";
 
 /**
  * A value inside the far-out fences (3 IQR past the quartiles) of at least three others: nothing marks

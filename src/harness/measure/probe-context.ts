@@ -17,8 +17,9 @@ interface CommitEffects {
   logFile: string;
   artifactsDir: string;
   emit: (e: RunEvent) => void;
-  /** The hang guard (ms) for a probe whose runs count as censored samples when stopped (measurer.ts). */
+  /** The hang guard (ms) for a run the probe gives no timeout (measurer.ts), and what to call it when it stops one. */
   guardMs?: () => number | undefined;
+  guardText?: string;
 }
 
 /** The effects a probe may use for one commit, each logged, bounded and cleaned up by the harness. */
@@ -36,7 +37,8 @@ export function probeContext(options: CommitEffects): ProbeContext {
       const r = await runTimed(command, { cwd, env: { ...env, ...opts.env }, logFile, timeoutMs, signal });
       // Stopped at its timeout: too slow, which every probe reports as such (never as an exit code).
       if (r.timedOut && !r.aborted && timeoutMs) {
-        throw new ProbeTooSlow(command, timeoutMs, logFile, tailLines(r.stderr || r.stdout));
+        const limit = opts.guard ? options.guardText : undefined;
+        throw new ProbeTooSlow(command, timeoutMs, logFile, tailLines(r.stderr || r.stdout), limit);
       }
       return r;
     },
