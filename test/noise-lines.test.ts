@@ -15,6 +15,14 @@ describe('noise lines', () => {
     expect(hint(base)).toMatch(/CPU time varies 3\.0% .* 30\.0% .* about 100× fewer samples/);
   });
 
+  it('says what the CPU-time saving means for a 5% step, and that a step decided in a handful gains nothing', () => {
+    // 30% against 3%: 100× fewer samples near the threshold; this +25% step needs 12 with wall time.
+    expect(hint({ ...base, maxSamples: 600 })).toMatch(/about 100× fewer samples near the threshold \(a 5% step: about 4 samples a commit instead of 400\), if the regression is in CPU work$/);
+    // Beyond what a commit may take, the 5% figure is not given as a count.
+    expect(hint({ ...base, maxSamples: 60 })).toMatch(/about 100× fewer samples near the threshold, if the regression is in CPU work$/);
+    expect(hint({ ...base, samplesForThisStep: 6 })).toMatch(/, if the regression is in CPU work; this \+25\.0% step needs few samples either way$/);
+  });
+
   it('stays quiet where CPU time is as noisy, the command mostly waits, or wall time is steady already', () => {
     expect(hint({ ...base, cpuCv: 0.25 })).toBeUndefined();
     expect(hint({ ...base, cpuCv: 0.2 })).toMatch(/about 2× fewer samples/);

@@ -45,7 +45,7 @@ export function noiseLines(
         : 'no step between the endpoints yet; ') +
       toCome(n),
   ];
-  out.push(...machineLines(n, metricName, 'verdicts take longer'));
+  out.push(...machineLines(n, metricName, 'verdicts take longer', better));
   const s = n.steadier;
   if (s) {
     out.push(
@@ -127,21 +127,36 @@ export function cpuWouldHelp<T extends Pick<NoiseReport, 'cv' | 'cpuCv' | 'cpuSh
   return n.cpuCv !== undefined && n.cpuCv > 0 && (n.cpuShare ?? 0) >= 0.2 && n.cv > 0.02 && n.cpuCv < n.cv / 1.4;
 }
 
-type MachineNoise = Pick<NoiseReport, 'cv' | 'cpuCv' | 'cpuShare' | 'cores' | 'load' | 'busy' | 'others' | 'loaded' | 'resumed'>;
+type MachineNoise = Pick<NoiseReport, 'cv' | 'cpuCv' | 'cpuShare' | 'cores' | 'load' | 'busy' | 'others' | 'loaded' | 'resumed'> &
+  Partial<Pick<NoiseReport, 'samplesFor5pct' | 'samplesForThisStep' | 'delta' | 'maxSamples'>>;
+
+/** Samples a commit needs that a verdict decides in anyway: a step this easy gains nothing from a steadier figure. */
+const FEW_SAMPLES = 8;
 /** How busy the machine is, as /proc or the load average tell. */
 type Busy = Pick<NoiseReport, 'cores' | 'load' | 'busy' | 'others'>;
 
 /** How busy the machine is, and whether CPU time would be the quieter metric. */
-function machineLines(n: MachineNoise, metricName: string, costs: string): string[] {
+function machineLines(n: MachineNoise, metricName: string, costs: string, better: 'lower' | 'higher' = 'lower'): string[] {
   const out: string[] = [];
   if (n.loaded) {
     const when = n.resumed ? ' when the interrupted run measured the endpoints' : '';
     out.push(`machine busy${when}: ${busyText(n)}: ${termText(metricName)} is noisier and ${costs}`);
   }
   if (cpuWouldHelp(n)) {
+    const factor = Math.min(1000, Math.round((n.cv / n.cpuCv) ** 2));
+    // The factor is the samples' variance ratio: it is what a verdict near the threshold saves, and nothing
+    // where the step is decided in a handful of samples either way.
+    const at5 = n.samplesFor5pct;
+    const cpuAt5 = Math.max(1, Math.ceil((at5 ?? 0) / factor));
+    const example = at5 !== undefined && !beyond(at5, n.maxSamples) && at5 > FEW_SAMPLES
+      ? ` (a 5% step: about ${cpuAt5} sample${cpuAt5 === 1 ? '' : 's'} a commit instead of ${at5})`
+      : '';
+    const easy = n.samplesForThisStep !== undefined && n.delta !== undefined && n.samplesForThisStep <= FEW_SAMPLES
+      ? `; this ${fmtChange(n.delta, better)} step needs few samples either way`
+      : '';
     out.push(
       `CPU time varies ${fmtPct(n.cpuCv)} a sample here against ${fmtPct(n.cv)} for wall time: --metric cpu (or metric: 'cpu' in probes.config.ts) ` +
-        `would need about ${Math.min(1000, Math.round((n.cv / n.cpuCv) ** 2))}× fewer samples, if the regression is in CPU work`,
+        `would need about ${factor}× fewer samples near the threshold${example}, if the regression is in CPU work${easy}`,
     );
   }
   return out;
