@@ -59,3 +59,21 @@ describe('the plain view of a commit measured again', () => {
     expect(lines[1]).not.toMatch(/afresh/);
   });
 });
+
+describe('the plain view of an inconclusive verdict', () => {
+  it('says where only a further step was left open, and not where the side itself is a guess', () => {
+    const events = new EventStream();
+    const lines: string[] = [];
+    const stop = plainReporter(events, (l) => lines.push(l));
+    const cmp = (worse: number, lo: number, hi: number, p: number) =>
+      ({ worse, lo, hi, p, same: false, different: false });
+    const [good, bad] = ['b'.repeat(40), 'c'.repeat(40)];
+    // -39% of bad, the interval below 0: good is shown; +7% of good could still hide a further step.
+    events.emit({ type: 'verdict', verdict: { sha: 'a'.repeat(40), verdict: 'inconclusive', lean: 'good', refs: [good, bad], vsGood: cmp(0.073, -0.106, 0.245, 0.15), vsBad: cmp(-0.393, -0.45, -0.33, 0.0001), samples: 60 } });
+    // -3% of bad, its interval across 0: the lean is the estimates' guess.
+    events.emit({ type: 'verdict', verdict: { sha: 'd'.repeat(40), verdict: 'inconclusive', lean: 'good', refs: [good, bad], vsGood: cmp(0.02, -0.1, 0.12, 0.6), vsBad: cmp(-0.03, -0.12, 0.05, 0.4), samples: 60 } });
+    stop();
+    expect(lines[0]).toMatch(/^verdict aaaaaaaaaa inconclusive, leans good \(its side is shown; only a further step beside it was left open\): /);
+    expect(lines[1]).toMatch(/^verdict dddddddddd inconclusive, leans good: /);
+  });
+});

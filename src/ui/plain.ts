@@ -117,9 +117,8 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
       case 'verdict': {
         const v = e.verdict;
         const g = v.vsGood;
-        const label = v.verdict === 'inconclusive' ? `inconclusive, leans ${v.lean}` : v.verdict;
         write(
-          `verdict ${short(v.sha)} ${label}: ` +
+          `verdict ${short(v.sha)} ${verdictLabel(v)}: ` +
             `${g ? `${change(g.worse)} vs good ${fmtChangeInterval(g, metric.better)}${atLevel(v.alpha)} ${fmtP(g.p)}` : ''}` +
             `${v.vsBad ? `, ${change(v.vsBad.worse)} vs bad ${fmtP(v.vsBad.p)}` : ''}` +
             `${v.left !== undefined ? `, ${v.left} commit(s) left` : ''}` +
@@ -194,7 +193,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
       case 'dep-verdict': {
         const v = e.verdict;
         const g = v.vsGood;
-        const label = v.verdict === 'inconclusive' ? `inconclusive, leans ${v.lean}` : v.verdict;
+        const label = verdictLabel(v);
         const vsGood = g ? `: ${change(g.worse)} vs good ${fmtP(g.p)}` : '';
         write(`deps ${e.level}: ${termText(e.label)} ${label}${vsGood}${v.reason ? ` (${termText(v.reason)})` : ''}`);
         break;
@@ -293,4 +292,14 @@ function underMinStep(v: CommitVerdict): string {
   const step = v.minStep;
   const off = v.verdict === 'good' ? (v.vsGood?.lo ?? 0) > 0 : v.verdict === 'bad' ? (v.vsBad?.hi ?? 0) < 0 : false;
   return step && off ? `, a difference under the ${fmtPct(step)} minimum further step` : '';
+}
+
+/**
+ * A verdict's word. An inconclusive one whose side the strict test showed (leanShown) left only the
+ * further-step question open: said, so that the commit a culprit rests on does not read as a guess.
+ */
+function verdictLabel(v: CommitVerdict): string {
+  if (v.verdict !== 'inconclusive') return v.verdict;
+  const shown = leanShown(v) ? ` (its side is shown; only a further step beside it was left open)` : '';
+  return `inconclusive, leans ${v.lean}${shown}`;
 }
