@@ -18,8 +18,9 @@
  */
 import { execa } from 'execa';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FixtureRepo, tempDir } from '../test/fixtures/repo.js';
 import type { RunResult } from '../src/report/result.js';
@@ -72,7 +73,12 @@ async function handLoop(repo: FixtureRepo): Promise<{ seconds: number; runs: num
   return { seconds, runs: 10 + 5 * steps, culprit };
 }
 
-async function perfbisect(repo: FixtureRepo, extra: string[] = []): Promise<{ seconds: number; result?: RunResult }> {
+/** perfbisect's run on `repo`; where it did not find `culprits` (when given), its run folder is kept, to see why. */
+async function perfbisect(
+  repo: FixtureRepo,
+  extra: string[] = [],
+  culprits?: string[],
+): Promise<{ seconds: number; result?: RunResult }> {
   const cache = tempDir('pb-vc-cache-');
   const json = join(cache, 'r.json');
   const t0 = now();
@@ -85,6 +91,11 @@ async function perfbisect(repo: FixtureRepo, extra: string[] = []): Promise<{ se
     result = JSON.parse(readFileSync(json, 'utf8')) as RunResult;
   } catch {
     /* no result: reported as such */
+  }
+  if (culprits && result && !found(result, culprits)) {
+    const kept = join(tmpdir(), `pb-wrong-${basename(result.runDir)}`);
+    cpSync(result.runDir, kept, { recursive: true });
+    console.log(`(a wrong result: its run folder is kept in ${kept})`);
   }
   rmSync(cache, { recursive: true, force: true });
   return { seconds, result };
@@ -117,7 +128,7 @@ async function largeStep(quick: boolean): Promise<Check[]> {
     for (const busy of quick ? [false] : [false, true]) {
       const run = async () => {
         const hand = await handLoop(repo);
-        const ours = await perfbisect(repo);
+        const ours = await perfbisect(repo, [], culprits);
         return { hand, ours };
       };
       const { hand, ours } = busy ? await withBusyCore(run) : await run();
@@ -150,7 +161,8 @@ async function alone(
   const checks: Check[] = [];
   try {
     for (const busy of quick ? [false] : [false, true]) {
-      const ours = busy ? await withBusyCore(() => perfbisect(repo)) : await perfbisect(repo);
+      const measure = () => perfbisect(repo, [], culprits);
+      const ours = busy ? await withBusyCore(measure) : await measure();
       const r = ours.result;
       console.log(
         `${busy ? 'one core busy' : 'idle'}: ${r?.status ?? 'no result'}, ${found(r, culprits) ? 'exact' : `WRONG (${r?.culprits.length ?? 0} culprits, ${planted(r, culprits)} of them planted)`}, ` +
@@ -197,7 +209,7 @@ async function oneStepCase(quick: boolean): Promise<Check[]> {
   const checks: Check[] = [];
   try {
     for (const busy of quick ? [false] : [false, true]) {
-      const run = async () => ({ hand: await handLoop(repo), all: await perfbisect(repo), one: await perfbisect(repo, ['--one-step']) });
+      const run = async () => ({ hand: await handLoop(repo), all: await perfbisect(repo, [], culprits), one: await perfbisect(repo, ['--one-step'], culprits) });
       const { hand, all, one } = busy ? await withBusyCore(run) : await run();
       const line = (name: string, o: { seconds: number; result?: RunResult }) =>
         `${name} ${o.seconds.toFixed(0)} s (${(o.seconds / hand.seconds).toFixed(2)}×), ${o.result?.cost.samples ?? '?'} runs, ` +
