@@ -56,13 +56,19 @@ export type RunEvent =
   | {
       type: 'build-end'; sha: string; ok: boolean; seconds: number; log: string; cached: boolean; tail?: string[];
       fetched?: string;
+      /** Done ahead of the search, for a commit it may measure next (it may never). */
+      ahead?: true;
     }
   /** An install that ran, or a seed from the install cache (`seeded`); modules reused in place emit none. */
   /**
    * `seeded`: copied from the install cache, nothing installed. `from`: installed starting from the
    * modules of that commit's install (the package manager changed only what differs).
    */
-  | { type: 'install-end'; sha: string; ok: boolean; seconds: number; log: string; seeded: boolean; from?: string; tail?: string[] }
+  | {
+      type: 'install-end'; sha: string; ok: boolean; seconds: number; log: string; seeded: boolean; from?: string; tail?: string[];
+      /** Done ahead of the search, for a commit it may measure next (it may never). */
+      ahead?: true;
+    }
   /** `replayed`: the block comes from the run being resumed, its log or its stored blocks (`cached` too). */
   | {
       type: 'measure-start'; target: string; refs: string[]; rounds: number; purpose: Purpose; cached: boolean;

@@ -60,6 +60,24 @@ describe('the plain view of a commit measured again', () => {
   });
 });
 
+describe('the plain view of work done ahead of the search', () => {
+  it('marks an install or build done for a commit the search may measure next', () => {
+    const events = new EventStream();
+    const lines: string[] = [];
+    const stop = plainReporter(events, (l) => lines.push(l));
+    const sha = 'e'.repeat(40);
+    events.emit({ type: 'install-end', sha, ok: true, seconds: 0.1, log: '/i.log', seeded: true, ahead: true });
+    events.emit({ type: 'build-end', sha, ok: true, seconds: 2, log: '/b.log', cached: false, ahead: true });
+    events.emit({ type: 'build-end', sha, ok: true, seconds: 2, log: '/b.log', cached: false });
+    stop();
+    expect(lines).toEqual([
+      'install eeeeeeeeee: copied from the install cache in 0.1 s (ahead: the search may measure it next)',
+      'build eeeeeeeeee ok in 2.0 s (ahead: the search may measure it next)',
+      'build eeeeeeeeee ok in 2.0 s',
+    ]);
+  });
+});
+
 describe('the plain view of an inconclusive verdict', () => {
   it('says where only a further step was left open, and not where the side itself is a guess', () => {
     const events = new EventStream();

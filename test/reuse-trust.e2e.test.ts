@@ -86,8 +86,10 @@ describe('builds ahead of the search', () => {
       preparer.release(slot);
     }
     await preparer.close();
-    const builds = events.flatMap((e) => (e.type === 'build-end' ? [e.sha] : []));
-    expect(builds.sort()).toEqual([shas[1], shas[2]].sort());
+    const builds = events.flatMap((e) => (e.type === 'build-end' ? [e] : []));
+    expect(builds.map((e) => e.sha).sort()).toEqual([shas[1], shas[2]].sort());
+    // Built ahead of the search, and marked so: the search may never measure such a commit.
+    expect(builds.every((e) => e.ahead)).toBe(true);
   });
 });
 

@@ -52,19 +52,19 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         break;
       case 'build-end':
         write(
-          e.cached
+          (e.cached
             ? `build ${short(e.sha)}: restored from the build cache in ${fmtDuration(e.seconds)}`
             : `build ${short(e.sha)} ${e.ok ? 'ok' : 'FAILED'} in ${fmtDuration(e.seconds)}` +
-                `${e.fetched ? `, downloaded from ${termText(e.fetched)}` : ''}${e.ok ? '' : ` (log: ${e.log})`}`,
+                `${e.fetched ? `, downloaded from ${termText(e.fetched)}` : ''}${e.ok ? '' : ` (log: ${e.log})`}`) + aheadNote(e),
         );
         if (!e.ok) for (const l of e.tail ?? []) write(`  | ${l}`);
         break;
       case 'install-end':
-        if (e.seeded) write(`install ${short(e.sha)}: copied from the install cache in ${fmtDuration(e.seconds)}`);
+        if (e.seeded) write(`install ${short(e.sha)}: copied from the install cache in ${fmtDuration(e.seconds)}${aheadNote(e)}`);
         else
           write(
             `install ${short(e.sha)} ${e.ok ? 'ok' : 'FAILED'} in ${fmtDuration(e.seconds)}` +
-              (e.ok ? (e.from ? `, starting from ${short(e.from)}'s modules` : '') : ` (log: ${e.log})`),
+              (e.ok ? (e.from ? `, starting from ${short(e.from)}'s modules` : '') : ` (log: ${e.log})`) + aheadNote(e),
           );
         if (!e.ok) for (const l of e.tail ?? []) write(`  | ${l}`);
         break;
@@ -302,4 +302,9 @@ function verdictLabel(v: CommitVerdict): string {
   if (v.verdict !== 'inconclusive') return v.verdict;
   const shown = leanShown(v) ? ` (its side is shown; only a further step beside it was left open)` : '';
   return `inconclusive, leans ${v.lean}${shown}`;
+}
+
+/** Prepared before the search reached the commit: it may measure it next, or never (the other side won). */
+function aheadNote(e: { ahead?: true }): string {
+  return e.ahead ? ' (ahead: the search may measure it next)' : '';
 }

@@ -58,6 +58,9 @@ const now = () => performance.now();
 
 type FullCost = CommitCost & Required<Pick<CommitCost, 'install' | 'server' | 'overhead' | 'saved'>>;
 
+/** An install or build done ahead of the search, for a commit it may measure next: marked so in its event. */
+const marked = (ahead: boolean) => (ahead ? { ahead: true as const } : {});
+
 export function costOf(cost: RunCost, sha: string): FullCost {
   const c = (cost.perCommit[sha] ??= { checkout: 0, build: 0, measure: 0, cached: false });
   c.install ??= 0;
@@ -240,7 +243,7 @@ export class Preparer {
         c.buildCached = true;
         this.options.cost.buildsRestored = (this.options.cost.buildsRestored ?? 0) + 1;
         this.outputHashes.set(sha, entry.outputHash);
-        this.options.emit({ type: 'build-end', sha, ok: true, seconds, log: logFile, cached: true });
+        this.options.emit({ type: 'build-end', sha, ok: true, seconds, log: logFile, cached: true, ...marked(ahead) });
       } else if (await this.fetched(sha, dir, key, logFile)) {
         // The build output came from CI: nothing to build here.
       } else {
@@ -269,6 +272,7 @@ export class Preparer {
           log: logFile,
           cached: false,
           ...(r.exitCode ? { tail } : {}),
+          ...marked(ahead),
         });
         if (r.exitCode !== 0) {
           fail(this.stageFailure('build', r, logFile, tail));
@@ -381,7 +385,7 @@ export class Preparer {
       c.saved += Math.max(0, entry.seconds - seconds - waited);
       c.installReused = true;
       this.options.cost.installsReused = (this.options.cost.installsReused ?? 0) + 1;
-      this.options.emit({ type: 'install-end', sha, ok: true, seconds, log: logFile, seeded: true });
+      this.options.emit({ type: 'install-end', sha, ok: true, seconds, log: logFile, seeded: true, ...marked(ahead) });
     } else {
       let done = () => {};
       this.installing.set(key, new Promise<void>((r) => (done = r)));
@@ -420,6 +424,7 @@ export class Preparer {
           seeded: false,
           ...(ok && from ? { from } : {}),
           ...(ok ? {} : { tail }),
+          ...marked(ahead),
         });
         if (r.exitCode !== 0) {
           slot.installKey = undefined;
