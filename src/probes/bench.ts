@@ -89,9 +89,7 @@ export const benchProbe: ProbeKind<typeof benchSchema> = {
         else ctx.warn(`the profiled run of ${cfg.task} failed (exit ${r.exitCode}); no CPU profile for this commit`);
       },
       async sample(ctx): Promise<Sample> {
-        // Without a timeout of its own, a benchmark that hangs is stopped by the guard and reported too slow.
-        const guard = cfg.timeout ? {} : { timeoutMs: ctx.hangGuardMs(), guard: true };
-        const r = await ctx.exec(benchCommand(cfg, ctx), { ...execOpts(cfg, ctx), ...guard });
+        const r = await ctx.exec(benchCommand(cfg, ctx), { ...execOpts(cfg, ctx), guard: true });
         return parseRunnerOutput(r.stdout, r.stderr, r.exitCode, cfg, ctx.sha);
       },
     };

@@ -74,11 +74,10 @@ export const commandProbe: ProbeKind<typeof commandSchema> = {
       async sample(ctx): Promise<Sample> {
         let r;
         try {
-          // Every run has the hang guard; only wall time can count a stopped run (as at least the limit),
-          // a figure the command prints or its CPU time cannot, and that commit is reported too slow.
-          const guard = ctx.hangGuardMs();
-          const limit = cfg.timeout ? { timeoutMs: cfg.timeout * 1000 } : { timeoutMs: guard, guard: true };
-          r = await ctx.exec(cfg.run, { env: cfg.env, ...limit });
+          // Only wall time can count a stopped run (as at least the limit); a figure the
+          // command prints or its CPU time cannot, and that commit is reported too slow.
+          const timeoutMs = cfg.timeout ? cfg.timeout * 1000 : undefined;
+          r = await ctx.exec(cfg.run, { env: cfg.env, timeoutMs, guard: true });
         } catch (e) {
           if (m === 'wall' && e instanceof ProbeTooSlow) return { value: e.timeoutMs, censored: true };
           throw e;

@@ -74,9 +74,8 @@ export const goBenchProbe: ProbeKind<typeof goBenchSchema> = {
         if (q?.length) return q.shift()!;
         const r = await ctx.exec(goTestCommand(cfg), {
           env: goEnv(cfg),
-          // Without a timeout of its own, a benchmark that hangs is stopped by the guard and reported too slow.
-          timeoutMs: cfg.timeout ? cfg.timeout * 1000 : ctx.hangGuardMs(),
-          guard: !cfg.timeout,
+          timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined,
+          guard: true,
         });
         const samples = goSamples(r.stdout, r.stderr, r.exitCode, cfg, ctx);
         queued.set(ctx.sha, samples.slice(1));

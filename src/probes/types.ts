@@ -31,7 +31,12 @@ export interface ExecResult {
 export interface ExecOptions {
   env?: Record<string, string>;
   timeoutMs?: number;
-  /** `timeoutMs` is the harness's hang guard (hangGuardMs), not a timeout the user set: a stop says so. */
+  /**
+   * Without `timeoutMs`, stop the run at the harness's hang guard (20× the longest run so far, at least a
+   * minute), so a commit that hangs does not stop the bisect; a stop says it was the guard. A probe that
+   * times its runs counts a stopped run as a censored sample; one whose figure the run prints reports the
+   * commit too slow (skipped).
+   */
   guard?: boolean;
 }
 
@@ -70,12 +75,6 @@ export interface ProbeContext {
   warn(message: string): void;
   /** Say something worth knowing that is no problem (which interpreter runs the probe), once per run. */
   note(message: string): void;
-  /**
-   * A limit for a run the probe gives no timeout (ms), or undefined before any run finished: so a commit
-   * that hangs does not stop the bisect (the harness's guard). A probe that times its runs counts a stopped
-   * run as a censored sample; one whose figure the run prints reports the commit too slow (skipped).
-   */
-  hangGuardMs(): number | undefined;
   /** Record a file the writeup should link (a profile, a report). */
   artifact(kind: string, path: string): void;
   /** Files under the worktree matching glob patterns (relative paths, sorted). */

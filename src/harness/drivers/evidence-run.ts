@@ -14,7 +14,7 @@ import type { Probe, ProbeContext } from '../../probes/types.js';
 import type { Repo } from '../git/git.js';
 import { nodeProfilerEnv } from '../profilers/node-profiler.js';
 import { pythonProfilerEnv } from '../profilers/python-profiler.js';
-import { probeContext } from '../measure/probe-context.js';
+import { probeContext, type HangGuard } from '../measure/probe-context.js';
 import { quoteArg } from '../../shell-quote.js';
 
 export interface EvidenceOptions {
@@ -25,7 +25,7 @@ export interface EvidenceOptions {
   /** The folder of each checkout the probe runs in, relative to its root ('' = the root). */
   folder?: string;
   /** The limit of a run the probe gives none (the measurer's hang guard). */
-  guardMs?: () => number | undefined;
+  guard?: HangGuard;
   repo: Repo;
   runDir: string;
   env?: Record<string, string>;
@@ -141,7 +141,7 @@ async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: s
         env,
         signal: options.signal,
         emit: options.emit,
-        guardMs: options.guardMs,
+        guard: options.guard,
         logFile: join(options.runDir, 'logs', `${s.sha.slice(0, 12)}-profile.log`),
         artifactsDir: dir,
       }),

@@ -123,7 +123,7 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
       probe,
       prepare: (s) => measurer.prepareCommit(s),
       folder: options.folder,
-      guardMs: () => measurer.hangGuardMs(),
+      guard: measurer.guard,
       repo,
       runDir,
       env: options.env,

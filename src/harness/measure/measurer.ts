@@ -6,7 +6,7 @@ import type { OpenQuestion } from '../../bisect/verdict.js';
 import type { Probe, ProbeContext, Sample } from '../../probes/types.js';
 import type { RunCost } from '../../run-cost.js';
 import { environmentFingerprint, hashOf } from '../store/fingerprint.js';
-import { probeContext } from './probe-context.js';
+import { probeContext, type HangGuard } from './probe-context.js';
 import { SampleStore } from '../store/sample-store.js';
 import { Worktrees } from '../git/worktrees.js';
 import { median, quantileSorted, sorted, summarize } from '../../stats/summary.js';
@@ -163,10 +163,11 @@ export class Measurer {
     const artifactsDir = join(runDir, 'artifacts', sha.slice(0, 12));
     const env = { ...this.baseEnv, PERFBISECT_COMMIT: sha };
     const cwd = join(dir, this.options.folder ?? '');
-    const guardMs = () => this.hangGuardMs();
-    const guardText = HANG_GUARD_TEXT;
-    return probeContext({ cwd, sha, env, signal, logFile: probeLog, artifactsDir, emit, guardMs, guardText });
+    return probeContext({ cwd, sha, env, signal, logFile: probeLog, artifactsDir, emit, guard: this.guard });
   }
+
+  /** The hang guard a probe's runs and the culprit's profiling share (probe-context.ts). */
+  readonly guard: HangGuard = { ms: () => this.hangGuardMs(), text: HANG_GUARD_TEXT };
 
   /**
    * The limit of a probe run where the probe sets none: HANG_GUARD_FACTOR times the longest run that
@@ -174,7 +175,7 @@ export class Measurer {
    * otherwise stop the bisect for good; stopped there, its runs count as at least the limit (censored,
    * as at a timeout), which is as slow as the search needs to place it. Unset before any run finished.
    */
-  hangGuardMs(): number | undefined {
+  private hangGuardMs(): number | undefined {
     // A run that measured nothing itself (all replayed) goes by the replayed runs' mean time.
     const longest = this.longestRunMs || this.secondsPerRun * 1000;
     if (!longest) return undefined;

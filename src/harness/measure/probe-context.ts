@@ -17,9 +17,14 @@ interface CommitEffects {
   logFile: string;
   artifactsDir: string;
   emit: (e: RunEvent) => void;
-  /** The hang guard (ms) for a run the probe gives no timeout (measurer.ts), and what to call it when it stops one. */
-  guardMs?: () => number | undefined;
-  guardText?: string;
+  /** The hang guard for a run the probe gives no timeout (Measurer.guard). */
+  guard?: HangGuard;
+}
+
+/** The limit of a run the probe gives no timeout (ms; undefined before any run finished), and what a stop calls it. */
+export interface HangGuard {
+  ms: () => number | undefined;
+  text: string;
 }
 
 /** The effects a probe may use for one commit, each logged, bounded and cleaned up by the harness. */
@@ -33,11 +38,12 @@ export function probeContext(options: CommitEffects): ProbeContext {
     logFile,
     artifactsDir,
     exec: async (command, opts = {}) => {
-      const { timeoutMs } = opts;
+      const guarded = opts.timeoutMs === undefined && opts.guard ? options.guard?.ms() : undefined;
+      const timeoutMs = opts.timeoutMs ?? guarded;
       const r = await runTimed(command, { cwd, env: { ...env, ...opts.env }, logFile, timeoutMs, signal });
       // Stopped at its timeout: too slow, which every probe reports as such (never as an exit code).
       if (r.timedOut && !r.aborted && timeoutMs) {
-        const limit = opts.guard ? options.guardText : undefined;
+        const limit = guarded !== undefined ? options.guard?.text : undefined;
         throw new ProbeTooSlow(command, timeoutMs, logFile, tailLines(r.stderr || r.stdout), limit);
       }
       return r;
@@ -48,7 +54,6 @@ export function probeContext(options: CommitEffects): ProbeContext {
     freePort,
     warn: (message) => emit({ type: 'warning', message: `${sha.slice(0, 10)}: ${message}` }),
     note: (message) => emit({ type: 'warning', message, note: true }),
-    hangGuardMs: () => options.guardMs?.(),
     artifact: (kind, path) => {
       mkdirSync(artifactsDir, { recursive: true });
       emit({ type: 'artifact', sha, kind, path });
