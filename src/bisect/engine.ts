@@ -115,6 +115,10 @@ interface Search {
   lo: string;
   hi: string;
   skipped: Set<number>;
+  /** The bad commit the search started from: a search reopened after a vanished step goes up to it again. */
+  top: number;
+  /** Reopened once already (`reopenIfVanished`): it is not reopened again. */
+  reopened?: boolean;
 }
 
 interface Trial {
@@ -175,7 +179,10 @@ export class BisectEngine {
   private decisions = 0;
   private readonly verdicts: CommitVerdict[] = [];
   private readonly searches: Search[] = [];
-  private readonly found: { sha: number; search: Search; confirmed?: boolean }[] = [];
+  /** Located steps; `doubted`: measured beside the parent because the side-by-side samples did not show it. */
+  private readonly found: { sha: number; search: Search; confirmed?: boolean; doubted?: boolean }[] = [];
+  /** Steps a search closed on that measured beside their parent showed no step of the threshold. */
+  private readonly vanished: CulpritFinding[] = [];
   private readonly suspects: Set<number> = new Set();
   private trial: Trial | undefined;
   /** Rounds (`nextRound`): the trials measured now, and the undecided ones that carry on next round. */
@@ -553,9 +560,10 @@ export class BisectEngine {
     // parents (several at once), as the sequential bisect does one by one.
     for (const f of this.found) {
       if (trials.length >= k || this.opts.deterministic) break;
-      if (f.confirmed || !this.straddles(this.finding(f.sha, f.search))) continue;
+      if (f.confirmed || !this.unsettled(this.finding(f.sha, f.search))) continue;
       f.confirmed = true;
       const finding = this.finding(f.sha, f.search);
+      f.doubted = !this.straddles(finding);
       this.decisions--; // a step's size is reported, not decided: it spends nothing of the error budget
       trials.push(this.newTrial(finding.sha, [finding.before], 'confirm', undefined, true));
     }
@@ -753,7 +761,7 @@ export class BisectEngine {
     const candidates = Bitset.full(this.graph.size).clone();
     // The range may include commits not reachable from bad (never, from git rev-list): keep ancestors of bad only.
     candidates.and(this.graph.ancestors[badIndex]);
-    this.searches.push({ candidates, bad: badIndex, lo: this.good, hi: this.bad, skipped: new Set() });
+    this.searches.push({ candidates, bad: badIndex, lo: this.good, hi: this.bad, skipped: new Set(), top: badIndex });
   }
 
   /**
@@ -936,7 +944,7 @@ export class BisectEngine {
       s.hi = target;
     } else {
       // Between two steps: bisect both sides, each against its own references.
-      older = { candidates: s.candidates.clone(), bad: x, lo: s.lo, hi: target, skipped: new Set(s.skipped) };
+      older = { candidates: s.candidates.clone(), bad: x, lo: s.lo, hi: target, skipped: new Set(s.skipped), top: x };
       older.candidates.and(this.graph.ancestors[x]);
       s.candidates.andNot(this.graph.ancestors[x]);
       s.lo = target;
@@ -954,16 +962,63 @@ export class BisectEngine {
     return f.change.lo < this.threshold! && f.change.hi >= this.threshold!;
   }
 
-  private decideConfirm(t: Trial): void {
-    const [before, after] = this.sideBySide(t.refs[0], t.target)!;
-    const change = compare(before, after, {
-      threshold: this.threshold!,
-      alpha: 1 - this.confidence,
-      better: this.opts.better,
+  /**
+   * A located step is measured beside its parent before it is reported where its size is unclear
+   * (`straddles`), or where its figures come from samples not taken side by side that do not show it
+   * on their own. The second guards the blame against a burst of load: a verdict rests on the
+   * references' earlier samples and one fresh sample of each, so a burst that slows only a target's
+   * block can fake a step there, and the verdicts after it then close on a commit with no step at
+   * all. A real step shows side by side in a sample or two more of each; a faked one does not, and is
+   * measured until its side-by-side size is clear: a minor step, or none, and then the result says
+   * the change could not be pinned to a commit rather than blame one.
+   */
+  private unsettled(f: CulpritFinding): boolean {
+    if (this.straddles(f)) return true;
+    return !f.sideBySide && !this.shownBeside(f.before, f.sha);
+  }
+
+  /**
+   * The samples of `b` taken beside `a` (on any one machine) are worse than those of `a`, by the
+   * one-sided rank test at the lenient level: a check that a step seen in all samples is there side
+   * by side, not a verdict (its error rate is not spent: a chance miss only costs more samples).
+   */
+  private shownBeside(a: string, b: string): boolean {
+    const onB = new Set(this.machinesOf(b));
+    return this.machinesOf(a).some((m) => {
+      if (!onB.has(m)) return false;
+      const mw = mannWhitney(...this.fromSharedTrials(a, b, m));
+      return (this.opts.better === 'lower' ? mw.pAbove : mw.pBelow) < this.beta;
     });
-    if (!this.isFinalLook(t) && change.lo < this.threshold! && change.hi >= this.threshold!) return;
+  }
+
+  private decideConfirm(t: Trial): void {
+    const f = this.found.find((x) => this.graph.shas[x.sha] === t.target);
+    if (!this.isFinalLook(t) && f && this.unsettled(this.finding(f.sha, f.search))) return;
     t.done = true;
     if (this.trial === t) this.trial = undefined;
+    if (f?.doubted) this.reopenIfVanished(f);
+  }
+
+  /**
+   * A step the search closed on that, measured beside its parent, is clearly smaller than the threshold
+   * (its interval at the run's confidence lies below it; one it cannot place was measured as long as a
+   * step's size is measured, `straddles`, and is left as it is): the
+   * verdicts that led there were most likely turned by the machine (a burst of load makes commits look
+   * slower, never faster), so the commit is taken as its parent's side, and the commits after it, up to
+   * the search's first bad commit, are searched again, their earlier verdicts aside. Once a search:
+   * where a range's change is spread thin, every step found is small, and the result says so.
+   */
+  private reopenIfVanished(f: { sha: number; search: Search }): void {
+    const s = f.search;
+    const finding = this.finding(f.sha, s);
+    if (s.reopened || finding.change.hi >= this.threshold!) return;
+    const candidates = this.graph.ancestors[s.top].clone();
+    candidates.andNot(this.graph.ancestors[f.sha]);
+    if (!candidates.count()) return;
+    this.found.splice(this.found.indexOf(f as (typeof this.found)[number]), 1);
+    this.vanished.push(finding);
+    const [lo, hi] = [this.graph.shas[f.sha], this.graph.shas[s.top]];
+    this.searches.push({ candidates, bad: s.top, lo, hi, skipped: new Set(s.skipped), top: s.top, reopened: true });
   }
 
   /** The search's next commit among `candidates`: never its bad commit, nor one that was skipped. */
@@ -986,12 +1041,15 @@ export class BisectEngine {
     }
     const unsure = this.opts.deterministic
       ? undefined
-      : this.found.find((f) => !f.confirmed && this.straddles(this.finding(f.sha, f.search)));
+      : this.found.find((f) => !f.confirmed && this.unsettled(this.finding(f.sha, f.search)));
     if (unsure) {
       unsure.confirmed = true;
       const f = this.finding(unsure.sha, unsure.search);
+      unsure.doubted = !this.straddles(f);
       this.decisions--; // a step's size is reported, not decided: it spends nothing of the error budget
       this.trial = this.newTrial(f.sha, [f.before], 'confirm');
+      // Only to see the step side by side: a large one shows in a sample or two of each.
+      if (unsure.doubted) this.trial.looks = looks(1, this.maxSamples);
       return;
     }
     this.finish(this.suspects.size ? 'ambiguous' : 'found');
@@ -1104,12 +1162,15 @@ export class BisectEngine {
       .sort((a, b) => this.graph.index.get(a.sha)! - this.graph.index.get(b.sha)!);
     let culprits = all.filter((f) => f.change.worse >= this.threshold!);
     let unresolved = false;
-    if (culprits.length === 0 && all.length) {
-      // No located step reaches the threshold: name the largest only if its own before/after
-      // difference is real; otherwise the change could not be pinned to a commit.
-      const largest = all.reduce((a, b) => (b.change.worse > a.change.worse ? b : a));
+    let vanished = this.vanished;
+    if (culprits.length === 0 && all.length + vanished.length) {
+      // No located step reaches the threshold: name the largest (a vanished one too: the search after
+      // it found no larger) only if its own before/after difference is real; otherwise the change
+      // could not be pinned to a commit.
+      const largest = [...all, ...vanished].reduce((a, b) => (b.change.worse > a.change.worse ? b : a));
       if (largest.change.lo > 0) culprits = [largest];
       else unresolved = true;
+      vanished = vanished.filter((f) => !culprits.includes(f));
     }
     const minorSteps = all.filter((f) => !culprits.includes(f));
     if (unresolved) for (const f of all) this.suspects.add(this.graph.index.get(f.sha)!);
@@ -1118,6 +1179,7 @@ export class BisectEngine {
       status: status === 'found' && (culprits.length === 0 || unresolved) ? 'ambiguous' : status,
       culprits: status === 'no-regression' || status === 'undecided' ? [] : culprits,
       minorSteps: unresolved ? [] : minorSteps,
+      vanished,
       improvements: status === 'found' || status === 'ambiguous' ? improvementsSeen(this.verdicts, this.graph).filter((m) => this.shownSideBySide(m)) : [],
       unresolved,
       suspects,

@@ -109,6 +109,12 @@ export interface Outcome {
   /** Located steps smaller than the threshold (for example slow creep split into small steps). */
   minorSteps: CulpritFinding[];
   /**
+   * Steps a search first closed on that did not show when measured beside their parent (smaller than
+   * the threshold side by side): the commits after each were searched again. Absent in run logs
+   * written before it was recorded.
+   */
+  vanished?: CulpritFinding[];
+  /**
    * Changes for the better the verdicts showed in the range, not looked for (src/bisect/improvements.ts).
    * Absent in run logs written before it was recorded.
    */

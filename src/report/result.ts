@@ -124,6 +124,12 @@ export interface RunResult {
   speedDrift?: SpeedDrift;
   minorSteps: { sha: string; change: ResultChange }[];
   /**
+   * Steps a search first closed on that, measured beside their parent (`before`), were clearly smaller than the
+   * threshold: the verdicts that led there were turned, most likely by the machine, and the commits after each were
+   * searched again. Absent where there was none.
+   */
+  vanished?: { sha: string; before: string; change: ResultChange }[];
+  /**
    * Changes for the better the verdicts showed between `after` and `through`, not looked for: `commit` measured
    * against its `ref` (`vs.worse` > 0: the commit is worse than a bad reference; < 0: better than a good one).
    */
@@ -145,6 +151,8 @@ export interface RunResult {
 }
 
 export const brief = (s: Summary): ResultSummary => ({ median: s.median, n: s.n, spread: s.spread });
+
+const located = (f: CulpritFinding, confidence: number) => ({ sha: f.sha, change: change(f, confidence) });
 
 function change(
   f: { ratio: number; ratioCi: [number, number]; change: { p: number; worse: number } },
@@ -270,7 +278,10 @@ export function buildResult(i: ResultInput): RunResult {
       ...(outcome.oneStep ? { oneStep: true as const } : {}),
     },
     ...(i.noise ? { noise: i.noise } : {}),
-    minorSteps: outcome.minorSteps.map((f) => ({ sha: f.sha, change: change(f, outcome.confidence) })),
+    minorSteps: outcome.minorSteps.map((f) => located(f, outcome.confidence)),
+    ...(outcome.vanished?.length
+      ? { vanished: outcome.vanished.map((f) => ({ ...located(f, outcome.confidence), before: f.before })) }
+      : {}),
     improvements: (outcome.improvements ?? []).map((m) => ({ ...m, vs: cmp(m.vs)! })),
     rangeSize: i.rangeSize,
     runId: i.runId,

@@ -1,5 +1,6 @@
 import { driftText } from './speed-drift.js';
 import { improvementText } from './improvements.js';
+import { vanishedText } from './vanished.js';
 import { leanShown } from '../bisect/outcome.js';
 import type { CommitMeta } from '../events.js';
 import { clip, direction, fmtConfidence, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
@@ -315,6 +316,10 @@ function howSure(r: RunResult): string[] {
       `${guessed.length} commit(s) ${atMax}; the search followed the side their estimates lean to: ${listed(guessed)}. The confidence above ` +
         'does not cover those guesses: if one is wrong, the culprit lies on its other side.',
     );
+  }
+  for (const v of r.vanished ?? []) {
+    const text = vanishedText({ ...v, ...v.change }, r.threshold.value, (s) => `\`${s}\``);
+    out.push(`${text.charAt(0).toUpperCase()}${text.slice(1)}.`);
   }
   if (r.minorSteps.length)
     out.push(

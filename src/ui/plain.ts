@@ -6,6 +6,7 @@ import type { MetricInfo } from '../probes/types.js';
 import { noiseLines, paceLine, undecidedText } from '../report/noise.js';
 import { dependencyLine } from '../report/dependency.js';
 import { improvementText } from '../report/improvements.js';
+import { vanishedText } from '../report/vanished.js';
 import { whyAgain } from '../report/open-question.js';
 import { DriftBlocks, driftText, speedDrift } from '../report/speed-drift.js';
 
@@ -79,6 +80,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
           `measure ${short(e.target)}${e.refs.length ? ` against ${e.refs.map(short).join(', ')}` : ''}: ` +
             `${e.rounds} round(s)${from}${e.look ? `, look ${e.look}: ${whyAgain(e.open, metric.better)}` : ''}` +
             `${e.again ? `, again afresh: ${AGAIN}` : ''}` +
+            `${e.purpose === 'confirm' ? ', the located step beside its parent' : ''}` +
             `${e.purpose === 'endpoints' ? ' [endpoints]' : ` ${subj(e.target)}`}`,
         );
         break;
@@ -162,6 +164,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
               `${fmtRatio(c.ratio)} [${fmtRatio(c.ratioCi[0])}, ${fmtRatio(c.ratioCi[1])}] ${fmtP(c.change.p)} (${measuredBeside(c.before, parents.get(c.sha), c.sideBySide)})`,
           );
         }
+        for (const v of outcome.vanished ?? []) write(`note: ${vanishedText({ ...v, ci: v.ratioCi }, outcome.threshold)}`);
         const moved = speedDrift(drift.blocks);
         if (moved) {
           write(

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { BisectEngine } from '../src/bisect/engine.js';
+import { seededRng } from '../src/stats/rng.js';
+import { EventStream } from '../src/events.js';
+import { plainReporter } from '../src/ui/plain.js';
+import { renderWriteup } from '../src/report/writeup.js';
+import { interleaved, linearCommits, shaOf } from '../bench/simulate.js';
+import { hostileMeta, hostileResult } from './fixtures/hostile.js';
+
+/**
+ * A ×2.4 step at 12 of 16, and a burst of load over the first verdict's block (7) that slows the target
+ * and not the one fresh sample of each reference beside it: the search closes on a commit before 7,
+ * finds no step there side by side, and searches after it again.
+ */
+function burstFakedStep() {
+  const rng = seededRng(5);
+  const base = (sha: string) => (Number(sha.slice(1)) >= 12 ? 240 : 100) * (1 + 0.03 * (rng() - 0.5));
+  const e = new BisectEngine(linearCommits(16), { good: shaOf(0), bad: shaOf(15) }, { better: 'lower', deterministic: false, minSamples: 4, maxSamples: 60, confidence: 0.95 }, seededRng(2));
+  const purposes: string[] = [];
+  for (let block = 0; block < 200; block++) {
+    const step = e.next();
+    if (step.type === 'done') return { outcome: step.outcome, purposes };
+    purposes.push(step.purpose);
+    e.record(interleaved(step, (sha) => base(sha) * (block === 1 && sha === step.target ? 2.4 : 1)));
+  }
+  throw new Error('the bisect did not finish');
+}
+
+describe('a step the search closed on that is not there beside its parent', () => {
+  it('is searched past, and the terminal says so', () => {
+    const { outcome, purposes } = burstFakedStep();
+    expect(outcome.vanished?.map((v) => [v.sha, v.before])).toEqual([[shaOf(1), shaOf(0)]]);
+    expect(outcome.culprits.map((c) => c.sha)).toEqual([shaOf(12)]);
+    // Measured beside its parent before the search went on past it.
+    expect(purposes.indexOf('confirm')).toBeGreaterThan(0);
+    expect(purposes.lastIndexOf('verdict')).toBeGreaterThan(purposes.indexOf('confirm'));
+
+    const events = new EventStream();
+    const lines: string[] = [];
+    const stop = plainReporter(events, (l) => lines.push(l));
+    events.emit({ type: 'measure-start', target: shaOf(1), refs: [shaOf(0)], rounds: 1, purpose: 'confirm', cached: false });
+    events.emit({ type: 'run-end', outcome, resultFile: '/r.json', reportFile: '/r.md', exitCode: 0 });
+    stop();
+    expect(lines[0]).toMatch(/^measure c00001 against c00000: 1 round\(s\), the located step beside its parent/);
+    const note = lines.find((l) => l.startsWith('note: the search first closed on'));
+    expect(note).toMatch(
+      /^note: the search first closed on c00001, but measured beside its parent c00000 it changed [+-]\d+\.\d% \[[+-]\d+\.\d%, [+-]\d+\.\d%\], clearly under the \d+\.\d% threshold: .*searched again$/,
+    );
+  });
+
+  it('is told in the writeup', () => {
+    const r = hostileResult();
+    const [sha, before] = ['a'.repeat(40), 'b'.repeat(40)];
+    const change = { ratio: 1.004, ci: [0.98, 1.03] as [number, number], confidence: 0.95, p: 0.6, worse: 0.004 };
+    const x = { meta: hostileMeta(), samples: () => [1, 2, 3] };
+    const text = renderWriteup({ ...r, vanished: [{ sha, before, change }] }, x);
+    expect(text).toContain(
+      `The search first closed on \`${sha.slice(0, 10)}\`, but measured beside its parent \`${before.slice(0, 10)}\` it changed +0.4% [-2.0%, +3.0%], clearly under the`,
+    );
+    expect(renderWriteup(r, x)).not.toContain('first closed on');
+  });
+});
