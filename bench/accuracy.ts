@@ -2,7 +2,7 @@
  * Simulated accuracy benchmark (issue 3): the real engine (simulateBisect) against many seeded
  * synthetic histories, beside the hand-made baseline (simulateBaseline: 5 runs, midpoint threshold).
  *
- *   node_modules/.bin/jiti bench/accuracy.ts [--quick] [--runs K] [--cv 0.03] [--seed S] [--verbose]
+ *   node_modules/.bin/jiti bench/accuracy.ts [--quick] [--runs K] [--cv 0.03] [--seed S] [--verbose] [--noise a,b]
  *                                            [--runners K [--machines one|fleet]]
  *
  * With --runners the engine bisects in rounds of K jobs (nextRound / recordRound), each job on a
@@ -17,7 +17,7 @@ import {
   simulateBaseline, simulateBisect, simulateRounds, type History, type NoiseModel, type RoundSimOptions,
 } from './simulate.js';
 
-export const NOISES: NoiseModel[] = ['normal', 'lognormal', 'drift', 'spikes', 'bimodal', 'jump', 'wiggle'];
+export const NOISES: NoiseModel[] = ['normal', 'lognormal', 'drift', 'spikes', 'bimodal', 'jump', 'wiggle', 'bursts'];
 export const SIZES = [32, 128, 2000];
 export const DELTAS = [0.02, 0.05, 0.08, 0.25, 1.0];
 /** The two-step case: a small step first, a big one later. */
@@ -46,6 +46,8 @@ export interface AccuracyOptions {
   verbose: boolean;
   /** Bisect in rounds of this many jobs (the fleet), instead of one commit at a time. */
   rounds?: RoundSimOptions;
+  /** Only these noise models (`--noise a,b`): all of them by default. */
+  noises?: NoiseModel[];
   log: (line: string) => void;
 }
 
@@ -80,6 +82,12 @@ export function parseAccuracyArgs(argv: readonly string[]): Partial<AccuracyOpti
       o.cv = v >= 1 ? v / 100 : v;
     } else if (a === '--seed') o.seed = num(a, i++);
     else if (a === '--verbose') o.verbose = true;
+    else if (a === '--noise') {
+      const names = (argv[++i] ?? '').split(',');
+      const unknown = names.filter((x) => !NOISES.includes(x as NoiseModel));
+      if (unknown.length) throw new Error(`--noise takes some of ${NOISES.join(', ')}; not ${unknown.join(', ')}`);
+      o.noises = names as NoiseModel[];
+    }
     else if (a === '--runners') {
       o.rounds = { machines: 'fleet', ...o.rounds, runners: Math.max(1, Math.round(num(a, i++))) };
     }
@@ -318,7 +326,7 @@ export function runAccuracy(partial: Partial<AccuracyOptions> = {}): AccuracyRes
   log('-'.repeat(header.length));
   const rows: Row[] = [];
   for (const n of SIZES) {
-    for (const noise of NOISES) {
+    for (const noise of o.noises ?? NOISES) {
       for (const change of CHANGES) {
         const config: Config = { n, noise, change, cv: o.cv };
         const runs = isTarget(config) ? o.targetRuns : n >= 2000 ? o.bigRuns : o.gridRuns;

@@ -7,7 +7,7 @@ import type { Outcome } from '../src/bisect/outcome.js';
 import { gaussian, seededRng, type Rng } from '../src/stats/rng.js';
 import { median } from '../src/stats/summary.js';
 
-export type NoiseModel = 'normal' | 'lognormal' | 'drift' | 'spikes' | 'bimodal' | 'jump' | 'wiggle';
+export type NoiseModel = 'normal' | 'lognormal' | 'drift' | 'spikes' | 'bimodal' | 'jump' | 'wiggle' | 'bursts';
 
 export interface History {
   n: number;
@@ -27,9 +27,15 @@ export function sampler(h: History, rng: Rng) {
   const jumpAt = h.noise === 'jump' ? 40 + Math.floor(rng() * 400) : Infinity;
   // A shared machine's speed wanders: a new ±3% level every 25 samples (about one block).
   let speed = 1;
+  // Another job now and then: at about one sample in 100 a burst starts that slows the next 3–12
+  // samples by 15–50%, often the target's samples of one block and not the references' few beside them.
+  let burst = { left: 0, slow: 1 };
   return (i: number): number => {
     clock++;
     if (h.noise === 'wiggle' && clock % 25 === 0) speed = 1 + 0.03 * gaussian(rng);
+    if (h.noise === 'bursts' && burst.left === 0 && rng() < 0.01) {
+      burst = { left: 3 + Math.floor(rng() * 10), slow: 1.15 + 0.35 * rng() };
+    }
     const base = levelAt(h, i);
     const z = gaussian(rng);
     switch (h.noise) {
@@ -48,6 +54,11 @@ export function sampler(h: History, rng: Rng) {
         return base * (1 + h.cv * z) * speed;
       case 'jump':
         return base * (1 + h.cv * z) * (clock > jumpAt ? 1.2 : 1);
+      case 'bursts': {
+        const slow = burst.left > 0 ? burst.slow : 1;
+        burst.left = Math.max(0, burst.left - 1);
+        return base * (1 + h.cv * z) * slow;
+      }
     }
   };
 }
