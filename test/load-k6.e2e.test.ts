@@ -19,11 +19,15 @@ afterAll(() => cleanups.forEach((f) => f()));
 /**
  * A stand-in for the k6 binary: checks the arguments perfbisect passes, sends 5 warm-up and 20 measured
  * sequential GETs to $BASE_URL/api/tasks, and writes a --summary-export file with the measured durations. With
- * STANDIN_THRESHOLD it reports a failed threshold and exits 99, as k6 does.
+ * STANDIN_THRESHOLD it reports a failed threshold and exits 99, as k6 does; at the commit STANDIN_HANG_SHA names
+ * it never ends.
  */
 const standIn = `#!/usr/bin/env node
 const fs = require('node:fs');
 const a = process.argv.slice(2);
+const head = require('node:child_process').execSync('git rev-parse HEAD', { encoding: 'utf8' }).trim();
+if (head === process.env.STANDIN_HANG_SHA) setInterval(() => {}, 1000);
+else {
 if (a[0] !== 'run') { console.error('stand-in k6: expected "run", got ' + a[0]); process.exit(107); }
 const out = a[a.indexOf('--summary-export') + 1];
 const stats = a[a.indexOf('--summary-trend-stats') + 1];
@@ -45,6 +49,7 @@ if (!stats.includes('p(99)') || e !== 'BASE_URL=' + process.env.BASE_URL) { cons
   console.log('stand-in k6: 20 requests');
   process.exit(failed ? 99 : 0);
 })();
+}
 `;
 
 function standInBin(): string {
@@ -100,6 +105,22 @@ describe.runIf(onLinux)('k6 probe with a stand-in k6 executable [Linux: processe
     const s = await runCli(bisect, { cwd: strict.repo.dir, env, cache });
     expect(s.exitCode, s.all).toBe(2);
     expect(s.stderr).toContain('cannot be measured: the probe failed: k6 thresholds failed: http_req_duration: p(99)<1');
+    expect(processesUnder(cache)).toEqual([]);
+  });
+
+  it('stops a k6 run that never ends with the hang guard, skips that commit as too slow, and leaves no process', async () => {
+    const { repo, shas } = k6Repo();
+    const cache = tempDir('pb-cache-');
+    const out = tempDir('pb-out-');
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'k6', '--min-samples', '5', '--max-samples', '12', '--no-profile', '--json', join(out, 'r.json')], {
+      cwd: repo.dir, cache, env: { PATH: `${standInBin()}:${process.env.PATH}`, STANDIN_HANG_SHA: shas[1], PERFBISECT_HANG_GUARD_FLOOR: '2' },
+    });
+    expect(r.exitCode, r.all).toBe(3);
+    const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
+    expect(result.suspects).toEqual([shas[1], shas[2]]);
+    const skipped = result.commits.find((c) => c.sha === shas[1]);
+    expect(skipped?.verdict).toBe('skipped');
+    expect(skipped?.reason).toMatch(/ran past the hang guard \(20× the longest run so far, at least 2 s; .*\) and was stopped after [\d.]+ s/);
     expect(processesUnder(cache)).toEqual([]);
   });
 

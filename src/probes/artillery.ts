@@ -97,7 +97,7 @@ export const artilleryProbe: ProbeKind<typeof artillerySchema> = {
             .filter(Boolean)
             .join(' ');
           // Telemetry goes to an outside host; where that is unreachable it only costs time.
-          const r = await ctx.exec(cmd, { env: { ARTILLERY_DISABLE_TELEMETRY: 'true', BASE_URL: server.baseUrl } });
+          const r = await ctx.exec(cmd, { env: { ARTILLERY_DISABLE_TELEMETRY: 'true', BASE_URL: server.baseUrl }, guard: true });
           server.check('during the Artillery run');
           if (r.exitCode !== 0) {
             const tail = tailLines(r.stderr || r.stdout, 15);

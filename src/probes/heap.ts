@@ -160,7 +160,8 @@ export const heapProbe: ProbeKind<typeof heapSchema> = {
         ]
           .map(q)
           .join(' ');
-        const r = await ctx.exec(cmd, { env: cfg.env, timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined });
+        const timeoutMs = cfg.timeout ? cfg.timeout * 1000 : undefined;
+        const r = await ctx.exec(cmd, { env: cfg.env, timeoutMs, guard: true });
         const lines = r.stdout.trim().split('\n');
         if (r.exitCode !== 0) {
           const why = `the heap scenario ${cfg.scenario} exited with code ${r.exitCode}`;

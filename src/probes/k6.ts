@@ -111,7 +111,7 @@ export const k6Probe: ProbeKind<typeof k6Schema> = {
           ]
             .filter(Boolean)
             .join(' ');
-          const r = await ctx.exec(cmd, { env: { BASE_URL: server.baseUrl } });
+          const r = await ctx.exec(cmd, { env: { BASE_URL: server.baseUrl }, guard: true });
           server.check('during the k6 run');
           if (r.exitCode !== 0 && r.exitCode !== 99) {
             const tail = tailLines(r.stderr || r.stdout, 15);
