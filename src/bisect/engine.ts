@@ -179,7 +179,7 @@ export class BisectEngine {
   private decisions = 0;
   private readonly verdicts: CommitVerdict[] = [];
   private readonly searches: Search[] = [];
-  /** Located steps; `doubted`: measured beside the parent because the side-by-side samples did not show it. */
+  /** Located steps; `doubted`: its figures were not from samples taken side by side when it was measured again. */
   private readonly found: { sha: number; search: Search; confirmed?: boolean; doubted?: boolean }[] = [];
   /** Steps a search closed on that measured beside their parent showed no step of the threshold. */
   private readonly vanished: CulpritFinding[] = [];
@@ -563,7 +563,7 @@ export class BisectEngine {
       if (f.confirmed || !this.unsettled(this.finding(f.sha, f.search))) continue;
       f.confirmed = true;
       const finding = this.finding(f.sha, f.search);
-      f.doubted = !this.straddles(finding);
+      f.doubted = !finding.sideBySide;
       this.decisions--; // a step's size is reported, not decided: it spends nothing of the error budget
       trials.push(this.newTrial(finding.sha, [finding.before], 'confirm', undefined, true));
     }
@@ -1000,13 +1000,15 @@ export class BisectEngine {
   }
 
   /**
-   * A step the search closed on that, measured beside its parent, is clearly smaller than the threshold
-   * (its interval at the run's confidence lies below it; one it cannot place was measured as long as a
-   * step's size is measured, `straddles`, and is left as it is): the
-   * verdicts that led there were most likely turned by the machine (a burst of load makes commits look
-   * slower, never faster), so the commit is taken as its parent's side, and the commits after it, up to
-   * the search's first bad commit, are searched again, their earlier verdicts aside. Once a search:
-   * where a range's change is spread thin, every step found is small, and the result says so.
+   * A step the search closed on on figures not taken side by side, which measured beside its parent is
+   * clearly smaller than the threshold (its interval at the run's confidence lies below it; one it cannot
+   * place was measured as long as a step's size is, `straddles`, and is left as it is). The verdicts that
+   * led there were most likely turned by the machine (a burst of load makes commits look slower, never
+   * faster), so the commit is taken as its parent's side, and the commits after it, up to the search's
+   * first bad commit, are searched again, their earlier verdicts aside. Once a search: where a range's
+   * change is spread thin, every step found is small, and the result says so. A step first found side by
+   * side is not searched past: in simulation that cost commits built beyond the bound of a clean bisect
+   * (bench/README.md).
    */
   private reopenIfVanished(f: { sha: number; search: Search }): void {
     const s = f.search;
@@ -1045,11 +1047,11 @@ export class BisectEngine {
     if (unsure) {
       unsure.confirmed = true;
       const f = this.finding(unsure.sha, unsure.search);
-      unsure.doubted = !this.straddles(f);
+      unsure.doubted = !f.sideBySide;
       this.decisions--; // a step's size is reported, not decided: it spends nothing of the error budget
       this.trial = this.newTrial(f.sha, [f.before], 'confirm');
       // Only to see the step side by side: a large one shows in a sample or two of each.
-      if (unsure.doubted) this.trial.looks = looks(1, this.maxSamples);
+      if (!this.straddles(f)) this.trial.looks = looks(1, this.maxSamples);
       return;
     }
     this.finish(this.suspects.size ? 'ambiguous' : 'found');
