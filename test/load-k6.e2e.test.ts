@@ -63,9 +63,9 @@ const k6Config = (extra = '') => `export default { probes: {
   k6: { kind: 'k6', start: 'node server.js', script: 'tests/load/api.js', metric: 'http_req_duration.p(95)', url: 'http://127.0.0.1:{port}/api/tasks'${extra} },
 } };\n`;
 
-function k6Repo(extra = '') {
+function k6Repo(extra = '', spikeMs = 300) {
   const script = "import http from 'k6/http';\nexport default function () { http.get(`${__ENV.BASE_URL}/api/tasks`); }\n";
-  const { repo, shas } = serverRepo({ commits: 2, at: { 2: { spikeMs: 300, spikeEvery: 5 } }, config: k6Config(extra), files: { 'tests/load/api.js': script } });
+  const { repo, shas } = serverRepo({ commits: 2, at: { 2: { spikeMs, spikeEvery: 5 } }, config: k6Config(extra), files: { 'tests/load/api.js': script } });
   cleanups.push(() => repo.cleanup());
   return { repo, shas };
 }
@@ -109,7 +109,8 @@ describe.runIf(onLinux)('k6 probe with a stand-in k6 executable [Linux: processe
   });
 
   it('stops a k6 run that never ends with the hang guard, skips that commit as too slow, and leaves no process', async () => {
-    const { repo, shas } = k6Repo();
+    // Short spikes keep bad's longest run, and with it the guard (20 times that), short.
+    const { repo, shas } = k6Repo('', 60);
     const cache = tempDir('pb-cache-');
     const out = tempDir('pb-out-');
     const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'k6', '--min-samples', '5', '--max-samples', '12', '--no-profile', '--json', join(out, 'r.json')], {
