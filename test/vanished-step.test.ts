@@ -12,7 +12,7 @@ import { hostileMeta, hostileResult } from './fixtures/hostile.js';
  * and not the one fresh sample of each reference beside it: the search closes on a commit before 7,
  * finds no step there side by side, and searches after it again.
  */
-function burstFakedStep() {
+function burstFakedStep(onConfirm?: (e: BisectEngine) => void) {
   const rng = seededRng(5);
   const base = (sha: string) => (Number(sha.slice(1)) >= 12 ? 240 : 100) * (1 + 0.03 * (rng() - 0.5));
   const e = new BisectEngine(linearCommits(16), { good: shaOf(0), bad: shaOf(15) }, { better: 'lower', deterministic: false, minSamples: 4, maxSamples: 60, confidence: 0.95 }, seededRng(2));
@@ -20,6 +20,7 @@ function burstFakedStep() {
   for (let block = 0; block < 200; block++) {
     const step = e.next();
     if (step.type === 'done') return { outcome: step.outcome, purposes };
+    if (step.purpose === 'confirm' && !purposes.includes('confirm')) onConfirm?.(e);
     purposes.push(step.purpose);
     e.record(interleaved(step, (sha) => base(sha) * (block === 1 && sha === step.target ? 2.4 : 1)));
   }
@@ -46,6 +47,12 @@ describe('a step the search closed on that is not there beside its parent', () =
     expect(note).toMatch(
       /^note: the search first closed on c00001, but measured beside its parent c00000 it changed [+-]\d+\.\d% \[[+-]\d+\.\d%, [+-]\d+\.\d%\], clearly under the \d+\.\d% threshold: .*searched again$/,
     );
+  });
+
+  it('is not searched past once the time is out (--budget): no search starts after it', () => {
+    const { outcome, purposes } = burstFakedStep((e) => e.hurry());
+    expect(outcome.vanished ?? []).toEqual([]);
+    expect(purposes.lastIndexOf('verdict')).toBeLessThan(purposes.indexOf('confirm'));
   });
 
   it('is told in the writeup', () => {

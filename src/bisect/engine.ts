@@ -115,8 +115,12 @@ interface Search {
   lo: string;
   hi: string;
   skipped: Set<number>;
-  /** The bad commit the search started from: a search reopened after a vanished step goes up to it again. */
+  /**
+   * The bad commit the search started from, and the commits it was to search: a search reopened after a
+   * vanished step searches them again.
+   */
   top: number;
+  range: Bitset;
   /** Reopened once already (`reopenIfVanished`): it is not reopened again. */
   reopened?: boolean;
 }
@@ -176,6 +180,8 @@ export class BisectEngine {
   private trials = 0;
   /** Trials measured again (measureAgain), by index: their samples of their target are not pooled later. */
   private replaced = new Map<number, string>();
+  /** Each trial's target, by index. */
+  private readonly trialTargets: string[] = [];
   private decisions = 0;
   private readonly verdicts: CommitVerdict[] = [];
   private readonly searches: Search[] = [];
@@ -638,6 +644,7 @@ export class BisectEngine {
   ): Trial {
     const decision = ++this.decisions;
     const index = this.trials++;
+    this.trialTargets[index] = target;
     const samples = new Map<string, number[]>();
     const trial: Trial = {
       target, refs, purpose, decision, looks: [1], look: 0, freshAtFirst: 0, samples, search, index,
@@ -761,7 +768,9 @@ export class BisectEngine {
     const candidates = Bitset.full(this.graph.size).clone();
     // The range may include commits not reachable from bad (never, from git rev-list): keep ancestors of bad only.
     candidates.and(this.graph.ancestors[badIndex]);
-    this.searches.push({ candidates, bad: badIndex, lo: this.good, hi: this.bad, skipped: new Set(), top: badIndex });
+    const range = candidates.clone();
+    const [lo, hi, top] = [this.good, this.bad, badIndex];
+    this.searches.push({ candidates, bad: badIndex, lo, hi, skipped: new Set(), top, range });
   }
 
   /**
@@ -944,9 +953,14 @@ export class BisectEngine {
       s.hi = target;
     } else {
       // Between two steps: bisect both sides, each against its own references.
-      older = { candidates: s.candidates.clone(), bad: x, lo: s.lo, hi: target, skipped: new Set(s.skipped), top: x };
+      older = {
+        candidates: s.candidates.clone(), bad: x, lo: s.lo, hi: target, skipped: new Set(s.skipped), top: x,
+        range: s.range.clone(), reopened: s.reopened,
+      };
       older.candidates.and(this.graph.ancestors[x]);
+      older.range.and(this.graph.ancestors[x]);
       s.candidates.andNot(this.graph.ancestors[x]);
+      s.range.andNot(this.graph.ancestors[x]);
       s.lo = target;
       this.searches.push(older);
     }
@@ -996,7 +1010,7 @@ export class BisectEngine {
     if (!this.isFinalLook(t) && f && this.unsettled(this.finding(f.sha, f.search))) return;
     t.done = true;
     if (this.trial === t) this.trial = undefined;
-    if (f?.doubted) this.reopenIfVanished(f);
+    if (f?.doubted) this.reopenIfVanished(f, t);
   }
 
   /**
@@ -1010,17 +1024,32 @@ export class BisectEngine {
    * side is not searched past: in simulation that cost commits built beyond the bound of a clean bisect
    * (bench/README.md).
    */
-  private reopenIfVanished(f: { sha: number; search: Search }): void {
+  private reopenIfVanished(f: { sha: number; search: Search }, confirm: Trial): void {
     const s = f.search;
     const finding = this.finding(f.sha, s);
-    if (s.reopened || finding.change.hi >= this.threshold!) return;
-    const candidates = this.graph.ancestors[s.top].clone();
+    // Out of time (--budget), or never measured side by side enough to say the step is not there.
+    if (s.reopened || this.hurried || !finding.sideBySide || finding.change.hi >= this.threshold!) return;
+    // What the search was to search, after the commit, less what a good verdict put before the step (a
+    // burst makes commits look slower, never faster: good verdicts stand).
+    const candidates = s.range.clone();
     candidates.andNot(this.graph.ancestors[f.sha]);
-    if (!candidates.count()) return;
+    for (const v of this.verdicts) {
+      const x = this.graph.index.get(v.sha)!;
+      if ((v.verdict === 'good' || v.lean === 'good') && s.range.has(x)) candidates.andNot(this.graph.ancestors[x]);
+    }
+    if (!candidates.has(s.top)) return;
     this.found.splice(this.found.indexOf(f as (typeof this.found)[number]), 1);
     this.vanished.push(finding);
-    const [lo, hi] = [this.graph.shas[f.sha], this.graph.shas[s.top]];
-    this.searches.push({ candidates, bad: s.top, lo, hi, skipped: new Set(s.skipped), top: s.top, reopened: true });
+    // The commit's own verdicts rested on samples the machine may have slowed: only its other samples count on.
+    for (const b of this.taken.get(finding.sha) ?? []) {
+      if (this.trialTargets[b.trial] === finding.sha && b.trial !== confirm.index && !this.replaced.has(b.trial)) {
+        this.replaced.set(b.trial, finding.sha);
+      }
+    }
+    const descends = candidates.toArray().every((c) => this.graph.ancestors[c].has(f.sha));
+    const [lo, hi] = [descends ? finding.sha : s.lo, this.graph.shas[s.top]];
+    const skipped = new Set(s.skipped);
+    this.searches.push({ candidates, bad: s.top, lo, hi, skipped, top: s.top, range: s.range, reopened: true });
   }
 
   /** The search's next commit among `candidates`: never its bad commit, nor one that was skipped. */
