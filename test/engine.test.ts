@@ -514,6 +514,17 @@ describe('bisect engine on simulated noisy histories', () => {
     expect(r.verdicts.filter((v) => v.verdict === 'between')).toEqual([]);
   });
 
+  it('names no culprit where the change is spread over small steps: one of them is no answer', () => {
+    // Seven steps of 1.2% (8.7% in all) under a 4% threshold: before, the largest located one (+1.4%)
+    // was named the culprit of the whole change.
+    const steps = [4, 8, 12, 16, 20, 24, 28].map((at) => ({ at, size: 0.012 }));
+    for (const seed of [1, 2, 3]) {
+      const { outcome } = simulateBisect({ n: 32, steps, noise: 'normal', cv: 0.005 }, seed);
+      expect(outcome).toMatchObject({ status: 'ambiguous', culprits: [], unresolved: true });
+      expect(outcome.suspects.length).toBeGreaterThan(0);
+    }
+  });
+
   it('says whether a culprit\'s figures come from samples taken side by side with its parent', () => {
     // A ×2.4 step at 3 of 16, decided at first looks: the parent's block holds one fresh sample of the
     // culprit, too few to stand alone, so the figures pool every sample of each, and say so.

@@ -49,9 +49,12 @@ describe('a step the search closed on that is not there beside its parent', () =
     );
   });
 
-  it('is not searched past once the time is out (--budget): no search starts after it', () => {
+  it('is not searched past once the time is out (--budget), nor named: no search starts after it', () => {
     const { outcome, purposes } = burstFakedStep((e) => e.hurry());
     expect(outcome.vanished ?? []).toEqual([]);
+    // Nor is the commit it closed on named: its +1% is no answer to a +140% change.
+    expect(outcome.culprits).toEqual([]);
+    expect(outcome.status).toBe('ambiguous');
     expect(purposes.lastIndexOf('verdict')).toBeLessThan(purposes.indexOf('confirm'));
   });
 

@@ -1196,10 +1196,11 @@ export class BisectEngine {
     let vanished = this.vanished;
     if (culprits.length === 0 && all.length + vanished.length) {
       // No located step reaches the threshold: name the largest (a vanished one too: the search after
-      // it found no larger) only if its own before/after difference is real; otherwise the change
-      // could not be pinned to a commit.
+      // it found no larger) only if its own before/after difference is real and at least half the
+      // threshold; otherwise the change could not be pinned to a commit. A +1% "culprit" of a +140%
+      // change (a search a burst of load misled, out of time to go on) is no answer.
       const largest = [...all, ...vanished].reduce((a, b) => (b.change.worse > a.change.worse ? b : a));
-      if (largest.change.lo > 0) culprits = [largest];
+      if (largest.change.lo > 0 && largest.change.worse >= this.threshold! / 2) culprits = [largest];
       else unresolved = true;
       vanished = vanished.filter((f) => !culprits.includes(f));
     }
