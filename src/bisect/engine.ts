@@ -983,8 +983,8 @@ export class BisectEngine {
    * references' earlier samples and one fresh sample of each, so a burst that slows only a target's
    * block can fake a step there, and the verdicts after it then close on a commit with no step at
    * all. A real step shows side by side in a sample or two more of each; a faked one does not, and is
-   * measured until its side-by-side size is clear: a minor step, or none, and then the result says
-   * the change could not be pinned to a commit rather than blame one.
+   * measured until its side-by-side size is clear: a minor step, or none, and then the search goes on
+   * past it (`reopenIfVanished`) rather than blame it.
    */
   private unsettled(f: CulpritFinding): boolean {
     if (this.straddles(f)) return true;
@@ -1007,10 +1007,11 @@ export class BisectEngine {
 
   private decideConfirm(t: Trial): void {
     const f = this.found.find((x) => this.graph.shas[x.sha] === t.target);
-    if (!this.isFinalLook(t) && f && this.unsettled(this.finding(f.sha, f.search))) return;
+    const finding = f && this.finding(f.sha, f.search);
+    if (!this.isFinalLook(t) && finding && this.unsettled(finding)) return;
     t.done = true;
     if (this.trial === t) this.trial = undefined;
-    if (f?.doubted) this.reopenIfVanished(f, t);
+    if (f?.doubted) this.reopenIfVanished(f, finding!, t);
   }
 
   /**
@@ -1024,9 +1025,8 @@ export class BisectEngine {
    * side is not searched past: in simulation that cost commits built beyond the bound of a clean bisect
    * (bench/README.md).
    */
-  private reopenIfVanished(f: { sha: number; search: Search }, confirm: Trial): void {
+  private reopenIfVanished(f: { sha: number; search: Search }, finding: CulpritFinding, confirm: Trial): void {
     const s = f.search;
-    const finding = this.finding(f.sha, s);
     // Out of time (--budget), or never measured side by side enough to say the step is not there.
     if (s.reopened || this.hurried || !finding.sideBySide || finding.change.hi >= this.threshold!) return;
     // What the search was to search, after the commit, less what a good verdict put before the step (a

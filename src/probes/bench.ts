@@ -5,7 +5,7 @@ import { CommitFailure, tailLines } from '../errors.js';
 import { bool, facts, num, oneOf, strict, text } from '../config/schema.js';
 import { lastJsonLine } from './bench/shell.js';
 import { quoteArgs } from '../shell-quote.js';
-import { buildField, envField, timeoutField } from './fields.js';
+import { buildField, envField, timeoutField, timeoutMs } from './fields.js';
 import type { MetricInfo, Probe, ProbeContext, ProbeKind, Sample } from './types.js';
 
 const metrics = ['mean', 'p75', 'p99', 'throughput'] as const;
@@ -107,7 +107,7 @@ export function benchCommand(cfg: BenchProbeConfig, ctx: Pick<ProbeContext, 'cwd
 
 function execOpts(cfg: BenchProbeConfig, ctx: Pick<ProbeContext, 'cwd'>) {
   // A benchmark file kept outside the repository imports the commit's code through this path.
-  return { env: { ...cfg.env, PERFBISECT_WORKTREE: ctx.cwd }, timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined };
+  return { env: { ...cfg.env, PERFBISECT_WORKTREE: ctx.cwd }, timeoutMs: timeoutMs(cfg) };
 }
 
 export function parseRunnerOutput(

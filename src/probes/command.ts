@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { CommitFailure, missingDependencyHint, ProbeTooSlow, tailLines } from '../errors.js';
 import { dispatch, facts, isObject, oneOf, regex, strict, text } from '../config/schema.js';
-import { buildField, envField, timeoutField } from './fields.js';
+import { buildField, envField, timeoutField, timeoutMs } from './fields.js';
 import type { Probe, ProbeKind, Sample } from './types.js';
 
 const printedMetric = strict({
@@ -76,8 +76,7 @@ export const commandProbe: ProbeKind<typeof commandSchema> = {
         try {
           // Only wall time can count a stopped run (as at least the limit); a figure the
           // command prints or its CPU time cannot, and that commit is reported too slow.
-          const timeoutMs = cfg.timeout ? cfg.timeout * 1000 : undefined;
-          r = await ctx.exec(cfg.run, { env: cfg.env, timeoutMs, guard: true });
+          r = await ctx.exec(cfg.run, { env: cfg.env, timeoutMs: timeoutMs(cfg), guard: true });
         } catch (e) {
           if (m === 'wall' && e instanceof ProbeTooSlow) return { value: e.timeoutMs, censored: true };
           throw e;

@@ -14,5 +14,9 @@ export const timeoutField = v.pipe(
   v.description('seconds: a run past it is stopped and reported as too slow, never as a crash'),
 );
 
+/** A run's limit from `timeoutField`, for `exec`: without one, the harness's hang guard applies (`guard`). */
+export const timeoutMs = (cfg: { timeout?: number }): number | undefined =>
+  cfg.timeout ? cfg.timeout * 1000 : undefined;
+
 export const betterField = (meaning: string) =>
   v.pipe(v.optional(oneOf(['lower', 'higher'] as const)), v.description(meaning));

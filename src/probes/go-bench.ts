@@ -3,7 +3,7 @@ import { CommitFailure, EnvironmentError, tailLines } from '../errors.js';
 import { facts, got, num, strict, text } from '../config/schema.js';
 import { quoteArg, quoteArgs } from '../shell-quote.js';
 import { benchRegex, parseGoBench } from './go-bench/parse.js';
-import { betterField, buildField, envField, timeoutField } from './fields.js';
+import { betterField, buildField, envField, timeoutField, timeoutMs } from './fields.js';
 import type { MetricInfo, Probe, ProbeContext, ProbeKind, Sample } from './types.js';
 
 export const goBenchSchema = strict({
@@ -74,7 +74,7 @@ export const goBenchProbe: ProbeKind<typeof goBenchSchema> = {
         if (q?.length) return q.shift()!;
         const r = await ctx.exec(goTestCommand(cfg), {
           env: goEnv(cfg),
-          timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined,
+          timeoutMs: timeoutMs(cfg),
           guard: true,
         });
         const samples = goSamples(r.stdout, r.stderr, r.exitCode, cfg, ctx);
@@ -88,7 +88,7 @@ export const goBenchProbe: ProbeKind<typeof goBenchSchema> = {
           const profiled = { ...cfg, count: 1, benchtime: profileBenchtime(cfg.benchtime) };
           const r = await ctx.exec(goTestCommand(profiled, ['-cpuprofile', `${outDir}/cpu.pprof`]), {
             env: goEnv(cfg),
-            timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined,
+            timeoutMs: timeoutMs(cfg),
           });
           return goSamples(r.stdout, r.stderr, r.exitCode, cfg, ctx)[0];
         },

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { CommitFailure, tailLines } from '../errors.js';
 import { bool, dispatch, got, isObject, num, strict, text } from '../config/schema.js';
 import { diffSnapshots, slope } from './heap/snapshot-diff.js';
-import { buildField, envField, timeoutField } from './fields.js';
+import { buildField, envField, timeoutField, timeoutMs } from './fields.js';
 import { serverEntries, startServer, urlTemplate, type ServerConfig } from './server.js';
 import type { Probe, ProbeContext, ProbeKind, Sample } from './types.js';
 
@@ -160,8 +160,7 @@ export const heapProbe: ProbeKind<typeof heapSchema> = {
         ]
           .map(q)
           .join(' ');
-        const timeoutMs = cfg.timeout ? cfg.timeout * 1000 : undefined;
-        const r = await ctx.exec(cmd, { env: cfg.env, timeoutMs, guard: true });
+        const r = await ctx.exec(cmd, { env: cfg.env, timeoutMs: timeoutMs(cfg), guard: true });
         const lines = r.stdout.trim().split('\n');
         if (r.exitCode !== 0) {
           const why = `the heap scenario ${cfg.scenario} exited with code ${r.exitCode}`;

@@ -4,7 +4,7 @@ import { CommitFailure, EnvironmentError, tailLines } from '../errors.js';
 import { facts, oneOf, strict, strList, text } from '../config/schema.js';
 import { lastJsonLine } from './bench/shell.js';
 import { quoteArg, quoteArgs } from '../shell-quote.js';
-import { buildField, envField, timeoutField } from './fields.js';
+import { buildField, envField, timeoutField, timeoutMs } from './fields.js';
 import type { MetricInfo, Probe, ProbeContext, ProbeKind, Sample } from './types.js';
 
 const metrics = ['min', 'median', 'mean', 'max', 'stddev', 'iqr', 'ops'] as const;
@@ -58,7 +58,7 @@ export const pytestBenchmarkProbe: ProbeKind<typeof pytestBenchmarkSchema> = {
         const json = join(ctx.artifactsDir, 'pytest-benchmark.json');
         const r = await ctx.exec(pytestCommand(cfg, python, json), {
           env: pyEnv(cfg),
-          timeoutMs: cfg.timeout ? cfg.timeout * 1000 : undefined,
+          timeoutMs: timeoutMs(cfg),
           guard: true,
         });
         return pytestSample(r.stdout, r.stderr, r.exitCode, cfg, ctx);
