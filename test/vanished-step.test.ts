@@ -4,6 +4,7 @@ import { seededRng } from '../src/stats/rng.js';
 import { EventStream } from '../src/events.js';
 import { plainReporter } from '../src/ui/plain.js';
 import { renderWriteup } from '../src/report/writeup.js';
+import { renderBisectComment } from '../src/report/github-comment.js';
 import { interleaved, linearCommits, shaOf } from '../bench/simulate.js';
 import { hostileMeta, hostileResult } from './fixtures/hostile.js';
 
@@ -68,5 +69,17 @@ describe('a step the search closed on that is not there beside its parent', () =
       `The search first closed on \`${sha.slice(0, 10)}\`, but measured beside its parent \`${before.slice(0, 10)}\` it changed +0.4% [-2.0%, +3.0%], clearly under the`,
     );
     expect(renderWriteup(r, x)).not.toContain('first closed on');
+  });
+
+  it('is told in the comment on the culprit', () => {
+    const r = hostileResult();
+    const [sha, before] = ['a'.repeat(40), 'b'.repeat(40)];
+    const change = { ratio: 1.004, ci: [0.98, 1.03] as [number, number], confidence: 0.95, p: 0.6, worse: 0.004 };
+    const links = { serverUrl: 'https://github.com', owner: 'o', repo: 'r' };
+    const text = renderBisectComment({ ...r, vanished: [{ sha, before, change }] }, r.culprits[0], links);
+    expect(text).toContain(
+      `**Searched again:** The search first closed on \`${sha.slice(0, 10)}\`, but measured beside its parent \`${before.slice(0, 10)}\` it changed +0.4%`,
+    );
+    expect(renderBisectComment(r, r.culprits[0], links)).not.toContain('Searched again');
   });
 });

@@ -4,6 +4,7 @@ import { md, mdCode, mdFence } from './escape.js';
 import { fitBody, hiddenMarker } from './github-markdown.js';
 import { absentBefore } from './evidence.js';
 import { improvementText } from './improvements.js';
+import { vanishedText } from './vanished.js';
 import type { ResultCulprit, RunResult } from './result.js';
 
 /** What a GitHub post links to: commits on the web, and where the full writeup can be read. */
@@ -68,6 +69,7 @@ export function renderBisectComment(r: RunResult, c: ResultCulprit, links: GitHu
     L.push(`This bisect found ${r.culprits.length} culprits; the others: ${list.join(', ')}.`, '');
   }
   L.push(...improvementsSeen(r));
+  L.push(...searchedAgain(r));
   L.push(...evidenceSummary(r.evidence?.find((x) => x.culprit === c.sha)));
   if (c.files.length) {
     const shown = c.files.slice(0, 5).map((f) => `${mdCode(f.file)} +${f.added} −${f.removed}`);
@@ -92,6 +94,14 @@ function improvementsSeen(r: RunResult): string[] {
     ...lines,
     '',
   ];
+}
+
+/** A step the search first closed on that was not there beside its parent: why the culprit is not that commit. */
+function searchedAgain(r: RunResult): string[] {
+  return (r.vanished ?? []).flatMap((v) => {
+    const text = vanishedText({ ...v, ...v.change }, r.threshold.value, (s) => mdCode(s));
+    return [`**Searched again:** ${text.charAt(0).toUpperCase()}${text.slice(1)}.`, ''];
+  });
 }
 
 /** The line that sends a reader to the full writeup: the workflow run, another URL, or a local path. */
