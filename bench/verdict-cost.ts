@@ -1,7 +1,10 @@
 /**
  * What a verdict costs on real processes, beside the hand-made loop people write, in one run:
  *
- *   node_modules/.bin/jiti bench/verdict-cost.ts [--quick] [--case large|eight|two|one-step|pinpoint]
+ *   node_modules/.bin/jiti bench/verdict-cost.ts [--quick] [--case large|eight|two|one-step|pinpoint] [--busy] [--keep]
+ *
+ * --busy measures only with a core kept busy; --keep keeps every perfbisect run folder (by default
+ * only those of wrong results), to read where a run's probe runs went.
  *
  * - large: a ×2.4 step at the 3rd of 15 commits (a CPU-bound Node program, no build step), perfbisect
  *   against a `git bisect run` loop that times 5 runs a commit and blames by the midpoint of the good
@@ -92,14 +95,21 @@ async function perfbisect(
   } catch {
     /* no result: reported as such */
   }
-  if (culprits && result && !found(result, culprits)) {
-    const kept = join(tmpdir(), `pb-wrong-${basename(result.runDir)}`);
+  const wrong = !!culprits && !!result && !found(result, culprits);
+  if (result && (wrong || keepAll)) {
+    const kept = join(tmpdir(), `pb-${wrong ? 'wrong' : 'kept'}-${basename(result.runDir)}`);
     cpSync(result.runDir, kept, { recursive: true });
-    console.log(`(a wrong result: its run folder is kept in ${kept})`);
+    console.log(`(${wrong ? 'a wrong result' : '--keep'}: its run folder is kept in ${kept})`);
   }
   rmSync(cache, { recursive: true, force: true });
   return { seconds, result };
 }
+
+/** --keep: every run folder is kept, not only those of wrong results. */
+let keepAll = false;
+/** --busy: the cases measured with a core kept busy only. */
+let busyOnly = false;
+const loads = (quick: boolean) => (busyOnly ? [true] : quick ? [false] : [false, true]);
 
 /** Another process keeping one core busy while `fn` runs. */
 async function withBusyCore<T>(fn: () => Promise<T>): Promise<T> {
@@ -125,7 +135,7 @@ async function largeStep(quick: boolean): Promise<Check[]> {
   const { repo, culprits } = history(15, [{ at: 3, factor: 2.4 }], 3_000_000);
   const checks: Check[] = [];
   try {
-    for (const busy of quick ? [false] : [false, true]) {
+    for (const busy of loads(quick)) {
       const run = async () => {
         const hand = await handLoop(repo);
         const ours = await perfbisect(repo, [], culprits);
@@ -160,7 +170,7 @@ async function alone(
   const { repo, culprits } = built;
   const checks: Check[] = [];
   try {
-    for (const busy of quick ? [false] : [false, true]) {
+    for (const busy of loads(quick)) {
       const measure = () => perfbisect(repo, [], culprits);
       const ours = busy ? await withBusyCore(measure) : await measure();
       const r = ours.result;
@@ -208,7 +218,7 @@ async function oneStepCase(quick: boolean): Promise<Check[]> {
   const { repo, culprits } = history(60, [{ at: 23, factor: 1.25 }], 1_500_000);
   const checks: Check[] = [];
   try {
-    for (const busy of quick ? [false] : [false, true]) {
+    for (const busy of loads(quick)) {
       const run = async () => ({ hand: await handLoop(repo), all: await perfbisect(repo, [], culprits), one: await perfbisect(repo, ['--one-step'], culprits) });
       const { hand, all, one } = busy ? await withBusyCore(run) : await run();
       const line = (name: string, o: { seconds: number; result?: RunResult }) =>
@@ -286,6 +296,8 @@ function pinpointTable(): Check[] {
 
 export async function verdictCostSection(argv: readonly string[]): Promise<boolean> {
   const quick = argv.includes('--quick');
+  keepAll = argv.includes('--keep');
+  busyOnly = argv.includes('--busy');
   const only = argv.includes('--case') ? argv[argv.indexOf('--case') + 1] : undefined;
   const parts: [string, () => Check[] | Promise<Check[]>][] = [
     ['large', () => largeStep(quick)],
