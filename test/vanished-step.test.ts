@@ -59,10 +59,12 @@ describe('a step the search closed on that is not there beside its parent', () =
     expect(purposes.lastIndexOf('verdict')).toBeLessThan(purposes.indexOf('confirm'));
   });
 
+  /** A result whose search first closed on commit a…a, a step that was not there beside its parent b…b. */
+  const [sha, before] = ['a'.repeat(40), 'b'.repeat(40)];
+  const change = { ratio: 1.004, ci: [0.98, 1.03] as [number, number], confidence: 0.95, p: 0.6, worse: 0.004 };
+
   it('is told in the writeup', () => {
     const r = hostileResult();
-    const [sha, before] = ['a'.repeat(40), 'b'.repeat(40)];
-    const change = { ratio: 1.004, ci: [0.98, 1.03] as [number, number], confidence: 0.95, p: 0.6, worse: 0.004 };
     const x = { meta: hostileMeta(), samples: () => [1, 2, 3] };
     const text = renderWriteup({ ...r, vanished: [{ sha, before, change }] }, x);
     expect(text).toContain(
@@ -73,8 +75,6 @@ describe('a step the search closed on that is not there beside its parent', () =
 
   it('is told in the comment on the culprit', () => {
     const r = hostileResult();
-    const [sha, before] = ['a'.repeat(40), 'b'.repeat(40)];
-    const change = { ratio: 1.004, ci: [0.98, 1.03] as [number, number], confidence: 0.95, p: 0.6, worse: 0.004 };
     const links = { serverUrl: 'https://github.com', owner: 'o', repo: 'r' };
     const text = renderBisectComment({ ...r, vanished: [{ sha, before, change }] }, r.culprits[0], links);
     expect(text).toContain(

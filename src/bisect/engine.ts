@@ -1049,7 +1049,7 @@ export class BisectEngine {
     const descends = candidates.toArray().every((c) => this.graph.ancestors[c].has(f.sha));
     const [lo, hi] = [descends ? finding.sha : s.lo, this.graph.shas[s.top]];
     const skipped = new Set(s.skipped);
-    this.searches.push({ candidates, bad: s.top, lo, hi, skipped, top: s.top, range: s.range, reopened: true });
+    this.searches.push({ candidates, bad: s.top, lo, hi, skipped, top: s.top, range: s.range.clone(), reopened: true });
   }
 
   /** The search's next commit among `candidates`: never its bad commit, nor one that was skipped. */

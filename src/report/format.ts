@@ -75,6 +75,9 @@ export function direction(m: MetricInfo): string {
 
 export const short = (sha: string) => sha.slice(0, 10);
 
+/** A clause as the start of a sentence: its first letter capitalised. */
+export const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
 /** `file:line`, or the file alone where the profiler gave no line (0: Go's pprof before 1.20). */
 export const fileLine = (at: { file: string; line: number }) => (at.line ? `${at.file}:${at.line}` : at.file);
 

@@ -1,5 +1,5 @@
 import type { Evidence, EvidenceRow } from '../evidence/types.js';
-import { fileLine, fmtConfidence, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
+import { capitalised, fileLine, fmtConfidence, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
 import { md, mdCode, mdFence } from './escape.js';
 import { fitBody, hiddenMarker } from './github-markdown.js';
 import { absentBefore } from './evidence.js';
@@ -100,7 +100,7 @@ function improvementsSeen(r: RunResult): string[] {
 function searchedAgain(r: RunResult): string[] {
   return (r.vanished ?? []).flatMap((v) => {
     const text = vanishedText({ ...v, ...v.change }, r.threshold.value, (s) => mdCode(s));
-    return [`**Searched again:** ${text.charAt(0).toUpperCase()}${text.slice(1)}.`, ''];
+    return [`**Searched again:** ${capitalised(text)}.`, ''];
   });
 }
 

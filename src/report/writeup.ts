@@ -3,7 +3,7 @@ import { improvementText } from './improvements.js';
 import { vanishedText } from './vanished.js';
 import { leanShown } from '../bisect/outcome.js';
 import type { CommitMeta } from '../events.js';
-import { clip, direction, fmtConfidence, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
+import { capitalised, clip, direction, fmtConfidence, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
 import { md, mdCode, mdFence } from './escape.js';
 import type { ResultCulprit, RunResult } from './result.js';
 import { benchstatSection } from './benchstat.js';
@@ -319,7 +319,7 @@ function howSure(r: RunResult): string[] {
   }
   for (const v of r.vanished ?? []) {
     const text = vanishedText({ ...v, ...v.change }, r.threshold.value, (s) => `\`${s}\``);
-    out.push(`${text.charAt(0).toUpperCase()}${text.slice(1)}.`);
+    out.push(`${capitalised(text)}.`);
   }
   if (r.minorSteps.length)
     out.push(
@@ -327,7 +327,7 @@ function howSure(r: RunResult): string[] {
     );
   if (r.noise)
     out.push(
-      ...noiseLines(r.noise, r.probe.metric.name, r.probe.metric.better, false).map((l) => md(l.charAt(0).toUpperCase() + l.slice(1), 1000) + '.'),
+      ...noiseLines(r.noise, r.probe.metric.name, r.probe.metric.better, false).map((l) => md(capitalised(l), 1000) + '.'),
     );
   return out;
 }
