@@ -80,9 +80,9 @@ describe('whether the machine\'s speed moved, from commits measured again later'
       "let n = 0; try { n = Number(fs.readFileSync(f, 'utf8')) || 0; } catch {}\n" +
       'fs.writeFileSync(f, String(n + 1));\n' +
       `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${ms} * (1 + 0.03 * n));\n`;
-    repo.commit('initial', { 'work.js': work(50) });
+    repo.commit('initial', { 'work.js': work(20) });
     repo.tag('good');
-    for (let i = 1; i <= 8; i++) repo.commit(`change ${i}`, i === 5 ? { 'work.js': work(150) } : { [`n${i}.txt`]: `${i}\n` });
+    for (let i = 1; i <= 8; i++) repo.commit(`change ${i}`, i === 5 ? { 'work.js': work(60) } : { [`n${i}.txt`]: `${i}\n` });
     repo.tag('bad');
     const culprit = repo.git('rev-parse', 'HEAD~3');
     const cache = tempDir('pb-cache-');
