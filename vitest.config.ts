@@ -6,7 +6,8 @@ const e2e = ['test/**/*.e2e.test.{ts,tsx}'];
 
 export default defineConfig({
   test: {
-    testTimeout: 120_000,
+    // A hang guard, not a speed check: a test that runs two bisects took over 120 s with a core kept busy.
+    testTimeout: 300_000,
     hookTimeout: 120_000,
     // End-to-end tests spawn real builds and measurements; two cores cannot run many at once without noise.
     maxWorkers: 2,

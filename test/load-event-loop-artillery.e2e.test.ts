@@ -18,7 +18,7 @@ import { onLinux } from './fixtures/platform.js';
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((f) => f()));
 
-describe.runIf(onLinux)('event-loop probe (a preloaded monitor in the real server) [Linux: processes from /proc]', { timeout: 240_000 }, () => {
+describe.runIf(onLinux)('event-loop probe (a preloaded monitor in the real server) [Linux: processes from /proc]', () => {
   it('finds the commit that blocks the event loop on every 10th request', async () => {
     const cfg = `export default { probes: {
       loop: { kind: 'event-loop', start: 'node server.js', url: 'http://127.0.0.1:{port}/api/tasks', metric: 'blocks', blockThreshold: 150, connections: 2, amount: 60, warmup: 0.2 },
@@ -82,7 +82,7 @@ scenarios:
           url: "/api/tasks"
 `;
 
-describe.runIf(onLinux)('artillery probe [Linux: processes from /proc]', { timeout: 300_000 }, () => {
+describe.runIf(onLinux)('artillery probe [Linux: processes from /proc]', () => {
   const bin = installArtillery();
 
   it.skipIf(!bin)('runs a real short scenario against the started server and reads its JSON report', async () => {

@@ -30,7 +30,7 @@ async function bisect(repoDir: string, probe: string, extra: string[] = []) {
   return { r, cache, read, writeup: () => readFileSync(join(out, 'w.md'), 'utf8') };
 }
 
-describe.runIf(onLinux)('http probe end to end (autocannon against a real server per commit) [Linux: processes from /proc]', { timeout: 240_000 }, () => {
+describe.runIf(onLinux)('http probe end to end (autocannon against a real server per commit) [Linux: processes from /proc]', () => {
   it('finds the commit that adds a tail-latency spike: median unchanged, p99 many times worse', async () => {
     const { repo, shas } = serverRepo({ commits: 2, at: { 2: { spikeMs: 400, spikeEvery: 10 } }, config });
     cleanups.push(() => repo.cleanup());

@@ -70,7 +70,7 @@ function k6Repo(extra = '', spikeMs = 300) {
   return { repo, shas };
 }
 
-describe.runIf(onLinux)('k6 probe with a stand-in k6 executable [Linux: processes from /proc]', { timeout: 240_000 }, () => {
+describe.runIf(onLinux)('k6 probe with a stand-in k6 executable [Linux: processes from /proc]', () => {
   it('runs the script against the started server at each commit and finds the tail-latency culprit', async () => {
     const { repo, shas } = k6Repo();
     const cache = tempDir('pb-cache-');
