@@ -2,12 +2,12 @@
  * What perfbisect reuses between commits (a pooled worktree, a cached build, a cached install)
  * must never change a verdict: real repositories whose builds and installs punish inexact reuse.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../src/report/result.js';
 import { runCli } from './fixtures/cli.js';
-import { FixtureRepo, listDirs, tempDir } from './fixtures/repo.js';
+import { FixtureRepo, linearRepo, listDirs, tempDir } from './fixtures/repo.js';
 import { accumulatingBuildRepo, patchedDependencyRepo } from './fixtures/reuse.js';
 import type { RunEvent } from '../src/events.js';
 import { Preparer } from '../src/harness/build/prepare.js';
@@ -68,6 +68,33 @@ describe('each commit builds from its own tree only', () => {
       expect(files.filter((f) => f.startsWith('dist/b.')).length + files.filter((f) => f.startsWith('dist/big.')).length).toBeLessThanOrEqual(1);
     }
     expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
+  });
+});
+
+describe('samples an earlier run measured', () => {
+  it('are replayed for the same probe, and measured afresh once the script it runs from outside the repository is edited', async () => {
+    const { repo, shas } = linearRepo({ commits: 3, regressAt: [2], factor: 4 });
+    cleanups.push(() => repo.cleanup());
+    const cache = tempDir('pb-cache-');
+    const out = tempDir('pb-out-');
+    const probe = join(tempDir('pb-probe-'), 'probe.sh');
+    writeFileSync(probe, 'sh work.sh\n');
+    const run = async (name: string) => {
+      const r = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--json', join(out, name), '--', 'sh', probe], { cwd: repo.dir, cache });
+      expect(r.exitCode, r.all).toBe(0);
+      const result = readJson(join(out, name));
+      expect(result.culprits.map((c) => c.sha)).toEqual([shas[2]]);
+      return { stdout: r.stdout, result };
+    };
+    await run('1.json');
+    const again = await run('2.json');
+    expect(again.result.cost.samples).toBe(0);
+    expect(again.stdout).toMatch(/^measured blocks come from the cache/m);
+    writeFileSync(probe, '# the benchmark, edited\nsh work.sh\n');
+    const edited = await run('3.json');
+    expect(edited.result.cost.cachedBlocks).toBe(0);
+    expect(edited.result.cost.samples).toBeGreaterThan(0);
+    expect(edited.stdout).not.toMatch(/^measured blocks come from the cache/m);
   });
 });
 

@@ -96,7 +96,7 @@ export const benchProbe: ProbeKind<typeof benchSchema> = {
   },
 };
 
-/** The command line of one run; profiling flags go before the runner (kept in one place for issue 11). */
+/** The command line of one run; profiling flags go before the runner (kept in one place, for profiling too). */
 export function benchCommand(cfg: BenchProbeConfig, ctx: Pick<ProbeContext, 'cwd'>, nodeFlags: string[] = []): string {
   const file = isAbsolute(cfg.file) ? cfg.file : join(ctx.cwd, cfg.file);
   const args = [process.execPath, ...nodeFlags, runnerPath, file, cfg.task, cfg.metric];

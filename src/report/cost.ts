@@ -13,7 +13,7 @@ function notes(c: CommitCost): string {
 }
 
 /**
- * "Where the time went": the writeup's per-commit breakdown of the wall time (issue 10). Only
+ * "Where the time went": the writeup's per-commit breakdown of the wall time. Only
  * commits that were measured (or replayed) or built (or restored) have a row: a commit merely
  * checked out by a guess of the search cost nothing worth a line.
  */

@@ -202,7 +202,7 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
         : '### Why it is larger'
       : '### Why it is slower';
   if (profiles.length || probeSaw.length) L.push(why, '', ...profiles, ...probeSaw);
-  // Benchmark-suite probes (issue 7): the benchstat-style view their users expect.
+  // Benchmark-suite probes: the benchstat-style view their users expect.
   L.push(...benchstatSection(r, x.samples));
   L.push('### How sure', '');
   L.push(...howSure(r).map((l) => `- ${l}`));

@@ -10,6 +10,7 @@ import type { CommitCost, RunCost } from '../../run-cost.js';
 import { BuildCache, untrackedFiles } from './build-cache.js';
 import { evict } from '../store/cache-store.js';
 import { hashOf } from '../store/fingerprint.js';
+import { outsidePart } from '../store/outside-inputs.js';
 import {
   autoInstallCommand, dependencyFolders, ignoreScriptsHint, InstallCache, installDirs, installKey, installStamp,
   reconcileCommand, reconciles,
@@ -27,6 +28,8 @@ export interface PreparerOptions {
   /** Install command, 'auto' (from the lockfile) or none. */
   install?: string;
   build?: string;
+  /** What the build reads from outside the commit (outside-inputs.ts): part of the build key. */
+  buildInputs?: Record<string, string>;
   /** The folder of each checkout the build (and the probe) run in, relative to its root ('' = the root). */
   folder?: string;
   /** The user's env (part of the build key) and the full env processes get. */
@@ -227,6 +230,7 @@ export class Preparer {
         ...(folder ? { folder } : {}),
         install: slot.installKey ?? null,
         env: this.options.env ?? null,
+        ...outsidePart(this.options.buildInputs ?? {}),
         node: process.version,
         platform: platform(),
         // Outputs downloaded from CI are not this machine's build: they are cached apart.

@@ -8,6 +8,7 @@ import { descend } from '../deps/descent.js';
 import { collectEvidence } from './evidence-run.js';
 import { EvidenceStore } from '../store/evidence-store.js';
 import { hashOf } from '../store/fingerprint.js';
+import { outsidePart } from '../store/outside-inputs.js';
 import type { Repo } from '../git/git.js';
 import { Interrupted, type Measurer } from '../measure/measurer.js';
 import { costOf, finishCost, preparationCounted } from '../build/prepare.js';
@@ -111,6 +112,7 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
         build: measurer.buildCommand ?? null,
         ...(options.folder ? { folder: options.folder } : {}),
         env: options.env ?? null,
+        ...outsidePart(measurer.outside),
         fp: measurer.fp.hash,
         culprit: await tree(c.sha),
         parent: await tree(c.parent),

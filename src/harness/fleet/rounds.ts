@@ -4,6 +4,7 @@ import type { BisectEngine, RoundResult } from '../../bisect/engine.js';
 import { CommitFailure, EnvironmentError } from '../../errors.js';
 import type { BlockRecord, CommitMeta, RunEvent } from '../../events.js';
 import { hashOf } from '../store/fingerprint.js';
+import { outsidePart } from '../store/outside-inputs.js';
 import { Interrupted, type Measurer } from '../measure/measurer.js';
 import { costOf } from '../build/prepare.js';
 import type { Replay } from '../measure/replay.js';
@@ -72,6 +73,7 @@ export async function runRounds(options: RoundsOptions): Promise<RoundsSummary> 
         build: measurer.buildCommand ?? null,
         install: options.plan.install ?? null,
         env: options.plan.env ?? null,
+        ...outsidePart(measurer.outside),
         artifacts: options.plan.artifacts ?? null,
         warmup: options.plan.warmup,
         target: tree(s.target),

@@ -6,6 +6,7 @@ import type { OpenQuestion } from '../../bisect/verdict.js';
 import type { Probe, ProbeContext, Sample } from '../../probes/types.js';
 import type { RunCost } from '../../run-cost.js';
 import { environmentFingerprint, hashOf } from '../store/fingerprint.js';
+import { outsideInputs, outsidePart } from '../store/outside-inputs.js';
 import { probeContext, type HangGuard } from './probe-context.js';
 import { SampleStore } from '../store/sample-store.js';
 import { Worktrees } from '../git/worktrees.js';
@@ -42,7 +43,7 @@ export interface MeasurerOptions {
   hush?: (on: boolean) => void;
   /** A new clean worktree per commit instead of the pool (--fresh). */
   fresh?: boolean;
-  /** Install command or 'auto' (from the lockfile); installed once per lockfile key (issue 10). */
+  /** Install command or 'auto' (from the lockfile); installed once per lockfile key. */
   install?: string;
   /** Builds ahead allowed beside a measurement (--jobs); default from the core count. */
   jobs?: number;
@@ -78,6 +79,8 @@ export class Measurer {
   readonly buildCommand: string | undefined;
   private readonly store: SampleStore;
   private readonly baseEnv: Record<string, string>;
+  /** Files and variables from outside the commit that the probe, install and build read: a cache key part. */
+  readonly outside: Record<string, string>;
   private readonly ordinals = new Map<string, number>();
   /** The longest probe run that finished in this run (ms), for the hang guard. */
   private longestRunMs = 0;
@@ -94,6 +97,7 @@ export class Measurer {
     this.store = new SampleStore(join(options.cache, 'samples', `${hashOf([options.repoRoot, this.fp.hash])}.jsonl`));
     this.buildCommand = options.probe.build ?? options.build;
     this.baseEnv = { ...(process.env as Record<string, string>), ...options.env };
+    this.outside = outsideInputs([options.probeDefinition, this.buildCommand, options.install], this.baseEnv);
     this.preparer = new Preparer({
       cache: options.cache,
       mirror: worktrees.mirror,
@@ -101,6 +105,7 @@ export class Measurer {
       fresh: !!options.fresh,
       install: options.install,
       build: this.buildCommand,
+      buildInputs: outsideInputs([this.buildCommand], this.baseEnv),
       folder: options.folder,
       env: options.env,
       baseEnv: this.baseEnv,
@@ -313,6 +318,7 @@ export class Measurer {
       ...(options.folder ? { folder: options.folder } : {}),
       install: options.install ?? null,
       env: options.env ?? null,
+      ...outsidePart(this.outside),
       fp: this.fp.hash,
       target: meta.get(target)!.tree,
       refs: refs.map((r) => meta.get(r)!.tree),

@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, isAbsolute, join } from 'node:path';
+
+/**
+ * What a probe reads from outside the commit it measures: files its command names by absolute path
+ * (a benchmark script kept beside the repository, its input), the programs its commands start (a
+ * `node` that nvm switched), and the environment that changes what those programs load. A sample
+ * measured with other ones is another measurement, so these are part of every cache key; without
+ * them an edited benchmark script replays the figures of the old one.
+ */
+export function outsideInputs(definition: unknown, env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const text of stringsIn(definition)) {
+    const words = text.split(/\s+/).map(unquote).filter(Boolean);
+    words.forEach((word, i) => {
+      for (const path of pathsIn(word, i === 0, env)) {
+        const stamp = fileStamp(path);
+        if (stamp) out[path] = stamp;
+      }
+    });
+  }
+  for (const name of LOADING_ENV) {
+    if (env[name] !== undefined) out[`$${name}`] = env[name]!;
+  }
+  return out;
+}
+
+/** The key part: nothing when the probe reads nothing from outside, so such keys stay as they were. */
+export function outsidePart(outside: Record<string, string>): { outside?: Record<string, string> } {
+  return Object.keys(outside).length ? { outside } : {};
+}
+
+/** Variables that change which code a Node.js, Python or Go program runs, or how. */
+const LOADING_ENV = [
+  'NODE_PATH', 'NODE_OPTIONS', 'NODE_ENV', 'UV_THREADPOOL_SIZE',
+  'PYTHONPATH', 'PYTHONHOME', 'PYTHONOPTIMIZE',
+  'GOFLAGS', 'GOMAXPROCS', 'GOGC', 'GOMEMLIMIT', 'GODEBUG', 'GOEXPERIMENT',
+];
+
+/** Files larger than this are stamped by size and modification time instead of read. */
+const READ_LIMIT = 8 * 1024 * 1024;
+
+function stringsIn(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) value.forEach((v) => stringsIn(v, out));
+  else if (value && typeof value === 'object') Object.values(value).forEach((v) => stringsIn(v, out));
+  return out;
+}
+
+function unquote(word: string): string {
+  return word.replace(/^[;&|(]+|[;&|)]+$/g, '').replace(/^(['"])(.*)\1$/, '$2');
+}
+
+/** An absolute path in the word (itself, or after `--flag=` / `NAME=`), and a first word found on PATH. */
+function pathsIn(word: string, first: boolean, env: Record<string, string | undefined>): string[] {
+  const value = word.includes('=') ? word.slice(word.indexOf('=') + 1) : word;
+  const candidates = [word, value].map((w) => (w.startsWith('~/') ? join(homedir(), w.slice(2)) : w)).filter((w) => isAbsolute(w));
+  if (first && /^[\w.+-]+$/.test(word)) {
+    const found = onPath(word, env.PATH ?? '');
+    if (found) candidates.push(found);
+  }
+  return [...new Set(candidates)];
+}
+
+function onPath(program: string, path: string): string | undefined {
+  for (const dir of path.split(delimiter).filter(Boolean)) {
+    const file = join(dir, program);
+    try {
+      accessSync(file, constants.X_OK);
+      if (statSync(file).isFile()) return file;
+    } catch {
+      // not in this folder
+    }
+  }
+  return undefined;
+}
+
+/** The content's hash, or size and time for a large file; nothing for what is not a readable file. */
+function fileStamp(path: string): string | undefined {
+  try {
+    const s = statSync(path);
+    if (!s.isFile()) return undefined;
+    if (s.size > READ_LIMIT) return `${s.size}:${Math.round(s.mtimeMs)}`;
+    return createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 20);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,45 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { outsideInputs, outsidePart } from '../src/harness/store/outside-inputs.js';
+import { tempDir } from './fixtures/repo.js';
+
+const dir = tempDir('pb-outside-');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const env = { PATH: process.env.PATH };
+
+describe('what a probe reads from outside the commit', () => {
+  const script = join(dir, 'bench.js');
+  const input = join(dir, 'input.json');
+  writeFileSync(script, 'console.log(1)\n');
+  writeFileSync(input, '[1]\n');
+  mkdirSync(join(dir, 'folder'));
+
+  it('names the files its command names by absolute path, flags and variables included, and the program it starts', () => {
+    const out = outsideInputs({ command: `node ${script} --data=${input} ${join(dir, 'folder')} ${join(dir, 'missing.js')} rel.js` }, env);
+    expect(Object.keys(out)).toContain(script);
+    expect(Object.keys(out)).toContain(input);
+    expect(Object.keys(out).some((k) => /\/node$/.test(k))).toBe(true);
+    // A folder, a file that does not exist and a path inside the worktree are not outside inputs.
+    expect(Object.keys(out)).not.toContain(join(dir, 'folder'));
+    expect(Object.keys(out)).not.toContain(join(dir, 'missing.js'));
+    expect(Object.keys(out).some((k) => k.endsWith('rel.js'))).toBe(false);
+  });
+
+  it('changes when the script is edited, and not when nothing changed', () => {
+    const def = { command: `node '${script}'` };
+    const before = outsideInputs(def, env);
+    expect(outsideInputs(def, env)).toEqual(before);
+    writeFileSync(script, 'console.log(2)\n');
+    expect(outsideInputs(def, env)[script]).not.toBe(before[script]);
+  });
+
+  it('includes the variables that change what Node.js, Python and Go load, and only those', () => {
+    const out = outsideInputs({ command: 'true' }, { NODE_PATH: '/opt/lib', GOMAXPROCS: '2', TERM: 'xterm' });
+    expect(out).toEqual({ $NODE_PATH: '/opt/lib', $GOMAXPROCS: '2' });
+  });
+
+  it('adds nothing to a key when the probe reads nothing from outside', () => {
+    expect(outsidePart(outsideInputs({ command: 'sh work.sh', metric: 'wall' }, {}))).toEqual({});
+  });
+});
