@@ -30,12 +30,13 @@ describe('started in a folder of the repository: the probe and the build run in 
     const r = await runCli(
       ['--good', 'good', '--bad', 'bad', '--no-profile', '--build', 'touch built.txt', '--json', join(out, 'r.json'),
         '--', 'sh', '-c', 'test -f built.txt && sh work.sh'],
-      { cwd: app },
+      { cwd: app, env: { NODE_PATH: '/opt/shared libs/node_modules' } },
     );
     expect(r.exitCode, r.all).toBe(0);
     const res = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8'));
     expect(res.culprits.map((c: { sha: string }) => c.sha)).toEqual([culprit]);
-    expect(res.reproduce).toMatch(/^cd packages\/app && perfbisect --good good --bad bad /);
+    // The variables that change what the programs load are part of the command to rerun.
+    expect(res.reproduce).toMatch(/^cd packages\/app && NODE_PATH='\/opt\/shared libs\/node_modules' (\w+=\S+ )*perfbisect --good good --bad bad /);
     expect(r.all).toMatch(/the command runs in packages\/app\/ of each checkout, as started/);
     // The build ran in the worktrees, not in the user's checkout.
     expect(readdirSync(app)).toEqual(['work.sh']);

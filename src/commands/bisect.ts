@@ -24,6 +24,7 @@ import { parseDepRepos } from '../harness/deps/repos.js';
 import { termText } from '../report/escape.js';
 import { readRunLog, type LoggedEvent } from '../harness/record/run-log.js';
 import { quoteArgs } from '../shell-quote.js';
+import { loadingEnv } from '../harness/store/outside-inputs.js';
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -176,7 +177,11 @@ Exit codes:
 
 Examples:
   perfbisect --good v1.2 --bad HEAD --probe p99
-  perfbisect --good v1.2 --bad HEAD --build "npm ci && npm run build" -- node bench.js`,
+  perfbisect --good v1.2 --bad HEAD --build "npm ci && npm run build" -- node bench/run.js
+  perfbisect --good v1.2 --bad HEAD --install auto -- node /tmp/bench.js
+
+A command runs in each commit's own checkout: a path in it is that commit's file; a benchmark kept
+outside the repository needs its absolute path.`,
     )
     .showHelpAfterError(false)
     .exitOverride()
@@ -282,7 +287,7 @@ export async function bisectCommand(argv: string[], resuming?: Resuming): Promis
     );
   if (!opts.probe && !command.length) {
     throw new UsageError(
-      'say what to measure: --probe <name> from probes.config.ts, or a command after --, like: perfbisect --good v1.2 --bad HEAD -- node bench.js',
+      'say what to measure: --probe <name> from probes.config.ts, or a command after --, like: perfbisect --good v1.2 --bad HEAD -- node /tmp/bench.js',
     );
   }
   // Checked before anything is measured: a result that cannot be posted is found out now, not in an hour.
@@ -368,7 +373,9 @@ export async function bisectCommand(argv: string[], resuming?: Resuming): Promis
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const reproduce = `${folder ? `cd ${quoteArgs([folder])} && ` : ''}perfbisect ${quoteArgs(ours.filter((a, i) => !['--json', '--report', '--resume'].includes(ours[i - 1] ?? '') && !['--json', '--report', '--resume'].includes(a)))}${command.length ? ` -- ${quoteArgs(command)}` : ''}`;
+  // The variables that change what the probe's programs load are part of the command a colleague reruns.
+  const vars = Object.entries(loadingEnv(process.env)).map(([k, v]) => `${k}=${quoteArgs([v])} `).join('');
+  const reproduce = `${folder ? `cd ${quoteArgs([folder])} && ` : ''}${vars}perfbisect ${quoteArgs(ours.filter((a, i) => !['--json', '--report', '--resume'].includes(ours[i - 1] ?? '') && !['--json', '--report', '--resume'].includes(a)))}${command.length ? ` -- ${quoteArgs(command)}` : ''}`;
   let r: Awaited<ReturnType<typeof runBisect>>;
   try {
     r = await runBisect(

@@ -21,10 +21,13 @@ export function outsideInputs(definition: unknown, env: Record<string, string | 
       }
     });
   }
-  for (const name of LOADING_ENV) {
-    if (env[name] !== undefined) out[`$${name}`] = env[name]!;
-  }
+  for (const [name, value] of Object.entries(loadingEnv(env))) out[`$${name}`] = value;
   return out;
+}
+
+/** The variables set here that change which code a Node.js, Python or Go program runs, or how. */
+export function loadingEnv(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(LOADING_ENV.filter((name) => env[name] !== undefined).map((name) => [name, env[name]!]));
 }
 
 /** The key part: nothing when the probe reads nothing from outside, so such keys stay as they were. */
