@@ -234,6 +234,11 @@ export interface NoiseReport {
   budget?: { minutes: number; confidence: number; asked: number };
   /** The minutes rehearsed with --one-step, where far fewer than `minutes`: a faster way to one culprit. */
   oneStepMinutes?: number;
+  /**
+   * The smallest further step looked for beside a commit (not with --one-step), and what sets it: the
+   * threshold, an eighth of the good→bad change, or what this noise resolves in about ten samples.
+   */
+  minStep?: { value: number; source: 'threshold' | 'change' | 'noise' };
 }
 
 /** Drift checks (src/harness/drivers/drift-run.ts): progress lines, the measured series, each step found, the end. */

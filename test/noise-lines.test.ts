@@ -51,6 +51,16 @@ describe('noise lines', () => {
     expect(one({ ...base, minutes: 12, oneStepMinutes: 5, replayed: true })).toBeUndefined();
   });
 
+  it('says where the minimum further step comes from, and nothing of it with --one-step', () => {
+    const step = (m: NoiseReport['minStep']) => noiseLines({ ...base, delta: 1.91, minStep: m }, 'wall time').find((l) => l.startsWith('further steps'));
+    expect(step({ value: 0.239, source: 'change' })).toBe(
+      'further steps: one of 23.9% or more is looked for beside each commit (an eighth of this +191.0% step); a smaller one is not bisected',
+    );
+    expect(step({ value: 0.05, source: 'threshold' })).toMatch(/^further steps: one of 5\.0% or more .*\(the threshold\)/);
+    expect(step({ value: 0.21, source: 'noise' })).toMatch(/\(the smallest step 30\.0% noise a sample shows in about ten samples a commit\)/);
+    expect(step(undefined)).toBeUndefined();
+  });
+
   it('gives the time for the verdicts to come, none when no run was timed, and whose timing a replayed one is', () => {
     expect(noiseLines(base, 'wall time')[0]).toMatch(/; about 1m 30s for the 3 verdicts to come$/);
     expect(noiseLines({ ...base, minutes: 0 }, 'wall time')[0]).toMatch(/ step about 12; 3 verdicts to come$/);

@@ -40,10 +40,15 @@ describe('a step the search closed on that is not there beside its parent', () =
     const events = new EventStream();
     const lines: string[] = [];
     const stop = plainReporter(events, (l) => lines.push(l));
+    const meta = (i: number) => ({ sha: shaOf(i), parents: i ? [shaOf(i - 1)] : [], subject: `change ${i}`, author: 'a', date: '2026-01-01' });
+    events.emit({ type: 'range', commits: [1, 2, 3].map(meta), good: meta(0) });
     events.emit({ type: 'measure-start', target: shaOf(1), refs: [shaOf(0)], rounds: 1, purpose: 'confirm', cached: false });
+    // Beside a commit further back (its parent could not be measured): not called its parent.
+    events.emit({ type: 'measure-start', target: shaOf(3), refs: [shaOf(1)], rounds: 1, purpose: 'confirm', cached: false });
     events.emit({ type: 'run-end', outcome, resultFile: '/r.json', reportFile: '/r.md', exitCode: 0 });
     stop();
     expect(lines[0]).toMatch(/^measure c00001 against c00000: 1 round\(s\), the located step beside its parent/);
+    expect(lines[1]).toMatch(/^measure c00003 against c00001: 1 round\(s\), the located step beside the nearest commit before it shown good/);
     const note = lines.find((l) => l.startsWith('note: the search first closed on'));
     expect(note).toMatch(
       /^note: the search first closed on c00001, but measured beside its parent c00000 it changed [+-]\d+\.\d% \[[+-]\d+\.\d%, [+-]\d+\.\d%\], clearly under the \d+\.\d% threshold: .*searched again$/,

@@ -325,9 +325,9 @@ export class BisectEngine {
     return this.threshold === undefined ? undefined : { value: this.threshold, source: this.thresholdSource };
   }
 
-  /** The smallest further step looked for between two references, once the endpoints are known. */
   /**
-   * The threshold; an eighth of the good→bad change, so a 10× regression is not sampled to a 5%
+   * The smallest further step looked for between two references, once the endpoints are known. The
+   * threshold; an eighth of the good→bad change, so a 10× regression is not sampled to a 5%
    * precision (a quarter hid an 8% step inside a 35% change: bench/accuracy.ts); and what the noise
    * lets a verdict resolve at the lenient level by its second look (about 10 target samples against
    * 20 of a reference), so that looking for a further step costs samples only where the data hint at one.
@@ -338,6 +338,16 @@ export class BisectEngine {
       ? 0
       : zFor(2 * this.beta) * 1.02 * this.noise * Math.sqrt(1 / 10 + 1 / 20);
     return Math.max(this.threshold, this.delta / 8, resolvable);
+  }
+
+  /**
+   * Which of minStep's bounds sets it, said with the noise so that a "minimum further step" is no
+   * riddle; none with --one-step, which looks for no further step.
+   */
+  get minStepSource(): 'threshold' | 'change' | 'noise' | undefined {
+    const step = this.minStep;
+    if (step === undefined || this.opts.oneStep) return undefined;
+    return step === this.threshold ? 'threshold' : step === this.delta / 8 ? 'change' : 'noise';
   }
 
   /**

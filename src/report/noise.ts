@@ -45,6 +45,7 @@ export function noiseLines(
         : 'no step between the endpoints yet; ') +
       toCome(n),
   ];
+  if (n.minStep) out.push(minStepLine(n.minStep, n, better));
   out.push(...machineLines(n, metricName, 'verdicts take longer', better));
   const s = n.steadier;
   if (s) {
@@ -73,6 +74,16 @@ export function noiseLines(
     );
   }
   return out;
+}
+
+/** Where the "minimum further step" of the verdict lines comes from. */
+function minStepLine(m: NonNullable<NoiseReport['minStep']>, n: NoiseReport, better: 'lower' | 'higher'): string {
+  const why = {
+    threshold: 'the threshold',
+    change: `an eighth of this ${fmtChange(n.delta, better)} step`,
+    noise: `the smallest step ${fmtPct(n.cv)} noise a sample shows in about ten samples a commit`,
+  }[m.source];
+  return `further steps: one of ${fmtPct(m.value)} or more is looked for beside each commit (${why}); a smaller one is not bisected`;
 }
 
 /**

@@ -80,7 +80,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
           `measure ${short(e.target)}${e.refs.length ? ` against ${e.refs.map(short).join(', ')}` : ''}: ` +
             `${e.rounds} round(s)${from}${e.look ? `, look ${e.look}: ${whyAgain(e.open, metric.better)}` : ''}` +
             `${e.again ? `, again afresh: ${AGAIN}` : ''}` +
-            `${e.purpose === 'confirm' ? ', the located step beside its parent' : ''}` +
+            `${e.purpose === 'confirm' ? `, the located step beside ${parents.get(e.target) === e.refs[0] ? 'its parent' : 'the nearest commit before it shown good'}` : ''}` +
             `${e.purpose === 'endpoints' ? ' [endpoints]' : ` ${subj(e.target)}`}`,
         );
         break;

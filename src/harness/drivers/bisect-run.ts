@@ -448,5 +448,7 @@ async function noiseReport(
     ...(replayed ? { replayed } : {}),
     ...(budgetNote ? { budget: budgetNote } : {}),
     ...(oneStepMinutes !== undefined ? { oneStepMinutes } : {}),
+    // After --budget relaxed the engine: the noise's bound depends on the confidence.
+    ...(engine.minStepSource ? { minStep: { value: engine.minStep!, source: engine.minStepSource } } : {}),
   };
 }
