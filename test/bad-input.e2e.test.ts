@@ -74,6 +74,12 @@ const cases: { name: string; args: string[]; config?: string; code: number; says
     code: 2, says: /cannot be measured: the server crashed.*a dependency is missing.*--install auto.*\n {2}\| Error: Cannot find module 'koa-compose'\n/s,
   },
   {
+    name: 'a program not on PATH',
+    args: ['--good', 'good', '--bad', 'bad', '--', 'pb-no-such-program', '--fast'],
+    // Named as the user's own shell would name it: no word of the timing wrapper's shell and line.
+    code: 2, says: /cannot be measured.*\(command not found: pb-no-such-program is not on PATH here;.*output: "(sh: 1: )?pb-no-such-program: (command )?not found"/,
+  },
+  {
     name: 'a script that is not committed (Node)',
     args: ['--good', 'good', '--bad', 'bad', '--', 'node', 'uncommitted-bench.js'],
     code: 2, says: /cannot be measured.*\(uncommitted-bench\.js is not in this commit's checkout, where the command runs: commit it, or give its absolute path/s,

@@ -109,7 +109,10 @@ export const commandProbe: ProbeKind<typeof commandSchema> = {
 function exitHint(code: number, output: string): string {
   const missing = missingDependencyHint(output);
   if (missing) return ` (${missing})`;
-  if (code === 127) return ' (command not found: check PATH, or give the command as separate words after --)';
+  if (code === 127) {
+    const name = /(?:^|: )([^\s:]+): (?:command )?not found$/m.exec(output)?.[1];
+    return ` (command not found${name ? `: ${name} is not on PATH here` : ''}; give a program on PATH, its absolute path, or a path in the repository)`;
+  }
   if (code === 126) return ' (not executable: run it through its interpreter, like sh script.sh)';
   return ' (if a non-zero exit is normal for it, as for a linter with findings, measure `… || true`)';
 }

@@ -81,6 +81,8 @@ export function asArgv(command: string): string[] | undefined {
   return out;
 }
 
+const WRAPPER_PREFIX = /^(?:\S*\/)?bash: line \d+: /;
+
 export async function runTimed(command: string, options: TimedOptions): Promise<TimedResult> {
   if (options.signal?.aborted) throw new Error('aborted');
   const how = timingMode();
@@ -112,7 +114,10 @@ export async function runTimed(command: string, options: TimedOptions): Promise<
   // The command may exit while a process it backgrounded lives on: leave nothing behind.
   if (groupAlive(pid)) await stopGroup(pid, 500);
   untrack(pid);
-  const { stdout, stderr } = r;
+  const { stdout } = r;
+  // The wrapper's bash names itself and its own line in the command's errors ("bash: line 3: x: command
+  // not found"): not the user's line, so not said.
+  const stderr = how.kind === 'bash5' ? r.stderr.map((l) => l.replace(WRAPPER_PREFIX, '')) : r.stderr;
   const inner = how.kind === 'bash5' ? wrapperFigures(String((r.stdio as unknown[])[3] ?? '')) : undefined;
   const ms = inner?.wallMs ?? (argv ? outside : Math.max(0, outside - (how.kind === 'plain' ? how.shellStartMs : 0)));
   if (options.logFile) await appendFile(options.logFile, [...stdout, ...stderr].map((line) => `${line}\n`).join(''));
