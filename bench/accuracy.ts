@@ -1,5 +1,5 @@
 /**
- * Simulated accuracy benchmark (issue 3): the real engine (simulateBisect) against many seeded
+ * Simulated accuracy benchmark: the real engine (simulateBisect) against many seeded
  * synthetic histories, beside the hand-made baseline (simulateBaseline: 5 runs, midpoint threshold).
  *
  *   node_modules/.bin/jiti bench/accuracy.ts [--quick] [--runs K] [--cv 0.03] [--seed S] [--verbose] [--noise a,b]
@@ -340,7 +340,7 @@ export function runAccuracy(partial: Partial<AccuracyOptions> = {}): AccuracyRes
   }
 
   const targets = checkTargets(rows, o.rounds?.runners);
-  log(`Targets of issue 3 (N = 128, noise cv ${(o.cv * 100).toFixed(1)}%${o.cv === 0.03 ? '' : ' — the targets are set at 3%'}), per noise model; [95% Wilson interval]:`);
+  log(`Targets (N = 128, noise cv ${(o.cv * 100).toFixed(1)}%${o.cv === 0.03 ? '' : ' — the targets are set at 3%'}), per noise model; [95% Wilson interval]:`);
   for (const t of targets) log(`  ${t.pass ? 'PASS' : 'FAIL'}  ${t.noise.padEnd(10)} ${t.name}   ${t.figure}`);
   const pass = targets.every((t) => t.pass);
 

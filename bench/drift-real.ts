@@ -1,5 +1,5 @@
 /**
- * Drift checks on real processes on this machine: repositories of the issue's shape whose CPU-bound
+ * Drift checks on real processes on this machine: repositories with two steps, an improvement and creep, whose CPU-bound
  * program does 13–20% more work twice, 10% less between, and creeps +1.5% a commit at the end, each
  * checked by the built CLI with its defaults (16 points, 5% threshold), once on the machine as it is
  * and once with one core kept busy by a spinning process; then the same window is checked again (a

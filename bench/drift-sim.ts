@@ -69,10 +69,10 @@ export function simulateDrift(
 }
 
 /**
- * A history of the issue's shape: a regression, an improvement, a second regression, then creep to
+ * The reference shape: a regression, an improvement, a second regression, then creep to
  * the end, at random places so the segments between them hold from 2 to 6 measured points.
  */
-export function issueShape(rng: Rng, n: number, noise: NoiseModel, cv: number): DriftHistory {
+export function referenceShape(rng: Rng, n: number, noise: NoiseModel, cv: number): DriftHistory {
   const at = (lo: number, hi: number) => Math.max(1, Math.round(n * (lo + (hi - lo) * rng())));
   const a = at(0.12, 0.3);
   const b = Math.max(a + 2, at(0.35, 0.5));

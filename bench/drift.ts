@@ -18,7 +18,7 @@ import type { DriftCheckOptions } from '../src/drift/check.js';
 import { changePoints, defaultChangePointOptions } from '../src/drift/changepoints.js';
 import { findCandidates, spanCandidates } from '../src/drift/candidates.js';
 import { gaussian, seededRng } from '../src/stats/rng.js';
-import { flatShape, issueShape, score, simulateDrift, type BlockStore, type DriftHistory } from './drift-sim.js';
+import { flatShape, referenceShape, score, simulateDrift, type BlockStore, type DriftHistory } from './drift-sim.js';
 import type { NoiseModel } from './simulate.js';
 
 const THRESHOLD = 0.05;
@@ -67,7 +67,7 @@ export function driftSection(argv: readonly string[]): boolean {
   for (const row of ROWS) {
     let both = 0, improvement = 0, creep = 0, falseSteps = 0, samples = 0, rerunSamples = 0, rerunSame = 0;
     for (let k = 0; k < runs; k++) {
-      const h = issueShape(seededRng(k * 7919 + 17), LENGTHS[k % LENGTHS.length], row.noise, row.cv);
+      const h = referenceShape(seededRng(k * 7919 + 17), LENGTHS[k % LENGTHS.length], row.noise, row.cv);
       const store: BlockStore = new Map();
       const first = simulateDrift(h, k + 1000, driftOptions, store);
       const s = score(h, first.outcome);
@@ -146,7 +146,7 @@ function issueSeries(): void {
     if (both([...findCandidates(series, { ...o, splitP: 0.05 }), ...spanCandidates(series, o)])) lenient++;
   }
   console.log(
-    `\nthe issue's 16-point series, ${n} draws: the strict detector finds both regressions ${pctOf(strict, n)} ` +
+    `\nthe 16-point reference series, ${n} draws: the strict detector finds both regressions ${pctOf(strict, n)} ` +
       `(nothing at all ${pctOf(none, n)}); the lenient candidates hold both ${pctOf(lenient, n)}`,
   );
 }

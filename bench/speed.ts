@@ -1,5 +1,5 @@
 /**
- * Speed benchmark (issue 10): perfbisect beside a hand-run `git bisect run` loop over the same probe,
+ * Speed benchmark: perfbisect beside a hand-run `git bisect run` loop over the same probe,
  * on a fixture repository with a real npm install of a few seconds (local file: dependencies with
  * many files, no network) and a build of a few seconds, side by side in one run, printed as ratios.
  *
@@ -8,7 +8,7 @@
  * --seeds: only the install strategies (how a cached node_modules gets into a worktree), timed.
  *
  * Rows: the hand loop (npm ci + build + 5 timed runs per commit, blame by the midpoint of the good and
- * bad medians, as issue 3's baseline); perfbisect's first run; the same bisect again; a run killed at
+ * bad medians, as the accuracy benchmark's baseline); perfbisect's first run; the same bisect again; a run killed at
  * the halfway point plus its --resume; and the first run with --jobs 1 (builds beside measurement).
  */
 import { execa } from 'execa';
@@ -105,7 +105,7 @@ async function perfbisect(
   killAfterBlocks?: number,
 ): Promise<{ seconds: number; cost?: Cost; culprit?: string; noise?: number; code: number | undefined }> {
   const json = join(cache, `r-${Date.now()}.json`);
-  // --no-profile: the hand loop explains nothing either (the evidence step is issue 11's, measured there).
+  // --no-profile: the hand loop explains nothing either (the evidence step is measured in bench/evidence.ts).
   const args = [
     cli,
     '--good',

@@ -60,7 +60,7 @@ describe('drift core: the series and its candidates', () => {
     expect(found(series(bump, 0.03, 5))).toEqual([[4, 'regression'], [7, 'improvement'], [10, 'regression']]);
   });
 
-  it("flags the issue's two steps and its improvement as candidates, where the strict detector flags none", () => {
+  it("flags the two steps and the improvement of the reference series as candidates, where the strict detector flags none", () => {
     // A few percent of scatter between points (shared by a point's samples), 2% within a point.
     const rng = seededRng(6);
     const s = issueLevels.map((level, i) => {
@@ -155,7 +155,7 @@ describe('drift core: confirmation', () => {
 });
 
 describe('drift core: the whole check on simulated histories', () => {
-  it("locates the issue's two steps at their culprits, its improvement as an improvement, the rest as creep", () => {
+  it("locates the two steps of the reference series at their culprits, the improvement as an improvement, the rest as creep", () => {
     for (let seed = 1; seed <= 20; seed++) {
       const h = issueHistory(0.03);
       const run = simulateDrift(h, seed, checkOptions);

@@ -22,7 +22,7 @@ const storeKeys = (cache: string) =>
 /** A build whose output (dist/out.txt) is the same at every commit: the program is work.sh itself. */
 const constantBuild = () => ({ 'build.sh': '#!/bin/sh\nmkdir -p dist && echo "built" > dist/out.txt\n' });
 
-describe('a fast bisect (issue 10)', () => {
+describe('a fast bisect', () => {
   it('resumes a --no-cache run killed halfway, measures no block twice, and finds the same culprit', async () => {
     const { repo, shas } = linearRepo({ commits: 8, regressAt: [5], baseMs: 100, extra: constantBuild });
     cleanups.push(() => repo.cleanup());
