@@ -1,9 +1,10 @@
 /**
- * Drift checks on real processes on this machine: repositories with two steps, an improvement and creep, whose CPU-bound
- * program does 13–20% more work twice, 10% less between, and creeps +1.5% a commit at the end, each
- * checked by the built CLI with its defaults (16 points, 5% threshold), once on the machine as it is
- * and once with one core kept busy by a spinning process; then the same window is checked again (a
- * re-run: it must measure nothing new and alert nothing). Flat repositories count false alarms.
+ * Drift checks on real processes on this machine: repositories with two steps, an improvement and
+ * creep, whose CPU-bound program does 13–20% more work twice, 10% less between, and creeps +1.5% a
+ * commit at the end, each checked by the built CLI with its defaults (16 points, 5% threshold),
+ * once on the machine as it is and once with one core kept busy by a spinning process; then the
+ * same window is checked again (a re-run: it must measure nothing new and alert nothing). Flat
+ * repositories count false alarms.
  * The probe's metric is its CPU time (`metric: 'cpu'`, what a shared runner calls for) and its wall
  * time (the default): the targets are checked on CPU time, wall time is reported beside it with the
  * machine's load, since other jobs on a shared machine make wall time as noisy as they are.

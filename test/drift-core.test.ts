@@ -8,6 +8,7 @@ import { changeId, creepContributors, creepId } from '../src/drift/drift.js';
 import { spreadPoints } from '../src/drift/window.js';
 import { gaussian, seededRng } from '../src/stats/rng.js';
 import { flatShape, score, simulateDrift, windowCommits } from '../bench/drift-sim.js';
+import { interleaved } from '../bench/simulate.js';
 import type { BlockStore, DriftHistory } from '../bench/drift-sim.js';
 
 function series(levels: number[], noise: number, seed = 1, samples = 8): SeriesPoint[] {
@@ -245,5 +246,30 @@ describe('drift core: the whole check on simulated histories', () => {
     expect(done.outcome.skipped).toEqual([{ sha: 'w0004', reason: 'build failed: exit 1' }]);
     expect(done.outcome.series.map((p) => p.sha)).not.toContain('w0004');
     expect(done.outcome.candidates.flatMap((c) => c.steps).map((s) => s.culprit)).toEqual(['w0009']);
+  });
+});
+
+describe('drift core: a loaded machine adds about the same time to every run of a block', () => {
+  it('calls no creep beside one large step, whatever load each block ran under', () => {
+    const commits = windowCommits(31);
+    const at = new Map(commits.map((c, i) => [c.sha, i]));
+    const level = (sha: string) => 55 * (at.get(sha)! >= 16 ? 3.9 : 1);
+    const found: { seed: number; step: boolean; creep: boolean }[] = [];
+    for (let seed = 1; seed <= 20; seed++) {
+      const rng = seededRng(seed);
+      const check = new DriftCheck(commits, checkOptions, seededRng(seed ^ 0x5bd1e995));
+      for (;;) {
+        const step = check.next();
+        if (step.type === 'done') {
+          const located = step.outcome.candidates.flatMap((c) => c.steps).map((s) => at.get(s.culprit));
+          found.push({ seed, step: located.includes(16), creep: !!step.outcome.creep?.found });
+          break;
+        }
+        // Another process's share of the machine, the same through one block: its runs each wait that long more.
+        const load = 55 * 0.3 * rng();
+        check.record(interleaved(step, (sha) => level(sha) * (1 + 0.03 * gaussian(rng)) + load));
+      }
+    }
+    expect(found).toEqual(found.map(({ seed }) => ({ seed, step: true, creep: false })));
   });
 });

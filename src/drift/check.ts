@@ -2,7 +2,7 @@ import { BisectEngine } from '../bisect/engine.js';
 import type { CommitVerdict, CulpritFinding, Outcome, Purpose } from '../bisect/outcome.js';
 import type { RangeCommit } from '../bisect/graph.js';
 import { blockOrder, looks } from '../bisect/schedule.js';
-import type { Better } from '../stats/compare.js';
+import { compare, type Better } from '../stats/compare.js';
 import { seededRng, type Rng } from '../stats/rng.js';
 import { median } from '../stats/summary.js';
 import { defaultSplitP, findCandidates, pointsToAdd, spanCandidates, worseBy, type Candidate } from './candidates.js';
@@ -147,7 +147,8 @@ export class DriftCheck {
   private next_ = 0;
   private pending: Pending | undefined;
   private readonly results: CandidateResult[] = [];
-  private creepSamples = { start: [] as number[], end: [] as number[], look: 0 };
+  /** The creep block's samples by commit: the window's ends and each located step's two commits. */
+  private creepSamples = { of: new Map<string, number[]>(), look: 0 };
   private creep: CreepResult | undefined;
   private readonly skipped: { sha: string; reason: string }[] = [];
   private readonly progress: DriftProgress[] = [];
@@ -208,8 +209,7 @@ export class DriftCheck {
       }
       case 'creep': {
         const c = this.creepSamples;
-        c.start.push(...(samples[this.start] ?? []));
-        c.end.push(...(samples[this.series[this.series.length - 1].sha] ?? []));
+        for (const [sha, values] of Object.entries(samples)) c.of.set(sha, [...(c.of.get(sha) ?? []), ...values]);
         this.decideCreep();
         return;
       }
@@ -253,14 +253,14 @@ export class DriftCheck {
       case 'series':
         if (this.queue.length) {
           const sha = this.commits[this.queue[0]].sha;
-          return this.block('series', sha, this.start, this.looks[0], 'verdict');
+          return this.block('series', sha, [this.start], this.looks[0], 'verdict');
         }
         this.endSeriesRound();
         return undefined;
       case 'confirm': {
         const p = this.pending!;
         const rounds = Math.max(1, this.looks[p.look] - p.after.length);
-        return this.block('confirm', this.commits[p.toPos].sha, this.commits[p.fromPos].sha, rounds, 'endpoints');
+        return this.block('confirm', this.commits[p.toPos].sha, [this.commits[p.fromPos].sha], rounds, 'endpoints');
       }
       case 'bisect': {
         const p = this.pending!;
@@ -274,17 +274,20 @@ export class DriftCheck {
       }
       case 'creep': {
         const c = this.creepSamples;
-        const rounds = Math.max(1, this.looks[c.look] - c.end.length);
-        return this.block('creep', this.series[this.series.length - 1].sha, this.start, rounds, 'endpoints');
+        const end = this.end;
+        const rounds = Math.max(1, this.looks[c.look] - (c.of.get(end)?.length ?? 0));
+        const pairs = this.locatedSteps().flatMap((st) => [st.parent, st.culprit]);
+        const refs = [...new Set([this.start, ...pairs])].filter((x) => x !== end);
+        return this.block('creep', end, refs, rounds, 'endpoints');
       }
       default:
         return undefined;
     }
   }
 
-  private block(stage: Stage, target: string, ref: string, rounds: number, purpose: Purpose): DriftMeasure {
-    const order = blockOrder([[ref, rounds], [target, rounds]], this.rng);
-    return { type: 'measure', stage, target, refs: [ref], order, rounds, purpose };
+  private block(stage: Stage, target: string, refs: string[], rounds: number, purpose: Purpose): DriftMeasure {
+    const order = blockOrder([...refs.map((r) => [r, rounds] as const), [target, rounds]], this.rng);
+    return { type: 'measure', stage, target, refs, order, rounds, purpose };
   }
 
   /** The series so far, every point scaled by the start's median in its own block. */
@@ -474,7 +477,31 @@ export class DriftCheck {
 
   /** The steps multiplied together: the change they account for. */
   private explained(): number {
-    return this.results.flatMap((r) => r.steps).reduce((f, s) => f * (1 + s.change), 1);
+    return this.locatedSteps().reduce((f, s) => f * (1 + s.change), 1);
+  }
+
+  private locatedSteps(): LocatedStep[] {
+    return this.results.flatMap((r) => r.steps);
+  }
+
+  private get end(): string {
+    return this.series[this.series.length - 1].sha;
+  }
+
+  /**
+   * What the located steps explain, from their two commits measured in the creep block beside the
+   * window's ends. Not from the bisects' figures: those blocks ran under other load, and a loaded
+   * machine adds about the same time to every run of a block, which shrinks or stretches a large
+   * step's ratio by more than the threshold: the rest would read as creep.
+   */
+  private explainedBeside(alpha: number): number {
+    const of = (sha: string) => this.creepSamples.of.get(sha) ?? [];
+    const { threshold, better, deterministic } = this.options;
+    return this.locatedSteps().reduce((f, st) => {
+      const before = of(st.parent), after = of(st.culprit);
+      if (!before.length || !after.length) return f * (1 + st.change);
+      return f * (1 + compare(before, after, { threshold, better, deterministic, alpha }).worse);
+    }, 1);
   }
 
   /** Creep is worth re-measuring when the series leaves more than half the threshold unexplained. */
@@ -490,10 +517,10 @@ export class DriftCheck {
 
   private decideCreep(): void {
     const c = this.creepSamples;
-    const have = c.end.length;
+    const have = c.of.get(this.end)?.length ?? 0;
     while (c.look < this.looks.length - 1 && this.looks[c.look] <= have) c.look++;
-    const explained = this.explained();
-    const confirmation = confirmCreep(c.start, c.end, explained, {
+    const explained = this.explainedBeside(this.creepAlpha());
+    const confirmation = confirmCreep(c.of.get(this.start) ?? [], c.of.get(this.end) ?? [], explained, {
       threshold: this.options.threshold, better: this.options.better, deterministic: this.options.deterministic,
       alpha: this.creepAlpha(),
       first: have < (this.looks[1] ?? Infinity),

@@ -76,8 +76,8 @@ export function confirmStep(
 
 /**
  * Creep confirmed: the window's end re-measured against its start changed by more than the located
- * steps explain (`explained`: the product of 1 + each step's change), by the same rule as a step,
- * one-sided (creep that makes things better raises nothing).
+ * steps explain (`explained`: the product of 1 + each step's change, measured in the same block), by
+ * the same rule as a step, one-sided (creep that makes things better raises nothing).
  */
 export function confirmCreep(
   start: readonly number[], end: readonly number[], explained: number, options: ConfirmOptions,
