@@ -26,6 +26,10 @@ describe('what a probe reads from outside the commit', () => {
     expect(Object.keys(out).some((k) => k.endsWith('rel.js'))).toBe(false);
   });
 
+  it('finds a path inside a quoted shell command line', () => {
+    expect(Object.keys(outsideInputs({ command: `sh -c 'node ${script} && cat "${input}"'` }, env))).toEqual(expect.arrayContaining([script, input]));
+  });
+
   it('changes when the script is edited, and not when nothing changed', () => {
     const def = { command: `node '${script}'` };
     const before = outsideInputs(def, env);

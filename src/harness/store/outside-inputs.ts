@@ -52,8 +52,9 @@ function stringsIn(value: unknown, out: string[] = []): string[] {
   return out;
 }
 
+/** A word as the shell would pass it, near enough: `'node` and `/tmp/b.js'` of `sh -c 'node /tmp/b.js'` too. */
 function unquote(word: string): string {
-  return word.replace(/^[;&|(]+|[;&|)]+$/g, '').replace(/^(['"])(.*)\1$/, '$2');
+  return word.replace(/^[;&|(]+|[;&|)]+$/g, '').replace(/^['"]+|['"]+$/g, '');
 }
 
 /** An absolute path in the word (itself, or after `--flag=` / `NAME=`), and a first word found on PATH. */
