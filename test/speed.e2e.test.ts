@@ -1,5 +1,5 @@
 /**
- * Issue 10 end to end: resume after a kill, a second run that reuses everything, one install per
+ * A fast bisect end to end: resume after a kill, a second run that reuses everything, one install per
  * distinct lockfile, builds restored by tree, byte-identical builds flagged, and the cache command.
  */
 import { execa } from 'execa';
