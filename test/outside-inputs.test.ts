@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { outsideInputs, outsidePart } from '../src/harness/store/outside-inputs.js';
+import { outsideInputs, outsidePart, shellWords } from '../src/harness/store/outside-inputs.js';
 import { tempDir } from './fixtures/repo.js';
 
 const dir = tempDir('pb-outside-');
@@ -24,6 +24,26 @@ describe('what a probe reads from outside the commit', () => {
     expect(Object.keys(out)).not.toContain(join(dir, 'folder'));
     expect(Object.keys(out)).not.toContain(join(dir, 'missing.js'));
     expect(Object.keys(out).some((k) => k.endsWith('rel.js'))).toBe(false);
+  });
+
+  it('reads a command line as the shell does: quotes, a path with spaces, operators', () => {
+    expect(shellWords(`sh -c 'node "/tmp/My Bench/b.js" && cat x' > /tmp/out.txt 2>/tmp/err|tee /tmp/log`)).toEqual([
+      'sh', '-c', 'node "/tmp/My Bench/b.js" && cat x', '>', '/tmp/out.txt', '2>', '/tmp/err', '|', 'tee', '/tmp/log',
+    ]);
+    expect(shellWords(`a&&b --data='/tmp/x y' c\\ d`)).toEqual(['a', '&&', 'b', '--data=/tmp/x y', 'c d']);
+  });
+
+  it('stamps a script whose path has spaces, and not what the command writes or a field that is one word', () => {
+    const spaced = join(dir, 'My Bench');
+    mkdirSync(spaced);
+    writeFileSync(join(spaced, 'b.js'), '1\n');
+    const out = join(dir, 'out.txt');
+    writeFileSync(out, 'an earlier run\n');
+    const keys = Object.keys(outsideInputs({ run: `node '${join(spaced, 'b.js')}' > ${out}`, metric: 'wall', also: `node ${script} | tee ${out}` }, env));
+    expect(keys).toContain(join(spaced, 'b.js'));
+    expect(keys).toContain(script);
+    expect(keys).not.toContain(out);
+    expect(keys.some((k) => k.endsWith('/wall'))).toBe(false);
   });
 
   it('finds a path inside a quoted shell command line', () => {

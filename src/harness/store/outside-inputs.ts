@@ -12,16 +12,66 @@ import { delimiter, isAbsolute, join } from 'node:path';
  */
 export function outsideInputs(definition: unknown, env: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const text of stringsIn(definition)) {
-    const words = text.split(/\s+/).map(unquote).filter(Boolean);
-    words.forEach((word, i) => {
-      for (const path of pathsIn(word, i === 0, env)) {
-        const stamp = fileStamp(path);
-        if (stamp) out[path] = stamp;
-      }
-    });
-  }
+  for (const text of stringsIn(definition)) scan(text, env, out);
   for (const [name, value] of Object.entries(loadingEnv(env))) out[`$${name}`] = value;
+  return out;
+}
+
+function scan(text: string, env: Record<string, string | undefined>, out: Record<string, string>): void {
+  const words = shellWords(text);
+  // A single word is a field's value (metric: 'wall'), not a command: nothing to look up on PATH.
+  const isCommand = words.length > 1;
+  words.forEach((word, i) => {
+    const previous = words[i - 1];
+    // What the command writes (> out.txt, tee log, -o report.json) changes with every run: not an input.
+    if (previous !== undefined && WRITES.test(previous)) return;
+    // The command line a shell is given (sh -c '…') is read as one.
+    if (previous === '-c') return scan(word, env, out);
+    const first = isCommand && (i === 0 || STARTS_COMMAND.test(previous ?? ''));
+    for (const path of pathsIn(word, first, env)) {
+      const stamp = fileStamp(path);
+      if (stamp) out[path] = stamp;
+    }
+  });
+}
+
+/** Words after which the next one is a file the command writes. */
+const WRITES = /^(?:\d?>>?|&>|>\||tee|-o|--out(?:put)?(?:-file)?)$/;
+/** Words after which the next one is a program. */
+const STARTS_COMMAND = /^(?:&&|\|\||;|\||\(|exec|env|time|nice)$/;
+/** Files that are no input of any measurement, and change as they are read. */
+const NOT_INPUTS = /^\/(?:proc|sys|dev)\//;
+
+/**
+ * A command line's words as the shell would pass them, near enough: single and double quotes and
+ * backslashes (a path with spaces is one word), operators split off (`a&&b`, `x>out`).
+ */
+export function shellWords(text: string): string[] {
+  const out: string[] = [];
+  let word: string | undefined;
+  const push = () => {
+    if (word !== undefined) out.push(word);
+    word = undefined;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (/\s/.test(ch)) push();
+    else if (ch === "'" || ch === '"') {
+      const end = text.indexOf(ch, i + 1);
+      word = (word ?? '') + text.slice(i + 1, end < 0 ? text.length : end);
+      i = end < 0 ? text.length : end;
+    } else if (ch === '\\' && i + 1 < text.length) word = (word ?? '') + text[++i];
+    else if (/[;&|<>()]/.test(ch)) {
+      const op = /^(?:&&|\|\||>>|&>|[;&|<>()])/.exec(text.slice(i))![0];
+      // 2> is one operator: the descriptor's digit is not a word of its own.
+      const fd = ch === '>' && word !== undefined && /^\d$/.test(word) ? word : '';
+      if (fd) word = undefined;
+      push();
+      out.push(fd + op);
+      i += op.length - 1;
+    } else word = (word ?? '') + ch;
+  }
+  push();
   return out;
 }
 
@@ -52,11 +102,6 @@ function stringsIn(value: unknown, out: string[] = []): string[] {
   return out;
 }
 
-/** A word as the shell would pass it, near enough: `'node` and `/tmp/b.js'` of `sh -c 'node /tmp/b.js'` too. */
-function unquote(word: string): string {
-  return word.replace(/^[;&|(]+|[;&|)]+$/g, '').replace(/^['"]+|['"]+$/g, '');
-}
-
 /** An absolute path in the word (itself, or after `--flag=` / `NAME=`), and a first word found on PATH. */
 function pathsIn(word: string, first: boolean, env: Record<string, string | undefined>): string[] {
   const value = word.includes('=') ? word.slice(word.indexOf('=') + 1) : word;
@@ -83,6 +128,7 @@ function onPath(program: string, path: string): string | undefined {
 
 /** The content's hash, or size and time for a large file; nothing for what is not a readable file. */
 function fileStamp(path: string): string | undefined {
+  if (NOT_INPUTS.test(path)) return undefined;
   try {
     const s = statSync(path);
     if (!s.isFile()) return undefined;
