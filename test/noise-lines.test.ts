@@ -57,7 +57,7 @@ describe('noise lines', () => {
       'further steps: one of 23.9% or more is looked for beside each commit (an eighth of this +191.0% step); a smaller one is not bisected',
     );
     expect(step({ value: 0.05, source: 'threshold' })).toMatch(/^further steps: one of 5\.0% or more .*\(the threshold\)/);
-    expect(step({ value: 0.21, source: 'noise' })).toMatch(/\(the smallest step 30\.0% noise a sample shows in about ten samples a commit\)/);
+    expect(step({ value: 0.21, source: 'noise' })).toMatch(/\(the smallest step about ten samples a commit resolve at 30\.0% noise a sample\)/);
     expect(step(undefined)).toBeUndefined();
   });
 

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { defaultEngineOptions } from '../bisect/engine.js';
@@ -374,7 +375,8 @@ export async function bisectCommand(argv: string[], resuming?: Resuming): Promis
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   // The variables that change what the probe's programs load are part of the command a colleague reruns.
-  const vars = Object.entries(loadingEnv(process.env)).map(([k, v]) => `${k}=${quoteArgs([v])} `).join('');
+  // Said as ~ where they lie under the home folder: the line goes into writeups and comments others read.
+  const vars = Object.entries(loadingEnv(process.env)).map(([k, v]) => `${k}=${homeTilde(v)} `).join('');
   const reproduce = `${folder ? `cd ${quoteArgs([folder])} && ` : ''}${vars}perfbisect ${quoteArgs(ours.filter((a, i) => !['--json', '--report', '--resume'].includes(ours[i - 1] ?? '') && !['--json', '--report', '--resume'].includes(a)))}${command.length ? ` -- ${quoteArgs(command)}` : ''}`;
   let r: Awaited<ReturnType<typeof runBisect>>;
   try {
@@ -535,4 +537,10 @@ function withOptions(argv: readonly string[], replaced: readonly string[], added
     else if (!replaced.some((flag) => ours[i].startsWith(`${flag}=`))) kept.push(ours[i]);
   }
   return [...kept, ...added, ...(dash >= 0 ? argv.slice(dash) : [])];
+}
+
+/** A value for the reproduce line: quoted, with the home folder as ~ (the shell expands it after `=`). */
+function homeTilde(value: string): string {
+  const home = homedir();
+  return value.startsWith(`${home}/`) ? `~/${quoteArgs([value.slice(home.length + 1)])}` : quoteArgs([value]);
 }

@@ -111,7 +111,8 @@ function exitHint(code: number, output: string): string {
   if (missing) return ` (${missing})`;
   if (code === 127) {
     const name = /(?:^|: )([^\s:]+): (?:command )?not found$/m.exec(output)?.[1];
-    return ` (command not found${name ? `: ${name} is not on PATH here` : ''}; give a program on PATH, its absolute path, or a path in the repository)`;
+    const where = name?.includes('/') ? `: ${name} is not in this commit's checkout, where the command runs` : name ? `: ${name} is not on PATH here` : '';
+    return ` (command not found${where}; give a program on PATH, its absolute path, or a path in the repository)`;
   }
   if (code === 126) return ' (not executable: run it through its interpreter, like sh script.sh)';
   return ' (if a non-zero exit is normal for it, as for a linter with findings, measure `… || true`)';

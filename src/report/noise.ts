@@ -81,7 +81,7 @@ function minStepLine(m: NonNullable<NoiseReport['minStep']>, n: NoiseReport, bet
   const why = {
     threshold: 'the threshold',
     change: `an eighth of this ${fmtChange(n.delta, better)} step`,
-    noise: `the smallest step ${fmtPct(n.cv)} noise a sample shows in about ten samples a commit`,
+    noise: `the smallest step about ten samples a commit resolve at ${fmtPct(n.cv)} noise a sample`,
   }[m.source];
   return `further steps: one of ${fmtPct(m.value)} or more is looked for beside each commit (${why}); a smaller one is not bisected`;
 }
