@@ -475,11 +475,6 @@ export class DriftCheck {
     this.startCandidate();
   }
 
-  /** The steps multiplied together: the change they account for. */
-  private explained(): number {
-    return this.locatedSteps().reduce((f, s) => f * (1 + s.change), 1);
-  }
-
   private locatedSteps(): LocatedStep[] {
     return this.results.flatMap((r) => r.steps);
   }
@@ -505,14 +500,14 @@ export class DriftCheck {
   }
 
   /**
-   * Creep is worth re-measuring when the series leaves more than half the threshold unexplained, or
-   * whenever a step was located: the series and the bisects measured the step in blocks under other
-   * load, and a large step's share can be off by more than the threshold either way (hiding creep).
+   * Creep is worth re-measuring whenever a step was located (the series and the bisects measured the
+   * step in blocks under other load, and a large step's share can be off by more than the threshold
+   * either way), and otherwise when the series moved by more than half the threshold.
    */
   private startCreep(): void {
     const values = this.series.map((p) => p.value);
     const total = worseBy(values[0], values[values.length - 1], this.options.better);
-    if (!this.locatedSteps().length && (1 + total) / this.explained() - 1 <= this.options.threshold / 2) {
+    if (!this.locatedSteps().length && total <= this.options.threshold / 2) {
       this.finish();
       return;
     }
