@@ -63,6 +63,35 @@ describe('what a probe reads from outside the commit', () => {
     expect(out).toEqual({ $NODE_PATH: '/opt/lib', $GOMAXPROCS: '2' });
   });
 
+  it('follows what an outside script loads beside it: JavaScript helpers, its package manifest, Python modules', () => {
+    const bench = join(dir, 'js-bench');
+    mkdirSync(join(bench, 'lib'), { recursive: true });
+    writeFileSync(join(bench, 'package.json'), '{"type":"module"}\n');
+    writeFileSync(join(bench, 'package-lock.json'), '{}\n');
+    writeFileSync(join(bench, 'main.mjs'), `import { a } from './lib/a.js';\nimport x from 'lodash';\nconst b = await import("./b");\n`);
+    writeFileSync(join(bench, 'lib', 'a.ts'), `export * from '../c.cjs';\n`);
+    writeFileSync(join(bench, 'b.js'), '1\n');
+    writeFileSync(join(bench, 'c.cjs'), `module.exports = require('./main.mjs');\n`);
+    writeFileSync(join(bench, 'unused.js'), '1\n');
+    const keys = Object.keys(outsideInputs({ command: `node ${join(bench, 'main.mjs')}` }, env));
+    for (const f of ['main.mjs', 'lib/a.ts', 'b.js', 'c.cjs', 'package.json', 'package-lock.json']) expect(keys).toContain(join(bench, f));
+    expect(keys).not.toContain(join(bench, 'unused.js'));
+
+    const py = join(dir, 'py-bench');
+    mkdirSync(join(py, 'pkg'), { recursive: true });
+    writeFileSync(join(py, 'bench.py'), 'import os, helpers\nfrom pkg import thing\nimport numpy as np\n');
+    writeFileSync(join(py, 'helpers.py'), 'from .pkg.thing import x\n');
+    writeFileSync(join(py, 'pkg', '__init__.py'), '');
+    writeFileSync(join(py, 'pkg', 'thing.py'), 'x = 1\n');
+    const pyKeys = Object.keys(outsideInputs({ command: `python3 ${join(py, 'bench.py')}` }, env));
+    for (const f of ['helpers.py', 'pkg/__init__.py', 'pkg/thing.py']) expect(pyKeys).toContain(join(py, f));
+
+    // An edited helper is a new measurement.
+    const before = outsideInputs({ command: `node ${join(bench, 'main.mjs')}` }, env);
+    writeFileSync(join(bench, 'lib', 'a.ts'), `export * from '../c.cjs';\nexport const slower = 1;\n`);
+    expect(outsideInputs({ command: `node ${join(bench, 'main.mjs')}` }, env)).not.toEqual(before);
+  });
+
   it('adds nothing to a key when the probe reads nothing from outside', () => {
     expect(outsidePart(outsideInputs({ command: 'sh work.sh', metric: 'wall' }, {}))).toEqual({});
   });

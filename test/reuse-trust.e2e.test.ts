@@ -72,15 +72,19 @@ describe('each commit builds from its own tree only', () => {
 });
 
 describe('samples an earlier run measured', () => {
-  it('are replayed for the same probe, and measured afresh once the script it runs from outside the repository is edited', async () => {
-    const { repo, shas } = linearRepo({ commits: 3, regressAt: [2], factor: 4 });
+  it('are replayed for the same probe, and measured afresh once a helper that the script it runs from outside the repository loads is edited', async () => {
+    const { repo, shas } = linearRepo({ commits: 3, regressAt: [2], factor: 4, baseMs: 100 });
     cleanups.push(() => repo.cleanup());
     const cache = tempDir('pb-cache-');
     const out = tempDir('pb-out-');
-    const probe = join(tempDir('pb-probe-'), 'probe.sh');
-    writeFileSync(probe, 'sh work.sh\n');
+    // Node's own start-up is in every sample: 100 ms against 400 keeps the step far above its jitter.
+    const folder = tempDir('pb-probe-');
+    const probe = join(folder, 'probe.mjs');
+    const helper = join(folder, 'helper.mjs');
+    writeFileSync(probe, "import { work } from './helper.mjs';\nwork();\n");
+    writeFileSync(helper, "import { execFileSync } from 'node:child_process';\nexport const work = () => execFileSync('sh', ['work.sh']);\n");
     const run = async (name: string) => {
-      const r = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--json', join(out, name), '--', 'sh', probe], { cwd: repo.dir, cache });
+      const r = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--json', join(out, name), '--', 'node', probe], { cwd: repo.dir, cache });
       expect(r.exitCode, r.all).toBe(0);
       const result = readJson(join(out, name));
       expect(result.culprits.map((c) => c.sha)).toEqual([shas[2]]);
@@ -90,7 +94,8 @@ describe('samples an earlier run measured', () => {
     const again = await run('2.json');
     expect(again.result.cost.samples).toBe(0);
     expect(again.stdout).toMatch(/^measured blocks come from the cache/m);
-    writeFileSync(probe, '# the benchmark, edited\nsh work.sh\n');
+    // An edited helper the script loads (the script's own edit works the same way: test/outside-inputs.test.ts).
+    writeFileSync(helper, "import { execFileSync } from 'node:child_process';\n// edited\nexport const work = () => execFileSync('sh', ['work.sh']);\n");
     const edited = await run('3.json');
     expect(edited.result.cost.cachedBlocks).toBe(0);
     expect(edited.result.cost.samples).toBeGreaterThan(0);

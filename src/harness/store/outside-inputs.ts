@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { scriptImports } from './script-imports.js';
 
 /**
  * What a probe reads from outside the commit it measures: files its command names by absolute path
- * (a benchmark script kept beside the repository, its input), the programs its commands start (a
+ * (a benchmark script kept beside the repository, its input, and the helpers and package manifest
+ * that script loads: src/harness/store/script-imports.ts), the programs its commands start (a
  * `node` that nvm switched), and the environment that changes what those programs load. A sample
  * measured with other ones is another measurement, so these are part of every cache key; without
  * them an edited benchmark script replays the figures of the old one.
@@ -30,7 +32,10 @@ function scan(text: string, env: Record<string, string | undefined>, out: Record
     const first = isCommand && (i === 0 || STARTS_COMMAND.test(previous ?? ''));
     for (const path of pathsIn(word, first, env)) {
       const stamp = fileStamp(path);
-      if (stamp) out[path] = stamp;
+      if (!stamp) continue;
+      out[path] = stamp;
+      // The helpers and the package manifest a script loads beside it are read as much as the script.
+      for (const file of scriptImports(path)) out[file] ??= fileStamp(file) ?? 'unreadable';
     }
   });
 }
