@@ -273,3 +273,42 @@ describe('drift core: a loaded machine adds about the same time to every run of 
     expect(found).toEqual(found.map(({ seed }) => ({ seed, step: true, creep: false })));
   });
 });
+
+describe('drift core: a step commit that fails in the creep block', () => {
+  it('costs only its pair: the block runs again without it and creep is still decided', () => {
+    const h = issueHistory(0.02);
+    const commits = windowCommits(h.n);
+    const at = new Map(commits.map((c, i) => [c.sha, i]));
+    const level = (sha: string) => h.steps.reduce((l, s) => (at.get(sha)! >= s.at ? l * (1 + s.size) : l), 100);
+    const rng = seededRng(7);
+    const check = new DriftCheck(commits, checkOptions, seededRng(11));
+    const creepBlocks: string[][] = [];
+    let failed: string | undefined;
+    for (;;) {
+      const step = check.next();
+      if (step.type === 'done') {
+        expect(step.outcome.candidates.flatMap((c) => c.steps).map((s) => at.get(s.culprit))).toEqual([7, 15, 21]);
+        expect(step.outcome.creep?.found).toBe(true);
+        expect(step.outcome.skipped.map((s) => s.sha)).toEqual([failed]);
+        break;
+      }
+      if (step.stage === 'creep') {
+        creepBlocks.push([step.target, ...step.refs]);
+        // The first creep block: the culprit of the first step fails this time (a flaky probe).
+        if (!failed) {
+          failed = commits[7].sha;
+          expect(step.refs).toContain(failed);
+          check.skip(failed, 'exit 1');
+          continue;
+        }
+      }
+      check.record(interleaved(step, (sha) => level(sha) * (1 + 0.02 * gaussian(rng))));
+    }
+    expect(creepBlocks.length).toBeGreaterThan(1);
+    // After the failure, neither the culprit nor its parent is measured in the creep block again.
+    for (const block of creepBlocks.slice(1)) {
+      expect(block).not.toContain(commits[7].sha);
+      expect(block).not.toContain(commits[6].sha);
+    }
+  });
+});

@@ -149,6 +149,8 @@ export class DriftCheck {
   private readonly results: CandidateResult[] = [];
   /** The creep block's samples by commit: the window's ends and each located step's two commits. */
   private creepSamples = { of: new Map<string, number[]>(), look: 0 };
+  /** Step commits that failed in the creep block: their steps are weighed by their bisects' figures. */
+  private creepFailed = new Set<string>();
   private creep: CreepResult | undefined;
   private readonly skipped: { sha: string; reason: string }[] = [];
   private readonly progress: DriftProgress[] = [];
@@ -236,6 +238,13 @@ export class DriftCheck {
         return;
       }
       case 'creep':
+        // A step's commit that measured before and fails now (a flaky probe) costs only its pair: the
+        // block runs again without it. Without the window's end there is no creep to measure.
+        if (sha !== this.end && this.locatedSteps().some((st) => st.parent === sha || st.culprit === sha)) {
+          this.creepFailed.add(sha);
+          this.creepSamples = { of: new Map(), look: 0 };
+          return;
+        }
         this.creep = undefined;
         this.finish();
         return;
@@ -276,7 +285,9 @@ export class DriftCheck {
         const c = this.creepSamples;
         const end = this.end;
         const rounds = Math.max(1, this.looks[c.look] - (c.of.get(end)?.length ?? 0));
-        const pairs = this.locatedSteps().flatMap((st) => [st.parent, st.culprit]);
+        const pairs = this.locatedSteps()
+          .filter((st) => !this.creepFailed.has(st.parent) && !this.creepFailed.has(st.culprit))
+          .flatMap((st) => [st.parent, st.culprit]);
         const refs = [...new Set([this.start, ...pairs])].filter((x) => x !== end);
         return this.block('creep', end, refs, rounds, 'endpoints');
       }
@@ -487,7 +498,8 @@ export class DriftCheck {
    * What the located steps explain, from their two commits measured in the creep block beside the
    * window's ends. Not from the bisects' figures: those blocks ran under other load, and a loaded
    * machine adds about the same time to every run of a block, which shrinks or stretches a large
-   * step's ratio by more than the threshold: the rest would read as creep.
+   * step's ratio by more than the threshold: the rest would read as creep. A step whose commits
+   * failed in the creep block is weighed by its bisect's figure, the best there is.
    */
   private explainedBeside(alpha: number): number {
     const of = (sha: string) => this.creepSamples.of.get(sha) ?? [];
