@@ -70,7 +70,11 @@ export const pytestBenchmarkProbe: ProbeKind<typeof pytestBenchmarkSchema> = {
 /**
  * A pytest plugin that stands in for pytest-benchmark's machine and commit info: for the JSON report it
  * runs py-cpuinfo in a subprocess and git several times, a second or more of every run on a busy
- * machine, none of it inside the timed rounds and none of it used here.
+ * machine, none of it inside the timed rounds and none of it used here. It also shortens the timer
+ * precision check that calibrates `benchmark(fn)`: pytest-benchmark samples its timer for a whole second
+ * in every process (once a session, but a sample here is a session), spinning a core; a twentieth of a
+ * second finds the same least step of a fine timer, and the loop is pytest-benchmark's own. Where
+ * pytest-benchmark is laid out otherwise, its own check stays.
  */
 const QUIET_INFO_PLUGIN = 'perfbisect_pytest_info';
 const quietInfoPlugin = `import platform, pytest
@@ -80,6 +84,33 @@ def pytest_benchmark_generate_machine_info(config):
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
 def pytest_benchmark_generate_commit_info(config):
     return {}
+def _precision(timer, seconds=0.05):
+    from pytest_benchmark.timers import timeout_timer
+    precision = None
+    points = 0
+    timeout = timeout_timer() + seconds
+    previous = timer()
+    while timeout_timer() < timeout or points < 5:
+        for _ in range(10):
+            t1 = timer()
+            t2 = timer()
+            dt = t2 - t1
+            if 0 < dt:
+                break
+        else:
+            dt = t2 - previous
+            if dt <= 0.0:
+                continue
+        precision = dt if precision is None else min(precision, dt)
+        points += 1
+        previous = timer()
+    return precision
+try:
+    from pytest_benchmark import fixture as _fixture, timers as _timers
+    if hasattr(_fixture, 'compute_timer_precision') and hasattr(_timers, 'timeout_timer'):
+        _fixture.compute_timer_precision = _precision
+except Exception:
+    pass
 `;
 
 /**
