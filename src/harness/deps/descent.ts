@@ -287,14 +287,19 @@ function withChange(l: DescentLevel, f: Outcome['culprits'][number] | undefined)
   return f ? { ...l, ratio: f.ratio, ci: f.ratioCi, p: f.change.p } : l;
 }
 
-function levelStopped(outcome: Outcome | undefined, noRegression: string): string {
+/** Why a level of the descent named nothing, in one clause for the log and the writeup. */
+export function levelStopped(outcome: Outcome | undefined, noRegression: string): string {
   if (!outcome) return 'stopped';
   if (outcome.status === 'no-regression') return `${noRegression} (${fmtRatio(outcome.endpoints.ratio)} at the ends)`;
   if (outcome.status === 'ambiguous')
     return outcome.unresolved
       ? 'no single step could be shown to carry the change'
       : 'the step is among candidates that could not be installed or measured';
-  return '';
+  if (outcome.status === 'undecided') {
+    return `the noise hides whether the ends differ (${fmtRatio(outcome.endpoints.ratio)}, neither shown nor ruled out): ` +
+      'a quieter machine or more samples (--max-samples) can tell';
+  }
+  return 'no culprit could be named';
 }
 
 const fmtRatio = (r: number) => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(0)}%`;
