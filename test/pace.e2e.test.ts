@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,11 @@ afterAll(() => cleanups.forEach((f) => f()));
  * Prints a value (the commit's level, 1% noise) after waiting the seconds in `pace`: the endpoints run
  * at once, every commit between them takes seconds a run, so the verdicts take far longer than the
  * forecast the endpoints priced. The value, not the time, is the metric: the search itself is easy.
+ *
+ * The pace is said where the rest of the run at this pace is a minute or more beyond the forecast,
+ * from the second verdict on. The more verdicts are still to come after two, the sooner two verdicts'
+ * pace puts the rest that far: 1,023 commits leave ~8 to come (63 left ~4), so a 1.5 s wait a run
+ * says it with more to spare than 2.5 s did with 63 commits, in less time.
  */
 const probe = `const fs = require('fs');
 const wait = Number(fs.readFileSync('pace', 'utf8'));
@@ -23,11 +28,19 @@ describe('the pace of the verdicts', () => {
   it('says the forecast again where the verdicts take far longer than it said', async () => {
     const repo = new FixtureRepo();
     cleanups.push(() => repo.cleanup());
-    const commits = 63;
+    const commits = 1023;
     repo.commit('initial', { 'probe.js': probe, level: '100', pace: '0' });
     repo.tag('good');
-    for (let i = 1; i <= commits; i++)
-      repo.commit(`change ${i}`, { level: i >= 40 ? '200' : '100', pace: i === commits ? '0' : '2.5' });
+    // One git fast-import for the rest: a process or three per commit would take half a minute for this many.
+    const stream: string[] = [];
+    for (let i = 1; i <= commits; i++) {
+      stream.push('commit refs/heads/main', `committer Fixture <fixture@example.com> ${1767225600 + i} +0000`);
+      stream.push('data <<EOF', `change ${i}`, 'EOF', ...(i === 1 ? ['from refs/heads/main^0'] : []));
+      const files = { level: i >= 650 ? '200' : '100', pace: i === commits ? '0' : '1.5' };
+      for (const [file, text] of Object.entries(files)) stream.push(`M 100644 inline ${file}`, `data ${text.length}`, text);
+    }
+    execFileSync('git', ['fast-import', '--quiet'], { cwd: repo.dir, input: stream.join('\n') + '\n' });
+    repo.git('reset', '-q', '--hard');
     repo.tag('bad');
     repo.write({
       'probes.config.ts': `export default { probes: { value: { kind: 'command', run: 'node probe.js', metric: { name: 'value', pattern: 'value: ([0-9.]+)' } } } };\n`,
@@ -48,16 +61,19 @@ describe('the pace of the verdicts', () => {
       });
       void child.then(() => resolve(''));
     });
-    // Said after a look at the machine (a fraction of a second), unless the endpoints already said it was busy.
+    // Said after a look at the machine (a fraction of a second), unless the endpoints already said it was
+    // busy: then there is no note to wait for.
+    const busyAtEndpoints = () => /^machine busy/m.test(out);
     const deadline = Date.now() + 15_000;
-    while (!lineOf('note: the machine has become busy') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (!busyAtEndpoints() && !lineOf('note: the machine has become busy') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     hog?.kill('SIGKILL');
     child.kill("SIGINT");
     const r = await child;
     expect(said, r.all).toMatch(
       /^pace: \d+ verdicts took .+, where the forecast gave all \d+ about .+: about .+ more for ~\d+ to come at this pace/,
     );
-    if (!/^machine busy/m.test(out))
+    if (!busyAtEndpoints())
       expect(lineOf('note: the machine has become busy'), out).toMatch(
         /^note: the machine has become busy since the endpoints: .*node \(pid \d+, \d+% of a core\).*: value is noisier, so verdicts take more samples$/,
       );

@@ -13,8 +13,12 @@ import type { RunResult } from '../src/report/result.js';
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((f) => f()));
 
-/** The planted regressions are 3× on a 100 ms sleep: a few samples decide them even on a loaded machine. */
-const fast = ['--min-samples', '5', '--max-samples', '12'];
+/**
+ * The planted regressions are 3× on a 100 ms sleep: a few samples decide them even on a loaded machine.
+ * Each repository has one step, and no test here is about finding a second one: --one-step spares the
+ * samples that would rule out a further step beside each commit.
+ */
+const fast = ['--min-samples', '5', '--max-samples', '12', '--one-step'];
 const readJson = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as RunResult;
 const storeKeys = (cache: string) =>
   listDirs(join(cache, 'samples')).flatMap((f) => readFileSync(join(cache, 'samples', f), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { key: string }).key));
@@ -158,10 +162,12 @@ describe('a fast bisect', () => {
       extra: (i) => ({ ...npmLocalDeps(deps(i), names), ...constantBuild() }),
     });
     cleanups.push(() => repo.cleanup());
-    // The probe fails (a skipped commit) unless node_modules holds exactly the commit's dependencies.
+    // The probe fails (a skipped commit) unless node_modules holds exactly the commit's dependencies (the
+    // package.json names a dependency d only as file:deps/d). Checked by the shell itself: a node check
+    // costs a start of node each run, hundreds of noisy milliseconds on a busy machine beside the 100 ms sleep.
     const exact =
-      "node -e \"const p = require('./package.json').dependencies; for (const d of 'abcdefg') " +
-      "if ((d in p) !== require('fs').existsSync('node_modules/' + d)) process.exit(3)\" && sh work.sh";
+      'pkg=$(cat package.json); for d in a b c d e f g; do case "$pkg" in *"file:deps/$d"*) named=0 ;; *) named=1 ;; esac; ' +
+      'test -e node_modules/$d; [ $named = $? ] || exit 3; done; sh work.sh';
     const r = await runCli(
       ['--good', 'good', '--bad', 'bad', '--install', 'auto', '--build', 'sh build.sh', ...fast, '--no-profile', '--json', 'out.json', '--', 'sh', '-c', exact],
       { cwd: repo.dir, cache: tempDir('pb-cache-') },
@@ -239,10 +245,11 @@ describe('a fast bisect', () => {
     const result = readJson(join(repo.dir, 'out.json'));
     expect(result.culprit?.sha).toBe(shas[3]);
     expect(result.cost.installs).toBe(1);
-    // Time spent on a reused install plus the time it claims to have saved is at most the one install.
+    // Time spent on a reused install plus the time it claims to have saved is about the one install (the
+    // copy of its modules aside, slow on a busy machine); counted twice, it would be twice the install.
     for (const [sha, c] of Object.entries(result.cost.perCommit))
       if (c.installReused)
-        expect((c.install ?? 0) + (c.saved ?? 0), sha).toBeLessThan(result.cost.installSeconds! + 0.5);
+        expect((c.install ?? 0) + (c.saved ?? 0), sha).toBeLessThan(result.cost.installSeconds! * 1.5);
   });
 
   it('rejects bad --resume input with one line and leaves nothing behind', async () => {
