@@ -20,8 +20,9 @@ afterAll(() => cleanups.forEach((f) => f()));
 
 describe.runIf(onLinux)('event-loop probe (a preloaded monitor in the real server) [Linux: processes from /proc]', () => {
   it('finds the commit that blocks the event loop on every 10th request', async () => {
+    // 30 requests a sample: 3 blocks of 300 ms at the culprit against none before it.
     const cfg = `export default { probes: {
-      loop: { kind: 'event-loop', start: 'node server.js', url: 'http://127.0.0.1:{port}/api/tasks', metric: 'blocks', blockThreshold: 150, connections: 2, amount: 60, warmup: 0.2 },
+      loop: { kind: 'event-loop', start: 'node server.js', url: 'http://127.0.0.1:{port}/api/tasks', metric: 'blocks', blockThreshold: 150, connections: 2, amount: 30, warmup: 0.2 },
     } };\n`;
     const { repo, shas } = serverRepo({ commits: 2, at: { 2: { blockMs: 300, blockEvery: 10 } }, config: cfg });
     cleanups.push(() => repo.cleanup());
@@ -74,7 +75,7 @@ function installArtillery(): string | undefined {
 const scenario = `config:
   target: "http://127.0.0.1:9"
   phases:
-    - duration: 2
+    - duration: 1
       arrivalRate: 10
 scenarios:
   - flow:
@@ -104,13 +105,13 @@ describe.runIf(onLinux)('artillery probe [Linux: processes from /proc]', () => {
     const reports = readdirSync(join(run, 'artifacts')).filter((f) => f.startsWith('artillery-report-'));
     expect(reports).toHaveLength(1);
     const report = JSON.parse(readFileSync(join(run, 'artifacts', reports[0]), 'utf8'));
-    // 2 s at 10 arrivals/s: 20 requests, all answered by the fixture server.
-    expect(report.aggregate.counters['http.requests']).toBe(20);
-    expect(report.aggregate.counters['http.codes.200']).toBe(20);
+    // 1 s at 10 arrivals/s: 10 requests, all answered by the fixture server.
+    expect(report.aggregate.counters['http.requests']).toBe(10);
+    expect(report.aggregate.counters['http.codes.200']).toBe(10);
     expect(s.value).toBe(report.aggregate.summaries['http.response_time'].p99);
     expect(s.details).toMatchObject({ errorRate: 0, non2xxRate: 0 });
     expect(s.details!.p50).toBe(report.aggregate.summaries['http.response_time'].median);
-    expect(readArtilleryReport(report, 'http.codes.200').value).toBe(20);
+    expect(readArtilleryReport(report, 'http.codes.200').value).toBe(10);
     expect(readArtilleryReport(report, 'http.response_time.p99.9').value).toBe(report.aggregate.summaries['http.response_time'].p999);
     expect(() => readArtilleryReport(report, 'http.response_time.p42')).toThrow(/Artillery reported no metric "http.response_time.p42" \(it has: .*http.response_time.p99/);
   });
