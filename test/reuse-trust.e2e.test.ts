@@ -73,18 +73,19 @@ describe('each commit builds from its own tree only', () => {
 
 describe('samples an earlier run measured', () => {
   it('are replayed for the same probe, and measured afresh once a helper that the script it runs from outside the repository loads is edited', async () => {
-    const { repo, shas } = linearRepo({ commits: 3, regressAt: [2], factor: 4, baseMs: 100 });
+    const { repo, shas } = linearRepo({ commits: 3, regressAt: [2], factor: 4, baseMs: 40 });
     cleanups.push(() => repo.cleanup());
     const cache = tempDir('pb-cache-');
     const out = tempDir('pb-out-');
-    // Node's own start-up is in every sample: 100 ms against 400 keeps the step far above its jitter.
+    // Node's start-up (a tenth of a second) is in every sample: 40 ms against 160 keeps the step far above its jitter.
     const folder = tempDir('pb-probe-');
     const probe = join(folder, 'probe.mjs');
     const helper = join(folder, 'helper.mjs');
     writeFileSync(probe, "import { work } from './helper.mjs';\nwork();\n");
     writeFileSync(helper, "import { execFileSync } from 'node:child_process';\nexport const work = () => execFileSync('sh', ['work.sh']);\n");
     const run = async (name: string) => {
-      const r = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--json', join(out, name), '--', 'node', probe], { cwd: repo.dir, cache });
+      // One step is planted and the point is what is replayed: --one-step spares ruling out a second.
+      const r = await runCli(['--good', 'good', '--bad', 'bad', '--one-step', '--no-profile', '--json', join(out, name), '--', 'node', probe], { cwd: repo.dir, cache });
       expect(r.exitCode, r.all).toBe(0);
       const result = readJson(join(out, name));
       expect(result.culprits.map((c) => c.sha)).toEqual([shas[2]]);
