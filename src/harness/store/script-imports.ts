@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 
 /**
@@ -15,9 +15,7 @@ export function scriptImports(script: string, limit = MAX_FILES): string[] {
   const queue = [script];
   while (queue.length && found.size < limit) {
     const file = queue.shift()!;
-    const text = readSmall(file);
-    if (text === undefined) continue;
-    for (const next of importsOf(file, text)) {
+    for (const next of importsOf(file)) {
       if (next === script || found.has(next)) continue;
       found.add(next);
       queue.push(next);
@@ -36,9 +34,12 @@ const JS_IMPORT = /(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)(['"])(\.{1,
 const PY_IMPORT = /^\s*(?:from\s+(\.*[\w.]*)\s+import\b|import\s+([\w.]+(?:\s*,\s*[\w.]+)*))/gm;
 const JS_TRIES = ['', '.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '.jsx', '.tsx', '.json', '/index.js', '/index.ts', '/index.mjs'];
 
-function importsOf(file: string, text: string): string[] {
+/** A script's local imports; nothing for another file (a program found on PATH, a data file), which is not read. */
+function importsOf(file: string): string[] {
   const dir = dirname(file);
   const ext = extname(file);
+  const text = JS.test(ext) || ext === '.py' ? readSmall(file) : undefined;
+  if (text === undefined) return [];
   if (JS.test(ext)) {
     return [...text.matchAll(JS_IMPORT)].map((m) => resolveJs(resolve(dir, m[2]))).filter((f): f is string => !!f);
   }
@@ -88,7 +89,7 @@ function isFile(path: string): boolean {
 
 function readSmall(file: string): string | undefined {
   try {
-    if (!existsSync(file) || statSync(file).size > READ_LIMIT) return undefined;
+    if (statSync(file).size > READ_LIMIT) return undefined;
     return readFileSync(file, 'utf8');
   } catch {
     return undefined;
