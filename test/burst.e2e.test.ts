@@ -18,16 +18,18 @@ afterAll(() => cleanups.forEach((f) => f()));
 
 /**
  * The commit's own work.sh, except that the first commit measured that is not an endpoint (the first
- * verdict's target) runs 84 ms longer, as slow as bad, until another such commit is measured.
+ * verdict's target) runs 84 ms longer, as slow as bad, until another such commit is measured. Shell
+ * builtins only besides the sleep: a git, cat or touch process in every run would add its start-up, and
+ * its noise on a loaded machine, to every sample. The commit is the worktree's detached HEAD.
  */
 const burstProbe = (state: string, ends: string[]) => `#!/bin/sh
-sha=$(git rev-parse HEAD)
+if [ -f .git ]; then read -r _ gitdir < .git; read -r sha < "$gitdir/HEAD"; else sha=$(git rev-parse HEAD); fi
 end=no; case "$sha" in ${ends.join('|')}) end=yes;; esac
 [ -f ${state}/victim ] || [ $end = yes ] || echo "$sha" > ${state}/victim
-victim=$(cat ${state}/victim 2>/dev/null)
-if [ $end = no ] && [ "$sha" != "$victim" ]; then touch ${state}/over; else touch ${state}/seen; fi
+victim=; [ -f ${state}/victim ] && read -r victim < ${state}/victim
+if [ $end = no ] && [ "$sha" != "$victim" ]; then : > ${state}/over; else : > ${state}/seen; fi
 if [ "$sha" = "$victim" ] && [ ! -f ${state}/over ]; then sleep 0.084; fi
-exec sh work.sh
+. ./work.sh
 `;
 
 describe('a verdict turned by a burst of load', () => {

@@ -1,39 +1,42 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriftResult } from '../src/report/drift.js';
 import { runCli } from './fixtures/cli.js';
+import { datedCommits } from './fixtures/drift-repo.js';
 import { FakeGitHub, serveFake } from './fixtures/github-api.js';
 import { FixtureRepo, sleeper, tempDir } from './fixtures/repo.js';
 
 /**
  * `perfbisect drift --github-issue` and `drift ack --github-issue` with the real CLI on a real
- * repository: two weeks of dated commits with one ×4 step, GitHub's API stood in for on 127.0.0.1.
+ * repository: a week of dated commits with one ×3 step, GitHub's API stood in for on 127.0.0.1.
  */
 const repo = new FixtureRepo();
-const shas: string[] = [];
 const start = Date.now() - 20 * 86_400_000;
-repo.write({ 'probes.config.ts': "export default { probes: { work: { kind: 'command', run: 'sh work.sh' } } };\n" });
-for (let i = 0; i < 16; i++) {
-  repo.write({ ...sleeper(i >= 8 ? 200 : 40), 'notes.txt': `change ${i}\n` });
-  execFileSync('git', ['add', '-A'], { cwd: repo.dir });
-  const date = new Date(start + i * 86_400_000).toISOString();
-  const subject = i === 8 ? 'parser: re-read the whole file per token @octocat' : `change ${i}: unrelated`;
-  execFileSync('git', ['commit', '-q', '-m', subject], {
-    cwd: repo.dir,
-    env: { ...process.env, GIT_AUTHOR_NAME: 'Ada', GIT_AUTHOR_EMAIL: 'ada@example.com', GIT_COMMITTER_NAME: 'Ada', GIT_COMMITTER_EMAIL: 'ada@example.com', GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
-  });
-  shas.push(repo.git('rev-parse', 'HEAD'));
-}
-const culprit = shas[8];
+const subject = (i: number) => (i === 4 ? 'parser: re-read the whole file per token @octocat' : `change ${i}: unrelated`);
+const shas = datedCommits(
+  repo,
+  { name: 'Ada', email: 'ada@example.com' },
+  Array.from({ length: 8 }, (_, i) => ({
+    files: {
+      ...(i === 0 ? { 'probes.config.ts': "export default { probes: { work: { kind: 'command', run: 'sh work.sh' } } };\n" } : {}),
+      ...sleeper(i >= 4 ? 120 : 40),
+      'notes.txt': `change ${i}\n`,
+    },
+    message: subject(i),
+    date: start + i * 86_400_000,
+  })),
+);
+const culprit = shas[4];
 const id = `work@${culprit.slice(0, 12)}`;
 const cache = tempDir('pb-cache-');
 const store = tempDir('pb-store-');
 const fake = new FakeGitHub();
 let api: { url: string; close: () => Promise<void> };
 const env = () => ({ GITHUB_TOKEN: fake.token, GITHUB_REPOSITORY: fake.fullName, GITHUB_API_URL: api.url, GITHUB_RUN_ID: '9', PERFBISECT_GITHUB_BACKOFF_MS: '1' });
-const sampling = ['--since', '30 days ago', '--points', '16', '--min-samples', '6', '--max-samples', '16', '--warmup', '0', '--threshold', '10'];
+// Every commit a point. A 25% threshold, far under the step and above what noise alone puts between two points:
+// the check confirms the step and no pair of points that only noise set apart.
+const sampling = ['--since', '30 days ago', '--points', '16', '--min-samples', '6', '--max-samples', '16', '--warmup', '0', '--threshold', '25'];
 
 beforeAll(async () => {
   api = await serveFake(() => fake.handlers());

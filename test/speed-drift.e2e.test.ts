@@ -73,23 +73,27 @@ describe('whether the machine\'s speed moved, from commits measured again later'
     const repo = new FixtureRepo();
     cleanups.push(() => repo.cleanup());
     const state = tempDir('pb-drift-');
-    // Every run 3% slower than the one before (a machine heating up, another job growing).
+    // Every run 3% slower than the one before (a machine heating up, another job growing): the run count
+    // kept in a file, the wait stretched by it.
+    const runs = join(state, 'runs');
     const work = (ms: number) =>
-      "const fs = require('fs');\n" +
-      `const f = ${JSON.stringify(join(state, 'runs'))};\n` +
-      "let n = 0; try { n = Number(fs.readFileSync(f, 'utf8')) || 0; } catch {}\n" +
-      'fs.writeFileSync(f, String(n + 1));\n' +
-      `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${ms} * (1 + 0.03 * n));\n`;
-    // 30 ms and 90 ms of waiting: the slowdown is of the wait only, and node's own start-up (about 40 ms of
-    // CPU, noisy on a loaded machine) must not drown it (at 20 ms one run of the suite under load found no drift).
-    repo.commit('initial', { 'work.js': work(30) });
+      `n=0; [ -f ${runs} ] && read n < ${runs}\n` +
+      `echo $((n + 1)) > ${runs}\n` +
+      `us=$((${ms} * (1000 + 30 * n)))\n` +
+      'sleep $((us / 1000000)).$(printf %06d $((us % 1000000)))\n';
+    // 30 ms and 90 ms of waiting in a shell script: sh and sleep start in a few ms, so the samples show the
+    // slowdown of the wait on a loaded machine too (node's start-up, 100–400 ms of CPU there, would drown it).
+    repo.commit('initial', { 'work.sh': work(30) });
     repo.tag('good');
-    for (let i = 1; i <= 8; i++) repo.commit(`change ${i}`, i === 5 ? { 'work.js': work(90) } : { [`n${i}.txt`]: `${i}\n` });
+    for (let i = 1; i <= 8; i++) repo.commit(`change ${i}`, i === 5 ? { 'work.sh': work(90) } : { [`n${i}.txt`]: `${i}\n` });
     repo.tag('bad');
     const culprit = repo.git('rev-parse', 'HEAD~3');
     const cache = tempDir('pb-cache-');
     const json = join(cache, 'r.json');
-    const r = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--json', json, '--', 'node', 'work.js'], { cwd: repo.dir, cache });
+    // One step in the range: --one-step asks each verdict only which side of it a commit is on; its fewer
+    // blocks still measure the same commits at times far enough apart.
+    const args = ['--good', 'good', '--bad', 'bad', '--one-step', '--no-profile', '--json', json, '--', 'sh', 'work.sh'];
+    const r = await runCli(args, { cwd: repo.dir, cache });
     expect(r.exitCode, r.all).toBe(0);
     const result = JSON.parse(readFileSync(json, 'utf8')) as RunResult;
     expect(result.culprit?.sha).toBe(culprit);
