@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './fixtures/cli.js';
-import { lock, npmEnv, packPackage, probeScript } from './fixtures/dep-packages.js';
+import { lock, npmEnv, packPackages, probeScript } from './fixtures/dep-packages.js';
 import { FixtureRepo, listDirs, readRendered, repoState, tempDir } from './fixtures/repo.js';
 import type { RunResult } from '../src/report/result.js';
 import type { RunEvent } from '../src/events.js';
@@ -19,31 +19,38 @@ const names = ['fast-a', 'fast-b', 'slow-c'];
 function bumpRepo() {
   const repo = new FixtureRepo();
   const packs = tempDir('pb-packs-');
+  // Both versions of the three packed by one npm; each tarball enters vendor/ with the commit that uses it.
+  const packages = ['1.0.0', '1.1.0'].flatMap((version) =>
+    names.map((name) => ({ name, version, waitMs: name === 'slow-c' && version === '1.1.0' ? 150 : 5 })),
+  );
+  const tarballs = packPackages(packs, join(packs, 'tgz'), packages);
   const vendor = join(repo.dir, 'vendor');
-  const tarball = (name: string, version: string, ms: number) =>
-    `file:vendor/${packPackage(packs, vendor, name, version, ms).split('/').pop()}`;
-  const deps = (v: string, slowMs: number) => ({
-    'fast-a': tarball('fast-a', v, 5),
-    'fast-b': tarball('fast-b', v, 5),
-    'slow-c': tarball('slow-c', v, slowMs),
-  });
+  mkdirSync(vendor, { recursive: true });
+  const deps = (v: string) =>
+    Object.fromEntries(
+      packages.flatMap(({ name, version }, i) => {
+        if (version !== v) return [];
+        copyFileSync(tarballs[i], join(vendor, basename(tarballs[i])));
+        return [[name, `file:vendor/${basename(tarballs[i])}`]];
+      }),
+    );
   repo.write({
     'package.json':
-      JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies: deps('1.0.0', 5) }, null, 2) + '\n',
+      JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies: deps('1.0.0') }, null, 2) + '\n',
     'probe.js': probeScript(names),
   });
   lock(repo);
   repo.commit('initial');
   repo.tag('good');
-  repo.commit('docs', { 'README.md': 'app\n' });
   repo.write({
     'package.json':
-      JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies: deps('1.1.0', 150) }, null, 2) +
+      JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies: deps('1.1.0') }, null, 2) +
       '\n',
   });
   lock(repo);
   const bump = repo.commit('chore(deps): bump fast-a, fast-b and slow-c to 1.1.0');
-  repo.commit('more docs', { 'CHANGELOG.md': 'x\n' });
+  // A commit after the bump: the bisect finds the bump, rather than start from it as the bad end.
+  repo.commit('docs', { 'CHANGELOG.md': 'x\n' });
   repo.tag('bad');
   cleanups.push(() => repo.cleanup());
   return { repo, bump };
@@ -54,7 +61,8 @@ describe('descent into a dependency bump: the package level', () => {
   const cache = tempDir('pb-cache-');
   let fixture: ReturnType<typeof bumpRepo>;
   const args = (out: string, extra: string[]) => [
-    ...['--good', 'good', '--bad', 'bad', '--install', 'auto', '--no-profile', '--max-samples', '20', ...extra],
+    // One slow package in one commit: --one-step spares the verdicts ruling out a further step beside it.
+    ...['--good', 'good', '--bad', 'bad', '--install', 'auto', '--no-profile', '--one-step', '--max-samples', '20', ...extra],
     ...['--json', join(out, 'r.json'), '--report', join(out, 'w.md'), '--', 'node', 'probe.js'],
   ];
 

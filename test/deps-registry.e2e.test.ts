@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './fixtures/cli.js';
@@ -20,23 +20,29 @@ afterAll(async () => {
 
 /**
  * slow-c's own repository: 1.0.0 to 1.1.2 are fast (1.1.1 does not install); between the tags v1.1.2
- * and v1.2.0 the commit "cache lookups" makes a call 5 ms → 150 ms. Every tag is published to the
- * local registry.
+ * and v1.2.0 the commit "cache lookups" makes a call 5 ms → 150 ms. Every tag is to be published to
+ * the local registry: a copy of the package as tagged is added to `releases`.
  */
-function slowPackageRepo(): { repo: FixtureRepo; slowCommit: string } {
+function slowPackageRepo(releases: string[]): { repo: FixtureRepo; slowCommit: string } {
   const repo = new FixtureRepo();
   cleanups.push(() => repo.cleanup());
+  const copies = tempDir('pb-releases-');
+  cleanups.push(() => rmSync(copies, { recursive: true, force: true }));
+  const tagged = (version: string) => {
+    repo.tag(`v${version}`);
+    const dir = join(copies, version);
+    cpSync(repo.dir, dir, { recursive: true, filter: (src) => src !== join(repo.dir, '.git') });
+    releases.push(dir);
+  };
   const release = (version: string, ms: number) => {
     repo.commit(`release ${version}`, packageSource('slow-c', version, ms));
-    repo.tag(`v${version}`);
-    registry.publish(repo.dir);
+    tagged(version);
   };
   release('1.0.0', 5);
   release('1.1.0', 5);
   // A version that cannot be installed: it needs a package the registry does not have.
   repo.commit('release 1.1.1', packageSource('slow-c', '1.1.1', 5, { dependencies: { 'no-such-package': '^1.0.0' } }));
-  repo.tag('v1.1.1');
-  registry.publish(repo.dir);
+  tagged('1.1.1');
   release('1.1.2', 5);
   repo.commit('refactor the lookup table', { 'NOTES.md': 'refactor\n' });
   const slowCommit = repo.commit('cache lookups', { 'index.js': packageSource('slow-c', '1.1.0', 150)['index.js'] });
@@ -46,13 +52,14 @@ function slowPackageRepo(): { repo: FixtureRepo; slowCommit: string } {
   return { repo, slowCommit };
 }
 
-function fastPackage(): void {
-  for (const version of ['1.0.0', '1.1.0']) {
+/** fast-a 1.0.0 and 1.1.0, to be published: their folders. */
+function fastPackage(): string[] {
+  return ['1.0.0', '1.1.0'].map((version) => {
     const r = new FixtureRepo();
+    cleanups.push(() => r.cleanup());
     r.write(packageSource('fast-a', version, 5));
-    registry.publish(r.dir);
-    r.cleanup();
-  }
+    return r.dir;
+  });
 }
 
 /** A project that bumps fast-a 1.0.0 → 1.1.0 and slow-c 1.0.0 → 1.3.0 in one commit, from the registry. */
@@ -69,11 +76,11 @@ function projectRepo(): { repo: FixtureRepo; bump: string } {
   lock(repo, env);
   repo.commit('initial');
   repo.tag('good');
-  repo.commit('docs', { 'README.md': 'app\n' });
   repo.write({ 'package.json': manifest({ 'fast-a': '1.1.0', 'slow-c': '1.3.0' }) });
   lock(repo, env);
   const bump = repo.commit('chore(deps): bump fast-a to 1.1.0 and slow-c to 1.3.0');
-  repo.commit('more docs', { 'CHANGELOG.md': 'x\n' });
+  // A commit after the bump: the bisect finds the bump, rather than start from it as the bad end.
+  repo.commit('docs', { 'CHANGELOG.md': 'x\n' });
   repo.tag('bad');
   return { repo, bump };
 }
@@ -93,6 +100,8 @@ describe('descent into a dependency bump: versions from a real registry, commits
         '--install',
         'auto',
         '--no-profile',
+        // One slow package, version and commit: --one-step spares the verdicts ruling out a further step.
+        '--one-step',
         '--max-samples',
         '20',
         ...extra,
@@ -108,9 +117,10 @@ describe('descent into a dependency bump: versions from a real registry, commits
     );
 
   // Publishing the versions and locking the project take a while: set up once, before the runs.
-  beforeAll(() => {
-    dep = slowPackageRepo();
-    fastPackage();
+  beforeAll(async () => {
+    const releases: string[] = [];
+    dep = slowPackageRepo(releases);
+    await registry.publishAll([...releases, ...fastPackage()]);
     project = projectRepo();
   }, 120_000);
 

@@ -14,6 +14,8 @@ afterAll(() => cleanups.forEach((f) => f()));
  * planted 3× step stands clear of a busy machine's noise in ten as it does in twenty.
  */
 const SAMPLES = '10';
+/** Each fixture has one step: --one-step spares the samples that rule out a further one beside it. */
+const ONE_STEP = '--one-step';
 
 const events = (runDir: string) =>
   readFileSync(join(runDir, 'events.jsonl'), 'utf8')
@@ -39,6 +41,7 @@ describe('bisect in rounds through the job contract (--runner local --runners k)
       '3',
       '--max-samples',
       SAMPLES,
+      ONE_STEP,
       '--no-profile',
       '--json',
       join(out, 'r.json'),
@@ -90,11 +93,13 @@ describe('bisect in rounds through the job contract (--runner local --runners k)
   });
 
   it('resumes from the run log: its rounds are not sent out again, with the job store and samples gone', async () => {
-    const { repo, shas } = linearRepo({ commits: 20, regressAt: [14] });
+    // Three rounds: the endpoints, then 2, 4 and 6 of the 8 commits, then the step's own commit (5),
+    // which no round before can have measured.
+    const { repo, shas } = linearRepo({ commits: 8, regressAt: [5] });
     cleanups.push(() => repo.cleanup());
     const cache = tempDir('pb-cache-');
     const out = tempDir('pb-out-');
-    const args = ['--good', 'good', '--bad', 'bad', '--runners', '3', '--max-samples', SAMPLES];
+    const args = ['--good', 'good', '--bad', 'bad', '--runners', '3', '--max-samples', SAMPLES, ONE_STEP];
     args.push('--no-profile', '--no-cache');
     const r = await runCli([...args, '--json', join(out, 'r.json'), '--', 'sh', 'work.sh'], { cwd: repo.dir, cache });
     expect(r.exitCode, r.all).toBe(0);
@@ -113,7 +118,7 @@ describe('bisect in rounds through the job contract (--runner local --runners k)
     const resumed = await runCli(['--resume', runId, '--json', join(out, 'resumed.json')], { cwd: repo.dir, cache });
     expect(resumed.exitCode, resumed.all).toBe(0);
     const result = JSON.parse(readFileSync(join(out, 'resumed.json'), 'utf8')) as RunResult;
-    expect(result.culprits.map((c) => c.sha)).toEqual([shas[14]]);
+    expect(result.culprits.map((c) => c.sha)).toEqual([shas[5]]);
     expect(result.cost.fleetJobsCached).toBe(logged);
     const rounds = events(runDir).flatMap((e) => (e.type === 'round' ? [e] : []));
     expect(rounds.slice(0, 2).every((e) => e.jobs.every((j) => j.cached))).toBe(true);
@@ -146,6 +151,7 @@ describe('bisect in rounds through the job contract (--runner local --runners k)
         '3',
         '--max-samples',
         SAMPLES,
+        ONE_STEP,
         '--build',
         'sh build.sh',
         '--no-profile',

@@ -9,14 +9,18 @@ import { cpuWouldHelp } from '../src/report/noise.js';
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((f) => f()));
 
-/**
- * A program whose CPU work grows ×4 at one commit while its wall time is blurred by a random sleep
- * of up to 150 ms: wall time is noisy, CPU time is not.
- */
 /** A work.sh that counts its runs across commits in $PB_COUNTER (as $n) before it does `then`. */
 const countedRun = (then: string) => `n=$(( $(cat "$PB_COUNTER" 2>/dev/null || echo 0) + 1 )); echo $n > "$PB_COUNTER"\n${then}\n`;
 
-function jitterRepo(commits: number, at: number): { repo: FixtureRepo; culprit: string; shas: string[] } {
+/**
+ * A program whose CPU work grows ×4 at one commit while its wall time is blurred by a random sleep
+ * of up to 150 ms: wall time is noisy, CPU time is not. At `crashAt` it exits 1: it cannot be measured.
+ */
+function jitterRepo(
+  commits: number,
+  at: number,
+  crashAt?: number,
+): { repo: FixtureRepo; culprit: string; shas: string[] } {
   const repo = new FixtureRepo();
   const work = (n: number) =>
     `let s = 0;\nfor (let i = 0; i < ${n}; i++) s += Math.sqrt(i);\n` +
@@ -25,7 +29,8 @@ function jitterRepo(commits: number, at: number): { repo: FixtureRepo; culprit: 
   repo.tag('good');
   let culprit = '';
   for (let i = 1; i <= commits; i++) {
-    const sha = repo.commit(`change ${i}`, i === at ? { 'work.js': work(4e7) } : { [`notes/${i}`]: `${i}` });
+    const files = i === at ? { 'work.js': work(4e7) } : i === crashAt ? { 'work.js': 'process.exit(1);\n' } : { [`notes/${i}`]: `${i}` };
+    const sha = repo.commit(`change ${i}`, files);
     shas.push(sha);
     if (i === at) culprit = sha;
   }
@@ -37,8 +42,9 @@ function jitterRepo(commits: number, at: number): { repo: FixtureRepo; culprit: 
 describe('verdicts at the cost the evidence needs', () => {
   it('says what the noise costs after the endpoints, and finds a CPU regression with --metric cpu', async () => {
     const out = tempDir('pb-out-');
-    // Two commits are enough for the noise line after the endpoints.
-    const short = jitterRepo(2, 1);
+    // Two commits are enough for the noise line after the endpoints. The one between them crashes, so
+    // the run ends there: what comes after the endpoints is not what this run checks.
+    const short = jitterRepo(2, 2, 1);
     const wallArgs = ['--no-profile', '--min-samples', '10', '--max-samples', '12', '--json', join(out, 'wall.json')];
     const wall = await runCli(['--good', 'good', '--bad', 'bad', ...wallArgs, '--', 'node', 'work.js'], { cwd: short.repo.dir });
     const w = JSON.parse(readFileSync(join(out, 'wall.json'), 'utf8')) as RunResult;
@@ -52,7 +58,9 @@ describe('verdicts at the cost the evidence needs', () => {
     expect(/CPU time varies .* --metric cpu/.test(wall.stdout), JSON.stringify(n)).toBe(hinted);
 
     const { repo, culprit, shas } = jitterRepo(8, 5);
-    const cpu = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--metric', 'cpu', '--max-samples', '20', '--json', join(out, 'cpu.json'), '--', 'node', 'work.js'], { cwd: repo.dir });
+    // One step in the range: --one-step spares the verdicts ruling out a further one beside it.
+    const cpuArgs = ['--no-profile', '--metric', 'cpu', '--one-step', '--max-samples', '20', '--json', join(out, 'cpu.json')];
+    const cpu = await runCli(['--good', 'good', '--bad', 'bad', ...cpuArgs, '--', 'node', 'work.js'], { cwd: repo.dir });
     expect(cpu.exitCode, cpu.all).toBe(0);
     const c = JSON.parse(readFileSync(join(out, 'cpu.json'), 'utf8')) as RunResult;
     expect(c.probe.metric.name).toBe('CPU time');
@@ -71,7 +79,8 @@ describe('verdicts at the cost the evidence needs', () => {
     const { repo, shas } = linearRepo({ commits: 6, regressAt: [4], extra: () => ({ 'cold.sh': '[ -f .warm ] || { sleep 0.6; touch .warm; }\nexec sh work.sh\n' }) });
     cleanups.push(() => repo.cleanup());
     const out = tempDir('pb-out-');
-    const r = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--json', join(out, 'r.json'), '--', 'sh', 'cold.sh'], { cwd: repo.dir });
+    // One step in the range: --one-step spares the verdicts ruling out a further one beside it.
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--one-step', '--json', join(out, 'r.json'), '--', 'sh', 'cold.sh'], { cwd: repo.dir });
     expect(r.exitCode, r.all).toBe(0);
     const res = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
     expect(res.culprits.map((c) => c.sha)).toEqual([shas[4]]);
@@ -82,7 +91,7 @@ describe('verdicts at the cost the evidence needs', () => {
     expect(res.cost.samples).toBeGreaterThan(samples.length);
 
     // A command whose first run is like the rest: its warm-up is kept, in place of one of the runs asked.
-    const plain = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--json', join(out, 'p.json'), '--', 'sh', 'work.sh'], { cwd: repo.dir });
+    const plain = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--one-step', '--json', join(out, 'p.json'), '--', 'sh', 'work.sh'], { cwd: repo.dir });
     const p = JSON.parse(readFileSync(join(out, 'p.json'), 'utf8')) as RunResult;
     const kept = readFileSync(join(p.runDir, 'events.jsonl'), 'utf8').trim().split('\n').filter((l) => l.includes('"type":"sample"')).length;
     expect(plain.exitCode, plain.all).toBe(0);
@@ -110,7 +119,7 @@ describe('verdicts at the cost the evidence needs', () => {
     // Every run counts itself: the first 14 (the first look and its warm-ups) take 200 and 100 ms by turns,
     // each commit from its own count, so good and bad show the same runs and the first look cannot decide
     // (random ones now and then fell apart far enough for it to rule a regression out); later runs are
-    // steady, bad 40% slower.
+    // steady, bad's sleep twice good's: a step the later looks decide in few samples.
     const counter = join(tempDir('pb-count-'), 'n');
     const own = (later: number) => `"$PB_COUNTER-${later}"`;
     const work = (later: number) =>
@@ -122,11 +131,12 @@ describe('verdicts at the cost the evidence needs', () => {
     cleanups.push(() => repo.cleanup());
     repo.commit('initial', { 'work.sh': work(0.1) });
     repo.tag('good');
-    repo.commit('change 1: slower', { 'work.sh': work(0.14) });
+    repo.commit('change 1: slower', { 'work.sh': work(0.2) });
     repo.commit('change 2', { 'n/2': '2' });
     repo.tag('bad');
     const out = tempDir('pb-out-');
-    const r = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--json', join(out, 'r.json'), '--', 'bash', 'work.sh'], {
+    // One step: --one-step spares the verdict ruling out a further one beside it.
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--no-profile', '--one-step', '--json', join(out, 'r.json'), '--', 'bash', 'work.sh'], {
       cwd: repo.dir,
       env: { PB_COUNTER: counter },
     });
