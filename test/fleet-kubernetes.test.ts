@@ -131,9 +131,7 @@ describe('the Indexed Job of a round', () => {
 describe('bisect in rounds on Kubernetes (an Indexed Job a round)', () => {
   let repo: ReturnType<typeof linearRepo>;
   beforeAll(() => {
-    // 40 ms, not 20: a loaded machine adds 20-30 ms of process start to every sample, which shrank the 3× step
-    // to 1.7× with 12% noise and left ten samples a side undecided once.
-    repo = linearRepo({ commits: 6, regressAt: [4], baseMs: 40 });
+    repo = linearRepo({ commits: 6, regressAt: [4] });
     cleanups.push(() => repo.repo.cleanup());
   });
 

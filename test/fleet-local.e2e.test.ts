@@ -16,11 +16,6 @@ afterAll(() => cleanups.forEach((f) => f()));
 const SAMPLES = '10';
 /** Each fixture has one step: --one-step spares the samples that rule out a further one beside it. */
 const ONE_STEP = '--one-step';
-/**
- * The fixtures' fast sleep: a loaded CI host took about 45 ms to start sh and sleep, which turned a 3×
- * step from 20 ms into +49% at 21% noise, undecided in ten samples a side; from 40 ms it stays about 2×.
- */
-const BASE_MS = 40;
 
 const events = (runDir: string) =>
   readFileSync(join(runDir, 'events.jsonl'), 'utf8')
@@ -30,7 +25,7 @@ const events = (runDir: string) =>
 
 describe('bisect in rounds through the job contract (--runner local --runners k)', () => {
   it('names the culprit of 40 commits in at most ⌈log4 40⌉ + 2 rounds of 3 jobs, and says which machine measured what', async () => {
-    const { repo, shas } = linearRepo({ commits: 40, regressAt: [26], baseMs: BASE_MS });
+    const { repo, shas } = linearRepo({ commits: 40, regressAt: [26] });
     cleanups.push(() => repo.cleanup());
     const before = repoState(repo.dir);
     const cache = tempDir('pb-cache-');
@@ -100,7 +95,7 @@ describe('bisect in rounds through the job contract (--runner local --runners k)
   it('resumes from the run log: its rounds are not sent out again, with the job store and samples gone', async () => {
     // Three rounds: the endpoints, then 2, 4 and 6 of the 8 commits, then the step's own commit (5),
     // which no round before can have measured.
-    const { repo, shas } = linearRepo({ commits: 8, regressAt: [5], baseMs: BASE_MS });
+    const { repo, shas } = linearRepo({ commits: 8, regressAt: [5] });
     cleanups.push(() => repo.cleanup());
     const cache = tempDir('pb-cache-');
     const out = tempDir('pb-out-');
@@ -139,7 +134,6 @@ describe('bisect in rounds through the job contract (--runner local --runners k)
     const { repo, shas } = linearRepo({
       commits: 16,
       regressAt: [11],
-      baseMs: BASE_MS,
       extra: (i) => ({
         'build.sh':
           i === 4 || i === 8 ? '#!/bin/sh\necho "syntax error" >&2\nexit 1\n' : '#!/bin/sh\necho built > built.txt\n',
