@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriftResult } from '../src/report/drift.js';
 import { runCli } from './fixtures/cli.js';
-import { datedCommits } from './fixtures/drift-repo.js';
 import { FakeGitHub, serveFake } from './fixtures/github-api.js';
-import { FixtureRepo, sleeper, tempDir } from './fixtures/repo.js';
+import { datedCommits, FixtureRepo, sleeper, tempDir } from './fixtures/repo.js';
 
 /**
  * `perfbisect drift --github-issue` and `drift ack --github-issue` with the real CLI on a real

@@ -1,9 +1,9 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './fixtures/cli.js';
-import { FixtureRepo, tempDir } from './fixtures/repo.js';
+import { datedCommits, FixtureRepo, tempDir } from './fixtures/repo.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((f) => f()));
@@ -32,15 +32,15 @@ describe('the pace of the verdicts', () => {
     repo.commit('initial', { 'probe.js': probe, level: '100', pace: '0' });
     repo.tag('good');
     // One git fast-import for the rest: a process or three per commit would take half a minute for this many.
-    const stream: string[] = [];
-    for (let i = 1; i <= commits; i++) {
-      stream.push('commit refs/heads/main', `committer Fixture <fixture@example.com> ${1767225600 + i} +0000`);
-      stream.push('data <<EOF', `change ${i}`, 'EOF', ...(i === 1 ? ['from refs/heads/main^0'] : []));
-      const files = { level: i >= 650 ? '200' : '100', pace: i === commits ? '0' : '1.5' };
-      for (const [file, text] of Object.entries(files)) stream.push(`M 100644 inline ${file}`, `data ${text.length}`, text);
-    }
-    execFileSync('git', ['fast-import', '--quiet'], { cwd: repo.dir, input: stream.join('\n') + '\n' });
-    repo.git('reset', '-q', '--hard');
+    datedCommits(
+      repo,
+      { name: 'Fixture', email: 'fixture@example.com' },
+      Array.from({ length: commits }, (_, k) => ({
+        files: { level: k + 1 >= 650 ? '200' : '100', pace: k + 1 === commits ? '0' : '1.5' },
+        message: `change ${k + 1}`,
+        date: (1767225600 + k + 1) * 1000,
+      })),
+    );
     repo.tag('bad');
     repo.write({
       'probes.config.ts': `export default { probes: { value: { kind: 'command', run: 'node probe.js', metric: { name: 'value', pattern: 'value: ([0-9.]+)' } } } };\n`,
