@@ -26,7 +26,7 @@ describe('perfbisect end to end (command probe)', () => {
     expect(result.culprits.map((c) => c.sha)).toEqual([shas[7]]);
     expect(result.culprit?.parent).toBe(shas[6]);
     expect(result.culprit?.subject).toBe('change 7: make it slower');
-    // 20 ms → 60 ms of sleep inside a shell's start-up: well over 1.2× even when process starts are slow.
+    // 40 ms → 120 ms of sleep inside a shell's start-up: well over 1.2× even when process starts are slow.
     expect(result.culprit?.change.ratio).toBeGreaterThan(1.2);
     expect(result.culprit?.files.map((f) => f.file)).toContain('work.sh');
     expect(result.commits.length).toBeGreaterThanOrEqual(4);
