@@ -1,7 +1,7 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * The files that take longest start first, so the two workers end together instead of one running
+ * The files that take longest start first, so the workers end together instead of one running
  * a long file alone at the end. Vitest orders by the last run's durations where it has them; a clean
  * clone (CI) has none and runs files in name order, which left about a minute of one worker idle.
  * The list: the slowest files of a fresh-clone run (2026-12-04, evening), longest first. A file not in it runs
