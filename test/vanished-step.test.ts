@@ -31,7 +31,7 @@ function burstFakedStep(onConfirm?: (e: BisectEngine) => void) {
 describe('a step the search closed on that is not there beside its parent', () => {
   it('is searched past, and the terminal says so', () => {
     const { outcome, purposes } = burstFakedStep();
-    expect(outcome.vanished?.map((v) => [v.sha, v.before])).toEqual([[shaOf(1), shaOf(0)]]);
+    expect(outcome.vanished?.map((v) => [v.sha, v.before])).toEqual([[shaOf(2), shaOf(1)]]);
     expect(outcome.culprits.map((c) => c.sha)).toEqual([shaOf(12)]);
     // Measured beside its parent before the search went on past it.
     expect(purposes.indexOf('confirm')).toBeGreaterThan(0);
@@ -51,7 +51,7 @@ describe('a step the search closed on that is not there beside its parent', () =
     expect(lines[1]).toMatch(/^measure c00003 against c00001: 1 round\(s\), the located step beside the nearest commit before it shown good/);
     const note = lines.find((l) => l.startsWith('note: the search first closed on'));
     expect(note).toMatch(
-      /^note: the search first closed on c00001, but measured beside its parent c00000 it changed [+-]\d+\.\d% \[[+-]\d+\.\d%, [+-]\d+\.\d%\], clearly under the \d+\.\d% threshold: .*searched again$/,
+      /^note: the search first closed on c00002, but measured beside its parent c00001 it changed [+-]\d+\.\d% \[[+-]\d+\.\d%, [+-]\d+\.\d%\], clearly under the \d+\.\d% threshold: .*searched again$/,
     );
   });
 
