@@ -16,6 +16,30 @@ describe('commit graph', () => {
     const all = g.ancestors[g.size - 1].clone();
     expect(g.shas[g.midpoint(all, (i) => i === g.size - 1)!]).toBe(shaOf(4));
   });
+  it('visits the commits git bisect visits on a linear range, whichever commit is the culprit', () => {
+    // `git bisect run` on c0 (good) .. c15 (bad), a commit bad from c<p> on, printed what it tested:
+    const git: Record<number, number[]> = {
+      1: [7, 3, 2, 1], 2: [7, 3, 2, 1], 3: [7, 3, 2], 4: [7, 3, 5, 4], 5: [7, 3, 5, 4], 6: [7, 3, 5, 6],
+      7: [7, 3, 5, 6], 8: [7, 11, 9, 8], 9: [7, 11, 9, 8], 10: [7, 11, 9, 10], 11: [7, 11, 9, 10],
+      12: [7, 11, 13, 12], 13: [7, 11, 13, 12], 14: [7, 11, 13, 14], 15: [7, 11, 13, 14],
+    };
+    const g = new CommitGraph(Array.from({ length: 15 }, (_, i) => ({ sha: `c${i + 1}`, parents: [`c${i}`] })));
+    for (const [p, visits] of Object.entries(git)) {
+      const candidates = g.ancestors[14].clone();
+      let bad = 14;
+      const seen: number[] = [];
+      for (;;) {
+        const next = g.midpoint(candidates, (i) => i === bad);
+        if (next === undefined) break;
+        seen.push(next + 1);
+        if (next + 1 >= Number(p)) {
+          candidates.and(g.ancestors[next]);
+          bad = next;
+        } else candidates.andNot(g.ancestors[next]);
+      }
+      expect([p, seen]).toEqual([p, visits]);
+    }
+  });
   it('orders a DAG with a merged side branch topologically', () => {
     // g0 - a1 - a2 - M - b ; g0 - s1 - s2 - M
     const g = new CommitGraph([
