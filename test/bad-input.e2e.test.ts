@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './fixtures/cli.js';
 import { FixtureRepo, linearRepo, listDirs, repoState, tempDir } from './fixtures/repo.js';
@@ -117,6 +119,25 @@ describe('bad input: one line that says what to do, its exit code, nothing left 
       expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
     });
   }
+});
+
+describe('an endpoint that does not install while the other one still does', () => {
+  it('stops the run at once, and the other install with it', async () => {
+    const bad = repo.git('rev-parse', 'bad');
+    const marker = join(tempDir('pb-marker-'), 'good-installed');
+    // bad's install fails at once; good's would take half a minute.
+    const install = `if [ "$(git rev-parse HEAD)" = ${bad} ]; then echo no registry >&2; exit 3; fi; sleep 31.4; touch ${marker}`;
+    const cache = tempDir('pb-cache-');
+    const before = repoState(repo.dir);
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--install', install, '--', 'true'], { cwd: repo.dir, cache });
+    expect(r.exitCode, r.all).toBe(2);
+    expect(r.stderr).toMatch(/--bad bad does not install: the install crashed: the install exited with code 3/);
+    // The run did not wait for good's install, and stopped it.
+    expect(existsSync(marker)).toBe(false);
+    expect((await execa('pgrep', ['-f', 'sleep 31.4'], { reject: false })).stdout).toBe('');
+    expect(repoState(repo.dir)).toEqual(before);
+    expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
+  });
 });
 
 describe('help and version', () => {

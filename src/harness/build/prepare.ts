@@ -92,6 +92,13 @@ export class Preparer {
   /** Commits whose worktrees a build ahead must not take: the current block's and the other builds ahead. */
   private keep = new Set<string>();
   private closed = false;
+  /**
+   * The run's signal, and aborted at close too: what still runs then (a build ahead the search never
+   * reached, an endpoint's install after the other endpoint failed) is no longer wanted, and the run
+   * ends without waiting for it.
+   */
+  private readonly stop = new AbortController();
+  private readonly signal: AbortSignal;
   private warnedRewrite = false;
   private warnedExtras = false;
   private warnedNothingToInstall = false;
@@ -99,6 +106,7 @@ export class Preparer {
   private readonly lastInstall = new Map<string, { key: string; sha: string }>();
 
   constructor(private readonly options: PreparerOptions) {
+    this.signal = AbortSignal.any([options.signal, this.stop.signal]);
     this.pool = new WorktreePool(options.mirror, options.worktreeDir, options.fresh);
     this.installs = new InstallCache(join(options.cache, 'installs'));
     this.builds = new BuildCache(join(options.cache, 'builds'));
@@ -151,7 +159,7 @@ export class Preparer {
       if (this.failed.has(sha) || this.inflight.has(sha)) continue;
       const p = this.queue
         .add(async () => {
-          if (this.options.signal.aborted) return;
+          if (this.signal.aborted) return;
           const { slot } = await this.pool.lease(sha, this.keep);
           try {
             await this.ensure(sha, slot, true);
@@ -186,6 +194,7 @@ export class Preparer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stop.abort();
     this.queue.clear();
     await this.queue.onPendingZero().catch(() => undefined);
     try {
@@ -257,11 +266,11 @@ export class Preparer {
           cwd: join(dir, folder ?? ''),
           env,
           logFile,
-          signal: this.options.signal,
+          signal: this.signal,
           timeoutMs: this.options.buildTimeoutMs,
           onLine: (line) => this.options.emit({ type: 'output', sha, stage: 'build', line }),
         });
-        if (this.options.signal.aborted) throw new Error('aborted');
+        if (this.signal.aborted) throw new Error('aborted');
         const seconds = (now() - t0) / 1000;
         this.options.cost.builds++;
         this.options.cost.buildSeconds += seconds;
@@ -297,7 +306,7 @@ export class Preparer {
   private async fetched(sha: string, dir: string, key: string, logFile: string): Promise<boolean> {
     if (!this.options.fetchBuild) return false;
     const t0 = now();
-    const got = await this.options.fetchBuild(sha, dir, this.options.signal);
+    const got = await this.options.fetchBuild(sha, dir, this.signal);
     if (!got) return false;
     const seconds = (now() - t0) / 1000;
     const c = costOf(this.options.cost, sha);
@@ -332,7 +341,7 @@ export class Preparer {
     if (this.options.fresh || !last || !reconciles(command)) return undefined;
     const entry = this.installs.get(last.key);
     if (!entry?.dirs.length) return undefined;
-    await this.installs.seed(last.key, dir, entry, this.options.signal);
+    await this.installs.seed(last.key, dir, entry, this.signal);
     return { sha: last.sha, dirs: entry.dirs };
   }
 
@@ -383,7 +392,7 @@ export class Preparer {
     // An install of another ecosystem (a Python venv) leaves no folder the cache knows how to copy:
     // seeding would give this worktree nothing, so it runs the install itself.
     if (entry?.dirs.length) {
-      await this.installs.seed(key, dir, entry, this.options.signal);
+      await this.installs.seed(key, dir, entry, this.signal);
       const seconds = (now() - t0) / 1000;
       // Waiting for that install was paying for it: only what the copy beat the install by is saved.
       c.saved += Math.max(0, entry.seconds - seconds - waited);
@@ -400,20 +409,20 @@ export class Preparer {
             cwd: dir,
             env,
             logFile,
-            signal: this.options.signal,
+            signal: this.signal,
             timeoutMs: this.options.buildTimeoutMs,
           });
         // Modules of another lockfile are reconciled in place, not deleted by `npm ci`.
         let from = start?.sha;
         let r = await shell(slot.installKey || start ? reconcileCommand(command) : command);
-        if (start && r.exitCode !== 0 && !this.options.signal.aborted) {
+        if (start && r.exitCode !== 0 && !this.signal.aborted) {
           // The seeded tree may be what failed (a native module built for the other lockfile's
           // versions): the install gets its own clean start before it counts as failed.
           await removeDirs(dir, start.dirs);
           from = undefined;
           r = await shell(command);
         }
-        if (this.options.signal.aborted) throw new Error('aborted');
+        if (this.signal.aborted) throw new Error('aborted');
         const seconds = (now() - t0) / 1000;
         this.options.cost.installs = (this.options.cost.installs ?? 0) + 1;
         this.options.cost.installSeconds = (this.options.cost.installSeconds ?? 0) + seconds;
@@ -438,7 +447,7 @@ export class Preparer {
         // Only folders the install really wrote: one that wrote none (Yarn PnP, `cd web && npm ci`) is
         // run again in each worktree rather than seeded empty.
         const wrote = installDirs(dir).filter((d) => existsSync(join(dir, d)));
-        await this.installs.save(key, dir, { command, seconds, dirs: wrote }, this.options.signal);
+        await this.installs.save(key, dir, { command, seconds, dirs: wrote }, this.signal);
       } finally {
         this.installing.delete(key);
         done();

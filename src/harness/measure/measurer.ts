@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CommitFailure } from '../../errors.js';
 import type { BlockRecord, CommitMeta, RunEvent } from '../../events.js';
 import type { Purpose } from '../../bisect/outcome.js';
@@ -374,12 +375,14 @@ export class Measurer {
     const dirs = new Map<string, string>();
     const b0 = performance.now();
     // The block's own commits are prepared side by side (good and bad build together at the start);
-    // a failure is reported for the first failing commit in block order, as one at a time would.
+    // a failure is reported for the first failing commit in block order, as one at a time would. At
+    // the endpoints a failure ends the run, so the other's preparation is not waited for.
     const before = preparationCounted(cost);
-    const leased = await Promise.allSettled(commits.map((sha) => this.prepareCommit(sha)));
+    const preparing = commits.map((sha) => this.prepareCommit(sha));
+    const leased = block.purpose === 'endpoints' ? await settleEndpoints(preparing) : await Promise.allSettled(preparing);
     // Each commit's checkout, install and build is counted on its own; side by side they took this wall time.
     this.prepareOverlap += preparationCounted(cost) - before - (performance.now() - b0) / 1000;
-    const failure = leased.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const failure = leased.find((r): r is PromiseRejectedResult => r?.status === 'rejected');
     if (failure) {
       this.releaseAll();
       throw failure.reason;
@@ -538,6 +541,36 @@ export class Interrupted extends Error {
 export async function interruptedMeanwhile(signal: AbortSignal): Promise<boolean> {
   if (!signal.aborted) await new Promise((resolve) => setTimeout(resolve, 250));
   return signal.aborted;
+}
+
+/**
+ * How long the other endpoint may take to settle once one has failed to prepare: failures that come
+ * together (a build that fails everywhere) are named in block order, and an install that failed at
+ * bad does not wait minutes for good's.
+ */
+const FAILURE_GRACE_MS = 2_000;
+
+/**
+ * The endpoints' preparations as they settle; once one has failed, only those that settle within the
+ * grace (the others are undefined, and stopped when the run closes).
+ */
+async function settleEndpoints<T>(work: Promise<T>[]): Promise<(PromiseSettledResult<T> | undefined)[]> {
+  const out: (PromiseSettledResult<T> | undefined)[] = work.map(() => undefined);
+  let failed = () => {};
+  const firstFailure = new Promise<void>((resolve) => (failed = resolve));
+  const all = Promise.all(
+    work.map((p, k) =>
+      p.then(
+        (value) => void (out[k] = { status: 'fulfilled', value }),
+        (reason: unknown) => {
+          out[k] = { status: 'rejected', reason };
+          failed();
+        },
+      ),
+    ),
+  );
+  await Promise.race([all, firstFailure.then(() => sleep(FAILURE_GRACE_MS))]);
+  return [...out];
 }
 
 /** Runs of a commit besides its warm-up that can tell whether the warm-up stands out. */
