@@ -11,6 +11,7 @@ import { Shift } from '../stats/shift.js';
 import { median, quantileSorted, sorted, summarize } from '../stats/summary.js';
 import { mannWhitney, zFor } from '../stats/mann-whitney.js';
 import type { Rng } from '../stats/rng.js';
+import { SIDE_BY_SIDE_ENOUGH } from './outcome.js';
 import type { CommitVerdict, CulpritFinding, ImprovementSeen, Outcome, Purpose, SearchProgress, Status } from './outcome.js';
 
 export interface EngineOptions {
@@ -55,8 +56,6 @@ const FRESH_AT_FIRST_LOOK = 1;
 const ONE_ROUND_NOISE = 1.5;
 /** Samples a side of the endpoints on a fleet: their noise sizes every later job. */
 const FLEET_ENDPOINT_SAMPLES = 16;
-/** Samples a side that make a side-by-side measurement of a culprit and its parent worth reporting alone. */
-const SIDE_BY_SIDE_ENOUGH = 5;
 
 /** What src/bisect/rehearsal.ts replays the rest of a bisect from. */
 export interface RehearsalInput {

@@ -96,6 +96,9 @@ export interface CulpritFinding {
   sideBySide: boolean;
 }
 
+/** Samples of each, taken in the same blocks, that make a culprit's side-by-side figures worth reporting alone. */
+export const SIDE_BY_SIDE_ENOUGH = 5;
+
 /**
  * found: culprits located; no-regression: bad is not worse than good by a change worth bisecting;
  * ambiguous: the culprit is among commits that could not be measured, or could not be pinned to one;

@@ -1,4 +1,5 @@
 import type { MetricInfo } from '../probes/types.js';
+import { SIDE_BY_SIDE_ENOUGH } from '../bisect/outcome.js';
 
 /** A metric value with its unit, at a precision a person reads (3 significant digits). */
 export function fmtValue(v: number, unit: string): string {
@@ -107,7 +108,9 @@ export function fmtDuration(seconds: number): string {
 export function measuredBeside(before: string, parent: string | undefined, sideBySide?: boolean): string {
   // Figures from samples taken at different times say so: a machine that changed speed is in them.
   const apart = sideBySide === false;
-  const [against, after] = apart ? ['all samples of it and of', '; too few were taken side by side'] : ['measured beside', ''];
+  const [against, after] = apart
+    ? ['sized from all samples of it and of', `; fewer than ${SIDE_BY_SIDE_ENOUGH} of each were taken side by side`]
+    : ['measured beside', ''];
   if (parent === undefined) return `${against} ${short(before)}${after}`;
   return before === parent
     ? `${against} its parent ${short(before)}${after}`
