@@ -95,7 +95,10 @@ export function missingDependencyHint(output: string): string | undefined {
       `.venv/bin/pip install -r requirements.txt" and run .venv/bin/python, or set PYTHONPATH`
     );
   if (/Cannot find (module|package)|MODULE_NOT_FOUND|ERR_MODULE_NOT_FOUND|cannot find package/.test(output))
-    return `a dependency is missing: ${where}; add --install auto (one install per distinct lockfile, reused)`;
+    return (
+      `a dependency is missing: ${where}; add --install auto (one install per distinct lockfile, reused), ` +
+      'or install it once outside the repository and set NODE_PATH to that node_modules'
+    );
   return undefined;
 }
 

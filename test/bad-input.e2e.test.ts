@@ -67,7 +67,7 @@ const cases: { name: string; args: string[]; config?: string; code: number; says
     name: 'a dependency the checkout lacks',
     args: ['--good', 'good', '--bad', 'bad', '--', 'node', '-e', "require('left-pad')"],
     // Node's stack and details object follow the line that names the module: the tail still shows it.
-    code: 2, says: /cannot be measured.*a dependency is missing.*--install auto.*\n {2}\| Error: Cannot find module 'left-pad'\n {2}\| …\n/s,
+    code: 2, says: /cannot be measured.*a dependency is missing.*--install auto.*set NODE_PATH to that node_modules\).*\n {2}\| Error: Cannot find module 'left-pad'\n {2}\| …\n/s,
   },
   {
     name: "a server that dies for a dependency the checkout lacks",
