@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -124,7 +124,8 @@ describe('bad input: one line that says what to do, its exit code, nothing left 
 describe('an endpoint that does not install while the other one still does', () => {
   it('stops the run at once, and the other install with it', async () => {
     const bad = repo.git('rev-parse', 'bad');
-    const marker = join(tempDir('pb-marker-'), 'good-installed');
+    const markers = tempDir('pb-marker-');
+    const marker = join(markers, 'good-installed');
     // bad's install fails at once; good's would take half a minute.
     const install = `if [ "$(git rev-parse HEAD)" = ${bad} ]; then echo no registry >&2; exit 3; fi; sleep 31.4; touch ${marker}`;
     const cache = tempDir('pb-cache-');
@@ -137,6 +138,8 @@ describe('an endpoint that does not install while the other one still does', () 
     expect((await execa('pgrep', ['-f', 'sleep 31.4'], { reject: false })).stdout).toBe('');
     expect(repoState(repo.dir)).toEqual(before);
     expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
+    rmSync(markers, { recursive: true, force: true });
+    rmSync(cache, { recursive: true, force: true });
   });
 });
 

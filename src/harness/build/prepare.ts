@@ -86,6 +86,8 @@ export class Preparer {
   private readonly installs: InstallCache;
   private readonly builds: BuildCache;
   private readonly inflight = new Map<string, Promise<void>>();
+  /** Preparations a block asked for (not builds ahead), still running. */
+  private readonly preparing = new Set<Promise<void>>();
   private readonly installing = new Map<string, Promise<void>>();
   private readonly queue: PQueue;
   private readonly pin: string[] = [];
@@ -120,7 +122,16 @@ export class Preparer {
   }
 
   /** Lease a worktree at `sha`, installed and built. Release it with `release` after measuring. */
-  async prepare(sha: string): Promise<Slot> {
+  prepare(sha: string): Promise<Slot> {
+    const p = this.prepareNow(sha);
+    // Tracked so that close() can wait for it to stop, settled either way (its caller sees the outcome).
+    const settled = p.then(() => undefined, () => undefined);
+    this.preparing.add(settled);
+    void settled.then(() => this.preparing.delete(settled));
+    return p;
+  }
+
+  private async prepareNow(sha: string): Promise<Slot> {
     const prior = this.failed.get(sha);
     if (prior) throw prior;
     const building = this.inflight.get(sha);
@@ -197,6 +208,7 @@ export class Preparer {
     this.stop.abort();
     this.queue.clear();
     await this.queue.onPendingZero().catch(() => undefined);
+    await Promise.all(this.preparing);
     try {
       evict(this.options.cache); // keep the caches within their limit, least recently used first
     } catch {

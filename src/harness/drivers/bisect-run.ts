@@ -272,7 +272,8 @@ export async function runBisect(
       if (step.type === 'done') break;
       measurer.ahead(step, engine.nextTargets());
       try {
-        const samples = await measurer.measureBlock(step);
+        // At the endpoints any failure ends the run (endpointError below).
+        const samples = await measurer.measureBlock(step.purpose === 'endpoints' ? { ...step, failureEndsRun: true } : step);
         engine.record(samples);
       } catch (e) {
         // A probe stopped by Ctrl-C fails like a crash: that is the interrupt, not the commit.

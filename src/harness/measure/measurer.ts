@@ -375,11 +375,11 @@ export class Measurer {
     const dirs = new Map<string, string>();
     const b0 = performance.now();
     // The block's own commits are prepared side by side (good and bad build together at the start);
-    // a failure is reported for the first failing commit in block order, as one at a time would. At
-    // the endpoints a failure ends the run, so the other's preparation is not waited for.
+    // a failure is reported for the first failing commit in block order, as one at a time would. Where
+    // a failure ends the run, the others' preparation is not waited for.
     const before = preparationCounted(cost);
     const preparing = commits.map((sha) => this.prepareCommit(sha));
-    const leased = block.purpose === 'endpoints' ? await settleEndpoints(preparing) : await Promise.allSettled(preparing);
+    const leased = block.failureEndsRun ? await settleUntilFailure(preparing) : await Promise.allSettled(preparing);
     // Each commit's checkout, install and build is counted on its own; side by side they took this wall time.
     this.prepareOverlap += preparationCounted(cost) - before - (performance.now() - b0) / 1000;
     const failure = leased.find((r): r is PromiseRejectedResult => r?.status === 'rejected');
@@ -523,6 +523,8 @@ export interface Block {
   open?: OpenQuestion;
   /** The first look of a commit measured again, afresh, where the engine says. */
   again?: true;
+  /** A commit of this block that cannot be prepared ends the run (the bisect's endpoints). */
+  failureEndsRun?: true;
   /** Blocks of these commits asked for before in the run, when the caller counts them (a job of a round). */
   ordinal?: number;
 }
@@ -544,17 +546,17 @@ export async function interruptedMeanwhile(signal: AbortSignal): Promise<boolean
 }
 
 /**
- * How long the other endpoint may take to settle once one has failed to prepare: failures that come
- * together (a build that fails everywhere) are named in block order, and an install that failed at
- * bad does not wait minutes for good's.
+ * How long the block's other commits may take to settle once one has failed to prepare, where that
+ * failure ends the run: failures that come together (a build that fails everywhere) are named in block
+ * order, and an install that failed at bad does not wait minutes for good's.
  */
 const FAILURE_GRACE_MS = 2_000;
 
 /**
- * The endpoints' preparations as they settle; once one has failed, only those that settle within the
- * grace (the others are undefined, and stopped when the run closes).
+ * A block's preparations as they settle; once one has failed, only those that settle within the grace
+ * (the others are undefined, and stopped when the run closes).
  */
-async function settleEndpoints<T>(work: Promise<T>[]): Promise<(PromiseSettledResult<T> | undefined)[]> {
+async function settleUntilFailure<T>(work: Promise<T>[]): Promise<(PromiseSettledResult<T> | undefined)[]> {
   const out: (PromiseSettledResult<T> | undefined)[] = work.map(() => undefined);
   let failed = () => {};
   const firstFailure = new Promise<void>((resolve) => (failed = resolve));
@@ -569,7 +571,10 @@ async function settleEndpoints<T>(work: Promise<T>[]): Promise<(PromiseSettledRe
       ),
     ),
   );
-  await Promise.race([all, firstFailure.then(() => sleep(FAILURE_GRACE_MS))]);
+  const grace = new AbortController();
+  const wait = firstFailure.then(() => sleep(FAILURE_GRACE_MS, undefined, { signal: grace.signal }));
+  await Promise.race([all, wait.catch(() => undefined)]);
+  grace.abort();
   return [...out];
 }
 
