@@ -94,11 +94,15 @@ export function missingDependencyHint(output: string): string | undefined {
       `a Python module is missing: ${where}; give the install, like --install "python3 -m venv .venv && ` +
       `.venv/bin/pip install -r requirements.txt" and run .venv/bin/python, or set PYTHONPATH`
     );
-  if (/Cannot find (module|package)|MODULE_NOT_FOUND|ERR_MODULE_NOT_FOUND|cannot find package/.test(output))
+  if (/Cannot find (module|package)|MODULE_NOT_FOUND|ERR_MODULE_NOT_FOUND|cannot find package/.test(output)) {
+    // NODE_PATH serves require() only: ES modules' import does not read it, nor does Go.
+    const esm = /ERR_MODULE_NOT_FOUND|Cannot find package '[^']*' imported from/.test(output);
+    const required = !esm && /Cannot find module '|MODULE_NOT_FOUND/.test(output);
     return (
-      `a dependency is missing: ${where}; add --install auto (one install per distinct lockfile, reused), ` +
-      'or install it once outside the repository and set NODE_PATH to that node_modules'
+      `a dependency is missing: ${where}; add --install auto (one install per distinct lockfile, reused)` +
+      (required ? ', or install it once outside the repository and set NODE_PATH to that node_modules' : '')
     );
+  }
   return undefined;
 }
 

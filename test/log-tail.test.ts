@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CommitFailure, errorLine, tailLines } from '../src/errors.js';
+import { CommitFailure, errorLine, missingDependencyHint, tailLines } from '../src/errors.js';
 
 describe("an error's log tail", () => {
   it("keeps Node's line that names the error when its stack and details object push it out", () => {
@@ -47,5 +47,17 @@ describe("an error's log tail", () => {
     expect(f.summary()).toBe(`the build failed: \`npm run build\` exited with code 2; output: "${npm[3]}"`);
     expect(new CommitFailure('probe', '`sh x` exited with code 3').summary()).toBe('the probe failed: `sh x` exited with code 3');
     expect(new CommitFailure('probe', 'x', undefined, ['y'.repeat(300)]).summary().length).toBeLessThan(200);
+  });
+});
+
+describe('the hint for a missing dependency', () => {
+  it('names NODE_PATH only where require() reads it', () => {
+    const required = "Error: Cannot find module 'left-pad'\nRequire stack:\n- /x/[eval]\n  code: 'MODULE_NOT_FOUND',";
+    expect(missingDependencyHint(required)).toMatch(/--install auto .*set NODE_PATH/);
+    const imported = "Error [ERR_MODULE_NOT_FOUND]: Cannot find package 'left-pad' imported from /x/a.mjs";
+    expect(missingDependencyHint(imported)).toMatch(/--install auto/);
+    expect(missingDependencyHint(imported)).not.toMatch(/NODE_PATH/);
+    const go = 'main.go:3:8: cannot find package "github.com/x/y" in any of:';
+    expect(missingDependencyHint(go)).not.toMatch(/NODE_PATH/);
   });
 });

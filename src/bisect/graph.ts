@@ -169,8 +169,8 @@ export class CommitGraph {
    * The commit that best halves the candidates (git bisect's rule: maximise the smaller of the
    * candidates it would keep if bad and those it would keep if good). Ties go to the older commit,
    * except one with no ancestor among the candidates, which git's halfway shortcut never returns: of
-   * {c1, c2, bad c3} git tests c2. So on a linear range perfbisect visits the very commits
-   * `git bisect` does, and set beside a `git bisect run` loop it differs in its verdicts only.
+   * {c1, c2, bad c3} git tests c2. So on a linear range without skipped commits perfbisect visits the
+   * very commits `git bisect` does, and set beside a `git bisect run` loop it differs in its verdicts only.
    */
   midpoint(candidates: Bitset, exclude: (i: number) => boolean): number | undefined {
     const total = candidates.count();
