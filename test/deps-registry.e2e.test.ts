@@ -21,7 +21,7 @@ afterAll(async () => {
 /**
  * slow-c's own repository: 1.0.0 to 1.1.2 are fast (1.1.1 does not install); between the tags v1.1.2
  * and v1.2.0 the commit "cache lookups" makes a call 5 ms → 400 ms (Node's start-up, 200 ms and more
- * under load, adds to both sides: a 150 ms call was once taken for a faster one on a loaded host). Every
+ * under load, adds to both sides: a 150 ms call can read as a step of +60% there, too close to the noise). Every
  * tag is to be published to the local registry: a copy of the package as tagged is added to `releases`.
  */
 function slowPackageRepo(releases: string[]): { repo: FixtureRepo; slowCommit: string } {

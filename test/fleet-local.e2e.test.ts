@@ -94,9 +94,9 @@ describe('bisect in rounds through the job contract (--runner local --runners k)
 
   it('resumes from the run log: its rounds are not sent out again, with the job store and samples gone', async () => {
     // Three rounds: the endpoints, then 2, 4 and 6 of the 8 commits, then the step's own commit (5),
-    // which no round before can have measured. A 5× step: a loaded run (a busy core, another install
-    // beside the suite) once measured 3× as +66% at 31% noise, and the endpoints' one job of ten samples
-    // a side could not decide it.
+    // which no round before can have measured. A 5× step: on a loaded host (a busy core, another install
+    // beside the suite) a 3× step can measure +66% at 31% noise, which the endpoints' one job of ten
+    // samples a side cannot decide.
     const { repo, shas } = linearRepo({ commits: 8, regressAt: [5], factor: 5 });
     cleanups.push(() => repo.cleanup());
     const cache = tempDir('pb-cache-');

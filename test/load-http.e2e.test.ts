@@ -45,8 +45,8 @@ describe.runIf(onLinux)('http probe end to end (autocannon against a real server
     expect(result.culprit?.sha).toBe(shas[2]);
     const d = result.culprit!.details!;
     expect(d.after.p99 / d.before.p99).toBeGreaterThan(2.5);
-    // The median of a few-millisecond server wanders by multiples of itself under load (3.02× once, on a
-    // busy CI host); unchanged means it moved by a small part of what the tail moved by.
+    // The median of a few-millisecond server wanders by multiples of itself under load (3× on a busy CI
+    // host); unchanged means it moved by a small part of what the tail moved by.
     expect(d.after.p50 - d.before.p50).toBeLessThan((d.after.p99 - d.before.p99) / 4);
     const md = writeup();
     for (const label of ['P50 latency', 'P95 latency', 'p99 latency (median)', 'Requests/s', 'Error rate']) expect(md).toContain(label);

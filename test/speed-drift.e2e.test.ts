@@ -83,7 +83,7 @@ describe('whether the machine\'s speed moved, from commits measured again later'
       'sleep $((us / 1000000)).$(printf %06d $((us % 1000000)))\n';
     // 90 ms and 270 ms of waiting in a shell script: sh and sleep start in a few ms idle, so the samples show
     // the slowdown of the wait (node's start-up, 100–400 ms of CPU on a loaded machine, would drown it); but
-    // a loaded CI host once took 40 ms to start them, which hid the slowdown of a 30 ms wait.
+    // a loaded CI host takes some 40 ms to start them, which hides the slowdown of a 30 ms wait.
     repo.commit('initial', { 'work.sh': work(90) });
     repo.tag('good');
     for (let i = 1; i <= 8; i++) repo.commit(`change ${i}`, i === 5 ? { 'work.sh': work(270) } : { [`n${i}.txt`]: `${i}\n` });

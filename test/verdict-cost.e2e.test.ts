@@ -101,7 +101,7 @@ describe('verdicts at the cost the evidence needs', () => {
 
   it('fits a --budget by lowering the confidence, says so, and still names an obvious culprit', async () => {
     // ×4 from a 40 ms sleep: each verdict gets one look of a few samples, which on a loaded host (25% a
-    // sample once) must not overlap; a ×3 step from 20 ms once left the endpoints undecided.
+    // sample) must not overlap; a ×3 step from 20 ms can leave the endpoints undecided there.
     const { repo, shas } = linearRepo({ commits: 10, regressAt: [6], baseMs: 40, factor: 4 });
     cleanups.push(() => repo.cleanup());
     const out = tempDir('pb-out-');

@@ -11,8 +11,16 @@ import { Shift } from '../stats/shift.js';
 import { median, quantileSorted, sorted, summarize } from '../stats/summary.js';
 import { mannWhitney, zFor } from '../stats/mann-whitney.js';
 import type { Rng } from '../stats/rng.js';
-import { SIDE_BY_SIDE_ENOUGH } from './outcome.js';
-import type { CommitVerdict, CulpritFinding, ImprovementSeen, Outcome, Purpose, SearchProgress, Status } from './outcome.js';
+import {
+  SIDE_BY_SIDE_ENOUGH,
+  type CommitVerdict,
+  type CulpritFinding,
+  type ImprovementSeen,
+  type Outcome,
+  type Purpose,
+  type SearchProgress,
+  type Status,
+} from './outcome.js';
 
 export interface EngineOptions {
   better: Better;

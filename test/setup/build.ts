@@ -3,7 +3,8 @@
  * probes' compiled helpers (runners, preloads), so they build dist/ from the current source first.
  * `tsc -b` rebuilds when any source is newer than its output or an output is missing, and checks in
  * about two seconds when nothing changed. `npm ci` (prepare) and `npm run build` build with `tsc -b` as
- * well: `tsc -p` writes no build info, so on a fresh clone this check rebuilt everything (20 s of a core).
+ * well: `tsc -p` writes no build info, and this check would then rebuild everything on a fresh clone (20 s
+ * of a core).
  */
 import { execa } from 'execa';
 import { createRequire } from 'node:module';
