@@ -57,7 +57,7 @@ describe('perfbisect drift --github-issue end to end', () => {
     expect(issue).toMatchObject({ state: 'open', labels: ['perfbisect'], assignees: ['ada'] });
     expect(issue.title).toMatch(new RegExp(`^perfbisect: work \\+\\d+\\.\\d% \\(wall time\\) at ${culprit.slice(0, 10)} parser: re-read the whole file per token @octocat$`));
     expect(issue.body).toContain(`<!-- perfbisect:drift id=${id} -->`);
-    expect(issue.body).toContain('parser: re\\-read the whole file per token @\u200boctocat by Ada');
+    expect(issue.body).toContain('parser: re-read the whole file per token @\u200boctocat by Ada');
     expect(issue.body).toContain('[the workflow run](https://github.com/octo-org/service/actions/runs/9)');
 
     // The same window again: the change is known now; its issue is updated, not duplicated.

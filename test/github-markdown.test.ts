@@ -6,15 +6,17 @@ import { fitBody, ghTitle, hasMarker, hiddenMarker } from '../src/report/github-
 const hostile =
   '**bold** _em_ [click](https://evil.example) ![x](y.png) <img src=x onerror=alert(1)> <!-- a | b | ' +
   '@octocat #12 octo/repo#3 GH-9 $x^2$ ~~gone~~ &amp; `code` \x1b[31mred\x1b[0m \u202egnp.exe\nsecond line';
-const specials = /[\\`*_{}[\]()<>#+\-!|~&$=]/;
+/** What acts wherever it stands in a line; `&` only where it starts an entity (`&amp;`). */
+const actsAnywhere = /[\\`*_[\]<>#|~$]|&(?=#?\w+;)/y;
 
-/** Every Markdown-significant character is backslash-escaped (the escape itself included). */
+/** Every character that acts anywhere in a line is backslash-escaped (the escape itself included). */
 function allEscaped(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
-    if (s[i] === '\\') {
-      if (!specials.test(s[i + 1] ?? '')) return false;
-      i++;
-    } else if (specials.test(s[i])) return false;
+    if (s[i] === '\\') i++;
+    else {
+      actsAnywhere.lastIndex = i;
+      if (actsAnywhere.test(s)) return false;
+    }
   }
   return true;
 }
@@ -28,7 +30,7 @@ describe('GitHub Markdown escaping of repository text', () => {
     expect(t).toContain('@\u200boctocat');
     expect(t).toContain('\\#\u200b12');
     expect(t).toContain('repo\\#\u200b3');
-    expect(t).toContain('GH\\-\u200b9');
+    expect(t).toContain('GH-\u200b9');
     expect(t).not.toMatch(/@[a-z]/);
     // Readable text stays readable.
     expect(t.replace(/\\(.)/g, '$1').replace(/\u200b/g, '')).toBe(
@@ -42,8 +44,13 @@ describe('GitHub Markdown escaping of repository text', () => {
     expect(md('- item')).toBe('\\- item');
     expect(md('# title')).toBe('\\# title');
     expect(md('> quote')).toBe('\\> quote');
+    expect(md('+ item')).toBe('\\+ item');
+    expect(md('  === ')).toBe('  \\=== ');
+    expect(md('2) second')).toBe('2\\) second');
     expect(md('x'.repeat(300), 50)).toHaveLength(50);
     expect(md('plain words, commas: fine.')).toBe('plain words, commas: fine.');
+    // What acts only at a line's start, or beside an escaped bracket, stays as written elsewhere.
+    expect(md('fix(parser): mixed-in a+b=c! {x} & 1.5')).toBe('fix(parser): mixed-in a+b=c! {x} & 1.5');
   });
 
   it('puts names in a code span whose fence outgrows any backticks inside; in tables | stays escaped', () => {

@@ -42,14 +42,22 @@ const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0,
  * line, at most `max` characters: no emphasis, link, image, HTML, entity, math, heading, list
  * marker or broken table. GitHub finds @mentions and #123 references after rendering, where a
  * backslash no longer counts, so those get a zero-width space: nobody is notified by a subject.
+ *
+ * Only what can act is escaped, so the raw file reads as the subject did (`fix(parser): mixed-in`):
+ * the characters that act anywhere in a line (emphasis, code, links, HTML, tables, strikethrough,
+ * math, headings' closing marks); `&` where it starts an entity; and the markers that act only at a
+ * line's start (lists, quotes, setext underlines). `!` and `(` make an image or link only beside an
+ * escaped `[` or `]`.
  */
 export function md(text: string, max = 200): string {
   return cut(plainLine(text), max)
     .replace(/@(?=[\w-])/g, `@${zwsp}`)
     .replace(/#(?=\d)/g, `#${zwsp}`)
     .replace(/\b(GH-)(?=\d)/gi, `$1${zwsp}`)
-    .replace(/[\\`*_{}[\]()<>#+\-!|~&$=]/g, (c) => `\\${c}`)
-    .replace(/^(\d+)\./, '$1\\.');
+    .replace(/[\\`*_[\]<>#|~$]/g, (c) => `\\${c}`)
+    .replace(/&(?=#?\w+;)/g, '\\&')
+    .replace(/^(\s*)([-+=])/, '$1\\$2')
+    .replace(/^(\s*\d+)([.)])/, '$1\\$2');
 }
 
 /**
