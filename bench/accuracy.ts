@@ -17,7 +17,7 @@ import {
   simulateBaseline, simulateBisect, simulateRounds, type History, type NoiseModel, type RoundSimOptions,
 } from './simulate.js';
 
-export const NOISES: NoiseModel[] = ['normal', 'lognormal', 'drift', 'spikes', 'bimodal', 'jump', 'wiggle', 'bursts'];
+export const NOISES: NoiseModel[] = ['normal', 'lognormal', 'drift', 'spikes', 'bimodal', 'jump', 'wiggle', 'bursts', 'phases'];
 export const SIZES = [32, 128, 2000];
 export const DELTAS = [0.02, 0.05, 0.08, 0.25, 1.0];
 /** The two-step case: a small step first, a big one later. */

@@ -7,7 +7,7 @@ import type { Outcome } from '../src/bisect/outcome.js';
 import { gaussian, seededRng, type Rng } from '../src/stats/rng.js';
 import { median } from '../src/stats/summary.js';
 
-export type NoiseModel = 'normal' | 'lognormal' | 'drift' | 'spikes' | 'bimodal' | 'jump' | 'wiggle' | 'bursts';
+export type NoiseModel = 'normal' | 'lognormal' | 'drift' | 'spikes' | 'bimodal' | 'jump' | 'wiggle' | 'bursts' | 'phases';
 
 export interface History {
   n: number;
@@ -30,8 +30,15 @@ export function sampler(h: History, rng: Rng) {
   // Another job now and then: at about one sample in 100 a burst starts that slows the next 3–12
   // samples by 15–50%, often the target's samples of one block and not the references' few beside them.
   let burst = { left: 0, slow: 1 };
+  // A shared machine's speed in short phases: its slowdown follows an AR(1) process, each sample
+  // keeping 0.8 of the last one's, with 1.2 times the spread of the per-run noise. Neighbouring runs
+  // share half their noise (lag-1 autocorrelation 0.47; 0.43–0.72 measured on the 2-core host of
+  // bench/verdict-cost.ts), so a block's few samples can sit in one phase, away from the
+  // references' earlier ones.
+  let phase = 0;
   return (i: number): number => {
     clock++;
+    if (h.noise === 'phases') phase = 0.8 * phase + 0.6 * 1.2 * h.cv * gaussian(rng);
     if (h.noise === 'wiggle' && clock % 25 === 0) speed = 1 + 0.03 * gaussian(rng);
     if (h.noise === 'bursts' && burst.left === 0 && rng() < 0.01) {
       burst = { left: 3 + Math.floor(rng() * 10), slow: 1.15 + 0.35 * rng() };
@@ -54,6 +61,8 @@ export function sampler(h: History, rng: Rng) {
         return base * (1 + h.cv * z) * speed;
       case 'jump':
         return base * (1 + h.cv * z) * (clock > jumpAt ? 1.2 : 1);
+      case 'phases':
+        return base * (1 + h.cv * z) * (1 + phase);
       case 'bursts': {
         const slow = burst.left > 0 ? burst.slow : 1;
         burst.left = Math.max(0, burst.left - 1);
