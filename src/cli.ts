@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ExitCode, UsageError } from './errors.js';
+import { EnvironmentError, ExitCode, UsageError } from './errors.js';
 import { termText } from './report/escape.js';
 import { killAllGroups } from './harness/process/process.js';
 import { bisectCommand } from './commands/bisect.js';
@@ -39,12 +39,13 @@ if (isMain()) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
-      const err = e as Error & { exitCode?: number; tail?: string[] };
+      const err = e as Error & { tail?: string[] };
       // The message and the log tail quote the repository's build and probe output: no escape sequences.
       process.stderr.write(`perfbisect: error: ${termText(err.message).replace(/\s*\n\s*/g, ' ')}\n`);
       for (const l of err.tail ?? []) process.stderr.write(`  | ${termText(l)}\n`);
       if (!(e instanceof UsageError) && process.env.PERFBISECT_DEBUG) process.stderr.write(`${err.stack}\n`);
-      process.exit(typeof err.exitCode === 'number' ? err.exitCode : ExitCode.environment);
+      // Only perfbisect's own errors choose the code: a child process's exit code (git's 128) is not one of ours.
+      process.exit(e instanceof UsageError || e instanceof EnvironmentError ? e.exitCode : ExitCode.environment);
     },
   );
 }

@@ -143,6 +143,29 @@ describe('an endpoint that does not install while the other one still does', () 
   });
 });
 
+describe('a repository git cannot check out', () => {
+  it('ends with one line naming the object git could not read, exit 4, nothing left behind', async () => {
+    // A file of every commit whose object is gone, as in a damaged clone or one without its large files.
+    const broken = new FixtureRepo();
+    broken.commit('initial', { 'data.bin': 'kept outside git\n', 'a.txt': '0\n' });
+    broken.tag('good');
+    for (let i = 1; i <= 3; i++) broken.commit(`change ${i}`, { 'a.txt': `${i}\n` });
+    broken.tag('bad');
+    const blob = broken.git('rev-parse', 'bad:data.bin');
+    rmSync(join(broken.dir, '.git', 'objects', blob.slice(0, 2), blob.slice(2)));
+    const before = repoState(broken.dir);
+    const cache = tempDir('pb-cache-');
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--', 'true'], { cwd: broken.dir, cache });
+    expect(r.exitCode, r.all).toBe(4);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(new RegExp(`git cannot check out [0-9a-f]{10}: unable to read sha1 file of data\\.bin \\(${blob}\\)\\. The repository lacks objects .*'git fsck'`));
+    expect(repoState(broken.dir)).toEqual(before);
+    expect(listDirs(join(cache, 'worktrees'))).toEqual([]);
+    broken.cleanup();
+    rmSync(cache, { recursive: true, force: true });
+  });
+});
+
 describe('help and version', () => {
   it('prints usage with the exit codes', async () => {
     const r = await runCli(['--help'], { cwd: repo.dir });
@@ -156,4 +179,3 @@ describe('help and version', () => {
   });
 });
 
-void FixtureRepo;

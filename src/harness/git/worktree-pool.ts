@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { EnvironmentError } from '../../errors.js';
 
 /**
  * A few long-lived worktrees moved between commits (`git checkout` of the difference), so a
@@ -64,23 +65,15 @@ export class WorktreePool {
               .filter((s) => s.leases === 0 && !(s.sha && keep.has(s.sha)))
               .sort((a, b) => a.lastUsed - b.lastUsed)[0];
         if (idle) {
-          await execa('git', ['checkout', '--detach', '--force', '--quiet', sha], { cwd: idle.path });
+          await execa('git', ['checkout', '--detach', '--force', '--quiet', sha], { cwd: idle.path }).catch(cannotCheckOut(sha));
           Object.assign(idle, { sha, ready: false });
           slot = idle;
         } else {
           const id = this.slots.length;
           const path = join(this.dir, this.fresh ? sha.slice(0, 12) : `slot-${id}`);
           rmSync(path, { recursive: true, force: true });
-          await execa('git', [
-            `--git-dir=${this.mirror}`,
-            'worktree',
-            'add',
-            '--detach',
-            '--force',
-            '--quiet',
-            path,
-            sha,
-          ]);
+          await execa('git', [`--git-dir=${this.mirror}`, 'worktree', 'add', '--detach', '--force', '--quiet', path, sha])
+            .catch(cannotCheckOut(sha));
           slot = { id, path, sha, ready: false, leases: 0, lastUsed: 0 };
           this.slots.push(slot);
         }
@@ -99,4 +92,20 @@ export class WorktreePool {
   get size(): number {
     return this.slots.length;
   }
+}
+
+/**
+ * A commit git cannot check out is missing from the repository's objects (a partial, shallow or
+ * damaged clone, or large files kept outside git): no commit of the range can be trusted to be whole,
+ * so the run ends, saying which object git could not read.
+ */
+function cannotCheckOut(sha: string): (e: unknown) => never {
+  return (e) => {
+    const lines = String((e as { stderr?: unknown }).stderr ?? (e as Error).message).split('\n').map((l) => l.trim()).filter(Boolean);
+    const why = lines.find((l) => l.startsWith('error:')) ?? lines.at(-1) ?? 'git failed';
+    throw new EnvironmentError(
+      `git cannot check out ${sha.slice(0, 10)}: ${why.replace(/^(error|fatal): /, '')}. The repository lacks objects ` +
+        "this commit needs (a partial or damaged clone): 'git fsck' in it names them",
+    );
+  };
 }
