@@ -116,6 +116,7 @@ describe('Ink frames from a recorded run', () => {
     expect(f).toMatch(/culprit fb0fc99809 change 5: cache everything <script>alert\(1\)<\/script> RED/);
     expect(f).toMatch(/by Fix <f@x> · [\d.]+ ms → [\d.]+ ms \+\d+% \[\+\d+%, \+\d+%\] p/);
     expect(f).toMatch(/\(measured beside its parent\s+c5ec0c6e3a\)/);
+    expect(f).toContain('cost: 23 s wall, 5 builds (3.1 s), 85 probe runs (17 s)');
     expect(f).toContain('writeup: /home/user/.cache/perfbisect/runs/20261125T105537-eb3e781-f874d29/writeup.md');
     expect(f).toContain('result json:');
     expect(f).toMatch(/✖ fb0fc99809/);
@@ -190,6 +191,8 @@ describe('plain output', () => {
     const out = lines.join('\n');
     expect(out).not.toContain(ESC);
     expect(out).toContain(`culprit ${culprit} change 5: cache everything <script>alert(1)</script> RED`);
+    // The count of probe runs is news at the end: what the run cost against a hand-made loop.
+    expect(out).toMatch(/^cost: 23 s wall, 5 builds \(3\.1 s\), 85 probe runs \(17 s\)\nwriteup: /m);
   });
 
   it('names a native function as such, and the repository function it ran under', () => {

@@ -47,8 +47,8 @@ describe('a step the search closed on that is not there beside its parent', () =
     events.emit({ type: 'measure-start', target: shaOf(3), refs: [shaOf(1)], rounds: 1, purpose: 'confirm', cached: false });
     events.emit({ type: 'run-end', outcome, resultFile: '/r.json', reportFile: '/r.md', exitCode: 0 });
     stop();
-    expect(lines[0]).toMatch(/^measure c00001 against c00000: 1 round\(s\), the located step beside its parent/);
-    expect(lines[1]).toMatch(/^measure c00003 against c00001: 1 round\(s\), the located step beside the nearest commit before it shown good/);
+    expect(lines[0]).toMatch(/^measure c00001 against c00000: 1 round\(s\), checking the located step beside its parent/);
+    expect(lines[1]).toMatch(/^measure c00003 against c00001: 1 round\(s\), checking the located step beside the nearest commit before it shown good/);
     const note = lines.find((l) => l.startsWith('note: the search first closed on'));
     expect(note).toMatch(
       /^note: the search first closed on c00002, but measured beside its parent c00001 it changed [+-]\d+\.\d% \[[+-]\d+\.\d%, [+-]\d+\.\d%\], clearly under the \d+\.\d% threshold: .*searched again$/,

@@ -1,5 +1,13 @@
 import { fmtDuration, short } from './format.js';
-import type { CommitCost, RunResult } from './result.js';
+import type { CommitCost, RunCost, RunResult } from './result.js';
+
+/** The run's cost in one line, for the end of the terminal output and the writeup. */
+export function costSummary(co: RunCost): string {
+  return (
+    `${fmtDuration(co.wallSeconds)} wall, ${co.builds} builds (${fmtDuration(co.buildSeconds)}), ${co.samples} probe runs (${fmtDuration(co.measureSeconds)})` +
+    (co.cachedBlocks ? `, ${co.cachedBlocks} measurement blocks reused from the cache` : '')
+  );
+}
 
 /** What happened to one commit besides its own work: reuses, and what ran in the background. */
 function notes(c: CommitCost): string {

@@ -3,12 +3,12 @@ import { improvementText } from './improvements.js';
 import { vanishedText } from './vanished.js';
 import { leanShown } from '../bisect/outcome.js';
 import type { CommitMeta } from '../events.js';
-import { capitalised, clip, direction, fmtConfidence, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
+import { capitalised, clip, direction, fmtConfidence, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
 import { md, mdCode, mdFence } from './escape.js';
 import type { ResultCulprit, RunResult } from './result.js';
 import { benchstatSection } from './benchstat.js';
 import { noiseLines, undecidedText } from './noise.js';
-import { costSection } from './cost.js';
+import { costSection, costSummary } from './cost.js';
 import { renderEvidence } from './evidence.js';
 import { renderProbeEvidence, type ProbeEvidenceItem } from './evidence/probe.js';
 import { dependencySection } from './dependency.js';
@@ -229,8 +229,7 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
   L.push('### Reproduce', '', ...mdFence(r.reproduce, 'sh'), '');
   const co = r.cost;
   L.push(
-    `Cost: ${fmtDuration(co.wallSeconds)} wall, ${co.builds} builds (${fmtDuration(co.buildSeconds)}), ${co.samples} probe runs (${fmtDuration(co.measureSeconds)})` +
-      `${co.cachedBlocks ? `, ${co.cachedBlocks} measurement blocks reused from the cache` : ''}. Run ${md(r.runId)}, files in ${mdCode(r.runDir, { max: 1000 })}.`,
+    `Cost: ${costSummary(co)}. Run ${md(r.runId)}, files in ${mdCode(r.runDir, { max: 1000 })}.`,
     '',
   );
   L.push(...costSection(r));

@@ -9,6 +9,8 @@ import { improvementText } from '../report/improvements.js';
 import { vanishedText } from '../report/vanished.js';
 import { whyAgain } from '../report/open-question.js';
 import { DriftBlocks, driftText, speedDrift } from '../report/speed-drift.js';
+import { costSummary } from '../report/cost.js';
+import type { RunCost } from '../run-cost.js';
 
 /**
  * One greppable line per event, no escape codes: for CI logs, pipes and --no-tui. Every line goes
@@ -20,6 +22,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
   const subjects = new Map<string, string>();
   const parents = new Map<string, string | undefined>();
   let saidCached = false;
+  let cost: RunCost | undefined;
   const subj = (sha: string) => clip(subjects.get(sha) ?? '', 70);
   const samples = new Map<string, number>();
   const change = (worse: number) => fmtChange(worse, metric.better);
@@ -80,7 +83,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
           `measure ${short(e.target)}${e.refs.length ? ` against ${e.refs.map(short).join(', ')}` : ''}: ` +
             `${e.rounds} round(s)${from}${e.look ? `, look ${e.look}: ${whyAgain(e.open, metric.better)}` : ''}` +
             `${e.again ? `, again afresh: ${AGAIN}` : ''}` +
-            `${e.purpose === 'confirm' ? `, the located step beside ${parents.get(e.target) === e.refs[0] ? 'its parent' : 'the nearest commit before it shown good'}` : ''}` +
+            `${e.purpose === 'confirm' ? `, checking the located step beside ${parents.get(e.target) === e.refs[0] ? 'its parent' : 'the nearest commit before it shown good'}` : ''}` +
             `${e.purpose === 'endpoints' ? ' [endpoints]' : ` ${subj(e.target)}`}`,
         );
         break;
@@ -149,6 +152,9 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
           ),
         );
         break;
+      case 'cost':
+        cost = e.cost;
+        break;
       case 'run-end': {
         const outcome = e.outcome;
         const ep = outcome.endpoints;
@@ -183,6 +189,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         for (const m of outcome.improvements ?? []) write(`improvement: ${improvementText(m, metric.better)}`);
         if (outcome.status === 'ambiguous')
           write(`result: ambiguous; the regression is in one of: ${outcome.suspects.map(short).join(' ')}`);
+        if (cost) write(`cost: ${costSummary(cost)}`);
         write(`writeup: ${e.reportFile}`);
         write(`result json: ${e.resultFile}`);
         break;

@@ -1,6 +1,7 @@
 import type { CommitVerdict, Outcome, SearchProgress } from '../bisect/outcome.js';
 import type { CommitMeta, Phase, RunEvent } from '../events.js';
 import type { MetricInfo } from '../probes/types.js';
+import type { RunCost } from '../run-cost.js';
 import { termText } from '../report/escape.js';
 import { fileLine } from '../report/format.js';
 import { noiseLines } from '../report/noise.js';
@@ -67,6 +68,8 @@ export interface ViewState {
   lastStepAt?: number;
   endedAt?: number;
   outcome?: Outcome;
+  /** What the run cost, said once the search ended. */
+  cost?: RunCost;
   resultFile?: string;
   reportFile?: string;
   exitCode?: number;
@@ -281,6 +284,9 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
           .filter(Boolean)
           .join(' · '),
       };
+      return s;
+    case 'cost':
+      s.cost = e.cost;
       return s;
     case 'run-end':
       s.outcome = e.outcome;

@@ -2,6 +2,7 @@ import { Box, Text } from 'ink';
 import { fmtP, fmtRatio, fmtValue, measuredBeside, short } from '../../report/format.js';
 import { termText } from '../../report/escape.js';
 import { undecidedText } from '../../report/noise.js';
+import { costSummary } from '../../report/cost.js';
 import { improvementText } from '../../report/improvements.js';
 import type { ViewState } from '../state.js';
 
@@ -68,6 +69,7 @@ export function Done({ s }: { s: ViewState }) {
           <Text color="green">improvement</Text> {improvementText(m, s.metric.better)}
         </Text>
       ))}
+      {s.cost ? <Text>cost: {costSummary(s.cost)}</Text> : null}
       <Text>writeup: {termText(s.reportFile ?? '')}</Text>
       <Text>result json: {termText(s.resultFile ?? '')}</Text>
     </Box>
