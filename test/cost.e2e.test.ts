@@ -152,5 +152,19 @@ describe('where the time went', () => {
     expect(r3.evidence?.[0]).toMatchObject({ culprit: renamed[3], parent: renamed[2] });
     const md3 = readFileSync(join(r3.runDir, 'writeup.md'), 'utf8');
     for (const old of shas) expect(md3).not.toContain(old.slice(0, 10));
+
+    // --no-cache profiles again, and its profile takes the stored one's place, as its samples do: a
+    // later replay shows what the last measurement found, not the first.
+    const fourth = await runCli([...args('4.json'), '--no-cache'], { cwd: repo.dir, cache });
+    expect(fourth.exitCode, fourth.all).toBe(0);
+    const r4 = readJson(join(out, '4.json'));
+    expect(fourth.stdout).toContain('profiling culprit');
+    const fifth = await runCli(args('5.json'), { cwd: repo.dir, cache });
+    expect(fifth.exitCode, fifth.all).toBe(0);
+    const r5 = readJson(join(out, '5.json'));
+    expect(fifth.stdout).toContain(`evidence ${shas[3].slice(0, 10)}: from the cache`);
+    const profile = (r: typeof r1) => readFileSync(r.evidence![0].after!, 'utf8');
+    expect(profile(r4)).not.toBe(profile(r1));
+    expect(profile(r5)).toBe(profile(r4));
   }, 400_000);
 });

@@ -142,7 +142,7 @@ export async function finishBisect(x: FinishContext): Promise<{ exitCode: number
         // Only a profile is worth replaying: "no profiler ran" may change with the machine (an
         // interpreter installed since) or with perfbisect, and costs a few runs to find out again.
         put: async (c, ev, seconds) => {
-          if (ev.profiler !== 'none') await evidenceStore.put(keys.get(c.sha)!, ev, seconds);
+          if (ev.profiler !== 'none') await evidenceStore.put(keys.get(c.sha)!, ev, seconds, !options.useCache);
         },
       },
     });

@@ -45,7 +45,8 @@ export class EvidenceStore {
     }
   }
 
-  async put(key: string, ev: Evidence, seconds: number): Promise<void> {
+  /** `replace`: a profile taken again (--no-cache) takes the place of the stored one, as its samples do. */
+  async put(key: string, ev: Evidence, seconds: number, replace = false): Promise<void> {
     const stored: Evidence = { ...ev };
     const copy = (tmp: string) => {
       for (const field of kept) {
@@ -59,6 +60,6 @@ export class EvidenceStore {
       }
       if (stored.files) stored.files = { before: [], after: [] };
     };
-    await writeEntry(join(this.root, key), copy, { evidence: stored, seconds } satisfies StoredEvidence, 'evidence.json');
+    await writeEntry(join(this.root, key), copy, { evidence: stored, seconds } satisfies StoredEvidence, 'evidence.json', replace);
   }
 }

@@ -27,16 +27,18 @@ export function touch(folder: string): void {
 
 /**
  * Fill a temporary folder, write its JSON (serialised after `fill`, which may complete it), and rename
- * it to `folder`. An entry already there is kept: it was made from the same key. If the rename fails
- * the temporary folder is removed.
+ * it to `folder`. An entry already there is kept: it was made from the same key; unless `replace`
+ * (a run that would not use the cache made it again, and what it made is the one to replay). If the
+ * rename fails the temporary folder is removed.
  */
 export async function writeEntry(
   folder: string,
   fill: (tmp: string) => void | Promise<void>,
   json: unknown,
   file = 'meta.json',
+  replace = false,
 ): Promise<void> {
-  if (existsSync(join(folder, file))) return;
+  if (!replace && existsSync(join(folder, file))) return;
   const tmp = `${folder}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
