@@ -79,6 +79,8 @@ export type RunEvent =
       /** The commit is measured again, afresh: its first trial leaned to a step on each side. */
       again?: true;
       replayed?: true;
+      /** From the cache: the run that measured the block, and how busy it found the machine (if it said so). */
+      from?: { run: string; busy?: Pick<NoiseReport, 'cores' | 'load' | 'busy' | 'others'> };
     }
   | BlockRecord
   /** Where the search stands after each step (src/bisect/engine.ts `progress`): what the views show as progress. */

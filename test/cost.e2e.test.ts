@@ -4,7 +4,7 @@
  * samples it comes from.
  */
 import { execa } from 'execa';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../src/report/result.js';
@@ -113,6 +113,15 @@ describe('where the time went', () => {
       new RegExp(`^culprit [0-9a-f]{40} .* \\(${beside} (its parent [0-9a-f]{10}|[0-9a-f]{10}, not its parent: the nearest commit shown good)${more}\\)$`, 'm'),
     );
 
+    // As if the first run had found the machine busy: its noise line, in its log, says so.
+    const log1 = join(r1.runDir, 'events.jsonl');
+    const busy = { loaded: true, cores: 2, load: 2.1, others: 1, busy: [{ name: 'node', pid: 4242, cpu: 1.05 }] };
+    writeFileSync(log1, readFileSync(log1, 'utf8').split('\n').map((l) => {
+      if (!l.includes('"type":"noise"')) return l;
+      const e = JSON.parse(l);
+      return JSON.stringify({ ...e, noise: { ...e.noise, ...busy } });
+    }).join('\n'));
+
     // The same bisect again: every block replayed, and the evidence too (no profiling, no build).
     const second = await runCli(args('2.json'), { cwd: repo.dir, cache });
     expect(second.exitCode, second.all).toBe(0);
@@ -127,6 +136,11 @@ describe('where the time went', () => {
     expect(second.stdout).not.toContain('profiling culprit');
     // Said once, so that a rerun meant to measure the machine as it is now is not a silent replay.
     expect(second.stdout.match(/^measured blocks come from the cache: .*\(--no-cache measures afresh\)$/gm)).toHaveLength(1);
+    // ... naming the run that measured them, and that it found the machine busy.
+    expect(second.stdout).toContain(
+      `measured blocks come from the cache: run ${r1.runId} measured these commits with this probe, while the machine was busy ` +
+        '(other work used 1.0 of 2 cores; node (pid 4242, 105% of a core)) (--no-cache measures afresh)',
+    );
     expect(first.stdout).not.toContain('measured blocks come from the cache');
     expect(second.stdout).toContain(`evidence ${shas[3].slice(0, 10)}: from the cache`);
     expect(r2.evidence?.[0].top.map((t) => t.function)).toEqual(r1.evidence?.[0].top.map((t) => t.function));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { NoiseReport } from '../src/events.js';
-import { driftNoiseLines, noiseLines, paceLine, steadierMetric } from '../src/report/noise.js';
+import { cachedFromText, driftNoiseLines, noiseLines, paceLine, steadierMetric } from '../src/report/noise.js';
 import { createProbe } from '../src/probes/index.js';
 import { clip, fmtConfidence, fmtDuration, measuredBeside } from '../src/report/format.js';
 
@@ -211,3 +211,11 @@ describe('a steadier figure of the same probe', () => {
   });
 });
 
+describe('the replay line', () => {
+  it('names the run that measured the blocks, and a busy machine only where that run found one', () => {
+    expect(cachedFromText({ run: 'r1' })).toBe('measured blocks come from the cache: run r1 measured these commits with this probe (--no-cache measures afresh)');
+    expect(cachedFromText()).toMatch(/^measured blocks come from the cache: an earlier run measured/);
+    const busy = { cores: 2, load: 3.2, busy: [] };
+    expect(cachedFromText({ run: 'r2', busy })).toMatch(/run r2 measured these commits with this probe, while the machine was busy \(load average 3\.2 on 2 cores\) \(--no-cache/);
+  });
+});

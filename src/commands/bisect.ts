@@ -13,7 +13,7 @@ import { createRunner } from '../harness/runners/index.js';
 import { runnerNames } from '../harness/runners/types.js';
 import { findConfig, loadConfig } from '../harness/config/loader.js';
 import { Repo } from '../harness/git/git.js';
-import { cacheRoot } from '../harness/store/paths.js';
+import { cacheRoot, runsDir } from '../harness/store/paths.js';
 import { isAlive } from '../harness/git/worktrees.js';
 import { killAllGroups } from '../harness/process/process.js';
 import { createProbe, probeKinds } from '../probes/index.js';
@@ -240,7 +240,7 @@ function confidence(v: string | undefined): number | undefined {
 
 /** The last run of this repository, for --resume without an id. */
 function lastRun(repoRoot: string): string | undefined {
-  const runs = join(cacheRoot(), 'runs');
+  const runs = runsDir();
   if (!existsSync(runs)) return undefined;
   return readdirSync(runs)
     .map((id) => ({ id, file: join(runs, id, 'argv.json') }))
@@ -463,8 +463,8 @@ async function resume(opts: CliOptions, p: Command, command: string[]): Promise<
   const repo = await Repo.open(opts.repo ?? process.cwd());
   const id = typeof opts.resume === 'string' ? opts.resume : lastRun(repo.root);
   if (!id) throw new UsageError(`no earlier run of ${repo.root} to resume. Start one with --good and --bad.`);
-  const file = join(cacheRoot(), 'runs', id, 'argv.json');
-  if (!/^[\w-][\w.-]*$/.test(id) || !existsSync(file)) throw new UsageError(`--resume ${id}: no such run in ${join(cacheRoot(), 'runs')}. \`ls\` it for run ids.`);
+  const file = join(runsDir(), id, 'argv.json');
+  if (!/^[\w-][\w.-]*$/.test(id) || !existsSync(file)) throw new UsageError(`--resume ${id}: no such run in ${runsDir()}. \`ls\` it for run ids.`);
   const fixed = p.options.find(
     (opt) => !withResume.includes(opt.attributeName()) && p.getOptionValueSource(opt.attributeName()) === 'cli',
   );
@@ -493,7 +493,7 @@ async function resume(opts: CliOptions, p: Command, command: string[]): Promise<
       `--resume ${id}: ${file} is damaged. Start the bisect again with --good and --bad (stored samples are still reused).`,
     );
   }
-  const logFile = join(cacheRoot(), 'runs', id, 'events.jsonl');
+  const logFile = join(runsDir(), id, 'events.jsonl');
   // A crash in mid-write leaves a torn last line: the events before it are the record.
   const { events } = readRunLog(logFile);
   if (!events.some((e) => e.type === 'run-start')) {

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { cacheRoot } from '../harness/store/paths.js';
+import { runsDir } from '../harness/store/paths.js';
 import { renderRun, resultJson, writeWriteup, type RenderedRun } from '../harness/record/report-files.js';
 import { readRunLog } from '../harness/record/run-log.js';
 import { commandErrors, parseWith } from './drift.js';
@@ -47,7 +47,7 @@ export async function run(argv: string[]): Promise<number> {
 /** The run's folder: a path to one, or an id in the cache's runs folder. */
 function runFolder(id: string): string {
   if (existsSync(id) && statSync(id).isDirectory() && existsSync(join(id, 'events.jsonl'))) return resolve(id);
-  const runs = join(cacheRoot(), 'runs');
+  const runs = runsDir();
   if (/^[\w-][\w.-]*$/.test(id) && existsSync(join(runs, id))) {
     const log = join(runs, id, 'events.jsonl');
     if (!existsSync(log)) throw new UsageError(`report ${id}: the run has no run log (${log}).`);

@@ -3,7 +3,7 @@ import type { EventStream, RunEvent } from '../events.js';
 import { fmtChange, fmtChangeInterval, fmtConfidence, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, measuredBeside, short, clip, fileLine } from '../report/format.js';
 import { termText } from '../report/escape.js';
 import type { MetricInfo } from '../probes/types.js';
-import { noiseLines, paceLine, undecidedText } from '../report/noise.js';
+import { cachedFromText, noiseLines, paceLine, undecidedText } from '../report/noise.js';
 import { dependencyLine } from '../report/dependency.js';
 import { improvementText } from '../report/improvements.js';
 import { vanishedText } from '../report/vanished.js';
@@ -21,7 +21,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
   let metric: MetricInfo = { name: '', unit: '', better: 'lower' };
   const subjects = new Map<string, string>();
   const parents = new Map<string, string | undefined>();
-  let saidCached = false;
+  const saidCached = new Set<string>();
   let cost: RunCost | undefined;
   const subj = (sha: string) => clip(subjects.get(sha) ?? '', 70);
   const samples = new Map<string, number>();
@@ -74,10 +74,9 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         break;
       case 'measure-start': {
         const from = e.replayed ? ' (measured before the resume)' : e.cached ? ' (from cache)' : '';
-        if (e.cached && !e.replayed && !saidCached) {
-          // A rerun to see how the machine does now would otherwise replay the old samples silently.
-          write('measured blocks come from the cache: an earlier run measured these commits with this probe (--no-cache measures afresh)');
-          saidCached = true;
+        if (e.cached && !e.replayed && !saidCached.has(e.from?.run ?? '')) {
+          write(cachedFromText(e.from));
+          saidCached.add(e.from?.run ?? '');
         }
         write(
           `measure ${short(e.target)}${e.refs.length ? ` against ${e.refs.map(short).join(', ')}` : ''}: ` +

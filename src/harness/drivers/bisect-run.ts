@@ -16,7 +16,7 @@ import { seededRng } from '../../stats/rng.js';
 import { Repo } from '../git/git.js';
 import { writePartial } from '../record/report-files.js';
 import { Interrupted, interruptedMeanwhile, Measurer } from '../measure/measurer.js';
-import { cacheRoot } from '../store/paths.js';
+import { cacheRoot, runsDir } from '../store/paths.js';
 import { RunLog } from '../record/run-log.js';
 import type { BisectOptions, BisectRunResult } from './bisect-options.js';
 import { checkDepRepoNames } from '../deps/repos.js';
@@ -86,7 +86,7 @@ export async function runBisect(
   const runId =
     options.runId ??
     `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${good.slice(0, 7)}-${bad.slice(0, 7)}`;
-  const runDir = join(cache, 'runs', runId);
+  const runDir = join(runsDir(), runId);
   mkdirSync(join(runDir, 'logs'), { recursive: true });
   writeFileSync(
     join(runDir, 'argv.json'),

@@ -19,7 +19,7 @@ import type { DriftStore, StoreRecord } from '../store/drift-store.js';
 import { hashOf } from '../store/fingerprint.js';
 import { Repo } from '../git/git.js';
 import { Interrupted, interruptedMeanwhile, Measurer } from '../measure/measurer.js';
-import { cacheRoot } from '../store/paths.js';
+import { cacheRoot, runsDir } from '../store/paths.js';
 import { postWebhook } from '../notify/webhook.js';
 import { webhookPayload } from '../../report/webhook.js';
 import { RunLog } from '../record/run-log.js';
@@ -80,7 +80,7 @@ export async function runDrift(
 
   const cache = cacheRoot();
   const runId = `drift-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${tip.slice(0, 7)}-${process.pid}`;
-  const runDir = join(cache, 'runs', runId);
+  const runDir = join(runsDir(), runId);
   mkdirSync(join(runDir, 'logs'), { recursive: true });
   const log = new RunLog(join(runDir, 'events.jsonl'));
   const unsubscribe = events.subscribe((e) => log.write(e));

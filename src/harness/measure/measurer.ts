@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommitFailure } from '../../errors.js';
-import type { BlockRecord, CommitMeta, RunEvent } from '../../events.js';
+import type { BlockRecord, CommitMeta, NoiseReport, RunEvent } from '../../events.js';
 import type { Purpose } from '../../bisect/outcome.js';
 import type { OpenQuestion } from '../../bisect/verdict.js';
 import type { Probe, ProbeContext, Sample } from '../../probes/types.js';
@@ -15,6 +15,10 @@ import { median, quantileSorted, sorted, summarize } from '../../stats/summary.j
 import { costOf, defaultJobs, preparationCounted, Preparer, type FetchBuild } from '../build/prepare.js';
 import type { Slot } from '../git/worktree-pool.js';
 import type { Replay } from './replay.js';
+import { RunLog } from '../record/run-log.js';
+import { runsDir } from '../store/paths.js';
+
+type BusyMachine = Pick<NoiseReport, 'cores' | 'load' | 'busy' | 'others'>;
 
 export interface MeasurerOptions {
   cache: string;
@@ -71,6 +75,7 @@ export class Measurer {
   readonly censored = new Map<string, number>();
   /** Positions of the censored samples of the last block, by commit. */
   lastCensored: Record<string, number[]> = {};
+  private readonly earlierRuns = new Map<string, BusyMachine | undefined>();
   censoredAt?: number;
   readonly failed: Map<string, CommitFailure>;
   /** Worktree pool, install and build caches, builds ahead (prepare.ts). */
@@ -158,6 +163,21 @@ export class Measurer {
   private pendingAhead?: () => void;
 
   /** Stop building ahead; the run is over. */
+  /**
+   * The run a stored block comes from, and the machine as that run's noise line found it: a replay
+   * on a quiet machine of samples taken on a busy one says so. Read once per run, from its log.
+   */
+  private earlierRun(run: string): { run: string; busy?: BusyMachine } {
+    if (!this.earlierRuns.has(run)) {
+      const noise = RunLog.read(join(runsDir(), run, 'events.jsonl')).filter((e) => e.type === 'noise').at(-1);
+      const n = noise?.type === 'noise' && noise.noise.loaded ? noise.noise : undefined;
+      const others = n?.others !== undefined ? { others: n.others } : {};
+      this.earlierRuns.set(run, n && { cores: n.cores, load: n.load, busy: n.busy, ...others });
+    }
+    const busy = this.earlierRuns.get(run);
+    return { run, ...(busy ? { busy } : {}) };
+  }
+
   close(): Promise<void> {
     this.releaseAll();
     return this.preparer.close();
@@ -342,7 +362,8 @@ export class Measurer {
       }
       // This very run's block, stored before it stopped: a resume, not an earlier run's measurement.
       const resumed = stored.runId === options.runId ? { replayed: true as const } : {};
-      emit({ ...measureStart(block), cached: true, ...resumed });
+      const from = stored.runId && !resumed.replayed ? { from: this.earlierRun(stored.runId) } : {};
+      emit({ ...measureStart(block), cached: true, ...resumed, ...from });
       const out: Record<string, number[]> = {};
       for (const sha of commits) {
         out[sha] = stored.samples[meta.get(sha)!.tree] ?? [];

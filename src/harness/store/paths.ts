@@ -7,3 +7,8 @@ export function cacheRoot(): string {
   const xdg = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return join(xdg, 'perfbisect');
 }
+
+/** Where each run's folder is: its log, writeup and result (runs/<run id>). */
+export function runsDir(): string {
+  return join(cacheRoot(), 'runs');
+}
