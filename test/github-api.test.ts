@@ -224,7 +224,7 @@ describe('--github-comment: one comment per culprit, found again and updated', (
     const r = runResult([culprit(sha('c'), 'cache **everything** <b>@octocat</b> #12')]);
     const body = renderBisectComment(r, r.culprits[0], { serverUrl: 'https://github.com', owner: 'o', repo: 'r', reportUrl: 'https://github.com/o/r/actions/runs/42' });
     expect(body.split('\n')[0]).toBe(`<!-- perfbisect:bisect probe=api culprit=${sha('c')} -->`);
-    expect(body).toContain(`**Culprit:** [\`cccccccccc\`](https://github.com/o/r/commit/${sha('c')}) cache \\*\\*everything\\*\\* \\<b\\>@\u200boctocat\\</b\\> \\#\u200b12 by Ada \\<@\u200bada\\>`);
+    expect(body).toContain(`**Culprit:** [\`cccccccccc\`](https://github.com/o/r/commit/${sha('c')}) cache \\*\\*everything\\*\\* \\<b>@\u200boctocat\\</b> \\#\u200b12 by Ada \\<@\u200bada>`);
     expect(body).toContain('**Change:** wall time 40 ms → 80 ms, **+100%** (95% interval +80% to +120%, p < 0.0001; 12 vs 12 samples, interleaved)');
     expect(body).toMatch(/`checksum` \(`src\/checksum.js:2`, added by this commit\) takes 50% of the time at the culprit, 2.0% before \(\+48.0 pts/);
     expect(body).toContain('| `parse\\|all` | `src/parse.js:9` | -11.0 pts |');

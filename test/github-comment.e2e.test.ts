@@ -56,7 +56,7 @@ describe('perfbisect --github-comment end to end', () => {
     expect(comments[1].updated_at > firstUpdate).toBe(true);
     const body = comments[1].body;
     expect(body.split('\n')[0]).toBe(`<!-- perfbisect:bisect probe=command culprit=${culprit} -->`);
-    expect(body).toContain(`**Culprit:** [\`${culprit.slice(0, 10)}\`](https://github.com/octo-org/service/commit/${culprit}) speed: cache \\*\\*all\\*\\* the things \\<b\\>@\u200boctocat\\</b\\> \\#\u200b1 by Fixture`);
+    expect(body).toContain(`**Culprit:** [\`${culprit.slice(0, 10)}\`](https://github.com/octo-org/service/commit/${culprit}) speed: cache \\*\\*all\\*\\* the things \\<b>@\u200boctocat\\</b> \\#\u200b1 by Fixture`);
     expect(body).toMatch(/\*\*Change:\*\* wall time [\d.]+ ms → [\d.]+ ms, \*\*\+\d+%\*\* \(95% interval \+\d+% to \+\d+%, p [<=] [\d.]+; \d+ vs \d+ samples, interleaved\)/);
     expect(body).toContain('**Full writeup:** [the workflow run](https://github.com/octo-org/service/actions/runs/4242)');
     expect(body).toContain('**Files changed:** `work.sh` +2 −2');

@@ -116,7 +116,7 @@ describe('every renderer, fed hostile text in every field', () => {
     const x = { meta: hostileMeta(), samples: () => [1, 2, 3] };
     const markdown = renderWriteup(r, x);
     expectMarkdownSafe(markdown);
-    expect(markdown).toContain('\\<script\\>');
+    expect(markdown).toContain('\\<script>');
     expectHtmlSafe(renderHtml(markdown, reportCharts(r, x), HOSTILE));
     const probe = renderProbeEvidence([{ culprit: 'c'.repeat(40), baseline: 'b'.repeat(40), before: { bundle: { compression: 'gzip', files: [{ file: HOSTILE, raw: 1, gzip: 1, brotli: 1 }] } }, after: { bundle: { compression: 'gzip', files: [{ file: HOSTILE, raw: 9, gzip: 9, brotli: 9 }] } } }] as never);
     expectMarkdownSafe(probe.join('\n'));

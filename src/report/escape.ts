@@ -47,16 +47,16 @@ const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0,
  * the characters that act anywhere in a line (emphasis, code, links, HTML, tables, strikethrough,
  * math, headings' closing marks); `&` where it starts an entity; and the markers that act only at a
  * line's start (lists, quotes, setext underlines). `!` and `(` make an image or link only beside an
- * escaped `[` or `]`.
+ * escaped `[` or `]`, and `>` a tag only after an escaped `<`.
  */
 export function md(text: string, max = 200): string {
   return cut(plainLine(text), max)
     .replace(/@(?=[\w-])/g, `@${zwsp}`)
     .replace(/#(?=\d)/g, `#${zwsp}`)
     .replace(/\b(GH-)(?=\d)/gi, `$1${zwsp}`)
-    .replace(/[\\`*_[\]<>#|~$]/g, (c) => `\\${c}`)
+    .replace(/[\\`*_[\]<#|~$]/g, (c) => `\\${c}`)
     .replace(/&(?=#?\w+;)/g, '\\&')
-    .replace(/^(\s*)([-+=])/, '$1\\$2')
+    .replace(/^(\s*)([-+=>])/, '$1\\$2')
     .replace(/^(\s*\d+)([.)])/, '$1\\$2');
 }
 

@@ -121,7 +121,7 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
   L.push(
     `${md(m.name)} went from ${val(e.good.median)} at good to ${val(e.bad.median)} at bad: ` +
       `${ratioOf(r, e.good.median, e.bad.median, e.change.ratio)} (${fmtConfidence(e.change.confidence)} interval ${fmtRatio(e.change.ci[0])} to ${fmtRatio(e.change.ci[1])}, ${fmtP(e.change.p)}; ` +
-      `all ${e.good.n} and ${e.bad.n} samples of the two, measured interleaved).`,
+      `the ${e.good.n} and ${e.bad.n} samples of the two taken first, interleaved, that decided the endpoints; the table of commits counts their later samples too).`,
     '',
   );
   if (r.status === 'no-regression')
