@@ -162,7 +162,6 @@ export class Measurer {
   }
   private pendingAhead?: () => void;
 
-  /** Stop building ahead; the run is over. */
   /**
    * The run a stored block comes from, and the machine as that run's noise line found it: a replay
    * on a quiet machine of samples taken on a busy one says so. Read once per run, from its log.
@@ -178,6 +177,7 @@ export class Measurer {
     return { run, ...(busy ? { busy } : {}) };
   }
 
+  /** Stop building ahead; the run is over. */
   close(): Promise<void> {
     this.releaseAll();
     return this.preparer.close();
