@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../src/report/result.js';
 import { runCli } from './fixtures/cli.js';
-import { pythonEvidenceRepo } from './fixtures/evidence-repos.js';
+import { pythonEvidenceRepo, pythonExe } from './fixtures/evidence-repos.js';
 import { tempDir } from './fixtures/repo.js';
 
 const cleanups: (() => void)[] = [];
@@ -50,5 +50,25 @@ describe('evidence at the culprit (python)', () => {
     const ev = result.evidence![0];
     expect(ev.top.some((t) => t.function === 'fill_cache'), JSON.stringify(ev.top.slice(0, 3))).toBe(false);
     expect(ev.top[0], JSON.stringify(ev.top.slice(0, 3))).toMatchObject({ function: 'checksum', inChange: 'added' });
+  }, 420_000);
+
+  it('Python: a command that sets its own PYTHONPATH is told before measuring, and the missing profile says why', async () => {
+    const { repo, shas } = pythonEvidenceRepo();
+    cleanups.push(() => repo.cleanup());
+    const dir = tempDir('pb-conf-');
+    const config = join(dir, 'probes.config.ts');
+    const run = `env PYTHONPATH=. ${pythonExe} bench.py`;
+    writeFileSync(config, `export default { probes: { inline: { kind: 'command', run: ${JSON.stringify(run)}, metric: { name: 'ms', field: 'ms', unit: 'ms', better: 'lower' } } } };\n`);
+    const out = tempDir('pb-out-');
+    const r = await runCli(
+      ['--good', 'good', '--bad', 'bad', '--config', config, '--probe', 'inline', '--min-samples', '5', '--max-samples', '12', '--json', join(out, 'r.json')],
+      { cwd: repo.dir },
+    );
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toMatch(/^note: the command sets PYTHONPATH itself: .*so Python is not profiled there; set it outside perfbisect instead/m);
+    const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
+    expect(result.culprit?.sha).toBe(shas[2]);
+    expect(result.evidence?.[0]).toMatchObject({ profiler: 'none', top: [] });
+    expect(result.evidence?.[0].note).toMatch(/a command that sets its own replaces them: set them outside perfbisect instead/);
   }, 420_000);
 });

@@ -3,6 +3,7 @@ import { CommitFailure, missingDependencyHint, ProbeTooSlow, tailLines } from '.
 import { dispatch, facts, isObject, oneOf, regex, strict, text } from '../config/schema.js';
 import { buildField, envField, timeoutField, timeoutMs } from './fields.js';
 import type { Probe, ProbeKind, Sample } from './types.js';
+import { commandCautions } from './command-cautions.js';
 
 const printedMetric = strict({
   name: v.pipe(text(), v.description('what the number is, for the writeup')),
@@ -71,6 +72,7 @@ export const commandProbe: ProbeKind<typeof commandSchema> = {
           : m === 'cpu'
             ? { name: 'CPU time', unit: 'ms', better: 'lower' }
             : { name: m.name, unit: m.unit, better: m.better },
+      cautions: (env) => commandCautions(cfg.run, { ...env, ...cfg.env }),
       async sample(ctx): Promise<Sample> {
         let r;
         try {

@@ -126,6 +126,11 @@ export interface Probe {
    * Without it, the harness profiles every Node.js process the probe starts (V8, through NODE_OPTIONS).
    */
   profile?: ProbeProfiler;
+  /**
+   * What in the probe's setup would make its figures mislead here (a script that imports an installed
+   * copy of the code), given the environment it runs in: said once, before measuring.
+   */
+  cautions?(env: Record<string, string | undefined>): string[];
 }
 
 /** A probe's own knowledge of how to run itself under a profiler (src/evidence reads what it writes). */

@@ -124,6 +124,7 @@ export async function runBisect(
   });
   const { tree: _tree, ...goodCommit } = goodMeta;
   emit({ type: 'range', commits: range.map(({ tree: _t, ...c }) => c), good: goodCommit });
+  for (const message of probe.cautions?.({ ...process.env, ...options.env }) ?? []) emit({ type: 'warning', message, note: true });
 
   const measurer = await Measurer.create({
     cache,

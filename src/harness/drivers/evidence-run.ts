@@ -217,7 +217,9 @@ async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: s
         const kind = options.probe.kind;
         return noEvidence(
           c,
-          `no Node.js or Python process ran under the ${kind} probe, and this probe kind has no other profiler: no profile to compare`,
+          `no Node.js or Python process ran under the ${kind} probe with the profiler's NODE_OPTIONS or PYTHONPATH ` +
+            '(a command that sets its own replaces them: set them outside perfbisect instead), and this probe kind has ' +
+            'no other profiler: no profile to compare',
         );
       }
     }
