@@ -37,6 +37,10 @@ const cases: { name: string; args: string[]; config?: string; code: number; says
   { name: 'not a repository', args: ['--good', 'good', '--repo', '/', '--', 'true'], code: 2, says: /not inside a git repository/ },
   { name: 'unknown option', args: ['--goood', 'x'], code: 2, says: /unknown option/ },
   {
+    name: "a command's option without --", args: ['--good', 'good', '--threshold', '5', 'env', '-u', 'X', 'python3', 'b.py'],
+    code: 2, says: /unknown option '-u' \(it follows env, which starts a command: put the command to measure after --, like: perfbisect --good A --bad B -- env -u X python3 b\.py\)/,
+  },
+  {
     name: 'malformed --dep-repo', args: ['--good', 'good', '--dep-repo', 'left-pad', '--', 'true'],
     code: 2, says: /--dep-repo left-pad: give a package and its repository/,
   },

@@ -67,7 +67,7 @@ export interface CliOptions {
   artifacts?: string;
 }
 
-function program(): Command {
+function program(argv: readonly string[] = []): Command {
   const p = new Command('perfbisect')
     .usage('--good <ref> --bad <ref> (--probe <name> | -- <command> [args...]) [options]')
     .description(
@@ -188,12 +188,31 @@ outside the repository needs its absolute path.`,
     .exitOverride()
     .configureOutput({
       // One line: commander's message, its suggestion folded in, and where to look.
-      writeErr: (s) =>
-        process.stderr.write(
-          `perfbisect: ${termText(s.trim()).replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')}. See perfbisect --help.\n`,
-        ),
+      writeErr: (s) => {
+        const line = termText(s.trim()).replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)');
+        process.stderr.write(`perfbisect: ${line}${commandHint(p, argv, line)}. See perfbisect --help.\n`);
+      },
     });
   return p;
+}
+
+/**
+ * An option perfbisect does not know that follows a word starting a command (`… env -u X python3 …`
+ * without `--`) belongs to that command: say where the command goes.
+ */
+function commandHint(p: Command, argv: readonly string[], line: string): string {
+  const unknown = /^error: unknown option '([^']+)'$/.exec(line)?.[1];
+  if (!unknown || argv.includes('--')) return '';
+  const takesValue = (flag: string) => !!p.options.find((opt) => opt.long === flag || opt.short === flag)?.required;
+  for (let i = 0; i < argv.length && argv[i] !== unknown; i++) {
+    const w = argv[i];
+    if (!w.startsWith('-')) {
+      const command = quoteArgs(argv.slice(i));
+      return ` (it follows ${quoteArgs([w])}, which starts a command: put the command to measure after --, like: perfbisect --good A --bad B -- ${command})`;
+    }
+    if (!w.includes('=') && takesValue(w)) i++;
+  }
+  return '';
 }
 
 function percent(v: string | undefined, flag: string): number | undefined {
@@ -262,7 +281,7 @@ export async function bisectCommand(argv: string[], resuming?: Resuming): Promis
   const dash = argv.indexOf('--');
   const ours = dash >= 0 ? argv.slice(0, dash) : argv;
   const command = dash >= 0 ? argv.slice(dash + 1) : [];
-  const p = program();
+  const p = program(argv);
   try {
     p.parse(ours, { from: 'user' });
   } catch (e) {
