@@ -303,6 +303,9 @@ describe('bisect engine on simulated noisy histories', () => {
       const r = simulateBisect({ n: 64, steps: [], noise: 'normal', cv: 0.03 }, seed);
       expect(r.outcome.status).toBe('no-regression');
       expect(r.culpritIdx).toEqual([]);
+      // The threshold it states is the change the result speaks for, not half of a shift of nothing.
+      expect(r.outcome.threshold).toBe(r.outcome.noRegressionBelow);
+      expect(r.outcome.thresholdSource).toMatch(/no-regression result speaks for|no regression is claimed below it/);
     }
   });
 

@@ -778,6 +778,14 @@ export class BisectEngine {
     this.trial = undefined;
     t.done = true;
     if (!regression) {
+      // With no step to bisect, the change that matters is the one a "no regression" speaks for: half
+      // a shift of nothing (the 1% floor) would contradict it.
+      if (this.opts.threshold === undefined && !this.opts.deterministic && this.noneBar !== this.threshold) {
+        this.threshold = this.noneBar;
+        this.thresholdSource = this.noneBar > 0.05
+          ? `the ${pct(this.noneBar)} the measured noise (${pct(this.noise)} a sample) can resolve: no regression is claimed below it`
+          : 'default: 5%, the smallest change a no-regression result speaks for';
+      }
       this.finish(none ? 'no-regression' : 'undecided');
       return;
     }
