@@ -41,6 +41,10 @@ const cases: { name: string; args: string[]; config?: string; code: number; says
     code: 2, says: /unknown option '-u' \(it follows env, which starts a command: put the command to measure after --, like: perfbisect --good A --bad B -- env -u X python3 b\.py\)/,
   },
   {
+    name: "a command's option that looks like one of ours, without --", args: ['--good', 'good', 'node', '--prof', 'b.js', '--bad', 'bad'],
+    code: 2, says: /unknown option '--prof' \(it follows node, which starts a command: .* -- node --prof b\.js\)\. See/,
+  },
+  {
     name: 'malformed --dep-repo', args: ['--good', 'good', '--dep-repo', 'left-pad', '--', 'true'],
     code: 2, says: /--dep-repo left-pad: give a package and its repository/,
   },

@@ -45,7 +45,13 @@ describe('GitHub Markdown escaping of repository text', () => {
     expect(md('# title')).toBe('\\# title');
     expect(md('> quote')).toBe('\\> quote');
     expect(md('+ item')).toBe('\\+ item');
-    expect(md('  === ')).toBe('  \\=== ');
+    expect(md('  === ')).toBe('\\=== ');
+    expect(md('---')).toBe('\\---');
+    expect(md('    indented')).toBe('indented');
+    // A marker that acts only with a blank after it, or alone on its line, is left as written elsewhere.
+    expect(md('-Wall is on')).toBe('-Wall is on');
+    expect(md('+1 for this')).toBe('+1 for this');
+    expect(md('1.2.3: bump')).toBe('1.2.3: bump');
     expect(md('2) second')).toBe('2\\) second');
     expect(md('x'.repeat(300), 50)).toHaveLength(50);
     expect(md('plain words, commas: fine.')).toBe('plain words, commas: fine.');

@@ -766,9 +766,18 @@ export class BisectEngine {
       : r.worseAtLeast(alpha) > 0 && r.worse >= tau;
     const none = this.opts.deterministic ? !regression : r.worseAtMost(alpha) < this.noneBar;
     if (!regression && !none && !this.isFinalLook(t)) return;
+    // With no step to bisect, the change that matters is the one the result speaks for (no regression
+    // of it, or none shown either way): half a shift of nothing, at the 1% floor, would contradict it.
+    const derived = this.opts.threshold === undefined && !this.opts.deterministic;
+    if (!regression && derived && this.noneBar !== this.threshold) {
+      this.threshold = this.noneBar;
+      this.thresholdSource = this.noneBar > 0.05
+        ? `the ${pct(this.noneBar)} the measured noise (${pct(this.noise)} a sample) can resolve, the smallest change this run could speak for`
+        : 'default: 5%, the smallest change worth bisecting';
+    }
     const ratio = this.ratioOf(good, bad);
     this.endpoints = {
-      comparison: r.summary(2 * alpha, tau),
+      comparison: r.summary(2 * alpha, this.threshold!),
       ratio: ratio.ratio,
       ratioCi: [ratio.lo, ratio.hi],
       good: summarize(good),
@@ -778,14 +787,6 @@ export class BisectEngine {
     this.trial = undefined;
     t.done = true;
     if (!regression) {
-      // With no step to bisect, the change that matters is the one a "no regression" speaks for: half
-      // a shift of nothing (the 1% floor) would contradict it.
-      if (this.opts.threshold === undefined && !this.opts.deterministic && this.noneBar !== this.threshold) {
-        this.threshold = this.noneBar;
-        this.thresholdSource = this.noneBar > 0.05
-          ? `the ${pct(this.noneBar)} the measured noise (${pct(this.noise)} a sample) can resolve: no regression is claimed below it`
-          : 'default: 5%, the smallest change a no-regression result speaks for';
-      }
       this.finish(none ? 'no-regression' : 'undecided');
       return;
     }

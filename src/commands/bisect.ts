@@ -189,8 +189,12 @@ outside the repository needs its absolute path.`,
     .configureOutput({
       // One line: commander's message, its suggestion folded in, and where to look.
       writeErr: (s) => {
-        const line = termText(s.trim()).replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)');
-        process.stderr.write(`perfbisect: ${line}${commandHint(p, argv, line)}. See perfbisect --help.\n`);
+        const said = termText(s.trim());
+        const hint = commandHint(p, argv, said);
+        const line = hint
+          ? `${said.replace(/\n\(Did you mean .*\?\)/, '')} (${hint})`
+          : said.replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)');
+        process.stderr.write(`perfbisect: ${line}. See perfbisect --help.\n`);
       },
     });
   return p;
@@ -198,19 +202,23 @@ outside the repository needs its absolute path.`,
 
 /**
  * An option perfbisect does not know that follows a word starting a command (`… env -u X python3 …`
- * without `--`) belongs to that command: say where the command goes.
+ * without `--`) belongs to that command: say where the command goes (instead of a look-alike option).
  */
 function commandHint(p: Command, argv: readonly string[], line: string): string {
-  const unknown = /^error: unknown option '([^']+)'$/.exec(line)?.[1];
+  const unknown = /^error: unknown option '([^']+)'/.exec(line)?.[1];
   if (!unknown || argv.includes('--')) return '';
-  const takesValue = (flag: string) => !!p.options.find((opt) => opt.long === flag || opt.short === flag)?.required;
+  const ours = (flag: string) => p.options.find((opt) => opt.long === flag.replace(/=.*/, '') || opt.short === flag);
   for (let i = 0; i < argv.length && argv[i] !== unknown; i++) {
     const w = argv[i];
     if (!w.startsWith('-')) {
-      const command = quoteArgs(argv.slice(i));
-      return ` (it follows ${quoteArgs([w])}, which starts a command: put the command to measure after --, like: perfbisect --good A --bad B -- ${command})`;
+      // The command runs to the first option of perfbisect's after it.
+      const end = argv.findIndex((x, k) => k > i && x.startsWith('--') && !!ours(x));
+      const command = quoteArgs(argv.slice(i, end < 0 ? undefined : end));
+      return `it follows ${quoteArgs([w])}, which starts a command: put the command to measure after --, like: perfbisect --good A --bad B -- ${command}`;
     }
-    if (!w.includes('=') && takesValue(w)) i++;
+    const opt = ours(w);
+    // An option's value, given as the next word (optional ones take it unless it is an option).
+    if (!w.includes('=') && (opt?.required || (opt?.optional && argv[i + 1] !== undefined && !argv[i + 1].startsWith('-')))) i++;
   }
   return '';
 }

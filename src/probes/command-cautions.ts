@@ -18,13 +18,18 @@ const PYTHON_VALUE_OPTIONS = new Set(['-X', '-W', '-Q']);
 export function commandCautions(
   run: string,
   env: Env,
-  which: (program: string) => string | undefined = onPath(env),
+  options: { profiling?: boolean; which?: (program: string) => string | undefined } = {},
 ): string[] {
+  const which = options.which ?? onPath(env);
   const out: string[] = [];
-  for (const words of simpleCommands(shellWords(run))) {
-    const { assigned, unset, program, args } = parseSimple(words);
+  for (const words of run.split('\n').flatMap((line) => simpleCommands(shellWords(line)))) {
+    const { assigned, unset, cleared, program, args } = parseSimple(words);
+    const inherited = (name: string) => (cleared || unset.has(name) ? undefined : env[name]);
     for (const [name, runtime] of Object.entries(PROFILER_VARS)) {
-      if (!assigned.has(name)) continue;
+      // `PYTHONPATH=src:$PYTHONPATH` keeps the profiler's hook; so does not profiling at all.
+      const value = assigned.get(name);
+      const keepsOuter = new RegExp(`\\$\\{?${name}\\b`).test(value ?? '');
+      if (value === undefined || keepsOuter || options.profiling === false) continue;
       out.push(
         `the command sets ${name} itself: the profile at the culprit adds perfbisect's own ${name}, which this one replaces, ` +
           `so ${runtime} is not profiled there; set it outside perfbisect instead (${name}=… perfbisect …)`,
@@ -32,17 +37,20 @@ export function commandCautions(
     }
     if (!program || !/^python(\d+(\.\d+)?)?$/.test(program.split('/').pop()!)) continue;
     const script = pythonScript(args);
-    const path = assigned.has('PYTHONPATH') ? assigned.get('PYTHONPATH')! : unset.has('PYTHONPATH') ? '' : (env.PYTHONPATH ?? '');
-    // A relative entry is resolved in the folder the command runs in: the commit's checkout.
-    const intoCheckout = path.split(':').some((p) => p !== '' && !p.startsWith('/'));
-    if (script?.startsWith('/') && !intoCheckout) {
+    const path = assigned.get('PYTHONPATH') ?? inherited('PYTHONPATH');
+    // A relative entry (or an empty one: the current folder) is resolved in the folder the command runs
+    // in, the commit's checkout; -E and -I make Python ignore PYTHONPATH.
+    const ignored = script.options.some((flag) => /^-[a-zA-Z]*[EI]/.test(flag));
+    const intoCheckout = !ignored && path !== undefined && path.split(':').some((p) => !p.startsWith('/'));
+    if (script.path && /^(\/|~|\$HOME)/.test(script.path) && !intoCheckout) {
       out.push(
-        `${program} runs ${script} from outside the checkout: Python looks for modules beside the script, not in the ` +
+        `${program} runs ${script.path} from outside the checkout: Python looks for modules beside the script, not in the ` +
           'folder the command runs in, so what it imports may be an installed copy, the same at every commit; ' +
-          'PYTHONPATH=. perfbisect … (PYTHONPATH=src for a src/ layout) makes it import each commit\'s own code',
+          'PYTHONPATH=. (src for a src/ layout) where the command gets its environment, as in PYTHONPATH=. perfbisect …, ' +
+          "makes it import each commit's own code",
       );
     }
-    if (env.PYTHONDONTWRITEBYTECODE && !unset.has('PYTHONDONTWRITEBYTECODE') && !assigned.has('PYTHONDONTWRITEBYTECODE')) {
+    if (inherited('PYTHONDONTWRITEBYTECODE') && !assigned.has('PYTHONDONTWRITEBYTECODE')) {
       out.push(
         'PYTHONDONTWRITEBYTECODE is set: every run compiles the Python it imports again, and the timings include it; ' +
           'env -u PYTHONDONTWRITEBYTECODE perfbisect … leaves that out (keep it if start-up compiling is what got slower)',
@@ -73,6 +81,7 @@ function simpleCommands(words: string[]): string[][] {
 function parseSimple(words: string[]) {
   const assigned = new Map<string, string>();
   const unset = new Set<string>();
+  let cleared = false;
   let i = 0;
   const assign = (w: string) => {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(w);
@@ -84,24 +93,27 @@ function parseSimple(words: string[]) {
     i++;
     while (i < words.length) {
       const w = words[i];
-      if (w === '-u' || w === '--unset') unset.add(words[++i] ?? '');
+      if (w === '-i' || w === '--ignore-environment' || w === '-') cleared = true;
+      else if (w === '-u' || w === '--unset') unset.add(words[++i] ?? '');
       else if (w.startsWith('--unset=')) unset.add(w.slice('--unset='.length));
       else if (!w.startsWith('-') && !assign(w)) break;
       i++;
     }
   }
-  return { assigned, unset, program: words[i] as string | undefined, args: words.slice(i + 1) };
+  return { assigned, unset, cleared, program: words[i] as string | undefined, args: words.slice(i + 1) };
 }
 
-/** The script a Python command line runs (none for `-m` and `-c`). */
-function pythonScript(args: string[]): string | undefined {
+/** The script a Python command line runs (none for `-m` and `-c`), and the options before it. */
+function pythonScript(args: string[]): { path?: string; options: string[] } {
+  const options: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (a === '-m' || a === '-c' || a === '-') return undefined;
+    if (a === '-m' || a === '-c' || a === '-') return { options };
     if (PYTHON_VALUE_OPTIONS.has(a)) i++;
-    else if (!a.startsWith('-')) return a;
+    else if (!a.startsWith('-')) return { path: a, options };
+    else options.push(a);
   }
-  return undefined;
+  return { options };
 }
 
 function onPath(env: Env): (program: string) => string | undefined {

@@ -72,7 +72,8 @@ export const commandProbe: ProbeKind<typeof commandSchema> = {
           : m === 'cpu'
             ? { name: 'CPU time', unit: 'ms', better: 'lower' }
             : { name: m.name, unit: m.unit, better: m.better },
-      cautions: (env) => commandCautions(cfg.run, { ...env, ...cfg.env }),
+      // The probe's env wins over the run's, as when it runs; the profiler joins its PYTHONPATH and NODE_OPTIONS.
+      cautions: (env, { profiling }) => commandCautions(cfg.run, { ...env, ...cfg.env }, { profiling }),
       async sample(ctx): Promise<Sample> {
         let r;
         try {

@@ -128,9 +128,10 @@ export interface Probe {
   profile?: ProbeProfiler;
   /**
    * What in the probe's setup would make its figures mislead here (a script that imports an installed
-   * copy of the code), given the environment it runs in: said once, before measuring.
+   * copy of the code), or leave the culprit without a profile, given the environment it runs in: said
+   * once, before measuring.
    */
-  cautions?(env: Record<string, string | undefined>): string[];
+  cautions?(env: Record<string, string | undefined>, options: { profiling: boolean }): string[];
 }
 
 /** A probe's own knowledge of how to run itself under a profiler (src/evidence reads what it writes). */

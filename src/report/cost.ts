@@ -1,10 +1,13 @@
 import { fmtDuration, short } from './format.js';
 import type { CommitCost, RunCost, RunResult } from './result.js';
 
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
 /** The run's cost in one line, for the end of the terminal output and the writeup. */
 export function costSummary(co: RunCost): string {
   return (
-    `${fmtDuration(co.wallSeconds)} wall, ${co.builds} builds (${fmtDuration(co.buildSeconds)}), ${co.samples} probe runs (${fmtDuration(co.measureSeconds)})` +
+    `${fmtDuration(co.wallSeconds)} wall, ${count(co.builds, 'build')} (${fmtDuration(co.buildSeconds)}), ` +
+    `${count(co.samples, 'probe run')} (${fmtDuration(co.measureSeconds)})` +
     (co.cachedBlocks ? `, ${co.cachedBlocks} measurement blocks reused from the cache` : '')
   );
 }

@@ -39,25 +39,28 @@ const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0,
 
 /**
  * Markdown text (a paragraph, a heading, a table cell) that renders as exactly that text, on one
- * line, at most `max` characters: no emphasis, link, image, HTML, entity, math, heading, list
- * marker or broken table. GitHub finds @mentions and #123 references after rendering, where a
- * backslash no longer counts, so those get a zero-width space: nobody is notified by a subject.
+ * line, cut to `max` characters before its escapes: no emphasis, link written as Markdown, image,
+ * HTML, entity, math, heading, list marker, code block or broken table (GitHub still links bare
+ * URLs). GitHub finds @mentions and #123 references after rendering, where a backslash no longer
+ * counts, so those get a zero-width space: nobody is notified by a subject.
  *
  * Only what can act is escaped, so the raw file reads as the subject did (`fix(parser): mixed-in`):
  * the characters that act anywhere in a line (emphasis, code, links, HTML, tables, strikethrough,
  * math, headings' closing marks); `&` where it starts an entity; and the markers that act only at a
- * line's start (lists, quotes, setext underlines). `!` and `(` make an image or link only beside an
- * escaped `[` or `]`, and `>` a tag only after an escaped `<`.
+ * line's start (lists, quotes, setext underlines, thematic breaks), there only. `!` and `(` make an
+ * image or link only beside an escaped `[` or `]`, and `>` a tag only after an escaped `<`.
  */
 export function md(text: string, max = 200): string {
-  return cut(plainLine(text), max)
+  // Leading blanks would make an indented code block of a line it starts.
+  return cut(plainLine(text).trimStart(), max)
     .replace(/@(?=[\w-])/g, `@${zwsp}`)
     .replace(/#(?=\d)/g, `#${zwsp}`)
     .replace(/\b(GH-)(?=\d)/gi, `$1${zwsp}`)
     .replace(/[\\`*_[\]<#|~$]/g, (c) => `\\${c}`)
     .replace(/&(?=#?\w+;)/g, '\\&')
-    .replace(/^(\s*)([-+=>])/, '$1\\$2')
-    .replace(/^(\s*\d+)([.)])/, '$1\\$2');
+    // A list item's marker needs a blank after it; a thematic break or setext underline is all markers.
+    .replace(/^(?:[-+](?=\s|$)|[-+=](?=[-+=\s]*$)|>)/, (c) => `\\${c}`)
+    .replace(/^(\d+)([.)])(?=\s|$)/, '$1\\$2');
 }
 
 /**

@@ -194,7 +194,6 @@ export function undecidedText(bar: number): string {
   );
 }
 
-/** How busy, and the busiest other processes by name. */
 /**
  * Said once for each earlier run whose stored blocks are replayed: a rerun meant to measure the machine
  * as it is now would otherwise replay old samples silently, and ones taken on a busy machine say so.
@@ -205,6 +204,7 @@ export function cachedFromText(from?: { run: string; busy?: Busy }): string {
   return `measured blocks come from the cache: ${who} measured these commits with this probe${busy} (--no-cache measures afresh)`;
 }
 
+/** How busy, and the busiest other processes by name. */
 function busyText(n: Busy): string {
   const who = n.busy.map((b) => `${termText(b.name)} (pid ${b.pid}, ${Math.round(b.cpu * 100)}% of a core)`).join(', ');
   return `${howBusy(n)}${who ? `; ${who}` : ''}`;

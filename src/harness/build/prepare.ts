@@ -171,13 +171,14 @@ export class Preparer {
       const p = this.queue
         .add(async () => {
           if (this.signal.aborted) return;
-          const { slot } = await this.pool.lease(sha, this.keep);
+          let slot: Slot | undefined;
           try {
+            slot = (await this.pool.lease(sha, this.keep)).slot;
             await this.ensure(sha, slot, true);
           } catch {
-            /* recorded in failed; the driver sees it when it needs the commit */
+            // Recorded in failed, or (a checkout git cannot make) met again when the search needs the commit.
           } finally {
-            this.pool.release(slot);
+            if (slot) this.pool.release(slot);
           }
         })
         .finally(() => this.inflight.delete(sha));

@@ -124,7 +124,10 @@ export async function runBisect(
   });
   const { tree: _tree, ...goodCommit } = goodMeta;
   emit({ type: 'range', commits: range.map(({ tree: _t, ...c }) => c), good: goodCommit });
-  for (const message of probe.cautions?.({ ...process.env, ...options.env }) ?? []) emit({ type: 'warning', message, note: true });
+  // On a fleet the commands run in another environment, which this machine's says nothing about.
+  const runEnv = { ...process.env, ...options.env };
+  const cautions = options.fleet ? [] : (probe.cautions?.(runEnv, { profiling: options.profile !== false }) ?? []);
+  for (const message of cautions) emit({ type: 'warning', message, note: true });
 
   const measurer = await Measurer.create({
     cache,

@@ -310,15 +310,14 @@ async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: s
   return ev;
 }
 
-/** One shell word. */
-
 /**
- * The profiler's environment under the probe's own: a PYTHONPATH the probe sets (`src`, a plugin's
- * folder) is joined to the profiler's, whose sitecustomize starts the profile, instead of replacing it.
+ * The profiler's environment under the probe's own: a PYTHONPATH or NODE_OPTIONS the probe sets (`src`,
+ * a heap limit) is joined to the profiler's, which starts the profile, instead of replacing it.
  */
 function withProfiler(profiler: Record<string, string>, own: Record<string, string> = {}): Record<string, string> {
   const env = { ...profiler, ...own };
   if (profiler.PYTHONPATH && own.PYTHONPATH) env.PYTHONPATH = `${profiler.PYTHONPATH}:${own.PYTHONPATH}`;
+  if (profiler.NODE_OPTIONS && own.NODE_OPTIONS) env.NODE_OPTIONS = `${profiler.NODE_OPTIONS} ${own.NODE_OPTIONS}`;
   return env;
 }
 

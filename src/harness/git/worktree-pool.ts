@@ -95,17 +95,18 @@ export class WorktreePool {
 }
 
 /**
- * A commit git cannot check out is missing from the repository's objects (a partial, shallow or
- * damaged clone, or large files kept outside git): no commit of the range can be trusted to be whole,
- * so the run ends, saying which object git could not read.
+ * A commit git cannot check out ends the run with git's own reason. Where that is an object git cannot
+ * read (a damaged clone, or one made without some of its files), no commit of the range can be trusted
+ * to be whole, and the line says where to look.
  */
 function cannotCheckOut(sha: string): (e: unknown) => never {
   return (e) => {
     const lines = String((e as { stderr?: unknown }).stderr ?? (e as Error).message).split('\n').map((l) => l.trim()).filter(Boolean);
-    const why = lines.find((l) => l.startsWith('error:')) ?? lines.at(-1) ?? 'git failed';
+    const why = (lines.find((l) => l.startsWith('error:')) ?? lines.at(-1) ?? 'git failed').replace(/^(error|fatal): /, '');
+    const missing = /unable to read|bad object|not a tree|missing (blob|tree|object)|corrupt/i.test(lines.join('\n'));
     throw new EnvironmentError(
-      `git cannot check out ${sha.slice(0, 10)}: ${why.replace(/^(error|fatal): /, '')}. The repository lacks objects ` +
-        "this commit needs (a partial or damaged clone): 'git fsck' in it names them",
+      `git cannot check out ${sha.slice(0, 10)}: ${why}` +
+        (missing ? ". The repository lacks objects this commit needs (a damaged clone, or one made without some files): 'git fsck' in it names them" : ''),
     );
   };
 }

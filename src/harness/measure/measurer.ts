@@ -15,7 +15,7 @@ import { median, quantileSorted, sorted, summarize } from '../../stats/summary.j
 import { costOf, defaultJobs, preparationCounted, Preparer, type FetchBuild } from '../build/prepare.js';
 import type { Slot } from '../git/worktree-pool.js';
 import type { Replay } from './replay.js';
-import { RunLog } from '../record/run-log.js';
+import { RunLog, type LoggedEvent } from '../record/run-log.js';
 import { runsDir } from '../store/paths.js';
 
 type BusyMachine = Pick<NoiseReport, 'cores' | 'load' | 'busy' | 'others'>;
@@ -168,7 +168,12 @@ export class Measurer {
    */
   private earlierRun(run: string): { run: string; busy?: BusyMachine } {
     if (!this.earlierRuns.has(run)) {
-      const noise = RunLog.read(join(runsDir(), run, 'events.jsonl')).filter((e) => e.type === 'noise').at(-1);
+      let noise: LoggedEvent | undefined;
+      try {
+        noise = RunLog.read(join(runsDir(), run, 'events.jsonl')).filter((e) => e.type === 'noise').at(-1);
+      } catch {
+        // A log that cannot be read says nothing of the machine then: the replay is named all the same.
+      }
       const n = noise?.type === 'noise' && noise.noise.loaded ? noise.noise : undefined;
       const others = n?.others !== undefined ? { others: n.others } : {};
       this.earlierRuns.set(run, n && { cores: n.cores, load: n.load, busy: n.busy, ...others });
