@@ -55,8 +55,10 @@ describe('heap probe end to end', () => {
 
   it('diffs real heap snapshots (from the built runner in a small child process) by constructor', async () => {
     const dir = tempDir('pb-heap-');
+    // Each Kept holds about 600 bytes: 3000 of them stand well clear of the few hundred KB the heap
+    // moves by between checkpoints whatever the scenario does.
     const scenario = [
-      'class Kept { constructor(i) { this.i = i; } }',
+      'class Kept { constructor(i) { this.i = i; this.pad = new Array(64).fill(i); } }',
       'const keep = [];',
       'export default (i) => { keep.push(new Kept(i)); };',
     ].join('\n');
