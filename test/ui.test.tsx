@@ -259,7 +259,7 @@ describe('plain view: a later look', () => {
     events.emit({ ...block, look: 2 });
     events.emit({ ...block, look: 2, open: { kind: 'unlike-both', vsGood: 0.04, vsBad: -0.037 } });
     const said = lines.filter((l) => l.startsWith('measure '));
-    expect(said[0]).toMatch(/look 3: worse than good, but a further step of 20\.7% or more between it and bad is not ruled out yet \(-6\.6% vs bad so far\)/);
+    expect(said[0]).toMatch(/look 3: worse than good, but a further step of 20\.7% or more between it and bad is not ruled out yet \(-6\.6% vs bad so far; too few samples to bound it within 20\.7%\)/);
     expect(said[1]).toMatch(/look 2: neither worse than good nor better than bad shown yet \(\+3\.1% vs good, -4\.0% vs bad so far\)/);
     expect(said[2]).toMatch(/look 2: beyond both references \(\+22\.0% vs good, \+12\.0% vs bad so far\): only samples taken beside it count/);
     // A run log written before the engine said why still reads.

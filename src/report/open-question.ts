@@ -16,7 +16,8 @@ export function whyAgain(open: OpenQuestion | undefined, better: 'lower' | 'high
       const shown = open.towards === 'bad' ? 'worse than good' : 'better than bad';
       const now = open.towards === 'bad' ? `${change(open.vsBad)} vs bad` : `${change(open.vsGood)} vs good`;
       const step = `a further step of ${fmtPct(open.minStep)} or more between it and ${open.towards}`;
-      return `${shown}, but ${step} is not ruled out yet (${now} so far)`;
+      // The estimate alone can sit near the reference: what is missing is samples enough to bound it.
+      return `${shown}, but ${step} is not ruled out yet (${now} so far; too few samples to bound it within ${fmtPct(open.minStep)})`;
     }
     case 'between':
       return `unlike both references (${est}): a step on each side must show again on samples taken now`;
