@@ -233,7 +233,7 @@ async function serverSample(
           .split('\n')
           .filter(Boolean);
         const got = lines
-          .map((l) => JSON.parse(l) as { pid: number; n: number; heapUsed: number; rss: number; snapshot?: string })
+          .map((l) => JSON.parse(l) as { pid: number; n: number; heap: number; rss: number; snapshot?: string })
           .filter((x) => x.n === n);
         if (got.length) return got;
         server.check('while perfbisect waited for a heap reading');
@@ -270,9 +270,9 @@ async function serverSample(
       all.push(...(await readings(c)));
     }
     // A wrapper (npm start) loads the preload too: the app is the process whose heap is largest at the end.
-    const lastOf = all.filter((x) => x.n === cfg.checkpoints).sort((a, b) => b.heapUsed - a.heapUsed)[0];
+    const lastOf = all.filter((x) => x.n === cfg.checkpoints).sort((a, b) => b.heap - a.heap)[0];
     const mine = all.filter((x) => x.pid === lastOf.pid);
-    const points = mine.map((x) => [x.n * per, x.heapUsed] as [number, number]);
+    const points = mine.map((x) => [x.n * per, x.heap] as [number, number]);
     const rssSlope = slope(mine.map((x) => [x.n * per, x.rss] as [number, number])) * 1000;
     const sample = floored(cfg, slope(points) * 1000, {
       heapStart: points[0][1],

@@ -1,6 +1,6 @@
 /**
  * Loaded into the app by the heap probe's server form (NODE_OPTIONS=--import). The probe asks for a
- * checkpoint by writing its number to PERFBISECT_HEAP_DIR/trigger; this answers with the heap and RSS
+ * checkpoint by writing its number to PERFBISECT_HEAP_DIR/trigger; this answers with the heap's objects and RSS
  * after forced GC as a line of PERFBISECT_HEAP_DIR/heap.jsonl (with its pid: a wrapper such as
  * `npm start` loads it too), and writes heap snapshots at the first and the last checkpoint.
  * No signals and no port: files only, polled, on an unref'd timer that never keeps the app alive.
@@ -9,6 +9,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { heapObjectBytes } from './heap-objects.js';
 
 const dir = process.env.PERFBISECT_HEAP_DIR;
 const last = Number(process.env.PERFBISECT_HEAP_LAST ?? '0');
@@ -39,7 +40,7 @@ if (dir) {
       snapshot = writeHeapSnapshot(join(dir, `heap-${process.pid}-${n === 0 ? 'before' : 'after'}.heapsnapshot`));
     appendFileSync(
       join(dir, 'heap.jsonl'),
-      JSON.stringify({ pid: process.pid, n, heapUsed: m.heapUsed, rss: m.rss, ...(snapshot ? { snapshot } : {}) }) +
+      JSON.stringify({ pid: process.pid, n, heap: heapObjectBytes(), rss: m.rss, ...(snapshot ? { snapshot } : {}) }) +
         '\n',
     );
     busy = false;

@@ -1,13 +1,14 @@
 /**
  * Child process of the heap probe: `node --expose-gc runner.js <scenario> <iterations> <checkpoints> [snapshotPrefix]`.
  * Runs the scenario's default export (one unit of work, sync or async) `iterations` times after one
- * checkpoint's worth of warm-up, forces GC at each checkpoint and prints the retained heap at each as
+ * checkpoint's worth of warm-up, forces GC at each checkpoint and prints the heap's objects at each as
  * the last line: {"points": [[iterations, bytes], ...], "snapshots": [...]}. Snapshots (before the
  * measured iterations and after them) are written only when a prefix is given.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeHeapSnapshot } from 'node:v8';
+import { heapObjectBytes } from './heap-objects.js';
 
 const [scenario, iterArg, cpArg, prefix] = process.argv.slice(2);
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -33,13 +34,16 @@ const run = async (n: number) => {
     if (r && typeof (r as Promise<unknown>).then === 'function') await r;
   }
 };
-/** Several full collections with turns of the event loop between: weak callbacks and finalizers settle. */
+/**
+ * Several full collections with turns of the event loop between (weak callbacks and finalizers
+ * settle), then the heap's objects.
+ */
 const retained = async () => {
   for (let k = 0; k < 4; k++) {
     gc!();
     await new Promise((r) => setImmediate(r));
   }
-  return process.memoryUsage().heapUsed;
+  return heapObjectBytes();
 };
 await run(step); // warm-up: lazy initialisation, JIT, caches that fill once
 const snapshots: string[] = [];
