@@ -40,19 +40,22 @@ describe('GitHub Markdown escaping of repository text', () => {
   });
 
   it('keeps a line from starting a list, a heading or a quote, and cuts long text', () => {
-    expect(md('1. first')).toBe('1\\. first');
-    expect(md('- item')).toBe('\\- item');
-    expect(md('# title')).toBe('\\# title');
-    expect(md('> quote')).toBe('\\> quote');
-    expect(md('+ item')).toBe('\\+ item');
-    expect(md('  === ')).toBe('\\=== ');
-    expect(md('---')).toBe('\\---');
-    expect(md('    indented')).toBe('indented');
-    // A marker that acts only with a blank after it, or alone on its line, is left as written elsewhere.
-    expect(md('-Wall is on')).toBe('-Wall is on');
-    expect(md('+1 for this')).toBe('+1 for this');
-    expect(md('1.2.3: bump')).toBe('1.2.3: bump');
-    expect(md('2) second')).toBe('2\\) second');
+    const lines: [string, string][] = [
+      ['1. first', '1\\. first'],
+      ['- item', '\\- item'],
+      ['# title', '\\# title'],
+      ['> quote', '\\> quote'],
+      ['+ item', '\\+ item'],
+      ['  === ', '\\=== '],
+      ['---', '\\---'],
+      ['    indented', 'indented'],
+      // A marker that acts only with a blank after it, or alone on its line, is left as written elsewhere.
+      ['-Wall is on', '-Wall is on'],
+      ['+1 for this', '+1 for this'],
+      ['1.2.3: bump', '1.2.3: bump'],
+      ['2) second', '2\\) second'],
+    ];
+    for (const [text, escaped] of lines) expect(md(text), text).toBe(escaped);
     expect(md('x'.repeat(300), 50)).toHaveLength(50);
     expect(md('plain words, commas: fine.')).toBe('plain words, commas: fine.');
     // What acts only at a line's start, or beside an escaped bracket, stays as written elsewhere.

@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { shellWords } from '../harness/store/outside-inputs.js';
+import { onPath, shellWords } from '../harness/store/outside-inputs.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -20,7 +18,7 @@ export function commandCautions(
   env: Env,
   options: { profiling?: boolean; which?: (program: string) => string | undefined } = {},
 ): string[] {
-  const which = options.which ?? onPath(env);
+  const which = options.which ?? ((program: string) => onPath(program, env.PATH ?? ''));
   const out: string[] = [];
   for (const words of run.split('\n').flatMap((line) => simpleCommands(shellWords(line)))) {
     const { assigned, unset, cleared, program, args } = parseSimple(words);
@@ -114,8 +112,4 @@ function pythonScript(args: string[]): { path?: string; options: string[] } {
     else options.push(a);
   }
   return { options };
-}
-
-function onPath(env: Env): (program: string) => string | undefined {
-  return (program) => (env.PATH ?? '').split(':').filter(Boolean).map((d) => join(d, program)).find((p) => existsSync(p));
 }

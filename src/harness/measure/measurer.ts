@@ -75,7 +75,6 @@ export class Measurer {
   readonly censored = new Map<string, number>();
   /** Positions of the censored samples of the last block, by commit. */
   lastCensored: Record<string, number[]> = {};
-  private readonly earlierRuns = new Map<string, BusyMachine | undefined>();
   censoredAt?: number;
   readonly failed: Map<string, CommitFailure>;
   /** Worktree pool, install and build caches, builds ahead (prepare.ts). */
@@ -161,6 +160,9 @@ export class Measurer {
     this.pendingAhead = () => this.preparer.ahead(next.filter((s) => !this.failed.has(s)), [step.target, ...step.refs]);
   }
   private pendingAhead?: () => void;
+
+  /** What each earlier run's log says of the machine (undefined: not busy, or no log): read once a run. */
+  private readonly earlierRuns = new Map<string, BusyMachine | undefined>();
 
   /**
    * The run a stored block comes from, and the machine as that run's noise line found it: a replay

@@ -118,7 +118,8 @@ function pathsIn(word: string, first: boolean, env: Record<string, string | unde
   return [...new Set(candidates)];
 }
 
-function onPath(program: string, path: string): string | undefined {
+/** The executable file a program name runs, from the folders of a PATH. */
+export function onPath(program: string, path: string): string | undefined {
   for (const dir of path.split(delimiter).filter(Boolean)) {
     const file = join(dir, program);
     try {
