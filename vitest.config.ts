@@ -15,6 +15,8 @@ export default defineConfig({
     maxWorkers: 3,
     fileParallelism: true,
     sequence: { sequencer: SlowFirst },
+    // Every temp dir a test file made is removed after it (test/fixtures/repo.ts).
+    setupFiles: ['test/setup/temp-dirs.ts'],
     projects: [
       // The source itself, in seconds: `npm run test:unit`.
       { extends: true, test: { name: 'unit', include: ['test/**/*.test.{ts,tsx}'], exclude: e2e } },
