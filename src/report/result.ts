@@ -1,4 +1,5 @@
 import type { SpeedDrift } from './speed-drift.js';
+import type { QuieterCpu } from './quieter-cpu.js';
 import type { CommitVerdict, CulpritFinding, ImprovementSeen, Outcome } from '../bisect/outcome.js';
 import type { CommitMeta, NoiseReport } from '../events.js';
 import type { MetricInfo } from '../probes/types.js';
@@ -122,6 +123,11 @@ export interface RunResult {
    * taken at different times are then not comparable. Not on a fleet, not for deterministic probes.
    */
   speedDrift?: SpeedDrift;
+  /**
+   * CPU time would have been much the quieter metric over the run, measured in wall time, where its
+   * verdicts paid for the noise (src/report/quieter-cpu.ts).
+   */
+  quieterCpu?: QuieterCpu;
   minorSteps: { sha: string; change: ResultChange }[];
   /**
    * Steps a search first closed on that, measured beside their parent (`before`), were clearly smaller than the

@@ -6,6 +6,7 @@ import type { RunCost } from '../run-cost.js';
 import { median, summarize } from '../stats/summary.js';
 import { buildResult, type FleetMachine, type RunResult } from './result.js';
 import { DriftBlocks, speedDrift } from './speed-drift.js';
+import { quieterCpu, RunTimes } from './quieter-cpu.js';
 
 type Of<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
 
@@ -40,8 +41,10 @@ export function foldRun(events: readonly RunEvent[]): RunRecord {
   const descents = new Map<string, Of<'dep-result'>>();
   const evidence: Evidence[] = [];
   const drift = new DriftBlocks();
+  const times = new RunTimes();
   for (const e of events) {
     drift.see(e);
+    times.see(e);
     switch (e.type) {
       case 'run-start':
         start = e;
@@ -123,6 +126,8 @@ export function foldRun(events: readonly RunEvent[]): RunRecord {
   if (evidence.length) result.evidence = evidence;
   const moved = speedDrift(drift.blocks);
   if (moved) result.speedDrift = moved;
+  const quieter = quieterCpu(times);
+  if (quieter) result.quieterCpu = quieter;
   return { result, meta, samples, ended: end.time };
 }
 

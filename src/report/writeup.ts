@@ -8,6 +8,7 @@ import { md, mdCode, mdFence } from './escape.js';
 import type { ResultCulprit, RunResult } from './result.js';
 import { benchstatSection } from './benchstat.js';
 import { noiseLines, undecidedText } from './noise.js';
+import { quieterCpuText } from './quieter-cpu.js';
 import { costSection, costSummary } from './cost.js';
 import { renderEvidence } from './evidence.js';
 import { renderProbeEvidence, type ProbeEvidenceItem } from './evidence/probe.js';
@@ -328,6 +329,7 @@ function howSure(r: RunResult): string[] {
     out.push(
       ...noiseLines(r.noise, r.probe.metric.name, r.probe.metric.better, false).map((l) => md(capitalised(l), 1000) + '.'),
     );
+  if (r.quieterCpu) out.push(`${md(capitalised(quieterCpuText(r.quieterCpu)), 1000)}.`);
   return out;
 }
 

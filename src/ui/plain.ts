@@ -9,6 +9,7 @@ import { improvementText } from '../report/improvements.js';
 import { vanishedText } from '../report/vanished.js';
 import { whyAgain } from '../report/open-question.js';
 import { DriftBlocks, driftText, speedDrift } from '../report/speed-drift.js';
+import { quieterCpu, quieterCpuText, RunTimes } from '../report/quieter-cpu.js';
 import { costSummary } from '../report/cost.js';
 import type { RunCost } from '../run-cost.js';
 
@@ -28,9 +29,11 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
   const change = (worse: number) => fmtChange(worse, metric.better);
   const slow = slowPhases(events, write);
   const drift = new DriftBlocks();
+  const times = new RunTimes();
   const off = events.subscribe((e: RunEvent) => {
     slow.see(e);
     drift.see(e);
+    times.see(e);
     switch (e.type) {
       case 'run-start':
         metric = e.metric;
@@ -188,6 +191,8 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         for (const m of outcome.improvements ?? []) write(`improvement: ${improvementText(m, metric.better)}`);
         if (outcome.status === 'ambiguous')
           write(`result: ambiguous; the regression is in one of: ${outcome.suspects.map(short).join(' ')}`);
+        const quieter = quieterCpu(times);
+        if (quieter) write(`note: ${quieterCpuText(quieter)}`);
         if (cost) write(`cost: ${costSummary(cost)}`);
         write(`writeup: ${e.reportFile}`);
         write(`result json: ${e.resultFile}`);

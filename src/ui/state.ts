@@ -1,3 +1,4 @@
+import type { QuieterCpu } from '../report/quieter-cpu.js';
 import type { CommitVerdict, Outcome, SearchProgress } from '../bisect/outcome.js';
 import type { CommitMeta, Phase, RunEvent } from '../events.js';
 import type { MetricInfo } from '../probes/types.js';
@@ -70,6 +71,8 @@ export interface ViewState {
   outcome?: Outcome;
   /** What the run cost, said once the search ended. */
   cost?: RunCost;
+  /** Set at the run's end by the live view from the whole run's samples (src/report/quieter-cpu.ts). */
+  quieterCpu?: QuieterCpu;
   resultFile?: string;
   reportFile?: string;
   exitCode?: number;

@@ -3,6 +3,7 @@ import { fmtP, fmtRatio, fmtValue, measuredBeside, short } from '../../report/fo
 import { termText } from '../../report/escape.js';
 import { undecidedText } from '../../report/noise.js';
 import { costSummary } from '../../report/cost.js';
+import { quieterCpuText } from '../../report/quieter-cpu.js';
 import { improvementText } from '../../report/improvements.js';
 import type { ViewState } from '../state.js';
 
@@ -69,6 +70,7 @@ export function Done({ s }: { s: ViewState }) {
           <Text color="green">improvement</Text> {improvementText(m, s.metric.better)}
         </Text>
       ))}
+      {s.quieterCpu ? <Text>note: {quieterCpuText(s.quieterCpu)}</Text> : null}
       {s.cost ? <Text>cost: {costSummary(s.cost)}</Text> : null}
       <Text>writeup: {termText(s.reportFile ?? '')}</Text>
       <Text>result json: {termText(s.resultFile ?? '')}</Text>

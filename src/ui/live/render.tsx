@@ -1,6 +1,7 @@
 import { render } from 'ink';
 import type { EventStream } from '../../events.js';
 import { initialState, reduce, type ViewState } from '../state.js';
+import { quieterCpu, RunTimes } from '../../report/quieter-cpu.js';
 import { App } from './App.js';
 
 const FRAME_MS = 100;
@@ -19,8 +20,12 @@ export function liveReporter(events: EventStream, options: { onQuit?: () => void
     app.rerender(<App s={s} onQuit={options.onQuit} />);
   };
   const later = (ms: number) => (pending ??= setTimeout(() => events.whenQuiet(draw), ms));
+  // The whole run's samples, for the note at its end that CPU time would have been the quieter metric.
+  const times = new RunTimes();
   const unsubscribe = events.subscribe((e) => {
+    times.see(e);
     s = reduce(s, e, Date.now());
+    if (e.type === 'run-end') s = { ...s, quieterCpu: quieterCpu(times) };
     later(FRAME_MS);
   });
   const clock = setInterval(() => {

@@ -1,0 +1,125 @@
+import type { RunEvent } from '../events.js';
+import { median } from '../stats/summary.js';
+import { cpuWouldHelp } from './noise.js';
+
+/**
+ * Whether CPU time would have been the quieter metric over a whole run measured in wall time.
+ *
+ * The noise line after the endpoints compares the two on the endpoints' one block. A shared machine's
+ * speed moves in phases of a few runs, which one block misses: on the 2-core host of bench/README.md an
+ * 8% step's endpoints said 1.5% a run where the whole run's samples spread 4–5%, and another process
+ * disturbs wall time far more than CPU time. So the run's end says it again, from every sample it took,
+ * where the verdicts paid for the noise (some took three looks or more, or the endpoints stayed
+ * undecided) and CPU time shows the endpoints' step too (a command that waits would not).
+ */
+export interface QuieterCpu {
+  /** Typical deviation of a run from its commit's level over the whole run (MAD / median, pooled), per metric. */
+  wall: number;
+  cpu: number;
+  /** (wall / cpu)²: how many times fewer samples CPU time needs for a verdict near the threshold. */
+  factor: number;
+  /** The endpoints' change (+ = slower) in each metric, from their medians. */
+  wallChange: number;
+  cpuChange: number;
+  /** Verdicts that took three looks or more, of all verdicts. */
+  slow: number;
+  verdicts: number;
+}
+
+/** Commits with fewer runs than this say little of their own level. */
+const MIN_RUNS = 3;
+/** Below this wall time is quiet enough; the saving would not be worth a different metric. */
+const MIN_WALL_SPREAD = 0.02;
+/** The samples' variance ratio worth a note: half the samples or fewer. */
+const MIN_FACTOR = 2;
+
+/** What a run measured in wall and CPU time, per commit, from its events. */
+export class RunTimes {
+  readonly wall = new Map<string, number[]>();
+  readonly cpu = new Map<string, number[]>();
+  ends: [string, string] | undefined;
+  verdicts = 0;
+  slow = 0;
+  undecided = false;
+  /** The noise line after the endpoints already said it. */
+  saidEarly = false;
+  private watching = false;
+
+  see(e: RunEvent): void {
+    if (e.type === 'run-start') {
+      // A fleet's machines differ in speed: their samples are not one commit's level.
+      this.watching = !e.deterministic && !e.fleet;
+      this.ends = [e.good.sha, e.bad.sha];
+    } else if (e.type === 'sample' && this.watching && !e.censored && !e.machine) {
+      const wall = e.details?.wall;
+      const cpu = e.details?.cpu;
+      // Only a run whose metric is wall time (the value is the wall figure) is worth the note.
+      if (wall === undefined || cpu === undefined || wall !== e.value) return;
+      push(this.wall, e.sha, wall);
+      push(this.cpu, e.sha, cpu);
+    } else if (e.type === 'verdict') {
+      this.verdicts++;
+      if ((e.verdict.look ?? 1) >= 3) this.slow++;
+    } else if (e.type === 'endpoints') {
+      this.undecided = e.endpoints.inconclusive;
+    } else if (e.type === 'noise') {
+      this.saidEarly = cpuWouldHelp(e.noise);
+    }
+  }
+}
+
+/** The note's figures, where CPU time would have been much the quieter metric and the run paid for the noise. */
+export function quieterCpu(t: RunTimes): QuieterCpu | undefined {
+  if (!t.ends || t.saidEarly || (!t.slow && !t.undecided)) return undefined;
+  const wall = spreadOf(t.wall);
+  const cpu = spreadOf(t.cpu);
+  if (wall === undefined || cpu === undefined || wall <= MIN_WALL_SPREAD) return undefined;
+  const factor = cpu > 0 ? (wall / cpu) ** 2 : Infinity;
+  if (factor < MIN_FACTOR) return undefined;
+  const change = (m: Map<string, number[]>) => {
+    const [g, b] = t.ends!.map((sha) => m.get(sha) ?? []);
+    return g.length && b.length && median(g) > 0 ? median(b) / median(g) - 1 : undefined;
+  };
+  const [wallChange, cpuChange] = [change(t.wall), change(t.cpu)];
+  if (wallChange === undefined || cpuChange === undefined) return undefined;
+  // CPU time must show the step as wall time does (at least half of it), or it measures something else.
+  if (wallChange > 0 && cpuChange < wallChange / 2) return undefined;
+  return { wall, cpu, factor, wallChange, cpuChange, slow: t.slow, verdicts: t.verdicts };
+}
+
+/** MAD / median of every run's deviation from its commit's median, over the commits with enough runs. */
+function spreadOf(byCommit: Map<string, number[]>): number | undefined {
+  const residuals: number[] = [];
+  let commits = 0;
+  for (const values of byCommit.values()) {
+    if (values.length < MIN_RUNS) continue;
+    const m = median(values);
+    if (!(m > 0)) continue;
+    commits++;
+    for (const v of values) residuals.push(v / m - 1);
+  }
+  if (commits < 2) return undefined;
+  const center = median(residuals);
+  return median(residuals.map((r) => Math.abs(r - center))) * 1.4826;
+}
+
+function push(m: Map<string, number[]>, key: string, v: number): void {
+  const list = m.get(key);
+  if (list) list.push(v);
+  else m.set(key, [v]);
+}
+
+/** The note in words, for the plain view, the live view and the writeup alike. */
+export function quieterCpuText(q: QuieterCpu): string {
+  const pct = (x: number) => `${(Math.abs(x) * 100).toFixed(1)}%`;
+  const signed = (x: number) => `${x >= 0 ? '+' : '−'}${pct(x)}`;
+  const factor = Math.min(1000, Math.round(q.factor));
+  const why = q.slow
+    ? `${q.slow} of ${q.verdicts} verdict${q.verdicts === 1 ? '' : 's'} took three looks or more`
+    : 'the endpoints stayed undecided';
+  return (
+    `over this run wall time varied ±${pct(q.wall)} a run and CPU time ±${pct(q.cpu)}, and CPU time shows the ` +
+    `step too (${signed(q.cpuChange)} against ${signed(q.wallChange)}); ${why}: --metric cpu (metric: 'cpu' in ` +
+    `probes.config.ts) would need about ${factor}× fewer samples near the threshold, if the regression is in CPU work`
+  );
+}
