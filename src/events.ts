@@ -133,7 +133,7 @@ export type RunEvent =
       type: 'evidence';
       sha: string;
       profiler: string;
-      top: Pick<EvidenceRow, 'function' | 'file' | 'line' | 'delta' | 'inChange' | 'under' | 'calledFrom'>[];
+      top: Pick<EvidenceRow, 'function' | 'file' | 'line' | 'delta' | 'inChange' | 'under' | 'calledFrom' | 'calls'>[];
       note?: string;
       /** Stored by an earlier run for the same culprit, parent, probe and machine: not profiled again. */
       cached?: true;

@@ -137,6 +137,27 @@ describe('evidence: pure parts', () => {
     expect(hotChangedLines(after, changes, 8, 0.2)).toEqual([]);
   });
 
+  it('names the changed function a slower caller calls, where the change made the caller do more', () => {
+    // The culprit rewrote a string scanner (scan, lines 2-4): the scanner got faster, but what it now
+    // returns makes its caller's loop (search, line 9) run longer. Nothing slower is changed or under a change.
+    const d = `diff --git a/src/p.js b/src/p.js\n--- a/src/p.js\n+++ b/src/p.js\n@@ -2,3 +2,3 @@\n-a\n-b\n-c\n+  for (const c of s) {\n+    if (c === q) return i;\n+  }\n`;
+    const nodes = (scanTicks: number) => [
+      frame(1, '(root)', '', -1, [2]),
+      frame(2, 'search', 'src/p.js', 7, [3], [{ line: 9, ticks: 10 }]),
+      frame(3, 'scan', 'src/p.js', 0, [], [{ line: 3, ticks: scanTicks }]),
+    ];
+    const changes = parseUnifiedDiff(d);
+    const before = aggregateV8([[profile(nodes(60), { 2: 20, 3: 60 })]], [root]);
+    const after = aggregateV8([[profile(nodes(40), { 2: 70, 3: 40 })]], [root]);
+    const ev = buildEvidence({ culprit: 'c', parent: 'p', before: { all: before, halves: [before, before] }, after: { all: after, halves: [after, after] }, changes });
+    expect(ev.top[0]).toMatchObject({ function: 'search', inChange: false, calls: { function: 'scan', file: 'src/p.js', line: 1 } });
+    expect(ev.top[0].calledFrom).toBeUndefined();
+    expect(changeNote(ev.top[0])).toBe('calls `scan` (src/p.js:1), which this commit changed: what it returns can make this function do more');
+    expect(ev.shrank[0]).toMatchObject({ function: 'scan', inChange: 'modified' });
+    // Tied to the change through the callee: the "no slower function is one this commit changed" quote is not given.
+    expect(ev.added).toBeUndefined();
+  });
+
   it('names the nearest own function a slower native one ran under, and quotes a change no function holds', () => {
     // The culprit changed a pattern (a constant); the time grows in the native matcher the tokenizer calls.
     // A changelog and a lockfile sort first in the diff: the code is quoted first, the lockfile never.

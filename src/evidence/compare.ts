@@ -157,6 +157,19 @@ function nearestCaller(key: string, a: ProfileAggregate, stop: (k: string) => bo
   return best ? a.fns.get(best[0]) : undefined;
 }
 
+/**
+ * The changed function this one calls directly with the most time under it at the culprit, if any (the
+ * leaves' callers say who calls whom).
+ */
+function changedCallee(key: string, a: ProfileAggregate, changed: (k: string) => boolean): FnStat | undefined {
+  let best: [string, number] | undefined;
+  for (const [leaf, callers] of a.callers) {
+    const ms = callers.get(key);
+    if (ms && leaf !== key && changed(leaf) && (!best || ms > best[1])) best = [leaf, ms];
+  }
+  return best ? a.fns.get(best[0]) : undefined;
+}
+
 /** Whether the culprit added the function (its definition line) or changed a line that carries its time. */
 export function inChangeOf(
   fn: { file: string; line: number },
@@ -244,6 +257,8 @@ export function compareProfiles(
       // Both are kept where they differ: the nearest own frame is where the reader looks first.
       const changed = nearestCaller(key, after, (k) => !!inChange(k, after));
       if (changed) row.calledFrom = { function: changed.function, file: changed.file, line: changed.line };
+      const callee = changed ? undefined : changedCallee(key, after, (k) => !!inChange(k, after));
+      if (callee) row.calls = { function: callee.function, file: callee.file, line: callee.line };
       const own = ownCode(f.file) ? undefined : nearestCaller(key, after, (k) => ownCode(after.fns.get(k)?.file ?? ''));
       if (own && own !== changed) row.under = { function: own.function, file: own.file, line: own.line };
     }
@@ -265,7 +280,7 @@ export function compareProfiles(
 /**
  * Changed lines that carry time at the culprit, most expensive first, quoted from the diff. Lines with
  * less than `minShare` of the time are left out: beside the steps a bisect usually names they read as
- * noise under a heading that says they carry the cost.
+ * noise under a heading that says they carry time.
  */
 export function hotChangedLines(
   after: ProfileAggregate,

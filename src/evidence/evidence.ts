@@ -72,7 +72,7 @@ export function buildEvidence(i: {
     if (added && quoted.length)
       ev.moduleCode = quoted.map((line) => ({ file: module.file, line, text: added.get(line)! }));
   }
-  if (top.length && !top.some((r) => r.inChange || r.calledFrom)) {
+  if (top.length && !top.some((r) => r.inChange || r.calledFrom || r.calls)) {
     const { lines, total } = addedLines(i.changes, ADDED_QUOTED, top[0].under?.file);
     if (lines.length) Object.assign(ev, { added: lines, addedTotal: total });
   }

@@ -93,6 +93,11 @@ export interface EvidenceRow {
   /** A changed function on the call path to this one (when this one is not itself changed). */
   calledFrom?: { function: string; file: string; line: number };
   /**
+   * Neither changed nor called from a changed function, but it calls one: what the changed function now
+   * returns can make its caller do more (a scan that stops later), so the caller's own time grows.
+   */
+  calls?: { function: string; file: string; line: number };
+  /**
    * Neither changed nor called from a changed function: the repository's own function it spent the
    * most time under (a regular expression's match under the tokenizer that runs it).
    */

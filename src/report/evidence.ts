@@ -21,6 +21,8 @@ export function changeNote(r: EvidenceRow): string {
   const under = r.under ? `under ${mdCode(r.under.function, { inTable: true })} (${where(r.under)})` : '';
   if (r.calledFrom)
     return `${under ? `${under}, ` : ''}called from ${mdCode(r.calledFrom.function, { inTable: true })} (${where(r.calledFrom)}), which this commit changed`;
+  if (r.calls)
+    return `${under ? `${under}, ` : ''}calls ${mdCode(r.calls.function, { inTable: true })} (${where(r.calls)}), which this commit changed: what it returns can make this function do more`;
   if (under) return under;
   if (collectsGarbage(r)) return 'reclaiming memory: the code allocates more';
   return '';
@@ -125,7 +127,8 @@ export function renderEvidence(list: Evidence[] | undefined): string[] {
         `# ${l.file}:${l.line}: ${pct(l.share)} of the time, ${ms(l.msPerRun)} per run`,
         `+${l.text}`,
       ]);
-      L.push('Changed lines that carry the cost, from the diff:', '', ...mdFence(diff.join('\n'), 'diff'), '');
+      // Time at the culprit, not the time added: a changed function can run faster while its caller slows.
+      L.push('Changed lines that carry time at the culprit, from the diff:', '', ...mdFence(diff.join('\n'), 'diff'), '');
     }
     const links = [
       e.before && `[parent profile](${e.before})`,

@@ -159,6 +159,7 @@ function note(r: EvidenceRow, inTable = false): string {
   if (r.inChange === 'modified') return 'modified by this commit';
   const under = r.under ? `under ${mdCode(r.under.function, { inTable })}` : '';
   if (r.calledFrom) return `${under ? `${under}, ` : ''}called from ${mdCode(r.calledFrom.function, { inTable })}, which this commit changed`;
+  if (r.calls) return `${under ? `${under}, ` : ''}calls ${mdCode(r.calls.function, { inTable })}, which this commit changed`;
   if (under) return under;
   return '';
 }

@@ -97,7 +97,7 @@ export interface DepView {
 
 export interface EvidenceView {
   profiler: string;
-  top: { function: string; where: string; delta: number; inChange: 'added' | 'modified' | false; under?: string; calledFrom?: string }[];
+  top: { function: string; where: string; delta: number; inChange: 'added' | 'modified' | false; under?: string; calledFrom?: string; calls?: string }[];
   note?: string;
 }
 
@@ -243,6 +243,7 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
             ...(r.calledFrom
               ? { calledFrom: `${clean(r.calledFrom.function)} ${clean(fileLine(r.calledFrom))}` }
               : {}),
+            ...(r.calls ? { calls: `${clean(r.calls.function)} ${clean(fileLine(r.calls))}` } : {}),
           })),
         },
       };

@@ -99,6 +99,7 @@ const brief = (ev: Evidence) =>
       function: r.function, file: r.file, line: r.line, delta: r.delta, inChange: r.inChange,
       ...(r.under ? { under: r.under } : {}),
       ...(r.calledFrom ? { calledFrom: r.calledFrom } : {}),
+      ...(r.calls ? { calls: r.calls } : {}),
     }));
 
 async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: string }): Promise<Evidence> {

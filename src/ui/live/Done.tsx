@@ -95,6 +95,7 @@ function Evidence({ e }: { e: ViewState['evidence'][string] | undefined }) {
           {r.inChange ? <Text color="red"> ({r.inChange} by this commit)</Text> : null}
           {r.under ? <Text dimColor> under {r.under}</Text> : null}
           {r.calledFrom ? <Text color="red"> (called from {r.calledFrom}, changed by this commit)</Text> : null}
+          {r.calls ? <Text color="red"> (calls {r.calls}, changed by this commit)</Text> : null}
         </Text>
       ))}
     </Box>
