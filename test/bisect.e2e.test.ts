@@ -83,9 +83,10 @@ describe('perfbisect end to end (command probe)', () => {
     expect(result.cost.builds).toBeGreaterThan(0);
   });
 
-  it('is ambiguous when the boundary falls in an unbuildable stretch, and names exactly the suspects', async () => {
+  /** Ten commits whose 5th and 6th do not build, slower at each of `regressAt`: bisected, exit 3 expected. */
+  async function unbuildableStretch(regressAt: number[]) {
     const { repo, shas } = linearRepo({
-      commits: 10, regressAt: [6],
+      commits: 10, regressAt,
       extra: (i) => ({ 'build.sh': i >= 5 && i <= 6 ? '#!/bin/sh\nexit 1\n' : '#!/bin/sh\ntrue\n' }),
     });
     cleanups.push(() => repo.cleanup());
@@ -94,8 +95,24 @@ describe('perfbisect end to end (command probe)', () => {
     expect(r.exitCode, r.all).toBe(3);
     const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
     expect(result.status).toBe('ambiguous');
+    return { r, result, shas };
+  }
+
+  it('is ambiguous when the boundary falls in an unbuildable stretch, and names exactly the suspects', async () => {
+    const { result, shas } = await unbuildableStretch([6]);
     expect(result.suspects).toEqual([shas[5], shas[6], shas[7]]);
     expect(result.culprit).toBeNull();
+  });
+
+  it('names the culprit it found, and the suspects of a further step it could not pin to one commit', async () => {
+    const { r, result, shas } = await unbuildableStretch([2, 6]);
+    expect(result.culprits.map((c) => c.sha)).toEqual([shas[2]]);
+    expect(result.suspects).toEqual([shas[5], shas[6], shas[7]]);
+    const [a, b, c] = result.suspects.map((s) => s.slice(0, 10));
+    expect(r.stdout).toContain(`result: ambiguous; besides the culprit above, a further step is in one of: ${a} (skipped), ${b} (skipped), ${c}\n`);
+    const writeup = readFileSync(join(result.runDir, 'writeup.md'), 'utf8');
+    expect(writeup).toMatch(/^## Performance regression: change 2: make it slower, and a further step among 3 commits \(2 could not be measured\)$/m);
+    expect(writeup).toContain('Besides the root cause above, a further step is in one of these commits');
   });
 
   it('looks for one step with --one-step, says so, and names one of two', async () => {
@@ -110,7 +127,11 @@ describe('perfbisect end to end (command probe)', () => {
     expect(result.decisions.oneStep).toBe(true);
     expect(result.commits.some((c) => c.verdict === 'between')).toBe(false);
     expect(r.stdout).toMatch(/^one step looked for \(--one-step\): .*other steps in the range are not looked for$/m);
-    expect(readFileSync(join(result.runDir, 'writeup.md'), 'utf8')).toContain('One step was looked for (--one-step)');
+    const writeup = readFileSync(join(result.runDir, 'writeup.md'), 'utf8');
+    expect(writeup).toContain('One step was looked for (--one-step)');
+    // The step found is one of two ×3 steps: about half of good→bad on a log scale; the rest is said to lie elsewhere.
+    expect(r.stdout).toMatch(/^note: the step found \(\+\d+%\) is about \d+% of the good→bad change \(\+\d+%\): the other \+\d+% lies in steps that --one-step does not look for/m);
+    expect(writeup).toContain('lies in steps that --one-step does not look for; run without it to find them');
   });
 
   it('exits 1 with the numbers when nothing regressed', async () => {

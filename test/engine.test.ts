@@ -473,6 +473,12 @@ describe('bisect engine on simulated noisy histories', () => {
       expect(r.culpritIdx).toHaveLength(1);
       expect([15, 45]).toContain(r.culpritIdx[0]);
       expect(r.outcome.verdicts.some((v) => v.verdict === 'between')).toBe(false);
+      // No further step was looked for, so none is named; a commit unlike both says why it followed one.
+      expect(r.outcome.verdicts.every((v) => v.minStep === undefined)).toBe(true);
+      for (const v of r.outcome.verdicts.filter((x) => x.reason?.startsWith('nearer'))) {
+        expect(v.reason).toMatch(/^nearer (good|bad): unlike both references, and with one step looked for \(--one-step\)/);
+      }
+      expect(r.outcome.verdicts.some((v) => v.reason?.startsWith('nearer'))).toBe(true);
     }
   });
 

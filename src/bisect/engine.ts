@@ -930,12 +930,13 @@ export class BisectEngine {
       alpha,
       look: t.look + 1,
       pooled: lo.pooled || hi.pooled,
-      minStep: verdict === 'bad' ? levels.minStepHi! / ownUnit : levels.minStep,
+      // With one step looked for no further step was, of any size.
+      ...(levels.oneStep ? {} : { minStep: verdict === 'bad' ? levels.minStepHi! / ownUnit : levels.minStep }),
       ...(unresolved ? { unresolved } : {}),
       ...(t.again
         ? { reason: 'measured again, afresh: its first trial left it unlike both references' }
         : verdict && verdict !== 'between' && byNearness(facts)
-          ? { reason: `nearer ${verdict}: like both references within the minimum further step, so either side keeps every step worth finding` }
+          ? { reason: nearnessReason(verdict, !!levels.oneStep) }
           : {}),
       ...(t.machine !== LOCAL ? { machine: t.machine } : {}),
       spent: this.budget.spent,
@@ -1270,6 +1271,13 @@ function openQuestion(
   if (kind === 'towards-good') return { kind: 'further-step', towards: 'good', minStep: l.minStep, ...est };
   if (kind === 'towards-bad') return { kind: 'further-step', towards: 'bad', minStep: l.minStepHi! / hiScale, ...est };
   return { kind, ...est };
+}
+
+/** Why a verdict chosen by nearness stands (decide in src/bisect/verdict.ts). */
+function nearnessReason(verdict: 'good' | 'bad', oneStep: boolean): string {
+  return oneStep
+    ? `nearer ${verdict}: unlike both references, and with one step looked for (--one-step) a commit follows the side it is nearer to`
+    : `nearer ${verdict}: like both references within the minimum further step, so either side keeps every step worth finding`;
 }
 
 function lastVerdictOf(verdicts: CommitVerdict[], sha: string): CommitVerdict | undefined {

@@ -3,12 +3,13 @@ import { improvementText } from './improvements.js';
 import { vanishedText } from './vanished.js';
 import { leanShown } from '../bisect/outcome.js';
 import type { CommitMeta } from '../events.js';
-import { capitalised, clip, direction, fmtConfidence, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
+import { capitalised, clip, direction, fmtChange, fmtConfidence, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
 import { md, mdCode, mdFence } from './escape.js';
 import type { ResultCulprit, RunResult } from './result.js';
 import { benchstatSection } from './benchstat.js';
 import { noiseLines, undecidedText } from './noise.js';
 import { quieterCpuText } from './quieter-cpu.js';
+import { unexplained, unexplainedText } from './one-step.js';
 import { costSection, costSummary } from './cost.js';
 import { renderEvidence } from './evidence.js';
 import { renderProbeEvidence, type ProbeEvidenceItem } from './evidence/probe.js';
@@ -103,7 +104,7 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
         ? `Performance regressions: ${md(r.culprit!.subject)} and ${r.culprits.length - 1} more`
         : `Performance regression: ${md(r.culprit!.subject)}`
       : r.status === 'ambiguous'
-        ? `Performance regression among ${r.suspects.length} commits that could not be measured`
+        ? ambiguousHeadline(r)
         : r.status === 'undecided'
           ? `Undecided: no regression shown or ruled out between ${md(r.good.ref)} and ${md(r.bad.ref)}`
           : `No regression between ${md(r.good.ref)} and ${md(r.bad.ref)}`;
@@ -152,13 +153,17 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
       '',
       r.unresolved
         ? 'The change is real, but no single commit could be shown to carry it (verdicts stayed inconclusive, or the change is spread over several small steps). These commits came closest:'
-        : 'The regression is in one of these commits; the ones marked skipped could not be built or measured:',
+        : r.culprits.length
+          ? 'Besides the root cause above, a further step is in one of these commits (it could not be pinned to one); ' +
+            'the ones marked skipped could not be built or measured:'
+          : 'The regression is in one of these commits; the ones marked skipped could not be built or measured:',
       '',
     );
     for (const s of r.suspects) {
       const v = r.commits.find((c) => c.sha === s);
       L.push(
-        `- \`${short(s)}\` ${md(x.meta.get(s)?.subject ?? '')}${v?.verdict === 'skipped' ? ` (skipped: ${md(v.reason ?? '')})` : ''}`,
+        `- \`${short(s)}\` ${md(x.meta.get(s)?.subject ?? '')}${v?.verdict === 'skipped' ? ` (skipped: ${md(v.reason ?? '')})` : ''}` +
+          (v?.vsGood && v.verdict !== 'skipped' ? ` (measured ${fmtChange(v.vsGood.worse, m.better)} against its good reference)` : ''),
       );
     }
     L.push('');
@@ -264,6 +269,25 @@ function fleetSection(r: RunResult): string[] {
   return [...L, ''];
 }
 
+/** An ambiguous run's title: the culprit where one was found, and how many suspects could not be measured. */
+function ambiguousHeadline(r: RunResult): string {
+  const skipped = r.suspects.filter((s) => r.commits.find((c) => c.sha === s)?.verdict === 'skipped').length;
+  const n = r.suspects.length;
+  const among = skipped === n
+    ? `${n} commits that could not be measured`
+    : `${n} commits${skipped ? ` (${skipped} could not be measured)` : ''}`;
+  return r.culprits.length
+    ? `Performance regression: ${md(r.culprit!.subject)}, and a further step among ${among}`
+    : `Performance regression among ${among}`;
+}
+
+/** With --one-step, the part of the good→bad change the culprits leave to steps not looked for. */
+function oneStepRest(r: RunResult): string {
+  const ratios = r.culprits.map((c) => c.change.ratio);
+  const rest = unexplained(r.endpoints.change.ratio, ratios, r.threshold.value);
+  return rest ? ` Here ${unexplainedText(r.endpoints.change.ratio, ratios, rest)}.` : '';
+}
+
 /** The decision rule, the confidence over the decisions actually made, and what it does not cover. */
 function howSure(r: RunResult): string[] {
   const d = r.decisions;
@@ -273,10 +297,15 @@ function howSure(r: RunResult): string[] {
         `Steps smaller than ${fmtPct(d.minStep)} of the good value (the threshold, or an eighth of the whole change) are not split out: ` +
         'they are not culprits.'
       : 'Each commit is placed on one side of the step by comparing it with interleaved samples of its nearest good and bad ' +
-        'references (Mann-Whitney U, exact where samples are few; Hodges-Lehmann shift with its rank interval). It is on the bad ' +
-        `side when it is worse than good at the strict level, and within ${fmtPct(d.minStep)} of bad (relative to bad, at most half the way ` +
-        `back to good) at a lenient level (${fmtPct(1 - d.beta)}); the other way round for good; between two steps when it is worse than ` +
-        'good and better than bad by more than half the threshold each. The references\' earlier samples count too, checked against fresh ones.',
+        'references (Mann-Whitney U, exact where samples are few; Hodges-Lehmann shift with its rank interval). ' +
+        (d.oneStep
+          ? 'It is on the bad side when it is worse than good at the strict level, and on the good side when it is better than bad; ' +
+            'unlike both, on the side it is nearer to.'
+          : 'It is on the bad ' +
+            `side when it is worse than good at the strict level, and within ${fmtPct(d.minStep)} of bad (relative to bad, at most half the way ` +
+            `back to good) at a lenient level (${fmtPct(1 - d.beta)}); the other way round for good; between two steps when it is worse than ` +
+            'good and better than bad by more than half the threshold each.') +
+        ' The references\' earlier samples count too, checked against fresh ones.',
     `Threshold: changes under ${fmtPct(r.threshold.value)} do not count (${md(r.threshold.source)}).`,
   ];
   if (!r.probe.deterministic) {
@@ -287,7 +316,8 @@ function howSure(r: RunResult): string[] {
         '; the error rate is spent over the decisions actually made, however many there are).',
       d.oneStep
         ? 'One step was looked for (--one-step): each verdict asked only which side of the step a commit is on, so a further step elsewhere ' +
-          'in the range, or beside a culprit, was not looked for. Without --one-step every step of at least the minimum further step is bisected.'
+          'in the range, or beside a culprit, was not looked for. Without --one-step every step of at least the minimum further step is bisected.' +
+          oneStepRest(r)
         : `A further step smaller than ${fmtPct(d.minStep)} of good between two measured commits is not looked for; one at least that large is missed at a ` +
           `measured commit with probability at most ${fmtPct(d.beta)} (a verdict line gives its own figure relative to the reference it found the commit like).`,
     );

@@ -10,6 +10,7 @@ import { vanishedText } from '../report/vanished.js';
 import { whyAgain } from '../report/open-question.js';
 import { DriftBlocks, driftText, speedDrift } from '../report/speed-drift.js';
 import { quieterCpu, quieterCpuText, RunTimes } from '../report/quieter-cpu.js';
+import { unexplained, unexplainedText } from '../report/one-step.js';
 import { costSummary } from '../report/cost.js';
 import type { RunCost } from '../run-cost.js';
 
@@ -30,6 +31,8 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
   const slow = slowPhases(events, write);
   const drift = new DriftBlocks();
   const times = new RunTimes();
+  let oneStep = false;
+  const skipped = new Set<string>();
   const off = events.subscribe((e: RunEvent) => {
     slow.see(e);
     drift.see(e);
@@ -45,6 +48,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
           `probe ${e.probe.name === e.probe.kind ? e.probe.name : `${e.probe.name} (${e.probe.kind})`}: ${e.metric.name}${e.metric.unit ? ` in ${e.metric.unit}` : ''}, ${e.metric.better} is better${e.deterministic ? ', deterministic' : ''}`,
         );
         write(`run ${e.runId}: ${e.runDir}`);
+        oneStep = !!e.oneStep;
         if (e.oneStep) write(`one step looked for (--one-step): a verdict asks only which side of it a commit is on; other steps in the range are not looked for`);
         if (e.resumed) {
           const blocks = e.resumed.blocks;
@@ -134,6 +138,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         break;
       }
       case 'skip':
+        skipped.add(e.sha);
         write(`skip ${short(e.sha)}: ${e.reason}${e.log ? ` (log: ${e.log})` : ''}`);
         break;
       case 'warning':
@@ -150,7 +155,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
         if (e.note) write(`evidence ${short(e.sha)}: ${e.note}`);
         e.top.forEach((r, k) =>
           write(
-            `evidence ${short(e.sha)} #${k + 1}: ${r.function} ${r.file ? fileLine(r) : '(native)'} ${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(1)} pts of the time${r.inChange ? `, ${r.inChange} by this commit` : ''}${r.under ? `, under ${r.under.function} ${fileLine(r.under)}` : ''}${r.calledFrom ? `, called from ${r.calledFrom.function} ${fileLine(r.calledFrom)}, which this commit changed` : ''}`,
+            `evidence ${short(e.sha)} #${k + 1}: ${r.function} ${r.file ? fileLine(r) : '(native)'} ${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(1)} pts of the time${r.inChange ? `, ${r.inChange} by this commit` : ''}${r.under ? `, under ${r.under.function} ${fileLine(r.under)}` : ''}${r.calledFrom ? `, called from ${r.calledFrom.function} ${fileLine(r.calledFrom)}, which this commit changed` : ''}${r.calls ? `, calls ${r.calls.function} ${fileLine(r.calls)}, which this commit changed` : ''}`,
           ),
         );
         break;
@@ -172,6 +177,9 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
               `${fmtRatio(c.ratio)} [${fmtRatio(c.ratioCi[0])}, ${fmtRatio(c.ratioCi[1])}] ${fmtP(c.change.p)} (${measuredBeside(c.before, parents.get(c.sha), c.sideBySide)})`,
           );
         }
+        const ratios = outcome.culprits.map((c) => c.ratio);
+        const rest = oneStep ? unexplained(ep.ratio, ratios, outcome.threshold) : undefined;
+        if (rest) write(`note: ${unexplainedText(ep.ratio, ratios, rest)}`);
         for (const v of outcome.vanished ?? []) write(`note: ${vanishedText({ ...v, ci: v.ratioCi }, outcome.threshold)}`);
         const moved = speedDrift(drift.blocks);
         if (moved) {
@@ -189,8 +197,11 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
           );
         }
         for (const m of outcome.improvements ?? []) write(`improvement: ${improvementText(m, metric.better)}`);
-        if (outcome.status === 'ambiguous')
-          write(`result: ambiguous; the regression is in one of: ${outcome.suspects.map(short).join(' ')}`);
+        if (outcome.status === 'ambiguous') {
+          const which = outcome.culprits.length ? 'besides the culprit above, a further step' : 'the regression';
+          const suspects = outcome.suspects.map((s) => (skipped.has(s) ? `${short(s)} (skipped)` : short(s)));
+          write(`result: ambiguous; ${which} is in one of: ${suspects.join(', ')}`);
+        }
         const quieter = quieterCpu(times);
         if (quieter) write(`note: ${quieterCpuText(quieter)}`);
         if (cost) write(`cost: ${costSummary(cost)}`);
