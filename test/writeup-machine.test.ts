@@ -62,7 +62,7 @@ describe("the culprit's figures in the writeup", () => {
     expect(renderWriteup(r, x)).toContain('of the culprit, from the blocks that measured them side by side');
     r.culprits[0].sideBySide = false;
     const apart = renderWriteup({ ...r, culprit: r.culprits[0] }, x);
-    expect(apart).toContain('of the culprit, taken at different times (too few were measured side by side)');
+    expect(apart).toContain('of the culprit, taken at different times (too few were measured side by side to size the step from those alone)');
     expect(apart).toContain('the culprit from all their samples, taken at different times.');
     expect(apart).not.toContain('from the blocks that measured them side by side');
   });

@@ -109,7 +109,11 @@ export function measuredBeside(before: string, parent: string | undefined, sideB
   // Figures from samples taken at different times say so: a machine that changed speed is in them.
   const apart = sideBySide === false;
   const [against, after] = apart
-    ? ['sized from all samples of it and of', `, taken at different times: too few (under ${SIDE_BY_SIDE_ENOUGH} of one) were taken side by side to size it from those alone`]
+    ? [
+      'sized from all samples of it and of',
+      `, taken at different times: fewer than ${SIDE_BY_SIDE_ENOUGH} of one were taken side by side ` +
+        '(enough to show a large step, too few to size it from those alone)',
+    ]
     : ['measured beside', ''];
   if (parent === undefined) return `${against} ${short(before)}${after}`;
   return before === parent

@@ -368,7 +368,7 @@ function culpritSection(c: ResultCulprit, r: RunResult): string[] {
   const samples =
     c.sideBySide === false
       ? `all ${c.before.n} samples of \`${short(c.baseline)}\` and ${c.after.n} of the culprit, taken at different times ` +
-        '(too few were measured side by side), so these figures can carry the machine speeding up or slowing down between ' +
+        '(too few were measured side by side to size the step from those alone), so these figures can carry the machine speeding up or slowing down between ' +
         'them; the verdicts that placed the culprit were each checked against samples taken beside it'
       : `${c.before.n} samples of \`${short(c.baseline)}\` and ${c.after.n} of the culprit, from the blocks that measured them side by side`;
   const L = [
