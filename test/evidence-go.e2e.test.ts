@@ -36,5 +36,8 @@ describe('evidence at the culprit (go)', () => {
     // The culprit's folder holds what was found, not the Node and Python profiler hooks.
     expect(readdirSync(join(ev.after!, '..')).filter((f) => /profiler|python-site/.test(f))).toEqual([]);
     expect(readFileSync(join(out, 'w.md'), 'utf8')).toContain("Profiled with Go's pprof");
+    // go test -bench runs to a set time: the writeup reads shares, not milliseconds, as the change.
+    expect(ev.fixedTime).toBe(true);
+    expect(readFileSync(join(out, 'w.md'), 'utf8')).toContain('each lasts about a set time whatever the code\'s speed');
   }, 600_000);
 });

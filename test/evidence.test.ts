@@ -182,6 +182,10 @@ describe('evidence: pure parts', () => {
     expect(md).toContain('# src/patterns.js:1');
     expect(md).toContain('+export const WS = /\\s*(?:x.*?y\\s*)*/;');
     // Cut quotes say so, and lines apart in one file get a header each.
+    expect(md).not.toContain('lasts about a set time');
+    expect(renderEvidence([{ ...ev, fixedTime: true }]).join('\n')).toContain(
+      "Times are per probe run, and each lasts about a set time whatever the code's speed",
+    );
     const cut = renderEvidence([{ ...ev, added: [{ file: 'a.js', line: 1, text: 'x' }, { file: 'a.js', line: 5, text: 'y' }], addedTotal: 12 }]).join('\n');
     expect(cut).toContain('from the diff (the first 2 of 12 lines):');
     expect(cut).toContain('# a.js:1\n+x\n# a.js:5\n+y');

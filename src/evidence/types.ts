@@ -117,6 +117,8 @@ export interface Evidence {
   files?: { before: string[]; after: string[] };
   runs?: { before: number; after: number };
   samples?: { before: number; after: number };
+  /** Each profiled run lasted about a set time (ProbeProfiler.fixedTime): compare shares, not milliseconds. */
+  fixedTime?: true;
   /** Largest share difference (percentage points) between two halves of the same commit's runs. */
   noise?: number;
   top: EvidenceRow[];

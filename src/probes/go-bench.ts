@@ -84,6 +84,8 @@ export const goBenchProbe: ProbeKind<typeof goBenchSchema> = {
       // Evidence at the culprit (docs/evidence.md): the same benchmark with Go's CPU profiler on.
       profile: {
         profiler: 'pprof',
+        // -benchtime is a duration here (profileBenchtime): a slower benchmark runs fewer iterations.
+        fixedTime: true,
         async sample(ctx, outDir): Promise<Sample> {
           const profiled = { ...cfg, count: 1, benchtime: profileBenchtime(cfg.benchtime) };
           const r = await ctx.exec(goTestCommand(profiled, ['-cpuprofile', `${outDir}/cpu.pprof`]), {

@@ -137,6 +137,11 @@ export interface Probe {
 /** A probe's own knowledge of how to run itself under a profiler (src/evidence reads what it writes). */
 export interface ProbeProfiler {
   profiler: 'v8' | 'cprofile' | 'pprof';
+  /**
+   * A profiled run lasts about a set time whatever the code's speed (a benchmark loop run to a time
+   * budget): its milliseconds do not grow with the cost, only the shares do.
+   */
+  fixedTime?: boolean;
   /** One sample with the profiler on, its profile file(s) written into `outDir` (which exists). */
   sample(ctx: ProbeContext, outDir: string): Promise<Sample>;
 }

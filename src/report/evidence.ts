@@ -51,6 +51,14 @@ const where = (r: { file: string; line: number }) =>
   r.file ? `${md(r.file)}${r.line ? `:${r.line}` : ''}` : r.line ? `(evaluated code):${r.line}` : '(native)';
 
 /** The body of the writeup's "Why it is slower" section: the profile diff at each culprit, tied to its diff. */
+/** Where a run lasts a set time, its milliseconds say where the time went, not how much more there was. */
+function fixedTimeNote(e: Evidence): string {
+  return e.fixedTime
+    ? ', and each lasts about a set time whatever the code\'s speed (the benchmark runs fewer iterations when slower): ' +
+      'a function\'s milliseconds show where a run\'s time went, and its share what grew, not how much slower it is'
+    : '';
+}
+
 export function renderEvidence(list: Evidence[] | undefined): string[] {
   if (!list || list.length === 0) return [];
   const L: string[] = [];
@@ -62,7 +70,7 @@ export function renderEvidence(list: Evidence[] | undefined): string[] {
     }
     L.push(
       `Profiled with ${profilerName[e.profiler]}: ${e.runs?.before} runs at the parent \`${short(e.parent)}\` and ${e.runs?.after} at the culprit ` +
-        `${e.samples ? `(${e.samples.before} and ${e.samples.after} samples)` : '(every call counted)'}. Times are per probe run. Differences smaller than ${(e.noise ?? 0).toFixed(1)} points of the ` +
+        `${e.samples ? `(${e.samples.before} and ${e.samples.after} samples)` : '(every call counted)'}. Times are per probe run${fixedTimeNote(e)}. Differences smaller than ${(e.noise ?? 0).toFixed(1)} points of the ` +
         `time, the largest difference between two halves of the same commit's runs, are not shown.`,
       '',
     );

@@ -263,6 +263,7 @@ async function evidenceFor(options: EvidenceOptions, c: { sha: string; parent: s
     if (text !== undefined) sources.set(file, text);
   }
   const ev = buildEvidence({ culprit: c.sha, parent: c.parent, before, after, changes, sources });
+  if (options.probe.profile?.fixedTime && profiler === own) ev.fixedTime = true;
   // One representative run per side, under a stable name: the run with the median profiled time.
   const ext = profiler === 'v8' ? '.cpuprofile' : profiler === 'pprof' ? '.pprof' : '.pstats';
   const keep = (s: SideRuns, name: string) => {
