@@ -9,7 +9,8 @@
  * - large: a ×2.4 step at the 3rd of 15 commits (a CPU-bound Node program, no build step), perfbisect
  *   against a `git bisect run` loop that times 5 runs a commit and blames by the midpoint of the good
  *   and bad medians; then the same while another process keeps one core busy.
- * - eight: one ~8% step (whole-process wall time) in 120 commits, idle and with a core kept busy.
+ * - eight: one ~8% step (whole-process wall time) in 120 commits, idle and with a core kept busy; beside
+ *   each, outside --quick, the same decided on CPU time (--metric cpu), as a figure.
  * - two: +8% then +26% in 100 commits, idle and with a core kept busy.
  * - one-step: a +25% step in 60 commits, perfbisect by default and with --one-step beside the hand
  *   loop, idle and with a core kept busy.
@@ -165,6 +166,8 @@ async function alone(
   built: { repo: FixtureRepo; culprits: string[] },
   quick: boolean,
   check: (r: RunResult | undefined) => [string, boolean, string],
+  /** Also decide on CPU time under the same load (a figure beside the check, not a check). */
+  alsoCpu = false,
 ): Promise<Check[]> {
   console.log(`\n### ${title}\n`);
   const { repo, culprits } = built;
@@ -181,6 +184,14 @@ async function alone(
       );
       const [name, ok, detail] = check(r);
       checks.push([`${name}${busy ? ', one core busy' : ''}`, ok && found(r, culprits), detail]);
+      if (alsoCpu && !quick) {
+        const cpu = () => perfbisect(repo, ['--metric', 'cpu'], culprits);
+        const c = busy ? await withBusyCore(cpu) : await cpu();
+        console.log(
+          `  the same with --metric cpu: ${found(c.result, culprits) ? 'exact' : 'WRONG'}, ${c.result?.cost.samples ?? '?'} probe runs, ` +
+            `${c.seconds.toFixed(0)} s, noise ${noise(c.result)}`,
+        );
+      }
     }
   } finally {
     repo.cleanup();
@@ -191,7 +202,7 @@ async function alone(
 const eightPercent = (quick: boolean) =>
   alone('one ~8% step in whole-process wall time, 120 commits', history(quick ? 60 : 120, [{ at: quick ? 41 : 83, factor: 1.09 }], 3_000_000), quick, (r) => [
     '8% step: exact, ≤ 200 probe runs', (r?.cost.samples ?? Infinity) <= 200, `${r?.cost.samples} runs`,
-  ]);
+  ], true);
 
 const twoSteps = (quick: boolean) =>
   alone(
