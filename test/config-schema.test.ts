@@ -44,6 +44,16 @@ describe('probe config schemas', () => {
     );
   });
 
+  it("says before measuring that a go-bench metric go test does not print must come from b.ReportMetric", () => {
+    const cautions = (metric?: string) => createProbe('get', { kind: 'go-bench', bench: 'BenchmarkGet', metric }).probe.cautions?.({}, { profiling: true });
+    expect(cautions()).toEqual([]);
+    expect(cautions('allocs/op')).toEqual([]);
+    expect(cautions('ns/opp')).toEqual([
+      "probes.get.metric 'ns/opp' is not one of go test's own units (ns/op, B/op, allocs/op, MB/s): " +
+        'BenchmarkGet must report it with b.ReportMetric, or the first measurement fails',
+    ]);
+  });
+
   it('names the field of the first mistake in one line, a misspelled field first', () => {
     expect(probeMistake({ kind: 'command', rnu: 'x' })).toBe(
       'invalid config: probes.p.rnu is not a known field (known: kind, run, build, env, timeout, metric)',

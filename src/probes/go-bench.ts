@@ -42,6 +42,9 @@ export const goBenchSchema = strict({
 
 export type GoBenchProbeConfig = v.InferOutput<typeof goBenchSchema>;
 
+/** The units go test prints on a result line of its own accord (-benchmem adds the two per op). */
+const GO_UNITS = ['ns/op', 'B/op', 'allocs/op', 'MB/s'];
+
 /**
  * The user's own `go test -bench` benchmark. Each result line is a sample: a run with -count N
  * yields N samples, handed out to the next N sample() calls of that commit.
@@ -58,6 +61,15 @@ export const goBenchProbe: ProbeKind<typeof goBenchSchema> = {
       deterministic: false,
       build: cfg.build,
       metric: goMetric(cfg),
+      // A unit go test does not print itself can only come from b.ReportMetric, which the first run shows:
+      // said before the builds, so a typo ('ns/opp') is not found after all of them.
+      cautions: () =>
+        GO_UNITS.includes(cfg.metric)
+          ? []
+          : [
+            `probes.${name}.metric '${cfg.metric}' is not one of go test's own units (${GO_UNITS.join(', ')}): ` +
+              `${cfg.bench} must report it with b.ReportMetric, or the first measurement fails`,
+          ],
       async prepare(ctx) {
         if (checked) return;
         const r = await ctx.exec(`${quoteArg(cfg.go)} version`, { env: goEnv(cfg) });
