@@ -152,10 +152,23 @@ describe('evidence: pure parts', () => {
     const ev = buildEvidence({ culprit: 'c', parent: 'p', before: { all: before, halves: [before, before] }, after: { all: after, halves: [after, after] }, changes });
     expect(ev.top[0]).toMatchObject({ function: 'search', inChange: false, calls: { function: 'scan', file: 'src/p.js', line: 1 } });
     expect(ev.top[0].calledFrom).toBeUndefined();
-    expect(changeNote(ev.top[0])).toBe('calls `scan` (src/p.js:1), which this commit changed: what it returns can make this function do more');
+    expect(changeNote(ev.top[0])).toBe('calls `scan` (src/p.js:1), which this commit changed: what it returns may make this function do more');
     expect(ev.shrank[0]).toMatchObject({ function: 'scan', inChange: 'modified' });
     // Tied to the change through the callee: the "no slower function is one this commit changed" quote is not given.
     expect(ev.added).toBeUndefined();
+
+    // A changed function further down (main -> parse -> scan) is not one main calls: main's growth is not tied to it.
+    const deep = [
+      frame(1, '(root)', '', -1, [2]),
+      frame(2, 'main', 'src/main.js', 0, [3]),
+      frame(3, 'parse', 'src/parse.js', 0, [4]),
+      frame(4, 'scan', 'src/p.js', 0, [], [{ line: 3, ticks: 40 }]),
+    ];
+    const b2 = aggregateV8([[profile(deep, { 2: 20, 3: 10, 4: 40 })]], [root]);
+    const a2 = aggregateV8([[profile(deep, { 2: 70, 3: 10, 4: 40 })]], [root]);
+    const ev2 = buildEvidence({ culprit: 'c', parent: 'p', before: { all: b2, halves: [b2, b2] }, after: { all: a2, halves: [a2, a2] }, changes });
+    expect(ev2.top[0]).toMatchObject({ function: 'main', inChange: false });
+    expect(ev2.top[0].calls).toBeUndefined();
   });
 
   it('names the nearest own function a slower native one ran under, and quotes a change no function holds', () => {

@@ -231,6 +231,11 @@ describe('--github-comment: one comment per culprit, found again and updated', (
     expect(body).toContain('**Files changed:** `src/hot|path.js` +12 −1');
     expect(body).toContain('**Full writeup:** [the workflow run](https://github.com/o/r/actions/runs/42)');
     expect(body).toContain('```sh\nperfbisect --good v1.2 --bad HEAD --probe api --github-comment\n```');
+    // A profiled run of a set length (go test -bench): no milliseconds read as a slowdown.
+    const timed = { ...r, evidence: r.evidence!.map((e) => ({ ...e, fixedTime: true as const })) };
+    const timedBody = renderBisectComment(timed, timed.culprits[0], { serverUrl: 'https://github.com', owner: 'o', repo: 'r' });
+    expect(timedBody).toMatch(/\(\+48\.0 pts; each profiled run lasts about a set time\)/);
+    expect(timedBody).toContain('| `parse\\|all` | `src/parse.js:9` | -11.0 pts | – |');
   });
 
   it('says when the range also holds a change for the better, so the culprit is larger than good → bad', () => {

@@ -158,15 +158,27 @@ function nearestCaller(key: string, a: ProfileAggregate, stop: (k: string) => bo
 }
 
 /**
- * The changed function this one calls directly with the most time under it at the culprit, if any (the
- * leaves' callers say who calls whom).
+ * The changed function this one calls directly with the most time under those calls at the culprit, if
+ * any. The call tree says who calls whom where the profiler has one (V8, pprof); cProfile's callers are
+ * direct ones, and their time is the callee's own.
  */
 function changedCallee(key: string, a: ProfileAggregate, changed: (k: string) => boolean): FnStat | undefined {
-  let best: [string, number] | undefined;
-  for (const [leaf, callers] of a.callers) {
-    const ms = callers.get(key);
-    if (ms && leaf !== key && changed(leaf) && (!best || ms > best[1])) best = [leaf, ms];
+  const under = new Map<string, number>();
+  const add = (k: string, ms: number) => {
+    if (k !== key && ms > 0 && changed(k)) under.set(k, (under.get(k) ?? 0) + ms);
+  };
+  if (a.tree) {
+    const walk = (n: FlameNode) => {
+      for (const c of n.children) {
+        if (n.key === key) add(c.key, c.total);
+        walk(c);
+      }
+    };
+    walk(a.tree);
+  } else {
+    for (const [callee, callers] of a.callers) add(callee, callers.get(key) ?? 0);
   }
+  const best = [...under].sort((x, y) => y[1] - x[1])[0];
   return best ? a.fns.get(best[0]) : undefined;
 }
 

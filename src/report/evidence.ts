@@ -22,7 +22,7 @@ export function changeNote(r: EvidenceRow): string {
   if (r.calledFrom)
     return `${under ? `${under}, ` : ''}called from ${mdCode(r.calledFrom.function, { inTable: true })} (${where(r.calledFrom)}), which this commit changed`;
   if (r.calls)
-    return `${under ? `${under}, ` : ''}calls ${mdCode(r.calls.function, { inTable: true })} (${where(r.calls)}), which this commit changed: what it returns can make this function do more`;
+    return `${under ? `${under}, ` : ''}calls ${mdCode(r.calls.function, { inTable: true })} (${where(r.calls)}), which this commit changed: what it returns may make this function do more`;
   if (under) return under;
   if (collectsGarbage(r)) return 'reclaiming memory: the code allocates more';
   return '';
@@ -50,7 +50,6 @@ const quoted = (lines: readonly { file: string; line: number; text: string }[]) 
 const where = (r: { file: string; line: number }) =>
   r.file ? `${md(r.file)}${r.line ? `:${r.line}` : ''}` : r.line ? `(evaluated code):${r.line}` : '(native)';
 
-/** The body of the writeup's "Why it is slower" section: the profile diff at each culprit, tied to its diff. */
 /** Where a run lasts a set time, its milliseconds say where the time went, not how much more there was. */
 function fixedTimeNote(e: Evidence): string {
   return e.fixedTime
@@ -59,6 +58,7 @@ function fixedTimeNote(e: Evidence): string {
     : '';
 }
 
+/** The body of the writeup's "Why it is slower" section: the profile diff at each culprit, tied to its diff. */
 export function renderEvidence(list: Evidence[] | undefined): string[] {
   if (!list || list.length === 0) return [];
   const L: string[] = [];

@@ -132,14 +132,16 @@ function evidenceSummary(e: Evidence | undefined): string[] {
   L.push(
     `${by} at the parent and the culprit. ${mdCode(first.function)} (${where(first)}${how}) takes ` +
       `${share(first.shareAfter)} of the time at the culprit, ${share(first.shareBefore)} before ` +
-      `(${pts(first.delta)}, ${ms(first.deltaMs)} per run).`,
+      // A run of a set length (go test -bench): its milliseconds are no slowdown, the share is the figure.
+      `(${pts(first.delta)}${e.fixedTime ? '; each profiled run lasts about a set time' : `, ${ms(first.deltaMs)} per run`}).`,
     '',
   );
   if (e.top.length > 1) {
     L.push('| Function | Where | Δ share | Δ self/run | Change |', '|---|---|---|---|---|');
     for (const row of e.top.slice(0, 3)) {
       const fn = `${mdCode(row.function, { inTable: true })}${absentBefore(row)}`;
-      L.push(`| ${fn} | ${where(row, true)} | ${pts(row.delta)} | ${ms(row.deltaMs)} | ${note(row, true)} |`);
+      const perRun = e.fixedTime ? '–' : ms(row.deltaMs);
+      L.push(`| ${fn} | ${where(row, true)} | ${pts(row.delta)} | ${perRun} | ${note(row, true)} |`);
     }
     L.push('');
   }
