@@ -13,6 +13,7 @@ const recorded = readFileSync(new URL('./fixtures/ui-events.jsonl', import.meta.
 const start = recorded.find((e) => e.type === 'run-start') as Of<'run-start'>;
 const verdict = (recorded.find((e) => e.type === 'verdict') as Of<'verdict'>).verdict;
 const runEnd = recorded.find((e) => e.type === 'run-end') as Of<'run-end'>;
+const cost = recorded.find((e) => e.type === 'cost') as Of<'cost'>;
 const [good, bad] = [start.good.sha, start.bad.sha];
 const mid = ['a'.repeat(40), 'b'.repeat(40)];
 
@@ -45,7 +46,7 @@ function run({ wall, cpu, cpuStep = 0.3, looks = [1, 3], cpuMetric = false }: Sh
     });
   }
   for (const look of looks) events.push({ type: 'verdict', verdict: { ...verdict, look } });
-  events.push(runEnd);
+  events.push(cost, runEnd);
   return events;
 }
 
@@ -83,9 +84,26 @@ describe('the note that CPU time would have been the quieter metric, from the wh
       verdicts: 3, cores: 2, load: 1, busy: [], loaded: false,
     };
     expect(noteOf([events[0], { type: 'noise', noise }, ...events.slice(1)])).toBeUndefined();
+    // Said by the first of the two noise lines, not by the second: still said.
+    const later = { ...noise, cpuCv: 0.059 };
+    expect(noteOf([events[0], { type: 'noise', noise }, { type: 'noise', noise: later }, ...events.slice(1)])).toBeUndefined();
   });
 
-  it('is the last news before the cost in the plain and the live view', () => {
+  it('weighs only samples this run took in its search: not blocks from the cache, not the descent after it', () => {
+    const events = run({ wall: 0.06, cpu: 0.01 });
+    const block = { type: 'measure-start', target: good, refs: [], rounds: 1, purpose: 'verdict' } as const;
+    const cached: RunEvent[] = [events[0], { ...block, cached: true }, ...events.slice(1)];
+    expect(noteOf(cached)).toBeUndefined();
+    expect(noteOf([events[0], { ...block, cached: false }, ...events.slice(1)])).toBeDefined();
+    const afterSearch: RunEvent[] = [events[0], { type: 'search-end', culprits: [] }, ...events.slice(1)];
+    expect(noteOf(afterSearch)).toBeUndefined();
+  });
+
+  it('is not given where CPU time moved far more than wall time: it measures something else', () => {
+    expect(noteOf(run({ wall: 0.06, cpu: 0.01, cpuStep: 0.9 }))).toBeUndefined();
+  });
+
+  it('comes just before the cost line in the plain view, and on the live view\'s last screen', () => {
     const events = new EventStream();
     const lines: string[] = [];
     plainReporter(events, (l) => lines.push(l));
@@ -93,8 +111,9 @@ describe('the note that CPU time would have been the quieter metric, from the wh
     for (const e of all) events.emit(e);
     const note = lines.find((l) => l.startsWith('note: over this run'));
     expect(note).toMatch(
-      /^note: over this run wall time varied ±\d\.\d% a run and CPU time ±\d\.\d%, and CPU time shows the step too \(\+30\.0% against \+30\.0%\); 1 of 2 verdicts took three looks or more: --metric cpu .* about \d+× fewer samples/,
+      /^note: over this run wall time varied ±\d\.\d% a run and CPU time ±\d\.\d%, and CPU time shows the step too \(\+30\.0% against \+30\.0%\); 1 of 2 verdicts took three looks or more: --metric cpu .* about \d+× fewer samples for this step/,
     );
+    expect(lines[lines.indexOf(note!) + 1]).toMatch(/^cost: /);
 
     const t = new RunTimes();
     for (const e of all) t.see(e);

@@ -7,16 +7,21 @@ import { cpuWouldHelp } from './noise.js';
  *
  * The noise line after the endpoints compares the two on the endpoints' one block. A shared machine's
  * speed moves in phases of a few runs, which one block misses: on the 2-core host of bench/README.md an
- * 8% step's endpoints said 1.5% a run where the whole run's samples spread 4–5%, and another process
- * disturbs wall time far more than CPU time. So the run's end says it again, from every sample it took,
+ * 8% step's endpoints said 1.5% a run where the whole run's samples spread 4–5%. Another process often
+ * disturbs wall time more than CPU time, though not always (on that host's 8% fixture CPU time was the
+ * noisier one). So where the noise line did not suggest it, the run's end weighs the two on every sample
+ * this run measured itself (not blocks from the cache, not the dependency descent after the search),
  * where the verdicts paid for the noise (some took three looks or more, or the endpoints stayed
- * undecided) and CPU time shows the endpoints' step too (a command that waits would not).
+ * undecided) and CPU time shows the endpoints' step about as wall time does (a command that waits would not).
  */
 export interface QuieterCpu {
   /** Typical deviation of a run from its commit's level over the whole run (MAD / median, pooled), per metric. */
   wall: number;
   cpu: number;
-  /** (wall / cpu)²: how many times fewer samples CPU time needs for a verdict near the threshold. */
+  /**
+   * How many times fewer samples CPU time needs for the same verdict: samples go as (noise / step)², so
+   * ((wall / wallChange) / (cpu / cpuChange))².
+   */
   factor: number;
   /** The endpoints' change (+ = slower) in each metric, from their medians. */
   wallChange: number;
@@ -32,6 +37,10 @@ const MIN_RUNS = 3;
 const MIN_WALL_SPREAD = 0.02;
 /** The samples' variance ratio worth a note: half the samples or fewer. */
 const MIN_FACTOR = 2;
+/** CPU time's share of wall time below which the command mostly waits (as the noise line's check). */
+const MIN_CPU_SHARE = 0.2;
+/** The smallest endpoint change in wall time that is a step to compare CPU time's against. */
+const MIN_STEP = 0.01;
 
 /** What a run measured in wall and CPU time, per commit, from its events. */
 export class RunTimes {
@@ -41,16 +50,23 @@ export class RunTimes {
   verdicts = 0;
   slow = 0;
   undecided = false;
-  /** The noise line after the endpoints already said it. */
+  /** The noise line after the endpoints already said it (either of its two). */
   saidEarly = false;
+  threshold = 0;
   private watching = false;
+  /** The block being measured came from the cache (an earlier run's samples). */
+  private fromElsewhere = false;
 
   see(e: RunEvent): void {
     if (e.type === 'run-start') {
       // A fleet's machines differ in speed: their samples are not one commit's level.
       this.watching = !e.deterministic && !e.fleet;
       this.ends = [e.good.sha, e.bad.sha];
-    } else if (e.type === 'sample' && this.watching && !e.censored && !e.machine) {
+    } else if (e.type === 'search-end') {
+      this.watching = false;
+    } else if (e.type === 'measure-start') {
+      this.fromElsewhere = e.cached;
+    } else if (e.type === 'sample' && this.watching && !this.fromElsewhere && !e.censored && !e.machine) {
       const wall = e.details?.wall;
       const cpu = e.details?.cpu;
       // Only a run whose metric is wall time (the value is the wall figure) is worth the note.
@@ -63,7 +79,9 @@ export class RunTimes {
     } else if (e.type === 'endpoints') {
       this.undecided = e.endpoints.inconclusive;
     } else if (e.type === 'noise') {
-      this.saidEarly = cpuWouldHelp(e.noise);
+      this.saidEarly ||= cpuWouldHelp(e.noise);
+    } else if (e.type === 'threshold') {
+      this.threshold = e.value;
     }
   }
 }
@@ -73,17 +91,23 @@ export function quieterCpu(t: RunTimes): QuieterCpu | undefined {
   if (!t.ends || t.saidEarly || (!t.slow && !t.undecided)) return undefined;
   const wall = spreadOf(t.wall);
   const cpu = spreadOf(t.cpu);
-  if (wall === undefined || cpu === undefined || wall <= MIN_WALL_SPREAD) return undefined;
-  const factor = cpu > 0 ? (wall / cpu) ** 2 : Infinity;
-  if (factor < MIN_FACTOR) return undefined;
+  if (wall === undefined || cpu === undefined || !(cpu > 0) || wall <= MIN_WALL_SPREAD) return undefined;
+  // A command that mostly waits: its CPU time says little of its wall time.
+  const share = median([...t.cpu.values()].flat()) / median([...t.wall.values()].flat());
+  if (!(share >= MIN_CPU_SHARE)) return undefined;
   const change = (m: Map<string, number[]>) => {
     const [g, b] = t.ends!.map((sha) => m.get(sha) ?? []);
     return g.length && b.length && median(g) > 0 ? median(b) / median(g) - 1 : undefined;
   };
   const [wallChange, cpuChange] = [change(t.wall), change(t.cpu)];
   if (wallChange === undefined || cpuChange === undefined) return undefined;
-  // CPU time must show the step as wall time does (at least half of it), or it measures something else.
-  if (wallChange > 0 && cpuChange < wallChange / 2) return undefined;
+  // A step to speak of in wall time, and CPU time showing it within a factor of 2 either way: else it
+  // measures something else, and "fewer samples for this step" would be no figure.
+  if (Math.abs(wallChange) < Math.max(t.threshold / 2, MIN_STEP)) return undefined;
+  const ratio = cpuChange / wallChange;
+  if (!(ratio >= 0.5 && ratio <= 2)) return undefined;
+  const factor = (wall / Math.abs(wallChange) / (cpu / Math.abs(cpuChange))) ** 2;
+  if (factor < MIN_FACTOR) return undefined;
   return { wall, cpu, factor, wallChange, cpuChange, slow: t.slow, verdicts: t.verdicts };
 }
 
@@ -120,6 +144,6 @@ export function quieterCpuText(q: QuieterCpu): string {
   return (
     `over this run wall time varied ±${pct(q.wall)} a run and CPU time ±${pct(q.cpu)}, and CPU time shows the ` +
     `step too (${signed(q.cpuChange)} against ${signed(q.wallChange)}); ${why}: --metric cpu (metric: 'cpu' in ` +
-    `probes.config.ts) would need about ${factor}× fewer samples near the threshold, if the regression is in CPU work`
+    `probes.config.ts) would need about ${factor}× fewer samples for this step, if the regression is in CPU work`
   );
 }
