@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { createElement } from 'react';
+import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { EventStream, type RunEvent } from '../src/events.js';
 import { unexplained } from '../src/report/one-step.js';
 import { plainReporter } from '../src/ui/plain.js';
+import { Done } from '../src/ui/live/Done.js';
+import { foldEvents } from '../src/ui/state.js';
 
 type Of<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
 const recorded = readFileSync(new URL('./fixtures/ui-events.jsonl', import.meta.url), 'utf8')
@@ -21,6 +25,9 @@ describe('--one-step: the part of the change the step found leaves to others', (
     expect(unexplained(1.3, [1.27], 0.05)).toBeUndefined();
     // Higher is better (requests/s): a fall of 40% with a step of -20% found.
     expect(unexplained(0.6, [0.8], 0.05)!.rest).toBeCloseTo(0.75, 6);
+    // A step found larger than the whole change leaves an improvement, which no bisect looks for.
+    expect(unexplained(1.1, [1.25], 0.05)).toBeUndefined();
+    expect(unexplained(0.9, [0.7], 0.05)).toBeUndefined();
   });
 
   it('the plain view says it after the culprit, and only with --one-step', () => {
@@ -36,9 +43,21 @@ describe('--one-step: the part of the change the step found leaves to others', (
       return lines.find((l) => l.startsWith('note: the step found'));
     };
     expect(withOneStep(true)).toBe(
-      'note: the step found (+25%) is about 59% of the good→bad change (+46%): the other +17% lies in steps that ' +
+      'note: the step found (+25%) is about 59% of the good→bad change (+46%): the other +17% may lie in steps that ' +
         '--one-step does not look for; run without it to find them',
     );
     expect(withOneStep(false)).toBeUndefined();
+  });
+
+  it('the live view says it too, and an ambiguous run with a culprit names a further step, not the regression', () => {
+    const outcome = { ...end.outcome, threshold: 0.05, endpoints: { ...end.outcome.endpoints, ratio: 1.46 } };
+    const culprit = { ...outcome.culprits[0], ratio: 1.25 };
+    const frame = (o: typeof outcome, oneStep: boolean) => {
+      const s = foldEvents([{ ...start, ...(oneStep ? { oneStep: true as const } : {}) }, { ...end, outcome: o }]);
+      return render(createElement(Done, { s })).lastFrame() ?? '';
+    };
+    expect(frame({ ...outcome, culprits: [culprit] }, true)).toContain('note: the step found (+25%) is about 59% of the good→bad change');
+    const ambiguous = frame({ ...outcome, status: 'ambiguous', suspects: ['a'.repeat(40), 'b'.repeat(40)] }, false);
+    expect(ambiguous).toContain('Ambiguous: besides the culprit below, a further step is in one of: aaaaaaaaaa, bbbbbbbbbb');
   });
 });

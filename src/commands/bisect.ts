@@ -172,7 +172,7 @@ ${Object.values(probeKinds)
 
 Exit codes:
   0  regression located          1  no regression between good and bad
-  2  usage, config or input error 3  ambiguous: the culprit is among commits that could not be measured
+  2  usage, config or input error 3  ambiguous: the culprit (or a further step) is among commits that could not be measured
   4  environment or internal error 6  undecided: the noise hides whether bad is slower
   130 interrupted (resume with --resume)
 

@@ -112,11 +112,27 @@ export function measuredBeside(before: string, parent: string | undefined, sideB
     ? [
       'sized from all samples of it and of',
       `, taken at different times: fewer than ${SIDE_BY_SIDE_ENOUGH} of one were taken side by side ` +
-        '(enough to show a large step, too few to size it from those alone)',
+        '(enough to show it slower beside it, too few to size the step from those alone)',
     ]
     : ['measured beside', ''];
   if (parent === undefined) return `${against} ${short(before)}${after}`;
   return before === parent
     ? `${against} its parent ${short(before)}${after}`
     : `${against} ${short(before)}, not its parent: the nearest commit shown good${after}`;
+}
+
+/**
+ * An ambiguous result in words: where a culprit was found too, the suspects are a further step's, not
+ * the regression's. `where`: the side of the line the culprits are shown on; skipped suspects marked.
+ */
+export function ambiguousText(
+  suspects: readonly string[],
+  culprits: number,
+  where: 'above' | 'below',
+  skipped: ReadonlySet<string> = new Set(),
+): string {
+  const which = culprits
+    ? `besides the culprit${culprits === 1 ? '' : 's'} ${where}, a further step`
+    : 'the regression';
+  return `${which} is in one of: ${suspects.map((s) => (skipped.has(s) ? `${short(s)} (skipped)` : short(s))).join(', ')}`;
 }

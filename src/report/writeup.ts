@@ -154,16 +154,17 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
       r.unresolved
         ? 'The change is real, but no single commit could be shown to carry it (verdicts stayed inconclusive, or the change is spread over several small steps). These commits came closest:'
         : r.culprits.length
-          ? 'Besides the root cause above, a further step is in one of these commits (it could not be pinned to one); ' +
+          ? `Besides the root cause${r.culprits.length > 1 ? 's' : ''} above, a further step is in one of these commits (it could not be pinned to one); ` +
             'the ones marked skipped could not be built or measured:'
           : 'The regression is in one of these commits; the ones marked skipped could not be built or measured:',
       '',
     );
     for (const s of r.suspects) {
-      const v = r.commits.find((c) => c.sha === s);
+      // Its last verdict: a commit decided again later (a sub-search's reference) is read as it was last.
+      const v = [...r.commits].reverse().find((c) => c.sha === s);
       L.push(
         `- \`${short(s)}\` ${md(x.meta.get(s)?.subject ?? '')}${v?.verdict === 'skipped' ? ` (skipped: ${md(v.reason ?? '')})` : ''}` +
-          (v?.vsGood && v.verdict !== 'skipped' ? ` (measured ${fmtChange(v.vsGood.worse, m.better)} against its good reference)` : ''),
+          (v?.vsGood && v.verdict !== 'skipped' ? ` (its last verdict: ${fmtChange(v.vsGood.worse, m.better)} against the good commit it was measured beside)` : ''),
       );
     }
     L.push('');
@@ -271,13 +272,14 @@ function fleetSection(r: RunResult): string[] {
 
 /** An ambiguous run's title: the culprit where one was found, and how many suspects could not be measured. */
 function ambiguousHeadline(r: RunResult): string {
-  const skipped = r.suspects.filter((s) => r.commits.find((c) => c.sha === s)?.verdict === 'skipped').length;
+  const skipped = r.suspects.filter((s) => r.commits.some((c) => c.sha === s && c.verdict === 'skipped')).length;
   const n = r.suspects.length;
   const among = skipped === n
     ? `${n} commits that could not be measured`
     : `${n} commits${skipped ? ` (${skipped} could not be measured)` : ''}`;
+  const more = r.culprits.length > 1 ? ` and ${r.culprits.length - 1} more` : '';
   return r.culprits.length
-    ? `Performance regression: ${md(r.culprit!.subject)}, and a further step among ${among}`
+    ? `Performance regression: ${md(r.culprit!.subject)}${more}, and a further step among ${among}`
     : `Performance regression among ${among}`;
 }
 
@@ -322,6 +324,8 @@ function howSure(r: RunResult): string[] {
           `measured commit with probability at most ${fmtPct(d.beta)} (a verdict line gives its own figure relative to the reference it found the commit like).`,
     );
   }
+  // An exact probe has no confidence sentence to carry it.
+  if (r.probe.deterministic && d.oneStep && oneStepRest(r)) out.push(oneStepRest(r).trim());
   const open = r.commits.filter((c) => c.unresolved);
   if (open.length) {
     out.push(

@@ -1,6 +1,9 @@
 import { leanShown, type CommitVerdict } from '../bisect/outcome.js';
 import type { EventStream, RunEvent } from '../events.js';
-import { fmtChange, fmtChangeInterval, fmtConfidence, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue, measuredBeside, short, clip, fileLine } from '../report/format.js';
+import {
+  ambiguousText, fmtChange, fmtChangeInterval, fmtConfidence, fmtDuration, fmtP, fmtPct, fmtRatio, fmtValue,
+  measuredBeside, short, clip, fileLine,
+} from '../report/format.js';
 import { termText } from '../report/escape.js';
 import type { MetricInfo } from '../probes/types.js';
 import { cachedFromText, noiseLines, paceLine, undecidedText } from '../report/noise.js';
@@ -197,11 +200,8 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
           );
         }
         for (const m of outcome.improvements ?? []) write(`improvement: ${improvementText(m, metric.better)}`);
-        if (outcome.status === 'ambiguous') {
-          const which = outcome.culprits.length ? 'besides the culprit above, a further step' : 'the regression';
-          const suspects = outcome.suspects.map((s) => (skipped.has(s) ? `${short(s)} (skipped)` : short(s)));
-          write(`result: ambiguous; ${which} is in one of: ${suspects.join(', ')}`);
-        }
+        if (outcome.status === 'ambiguous')
+          write(`result: ambiguous; ${ambiguousText(outcome.suspects, outcome.culprits.length, 'above', skipped)}`);
         const quieter = quieterCpu(times);
         if (quieter) write(`note: ${quieterCpuText(quieter)}`);
         if (cost) write(`cost: ${costSummary(cost)}`);

@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
-import { fmtP, fmtRatio, fmtValue, measuredBeside, short } from '../../report/format.js';
+import { ambiguousText, fmtP, fmtRatio, fmtValue, measuredBeside, short } from '../../report/format.js';
+import { unexplained, unexplainedText } from '../../report/one-step.js';
 import { termText } from '../../report/escape.js';
 import { undecidedText } from '../../report/noise.js';
 import { costSummary } from '../../report/cost.js';
@@ -22,6 +23,8 @@ export function Done({ s }: { s: ViewState }) {
   const outcome = s.outcome;
   if (!outcome) return null;
   const unit = s.metric.unit;
+  const ratios = outcome.culprits.map((c) => c.ratio);
+  const rest = s.oneStep ? unexplained(outcome.endpoints.ratio, ratios, outcome.threshold) : undefined;
   return (
     <Box flexDirection="column">
       {outcome.status === 'no-regression' ? (
@@ -36,7 +39,7 @@ export function Done({ s }: { s: ViewState }) {
       ) : null}
       {outcome.status === 'ambiguous' ? (
         <Text bold color="yellow">
-          Ambiguous: the regression is in one of {outcome.suspects.map(short).join(' ')}
+          Ambiguous: {ambiguousText(outcome.suspects, outcome.culprits.length, 'below')}
         </Text>
       ) : null}
       {outcome.culprits.map((c) => {
@@ -70,6 +73,7 @@ export function Done({ s }: { s: ViewState }) {
           <Text color="green">improvement</Text> {improvementText(m, s.metric.better)}
         </Text>
       ))}
+      {rest ? <Text>note: {unexplainedText(outcome.endpoints.ratio, ratios, rest)}</Text> : null}
       {s.quieterCpu ? <Text>note: {quieterCpuText(s.quieterCpu)}</Text> : null}
       {s.cost ? <Text>cost: {costSummary(s.cost)}</Text> : null}
       <Text>writeup: {termText(s.reportFile ?? '')}</Text>
