@@ -231,6 +231,14 @@ describe('--github-comment: one comment per culprit, found again and updated', (
     expect(body).toContain('**Files changed:** `src/hot|path.js` +12 −1');
     expect(body).toContain('**Full writeup:** [the workflow run](https://github.com/o/r/actions/runs/42)');
     expect(body).toContain('```sh\nperfbisect --good v1.2 --bad HEAD --probe api --github-comment\n```');
+    expect(body).not.toContain('**Not pinned:**');
+    // An ambiguous run that blamed this commit also left a further step unpinned: the comment says so.
+    const [u, v] = [sha('d'), sha('e')];
+    const skippedCommit = { ...r.commits[0], sha: u, verdict: 'skipped' as const };
+    const ambiguous = { ...r, status: 'ambiguous' as const, suspects: [u, v], commits: [...r.commits, skippedCommit] };
+    expect(renderBisectComment(ambiguous, ambiguous.culprits[0], { serverUrl: 'https://github.com', owner: 'o', repo: 'r' })).toContain(
+      '**Not pinned:** a further step lies in one of `dddddddddd` (could not be built or measured), `eeeeeeeeee`; this bisect could not tell which.',
+    );
     // A profiled run of a set length (go test -bench): no milliseconds read as a slowdown.
     const timed = { ...r, evidence: r.evidence!.map((e) => ({ ...e, fixedTime: true as const })) };
     const timedBody = renderBisectComment(timed, timed.culprits[0], { serverUrl: 'https://github.com', owner: 'o', repo: 'r' });

@@ -68,6 +68,12 @@ export function renderBisectComment(r: RunResult, c: ResultCulprit, links: GitHu
     );
     L.push(`This bisect found ${r.culprits.length} culprits; the others: ${list.join(', ')}.`, '');
   }
+  if (r.status === 'ambiguous' && r.suspects.length) {
+    // Exit 3 beside a blamed commit: the reader should know another step was left unpinned.
+    const skipped = (s: string) => r.commits.some((x) => x.sha === s && x.verdict === 'skipped');
+    const list = r.suspects.map((s) => `${mdCode(short(s))}${skipped(s) ? ' (could not be built or measured)' : ''}`);
+    L.push(`**Not pinned:** a further step lies in one of ${list.join(', ')}; this bisect could not tell which.`, '');
+  }
   L.push(...improvementsSeen(r));
   L.push(...searchedAgain(r));
   L.push(...evidenceSummary(r.evidence?.find((x) => x.culprit === c.sha)));
