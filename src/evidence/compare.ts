@@ -158,27 +158,40 @@ function nearestCaller(key: string, a: ProfileAggregate, stop: (k: string) => bo
 }
 
 /**
- * The changed function this one calls directly with the most time under those calls at the culprit, if
- * any. The call tree says who calls whom where the profiler has one (V8, pprof); cProfile's callers are
- * direct ones, and their time is the callee's own.
+ * Who calls whom directly, with the time under those calls: caller -> callee -> ms. The call tree says
+ * it where the profiler has one (V8, pprof); cProfile's callers are direct ones, and their time is the
+ * callee's own.
  */
-function changedCallee(key: string, a: ProfileAggregate, changed: (k: string) => boolean): FnStat | undefined {
-  const under = new Map<string, number>();
-  const add = (k: string, ms: number) => {
-    if (k !== key && ms > 0 && changed(k)) under.set(k, (under.get(k) ?? 0) + ms);
+function directCalls(a: ProfileAggregate): Map<string, Map<string, number>> {
+  const calls = new Map<string, Map<string, number>>();
+  const add = (caller: string, callee: string, ms: number) => {
+    if (caller === callee || !(ms > 0)) return;
+    const m = calls.get(caller) ?? new Map<string, number>();
+    m.set(callee, (m.get(callee) ?? 0) + ms);
+    calls.set(caller, m);
   };
   if (a.tree) {
     const walk = (n: FlameNode) => {
       for (const c of n.children) {
-        if (n.key === key) add(c.key, c.total);
+        add(n.key, c.key, c.total);
         walk(c);
       }
     };
     walk(a.tree);
   } else {
-    for (const [callee, callers] of a.callers) add(callee, callers.get(key) ?? 0);
+    for (const [callee, callers] of a.callers) for (const [caller, ms] of callers) add(caller, callee, ms);
   }
-  const best = [...under].sort((x, y) => y[1] - x[1])[0];
+  return calls;
+}
+
+/** The changed function `key` calls directly with the most time under those calls, if any. */
+function changedCallee(
+  key: string,
+  a: ProfileAggregate,
+  calls: Map<string, Map<string, number>>,
+  changed: (k: string) => boolean,
+): FnStat | undefined {
+  const best = [...(calls.get(key) ?? [])].filter(([k]) => changed(k)).sort((x, y) => y[1] - x[1])[0];
   return best ? a.fns.get(best[0]) : undefined;
 }
 
@@ -225,6 +238,8 @@ export function compareProfiles(
     }
     return v;
   };
+  // Built on first need, once: most rows are tied to the change without it.
+  let calls: Map<string, Map<string, number>> | undefined;
   const rows: EvidenceRow[] = [];
   for (const key of new Set([...before.fns.keys(), ...after.fns.keys()])) {
     const b = before.fns.get(key);
@@ -269,7 +284,9 @@ export function compareProfiles(
       // Both are kept where they differ: the nearest own frame is where the reader looks first.
       const changed = nearestCaller(key, after, (k) => !!inChange(k, after));
       if (changed) row.calledFrom = { function: changed.function, file: changed.file, line: changed.line };
-      const callee = changed ? undefined : changedCallee(key, after, (k) => !!inChange(k, after));
+      const callee = changed
+        ? undefined
+        : changedCallee(key, after, (calls ??= directCalls(after)), (k) => !!inChange(k, after));
       if (callee) row.calls = { function: callee.function, file: callee.file, line: callee.line };
       const own = ownCode(f.file) ? undefined : nearestCaller(key, after, (k) => ownCode(after.fns.get(k)?.file ?? ''));
       if (own && own !== changed) row.under = { function: own.function, file: own.file, line: own.line };

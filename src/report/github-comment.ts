@@ -5,7 +5,7 @@ import { fitBody, hiddenMarker } from './github-markdown.js';
 import { absentBefore } from './evidence.js';
 import { improvementText } from './improvements.js';
 import { vanishedText } from './vanished.js';
-import type { ResultCulprit, RunResult } from './result.js';
+import { wasSkipped, type ResultCulprit, type RunResult } from './result.js';
 
 /** What a GitHub post links to: commits on the web, and where the full writeup can be read. */
 export interface GitHubLinks {
@@ -70,8 +70,7 @@ export function renderBisectComment(r: RunResult, c: ResultCulprit, links: GitHu
   }
   if (r.status === 'ambiguous' && r.suspects.length) {
     // Exit 3 beside a blamed commit: the reader should know another step was left unpinned.
-    const skipped = (s: string) => r.commits.some((x) => x.sha === s && x.verdict === 'skipped');
-    const list = r.suspects.map((s) => `${mdCode(short(s))}${skipped(s) ? ' (could not be built or measured)' : ''}`);
+    const list = r.suspects.map((s) => `${mdCode(short(s))}${wasSkipped(r, s) ? ' (could not be built or measured)' : ''}`);
     L.push(`**Not pinned:** a further step lies in one of ${list.join(', ')}; this bisect could not tell which.`, '');
   }
   L.push(...improvementsSeen(r));

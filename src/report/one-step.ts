@@ -20,17 +20,19 @@ export function unexplained(
   return { share, rest };
 }
 
-/** The sentence the plain view and the writeup share. */
+/** The sentence the views and the writeup share, where the rest is worth saying (see unexplained). */
 export function unexplainedText(
   endpointsRatio: number,
   culpritRatios: readonly number[],
-  u: { share: number; rest: number },
-): string {
-  const found = culpritRatios.reduce((a, r) => a * r, 1);
-  const share = `about ${Math.round(u.share * 100)}% of`;
-  const what = culpritRatios.length === 1 ? 'the step found' : 'the steps found';
+  threshold: number,
+): string | undefined {
+  const u = unexplained(endpointsRatio, culpritRatios, threshold);
+  if (!u) return undefined;
+  const found = endpointsRatio / u.rest;
+  const one = culpritRatios.length === 1;
   return (
-    `${what} (${fmtRatio(found)}) ${culpritRatios.length === 1 ? 'is' : 'are'} ${share} the good→bad change (${fmtRatio(endpointsRatio)}): ` +
+    `${one ? 'the step found' : 'the steps found'} (${fmtRatio(found)}) ${one ? 'is' : 'are'} about ` +
+    `${Math.round(u.share * 100)}% of the good→bad change (${fmtRatio(endpointsRatio)}): ` +
     `the other ${fmtRatio(u.rest)} may lie in steps that --one-step does not look for; run without it to find them`
   );
 }

@@ -1,5 +1,5 @@
 import type { RunEvent } from '../events.js';
-import { median } from '../stats/summary.js';
+import { mad, median } from '../stats/summary.js';
 import { cpuWouldHelp } from './noise.js';
 
 /**
@@ -122,9 +122,7 @@ function spreadOf(byCommit: Map<string, number[]>): number | undefined {
     commits++;
     for (const v of values) residuals.push(v / m - 1);
   }
-  if (commits < 2) return undefined;
-  const center = median(residuals);
-  return median(residuals.map((r) => Math.abs(r - center))) * 1.4826;
+  return commits < 2 ? undefined : mad(residuals);
 }
 
 function push(m: Map<string, number[]>, key: string, v: number): void {

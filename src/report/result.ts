@@ -158,6 +158,10 @@ export interface RunResult {
 
 export const brief = (s: Summary): ResultSummary => ({ median: s.median, n: s.n, spread: s.spread });
 
+/** Whether the run skipped the commit (it could not be built or measured) at any of its verdicts. */
+export const wasSkipped = (r: RunResult, sha: string): boolean =>
+  r.commits.some((c) => c.sha === sha && c.verdict === 'skipped');
+
 const located = (f: CulpritFinding, confidence: number) => ({ sha: f.sha, change: change(f, confidence) });
 
 function change(

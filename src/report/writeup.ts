@@ -5,11 +5,11 @@ import { leanShown } from '../bisect/outcome.js';
 import type { CommitMeta } from '../events.js';
 import { capitalised, clip, direction, fmtChange, fmtConfidence, fmtP, fmtPct, fmtRatio, fmtValue, short } from './format.js';
 import { md, mdCode, mdFence } from './escape.js';
-import type { ResultCulprit, RunResult } from './result.js';
+import { wasSkipped, type ResultCulprit, type RunResult } from './result.js';
 import { benchstatSection } from './benchstat.js';
 import { noiseLines, undecidedText } from './noise.js';
 import { quieterCpuText } from './quieter-cpu.js';
-import { unexplained, unexplainedText } from './one-step.js';
+import { unexplainedText } from './one-step.js';
 import { costSection, costSummary } from './cost.js';
 import { renderEvidence } from './evidence.js';
 import { renderProbeEvidence, type ProbeEvidenceItem } from './evidence/probe.js';
@@ -272,7 +272,7 @@ function fleetSection(r: RunResult): string[] {
 
 /** An ambiguous run's title: the culprit where one was found, and how many suspects could not be measured. */
 function ambiguousHeadline(r: RunResult): string {
-  const skipped = r.suspects.filter((s) => r.commits.some((c) => c.sha === s && c.verdict === 'skipped')).length;
+  const skipped = r.suspects.filter((s) => wasSkipped(r, s)).length;
   const n = r.suspects.length;
   const among = skipped === n
     ? `${n} commits that could not be measured`
@@ -284,15 +284,15 @@ function ambiguousHeadline(r: RunResult): string {
 }
 
 /** With --one-step, the part of the good→bad change the culprits leave to steps not looked for. */
-function oneStepRest(r: RunResult): string {
-  const ratios = r.culprits.map((c) => c.change.ratio);
-  const rest = unexplained(r.endpoints.change.ratio, ratios, r.threshold.value);
-  return rest ? ` Here ${unexplainedText(r.endpoints.change.ratio, ratios, rest)}.` : '';
+function oneStepRest(r: RunResult): string | undefined {
+  const rest = unexplainedText(r.endpoints.change.ratio, r.culprits.map((c) => c.change.ratio), r.threshold.value);
+  return rest && `Here ${rest}.`;
 }
 
 /** The decision rule, the confidence over the decisions actually made, and what it does not cover. */
 function howSure(r: RunResult): string[] {
   const d = r.decisions;
+  const rest = d.oneStep ? oneStepRest(r) : undefined;
   const out = [
     r.probe.deterministic
       ? 'One exact measurement of each commit (a deterministic probe): a commit is placed on the side of the step whose value it shares. ' +
@@ -319,13 +319,13 @@ function howSure(r: RunResult): string[] {
       d.oneStep
         ? 'One step was looked for (--one-step): each verdict asked only which side of the step a commit is on, so a further step elsewhere ' +
           'in the range, or beside a culprit, was not looked for. Without --one-step every step of at least the minimum further step is bisected.' +
-          oneStepRest(r)
+          (rest ? ` ${rest}` : '')
         : `A further step smaller than ${fmtPct(d.minStep)} of good between two measured commits is not looked for; one at least that large is missed at a ` +
           `measured commit with probability at most ${fmtPct(d.beta)} (a verdict line gives its own figure relative to the reference it found the commit like).`,
     );
   }
   // An exact probe has no confidence sentence to carry it.
-  if (r.probe.deterministic && d.oneStep && oneStepRest(r)) out.push(oneStepRest(r).trim());
+  if (r.probe.deterministic && rest) out.push(rest);
   const open = r.commits.filter((c) => c.unresolved);
   if (open.length) {
     out.push(

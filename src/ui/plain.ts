@@ -13,7 +13,7 @@ import { vanishedText } from '../report/vanished.js';
 import { whyAgain } from '../report/open-question.js';
 import { DriftBlocks, driftText, speedDrift } from '../report/speed-drift.js';
 import { quieterCpu, quieterCpuText, RunTimes } from '../report/quieter-cpu.js';
-import { unexplained, unexplainedText } from '../report/one-step.js';
+import { unexplainedText } from '../report/one-step.js';
 import { costSummary } from '../report/cost.js';
 import type { RunCost } from '../run-cost.js';
 
@@ -181,8 +181,8 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
           );
         }
         const ratios = outcome.culprits.map((c) => c.ratio);
-        const rest = oneStep ? unexplained(ep.ratio, ratios, outcome.threshold) : undefined;
-        if (rest) write(`note: ${unexplainedText(ep.ratio, ratios, rest)}`);
+        const rest = oneStep ? unexplainedText(ep.ratio, ratios, outcome.threshold) : undefined;
+        if (rest) write(`note: ${rest}`);
         for (const v of outcome.vanished ?? []) write(`note: ${vanishedText({ ...v, ci: v.ratioCi }, outcome.threshold)}`);
         const moved = speedDrift(drift.blocks);
         if (moved) {

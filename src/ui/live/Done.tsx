@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { ambiguousText, fmtP, fmtRatio, fmtValue, measuredBeside, short } from '../../report/format.js';
-import { unexplained, unexplainedText } from '../../report/one-step.js';
+import { unexplainedText } from '../../report/one-step.js';
 import { termText } from '../../report/escape.js';
 import { undecidedText } from '../../report/noise.js';
 import { costSummary } from '../../report/cost.js';
@@ -24,7 +24,7 @@ export function Done({ s }: { s: ViewState }) {
   if (!outcome) return null;
   const unit = s.metric.unit;
   const ratios = outcome.culprits.map((c) => c.ratio);
-  const rest = s.oneStep ? unexplained(outcome.endpoints.ratio, ratios, outcome.threshold) : undefined;
+  const rest = s.oneStep ? unexplainedText(outcome.endpoints.ratio, ratios, outcome.threshold) : undefined;
   return (
     <Box flexDirection="column">
       {outcome.status === 'no-regression' ? (
@@ -73,7 +73,7 @@ export function Done({ s }: { s: ViewState }) {
           <Text color="green">improvement</Text> {improvementText(m, s.metric.better)}
         </Text>
       ))}
-      {rest ? <Text>note: {unexplainedText(outcome.endpoints.ratio, ratios, rest)}</Text> : null}
+      {rest ? <Text>note: {rest}</Text> : null}
       {s.quieterCpu ? <Text>note: {quieterCpuText(s.quieterCpu)}</Text> : null}
       {s.cost ? <Text>cost: {costSummary(s.cost)}</Text> : null}
       <Text>writeup: {termText(s.reportFile ?? '')}</Text>
