@@ -240,7 +240,7 @@ export interface NoiseReport {
    * The smallest further step looked for beside a commit (not with --one-step), and what sets it: the
    * threshold, an eighth of the good→bad change, or what this noise resolves in about ten samples.
    */
-  minStep?: { value: number; source: 'threshold' | 'change' | 'noise' };
+  minStep?: { value: number; source: 'threshold' | 'change' | 'noise'; sideFirst?: true };
 }
 
 /** Drift checks (src/harness/drivers/drift-run.ts): progress lines, the measured series, each step found, the end. */

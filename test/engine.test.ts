@@ -194,6 +194,25 @@ describe('verdict rule', () => {
     );
     expect(decide(near)).toBe('bad');
   });
+  it('side first, places a commit near one reference without proving it like it, and says what it left open', () => {
+    const noisy = (level: number, n: number, seed: number) => {
+      const rng = seededRng(seed);
+      return Array.from({ length: n }, () => level * (1 + 0.2 * (rng() - 0.5)));
+    };
+    const at = (level: number, sideFirst: boolean) =>
+      factsOf(
+        rel(noisy(100, 12, 1), noisy(level, 4, 2)),
+        rel(noisy(140, 12, 3), noisy(level, 4, 2)),
+        { ...levels, ...(sideFirst ? { sideFirst } : {}) },
+      );
+    // 4 samples at 20% noise cannot rule out a further 5% step beside good: the lenient question waits.
+    expect(decide(at(102, false))).toBeUndefined();
+    const near = at(102, true);
+    expect(decide(near)).toBe('good');
+    expect(near.openLo).toBeGreaterThan(levels.minStep);
+    // A third of the way to bad is not near enough to place without the proof.
+    expect(decide(at(113, true))).toBeUndefined();
+  });
   it('decides by the nearer side when the references are closer than two minimum steps', () => {
     // An earlier chance verdict left references 2% apart: no step worth finding lies between them.
     const f = factsOf(
@@ -480,6 +499,46 @@ describe('bisect engine on simulated noisy histories', () => {
       }
       expect(r.outcome.verdicts.some((v) => v.reason?.startsWith('nearer'))).toBe(true);
     }
+  });
+
+  it('goes side first on a step large against the noise, and looks for a further step at the located step\'s ends', () => {
+    // +40% at 3% noise: 4 thresholds and 5 times the noise, so a commit's side shows in a few samples.
+    let shortcuts = 0;
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const r = simulateBisect({ n: 64, steps: [{ at: 23, size: 0.4 }], noise: 'lognormal', cv: 0.03 }, seed);
+      expect(r.culpritIdx).toEqual([23]);
+      expect(r.outcome.sideFirst).toBeDefined();
+      const checks = r.outcome.verdicts.filter((v) => v.reason?.startsWith('checked as'));
+      expect(checks).toHaveLength(r.outcome.sideFirst!.checks);
+      // A side left open by a verdict is checked once the step is located; with none left open, nothing is.
+      const open = r.outcome.verdicts.filter((v) => v.unresolved && !v.reason?.startsWith('checked'));
+      shortcuts += open.length;
+      if (!open.length) expect(checks).toEqual([]);
+      for (const v of checks) expect(v.reason).toMatch(/no further step beyond it$/);
+    }
+    expect(shortcuts).toBeGreaterThan(0);
+    // Small against the noise, the same step is not: every verdict answers the lenient question itself.
+    const noisy = simulateBisect({ n: 64, steps: [{ at: 23, size: 0.4 }], noise: 'lognormal', cv: 0.15 }, 1);
+    expect(noisy.outcome.sideFirst).toBeUndefined();
+  });
+
+  it('finds the smaller of two steps where side-first verdicts passed it, by checking the located step\'s parent', () => {
+    // +8% at 12, then +40% at 44: the first verdicts sit a fifth of the way from good, close enough to
+    // be placed good without ruling out the +8% step; the check of 44's parent against good finds it.
+    let found = 0;
+    let byCheck = 0;
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const r = simulateBisect({ n: 64, steps: [{ at: 12, size: 0.08 }, { at: 44, size: 0.4 }], noise: 'lognormal', cv: 0.03 }, seed);
+      expect(r.outcome.culprits.map((c) => c.sha)).toContain(shaOf(44));
+      if (r.culpritIdx.includes(12)) found++;
+      const check = r.outcome.verdicts.find((v) => v.reason?.startsWith(`checked as the parent of ${shaOf(44)}`));
+      if (check?.reason?.endsWith('is bisected')) {
+        byCheck++;
+        expect(r.culpritIdx).toEqual([12, 44]);
+      }
+    }
+    expect(found).toBe(6);
+    expect(byCheck).toBeGreaterThanOrEqual(3);
   });
 
   it('finds both steps of +8% then +26% on a 100-commit history without an inconclusive verdict', () => {

@@ -24,6 +24,8 @@ describe('what the noise will cost', () => {
     const like = samplesForLike(large);
     expect(like).toBeGreaterThan(samplesFor(large.delta, large));
     expect(forecast(large).samplesForThisStep).toBe(like);
+    // Side first, a commit clearly on one side is not asked the lenient question: the strict half is left.
+    expect(forecast({ ...large, sideFirst: true }).samplesForThisStep).toBe(samplesFor(large.delta, large));
   });
 
   it('a large step at low noise costs the fewest samples that can decide', () => {

@@ -59,6 +59,11 @@ describe('noise lines', () => {
     expect(step({ value: 0.05, source: 'threshold' })).toMatch(/^further steps: one of 5\.0% or more .*\(the threshold\)/);
     expect(step({ value: 0.21, source: 'noise' })).toMatch(/\(the smallest step about ten samples a commit resolve at 30\.0% noise a sample\)/);
     expect(step(undefined)).toBeUndefined();
+    // Side first: not beside each commit, but at the located step's ends.
+    expect(step({ value: 0.239, source: 'change', sideFirst: true })).toBe(
+      'further steps: one of 23.9% or more is looked for (an eighth of this +191.0% step); this step is large against the ' +
+        "noise, so a commit clearly on one side is placed in a few samples, and a further step at the located step's ends",
+    );
   });
 
   it('gives the time for the verdicts to come, none when no run was timed, and whose timing a replayed one is', () => {

@@ -78,6 +78,20 @@ describe('a step the search closed on that is not there beside its parent', () =
     expect(renderWriteup(r, x)).not.toContain('first closed on');
   });
 
+  it('says in the writeup where side-first verdicts left a further step to the located step\'s ends', () => {
+    const r = hostileResult();
+    const x = { meta: hostileMeta(), samples: () => [1, 2, 3] };
+    const open = r.commits.map((c) => (c.verdict === 'good' ? { ...c, unresolved: 0.08 } : c));
+    const sideFirst = { ...r, commits: open, decisions: { ...r.decisions, sideFirst: { checks: 1, beta: 0.01 } } };
+    const text = renderWriteup(sideFirst, x);
+    expect(text).toContain('placed a commit that sat within a quarter of the way from a reference');
+    expect(text).toContain('(1 such check, each missing a further step of the minimum with probability at most 1.0%)');
+    expect(text).toMatch(/At 1 commit\(s\) a verdict left a further step .* up to 8\.0%\); it was looked for at the located step's ends instead\./);
+    const plain = renderWriteup({ ...r, commits: open }, x);
+    expect(plain).not.toContain('such check');
+    expect(plain).toContain('the estimates gave no hint of one');
+  });
+
   it('is told in the comment on the culprit', () => {
     const r = hostileResult();
     const links = { serverUrl: 'https://github.com', owner: 'o', repo: 'r' };

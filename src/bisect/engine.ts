@@ -57,6 +57,22 @@ const DEFAULT_BETA = 0.05;
  */
 const FRESH_AT_FIRST_LOOK = 1;
 /**
+ * Verdicts go side first (BisectEngine.sideFirst) where the good→bad change is at least this many
+ * thresholds and this many times the noise a sample. In bench/accuracy.ts that costs a 25% step
+ * 15–45% fewer probe runs at 3% noise (30% at 9%), and two-step histories 0–8% more, with as many
+ * found. Steps of 8% (2 thresholds) stay as they were: there a verdict taken on a few samples was
+ * misjudged often enough that searching again past it broke the bound on commits built.
+ */
+const SIDE_FIRST_THRESHOLDS = 4;
+const SIDE_FIRST_NOISES = 3;
+/**
+ * An end check asks at once what the lenient question asks at every commit of the search it covers,
+ * so it asks at a fifth of that level: one question at β missed the +8% step of an 8% + 40% history
+ * that the verdicts at three commits near it find, and two-step histories lost 0.5–2.5 points in
+ * bench/accuracy.ts; at β/5 about half of that, for 1–4% more probe runs there.
+ */
+const END_CHECK_BETA_SHARE = 5;
+/**
  * Jobs on a fleet are sized for one look at 1.5 times the endpoints' noise (MAD / median understates
  * the spread of skewed and bimodal noise): in simulation that keeps an 8% step at 3% noise to about
  * one round more than the k-ary search needs (bench/fleet.ts).
@@ -130,6 +146,21 @@ interface Search {
   range: Bitset;
   /** Reopened once already (`reopenIfVanished`): it is not reopened again. */
   reopened?: boolean;
+  /** The good reference the search started from. */
+  from: string;
+  /** A verdict of this search left a further step open towards its good / bad reference. */
+  openBelow?: boolean;
+  openAbove?: boolean;
+}
+
+/**
+ * A located step's end measured against its search's end on that side (the parent against the good end,
+ * the culprit against the bad one): unlike it, a further step lies beyond, and is bisected.
+ */
+interface EndCheck {
+  side: 'below' | 'above';
+  culprit: number;
+  search: Search;
 }
 
 interface Trial {
@@ -159,6 +190,7 @@ interface Trial {
   done?: boolean;
   /** The side a decided verdict trial puts its target on (the lean, for an inconclusive one). */
   effective?: Side;
+  check?: EndCheck;
 }
 
 /**
@@ -192,6 +224,8 @@ export class BisectEngine {
   private decisions = 0;
   private readonly verdicts: CommitVerdict[] = [];
   private readonly searches: Search[] = [];
+  private readonly checks: EndCheck[] = [];
+  private endChecks = 0;
   /** Located steps; `doubted`: its figures were not from samples taken side by side when it was measured again. */
   private readonly found: { sha: number; search: Search; confirmed?: boolean; doubted?: boolean }[] = [];
   /** Steps a search closed on that measured beside their parent showed no step of the threshold. */
@@ -259,6 +293,7 @@ export class BisectEngine {
       minStep: this.minStep!,
       beta: this.beta,
       ...(this.opts.oneStep ? { oneStep: true } : {}),
+      ...(this.sideFirst ? { sideFirst: true } : {}),
       verdicts: Math.max(1, planned - this.decisions),
       secondsPerRun,
       secondsPerBuild,
@@ -483,6 +518,13 @@ export class BisectEngine {
   /** The target could not be built or measured: skip it, as `git bisect skip` does. */
   skip(reason: string): void {
     const t = this.trial;
+    if (t?.check) {
+      // A located step's end that measured before and cannot now: the check is not made.
+      this.decisions--;
+      this.endChecks--;
+      this.trial = undefined;
+      return;
+    }
     if (!t || t.purpose !== 'verdict' || !t.search) throw new Error('only a commit inside the range can be skipped');
     t.search.skipped.add(this.graph.index.get(t.target)!);
     this.verdicts.push({ sha: t.target, verdict: 'skipped', refs: t.refs, samples: 0, reason });
@@ -796,7 +838,7 @@ export class BisectEngine {
     candidates.and(this.graph.ancestors[badIndex]);
     const range = candidates.clone();
     const [lo, hi, top] = [this.good, this.bad, badIndex];
-    this.searches.push({ candidates, bad: badIndex, lo, hi, skipped: new Set(), top, range });
+    this.searches.push({ candidates, bad: badIndex, lo, hi, skipped: new Set(), top, range, from: lo });
   }
 
   /**
@@ -844,7 +886,8 @@ export class BisectEngine {
    */
   private decideVerdict(t: Trial, apply: boolean): void {
     const [loRef, hiRef] = t.refs;
-    const target = t.samples.get(t.target) ?? [];
+    const own = t.check ? this.refSamples(t.target, t) : { values: t.samples.get(t.target) ?? [], pooled: false };
+    const target = own.values;
     let lo = this.refSamples(loRef, t);
     let hi = this.refSamples(hiRef, t);
     let beyond: { vsGood: number; vsBad: number } | undefined;
@@ -872,12 +915,13 @@ export class BisectEngine {
     this.budget.spend(alpha);
     const levels: VerdictLevels = {
       alpha,
-      beta: this.beta,
+      beta: t.check ? this.beta / END_CHECK_BETA_SHARE : this.beta,
       threshold: this.threshold!,
       minStep: this.minStep!,
       minStepHi: this.minStepTowardsBad(hiScale, span),
       settled: t.look >= 2,
       oneStep: !!this.opts.oneStep,
+      ...(this.sideFirst && !t.check ? { sideFirst: true } : {}),
       firstOfSeveral: t.look === 0 && !this.isFinalLook(t),
     };
     const facts = factsOf(vsLo, vsHi, levels);
@@ -933,7 +977,9 @@ export class BisectEngine {
       // With one step looked for no further step was, of any size.
       ...(levels.oneStep ? {} : { minStep: verdict === 'bad' ? levels.minStepHi! / ownUnit : levels.minStep }),
       ...(unresolved ? { unresolved } : {}),
-      ...(t.again
+      ...(t.check
+        ? { reason: endCheckReason(t.check, verdict ?? leaning!, this.graph.shas[t.check.culprit]) }
+        : t.again
         ? { reason: 'measured again, afresh: its first trial left it unlike both references' }
         : verdict && verdict !== 'between' && byNearness(facts)
           ? { reason: nearnessReason(verdict, !!levels.oneStep) }
@@ -944,7 +990,70 @@ export class BisectEngine {
     if (this.trial === t) this.trial = undefined;
     t.done = true;
     t.effective = verdict ?? leaning!;
-    if (apply) this.applyVerdict(t.search!, t.target, t.effective);
+    if (apply) {
+      if (t.check) this.applyCheck(t.check, t.effective);
+      else {
+        if (unresolved && this.sideFirst) t.search![verdict === 'good' ? 'openBelow' : 'openAbove'] = true;
+        this.applyVerdict(t.search!, t.target, t.effective);
+      }
+    }
+  }
+
+  /**
+   * Verdicts place a commit clearly on one side without proving it like that side's reference
+   * (VerdictLevels.sideFirst) where the good→bad change is large against both the threshold and the
+   * noise: a commit's side then shows in a few samples, and a side misjudged shows at the located
+   * step's ends (EndCheck). Not on a fleet, where a further search costs rounds of builds.
+   */
+  get sideFirst(): boolean {
+    const { oneStep, deterministic, width = 1 } = this.opts;
+    if (oneStep || deterministic || width > 1 || this.threshold === undefined) return false;
+    return this.delta >= Math.max(SIDE_FIRST_THRESHOLDS * this.threshold, SIDE_FIRST_NOISES * this.noise);
+  }
+
+  /** The trial of an end check, if the end is not the search's own (a step right after its good end). */
+  private checkTrial(c: EndCheck): Trial | undefined {
+    const f = this.finding(c.culprit, c.search);
+    const culprit = this.graph.shas[c.culprit];
+    const top = this.graph.shas[c.search.top];
+    if (c.side === 'below' ? f.before === c.search.from : culprit === top) return undefined;
+    const [target, refs] = c.side === 'below' ? [f.before, [c.search.from, culprit]] : [culprit, [f.before, top]];
+    const t = this.newTrial(target, refs, 'verdict');
+    t.check = c;
+    this.endChecks++;
+    // Every sample the commit has counts, as a reference's do: a located step's ends were measured already.
+    const earlier = this.samplesOf(target, LOCAL).length;
+    t.looks = looks(Math.max(1, t.looks[0] - earlier), this.maxSamples);
+    return t;
+  }
+
+  /**
+   * A further step beyond the located one's end: the end is unlike the search's end on that side
+   * ('between'), or like the located step's other end (then the located step was reached through a
+   * verdict that misjudged a side, and the step lies beyond). Bisected as a search of its own.
+   */
+  private applyCheck(c: EndCheck, effective: Side): void {
+    if (effective !== 'between' && effective !== (c.side === 'below' ? 'bad' : 'good')) return;
+    const s = c.search;
+    const g = this.graph;
+    if (c.side === 'below') {
+      const p = g.index.get(this.finding(c.culprit, s).before)!;
+      const candidates = s.range.clone();
+      candidates.and(g.ancestors[p]);
+      const from = g.index.get(s.from);
+      if (from !== undefined) candidates.andNot(g.ancestors[from]);
+      this.searches.push({
+        candidates, bad: p, lo: s.from, hi: g.shas[p], skipped: new Set(s.skipped), top: p,
+        range: candidates.clone(), from: s.from,
+      });
+    } else {
+      const candidates = s.range.clone();
+      candidates.andNot(g.ancestors[c.culprit]);
+      this.searches.push({
+        candidates, bad: s.top, lo: g.shas[c.culprit], hi: g.shas[s.top], skipped: new Set(s.skipped), top: s.top,
+        range: candidates.clone(), from: g.shas[c.culprit],
+      });
+    }
   }
 
   /**
@@ -961,6 +1070,7 @@ export class BisectEngine {
     this.replaced.set(t.index, t.target);
     t.done = true;
     this.trial = this.newTrial(t.target, t.refs, 'verdict', t.search, false, true);
+    this.trial.check = t.check;
   }
 
   /** What a verdict says about the search: the culprit is after a good commit, at or before a bad one. */
@@ -982,13 +1092,14 @@ export class BisectEngine {
       // Between two steps: bisect both sides, each against its own references.
       older = {
         candidates: s.candidates.clone(), bad: x, lo: s.lo, hi: target, skipped: new Set(s.skipped), top: x,
-        range: s.range.clone(), reopened: s.reopened,
+        range: s.range.clone(), reopened: s.reopened, from: s.lo,
       };
       older.candidates.and(this.graph.ancestors[x]);
       older.range.and(this.graph.ancestors[x]);
       s.candidates.andNot(this.graph.ancestors[x]);
       s.range.andNot(this.graph.ancestors[x]);
       s.lo = target;
+      s.from = target;
       this.searches.push(older);
     }
     const verdict = lastVerdictOf(this.verdicts, target);
@@ -1076,7 +1187,9 @@ export class BisectEngine {
     const descends = candidates.toArray().every((c) => this.graph.ancestors[c].has(f.sha));
     const [lo, hi] = [descends ? finding.sha : s.lo, this.graph.shas[s.top]];
     const skipped = new Set(s.skipped);
-    this.searches.push({ candidates, bad: s.top, lo, hi, skipped, top: s.top, range: s.range.clone(), reopened: true });
+    this.searches.push({
+      candidates, bad: s.top, lo, hi, skipped, top: s.top, range: s.range.clone(), reopened: true, from: lo,
+    });
   }
 
   /** The search's next commit among `candidates`: never its bad commit, nor one that was skipped. */
@@ -1085,7 +1198,14 @@ export class BisectEngine {
   }
 
   private startNextTrial(): void {
-    while (this.searches.length) {
+    for (;;) {
+      const c = this.checks.shift();
+      if (c) {
+        this.trial = this.checkTrial(c);
+        if (this.trial) return;
+        continue;
+      }
+      if (!this.searches.length) break;
       const s = this.searches[this.searches.length - 1];
       const next = this.midpointOf(s.candidates, s.bad, s.skipped);
       if (next !== undefined) {
@@ -1094,8 +1214,13 @@ export class BisectEngine {
       }
       this.searches.pop();
       const left = s.candidates.toArray();
-      if (left.length === 1) this.found.push({ sha: s.bad, search: s });
-      else for (const i of left) this.suspects.add(i);
+      if (left.length === 1) {
+        this.found.push({ sha: s.bad, search: s });
+        // Only a side a verdict left open is checked: elsewhere its verdicts ruled a further step out.
+        // Out of time (--budget), no further search starts.
+        if (s.openBelow && !this.hurried) this.checks.push({ side: 'below', culprit: s.bad, search: s });
+        if (s.openAbove && !this.hurried) this.checks.push({ side: 'above', culprit: s.bad, search: s });
+      } else for (const i of left) this.suspects.add(i);
     }
     const unsure = this.opts.deterministic
       ? undefined
@@ -1250,6 +1375,7 @@ export class BisectEngine {
       minStep: this.minStep ?? this.threshold!,
       beta: this.beta,
       oneStep: !!this.opts.oneStep,
+      ...(this.sideFirst ? { sideFirst: { checks: this.endChecks, beta: this.beta / END_CHECK_BETA_SHARE } } : {}),
       alpha: this.perComparisonAlpha,
       confidence: this.confidence,
       decisions: this.decisions - this.unmade,
@@ -1271,6 +1397,13 @@ function openQuestion(
   if (kind === 'towards-good') return { kind: 'further-step', towards: 'good', minStep: l.minStep, ...est };
   if (kind === 'towards-bad') return { kind: 'further-step', towards: 'bad', minStep: l.minStepHi! / hiScale, ...est };
   return { kind, ...est };
+}
+
+/** What an end check's verdict says of the located step at `culprit`. */
+function endCheckReason(c: EndCheck, side: Side, culprit: string): string {
+  const end = c.side === 'below' ? `the parent of ${culprit.slice(0, 10)}, against the good end of its search` : `${culprit.slice(0, 10)} against the bad end of its search`;
+  const further = side === 'between' || side === (c.side === 'below' ? 'bad' : 'good');
+  return `checked as ${end}: ${further ? 'a further step lies beyond it, and is bisected' : 'no further step beyond it'}`;
 }
 
 /** Why a verdict chosen by nearness stands (decide in src/bisect/verdict.ts). */

@@ -23,6 +23,8 @@ export interface ForecastInput {
   beta: number;
   /** --one-step: no verdict asks whether a further step hides beside it. */
   oneStep?: boolean;
+  /** Verdicts go side first (BisectEngine.sideFirst): a commit clearly on one side is not asked either. */
+  sideFirst?: boolean;
   /** Verdicts still to make. */
   verdicts: number;
   secondsPerRun: number;
@@ -72,7 +74,7 @@ export function samplesForLike(i: Pick<ForecastInput, 'cv' | 'minStep' | 'beta'>
 
 export function forecast(i: ForecastInput): Forecast {
   const clamp = (n: number) => Math.min(i.maxSamples, Math.max(i.minSamples, n));
-  const like = i.oneStep ? 0 : samplesForLike(i);
+  const like = i.oneStep || i.sideFirst ? 0 : samplesForLike(i);
   const samplesFor5pct = samplesFor(0.05, i);
   const samplesForThisStep = Math.max(samplesFor(i.delta, i), like);
   const n = clamp(samplesForThisStep);

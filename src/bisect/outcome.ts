@@ -144,6 +144,12 @@ export interface Outcome {
   beta: number;
   /** One step was looked for (--one-step): no further step was looked for at all. */
   oneStep: boolean;
+  /**
+   * Verdicts went side first (the change was large against the threshold and the noise): a further
+   * step a verdict left open was looked for once, at the located step's ends, in `checks` comparisons
+   * that each miss one of at least minStep with probability at most `beta`.
+   */
+  sideFirst?: { checks: number; beta: number };
   /** The error rate of a typical decision's last look (for reference; each decision has its own). */
   alpha: number;
   /** Requested family-wise confidence, held however many decisions the search made. */

@@ -56,7 +56,18 @@ export interface VerdictLevels {
    * against the step, the lenient question is most of a verdict's cost (bench/README.md).
    */
   oneStep?: boolean;
+  /**
+   * Side first: a commit within a quarter of the way from a reference (point estimates), and not shown
+   * farther from it than half the threshold, counts as like it without the lenient proof. Used where the
+   * change is large against the noise, so that a commit's side shows in a few samples; what such a
+   * verdict leaves open (`openLo`/`openHi`) is asked once of the located step's ends instead
+   * (EndCheck in src/bisect/engine.ts), not at every commit.
+   */
+  sideFirst?: boolean;
 }
+
+/** How near a reference a commit must sit to be like it side first (VerdictLevels.sideFirst). */
+const SIDE_FIRST_NEAR = 0.25;
 
 /** What a look shows of the commit against its references. */
 export interface Facts {
@@ -126,8 +137,13 @@ export function factsOf(vsLo: Relative, vsHi: Relative, l: VerdictLevels): Facts
   const stepHi = l.minStepHi ?? l.minStep;
   const upLo = vsLo.worseAtMost(l.beta);
   const downHi = -vsHi.worseAtLeast(l.beta);
+  const farAboveLo = vsLo.worseAtLeast(l.alpha) > l.threshold / 2;
+  const farBelowHi = vsHi.worseAtMost(l.alpha) < -l.threshold / 2;
+  const position = positionOf(vsLo.worse, vsHi.worse);
   const provenLo = !!l.oneStep || upLo < l.minStep;
   const provenHi = !!l.oneStep || downHi < stepHi;
+  const nearLo = !!l.sideFirst && !farAboveLo && position <= SIDE_FIRST_NEAR;
+  const nearHi = !!l.sideFirst && !farBelowHi && position >= 1 - SIDE_FIRST_NEAR;
   const quietLo = !!l.settled && vsLo.worse < l.minStep / 2;
   const quietHi = !!l.settled && -vsHi.worse < stepHi / 2;
   const aboveLo = vsLo.worseAtLeast(l.alpha) > 0 || (vsLo.worseAtLeast(l.beta) > 0 && vsLo.worse >= l.minStep);
@@ -135,16 +151,16 @@ export function factsOf(vsLo: Relative, vsHi: Relative, l: VerdictLevels): Facts
   return {
     worseThanLo: vsLo.worseAtLeast(l.alpha) > 0,
     betterThanHi: vsHi.worseAtMost(l.alpha) < 0,
-    farAboveLo: vsLo.worseAtLeast(l.alpha) > l.threshold / 2,
-    farBelowHi: vsHi.worseAtMost(l.alpha) < -l.threshold / 2,
-    likeLo: provenLo || quietLo,
-    likeHi: provenHi || quietHi,
+    farAboveLo,
+    farBelowHi,
+    likeLo: provenLo || quietLo || nearLo,
+    likeHi: provenHi || quietHi || nearHi,
     openLo: provenLo ? 0 : upLo,
     openHi: provenHi ? 0 : downHi,
     // With one step looked for, a last look leans by nearness alone: it never splits the search.
     aboveLo: !l.oneStep && aboveLo,
     belowHi: !l.oneStep && belowHi,
-    position: positionOf(vsLo.worse, vsHi.worse),
+    position,
     // With one step looked for, "like" is given, so nearness alone would decide every look unmeasured.
     close: !l.oneStep && Math.abs(vsLo.worse - vsHi.worse) < l.minStep + stepHi,
     betweenWaits: !!l.firstOfSeveral,

@@ -83,7 +83,10 @@ function minStepLine(m: NonNullable<NoiseReport['minStep']>, n: NoiseReport, bet
     change: `an eighth of this ${fmtChange(n.delta, better)} step`,
     noise: `the smallest step about ten samples a commit resolve at ${fmtPct(n.cv)} noise a sample`,
   }[m.source];
-  return `further steps: one of ${fmtPct(m.value)} or more is looked for beside each commit (${why}); a smaller one is not bisected`;
+  return m.sideFirst
+    ? `further steps: one of ${fmtPct(m.value)} or more is looked for (${why}); this step is large against the noise, so a ` +
+        'commit clearly on one side is placed in a few samples, and a further step at the located step\'s ends'
+    : `further steps: one of ${fmtPct(m.value)} or more is looked for beside each commit (${why}); a smaller one is not bisected`;
 }
 
 /**

@@ -113,8 +113,12 @@ export interface RunResult {
    * verdicts are all right with probability at least 1 − alphaSpent. A further step smaller than
    * minStep between two measured commits is not looked for; one of at least minStep is missed at a
    * commit with probability at most beta. With oneStep (--one-step) no further step was looked for.
+   * With sideFirst a verdict could place a commit on a side without ruling out a further step beside
+   * it; such steps were looked for at the located steps' ends instead (Outcome.sideFirst).
    */
-  decisions: { count: number; alphaSpent: number; minStep: number; beta: number; oneStep?: true };
+  decisions: {
+    count: number; alphaSpent: number; minStep: number; beta: number; oneStep?: true; sideFirst?: Outcome['sideFirst'];
+  };
   /** What the endpoints' noise implied, and how busy the machine was (see the noise event). */
   noise?: NoiseReport;
   /**
@@ -286,6 +290,7 @@ export function buildResult(i: ResultInput): RunResult {
       minStep: outcome.minStep,
       beta: outcome.beta,
       ...(outcome.oneStep ? { oneStep: true as const } : {}),
+      ...(outcome.sideFirst ? { sideFirst: outcome.sideFirst } : {}),
     },
     ...(i.noise ? { noise: i.noise } : {}),
     minorSteps: outcome.minorSteps.map((f) => located(f, outcome.confidence)),

@@ -289,6 +289,17 @@ function oneStepRest(r: RunResult): string | undefined {
   return rest && `Here ${rest}.`;
 }
 
+/** How side-first verdicts still look for a further step (BisectEngine.sideFirst). */
+function sideFirstText({ checks, beta }: { checks: number; beta: number }): string {
+  return (
+    'This change is large against the threshold and the noise, so a verdict placed a commit that sat within a quarter of the way ' +
+    'from a reference (and not shown farther from it than half the threshold) on that side without ruling out a further step ' +
+    'beside it. Where one did, the culprit\'s parent was measured against the good end of its search and the culprit against ' +
+    `the bad end (${checks} such check${checks === 1 ? '' : 's'}, each missing a further step of the minimum with probability ` +
+    `at most ${fmtPct(beta)}), and a further step was bisected where either differed.`
+  );
+}
+
 /** The decision rule, the confidence over the decisions actually made, and what it does not cover. */
 function howSure(r: RunResult): string[] {
   const d = r.decisions;
@@ -321,7 +332,8 @@ function howSure(r: RunResult): string[] {
           'in the range, or beside a culprit, was not looked for. Without --one-step every step of at least the minimum further step is bisected.' +
           (rest ? ` ${rest}` : '')
         : `A further step smaller than ${fmtPct(d.minStep)} of good between two measured commits is not looked for; one at least that large is missed at a ` +
-          `measured commit with probability at most ${fmtPct(d.beta)} (a verdict line gives its own figure relative to the reference it found the commit like).`,
+          `measured commit with probability at most ${fmtPct(d.beta)} (a verdict line gives its own figure relative to the reference it found the commit like).` +
+          (d.sideFirst ? ` ${sideFirstText(d.sideFirst)}` : ''),
     );
   }
   // An exact probe has no confidence sentence to carry it.
@@ -329,9 +341,11 @@ function howSure(r: RunResult): string[] {
   const open = r.commits.filter((c) => c.unresolved);
   if (open.length) {
     out.push(
-      `At ${open.length} commit(s) the noise left a further step on the commit's side not ruled out ` +
+      `At ${open.length} commit(s) ${d.sideFirst ? 'a verdict' : 'the noise'} left a further step on the commit's side not ruled out ` +
         `(${open.map((c) => `\`${short(c.sha)}\` up to ${fmtPct(c.unresolved!)}`).join(', ')}); ` +
-        'the estimates gave no hint of one, so the search went on without more samples.',
+        (d.sideFirst
+          ? 'it was looked for at the located step\'s ends instead.'
+          : 'the estimates gave no hint of one, so the search went on without more samples.'),
     );
   }
   const inconclusive = r.commits.filter((c) => c.verdict === 'inconclusive');

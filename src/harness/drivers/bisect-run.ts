@@ -457,6 +457,12 @@ async function noiseReport(
     ...(budgetNote ? { budget: budgetNote } : {}),
     ...(oneStepMinutes !== undefined ? { oneStepMinutes } : {}),
     // After --budget relaxed the engine: the noise's bound depends on the confidence.
-    ...(engine.minStepSource ? { minStep: { value: engine.minStep!, source: engine.minStepSource } } : {}),
+    ...(engine.minStepSource ? { minStep: minStepOf(engine) } : {}),
   };
+}
+
+/** The minimum further step the verdicts look for, what sets it, and whether verdicts go side first. */
+function minStepOf(engine: BisectEngine): NonNullable<NoiseReport['minStep']> {
+  const sideFirst = engine.sideFirst ? { sideFirst: true as const } : {};
+  return { value: engine.minStep!, source: engine.minStepSource!, ...sideFirst };
 }
