@@ -924,7 +924,7 @@ export class BisectEngine {
       ...(this.sideFirst && !t.check ? { sideFirst: true } : {}),
       firstOfSeveral: t.look === 0 && !this.isFinalLook(t),
     };
-    const facts = factsOf(vsLo, vsHi, levels);
+    const facts = t.check ? locatedStepGiven(factsOf(vsLo, vsHi, levels), t.check) : factsOf(vsLo, vsHi, levels);
     const supported = decide(facts);
     let verdict: Side | undefined = supported;
     // A verdict resting on the references' earlier samples stands only if this trial's fresh samples
@@ -1397,6 +1397,18 @@ function openQuestion(
   if (kind === 'towards-good') return { kind: 'further-step', towards: 'good', minStep: l.minStep, ...est };
   if (kind === 'towards-bad') return { kind: 'further-step', towards: 'bad', minStep: l.minStepHi! / hiScale, ...est };
   return { kind, ...est };
+}
+
+/**
+ * An end check's facts with what the search already showed of the located step taken as given: its
+ * parent better than the culprit, and by more than half the threshold (a step the side-by-side check
+ * then finds smaller is not searched past: reopenIfVanished). Left to ask is only the question of the
+ * further step: is this end like its search's end, or unlike it by more than half the threshold?
+ */
+function locatedStepGiven(f: Facts, c: EndCheck): Facts {
+  return c.side === 'below'
+    ? { ...f, betterThanHi: true, farBelowHi: true, belowHi: true, likeHi: false, close: false }
+    : { ...f, worseThanLo: true, farAboveLo: true, aboveLo: true, likeLo: false, close: false };
 }
 
 /** What an end check's verdict says of the located step at `culprit`. */
