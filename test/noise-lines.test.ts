@@ -62,7 +62,7 @@ describe('noise lines', () => {
     // Side first: not beside each commit, but at the located step's ends.
     expect(step({ value: 0.239, source: 'change', sideFirst: true })).toBe(
       'further steps: one of 23.9% or more is looked for (an eighth of this +191.0% step); this step is large against the ' +
-        "noise, so a commit clearly on one side is placed in a few samples, and a further step at the located step's ends",
+        "noise, so a commit clearly on one side is placed in a few samples, and a further step is looked for at the located step's ends",
     );
   });
 

@@ -84,9 +84,11 @@ describe('a step the search closed on that is not there beside its parent', () =
     const open = r.commits.map((c) => (c.verdict === 'good' ? { ...c, unresolved: 0.08 } : c));
     const sideFirst = { ...r, commits: open, decisions: { ...r.decisions, sideFirst: { checks: 1, beta: 0.01 } } };
     const text = renderWriteup(sideFirst, x);
-    expect(text).toContain('placed a commit that sat within a quarter of the way from a reference');
-    expect(text).toContain('(1 such check, each missing a further step of the minimum with probability at most 1.0%)');
-    expect(text).toMatch(/At 1 commit\(s\) a verdict left a further step .* up to 8\.0%\); it was looked for at the located step's ends instead\./);
+    expect(text).toContain('a verdict could place a commit that sat within a quarter of the way from a reference');
+    expect(text).toContain('(1 such check was made, each missing a further step of the minimum with probability at most 1.0%)');
+    expect(text).toMatch(/At 1 commit\(s\) a verdict left a further step .* up to 8\.0%\); where its search closed on a culprit, it was looked for at the located step's ends instead/);
+    const none = { ...sideFirst, decisions: { ...r.decisions, sideFirst: { checks: 0, beta: 0.01 } } };
+    expect(renderWriteup(none, x)).toContain('(none was needed here)');
     const plain = renderWriteup({ ...r, commits: open }, x);
     expect(plain).not.toContain('such check');
     expect(plain).toContain('the estimates gave no hint of one');

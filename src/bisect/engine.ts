@@ -226,6 +226,8 @@ export class BisectEngine {
   private readonly searches: Search[] = [];
   private readonly checks: EndCheck[] = [];
   private endChecks = 0;
+  /** Driven by rounds (nextRound), even of one job: verdicts are applied a round at a time there. */
+  private inRounds = false;
   /** Located steps; `doubted`: its figures were not from samples taken side by side when it was measured again. */
   private readonly found: { sha: number; search: Search; confirmed?: boolean; doubted?: boolean }[] = [];
   /** Steps a search closed on that measured beside their parent showed no step of the threshold. */
@@ -519,9 +521,11 @@ export class BisectEngine {
   skip(reason: string): void {
     const t = this.trial;
     if (t?.check) {
-      // A located step's end that measured before and cannot now: the check is not made.
+      // A located step's end that measured before and cannot now: the check is not made, and the result says so.
       this.decisions--;
       this.endChecks--;
+      const what = t.check.side === 'below' ? 'the culprit\'s parent against the good end' : 'the culprit against the bad end';
+      this.verdicts.push({ sha: t.target, verdict: 'skipped', refs: t.refs, samples: 0, reason: `${reason}; ${what} of its search was not checked` });
       this.trial = undefined;
       return;
     }
@@ -543,6 +547,7 @@ export class BisectEngine {
   nextRound(k: number): RoundStep {
     if (!Number.isInteger(k) || k < 1) throw new Error(`a round needs at least one machine, got ${k}`);
     if (this.inFlight.length) throw new Error('the last round was not recorded');
+    this.inRounds = true;
     const trials = this.outcome ? [] : this.planRound(k);
     if (this.outcome) return { type: 'done', outcome: this.outcome };
     this.inFlight = trials;
@@ -919,7 +924,8 @@ export class BisectEngine {
       threshold: this.threshold!,
       minStep: this.minStep!,
       minStepHi: this.minStepTowardsBad(hiScale, span),
-      settled: t.look >= 2,
+      // A check's "like" is shown at its own level, never taken from the estimate alone.
+      settled: t.look >= 2 && !t.check,
       oneStep: !!this.opts.oneStep,
       ...(this.sideFirst && !t.check ? { sideFirst: true } : {}),
       firstOfSeveral: t.look === 0 && !this.isFinalLook(t),
@@ -930,10 +936,11 @@ export class BisectEngine {
     // A verdict resting on the references' earlier samples stands only if this trial's fresh samples
     // alone put the commit on the same side of the midpoint (for a step on each side: unlike both by
     // half the threshold): if the machine changed speed since, they would not.
-    if (verdict && (lo.pooled || hi.pooled)) {
+    if (verdict && (lo.pooled || hi.pooled || own.pooled)) {
       const freshLo = t.samples.get(loRef) ?? [];
-      const g = this.rel(freshLo, target).worse;
-      const b = this.rel(t.samples.get(hiRef) ?? [], target, median(freshLo)).worse;
+      const freshTarget = t.samples.get(t.target) ?? [];
+      const g = this.rel(freshLo, freshTarget).worse;
+      const b = this.rel(t.samples.get(hiRef) ?? [], freshTarget, median(freshLo)).worse;
       const p = positionOf(g, b);
       const ok =
         verdict === 'between'
@@ -978,7 +985,7 @@ export class BisectEngine {
       ...(levels.oneStep ? {} : { minStep: verdict === 'bad' ? levels.minStepHi! / ownUnit : levels.minStep }),
       ...(unresolved ? { unresolved } : {}),
       ...(t.check
-        ? { reason: endCheckReason(t.check, verdict ?? leaning!, this.graph.shas[t.check.culprit]) }
+        ? { reason: endCheckReason(t.check, verdict ?? leaning!, this.graph.shas[t.check.culprit], !verdict) }
         : t.again
         ? { reason: 'measured again, afresh: its first trial left it unlike both references' }
         : verdict && verdict !== 'between' && byNearness(facts)
@@ -1007,12 +1014,13 @@ export class BisectEngine {
    */
   get sideFirst(): boolean {
     const { oneStep, deterministic, width = 1 } = this.opts;
-    if (oneStep || deterministic || width > 1 || this.threshold === undefined) return false;
+    if (oneStep || deterministic || width > 1 || this.inRounds || this.threshold === undefined) return false;
     return this.delta >= Math.max(SIDE_FIRST_THRESHOLDS * this.threshold, SIDE_FIRST_NOISES * this.noise);
   }
 
   /** The trial of an end check, if the end is not the search's own (a step right after its good end). */
   private checkTrial(c: EndCheck): Trial | undefined {
+    if (this.hurried) return undefined;
     const f = this.finding(c.culprit, c.search);
     const culprit = this.graph.shas[c.culprit];
     const top = this.graph.shas[c.search.top];
@@ -1033,11 +1041,15 @@ export class BisectEngine {
    * verdict that misjudged a side, and the step lies beyond). Bisected as a search of its own.
    */
   private applyCheck(c: EndCheck, effective: Side): void {
+    // Out of time (--budget): no further search starts.
+    if (this.hurried) return;
     if (effective !== 'between' && effective !== (c.side === 'below' ? 'bad' : 'good')) return;
     const s = c.search;
     const g = this.graph;
     if (c.side === 'below') {
-      const p = g.index.get(this.finding(c.culprit, s).before)!;
+      const p = g.index.get(this.finding(c.culprit, s).before);
+      // The culprit's parent is the good endpoint: nothing lies before it in the range.
+      if (p === undefined) return;
       const candidates = s.range.clone();
       candidates.and(g.ancestors[p]);
       const from = g.index.get(s.from);
@@ -1049,9 +1061,17 @@ export class BisectEngine {
     } else {
       const candidates = s.range.clone();
       candidates.andNot(g.ancestors[c.culprit]);
+      // Commits shown good stay good (as when a search is reopened), and across a merge the culprit is the
+      // good reference only for commits that descend from it.
+      for (const v of this.verdicts) {
+        const x = g.index.get(v.sha)!;
+        if (v.verdict === 'good' && s.range.has(x)) candidates.andNot(g.ancestors[x]);
+      }
+      if (!candidates.has(s.top)) return;
+      const lo = candidates.toArray().every((i) => g.ancestors[i].has(c.culprit)) ? g.shas[c.culprit] : s.from;
       this.searches.push({
-        candidates, bad: s.top, lo: g.shas[c.culprit], hi: g.shas[s.top], skipped: new Set(s.skipped), top: s.top,
-        range: candidates.clone(), from: g.shas[c.culprit],
+        candidates, bad: s.top, lo, hi: g.shas[s.top], skipped: new Set(s.skipped), top: s.top,
+        range: candidates.clone(), from: lo,
       });
     }
   }
@@ -1092,14 +1112,16 @@ export class BisectEngine {
       // Between two steps: bisect both sides, each against its own references.
       older = {
         candidates: s.candidates.clone(), bad: x, lo: s.lo, hi: target, skipped: new Set(s.skipped), top: x,
-        range: s.range.clone(), reopened: s.reopened, from: s.lo,
+        range: s.range.clone(), reopened: s.reopened, from: s.from, openBelow: s.openBelow,
       };
       older.candidates.and(this.graph.ancestors[x]);
       older.range.and(this.graph.ancestors[x]);
       s.candidates.andNot(this.graph.ancestors[x]);
       s.range.andNot(this.graph.ancestors[x]);
       s.lo = target;
+      // What a verdict left open towards the good end is now the older part's question.
       s.from = target;
+      s.openBelow = false;
       this.searches.push(older);
     }
     const verdict = lastVerdictOf(this.verdicts, target);
@@ -1412,10 +1434,11 @@ function locatedStepGiven(f: Facts, c: EndCheck): Facts {
 }
 
 /** What an end check's verdict says of the located step at `culprit`. */
-function endCheckReason(c: EndCheck, side: Side, culprit: string): string {
+function endCheckReason(c: EndCheck, side: Side, culprit: string, leaned: boolean): string {
   const end = c.side === 'below' ? `the parent of ${culprit.slice(0, 10)}, against the good end of its search` : `${culprit.slice(0, 10)} against the bad end of its search`;
   const further = side === 'between' || side === (c.side === 'below' ? 'bad' : 'good');
-  return `checked as ${end}: ${further ? 'a further step lies beyond it, and is bisected' : 'no further step beyond it'}`;
+  const said = further ? 'a further step lies beyond it, and is bisected' : 'no further step beyond it';
+  return `checked as ${end}: ${leaned ? `undecided at the most samples, it leans to: ${said}` : said}`;
 }
 
 /** Why a verdict chosen by nearness stands (decide in src/bisect/verdict.ts). */

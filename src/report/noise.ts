@@ -56,9 +56,10 @@ export function noiseLines(
     );
   }
   if (live && n.oneStepMinutes !== undefined && !n.replayed) {
+    const why = n.minStep?.sideFirst ? '' : ': most of this time goes to ruling out a further step beside each commit';
     out.push(
-      `--one-step would take about ${fmtDuration(n.oneStepMinutes * 60)} instead: most of this time goes to ruling out a further ` +
-        'step beside each commit; with it one step is looked for, as git bisect does, and others in the range are not found',
+      `--one-step would take about ${fmtDuration(n.oneStepMinutes * 60)} instead${why}; with it one step is looked for, ` +
+        'as git bisect does, and others in the range are not found',
     );
   }
   // A long forecast without a budget: say how to trade certainty for time, as the forecast is about to be waited out.
@@ -85,7 +86,7 @@ function minStepLine(m: NonNullable<NoiseReport['minStep']>, n: NoiseReport, bet
   }[m.source];
   return m.sideFirst
     ? `further steps: one of ${fmtPct(m.value)} or more is looked for (${why}); this step is large against the noise, so a ` +
-        'commit clearly on one side is placed in a few samples, and a further step at the located step\'s ends'
+        'commit clearly on one side is placed in a few samples, and a further step is looked for at the located step\'s ends'
     : `further steps: one of ${fmtPct(m.value)} or more is looked for beside each commit (${why}); a smaller one is not bisected`;
 }
 

@@ -291,12 +291,15 @@ function oneStepRest(r: RunResult): string | undefined {
 
 /** How side-first verdicts still look for a further step (BisectEngine.sideFirst). */
 function sideFirstText({ checks, beta }: { checks: number; beta: number }): string {
+  const made = checks
+    ? `${checks} such check${checks === 1 ? ' was' : 's were'} made, each missing a further step of the minimum with probability ` +
+      `at most ${fmtPct(beta)}`
+    : 'none was needed here';
   return (
-    'This change is large against the threshold and the noise, so a verdict placed a commit that sat within a quarter of the way ' +
-    'from a reference (and not shown farther from it than half the threshold) on that side without ruling out a further step ' +
-    'beside it. Where one did, the culprit\'s parent was measured against the good end of its search and the culprit against ' +
-    `the bad end (${checks} such check${checks === 1 ? '' : 's'}, each missing a further step of the minimum with probability ` +
-    `at most ${fmtPct(beta)}), and a further step was bisected where either differed.`
+    'This change is large against the threshold and the noise, so a verdict could place a commit that sat within a quarter of the ' +
+    'way from a reference (and not shown farther from it than half the threshold) on that side without ruling out a further step ' +
+    'beside it. Where one did, and its search closed on a culprit, the culprit\'s parent was measured against the good end of its ' +
+    `search and the culprit against the bad end, and a further step was bisected where either differed (${made}).`
   );
 }
 
@@ -344,7 +347,7 @@ function howSure(r: RunResult): string[] {
       `At ${open.length} commit(s) ${d.sideFirst ? 'a verdict' : 'the noise'} left a further step on the commit's side not ruled out ` +
         `(${open.map((c) => `\`${short(c.sha)}\` up to ${fmtPct(c.unresolved!)}`).join(', ')}); ` +
         (d.sideFirst
-          ? 'it was looked for at the located step\'s ends instead.'
+          ? 'where its search closed on a culprit, it was looked for at the located step\'s ends instead (above).'
           : 'the estimates gave no hint of one, so the search went on without more samples.'),
     );
   }
