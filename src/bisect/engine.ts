@@ -58,10 +58,11 @@ const DEFAULT_BETA = 0.05;
 const FRESH_AT_FIRST_LOOK = 1;
 /**
  * Verdicts go side first (BisectEngine.sideFirst) where the good→bad change is at least this many
- * thresholds and this many times the noise a sample. In bench/accuracy.ts that costs a 25% step
- * 15–45% fewer probe runs at 3% noise (30% at 9%), and two-step histories 0–8% more, with as many
- * found. Steps of 8% (2 thresholds) stay as they were: there a verdict taken on a few samples was
- * misjudged often enough that searching again past it broke the bound on commits built.
+ * thresholds and this many times the noise a sample. In simulation that costs a 25% step 17–25%
+ * fewer probe runs at 3% noise, a ×2 step at 9% 23–29% fewer, and two-step histories 2–10% more, with
+ * as many found (bench/README.md). Steps of 8% (2 thresholds) stay as they were: there a verdict
+ * taken on a few samples was misjudged often enough that searching again past it broke the bound on
+ * commits built.
  */
 const SIDE_FIRST_THRESHOLDS = 4;
 const SIDE_FIRST_NOISES = 3;
