@@ -517,6 +517,8 @@ describe('bisect engine on simulated noisy histories', () => {
       const sides = new Set(open.map((v) => (v.verdict === 'good' ? 'below' : 'above')));
       expect(checks).toHaveLength(sides.size);
       for (const v of checks) expect(v.reason).toMatch(/no further step beyond it$/);
+      // As every verdict, a check says what is left in question after it: nothing, where it found no further step.
+      for (const v of checks) expect(v.left).toBe(0);
     }
     expect(shortcuts).toBeGreaterThan(0);
     // Small against the noise, the same step is not: every verdict answers the lenient question itself.
@@ -550,7 +552,12 @@ describe('bisect engine on simulated noisy histories', () => {
     for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
       const r = simulateBisect({ n: 64, steps: [{ at: 20, size: 0.4 }, { at: 55, size: 0.08 }], noise: 'lognormal', cv: 0.03 }, seed);
       expect(r.culpritIdx).toEqual([20, 55]);
-      if (r.outcome.verdicts.some((v) => v.reason === `checked as ${shaOf(20)} against the bad end of its search: a further step lies beyond it, and is bisected`)) byCheck++;
+      const check = r.outcome.verdicts.find((v) => v.reason === `checked as ${shaOf(20)} against the bad end of its search: a further step lies beyond it, and is bisected`);
+      if (check) {
+        byCheck++;
+        // The commits after 20 are in question again, up to bad.
+        expect(check.left).toBeGreaterThan(1);
+      }
     }
     expect(byCheck).toBeGreaterThanOrEqual(3);
   });

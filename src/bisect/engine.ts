@@ -999,7 +999,11 @@ export class BisectEngine {
     t.done = true;
     t.effective = verdict ?? leaning!;
     if (apply) {
-      if (t.check) this.applyCheck(t.check, t.effective);
+      if (t.check) {
+        const left = this.applyCheck(t.check, t.effective);
+        const v = lastVerdictOf(this.verdicts, t.target);
+        if (v) v.left = left;
+      }
       else {
         if (unresolved && this.sideFirst) t.search![verdict === 'good' ? 'openBelow' : 'openAbove'] = true;
         this.applyVerdict(t.search!, t.target, t.effective);
@@ -1041,16 +1045,16 @@ export class BisectEngine {
    * ('between'), or like the located step's other end (then the located step was reached through a
    * verdict that misjudged a side, and the step lies beyond). Bisected as a search of its own.
    */
-  private applyCheck(c: EndCheck, effective: Side): void {
+  private applyCheck(c: EndCheck, effective: Side): number {
     // Out of time (--budget): no further search starts.
-    if (this.hurried) return;
-    if (effective !== 'between' && effective !== (c.side === 'below' ? 'bad' : 'good')) return;
+    if (this.hurried) return 0;
+    if (effective !== 'between' && effective !== (c.side === 'below' ? 'bad' : 'good')) return 0;
     const s = c.search;
     const g = this.graph;
     if (c.side === 'below') {
       const p = g.index.get(this.finding(c.culprit, s).before);
       // The culprit's parent is the good endpoint: nothing lies before it in the range.
-      if (p === undefined) return;
+      if (p === undefined) return 0;
       const candidates = s.range.clone();
       candidates.and(g.ancestors[p]);
       const from = g.index.get(s.from);
@@ -1059,6 +1063,7 @@ export class BisectEngine {
         candidates, bad: p, lo: s.from, hi: g.shas[p], skipped: new Set(s.skipped), top: p,
         range: candidates.clone(), from: s.from,
       });
+      return candidates.count();
     } else {
       const candidates = s.range.clone();
       candidates.andNot(g.ancestors[c.culprit]);
@@ -1068,12 +1073,13 @@ export class BisectEngine {
         const x = g.index.get(v.sha)!;
         if (v.verdict === 'good' && s.range.has(x)) candidates.andNot(g.ancestors[x]);
       }
-      if (!candidates.has(s.top)) return;
+      if (!candidates.has(s.top)) return 0;
       const lo = candidates.toArray().every((i) => g.ancestors[i].has(c.culprit)) ? g.shas[c.culprit] : s.from;
       this.searches.push({
         candidates, bad: s.top, lo, hi: g.shas[s.top], skipped: new Set(s.skipped), top: s.top,
         range: candidates.clone(), from: lo,
       });
+      return candidates.count();
     }
   }
 
