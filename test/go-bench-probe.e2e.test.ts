@@ -56,6 +56,31 @@ describe('go-bench probe', () => {
     expect(md).toContain(`→ ${shas[1].slice(0, 10)} |`);
   });
 
+  it('skips a commit whose package does not compile as one that could not be built, and names the error', async () => {
+    // The regression at 4; commit 2, the first midpoint, leaves a variable unused (a compile error in Go), 3 fixes it.
+    const broken = 'package codec\n\nfunc helper() int {\n\tc := 1\n\treturn 2\n}\n';
+    const fixed = 'package codec\n\nfunc helper() int {\n\treturn 2\n}\n';
+    const repo = new FixtureRepo();
+    cleanups.push(() => repo.cleanup());
+    repo.commit('initial', { 'go.mod': 'module example.com/fixture\n\ngo 1.19\n', ...codec(5), ...benchTest });
+    repo.tag('good');
+    repo.commit('change 1', { 'notes/1.txt': '1\n' });
+    const broke = repo.commit('change 2: helper', { 'internal/codec/helper.go': broken });
+    repo.commit('change 3: fix the helper', { 'internal/codec/helper.go': fixed });
+    const culprit = repo.commit('change 4: slower decode', codec(15));
+    repo.commit('change 5', { 'notes/5.txt': '5\n' });
+    repo.tag('bad');
+    repo.write(config());
+    const out = tempDir('pb-out-');
+    const r = await runCli(['--good', 'good', '--bad', 'bad', '--probe', 'decode', ...fast, '--json', join(out, 'r.json')], { cwd: repo.dir });
+    expect(r.exitCode, r.all).toBe(0);
+    const result = JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')) as RunResult;
+    expect(result.culprit?.sha).toBe(culprit);
+    const skipped = result.commits.find((c) => c.sha === broke);
+    expect(skipped?.verdict, r.all).toBe('skipped');
+    expect(skipped?.reason).toMatch(/Go package \.\/internal\/codec does not compile at commit [0-9a-f]{10}: internal\/codec\/helper\.go:4:2: .*declared (and|but) not used/);
+  });
+
   it('errors at the good end when the benchmark does not exist there, leaving nothing behind', async () => {
     const { repo, shas } = goRepo(2, 2, 1);
     repo.write(config());

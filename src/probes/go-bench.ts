@@ -175,6 +175,16 @@ export function goSamples(
         tail,
       );
     }
+    // go test builds the package before it runs anything: a compile error is a commit that does not build.
+    if (/\[(build|setup) failed\]/.test(text)) {
+      const error = /^\S+\.go:\d+(:\d+)?: .*$/m.exec(text)?.[0];
+      throw new CommitFailure(
+        'build',
+        `Go package ${cfg.package} does not compile ${at}${error ? `: ${error}` : ''}`,
+        undefined,
+        tail,
+      );
+    }
     throw new CommitFailure(
       'probe',
       `\`go test -bench\` for ${cfg.bench} exited with code ${exitCode} ${at}`,
