@@ -1003,8 +1003,7 @@ export class BisectEngine {
         const left = this.applyCheck(t.check, t.effective);
         const v = lastVerdictOf(this.verdicts, t.target);
         if (v) v.left = left;
-      }
-      else {
+      } else {
         if (unresolved && this.sideFirst) t.search![verdict === 'good' ? 'openBelow' : 'openAbove'] = true;
         this.applyVerdict(t.search!, t.target, t.effective);
       }
