@@ -78,6 +78,8 @@ export type RunEvent =
       open?: OpenQuestion;
       /** The commit is measured again, afresh: its first trial leaned to a step on each side. */
       again?: true;
+      /** A located step's end, measured against its search's end on that side for a further step beyond. */
+      endCheck?: 'below' | 'above';
       replayed?: true;
       /** From the cache: the run that measured the block, and how busy it found the machine (if it said so). */
       from?: { run: string; busy?: Pick<NoiseReport, 'cores' | 'load' | 'busy' | 'others'> };

@@ -8,7 +8,7 @@ import { byNearness, decide, factsOf, lean, openKind, type OpenQuestion } from '
 import { Relative } from '../src/stats/compare.js';
 import { gaussian, seededRng } from '../src/stats/rng.js';
 import { interleaved, sampler, shaOf, simulateBaseline, simulateBisect, simulateRounds, linearCommits } from '../bench/simulate.js';
-import type { EngineOptions, RoundResult } from '../src/bisect/engine.js';
+import type { EngineOptions, MeasureStep, RoundResult } from '../src/bisect/engine.js';
 
 describe('commit graph', () => {
   it('picks the middle of a linear range', () => {
@@ -505,7 +505,8 @@ describe('bisect engine on simulated noisy histories', () => {
     // +40% at 3% noise: 4 thresholds and 5 times the noise, so a commit's side shows in a few samples.
     let shortcuts = 0;
     for (const seed of [1, 2, 3, 4, 5]) {
-      const r = simulateBisect({ n: 64, steps: [{ at: 23, size: 0.4 }], noise: 'lognormal', cv: 0.03 }, seed);
+      const blocks: MeasureStep[] = [];
+      const r = simulateBisect({ n: 64, steps: [{ at: 23, size: 0.4 }], noise: 'lognormal', cv: 0.03 }, seed, {}, (st) => blocks.push(st));
       expect(r.culpritIdx).toEqual([23]);
       expect(r.outcome.sideFirst).toBeDefined();
       const checks = r.outcome.verdicts.filter((v) => v.reason?.startsWith('checked as'));
@@ -517,6 +518,8 @@ describe('bisect engine on simulated noisy histories', () => {
       const sides = new Set(open.map((v) => (v.verdict === 'good' ? 'below' : 'above')));
       expect(checks).toHaveLength(sides.size);
       for (const v of checks) expect(v.reason).toMatch(/no further step beyond it$/);
+      // The block of a check says so, for the views.
+      expect(blocks.filter((st) => st.endCheck)).toHaveLength(checks.reduce((n, v) => n + v.look!, 0));
       // As every verdict, a check says what is left in question after it: nothing, where it found no further step.
       for (const v of checks) expect(v.left).toBe(0);
     }

@@ -3,6 +3,7 @@ import { BisectEngine } from '../src/bisect/engine.js';
 import { seededRng } from '../src/stats/rng.js';
 import { EventStream } from '../src/events.js';
 import { plainReporter } from '../src/ui/plain.js';
+import { foldEvents } from '../src/ui/state.js';
 import { renderWriteup } from '../src/report/writeup.js';
 import { renderBisectComment } from '../src/report/github-comment.js';
 import { interleaved, linearCommits, shaOf } from '../bench/simulate.js';
@@ -76,6 +77,25 @@ describe('a step the search closed on that is not there beside its parent', () =
       `The search first closed on \`${sha.slice(0, 10)}\`, but measured beside its parent \`${before.slice(0, 10)}\` it changed +0.4% [-2.0%, +3.0%], clearly under the`,
     );
     expect(renderWriteup(r, x)).not.toContain('first closed on');
+  });
+
+  it('says what an end check\'s block is for, in the terminal and the live view', () => {
+    const events = new EventStream();
+    const lines: string[] = [];
+    const stop = plainReporter(events, (l) => lines.push(l));
+    const meta = (i: number) => ({ sha: shaOf(i), parents: i ? [shaOf(i - 1)] : [], subject: `change ${i}`, author: 'a', date: '2026-01-01' });
+    events.emit({ type: 'range', commits: [1, 2, 3].map(meta), good: meta(0) });
+    const start = { type: 'measure-start' as const, rounds: 1, purpose: 'verdict' as const, cached: false };
+    events.emit({ ...start, target: shaOf(1), refs: [shaOf(0), shaOf(2)], endCheck: 'below' });
+    events.emit({ ...start, target: shaOf(2), refs: [shaOf(1), shaOf(3)], endCheck: 'above' });
+    stop();
+    expect(lines[0]).toBe(
+      'measure c00001 against c00000, c00002: 1 round(s), checking for a further step before the located one: ' +
+        'its parent against the good end of its search change 1',
+    );
+    expect(lines[1]).toContain('checking for a further step after the located one: the culprit against the bad end of its search');
+    const s = foldEvents([{ ...start, target: shaOf(2), refs: [shaOf(1), shaOf(3)], endCheck: 'above' }]);
+    expect(s.again).toBe('checking for a further step after the located one: the culprit against the bad end of its search');
   });
 
   it('says in the writeup where side-first verdicts left a further step to the located step\'s ends', () => {

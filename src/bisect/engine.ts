@@ -113,6 +113,8 @@ export interface MeasureStep {
   open?: OpenQuestion;
   /** The first look of a commit measured again, afresh (its first trial leaned to a step on each side). */
   again?: true;
+  /** A located step's end measured against its search's end on that side (EndCheck): is a further step beyond? */
+  endCheck?: 'below' | 'above';
 }
 
 /**
@@ -484,6 +486,7 @@ export class BisectEngine {
       look: t.look + 1,
       ...(t.open ? { open: t.open } : {}),
       ...(t.again && t.look === 0 ? { again: true as const } : {}),
+      ...(t.check ? { endCheck: t.check.side } : {}),
     };
   }
 

@@ -1,6 +1,13 @@
 import type { OpenQuestion } from '../bisect/verdict.js';
 import { fmtChange, fmtPct } from './format.js';
 
+/** What an end check's block is for, said where it is measured. */
+export function endCheckText(side: 'below' | 'above'): string {
+  return side === 'below'
+    ? 'checking for a further step before the located one: its parent against the good end of its search'
+    : 'checking for a further step after the located one: the culprit against the bad end of its search';
+}
+
 /**
  * Why the look before did not decide, so that a commit measured again and again is not a mystery:
  * which question is open and where the estimates stand.

@@ -10,7 +10,7 @@ import { cachedFromText, noiseLines, paceLine, undecidedText } from '../report/n
 import { dependencyLine } from '../report/dependency.js';
 import { improvementText } from '../report/improvements.js';
 import { vanishedText } from '../report/vanished.js';
-import { whyAgain } from '../report/open-question.js';
+import { endCheckText, whyAgain } from '../report/open-question.js';
 import { DriftBlocks, driftText, speedDrift } from '../report/speed-drift.js';
 import { quieterCpu, quieterCpuText, RunTimes } from '../report/quieter-cpu.js';
 import { unexplainedText } from '../report/one-step.js';
@@ -92,6 +92,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
           `measure ${short(e.target)}${e.refs.length ? ` against ${e.refs.map(short).join(', ')}` : ''}: ` +
             `${e.rounds} round(s)${from}${e.look ? `, look ${e.look}: ${whyAgain(e.open, metric.better)}` : ''}` +
             `${e.again ? `, again afresh: ${AGAIN}` : ''}` +
+            `${e.endCheck && !e.look ? `, ${endCheckText(e.endCheck)}` : ''}` +
             `${e.purpose === 'confirm' ? `, checking the located step beside ${parents.get(e.target) === e.refs[0] ? 'its parent' : 'the nearest commit before it shown good'}` : ''}` +
             `${e.purpose === 'endpoints' ? ' [endpoints]' : ` ${subj(e.target)}`}`,
         );

@@ -7,7 +7,7 @@ import { termText } from '../report/escape.js';
 import { fileLine } from '../report/format.js';
 import { noiseLines } from '../report/noise.js';
 import { dependencyLine } from '../report/dependency.js';
-import { whyAgain } from '../report/open-question.js';
+import { endCheckText, whyAgain } from '../report/open-question.js';
 import type { DepLevel } from '../deps/result.js';
 
 /**
@@ -182,7 +182,11 @@ export function reduce(prev: ViewState, e: RunEvent, at: number): ViewState {
       s.current = e.target;
       s.currentPhase = 'measure';
       s.refs = e.refs;
-      s.again = e.look ? `look ${e.look}: ${whyAgain(e.open, s.metric.better)}` : undefined;
+      s.again = e.look
+        ? `look ${e.look}: ${whyAgain(e.open, s.metric.better)}`
+        : e.endCheck
+          ? endCheckText(e.endCheck)
+          : undefined;
       return s;
     case 'sample': {
       const c = touch(e.sha);

@@ -551,6 +551,8 @@ export interface Block {
   open?: OpenQuestion;
   /** The first look of a commit measured again, afresh, where the engine says. */
   again?: true;
+  /** A located step's end checked for a further step beyond it, where the engine says. */
+  endCheck?: 'below' | 'above';
   /** A commit of this block that cannot be prepared ends the run (the bisect's endpoints). */
   failureEndsRun?: true;
   /** Blocks of these commits asked for before in the run, when the caller counts them (a job of a round). */
@@ -638,7 +640,8 @@ function blame(e: unknown, sha: string): never {
 
 /** The measure-start event of a block; a later look of a decision says which. */
 function measureStart(b: Block) {
-  const { target, refs, rounds, purpose, look, open, again } = b;
+  const { target, refs, rounds, purpose, look, open, again, endCheck } = b;
   const later = look && look > 1 ? { look, ...(open ? { open } : {}) } : {};
-  return { type: 'measure-start' as const, target, refs, rounds, purpose, ...later, ...(again ? { again } : {}) };
+  const check = endCheck ? { endCheck } : {};
+  return { type: 'measure-start' as const, target, refs, rounds, purpose, ...later, ...(again ? { again } : {}), ...check };
 }
