@@ -6,7 +6,7 @@ import { plainReporter } from '../src/ui/plain.js';
 import { foldEvents } from '../src/ui/state.js';
 import { renderWriteup } from '../src/report/writeup.js';
 import { renderBisectComment } from '../src/report/github-comment.js';
-import { interleaved, linearCommits, shaOf } from '../bench/simulate.js';
+import { interleaved, linearCommits, shaOf, simulateBisect } from '../bench/simulate.js';
 import { hostileMeta, hostileResult } from './fixtures/hostile.js';
 
 /**
@@ -96,6 +96,17 @@ describe('a step the search closed on that is not there beside its parent', () =
     expect(lines[1]).toContain('checking for a further step after the located one: the culprit against the bad end of its search');
     const s = foldEvents([{ ...start, target: shaOf(2), refs: [shaOf(1), shaOf(3)], endCheck: 'above' }]);
     expect(s.again).toBe('checking for a further step after the located one: the culprit against the bad end of its search');
+
+    // Its verdict line counts the commit's earlier samples too, and says so.
+    const r = simulateBisect({ n: 64, steps: [{ at: 20, size: 0.4 }, { at: 55, size: 0.08 }], noise: 'lognormal', cv: 0.03 }, 1);
+    const check = r.outcome.verdicts.find((v) => v.reason?.startsWith('checked as'))!;
+    expect(check.targetPooled).toBe(true);
+    const more = new EventStream();
+    const said: string[] = [];
+    const done = plainReporter(more, (l) => said.push(l));
+    more.emit({ type: 'verdict', verdict: check });
+    done();
+    expect(said[0]).toMatch(new RegExp(`\\(n=${check.samples}, with its earlier samples\\); checked as `));
   });
 
   it('says in the writeup where side-first verdicts left a further step to the located step\'s ends', () => {

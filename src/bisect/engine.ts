@@ -985,6 +985,7 @@ export class BisectEngine {
       alpha,
       look: t.look + 1,
       pooled: lo.pooled || hi.pooled,
+      ...(own.pooled ? { targetPooled: true as const } : {}),
       // With one step looked for no further step was, of any size.
       ...(levels.oneStep ? {} : { minStep: verdict === 'bad' ? levels.minStepHi! / ownUnit : levels.minStep }),
       ...(unresolved ? { unresolved } : {}),

@@ -35,6 +35,8 @@ export interface CommitVerdict {
    */
   minStep?: number;
   pooled?: boolean;
+  /** The commit's own earlier samples count too (an end check of a located step): `samples` is all of them. */
+  targetPooled?: true;
   /** The machine whose samples decided it (rounds on a fleet; absent for one machine). */
   machine?: string;
   /**

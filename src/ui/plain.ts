@@ -137,7 +137,7 @@ export function plainReporter(events: EventStream, writeLine: (line: string) => 
             `${g ? `${change(g.worse)} vs good ${fmtChangeInterval(g, metric.better)}${atLevel(v.alpha)} ${fmtP(g.p)}` : ''}` +
             `${v.vsBad ? `, ${change(v.vsBad.worse)} vs bad ${fmtP(v.vsBad.p)}` : ''}` +
             `${v.left !== undefined ? `, ${v.left} commit(s) left` : ''}` +
-            ` (n=${v.samples}, this verdict's blocks)${underMinStep(v)}${v.reason ? `; ${termText(v.reason)}` : ''} ${subj(v.sha)}`,
+            ` (n=${v.samples}, ${v.targetPooled ? 'with its earlier samples' : 'this verdict\'s blocks'})${underMinStep(v)}${v.reason ? `; ${termText(v.reason)}` : ''} ${subj(v.sha)}`,
         );
         break;
       }
