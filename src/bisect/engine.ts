@@ -934,7 +934,8 @@ export class BisectEngine {
       ...(this.sideFirst && !t.check ? { sideFirst: true } : {}),
       firstOfSeveral: t.look === 0 && !this.isFinalLook(t),
     };
-    const facts = t.check ? locatedStepGiven(factsOf(vsLo, vsHi, levels), t.check) : factsOf(vsLo, vsHi, levels);
+    const seen = factsOf(vsLo, vsHi, levels);
+    const facts = t.check ? locatedStepGiven(seen, t.check) : seen;
     const supported = decide(facts);
     let verdict: Side | undefined = supported;
     // A verdict resting on the references' earlier samples stands only if this trial's fresh samples
@@ -1004,7 +1005,7 @@ export class BisectEngine {
     t.effective = verdict ?? leaning!;
     if (apply) {
       if (t.check) {
-        const left = this.applyCheck(t.check, t.effective);
+        const left = findsFurther(t.check, t.effective) ? this.searchBeyond(t.check, t.target) : 0;
         const v = lastVerdictOf(this.verdicts, t.target);
         if (v) v.left = left;
       } else {
@@ -1028,6 +1029,7 @@ export class BisectEngine {
 
   /** The trial of an end check, if the end is not the search's own (a step right after its good end). */
   private checkTrial(c: EndCheck): Trial | undefined {
+    // Out of time (--budget): no further search starts, so no check is made.
     if (this.hurried) return undefined;
     const f = this.finding(c.culprit, c.search);
     const culprit = this.graph.shas[c.culprit];
@@ -1044,18 +1046,16 @@ export class BisectEngine {
   }
 
   /**
-   * A further step beyond the located one's end: the end is unlike the search's end on that side
-   * ('between'), or like the located step's other end (then the located step was reached through a
-   * verdict that misjudged a side, and the step lies beyond). Bisected as a search of its own.
+   * The further step an end check found beyond `end` (the culprit's parent, or the culprit), bisected as
+   * a search of its own; the commits it leaves in question.
    */
-  private applyCheck(c: EndCheck, effective: Side): number {
+  private searchBeyond(c: EndCheck, end: string): number {
     // Out of time (--budget): no further search starts.
     if (this.hurried) return 0;
-    if (effective !== 'between' && effective !== (c.side === 'below' ? 'bad' : 'good')) return 0;
     const s = c.search;
     const g = this.graph;
     if (c.side === 'below') {
-      const p = g.index.get(this.finding(c.culprit, s).before);
+      const p = g.index.get(end);
       // The culprit's parent is the good endpoint: nothing lies before it in the range.
       if (p === undefined) return 0;
       const candidates = s.range.clone();
@@ -1249,9 +1249,8 @@ export class BisectEngine {
       if (left.length === 1) {
         this.found.push({ sha: s.bad, search: s });
         // Only a side a verdict left open is checked: elsewhere its verdicts ruled a further step out.
-        // Out of time (--budget), no further search starts.
-        if (s.openBelow && !this.hurried) this.checks.push({ side: 'below', culprit: s.bad, search: s });
-        if (s.openAbove && !this.hurried) this.checks.push({ side: 'above', culprit: s.bad, search: s });
+        if (s.openBelow) this.checks.push({ side: 'below', culprit: s.bad, search: s });
+        if (s.openAbove) this.checks.push({ side: 'above', culprit: s.bad, search: s });
       } else for (const i of left) this.suspects.add(i);
     }
     const unsure = this.opts.deterministic
@@ -1443,11 +1442,19 @@ function locatedStepGiven(f: Facts, c: EndCheck): Facts {
     : { ...f, worseThanLo: true, farAboveLo: true, aboveLo: true, likeLo: false, close: false };
 }
 
+/**
+ * Whether an end check's side says a further step lies beyond the end: unlike its search's end there
+ * ('between'), or like the located step's other end (the located step was then reached through a verdict
+ * that misjudged a side, and the step lies beyond).
+ */
+function findsFurther(c: EndCheck, side: Side): boolean {
+  return side === 'between' || side === (c.side === 'below' ? 'bad' : 'good');
+}
+
 /** What an end check's verdict says of the located step at `culprit`. */
 function endCheckReason(c: EndCheck, side: Side, culprit: string, leaned: boolean): string {
   const end = c.side === 'below' ? `the parent of ${culprit.slice(0, 10)}, against the good end of its search` : `${culprit.slice(0, 10)} against the bad end of its search`;
-  const further = side === 'between' || side === (c.side === 'below' ? 'bad' : 'good');
-  const said = further ? 'a further step lies beyond it, and is bisected' : 'no further step beyond it';
+  const said = findsFurther(c, side) ? 'a further step lies beyond it, and is bisected' : 'no further step beyond it';
   return `checked as ${end}: ${leaned ? `undecided at the most samples, it leans to: ${said}` : said}`;
 }
 
