@@ -100,7 +100,7 @@ export function simulateBisect(
   h: History,
   seed: number,
   opts: Partial<EngineOptions> = {},
-  onStep?: (step: MeasureStep) => void,
+  onStep?: (step: MeasureStep, engine: BisectEngine) => void,
 ): SimResult {
   const rng = seededRng(seed);
   const sample = sampler(h, rng);
@@ -125,7 +125,7 @@ export function simulateBisect(
     }
     // As the harness does: ask what to build ahead while this block is measured.
     engine.nextTargets();
-    onStep?.(step);
+    onStep?.(step, engine);
     built.add(step.target);
     step.refs.forEach((r) => built.add(r));
     const got = interleaved(step, (sha) => sample(idx(sha)));

@@ -506,7 +506,11 @@ describe('bisect engine on simulated noisy histories', () => {
     let shortcuts = 0;
     for (const seed of [1, 2, 3, 4, 5]) {
       const blocks: MeasureStep[] = [];
-      const r = simulateBisect({ n: 64, steps: [{ at: 23, size: 0.4 }], noise: 'lognormal', cv: 0.03 }, seed, {}, (st) => blocks.push(st));
+      const r = simulateBisect({ n: 64, steps: [{ at: 23, size: 0.4 }], noise: 'lognormal', cv: 0.03 }, seed, {}, (st, e) => {
+        blocks.push(st);
+        // While a check is measured, the progress the views show counts it as a commit and a verdict to come.
+        if (st.endCheck) expect(Math.min(e.progress().remaining, e.progress().verdictsLeft)).toBeGreaterThanOrEqual(1);
+      });
       expect(r.culpritIdx).toEqual([23]);
       expect(r.outcome.sideFirst).toBeDefined();
       const checks = r.outcome.verdicts.filter((v) => v.reason?.startsWith('checked as'));

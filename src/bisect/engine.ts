@@ -357,9 +357,11 @@ export class BisectEngine {
       return { endpoints: false, searches: [], remaining: all, verdictsLeft: verdictsFor(all), ...base, done: false };
     }
     const searches = this.searches.map((s) => ({ good: s.lo, bad: s.hi, candidates: s.candidates.count() }));
+    // A located step's end still to be checked for a further step beyond it is one verdict more, on one commit.
+    const checks = this.checks.length + (this.trial?.check && !this.trial.done ? 1 : 0);
     return {
-      endpoints: true, searches, remaining: searches.reduce((n, s) => n + s.candidates, 0),
-      verdictsLeft: searches.reduce((n, s) => n + verdictsFor(s.candidates), 0), ...base, done: false,
+      endpoints: true, searches, remaining: searches.reduce((n, s) => n + s.candidates, checks),
+      verdictsLeft: searches.reduce((n, s) => n + verdictsFor(s.candidates), checks), ...base, done: false,
     };
   }
 

@@ -60,11 +60,14 @@ export interface SearchProgress {
   endpoints: boolean;
   /** Each search still open: its references and the commits in question between them (its bad one included). */
   searches: { good: string; bad: string; candidates: number }[];
-  /** Commits still in question over all searches; the whole range before the endpoints are decided. */
+  /**
+   * Commits still in question over all searches, and each located step's end still to be checked for a
+   * further step beyond it; the whole range before the endpoints are decided.
+   */
   remaining: number;
   /**
    * Verdicts still to come, about: each search's candidates split in k+1 parts per round of k
-   * (halved for the sequential bisect), until one is left.
+   * (halved for the sequential bisect), until one is left; and one for each end check to come.
    */
   verdictsLeft: number;
   /** Decisions made so far (the endpoints are one), and the error rate their tests spent of `budget`. */
