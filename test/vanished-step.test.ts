@@ -65,6 +65,30 @@ describe('a step the search closed on that is not there beside its parent', () =
     expect(purposes.lastIndexOf('verdict')).toBeLessThan(purposes.indexOf('confirm'));
   });
 
+  it('is searched past where a bad verdict was turned, although the commits it closed on were measured side by side', () => {
+    // A ×2.4 step at 24 of 32; the first verdict's commit (15, good) runs its whole block in a burst as
+    // slow as bad, and is ruled bad. Measured later as a reference it runs at good's speed, so every
+    // commit below it is like both references, and the search closes on two commits alike, measured side
+    // by side: no confirm block would look again. The turned verdict is what says to search past them.
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const rng = seededRng(seed);
+      const level = (sha: string) => (Number(sha.slice(1)) >= 24 ? 240 : 100) * (1 + 0.03 * (rng() - 0.5));
+      const e = new BisectEngine(linearCommits(32), { good: shaOf(0), bad: shaOf(31) }, {
+        better: 'lower', deterministic: false, minSamples: 4, maxSamples: 60, confidence: 0.95,
+      }, seededRng(seed + 100));
+      let outcome;
+      for (let block = 0; !outcome; block++) {
+        const step = e.next();
+        if (step.type === 'done') outcome = step.outcome;
+        else e.record(interleaved(step, (sha) => level(sha) * (block === 1 && sha === step.target ? 2.4 : 1)));
+      }
+      expect(outcome.verdicts.find((v) => v.sha === shaOf(15))?.verdict).toBe('bad');
+      expect(outcome.culprits.map((c) => c.sha)).toEqual([shaOf(24)]);
+      expect(outcome.vanished).toHaveLength(1);
+      expect(Number(outcome.vanished![0].sha.slice(1))).toBeLessThanOrEqual(15);
+    }
+  });
+
   /** A result whose search first closed on commit a…a, a step that was not there beside its parent b…b. */
   const [sha, before] = ['a'.repeat(40), 'b'.repeat(40)];
   const change = { ratio: 1.004, ci: [0.98, 1.03] as [number, number], confidence: 0.95, p: 0.6, worse: 0.004 };

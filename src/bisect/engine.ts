@@ -632,6 +632,7 @@ export class BisectEngine {
       trials.push(this.newTrial(this.graph.shas[x], [s.lo, s.hi], 'verdict', s, true));
     }
     if (trials.length) return trials;
+    if (this.reopenMisled()) return this.planRound(k);
     // Every search has ended: the located steps whose size is unclear are measured beside their
     // parents (several at once), as the sequential bisect does one by one.
     for (const f of this.found) {
@@ -1080,6 +1081,8 @@ export class BisectEngine {
       }
       if (!candidates.has(s.top)) return 0;
       const lo = candidates.toArray().every((i) => g.ancestors[i].has(c.culprit)) ? g.shas[c.culprit] : s.from;
+      // The commits after the culprit are searched again here: searching past it later would repeat it.
+      s.reopened = true;
       this.searches.push({
         candidates, bad: s.top, lo, hi: g.shas[s.top], skipped: new Set(s.skipped), top: s.top,
         range: candidates.clone(), from: lo,
@@ -1164,16 +1167,19 @@ export class BisectEngine {
   }
 
   /**
-   * The samples of `b` taken beside `a` (on any one machine) are worse than those of `a`, by the
-   * one-sided rank test at the lenient level: a check that a step seen in all samples is there side
-   * by side, not a verdict (its error rate is not spent: a chance miss only costs more samples).
+   * The samples of `b` taken beside `a` (on any one machine) are worse than those of `a` by at least
+   * half the threshold, at the lenient level (the Moses bound of the rank test): a check that a step
+   * seen in all samples is there side by side, not a verdict (its error rate is not spent: a chance
+   * miss only costs more samples). Worse by any amount would not do: two commits alike differ by a
+   * little, and a burst that turned a verdict leaves the search closed on such a pair.
    */
   private shownBeside(a: string, b: string): boolean {
     const onB = new Set(this.machinesOf(b));
     return this.machinesOf(a).some((m) => {
       if (!onB.has(m)) return false;
-      const mw = mannWhitney(...this.fromSharedTrials(a, b, m));
-      return (this.opts.better === 'lower' ? mw.pAbove : mw.pBelow) < this.beta;
+      const [sa, sb] = this.fromSharedTrials(a, b, m);
+      if (!sa.length || !sb.length) return false;
+      return this.rel(sa, sb).worseAtLeast(this.beta) >= this.threshold! / 2;
     });
   }
 
@@ -1197,10 +1203,10 @@ export class BisectEngine {
    * side is not searched past: in simulation that cost commits built beyond the bound of a clean bisect
    * (bench/README.md).
    */
-  private reopenIfVanished(f: { sha: number; search: Search }, finding: CulpritFinding, confirm: Trial): void {
+  private reopenIfVanished(f: { sha: number; search: Search }, finding: CulpritFinding, confirm?: Trial): boolean {
     const s = f.search;
     // Out of time (--budget), or never measured side by side enough to say the step is not there.
-    if (s.reopened || this.hurried || !finding.sideBySide || finding.change.hi >= this.threshold!) return;
+    if (s.reopened || this.hurried || !finding.sideBySide || finding.change.hi >= this.threshold!) return false;
     // What the search was to search, after the commit, less what a good verdict put before the step (a
     // burst makes commits look slower, never faster: good verdicts stand).
     const candidates = s.range.clone();
@@ -1209,20 +1215,68 @@ export class BisectEngine {
       const x = this.graph.index.get(v.sha)!;
       if ((v.verdict === 'good' || v.lean === 'good') && s.range.has(x)) candidates.andNot(this.graph.ancestors[x]);
     }
-    if (!candidates.has(s.top)) return;
+    if (!candidates.has(s.top)) return false;
     this.found.splice(this.found.indexOf(f as (typeof this.found)[number]), 1);
     this.vanished.push(finding);
     // The commit's own verdicts rested on samples the machine may have slowed: only its other samples count on.
-    for (const b of this.taken.get(finding.sha) ?? []) {
-      if (this.trialTargets[b.trial] === finding.sha && b.trial !== confirm.index && !this.replaced.has(b.trial)) {
-        this.replaced.set(b.trial, finding.sha);
-      }
-    }
+    this.setAsideOwnBlocks(finding.sha, confirm?.index);
     const descends = candidates.toArray().every((c) => this.graph.ancestors[c].has(f.sha));
     const [lo, hi] = [descends ? finding.sha : s.lo, this.graph.shas[s.top]];
     const skipped = new Set(s.skipped);
     this.searches.push({
       candidates, bad: s.top, lo, hi, skipped, top: s.top, range: s.range.clone(), reopened: true, from: lo,
+    });
+    return true;
+  }
+
+  /** A commit's samples from the trials that had it as their target (but `keep`) are not pooled from now on. */
+  private setAsideOwnBlocks(sha: string, keep?: number): void {
+    for (const b of this.taken.get(sha) ?? []) {
+      if (this.trialTargets[b.trial] === sha && b.trial !== keep && !this.replaced.has(b.trial)) {
+        this.replaced.set(b.trial, sha);
+      }
+    }
+  }
+
+  /**
+   * A search that closed on a step its side-by-side samples show is not there, although a bad verdict
+   * in its range was turned: that commit, measured afterwards as a reference, ran clearly faster than in
+   * its own verdict's block (a burst of load that slowed that block alone). The search is then searched
+   * past the step as a vanished one is (reopenIfVanished), with the turned blocks set aside. Found side
+   * by side, the step was never measured again beside its parent, so without this the run would end
+   * with no culprit for the whole change (or, where an end check found the step beyond, with the commit
+   * it closed on as a minor step). Only where a turned verdict shows: searching past every
+   * small step found side by side cost commits built beyond the bound of a clean bisect in simulation.
+   */
+  private reopenMisled(): boolean {
+    if (this.hurried || this.opts.deterministic) return false;
+    for (const f of [...this.found]) {
+      if (f.confirmed) continue;
+      const finding = this.finding(f.sha, f.search);
+      if (!finding.sideBySide || finding.change.hi >= this.threshold!) continue;
+      const turned = this.turnedVerdicts(f.search);
+      if (!turned.length) continue;
+      for (const sha of turned) this.setAsideOwnBlocks(sha);
+      if (this.reopenIfVanished(f, finding)) return true;
+      // Searched past already (an end check found the step beyond it): no step, and nothing to search again.
+      if (f.search.reopened) {
+        this.found.splice(this.found.indexOf(f), 1);
+        this.vanished.push(finding);
+      }
+    }
+    return false;
+  }
+
+  /** Commits a bad verdict in the search's range placed on samples that their later samples clearly contradict. */
+  private turnedVerdicts(s: Search): string[] {
+    const bad = this.verdicts.filter((v) => (v.verdict === 'bad' || v.lean === 'bad') && s.range.has(this.graph.index.get(v.sha)!));
+    return [...new Set(bad.map((v) => v.sha))].filter((sha) => {
+      const blocks = this.blocksOf(sha, LOCAL);
+      const own = blocks.filter((b) => this.trialTargets[b.trial] === sha);
+      const first = Math.min(...own.map((b) => b.trial));
+      const [before, after] = [own, blocks.filter((b) => b.trial > first && this.trialTargets[b.trial] !== sha)]
+        .map((list) => list.flatMap((b) => b.values));
+      return moved(before, after) && this.rel(before, after).worse < -this.threshold! / 2;
     });
   }
 
@@ -1239,7 +1293,7 @@ export class BisectEngine {
         if (this.trial) return;
         continue;
       }
-      if (!this.searches.length) break;
+      if (!this.searches.length && !this.reopenMisled()) break;
       const s = this.searches[this.searches.length - 1];
       const next = this.midpointOf(s.candidates, s.bad, s.skipped);
       if (next !== undefined) {
