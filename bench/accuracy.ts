@@ -228,8 +228,9 @@ export function runConfig(c: Config, runs: number, baseSeed: number, rounds?: Ro
 
 export const builtBound = (n: number) => Math.ceil(Math.log2(n)) + 3;
 /**
- * A bisect that searched past a located step that vanished beside its parent searches that range a
- * second time: it may build a second bisect's worth more. Before, such a bisect ended with no culprit.
+ * A bisect that searched past a located step that vanished beside its parent (`vanished` in its
+ * outcome) searches that range a second time: it may build a second bisect's worth more. Searching
+ * past is what turns a search a wrong verdict misled into the culprit, where it would end with none.
  */
 export const builtBoundPast = (n: number) => builtBound(n) + Math.ceil(Math.log2(n));
 /** Rounds of k jobs for one step: the k-ary search's ⌈log_{k+1} N⌉, the endpoints, and one more. */

@@ -4,8 +4,8 @@
  * Here the burst is made by the probe itself, so it lands on the same block every time; what the search
  * does after it depends on the machine's noise. Without the culprit check the engine blamed a commit with
  * no step in 2 of 5 runs of this test on an idle machine (src/bisect/engine.ts, `unsettled`), and without
- * the turned-verdict check it ended with no culprit in 3 of 7 (`reopenMisled`); the same histories are
- * replayed exactly in test/vanished-step.test.ts.
+ * the turned-verdict check it ended with no culprit in 3 of 7 (`reopenMisled`). test/vanished-step.test.ts
+ * replays such histories exactly.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -68,8 +68,10 @@ describe('a step the search closed on that is not there beside its parent', () =
   it('is searched past where a bad verdict was turned, although the commits it closed on were measured side by side', () => {
     // A ×2.4 step at 24 of 32; the first verdict's commit (15, good) runs its whole block in a burst as
     // slow as bad, and is ruled bad. Measured later as a reference it runs at good's speed, so every
-    // commit below it is like both references, and the search closes on two commits alike, measured side
-    // by side: no confirm block would look again. The turned verdict is what says to search past them.
+    // commit below it is like both references, and the search closes on two commits alike. Where they
+    // were measured side by side no confirm block looks again, and only the turned verdict says to search
+    // past them (seeds 2, 3); where not, the confirm must ask for a step of half the threshold side by
+    // side, not any difference, to measure on until the pair shows no step (seeds 1, 5, 6).
     for (const seed of [1, 2, 3, 4, 5, 6]) {
       const rng = seededRng(seed);
       const level = (sha: string) => (Number(sha.slice(1)) >= 24 ? 240 : 100) * (1 + 0.03 * (rng() - 0.5));
@@ -86,6 +88,29 @@ describe('a step the search closed on that is not there beside its parent', () =
       expect(outcome.culprits.map((c) => c.sha)).toEqual([shaOf(24)]);
       expect(outcome.vanished).toHaveLength(1);
       expect(Number(outcome.vanished![0].sha.slice(1))).toBeLessThanOrEqual(15);
+    }
+  });
+
+  it('is searched past in rounds too, where the jobs ran on one machine', () => {
+    // The same history in rounds of one job on a runner: its blocks are that runner's, not this machine's.
+    for (const seed of [1, 2, 3, 4]) {
+      const rng = seededRng(seed);
+      const level = (sha: string) => (Number(sha.slice(1)) >= 24 ? 240 : 100) * (1 + 0.03 * (rng() - 0.5));
+      const e = new BisectEngine(linearCommits(32), { good: shaOf(0), bad: shaOf(31) }, {
+        better: 'lower', deterministic: false, minSamples: 4, maxSamples: 60, confidence: 0.95, width: 1,
+      }, seededRng(seed + 100));
+      let outcome;
+      for (let round = 0; !outcome && round < 200; round++) {
+        const step = e.nextRound(1);
+        if (step.type === 'done') outcome = step.outcome;
+        else {
+          e.recordRound(step.steps.map((st) => ({
+            trial: st.trial, machine: 'runner-1',
+            samples: interleaved(st, (sha) => level(sha) * (round === 1 && sha === st.target ? 2.4 : 1)),
+          })));
+        }
+      }
+      expect(outcome!.culprits.map((c) => c.sha)).toEqual([shaOf(24)]);
     }
   });
 

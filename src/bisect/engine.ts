@@ -147,8 +147,10 @@ interface Search {
    */
   top: number;
   range: Bitset;
-  /** Reopened once already (`reopenIfVanished`): it is not reopened again. */
+  /** Reopened once already (`searchPast`): it is not reopened again. */
   reopened?: boolean;
+  /** An end check found a further step after its culprit, and searched the commits after it (`searchBeyond`). */
+  searchedBeyond?: boolean;
   /** The good reference the search started from. */
   from: string;
   /** A verdict of this search left a further step open towards its good / bad reference. */
@@ -222,8 +224,9 @@ export class BisectEngine {
   private trials = 0;
   /** Trials measured again (measureAgain), by index: their samples of their target are not pooled later. */
   private replaced = new Map<number, string>();
-  /** Each trial's target, by index. */
+  /** Each trial's target, and its references, by index. */
   private readonly trialTargets: string[] = [];
+  private readonly trialRefs: string[][] = [];
   private decisions = 0;
   private readonly verdicts: CommitVerdict[] = [];
   private readonly searches: Search[] = [];
@@ -358,7 +361,8 @@ export class BisectEngine {
     }
     const searches = this.searches.map((s) => ({ good: s.lo, bad: s.hi, candidates: s.candidates.count() }));
     // A located step's end still to be checked for a further step beyond it is one verdict more, on one commit.
-    const checks = this.checks.length + (this.trial?.check && !this.trial.done ? 1 : 0);
+    const wanted = this.checks.filter((c) => this.checkWanted(c)).length;
+    const checks = wanted + (this.trial?.check && !this.trial.done ? 1 : 0);
     return {
       endpoints: true, searches, remaining: searches.reduce((n, s) => n + s.candidates, checks),
       verdictsLeft: searches.reduce((n, s) => n + verdictsFor(s.candidates), checks), ...base, done: false,
@@ -716,6 +720,7 @@ export class BisectEngine {
     const decision = ++this.decisions;
     const index = this.trials++;
     this.trialTargets[index] = target;
+    this.trialRefs[index] = refs;
     const samples = new Map<string, number[]>();
     const trial: Trial = {
       target, refs, purpose, decision, looks: [1], look: 0, freshAtFirst: 0, samples, search, index,
@@ -1030,14 +1035,23 @@ export class BisectEngine {
     return this.delta >= Math.max(SIDE_FIRST_THRESHOLDS * this.threshold, SIDE_FIRST_NOISES * this.noise);
   }
 
-  /** The trial of an end check, if the end is not the search's own (a step right after its good end). */
+  /**
+   * An end check is made unless the end is its search's own (a step right after its good end, or at its
+   * bad end), or the time is out (--budget): then no further search starts, so no check is made.
+   */
+  private checkWanted(c: EndCheck): boolean {
+    if (this.hurried) return false;
+    return c.side === 'below'
+      ? this.finding(c.culprit, c.search).before !== c.search.from
+      : c.culprit !== c.search.top;
+  }
+
+  /** The trial of an end check, if it is wanted (checkWanted). */
   private checkTrial(c: EndCheck): Trial | undefined {
-    // Out of time (--budget): no further search starts, so no check is made.
-    if (this.hurried) return undefined;
+    if (!this.checkWanted(c)) return undefined;
     const f = this.finding(c.culprit, c.search);
     const culprit = this.graph.shas[c.culprit];
     const top = this.graph.shas[c.search.top];
-    if (c.side === 'below' ? f.before === c.search.from : culprit === top) return undefined;
     const [target, refs] = c.side === 'below' ? [f.before, [c.search.from, culprit]] : [culprit, [f.before, top]];
     const t = this.newTrial(target, refs, 'verdict');
     t.check = c;
@@ -1083,6 +1097,7 @@ export class BisectEngine {
       const lo = candidates.toArray().every((i) => g.ancestors[i].has(c.culprit)) ? g.shas[c.culprit] : s.from;
       // The commits after the culprit are searched again here: searching past it later would repeat it.
       s.reopened = true;
+      s.searchedBeyond = true;
       this.searches.push({
         candidates, bad: s.top, lo, hi: g.shas[s.top], skipped: new Set(s.skipped), top: s.top,
         range: candidates.clone(), from: lo,
@@ -1159,7 +1174,7 @@ export class BisectEngine {
    * block can fake a step there, and the verdicts after it then close on a commit with no step at
    * all. A real step shows side by side in a sample or two more of each; a faked one does not, and is
    * measured until its side-by-side size is clear: a minor step, or none, and then the search goes on
-   * past it (`reopenIfVanished`) rather than blame it.
+   * past it (`searchPast`) rather than blame it.
    */
   private unsettled(f: CulpritFinding): boolean {
     if (this.straddles(f)) return true;
@@ -1189,24 +1204,32 @@ export class BisectEngine {
     if (!this.isFinalLook(t) && finding && this.unsettled(finding)) return;
     t.done = true;
     if (this.trial === t) this.trial = undefined;
-    if (f?.doubted) this.reopenIfVanished(f, finding!, t);
+    // Clearly smaller than the threshold side by side (one it cannot place was measured as long as a
+    // step's size is, `straddles`, and is left as it is).
+    if (f?.doubted && finding!.change.hi < this.threshold!) {
+      this.searchPast(f, finding!, { keep: t.index, slowed: true });
+    }
   }
 
   /**
-   * A step the search closed on on figures not taken side by side, which measured beside its parent is
-   * clearly smaller than the threshold (its interval at the run's confidence lies below it; one it cannot
-   * place was measured as long as a step's size is, `straddles`, and is left as it is). The verdicts that
-   * led there were most likely turned by the machine (a burst of load makes commits look slower, never
-   * faster), so the commit is taken as its parent's side, and the commits after it, up to the search's
-   * first bad commit, are searched again, their earlier verdicts aside. Once a search: where a range's
-   * change is spread thin, every step found is small, and the result says so. A step first found side by
-   * side is not searched past: in simulation that cost commits built beyond the bound of a clean bisect
-   * (bench/README.md).
+   * Search past a step the search closed on that is not there: one found on figures not taken side by
+   * side, which measured beside its parent is clearly smaller than the threshold (decideConfirm), or one
+   * a turned verdict led to (reopenMisled). The verdicts that led there were most likely turned by the
+   * machine (a burst of load makes commits look slower, never faster), so the commit is taken as its
+   * parent's side, and the commits after it, up to the search's first bad commit, are searched again,
+   * their earlier verdicts aside; `slowed`: the commit's own blocks are set aside (all but `keep`'s).
+   * Once a search: where a range's change is spread thin, every step found is small, and the result says
+   * so. A step first found side by side is not searched past unless a turned verdict shows: in
+   * simulation that cost commits built beyond the bound of a clean bisect (bench/README.md).
    */
-  private reopenIfVanished(f: { sha: number; search: Search }, finding: CulpritFinding, confirm?: Trial): boolean {
+  private searchPast(
+    f: { sha: number; search: Search },
+    finding: CulpritFinding,
+    { keep, slowed }: { keep?: number; slowed: boolean },
+  ): boolean {
     const s = f.search;
     // Out of time (--budget), or never measured side by side enough to say the step is not there.
-    if (s.reopened || this.hurried || !finding.sideBySide || finding.change.hi >= this.threshold!) return false;
+    if (s.reopened || this.hurried || !finding.sideBySide) return false;
     // What the search was to search, after the commit, less what a good verdict put before the step (a
     // burst makes commits look slower, never faster: good verdicts stand).
     const candidates = s.range.clone();
@@ -1219,7 +1242,7 @@ export class BisectEngine {
     this.found.splice(this.found.indexOf(f as (typeof this.found)[number]), 1);
     this.vanished.push(finding);
     // The commit's own verdicts rested on samples the machine may have slowed: only its other samples count on.
-    this.setAsideOwnBlocks(finding.sha, confirm?.index);
+    if (slowed) this.setAsideOwnBlocks(finding.sha, keep);
     const descends = candidates.toArray().every((c) => this.graph.ancestors[c].has(f.sha));
     const [lo, hi] = [descends ? finding.sha : s.lo, this.graph.shas[s.top]];
     const skipped = new Set(s.skipped);
@@ -1239,45 +1262,69 @@ export class BisectEngine {
   }
 
   /**
-   * A search that closed on a step its side-by-side samples show is not there, although a bad verdict
-   * in its range was turned: that commit, measured afterwards as a reference, ran clearly faster than in
-   * its own verdict's block (a burst of load that slowed that block alone). The search is then searched
-   * past the step as a vanished one is (reopenIfVanished), with the turned blocks set aside. Found side
-   * by side, the step was never measured again beside its parent, so without this the run would end
-   * with no culprit for the whole change (or, where an end check found the step beyond, with the commit
-   * it closed on as a minor step). Only where a turned verdict shows: searching past every
-   * small step found side by side cost commits built beyond the bound of a clean bisect in simulation.
+   * A search that closed on a step its side-by-side samples show clearly under the threshold, although
+   * a bad verdict after it was turned: that commit, measured afterwards as a reference, ran clearly
+   * faster than in its own verdict's block, by more than the machine itself sped up meanwhile (a burst
+   * of load that slowed that block alone). The search is then searched past the step as a vanished one
+   * is (searchPast), with the turned blocks set aside. A step found side by side is never doubted, nor
+   * measured again beside its parent unless its size straddles the threshold, so without this the run
+   * would end with no culprit for the whole change (or, where an end check found the step beyond, with
+   * the commit it closed on as a minor step).
+   * Only where a turned verdict shows: searching past every small step found side by side cost commits
+   * built beyond the bound of a clean bisect in simulation. A commit's own block and its later samples
+   * must come from one machine: on a fleet of fresh machines a job never measures a commit twice, and
+   * this never applies.
    */
   private reopenMisled(): boolean {
     if (this.hurried || this.opts.deterministic) return false;
     for (const f of [...this.found]) {
-      if (f.confirmed) continue;
       const finding = this.finding(f.sha, f.search);
+      // Clearly under the threshold side by side: no answer to the change the search spans.
       if (!finding.sideBySide || finding.change.hi >= this.threshold!) continue;
-      const turned = this.turnedVerdicts(f.search);
+      const turned = this.turnedVerdicts(f.search, f.sha);
       if (!turned.length) continue;
-      for (const sha of turned) this.setAsideOwnBlocks(sha);
-      if (this.reopenIfVanished(f, finding)) return true;
-      // Searched past already (an end check found the step beyond it): no step, and nothing to search again.
-      if (f.search.reopened) {
+      const searchedPast = this.searchPast(f, finding, { slowed: turned.includes(finding.sha) });
+      if (!searchedPast && f.search.searchedBeyond) {
+        // An end check searched the commits after it already: it is no step, and nothing is left to search.
         this.found.splice(this.found.indexOf(f), 1);
         this.vanished.push(finding);
-      }
+      } else if (!searchedPast) continue;
+      for (const sha of turned) this.setAsideOwnBlocks(sha);
+      if (searchedPast) return true;
     }
     return false;
   }
 
-  /** Commits a bad verdict in the search's range placed on samples that their later samples clearly contradict. */
-  private turnedVerdicts(s: Search): string[] {
-    const bad = this.verdicts.filter((v) => (v.verdict === 'bad' || v.lean === 'bad') && s.range.has(this.graph.index.get(v.sha)!));
-    return [...new Set(bad.map((v) => v.sha))].filter((sha) => {
-      const blocks = this.blocksOf(sha, LOCAL);
-      const own = blocks.filter((b) => this.trialTargets[b.trial] === sha);
-      const first = Math.min(...own.map((b) => b.trial));
-      const [before, after] = [own, blocks.filter((b) => b.trial > first && this.trialTargets[b.trial] !== sha)]
-        .map((list) => list.flatMap((b) => b.values));
-      return moved(before, after) && this.rel(before, after).worse < -this.threshold! / 2;
+  /**
+   * Commits of bad verdicts at or after commit `at` in the search's range whose own verdict block their
+   * later samples (on the same machine) clearly contradict, net of the machine's own change of speed.
+   */
+  private turnedVerdicts(s: Search, at: number): string[] {
+    const bad = this.verdicts.filter((v) => {
+      const x = this.graph.index.get(v.sha)!;
+      return (v.verdict === 'bad' || v.lean === 'bad') && s.range.has(x) && this.graph.ancestors[x].has(at);
     });
+    return [...new Set(bad.map((v) => v.sha))].filter((sha) =>
+      this.machinesOf(sha).some((m) => {
+        const blocks = this.blocksOf(sha, m);
+        const own = blocks.filter((b) => this.trialTargets[b.trial] === sha);
+        if (!own.length) return false;
+        const first = Math.min(...own.map((b) => b.trial));
+        // Its verdict's blocks against every later one (as a reference, or beside its parent).
+        const [before, after] = [blocks.filter((b) => b.trial === first), blocks.filter((b) => b.trial > first)]
+          .map((list) => list.flatMap((b) => b.values));
+        if (!moved(before, after)) return false;
+        // How much faster the machine ran later, read from the verdict block's references; the least of them.
+        const speedUps = this.trialRefs[first].flatMap((r) => {
+          const rb = this.blocksOf(r, m);
+          const [then, later] = [rb.filter((b) => b.trial <= first), rb.filter((b) => b.trial > first)]
+            .map((list) => list.flatMap((b) => b.values));
+          return then.length >= 2 && later.length >= 2 ? [Math.max(0, -this.rel(then, later).worse)] : [];
+        });
+        const machine = speedUps.length ? Math.min(...speedUps) : 0;
+        return this.rel(before, after).worse + machine < -this.threshold! / 2;
+      }),
+    );
   }
 
   /** The search's next commit among `candidates`: never its bad commit, nor one that was skipped. */
@@ -1489,7 +1536,7 @@ function openQuestion(
 /**
  * An end check's facts with what the search already showed of the located step taken as given: its
  * parent better than the culprit, and by more than half the threshold (a step the side-by-side check
- * then finds smaller is not searched past: reopenIfVanished). Left to ask is only the question of the
+ * then finds smaller is not searched past: searchPast). Left to ask is only the question of the
  * further step: is this end like its search's end, or unlike it by more than half the threshold?
  */
 function locatedStepGiven(f: Facts, c: EndCheck): Facts {
