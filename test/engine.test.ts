@@ -533,6 +533,20 @@ describe('bisect engine on simulated noisy histories', () => {
     expect(noisy.outcome.sideFirst).toBeUndefined();
   });
 
+  it('counts the end checks still to come in its progress, and none it will not make once the time is out', () => {
+    let both = 0;
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      simulateBisect({ n: 64, steps: [{ at: 23, size: 0.4 }], noise: 'lognormal', cv: 0.03 }, seed, {}, (st, e) => {
+        if (st.endCheck !== 'below') return;
+        // The parent's check is measured; the culprit's may wait behind it.
+        if (e.progress().remaining === 2) both++;
+        e.hurry();
+        expect(e.progress().remaining).toBe(1);
+      });
+    }
+    expect(both).toBeGreaterThan(0);
+  });
+
   it('finds the smaller of two steps where side-first verdicts passed it, by checking the located step\'s parent', () => {
     // +8% at 12, then +40% at 44: the first verdicts sit a fifth of the way from good, close enough to
     // be placed good without ruling out the +8% step; the check of 44's parent against good finds it.

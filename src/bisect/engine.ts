@@ -1090,8 +1090,9 @@ export class BisectEngine {
       // Commits shown good stay good (as when a search is reopened), and across a merge the culprit is the
       // good reference only for commits that descend from it.
       for (const v of this.verdicts) {
-        const x = g.index.get(v.sha)!;
-        if (v.verdict === 'good' && s.range.has(x)) candidates.andNot(g.ancestors[x]);
+        // The good endpoint (a check's target) is no commit of the range.
+        const x = g.index.get(v.sha);
+        if (x !== undefined && v.verdict === 'good' && s.range.has(x)) candidates.andNot(g.ancestors[x]);
       }
       if (!candidates.has(s.top)) return 0;
       const lo = candidates.toArray().every((i) => g.ancestors[i].has(c.culprit)) ? g.shas[c.culprit] : s.from;
@@ -1207,7 +1208,7 @@ export class BisectEngine {
     // Clearly smaller than the threshold side by side (one it cannot place was measured as long as a
     // step's size is, `straddles`, and is left as it is).
     if (f?.doubted && finding!.change.hi < this.threshold!) {
-      this.searchPast(f, finding!, { keep: t.index, slowed: true });
+      if (!this.searchPast(f, finding!, { keep: t.index, slowed: true })) this.vanishIfSearchedBeyond(f, finding!);
     }
   }
 
@@ -1235,8 +1236,9 @@ export class BisectEngine {
     const candidates = s.range.clone();
     candidates.andNot(this.graph.ancestors[f.sha]);
     for (const v of this.verdicts) {
-      const x = this.graph.index.get(v.sha)!;
-      if ((v.verdict === 'good' || v.lean === 'good') && s.range.has(x)) candidates.andNot(this.graph.ancestors[x]);
+      const x = this.graph.index.get(v.sha);
+      if (x === undefined || !s.range.has(x)) continue;
+      if (v.verdict === 'good' || v.lean === 'good') candidates.andNot(this.graph.ancestors[x]);
     }
     if (!candidates.has(s.top)) return false;
     this.found.splice(this.found.indexOf(f as (typeof this.found)[number]), 1);
@@ -1249,6 +1251,17 @@ export class BisectEngine {
     this.searches.push({
       candidates, bad: s.top, lo, hi, skipped, top: s.top, range: s.range.clone(), reopened: true, from: lo,
     });
+    return true;
+  }
+
+  /**
+   * A step that is not there, in a search whose commits after its culprit an end check searched already:
+   * it goes to `vanished`, with nothing left to search.
+   */
+  private vanishIfSearchedBeyond(f: { sha: number; search: Search }, finding: CulpritFinding): boolean {
+    if (!f.search.searchedBeyond) return false;
+    this.found.splice(this.found.indexOf(f as (typeof this.found)[number]), 1);
+    this.vanished.push(finding);
     return true;
   }
 
@@ -1283,13 +1296,10 @@ export class BisectEngine {
       if (!finding.sideBySide || finding.change.hi >= this.threshold!) continue;
       const turned = this.turnedVerdicts(f.search, f.sha);
       if (!turned.length) continue;
-      const searchedPast = this.searchPast(f, finding, { slowed: turned.includes(finding.sha) });
-      if (!searchedPast && f.search.searchedBeyond) {
-        // An end check searched the commits after it already: it is no step, and nothing is left to search.
-        this.found.splice(this.found.indexOf(f), 1);
-        this.vanished.push(finding);
-      } else if (!searchedPast) continue;
-      for (const sha of turned) this.setAsideOwnBlocks(sha);
+      // Only the turned verdict blocks are set aside: nothing says the located commit's own were slowed.
+      const searchedPast = this.searchPast(f, finding, { slowed: false });
+      if (!searchedPast && !this.vanishIfSearchedBeyond(f, finding)) continue;
+      for (const t of turned) if (!this.replaced.has(t.trial)) this.replaced.set(t.trial, t.sha);
       if (searchedPast) return true;
     }
     return false;
@@ -1299,17 +1309,15 @@ export class BisectEngine {
    * Commits of bad verdicts at or after commit `at` in the search's range whose own verdict block their
    * later samples (on the same machine) clearly contradict, net of the machine's own change of speed.
    */
-  private turnedVerdicts(s: Search, at: number): string[] {
+  private turnedVerdicts(s: Search, at: number): { sha: string; trial: number }[] {
     const bad = this.verdicts.filter((v) => {
-      const x = this.graph.index.get(v.sha)!;
-      return (v.verdict === 'bad' || v.lean === 'bad') && s.range.has(x) && this.graph.ancestors[x].has(at);
+      const x = this.graph.index.get(v.sha);
+      return x !== undefined && (v.verdict === 'bad' || v.lean === 'bad') && s.range.has(x) && this.graph.ancestors[x].has(at);
     });
-    return [...new Set(bad.map((v) => v.sha))].filter((sha) =>
-      this.machinesOf(sha).some((m) => {
+    return [...new Set(bad.map((v) => v.sha))].flatMap((sha) => {
+      const first = this.firstOwnTrial(sha);
+      const turned = first !== undefined && this.machinesOf(sha).some((m) => {
         const blocks = this.blocksOf(sha, m);
-        const own = blocks.filter((b) => this.trialTargets[b.trial] === sha);
-        if (!own.length) return false;
-        const first = Math.min(...own.map((b) => b.trial));
         // Its verdict's blocks against every later one (as a reference, or beside its parent).
         const [before, after] = [blocks.filter((b) => b.trial === first), blocks.filter((b) => b.trial > first)]
           .map((list) => list.flatMap((b) => b.values));
@@ -1323,8 +1331,17 @@ export class BisectEngine {
         });
         const machine = speedUps.length ? Math.min(...speedUps) : 0;
         return this.rel(before, after).worse + machine < -this.threshold! / 2;
-      }),
+      });
+      return turned ? [{ sha, trial: first }] : [];
+    });
+  }
+
+  /** The first trial that measured `sha` as its target and still counts (its verdict), if any. */
+  private firstOwnTrial(sha: string): number | undefined {
+    const own = (this.taken.get(sha) ?? []).filter(
+      (b) => this.trialTargets[b.trial] === sha && this.replaced.get(b.trial) !== sha,
     );
+    return own.length ? Math.min(...own.map((b) => b.trial)) : undefined;
   }
 
   /** The search's next commit among `candidates`: never its bad commit, nor one that was skipped. */
