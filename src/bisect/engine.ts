@@ -1085,17 +1085,10 @@ export class BisectEngine {
       });
       return candidates.count();
     } else {
-      const candidates = s.range.clone();
-      candidates.andNot(g.ancestors[c.culprit]);
-      // Commits shown good stay good (as when a search is reopened), and across a merge the culprit is the
-      // good reference only for commits that descend from it.
-      for (const v of this.verdicts) {
-        // The good endpoint (a check's target) is no commit of the range.
-        const x = g.index.get(v.sha);
-        if (x !== undefined && v.verdict === 'good' && s.range.has(x)) candidates.andNot(g.ancestors[x]);
-      }
-      if (!candidates.has(s.top)) return 0;
-      const lo = candidates.toArray().every((i) => g.ancestors[i].has(c.culprit)) ? g.shas[c.culprit] : s.from;
+      // Commits shown good stay good, as when a search is searched past.
+      const candidates = this.commitsAfter(s, c.culprit, false);
+      if (!candidates) return 0;
+      const lo = this.goodRefAfter(candidates, c.culprit, s.from);
       // The commits after the culprit are searched again here: searching past it later would repeat it.
       s.reopened = true;
       s.searchedBeyond = true;
@@ -1231,27 +1224,45 @@ export class BisectEngine {
     const s = f.search;
     // Out of time (--budget), or never measured side by side enough to say the step is not there.
     if (s.reopened || this.hurried || !finding.sideBySide) return false;
-    // What the search was to search, after the commit, less what a good verdict put before the step (a
-    // burst makes commits look slower, never faster: good verdicts stand).
-    const candidates = s.range.clone();
-    candidates.andNot(this.graph.ancestors[f.sha]);
-    for (const v of this.verdicts) {
-      const x = this.graph.index.get(v.sha);
-      if (x === undefined || !s.range.has(x)) continue;
-      if (v.verdict === 'good' || v.lean === 'good') candidates.andNot(this.graph.ancestors[x]);
-    }
-    if (!candidates.has(s.top)) return false;
+    // A burst makes commits look slower, never faster: good verdicts (and leans) stand.
+    const candidates = this.commitsAfter(s, f.sha, true);
+    if (!candidates) return false;
     this.found.splice(this.found.indexOf(f as (typeof this.found)[number]), 1);
     this.vanished.push(finding);
     // The commit's own verdicts rested on samples the machine may have slowed: only its other samples count on.
     if (slowed) this.setAsideOwnBlocks(finding.sha, keep);
-    const descends = candidates.toArray().every((c) => this.graph.ancestors[c].has(f.sha));
-    const [lo, hi] = [descends ? finding.sha : s.lo, this.graph.shas[s.top]];
+    const [lo, hi] = [this.goodRefAfter(candidates, f.sha, s.lo), this.graph.shas[s.top]];
     const skipped = new Set(s.skipped);
     this.searches.push({
       candidates, bad: s.top, lo, hi, skipped, top: s.top, range: s.range.clone(), reopened: true, from: lo,
     });
     return true;
+  }
+
+  /**
+   * What search `s` was to search after commit `after`, less what a good verdict (or, with `leans`, a
+   * lean to good) put before a step; undefined where the search's bad commit is not left among them.
+   */
+  private commitsAfter(s: Search, after: number, leans: boolean): Bitset | undefined {
+    const candidates = s.range.clone();
+    candidates.andNot(this.graph.ancestors[after]);
+    for (const v of this.verdicts) {
+      // The good endpoint (a check's target) is no commit of the range.
+      const x = this.graph.index.get(v.sha);
+      if (x === undefined || !s.range.has(x)) continue;
+      if (v.verdict === 'good' || (leans && v.lean === 'good')) candidates.andNot(this.graph.ancestors[x]);
+    }
+    return candidates.has(s.top) ? candidates : undefined;
+  }
+
+  /**
+   * The good reference of a search of `candidates` after commit `after`: that commit where every one
+   * descends from it; across a merge a good commit on the other branch may carry an improvement the
+   * others never had, so `otherwise`.
+   */
+  private goodRefAfter(candidates: Bitset, after: number, otherwise: string): string {
+    const descends = candidates.toArray().every((c) => this.graph.ancestors[c].has(after));
+    return descends ? this.graph.shas[after] : otherwise;
   }
 
   /**
