@@ -504,6 +504,7 @@ describe('bisect engine on simulated noisy histories', () => {
   it('goes side first on a step large against the noise, and looks for a further step at the located step\'s ends', () => {
     // +40% at 3% noise: 4 thresholds and 5 times the noise, so a commit's side shows in a few samples.
     let shortcuts = 0;
+    const checkRuns: number[] = [];
     for (const seed of [1, 2, 3, 4, 5]) {
       const blocks: MeasureStep[] = [];
       const r = simulateBisect({ n: 64, steps: [{ at: 23, size: 0.4 }], noise: 'lognormal', cv: 0.03 }, seed, {}, (st, e) => {
@@ -524,10 +525,20 @@ describe('bisect engine on simulated noisy histories', () => {
       for (const v of checks) expect(v.reason).toMatch(/no further step beyond it$/);
       // The block of a check says so, for the views.
       expect(blocks.filter((st) => st.endCheck)).toHaveLength(checks.reduce((n, v) => n + v.look!, 0));
+      // A check asks whether its end is like its search's end: that reference is sampled as often as the
+      // end, and the located step's other end, whose side is given, once a look.
+      for (const st of blocks.filter((b) => b.endCheck)) {
+        const [end, given] = st.endCheck === 'below' ? st.refs : [...st.refs].reverse();
+        const runs = (sha: string) => st.order.filter((x) => x === sha).length;
+        expect(runs(given)).toBeLessThanOrEqual(1);
+        expect(runs(end)).toBe(runs(st.target));
+        checkRuns.push(runs(st.target));
+      }
       // As every verdict, a check says what is left in question after it: nothing, where it found no further step.
       for (const v of checks) expect(v.left).toBe(0);
     }
     expect(shortcuts).toBeGreaterThan(0);
+    expect(Math.max(...checkRuns)).toBeGreaterThan(1);
     // Small against the noise, the same step is not: every verdict answers the lenient question itself.
     const noisy = simulateBisect({ n: 64, steps: [{ at: 23, size: 0.4 }], noise: 'lognormal', cv: 0.15 }, 1);
     expect(noisy.outcome.sideFirst).toBeUndefined();
