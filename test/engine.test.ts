@@ -624,14 +624,16 @@ describe('bisect engine on simulated noisy histories', () => {
   it('keeps a side left open before a split with the part of the search it belongs to', () => {
     // +8% at 10, +20% at 40 and at 56: a commit before 40 goes good side first, one between 40 and 56 splits
     // the search; the question left open towards good is the older part's, asked of its culprit's parent.
+    // The 8% step is then bisected between references 8% apart, where verdicts go by nearness: about 97
+    // of 100 seeds find it, so the count is taken over enough seeds that a few misses are not a failure.
     let all = 0;
-    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    for (let seed = 1; seed <= 24; seed++) {
       const steps = [{ at: 10, size: 0.08 }, { at: 40, size: 0.2 }, { at: 56, size: 0.2 }];
       const r = simulateBisect({ n: 64, steps, noise: 'lognormal', cv: 0.03 }, seed);
       expect(r.culpritIdx).toEqual(expect.arrayContaining([40, 56]));
       if (r.culpritIdx.includes(10)) all++;
     }
-    expect(all).toBeGreaterThanOrEqual(7);
+    expect(all).toBeGreaterThanOrEqual(20);
   });
 
   it('never goes side first when driven in rounds, even of one job: a round applies its verdicts together', () => {
@@ -681,6 +683,29 @@ describe('bisect engine on simulated noisy histories', () => {
     while (e.verdictList.length === 0) measure(e.next() as typeof first);
     // Pooled with the endpoints' samples, good's would be 30% faster than the commit: 'between'.
     expect(e.verdictList[0]).toMatchObject({ sha: step.target, verdict: 'good' });
+  });
+
+  it('finds no further step at a located step\'s end because the machine slowed after the endpoints', () => {
+    // x3.5 at 20 of 33, 6% noise; another job starts 20-60 runs in and every run after is 40% slower. An
+    // end check pools the parent's samples, taken after, with good's from the endpoints, taken before.
+    // Judged on the estimates of a fresh sample or two of good beside the parent's, 6 of these 60 seeds
+    // bisected a further step that is not there.
+    for (let seed = 1; seed <= 60; seed++) {
+      const rng = seededRng(seed);
+      const jumpAt = 20 + Math.floor(rng() * 40);
+      let clock = 0;
+      const value = (sha: string) =>
+        (Number(sha.slice(1)) >= 20 ? 350 : 100) * (1 + 0.06 * gaussian(rng)) * (++clock > jumpAt ? 1.4 : 1);
+      const e = new BisectEngine(linearCommits(33), { good: shaOf(0), bad: shaOf(32) }, { better: 'lower', deterministic: false, ...defaultEngineOptions }, seededRng(seed ^ 0x9e3779b9));
+      let step = e.next();
+      while (step.type === 'measure') {
+        e.record(interleaved(step, value));
+        step = e.next();
+      }
+      expect(step.outcome.culprits.map((c) => c.sha)).toEqual([shaOf(20)]);
+      expect(e.verdictList.filter((v) => v.verdict === 'between')).toEqual([]);
+      expect(step.outcome.minorSteps).toEqual([]);
+    }
   });
 
   /** 16 commits bisected to the end; `value` gives each run, knowing the block's target and its index. */

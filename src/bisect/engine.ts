@@ -952,20 +952,26 @@ export class BisectEngine {
     const supported = decide(facts);
     let verdict: Side | undefined = supported;
     // A verdict resting on the references' earlier samples stands only if this trial's fresh samples
-    // alone put the commit on the same side of the midpoint (for a step on each side: unlike both by
-    // half the threshold): if the machine changed speed since, they would not.
+    // alone put the commit on the same side of the midpoint: if the machine changed speed since, they
+    // would not. A step on each side splits the search (for an end check: opens a search of its own), so
+    // there the fresh samples must show the commit unlike each reference the question is about at the
+    // lenient level, and by half the threshold: a fresh sample or two beside pooled ones taken before the
+    // machine slowed showed a further step that was not there.
     if (verdict && (lo.pooled || hi.pooled || own.pooled)) {
       const freshLo = t.samples.get(loRef) ?? [];
       const freshTarget = t.samples.get(t.target) ?? [];
-      const g = this.rel(freshLo, freshTarget).worse;
-      const b = this.rel(t.samples.get(hiRef) ?? [], freshTarget, median(freshLo)).worse;
-      const p = positionOf(g, b);
+      const vsFreshLo = this.rel(freshLo, freshTarget);
+      const vsFreshHi = this.rel(t.samples.get(hiRef) ?? [], freshTarget, median(freshLo));
+      const [g, b] = [vsFreshLo.worse, vsFreshHi.worse];
+      const asked = (side: EndCheck['side']) => !t.check || t.check.side === side;
       const ok =
         verdict === 'between'
-          ? g > levels.threshold / 2 && b < -levels.threshold / 2
+          ? g > levels.threshold / 2 && b < -levels.threshold / 2 &&
+            (!asked('below') || vsFreshLo.worseAtLeast(this.beta) > 0) &&
+            (!asked('above') || vsFreshHi.worseAtMost(this.beta) < 0)
           : verdict === 'bad'
-            ? p > 0.5
-            : p < 0.5;
+            ? positionOf(g, b) > 0.5
+            : positionOf(g, b) < 0.5;
       if (!ok) verdict = undefined;
     }
     let leaning: Side | undefined;
