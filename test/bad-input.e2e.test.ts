@@ -90,6 +90,11 @@ const cases: { name: string; args: string[]; config?: string; code: number; says
     code: 2, says: /cannot be measured.*\(command not found: pb-no-such-program is not on PATH here;.*output: "(sh: 1: )?pb-no-such-program: (command )?not found"/,
   },
   {
+    name: 'a benchmark that fails at good',
+    args: ['--good', 'good', '--bad', 'bad', '--', 'node', '-e', 'process.exit(1)'],
+    code: 2, says: /cannot be measured.*exited with code 1 \(if a non-zero exit is normal for it.*a benchmark that exits non-zero on a wrong answer is saying this commit breaks it\)/s,
+  },
+  {
     name: 'a script that is not committed (Node)',
     args: ['--good', 'good', '--bad', 'bad', '--', 'node', 'uncommitted-bench.js'],
     code: 2, says: /cannot be measured.*\(uncommitted-bench\.js is not in this commit's checkout, where the command runs: commit it, or give its absolute path/s,

@@ -11,7 +11,7 @@ import type { RunResult } from '../src/report/result.js';
 import { runCli } from './fixtures/cli.js';
 import { nodeEvidenceRepo } from './fixtures/evidence-repos.js';
 import { listDirs, tempDir } from './fixtures/repo.js';
-import { costSection } from '../src/report/cost.js';
+import { costSection, costSummary } from '../src/report/cost.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((f) => f()));
@@ -52,6 +52,9 @@ describe('where the time went (the table)', () => {
     expect(rows.get(sha('c').slice(0, 10))).toBe('build restored, install reused');
     expect(rows.get(sha('d').slice(0, 10))).toBe('installed ahead, built ahead');
     expect(md).toContain('1 installs, 1 builds, 0 blocks replayed, profiling the culprit 1.5 s, ');
+    // The one-line cost names the profiling too: it runs the probe, and is not among the probe runs.
+    expect(costSummary(cost)).toBe('10 s wall, 1 build (3.0 s), 9 probe runs (4.0 s), profiling 1.5 s (--no-profile skips it)');
+    expect(costSummary({ ...cost, profileSeconds: 0 })).toBe('10 s wall, 1 build (3.0 s), 9 probe runs (4.0 s)');
     // Per-commit times of commits prepared side by side overlap: the table says so rather than a sum.
     expect(md).toContain('so the columns can add up to more than the wall time.');
     // An install run ahead for a commit never measured is counted, and said to have no row.

@@ -60,4 +60,11 @@ describe('the hint for a missing dependency', () => {
     const go = 'main.go:3:8: cannot find package "github.com/x/y" in any of:';
     expect(missingDependencyHint(go)).not.toMatch(/NODE_PATH/);
   });
+
+  it('names a script missing from the checkout by its path in the repository', () => {
+    const node = "Error: Cannot find module '/home/u/.cache/perfbisect/worktrees/20261205T091035-3a81bde-e781b18/slot-0/bench/bench.js'";
+    expect(missingDependencyHint(node)).toMatch(/^bench\/bench\.js is not in this commit's checkout/);
+    const python = "python3: can't open file '/tmp/elsewhere/bench.py': [Errno 2] No such file or directory";
+    expect(missingDependencyHint(python)).toMatch(/^bench\.py is not in this commit's checkout/);
+  });
 });

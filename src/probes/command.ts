@@ -118,7 +118,10 @@ function exitHint(code: number, output: string): string {
     return ` (command not found${where}; give a program on PATH, its absolute path, or a path in the repository)`;
   }
   if (code === 126) return ' (not executable: run it through its interpreter, like sh script.sh)';
-  return ' (if a non-zero exit is normal for it, as for a linter with findings, measure `… || true`)';
+  return (
+    ' (if a non-zero exit is normal for it, as for a linter with findings, measure `… || true`; a benchmark ' +
+    'that exits non-zero on a wrong answer is saying this commit breaks it)'
+  );
 }
 
 export function parseMetric(stdout: string, m: { name: string; pattern?: string; field?: string }): number {

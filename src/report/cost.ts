@@ -8,6 +8,8 @@ export function costSummary(co: RunCost): string {
   return (
     `${fmtDuration(co.wallSeconds)} wall, ${count(co.builds, 'build')} (${fmtDuration(co.buildSeconds)}), ` +
     `${count(co.samples, 'probe run')} (${fmtDuration(co.measureSeconds)})` +
+    // Profiling runs the probe too, under a profiler, and is not counted among the probe runs.
+    (co.profileSeconds ? `, profiling ${fmtDuration(co.profileSeconds)} (--no-profile skips it)` : '') +
     (co.cachedBlocks ? `, ${co.cachedBlocks} measurement blocks reused from the cache` : '')
   );
 }
