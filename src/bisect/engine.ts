@@ -1529,7 +1529,8 @@ export class BisectEngine {
       else unresolved = true;
       vanished = vanished.filter((f) => !culprits.includes(f));
     }
-    const minorSteps = all.filter((f) => !culprits.includes(f));
+    // A located pair that beside each other is not worse is no step of this regression, however small.
+    const minorSteps = all.filter((f) => !culprits.includes(f) && f.change.worse > 0);
     if (unresolved) for (const f of all) this.suspects.add(this.graph.index.get(f.sha)!);
     const suspects = [...this.suspects].sort((a, b) => a - b).map((i) => this.graph.shas[i]);
     this.outcome = {
