@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { NoiseReport } from '../src/events.js';
-import { cachedFromText, driftNoiseLines, noiseLines, paceLine, steadierMetric } from '../src/report/noise.js';
+import { busyNowText, cachedFromText, driftNoiseLines, noiseLines, paceLine, steadierMetric } from '../src/report/noise.js';
 import { createProbe } from '../src/probes/index.js';
 import { clip, fmtConfidence, fmtDuration, measuredBeside } from '../src/report/format.js';
 
@@ -104,6 +104,20 @@ describe('noise lines', () => {
     );
     // It speaks of the metric the verdicts use.
     expect(noiseLines({ ...base, loaded: true, load: 3.2 }, 'CPU time')).toContainEqual(expect.stringMatching(/: CPU time is noisier and verdicts take longer$/));
+  });
+
+  it('points a machine that became busy part-way to CPU time, where the probe is mostly CPU work', () => {
+    const busy = { cores: 2, load: 2.1, others: 1.0, busy: [{ pid: 42, name: 'node', cpu: 0.98 }] };
+    expect(busyNowText(busy, 'wall time', { cv: 0.023, cpuCv: 0.014, cpuShare: 0.95 })).toBe(
+      'the machine has become busy since the endpoints: other work used 1.0 of 2 cores; node (pid 42, 98% of a core): ' +
+        'wall time is noisier, so verdicts take more samples; CPU time (--metric cpu) is far less disturbed by other work, ' +
+        'if the regression is in CPU work',
+    );
+    // Not where the command mostly waits, where CPU time is what decides already, or with no CPU time.
+    const waits = { cv: 0.023, cpuCv: 0.014, cpuShare: 0.1 };
+    const quiet = [waits, { cv: 0.014, cpuCv: 0.014, cpuShare: 0.95 }, { cv: 0.02 }];
+    for (const cpu of [...quiet, undefined])
+      expect(busyNowText(busy, 'wall time', cpu)).toMatch(/so verdicts take more samples$/);
   });
 });
 

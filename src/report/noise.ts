@@ -218,8 +218,17 @@ function busyText(n: Busy): string {
  * Said when the verdicts fall behind their forecast on a machine that was quiet at the endpoints and is
  * busy now: the likeliest reason for the pace, which the endpoints' line could not name.
  */
-export function busyNowText(n: Busy, metricName: string): string {
-  return `the machine has become busy since the endpoints: ${busyText(n)}: ${termText(metricName)} is noisier, so verdicts take more samples`;
+export function busyNowText(n: Busy, metricName: string, cpu?: Pick<NoiseReport, 'cv' | 'cpuCv' | 'cpuShare'>): string {
+  // Another process takes turns on the cores, which wall time counts and the probe's own CPU time
+  // hardly does: worth saying where the probe is mostly CPU work and CPU time is not what decides already.
+  const cpuHint =
+    cpu?.cpuCv !== undefined && (cpu.cpuShare ?? 0) >= 0.2 && cpu.cpuCv < cpu.cv
+      ? `; CPU time (--metric cpu) is far less disturbed by other work, if the regression is in CPU work`
+      : '';
+  return (
+    `the machine has become busy since the endpoints: ${busyText(n)}: ${termText(metricName)} is noisier, ` +
+    `so verdicts take more samples${cpuHint}`
+  );
 }
 
 /** What other work took, where /proc tells; else the load average (which counts perfbisect's own builds too). */

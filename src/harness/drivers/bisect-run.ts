@@ -171,7 +171,7 @@ export async function runBisect(
       const load = await machineLoad();
       if (!isLoaded(load) || busyNowSaid || signal.aborted) return;
       busyNowSaid = true;
-      emit({ type: 'warning', message: busyNowText(load, probe.metric.name), note: true });
+      emit({ type: 'warning', message: busyNowText(load, probe.metric.name, noise), note: true });
     };
     let wasReplaying = false;
     // --budget counts the minutes the interrupted run had been going too.
