@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BisectEngine, defaultEngineOptions } from '../src/bisect/engine.js';
 import { CommitGraph, graphOf } from '../src/bisect/graph.js';
 import { improvementsSeen } from '../src/bisect/improvements.js';
-import { blockOrder, fewestDecisive, looks } from '../src/bisect/schedule.js';
+import { blockOrder, fewestDecisive, fewestRounds, looks } from '../src/bisect/schedule.js';
 import { ErrorBudget, plannedDecisions } from '../src/bisect/error-budget.js';
 import { byNearness, decide, factsOf, lean, openKind, type OpenQuestion } from '../src/bisect/verdict.js';
 import { Relative } from '../src/stats/compare.js';
@@ -79,6 +79,14 @@ describe('commit graph', () => {
     expect(fewestDecisive(0.004, 2, 60)).toBe(5); // as many a side: C(10, 5) = 252, 0.00397
     // References with half the target's count: C(11, 7) = 330 (0.003 > 0.0025), C(12, 8) = 495 (0.002).
     expect(fewestDecisive(0.0025, 2, 60, (n) => Math.ceil(n / 2))).toBe(8);
+  });
+  it('starts a culprit\'s check beside its parent with the rounds a rank bound of the pair needs', () => {
+    // Nothing side by side yet: 3 rounds, C(6, 3) = 20 (0.05), where 1 and 2 cannot show any step.
+    expect(fewestRounds(0.05, 0, 0, 60)).toBe(3);
+    // The parent's verdict block took the culprit once beside its 5: one round more, C(8, 2) = 28.
+    expect(fewestRounds(0.05, 5, 1, 60)).toBe(1);
+    expect(fewestRounds(0.01, 0, 0, 60)).toBe(5);
+    expect(fewestRounds(1e-12, 0, 0, 4)).toBe(4);
   });
   it('measures a block in an order shuffled inside each round, every commit spread over the rounds', () => {
     const counts: [string, number][] = [['x', 6], ['g', 2], ['b', 2]];

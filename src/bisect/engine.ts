@@ -1,5 +1,5 @@
 import { Bitset, graphOf, type CommitGraph, type RangeCommit } from './graph.js';
-import { blockOrder, fewestDecisive, looks } from './schedule.js';
+import { blockOrder, fewestDecisive, fewestRounds, looks } from './schedule.js';
 import { ErrorBudget, plannedDecisions } from './error-budget.js';
 import type { ForecastInput } from './forecast.js';
 import { improvementsSeen } from './improvements.js';
@@ -1404,8 +1404,13 @@ export class BisectEngine {
       unsure.doubted = !f.sideBySide;
       this.decisions--; // a step's size is reported, not decided: it spends nothing of the error budget
       this.trial = this.newTrial(f.sha, [f.before], 'confirm');
-      // Only to see the step side by side: a large one shows in a sample or two of each.
-      if (!this.straddles(f)) this.trial.looks = looks(1, this.maxSamples);
+      // Only to see the step side by side: a large one shows in a sample or two of each beside those the
+      // two have side by side already, and no fewer than their rank bound could show it with (shownBeside).
+      if (!this.straddles(f)) {
+        const [before, after] = this.fromSharedTrials(f.before, f.sha, LOCAL);
+        const first = fewestRounds(this.beta, before.length, after.length, this.maxSamples);
+        this.trial.looks = looks(first, this.maxSamples);
+      }
       return;
     }
     this.finish(this.suspects.size ? 'ambiguous' : 'found');

@@ -1,3 +1,4 @@
+import { boundRank } from '../stats/mann-whitney.js';
 import { shuffle, type Rng } from '../stats/rng.js';
 
 /**
@@ -29,6 +30,15 @@ export function fewestDecisive(
     for (let i = 1; i <= n; i++) logC += Math.log((m + i) / i);
     if (-logC <= Math.log(alpha)) return n;
   }
+  return atMost;
+}
+
+/**
+ * The fewest rounds (a sample of each a round) after which the rank bound of two commits that have
+ * `a` and `b` samples side by side could show them apart at `alpha`: fewer cannot, whatever they show.
+ */
+export function fewestRounds(alpha: number, a: number, b: number, atMost: number): number {
+  for (let n = 1; n < atMost; n++) if (boundRank(a + n, b + n, alpha) >= 1) return n;
   return atMost;
 }
 
