@@ -111,7 +111,7 @@ describe('where the time went', () => {
     expect(md1).toContain('| Median (all samples) |');
     expect(first.stdout).toMatch(/^verdict [0-9a-f]{10} \w+.*\(n=\d+, this verdict's blocks\)/m);
     const beside = apart ? 'sized from all samples of it and of' : 'measured beside';
-    const more = apart ? ', taken at different times: fewer than 5 of one were taken side by side \\(enough to show it slower beside it, too few to size the step from those alone\\)' : '';
+    const more = apart ? ', taken at different times \\(fewer than 5 side by side: enough to show it slower, too few to size it\\)' : '';
     expect(first.stdout).toMatch(
       new RegExp(`^culprit [0-9a-f]{40} .* \\(${beside} (its parent [0-9a-f]{10}|[0-9a-f]{10}, not its parent: the nearest commit shown good)${more}\\)$`, 'm'),
     );

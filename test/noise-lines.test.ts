@@ -144,7 +144,7 @@ describe('the commit a culprit was measured beside', () => {
     expect(measuredBeside('b'.repeat(40), 'a'.repeat(40))).toBe('measured beside bbbbbbbbbb, not its parent: the nearest commit shown good');
     expect(measuredBeside('b'.repeat(40), undefined)).toBe('measured beside bbbbbbbbbb');
     // Figures pooled from samples taken at different times say so.
-    expect(measuredBeside('a'.repeat(40), 'a'.repeat(40), false)).toBe('sized from all samples of it and of its parent aaaaaaaaaa, taken at different times: fewer than 5 of one were taken side by side (enough to show it slower beside it, too few to size the step from those alone)');
+    expect(measuredBeside('a'.repeat(40), 'a'.repeat(40), false)).toBe('sized from all samples of it and of its parent aaaaaaaaaa, taken at different times (fewer than 5 side by side: enough to show it slower, too few to size it)');
     expect(measuredBeside('a'.repeat(40), 'a'.repeat(40), true)).toBe('measured beside its parent aaaaaaaaaa');
   });
 });

@@ -111,8 +111,8 @@ export function measuredBeside(before: string, parent: string | undefined, sideB
   const [against, after] = apart
     ? [
       'sized from all samples of it and of',
-      `, taken at different times: fewer than ${SIDE_BY_SIDE_ENOUGH} of one were taken side by side ` +
-        '(enough to show it slower beside it, too few to size the step from those alone)',
+      `, taken at different times (fewer than ${SIDE_BY_SIDE_ENOUGH} side by side: enough to show it slower, too few ` +
+        'to size it)',
     ]
     : ['measured beside', ''];
   if (parent === undefined) return `${against} ${short(before)}${after}`;
