@@ -83,7 +83,7 @@ export function missingDependencyHint(output: string): string | undefined {
     /Cannot find module '((?:\/|\.{1,2}\/)[^']+)'/.exec(output) ?? /can't open file '([^']+)': \[Errno 2\]/.exec(output);
   if (entry && !/Require stack:\s*\n\s*-|imported from/.test(output)) {
     // Named as in the repository (bench/bench.js) where the path lies in one of our worktrees.
-    const name = /\/worktrees\/[^/]+\/[^/]+\/(.+)$/.exec(entry[1])?.[1] ?? entry[1].split('/').pop();
+    const name = /\/worktrees\/[^/]+\/(?:slot-\d+|[0-9a-f]{12})\/(.+)$/.exec(entry[1])?.[1] ?? entry[1].split('/').pop();
     return (
       `${name} is not in this commit's checkout, where the command runs: commit it, or give its absolute ` +
       'path so that every commit runs the same script'

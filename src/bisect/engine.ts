@@ -177,7 +177,10 @@ interface Trial {
   /** Target sample counts at which to look, and the next look's index. */
   looks: number[];
   look: number;
-  /** Fresh samples a reference gets by the first look (later looks: half the target's count). */
+  /**
+   * Fresh samples a reference gets by the first look (later looks: half the target's count; an end
+   * check's search end as many as the target, its located step's other end one a look: next()).
+   */
   freshAtFirst: number;
   samples: Map<string, number[]>;
   search?: Search;
@@ -745,7 +748,8 @@ export class BisectEngine {
       const decisive = fewestDecisive(alpha, this.minSamples, this.maxSamples);
       first = Math.min(this.maxSamples, Math.max(decisive, this.oneRoundSamples(alpha)));
     } else if (again) {
-      // No earlier samples of the references count, and they take half the target's count (next()).
+      // No earlier samples of the references count, and they take half the target's count (next(); an
+      // end check's as there).
       first = fewestDecisive(alpha, this.minSamples, this.maxSamples, (n) => Math.ceil(n / 2));
     } else {
       trial.freshAtFirst = FRESH_AT_FIRST_LOOK;
@@ -953,10 +957,11 @@ export class BisectEngine {
     let verdict: Side | undefined = supported;
     // A verdict resting on the references' earlier samples stands only if this trial's fresh samples
     // alone put the commit on the same side of the midpoint: if the machine changed speed since, they
-    // would not. A step on each side splits the search (for an end check: opens a search of its own), so
-    // there the fresh samples must show the commit unlike each reference the question is about at the
-    // lenient level, and by half the threshold: a fresh sample or two beside pooled ones taken before the
-    // machine slowed showed a further step that was not there.
+    // would not. A step on each side splits the search (for an end check: opens a search of its own), and
+    // the estimates of a fresh sample or two cannot tell a machine that changed speed from a step: there
+    // the fresh samples must show the commit unlike each reference the question is about, by half the
+    // threshold and at the lenient level (β, not a check's β/5, which makes "like" harder to show, not
+    // "unlike"). An end check asks about one side only; the other is given (locatedStepGiven).
     if (verdict && (lo.pooled || hi.pooled || own.pooled)) {
       const freshLo = t.samples.get(loRef) ?? [];
       const freshTarget = t.samples.get(t.target) ?? [];
@@ -966,9 +971,8 @@ export class BisectEngine {
       const asked = (side: EndCheck['side']) => !t.check || t.check.side === side;
       const ok =
         verdict === 'between'
-          ? g > levels.threshold / 2 && b < -levels.threshold / 2 &&
-            (!asked('below') || vsFreshLo.worseAtLeast(this.beta) > 0) &&
-            (!asked('above') || vsFreshHi.worseAtMost(this.beta) < 0)
+          ? (!asked('below') || (g > levels.threshold / 2 && vsFreshLo.worseAtLeast(this.beta) > 0)) &&
+            (!asked('above') || (b < -levels.threshold / 2 && vsFreshHi.worseAtMost(this.beta) < 0))
           : verdict === 'bad'
             ? positionOf(g, b) > 0.5
             : positionOf(g, b) < 0.5;
