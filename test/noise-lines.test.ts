@@ -31,6 +31,18 @@ describe('noise lines', () => {
     expect(hint({ ...base, cpuCv: undefined })).toBeUndefined();
   });
 
+  it('says where wall-time noise comes from on a machine no other process keeps busy, where CPU time is steady', () => {
+    const why = (n: NoiseReport) => noiseLines(n, 'wall time').find((l) => l.startsWith('wall time varies'));
+    expect(why(base)).toBe(
+      'wall time varies 30.0% a sample with no other process busy here, CPU time 3.0%: the runs wait on something ' +
+        "CPU time does not count (the disk, memory, or the host's other work)",
+    );
+    // A busy machine is the reason, and is named; low noise, or CPU time as noisy, needs no word.
+    const busy = { ...base, loaded: true };
+    const quiet = [busy, { ...base, cv: 0.05 }, { ...base, cpuCv: 0.2 }, { ...base, cpuShare: 0.1 }];
+    for (const n of quiet) expect(why(n)).toBeUndefined();
+  });
+
   it('says a need beyond the samples a commit may take as such, not as thousands of samples', () => {
     const [line] = noiseLines({ ...base, samplesFor5pct: 6074, maxSamples: 60 }, 'wall time');
     expect(line).toMatch(/a 5% step needs more samples than the 60 a commit may take \(--max-samples\), this \+25\.0% step about 12;/);

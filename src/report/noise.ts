@@ -145,6 +145,8 @@ export function cpuWouldHelp<T extends Pick<NoiseReport, 'cv' | 'cpuCv' | 'cpuSh
 type MachineNoise = Pick<NoiseReport, 'cv' | 'cpuCv' | 'cpuShare' | 'cores' | 'load' | 'busy' | 'others' | 'loaded' | 'resumed'> &
   Partial<Pick<NoiseReport, 'samplesFor5pct' | 'samplesForThisStep' | 'delta' | 'maxSamples'>>;
 
+/** Noise a sample that a quiet machine should not show: worth a word on where it comes from. */
+const QUIET_BUT_NOISY = 0.1;
 /** Samples a commit needs that a verdict decides in anyway: a step this easy gains nothing from a steadier figure. */
 const FEW_SAMPLES = 8;
 /** How busy the machine is, as /proc or the load average tell. */
@@ -156,6 +158,14 @@ function machineLines(n: MachineNoise, metricName: string, costs: string, better
   if (n.loaded) {
     const when = n.resumed ? ' when the interrupted run measured the endpoints' : '';
     out.push(`machine busy${when}: ${busyText(n)}: ${termText(metricName)} is noisier and ${costs}`);
+  }
+  // Wall time that swings where no other process is busy and CPU time is steady: the runs wait on
+  // something, which a user otherwise takes for a broken measurement.
+  if (!n.loaded && n.cv >= QUIET_BUT_NOISY && n.cpuCv !== undefined && n.cpuCv < n.cv / 3 && (n.cpuShare ?? 0) >= 0.2) {
+    out.push(
+      `${termText(metricName)} varies ${fmtPct(n.cv)} a sample with no other process busy here, CPU time ${fmtPct(n.cpuCv)}: ` +
+        "the runs wait on something CPU time does not count (the disk, memory, or the host's other work)",
+    );
   }
   if (cpuWouldHelp(n)) {
     const factor = Math.min(1000, Math.round((n.cv / n.cpuCv) ** 2));
