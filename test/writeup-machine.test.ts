@@ -67,3 +67,18 @@ describe("the culprit's figures in the writeup", () => {
     expect(apart).not.toContain('from the blocks that measured them side by side');
   });
 });
+
+describe('the table of commits measured', () => {
+  it('has one row a commit, with each of its decisions, where a commit was decided twice', () => {
+    const x = { meta: hostileMeta(), samples: () => [1, 2, 3] };
+    const r = hostileResult();
+    const parent = r.commits[1];
+    const check = { ...parent, reason: 'checked as the parent of cccccccccc, against the good end of its search: no further step beyond it' };
+    r.commits.splice(2, 0, check);
+    const md = renderWriteup(r, x);
+    const at = md.indexOf('#### Commits measured');
+    const rows = md.slice(at).split('\n').filter((l) => l.startsWith(`| \`${parent.sha.slice(0, 10)}\``));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toContain('| good; then good: checked as the parent of cccccccccc, against the good end of its search: no further step beyond it |');
+  });
+});
