@@ -13,6 +13,6 @@ describe('--budget', () => {
 
   it('refuses what is not a positive duration of at most a week, in one line', () => {
     for (const v of ['soon', '0', '-5', '1e1', '10d', '', '5 minutes', `${8 * 24}h`])
-      expect(() => minutes(v)).toThrow(/^--budget .*: give the minutes the bisect may take, like --budget 10 \(or 90s, 1\.5h\)\.$/);
+      expect(() => minutes(v)).toThrow(/^--budget .*: give the minutes the bisect may take, like --budget 10 \(or 90s, 5m, 1\.5h\)\.$/);
   });
 });

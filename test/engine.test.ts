@@ -877,6 +877,29 @@ describe('bisect engine on simulated noisy histories', () => {
     expect(last.refs[0]).toBe(shaOf(111));
   });
 
+  it('checks a merge that made things slower beside its first parent in one look, never measured beside it before', () => {
+    // g0 - m1..m12 and g0 - s1..s12, merged at M (x8), then n1, b. M's first parent m12 was never measured
+    // beside M by a verdict: a look of one or two rounds could not show any step at the lenient level.
+    const commits: { sha: string; parents: string[] }[] = [];
+    for (const side of ['m', 's'])
+      for (let i = 1; i <= 12; i++) commits.push({ sha: `${side}${i}`, parents: [i === 1 ? 'g0' : `${side}${i - 1}`] });
+    commits.push({ sha: 'M', parents: ['m12', 's12'] }, { sha: 'n1', parents: ['M'] }, { sha: 'b', parents: ['n1'] });
+    const slow = new Set(['M', 'n1', 'b']);
+    for (const seed of [1, 2, 3]) {
+      const e = new BisectEngine(commits, { good: 'g0', bad: 'b' }, { better: 'lower', deterministic: false, minSamples: 4, maxSamples: 60, confidence: 0.95 }, seededRng(seed));
+      const noise = seededRng(100 + seed);
+      const confirms: MeasureStep[] = [];
+      let step = e.next();
+      while (step.type === 'measure') {
+        if (step.purpose === 'confirm') confirms.push(step);
+        e.record(interleaved(step, (s) => (slow.has(s) ? 800 : 100) * (1 + 0.02 * (noise() - 0.5))));
+        step = e.next();
+      }
+      expect(step.outcome.culprits.map((c) => [c.sha, c.before])).toEqual([['M', 'm12']]);
+      expect(confirms.map((c) => c.rounds)).toEqual([3]);
+    }
+  });
+
   it('keeps the good reference across a merge whose other branch made things faster', () => {
     // g0 - s1 (20% faster) - s2 ; g0 - c1 - c2 (50% slower) ; both merged into M, then b.
     const commits = [

@@ -32,14 +32,16 @@ describe('noise lines', () => {
   });
 
   it('says where wall-time noise comes from on a machine no other process keeps busy, where CPU time is steady', () => {
-    const why = (n: NoiseReport) => noiseLines(n, 'wall time').find((l) => l.startsWith('wall time varies'));
+    const why = (n: NoiseReport) => noiseLines(n, 'wall time').find((l) => l.startsWith('wall time swings'));
     expect(why(base)).toBe(
-      'wall time varies 30.0% a sample with no other process busy here, CPU time 3.0%: the runs wait on something ' +
-        "CPU time does not count (the disk, memory, or the host's other work)",
+      'wall time swings with no other process busy here while CPU time stays steady: the runs wait on something ' +
+        'CPU time does not count (the disk, memory, or other guests of a virtual machine)',
     );
     // A busy machine is the reason, and is named; low noise, or CPU time as noisy, needs no word.
     const busy = { ...base, loaded: true };
-    const quiet = [busy, { ...base, cv: 0.05 }, { ...base, cpuCv: 0.2 }, { ...base, cpuShare: 0.1 }];
+    // Nor where the samples are an earlier run's, replayed: this machine's load then says nothing of them.
+    const replayed = { ...base, replayed: true };
+    const quiet = [busy, { ...base, cv: 0.05 }, { ...base, cpuCv: 0.2 }, { ...base, cpuShare: 0.1 }, replayed];
     for (const n of quiet) expect(why(n)).toBeUndefined();
   });
 

@@ -80,5 +80,9 @@ describe('the table of commits measured', () => {
     const rows = md.slice(at).split('\n').filter((l) => l.startsWith(`| \`${parent.sha.slice(0, 10)}\``));
     expect(rows).toHaveLength(1);
     expect(rows[0]).toContain('| good; then good: checked as the parent of cccccccccc, against the good end of its search: no further step beyond it |');
+    // A later decision not made says why (a first "skipped" is a failure the table's reader sees elsewhere).
+    r.commits.splice(2, 1, { ...parent, verdict: 'skipped', reason: 'not checked | out of time' });
+    const later = renderWriteup(r, x).split('\n').find((l) => l.startsWith(`| \`${parent.sha.slice(0, 10)}\``));
+    expect(later).toContain('| good; then skipped: not checked \\| out of time |');
   });
 });

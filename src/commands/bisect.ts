@@ -102,7 +102,7 @@ function program(argv: readonly string[] = []): Command {
     )
     .option(
       '--budget <minutes>',
-      'time the bisect may take (minutes, or 90s, 1.5h): after the endpoints it lowers the confidence to fit (stated), and ends the last verdicts early if time runs out',
+      'time the bisect may take (minutes, or 90s, 5m, 1.5h): after the endpoints it lowers the confidence to fit (stated), and ends the last verdicts early if time runs out',
     )
     .option(
       '--one-step',
@@ -244,7 +244,7 @@ export function minutes(v: string | undefined): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(s|m|min|h)?\s*$/.exec(v);
   const n = m ? Number(m[1]) * ({ s: 1 / 60, m: 1, min: 1, h: 60 }[m[2] ?? 'm'] ?? 1) : NaN;
   if (!(n > 0) || n > 7 * 24 * 60)
-    throw new UsageError(`--budget ${v}: give the minutes the bisect may take, like --budget 10 (or 90s, 1.5h).`);
+    throw new UsageError(`--budget ${v}: give the minutes the bisect may take, like --budget 10 (or 90s, 5m, 1.5h).`);
   return n;
 }
 

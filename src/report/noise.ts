@@ -143,6 +143,7 @@ export function cpuWouldHelp<T extends Pick<NoiseReport, 'cv' | 'cpuCv' | 'cpuSh
 }
 
 type MachineNoise = Pick<NoiseReport, 'cv' | 'cpuCv' | 'cpuShare' | 'cores' | 'load' | 'busy' | 'others' | 'loaded' | 'resumed'> &
+  Partial<Pick<NoiseReport, 'replayed'>> &
   Partial<Pick<NoiseReport, 'samplesFor5pct' | 'samplesForThisStep' | 'delta' | 'maxSamples'>>;
 
 /** Noise a sample that a quiet machine should not show: worth a word on where it comes from. */
@@ -160,11 +161,13 @@ function machineLines(n: MachineNoise, metricName: string, costs: string, better
     out.push(`machine busy${when}: ${busyText(n)}: ${termText(metricName)} is noisier and ${costs}`);
   }
   // Wall time that swings where no other process is busy and CPU time is steady: the runs wait on
-  // something, which a user otherwise takes for a broken measurement.
-  if (!n.loaded && n.cv >= QUIET_BUT_NOISY && n.cpuCv !== undefined && n.cpuCv < n.cv / 3 && (n.cpuShare ?? 0) >= 0.2) {
+  // something, which a user otherwise takes for a broken measurement. (Replayed samples were taken
+  // under a load this machine's did not see; the figures follow on the CPU-time line.)
+  const steadyCpu = n.cpuCv !== undefined && n.cpuCv < n.cv / 3 && (n.cpuShare ?? 0) >= 0.2;
+  if (!n.loaded && !n.replayed && n.cv >= QUIET_BUT_NOISY && steadyCpu) {
     out.push(
-      `${termText(metricName)} varies ${fmtPct(n.cv)} a sample with no other process busy here, CPU time ${fmtPct(n.cpuCv)}: ` +
-        "the runs wait on something CPU time does not count (the disk, memory, or the host's other work)",
+      `${termText(metricName)} swings with no other process busy here while CPU time stays steady: the runs wait on ` +
+        'something CPU time does not count (the disk, memory, or other guests of a virtual machine)',
     );
   }
   if (cpuWouldHelp(n)) {

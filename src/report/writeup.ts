@@ -223,17 +223,20 @@ export function renderWriteup(r: RunResult, x: WriteupExtras): string {
   L.push(...machineMoved(r, val));
   L.push('| Commit | Subject | Verdict | Median (all samples) | ± | n |', '|---|---|---|---|---|---|');
   const order = new Map([...x.meta.keys()].map((s, i) => [s, i]));
-  const verdictText = (c: RunResult['commits'][number]) =>
-    (c.verdict === 'inconclusive' ? `inconclusive (leans ${c.lean})` : c.verdict) + (c.reason && c.verdict !== 'skipped' ? `: ${md(c.reason)}` : '');
-  // A commit decided twice (a verdict, then an end check or a second measurement) is one row: its
-  // figures pool all its samples either way, and two rows read as two commits.
+  // A skipped commit's reason is its build or probe failure, said elsewhere; after an earlier decision
+  // it is why a later one was not made (an end check out of time), which "skipped" alone misreads.
+  const verdictText = (c: RunResult['commits'][number], later: boolean) =>
+    (c.verdict === 'inconclusive' ? `inconclusive (leans ${c.lean})` : c.verdict) +
+    (c.reason && (c.verdict !== 'skipped' || later) ? `: ${md(c.reason)}` : '');
+  // A commit decided twice (a verdict, then an end check or a search past it) is one row: its figures
+  // pool all its samples either way, and two rows read as two commits.
   const rows = new Map<string, RunResult['commits']>();
   for (const c of r.commits) rows.set(c.sha, [...(rows.get(c.sha) ?? []), c]);
   for (const [sha, decided] of [...rows].sort(([a], [b]) => (order.get(a) ?? 0) - (order.get(b) ?? 0))) {
     const c = decided[decided.length - 1];
     const n = c.censored ? `${c.summary.n} (${c.censored} timed out)` : `${c.summary.n}`;
     L.push(
-      `| \`${short(sha)}\` | ${md(clip(c.subject, 60))} | ${decided.map(verdictText).join('; then ')} | ${val(c.summary.median)} | ` +
+      `| \`${short(sha)}\` | ${md(clip(c.subject, 60))} | ${decided.map((d, k) => verdictText(d, k > 0)).join('; then ')} | ${val(c.summary.median)} | ` +
         `${fmtValue(c.summary.spread, unit)} | ${n} |`,
     );
   }
