@@ -83,8 +83,9 @@ describe('started in a folder of the repository: the probe and the build run in 
       const out = tempDir('pb-out-');
       const args = ['--good', 'good', '--bad', 'bad', '--no-profile', '--json', join(out, 'r.json'), '--', 'sh', '-c', 'sleep 0.03'];
       const r = await runCli(args, { cwd, cache });
-      // No step here: found, none or undecided (the noise of a busy machine) all write the result.
-      expect([0, 1, 6], r.all).toContain(r.exitCode);
+      // No step here: found, none, undecided, or (where a busy machine faked one at the endpoints) a
+      // located pair that beside each other is no culprit, ambiguous: each writes the result.
+      expect([0, 1, 3, 6], r.all).toContain(r.exitCode);
       return JSON.parse(readFileSync(join(out, 'r.json'), 'utf8')).cost.cachedBlocks as number;
     };
     expect(await run(repo.dir)).toBe(0);
