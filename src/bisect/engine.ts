@@ -1242,8 +1242,7 @@ export class BisectEngine {
     // A burst makes commits look slower, never faster: good verdicts (and leans) stand.
     const candidates = this.commitsAfter(s, f.sha, true);
     if (!candidates) return false;
-    this.found.splice(this.found.indexOf(f as (typeof this.found)[number]), 1);
-    this.vanished.push(finding);
+    this.markVanished(f, finding);
     // The commit's own verdicts rested on samples the machine may have slowed: only its other samples count on.
     if (slowed) this.setAsideOwnBlocks(finding.sha, keep);
     const [lo, hi] = [this.goodRefAfter(candidates, f.sha, s.lo), this.graph.shas[s.top]];
@@ -1286,9 +1285,14 @@ export class BisectEngine {
    */
   private vanishIfSearchedBeyond(f: { sha: number; search: Search }, finding: CulpritFinding): boolean {
     if (!f.search.searchedBeyond) return false;
+    this.markVanished(f, finding);
+    return true;
+  }
+
+  /** A located step that is not there: no longer found, and reported as vanished. */
+  private markVanished(f: { sha: number; search: Search }, finding: CulpritFinding): void {
     this.found.splice(this.found.indexOf(f as (typeof this.found)[number]), 1);
     this.vanished.push(finding);
-    return true;
   }
 
   /** A commit's samples from the trials that had it as their target (but `keep`) are not pooled from now on. */

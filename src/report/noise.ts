@@ -135,11 +135,16 @@ export function steadierMetric(
 }
 
 /**
- * Whether `--metric cpu` is worth suggesting: the run is mostly CPU work (a sleeping or waiting command's
- * CPU time says little), and CPU time would need about 2× fewer samples or more.
+ * The command's CPU time was measured and is most of its work: a sleeping or waiting command's CPU time
+ * says little of it.
  */
+function mostlyCpuWork<T extends Pick<NoiseReport, 'cpuCv' | 'cpuShare'>>(n: T): n is T & { cpuCv: number } {
+  return n.cpuCv !== undefined && (n.cpuShare ?? 0) >= 0.2;
+}
+
+/** Whether `--metric cpu` is worth suggesting: mostly CPU work, where CPU time needs about 2× fewer samples or more. */
 export function cpuWouldHelp<T extends Pick<NoiseReport, 'cv' | 'cpuCv' | 'cpuShare'>>(n: T): n is T & { cpuCv: number } {
-  return n.cpuCv !== undefined && n.cpuCv > 0 && (n.cpuShare ?? 0) >= 0.2 && n.cv > 0.02 && n.cpuCv < n.cv / 1.4;
+  return mostlyCpuWork(n) && n.cpuCv > 0 && n.cv > 0.02 && n.cpuCv < n.cv / 1.4;
 }
 
 type MachineNoise = Pick<NoiseReport, 'cv' | 'cpuCv' | 'cpuShare' | 'cores' | 'load' | 'busy' | 'others' | 'loaded' | 'resumed'> &
@@ -163,8 +168,7 @@ function machineLines(n: MachineNoise, metricName: string, costs: string, better
   // Wall time that swings where no other process is busy and CPU time is steady: the runs wait on
   // something, which a user otherwise takes for a broken measurement. (Replayed samples were taken
   // under a load this machine's did not see; the figures follow on the CPU-time line.)
-  const steadyCpu = n.cpuCv !== undefined && n.cpuCv < n.cv / 3 && (n.cpuShare ?? 0) >= 0.2;
-  if (!n.loaded && !n.replayed && n.cv >= QUIET_BUT_NOISY && steadyCpu) {
+  if (!n.loaded && !n.replayed && n.cv >= QUIET_BUT_NOISY && mostlyCpuWork(n) && n.cpuCv < n.cv / 3) {
     out.push(
       `${termText(metricName)} swings with no other process busy here while CPU time stays steady: the runs wait on ` +
         'something CPU time does not count (the disk, memory, or other guests of a virtual machine)',
@@ -235,7 +239,7 @@ export function busyNowText(n: Busy, metricName: string, cpu?: Pick<NoiseReport,
   // Another process takes turns on the cores, which wall time counts and the probe's own CPU time
   // hardly does: worth saying where the probe is mostly CPU work and CPU time is not what decides already.
   const cpuHint =
-    cpu?.cpuCv !== undefined && (cpu.cpuShare ?? 0) >= 0.2 && cpu.cpuCv < cpu.cv
+    cpu && mostlyCpuWork(cpu) && cpu.cpuCv < cpu.cv
       ? `; CPU time (--metric cpu) is far less disturbed by other work, if the regression is in CPU work`
       : '';
   return (
